@@ -1,0 +1,145 @@
+package event
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// MaxRecordBytes is the largest Parquet batch that travels as one Kinesis record.
+const MaxRecordBytes = 1 << 20
+
+// Encoder writes batches of events as zstd-compressed Parquet. It reuses its writer
+// and buffers across batches; it is not safe for concurrent use.
+type Encoder struct {
+	buf bytes.Buffer
+	w   *parquet.GenericWriter[Event]
+}
+
+// NewEncoder returns an Encoder ready for use.
+func NewEncoder() *Encoder {
+	e := &Encoder{}
+	e.w = parquet.NewGenericWriter[Event](&e.buf,
+		parquet.Compression(&parquet.Zstd),
+		parquet.CreatedBy("vigil", "", ""),
+	)
+	return e
+}
+
+// Encode returns one Parquet file holding events. The returned slice is owned by the
+// Encoder and valid until the next call; copy it to keep it.
+func (e *Encoder) Encode(events []Event) ([]byte, error) {
+	e.buf.Reset()
+	e.w.Reset(&e.buf)
+	if _, err := e.w.Write(events); err != nil {
+		return nil, fmt.Errorf("encode parquet batch: %w", err)
+	}
+	if err := e.w.Close(); err != nil {
+		return nil, fmt.Errorf("encode parquet batch: %w", err)
+	}
+	return e.buf.Bytes(), nil
+}
+
+// ErrNotParquet is returned (wrapped) for input that is not a Parquet file of events.
+var ErrNotParquet = errors.New("not a Vigil Parquet batch")
+
+// Decode reads a Parquet batch produced by an Encoder (or any Parquet file with a
+// compatible schema) and appends its rows to dst. Input is untrusted: malformed bytes
+// give an error wrapping ErrNotParquet, never a panic. Files declaring more than
+// maxRows rows are refused before they are read (maxRows ≤ 0 means no limit).
+func Decode(dst []Event, data []byte, maxRows int64) (out []Event, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = dst, fmt.Errorf("%w: malformed file: %v", ErrNotParquet, r)
+		}
+	}()
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)),
+		parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return dst, fmt.Errorf("%w: %w", ErrNotParquet, err)
+	}
+	if err := checkSchema(f.Schema()); err != nil {
+		return dst, err
+	}
+	if maxRows > 0 && f.NumRows() > maxRows {
+		return dst, fmt.Errorf("%w: %d rows exceeds the limit of %d", ErrNotParquet, f.NumRows(), maxRows)
+	}
+	for _, rg := range f.RowGroups() {
+		if dst, err = readRowGroup(dst, rg); err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
+func readRowGroup(dst []Event, rg parquet.RowGroup) ([]Event, error) {
+	r := parquet.NewGenericRowGroupReader[Event](rg)
+	defer r.Close()
+	n := rg.NumRows()
+	if n < 0 {
+		return dst, fmt.Errorf("%w: negative row count", ErrNotParquet)
+	}
+	start := len(dst)
+	dst = grow(dst, int(n))
+	got := 0
+	for got < int(n) {
+		k, err := r.Read(dst[start+got:])
+		got += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return dst[:start+got], fmt.Errorf("%w: row %d: %w", ErrNotParquet, got, err)
+		}
+		if k == 0 {
+			break
+		}
+	}
+	if got != int(n) {
+		return dst[:start+got], fmt.Errorf("%w: row group declares %d rows, holds %d", ErrNotParquet, n, got)
+	}
+	return dst, nil
+}
+
+func grow(dst []Event, n int) []Event {
+	need := len(dst) + n
+	if cap(dst) < need {
+		nd := make([]Event, len(dst), need)
+		copy(nd, dst)
+		dst = nd
+	}
+	return dst[:need]
+}
+
+var eventSchema = parquet.SchemaOf(Event{})
+
+// Schema returns the Parquet schema of Event: the lake's table definition.
+func Schema() *parquet.Schema { return eventSchema }
+
+// checkSchema accepts files whose columns are all known Event columns with the same
+// physical type; missing columns read as zero values (older sensors), unknown or
+// mistyped columns are refused with their name.
+func checkSchema(s *parquet.Schema) error {
+	for _, col := range s.Fields() {
+		want, ok := fieldByName(eventSchema, col.Name())
+		if !ok {
+			return fmt.Errorf("%w: unknown column %q", ErrNotParquet, col.Name())
+		}
+		if want.Leaf() != col.Leaf() || (want.Leaf() && want.Type().Kind() != col.Type().Kind()) {
+			return fmt.Errorf("%w: column %q has type %s, want %s", ErrNotParquet, col.Name(), col.Type(), want.Type())
+		}
+	}
+	return nil
+}
+
+func fieldByName(s *parquet.Schema, name string) (parquet.Field, bool) {
+	for _, f := range s.Fields() {
+		if f.Name() == name {
+			return f, true
+		}
+	}
+	return nil, false
+}

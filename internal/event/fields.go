@@ -1,0 +1,284 @@
+package event
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Kind is the value type a rule path yields.
+type Kind int
+
+// Kinds of field values.
+const (
+	String Kind = iota + 1
+	Number
+	StringList
+)
+
+func (k Kind) String() string {
+	switch k {
+	case String:
+		return "string"
+	case Number:
+		return "number"
+	case StringList:
+		return "list of strings"
+	}
+	return "unknown"
+}
+
+// Field is one rule path and how to read it from an Event. Exactly one of Str, Num
+// and List is set, according to Kind. Accessors are plain functions so that a rule
+// compiled against a path reads the struct directly: no maps, no reflection.
+type Field struct {
+	Path string
+	Kind Kind
+	// For lists the event types the field belongs to; nil means every type.
+	For  []Type
+	Str  func(*Event) string
+	Num  func(*Event) int64
+	List func(*Event) []string
+
+	setStr  func(*Event, string)
+	setNum  func(*Event, int64)
+	setList func(*Event, []string)
+}
+
+// AppliesTo reports whether the field is part of events of type t.
+func (f *Field) AppliesTo(t Type) bool {
+	if f.For == nil {
+		return true
+	}
+	for _, x := range f.For {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+func str(path string, get func(*Event) *string, forTypes ...Type) Field {
+	return Field{Path: path, Kind: String, For: forTypes,
+		Str:    func(e *Event) string { return *get(e) },
+		setStr: func(e *Event, v string) { *get(e) = v }}
+}
+
+func num[T ~uint16 | ~uint32 | ~uint64 | ~int32 | ~int64](path string, get func(*Event) *T, forTypes ...Type) Field {
+	return Field{Path: path, Kind: Number, For: forTypes,
+		Num:    func(e *Event) int64 { return int64(*get(e)) },
+		setNum: func(e *Event, v int64) { *get(e) = T(v) }}
+}
+
+var processTypes = []Type{NewProcess, TerminateProcess, FileOpen, NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange}
+
+// Fields is every rule path, in the order they are printed.
+var Fields = []Field{
+	str("routing/sensor_id", func(e *Event) *string { return &e.SensorID }),
+	str("routing/hostname", func(e *Event) *string { return &e.Hostname }),
+	{Path: "routing/tags", Kind: StringList,
+		List:    func(e *Event) []string { return e.Tags },
+		setList: func(e *Event, v []string) { e.Tags = v }},
+	str("routing/event_type", func(e *Event) *string { return &e.Type }),
+	num("routing/event_time", func(e *Event) *int64 { return &e.TimeNanos }),
+	str("routing/event_id", func(e *Event) *string { return &e.ID }),
+
+	num("event/PROCESS_ID", func(e *Event) *uint32 { return &e.PID }, processTypes...),
+	num("event/PARENT_PROCESS_ID", func(e *Event) *uint32 { return &e.PPID }, processTypes...),
+	num("event/USER_ID", func(e *Event) *uint32 { return &e.UID }, processTypes...),
+	num("event/GROUP_ID", func(e *Event) *uint32 { return &e.GID }, processTypes...),
+	str("event/USER", func(e *Event) *string { return &e.User }, processTypes...),
+	str("event/FILE_PATH", func(e *Event) *string { return &e.FilePath }, processTypes...),
+	str("event/COMMAND_LINE", func(e *Event) *string { return &e.CommandLine }, processTypes...),
+	str("event/PARENT/FILE_PATH", func(e *Event) *string { return &e.ParentFilePath }, processTypes...),
+	str("event/PARENT/COMMAND_LINE", func(e *Event) *string { return &e.ParentCommandLine }, processTypes...),
+	num("event/CGROUP_ID", func(e *Event) *uint64 { return &e.CgroupID }, processTypes...),
+	str("event/CONTAINER_ID", func(e *Event) *string { return &e.ContainerID }, processTypes...),
+
+	num("event/EXIT_CODE", func(e *Event) *int32 { return &e.ExitCode }, TerminateProcess),
+
+	str("event/TARGET/FILE_PATH", func(e *Event) *string { return &e.TargetPath }, FileOpen),
+	str("event/FILE_FLAGS", func(e *Event) *string { return &e.FileFlags }, FileOpen),
+
+	str("event/PROTOCOL", func(e *Event) *string { return &e.Protocol }, NetworkConnect, NetworkAccept),
+	str("event/SOURCE/IP_ADDRESS", func(e *Event) *string { return &e.SourceIP }, NetworkConnect, NetworkAccept),
+	num("event/SOURCE/PORT", func(e *Event) *uint16 { return &e.SourcePort }, NetworkConnect, NetworkAccept),
+	str("event/DESTINATION/IP_ADDRESS", func(e *Event) *string { return &e.DestIP }, NetworkConnect, NetworkAccept),
+	num("event/DESTINATION/PORT", func(e *Event) *uint16 { return &e.DestPort }, NetworkConnect, NetworkAccept),
+
+	str("event/DOMAIN_NAME", func(e *Event) *string { return &e.DomainName }, DNSRequest),
+	str("event/DNS_TYPE", func(e *Event) *string { return &e.DNSType }, DNSRequest),
+
+	str("event/MODULE_NAME", func(e *Event) *string { return &e.ModuleName }, ModuleLoad),
+	num("event/NEW_USER_ID", func(e *Event) *uint32 { return &e.NewUID }, PrivilegeChange),
+
+	str("event/SENSOR_VERSION", func(e *Event) *string { return &e.SensorVersion }, SensorHeartbeat),
+	num("event/DROPS", func(e *Event) *uint64 { return &e.Drops }, SensorHeartbeat),
+}
+
+var byPath = func() map[string]*Field {
+	m := make(map[string]*Field, len(Fields))
+	for i := range Fields {
+		m[Fields[i].Path] = &Fields[i]
+	}
+	return m
+}()
+
+// Lookup returns the field for a rule path, or an error naming the path and listing
+// the known ones.
+func Lookup(path string) (*Field, error) {
+	if f, ok := byPath[path]; ok {
+		return f, nil
+	}
+	known := make([]string, 0, len(Fields))
+	for _, f := range Fields {
+		known = append(known, f.Path)
+	}
+	sort.Strings(known)
+	return nil, fmt.Errorf("unknown path %q (known paths: %s)", path, strings.Join(known, ", "))
+}
+
+// Tree returns the event in rule-path shape: {"routing": {...}, "event": {...}} with
+// path segments as nested objects (event/PARENT/FILE_PATH → "event":{"PARENT":{"FILE_PATH":…}}).
+// Fields that do not apply to the event's type are left out when they hold their zero
+// value.
+func (e *Event) Tree() map[string]any {
+	root := map[string]any{}
+	for i := range Fields {
+		f := &Fields[i]
+		var v any
+		zero := false
+		switch f.Kind {
+		case String:
+			s := f.Str(e)
+			v, zero = s, s == ""
+		case Number:
+			n := f.Num(e)
+			v, zero = n, n == 0
+		case StringList:
+			l := f.List(e)
+			if l == nil {
+				l = []string{}
+			}
+			v, zero = l, len(l) == 0
+		}
+		if zero && !f.AppliesTo(e.Type) {
+			continue
+		}
+		parts := strings.Split(f.Path, "/")
+		node := root
+		for _, p := range parts[:len(parts)-1] {
+			child, ok := node[p].(map[string]any)
+			if !ok {
+				child = map[string]any{}
+				node[p] = child
+			}
+			node = child
+		}
+		node[parts[len(parts)-1]] = v
+	}
+	return root
+}
+
+// FromTree builds an Event from its rule-path shape, the inverse of Tree. Numbers may
+// be given as any integer type or float64 with an integral value (as JSON and YAML
+// decoders produce). Unknown keys and wrong value types are errors naming the path.
+func FromTree(tree map[string]any) (Event, error) {
+	var e Event
+	err := walkTree("", tree, &e)
+	return e, err
+}
+
+func walkTree(prefix string, node map[string]any, e *Event) error {
+	keys := make([]string, 0, len(node))
+	for k := range node {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		path := k
+		if prefix != "" {
+			path = prefix + "/" + k
+		}
+		v := node[k]
+		if sub, ok := v.(map[string]any); ok {
+			if err := walkTree(path, sub, e); err != nil {
+				return err
+			}
+			continue
+		}
+		f, ok := byPath[path]
+		if !ok {
+			_, err := Lookup(path)
+			return err
+		}
+		if err := f.set(e, v); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+func (f *Field) set(e *Event, v any) error {
+	switch f.Kind {
+	case String:
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("want a string, got %T", v)
+		}
+		f.setStr(e, s)
+	case Number:
+		n, err := toInt(v)
+		if err != nil {
+			return err
+		}
+		f.setNum(e, n)
+	case StringList:
+		items, ok := v.([]any)
+		if !ok {
+			if ss, ok := v.([]string); ok {
+				f.setList(e, ss)
+				return nil
+			}
+			return fmt.Errorf("want a list of strings, got %T", v)
+		}
+		out := make([]string, 0, len(items))
+		for i, it := range items {
+			s, ok := it.(string)
+			if !ok {
+				return fmt.Errorf("item %d: want a string, got %T", i, it)
+			}
+			out = append(out, s)
+		}
+		f.setList(e, out)
+	}
+	return nil
+}
+
+func toInt(v any) (int64, error) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), nil
+	case int64:
+		return n, nil
+	case uint64:
+		return int64(n), nil
+	case uint32:
+		return int64(n), nil
+	case int32:
+		return int64(n), nil
+	case json.Number:
+		i, err := n.Int64()
+		if err != nil {
+			return 0, fmt.Errorf("want an integer, got %v", n)
+		}
+		return i, nil
+	case float64:
+		if n != float64(int64(n)) {
+			return 0, fmt.Errorf("want an integer, got %v", n)
+		}
+		return int64(n), nil
+	}
+	return 0, fmt.Errorf("want a number, got %T", v)
+}
