@@ -1,0 +1,7 @@
+package bpf
+
+// Regenerate the Go bindings and the compiled object with `go generate ./sensor/bpf/...`
+// (or `make generate`). It needs clang-14 and llvm-strip; the output is committed so
+// that building the sensor needs neither.
+//
+//go:generate go tool bpf2go -cc clang-14 -cflags "-O2 -g -Wall -Werror" -target bpfel -type event_hdr -type exec_event -type exit_event -type event_kind Process process.bpf.c

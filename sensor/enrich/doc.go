@@ -1,0 +1,18 @@
+// Package enrich adds to process events what the kernel record does not carry:
+// the user name for the uid, the parent's executable path and command line, and,
+// for TERMINATE_PROCESS, the exiting process's own path and command line.
+//
+// An Enricher keeps a process table (pid → path, command line, start time) fed by
+// the NEW_PROCESS events themselves and seeded from /proc when it is created, so
+// processes started before the sensor are known too. A parent missing from the
+// table (it forked without exec, or started between seeding and the probes being
+// attached) is read from /proc/<ppid>/exe and /proc/<ppid>/cmdline and then kept.
+// A process leaves the table when its TERMINATE_PROCESS has been emitted (Forget);
+// Sweep removes entries whose process is gone without an exit event (drops).
+//
+// User names come from /etc/passwd, parsed once and re-read when the file changes
+// (checked at most once a second); a uid without an entry is shown as its number.
+//
+// Enricher satisfies the collector's Enricher interface; it is safe for concurrent
+// use.
+package enrich
