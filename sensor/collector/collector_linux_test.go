@@ -1,0 +1,273 @@
+package collector_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/sensor/collector"
+	"github.com/vigil-sec/vigil/sensor/enrich"
+)
+
+// startCollector starts a collector with the real enricher and returns a channel
+// of copies of every event it emits. It skips the test when the host cannot run it.
+func startCollector(t *testing.T) (*collector.Collector, <-chan event.Event) {
+	t.Helper()
+	if err := collector.Supported(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	enr, err := enrich.New(enrich.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := collector.New(collector.Options{Enricher: enr, SensorID: "s-test", Hostname: "h-test"})
+	if err != nil {
+		t.Fatalf("collector.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan event.Event, 1<<16)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Run(ctx, func(ev *event.Event) {
+			select {
+			case events <- *ev:
+			default:
+				t.Errorf("test event buffer full")
+			}
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("Run did not return after cancel")
+		}
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return c, events
+}
+
+func marker(t *testing.T) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "vigil-test-" + hex.EncodeToString(b)
+}
+
+// cgroupV2ID returns the cgroup v2 id (the inode of its directory) of this
+// process, or 0 if the unified hierarchy is not mounted.
+func cgroupV2ID(t *testing.T) uint64 {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return 0
+	}
+	var rel string
+	for _, line := range strings.Split(string(data), "\n") {
+		if p, ok := strings.CutPrefix(line, "0::"); ok {
+			rel = p
+		}
+	}
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		for i, x := range fields {
+			if x == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" {
+				var st syscall.Stat_t
+				if syscall.Stat(filepath.Join(fields[4], rel), &st) == nil {
+					return st.Ino
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// next returns the first event for pid of the given type, or fails after timeout.
+func next(t *testing.T, events <-chan event.Event, pid uint32, typ string) event.Event {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.PID == pid && ev.Type == typ {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %s event for pid %d within 10s", typ, pid)
+		}
+	}
+}
+
+func TestCaptureExecAndExit(t *testing.T) {
+	c, events := startCollector(t)
+
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCgroup := cgroupV2ID(t)
+
+	tests := []struct {
+		name     string
+		script   string
+		wantExit int32
+	}{
+		{"exit status", "exit 7", 7},
+		{"killed by signal", "kill -9 $$", -9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mark := marker(t)
+			before := time.Now()
+			cmd := exec.Command("/bin/sh", "-c", tt.script, mark)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			pid := uint32(cmd.Process.Pid)
+			err := cmd.Wait()
+			var exitErr *exec.ExitError
+			if !errors.As(err, &exitErr) {
+				t.Fatalf("command: %v", err)
+			}
+			after := time.Now()
+
+			ev := next(t, events, pid, event.NewProcess)
+			t.Logf("exec: %+v", ev)
+			want := event.Event{
+				SensorID:          "s-test",
+				Hostname:          "h-test",
+				Type:              event.NewProcess,
+				PID:               pid,
+				PPID:              uint32(os.Getpid()),
+				UID:               uint32(os.Getuid()),
+				GID:               uint32(os.Getgid()),
+				User:              "root",
+				FilePath:          "/bin/sh",
+				CommandLine:       "/bin/sh -c " + tt.script + " " + mark,
+				ParentFilePath:    self,
+				ParentCommandLine: strings.Join(os.Args, " "),
+			}
+			if os.Getuid() != 0 {
+				want.User = ev.User // only root's name is known in advance
+			}
+			checkProcess(t, ev, want, before, after, wantCgroup)
+
+			exitEv := next(t, events, pid, event.TerminateProcess)
+			t.Logf("exit: %+v", exitEv)
+			want.Type = event.TerminateProcess
+			want.ExitCode = tt.wantExit
+			checkProcess(t, exitEv, want, before, after, wantCgroup)
+			if exitEv.ExitCode != tt.wantExit {
+				t.Errorf("EXIT_CODE = %d, want %d", exitEv.ExitCode, tt.wantExit)
+			}
+			if exitEv.TimeNanos < ev.TimeNanos {
+				t.Errorf("exit at %d before exec at %d", exitEv.TimeNanos, ev.TimeNanos)
+			}
+		})
+	}
+
+	st := c.Stats()
+	if st.Received < 4 || st.Dropped != 0 || st.Invalid != 0 {
+		t.Errorf("Stats = %+v, want ≥4 received, none dropped or invalid", st)
+	}
+}
+
+func checkProcess(t *testing.T, got, want event.Event, before, after time.Time, wantCgroup uint64) {
+	t.Helper()
+	type field struct {
+		name      string
+		got, want any
+	}
+	for _, f := range []field{
+		{"routing/sensor_id", got.SensorID, want.SensorID},
+		{"routing/hostname", got.Hostname, want.Hostname},
+		{"routing/event_type", got.Type, want.Type},
+		{"PROCESS_ID", got.PID, want.PID},
+		{"PARENT_PROCESS_ID", got.PPID, want.PPID},
+		{"USER_ID", got.UID, want.UID},
+		{"GROUP_ID", got.GID, want.GID},
+		{"USER", got.User, want.User},
+		{"FILE_PATH", got.FilePath, want.FilePath},
+		{"COMMAND_LINE", got.CommandLine, want.CommandLine},
+		{"PARENT/FILE_PATH", got.ParentFilePath, want.ParentFilePath},
+		{"PARENT/COMMAND_LINE", got.ParentCommandLine, want.ParentCommandLine},
+		{"EXIT_CODE", got.ExitCode, want.ExitCode},
+	} {
+		if f.got != f.want {
+			t.Errorf("%s %s = %#v, want %#v", got.Type, f.name, f.got, f.want)
+		}
+	}
+	if got.CgroupID == 0 {
+		t.Errorf("%s CGROUP_ID = 0", got.Type)
+	} else if wantCgroup != 0 && got.CgroupID != wantCgroup {
+		t.Errorf("%s CGROUP_ID = %d, want %d (this test's cgroup v2 id)", got.Type, got.CgroupID, wantCgroup)
+	}
+	// Wall-clock conversion: allow for clock granularity around the window.
+	lo, hi := before.Add(-time.Second).UnixNano(), after.Add(time.Second).UnixNano()
+	if got.TimeNanos < lo || got.TimeNanos > hi {
+		t.Errorf("%s time %s outside [%s, %s]", got.Type, time.Unix(0, got.TimeNanos), before, after)
+	}
+}
+
+func TestSupportedMessage(t *testing.T) {
+	err := collector.Supported()
+	if err == nil {
+		return
+	}
+	if !errors.Is(err, collector.ErrUnsupported) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Supported() = %q: want a one-line error wrapping ErrUnsupported", err)
+	}
+	if _, nerr := collector.New(collector.Options{}); nerr == nil || nerr.Error() != err.Error() {
+		t.Errorf("New error %v, want the Supported reason %v", nerr, err)
+	}
+}
+
+func TestNewRejectsBadRingSize(t *testing.T) {
+	if err := collector.Supported(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	if _, err := collector.New(collector.Options{RingBufferSize: 12345}); err == nil || !strings.Contains(err.Error(), "power of two") {
+		t.Errorf("New with ring size 12345: %v, want power-of-two error", err)
+	}
+}
+
+func TestRunAfterClose(t *testing.T) {
+	if err := collector.Supported(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	c, err := collector.New(collector.Options{RingBufferSize: 1 << 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := c.Run(context.Background(), func(*event.Event) {}); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Run after Close = %v, want os.ErrClosed", err)
+	}
+}

@@ -1,0 +1,81 @@
+package collector_test
+
+import (
+	"os"
+	"os/exec"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+const helperEnv = "VIGIL_COLLECTOR_TEST_HELPER"
+
+// TestMain lets the test binary re-exec itself as a multi-threaded child process.
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "threads" {
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				runtime.LockOSThread() // keep a distinct OS thread per goroutine
+				wg.Done()
+				select {}
+			}()
+		}
+		wg.Wait()
+		os.Exit(3)
+	}
+	os.Exit(m.Run())
+}
+
+// TestOneExitPerProcess checks that a process with several threads yields exactly
+// one TERMINATE_PROCESS, not one per thread.
+func TestOneExitPerProcess(t *testing.T) {
+	_, events := startCollector(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=threads")
+	if err := cmd.Run(); err == nil || cmd.ProcessState.ExitCode() != 3 {
+		t.Fatalf("helper: %v", err)
+	}
+	pid := uint32(cmd.Process.Pid)
+	// A process started after the helper is gone: once its exit arrives, every
+	// record of the helper has been read (the ring buffer keeps reservation order).
+	sentinel := exec.Command("/bin/true")
+	if err := sentinel.Run(); err != nil {
+		t.Fatal(err)
+	}
+	exits := 0
+	for ev := next(t, events, pid, event.NewProcess); ; ev = recv(t, events) {
+		if ev.PID == pid && ev.Type == event.TerminateProcess {
+			exits++
+			if ev.ExitCode != 3 {
+				t.Errorf("EXIT_CODE = %d, want 3", ev.ExitCode)
+			}
+		}
+		if ev.PID == uint32(sentinel.Process.Pid) && ev.Type == event.TerminateProcess {
+			break
+		}
+	}
+	if exits != 1 {
+		t.Errorf("got %d TERMINATE_PROCESS events for a 5-thread process, want 1", exits)
+	}
+}
+
+// recv returns the next event, or fails the test after 10s.
+func recv(t *testing.T, events <-chan event.Event) event.Event {
+	t.Helper()
+	select {
+	case ev := <-events:
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event within 10s")
+		return event.Event{}
+	}
+}
