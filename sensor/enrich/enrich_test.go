@@ -1,0 +1,270 @@
+package enrich
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// fakeProc is a directory laid out like procfs, enough for the Enricher.
+type fakeProc struct {
+	t    *testing.T
+	root string
+}
+
+func newFakeProc(t *testing.T) *fakeProc {
+	p := &fakeProc{t: t, root: t.TempDir()}
+	// btime 1000 s after the epoch.
+	p.write("stat", "cpu  1 2 3 4\nbtime 1000\nprocesses 5\n")
+	return p
+}
+
+func (p *fakeProc) write(name, content string) {
+	p.t.Helper()
+	path := filepath.Join(p.root, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// add creates <pid>/exe (a symlink, as in procfs), cmdline and stat (start time
+// in clock ticks after boot). An empty exe makes a kernel thread.
+func (p *fakeProc) add(pid int, exe string, argv []string, startTicks int) {
+	p.t.Helper()
+	dir := filepath.Join(p.root, strconv.Itoa(pid))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		p.t.Fatal(err)
+	}
+	if exe != "" {
+		if err := os.Symlink(exe, filepath.Join(dir, "exe")); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+	cmd := ""
+	if len(argv) > 0 {
+		cmd = strings.Join(argv, "\x00") + "\x00"
+	}
+	p.write(filepath.Join(strconv.Itoa(pid), "cmdline"), cmd)
+	fields := make([]string, 20)
+	for i := range fields {
+		fields[i] = "0"
+	}
+	fields[19] = strconv.Itoa(startTicks)
+	p.write(filepath.Join(strconv.Itoa(pid), "stat"), strconv.Itoa(pid)+" (a (b) c) "+strings.Join(fields, " ")+"\n")
+}
+
+func (p *fakeProc) remove(pid int) {
+	if err := os.RemoveAll(filepath.Join(p.root, strconv.Itoa(pid))); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func TestEnricher(t *testing.T) {
+	proc := newFakeProc(t)
+	proc.add(1, "/usr/lib/systemd/systemd", []string{"/sbin/init", "splash"}, 5)
+	proc.add(2, "", nil, 0) // kthreadd
+	proc.add(100, "/usr/bin/bash", []string{"-bash"}, 250)
+	proc.add(150, "/usr/bin/old (deleted)", []string{"old"}, 300)
+	e, err := New(Options{ProcRoot: proc.root, PasswdPath: "testdata/passwd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.Len(), 3; got != want {
+		t.Fatalf("seeded %d processes, want %d (kernel threads skipped)", got, want)
+	}
+	const wantStart = 1000*int64(1e9) + 250*int64(1e7) // btime + 250 ticks of 10 ms
+	if p, _ := e.Lookup(100); p.StartNanos != wantStart {
+		t.Errorf("seeded start of pid 100 = %d, want %d", p.StartNanos, wantStart)
+	}
+	// Started after seeding: found by the /proc fallback.
+	proc.add(500, "/usr/sbin/sshd", []string{"sshd: alice [priv]"}, 900)
+	// The process for the relative-path exec below.
+	proc.add(700, "/opt/app/bin/tool", []string{"./tool"}, 950)
+
+	steps := []struct {
+		name    string
+		in      event.Event
+		want    event.Event
+		wantLen int // table size after Forget
+	}{
+		{
+			name: "exec under a seeded shell",
+			in:   event.Event{Type: event.NewProcess, PID: 200, PPID: 100, UID: 1000, FilePath: "/usr/bin/make", CommandLine: "make -j4", TimeNanos: 42},
+			want: event.Event{Type: event.NewProcess, PID: 200, PPID: 100, UID: 1000, User: "alice", FilePath: "/usr/bin/make",
+				CommandLine: "make -j4", ParentFilePath: "/usr/bin/bash", ParentCommandLine: "-bash", TimeNanos: 42},
+			wantLen: 4,
+		},
+		{
+			name: "exec under a process known from its own exec event",
+			in:   event.Event{Type: event.NewProcess, PID: 300, PPID: 200, UID: 0, FilePath: "/usr/bin/cc", CommandLine: "cc -c x.c"},
+			want: event.Event{Type: event.NewProcess, PID: 300, PPID: 200, UID: 0, User: "root", FilePath: "/usr/bin/cc",
+				CommandLine: "cc -c x.c", ParentFilePath: "/usr/bin/make", ParentCommandLine: "make -j4"},
+			wantLen: 5,
+		},
+		{
+			name: "re-exec replaces the table entry",
+			in:   event.Event{Type: event.NewProcess, PID: 300, PPID: 200, UID: 0, FilePath: "/usr/bin/as", CommandLine: "as x.s"},
+			want: event.Event{Type: event.NewProcess, PID: 300, PPID: 200, UID: 0, User: "root", FilePath: "/usr/bin/as",
+				CommandLine: "as x.s", ParentFilePath: "/usr/bin/make", ParentCommandLine: "make -j4"},
+			wantLen: 5,
+		},
+		{
+			name: "exit gets its own path and command line, then leaves the table",
+			in:   event.Event{Type: event.TerminateProcess, PID: 300, PPID: 200, ExitCode: 1},
+			want: event.Event{Type: event.TerminateProcess, PID: 300, PPID: 200, User: "root", FilePath: "/usr/bin/as",
+				CommandLine: "as x.s", ParentFilePath: "/usr/bin/make", ParentCommandLine: "make -j4", ExitCode: 1},
+			wantLen: 4,
+		},
+		{
+			name: "parent started after seeding is read from proc and kept",
+			in:   event.Event{Type: event.NewProcess, PID: 501, PPID: 500, UID: 1000, FilePath: "/usr/bin/bash", CommandLine: "bash"},
+			want: event.Event{Type: event.NewProcess, PID: 501, PPID: 500, UID: 1000, User: "alice", FilePath: "/usr/bin/bash",
+				CommandLine: "bash", ParentFilePath: "/usr/sbin/sshd", ParentCommandLine: "sshd: alice [priv]"},
+			wantLen: 6,
+		},
+		{
+			name: "deleted parent binary",
+			in:   event.Event{Type: event.NewProcess, PID: 151, PPID: 150, UID: 4242, FilePath: "/bin/true", CommandLine: "true"},
+			want: event.Event{Type: event.NewProcess, PID: 151, PPID: 150, UID: 4242, User: "4242", FilePath: "/bin/true",
+				CommandLine: "true", ParentFilePath: "/usr/bin/old", ParentCommandLine: "old"},
+			wantLen: 7,
+		},
+		{
+			name: "relative exec path resolved from proc",
+			in:   event.Event{Type: event.NewProcess, PID: 700, PPID: 1, FilePath: "./tool", CommandLine: "./tool"},
+			want: event.Event{Type: event.NewProcess, PID: 700, PPID: 1, User: "root", FilePath: "/opt/app/bin/tool",
+				CommandLine: "./tool", ParentFilePath: "/usr/lib/systemd/systemd", ParentCommandLine: "/sbin/init splash"},
+			wantLen: 8,
+		},
+		{
+			name:    "unknown parent (gone) leaves parent fields empty",
+			in:      event.Event{Type: event.NewProcess, PID: 801, PPID: 800, FilePath: "/bin/ls", CommandLine: "ls"},
+			want:    event.Event{Type: event.NewProcess, PID: 801, PPID: 800, User: "root", FilePath: "/bin/ls", CommandLine: "ls"},
+			wantLen: 9,
+		},
+		{
+			name:    "exit of a process never seen",
+			in:      event.Event{Type: event.TerminateProcess, PID: 900, PPID: 2, ExitCode: -9},
+			want:    event.Event{Type: event.TerminateProcess, PID: 900, PPID: 2, User: "root", ExitCode: -9},
+			wantLen: 9,
+		},
+		{
+			name:    "exit of a seeded process",
+			in:      event.Event{Type: event.TerminateProcess, PID: 100, PPID: 1},
+			want:    event.Event{Type: event.TerminateProcess, PID: 100, PPID: 1, User: "root", FilePath: "/usr/bin/bash", CommandLine: "-bash", ParentFilePath: "/usr/lib/systemd/systemd", ParentCommandLine: "/sbin/init splash"},
+			wantLen: 8,
+		},
+		{
+			name: "other event types get user and parent only",
+			in:   event.Event{Type: event.FileOpen, PID: 200, PPID: 100, UID: 33, FilePath: "/usr/bin/make", TargetPath: "/etc/hosts"},
+			// pid 100 exited above; it is still in the fake proc, so it is re-read.
+			want: event.Event{Type: event.FileOpen, PID: 200, PPID: 100, UID: 33, User: "www-data", FilePath: "/usr/bin/make",
+				TargetPath: "/etc/hosts", ParentFilePath: "/usr/bin/bash", ParentCommandLine: "-bash"},
+			wantLen: 9,
+		},
+	}
+	for _, s := range steps {
+		ev := s.in
+		e.Enrich(&ev)
+		if !sameEvent(ev, s.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", s.name, ev, s.want)
+		}
+		e.Forget(&ev)
+		if got := e.Len(); got != s.wantLen {
+			t.Errorf("%s: table has %d processes, want %d", s.name, got, s.wantLen)
+		}
+	}
+
+	// Sweep drops what is no longer in proc: the exec'd 200, 300 (gone), 501, 151,
+	// 801 and the seeded 150 after its removal.
+	proc.remove(150)
+	if n := e.Sweep(); n != 5 {
+		t.Errorf("Sweep removed %d, want 5", n)
+	}
+	for _, pid := range []uint32{1, 100, 500, 700} {
+		if _, ok := e.Lookup(pid); !ok {
+			t.Errorf("pid %d missing after Sweep", pid)
+		}
+	}
+}
+
+func sameEvent(a, b event.Event) bool {
+	return a.Type == b.Type && a.PID == b.PID && a.PPID == b.PPID && a.UID == b.UID && a.User == b.User &&
+		a.FilePath == b.FilePath && a.CommandLine == b.CommandLine && a.ParentFilePath == b.ParentFilePath &&
+		a.ParentCommandLine == b.ParentCommandLine && a.ExitCode == b.ExitCode && a.TimeNanos == b.TimeNanos &&
+		a.TargetPath == b.TargetPath
+}
+
+func TestStatStartTicks(t *testing.T) {
+	tail := " S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 4242 19 20\n"
+	tests := []struct {
+		name   string
+		stat   string
+		want   int64
+		wantOK bool
+	}{
+		{"plain", "12 (bash)" + tail, 4242, true},
+		{"comm with spaces and parens", "12 (a) b (c)" + tail, 4242, true},
+		{"no comm", "12 bash" + tail, 0, false},
+		{"too few fields", "12 (bash) S 1 2 3", 0, false},
+		{"not a number", "12 (bash) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 x", 0, false},
+		{"empty", "", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := statStartTicks([]byte(tt.stat))
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("%s: statStartTicks = %d, %v; want %d, %v", tt.name, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestJoinArgv(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"\x00", ""},
+		{"ls\x00-l\x00", "ls -l"},
+		{"sh\x00\x00-c\x00", "sh  -c"},
+		{"sshd: alice [priv]", "sshd: alice [priv]"}, // rewritten title, no NULs
+	}
+	for _, tt := range tests {
+		if got := string(joinArgv([]byte(tt.in))); got != tt.want {
+			t.Errorf("joinArgv(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNewBadProcRoot(t *testing.T) {
+	if _, err := New(Options{ProcRoot: filepath.Join(t.TempDir(), "nope")}); err == nil {
+		t.Error("New with a missing proc root succeeded")
+	}
+}
+
+// TestSeedHostProc checks seeding against the real /proc: this test binary must be
+// in the table with its executable and arguments.
+func TestSeedHostProc(t *testing.T) {
+	if _, err := os.Stat("/proc/self/exe"); err != nil {
+		t.Skipf("skipping: no procfs: %v", err)
+	}
+	e, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := e.Lookup(uint32(os.Getpid()))
+	if !ok {
+		t.Fatal("this process is not in the seeded table")
+	}
+	if p.Path != self || p.CommandLine != strings.Join(os.Args, " ") || p.StartNanos == 0 {
+		t.Errorf("Lookup(self) = %+v, want path %q, command line %q, a start time", p, self, strings.Join(os.Args, " "))
+	}
+}

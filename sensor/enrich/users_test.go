@@ -1,0 +1,107 @@
+package enrich
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestUsersName(t *testing.T) {
+	u := NewUsers("testdata/passwd")
+	tests := []struct {
+		uid  uint32
+		want string
+	}{
+		{0, "root"}, // first of two uid-0 entries
+		{1, "daemon"},
+		{33, "www-data"}, // surrounding blanks ignored
+		{1000, "alice"},
+		{65534, "nobody"},
+		{4294967295, "big"},
+		{1001, "1001"}, // malformed line: no entry
+		{100, "100"},
+		{4242, "4242"},
+	}
+	for _, tt := range tests {
+		if got := u.Name(tt.uid); got != tt.want {
+			t.Errorf("Name(%d) = %q, want %q", tt.uid, got, tt.want)
+		}
+	}
+	if err := u.Err(); err != nil {
+		t.Errorf("Err() = %v", err)
+	}
+}
+
+func TestUsersMissingFile(t *testing.T) {
+	u := NewUsers(filepath.Join(t.TempDir(), "passwd"))
+	if got := u.Name(0); got != "0" {
+		t.Errorf("Name(0) without a file = %q, want \"0\"", got)
+	}
+	if u.Err() == nil {
+		t.Error("Err() = nil for a missing file")
+	}
+}
+
+func TestUsersReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "passwd")
+	u := NewUsers(path)
+	u.CheckInterval = 0
+
+	steps := []struct {
+		content string // "" = remove the file
+		uid     uint32
+		want    string
+	}{
+		{"", 1000, "1000"},
+		{"alice:x:1000:1000::/home/alice:/bin/sh\n", 1000, "alice"},
+		{"bob:x:1000:1000::/home/bob:/bin/sh\n", 1000, "bob"},                              // same size, new content
+		{"bob:x:1000:1000::/home/bob:/bin/sh\ncarol:x:1001:1::/:/bin/sh\n", 1001, "carol"}, // user added
+		{"", 1000, "1000"},
+	}
+	for i, s := range steps {
+		if s.content == "" {
+			if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+		} else {
+			// Write a new file and rename it over, as useradd does; the inode changes.
+			tmp := path + ".new"
+			if err := os.WriteFile(tmp, []byte(s.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, path); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := u.Name(s.uid); got != s.want {
+			t.Errorf("step %d: Name(%d) = %q, want %q", i, s.uid, got, s.want)
+		}
+	}
+}
+
+func TestUsersCheckInterval(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(path, []byte("alice:x:1000:1000::/:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u := NewUsers(path)
+	u.CheckInterval = time.Hour
+	if got := u.Name(1000); got != "alice" {
+		t.Fatalf("Name(1000) = %q", got)
+	}
+	if err := os.WriteFile(path, []byte("bob:x:1000:1000::/:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Name(1000); got != "alice" {
+		t.Errorf("Name(1000) = %q: file re-read before CheckInterval passed", got)
+	}
+}
+
+func BenchmarkUsersName(b *testing.B) {
+	u := NewUsers("testdata/passwd")
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = u.Name(1000)
+	}
+}
