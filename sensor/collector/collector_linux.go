@@ -89,6 +89,7 @@ type Collector struct {
 
 	received atomic.Uint64
 	invalid  atomic.Uint64
+	dropped  atomic.Uint64 // last count read from the drops map
 }
 
 // New loads the process programs into the kernel and attaches them; events queue
@@ -201,23 +202,33 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 
 // Stats returns the counters since New.
 func (c *Collector) Stats() Stats {
-	s := Stats{Received: c.received.Load(), Invalid: c.invalid.Load()}
-	if c.closed.Load() || c.objs.Drops == nil {
-		return s
+	if !c.closed.Load() {
+		c.readDrops()
+	}
+	return Stats{Received: c.received.Load(), Dropped: c.dropped.Load(), Invalid: c.invalid.Load()}
+}
+
+// readDrops sums the per-CPU drop counters into c.dropped.
+func (c *Collector) readDrops() {
+	if c.objs.Drops == nil {
+		return
 	}
 	var perCPU []uint64
-	if err := c.objs.Drops.Lookup(uint32(0), &perCPU); err == nil {
-		for _, n := range perCPU {
-			s.Dropped += n
-		}
+	if err := c.objs.Drops.Lookup(uint32(0), &perCPU); err != nil {
+		return
 	}
-	return s
+	var sum uint64
+	for _, n := range perCPU {
+		sum += n
+	}
+	c.dropped.Store(sum)
 }
 
 // Close detaches the programs and frees the kernel objects. A running Run returns
-// nil. Close is safe to call more than once.
+// nil; Stats keeps reporting the final counts. Close is safe to call more than once.
 func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
+		c.readDrops()
 		c.closed.Store(true)
 		var errs []error
 		if c.reader != nil {

@@ -21,7 +21,7 @@ import (
 
 // startCollector starts a collector with the real enricher and returns a channel
 // of copies of every event it emits. It skips the test when the host cannot run it.
-func startCollector(t *testing.T) (*collector.Collector, <-chan event.Event) {
+func startCollector(t testing.TB) (*collector.Collector, <-chan event.Event) {
 	t.Helper()
 	if err := collector.Supported(); err != nil {
 		t.Skipf("skipping: %v", err)
@@ -63,7 +63,7 @@ func startCollector(t *testing.T) (*collector.Collector, <-chan event.Event) {
 	return c, events
 }
 
-func marker(t *testing.T) string {
+func marker(t testing.TB) string {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)

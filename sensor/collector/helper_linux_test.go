@@ -69,7 +69,7 @@ func TestOneExitPerProcess(t *testing.T) {
 }
 
 // recv returns the next event, or fails the test after 10s.
-func recv(t *testing.T, events <-chan event.Event) event.Event {
+func recv(t testing.TB, events <-chan event.Event) event.Event {
 	t.Helper()
 	select {
 	case ev := <-events:
