@@ -1,0 +1,124 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+)
+
+func TestConfigFromContext(t *testing.T) {
+	tests := []struct {
+		name    string
+		ctx     map[string]any
+		want    Config
+		wantErr string // substring; empty means no error
+	}{
+		{
+			name: "defaults",
+			want: Config{StreamMode: awskinesis.StreamMode_ON_DEMAND, LakeGlacierDays: 90, LambdaDir: "bin"},
+		},
+		{
+			name: "command line strings",
+			ctx:  map[string]any{"streamMode": "provisioned", "shardCount": "4", "lakeGlacierDays": "30", "lambdaDir": "out/lambdas"},
+			want: Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 4, LakeGlacierDays: 30, LambdaDir: "out/lambdas"},
+		},
+		{
+			name: "cdk.json numbers",
+			ctx:  map[string]any{"streamMode": "PROVISIONED", "shardCount": float64(2), "lakeGlacierDays": float64(180)},
+			want: Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 2, LakeGlacierDays: 180, LambdaDir: "bin"},
+		},
+		{
+			name: "provisioned defaults to one shard",
+			ctx:  map[string]any{"streamMode": "provisioned"},
+			want: Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 1, LakeGlacierDays: 90, LambdaDir: "bin"},
+		},
+		{
+			name: "enum spelling of on-demand",
+			ctx:  map[string]any{"streamMode": "ON_DEMAND"},
+			want: Config{StreamMode: awskinesis.StreamMode_ON_DEMAND, LakeGlacierDays: 90, LambdaDir: "bin"},
+		},
+		{name: "unknown stream mode", ctx: map[string]any{"streamMode": "turbo"}, wantErr: `"streamMode"`},
+		{name: "stream mode not a string", ctx: map[string]any{"streamMode": float64(1)}, wantErr: `"streamMode"`},
+		{name: "shard count with on-demand", ctx: map[string]any{"shardCount": "2"}, wantErr: "only valid with streamMode=provisioned"},
+		{name: "zero shards", ctx: map[string]any{"streamMode": "provisioned", "shardCount": "0"}, wantErr: `"shardCount"`},
+		{name: "shard count not a number", ctx: map[string]any{"streamMode": "provisioned", "shardCount": "many"}, wantErr: `"shardCount"`},
+		{name: "fractional shard count", ctx: map[string]any{"streamMode": "provisioned", "shardCount": 2.5}, wantErr: `"shardCount"`},
+		{name: "negative glacier days", ctx: map[string]any{"lakeGlacierDays": "-1"}, wantErr: `"lakeGlacierDays"`},
+		{name: "glacier days of the wrong type", ctx: map[string]any{"lakeGlacierDays": true}, wantErr: `"lakeGlacierDays"`},
+		{name: "empty lambda dir", ctx: map[string]any{"lambdaDir": " "}, wantErr: `"lambdaDir"`},
+		{name: "lambda dir not a string", ctx: map[string]any{"lambdaDir": float64(3)}, wantErr: `"lambdaDir"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ConfigFromContext(func(key string) any { return tt.ctx[key] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ConfigFromContext(%v) error = %v, want one containing %q", tt.ctx, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ConfigFromContext(%v): %v", tt.ctx, err)
+			}
+			if got != tt.want {
+				t.Errorf("ConfigFromContext(%v) = %+v, want %+v", tt.ctx, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFunctionCodeDir(t *testing.T) {
+	root := t.TempDir()
+	mustWrite(t, filepath.Join(root, "ok", "detect", "bootstrap"))
+	if err := os.MkdirAll(filepath.Join(root, "dir", "detect", "bootstrap"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "empty", "detect"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name      string
+		lambdaDir string
+		want      string
+		wantErr   []string
+	}{
+		{name: "built", lambdaDir: filepath.Join(root, "ok"), want: filepath.Join(root, "ok", "detect")},
+		{name: "no lambda dir", lambdaDir: filepath.Join(root, "missing"), wantErr: []string{"make lambdas", filepath.Join(root, "missing", "detect", "bootstrap")}},
+		{name: "no bootstrap", lambdaDir: filepath.Join(root, "empty"), wantErr: []string{"make lambdas", "lambdaDir"}},
+		{name: "bootstrap is a directory", lambdaDir: filepath.Join(root, "dir"), wantErr: []string{"is a directory", "make lambdas"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := functionCodeDir(tt.lambdaDir, "detect")
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatalf("functionCodeDir(%q) = %q, want an error", tt.lambdaDir, got)
+				}
+				for _, s := range tt.wantErr {
+					if !strings.Contains(err.Error(), s) {
+						t.Errorf("functionCodeDir(%q) error %q does not mention %q", tt.lambdaDir, err, s)
+					}
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("functionCodeDir(%q) = %q, %v; want %q, nil", tt.lambdaDir, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// mustWrite creates path (and its directories) holding a stand-in executable.
+func mustWrite(t testing.TB, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
