@@ -64,6 +64,9 @@ func Decode(dst []Event, data []byte, maxRows int64) (out []Event, err error) {
 	if err := checkSchema(f.Schema()); err != nil {
 		return dst, err
 	}
+	if err := checkPages(f.Metadata(), data); err != nil {
+		return dst, err
+	}
 	if maxRows > 0 && f.NumRows() > maxRows {
 		return dst, fmt.Errorf("%w: %d rows exceeds the limit of %d", ErrNotParquet, f.NumRows(), maxRows)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func sampleEvents() []Event {
@@ -75,4 +76,73 @@ func TestDecodeRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzDecode(f *testing.F) {
+	enc := NewEncoder()
+	for i := range sampleEvents() {
+		data, err := enc.Encode(sampleEvents()[:i+1])
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(append([]byte(nil), data...))
+	}
+	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		events, err := Decode(nil, data, 10000)
+		if err != nil && !errors.Is(err, ErrNotParquet) {
+			t.Fatalf("error does not wrap ErrNotParquet: %v", err)
+		}
+		if err == nil {
+			// whatever decoded must encode again
+			if _, err := NewEncoder().Encode(events); err != nil {
+				t.Fatalf("decoded events do not re-encode: %v", err)
+			}
+		}
+	})
+}
+
+func benchEvents(n int) []Event {
+	out := make([]Event, n)
+	s := sampleEvents()
+	for i := range out {
+		out[i] = s[i%len(s)]
+		out[i].PID = uint32(1000 + i)
+		out[i].TimeNanos += int64(i) * 1000
+		out[i].ID = NewID(time.Unix(0, out[i].TimeNanos))
+	}
+	return out
+}
+
+func BenchmarkEncode(b *testing.B) {
+	events := benchEvents(1000)
+	enc := NewEncoder()
+	var size int
+	b.ReportAllocs()
+	for b.Loop() {
+		data, err := enc.Encode(events)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(data)
+	}
+	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(size)/float64(len(events)), "bytes/event")
+}
+
+func BenchmarkDecode(b *testing.B) {
+	events := benchEvents(1000)
+	data, err := NewEncoder().Encode(events)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]Event, 0, len(events))
+	b.ReportAllocs()
+	for b.Loop() {
+		if dst, err = Decode(dst[:0], data, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(len(data))/float64(len(events)), "bytes/event")
 }
