@@ -30,7 +30,8 @@ type Options struct {
 	RingBufferSize int
 	// Enricher, if set, is called for every event (see Enricher).
 	Enricher Enricher
-	// SensorID, Hostname and Tags are copied into every event's routing fields.
+	// SensorID, Hostname and Tags are set in every event's routing fields (every
+	// event shares the Tags slice: do not modify it).
 	SensorID string
 	Hostname string
 	Tags     []string
