@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/features"
@@ -190,6 +191,7 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 		}
 		ev = event.Event{SensorID: c.opts.SensorID, Hostname: c.opts.Hostname, Tags: c.opts.Tags}
 		scratch = r.fill(&ev, clock.offset(r.bootNs), scratch)
+		ev.ID = event.NewID(time.Unix(0, ev.TimeNanos))
 		if c.opts.Enricher != nil {
 			c.opts.Enricher.Enrich(&ev)
 		}

@@ -219,6 +219,9 @@ func checkProcess(t *testing.T, got, want event.Event, before, after time.Time, 
 			t.Errorf("%s %s = %#v, want %#v", got.Type, f.name, f.got, f.want)
 		}
 	}
+	if len(got.ID) != 26 || got.ID[:10] != event.NewID(time.Unix(0, got.TimeNanos))[:10] {
+		t.Errorf("%s event id %q is not a ULID of the event time", got.Type, got.ID)
+	}
 	if got.CgroupID == 0 {
 		t.Errorf("%s CGROUP_ID = 0", got.Type)
 	} else if wantCgroup != 0 && got.CgroupID != wantCgroup {

@@ -16,6 +16,8 @@
 // bytes into a reused struct; only the strings (path, command line) allocate. The
 // *event.Event passed to emit is reused for the next record: copy it to keep it.
 //
+// Each event gets a fresh ULID (event.NewID) of its time as routing/event_id.
+//
 // Kernel timestamps (CLOCK_BOOTTIME) become wall-clock nanoseconds with an offset
 // that is re-measured at most once a second of event time, so a stepped wall clock
 // is followed. Exit codes follow the shell's convention with signals negated: a
