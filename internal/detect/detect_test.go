@@ -1,0 +1,167 @@
+package detect
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/vigil-sec/vigil/internal/engine"
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/rules"
+)
+
+func packEngine(t testing.TB) *engine.Engine {
+	t.Helper()
+	rs, err := rules.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+func privileged() event.Event {
+	return event.Event{SensorID: "s-1", Hostname: "web-1", Tags: []string{"env:prod"}, Type: event.NewProcess,
+		TimeNanos: 1763800000000000000, ID: "01KAQ0000000000000000000AA", PID: 42, PPID: 1, User: "root",
+		FilePath: "/usr/bin/docker", CommandLine: "docker run --privileged alpine", ParentFilePath: "/bin/bash"}
+}
+
+func TestEvaluate(t *testing.T) {
+	benign := privileged()
+	benign.CommandLine = "docker ps"
+	miner := privileged()
+	miner.FilePath, miner.CommandLine, miner.ID = "/usr/bin/cryptominer", "cryptominer -o pool", "other"
+	tests := []struct {
+		name   string
+		events []event.Event
+		want   []string // rule names in order
+	}{
+		{"none", nil, nil},
+		{"benign", []event.Event{benign}, nil},
+		{"privileged", []event.Event{privileged()}, []string{"privileged_docker_container"}},
+		{"two", []event.Event{benign, privileged(), miner}, []string{"privileged_docker_container", "cryptocurrency_miner"}},
+	}
+	d := NewDetector(packEngine(t))
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := d.Evaluate(nil, tc.events)
+			var got []string
+			for _, x := range ds {
+				got = append(got, x.Rule)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("rules = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDetectionJSON(t *testing.T) {
+	ds := NewDetector(packEngine(t)).Evaluate(nil, []event.Event{privileged()})
+	if len(ds) != 1 {
+		t.Fatalf("%d detections", len(ds))
+	}
+	d := ds[0]
+	if d.ID != DetectionID("privileged_docker_container", "01KAQ0000000000000000000AA") || len(d.ID) != 32 {
+		t.Errorf("id = %s", d.ID)
+	}
+	var out bytes.Buffer
+	if err := (&Printer{W: &out, JSON: true}).Publish(context.Background(), ds); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	for k, want := range map[string]any{
+		"id": d.ID, "rule": "privileged_docker_container", "name": "privileged_docker_container",
+		"severity": "medium", "category": "container_security", "sensor_id": "s-1", "hostname": "web-1",
+		"time": "2025-11-22T08:26:40Z",
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+	ev := got["event"].(map[string]any)
+	body := ev["event"].(map[string]any)
+	if body["FILE_PATH"] != "/usr/bin/docker" || body["COMMAND_LINE"] != "docker run --privileged alpine" || body["USER"] != "root" {
+		t.Errorf("event body = %v", body)
+	}
+	if body["PARENT"].(map[string]any)["FILE_PATH"] != "/bin/bash" {
+		t.Errorf("parent = %v", body["PARENT"])
+	}
+	if ev["routing"].(map[string]any)["event_type"] != "NEW_PROCESS" {
+		t.Errorf("routing = %v", ev["routing"])
+	}
+	if strings.Count(out.String(), "\n") != 1 {
+		t.Errorf("want one line, got %q", out.String())
+	}
+}
+
+type recorder struct {
+	got []Detection
+	err error
+}
+
+func (r *recorder) Publish(_ context.Context, ds []Detection) error {
+	if r.err != nil {
+		return r.err
+	}
+	r.got = append(r.got, ds...)
+	return nil
+}
+
+func record(seq string, data []byte) events.KinesisEventRecord {
+	var r events.KinesisEventRecord
+	r.EventSource = "aws:kinesis"
+	r.Kinesis.SequenceNumber = seq
+	r.Kinesis.PartitionKey = "s-1"
+	r.Kinesis.Data = data
+	return r
+}
+
+func TestKinesisHandler(t *testing.T) {
+	good, err := event.NewEncoder().Encode([]event.Event{privileged()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good = bytes.Clone(good)
+	tests := []struct {
+		name       string
+		records    []events.KinesisEventRecord
+		publishErr error
+		failures   []string
+		published  int
+	}{
+		{"good", []events.KinesisEventRecord{record("1", good)}, nil, nil, 1},
+		{"poison in the middle", []events.KinesisEventRecord{record("1", good), record("2", []byte("garbage")), record("3", good)}, nil, []string{"2"}, 2},
+		{"publisher down", []events.KinesisEventRecord{record("1", good)}, errors.New("down"), []string{"1"}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{err: tc.publishErr}
+			h := &KinesisHandler{Detector: NewDetector(packEngine(t)), Publisher: rec}
+			resp, err := h.Handle(context.Background(), events.KinesisEvent{Records: tc.records})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var failed []string
+			for _, f := range resp.BatchItemFailures {
+				failed = append(failed, f.ItemIdentifier)
+			}
+			if strings.Join(failed, ",") != strings.Join(tc.failures, ",") {
+				t.Errorf("failures = %v, want %v", failed, tc.failures)
+			}
+			if len(rec.got) != tc.published {
+				t.Errorf("published %d detections, want %d", len(rec.got), tc.published)
+			}
+		})
+	}
+}

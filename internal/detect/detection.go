@@ -1,0 +1,95 @@
+package detect
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/engine"
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// Detection is one rule match on one event.
+type Detection struct {
+	// ID is stable for a rule and an event: see DetectionID.
+	ID string
+	// Rule is the rule's name; Name is its report name (the rule's name when the rule
+	// has no report action).
+	Rule string
+	Name string
+	// Severity and Category come from the report's metadata.
+	Severity string
+	Category string
+	// Time is when the event happened.
+	Time time.Time
+	// Event is the event that matched.
+	Event event.Event
+	// Actions is the rule's full response, report included.
+	Actions []engine.Action
+}
+
+// DetectionID is the id of the detection of rule on the event with id eventID: the
+// first 128 bits of SHA-256 over both, in hex.
+func DetectionID(rule, eventID string) string {
+	h := sha256.New()
+	h.Write([]byte(rule))
+	h.Write([]byte{0})
+	h.Write([]byte(eventID))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// New builds the detection of rule r on event ev.
+func New(r *engine.Rule, ev *event.Event) Detection {
+	d := Detection{
+		ID:       DetectionID(r.Name, ev.ID),
+		Rule:     r.Name,
+		Name:     r.Name,
+		Severity: "info",
+		Time:     time.Unix(0, ev.TimeNanos).UTC(),
+		Event:    *ev,
+		Actions:  r.Response,
+	}
+	if rep := r.Report(); rep != nil {
+		d.Name = rep.Name
+		d.Severity = rep.Severity()
+		d.Category = rep.Metadata["category"]
+	}
+	return d
+}
+
+// jsonDetection is the wire form of a Detection: flat routing fields for
+// consumers that filter (sensor_id, hostname, tags) and the event in rule-path shape.
+type jsonDetection struct {
+	ID       string         `json:"id"`
+	Rule     string         `json:"rule"`
+	Name     string         `json:"name"`
+	Severity string         `json:"severity"`
+	Category string         `json:"category,omitempty"`
+	Time     time.Time      `json:"time"`
+	SensorID string         `json:"sensor_id"`
+	Hostname string         `json:"hostname"`
+	Tags     []string       `json:"tags"`
+	Event    map[string]any `json:"event"`
+	Actions  []string       `json:"actions,omitempty"`
+}
+
+// MarshalJSON writes the detection as one JSON object with the event in rule-path
+// shape: {"routing": {...}, "event": {"FILE_PATH": ..., ...}}.
+func (d Detection) MarshalJSON() ([]byte, error) {
+	tags := d.Event.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	var actions []string
+	for _, a := range d.Actions {
+		if a.Action != "report" {
+			actions = append(actions, a.Action)
+		}
+	}
+	return json.Marshal(jsonDetection{
+		ID: d.ID, Rule: d.Rule, Name: d.Name, Severity: d.Severity, Category: d.Category,
+		Time: d.Time, SensorID: d.Event.SensorID, Hostname: d.Event.Hostname, Tags: tags,
+		Event: d.Event.Tree(), Actions: actions,
+	})
+}
