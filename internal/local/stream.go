@@ -1,0 +1,63 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Record is one batch on the in-process stream, as a Kinesis record would carry it.
+type Record struct {
+	PartitionKey   string
+	SequenceNumber uint64
+	Data           []byte
+}
+
+// ErrClosed is returned by Put after Close.
+var ErrClosed = errors.New("local stream closed")
+
+// Stream is an in-process, ordered stream of Parquet batches. Put blocks while the
+// buffer is full (back-pressure, like a throttled stream) until ctx is done.
+type Stream struct {
+	ch     chan Record
+	mu     sync.Mutex
+	seq    uint64
+	closed bool
+}
+
+// NewStream returns a stream buffering up to size records.
+func NewStream(size int) *Stream {
+	return &Stream{ch: make(chan Record, size)}
+}
+
+// Put appends records in order. The data is copied.
+func (s *Stream) Put(ctx context.Context, partitionKey string, records [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	for _, r := range records {
+		s.seq++
+		select {
+		case s.ch <- Record{PartitionKey: partitionKey, SequenceNumber: s.seq, Data: append([]byte(nil), r...)}:
+		case <-ctx.Done():
+			return fmt.Errorf("local stream put: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// Records is the consumer's side; it is closed by Close.
+func (s *Stream) Records() <-chan Record { return s.ch }
+
+// Close ends the stream after the records already put.
+func (s *Stream) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.ch)
+	}
+}

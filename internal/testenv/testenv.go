@@ -1,0 +1,143 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// ToolsDir returns the repository's tools/ directory (where node_modules lives),
+// found by walking up from the working directory to go.mod.
+func ToolsDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "tools", "package.json")); err == nil {
+				return filepath.Join(dir, "tools")
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("tools/package.json not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func node(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed: the AWS-API emulators need it (make test installs them with npm)")
+	}
+	return path
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// start runs cmd until the test ends and waits for it to accept connections on port.
+func start(t testing.TB, name string, cmd *exec.Cmd, port int) string {
+	t.Helper()
+	logf, err := os.CreateTemp(t.TempDir(), name+"-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return "http://" + addr
+		}
+		select {
+		case err := <-done:
+			out, _ := os.ReadFile(logf.Name())
+			t.Fatalf("%s exited before listening (%v): %s", name, err, out)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			out, _ := os.ReadFile(logf.Name())
+			t.Fatalf("%s did not listen on %s within 30s: %s", name, addr, out)
+		}
+	}
+}
+
+func requireModule(t testing.TB, tools, module string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(tools, "node_modules", module)); err != nil {
+		t.Fatalf("npm package %s is not installed in %s: run `make test` (it runs npm ci there)", module, tools)
+	}
+}
+
+// Kinesis returns the endpoint of a Kinesis API: AWS_ENDPOINT_URL when set, else a
+// kinesalite started for this test.
+func Kinesis(t testing.TB) string {
+	t.Helper()
+	if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
+		return ep
+	}
+	tools := ToolsDir(t)
+	n := node(t)
+	requireModule(t, tools, "kinesalite")
+	port := freePort(t)
+	script := fmt.Sprintf("require('kinesalite')({createStreamMs: 50, deleteStreamMs: 50, updateStreamMs: 50}).listen(%d, '127.0.0.1')", port)
+	cmd := exec.Command(n, "-e", script)
+	cmd.Dir = tools
+	return start(t, "kinesalite", cmd, port)
+}
+
+// AWSConfig returns an SDK configuration for endpoint: static dummy credentials and
+// us-east-1 for emulators, the standard chain when AWS_ENDPOINT_URL is set.
+func AWSConfig(t testing.TB, endpoint string) aws.Config {
+	t.Helper()
+	ctx := context.Background()
+	if os.Getenv("AWS_ENDPOINT_URL") != "" {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	cfg, err := config.LoadDefaultConfig(ctx,
+		config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		config.WithBaseEndpoint(endpoint),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}

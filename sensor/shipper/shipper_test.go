@@ -1,0 +1,192 @@
+package shipper
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/local"
+)
+
+// memStream records what is put, failing the first failN calls.
+type memStream struct {
+	mu      sync.Mutex
+	failN   int
+	records [][]byte
+	keys    []string
+}
+
+func (m *memStream) Put(_ context.Context, key string, recs [][]byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failN > 0 {
+		m.failN--
+		return errors.New("stream unreachable")
+	}
+	for _, r := range recs {
+		m.records = append(m.records, append([]byte(nil), r...))
+		m.keys = append(m.keys, key)
+	}
+	return nil
+}
+
+func ev(i int, at time.Time, cmdLen int) event.Event {
+	return event.Event{SensorID: "s-1", Type: event.NewProcess, TimeNanos: at.UnixNano(), PID: uint32(i),
+		ID: event.NewID(at), FilePath: "/bin/true", CommandLine: strings.Repeat("x", cmdLen)}
+}
+
+func decodeAll(t *testing.T, records [][]byte) []event.Event {
+	t.Helper()
+	var out []event.Event
+	for _, r := range records {
+		if len(r) > event.MaxRecordBytes {
+			t.Errorf("record of %d bytes exceeds %d", len(r), event.MaxRecordBytes)
+		}
+		var err error
+		if out, err = event.Decode(out, r, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func TestHotPath(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name        string
+		n, cmdLen   int
+		batchEvents int
+		failN       int
+		minRecords  int
+	}{
+		{"small", 10, 10, 0, 0, 1},
+		{"split by count", 25, 10, 10, 0, 3},
+		{"split by size", 400, 8 << 10, 0, 0, 2},
+		{"retried after failures", 10, 10, 0, 2, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &memStream{failN: tc.failN}
+			s := New(Options{SensorID: "s-1", Stream: st, BatchEvents: tc.batchEvents})
+			for i := range tc.n {
+				e := ev(i, now, 0)
+				e.CommandLine = noise(i, tc.cmdLen)
+				s.Add(&e)
+			}
+			for range tc.failN {
+				if err := s.Flush(context.Background()); err == nil {
+					t.Fatal("flush succeeded against a failing stream")
+				}
+			}
+			if err := s.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got := decodeAll(t, st.records)
+			if len(got) != tc.n {
+				t.Fatalf("shipped %d events, want %d", len(got), tc.n)
+			}
+			for i := range got {
+				if got[i].PID != uint32(i) {
+					t.Fatalf("event %d has pid %d: order lost", i, got[i].PID)
+				}
+			}
+			if len(st.records) < tc.minRecords {
+				t.Errorf("%d records, want at least %d", len(st.records), tc.minRecords)
+			}
+			for _, k := range st.keys {
+				if k != "s-1" {
+					t.Errorf("partition key %q, want the sensor id", k)
+				}
+			}
+			if s.Stats().StreamFailures != uint64(tc.failN) {
+				t.Errorf("stats = %+v", s.Stats())
+			}
+		})
+	}
+}
+
+// noise is deterministic text that zstd cannot shrink much.
+func noise(seed, n int) string {
+	b := make([]byte, n)
+	x := uint32(seed*2654435761 + 1)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = 'a' + byte(x%26)
+	}
+	return string(b)
+}
+
+func TestPendingIsBounded(t *testing.T) {
+	st := &memStream{failN: 1 << 30}
+	s := New(Options{SensorID: "s-1", Stream: st, MaxPendingBytes: 1})
+	for i := range 3 {
+		e := ev(i, time.Now(), 10)
+		s.Add(&e)
+		_ = s.Flush(context.Background())
+	}
+	if got := s.Stats().DroppedRecords; got != 2 {
+		t.Fatalf("dropped %d records, want 2 (the oldest, counted)", got)
+	}
+}
+
+func TestLakeRoll(t *testing.T) {
+	lake := &local.Lake{Dir: t.TempDir()}
+	s := New(Options{SensorID: "s-1", Lake: lake, RollInterval: time.Hour})
+	h1 := time.Date(2026, 11, 22, 9, 59, 0, 0, time.UTC)
+	h2 := h1.Add(2 * time.Minute)
+	for i, at := range []time.Time{h1, h1, h2} {
+		e := ev(i, at, 5)
+		s.Add(&e)
+		if i == 1 {
+			// inside the roll interval and the same hour: nothing is written yet
+			if err := s.flush(context.Background(), false); err != nil {
+				t.Fatal(err)
+			}
+			if files, _ := lake.Files(); len(files) != 0 {
+				t.Fatalf("rolled early: %v", files)
+			}
+		}
+	}
+	// the third event crossed the hour: the next tick rolls
+	if err := s.flush(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	files, err := lake.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || !strings.HasPrefix(files[0], "events/dt=2026-11-22/hr=09/sensor=s-1/") {
+		t.Fatalf("files = %v", files)
+	}
+}
+
+func TestRunFlushesOnShutdown(t *testing.T) {
+	stream := local.NewStream(16)
+	lake := &local.Lake{Dir: t.TempDir()}
+	s := New(Options{SensorID: "s-1", Stream: stream, Lake: lake, BatchInterval: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, 5*time.Second) }()
+	e := ev(1, time.Now(), 5)
+	s.Add(&e)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	rec := <-stream.Records()
+	if got := decodeAll(t, [][]byte{rec.Data}); len(got) != 1 || rec.PartitionKey != "s-1" {
+		t.Fatalf("got %d events with key %q", len(got), rec.PartitionKey)
+	}
+	if files, _ := lake.Files(); len(files) != 1 {
+		t.Fatalf("lake files = %v", files)
+	}
+}
