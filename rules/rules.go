@@ -13,3 +13,12 @@ var FS embed.FS
 
 // Load parses the embedded rule pack.
 func Load() ([]*engine.Rule, error) { return engine.Load(FS, ".") }
+
+// Engine returns an engine evaluating the embedded rule pack.
+func Engine() (*engine.Engine, error) {
+	rs, err := Load()
+	if err != nil {
+		return nil, err
+	}
+	return engine.New(rs)
+}

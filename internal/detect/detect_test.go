@@ -9,18 +9,13 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/rules"
 )
 
 func packEngine(t testing.TB) *engine.Engine {
 	t.Helper()
-	rs, err := rules.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(rs)
+	eng, err := rules.Engine()
 	if err != nil {
 		t.Fatal(err)
 	}
