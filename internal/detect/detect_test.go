@@ -5,17 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
-	"github.com/vigil-sec/vigil/rules"
 )
 
 func packEngine(t testing.TB) *engine.Engine {
 	t.Helper()
-	eng, err := rules.Engine()
+	rs, err := engine.Load(os.DirFS("../../rules"), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(rs)
 	if err != nil {
 		t.Fatal(err)
 	}
