@@ -3,7 +3,9 @@ package engine
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -56,6 +58,16 @@ func IsRuleFile(name string) bool {
 // Load parses every rule file in the top level of dir in fsys and returns them sorted
 // by name. All errors are reported, one per line, not only the first.
 func Load(fsys fs.FS, dir string) ([]*Rule, error) {
+	return load(fsys, dir, dir)
+}
+
+// LoadDir is Load for a directory of the operating system; errors name the files
+// under dir as given.
+func LoadDir(dir string) ([]*Rule, error) {
+	return load(os.DirFS(dir), ".", dir)
+}
+
+func load(fsys fs.FS, dir, display string) ([]*Rule, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("read rules: %w", err)
@@ -71,7 +83,7 @@ func Load(fsys fs.FS, dir string) ([]*Rule, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read rule: %w", err)
 		}
-		r, err := Parse(file, data)
+		r, err := Parse(filepath.Join(display, ent.Name()), data)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
