@@ -28,6 +28,7 @@ func TestRoundTrip(t *testing.T) {
 		{"empty", nil},
 		{"one", sampleEvents()[:1]},
 		{"mixed types", sampleEvents()},
+		{"every field set", []Event{filled()}},
 	}
 	enc := NewEncoder()
 	for _, tc := range tests {

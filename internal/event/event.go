@@ -16,12 +16,17 @@ const (
 	PrivilegeChange  Type = "PRIVILEGE_CHANGE"
 	SensorHeartbeat  Type = "SENSOR_HEARTBEAT"
 	HostStats        Type = "HOST_STATS"
+	FileDelete       Type = "FILE_DELETE"
+	FileRename       Type = "FILE_RENAME"
+	FileChmod        Type = "FILE_CHMOD"
+	Ptrace           Type = "PTRACE"
 )
 
 // Types lists every event type Vigil knows, in a stable order.
 var Types = []Type{
-	NewProcess, TerminateProcess, FileOpen, NetworkConnect, NetworkAccept,
-	DNSRequest, ModuleLoad, PrivilegeChange, SensorHeartbeat, HostStats,
+	NewProcess, TerminateProcess, FileOpen, FileDelete, FileRename, FileChmod,
+	NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange, Ptrace,
+	SensorHeartbeat, HostStats,
 }
 
 // KnownType reports whether t is one of Types.
@@ -59,22 +64,33 @@ type Event struct {
 	CommandLine       string `parquet:"command_line"`
 	ParentFilePath    string `parquet:"parent_file_path,dict"`
 	ParentCommandLine string `parquet:"parent_command_line"`
+	GrandparentPath   string `parquet:"grandparent_file_path,dict"`
+	GrandparentCmd    string `parquet:"grandparent_command_line"`
+	EUID              uint32 `parquet:"euid"`
 	CgroupID          uint64 `parquet:"cgroup_id"`
 	ContainerID       string `parquet:"container_id,dict"`
 
 	// TERMINATE_PROCESS
 	ExitCode int32 `parquet:"exit_code"`
 
-	// FILE_OPEN: the file opened (FILE_PATH is the process executable)
-	TargetPath string `parquet:"target_path"`
-	FileFlags  string `parquet:"file_flags,dict"`
+	// FILE_OPEN, FILE_DELETE, FILE_RENAME, FILE_CHMOD: the file acted on (FILE_PATH
+	// is the acting process's executable). For a rename TargetPath is the new name
+	// and OldTargetPath the old one.
+	TargetPath    string `parquet:"target_path"`
+	OldTargetPath string `parquet:"old_target_path"`
+	// FileFlags lists what an open does, comma-separated: read, write, create, truncate.
+	FileFlags string `parquet:"file_flags,dict"`
+	// FileMode is the new mode of a FILE_CHMOD (permission and setuid/setgid/sticky bits).
+	FileMode uint32 `parquet:"file_mode"`
 
-	// NETWORK_CONNECT / NETWORK_ACCEPT
+	// NETWORK_CONNECT / NETWORK_ACCEPT (and the resolver of a DNS_REQUEST).
+	// ErrorCode is 0 on success, else the errno the call failed with.
 	Protocol   string `parquet:"protocol,dict"`
 	SourceIP   string `parquet:"source_ip"`
 	SourcePort uint16 `parquet:"source_port"`
 	DestIP     string `parquet:"dest_ip"`
 	DestPort   uint16 `parquet:"dest_port"`
+	ErrorCode  int32  `parquet:"error_code"`
 
 	// DNS_REQUEST
 	DomainName string `parquet:"domain_name"`
@@ -83,10 +99,36 @@ type Event struct {
 	// MODULE_LOAD
 	ModuleName string `parquet:"module_name"`
 
-	// PRIVILEGE_CHANGE
-	NewUID uint32 `parquet:"new_uid"`
+	// PRIVILEGE_CHANGE: the ids the process changes to, and the syscall (setuid,
+	// setgid, setresuid, capset, ...).
+	NewUID    uint32 `parquet:"new_uid"`
+	NewGID    uint32 `parquet:"new_gid"`
+	Operation string `parquet:"operation,dict"`
+
+	// PTRACE: the traced process and the request (PTRACE_ATTACH = 16, ...).
+	TargetPID     uint32 `parquet:"target_pid"`
+	PtraceRequest int64  `parquet:"ptrace_request"`
 
 	// SENSOR_HEARTBEAT
 	SensorVersion string `parquet:"sensor_version,dict"`
 	Drops         uint64 `parquet:"drops"`
+	UptimeSeconds uint64 `parquet:"uptime_seconds"`
+	SpoolBytes    uint64 `parquet:"spool_bytes"`
+
+	// HOST_STATS: counts over the last interval (IntervalSeconds), the anomaly
+	// models' features.
+	IntervalSeconds   uint32 `parquet:"stats_interval_seconds"`
+	CountExec         uint64 `parquet:"stats_exec"`
+	CountFileOpen     uint64 `parquet:"stats_file_open"`
+	CountFileChange   uint64 `parquet:"stats_file_change"` // delete, rename, chmod
+	CountConnect      uint64 `parquet:"stats_connect"`
+	CountAccept       uint64 `parquet:"stats_accept"`
+	CountDNS          uint64 `parquet:"stats_dns"`
+	CountModuleLoad   uint64 `parquet:"stats_module_load"`
+	CountPrivChange   uint64 `parquet:"stats_privilege_change"`
+	DistinctDestIPs   uint64 `parquet:"stats_distinct_dest_ips"`
+	DistinctDestPorts uint64 `parquet:"stats_distinct_dest_ports"`
+	NewExecutables    uint64 `parquet:"stats_new_executables"`
+	FailedConnects    uint64 `parquet:"stats_failed_connects"`
+	OutboundBytes     uint64 `parquet:"stats_outbound_bytes"`
 }

@@ -71,7 +71,12 @@ func num[T ~uint16 | ~uint32 | ~uint64 | ~int32 | ~int64](path string, get func(
 		setNum: func(e *Event, v int64) { *get(e) = T(v) }}
 }
 
-var processTypes = []Type{NewProcess, TerminateProcess, FileOpen, NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange}
+var processTypes = []Type{NewProcess, TerminateProcess, FileOpen, FileDelete, FileRename, FileChmod,
+	NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange, Ptrace}
+
+var fileTypes = []Type{FileOpen, FileDelete, FileRename, FileChmod}
+
+var netTypes = []Type{NetworkConnect, NetworkAccept, DNSRequest}
 
 // Fields is every rule path, in the order they are printed.
 var Fields = []Field{
@@ -93,28 +98,56 @@ var Fields = []Field{
 	str("event/COMMAND_LINE", func(e *Event) *string { return &e.CommandLine }, processTypes...),
 	str("event/PARENT/FILE_PATH", func(e *Event) *string { return &e.ParentFilePath }, processTypes...),
 	str("event/PARENT/COMMAND_LINE", func(e *Event) *string { return &e.ParentCommandLine }, processTypes...),
+	str("event/GRANDPARENT/FILE_PATH", func(e *Event) *string { return &e.GrandparentPath }, processTypes...),
+	str("event/GRANDPARENT/COMMAND_LINE", func(e *Event) *string { return &e.GrandparentCmd }, processTypes...),
+	num("event/EFFECTIVE_USER_ID", func(e *Event) *uint32 { return &e.EUID }, processTypes...),
 	num("event/CGROUP_ID", func(e *Event) *uint64 { return &e.CgroupID }, processTypes...),
 	str("event/CONTAINER_ID", func(e *Event) *string { return &e.ContainerID }, processTypes...),
 
 	num("event/EXIT_CODE", func(e *Event) *int32 { return &e.ExitCode }, TerminateProcess),
 
-	str("event/TARGET/FILE_PATH", func(e *Event) *string { return &e.TargetPath }, FileOpen),
+	str("event/TARGET/FILE_PATH", func(e *Event) *string { return &e.TargetPath }, fileTypes...),
+	str("event/TARGET/OLD_FILE_PATH", func(e *Event) *string { return &e.OldTargetPath }, FileRename),
 	str("event/FILE_FLAGS", func(e *Event) *string { return &e.FileFlags }, FileOpen),
+	num("event/FILE_MODE", func(e *Event) *uint32 { return &e.FileMode }, FileChmod),
 
-	str("event/PROTOCOL", func(e *Event) *string { return &e.Protocol }, NetworkConnect, NetworkAccept),
-	str("event/SOURCE/IP_ADDRESS", func(e *Event) *string { return &e.SourceIP }, NetworkConnect, NetworkAccept),
-	num("event/SOURCE/PORT", func(e *Event) *uint16 { return &e.SourcePort }, NetworkConnect, NetworkAccept),
-	str("event/DESTINATION/IP_ADDRESS", func(e *Event) *string { return &e.DestIP }, NetworkConnect, NetworkAccept),
-	num("event/DESTINATION/PORT", func(e *Event) *uint16 { return &e.DestPort }, NetworkConnect, NetworkAccept),
+	str("event/PROTOCOL", func(e *Event) *string { return &e.Protocol }, netTypes...),
+	str("event/SOURCE/IP_ADDRESS", func(e *Event) *string { return &e.SourceIP }, netTypes...),
+	num("event/SOURCE/PORT", func(e *Event) *uint16 { return &e.SourcePort }, netTypes...),
+	str("event/DESTINATION/IP_ADDRESS", func(e *Event) *string { return &e.DestIP }, netTypes...),
+	num("event/DESTINATION/PORT", func(e *Event) *uint16 { return &e.DestPort }, netTypes...),
+	num("event/ERROR_CODE", func(e *Event) *int32 { return &e.ErrorCode }, NetworkConnect, NetworkAccept),
 
 	str("event/DOMAIN_NAME", func(e *Event) *string { return &e.DomainName }, DNSRequest),
 	str("event/DNS_TYPE", func(e *Event) *string { return &e.DNSType }, DNSRequest),
 
 	str("event/MODULE_NAME", func(e *Event) *string { return &e.ModuleName }, ModuleLoad),
 	num("event/NEW_USER_ID", func(e *Event) *uint32 { return &e.NewUID }, PrivilegeChange),
+	num("event/NEW_GROUP_ID", func(e *Event) *uint32 { return &e.NewGID }, PrivilegeChange),
+	str("event/OPERATION", func(e *Event) *string { return &e.Operation }, PrivilegeChange),
+
+	num("event/TARGET/PROCESS_ID", func(e *Event) *uint32 { return &e.TargetPID }, Ptrace),
+	num("event/PTRACE_REQUEST", func(e *Event) *int64 { return &e.PtraceRequest }, Ptrace),
 
 	str("event/SENSOR_VERSION", func(e *Event) *string { return &e.SensorVersion }, SensorHeartbeat),
 	num("event/DROPS", func(e *Event) *uint64 { return &e.Drops }, SensorHeartbeat),
+	num("event/UPTIME_SECONDS", func(e *Event) *uint64 { return &e.UptimeSeconds }, SensorHeartbeat),
+	num("event/SPOOL_BYTES", func(e *Event) *uint64 { return &e.SpoolBytes }, SensorHeartbeat),
+
+	num("event/STATS/INTERVAL_SECONDS", func(e *Event) *uint32 { return &e.IntervalSeconds }, HostStats),
+	num("event/STATS/EXEC", func(e *Event) *uint64 { return &e.CountExec }, HostStats),
+	num("event/STATS/FILE_OPEN", func(e *Event) *uint64 { return &e.CountFileOpen }, HostStats),
+	num("event/STATS/FILE_CHANGE", func(e *Event) *uint64 { return &e.CountFileChange }, HostStats),
+	num("event/STATS/CONNECT", func(e *Event) *uint64 { return &e.CountConnect }, HostStats),
+	num("event/STATS/ACCEPT", func(e *Event) *uint64 { return &e.CountAccept }, HostStats),
+	num("event/STATS/DNS", func(e *Event) *uint64 { return &e.CountDNS }, HostStats),
+	num("event/STATS/MODULE_LOAD", func(e *Event) *uint64 { return &e.CountModuleLoad }, HostStats),
+	num("event/STATS/PRIVILEGE_CHANGE", func(e *Event) *uint64 { return &e.CountPrivChange }, HostStats),
+	num("event/STATS/DISTINCT_DEST_IPS", func(e *Event) *uint64 { return &e.DistinctDestIPs }, HostStats),
+	num("event/STATS/DISTINCT_DEST_PORTS", func(e *Event) *uint64 { return &e.DistinctDestPorts }, HostStats),
+	num("event/STATS/NEW_EXECUTABLES", func(e *Event) *uint64 { return &e.NewExecutables }, HostStats),
+	num("event/STATS/FAILED_CONNECTS", func(e *Event) *uint64 { return &e.FailedConnects }, HostStats),
+	num("event/STATS/OUTBOUND_BYTES", func(e *Event) *uint64 { return &e.OutboundBytes }, HostStats),
 }
 
 var byPath = func() map[string]*Field {
