@@ -36,10 +36,13 @@ type Field struct {
 	Path string
 	Kind Kind
 	// For lists the event types the field belongs to; nil means every type.
-	For  []Type
-	Str  func(*Event) string
-	Num  func(*Event) int64
-	List func(*Event) []string
+	For []Type
+	// Derived fields are computed from another field (a file name from its path):
+	// rules read them, Tree leaves them out and FromTree refuses them.
+	Derived string
+	Str     func(*Event) string
+	Num     func(*Event) int64
+	List    func(*Event) []string
 
 	setStr  func(*Event, string)
 	setNum  func(*Event, int64)
@@ -63,6 +66,19 @@ func str(path string, get func(*Event) *string, forTypes ...Type) Field {
 	return Field{Path: path, Kind: String, For: forTypes,
 		Str:    func(e *Event) string { return *get(e) },
 		setStr: func(e *Event, v string) { *get(e) = v }}
+}
+
+// base is the last element of a slash-separated path, without allocating.
+func base(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func derivedName(path, from string, get func(*Event) *string, forTypes ...Type) Field {
+	return Field{Path: path, Kind: String, For: forTypes, Derived: from,
+		Str: func(e *Event) string { return base(*get(e)) }}
 }
 
 func num[T ~uint16 | ~uint32 | ~uint64 | ~int32 | ~int64](path string, get func(*Event) *T, forTypes ...Type) Field {
@@ -95,8 +111,10 @@ var Fields = []Field{
 	num("event/GROUP_ID", func(e *Event) *uint32 { return &e.GID }, processTypes...),
 	str("event/USER", func(e *Event) *string { return &e.User }, processTypes...),
 	str("event/FILE_PATH", func(e *Event) *string { return &e.FilePath }, processTypes...),
+	derivedName("event/FILE_NAME", "event/FILE_PATH", func(e *Event) *string { return &e.FilePath }, processTypes...),
 	str("event/COMMAND_LINE", func(e *Event) *string { return &e.CommandLine }, processTypes...),
 	str("event/PARENT/FILE_PATH", func(e *Event) *string { return &e.ParentFilePath }, processTypes...),
+	derivedName("event/PARENT/FILE_NAME", "event/PARENT/FILE_PATH", func(e *Event) *string { return &e.ParentFilePath }, processTypes...),
 	str("event/PARENT/COMMAND_LINE", func(e *Event) *string { return &e.ParentCommandLine }, processTypes...),
 	str("event/GRANDPARENT/FILE_PATH", func(e *Event) *string { return &e.GrandparentPath }, processTypes...),
 	str("event/GRANDPARENT/COMMAND_LINE", func(e *Event) *string { return &e.GrandparentCmd }, processTypes...),
@@ -107,6 +125,7 @@ var Fields = []Field{
 	num("event/EXIT_CODE", func(e *Event) *int32 { return &e.ExitCode }, TerminateProcess),
 
 	str("event/TARGET/FILE_PATH", func(e *Event) *string { return &e.TargetPath }, fileTypes...),
+	derivedName("event/TARGET/FILE_NAME", "event/TARGET/FILE_PATH", func(e *Event) *string { return &e.TargetPath }, fileTypes...),
 	str("event/TARGET/OLD_FILE_PATH", func(e *Event) *string { return &e.OldTargetPath }, FileRename),
 	str("event/FILE_FLAGS", func(e *Event) *string { return &e.FileFlags }, FileOpen),
 	num("event/FILE_MODE", func(e *Event) *uint32 { return &e.FileMode }, FileChmod),
@@ -180,6 +199,9 @@ func (e *Event) Tree() map[string]any {
 	root := map[string]any{}
 	for i := range Fields {
 		f := &Fields[i]
+		if f.Derived != "" {
+			continue
+		}
 		var v any
 		zero := false
 		switch f.Kind {
@@ -245,6 +267,9 @@ func walkTree(prefix string, node map[string]any, e *Event) error {
 		if !ok {
 			_, err := Lookup(path)
 			return err
+		}
+		if f.Derived != "" {
+			return fmt.Errorf("%s is derived from %s: set that instead", path, f.Derived)
 		}
 		if err := f.set(e, v); err != nil {
 			return fmt.Errorf("%s: %w", path, err)

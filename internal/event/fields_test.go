@@ -52,8 +52,14 @@ func TestTreeRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("round trip lost fields:\n got %+v\nwant %+v", got, want)
 	}
-	if len(Fields) != reflect.TypeOf(Event{}).NumField() {
-		t.Errorf("%d paths for %d struct fields", len(Fields), reflect.TypeOf(Event{}).NumField())
+	stored := 0
+	for _, f := range Fields {
+		if f.Derived == "" {
+			stored++
+		}
+	}
+	if stored != reflect.TypeOf(Event{}).NumField() {
+		t.Errorf("%d stored paths for %d struct fields", stored, reflect.TypeOf(Event{}).NumField())
 	}
 }
 
@@ -67,6 +73,7 @@ func TestFromTreeErrors(t *testing.T) {
 		{"string wanted", map[string]any{"event": map[string]any{"FILE_PATH": 3}}, "event/FILE_PATH: want a string"},
 		{"number wanted", map[string]any{"event": map[string]any{"PROCESS_ID": "x"}}, "event/PROCESS_ID: want a number"},
 		{"integer wanted", map[string]any{"event": map[string]any{"PROCESS_ID": 1.5}}, "want an integer"},
+		{"derived", map[string]any{"event": map[string]any{"FILE_NAME": "sh"}}, "event/FILE_NAME is derived from event/FILE_PATH"},
 		{"list wanted", map[string]any{"routing": map[string]any{"tags": "a"}}, "routing/tags: want a list"},
 	}
 	for _, tc := range tests {
@@ -76,5 +83,24 @@ func TestFromTreeErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestDerivedNames(t *testing.T) {
+	tests := []struct{ path, file, want string }{
+		{"event/FILE_NAME", "/usr/bin/curl", "curl"},
+		{"event/FILE_NAME", "curl", "curl"},
+		{"event/FILE_NAME", "", ""},
+		{"event/FILE_NAME", "/", ""},
+	}
+	for _, tc := range tests {
+		f, err := Lookup(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := Event{FilePath: tc.file}
+		if got := f.Str(&e); got != tc.want {
+			t.Errorf("%s of %q = %q, want %q", tc.path, tc.file, got, tc.want)
+		}
 	}
 }
