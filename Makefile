@@ -71,6 +71,7 @@ localstack-up: ## start LocalStack (needs Docker and LOCALSTACK_AUTH_TOKEN)
 	docker compose -f localstack/docker-compose.yml up -d --wait
 
 localstack-deploy: tools lambdas ## deploy the real stack into LocalStack (cdklocal)
+	AWS_ENDPOINT_URL=http://localhost:4566 tools/node_modules/.bin/cdklocal bootstrap --app "$(GO) run ./infra" -c lambdaDir=bin
 	AWS_ENDPOINT_URL=http://localhost:4566 tools/node_modules/.bin/cdklocal deploy --app "$(GO) run ./infra" -c lambdaDir=bin --require-approval never
 
 localstack-test: ## run the integration tests against LocalStack
