@@ -193,6 +193,7 @@ func (s *Shipper) Stats() Stats {
 func (s *Shipper) Run(ctx context.Context, grace time.Duration) error {
 	t := time.NewTicker(s.opts.BatchInterval)
 	defer t.Stop()
+	var failingSince, lastLog time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -209,8 +210,21 @@ func (s *Shipper) Run(ctx context.Context, grace time.Duration) error {
 			}
 			return err
 		case <-t.C:
-			if err := s.flush(ctx, false); err != nil {
-				s.log.Warn("ship", "error", err)
+			// during an outage: one line when it starts, one every minute, one at the end
+			err := s.flush(ctx, false)
+			now := s.now()
+			switch {
+			case err != nil && (failingSince.IsZero() || now.Sub(lastLog) >= time.Minute):
+				if failingSince.IsZero() {
+					failingSince = now
+				}
+				lastLog = now
+				st := s.Stats()
+				s.log.Warn("ship failed; batches spooled", "error", err, "failing_for", now.Sub(failingSince).Round(time.Second),
+					"spool_bytes", st.SpoolBytes, "spool_records", st.SpoolRecords, "spool_files", st.SpoolFiles)
+			case err == nil && !failingSince.IsZero():
+				s.log.Info("ship recovered", "after", now.Sub(failingSince).Round(time.Second))
+				failingSince = time.Time{}
 			}
 		}
 	}
