@@ -24,7 +24,12 @@ type conv struct {
 	file  *file
 	rule  *rule
 	stack []string // macros being expanded, innermost last
+	steps int      // translation steps taken, bounded by maxSteps
 }
+
+// maxSteps bounds the work of one rule's translation (macros used many times over
+// at many levels expand exponentially).
+const maxSteps = 1 << 18
 
 const maxMacroDepth = 50
 
@@ -110,6 +115,10 @@ func intersect(a, b typeSet) typeSet {
 // the standard macros restrict them; and intersects, or unites (when every branch
 // is restricted), not leaves them unrestricted.
 func (c *conv) types(e expr, s *src) (typeSet, error) {
+	c.steps++
+	if c.steps > maxSteps {
+		return nil, c.errf(s, e.at(), "condition expands to more than %d terms", maxSteps)
+	}
 	switch x := e.(type) {
 	case *andExpr:
 		var out typeSet
@@ -207,6 +216,10 @@ func (c *conv) expand(vs []value) []value {
 // matching more (evt.type = execve also matches execveat: both are NEW_PROCESS) is
 // accepted where it is not negated and refused where it is.
 func (c *conv) tr(e expr, t string, neg bool, s *src) (*importer.Node, error) {
+	c.steps++
+	if c.steps > maxSteps {
+		return nil, c.errf(s, e.at(), "condition expands to more than %d terms", maxSteps)
+	}
 	switch x := e.(type) {
 	case *andExpr, *orExpr:
 		var xs []expr
@@ -216,13 +229,26 @@ func (c *conv) tr(e expr, t string, neg bool, s *src) (*importer.Node, error) {
 		} else {
 			xs, mk = x.(*orExpr).xs, importer.Or
 		}
+		// An operand that decides the whole (false in an and, true in an or)
+		// makes the others irrelevant for this type, including their errors: a
+		// branch about files is dead on NEW_PROCESS events.
 		kids := make([]*importer.Node, 0, len(xs))
+		var firstErr error
 		for _, sub := range xs {
 			n, err := c.tr(sub, t, neg, s)
 			if err != nil {
-				return nil, err
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			if _, isAnd := x.(*andExpr); isAnd && n.IsFalse() || !isAnd && n.IsTrue() {
+				return n, nil
 			}
 			kids = append(kids, n)
+		}
+		if firstErr != nil {
+			return nil, firstErr
 		}
 		return importer.Simplify(mk(kids...)), nil
 	case *notExpr:
