@@ -509,9 +509,16 @@ func fingerprint(n *yaml.Node, skip ...string) string {
 			}
 			b.WriteByte('}')
 		case yaml.SequenceNode:
-			b.WriteByte('[')
+			// the order of and/or children (and of list values) does not change a
+			// detection
+			items := make([]string, 0, len(n.Content))
 			for _, c := range n.Content {
-				walk(c)
+				items = append(items, fingerprint(c))
+			}
+			sort.Strings(items)
+			b.WriteByte('[')
+			for _, it := range items {
+				b.WriteString(it)
 				b.WriteByte(',')
 			}
 			b.WriteByte(']')

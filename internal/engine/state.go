@@ -47,7 +47,7 @@ type counter struct {
 }
 
 // sweepEvery is how many writes trigger a sweep of expired entries (at least; a
-// sweep also waits for as many writes as there are entries, to stay amortized O(1)).
+// sweep also waits for half as many writes as there are entries: amortized O(1)).
 const sweepEvery = 4096
 
 // NewMemoryState returns an empty in-memory State.
@@ -117,7 +117,7 @@ func (s *MemoryState) Sweep(now time.Time) {
 // wrote counts a write made at time t (nanoseconds); s.mu is held.
 func (s *MemoryState) wrote(t int64) {
 	s.writes++
-	if s.writes >= sweepEvery && s.writes >= len(s.markers)+len(s.counters) {
+	if s.writes >= sweepEvery && 2*s.writes >= len(s.markers)+len(s.counters) {
 		s.sweep(t)
 	}
 }
