@@ -1,0 +1,167 @@
+// Package identity names the sensor and tags it. On EC2 the instance metadata
+// service (IMDSv2 only: a session token first, never the v1 fallback) gives the
+// sensor id (the instance id) and the auto-tags instance_id, instance_type, az,
+// region and account — plus the instance's own EC2 tags when asked for and enabled
+// on the instance. Elsewhere the sensor id is /etc/machine-id, else the host name.
+// Static tags from the configuration (env, deployment, …) come first and win over
+// auto-tags with the same key.
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+)
+
+// Options configures Resolve.
+type Options struct {
+	// SensorID, if set, is used as is (the configuration's sensor_id).
+	SensorID string
+	// Tags are the configuration's static tags (K:V).
+	Tags []string
+	// IMDS enables the instance metadata lookups; InstanceTags adds the
+	// instance's EC2 tags.
+	IMDS         bool
+	InstanceTags bool
+	// Endpoint of the metadata service; default AWS_EC2_METADATA_SERVICE_ENDPOINT,
+	// else http://169.254.169.254.
+	Endpoint string
+	// Timeout bounds all IMDS calls together; default 3s (off EC2 they time out).
+	Timeout time.Duration
+	// MachineIDPath defaults to /etc/machine-id.
+	MachineIDPath string
+}
+
+// Identity is who the sensor is.
+type Identity struct {
+	SensorID string
+	Source   string // "config", "imds", "machine-id" or "hostname"
+	Hostname string
+	Tags     []string
+
+	InstanceID, InstanceType, AvailabilityZone, Region, AccountID string
+	// Notes says what could not be looked up (for the log); none is fatal.
+	Notes []string
+}
+
+// Resolve works out the sensor's identity and tags.
+func Resolve(ctx context.Context, o Options) (Identity, error) {
+	id := Identity{Tags: append([]string(nil), o.Tags...)}
+	id.Hostname, _ = os.Hostname()
+	if o.IMDS && !strings.EqualFold(os.Getenv("AWS_EC2_METADATA_DISABLED"), "true") {
+		if err := fromIMDS(ctx, o, &id); err != nil {
+			id.Notes = append(id.Notes, fmt.Sprintf("instance metadata (IMDSv2) unavailable: %v", err))
+		}
+	}
+	switch {
+	case o.SensorID != "":
+		id.SensorID, id.Source = o.SensorID, "config"
+	case id.InstanceID != "":
+		id.SensorID, id.Source = id.InstanceID, "imds"
+	default:
+		path := o.MachineIDPath
+		if path == "" {
+			path = "/etc/machine-id"
+		}
+		if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "" {
+			id.SensorID, id.Source = strings.TrimSpace(string(b)), "machine-id"
+		} else if id.Hostname != "" {
+			id.SensorID, id.Source = id.Hostname, "hostname"
+			id.Notes = append(id.Notes, fmt.Sprintf("no %s: the sensor id is the host name", path))
+		} else {
+			return id, errors.New("identity: no sensor id: not on EC2, no machine id, no host name; set sensor_id")
+		}
+	}
+	return id, nil
+}
+
+func fromIMDS(ctx context.Context, o Options, id *Identity) error {
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	endpoint := o.Endpoint
+	if endpoint == "" {
+		endpoint = os.Getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+	}
+	client := imds.New(imds.Options{
+		Endpoint:       endpoint,
+		EnableFallback: aws.FalseTernary, // IMDSv2 only
+		Retryer:        retry.AddWithMaxAttempts(retry.NewStandard(), 2),
+	})
+	doc, err := client.GetInstanceIdentityDocument(ctx, &imds.GetInstanceIdentityDocumentInput{})
+	if err != nil {
+		return err
+	}
+	id.InstanceID, id.InstanceType, id.AvailabilityZone = doc.InstanceID, doc.InstanceType, doc.AvailabilityZone
+	id.Region, id.AccountID = doc.Region, doc.AccountID
+	auto := []string{"instance_id:" + doc.InstanceID, "instance_type:" + doc.InstanceType,
+		"az:" + doc.AvailabilityZone, "region:" + doc.Region, "account:" + doc.AccountID}
+	if o.InstanceTags {
+		tags, err := instanceTags(ctx, client)
+		if err != nil {
+			id.Notes = append(id.Notes, fmt.Sprintf("instance tags unavailable (enable instance metadata tags on the instance): %v", err))
+		}
+		auto = append(auto, tags...)
+	}
+	id.Tags = merge(id.Tags, auto)
+	return nil
+}
+
+func get(ctx context.Context, c *imds.Client, path string) (string, error) {
+	out, err := c.GetMetadata(ctx, &imds.GetMetadataInput{Path: path})
+	if err != nil {
+		return "", err
+	}
+	defer out.Content.Close()
+	b, err := io.ReadAll(io.LimitReader(out.Content, 64<<10))
+	return string(b), err
+}
+
+func instanceTags(ctx context.Context, c *imds.Client) ([]string, error) {
+	keys, err := get(ctx, c, "tags/instance")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for k := range strings.SplitSeq(strings.TrimSpace(keys), "\n") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		v, err := get(ctx, c, "tags/instance/"+k)
+		if err != nil {
+			return out, err
+		}
+		// K:V splits at the first colon: keep EC2 keys like aws:autoscaling:groupName whole
+		out = append(out, strings.ReplaceAll(k, ":", ".")+":"+strings.TrimSpace(v))
+	}
+	return out, nil
+}
+
+// merge appends the tags of auto whose key static does not already have.
+func merge(static, auto []string) []string {
+	have := map[string]bool{}
+	for _, t := range static {
+		k, _, _ := strings.Cut(t, ":")
+		have[k] = true
+	}
+	out := static
+	for _, t := range auto {
+		k, v, _ := strings.Cut(t, ":")
+		if !have[k] && v != "" {
+			have[k] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
