@@ -8,9 +8,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/sensor/collector"
 	"github.com/vigil-sec/vigil/sensor/enrich"
+	"github.com/vigil-sec/vigil/sensor/hoststats"
+	"github.com/vigil-sec/vigil/sensor/metrics"
 	"github.com/vigil-sec/vigil/sensor/shipper"
+	"github.com/vigil-sec/vigil/sensor/spool"
 )
 
 // Options configures a sensor run.
@@ -23,17 +27,40 @@ type Options struct {
 	Lake          shipper.Lake
 	BatchInterval time.Duration
 	RollInterval  time.Duration
+	// RollBytes bounds a lake file; default 64 MiB.
+	RollBytes int
+	// Spool holds batches the backends did not take (see package spool); nil
+	// means an in-memory spool, lost at exit.
+	Spool *spool.Spool
 	// Grace bounds the final flush after the context ends; default 10s.
 	Grace time.Duration
 	Log   *slog.Logger
 	// Started, if set, is called once the probes are attached.
 	Started func()
+
+	// Metrics, if set, receives the sensor's metrics (see package metrics).
+	Metrics *metrics.Metrics
+	// Version is reported in SENSOR_HEARTBEAT.
+	Version string
+	// HeartbeatEvery and StatsEvery pace SENSOR_HEARTBEAT (default 30s) and
+	// HOST_STATS (default 60s).
+	HeartbeatEvery time.Duration
+	StatsEvery     time.Duration
+	// FilePathPrefixes selects the paths whose file events are reported; nil
+	// keeps the collector's defaults.
+	FilePathPrefixes []string
 }
 
 // Stats reports a finished run.
 type Stats struct {
 	Collector collector.Stats
 	Shipper   shipper.Stats
+}
+
+// Drops is everything lost in a run: kernel drops, batches evicted from the spool,
+// batches the spool could not write.
+func (s Stats) Drops() uint64 {
+	return s.Collector.Dropped + s.Shipper.DroppedRecords + s.Shipper.DroppedFiles + s.Shipper.SpoolErrors
 }
 
 // Run captures and ships until ctx is done, then flushes what is queued. Errors
@@ -57,25 +84,72 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	if err != nil {
 		return Stats{}, fmt.Errorf("sensor: %w", err)
 	}
-	col, err := collector.New(collector.Options{Enricher: enr, SensorID: o.SensorID, Hostname: host, Tags: o.Tags})
+	col, err := collector.New(collectorOptions(o, enr, host))
 	if err != nil {
 		return Stats{}, fmt.Errorf("sensor: %w", err)
 	}
 	defer col.Close()
 	ship := shipper.New(shipper.Options{SensorID: o.SensorID, Stream: o.Stream, Lake: o.Lake,
-		BatchInterval: o.BatchInterval, RollInterval: o.RollInterval, Log: log})
+		BatchInterval: o.BatchInterval, RollInterval: o.RollInterval, RollBytes: o.RollBytes,
+		Spool: o.Spool, Observer: o.Metrics, Log: log})
+	if st := ship.Stats(); st.SpoolRecords+st.SpoolFiles > 0 {
+		log.Info("shipping what the spool kept from the last run first", "records", st.SpoolRecords,
+			"lake_files", st.SpoolFiles, "bytes", st.SpoolBytes)
+	}
+	stats := func() Stats { return Stats{Collector: col.Stats(), Shipper: ship.Stats()} }
+	gen := hoststats.New(hoststats.Options{SensorID: o.SensorID, Hostname: host, Tags: o.Tags, Version: o.Version,
+		HeartbeatEvery: o.HeartbeatEvery, StatsEvery: o.StatsEvery,
+		Health: func() hoststats.Health {
+			st := stats()
+			return hoststats.Health{Drops: st.Drops(), SpoolBytes: uint64(max(st.Shipper.SpoolBytes, 0))}
+		}})
+	add := func(ev *event.Event) {
+		o.Metrics.Event(ev.Type)
+		gen.Observe(ev)
+		ship.Add(ev)
+	}
 
 	shipCtx, stopShip := context.WithCancel(context.WithoutCancel(ctx))
 	shipped := make(chan error, 1)
 	go func() { shipped <- ship.Run(shipCtx, o.Grace) }()
 	go sweep(ctx, enr)
+	go gen.Run(ctx, func(ev *event.Event) {
+		o.Metrics.Event(ev.Type)
+		ship.Add(ev)
+	})
+	go report(ctx, o.Metrics, stats)
 	if o.Started != nil {
 		o.Started()
 	}
-	runErr := col.Run(ctx, ship.Add)
+	runErr := col.Run(ctx, add)
 	stopShip()
 	shipErr := <-shipped
-	return Stats{Collector: col.Stats(), Shipper: ship.Stats()}, errors.Join(runErr, shipErr)
+	final := stats()
+	o.Metrics.Report(snapshot(final))
+	return final, errors.Join(runErr, shipErr)
+}
+
+func snapshot(st Stats) metrics.Snapshot {
+	return metrics.Snapshot{KernelDrops: st.Collector.Dropped, DroppedRecords: st.Shipper.DroppedRecords,
+		DroppedFiles: st.Shipper.DroppedFiles, SpoolErrors: st.Shipper.SpoolErrors, SpoolBytes: st.Shipper.SpoolBytes,
+		SpoolRecords: st.Shipper.SpoolRecords, SpoolFiles: st.Shipper.SpoolFiles}
+}
+
+// report sends drops and spool depth every 10 seconds.
+func report(ctx context.Context, m *metrics.Metrics, stats func() Stats) {
+	if m == nil {
+		return
+	}
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			m.Report(snapshot(stats()))
+		}
+	}
 }
 
 // sweep drops processes that exited without an exit event reaching the table.

@@ -175,9 +175,10 @@ func next(due, now time.Time, every time.Duration) time.Time {
 	return due
 }
 
-// Run emits due events every second until ctx is done.
+// Run emits due events until ctx is done, checking every second (or more often
+// for intervals shorter than that).
 func (g *Generator) Run(ctx context.Context, emit func(*event.Event)) {
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(min(time.Second, g.o.HeartbeatEvery, g.o.StatsEvery))
 	defer t.Stop()
 	for {
 		for _, ev := range g.Due(g.o.Now()) {

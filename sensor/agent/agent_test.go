@@ -1,0 +1,93 @@
+package agent
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/local"
+	"github.com/vigil-sec/vigil/sensor/collector"
+	"github.com/vigil-sec/vigil/sensor/spool"
+)
+
+// TestRunEmitsHeartbeatAndHostStats runs the real sensor (root, eBPF) for a moment
+// and checks that the stream carries the captured execs together with the sensor's
+// own SENSOR_HEARTBEAT and HOST_STATS, and that the lake got the same events.
+func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
+	if err := collector.Supported(); err != nil {
+		t.Skipf("the sensor cannot capture here: %v", err)
+	}
+	stream := local.NewStream(4096)
+	lake := &local.Lake{Dir: t.TempDir()}
+	sp, err := spool.Open(t.TempDir(), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	type result struct {
+		st  Stats
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, err := Run(ctx, Options{SensorID: "agent-test", Tags: []string{"env:test"}, Stream: stream, Lake: lake,
+			BatchInterval: 100 * time.Millisecond, Spool: sp, Version: "test", HeartbeatEvery: 200 * time.Millisecond,
+			StatsEvery: 300 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Started: func() { close(started) }})
+		done <- result{st, err}
+	}()
+	select {
+	case <-started:
+	case r := <-done:
+		t.Fatalf("sensor stopped before starting: %v", r.err)
+	}
+	for range 5 {
+		_ = exec.Command("/bin/true").Run()
+	}
+	time.Sleep(800 * time.Millisecond)
+	cancel()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	stream.Close()
+	count := map[string]int{}
+	var hb, hs *event.Event
+	for rec := range stream.Records() {
+		evs, err := event.Decode(nil, rec.Data, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range evs {
+			e := &evs[i]
+			count[e.Type]++
+			switch e.Type {
+			case event.SensorHeartbeat:
+				hb = e
+			case event.HostStats:
+				hs = e
+			}
+		}
+	}
+	if count[event.NewProcess] < 5 || hb == nil || hs == nil {
+		t.Fatalf("events by type: %v", count)
+	}
+	if hb.SensorVersion != "test" || hb.SensorID != "agent-test" || len(hb.Tags) != 1 {
+		t.Errorf("heartbeat %+v", hb)
+	}
+	if hs.IntervalSeconds > 1 || hs.SensorID != "agent-test" {
+		t.Errorf("host stats %+v", hs)
+	}
+	files, _ := lake.Files()
+	if len(files) == 0 {
+		t.Error("no lake file")
+	}
+	if r.st.Shipper.SpoolBytes != 0 || r.st.Drops() != 0 {
+		t.Errorf("stats %+v", r.st)
+	}
+}
