@@ -18,28 +18,58 @@ func TestConfigFromContext(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: Config{StreamMode: awskinesis.StreamMode_ON_DEMAND, LakeGlacierDays: 90, LambdaDir: "bin"},
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_ON_DEMAND, LakeGlacierDays: 90, LambdaDir: "bin"}),
 		},
 		{
 			name: "command line strings",
 			ctx:  map[string]any{"streamMode": "provisioned", "shardCount": "4", "lakeGlacierDays": "30", "lambdaDir": "out/lambdas"},
-			want: Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 4, LakeGlacierDays: 30, LambdaDir: "out/lambdas"},
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 4, LakeGlacierDays: 30, LambdaDir: "out/lambdas"}),
 		},
 		{
 			name: "cdk.json numbers",
 			ctx:  map[string]any{"streamMode": "PROVISIONED", "shardCount": float64(2), "lakeGlacierDays": float64(180)},
-			want: Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 2, LakeGlacierDays: 180, LambdaDir: "bin"},
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 2, LakeGlacierDays: 180, LambdaDir: "bin"}),
 		},
 		{
 			name: "provisioned defaults to one shard",
 			ctx:  map[string]any{"streamMode": "provisioned"},
-			want: Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 1, LakeGlacierDays: 90, LambdaDir: "bin"},
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 1, LakeGlacierDays: 90, LambdaDir: "bin"}),
 		},
 		{
 			name: "enum spelling of on-demand",
 			ctx:  map[string]any{"streamMode": "ON_DEMAND"},
-			want: Config{StreamMode: awskinesis.StreamMode_ON_DEMAND, LakeGlacierDays: 90, LambdaDir: "bin"},
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_ON_DEMAND, LakeGlacierDays: 90, LambdaDir: "bin"}),
 		},
+		{
+			name: "every key",
+			ctx: map[string]any{
+				"busName": "vigil-prod", "taskPollSeconds": "1", "org": "acme",
+				"pagerDutySecretArn":      "arn:aws:secretsmanager:us-east-1:123456789012:secret:vigil/pd-AbC123",
+				"datadogApiKeySecretArn":  "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:dd-key-xYz789",
+				"datadogSite":             "datadoghq.eu",
+				"datadogExtensionVersion": float64(70),
+			},
+			want: withDefaults(Config{
+				BusName: "vigil-prod", TaskPollSeconds: 1, Org: "acme",
+				PagerDutySecretArn:      "arn:aws:secretsmanager:us-east-1:123456789012:secret:vigil/pd-AbC123",
+				DatadogAPIKeySecretArn:  "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:dd-key-xYz789",
+				DatadogSite:             "datadoghq.eu",
+				DatadogExtensionVersion: 70,
+			}),
+		},
+		{name: "bus named default", ctx: map[string]any{"busName": "default"}, wantErr: `"busName"`},
+		{name: "bus name with a slash", ctx: map[string]any{"busName": "a/b"}, wantErr: `"busName"`},
+		{name: "zero poll seconds", ctx: map[string]any{"taskPollSeconds": "0"}, wantErr: `"taskPollSeconds"`},
+		{name: "org with a slash", ctx: map[string]any{"org": "a/b"}, wantErr: `"org"`},
+		{name: "empty org", ctx: map[string]any{"org": ""}, wantErr: `"org"`},
+		{name: "secret name instead of ARN", ctx: map[string]any{"pagerDutySecretArn": "vigil/pd"}, wantErr: `"pagerDutySecretArn"`},
+		{
+			name:    "partial secret ARN",
+			ctx:     map[string]any{"datadogApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:dd-key"},
+			wantErr: "complete ARN",
+		},
+		{name: "datadog site URL", ctx: map[string]any{"datadogSite": "https://datadoghq.eu"}, wantErr: `"datadogSite"`},
+		{name: "datadog extension version", ctx: map[string]any{"datadogExtensionVersion": "latest"}, wantErr: `"datadogExtensionVersion"`},
 		{name: "unknown stream mode", ctx: map[string]any{"streamMode": "turbo"}, wantErr: `"streamMode"`},
 		{name: "stream mode not a string", ctx: map[string]any{"streamMode": float64(1)}, wantErr: `"streamMode"`},
 		{name: "shard count with on-demand", ctx: map[string]any{"shardCount": "2"}, wantErr: "only valid with streamMode=provisioned"},
@@ -68,6 +98,35 @@ func TestConfigFromContext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withDefaults fills the fields of want that a test leaves zero with the defaults.
+func withDefaults(want Config) Config {
+	if want.LambdaDir == "" {
+		want.LambdaDir = "bin"
+	}
+	if want.LakeGlacierDays == 0 {
+		want.LakeGlacierDays = 90
+	}
+	if want.StreamMode == "" {
+		want.StreamMode = awskinesis.StreamMode_ON_DEMAND
+	}
+	if want.BusName == "" {
+		want.BusName = "vigil"
+	}
+	if want.TaskPollSeconds == 0 {
+		want.TaskPollSeconds = 5
+	}
+	if want.Org == "" {
+		want.Org = "default"
+	}
+	if want.DatadogSite == "" {
+		want.DatadogSite = "datadoghq.com"
+	}
+	if want.DatadogExtensionVersion == 0 {
+		want.DatadogExtensionVersion = 65
+	}
+	return want
 }
 
 func TestFunctionCodeDir(t *testing.T) {

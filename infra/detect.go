@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -51,8 +52,21 @@ func functionCodeDir(lambdaDir, name string) (string, error) {
 	return dir, nil
 }
 
-func newDetect(scope constructs.Construct, in *Ingest, codeDir string) *Detect {
+// detectModelKey is the lake object holding the anomaly model the detect function
+// loads (written by the training job under the models/ prefix).
+const detectModelKey = "models/iforest.json"
+
+// detectDeps are the resources the detect function reads and writes.
+type detectDeps struct {
+	ingest  *Ingest
+	store   *Store
+	route   *Route
+	respond *Respond
+}
+
+func newDetect(scope constructs.Construct, deps detectDeps, codeDir string) *Detect {
 	var d Detect
+	in := deps.ingest
 
 	d.DLQ = awssqs.NewQueue(scope, jsii.String("DetectDLQ"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
@@ -60,18 +74,35 @@ func newDetect(scope constructs.Construct, in *Ingest, codeDir string) *Detect {
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 	})
 
-	d.Function = awslambda.NewFunction(scope, jsii.String("DetectFunction"), &awslambda.FunctionProps{
-		Description:  jsii.String("Vigil detect: Kinesis Parquet batches → rules and anomaly scoring → detections"),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
-		Handler:      jsii.String("bootstrap"),
-		Code:         awslambda.Code_FromAsset(jsii.String(codeDir), nil),
-		MemorySize:   jsii.Number(512),
-		Timeout:      awscdk.Duration_Seconds(jsii.Number(60)),
-		Environment: &map[string]*string{
-			"VIGIL_STREAM": in.Stream.StreamName(),
+	d.Function = newGoFunction(scope, functionSpec{
+		name:        fnDetect,
+		description: "Vigil detect: Kinesis Parquet batches → rules and anomaly scoring → detections",
+		memoryMB:    512,
+		timeout:     awscdk.Duration_Seconds(jsii.Number(60)),
+		env: map[string]*string{
+			"VIGIL_STREAM":            in.Stream.StreamName(),
+			"VIGIL_DETECTIONS_TABLE":  deps.store.Detections.TableName(),
+			"VIGIL_SENSORS_TABLE":     deps.store.Sensors.TableName(),
+			"VIGIL_STATE_TABLE":       deps.store.RuleState.TableName(),
+			"VIGIL_BUS_NAME":          deps.route.Bus.EventBusName(),
+			"VIGIL_STATE_MACHINE_ARN": deps.respond.StateMachine.StateMachineArn(),
+			"VIGIL_LAKE_BUCKET":       in.Lake.BucketName(),
+			"VIGIL_MODEL_KEY":         jsii.String(detectModelKey),
 		},
-	})
+	}, codeDir)
+
+	deps.store.Detections.GrantReadWriteData(d.Function)
+	deps.store.Sensors.GrantReadWriteData(d.Function)
+	deps.store.RuleState.GrantReadWriteData(d.Function)
+	deps.route.Bus.GrantPutEventsTo(d.Function, nil)
+	deps.respond.StateMachine.GrantStartExecution(d.Function)
+	// Only the models, not the events: s3:GetObject under models/ (the lake's key
+	// decrypts them).
+	d.Function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("s3:GetObject"),
+		Resources: jsii.Strings(*in.Lake.ArnForObjects(jsii.String("models/*"))),
+	}))
+	in.Key.GrantDecrypt(d.Function)
 
 	// Read on the stream includes kms:Decrypt on its key.
 	in.Stream.GrantRead(d.Function)

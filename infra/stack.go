@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -11,9 +12,15 @@ const StackName = "Vigil"
 
 // Output ids of the stack (CloudFormation output names).
 const (
-	outStreamName = "StreamName"
-	outLakeBucket = "LakeBucketName"
-	outDLQURL     = "DetectDeadLetterQueueUrl"
+	outStreamName         = "StreamName"
+	outLakeBucket         = "LakeBucketName"
+	outDLQURL             = "DetectDeadLetterQueueUrl"
+	outInstanceProfile    = "SensorInstanceProfileName"
+	outAPIURL             = "ApiUrl"
+	outBusName            = "BusName"
+	outStateMachineArn    = "StateMachineArn"
+	outPagerDutySecretArn = "PagerDutySecretArn"
+	outAthenaWorkGroup    = "AthenaWorkGroup"
 )
 
 // NewVigilStack reads the configuration from scope's context, checks it, and adds the
@@ -25,26 +32,61 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 	if err != nil {
 		return nil, err
 	}
-	detectDir, err := functionCodeDir(cfg.LambdaDir, "detect")
-	if err != nil {
-		return nil, err
+	codeDirs := map[string]string{}
+	for _, name := range functionNames {
+		dir, err := functionCodeDir(cfg.LambdaDir, name)
+		if err != nil {
+			return nil, err
+		}
+		codeDirs[name] = dir
 	}
 
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	in := newIngest(stack, cfg)
-	det := newDetect(stack, in, detectDir)
+	store := newStore(stack)
+	route := newRoute(stack, cfg)
+	respond, err := newRespond(stack, cfg, respondDeps{store: store, route: route}, codeDirs[fnRespond])
+	if err != nil {
+		// Only a definition that cannot be marshalled, which is a bug: undo the stack.
+		scope.Node().TryRemoveChild(jsii.String(id))
+		return nil, err
+	}
+	det := newDetect(stack, detectDeps{ingest: in, store: store, route: route, respond: respond}, codeDirs[fnDetect])
+	api := newAPI(stack, cfg, store, codeDirs[fnAPI], codeDirs[fnAuthorizer])
+	hunting := newHunting(stack, in)
+	sensors := newSensors(stack, in)
+	newObservability(stack, cfg, observed{
+		functions: map[string]awslambda.Function{
+			fnDetect:     det.Function,
+			fnRespond:    respond.Function,
+			fnAPI:        api.Function,
+			fnAuthorizer: api.Authorizer,
+		},
+		detect:  det,
+		respond: respond,
+		route:   route,
+	})
+	addNagSuppressions(stack, nagTargets{ingest: in, detect: det, respond: respond, route: route, api: api, sensors: sensors})
 
-	awscdk.NewCfnOutput(stack, jsii.String(outStreamName), &awscdk.CfnOutputProps{
-		Description: jsii.String("Kinesis stream the sensors put Parquet batches on"),
-		Value:       in.Stream.StreamName(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String(outLakeBucket), &awscdk.CfnOutputProps{
-		Description: jsii.String("S3 bucket of the event lake (events/dt=…/hr=…/sensor=…/)"),
-		Value:       in.Lake.BucketName(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String(outDLQURL), &awscdk.CfnOutputProps{
-		Description: jsii.String("SQS queue receiving the shard positions of batches the detect function gave up on"),
-		Value:       det.DLQ.QueueUrl(),
-	})
+	outputs := []struct {
+		id, description string
+		value           *string
+	}{
+		{outStreamName, "Kinesis stream the sensors put Parquet batches on", in.Stream.StreamName()},
+		{outLakeBucket, "S3 bucket of the event lake (events/dt=…/hr=…/sensor=…/)", in.Lake.BucketName()},
+		{outDLQURL, "SQS queue receiving the shard positions of batches the detect function gave up on", det.DLQ.QueueUrl()},
+		{outInstanceProfile, "Instance profile of the EC2 instances running the sensor", sensors.InstanceProfile.InstanceProfileName()},
+		{outAPIURL, "Base URL of the Vigil HTTP API (Authorization: Bearer <API key>)", api.HTTPAPI.ApiEndpoint()},
+		{outBusName, "EventBridge bus detections are published on", route.Bus.EventBusName()},
+		{outStateMachineArn, "Step Functions state machine of the response workflow", respond.StateMachine.StateMachineArn()},
+		{outPagerDutySecretArn, `Secrets Manager secret holding {"routing_key": "..."} of the PagerDuty integration`, route.PagerDutySecret.SecretArn()},
+		{outAthenaWorkGroup, "Athena workgroup for hunting in the lake (database vigil, table events)", hunting.WorkGroup.Ref()},
+	}
+	for _, o := range outputs {
+		awscdk.NewCfnOutput(stack, jsii.String(o.id), &awscdk.CfnOutputProps{
+			Description: jsii.String(o.description),
+			Value:       o.value,
+		})
+	}
 	return stack, nil
 }

@@ -15,12 +15,33 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// customContext sets every context key the stack reads (but lambdaDir), as given on
+// the command line: -c streamMode=provisioned -c shardCount=4 ...
+var customContext = map[string]any{
+	"streamMode":              "provisioned",
+	"shardCount":              "4",
+	"lakeGlacierDays":         "30",
+	"busName":                 "vigil-test",
+	"taskPollSeconds":         "1",
+	"org":                     "acme",
+	"pagerDutySecretArn":      testPagerDutySecretArn,
+	"datadogApiKeySecretArn":  testDatadogSecretArn,
+	"datadogSite":             "datadoghq.eu",
+	"datadogExtensionVersion": "70",
+}
+
+const (
+	testPagerDutySecretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/pagerduty-AbCdEf"
+	testDatadogSecretArn   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog/api-key-XyZ123"
 )
 
 // Set up once by TestMain.
 var (
 	testRoot      string         // temporary directory removed after the tests
-	testLambdaDir string         // holds detect/bootstrap, a stand-in for `make lambdas`
+	testLambdaDir string         // holds <function>/bootstrap stand-ins for `make lambdas`
 	cdkContext    map[string]any // the "context" of ../cdk.json (feature flags)
 )
 
@@ -42,13 +63,15 @@ func testMain(m *testing.M) int {
 	defer os.RemoveAll(testRoot)
 
 	testLambdaDir = filepath.Join(testRoot, "bin")
-	if err := os.MkdirAll(filepath.Join(testLambdaDir, "detect"), 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := os.WriteFile(filepath.Join(testLambdaDir, "detect", "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	for _, name := range functionNames {
+		if err := os.MkdirAll(filepath.Join(testLambdaDir, name), 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if err := os.WriteFile(filepath.Join(testLambdaDir, name, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 	}
 
 	if cdkContext, err = readCDKContext(filepath.Join("..", "cdk.json")); err != nil {
@@ -89,34 +112,54 @@ func newTestApp(t *testing.T, ctx map[string]any) awscdk.App {
 }
 
 // Synthesizing starts from scratch in node and takes seconds, so each distinct
-// context is synthesized once and its template shared by every test that needs it.
+// context is synthesized once (with the cdk-nag AwsSolutions checks) and the result
+// shared by every test that needs it.
 var (
-	templatesMu sync.Mutex
-	templates   = map[string]assertions.Template{}
+	synthsMu sync.Mutex
+	synths   = map[string]*synthed{}
 )
 
-func synthTemplate(t *testing.T, ctx map[string]any) assertions.Template {
+// synthed is one synthesized app: its stack, the template for the assertions module
+// and the same template decoded.
+type synthed struct {
+	stack awscdk.Stack
+	tmpl  assertions.Template
+	json  map[string]any
+}
+
+func synthApp(t *testing.T, ctx map[string]any) *synthed {
 	t.Helper()
 	key, err := json.Marshal(ctx) // map keys are sorted
 	if err != nil {
 		t.Fatal(err)
 	}
-	templatesMu.Lock()
-	defer templatesMu.Unlock()
-	if tmpl, ok := templates[string(key)]; ok {
-		return tmpl
+	synthsMu.Lock()
+	defer synthsMu.Unlock()
+	if s, ok := synths[string(key)]; ok {
+		return s
 	}
-	app := newTestApp(t, ctx)
-	stack, err := NewVigilStack(app, StackName, nil)
+	all := maps.Clone(cdkContext)
+	all[ctxLambdaDir] = testLambdaDir
+	maps.Copy(all, ctx)
+	outdir, err := os.MkdirTemp(testRoot, "cdk.out-")
 	if err != nil {
-		t.Fatalf("NewVigilStack with context %s: %v", key, err)
+		t.Fatal(err)
 	}
-	var tmpl assertions.Template
-	if msg := recovered(func() { tmpl = assertions.Template_FromStack(stack, nil) }); msg != "" {
-		t.Fatalf("synth with context %s: %s", key, msg)
+	res, err := synthesize(all, outdir, cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}))
+	if err != nil {
+		t.Fatalf("synth with context %s: %v", key, err)
 	}
-	templates[string(key)] = tmpl
-	return tmpl
+	s := &synthed{stack: res.stack, json: res.template}
+	if msg := recovered(func() { s.tmpl = assertions.Template_FromStack(res.stack, nil) }); msg != "" {
+		t.Fatalf("template of the stack with context %s: %s", key, msg)
+	}
+	synths[string(key)] = s
+	return s
+}
+
+func synthTemplate(t *testing.T, ctx map[string]any) assertions.Template {
+	t.Helper()
+	return synthApp(t, ctx).tmpl
 }
 
 // recovered runs f and returns the message of the panic it raised, if any: the
@@ -173,12 +216,41 @@ func resourceIDs(t *testing.T, tmpl assertions.Template) ids {
 		stream: logicalID(t, tmpl, "AWS::Kinesis::Stream", nil),
 		lake:   logicalID(t, tmpl, "AWS::S3::Bucket", sse("aws:kms")),
 		logs:   logicalID(t, tmpl, "AWS::S3::Bucket", sse("AES256")),
-		queue:  logicalID(t, tmpl, "AWS::SQS::Queue", nil),
+		queue:  detectDLQ(t, tmpl),
 	}
+}
+
+// detectDLQ returns the id of the queue the detect event source mapping sends to.
+func detectDLQ(t *testing.T, tmpl assertions.Template) string {
+	t.Helper()
+	found := tmpl.FindResources(jsii.String("AWS::Lambda::EventSourceMapping"), nil)
+	for _, r := range *found {
+		props, _ := (*r)["Properties"].(map[string]any)
+		dest, _ := props["DestinationConfig"].(map[string]any)
+		onFailure, _ := dest["OnFailure"].(map[string]any)
+		destination, _ := onFailure["Destination"].(map[string]any)
+		if att, ok := destination["Fn::GetAtt"].([]any); ok {
+			return att[0].(string)
+		}
+	}
+	t.Fatal("no event source mapping with an on-failure destination")
+	return ""
 }
 
 func ref(id string) map[string]any { return map[string]any{"Ref": id} }
 func arn(id string) map[string]any { return map[string]any{"Fn::GetAtt": []any{id, "Arn"}} }
+
+// policyWith matches the properties of an AWS::IAM::Policy having statement.
+func policyWith(statement any) map[string]any {
+	return map[string]any{"PolicyDocument": map[string]any{
+		"Statement": assertions.Match_ArrayWith(&[]any{statement}),
+	}}
+}
+
+// allow matches an Allow statement of action (a string, a list or a matcher) on resource.
+func allow(action, resource any) assertions.Matcher {
+	return assertions.Match_ObjectLike(&map[string]any{"Effect": "Allow", "Action": action, "Resource": resource})
+}
 
 // denyInsecureTransport matches a policy statement refusing requests made without TLS.
 func denyInsecureTransport() assertions.Matcher {
@@ -338,25 +410,19 @@ func TestDetect(t *testing.T) {
 			}},
 		},
 		{
-			name: "function reads the stream and its key, and sends to the queue",
-			typ:  "AWS::IAM::Policy",
-			props: map[string]any{"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
-				assertions.Match_ObjectLike(&map[string]any{
-					"Effect":   "Allow",
-					"Action":   assertions.Match_ArrayWith(&[]any{"kinesis:GetRecords", "kinesis:GetShardIterator"}),
-					"Resource": arn(id.stream),
-				}),
-				assertions.Match_ObjectLike(&map[string]any{
-					"Effect":   "Allow",
-					"Action":   "kms:Decrypt",
-					"Resource": arn(id.key),
-				}),
-				assertions.Match_ObjectLike(&map[string]any{
-					"Effect":   "Allow",
-					"Action":   assertions.Match_ArrayWith(&[]any{"sqs:SendMessage"}),
-					"Resource": arn(id.queue),
-				}),
-			})}},
+			name:  "function reads the stream",
+			typ:   "AWS::IAM::Policy",
+			props: policyWith(allow(assertions.Match_ArrayWith(&[]any{"kinesis:GetRecords", "kinesis:GetShardIterator"}), arn(id.stream))),
+		},
+		{
+			name:  "function decrypts with the ingest key",
+			typ:   "AWS::IAM::Policy",
+			props: policyWith(allow("kms:Decrypt", arn(id.key))),
+		},
+		{
+			name:  "function sends to the queue",
+			typ:   "AWS::IAM::Policy",
+			props: policyWith(allow(assertions.Match_ArrayWith(&[]any{"sqs:SendMessage"}), arn(id.queue))),
 		},
 	})
 }
@@ -418,7 +484,7 @@ func TestContextSettings(t *testing.T) {
 		{
 			// As given on the command line: -c streamMode=provisioned -c shardCount=4 ...
 			name: "provisioned stream and earlier glacier",
-			ctx:  map[string]any{"streamMode": "provisioned", "shardCount": "4", "lakeGlacierDays": "30"},
+			ctx:  customContext,
 			want: []resourceCase{
 				{
 					name: "provisioned stream",

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// sensorLakePrefixes are the lake prefixes sensors write: rolled event files and the
+// artifacts of response tasks (memory snapshots).
+var sensorLakePrefixes = []string{lakeEventsPrefix, "artifacts/"}
+
+// Sensors is the identity of the EC2 instances running the sensor.
+type Sensors struct {
+	Role            awsiam.Role
+	InstanceProfile awsiam.InstanceProfile
+}
+
+// newSensors adds the sensor role: put records on the stream, put objects under the
+// lake's events/ and artifacts/ prefixes, and use the ingest key only through Kinesis
+// and S3. Nothing else: sensors read their tasks through the API with an API key.
+// The scoping choices are described in doc.go.
+func newSensors(scope constructs.Construct, in *Ingest) *Sensors {
+	var s Sensors
+	stack := awscdk.Stack_Of(scope)
+
+	s.Role = awsiam.NewRole(scope, jsii.String("SensorRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		Description: jsii.String("Vigil sensor: ship events to the stream and the lake"),
+	})
+
+	s.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("PutEventBatches"),
+		Actions:   jsii.Strings("kinesis:PutRecord", "kinesis:PutRecords"),
+		Resources: jsii.Strings(*in.Stream.StreamArn()),
+	}))
+
+	var objects []*string
+	for _, p := range sensorLakePrefixes {
+		objects = append(objects, in.Lake.ArnForObjects(jsii.String(p+"*")))
+	}
+	s.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("PutLakeObjects"),
+		// Multipart uploads (files over 5 MiB) need AbortMultipartUpload to clean up.
+		Actions:   jsii.Strings("s3:PutObject", "s3:AbortMultipartUpload"),
+		Resources: &objects,
+	}))
+
+	// Encrypting a Kinesis record or an S3 object with the ingest key takes a data key;
+	// a multipart upload also decrypts it to complete. Only when Kinesis or S3 asks.
+	s.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("UseIngestKeyThroughKinesisAndS3"),
+		Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Resources: jsii.Strings(*in.Key.KeyArn()),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{
+				"kms:ViaService": []string{
+					"kinesis." + *stack.Region() + ".amazonaws.com",
+					"s3." + *stack.Region() + ".amazonaws.com",
+				},
+			},
+		},
+	}))
+
+	s.InstanceProfile = awsiam.NewInstanceProfile(scope, jsii.String("SensorInstanceProfile"), &awsiam.InstanceProfileProps{
+		Role: s.Role,
+	})
+	return &s
+}
