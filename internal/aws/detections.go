@@ -43,8 +43,6 @@ func timeID(t time.Time, id string) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + id
 }
 
-func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-
 // Claim stores ds and returns those that still need publishing.
 func (d *Detections) Claim(ctx context.Context, ds []detect.Detection) ([]detect.Detection, error) {
 	var out []detect.Detection
@@ -57,7 +55,7 @@ func (d *Detections) Claim(ctx context.Context, ds []detect.Detection) ([]detect
 		tid := timeID(det.Time, det.ID)
 		for _, tag := range append([]string{AllTag}, det.Event.Tags...) {
 			if _, err := d.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(d.Table), Item: map[string]types.AttributeValue{
-				"id": s(det.ID + "#tag#" + tag), "tag": s(tag), "time_id": s(tid), "ref": s(det.ID), "doc": s(string(doc)),
+				"id": str(det.ID + "#tag#" + tag), "tag": str(tag), "time_id": str(tid), "ref": str(det.ID), "doc": str(string(doc)),
 			}}); err != nil {
 				return out, fmt.Errorf("store detection %s tag %s: %w", det.ID, tag, err)
 			}
@@ -65,8 +63,8 @@ func (d *Detections) Claim(ctx context.Context, ds []detect.Detection) ([]detect
 		_, err = d.Client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: aws.String(d.Table),
 			Item: map[string]types.AttributeValue{
-				"id": s(det.ID), "rule": s(det.Rule), "severity": s(det.Severity), "sensor_id": s(det.Event.SensorID),
-				"time_id": s(tid), "doc": s(string(doc)), "published": &types.AttributeValueMemberBOOL{Value: false},
+				"id": str(det.ID), "rule": str(det.Rule), "severity": str(det.Severity), "sensor_id": str(det.Event.SensorID),
+				"time_id": str(tid), "doc": str(string(doc)), "published": &types.AttributeValueMemberBOOL{Value: false},
 			},
 			ConditionExpression:       aws.String("attribute_not_exists(id) OR published = :f"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":f": &types.AttributeValueMemberBOOL{Value: false}},
@@ -88,7 +86,7 @@ func (d *Detections) MarkPublished(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		if _, err := d.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                 aws.String(d.Table),
-			Key:                       map[string]types.AttributeValue{"id": s(id)},
+			Key:                       map[string]types.AttributeValue{"id": str(id)},
 			UpdateExpression:          aws.String("SET published = :t"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
 		}); err != nil {
@@ -124,10 +122,10 @@ func (d *Detections) List(ctx context.Context, q DetectionQuery) ([]json.RawMess
 	}
 	in.KeyConditionExpression = aws.String("#k = :k")
 	in.ExpressionAttributeNames = map[string]string{"#k": key}
-	in.ExpressionAttributeValues = map[string]types.AttributeValue{":k": s(val)}
+	in.ExpressionAttributeValues = map[string]types.AttributeValue{":k": str(val)}
 	if !q.Since.IsZero() {
 		in.KeyConditionExpression = aws.String("#k = :k AND time_id >= :since")
-		in.ExpressionAttributeValues[":since"] = s(timeID(q.Since, ""))
+		in.ExpressionAttributeValues[":since"] = str(timeID(q.Since, ""))
 	}
 	if q.Limit > 0 {
 		in.Limit = aws.Int32(q.Limit)
@@ -184,7 +182,7 @@ func decodeCursor(c string) (map[string]types.AttributeValue, error) {
 	}
 	out := make(map[string]types.AttributeValue, len(m))
 	for k, v := range m {
-		out[k] = s(v)
+		out[k] = str(v)
 	}
 	return out, nil
 }
