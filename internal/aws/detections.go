@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/detect"
 )
 
@@ -96,21 +97,12 @@ func (d *Detections) MarkPublished(ctx context.Context, ids []string) error {
 	return nil
 }
 
-// DetectionQuery selects detections, newest first.
-type DetectionQuery struct {
-	Tag      string // empty: all detections
-	SensorID string // instead of Tag
-	Since    time.Time
-	Limit    int32
-	Cursor   string // from the previous page
-}
-
-// ErrBadCursor is returned for a cursor this store did not issue.
-var ErrBadCursor = errors.New("invalid cursor")
+// ErrBadCursor is returned (wrapped) for a cursor this store did not issue.
+var ErrBadCursor = api.ErrBadCursor
 
 // List returns one page of detections as stored JSON documents and the cursor of
 // the next page ("" at the end).
-func (d *Detections) List(ctx context.Context, q DetectionQuery) ([]json.RawMessage, string, error) {
+func (d *Detections) List(ctx context.Context, q api.DetectionQuery) ([]json.RawMessage, string, error) {
 	in := &dynamodb.QueryInput{TableName: aws.String(d.Table), ScanIndexForward: aws.Bool(false)}
 	key, val := "tag", q.Tag
 	in.IndexName = aws.String("by_tag")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/testenv"
@@ -65,7 +66,7 @@ func TestDetectionsClaimIsIdempotent(t *testing.T) {
 	if got, err = st.Claim(ctx, batch); err != nil || len(got) != 0 {
 		t.Fatalf("replay after publishing: %d, %v", len(got), err)
 	}
-	docs, _, err := st.List(ctx, DetectionQuery{})
+	docs, _, err := st.List(ctx, api.DetectionQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,15 +91,15 @@ func TestDetectionsList(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		q    DetectionQuery
+		q    api.DetectionQuery
 		want string
 	}{
-		{"all", DetectionQuery{}, "[d06 d05 d04 d03 d02 d01 d00]"},
-		{"by tag", DetectionQuery{Tag: "env:prod"}, "[d06 d04 d02 d00]"},
-		{"by other tag", DetectionQuery{Tag: "deployment:42"}, "[d06 d04 d02 d00]"},
-		{"unknown tag", DetectionQuery{Tag: "env:none"}, "[]"},
-		{"by sensor", DetectionQuery{SensorID: "s0"}, "[d06 d03 d00]"},
-		{"since", DetectionQuery{Tag: "env:prod", Since: time.Date(2026, 11, 22, 10, 0, 3, 0, time.UTC)}, "[d06 d04]"},
+		{"all", api.DetectionQuery{}, "[d06 d05 d04 d03 d02 d01 d00]"},
+		{"by tag", api.DetectionQuery{Tag: "env:prod"}, "[d06 d04 d02 d00]"},
+		{"by other tag", api.DetectionQuery{Tag: "deployment:42"}, "[d06 d04 d02 d00]"},
+		{"unknown tag", api.DetectionQuery{Tag: "env:none"}, "[]"},
+		{"by sensor", api.DetectionQuery{SensorID: "s0"}, "[d06 d03 d00]"},
+		{"since", api.DetectionQuery{Tag: "env:prod", Since: time.Date(2026, 11, 22, 10, 0, 3, 0, time.UTC)}, "[d06 d04]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,7 +115,7 @@ func TestDetectionsList(t *testing.T) {
 
 	t.Run("pages", func(t *testing.T) {
 		var all []string
-		q := DetectionQuery{Limit: 3}
+		q := api.DetectionQuery{Limit: 3}
 		for page := 0; ; page++ {
 			docs, next, err := st.List(ctx, q)
 			if err != nil {
@@ -135,7 +136,7 @@ func TestDetectionsList(t *testing.T) {
 	})
 	t.Run("bad cursor", func(t *testing.T) {
 		for _, c := range []string{"!!!", "bm90IGpzb24", "e30"} {
-			if _, _, err := st.List(ctx, DetectionQuery{Cursor: c}); !errors.Is(err, ErrBadCursor) {
+			if _, _, err := st.List(ctx, api.DetectionQuery{Cursor: c}); !errors.Is(err, ErrBadCursor) {
 				t.Errorf("cursor %q: err = %v, want ErrBadCursor", c, err)
 			}
 		}

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/event"
 )
 
@@ -18,17 +20,6 @@ import (
 type ScanAPI interface {
 	DynamoAPI
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
-}
-
-// Sensor is a sensors table item.
-type Sensor struct {
-	SensorID string    `json:"sensor_id"`
-	Hostname string    `json:"hostname"`
-	Version  string    `json:"version"`
-	Tags     []string  `json:"tags"`
-	LastSeen time.Time `json:"last_seen"`
-	Uptime   uint64    `json:"uptime_seconds"`
-	Drops    uint64    `json:"drops"`
 }
 
 // Sensors keeps the sensors table (partition key sensor_id) from heartbeats.
@@ -61,9 +52,9 @@ func (s *Sensors) Heartbeat(ctx context.Context, ev *event.Event) error {
 	return nil
 }
 
-// List returns every sensor carrying all of tags (all sensors when none).
-func (s *Sensors) List(ctx context.Context, tags []string) ([]Sensor, error) {
-	var out []Sensor
+// List returns every sensor carrying all of tags (all sensors when none), by id.
+func (s *Sensors) List(ctx context.Context, tags []string) ([]api.Sensor, error) {
+	var out []api.Sensor
 	in := &dynamodb.ScanInput{TableName: aws.String(s.Table)}
 	for {
 		page, err := s.Client.Scan(ctx, in)
@@ -80,14 +71,15 @@ func (s *Sensors) List(ctx context.Context, tags []string) ([]Sensor, error) {
 			}
 		}
 		if len(page.LastEvaluatedKey) == 0 {
+			sort.Slice(out, func(i, j int) bool { return out[i].SensorID < out[j].SensorID })
 			return out, nil
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 }
 
-func sensorFromItem(it map[string]types.AttributeValue) (Sensor, error) {
-	sn := Sensor{SensorID: getS(it, "sensor_id"), Hostname: getS(it, "hostname"), Version: getS(it, "version")}
+func sensorFromItem(it map[string]types.AttributeValue) (api.Sensor, error) {
+	sn := api.Sensor{SensorID: getS(it, "sensor_id"), Hostname: getS(it, "hostname"), Version: getS(it, "version")}
 	if g := getS(it, "tags"); g != "" {
 		if err := json.Unmarshal([]byte(g), &sn.Tags); err != nil {
 			return sn, fmt.Errorf("sensor %s: tags: %w", sn.SensorID, err)

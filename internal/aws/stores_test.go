@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/task"
@@ -115,10 +116,10 @@ func TestAPIKeys(t *testing.T) {
 	c := dynamo(t)
 	k := &APIKeys{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "keys", Key: "key_hash"})}
 	ctx := context.Background()
-	if err := k.Put(ctx, "secret-1", APIKey{Org: "acme", Name: "ci"}); err != nil {
+	if err := k.Put(ctx, "secret-1", api.Key{Org: "acme", Name: "ci"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := k.Put(ctx, "secret-2", APIKey{Org: "acme", Name: "old", Revoked: true}); err != nil {
+	if err := k.Put(ctx, "secret-2", api.Key{Org: "acme", Name: "old", Revoked: true}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -10,14 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/task"
 )
 
-// ErrTaskNotFound is returned for an unknown task id.
-var ErrTaskNotFound = errors.New("task not found")
-
-// ErrTaskFinal is returned when a task that already ended is updated.
-var ErrTaskFinal = errors.New("task already ended")
+// Errors of the tasks store, wrapping the API's so it answers 404 and 409.
+var (
+	ErrTaskNotFound = fmt.Errorf("task %w", api.ErrNotFound)
+	ErrTaskFinal    = fmt.Errorf("task already ended: %w", api.ErrConflict)
+)
 
 // Tasks keeps sensor tasks in the tasks table (partition key task_id; GSI by_sensor
 // on sensor_id, created; TTL on expires_at, a week after the deadline).
