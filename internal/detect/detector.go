@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
@@ -17,27 +18,60 @@ type Publisher interface {
 // MaxBatchRows bounds the rows one untrusted batch may declare.
 const MaxBatchRows = 1 << 20
 
-// Detector evaluates batches of events against an engine. It keeps its buffers
+// Detector evaluates batches of events against an engine, stateful rules and
+// suppression included, keeping their state in a State. It keeps its buffers
 // between calls and is not safe for concurrent use.
 type Detector struct {
-	eng     *engine.Engine
+	eng   *engine.Engine
+	state engine.State
+	// Clock gives the time of evaluation (windows, suppression periods, expiries);
+	// time.Now when nil.
+	Clock func() time.Time
+
 	events  []event.Event
-	matched []*engine.Rule
+	matches []engine.Match
 }
 
-// NewDetector returns a Detector evaluating with eng.
+// NewDetector returns a Detector evaluating with eng and keeping state in memory.
 func NewDetector(eng *engine.Engine) *Detector {
-	return &Detector{eng: eng}
+	return NewDetectorState(eng, engine.NewMemoryState())
 }
 
-// Evaluate appends the detections for events to dst.
-func (d *Detector) Evaluate(dst []Detection, events []event.Event) []Detection {
+// NewDetectorState returns a Detector evaluating with eng and keeping state in st.
+func NewDetectorState(eng *engine.Engine, st engine.State) *Detector {
+	return &Detector{eng: eng, state: st}
+}
+
+// EvaluateContext appends the detections for events to dst. An error comes from the state
+// store; the detections of the events before it are returned.
+func (d *Detector) EvaluateContext(ctx context.Context, dst []Detection, events []event.Event) ([]Detection, error) {
+	now := time.Now
+	if d.Clock != nil {
+		now = d.Clock
+	}
 	for i := range events {
-		d.matched = d.eng.Eval(&events[i], d.matched[:0])
-		for _, r := range d.matched {
-			dst = append(dst, New(r, &events[i]))
+		var err error
+		d.matches, err = d.eng.Process(ctx, &events[i], d.state, now(), d.matches[:0])
+		for j := range d.matches {
+			m := &d.matches[j]
+			if len(m.Actions) == 0 {
+				continue // every action held back by suppression or its condition
+			}
+			det := New(m.Rule, m.Event)
+			det.Actions = m.Actions
+			dst = append(dst, det)
+		}
+		if err != nil {
+			return dst, fmt.Errorf("evaluate event %s: %w", events[i].ID, err)
 		}
 	}
+	return dst, nil
+}
+
+// Evaluate is EvaluateContext without a context, for callers whose state cannot fail
+// (the default memory state); state errors end the evaluation early.
+func (d *Detector) Evaluate(dst []Detection, events []event.Event) []Detection {
+	dst, _ = d.EvaluateContext(context.Background(), dst, events)
 	return dst
 }
 
@@ -49,5 +83,6 @@ func (d *Detector) Batch(dst []Detection, data []byte) ([]Detection, int, error)
 	if err != nil {
 		return dst, 0, fmt.Errorf("decode batch: %w", err)
 	}
-	return d.Evaluate(dst, d.events), len(d.events), nil
+	dst, err = d.EvaluateContext(context.Background(), dst, d.events)
+	return dst, len(d.events), err
 }

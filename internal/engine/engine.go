@@ -1,26 +1,50 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
+	"unsafe"
 
 	"github.com/vigil-sec/vigil/internal/event"
 )
 
-// Engine evaluates events against a set of rules, indexed by event type.
+// Engine evaluates events against a set of rules, indexed by event type. It is
+// immutable once built and safe for concurrent use.
 type Engine struct {
-	rules  []*Rule
-	byType map[event.Type][]*Rule
+	rules    []*Rule
+	byType   map[event.Type]*typeIndex
+	stateful bool
+}
+
+// typeIndex is what the engine does with an event of one type.
+type typeIndex struct {
+	stateless []*Rule // rules that fire when their root node matches
+	roots     []*Rule // stateful rules whose root node applies: mark or count
+	children  []*Rule // with child / with descendant rules whose second node applies
+	propagate []*Rule // with descendant rules: carry markers down the process tree
 }
 
 // New indexes rules for evaluation. Rule names must be unique.
 func New(rules []*Rule) (*Engine, error) {
-	e := &Engine{byType: map[event.Type][]*Rule{}}
+	e := &Engine{byType: map[event.Type]*typeIndex{}}
+	ix := func(t event.Type) *typeIndex {
+		x := e.byType[t]
+		if x == nil {
+			x = &typeIndex{}
+			e.byType[t] = x
+		}
+		return x
+	}
 	seen := map[string]string{}
 	for _, r := range rules {
 		if prev, dup := seen[r.Name]; dup {
@@ -28,8 +52,28 @@ func New(rules []*Rule) (*Engine, error) {
 		}
 		seen[r.Name] = r.File
 		e.rules = append(e.rules, r)
+		if r.Stateful() {
+			e.stateful = true
+			for _, t := range r.Events {
+				ix(t).roots = append(ix(t).roots, r)
+			}
+			for _, t := range r.ChildEvents {
+				ix(t).children = append(ix(t).children, r)
+			}
+			if r.With == "descendant" {
+				ix(event.NewProcess).propagate = append(ix(event.NewProcess).propagate, r)
+			}
+			continue
+		}
+		if r.filtered {
+			for i := range r.Response {
+				if r.Response[i].Suppression != nil {
+					e.stateful = true
+				}
+			}
+		}
 		for _, t := range r.Events {
-			e.byType[t] = append(e.byType[t], r)
+			ix(t).stateless = append(ix(t).stateless, r)
 		}
 	}
 	return e, nil
@@ -38,15 +82,217 @@ func New(rules []*Rule) (*Engine, error) {
 // Rules returns the engine's rules in load order.
 func (e *Engine) Rules() []*Rule { return e.rules }
 
-// Eval appends to dst every rule that matches ev and returns it. With a dst of
-// sufficient capacity an event that matches nothing costs no allocation.
+// Stateful reports whether some rule needs a State (a stateful rule or an action
+// with suppression).
+func (e *Engine) Stateful() bool { return e.stateful }
+
+// Eval appends to dst every stateless rule whose detection matches ev and returns
+// it: no state, no suppression, no conditions. Stateful rules (with child, with
+// descendant, count) fire only through Process. With a dst of sufficient capacity an
+// event that matches nothing costs no allocation.
 func (e *Engine) Eval(ev *event.Event, dst []*Rule) []*Rule {
-	for _, r := range e.byType[ev.Type] {
+	ix := e.byType[ev.Type]
+	if ix == nil {
+		return dst
+	}
+	for _, r := range ix.stateless {
 		if r.root.match(ev) {
 			dst = append(dst, r)
 		}
 	}
 	return dst
+}
+
+// Match is one rule firing on one event, as returned by Process.
+type Match struct {
+	Rule *Rule
+	// Event is the event the rule fired on (the ev given to Process; for with child
+	// and with descendant the child's event).
+	Event *event.Event
+	// Actions are the rule's actions to run, in order: those whose condition holds
+	// and that suppression lets through. It is empty when every action was held back,
+	// and lacks the report when the report was.
+	Actions []Action
+	// Suppressed are the actions held back by their suppression.
+	Suppressed []Action
+}
+
+// Reported reports whether the match's actions include the rule's report.
+func (m *Match) Reported() bool {
+	for i := range m.Actions {
+		if m.Actions[i].Action == ActReport {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNoState is returned by Process when a rule needs state and none is given.
+var ErrNoState = errors.New("engine: a stateful rule or a suppression needs a State")
+
+// keyBufs holds buffers for state keys that are only looked up, so that a lookup on
+// the path where nothing matches costs no allocation.
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 128); return &b }}
+
+func markerKey(buf []byte, r *Rule, sensor string, pid uint32) []byte {
+	buf = append(buf[:0], r.markPrefix...)
+	buf = append(buf, sensor...)
+	buf = append(buf, 0)
+	return strconv.AppendUint(buf, uint64(pid), 10)
+}
+
+// marker looks the marker of r for a process up without allocating.
+func marker(ctx context.Context, st State, r *Rule, sensor string, pid uint32, now time.Time) (time.Time, bool, error) {
+	bp := keyBufs.Get().(*[]byte)
+	b := markerKey(*bp, r, sensor, pid)
+	exp, ok, err := st.Marker(ctx, unsafe.String(unsafe.SliceData(b), len(b)), now)
+	*bp = b
+	keyBufs.Put(bp)
+	return exp, ok, err
+}
+
+// Process evaluates ev against every rule, stateful ones included, with st holding
+// state across events (markers of with child / with descendant, counters of count,
+// suppression counters), and appends a Match to dst for every rule that fires. now
+// is the time of evaluation: windows, periods and expiries are measured with it.
+// Errors come from st; the matches appended before the error are returned.
+//
+// With a dst of sufficient capacity an event that matches nothing costs no
+// allocation (with NewMemoryState).
+func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now time.Time, dst []Match) ([]Match, error) {
+	ix := e.byType[ev.Type]
+	if ix == nil {
+		return dst, nil
+	}
+	var err error
+	for _, r := range ix.stateless {
+		if r.root.match(ev) {
+			if dst, err = fire(ctx, r, ev, st, now, dst); err != nil {
+				return dst, err
+			}
+		}
+	}
+	if len(ix.children)+len(ix.propagate)+len(ix.roots) == 0 {
+		return dst, nil
+	}
+	if st == nil {
+		return dst, ErrNoState
+	}
+	for _, r := range ix.children {
+		if ev.PPID == 0 || !r.child.match(ev) {
+			continue
+		}
+		_, ok, err := marker(ctx, st, r, ev.SensorID, ev.PPID, now)
+		if err != nil {
+			return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+		if ok {
+			if dst, err = fire(ctx, r, ev, st, now, dst); err != nil {
+				return dst, err
+			}
+		}
+	}
+	for _, r := range ix.propagate {
+		if ev.PPID == 0 || ev.PID == 0 || ev.PID == ev.PPID {
+			continue
+		}
+		exp, ok, err := marker(ctx, st, r, ev.SensorID, ev.PPID, now)
+		if err != nil {
+			return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+		if ok {
+			key := string(markerKey(nil, r, ev.SensorID, ev.PID))
+			if err := st.Mark(ctx, key, now, exp.Sub(now)); err != nil {
+				return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+			}
+		}
+	}
+	for _, r := range ix.roots {
+		if !r.root.match(ev) {
+			continue
+		}
+		if r.With != "" {
+			if ev.PID == 0 {
+				continue
+			}
+			key := string(markerKey(nil, r, ev.SensorID, ev.PID))
+			if err := st.Mark(ctx, key, now, r.Within); err != nil {
+				return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+			}
+			continue
+		}
+		key := r.groupKey(ev)
+		n, err := st.Incr(ctx, key, now, r.Within)
+		if err != nil {
+			return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+		if n >= int64(r.Count) {
+			if err := st.Reset(ctx, key); err != nil {
+				return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+			}
+			if dst, err = fire(ctx, r, ev, st, now, dst); err != nil {
+				return dst, err
+			}
+		}
+	}
+	return dst, nil
+}
+
+// groupKey is the counter key of a count rule for ev.
+func (r *Rule) groupKey(ev *event.Event) string {
+	b := []byte(r.countPrefix)
+	for i, f := range r.groupBy {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		switch f.Kind {
+		case event.String:
+			b = append(b, f.Str(ev)...)
+		case event.Number:
+			b = strconv.AppendInt(b, f.Num(ev), 10)
+		case event.StringList:
+			b = append(b, strings.Join(f.List(ev), ",")...)
+		}
+	}
+	return string(b)
+}
+
+// fire appends the match of r on ev, its actions filtered by condition and
+// suppression.
+func fire(ctx context.Context, r *Rule, ev *event.Event, st State, now time.Time, dst []Match) ([]Match, error) {
+	m := Match{Rule: r, Event: ev, Actions: r.Response}
+	if r.filtered {
+		m.Actions = make([]Action, 0, len(r.Response))
+		var tree map[string]any
+		for i := range r.Response {
+			a := &r.Response[i]
+			if a.Condition != nil && !a.Condition.holds(r.severity) {
+				continue
+			}
+			if s := a.Suppression; s != nil {
+				if st == nil {
+					return dst, ErrNoState
+				}
+				if tree == nil {
+					tree = ev.Tree()
+				}
+				k, err := s.Key(tree)
+				if err != nil {
+					return dst, fmt.Errorf("rule %s: action %s: suppression key: %w", r.Name, a.Action, err)
+				}
+				n, err := st.Incr(ctx, "s\x00"+r.Name+"\x00"+strconv.Itoa(i)+"\x00"+k, now, s.Period)
+				if err != nil {
+					return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+				}
+				if n > s.MaxCount {
+					m.Suppressed = append(m.Suppressed, *a)
+					continue
+				}
+			}
+			m.Actions = append(m.Actions, *a)
+		}
+	}
+	return append(dst, m), nil
 }
 
 // IsRuleFile reports whether name is a rule file (YAML, not under testdata).
@@ -55,44 +301,146 @@ func IsRuleFile(name string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
-// Load parses every rule file in the top level of dir in fsys and returns them sorted
-// by name. All errors are reported, one per line, not only the first.
+// Warning is a problem that does not stop rules from loading: an unused list or
+// macro, a shadowed rule, a rule without fixtures. `vigil rules validate --strict`
+// fails on warnings.
+type Warning struct {
+	File string
+	Line int
+	Rule string // empty for lists and macros
+	Msg  string
+}
+
+func (w Warning) String() string {
+	if w.Rule == "" {
+		return fmt.Sprintf("%s:%d: warning: %s", w.File, w.Line, w.Msg)
+	}
+	return fmt.Sprintf("%s:%d: warning: rule %s: %s", w.File, w.Line, w.Rule, w.Msg)
+}
+
+// Pack is a loaded rules directory: its rules sorted by name, its shared lists and
+// macros, and the warnings found while loading.
+type Pack struct {
+	Rules    []*Rule
+	Library  *Library
+	Warnings []Warning
+}
+
+// Load parses the lists/macros files and then every rule file in the top level of
+// dir in fsys and returns the rules sorted by name. All errors are reported, one per
+// line, not only the first.
 func Load(fsys fs.FS, dir string) ([]*Rule, error) {
-	return load(fsys, dir, dir)
+	p, err := LoadPack(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	return p.Rules, nil
 }
 
 // LoadDir is Load for a directory of the operating system; errors name the files
 // under dir as given.
 func LoadDir(dir string) ([]*Rule, error) {
-	return load(os.DirFS(dir), ".", dir)
+	p, err := LoadPackDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return p.Rules, nil
 }
 
-func load(fsys fs.FS, dir, display string) ([]*Rule, error) {
+// LoadPack is Load returning the whole pack, warnings included.
+func LoadPack(fsys fs.FS, dir string) (*Pack, error) { return load(fsys, dir, dir) }
+
+// LoadPackDir is LoadPack for a directory of the operating system.
+func LoadPackDir(dir string) (*Pack, error) { return load(os.DirFS(dir), ".", dir) }
+
+func load(fsys fs.FS, dir, display string) (*Pack, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("read rules: %w", err)
 	}
-	var rules []*Rule
-	var errs []string
+	type file struct {
+		name, display string
+		data          []byte
+	}
+	var libs, ruleFiles []file
 	for _, ent := range entries {
 		if ent.IsDir() || !IsRuleFile(ent.Name()) {
 			continue
 		}
-		file := path.Join(dir, ent.Name())
-		data, err := fs.ReadFile(fsys, file)
+		name := path.Join(dir, ent.Name())
+		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, fmt.Errorf("read rule: %w", err)
 		}
-		r, err := Parse(filepath.Join(display, ent.Name()), data)
+		f := file{name, filepath.Join(display, ent.Name()), data}
+		if IsLibrary(data) {
+			libs = append(libs, f)
+		} else {
+			ruleFiles = append(ruleFiles, f)
+		}
+	}
+	pack := &Pack{Library: NewLibrary()}
+	var errs []string
+	for _, f := range libs {
+		if err := pack.Library.Add(f.display, f.data); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) == 0 {
+		if err := pack.Library.Validate(); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	for _, f := range ruleFiles {
+		r, err := ParseWith(f.display, f.data, pack.Library)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
 		}
-		rules = append(rules, r)
+		pack.Rules = append(pack.Rules, r)
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("invalid rules:\n%s", strings.Join(errs, "\n"))
 	}
-	sort.Slice(rules, func(i, j int) bool { return rules[i].Name < rules[j].Name })
-	return rules, nil
+	sort.Slice(pack.Rules, func(i, j int) bool { return pack.Rules[i].Name < pack.Rules[j].Name })
+	pack.Warnings = warnings(fsys, dir, pack)
+	return pack, nil
+}
+
+func warnings(fsys fs.FS, dir string, pack *Pack) []Warning {
+	var ws []Warning
+	usedLists, usedMacros := map[string]bool{}, map[string]bool{}
+	shadow := map[string]*Rule{}
+	for _, r := range pack.Rules {
+		for _, l := range r.lists {
+			usedLists[l] = true
+		}
+		for _, m := range r.macros {
+			usedMacros[m] = true
+		}
+		evs := append([]string(nil), r.Events...)
+		sort.Strings(evs)
+		key := strings.Join(evs, ",") + "|" + r.fingerprint
+		if first, ok := shadow[key]; ok {
+			ws = append(ws, Warning{File: r.File, Line: r.Line, Rule: r.Name,
+				Msg: fmt.Sprintf("shadowed: same event types and detection as rule %s (%s)", first.Name, first.File)})
+		} else {
+			shadow[key] = r
+		}
+		if _, err := fs.Stat(fsys, path.Join(dir, "testdata", r.Name)); err != nil {
+			ws = append(ws, Warning{File: r.File, Line: r.Line, Rule: r.Name,
+				Msg: fmt.Sprintf("no fixtures (want testdata/%s/%s and %s)", r.Name, MatchFixture, NoMatchFixture)})
+		}
+	}
+	for _, l := range pack.Library.Lists() {
+		if !usedLists[l.Name] {
+			ws = append(ws, Warning{File: l.File, Line: l.Line, Msg: "list " + l.Name + " is not used by any rule"})
+		}
+	}
+	for _, m := range pack.Library.Macros() {
+		if !usedMacros[m.Name] {
+			ws = append(ws, Warning{File: m.File, Line: m.Line, Msg: "macro " + m.Name + " is not used by any rule"})
+		}
+	}
+	return ws
 }

@@ -2,71 +2,145 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"go.yaml.in/yaml/v3"
 )
 
-// Fixture files, per rule, under <rules dir>/testdata/<rule>/: events that must match
-// and events that must not, each a YAML list of events in rule-path shape
-// ({routing: {...}, event: {...}}). An event without routing/event_type gets the rule's
-// first event type.
+// Fixture files, per rule, under <rules dir>/testdata/<rule>/: each a YAML list of
+// events in rule-path shape ({routing: {...}, event: {...}}), evaluated in order
+// through Process with a fresh memory state. An event without routing/event_type
+// gets the rule's first event type; one without routing/event_time happens 1 ms
+// after the previous one.
+//
+//   - match.yaml passes when the last event produces a detection of the rule (the
+//     earlier events set up state: a parent process, the first N-1 of a count).
+//     For a stateless rule every event must produce a detection, each on its own.
+//   - nomatch.yaml passes when no event produces a detection of the rule.
+//
+// A detection counts even when suppression holds all its actions back.
 const (
 	MatchFixture   = "match.yaml"
 	NoMatchFixture = "nomatch.yaml"
 )
 
-// FixtureResult is the outcome of one fixture event.
+// FixtureResult is the outcome of one fixture file of one rule.
 type FixtureResult struct {
-	Rule  string
-	File  string
-	Index int  // position of the event in its file
-	Want  bool // the event must match
-	Got   bool
-	Err   error // fixture could not be read or decoded
+	Rule string
+	File string
+	// Want is true for match.yaml (the rule must fire) and false for nomatch.yaml.
+	Want bool
+	// Got is whether the rule fired as match.yaml asks (for nomatch.yaml: on any
+	// event).
+	Got bool
+	// Index is the event that decided the outcome: the first one that failed, or the
+	// last one.
+	Index int
+	// Events is how many events the file holds.
+	Events int
+	// Stateful is whether only the last event of match.yaml had to fire.
+	Stateful bool
+	// Err is set when the fixture could not be read or evaluated.
+	Err error
 }
 
 // Pass reports whether the fixture behaved as expected.
 func (r FixtureResult) Pass() bool { return r.Err == nil && r.Got == r.Want }
 
 func (r FixtureResult) String() string {
+	base := path.Base(r.File)
 	switch {
 	case r.Err != nil:
-		return fmt.Sprintf("FAIL %s %s: %v", r.Rule, r.File, r.Err)
+		return fmt.Sprintf("FAIL %s %s: %v", r.Rule, base, r.Err)
 	case r.Pass():
-		return fmt.Sprintf("ok   %s %s[%d]", r.Rule, r.File, r.Index)
+		return fmt.Sprintf("ok   %s %s (%d events)", r.Rule, base, r.Events)
+	case r.Want && r.Stateful:
+		return fmt.Sprintf("FAIL %s %s[%d]: the last event should produce a detection and did not", r.Rule, base, r.Index)
 	case r.Want:
-		return fmt.Sprintf("FAIL %s %s[%d]: event should match and did not", r.Rule, r.File, r.Index)
+		return fmt.Sprintf("FAIL %s %s[%d]: event should match and did not", r.Rule, base, r.Index)
 	default:
-		return fmt.Sprintf("FAIL %s %s[%d]: event should not match and did", r.Rule, r.File, r.Index)
+		return fmt.Sprintf("FAIL %s %s[%d]: event should not match and did", r.Rule, base, r.Index)
 	}
 }
 
+// fixtureEpoch is the time of a fixture's first event when it gives none.
+var fixtureEpoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // RunFixtures evaluates every rule against its fixtures in fsys under
-// dir/testdata/<rule>/. A rule without both fixture files fails.
+// dir/testdata/<rule>/ and returns one result per rule and file, match.yaml first.
+// A rule without both fixture files fails.
 func RunFixtures(fsys fs.FS, dir string, rules []*Rule) []FixtureResult {
 	var out []FixtureResult
 	for _, r := range rules {
+		eng, err := New([]*Rule{r})
 		for _, fx := range []struct {
 			name string
 			want bool
 		}{{MatchFixture, true}, {NoMatchFixture, false}} {
 			file := path.Join(dir, "testdata", r.Name, fx.name)
-			events, err := ReadFixture(fsys, file, r.Events[0])
-			if err != nil {
-				out = append(out, FixtureResult{Rule: r.Name, File: file, Want: fx.want, Err: err})
-				continue
+			res := FixtureResult{Rule: r.Name, File: file, Want: fx.want, Stateful: r.Stateful(), Err: err}
+			if err == nil {
+				res = runFixture(eng, fsys, res)
 			}
-			for i := range events {
-				out = append(out, FixtureResult{Rule: r.Name, File: file, Index: i, Want: fx.want, Got: r.Matches(&events[i])})
-			}
+			out = append(out, res)
 		}
 	}
 	return out
+}
+
+func runFixture(eng *Engine, fsys fs.FS, res FixtureResult) FixtureResult {
+	r := eng.rules[0]
+	events, err := ReadFixture(fsys, res.File, r.Events[0])
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	res.Events = len(events)
+	st := NewMemoryState()
+	now := fixtureEpoch
+	var ms []Match
+	fired := make([]bool, len(events))
+	for i := range events {
+		if t := events[i].TimeNanos; t != 0 {
+			now = time.Unix(0, t).UTC()
+		} else if i > 0 {
+			now = now.Add(time.Millisecond)
+		}
+		ms, err = eng.Process(context.Background(), &events[i], st, now, ms[:0])
+		if err != nil {
+			res.Err, res.Index = fmt.Errorf("event %d: %w", i, err), i
+			return res
+		}
+		fired[i] = len(ms) > 0
+	}
+	last := len(events) - 1
+	res.Index = last
+	switch {
+	case !res.Want:
+		for i, f := range fired {
+			if f {
+				res.Got, res.Index = true, i
+				break
+			}
+		}
+	case res.Stateful:
+		res.Got = fired[last]
+	default:
+		res.Got = true
+		for i, f := range fired {
+			if !f {
+				res.Got, res.Index = false, i
+				break
+			}
+		}
+	}
+	return res
 }
 
 // ReadFixture reads a YAML list of events in rule-path shape. Events without an

@@ -1,15 +1,48 @@
 package engine
 
 import (
+	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"go.yaml.in/yaml/v3"
 )
 
 // nodeKeys are the keys of a detection node (the detection itself is a node too).
-var nodeKeys = []string{"op", "path", "value", "rules", "case sensitive", "not"}
+var nodeKeys = []string{"op", "path", "value", "rules", "case sensitive", "not",
+	"re", "cidr", "list", "values", "tag", "compare", "macro"}
+
+// opKeys lists, per op, the keys it takes besides op, not and case sensitive.
+var opKeys = map[string][]string{
+	"and":             {"rules"},
+	"or":              {"rules"},
+	"is":              {"path", "value"},
+	"contains":        {"path", "value"},
+	"starts with":     {"path", "value"},
+	"ends with":       {"path", "value"},
+	"matches":         {"path", "re"},
+	"exists":          {"path"},
+	"is greater than": {"path", "value"},
+	"is lower than":   {"path", "value"},
+	"length of":       {"path", "value", "compare"},
+	"cidr":            {"path", "cidr"},
+	"in list":         {"path", "list", "values"},
+	"is tagged":       {"tag"},
+}
+
+// Ops lists the detection operators, in documentation order.
+var Ops = []string{"and", "or", "is", "contains", "starts with", "ends with", "matches", "exists",
+	"is greater than", "is lower than", "length of", "cidr", "in list", "is tagged"}
+
+// scope is what a node is compiled against.
+type scope struct {
+	events []event.Type // the event types the node sees; nil: not checked (macro validation)
+	fold   bool         // inherited case sensitive: false
+	macros []string     // macros being expanded, outermost first
+}
 
 // matcher is a compiled detection node.
 type matcher interface {
@@ -42,125 +75,561 @@ type notNode struct{ m matcher }
 
 func (n notNode) match(e *event.Event) bool { return !n.m.match(e) }
 
-// strOp compares one string with the rule's value; fold means case-insensitive.
-type strOp func(s, value string, fold bool) bool
+// string comparisons
+const (
+	sIs = iota
+	sContains
+	sPrefix
+	sSuffix
+)
 
-var stringOps = map[string]strOp{
-	"is": func(s, v string, fold bool) bool {
-		if fold {
+var strKinds = map[string]int{"is": sIs, "contains": sContains, "starts with": sPrefix, "ends with": sSuffix}
+
+// strTest compares one string with a value.
+type strTest struct {
+	kind int
+	fold bool
+	v    string
+}
+
+func (t *strTest) test(s string) bool {
+	v := t.v
+	switch t.kind {
+	case sIs:
+		if t.fold {
 			return strings.EqualFold(s, v)
 		}
 		return s == v
-	},
-	"contains": func(s, v string, fold bool) bool {
-		if fold {
+	case sContains:
+		if t.fold {
 			return indexFold(s, v) >= 0
 		}
 		return strings.Contains(s, v)
-	},
-	"starts with": func(s, v string, fold bool) bool {
+	case sPrefix:
 		if len(s) < len(v) {
 			return false
 		}
-		if fold {
+		if t.fold {
 			return strings.EqualFold(s[:len(v)], v)
 		}
 		return s[:len(v)] == v
-	},
-	"ends with": func(s, v string, fold bool) bool {
+	default:
 		if len(s) < len(v) {
 			return false
 		}
-		if fold {
+		if t.fold {
 			return strings.EqualFold(s[len(s)-len(v):], v)
 		}
 		return s[len(s)-len(v):] == v
-	},
+	}
 }
 
 type strNode struct {
-	get   func(*event.Event) string
-	op    strOp
-	value string
-	fold  bool
+	get func(*event.Event) string
+	strTest
 }
 
-func (n *strNode) match(e *event.Event) bool { return n.op(n.get(e), n.value, n.fold) }
+func (n *strNode) match(e *event.Event) bool { return n.test(n.get(e)) }
 
 type listNode struct {
-	get   func(*event.Event) []string
-	op    strOp
-	value string
-	fold  bool
+	get func(*event.Event) []string
+	strTest
 }
 
 func (n *listNode) match(e *event.Event) bool {
 	for _, s := range n.get(e) {
-		if n.op(s, n.value, n.fold) {
+		if n.test(s) {
 			return true
 		}
 	}
 	return false
 }
 
-type numIsNode struct {
-	get   func(*event.Event) int64
-	value int64
+// number comparisons
+const (
+	nEq = iota
+	nGt
+	nLt
+)
+
+var cmpKinds = map[string]int{"is": nEq, "is greater than": nGt, "is lower than": nLt}
+
+func cmp(kind int, a, b int64) bool {
+	switch kind {
+	case nEq:
+		return a == b
+	case nGt:
+		return a > b
+	default:
+		return a < b
+	}
 }
 
-func (n *numIsNode) match(e *event.Event) bool { return n.get(e) == n.value }
+type numNode struct {
+	get  func(*event.Event) int64
+	kind int
+	v    int64
+}
+
+func (n *numNode) match(e *event.Event) bool { return cmp(n.kind, n.get(e), n.v) }
+
+type reNode struct {
+	get func(*event.Event) string
+	re  *regexp.Regexp
+}
+
+func (n *reNode) match(e *event.Event) bool { return n.re.MatchString(n.get(e)) }
+
+type reListNode struct {
+	get func(*event.Event) []string
+	re  *regexp.Regexp
+}
+
+func (n *reListNode) match(e *event.Event) bool {
+	for _, s := range n.get(e) {
+		if n.re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+type strExists struct{ get func(*event.Event) string }
+
+func (n strExists) match(e *event.Event) bool { return n.get(e) != "" }
+
+type numExists struct{ get func(*event.Event) int64 }
+
+func (n numExists) match(e *event.Event) bool { return n.get(e) != 0 }
+
+type listExists struct{ get func(*event.Event) []string }
+
+func (n listExists) match(e *event.Event) bool { return len(n.get(e)) > 0 }
+
+type strLen struct {
+	get  func(*event.Event) string
+	kind int
+	v    int64
+}
+
+func (n *strLen) match(e *event.Event) bool { return cmp(n.kind, int64(len(n.get(e))), n.v) }
+
+type listLen struct {
+	get  func(*event.Event) []string
+	kind int
+	v    int64
+}
+
+func (n *listLen) match(e *event.Event) bool { return cmp(n.kind, int64(len(n.get(e))), n.v) }
+
+type cidrNode struct {
+	get      func(*event.Event) string
+	prefixes []netip.Prefix
+}
+
+func (n *cidrNode) match(e *event.Event) bool {
+	s := n.get(e)
+	if s == "" || !maybeIP(s) {
+		return false
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range n.prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// maybeIP is a cheap filter so that ParseAddr, whose errors allocate, only sees
+// strings made of address characters.
+func maybeIP(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == '.', c == ':':
+		case c == '%': // a zone (fe80::1%eth0)
+			return true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// setNode is in list over strings: exact match, case-insensitive with fold (the
+// set then holds lower-case ASCII keys).
+type setNode struct {
+	get   func(*event.Event) string
+	set   map[string]struct{}
+	fold  bool
+	items []string // for case-insensitive non-ASCII and long inputs
+}
+
+func (n *setNode) test(s string) bool {
+	if !n.fold {
+		_, ok := n.set[s]
+		return ok
+	}
+	var buf [128]byte
+	if len(s) <= len(buf) {
+		ascii := true
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c >= utf8.RuneSelf {
+				ascii = false
+				break
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if ascii {
+			_, ok := n.set[string(buf[:len(s)])]
+			return ok
+		}
+	}
+	for _, it := range n.items {
+		if strings.EqualFold(s, it) {
+			return true
+		}
+	}
+	return false
+}
+
+func (n *setNode) match(e *event.Event) bool { return n.test(n.get(e)) }
+
+type setListNode struct {
+	getList func(*event.Event) []string
+	setNode
+}
+
+func (n *setListNode) match(e *event.Event) bool {
+	for _, s := range n.getList(e) {
+		if n.test(s) {
+			return true
+		}
+	}
+	return false
+}
+
+type numSetNode struct {
+	get func(*event.Event) int64
+	set map[int64]struct{}
+}
+
+func (n *numSetNode) match(e *event.Event) bool {
+	_, ok := n.set[n.get(e)]
+	return ok
+}
 
 // node compiles one detection node given its keys.
-func (p *parser) node(n *yaml.Node, keys map[string]*yaml.Node, events []event.Type) (matcher, error) {
-	opNode, ok := keys["op"]
-	if !ok {
-		return nil, p.errf(n.Line, "node without op:")
-	}
-	op, err := p.scalar(opNode, "op")
-	if err != nil {
-		return nil, err
-	}
+func (p *parser) node(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (matcher, error) {
 	negate := false
 	if nn, ok := keys["not"]; ok {
-		if err := nn.Decode(&negate); err != nil {
-			return nil, p.errf(nn.Line, "not: want true or false, got %q", nn.Value)
+		var err error
+		if negate, err = p.boolean(nn, "not"); err != nil {
+			return nil, err
 		}
 	}
-	fold := false
 	if cs, ok := keys["case sensitive"]; ok {
-		sensitive := true
-		if err := cs.Decode(&sensitive); err != nil {
-			return nil, p.errf(cs.Line, "case sensitive: want true or false, got %q", cs.Value)
+		sensitive, err := p.boolean(cs, "case sensitive")
+		if err != nil {
+			return nil, err
 		}
-		fold = !sensitive
+		sc.fold = !sensitive
 	}
-
 	var m matcher
-	switch op {
-	case "and", "or":
-		m, err = p.boolNode(op, n, keys, events)
-	default:
-		sop, ok := stringOps[op]
-		if !ok {
-			return nil, p.errf(opNode.Line, "unknown op %q (known: and, or, %s)", op, strings.Join(sortedKeys(stringOps), ", "))
+	var err error
+	if mn, ok := keys["macro"]; ok {
+		for k, v := range keys {
+			if k != "macro" && k != "not" {
+				return nil, p.errf(v.Line, "a macro: node takes only not:, not %s:", k)
+			}
 		}
-		m, err = p.leaf(op, sop, fold, n, keys, events)
+		m, err = p.macroRef(mn, sc)
+	} else {
+		m, err = p.opNode(n, keys, sc)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if negate {
+		if nm, ok := m.(notNode); ok {
+			return nm.m, nil
+		}
 		m = notNode{m}
 	}
 	return m, nil
 }
 
-func (p *parser) boolNode(op string, n *yaml.Node, keys map[string]*yaml.Node, events []event.Type) (matcher, error) {
-	for _, k := range []string{"path", "value"} {
-		if v, ok := keys[k]; ok {
-			return nil, p.errf(v.Line, "op %s takes rules:, not %s:", op, k)
+func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (matcher, error) {
+	opNode, ok := keys["op"]
+	if !ok {
+		return nil, p.errf(n.Line, "node without op: (or macro:)")
+	}
+	op, err := p.scalar(opNode, "op")
+	if err != nil {
+		return nil, err
+	}
+	allowed, ok := opKeys[op]
+	if !ok {
+		return nil, p.errf(opNode.Line, "unknown op %q (known: %s)", op, strings.Join(Ops, ", "))
+	}
+	for k, v := range keys {
+		if k != "op" && k != "not" && k != "case sensitive" && !contains(allowed, k) {
+			return nil, p.errf(v.Line, "op %s does not take %s: (it takes %s)", op, k, strings.Join(allowed, ", "))
 		}
 	}
+	switch op {
+	case "and", "or":
+		return p.boolNode(op, n, keys, sc)
+	case "is tagged":
+		tn, ok := keys["tag"]
+		if !ok {
+			return nil, p.errf(n.Line, "op is tagged needs tag:")
+		}
+		tag, err := p.scalar(tn, "tag")
+		if err != nil {
+			return nil, err
+		}
+		if tag == "" {
+			return nil, p.errf(tn.Line, "tag: want a tag such as env:prod")
+		}
+		f, _ := event.Lookup("routing/tags")
+		return &listNode{get: f.List, strTest: strTest{kind: sIs, fold: sc.fold, v: tag}}, nil
+	}
+	pn, ok := keys["path"]
+	if !ok {
+		return nil, p.errf(n.Line, "op %s needs path:", op)
+	}
+	path, err := p.scalar(pn, "path")
+	if err != nil {
+		return nil, err
+	}
+	f, err := p.field(pn, path, sc.events)
+	if err != nil {
+		return nil, err
+	}
+	get := func(k string) (*yaml.Node, error) {
+		v, ok := keys[k]
+		if !ok {
+			return nil, p.errf(n.Line, "op %s needs %s:", op, k)
+		}
+		return v, nil
+	}
+	switch op {
+	case "is", "contains", "starts with", "ends with":
+		vn, err := get("value")
+		if err != nil {
+			return nil, err
+		}
+		if vn.Kind == yaml.SequenceNode {
+			return nil, p.errf(vn.Line, "value: want a single value, got a list (use op: in list with values:)")
+		}
+		value, err := p.scalar(vn, "value")
+		if err != nil {
+			return nil, err
+		}
+		if value == "" && op != "is" {
+			return nil, p.errf(vn.Line, "op %s needs a non-empty value", op)
+		}
+		st := strTest{kind: strKinds[op], fold: sc.fold, v: value}
+		switch f.Kind {
+		case event.String:
+			return &strNode{get: f.Str, strTest: st}, nil
+		case event.StringList:
+			return &listNode{get: f.List, strTest: st}, nil
+		}
+		if op != "is" {
+			return nil, p.errf(keys["op"].Line, "op %s does not apply to the number at %s (use is, is greater than, is lower than or in list)", op, path)
+		}
+		v, err := strconv.ParseInt(value, 0, 64)
+		if err != nil {
+			return nil, p.errf(vn.Line, "value %q: %s is a number", value, path)
+		}
+		return &numNode{get: f.Num, kind: nEq, v: v}, nil
+	case "is greater than", "is lower than":
+		if f.Kind != event.Number {
+			return nil, p.errf(pn.Line, "op %s needs a number; %s is a %s (use length of for its length)", op, path, f.Kind)
+		}
+		vn, err := get("value")
+		if err != nil {
+			return nil, err
+		}
+		v, err := p.integer(vn, "value")
+		if err != nil {
+			return nil, err
+		}
+		return &numNode{get: f.Num, kind: cmpKinds[op], v: v}, nil
+	case "exists":
+		switch f.Kind {
+		case event.String:
+			return strExists{f.Str}, nil
+		case event.Number:
+			return numExists{f.Num}, nil
+		}
+		return listExists{f.List}, nil
+	case "matches":
+		rn, err := get("re")
+		if err != nil {
+			return nil, err
+		}
+		src, err := p.scalar(rn, "re")
+		if err != nil {
+			return nil, err
+		}
+		if sc.fold {
+			src = "(?i)" + src
+		}
+		re, err := regexp.Compile(src)
+		if err != nil {
+			return nil, p.errf(rn.Line, "re: invalid RE2 expression: %v", err)
+		}
+		switch f.Kind {
+		case event.String:
+			return &reNode{get: f.Str, re: re}, nil
+		case event.StringList:
+			return &reListNode{get: f.List, re: re}, nil
+		}
+		return nil, p.errf(pn.Line, "op matches needs a string; %s is a number", path)
+	case "length of":
+		vn, err := get("value")
+		if err != nil {
+			return nil, err
+		}
+		v, err := p.integer(vn, "value")
+		if err != nil {
+			return nil, err
+		}
+		kind := nEq
+		if cn, ok := keys["compare"]; ok {
+			c, err := p.scalar(cn, "compare")
+			if err != nil {
+				return nil, err
+			}
+			k, ok := cmpKinds[c]
+			if !ok {
+				return nil, p.errf(cn.Line, "compare: want is, is greater than or is lower than, got %q", c)
+			}
+			kind = k
+		}
+		switch f.Kind {
+		case event.String:
+			return &strLen{get: f.Str, kind: kind, v: v}, nil
+		case event.StringList:
+			return &listLen{get: f.List, kind: kind, v: v}, nil
+		}
+		return nil, p.errf(pn.Line, "op length of needs a string or a list; %s is a number", path)
+	case "cidr":
+		if f.Kind != event.String {
+			return nil, p.errf(pn.Line, "op cidr needs an IP address string; %s is a %s", path, f.Kind)
+		}
+		cn, err := get("cidr")
+		if err != nil {
+			return nil, err
+		}
+		items, err := p.strings(cn, "cidr")
+		if err != nil {
+			return nil, err
+		}
+		if len(items) == 0 {
+			return nil, p.errf(cn.Line, "cidr: want at least one prefix")
+		}
+		node := &cidrNode{get: f.Str}
+		for _, s := range items {
+			pf, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, p.errf(cn.Line, "cidr: %q is not a prefix like 10.0.0.0/8 or fd00::/8", s)
+			}
+			node.prefixes = append(node.prefixes, pf.Masked())
+		}
+		return node, nil
+	default: // in list
+		return p.inList(n, keys, f, sc)
+	}
+}
+
+func (p *parser) inList(n *yaml.Node, keys map[string]*yaml.Node, f *event.Field, sc scope) (matcher, error) {
+	ln, hasList := keys["list"]
+	vn, hasValues := keys["values"]
+	var items []string
+	var lines []int
+	what := "values"
+	switch {
+	case hasList && hasValues:
+		return nil, p.errf(vn.Line, "op in list takes list: or values:, not both")
+	case hasList:
+		name, err := p.scalar(ln, "list")
+		if err != nil {
+			return nil, err
+		}
+		l := p.lib.list(name)
+		if l == nil {
+			return nil, p.errf(ln.Line, "unknown list %q%s", name, p.lib.knownLists())
+		}
+		p.usedLists[name] = true
+		items, lines, what = l.Items, l.lines, "list "+name
+	case hasValues:
+		if vn.Kind != yaml.SequenceNode {
+			return nil, p.errf(vn.Line, "values: want a list, got %s", kindName(vn))
+		}
+		for _, it := range vn.Content {
+			s, err := p.scalar(it, "values item")
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, s)
+			lines = append(lines, it.Line)
+		}
+	default:
+		return nil, p.errf(n.Line, "op in list needs list: (a shared list) or values:")
+	}
+	if len(items) == 0 {
+		return nil, p.errf(n.Line, "op in list: %s is empty", what)
+	}
+	if f.Kind == event.Number {
+		set := make(map[int64]struct{}, len(items))
+		for i, s := range items {
+			v, err := strconv.ParseInt(s, 0, 64)
+			if err != nil {
+				return nil, p.errf(lines[i], "%s: item %q is not an integer, and %s is a number", what, s, f.Path)
+			}
+			set[v] = struct{}{}
+		}
+		return &numSetNode{get: f.Num, set: set}, nil
+	}
+	sn := setNode{set: make(map[string]struct{}, len(items)), fold: sc.fold}
+	for _, s := range items {
+		if sc.fold {
+			sn.set[asciiLower(s)] = struct{}{}
+			sn.items = append(sn.items, s)
+		} else {
+			sn.set[s] = struct{}{}
+		}
+	}
+	if f.Kind == event.StringList {
+		return &setListNode{getList: f.List, setNode: sn}, nil
+	}
+	sn.get = f.Str
+	return &sn, nil
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func (p *parser) boolNode(op string, n *yaml.Node, keys map[string]*yaml.Node, sc scope) (matcher, error) {
 	rs, ok := keys["rules"]
 	if !ok || rs.Kind != yaml.SequenceNode || len(rs.Content) == 0 {
 		return nil, p.errf(n.Line, "op %s needs a non-empty list under rules:", op)
@@ -171,11 +640,27 @@ func (p *parser) boolNode(op string, n *yaml.Node, keys map[string]*yaml.Node, e
 		if err != nil {
 			return nil, err
 		}
-		m, err := p.node(c, ck, events)
+		m, err := p.node(c, ck, sc)
 		if err != nil {
 			return nil, err
 		}
+		// flatten nested nodes of the same kind
+		switch x := m.(type) {
+		case andNode:
+			if op == "and" {
+				children = append(children, x...)
+				continue
+			}
+		case orNode:
+			if op == "or" {
+				children = append(children, x...)
+				continue
+			}
+		}
 		children = append(children, m)
+	}
+	if len(children) == 1 {
+		return children[0], nil
 	}
 	if op == "and" {
 		return andNode(children), nil
@@ -183,51 +668,29 @@ func (p *parser) boolNode(op string, n *yaml.Node, keys map[string]*yaml.Node, e
 	return orNode(children), nil
 }
 
-func (p *parser) leaf(op string, sop strOp, fold bool, n *yaml.Node, keys map[string]*yaml.Node, events []event.Type) (matcher, error) {
-	if rs, ok := keys["rules"]; ok {
-		return nil, p.errf(rs.Line, "op %s takes path: and value:, not rules:", op)
-	}
-	pn, ok := keys["path"]
-	if !ok {
-		return nil, p.errf(n.Line, "op %s needs path:", op)
-	}
-	path, err := p.scalar(pn, "path")
+// macroRef compiles a macro: node by compiling the macro's body in place.
+func (p *parser) macroRef(mn *yaml.Node, sc scope) (matcher, error) {
+	name, err := p.scalar(mn, "macro")
 	if err != nil {
 		return nil, err
 	}
-	f, err := event.Lookup(path)
-	if err != nil {
-		return nil, p.errf(pn.Line, "%v", err)
+	m := p.lib.macro(name)
+	if m == nil {
+		return nil, p.errf(mn.Line, "unknown macro %q%s", name, p.lib.knownMacros())
 	}
-	for _, t := range events {
-		if !f.AppliesTo(t) {
-			return nil, p.errf(pn.Line, "path %s is not part of %s events", path, t)
-		}
+	if contains(sc.macros, name) {
+		return nil, p.errf(mn.Line, "macro %s refers to itself (%s → %s)", name, strings.Join(sc.macros, " → "), name)
 	}
-	vn, ok := keys["value"]
-	if !ok {
-		return nil, p.errf(n.Line, "op %s needs value:", op)
-	}
-	value, err := p.scalar(vn, "value")
+	p.usedMacros[name] = true
+	sub := *p
+	sub.file = m.File
+	sub.prefix = p.prefix + "macro " + name + ": "
+	sc.macros = append(append([]string{}, sc.macros...), name)
+	keys, err := sub.mapping(m.node, nodeKeys...)
 	if err != nil {
 		return nil, err
 	}
-	switch f.Kind {
-	case event.String:
-		return &strNode{get: f.Str, op: sop, value: value, fold: fold}, nil
-	case event.StringList:
-		return &listNode{get: f.List, op: sop, value: value, fold: fold}, nil
-	case event.Number:
-		if op != "is" {
-			return nil, p.errf(n.Line, "op %s does not apply to the number at %s (use is)", op, path)
-		}
-		v, err := strconv.ParseInt(value, 0, 64)
-		if err != nil {
-			return nil, p.errf(vn.Line, "value %q: %s is a number", value, path)
-		}
-		return &numIsNode{get: f.Num, value: v}, nil
-	}
-	return nil, p.errf(pn.Line, "path %s has unsupported kind %s", path, f.Kind)
+	return sub.node(m.node, keys, sc)
 }
 
 // indexFold is strings.Index ignoring case, without allocating.
@@ -235,7 +698,26 @@ func indexFold(s, sub string) int {
 	if sub == "" {
 		return 0
 	}
+	c := sub[0]
+	if c >= utf8.RuneSelf {
+		for i := 0; i+len(sub) <= len(s); i++ {
+			if strings.EqualFold(s[i:i+len(sub)], sub) {
+				return i
+			}
+		}
+		return -1
+	}
+	lo, up := c, c
+	if 'a' <= c && c <= 'z' {
+		up = c - ('a' - 'A')
+	} else if 'A' <= c && c <= 'Z' {
+		lo = c + ('a' - 'A')
+	}
 	for i := 0; i+len(sub) <= len(s); i++ {
+		b := s[i]
+		if b != lo && b != up && b < utf8.RuneSelf {
+			continue
+		}
 		if strings.EqualFold(s[i:i+len(sub)], sub) {
 			return i
 		}

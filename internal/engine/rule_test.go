@@ -12,7 +12,8 @@ import (
 )
 
 // TestParseErrors checks every file in testdata/invalid is refused with the error its
-// first line announces ("# error: <file>:<line>: rule <name>: <message prefix>").
+// first line announces ("# error: <file>:<line>: rule <name>: <message prefix>"). The
+// rules see the lists and macros of testLib.
 func TestParseErrors(t *testing.T) {
 	files, err := filepath.Glob("testdata/invalid/*.yaml")
 	if err != nil || len(files) == 0 {
@@ -29,9 +30,42 @@ func TestParseErrors(t *testing.T) {
 			if !ok {
 				t.Fatalf("first line must be '# error: ...', got %q", first)
 			}
-			_, err = Parse(filepath.Base(file), data)
+			_, err = ParseWith(filepath.Base(file), data, mustLib(t))
 			if err == nil {
 				t.Fatalf("Parse accepted an invalid rule; want error %q", want)
+			}
+			if !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error\n got %q\nwant prefix %q", err, want)
+			}
+		})
+	}
+}
+
+// TestLibraryErrors checks every lists/macros file in testdata/invalid_lists is
+// refused (by Add or Validate) with the error its first line announces.
+func TestLibraryErrors(t *testing.T) {
+	files, err := filepath.Glob("testdata/invalid_lists/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no invalid fixtures: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := bufio.NewReader(bytes.NewReader(data)).ReadLine()
+			want, ok := strings.CutPrefix(string(first), "# error: ")
+			if !ok {
+				t.Fatalf("first line must be '# error: ...', got %q", first)
+			}
+			lib := NewLibrary()
+			err = lib.Add(filepath.Base(file), data)
+			if err == nil {
+				err = lib.Validate()
+			}
+			if err == nil {
+				t.Fatalf("accepted an invalid lists file; want error %q", want)
 			}
 			if !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("error\n got %q\nwant prefix %q", err, want)

@@ -2,12 +2,14 @@ package shipper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/sensor/spool"
 )
 
 // Stream is the hot path's destination: Kinesis, or the in-process stream locally.
@@ -20,18 +22,33 @@ type Lake interface {
 	Put(ctx context.Context, key string, data []byte) error
 }
 
+// Observer is told about every batch shipped (metrics). Path is "stream" or
+// "lake"; latency runs from the batch's encoding to its acceptance.
+type Observer interface {
+	Shipped(path string, bytes int, latency time.Duration)
+}
+
 // Options configures a Shipper. Stream and Lake may each be nil to disable a path.
 type Options struct {
 	SensorID string
 	Stream   Stream
 	Lake     Lake
 
-	BatchInterval   time.Duration // default 1s
-	BatchEvents     int           // default 2000
-	RollInterval    time.Duration // default 5m
-	RollEvents      int           // default 500000
-	MaxPendingBytes int           // default 64 MiB
-	Log             *slog.Logger
+	BatchInterval time.Duration // default 1s
+	BatchEvents   int           // default 2000
+	RollInterval  time.Duration // default 5m
+	RollEvents    int           // default 500000
+	RollBytes     int           // largest lake file; default 64 MiB
+
+	// Spool holds what could not be shipped yet. Nil means an in-memory spool
+	// bounded by MaxPendingBytes (default 64 MiB).
+	Spool           *spool.Spool
+	MaxPendingBytes int
+
+	Observer Observer
+	Log      *slog.Logger
+	// Now is the clock used for roll intervals and latencies; default time.Now.
+	Now func() time.Time
 }
 
 // Stats counts what the shipper did.
@@ -39,36 +56,43 @@ type Stats struct {
 	Events         uint64 // accepted by Add
 	Records        uint64 // Parquet batches put on the stream
 	LakeFiles      uint64 // files put in the lake
-	StreamFailures uint64 // failed Put calls (retried)
+	StreamBytes    uint64 // bytes of the records put
+	LakeBytes      uint64
+	StreamFailures uint64 // failed Put calls (the batches were spooled)
 	LakeFailures   uint64
-	DroppedRecords uint64 // pending batches evicted beyond MaxPendingBytes
-	DroppedFiles   uint64
+	SpoolErrors    uint64 // batches the spool could not write (lost, and logged)
+	DroppedRecords uint64 // stream batches evicted from the spool beyond its bound
+	DroppedFiles   uint64 // lake files evicted likewise
+	SpoolBytes     int64  // waiting in the spool now
+	SpoolRecords   int
+	SpoolFiles     int
 }
 
 // Shipper batches events and ships them; see the package documentation.
 type Shipper struct {
-	opts Options
-	log  *slog.Logger
+	opts  Options
+	log   *slog.Logger
+	spool *spool.Spool
+	now   func() time.Time
 
 	mu        sync.Mutex
 	hot       []event.Event
 	cold      []event.Event
 	coldStart time.Time
+	coldRaw   int     // estimated uncompressed size of cold
+	ratio     float64 // encoded/raw of the last lake file
 	stats     Stats
 
 	// owned by the flushing goroutine (flushMu)
-	flushMu     sync.Mutex
-	hotEnc      *event.Encoder
-	coldEnc     *event.Encoder
-	pending     [][]byte
-	pendingSize int
-	files       []lakeFile
-	filesSize   int
+	flushMu sync.Mutex
+	hotEnc  *event.Encoder
+	coldEnc *event.Encoder
 }
 
-type lakeFile struct {
-	key  string
-	data []byte
+type batch struct {
+	key     string // lake key; empty for records
+	created time.Time
+	data    []byte
 }
 
 // New returns a Shipper; call Run to start shipping.
@@ -85,6 +109,9 @@ func New(opts Options) *Shipper {
 	if opts.RollEvents <= 0 {
 		opts.RollEvents = 500000
 	}
+	if opts.RollBytes <= 0 {
+		opts.RollBytes = 64 << 20
+	}
 	if opts.MaxPendingBytes <= 0 {
 		opts.MaxPendingBytes = 64 << 20
 	}
@@ -92,7 +119,32 @@ func New(opts Options) *Shipper {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Shipper{opts: opts, log: log, hotEnc: event.NewEncoder(), coldEnc: event.NewEncoder()}
+	sp := opts.Spool
+	if sp == nil {
+		sp, _ = spool.Open("", int64(opts.MaxPendingBytes)) // memory mode cannot fail
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Shipper{opts: opts, log: log, spool: sp, now: now, ratio: 1,
+		hotEnc: event.NewEncoder(), coldEnc: event.NewEncoder()}
+}
+
+// Spool is the spool in use (the one given in Options, or the in-memory one).
+func (s *Shipper) Spool() *spool.Spool { return s.spool }
+
+// rawSize estimates an event's uncompressed size, for the lake file's byte bound.
+func rawSize(ev *event.Event) int {
+	n := 200 + len(ev.SensorID) + len(ev.Hostname) + len(ev.Type) + len(ev.ID) + len(ev.User) +
+		len(ev.FilePath) + len(ev.CommandLine) + len(ev.ParentFilePath) + len(ev.ParentCommandLine) +
+		len(ev.GrandparentPath) + len(ev.GrandparentCmd) + len(ev.ContainerID) + len(ev.TargetPath) +
+		len(ev.OldTargetPath) + len(ev.FileFlags) + len(ev.Protocol) + len(ev.SourceIP) + len(ev.DestIP) +
+		len(ev.DomainName) + len(ev.DNSType) + len(ev.ModuleName) + len(ev.Operation) + len(ev.SensorVersion)
+	for _, t := range ev.Tags {
+		n += len(t) + 4
+	}
+	return n
 }
 
 // Add queues a copy of ev for both paths. It is safe to call from the collector's
@@ -105,11 +157,16 @@ func (s *Shipper) Add(ev *event.Event) {
 	}
 	if s.opts.Lake != nil {
 		if len(s.cold) == 0 {
-			s.coldStart = time.Now()
+			s.coldStart = s.now()
+			s.coldRaw = 0
 		} else if hourOf(s.cold[0].TimeNanos) != hourOf(ev.TimeNanos) {
 			s.coldStart = time.Time{} // roll at the next flush: a file never spans hours
 		}
 		s.cold = append(s.cold, *ev)
+		s.coldRaw += rawSize(ev)
+		if float64(s.coldRaw)*s.ratio >= 0.9*float64(s.opts.RollBytes) {
+			s.coldStart = time.Time{} // near the byte bound: roll at the next flush
+		}
 	}
 	s.mu.Unlock()
 }
@@ -119,24 +176,55 @@ func hourOf(ns int64) int64 { return ns / int64(time.Hour) }
 // Stats returns the counters so far.
 func (s *Shipper) Stats() Stats {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	s.mu.Unlock()
+	sp := s.spool.Stats()
+	st.DroppedRecords = sp.EvictedItems(spool.Record)
+	st.DroppedFiles = sp.EvictedItems(spool.LakeFile)
+	st.SpoolBytes = s.spool.Bytes()
+	st.SpoolRecords = s.spool.Len(spool.Record)
+	st.SpoolFiles = s.spool.Len(spool.LakeFile)
+	return st
 }
 
 // Run flushes every BatchInterval until ctx is done, then flushes everything —
-// lake file included — with a fresh deadline of grace and returns.
+// lake file included — with a fresh deadline of grace and returns. Whatever the
+// spool holds from an earlier run is shipped first.
 func (s *Shipper) Run(ctx context.Context, grace time.Duration) error {
 	t := time.NewTicker(s.opts.BatchInterval)
 	defer t.Stop()
+	var failingSince, lastLog time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 			defer cancel()
-			return s.flush(fctx, true)
+			err := s.flush(fctx, true)
+			if st := s.Stats(); st.SpoolRecords+st.SpoolFiles > 0 {
+				where := "in memory: lost at exit"
+				if s.spool.Dir() != "" {
+					where = "in " + s.spool.Dir() + ": shipped at the next start"
+				}
+				s.log.Warn("shutdown left batches unshipped", "records", st.SpoolRecords, "lake_files", st.SpoolFiles,
+					"bytes", st.SpoolBytes, "kept", where)
+			}
+			return err
 		case <-t.C:
-			if err := s.flush(ctx, false); err != nil {
-				s.log.Warn("ship", "error", err)
+			// during an outage: one line when it starts, one every minute, one at the end
+			err := s.flush(ctx, false)
+			now := s.now()
+			switch {
+			case err != nil && (failingSince.IsZero() || now.Sub(lastLog) >= time.Minute):
+				if failingSince.IsZero() {
+					failingSince = now
+				}
+				lastLog = now
+				st := s.Stats()
+				s.log.Warn("ship failed; batches spooled", "error", err, "failing_for", now.Sub(failingSince).Round(time.Second),
+					"spool_bytes", st.SpoolBytes, "spool_records", st.SpoolRecords, "spool_files", st.SpoolFiles)
+			case err == nil && !failingSince.IsZero():
+				s.log.Info("ship recovered", "after", now.Sub(failingSince).Round(time.Second))
+				failingSince = time.Time{}
 			}
 		}
 	}
@@ -153,110 +241,181 @@ func (s *Shipper) flush(ctx context.Context, final bool) error {
 	hot := s.hot
 	s.hot = nil
 	var cold []event.Event
+	var coldRaw int
 	if len(s.cold) > 0 && (final || len(s.cold) >= s.opts.RollEvents || s.coldStart.IsZero() ||
-		time.Since(s.coldStart) >= s.opts.RollInterval) {
-		cold, s.cold = s.cold, nil
+		s.now().Sub(s.coldStart) >= s.opts.RollInterval) {
+		cold, s.cold, coldRaw = s.cold, nil, s.coldRaw
 	}
 	s.mu.Unlock()
 
-	if err := s.encodeHot(hot); err != nil {
-		return err
+	var errs [2]error
+	var records, files []batch
+	records, errs[0] = s.encodeRecords(nil, hot)
+	files, errs[1] = s.encodeFiles(nil, cold)
+	if len(cold) > 0 {
+		var size int
+		for _, f := range files {
+			size += len(f.data)
+		}
+		s.mu.Lock()
+		s.ratio = max(float64(size)/float64(max(coldRaw, 1)), 0.01)
+		s.mu.Unlock()
 	}
-	if err := s.encodeCold(cold); err != nil {
-		return err
+	if err := errors.Join(errs[:]...); err != nil {
+		return err // an event that cannot be encoded at all (never expected)
 	}
-	streamErr := s.putPending(ctx)
-	lakeErr := s.putFiles(ctx)
-	if streamErr != nil {
-		return streamErr
+
+	var wg sync.WaitGroup
+	if s.opts.Stream != nil {
+		wg.Go(func() { errs[0] = s.ship(ctx, spool.Record, records) })
 	}
-	return lakeErr
+	if s.opts.Lake != nil {
+		wg.Go(func() { errs[1] = s.ship(ctx, spool.LakeFile, files) })
+	}
+	wg.Wait()
+	return errors.Join(errs[:]...)
 }
 
-// encodeHot appends hot's batches to pending, splitting any batch over a record's
-// size.
-func (s *Shipper) encodeHot(events []event.Event) error {
+// encodeRecords appends events' batches to out, each at most BatchEvents events
+// and split in halves until it fits a record.
+func (s *Shipper) encodeRecords(out []batch, events []event.Event) ([]batch, error) {
 	for len(events) > 0 {
 		n := min(len(events), s.opts.BatchEvents)
-		if err := s.encodeRecords(events[:n]); err != nil {
-			return err
+		var err error
+		if out, err = s.encodeSplit(out, s.hotEnc, events[:n], event.MaxRecordBytes, ""); err != nil {
+			return out, err
 		}
 		events = events[n:]
 	}
-	return nil
+	return out, nil
 }
 
-func (s *Shipper) encodeRecords(events []event.Event) error {
-	data, err := s.hotEnc.Encode(events)
-	if err != nil {
-		return fmt.Errorf("encode batch: %w", err)
+func (s *Shipper) encodeFiles(out []batch, events []event.Event) ([]batch, error) {
+	if len(events) == 0 {
+		return out, nil
 	}
-	if len(data) > event.MaxRecordBytes {
+	return s.encodeSplit(out, s.coldEnc, events, s.opts.RollBytes, "lake")
+}
+
+func (s *Shipper) encodeSplit(out []batch, enc *event.Encoder, events []event.Event, limit int, lake string) ([]batch, error) {
+	data, err := enc.Encode(events)
+	if err != nil {
+		return out, fmt.Errorf("encode batch: %w", err)
+	}
+	if len(data) > limit {
 		if len(events) == 1 {
-			return fmt.Errorf("one event encodes to %d bytes, over the %d-byte record limit", len(data), event.MaxRecordBytes)
+			return out, fmt.Errorf("one event encodes to %d bytes, over the %d-byte limit", len(data), limit)
 		}
 		half := len(events) / 2
-		if err := s.encodeRecords(events[:half]); err != nil {
+		if out, err = s.encodeSplit(out, enc, events[:half], limit, lake); err != nil {
+			return out, err
+		}
+		return s.encodeSplit(out, enc, events[half:], limit, lake)
+	}
+	b := batch{created: s.now(), data: append([]byte(nil), data...)}
+	if lake != "" {
+		first := time.Unix(0, events[0].TimeNanos)
+		b.key = event.LakeKey(s.opts.SensorID, first, event.NewID(first))
+	}
+	return append(out, b), nil
+}
+
+// Limits of one Stream.Put: within one Kinesis PutRecords call, so that a failure
+// re-sends only that call's records.
+const (
+	putRecords = 500
+	putBytes   = 4 << 20
+)
+
+// ship sends fresh batches of kind, after whatever the spool holds of that kind;
+// what cannot be sent is appended to the spool, in order.
+func (s *Shipper) ship(ctx context.Context, kind spool.Kind, fresh []batch) error {
+	if s.spool.Len(kind) == 0 {
+		n, err := s.put(ctx, kind, fresh)
+		if err == nil {
+			return nil
+		}
+		s.toSpool(kind, fresh[n:])
+		return err
+	}
+	s.toSpool(kind, fresh)
+	return s.replay(ctx, kind)
+}
+
+func (s *Shipper) toSpool(kind spool.Kind, bs []batch) {
+	for _, b := range bs {
+		if err := s.spool.Append(kind, b.key, b.created, b.data); err != nil {
+			s.count(func(st *Stats) { st.SpoolErrors++ })
+			s.log.Error("spool", "kind", kind.String(), "bytes", len(b.data), "error", err)
+		}
+	}
+}
+
+// replay ships the spool's batches of kind, oldest first, until it is empty or a
+// put fails.
+func (s *Shipper) replay(ctx context.Context, kind spool.Kind) error {
+	for {
+		items, err := s.spool.Peek(kind, putRecords, putBytes)
+		if err != nil {
+			s.log.Error("spool read (batch dropped)", "error", err)
+			continue
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		bs := make([]batch, len(items))
+		for i, it := range items {
+			bs[i] = batch{key: it.Key, created: it.Created, data: it.Data}
+		}
+		n, err := s.put(ctx, kind, bs)
+		s.spool.Remove(items[:n]...)
+		if err != nil {
 			return err
 		}
-		return s.encodeRecords(events[half:])
 	}
-	s.pending = append(s.pending, append([]byte(nil), data...))
-	s.pendingSize += len(data)
-	for s.pendingSize > s.opts.MaxPendingBytes && len(s.pending) > 1 {
-		s.pendingSize -= len(s.pending[0])
-		s.pending = s.pending[1:]
-		s.count(func(st *Stats) { st.DroppedRecords++ })
-	}
-	return nil
 }
 
-func (s *Shipper) encodeCold(events []event.Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	data, err := s.coldEnc.Encode(events)
-	if err != nil {
-		return fmt.Errorf("encode lake file: %w", err)
-	}
-	first := time.Unix(0, events[0].TimeNanos)
-	key := event.LakeKey(s.opts.SensorID, first, event.NewID(first))
-	s.files = append(s.files, lakeFile{key: key, data: append([]byte(nil), data...)})
-	s.filesSize += len(data)
-	for s.filesSize > s.opts.MaxPendingBytes && len(s.files) > 1 {
-		s.filesSize -= len(s.files[0].data)
-		s.files = s.files[1:]
-		s.count(func(st *Stats) { st.DroppedFiles++ })
-	}
-	return nil
-}
-
-func (s *Shipper) putPending(ctx context.Context) error {
-	if len(s.pending) == 0 {
-		return nil
-	}
-	if err := s.opts.Stream.Put(ctx, s.opts.SensorID, s.pending); err != nil {
-		s.count(func(st *Stats) { st.StreamFailures++ })
-		return fmt.Errorf("put %d records (kept for retry): %w", len(s.pending), err)
-	}
-	n := uint64(len(s.pending))
-	s.count(func(st *Stats) { st.Records += n })
-	s.pending, s.pendingSize = nil, 0
-	return nil
-}
-
-func (s *Shipper) putFiles(ctx context.Context) error {
-	for len(s.files) > 0 {
-		f := s.files[0]
-		if err := s.opts.Lake.Put(ctx, f.key, f.data); err != nil {
-			s.count(func(st *Stats) { st.LakeFailures++ })
-			return fmt.Errorf("put lake file %s (kept for retry): %w", f.key, err)
+// put sends bs in order and returns how many were accepted before an error.
+func (s *Shipper) put(ctx context.Context, kind spool.Kind, bs []batch) (int, error) {
+	done := 0
+	for done < len(bs) {
+		if kind == spool.LakeFile {
+			b := bs[done]
+			if err := s.opts.Lake.Put(ctx, b.key, b.data); err != nil {
+				s.count(func(st *Stats) { st.LakeFailures++ })
+				return done, fmt.Errorf("put lake file %s (spooled for retry): %w", b.key, err)
+			}
+			s.shipped("lake", b)
+			s.count(func(st *Stats) { st.LakeFiles++; st.LakeBytes += uint64(len(b.data)) })
+			done++
+			continue
 		}
-		s.filesSize -= len(f.data)
-		s.files = s.files[1:]
-		s.count(func(st *Stats) { st.LakeFiles++ })
+		n, size := 0, 0
+		for done+n < len(bs) && n < putRecords && (n == 0 || size+len(bs[done+n].data) <= putBytes) {
+			size += len(bs[done+n].data)
+			n++
+		}
+		recs := make([][]byte, n)
+		for i := range n {
+			recs[i] = bs[done+i].data
+		}
+		if err := s.opts.Stream.Put(ctx, s.opts.SensorID, recs); err != nil {
+			s.count(func(st *Stats) { st.StreamFailures++ })
+			return done, fmt.Errorf("put %d records (spooled for retry): %w", len(bs)-done, err)
+		}
+		for i := range n {
+			s.shipped("stream", bs[done+i])
+		}
+		s.count(func(st *Stats) { st.Records += uint64(n); st.StreamBytes += uint64(size) })
+		done += n
 	}
-	return nil
+	return done, nil
+}
+
+func (s *Shipper) shipped(path string, b batch) {
+	if s.opts.Observer != nil {
+		s.opts.Observer.Shipped(path, len(b.data), s.now().Sub(b.created))
+	}
 }
 
 func (s *Shipper) count(f func(*Stats)) {

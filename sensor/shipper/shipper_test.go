@@ -124,14 +124,19 @@ func noise(seed, n int) string {
 
 func TestPendingIsBounded(t *testing.T) {
 	st := &memStream{failN: 1 << 30}
-	s := New(Options{SensorID: "s-1", Stream: st, MaxPendingBytes: 1})
+	probe := New(Options{SensorID: "s-1"})
+	one := ev(0, time.Now(), 10)
+	size, _ := probe.hotEnc.Encode([]event.Event{one})
+	// room for two batches: the third evicts the oldest
+	s := New(Options{SensorID: "s-1", Stream: st, MaxPendingBytes: 2*len(size) + len(size)/2})
 	for i := range 3 {
 		e := ev(i, time.Now(), 10)
 		s.Add(&e)
 		_ = s.Flush(context.Background())
 	}
-	if got := s.Stats().DroppedRecords; got != 2 {
-		t.Fatalf("dropped %d records, want 2 (the oldest, counted)", got)
+	stats := s.Stats()
+	if stats.DroppedRecords != 1 || stats.SpoolRecords != 2 {
+		t.Fatalf("stats = %+v, want 1 dropped (the oldest, counted) and 2 kept", stats)
 	}
 }
 

@@ -1,0 +1,476 @@
+// Package config is the sensor's configuration: defaults, then the YAML file
+// (/etc/vigil/sensor.yaml), then VIGIL_* environment variables, then command-line
+// flags, each overriding the one before. Every problem is reported naming where the
+// value came from — file and line, variable, or flag — and the field:
+//
+//	/etc/vigil/sensor.yaml:7: spool.max_bytes: "lots" is not a size (like 512MiB, 2GiB or a number of bytes)
+//
+// The file's fields (see Fields for the variables and flags):
+//
+//	sensor_id: web-1            # default: the EC2 instance id, else /etc/machine-id
+//	tags: {env: prod, deployment: d-42}   # or a list: [env:prod, deployment:d-42]
+//	stream: vigil-events        # Kinesis stream (hot path)
+//	lake_bucket: vigil-lake     # S3 bucket (cold path)
+//	lake_prefix: ""             # key prefix in the bucket
+//	s3_path_style: false        # path-style S3 addressing (S3-compatible stores, emulators)
+//	local_dir: ""               # write lake files to this directory instead of S3
+//	region: us-east-1           # default: the SDK's (environment, profile, IMDS)
+//	spool: {dir: /var/lib/vigil/spool, max_bytes: 1GiB}
+//	batch_interval: 1s          # hot path batches (≤ 1 MiB each)
+//	roll_interval: 5m           # lake files
+//	roll_bytes: 64MiB
+//	grace: 10s                  # shutdown flush; what is not shipped by then stays spooled
+//	file_path_prefixes: [/etc/, /root/.ssh/]   # FILE_* events kept for these paths
+//	statsd: 127.0.0.1:8125      # DogStatsD agent; empty disables metrics
+//	imds: {enabled: true, instance_tags: false}
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultPath is where the sensor looks for its file when --config is not given.
+const DefaultPath = "/etc/vigil/sensor.yaml"
+
+// Config is the sensor's settled configuration.
+type Config struct {
+	SensorID         string
+	Tags             []string // K:V
+	Stream           string
+	LakeBucket       string
+	LakePrefix       string
+	S3PathStyle      bool
+	LocalDir         string
+	Region           string
+	SpoolDir         string
+	SpoolMaxBytes    int64
+	BatchInterval    time.Duration
+	RollInterval     time.Duration
+	RollBytes        int64
+	Grace            time.Duration
+	FilePathPrefixes []string
+	Statsd           string
+	IMDS             bool
+	IMDSInstanceTags bool
+
+	// sources records where each field was last set, for error messages.
+	sources map[string]string
+}
+
+// Default returns the configuration before any file, variable or flag.
+func Default() Config {
+	return Config{
+		SpoolDir:      "/var/lib/vigil/spool",
+		SpoolMaxBytes: 1 << 30,
+		BatchInterval: time.Second,
+		RollInterval:  5 * time.Minute,
+		RollBytes:     64 << 20,
+		Grace:         10 * time.Second,
+		IMDS:          true,
+		sources:       map[string]string{},
+	}
+}
+
+// Field is one setting: its path in the file, its variable and its flag.
+type Field struct {
+	Path   string // in the YAML file, dotted
+	Env    string
+	Flag   string
+	Usage  string
+	list   bool
+	isBool bool
+	set    func(c *Config, v string) error
+	add    func(c *Config, vs []string) error // lists
+}
+
+func str(p *string) func(*Config, string) error {
+	return func(_ *Config, v string) error { *p = v; return nil }
+}
+
+// Fields lists every setting (built for a given Config's fields).
+func (c *Config) Fields() []Field {
+	fs := []Field{
+		{Path: "sensor_id", Usage: "sensor id (default: EC2 instance id, else /etc/machine-id)", set: str(&c.SensorID)},
+		{Path: "tags", Flag: "tag", Usage: "sensor tag K:V (repeatable; a variable takes a comma-separated list)", list: true,
+			add: func(c *Config, vs []string) error {
+				for _, v := range vs {
+					if err := checkTag(v); err != nil {
+						return err
+					}
+				}
+				c.Tags = vs
+				return nil
+			}},
+		{Path: "stream", Usage: "Kinesis stream name (hot path)", set: str(&c.Stream)},
+		{Path: "lake_bucket", Usage: "S3 bucket of the lake (cold path)", set: str(&c.LakeBucket)},
+		{Path: "lake_prefix", Usage: "key prefix in the lake bucket", set: str(&c.LakePrefix)},
+		{Path: "s3_path_style", isBool: true, Usage: "path-style S3 addressing", set: boolean(&c.S3PathStyle)},
+		{Path: "local_dir", Flag: "local", Usage: "write lake files to this directory instead of S3", set: str(&c.LocalDir)},
+		{Path: "region", Usage: "AWS region (default: the SDK's)", set: str(&c.Region)},
+		{Path: "spool.dir", Usage: "spool directory (empty: in memory)", set: str(&c.SpoolDir)},
+		{Path: "spool.max_bytes", Usage: "spool bound, e.g. 1GiB", set: size(&c.SpoolMaxBytes)},
+		{Path: "batch_interval", Usage: "hot path batch interval", set: duration(&c.BatchInterval)},
+		{Path: "roll_interval", Usage: "lake file roll interval", set: duration(&c.RollInterval)},
+		{Path: "roll_bytes", Usage: "largest lake file, e.g. 64MiB", set: size(&c.RollBytes)},
+		{Path: "grace", Usage: "shutdown flush deadline", set: duration(&c.Grace)},
+		{Path: "file_path_prefixes", Flag: "file-path-prefix", Usage: "path prefix whose file events are kept (repeatable)", list: true,
+			add: func(c *Config, vs []string) error {
+				for _, v := range vs {
+					if !strings.HasPrefix(v, "/") {
+						return fmt.Errorf("%q is not an absolute path prefix", v)
+					}
+				}
+				c.FilePathPrefixes = vs
+				return nil
+			}},
+		{Path: "statsd", Usage: "DogStatsD address host:port or unix:///path (empty: no metrics)", set: str(&c.Statsd)},
+		{Path: "imds.enabled", Flag: "imds", isBool: true, Usage: "read identity and tags from EC2 IMDSv2", set: boolean(&c.IMDS)},
+		{Path: "imds.instance_tags", Flag: "imds-instance-tags", isBool: true, Usage: "add the instance's EC2 tags", set: boolean(&c.IMDSInstanceTags)},
+	}
+	for i := range fs {
+		f := &fs[i]
+		f.Env = "VIGIL_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(f.Path))
+		if f.Flag == "" {
+			f.Flag = strings.NewReplacer(".", "-", "_", "-").Replace(f.Path)
+		}
+	}
+	return fs
+}
+
+func checkTag(v string) error {
+	k, _, ok := strings.Cut(v, ":")
+	if !ok || k == "" {
+		return fmt.Errorf("tag %q is not K:V", v)
+	}
+	return nil
+}
+
+func boolean(p *bool) func(*Config, string) error {
+	return func(_ *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*p = b
+		return nil
+	}
+}
+
+func duration(p *time.Duration) func(*Config, string) error {
+	return func(_ *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a positive duration (like 500ms, 1s, 5m)", v)
+		}
+		*p = d
+		return nil
+	}
+}
+
+var units = []struct {
+	suffix string
+	mult   int64
+}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+
+// ParseSize reads 512MiB, 2GiB, 64MB or a plain number of bytes.
+func ParseSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size (like 512MiB, 2GiB or a number of bytes)", v)
+	}
+	return n * mult, nil
+}
+
+func size(p *int64) func(*Config, string) error {
+	return func(_ *Config, v string) error {
+		n, err := ParseSize(v)
+		if err != nil {
+			return err
+		}
+		*p = n
+		return nil
+	}
+}
+
+// LoadFile reads the YAML file at path. A missing file is an error only when
+// required (the default path may be absent: env and flags then configure).
+func (c *Config) LoadFile(path string, required bool) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !required {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return c.Parse(path, data)
+}
+
+// Parse reads a YAML document; name is used in error messages.
+func (c *Config) Parse(name string, data []byte) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil // empty file
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s:%d: the configuration must be a mapping of fields", name, root.Line)
+	}
+	byPath := map[string]Field{}
+	for _, f := range c.Fields() {
+		byPath[f.Path] = f
+	}
+	var errs []error
+	c.walk(name, "", root, byPath, &errs)
+	return errors.Join(errs...)
+}
+
+func (c *Config) walk(name, prefix string, m *yaml.Node, byPath map[string]Field, errs *[]error) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		path := prefix + k.Value
+		at := fmt.Sprintf("%s:%d", name, k.Line)
+		f, ok := byPath[path]
+		if !ok {
+			if v.Kind == yaml.MappingNode && hasPrefix(byPath, path+".") {
+				c.walk(name, path+".", v, byPath, errs)
+				continue
+			}
+			*errs = append(*errs, fmt.Errorf("%s: unknown field %q%s", at, path, suggest(byPath, prefix)))
+			continue
+		}
+		if err := c.setNode(f, v); err != nil {
+			*errs = append(*errs, fmt.Errorf("%s:%d: %s: %w", name, v.Line, path, err))
+			continue
+		}
+		c.sources[path] = fmt.Sprintf("%s:%d", name, v.Line)
+	}
+}
+
+func hasPrefix(byPath map[string]Field, p string) bool {
+	for k := range byPath {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func suggest(byPath map[string]Field, prefix string) string {
+	var names []string
+	for k := range byPath {
+		if strings.HasPrefix(k, prefix) {
+			names = append(names, strings.TrimPrefix(k, prefix))
+		}
+	}
+	sort.Strings(names)
+	return " (known: " + strings.Join(names, ", ") + ")"
+}
+
+func (c *Config) setNode(f Field, v *yaml.Node) error {
+	if !f.list {
+		if v.Kind != yaml.ScalarNode {
+			return errors.New("want a single value")
+		}
+		if v.Tag == "!!null" {
+			return f.set(c, "")
+		}
+		return f.set(c, v.Value)
+	}
+	var vs []string
+	switch v.Kind {
+	case yaml.SequenceNode:
+		for _, it := range v.Content {
+			if it.Kind != yaml.ScalarNode {
+				return fmt.Errorf("line %d: want a list of values", it.Line)
+			}
+			vs = append(vs, it.Value)
+		}
+	case yaml.MappingNode: // tags: {env: prod}
+		if f.Path != "tags" {
+			return errors.New("want a list")
+		}
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			k, val := v.Content[i], v.Content[i+1]
+			if val.Kind != yaml.ScalarNode {
+				return fmt.Errorf("line %d: tag %s: want a single value", val.Line, k.Value)
+			}
+			vs = append(vs, k.Value+":"+val.Value)
+		}
+	case yaml.ScalarNode:
+		if v.Tag != "!!null" {
+			vs = splitList(v.Value)
+		}
+	default:
+		return errors.New("want a list")
+	}
+	return f.add(c, vs)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ApplyEnv applies the VIGIL_* variables that lookup finds (os.LookupEnv).
+func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
+	var errs []error
+	for _, f := range c.Fields() {
+		v, ok := lookup(f.Env)
+		if !ok {
+			continue
+		}
+		var err error
+		if f.list {
+			err = f.add(c, splitList(v))
+		} else {
+			err = f.set(c, v)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("environment %s (%s): %w", f.Env, f.Path, err))
+			continue
+		}
+		c.sources[f.Path] = "environment " + f.Env
+	}
+	return errors.Join(errs...)
+}
+
+// Flags registers a flag for every field on fs; after fs.Parse, ApplyFlags applies
+// the ones given. The --config flag is registered too; its value is returned.
+func (c *Config) Flags(fs *flag.FlagSet) *string {
+	for _, f := range c.Fields() {
+		switch {
+		case f.list:
+			fs.Var(&listFlag{}, f.Flag, f.Usage)
+		case f.isBool:
+			fs.Var(&boolFlag{}, f.Flag, f.Usage)
+		default:
+			fs.String(f.Flag, "", f.Usage)
+		}
+	}
+	return fs.String("config", DefaultPath, "configuration file (YAML); the default path may be absent")
+}
+
+type listFlag struct{ vs []string }
+
+type boolFlag struct{ v string }
+
+func (b *boolFlag) String() string     { return b.v }
+func (b *boolFlag) Set(v string) error { b.v = v; return nil }
+func (b *boolFlag) IsBoolFlag() bool   { return true }
+
+func (l *listFlag) String() string     { return strings.Join(l.vs, ",") }
+func (l *listFlag) Set(v string) error { l.vs = append(l.vs, splitList(v)...); return nil }
+
+// ApplyFlags applies the flags given on the command line.
+func (c *Config) ApplyFlags(fs *flag.FlagSet) error {
+	byFlag := map[string]Field{}
+	for _, f := range c.Fields() {
+		byFlag[f.Flag] = f
+	}
+	var errs []error
+	fs.Visit(func(fl *flag.Flag) {
+		f, ok := byFlag[fl.Name]
+		if !ok {
+			return
+		}
+		var err error
+		if lf, isList := fl.Value.(*listFlag); isList {
+			err = f.add(c, lf.vs)
+		} else {
+			err = f.set(c, fl.Value.String())
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("flag --%s (%s): %w", fl.Name, f.Path, err))
+			return
+		}
+		c.sources[f.Path] = "flag --" + fl.Name
+	})
+	return errors.Join(errs...)
+}
+
+// Source says where a field's value came from ("default" if nowhere).
+func (c *Config) Source(path string) string {
+	if s, ok := c.sources[path]; ok {
+		return s
+	}
+	return "default"
+}
+
+// Validate checks the settled configuration as a whole.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s: %s", c.Source(path), path, fmt.Sprintf(format, args...)))
+	}
+	if c.Stream == "" && c.LakeBucket == "" && c.LocalDir == "" {
+		errs = append(errs, errors.New("nowhere to ship: set stream (Kinesis), lake_bucket (S3) and/or local_dir"))
+	}
+	if c.LakeBucket != "" && c.LocalDir != "" {
+		bad("local_dir", "local_dir and lake_bucket (%s) both set: choose one lake", c.Source("lake_bucket"))
+	}
+	if c.BatchInterval > time.Minute {
+		bad("batch_interval", "%s is longer than a minute: the hot path is meant for seconds", c.BatchInterval)
+	}
+	if c.RollInterval > time.Hour {
+		bad("roll_interval", "%s is longer than an hour (lake files never span an hour)", c.RollInterval)
+	}
+	if c.RollBytes < 1<<20 || c.RollBytes > 1<<30 {
+		bad("roll_bytes", "%d bytes is outside 1MiB..1GiB", c.RollBytes)
+	}
+	if c.SpoolDir != "" && c.SpoolMaxBytes < c.RollBytes {
+		bad("spool.max_bytes", "%d bytes cannot hold one lake file of roll_bytes (%d)", c.SpoolMaxBytes, c.RollBytes)
+	}
+	if c.SpoolDir != "" && !strings.HasPrefix(c.SpoolDir, "/") {
+		bad("spool.dir", "%q is not an absolute path", c.SpoolDir)
+	}
+	for _, t := range c.Tags {
+		if err := checkTag(t); err != nil {
+			bad("tags", "%v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Load settles the configuration from the file (path; required unless it is
+// DefaultPath), the environment and the parsed flags (fs may be nil), and
+// validates it.
+func Load(path string, lookup func(string) (string, bool), fs *flag.FlagSet) (Config, error) {
+	c := Default()
+	if err := c.LoadFile(path, path != DefaultPath); err != nil {
+		return c, err
+	}
+	if err := c.ApplyEnv(lookup); err != nil {
+		return c, err
+	}
+	if fs != nil {
+		if err := c.ApplyFlags(fs); err != nil {
+			return c, err
+		}
+	}
+	return c, c.Validate()
+}

@@ -1,0 +1,164 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "sensor.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const full = `# the sensor
+sensor_id: web-1
+tags:
+  env: prod
+  deployment: d-42
+stream: vigil-events
+lake_bucket: vigil-lake
+region: eu-west-1
+spool:
+  dir: /var/lib/vigil/spool
+  max_bytes: 2GiB
+batch_interval: 500ms
+roll_interval: 2m
+roll_bytes: 32MiB
+file_path_prefixes: [/etc/, /root/.ssh/]
+statsd: 127.0.0.1:8125
+imds:
+  enabled: false
+  instance_tags: true
+`
+
+func TestLayers(t *testing.T) {
+	path := write(t, full)
+	fs := flag.NewFlagSet("vigil-sensor", flag.ContinueOnError)
+	c := Default()
+	c.Flags(fs)
+	if err := fs.Parse([]string{"--stream", "from-flag", "--tag", "team:sec", "--tag", "tier:web"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path, env(map[string]string{"VIGIL_REGION": "us-east-2", "VIGIL_SPOOL_MAX_BYTES": "3GiB", "VIGIL_STREAM": "from-env"}), fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SensorID != "web-1" || got.LakeBucket != "vigil-lake" || got.BatchInterval != 500*time.Millisecond ||
+		got.RollInterval != 2*time.Minute || got.RollBytes != 32<<20 || got.Statsd != "127.0.0.1:8125" ||
+		got.IMDS || !got.IMDSInstanceTags || got.SpoolDir != "/var/lib/vigil/spool" {
+		t.Fatalf("file values: %+v", got)
+	}
+	if got.Region != "us-east-2" || got.SpoolMaxBytes != 3<<30 {
+		t.Fatalf("env did not override: %+v", got)
+	}
+	if got.Stream != "from-flag" || !slices.Equal(got.Tags, []string{"team:sec", "tier:web"}) {
+		t.Fatalf("flags did not override: stream %q tags %v", got.Stream, got.Tags)
+	}
+	if !slices.Equal(got.FilePathPrefixes, []string{"/etc/", "/root/.ssh/"}) {
+		t.Fatalf("prefixes %v", got.FilePathPrefixes)
+	}
+	if got.Source("stream") != "flag --stream" || got.Source("region") != "environment VIGIL_REGION" ||
+		got.Source("roll_bytes") != path+":14" || got.Source("grace") != "default" {
+		t.Fatalf("sources: %s %s %s %s", got.Source("stream"), got.Source("region"), got.Source("roll_bytes"), got.Source("grace"))
+	}
+}
+
+func TestTagsAsList(t *testing.T) {
+	c := Default()
+	if err := c.Parse("x.yaml", []byte("tags: [env:prod, deployment:d-1]\nstream: s\n")); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Tags, []string{"env:prod", "deployment:d-1"}) {
+		t.Fatalf("tags %v", c.Tags)
+	}
+}
+
+func TestErrorsNameWhere(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		env        map[string]string
+		want       string
+	}{
+		{"unknown field", "stream: s\nstrem: x\n", nil, `sensor.yaml:2: unknown field "strem"`},
+		{"unknown nested field", "stream: s\nspool:\n  dri: /x\n", nil, `sensor.yaml:3: unknown field "spool.dri" (known: dir, max_bytes)`},
+		{"bad size", "stream: s\nspool:\n  max_bytes: lots\n", nil, `sensor.yaml:3: spool.max_bytes: "lots" is not a size`},
+		{"bad duration", "stream: s\nbatch_interval: soon\n", nil, `sensor.yaml:2: batch_interval: "soon" is not a positive duration`},
+		{"bad bool", "stream: s\nimds:\n  enabled: maybe\n", nil, `sensor.yaml:3: imds.enabled: "maybe" is not true or false`},
+		{"bad tag", "stream: s\ntags: [prod]\n", nil, `sensor.yaml:2: tags: tag "prod" is not K:V`},
+		{"relative prefix", "stream: s\nfile_path_prefixes: [etc/]\n", nil, `sensor.yaml:2: file_path_prefixes: "etc/" is not an absolute path prefix`},
+		{"list for scalar", "stream: [a, b]\n", nil, `sensor.yaml:1: stream: want a single value`},
+		{"not a mapping", "- stream\n", nil, `sensor.yaml:1: the configuration must be a mapping`},
+		{"yaml syntax", "stream: s\n  bad: indent\n", nil, `sensor.yaml: yaml: line 2`},
+		{"nowhere to ship", "sensor_id: x\n", nil, "nowhere to ship"},
+		{"roll too long", "stream: s\nroll_interval: 2h\n", nil, `sensor.yaml:2: roll_interval: 2h0m0s is longer than an hour`},
+		{"spool smaller than a file", "stream: s\nspool:\n  max_bytes: 10MiB\n", nil, `sensor.yaml:3: spool.max_bytes: 10485760 bytes cannot hold one lake file`},
+		{"env", "stream: s\n", map[string]string{"VIGIL_BATCH_INTERVAL": "-1s"}, `environment VIGIL_BATCH_INTERVAL (batch_interval): "-1s" is not a positive duration`},
+		{"two lakes", "lake_bucket: b\n", map[string]string{"VIGIL_LOCAL_DIR": "/tmp/l"}, `environment VIGIL_LOCAL_DIR: local_dir: local_dir and lake_bucket (`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(write(t, tc.yaml), env(tc.env), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	c := Default()
+	c.Flags(fs)
+	_ = fs.Parse([]string{"--roll-bytes", "12 bananas", "--stream", "s"})
+	_, err := Load(filepath.Join(t.TempDir(), "none.yaml"), env(nil), fs)
+	if err == nil || !strings.Contains(err.Error(), "none.yaml") {
+		t.Fatalf("a missing explicit file: %v", err)
+	}
+	err = c.ApplyFlags(fs)
+	if err == nil || !strings.Contains(err.Error(), `flag --roll-bytes (roll_bytes): "12 bananas" is not a size`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestDefaultPathMayBeAbsent(t *testing.T) {
+	c := Default()
+	if err := c.LoadFile(filepath.Join(t.TempDir(), "absent.yaml"), false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"1": 1, "512MiB": 512 << 20, "2GiB": 2 << 30, "64MB": 64e6, "10 KiB": 10 << 10} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "-1", "1PB", "MiB", "99999999999GiB"} {
+		if _, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) succeeded", in)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(full))
+	f.Add([]byte("tags: {a: [1]}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := Default()
+		_ = c.Parse("fuzz.yaml", data)
+		_ = c.Validate()
+	})
+}

@@ -1,0 +1,192 @@
+// Package hoststats derives the sensor's own events from the event stream:
+//
+//   - SENSOR_HEARTBEAT every HeartbeatEvery (30 s), and once at start: sensor
+//     version, uptime, drops so far (kernel and spool), spool depth, with the
+//     sensor's tags in the routing fields;
+//   - HOST_STATS every StatsEvery (60 s): per-type counts over the interval,
+//     distinct destination IPs and ports of outbound connections, executables run
+//     for the first time since the sensor started, failed connects (ErrorCode ≠ 0)
+//     and outbound bytes (zero while no event carries a byte count).
+//
+// The anomaly models train on HOST_STATS; the backend tells a silent sensor from a
+// quiet host by its heartbeats. The clock is injected (Options.Now) so tests step
+// through intervals without waiting.
+package hoststats
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// Health is the sensor's state as a heartbeat reports it.
+type Health struct {
+	Drops      uint64 // events and batches lost so far, all causes
+	SpoolBytes uint64 // bytes waiting in the spool
+}
+
+// Options configures a Generator.
+type Options struct {
+	SensorID string
+	Hostname string
+	Tags     []string
+	Version  string
+
+	HeartbeatEvery time.Duration // default 30s
+	StatsEvery     time.Duration // default 60s
+	// Health, if set, is asked at every heartbeat.
+	Health func() Health
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// MaxTracked bounds each set the generator keeps (executables seen, distinct
+	// destinations per interval); default 65536. When the executables set is full
+	// it starts over, so an executable may count as new once more after that.
+	MaxTracked int
+}
+
+// Generator counts events and emits heartbeats and host stats. Safe for
+// concurrent use.
+type Generator struct {
+	o       Options
+	started time.Time
+
+	mu        sync.Mutex
+	nextBeat  time.Time
+	nextStats time.Time
+	lastStats time.Time
+	cur       event.Event // HOST_STATS being counted
+	ips       map[string]struct{}
+	ports     map[uint16]struct{}
+	exes      map[string]struct{}
+}
+
+// New returns a Generator whose first heartbeat is due at once and first host
+// stats one StatsEvery later.
+func New(o Options) *Generator {
+	if o.HeartbeatEvery <= 0 {
+		o.HeartbeatEvery = 30 * time.Second
+	}
+	if o.StatsEvery <= 0 {
+		o.StatsEvery = time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxTracked <= 0 {
+		o.MaxTracked = 65536
+	}
+	now := o.Now()
+	return &Generator{o: o, started: now, nextBeat: now, nextStats: now.Add(o.StatsEvery), lastStats: now,
+		ips: map[string]struct{}{}, ports: map[uint16]struct{}{}, exes: map[string]struct{}{}}
+}
+
+// Observe counts ev for the current interval.
+func (g *Generator) Observe(ev *event.Event) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c := &g.cur
+	switch ev.Type {
+	case event.NewProcess:
+		c.CountExec++
+		if _, ok := g.exes[ev.FilePath]; !ok && ev.FilePath != "" {
+			if len(g.exes) >= g.o.MaxTracked {
+				clear(g.exes)
+			}
+			g.exes[ev.FilePath] = struct{}{}
+			c.NewExecutables++
+		}
+	case event.FileOpen:
+		c.CountFileOpen++
+	case event.FileDelete, event.FileRename, event.FileChmod:
+		c.CountFileChange++
+	case event.NetworkConnect:
+		c.CountConnect++
+		if ev.ErrorCode != 0 {
+			c.FailedConnects++
+		}
+		if ev.DestIP != "" && len(g.ips) < g.o.MaxTracked {
+			g.ips[ev.DestIP] = struct{}{}
+		}
+		if ev.DestPort != 0 && len(g.ports) < g.o.MaxTracked {
+			g.ports[ev.DestPort] = struct{}{}
+		}
+	case event.NetworkAccept:
+		c.CountAccept++
+	case event.DNSRequest:
+		c.CountDNS++
+	case event.ModuleLoad:
+		c.CountModuleLoad++
+	case event.PrivilegeChange:
+		c.CountPrivChange++
+	}
+}
+
+func (g *Generator) routing(typ string, now time.Time) event.Event {
+	return event.Event{SensorID: g.o.SensorID, Hostname: g.o.Hostname, Tags: g.o.Tags, Type: typ,
+		TimeNanos: now.UnixNano(), ID: event.NewID(now)}
+}
+
+// Due returns the events due at now (a heartbeat, host stats, both or none) and
+// schedules the next ones. An interval missed entirely (the host slept) is not
+// replayed: the next host stats cover the whole gap, with its length in
+// IntervalSeconds.
+func (g *Generator) Due(now time.Time) []event.Event {
+	var out []event.Event
+	if !now.Before(g.nextBeat) {
+		hb := g.routing(event.SensorHeartbeat, now)
+		hb.SensorVersion = g.o.Version
+		hb.UptimeSeconds = uint64(now.Sub(g.started) / time.Second)
+		if g.o.Health != nil {
+			h := g.o.Health()
+			hb.Drops, hb.SpoolBytes = h.Drops, h.SpoolBytes
+		}
+		out = append(out, hb)
+		g.mu.Lock()
+		g.nextBeat = next(g.nextBeat, now, g.o.HeartbeatEvery)
+		g.mu.Unlock()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !now.Before(g.nextStats) {
+		st := g.cur
+		r := g.routing(event.HostStats, now)
+		st.SensorID, st.Hostname, st.Tags, st.Type, st.TimeNanos, st.ID = r.SensorID, r.Hostname, r.Tags, r.Type, r.TimeNanos, r.ID
+		st.IntervalSeconds = uint32((now.Sub(g.lastStats) + time.Second/2) / time.Second)
+		st.DistinctDestIPs = uint64(len(g.ips))
+		st.DistinctDestPorts = uint64(len(g.ports))
+		out = append(out, st)
+		g.cur = event.Event{}
+		clear(g.ips)
+		clear(g.ports)
+		g.lastStats = now
+		g.nextStats = next(g.nextStats, now, g.o.StatsEvery)
+	}
+	return out
+}
+
+// next is the first tick after now on the schedule of every from due.
+func next(due, now time.Time, every time.Duration) time.Time {
+	due = due.Add(every)
+	if !due.After(now) {
+		due = now.Add(every)
+	}
+	return due
+}
+
+// Run emits due events every second until ctx is done.
+func (g *Generator) Run(ctx context.Context, emit func(*event.Event)) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		for _, ev := range g.Due(g.o.Now()) {
+			emit(&ev)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

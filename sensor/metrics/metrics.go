@@ -1,0 +1,137 @@
+// Package metrics sends the sensor's metrics to the local Datadog agent over
+// DogStatsD (UDP, or a unix socket with unix:///path), with datadog-go:
+//
+//	vigil.sensor.events         count  per event, tagged event_type:<TYPE>
+//	vigil.sensor.drops          count  events or batches lost, tagged source:kernel|spool_records|spool_files|spool_write
+//	vigil.sensor.batch_bytes    distribution  size of each batch shipped, tagged path:stream|lake
+//	vigil.sensor.ship_latency   timing (ms)   from a batch's encoding to its acceptance, tagged path:stream|lake
+//	vigil.sensor.spool_bytes    gauge  bytes waiting in the spool
+//	vigil.sensor.spool_batches  gauge  batches waiting, tagged path:stream|lake
+//
+// Every metric carries the sensor's tags (sensor_id, and its own K:V tags). A nil
+// *Metrics does nothing, so callers need not check whether metrics are enabled.
+package metrics
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/DataDog/datadog-go/v5/statsd"
+)
+
+// Metric names.
+const (
+	Events       = "vigil.sensor.events"
+	Drops        = "vigil.sensor.drops"
+	BatchBytes   = "vigil.sensor.batch_bytes"
+	ShipLatency  = "vigil.sensor.ship_latency"
+	SpoolBytes   = "vigil.sensor.spool_bytes"
+	SpoolBatches = "vigil.sensor.spool_batches"
+)
+
+// Metrics is a statsd client for the sensor's metrics; safe for concurrent use.
+type Metrics struct {
+	c statsd.ClientInterface
+
+	mu       sync.Mutex
+	last     Snapshot
+	typeTags map[string][]string
+	pathTags map[string][]string
+	dropTags map[string][]string
+}
+
+// New returns a client sending to addr (host:port, or unix:///path). An empty addr
+// returns nil: metrics disabled. tags are added to every metric.
+func New(addr string, tags []string) (*Metrics, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	c, err := statsd.New(addr,
+		statsd.WithTags(tags),
+		statsd.WithoutTelemetry(),
+		statsd.WithoutOriginDetection(),
+		statsd.WithClientSideAggregation(),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: statsd %s: %w", addr, err)
+	}
+	return NewWithClient(c), nil
+}
+
+// NewWithClient wraps an existing statsd client.
+func NewWithClient(c statsd.ClientInterface) *Metrics {
+	return &Metrics{c: c, typeTags: map[string][]string{}, pathTags: map[string][]string{}, dropTags: map[string][]string{}}
+}
+
+func tagFor(m map[string][]string, mu *sync.Mutex, key, v string) []string {
+	mu.Lock()
+	defer mu.Unlock()
+	t, ok := m[v]
+	if !ok {
+		t = []string{key + ":" + v}
+		m[v] = t
+	}
+	return t
+}
+
+// Event counts one event of type typ.
+func (m *Metrics) Event(typ string) {
+	if m == nil {
+		return
+	}
+	_ = m.c.Count(Events, 1, tagFor(m.typeTags, &m.mu, "event_type", typ), 1)
+}
+
+// Shipped records one batch shipped on path ("stream" or "lake").
+func (m *Metrics) Shipped(path string, bytes int, latency time.Duration) {
+	if m == nil {
+		return
+	}
+	tags := tagFor(m.pathTags, &m.mu, "path", path)
+	_ = m.c.Distribution(BatchBytes, float64(bytes), tags, 1)
+	_ = m.c.Timing(ShipLatency, latency, tags, 1)
+}
+
+// Snapshot is the cumulative state Report turns into drop counts and gauges.
+type Snapshot struct {
+	KernelDrops    uint64 // events the kernel could not queue
+	DroppedRecords uint64 // stream batches evicted from the spool
+	DroppedFiles   uint64 // lake files evicted from the spool
+	SpoolErrors    uint64 // batches the spool could not write
+	SpoolBytes     int64
+	SpoolRecords   int
+	SpoolFiles     int
+}
+
+// Report sends what changed since the previous Report: drops as counts (the
+// increase), the spool's depth as gauges.
+func (m *Metrics) Report(s Snapshot) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	prev := m.last
+	m.last = s
+	m.mu.Unlock()
+	drop := func(source string, now, before uint64) {
+		if now > before {
+			_ = m.c.Count(Drops, int64(now-before), tagFor(m.dropTags, &m.mu, "source", source), 1)
+		}
+	}
+	drop("kernel", s.KernelDrops, prev.KernelDrops)
+	drop("spool_records", s.DroppedRecords, prev.DroppedRecords)
+	drop("spool_files", s.DroppedFiles, prev.DroppedFiles)
+	drop("spool_write", s.SpoolErrors, prev.SpoolErrors)
+	_ = m.c.Gauge(SpoolBytes, float64(s.SpoolBytes), nil, 1)
+	_ = m.c.Gauge(SpoolBatches, float64(s.SpoolRecords), tagFor(m.pathTags, &m.mu, "path", "stream"), 1)
+	_ = m.c.Gauge(SpoolBatches, float64(s.SpoolFiles), tagFor(m.pathTags, &m.mu, "path", "lake"), 1)
+}
+
+// Close flushes what is buffered and closes the client.
+func (m *Metrics) Close() error {
+	if m == nil {
+		return nil
+	}
+	return m.c.Close()
+}
