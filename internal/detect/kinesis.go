@@ -15,6 +15,7 @@ import (
 type KinesisHandler struct {
 	Detector  *Detector
 	Publisher Publisher
+	Sensors   SensorRegistry // may be nil
 	Log       *slog.Logger
 }
 
@@ -39,6 +40,9 @@ func (h *KinesisHandler) Handle(ctx context.Context, in events.KinesisEvent) (ev
 				err = fmt.Errorf("publish %d detections: %w", len(ds), perr)
 			}
 		}
+		if err == nil && h.Sensors != nil {
+			err = h.heartbeats(ctx)
+		}
 		if err != nil {
 			log.Error("record failed", "sequence", rec.Kinesis.SequenceNumber,
 				"partition_key", rec.Kinesis.PartitionKey, "poison", errors.Is(err, event.ErrNotParquet), "error", err)
@@ -49,4 +53,17 @@ func (h *KinesisHandler) Handle(ctx context.Context, in events.KinesisEvent) (ev
 		log.Debug("record evaluated", "sequence", rec.Kinesis.SequenceNumber, "events", n, "detections", len(ds))
 	}
 	return resp, nil
+}
+
+// heartbeats records the sensors of the batch's SENSOR_HEARTBEAT events.
+func (h *KinesisHandler) heartbeats(ctx context.Context) error {
+	evs := h.Detector.Events()
+	for i := range evs {
+		if evs[i].Type == event.SensorHeartbeat {
+			if err := h.Sensors.Heartbeat(ctx, &evs[i]); err != nil {
+				return fmt.Errorf("record heartbeat: %w", err)
+			}
+		}
+	}
+	return nil
 }

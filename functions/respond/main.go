@@ -1,0 +1,24 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	vaws "github.com/vigil-sec/vigil/internal/aws"
+	"github.com/vigil-sec/vigil/internal/respond"
+)
+
+func main() {
+	env, err := vaws.Env("VIGIL_TASKS_TABLE", "VIGIL_PAGERDUTY_SECRET_ARN")
+	cfg, cerr := vaws.Config(context.Background())
+	if err := errors.Join(err, cerr); err != nil {
+		log.Fatal(err)
+	}
+	pd := &respond.PagerDuty{RoutingKey: vaws.SecretField(secretsmanager.NewFromConfig(cfg), env["VIGIL_PAGERDUTY_SECRET_ARN"], "routing_key")}
+	h := &respond.Handler{Tasks: &vaws.Tasks{Client: dynamodb.NewFromConfig(cfg), Table: env["VIGIL_TASKS_TABLE"]}, Notify: pd}
+	lambda.Start(h.Handle)
+}

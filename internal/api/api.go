@@ -1,0 +1,377 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/engine"
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/task"
+)
+
+// Key is a stored API key's record.
+type Key struct {
+	Org     string
+	Name    string
+	Revoked bool
+}
+
+// KeyStore finds API keys; ok is false for an unknown key.
+type KeyStore interface {
+	Lookup(ctx context.Context, key string) (k Key, ok bool, err error)
+}
+
+// Sensor is a sensor as the API shows it.
+type Sensor struct {
+	SensorID string    `json:"sensor_id"`
+	Hostname string    `json:"hostname"`
+	Version  string    `json:"version"`
+	Tags     []string  `json:"tags"`
+	LastSeen time.Time `json:"last_seen"`
+	Uptime   uint64    `json:"uptime_seconds"`
+	Drops    uint64    `json:"drops"`
+}
+
+// SensorStore lists sensors carrying all of tags.
+type SensorStore interface {
+	List(ctx context.Context, tags []string) ([]Sensor, error)
+}
+
+// DetectionQuery selects detections, newest first.
+type DetectionQuery struct {
+	Tag      string
+	SensorID string
+	Since    time.Time
+	Limit    int32
+	Cursor   string
+}
+
+// ErrBadCursor is what stores return (wrapped) for a cursor they did not issue.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// DetectionStore lists stored detections (JSON documents) a page at a time.
+type DetectionStore interface {
+	List(ctx context.Context, q DetectionQuery) ([]json.RawMessage, string, error)
+}
+
+// TaskStore keeps sensor tasks.
+type TaskStore interface {
+	Create(ctx context.Context, t task.Task) (task.Task, error)
+	Get(ctx context.Context, id string) (task.Task, error)
+	Update(ctx context.Context, id string, status task.Status, result string, now time.Time) (task.Task, error)
+	ForSensor(ctx context.Context, sensorID string, since time.Time) ([]task.Task, error)
+}
+
+// Errors stores return (wrapped) that map to HTTP statuses.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Server is the API. Every store must be set; Now defaults to time.Now.
+type Server struct {
+	Keys       KeyStore
+	Sensors    SensorStore
+	Detections DetectionStore
+	Tasks      TaskStore
+	Rules      []*engine.Rule
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// Handler returns the API's http.Handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/orgs/{org}/sensors", s.listSensors)
+	mux.HandleFunc("GET /v1/orgs/{org}/detections", s.listDetections)
+	mux.HandleFunc("GET /v1/orgs/{org}/rules", s.listRules)
+	mux.HandleFunc("POST /v1/orgs/{org}/sensors/{id}/tasks", s.createTask)
+	mux.HandleFunc("GET /v1/orgs/{org}/sensors/{id}/tasks", s.sensorTasks)
+	mux.HandleFunc("GET /v1/orgs/{org}/tasks/{id}", s.getTask)
+	mux.HandleFunc("POST /v1/orgs/{org}/tasks/{id}/result", s.taskResult)
+	return s.auth(mux)
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// httpError is an error with its status.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &httpError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		writeJSON(w, he.status, map[string]string{"error": he.msg})
+	case errors.Is(err, ErrBadCursor):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "cursor: not a cursor this API issued"})
+	case errors.Is(err, ErrNotFound):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+	case errors.Is(err, ErrConflict):
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+	default:
+		log := s.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+	}
+}
+
+// auth checks the bearer key against the path's org.
+func (s *Server) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		key, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || strings.TrimSpace(key) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing API key: send Authorization: Bearer <key>"})
+			return
+		}
+		k, found, err := s.Keys.Lookup(r.Context(), strings.TrimSpace(key))
+		switch {
+		case err != nil:
+			s.fail(w, r, err)
+			return
+		case !found:
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unknown API key"})
+			return
+		case k.Revoked:
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key " + k.Name + " is revoked"})
+			return
+		}
+		if org := orgOf(r.URL.Path); org != "" && org != k.Org {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key is not valid for org " + org})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func orgOf(path string) string {
+	rest, ok := strings.CutPrefix(path, "/v1/orgs/")
+	if !ok {
+		return ""
+	}
+	org, _, _ := strings.Cut(rest, "/")
+	return org
+}
+
+func (s *Server) listSensors(w http.ResponseWriter, r *http.Request) {
+	tags := r.URL.Query()["tag"]
+	for _, t := range tags {
+		if !strings.Contains(t, ":") {
+			s.fail(w, r, badRequest("tag %q: want K:V", t))
+			return
+		}
+	}
+	list, err := s.Sensors.List(r.Context(), tags)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []Sensor{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sensors": list})
+}
+
+// MaxLimit bounds a page.
+const MaxLimit = 1000
+
+func (s *Server) listDetections(w http.ResponseWriter, r *http.Request) {
+	q, err := s.detectionQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	docs, next, err := s.Detections.List(r.Context(), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if docs == nil {
+		docs = []json.RawMessage{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"detections": docs, "next_cursor": next})
+}
+
+func (s *Server) detectionQuery(r *http.Request) (DetectionQuery, error) {
+	v := r.URL.Query()
+	q := DetectionQuery{Tag: v.Get("tag"), SensorID: v.Get("sensor"), Cursor: v.Get("cursor"), Limit: 100}
+	if q.Tag != "" && q.SensorID != "" {
+		return q, badRequest("give tag or sensor, not both")
+	}
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > MaxLimit {
+			return q, badRequest("limit %q: want an integer from 1 to %d", l, MaxLimit)
+		}
+		q.Limit = int32(n)
+	}
+	if since := v.Get("since"); since != "" {
+		t, err := parseSince(since, s.now())
+		if err != nil {
+			return q, err
+		}
+		q.Since = t
+	}
+	return q, nil
+}
+
+// parseSince accepts RFC 3339 times and durations back from now ("15m", "24h").
+func parseSince(v string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, badRequest("since %q: want an RFC 3339 time (2026-11-22T10:00:00Z) or a duration (15m)", v)
+}
+
+type ruleInfo struct {
+	Name     string   `json:"name"`
+	Events   []string `json:"events"`
+	Report   string   `json:"report,omitempty"`
+	Severity string   `json:"severity"`
+	Category string   `json:"category,omitempty"`
+	Actions  []string `json:"actions"`
+}
+
+func (s *Server) listRules(w http.ResponseWriter, _ *http.Request) {
+	out := make([]ruleInfo, 0, len(s.Rules))
+	for _, r := range s.Rules {
+		ri := ruleInfo{Name: r.Name, Events: r.Events, Severity: "info", Actions: []string{}}
+		if rep := r.Report(); rep != nil {
+			ri.Report, ri.Severity, ri.Category = rep.Name, rep.Severity(), rep.Metadata["category"]
+		}
+		for _, a := range r.Response {
+			ri.Actions = append(ri.Actions, a.Action)
+		}
+		out = append(out, ri)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rules": out})
+}
+
+type taskRequest struct {
+	Action          string            `json:"action"`
+	Args            map[string]string `json:"args"`
+	DeadlineSeconds int               `json:"deadline_seconds"`
+}
+
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("body: %v", err)
+	}
+	return nil
+}
+
+func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
+	var req taskRequest
+	if err := decodeBody(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !task.ValidAction(req.Action) {
+		s.fail(w, r, badRequest("action %q: want one of %s", req.Action, strings.Join(task.Actions, ", ")))
+		return
+	}
+	if req.DeadlineSeconds == 0 {
+		req.DeadlineSeconds = 300
+	}
+	if req.DeadlineSeconds < 1 || req.DeadlineSeconds > 86400 {
+		s.fail(w, r, badRequest("deadline_seconds %d: want 1 to 86400", req.DeadlineSeconds))
+		return
+	}
+	now := s.now().UTC()
+	t, err := s.Tasks.Create(r.Context(), task.Task{
+		ID: "t-" + event.NewID(now), SensorID: r.PathValue("id"), Action: req.Action, Args: req.Args, Status: task.Pending,
+		Created: now, Updated: now, Deadline: now.Add(time.Duration(req.DeadlineSeconds) * time.Second), RequestedBy: "api",
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, t)
+}
+
+func (s *Server) sensorTasks(w http.ResponseWriter, r *http.Request) {
+	since := s.now().Add(-24 * time.Hour)
+	if v := r.URL.Query().Get("since"); v != "" {
+		t, err := parseSince(v, s.now())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		since = t
+	}
+	list, err := s.Tasks.ForSensor(r.Context(), r.PathValue("id"), since)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []task.Task{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tasks": list})
+}
+
+func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
+	t, err := s.Tasks.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) taskResult(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Status task.Status `json:"status"`
+		Result string      `json:"result"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.Status != task.Running && req.Status != task.Done && req.Status != task.Failed {
+		s.fail(w, r, badRequest("status %q: want running, done or failed", req.Status))
+		return
+	}
+	t, err := s.Tasks.Update(r.Context(), r.PathValue("id"), req.Status, req.Result, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}

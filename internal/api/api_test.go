@@ -1,0 +1,219 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/vigil-sec/vigil/internal/api"
+	vaws "github.com/vigil-sec/vigil/internal/aws"
+	"github.com/vigil-sec/vigil/internal/detect"
+	"github.com/vigil-sec/vigil/internal/engine"
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/testenv"
+)
+
+// newServer serves the API over real DynamoDB tables (dynalite or AWS_ENDPOINT_URL)
+// holding two keys, three sensors and seven detections.
+func newServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	c := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.DynamoDB(t)))
+	keys := &vaws.APIKeys{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "keys", Key: "key_hash"})}
+	sensors := &vaws.Sensors{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "sensors", Key: "sensor_id"})}
+	dets := &vaws.Detections{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "detections", Key: "id", Indexes: []testenv.Index{
+		{Name: "by_sensor", Key: "sensor_id", SortKey: "time_id"}, {Name: "by_tag", Key: "tag", SortKey: "time_id"}}})}
+	tasks := &vaws.Tasks{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "tasks", Key: "task_id",
+		Indexes: []testenv.Index{{Name: "by_sensor", Key: "sensor_id", SortKey: "created"}}})}
+	ctx := context.Background()
+	for key, rec := range map[string]api.Key{"good": {Org: "acme", Name: "ci"}, "old": {Org: "acme", Name: "old", Revoked: true}, "other": {Org: "globex", Name: "x"}} {
+		if err := keys.Put(ctx, key, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	for i, tags := range [][]string{{"env:prod", "deployment:42"}, {"env:prod"}, {"env:dev"}} {
+		ev := &event.Event{SensorID: fmt.Sprint("s", i), Hostname: "h", Type: event.SensorHeartbeat, TimeNanos: t0.UnixNano(), SensorVersion: "1.0", Tags: tags}
+		if err := sensors.Heartbeat(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ds []detect.Detection
+	for i := range 7 {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		tags := []string{"deployment:42"}
+		if i >= 4 {
+			tags = []string{"deployment:43"}
+		}
+		ds = append(ds, detect.Detection{ID: fmt.Sprintf("d%d", i), Rule: "r", Name: "r", Severity: "high", Time: at,
+			Event: event.Event{SensorID: "s0", Tags: tags, Type: event.NewProcess, TimeNanos: at.UnixNano()}})
+	}
+	if _, err := dets.Claim(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	rule, err := engine.Parse("miner.yaml", []byte("detection:\n  event: NEW_PROCESS\n  op: is\n  path: event/FILE_NAME\n  value: xmrig\nresponse:\n  - action: report\n    name: miner\n    metadata:\n      severity: high\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &api.Server{Keys: keys, Sensors: sensors, Detections: dets, Tasks: tasks, Rules: []*engine.Rule{rule},
+		Now: func() time.Time { return t0.Add(time.Hour) }}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func do(t *testing.T, srv *httptest.Server, method, path, key, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func TestAuth(t *testing.T) {
+	srv := newServer(t)
+	tests := []struct {
+		name, key string
+		status    int
+	}{
+		{"missing", "", 401},
+		{"not bearer", "Basic Z29vZA==", 401},
+		{"empty bearer", "Bearer ", 401},
+		{"wrong", "Bearer nope", 401},
+		{"revoked", "Bearer old", 403},
+		{"other org", "Bearer other", 403},
+		{"good", "Bearer good", 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := do(t, srv, "GET", "/v1/orgs/acme/sensors", tc.key, "")
+			if status != tc.status {
+				t.Fatalf("status %d, want %d (%v)", status, tc.status, body)
+			}
+			if status != 200 && body["error"] == "" {
+				t.Errorf("no error message: %v", body)
+			}
+		})
+	}
+}
+
+func ids(v any, field string) string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, fmt.Sprint(x.(map[string]any)[field]))
+	}
+	return strings.Join(out, ",")
+}
+
+func TestQueries(t *testing.T) {
+	srv := newServer(t)
+	tests := []struct {
+		path   string
+		status int
+		list   string // field holding the list
+		field  string
+		want   string
+	}{
+		{"/v1/orgs/acme/sensors", 200, "sensors", "sensor_id", "s0,s1,s2"},
+		{"/v1/orgs/acme/sensors?tag=env:prod", 200, "sensors", "sensor_id", "s0,s1"},
+		{"/v1/orgs/acme/sensors?tag=env:prod&tag=deployment:42", 200, "sensors", "sensor_id", "s0"},
+		{"/v1/orgs/acme/sensors?tag=nocolon", 400, "", "", ""},
+		{"/v1/orgs/acme/detections", 200, "detections", "id", "d6,d5,d4,d3,d2,d1,d0"},
+		{"/v1/orgs/acme/detections?tag=deployment:42", 200, "detections", "id", "d3,d2,d1,d0"},
+		{"/v1/orgs/acme/detections?tag=deployment:42&limit=2", 200, "detections", "id", "d3,d2"},
+		{"/v1/orgs/acme/detections?since=2026-11-22T10:05:00Z", 200, "detections", "id", "d6,d5"},
+		{"/v1/orgs/acme/detections?since=57m", 200, "detections", "id", "d6,d5,d4,d3"},
+		{"/v1/orgs/acme/detections?sensor=s0&limit=1", 200, "detections", "id", "d6"},
+		{"/v1/orgs/acme/detections?limit=0", 400, "", "", ""},
+		{"/v1/orgs/acme/detections?limit=x", 400, "", "", ""},
+		{"/v1/orgs/acme/detections?since=yesterday", 400, "", "", ""},
+		{"/v1/orgs/acme/detections?cursor=garbage", 400, "", "", ""},
+		{"/v1/orgs/acme/detections?tag=a:b&sensor=s0", 400, "", "", ""},
+		{"/v1/orgs/acme/rules", 200, "rules", "name", "miner"},
+		{"/v1/orgs/acme/tasks/none", 404, "", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			status, body := do(t, srv, "GET", tc.path, "Bearer good", "")
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %v", status, tc.status, body)
+			}
+			if tc.list != "" {
+				if got := ids(body[tc.list], tc.field); got != tc.want {
+					t.Errorf("got %s, want %s", got, tc.want)
+				}
+			} else if msg, _ := body["error"].(string); msg == "" {
+				t.Errorf("4xx without an error message: %v", body)
+			}
+		})
+	}
+}
+
+func TestPagination(t *testing.T) {
+	srv := newServer(t)
+	var all []string
+	path := "/v1/orgs/acme/detections?limit=3"
+	for page := 0; page < 5; page++ {
+		status, body := do(t, srv, "GET", path, "Bearer good", "")
+		if status != 200 {
+			t.Fatalf("status %d: %v", status, body)
+		}
+		if got := ids(body["detections"], "id"); got != "" {
+			all = append(all, got)
+		}
+		next, _ := body["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		path = "/v1/orgs/acme/detections?limit=3&cursor=" + next
+	}
+	if got := strings.Join(all, ","); got != "d6,d5,d4,d3,d2,d1,d0" {
+		t.Fatalf("pages gave %s", got)
+	}
+}
+
+func TestTasks(t *testing.T) {
+	srv := newServer(t)
+	status, created := do(t, srv, "POST", "/v1/orgs/acme/sensors/s1/tasks", "Bearer good", `{"action":"isolate"}`)
+	if status != 201 || created["status"] != "pending" || created["sensor_id"] != "s1" {
+		t.Fatalf("create: %d %v", status, created)
+	}
+	id := created["id"].(string)
+	if status, got := do(t, srv, "GET", "/v1/orgs/acme/tasks/"+id, "Bearer good", ""); status != 200 || got["action"] != "isolate" {
+		t.Fatalf("get: %d %v", status, got)
+	}
+	if status, got := do(t, srv, "GET", "/v1/orgs/acme/sensors/s1/tasks", "Bearer good", ""); status != 200 || ids(got["tasks"], "id") != id {
+		t.Fatalf("poll: %d %v", status, got)
+	}
+	if status, got := do(t, srv, "POST", "/v1/orgs/acme/tasks/"+id+"/result", "Bearer good", `{"status":"done","result":"isolated"}`); status != 200 || got["status"] != "done" {
+		t.Fatalf("result: %d %v", status, got)
+	}
+	if status, _ := do(t, srv, "POST", "/v1/orgs/acme/tasks/"+id+"/result", "Bearer good", `{"status":"failed"}`); status != 409 {
+		t.Fatalf("second result: %d, want 409", status)
+	}
+	for _, body := range []string{`{"action":"explode"}`, `{"action":"isolate","deadline_seconds":-1}`, `{"action":"isolate","extra":1}`, `not json`} {
+		if status, got := do(t, srv, "POST", "/v1/orgs/acme/sensors/s1/tasks", "Bearer good", body); status != 400 {
+			t.Errorf("%s: status %d %v, want 400", body, status, got)
+		}
+	}
+}

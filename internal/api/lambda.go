@@ -1,0 +1,75 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Lambda serves h to API Gateway HTTP API (payload format 2.0) requests, so the api
+// function runs the very handler `vigil local` serves.
+func Lambda(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return func(ctx context.Context, in events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		body := in.Body
+		if in.IsBase64Encoded {
+			b, err := base64.StdEncoding.DecodeString(in.Body)
+			if err != nil {
+				return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusBadRequest, Body: `{"error":"body: invalid base64"}`}, nil
+			}
+			body = string(b)
+		}
+		u := url.URL{Path: in.RawPath, RawQuery: in.RawQueryString}
+		req, err := http.NewRequestWithContext(ctx, in.RequestContext.HTTP.Method, u.String(), strings.NewReader(body))
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("api: build request: %w", err)
+		}
+		for k, v := range in.Headers {
+			req.Header.Set(k, v)
+		}
+		for _, c := range in.Cookies {
+			req.Header.Add("Cookie", c)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		out := events.APIGatewayV2HTTPResponse{StatusCode: rec.Code, Body: rec.Body.String(), Headers: map[string]string{}}
+		for k, v := range rec.Header() {
+			out.Headers[k] = strings.Join(v, ", ")
+		}
+		return out, nil
+	}
+}
+
+// Authorizer is the HTTP API's Lambda authorizer (simple responses): it admits a
+// request whose bearer key is known, not revoked and of the org in the path. The
+// api function checks the key again, so a cached authorization never outlives a
+// revocation by more than the request it admits.
+func Authorizer(keys KeyStore) func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	return func(ctx context.Context, in events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+		deny := events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}
+		var header string
+		if len(in.IdentitySource) > 0 {
+			header = in.IdentitySource[0]
+		}
+		key, ok := strings.CutPrefix(header, "Bearer ")
+		if !ok || strings.TrimSpace(key) == "" {
+			return deny, nil
+		}
+		k, found, err := keys.Lookup(ctx, strings.TrimSpace(key))
+		if err != nil {
+			return deny, fmt.Errorf("authorizer: %w", err)
+		}
+		if !found || k.Revoked {
+			return deny, nil
+		}
+		if org := orgOf(in.RawPath); org != "" && org != k.Org {
+			return deny, nil
+		}
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: map[string]any{"org": k.Org, "key": k.Name}}, nil
+	}
+}

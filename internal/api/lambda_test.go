@@ -1,0 +1,67 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+type staticKeys map[string]Key
+
+func (s staticKeys) Lookup(_ context.Context, key string) (Key, bool, error) {
+	k, ok := s[key]
+	return k, ok, nil
+}
+
+// TestLambdaRoundTrip feeds the handler an HTTP API v2 event as API Gateway sends it.
+func TestLambdaRoundTrip(t *testing.T) {
+	raw := `{"version":"2.0","routeKey":"POST /v1/orgs/{org}/sensors/{id}/tasks","rawPath":"/v1/orgs/acme/sensors/s1/tasks",
+		"rawQueryString":"","headers":{"authorization":"Bearer k","content-type":"application/json"},
+		"requestContext":{"http":{"method":"POST","path":"/v1/orgs/acme/sensors/s1/tasks"}},
+		"body":"eyJhY3Rpb24iOiJleHBsb2RlIn0=","isBase64Encoded":true}`
+	var in events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal([]byte(raw), &in); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Keys: staticKeys{"k": {Org: "acme"}}}
+	out, err := Lambda(s.Handler())(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// {"action":"explode"} reaches the handler decoded and is refused by it
+	if out.StatusCode != http.StatusBadRequest || out.Headers["Content-Type"] != "application/json" {
+		t.Fatalf("response %d %v %s", out.StatusCode, out.Headers, out.Body)
+	}
+	var body map[string]string
+	if err := json.Unmarshal([]byte(out.Body), &body); err != nil || body["error"] == "" {
+		t.Fatalf("body %s", out.Body)
+	}
+}
+
+func TestAuthorizer(t *testing.T) {
+	auth := Authorizer(staticKeys{"good": {Org: "acme", Name: "ci"}, "old": {Org: "acme", Revoked: true}})
+	tests := []struct {
+		header, path string
+		allow        bool
+	}{
+		{"Bearer good", "/v1/orgs/acme/sensors", true},
+		{"Bearer good", "/v1/orgs/globex/sensors", false},
+		{"Bearer old", "/v1/orgs/acme/sensors", false},
+		{"Bearer nope", "/v1/orgs/acme/sensors", false},
+		{"good", "/v1/orgs/acme/sensors", false},
+		{"", "/v1/orgs/acme/sensors", false},
+	}
+	for _, tc := range tests {
+		in := events.APIGatewayV2CustomAuthorizerV2Request{RawPath: tc.path}
+		if tc.header != "" {
+			in.IdentitySource = []string{tc.header}
+		}
+		out, err := auth(context.Background(), in)
+		if err != nil || out.IsAuthorized != tc.allow {
+			t.Errorf("%q %s: authorized=%v err=%v, want %v", tc.header, tc.path, out.IsAuthorized, err, tc.allow)
+		}
+	}
+}

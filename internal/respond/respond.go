@@ -1,0 +1,132 @@
+package respond
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/task"
+)
+
+// TaskStore keeps sensor tasks.
+type TaskStore interface {
+	Create(ctx context.Context, t task.Task) (task.Task, error)
+	Get(ctx context.Context, id string) (task.Task, error)
+	Update(ctx context.Context, id string, status task.Status, result string, now time.Time) (task.Task, error)
+}
+
+// Notifier delivers a detection to people (PagerDuty, a webhook).
+type Notifier interface {
+	Notify(ctx context.Context, detection json.RawMessage) error
+}
+
+// Handler answers the workflow's task steps.
+type Handler struct {
+	Tasks  TaskStore
+	Notify Notifier // may be nil: notify steps then fail
+	Now    func() time.Time
+}
+
+// State is the part of the execution state the handler reads.
+type State struct {
+	Request struct {
+		Op     string `json:"op"`
+		Action string `json:"action"`
+	} `json:"request"`
+	SensorID        string          `json:"sensor_id"`
+	Detection       json.RawMessage `json:"detection"`
+	DeadlineSeconds int             `json:"deadline_seconds"`
+	raw             map[string]json.RawMessage
+}
+
+// Created is the result of create_task.
+type Created struct {
+	TaskID   string `json:"task_id"`
+	Deadline int64  `json:"deadline"`
+}
+
+// Checked is the result of check_task.
+type Checked struct {
+	Status task.Status `json:"status"`
+	Result string      `json:"result,omitempty"`
+}
+
+// Handle runs the step the state asks for.
+func (h *Handler) Handle(ctx context.Context, in json.RawMessage) (any, error) {
+	var st State
+	if err := json.Unmarshal(in, &st); err != nil {
+		return nil, fmt.Errorf("respond: input is not a workflow state: %w", err)
+	}
+	if err := json.Unmarshal(in, &st.raw); err != nil {
+		return nil, fmt.Errorf("respond: input is not a workflow state: %w", err)
+	}
+	switch st.Request.Op {
+	case "create_task":
+		return h.create(ctx, &st)
+	case "check_task":
+		return h.check(ctx, &st)
+	case "notify":
+		if h.Notify == nil {
+			return nil, fmt.Errorf("respond: notify requested but no notifier is configured")
+		}
+		if err := h.Notify.Notify(ctx, st.Detection); err != nil {
+			return nil, fmt.Errorf("respond: notify: %w", err)
+		}
+		return map[string]bool{"notified": true}, nil
+	}
+	return nil, fmt.Errorf("respond: unknown request.op %q (want create_task, check_task or notify)", st.Request.Op)
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) create(ctx context.Context, st *State) (Created, error) {
+	var det struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(st.Detection, &det); err != nil || det.ID == "" {
+		return Created{}, fmt.Errorf("respond: create_task needs detection.id")
+	}
+	deadline := st.DeadlineSeconds
+	if deadline <= 0 {
+		deadline = 300
+	}
+	now := h.now().UTC()
+	t, err := h.Tasks.Create(ctx, task.Task{
+		ID: det.ID + "-" + st.Request.Action, SensorID: st.SensorID, Action: st.Request.Action,
+		Status: task.Pending, Created: now, Updated: now, Deadline: now.Add(time.Duration(deadline) * time.Second),
+		DetectionID: det.ID, RequestedBy: "workflow",
+	})
+	if err != nil {
+		return Created{}, fmt.Errorf("respond: %w", err)
+	}
+	return Created{TaskID: t.ID, Deadline: t.Deadline.Unix()}, nil
+}
+
+func (h *Handler) check(ctx context.Context, st *State) (Checked, error) {
+	key := st.Request.Action + "_task"
+	var c Created
+	if raw, ok := st.raw[key]; !ok || json.Unmarshal(raw, &c) != nil || c.TaskID == "" {
+		return Checked{}, fmt.Errorf("respond: check_task needs %s.task_id in the state", key)
+	}
+	t, err := h.Tasks.Get(ctx, c.TaskID)
+	if err != nil {
+		return Checked{}, fmt.Errorf("respond: %w", err)
+	}
+	now := h.now()
+	if !t.Status.Final() && now.After(t.Deadline) {
+		if t, err = h.Tasks.Update(ctx, t.ID, task.Expired, "no result from the sensor before the deadline", now); err != nil {
+			return Checked{}, fmt.Errorf("respond: expire %s: %w", c.TaskID, err)
+		}
+	}
+	status := t.Status
+	if status == task.Running {
+		status = task.Pending // the workflow only waits or moves on
+	}
+	return Checked{Status: status, Result: t.Result}, nil
+}

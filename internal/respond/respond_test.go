@@ -1,0 +1,160 @@
+package respond
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	vaws "github.com/vigil-sec/vigil/internal/aws"
+	"github.com/vigil-sec/vigil/internal/task"
+	"github.com/vigil-sec/vigil/internal/testenv"
+)
+
+func tasksTable(t *testing.T) *vaws.Tasks {
+	t.Helper()
+	c := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.DynamoDB(t)))
+	return &vaws.Tasks{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "tasks", Key: "task_id",
+		Indexes: []testenv.Index{{Name: "by_sensor", Key: "sensor_id", SortKey: "created"}}})}
+}
+
+const detection = `{"id":"d1","rule":"miner","name":"cryptocurrency_miner_detected","severity":"high","hostname":"web-1","sensor_id":"s1","time":"2026-11-22T10:00:00Z"}`
+
+func state(op, action string, extra string) json.RawMessage {
+	return json.RawMessage(`{"request":{"op":"` + op + `","action":"` + action + `"},"sensor_id":"s1","deadline_seconds":60,"detection":` + detection + extra + `}`)
+}
+
+func TestTaskLifecycle(t *testing.T) {
+	store := tasksTable(t)
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	h := &Handler{Tasks: store, Now: func() time.Time { return now }}
+	ctx := context.Background()
+
+	out, err := h.Handle(ctx, state("create_task", "isolate", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.(Created)
+	if c.TaskID != "d1-isolate" || c.Deadline != now.Add(time.Minute).Unix() {
+		t.Fatalf("created %+v", c)
+	}
+	// a retried create finds the same task
+	if again, err := h.Handle(ctx, state("create_task", "isolate", "")); err != nil || again.(Created) != c {
+		t.Fatalf("retried create = %+v, %v", again, err)
+	}
+	checkState := state("check_task", "isolate", `,"isolate_task":{"task_id":"d1-isolate","deadline":`+jsonInt(c.Deadline)+`}`)
+	check := func() Checked {
+		t.Helper()
+		out, err := h.Handle(ctx, checkState)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(Checked)
+	}
+	if got := check(); got.Status != task.Pending {
+		t.Fatalf("new task: %+v", got)
+	}
+	if _, err := store.Update(ctx, "d1-isolate", task.Running, "", now); err != nil {
+		t.Fatal(err)
+	}
+	if got := check(); got.Status != task.Pending {
+		t.Fatalf("running task: %+v, want pending for the workflow", got)
+	}
+	if _, err := store.Update(ctx, "d1-isolate", task.Done, "isolated: 3 endpoints allowed", now); err != nil {
+		t.Fatal(err)
+	}
+	if got := check(); got.Status != task.Done || !strings.HasPrefix(got.Result, "isolated") {
+		t.Fatalf("done task: %+v", got)
+	}
+}
+
+func TestTaskExpires(t *testing.T) {
+	store := tasksTable(t)
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	h := &Handler{Tasks: store, Now: func() time.Time { return now }}
+	ctx := context.Background()
+	out, err := h.Handle(ctx, state("create_task", "kill", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(61 * time.Second)
+	res, err := h.Handle(ctx, state("check_task", "kill", `,"kill_task":{"task_id":"`+out.(Created).TaskID+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.(Checked).Status != task.Expired {
+		t.Fatalf("after the deadline: %+v", res)
+	}
+	if tk, _ := store.Get(ctx, "d1-kill"); tk.Status != task.Expired {
+		t.Fatalf("stored status %s", tk.Status)
+	}
+}
+
+func TestHandleErrors(t *testing.T) {
+	h := &Handler{Tasks: tasksTable(t)}
+	tests := []struct {
+		name, in, want string
+	}{
+		{"not json", `nope`, "not a workflow state"},
+		{"unknown op", string(state("explode", "", "")), `unknown request.op "explode"`},
+		{"check without task", string(state("check_task", "isolate", "")), "needs isolate_task.task_id"},
+		{"create without detection", `{"request":{"op":"create_task","action":"isolate"},"sensor_id":"s1"}`, "needs detection.id"},
+		{"bad action", string(state("create_task", "explode", "")), `action "explode" is not one of`},
+		{"notify without notifier", string(state("notify", "", "")), "no notifier"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := h.Handle(context.Background(), json.RawMessage(tc.in))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPagerDutyNotify(t *testing.T) {
+	var got map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || json.Unmarshal(body, &got) != nil {
+			http.Error(w, `{"status":"invalid event"}`, http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write([]byte(`{"status":"success","dedup_key":"d1"}`))
+	}))
+	defer srv.Close()
+	h := &Handler{Notify: &PagerDuty{URL: srv.URL, RoutingKey: func(context.Context) (string, error) { return "R0UTING", nil }}}
+	if _, err := h.Handle(context.Background(), state("notify", "", "")); err != nil {
+		t.Fatal(err)
+	}
+	payload := got["payload"].(map[string]any)
+	for k, want := range map[string]any{"routing_key": "R0UTING", "event_action": "trigger", "dedup_key": "d1"} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+	for k, want := range map[string]any{"summary": "cryptocurrency_miner_detected on web-1", "severity": "error", "source": "web-1", "timestamp": "2026-11-22T10:00:00Z"} {
+		if payload[k] != want {
+			t.Errorf("payload.%s = %v, want %v", k, payload[k], want)
+		}
+	}
+	if payload["custom_details"].(map[string]any)["rule"] != "miner" {
+		t.Errorf("custom_details = %v", payload["custom_details"])
+	}
+
+	refuse := &PagerDuty{URL: srv.URL + "/x", RoutingKey: func(context.Context) (string, error) { return "", nil }}
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"status":"invalid routing key"}`, http.StatusBadRequest)
+	})
+	if err := refuse.Notify(context.Background(), json.RawMessage(detection)); err == nil || !strings.Contains(err.Error(), "invalid routing key") {
+		t.Fatalf("err = %v, want PagerDuty's refusal", err)
+	}
+}
+
+func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
