@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -16,48 +17,131 @@ import (
 	"github.com/vigil-sec/vigil/internal/local"
 	"github.com/vigil-sec/vigil/sensor/agent"
 	"github.com/vigil-sec/vigil/sensor/collector"
+	"github.com/vigil-sec/vigil/sensor/config"
+	"github.com/vigil-sec/vigil/sensor/identity"
+	"github.com/vigil-sec/vigil/sensor/metrics"
+	"github.com/vigil-sec/vigil/sensor/spool"
 )
 
-type tagList []string
-
-func (t *tagList) String() string     { return strings.Join(*t, ",") }
-func (t *tagList) Set(v string) error { *t = append(*t, v); return nil }
+// version is set at build time: -ldflags "-X main.version=1.2.3".
+var version = "dev"
 
 func main() {
-	var o agent.Options
-	var tags tagList
-	stream := flag.String("stream", "", "Kinesis stream name for the hot path")
-	lakeDir := flag.String("local", "", "write lake files to this directory instead of shipping to the cloud")
-	flag.StringVar(&o.SensorID, "sensor-id", "", "sensor id (default: the host name)")
-	flag.Var(&tags, "tag", "sensor tag K:V, repeatable")
-	flag.Parse()
-	o.Tags = tags
-	o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if *stream == "" && *lakeDir == "" {
-		fmt.Fprintln(os.Stderr, "vigil-sensor: give --stream NAME (Kinesis) and/or --local DIR")
-		os.Exit(2)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *stream != "" {
-		cfg, err := vaws.Config(ctx)
+	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole command; it returns the exit code: 0, 1 (failed while
+// running), 2 (bad usage or configuration, or a host that cannot run the sensor).
+func run(ctx context.Context, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("vigil-sensor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := config.Default()
+	cfgPath := c.Flags(fs)
+	check := fs.Bool("check", false, "validate the configuration, print the settled values (identity included) and exit")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version)
+		return 0
+	}
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "vigil-sensor: %v\n", err)
+		return code
+	}
+	cfg, err := config.Load(*cfgPath, lookup, fs)
+	if err != nil {
+		return fail(2, err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+
+	id, err := identity.Resolve(ctx, identity.Options{SensorID: cfg.SensorID, Tags: cfg.Tags,
+		IMDS: cfg.IMDS, InstanceTags: cfg.IMDSInstanceTags})
+	if err != nil {
+		return fail(2, err)
+	}
+	for _, n := range id.Notes {
+		log.Info("identity", "note", n)
+	}
+	if *check {
+		printConfig(stdout, cfg, id)
+		return 0
+	}
+
+	o := agent.Options{SensorID: id.SensorID, Tags: id.Tags, BatchInterval: cfg.BatchInterval,
+		RollInterval: cfg.RollInterval, RollBytes: int(cfg.RollBytes), Grace: cfg.Grace, Log: log,
+		Version: version, FilePathPrefixes: cfg.FilePathPrefixes}
+	if cfg.Stream != "" || cfg.LakeBucket != "" {
+		awsCfg, err := vaws.Config(ctx)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "vigil-sensor: %v\n", err)
-			os.Exit(2)
+			return fail(2, err)
 		}
-		o.Stream = &vaws.Kinesis{Client: kinesis.NewFromConfig(cfg), StreamName: *stream}
+		switch {
+		case cfg.Region != "":
+			awsCfg.Region = cfg.Region
+		case awsCfg.Region == "":
+			awsCfg.Region = id.Region
+		}
+		if cfg.Stream != "" {
+			o.Stream = &vaws.Kinesis{Client: kinesis.NewFromConfig(awsCfg), StreamName: cfg.Stream}
+		}
+		if cfg.LakeBucket != "" {
+			o.Lake = vaws.NewS3(awsCfg, vaws.S3Options{Bucket: cfg.LakeBucket, Prefix: cfg.LakePrefix, PathStyle: cfg.S3PathStyle})
+		}
 	}
-	if *lakeDir != "" {
-		o.Lake = &local.Lake{Dir: *lakeDir}
+	if cfg.LocalDir != "" {
+		o.Lake = &local.Lake{Dir: cfg.LocalDir}
 	}
+	// a local-only run (--local DIR) keeps its spool in memory unless one is asked for
+	spoolDir := cfg.SpoolDir
+	if cfg.Stream == "" && cfg.LakeBucket == "" && cfg.Source("spool.dir") == "default" {
+		spoolDir = ""
+	}
+	if o.Spool, err = spool.Open(spoolDir, cfg.SpoolMaxBytes); err != nil {
+		return fail(2, err)
+	}
+	mtags := append([]string{"sensor_id:" + id.SensorID}, id.Tags...)
+	if o.Metrics, err = metrics.New(cfg.Statsd, mtags); err != nil {
+		return fail(2, err)
+	}
+	defer o.Metrics.Close()
+
+	log.Info("sensor starting", "version", version, "sensor", id.SensorID, "id_from", id.Source, "tags", strings.Join(id.Tags, ","),
+		"stream", cfg.Stream, "lake_bucket", cfg.LakeBucket, "local_dir", cfg.LocalDir, "spool", spoolDir)
 	st, err := agent.Run(ctx, o)
-	o.Log.Info("sensor stopped", "events", st.Shipper.Events, "records", st.Shipper.Records, "lake_files", st.Shipper.LakeFiles, "drops", st.Collector.Dropped)
+	log.Info("sensor stopped", "events", st.Shipper.Events, "records", st.Shipper.Records, "lake_files", st.Shipper.LakeFiles,
+		"kernel_drops", st.Collector.Dropped, "spool_evicted", st.Shipper.DroppedRecords+st.Shipper.DroppedFiles,
+		"left_in_spool", st.Shipper.SpoolRecords+st.Shipper.SpoolFiles)
 	if errors.Is(err, collector.ErrUnsupported) {
-		fmt.Fprintf(os.Stderr, "vigil-sensor: %v; run it as root\n", err)
-		os.Exit(2)
+		return fail(2, fmt.Errorf("%w; run it as root", err))
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "vigil-sensor: %v\n", err)
-		os.Exit(1)
+		return fail(1, err)
 	}
+	return 0
+}
+
+func printConfig(w io.Writer, c config.Config, id identity.Identity) {
+	row := func(k, v, src string) { fmt.Fprintf(w, "%-20s %-40s %s\n", k, v, src) }
+	row("sensor_id", id.SensorID, "("+id.Source+")")
+	row("tags", strings.Join(id.Tags, ","), "("+c.Source("tags")+" + auto-tags)")
+	row("stream", c.Stream, "("+c.Source("stream")+")")
+	row("lake_bucket", c.LakeBucket, "("+c.Source("lake_bucket")+")")
+	row("lake_prefix", c.LakePrefix, "("+c.Source("lake_prefix")+")")
+	row("local_dir", c.LocalDir, "("+c.Source("local_dir")+")")
+	row("region", c.Region, "("+c.Source("region")+")")
+	row("spool.dir", c.SpoolDir, "("+c.Source("spool.dir")+")")
+	row("spool.max_bytes", fmt.Sprint(c.SpoolMaxBytes), "("+c.Source("spool.max_bytes")+")")
+	row("batch_interval", c.BatchInterval.String(), "("+c.Source("batch_interval")+")")
+	row("roll_interval", c.RollInterval.String(), "("+c.Source("roll_interval")+")")
+	row("roll_bytes", fmt.Sprint(c.RollBytes), "("+c.Source("roll_bytes")+")")
+	row("grace", c.Grace.String(), "("+c.Source("grace")+")")
+	row("file_path_prefixes", strings.Join(c.FilePathPrefixes, ","), "("+c.Source("file_path_prefixes")+")")
+	row("statsd", c.Statsd, "("+c.Source("statsd")+")")
+	row("imds.enabled", fmt.Sprint(c.IMDS), "("+c.Source("imds.enabled")+")")
+	row("imds.instance_tags", fmt.Sprint(c.IMDSInstanceTags), "("+c.Source("imds.instance_tags")+")")
 }
