@@ -24,5 +24,6 @@ func newRoot() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(newLocalCmd(), newRulesCmd())
+	root.AddCommand(newEventsCmd())
 	return root
 }
