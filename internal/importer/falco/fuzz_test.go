@@ -1,6 +1,10 @@
 package falco
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/engine"
+)
 
 func FuzzParseCond(f *testing.F) {
 	for _, s := range []string{
@@ -28,6 +32,9 @@ func FuzzConvert(f *testing.F) {
 		for _, r := range rs {
 			if r.Name == "" || len(r.YAML) == 0 {
 				t.Fatalf("empty converted rule %+v", r)
+			}
+			if _, err := engine.Parse(r.FileName(), r.YAML); err != nil {
+				t.Fatalf("converted rule refused by the engine: %v\n%s", err, r.YAML)
 			}
 		}
 	})

@@ -1,0 +1,34 @@
+package sigma
+
+import (
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/engine"
+)
+
+func FuzzParseCondition(f *testing.F) {
+	for _, s := range []string{"selection", "1 of selection* and not filter", "all of them", "(a or b) and not (c)",
+		"sel | count() > 3", "((((", "not not a", "2 of them"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, _ = parseCondition(s, []string{"a", "b", "c", "sel", "selection", "selection_x", "filter", "_x"})
+	})
+}
+
+func FuzzConvert(f *testing.F) {
+	f.Add(doc("process_creation", "  sel:\n    Image|endswith: /sh\n    CommandLine|contains|all: [a, b]\n  condition: sel"))
+	f.Add(doc("network_connection", "  sel:\n    Initiated: 'true'\n    DestinationPort: [1, 2]\n    DestinationIp|cidr: 10.0.0.0/8\n  f:\n    Image: '*x?y*'\n  condition: sel and not f"))
+	f.Add(doc("file_event", "  sel:\n    - TargetFilename: null\n    - User|re|i: x\n  condition: 1 of them"))
+	f.Fuzz(func(t *testing.T, s string) {
+		rs, _, _ := Convert("f.yml", []byte(s))
+		for _, r := range rs {
+			if r.Name == "" || len(r.YAML) == 0 {
+				t.Fatalf("empty converted rule %+v", r)
+			}
+			if _, err := engine.Parse(r.FileName(), r.YAML); err != nil {
+				t.Fatalf("converted rule refused by the engine: %v\n%s", err, r.YAML)
+			}
+		}
+	})
+}
