@@ -123,6 +123,9 @@ func (r Rule) FileName() string { return r.Name + ".yaml" }
 type Skipped struct {
 	Name   string
 	Reason string
+	// Ignored says the rule was left out on purpose (disabled, deprecated) rather
+	// than because it could not be converted.
+	Ignored bool
 }
 
 func (s Skipped) String() string { return fmt.Sprintf("%s: %s", s.Name, s.Reason) }

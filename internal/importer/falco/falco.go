@@ -78,7 +78,7 @@ func Convert(name string, data []byte) (rules []importer.Rule, skipped []importe
 	for _, r := range f.rules {
 		out, err := f.convert(r, names)
 		if err != nil {
-			skipped = append(skipped, importer.Skipped{Name: r.name, Reason: err.Error()})
+			skipped = append(skipped, importer.Skipped{Name: r.name, Reason: err.Error(), Ignored: r.problem == "" && !r.enabled})
 			continue
 		}
 		rules = append(rules, out...)

@@ -105,7 +105,7 @@ func Convert(name string, data []byte) (rules []importer.Rule, skipped []importe
 			if title == "" {
 				title = fmt.Sprintf("document %d", docs)
 			}
-			skipped = append(skipped, importer.Skipped{Name: title, Reason: err.Error()})
+			skipped = append(skipped, importer.Skipped{Name: title, Reason: err.Error(), Ignored: errors.Is(err, errNotImported)})
 			continue
 		}
 		rules = append(rules, r...)
@@ -115,6 +115,9 @@ func Convert(name string, data []byte) (rules []importer.Rule, skipped []importe
 	}
 	return rules, skipped, nil
 }
+
+// errNotImported marks rules left out on purpose (deprecated, unsupported status).
+var errNotImported = errors.New("not imported")
 
 type ruleConv struct {
 	file, title string
@@ -149,7 +152,7 @@ func convertDoc(file string, top *yaml.Node, names importer.Names) ([]importer.R
 		maturity = "stable"
 	case "test", "experimental", "":
 	case "deprecated", "unsupported":
-		return nil, c.title, c.errf(top.Line, "status %s: not imported", status)
+		return nil, c.title, fmt.Errorf("%s:%d: rule %q: status %s: %w", c.file, top.Line, c.title, status, errNotImported)
 	default:
 		return nil, c.title, c.errf(keys["status"].Line, "unknown status %q", status)
 	}
