@@ -64,6 +64,9 @@ func TestHelpers(t *testing.T) {
 			t.Errorf("duration(%v) = %s, want %s", d, got, want)
 		}
 	}
+	if got := suppressionKeys([]string{"{{ .routing.sensor_id }}", "{{ .event.DESTINATION.IP_ADDRESS }}", "{{ printf \"%s\" .event.USER }}"}); got != "`routing/sensor_id`, `event/DESTINATION/IP_ADDRESS`, `{{ printf \"%s\" .event.USER }}`" {
+		t.Errorf("suppressionKeys = %s", got)
+	}
 	if got := title("command_and_control"); got != "Command and control" {
 		t.Errorf("title = %s", got)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -169,9 +170,28 @@ func eventTypes(r *engine.Rule) string {
 	}
 	if rep := r.Report(); rep != nil && rep.Suppression != nil {
 		sp := rep.Suppression
-		s += fmt.Sprintf("; reported at most %d× per %s per key", sp.MaxCount, duration(sp.Period))
+		s += fmt.Sprintf("; reported at most %d× per %s", sp.MaxCount, duration(sp.Period))
+		if len(sp.Keys) > 0 {
+			s += " per " + suppressionKeys(sp.Keys)
+		}
 	}
 	return s
+}
+
+var simpleKey = regexp.MustCompile(`^\{\{-?\s*\.([A-Za-z0-9_.]+)\s*-?\}\}$`)
+
+// suppressionKeys shows each key template as the rule path it reads
+// ({{ .event.FILE_PATH }} → event/FILE_PATH), or as written when it is more than a
+// path.
+func suppressionKeys(keys []string) string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		if m := simpleKey.FindStringSubmatch(k); m != nil {
+			k = strings.ReplaceAll(m[1], ".", "/")
+		}
+		out[i] = "`" + k + "`"
+	}
+	return strings.Join(out, ", ")
 }
 
 func codes(xs []string) string {
