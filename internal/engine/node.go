@@ -173,21 +173,34 @@ type numNode struct {
 
 func (n *numNode) match(e *event.Event) bool { return cmp(n.kind, n.get(e), n.v) }
 
-type reNode struct {
-	get func(*event.Event) string
+// reTest runs a regular expression behind its prefilter.
+type reTest struct {
 	re  *regexp.Regexp
+	pre *prefilter
 }
 
-func (n *reNode) match(e *event.Event) bool { return n.re.MatchString(n.get(e)) }
+func (t *reTest) test(s string) bool {
+	if t.pre != nil && !t.pre.may(s) {
+		return false
+	}
+	return t.re.MatchString(s)
+}
+
+type reNode struct {
+	get func(*event.Event) string
+	reTest
+}
+
+func (n *reNode) match(e *event.Event) bool { return n.test(n.get(e)) }
 
 type reListNode struct {
 	get func(*event.Event) []string
-	re  *regexp.Regexp
+	reTest
 }
 
 func (n *reListNode) match(e *event.Event) bool {
 	for _, s := range n.get(e) {
-		if n.re.MatchString(s) {
+		if n.test(s) {
 			return true
 		}
 	}
@@ -490,11 +503,12 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 		if err != nil {
 			return nil, p.errf(rn.Line, "re: invalid RE2 expression: %v", err)
 		}
+		rt := reTest{re: re, pre: newPrefilter(src)}
 		switch f.Kind {
 		case event.String:
-			return &reNode{get: f.Str, re: re}, nil
+			return &reNode{get: f.Str, reTest: rt}, nil
 		case event.StringList:
-			return &reListNode{get: f.List, re: re}, nil
+			return &reListNode{get: f.List, reTest: rt}, nil
 		}
 		return nil, p.errf(pn.Line, "op matches needs a string; %s is a number", path)
 	case "length of":

@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,37 +153,40 @@ func TestNewRejectsDuplicateNames(t *testing.T) {
 	}
 }
 
+// FuzzParse feeds arbitrary bytes to the rule parser and to the lists/macros parser
+// (with a rule that uses the fuzzed lists and macros); neither may panic, and what
+// they accept must evaluate.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/invalid/*.yaml")
-	for _, file := range files {
-		data, _ := os.ReadFile(file)
-		f.Add(data)
+	for _, glob := range []string{"testdata/invalid/*.yaml", "testdata/invalid_lists/*.yaml", "testdata/pack/*.yaml", "../../rules/*.yaml"} {
+		files, _ := filepath.Glob(glob)
+		for _, file := range files {
+			data, _ := os.ReadFile(file)
+			f.Add(data)
+		}
 	}
 	f.Add([]byte(base + "  op: is\n  path: event/USER\n  value: a"))
+	f.Add([]byte(testLib))
+	f.Add([]byte(webShell))
+	f.Add([]byte(webDescendant))
+	f.Add([]byte(bruteForce))
+	f.Add([]byte(suppressed))
+	f.Add([]byte("lists:\n  l: [a, 1]\nmacros:\n  m:\n    op: in list\n    path: event/USER\n    list: l\n"))
+	user := []byte("detection:\n  event: NEW_PROCESS\n  op: or\n  rules:\n    - macro: m\n    - op: in list\n      path: event/USER\n      list: l\nresponse:\n  - action: report\n    name: x\n")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := Parse("fuzz.yaml", data)
-		if err != nil {
-			return
+		ev := event.Event{Type: event.NewProcess, User: "a", CommandLine: "x", PID: 2, PPID: 1, SensorID: "s"}
+		if r, err := ParseWith("fuzz.yaml", data, mustLib(t)); err == nil {
+			ev.Type = r.Events[0]
+			r.Matches(&ev)
+			if eng, err := New([]*Rule{r}); err == nil {
+				eng.Process(context.Background(), &ev, NewMemoryState(), fixtureEpoch, nil)
+			}
 		}
-		ev := event.Event{Type: r.Events[0], User: "a", CommandLine: "x"}
-		r.Matches(&ev)
+		lib := NewLibrary()
+		if lib.Add("lists.yaml", data) == nil && lib.Validate() == nil {
+			if r, err := ParseWith("user.yaml", user, lib); err == nil {
+				ev.Type = event.NewProcess
+				r.Matches(&ev)
+			}
+		}
 	})
-}
-
-func BenchmarkEval(b *testing.B) {
-	rs, err := Load(os.DirFS("../../rules"), ".")
-	if err != nil {
-		b.Fatal(err)
-	}
-	eng, err := New(rs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ev := event.Event{Type: event.NewProcess, FilePath: "/usr/bin/docker", CommandLine: "docker run -it --rm alpine sh -c 'echo hello'", User: "root"}
-	dst := make([]*Rule, 0, 8)
-	b.ReportAllocs()
-	for b.Loop() {
-		dst = eng.Eval(&ev, dst[:0])
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

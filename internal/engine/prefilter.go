@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"regexp/syntax"
+	"strings"
+	"unicode/utf8"
+)
+
+// prefilter is a cheap necessary condition of a regular expression: literals of which
+// every match contains at least one. Most strings an event carries contain none of
+// them, and then the expression need not run.
+type prefilter struct {
+	lits []string // case-sensitive literals
+	fold []string // case-insensitive literals
+}
+
+// maxPrefilterLits bounds the literals a prefilter checks.
+const maxPrefilterLits = 32
+
+type reLit struct {
+	s    string
+	fold bool
+}
+
+// newPrefilter derives the prefilter of an expression, nil when it has none worth
+// checking (an expression that may match without any literal, or only with very
+// short ones).
+func newPrefilter(expr string) *prefilter {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	lits := required(re.Simplify())
+	if len(lits) == 0 || len(lits) > maxPrefilterLits || minLen(lits) < 2 {
+		return nil
+	}
+	p := &prefilter{}
+	seen := map[reLit]bool{}
+	for _, l := range lits {
+		if seen[l] {
+			continue
+		}
+		seen[l] = true
+		if l.fold {
+			p.fold = append(p.fold, l.s)
+		} else {
+			p.lits = append(p.lits, l.s)
+		}
+	}
+	return p
+}
+
+// maxExact bounds the strings of an exact set (the cross product of a concatenation
+// grows fast).
+const maxExact = maxPrefilterLits
+
+// exact returns the finite set of strings re matches, nil when it is not small and
+// finite. Case-insensitive parts make the whole set case-insensitive (a weaker
+// condition, so still a necessary one).
+func exact(re *syntax.Regexp) []reLit {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return []reLit{{string(re.Rune), re.Flags&syntax.FoldCase != 0}}
+	case syntax.OpEmptyMatch:
+		return []reLit{{}}
+	case syntax.OpCharClass:
+		// small classes only: [ec], [ =]
+		var out []reLit
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				if len(out) == 3 {
+					return nil
+				}
+				out = append(out, reLit{s: string(r)})
+			}
+		}
+		return out
+	case syntax.OpCapture:
+		return exact(re.Sub[0])
+	case syntax.OpQuest:
+		if sub := exact(re.Sub[0]); sub != nil {
+			return append(sub, reLit{})
+		}
+		return nil
+	case syntax.OpAlternate:
+		var out []reLit
+		for _, sub := range re.Sub {
+			e := exact(sub)
+			if e == nil || len(out)+len(e) > maxExact {
+				return nil
+			}
+			out = append(out, e...)
+		}
+		return out
+	case syntax.OpConcat:
+		out := []reLit{{}}
+		for _, sub := range re.Sub {
+			e := exact(sub)
+			if e == nil || len(out)*len(e) > maxExact {
+				return nil
+			}
+			out = cross(out, e)
+		}
+		return out
+	}
+	return nil
+}
+
+func cross(a, b []reLit) []reLit {
+	out := make([]reLit, 0, len(a)*len(b))
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, reLit{x.s + y.s, x.fold || y.fold})
+		}
+	}
+	return out
+}
+
+// required returns literals of which every match of re contains one, nil when there
+// are none.
+func required(re *syntax.Regexp) []reLit {
+	if e := exact(re); e != nil && minLen(e) > 0 {
+		return e // at most maxPrefilterLits
+	}
+	switch re.Op {
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0])
+		}
+		return nil
+	case syntax.OpConcat:
+		// every match contains a match of each part, and of each run of parts with
+		// exact sets: take the most selective
+		var best []reLit
+		consider := func(r []reLit) {
+			if r != nil && minLen(r) > 0 && better(r, best) {
+				best = r
+			}
+		}
+		var run []reLit
+		for _, sub := range re.Sub {
+			if e := exact(sub); e != nil {
+				if run == nil {
+					run = e
+				} else if len(run)*len(e) <= maxExact {
+					run = cross(run, e)
+				} else {
+					consider(run)
+					run = e
+				}
+				continue
+			}
+			consider(run)
+			run = nil
+			consider(required(sub))
+		}
+		consider(run)
+		return best
+	case syntax.OpAlternate:
+		var out []reLit
+		for _, sub := range re.Sub {
+			r := required(sub)
+			if r == nil {
+				return nil
+			}
+			out = append(out, r...)
+		}
+		return out
+	}
+	return nil
+}
+
+func minLen(ls []reLit) int {
+	m := -1
+	for _, l := range ls {
+		if m < 0 || len(l.s) < m {
+			m = len(l.s)
+		}
+	}
+	return m
+}
+
+// better prefers longer shortest literals, then fewer literals.
+func better(a, b []reLit) bool {
+	if b == nil {
+		return true
+	}
+	la, lb := min(minLen(a), 4), min(minLen(b), 4)
+	if la != lb {
+		return la > lb
+	}
+	return len(a) < len(b)
+}
+
+// may reports whether s may match: false only when it contains none of the literals.
+func (p *prefilter) may(s string) bool {
+	for _, l := range p.lits {
+		if strings.Contains(s, l) {
+			return true
+		}
+	}
+	if len(p.fold) == 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true // Unicode case folding may change lengths: let the expression decide
+		}
+	}
+	for _, l := range p.fold {
+		if indexFold(s, l) >= 0 {
+			return true
+		}
+	}
+	return false
+}
