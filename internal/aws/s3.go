@@ -20,7 +20,7 @@ type S3Options struct {
 	// than in the host name: needed by emulators and S3-compatible stores.
 	PathStyle bool
 	// PartSize is the multipart part size; files larger than it are uploaded in
-	// parts, several at a time. Default and minimum 5 MiB.
+	// parts, several at a time. Default 16 MiB, minimum 5 MiB.
 	PartSize int64
 	// Concurrency is the number of parts uploaded at once; default 4.
 	Concurrency int
@@ -43,7 +43,11 @@ func NewS3(cfg aws.Config, o S3Options) *S3 {
 		so.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		so.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
-	part := max(o.PartSize, manager.MinUploadPartSize)
+	part := o.PartSize
+	if part <= 0 {
+		part = 16 << 20
+	}
+	part = max(part, manager.MinUploadPartSize)
 	up := manager.NewUploader(client, func(u *manager.Uploader) {
 		u.PartSize = part
 		if o.Concurrency > 0 {
