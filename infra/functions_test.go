@@ -1,0 +1,216 @@
+package main
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+)
+
+// stackIDs are the logical ids of the resources the functions' settings point at.
+type stackIDs struct {
+	stream, key, lake, bus, stateMachine, secret string
+	detections, sensors, tasks, apiKeys, ruleState string
+}
+
+func idsOf(t *testing.T, s *synthed) stackIDs {
+	t.Helper()
+	tables := tableIDs(t, s.json)
+	var ids stackIDs
+	ids.stream, _ = onlyResource(t, s.json, "AWS::Kinesis::Stream")
+	ids.key, _ = onlyResource(t, s.json, "AWS::KMS::Key")
+	ids.bus, _ = onlyResource(t, s.json, "AWS::Events::EventBus")
+	ids.stateMachine, _ = onlyResource(t, s.json, "AWS::StepFunctions::StateMachine")
+	if secrets := resourcesOf(s.json, "AWS::SecretsManager::Secret"); len(secrets) == 1 {
+		ids.secret = sortedKeys(secrets)[0]
+	}
+	ids.lake = resourceIDs(t, s.tmpl).lake
+	ids.detections, ids.sensors, ids.tasks = tables["id"], tables["sensor_id"], tables["task_id"]
+	ids.apiKeys, ids.ruleState = tables["key_hash"], tables["key"]
+	return ids
+}
+
+func TestFunctions(t *testing.T) {
+	s := synthApp(t, nil)
+	fns := functionsByName(t, s.json)
+	if got := sortedKeys(fns); !slices.Equal(got, []string{"api", "authorizer", "detect", "respond"}) {
+		t.Fatalf("functions %v, want api, authorizer, detect, respond", got)
+	}
+	ids := idsOf(t, s)
+
+	tests := []struct {
+		name    string
+		memory  float64
+		timeout float64
+		env     map[string]any // exactly these variables
+	}{
+		{
+			name: fnDetect, memory: 512, timeout: 60,
+			env: map[string]any{
+				"VIGIL_FUNCTION":          "detect",
+				"VIGIL_STREAM":            ref(ids.stream),
+				"VIGIL_DETECTIONS_TABLE":  ref(ids.detections),
+				"VIGIL_SENSORS_TABLE":     ref(ids.sensors),
+				"VIGIL_STATE_TABLE":       ref(ids.ruleState),
+				"VIGIL_BUS_NAME":          ref(ids.bus),
+				"VIGIL_STATE_MACHINE_ARN": ref(ids.stateMachine),
+				"VIGIL_LAKE_BUCKET":       ref(ids.lake),
+				"VIGIL_MODEL_KEY":         "models/iforest.json",
+			},
+		},
+		{
+			name: fnRespond, memory: 256, timeout: 30,
+			env: map[string]any{
+				"VIGIL_FUNCTION":             "respond",
+				"VIGIL_TASKS_TABLE":          ref(ids.tasks),
+				"VIGIL_BUS_NAME":             ref(ids.bus),
+				"VIGIL_PAGERDUTY_SECRET_ARN": ref(ids.secret),
+			},
+		},
+		{
+			name: fnAPI, memory: 256, timeout: 10,
+			env: map[string]any{
+				"VIGIL_FUNCTION":         "api",
+				"VIGIL_DETECTIONS_TABLE": ref(ids.detections),
+				"VIGIL_SENSORS_TABLE":    ref(ids.sensors),
+				"VIGIL_TASKS_TABLE":      ref(ids.tasks),
+				"VIGIL_ORG":              "default",
+			},
+		},
+		{
+			name: fnAuthorizer, memory: 128, timeout: 5,
+			env: map[string]any{
+				"VIGIL_FUNCTION":       "authorizer",
+				"VIGIL_API_KEYS_TABLE": ref(ids.apiKeys),
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fns[tt.name]
+			want := map[string]any{
+				"Runtime":       "provided.al2023",
+				"Architectures": []any{"arm64"},
+				"Handler":       "bootstrap",
+				"MemorySize":    tt.memory,
+				"Timeout":       tt.timeout,
+			}
+			for k, v := range want {
+				if !reflect.DeepEqual(f.props[k], v) {
+					t.Errorf("%s = %v, want %v", k, f.props[k], v)
+				}
+			}
+			if !reflect.DeepEqual(f.env, tt.env) {
+				t.Errorf("environment\n got %v\nwant %v", f.env, tt.env)
+			}
+			if f.props["Layers"] != nil {
+				t.Errorf("layers %v without Datadog context", f.props["Layers"])
+			}
+		})
+	}
+}
+
+func TestFunctionGrants(t *testing.T) {
+	s := synthApp(t, nil)
+	fns := functionsByName(t, s.json)
+	ids := idsOf(t, s)
+	index := func(table string) any { return join(arn(table), "/index/*") }
+
+	readTable := []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:Scan"}
+	writeTable := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+	type grant struct {
+		actions  []string
+		resource any
+	}
+	tests := []struct {
+		name string
+		want []grant // each action on the resource
+		not  []grant // none of these actions on the resource
+	}{
+		{
+			name: fnDetect,
+			want: []grant{
+				{append(readTable, writeTable...), arn(ids.detections)},
+				{[]string{"dynamodb:Query"}, index(ids.detections)},
+				{append(readTable, writeTable...), arn(ids.sensors)},
+				{append(readTable, writeTable...), arn(ids.ruleState)},
+				{[]string{"events:PutEvents"}, arn(ids.bus)},
+				{[]string{"states:StartExecution"}, ref(ids.stateMachine)},
+				{[]string{"s3:GetObject"}, join(arn(ids.lake), "/models/*")},
+				{[]string{"kms:Decrypt"}, arn(ids.key)},
+				{[]string{"kinesis:GetRecords", "kinesis:GetShardIterator"}, arn(ids.stream)},
+			},
+			not: []grant{
+				{append(readTable, writeTable...), arn(ids.tasks)},
+				{append(readTable, writeTable...), arn(ids.apiKeys)},
+				{[]string{"s3:GetObject"}, join(arn(ids.lake), "/*")},
+			},
+		},
+		{
+			name: fnRespond,
+			want: []grant{
+				{append(readTable, writeTable...), arn(ids.tasks)},
+				{[]string{"dynamodb:Query"}, index(ids.tasks)},
+				{[]string{"events:PutEvents"}, arn(ids.bus)},
+				{[]string{"secretsmanager:GetSecretValue"}, ref(ids.secret)},
+			},
+			not: []grant{
+				{append(readTable, writeTable...), arn(ids.detections)},
+				{append(readTable, writeTable...), arn(ids.apiKeys)},
+			},
+		},
+		{
+			name: fnAPI,
+			want: []grant{
+				{readTable, arn(ids.detections)},
+				{[]string{"dynamodb:Query"}, index(ids.detections)},
+				{readTable, arn(ids.sensors)},
+				{append(readTable, writeTable...), arn(ids.tasks)},
+				{[]string{"dynamodb:Query"}, index(ids.tasks)},
+			},
+			not: []grant{
+				{writeTable, arn(ids.detections)},
+				{writeTable, arn(ids.sensors)},
+				{append(readTable, writeTable...), arn(ids.apiKeys)},
+				{[]string{"events:PutEvents"}, arn(ids.bus)},
+			},
+		},
+		{
+			name: fnAuthorizer,
+			want: []grant{{[]string{"dynamodb:GetItem", "dynamodb:Query"}, arn(ids.apiKeys)}},
+			not: []grant{
+				{writeTable, arn(ids.apiKeys)},
+				{append(readTable, writeTable...), arn(ids.detections)},
+				{append(readTable, writeTable...), arn(ids.tasks)},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stmts := statementsOf(s.json, fns[tt.name].role)
+			for _, g := range tt.want {
+				for _, a := range g.actions {
+					if !allows(stmts, a, g.resource) {
+						t.Errorf("no %s on %s; granted there: %v", a, refName(asMap(g.resource)), grantedOn(stmts, g.resource))
+					}
+				}
+			}
+			for _, g := range tt.not {
+				for _, a := range g.actions {
+					if allows(stmts, a, g.resource) {
+						t.Errorf("%s on %s granted, want not", a, refName(asMap(g.resource)))
+					}
+				}
+			}
+			for _, st := range stmts {
+				if st.Effect == "Allow" && slices.Contains(st.Resources, any("*")) {
+					t.Errorf("statement %v allows on every resource", st.Actions)
+				}
+			}
+		})
+	}
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}

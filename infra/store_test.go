@@ -1,0 +1,130 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+)
+
+// tableIDs returns the logical id of each table by its partition key.
+func tableIDs(t *testing.T, tmpl map[string]any) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for id, res := range resourcesOf(tmpl, "AWS::DynamoDB::Table") {
+		keys, _ := props(res)["KeySchema"].([]any)
+		for _, k := range keys {
+			if m := k.(map[string]any); m["KeyType"] == "HASH" {
+				out[m["AttributeName"].(string)] = id
+			}
+		}
+	}
+	return out
+}
+
+func gsi(name, partition, sort string) map[string]any {
+	return map[string]any{
+		"IndexName": name,
+		"KeySchema": []any{
+			map[string]any{"AttributeName": partition, "KeyType": "HASH"},
+			map[string]any{"AttributeName": sort, "KeyType": "RANGE"},
+		},
+		"Projection": map[string]any{"ProjectionType": "ALL"},
+	}
+}
+
+func TestStore(t *testing.T) {
+	s := synthApp(t, nil)
+	if got := len(resourcesOf(s.json, "AWS::DynamoDB::Table")); got != 5 {
+		t.Fatalf("%d tables, want 5", got)
+	}
+	ids := tableIDs(t, s.json)
+
+	attrs := func(names ...string) any {
+		var want []any
+		for _, n := range names {
+			want = append(want, map[string]any{"AttributeName": n, "AttributeType": "S"})
+		}
+		return assertions.Match_ArrayEquals(&want)
+	}
+	hash := func(name string) any {
+		return []any{map[string]any{"AttributeName": name, "KeyType": "HASH"}}
+	}
+	tests := []struct {
+		name  string
+		key   string
+		props map[string]any
+	}{
+		{
+			name: "detections",
+			key:  "id",
+			props: map[string]any{
+				"KeySchema":            hash("id"),
+				"AttributeDefinitions": attrs("id", "sensor_id", "time_id", "tag"),
+				"GlobalSecondaryIndexes": []any{
+					gsi("by_sensor", "sensor_id", "time_id"),
+					gsi("by_tag", "tag", "time_id"),
+				},
+				"TimeToLiveSpecification": assertions.Match_Absent(),
+			},
+		},
+		{
+			name: "sensors",
+			key:  "sensor_id",
+			props: map[string]any{
+				"KeySchema":              hash("sensor_id"),
+				"AttributeDefinitions":   attrs("sensor_id"),
+				"GlobalSecondaryIndexes": assertions.Match_Absent(),
+			},
+		},
+		{
+			name: "tasks",
+			key:  "task_id",
+			props: map[string]any{
+				"KeySchema":               hash("task_id"),
+				"AttributeDefinitions":    attrs("task_id", "sensor_id", "created"),
+				"GlobalSecondaryIndexes":  []any{gsi("by_sensor", "sensor_id", "created")},
+				"TimeToLiveSpecification": map[string]any{"AttributeName": "expires_at", "Enabled": true},
+			},
+		},
+		{
+			name: "api keys",
+			key:  "key_hash",
+			props: map[string]any{
+				"KeySchema":              hash("key_hash"),
+				"AttributeDefinitions":   attrs("key_hash"),
+				"GlobalSecondaryIndexes": assertions.Match_Absent(),
+			},
+		},
+		{
+			name: "rule state",
+			key:  "key",
+			props: map[string]any{
+				"KeySchema":               hash("key"),
+				"AttributeDefinitions":    attrs("key"),
+				"TimeToLiveSpecification": map[string]any{"AttributeName": "expires_at", "Enabled": true},
+			},
+		},
+	}
+	common := map[string]any{
+		"BillingMode":                      "PAY_PER_REQUEST",
+		"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+		"SSESpecification":                 map[string]any{"SSEEnabled": true},
+		"ProvisionedThroughput":            assertions.Match_Absent(),
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, ok := ids[tt.key]
+			if !ok {
+				t.Fatalf("no table with partition key %q (tables by key: %v)", tt.key, ids)
+			}
+			want := map[string]any{}
+			for k, v := range common {
+				want[k] = v
+			}
+			for k, v := range tt.props {
+				want[k] = v
+			}
+			matchResource(t, s, id, map[string]any{"Properties": want, "DeletionPolicy": "Retain"})
+		})
+	}
+}
