@@ -74,6 +74,7 @@ func newRulesCmd() *cobra.Command {
 			})
 		},
 	})
+	cmd.AddCommand(newRulesImportCmd())
 	return cmd
 }
 
