@@ -250,8 +250,8 @@ func TestResponseScenario(t *testing.T) {
 		}
 		return out.Status != sfntypes.ExecutionStatusRunning
 	})
-	if out.Status != sfntypes.ExecutionStatusSucceeded {
-		t.Fatalf("execution %s: %s", out.Status, sdkaws.ToString(out.Output))
+	if out.Status != sfntypes.ExecutionStatusSucceeded || reachedFail(t, sf, execArn) {
+		t.Fatalf("execution %s, or it reached a Fail state: %s", out.Status, sdkaws.ToString(out.Output))
 	}
 
 	pages := pagerduty.all()
@@ -263,6 +263,23 @@ func TestResponseScenario(t *testing.T) {
 		payload["severity"] != "error" || payload["source"] != "web-1" || payload["summary"] != "cryptocurrency_miner_detected on web-1" {
 		t.Fatalf("PagerDuty event %v", pages[0])
 	}
+}
+
+// reachedFail reports whether the execution entered a Fail state. stepfunctions-local
+// ends such an execution as SUCCEEDED with no output (it only records the Fail state
+// in the history), so the history is the reliable signal on the emulator and on AWS.
+func reachedFail(t *testing.T, sf *sfn.Client, execArn string) bool {
+	t.Helper()
+	h, err := sf.GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: sdkaws.String(execArn), MaxResults: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range h.Events {
+		if e.Type == sfntypes.HistoryEventTypeFailStateEntered || e.Type == sfntypes.HistoryEventTypeExecutionFailed {
+			return true
+		}
+	}
+	return false
 }
 
 // matchingRules counts the template's AWS::Events::Rule resources whose event
