@@ -2,31 +2,105 @@
 
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 //
-// Process exec and exit capture for the Vigil sensor.
+// Host telemetry capture for the Vigil sensor.
 //
-// Two BTF-enabled raw tracepoints feed one ring buffer:
-//   tp_btf/sched_process_exec  -> one EVENT_EXEC record per successful execve
-//   tp_btf/sched_process_exit  -> one EVENT_EXIT record per process (when the
-//                                 last thread of the thread group exits)
-// A record that does not fit in the ring buffer is counted in the per-CPU
-// `drops` array instead of being silently lost.
+// Every program writes records into one ring buffer (`events`); a record that
+// does not fit is counted in the per-CPU `counters` array (COUNTER_DROPS)
+// instead of being silently lost.
 //
-// The record layout is mirrored by the decoder in sensor/collector; change both
-// together (a test there compares it with the bpf2go-generated types).
+// Only BTF raw tracepoints are used: they load on kernels where trampolines
+// (fentry/fexit, BPF LSM) are refused, and they cost one direct call. Hooks, by
+// record kind:
+//
+//   EXEC / EXIT     tp_btf/sched_process_exec, tp_btf/sched_process_exit
+//   FILE_OPEN       tp_btf/sys_exit of open, openat, openat2, creat,
+//                   open_by_handle_at: the new descriptor's file, its path walked
+//                   from the dentry up through the mounts, filtered in the kernel
+//                   by the `file_prefixes` LPM trie
+//   FILE_DELETE,    tp_btf/sys_enter stashes the arguments of unlink(at),
+//   FILE_RENAME,    rename(at)(2), chmod, fchmod(at)(2); tp_btf/sys_exit reports the
+//   FILE_CHMOD      call if it succeeded, the path made absolute against the
+//                   directory descriptor or the working directory
+//   NET_CONNECT     tcp: tp_btf/inet_sock_set_state (CLOSE->SYN_SENT in the
+//                   connecting process records it; SYN_SENT->ESTABLISHED/CLOSE
+//                   reports the outcome); a connect that fails before its SYN is
+//                   reported from sys_exit. udp: sys_exit of connect, and
+//                   sys_enter of sendto/sendmsg/sendmmsg for the first datagram a
+//                   socket sends to each destination
+//   NET_ACCEPT      sys_exit of accept/accept4: the new socket's endpoints
+//   DNS             sys_enter of sendto/sendmsg/sendmmsg on a UDP socket to port
+//                   53: the query's bytes
+//   MODULE          tp_btf/module_load
+//   PRIV            sys_exit of setuid, setgid, setreuid, setregid, setresuid,
+//                   setresgid, setfsuid, setfsgid, capset that changed the ids (or
+//                   raised effective capabilities)
+//   PTRACE          sys_exit of ptrace(PTRACE_ATTACH / PTRACE_SEIZE) that succeeded
+//
+// Syscall numbers and registers are those of x86-64.
+//
+// The record layouts are mirrored by the decoder in sensor/collector; change both
+// together (a test there compares them with the bpf2go-generated types).
+
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define PATH_MAX_LEN 512
 #define ARGS_MAX_LEN 1024
+#define FPATH_MAX 1024   // a file path carried by a file record is shorter than this
+#define PREFIX_MAX 128   // longest configurable path prefix
+#define DNS_MAX 512      // bytes of a DNS query carried
+#define MODNAME_MAX 56
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_CLOSE 7
+#define ECONNABORTED 103
+
+#define S_IFMT 00170000
+#define S_IFREG 0100000
 
 enum event_kind {
 	EVENT_EXEC = 1,
 	EVENT_EXIT = 2,
+	EVENT_FILE_OPEN = 3,
+	EVENT_FILE_DELETE = 4,
+	EVENT_FILE_RENAME = 5,
+	EVENT_FILE_CHMOD = 6,
+	EVENT_NET_CONNECT = 7,
+	EVENT_NET_ACCEPT = 8,
+	EVENT_DNS = 9,
+	EVENT_MODULE = 10,
+	EVENT_PRIV = 11,
+	EVENT_PTRACE = 12,
+};
+
+enum counter {
+	COUNTER_DROPS = 0,         // records lost: ring buffer full
+	COUNTER_FILE_FILTERED = 1, // file events dropped by the path filter
+	COUNTER_FILE_MATCHED = 2,  // file events that passed the path filter
+	COUNTER_MAX = 3,
+};
+
+enum priv_op {
+	PRIV_SETUID = 1,
+	PRIV_SETREUID = 2,
+	PRIV_SETRESUID = 3,
+	PRIV_SETFSUID = 4,
+	PRIV_SETGID = 5,
+	PRIV_SETREGID = 6,
+	PRIV_SETRESGID = 7,
+	PRIV_SETFSGID = 8,
+	PRIV_CAPSET = 9,
 };
 
 // Common header of every record. 48 bytes, little endian, no implicit padding.
@@ -39,9 +113,9 @@ struct event_hdr {
 	__s32 exit_code; // raw task->exit_code (wait status encoding), exit only
 	__u64 boot_ns;   // bpf_ktime_get_boot_ns() when the record was made
 	__u64 cgroup_id; // cgroup v2 id of the task
-	__u16 path_len;  // bytes of path used, without the NUL, exec only
-	__u16 args_len;  // bytes of args used (NUL-separated argv), exec only
-	__u32 _pad;
+	__u16 path_len;  // bytes used of the record's first string (path, module name)
+	__u16 args_len;  // bytes used of the second string (argv, new path, DNS query)
+	__u32 euid;      // effective uid
 };
 
 struct exec_event {
@@ -54,11 +128,78 @@ struct exit_event {
 	struct event_hdr hdr;
 };
 
+// A file record is sent with only the used bytes of path: hdr.path_len bytes of
+// the (first) path, then for a rename hdr.args_len bytes of the new path.
+struct file_event {
+	struct event_hdr hdr;
+	__u32 flags;   // open: f_flags; chmod: the new mode; rename: RENAME_* flags
+	__u32 fmode;   // open: f_mode (FMODE_READ, FMODE_WRITE, FMODE_CREATED)
+	__u32 _pad;
+	__u32 key_len; // always 0 when sent
+	char path[2 * FPATH_MAX];
+};
+
+// saddr/sport are always the local end, daddr/dport the remote one.
+struct net_event {
+	struct event_hdr hdr;
+	__u16 family;   // AF_INET or AF_INET6
+	__u16 protocol; // IPPROTO_TCP or IPPROTO_UDP
+	__u16 sport;    // host byte order
+	__u16 dport;    // host byte order
+	__s32 err;      // 0 or a positive errno
+	__u32 _pad;
+	__u8 saddr[16]; // IPv4 in the first 4 bytes
+	__u8 daddr[16];
+};
+
+struct dns_event {
+	struct net_event net;
+	__u8 query[DNS_MAX]; // hdr.args_len bytes of the UDP payload
+};
+
+struct module_event {
+	struct event_hdr hdr;
+	char name[MODNAME_MAX];
+};
+
+struct priv_event {
+	struct event_hdr hdr;
+	__u32 op;       // enum priv_op
+	__u32 new_uid;  // real uid after the change
+	__u32 new_euid; // effective uid after the change
+	__u32 new_gid;
+	__u32 new_egid;
+	__u32 _pad;
+	__u64 old_caps; // effective capabilities before
+	__u64 new_caps; // and after
+};
+
+struct ptrace_event {
+	struct event_hdr hdr;
+	__u32 target_pid; // the pid argument of ptrace
+	__u32 _pad;
+	__s64 request;    // PTRACE_ATTACH (16) or PTRACE_SEIZE (0x4206)
+};
+
+struct prefix_key {
+	__u32 prefixlen; // in bits
+	char data[PREFIX_MAX];
+};
+
 // Referenced only so that the record types land in BTF, from which bpf2go
-// generates their Go mirrors (ProcessExecEvent, ...). Never read or written.
+// generates their Go mirrors (SensorExecEvent, ...). Never read or written.
 const struct exec_event *unused_exec_event __attribute__((unused));
 const struct exit_event *unused_exit_event __attribute__((unused));
+const struct file_event *unused_file_event __attribute__((unused));
+const struct net_event *unused_net_event __attribute__((unused));
+const struct dns_event *unused_dns_event __attribute__((unused));
+const struct module_event *unused_module_event __attribute__((unused));
+const struct priv_event *unused_priv_event __attribute__((unused));
+const struct ptrace_event *unused_ptrace_event __attribute__((unused));
+const struct prefix_key *unused_prefix_key __attribute__((unused));
 const enum event_kind *unused_event_kind __attribute__((unused));
+const enum counter *unused_counter __attribute__((unused));
+const enum priv_op *unused_priv_op __attribute__((unused));
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -67,15 +208,69 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, COUNTER_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} drops SEC(".maps");
+} counters SEC(".maps");
 
-static __always_inline void count_drop(void)
+// Path prefixes of the file events to report, set from user space. The value
+// is 1 for a prefix to report and 0 for one to leave out; the longest matching
+// prefix decides.
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 256);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(key_size, sizeof(struct prefix_key));
+	__uint(value_size, sizeof(__u8));
+} file_prefixes SEC(".maps");
+
+// Per-CPU space for building a file record.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct file_event);
+} file_scratch SEC(".maps");
+
+struct pending_connect {
+	struct net_event ev;
+};
+
+// TCP connects in progress, by socket, from SYN_SENT until the handshake ends.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pending_connect);
+} tcp_pending SEC(".maps");
+
+struct udp_peer_key {
+	__u64 sk;
+	__u8 addr[16]; // IPv4 as ::ffff:a.b.c.d
+	__u16 port;
+	__u16 _pad1;
+	__u32 _pad2;
+};
+
+// UDP destinations already reported, per socket.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct udp_peer_key);
+	__type(value, __u8);
+} udp_seen SEC(".maps");
+
+// Per-CPU space for a network record being built.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pending_connect);
+} net_scratch SEC(".maps");
+
+static __always_inline void count(__u32 idx)
 {
-	__u32 key = 0;
-	__u64 *n = bpf_map_lookup_elem(&drops, &key);
+	__u64 *n = bpf_map_lookup_elem(&counters, &idx);
 
 	if (n)
 		*n += 1; // per-CPU slot: no other writer
@@ -93,8 +288,15 @@ static __always_inline void fill_hdr(struct event_hdr *h, struct task_struct *ta
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->path_len = 0;
 	h->args_len = 0;
-	h->_pad = 0;
+	h->euid = BPF_CORE_READ(task, cred, euid.val);
 }
+
+static __always_inline void fill_hdr_current(struct event_hdr *h, __u32 kind)
+{
+	fill_hdr(h, (struct task_struct *)bpf_get_current_task(), kind);
+}
+
+/* ---- processes ---------------------------------------------------------- */
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
@@ -106,7 +308,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count_drop();
+		count(COUNTER_DROPS);
 		return 0;
 	}
 	fill_hdr(&e->hdr, task, EVENT_EXEC);
@@ -144,7 +346,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count_drop();
+		count(COUNTER_DROPS);
 		return 0;
 	}
 	fill_hdr(&e->hdr, task, EVENT_EXIT);
@@ -152,3 +354,935 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
+
+/* ---- helpers shared by the syscall hooks -------------------------------- */
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+#define NAME_MAX 255
+#define MAX_DEPTH 64
+#define WALK_END 2048 // a walked path ends here in the walk buffer
+#define WALK_BUF 4096
+
+#define AT_FDCWD -100
+#define S_IFSOCK 0140000
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define EINPROGRESS 115
+#define PTRACE_ATTACH 16
+#define PTRACE_SEIZE 0x4206
+
+// x86-64 syscall numbers.
+#define NR_open 2
+#define NR_chmod 90
+#define NR_fchmod 91
+#define NR_creat 85
+#define NR_rename 82
+#define NR_unlink 87
+#define NR_connect 42
+#define NR_accept 43
+#define NR_sendto 44
+#define NR_sendmsg 46
+#define NR_ptrace 101
+#define NR_setuid 105
+#define NR_setgid 106
+#define NR_setreuid 113
+#define NR_setregid 114
+#define NR_setresuid 117
+#define NR_setresgid 119
+#define NR_setfsuid 122
+#define NR_setfsgid 123
+#define NR_capset 126
+#define NR_openat 257
+#define NR_unlinkat 263
+#define NR_renameat 264
+#define NR_fchmodat 268
+#define NR_accept4 288
+#define NR_open_by_handle_at 304
+#define NR_sendmmsg 307
+#define NR_renameat2 316
+#define NR_openat2 437
+#define NR_fchmodat2 452
+
+struct walk_buf {
+	char b[WALK_BUF];
+};
+
+// Per-CPU buffer in which paths are built, right to left, ending at WALK_END.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_buf);
+} walk_scratch SEC(".maps");
+
+// Arguments of a syscall in progress, by thread, from sys_enter to sys_exit.
+struct sys_args {
+	__u64 nr;
+	__u64 a[5];
+	__u32 old_uid, old_euid, old_suid, old_fsuid;
+	__u32 old_gid, old_egid, old_sgid, old_fsgid;
+	__u64 old_caps;
+	__u32 syn_sent; // a TCP SYN went out during this connect
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct sys_args);
+} inflight SEC(".maps");
+
+static __always_inline struct walk_buf *walk_buf(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&walk_scratch, &zero);
+}
+
+struct walk_ctx {
+	__u64 dentry; // struct dentry *
+	__u64 mnt;    // struct mount *
+	__u64 root;   // the mount's root dentry
+	__u32 len;    // bytes written so far, ending at WALK_END
+	__u32 trunc;
+};
+
+static long walk_step(__u64 i, struct walk_ctx *c)
+{
+	struct dentry *d = bpf_rdonly_cast((void *)c->dentry, bpf_core_type_id_kernel(struct dentry));
+	struct mount *m = bpf_rdonly_cast((void *)c->mnt, bpf_core_type_id_kernel(struct mount));
+	struct dentry *parent;
+	struct walk_buf *w;
+	__u32 n, len, off;
+
+	if (!d || !m)
+		return 1;
+	parent = d->d_parent;
+	if (c->dentry == c->root || d == parent) {
+		struct mount *mp = m->mnt_parent;
+
+		if (!mp || mp == m)
+			return 1; // the root of the mount tree
+		c->dentry = (__u64)m->mnt_mountpoint;
+		c->mnt = (__u64)mp;
+		c->root = (__u64)mp->mnt.mnt_root;
+		return 0;
+	}
+	n = d->d_name.len;
+	if (n > NAME_MAX)
+		n = NAME_MAX;
+	len = c->len;
+	if (len + n + 1 > FPATH_MAX - 1) {
+		c->trunc = 1;
+		return 1;
+	}
+	len += n + 1;
+	w = walk_buf();
+	if (!w)
+		return 1;
+	off = WALK_END - len;
+	barrier_var(off);
+	if (off > WALK_END - 1 || n > NAME_MAX)
+		return 1;
+	w->b[off] = '/';
+	off++;
+	barrier_var(off);
+	if (off > WALK_END)
+		return 1;
+	bpf_probe_read_kernel(&w->b[off], n, d->d_name.name);
+	c->len = len;
+	c->dentry = (__u64)parent;
+	return 0;
+}
+
+// walk_path writes the absolute path of (dentry, vfsmount) into the walk
+// buffer, ending at WALK_END, and returns its length (0 if it was too long).
+static __always_inline __u32 walk_path(struct dentry *dentry, struct vfsmount *vfsmnt)
+{
+	struct walk_ctx c = {};
+	struct walk_buf *w;
+	struct vfsmount *vm = bpf_rdonly_cast(vfsmnt, bpf_core_type_id_kernel(struct vfsmount));
+
+	if (!vm)
+		return 0;
+	c.dentry = (__u64)dentry;
+	c.mnt = (__u64)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+	c.root = (__u64)vm->mnt_root;
+	bpf_loop(MAX_DEPTH, walk_step, &c, 0);
+	if (c.trunc)
+		return 0;
+	if (c.len == 0) {
+		w = walk_buf();
+		if (!w)
+			return 0;
+		w->b[WALK_END - 1] = '/';
+		return 1;
+	}
+	return c.len;
+}
+
+// fd_file returns the current task's open file for fd, or NULL.
+static __always_inline struct file *fd_file(__u64 fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fds;
+	struct file *f = 0;
+
+	if (!fdt || fd >= fdt->max_fds)
+		return 0;
+	fds = fdt->fd;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffffff]) != 0 || !f)
+		return 0;
+	return bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+}
+
+// wanted looks the path of len bytes at w->b[off] up in the prefix trie: true
+// if the longest matching prefix is one to report.
+static __always_inline bool wanted(struct walk_buf *w, __u32 off, __u32 len)
+{
+	__u8 *v;
+	__u32 *key_len;
+
+	if (len > PREFIX_MAX)
+		len = PREFIX_MAX;
+	off -= 4;
+	barrier_var(off);
+	if (off > WALK_BUF - sizeof(struct prefix_key))
+		return false;
+	key_len = (__u32 *)&w->b[off];
+	*key_len = len * 8;
+	v = bpf_map_lookup_elem(&file_prefixes, key_len);
+	return v && *v;
+}
+
+static __always_inline struct file_event *file_rec(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&file_scratch, &zero);
+}
+
+static __always_inline void file_emit(struct file_event *e)
+{
+	__u32 n = e->hdr.path_len + e->hdr.args_len;
+
+	barrier_var(n);
+	if (n > 2 * FPATH_MAX)
+		return;
+	if (bpf_ringbuf_output(&events, e, offsetof(struct file_event, path) + n, 0) != 0)
+		count(COUNTER_DROPS);
+}
+
+/* ---- file opens --------------------------------------------------------- */
+
+static __always_inline void file_opened(long fd)
+{
+	struct file *f = fd_file(fd);
+	struct file_event *e;
+	struct walk_buf *w;
+	__u32 len, off;
+
+	if (!f)
+		return;
+	// Regular files only: directories, devices, pipes and sockets are left out.
+	if ((f->f_inode->i_mode & S_IFMT) != S_IFREG)
+		return;
+	len = walk_path(f->f_path.dentry, f->f_path.mnt);
+	w = walk_buf();
+	if (!w || len == 0 || len > FPATH_MAX - 1)
+		return;
+	off = WALK_END - len;
+	if (!wanted(w, off, len)) {
+		count(COUNTER_FILE_FILTERED);
+		return;
+	}
+	count(COUNTER_FILE_MATCHED);
+	e = file_rec();
+	if (!e)
+		return;
+	fill_hdr_current(&e->hdr, EVENT_FILE_OPEN);
+	barrier_var(off);
+	barrier_var(len);
+	if (off > WALK_BUF - FPATH_MAX || len > FPATH_MAX - 1)
+		return;
+	bpf_probe_read_kernel(e->path, len, &w->b[off]);
+	e->hdr.path_len = len;
+	e->flags = f->f_flags;
+	e->fmode = f->f_mode;
+	e->_pad = 0;
+	e->key_len = 0;
+	file_emit(e);
+}
+
+/* ---- file changes ------------------------------------------------------- */
+
+// user_path builds the absolute form of a path argument (dfd, name) in the
+// walk buffer and returns its start; *lenp gets its length (0 on failure).
+// The result is not normalised: "." and ".." stay as given and are resolved by
+// user space (such paths always reach it, see has_dots).
+static __always_inline __u32 user_path(long dfd, const char *name, __u32 *lenp)
+{
+	struct walk_buf *w = walk_buf();
+	struct dentry *d;
+	struct vfsmount *m;
+	__u32 dlen, off;
+	char c0 = 0;
+	long n;
+
+	*lenp = 0;
+	if (!w || !name)
+		return 0;
+	if (bpf_probe_read_user(&c0, 1, name) != 0)
+		return 0;
+	if (c0 == '/') {
+		n = bpf_probe_read_user_str(&w->b[WALK_END], FPATH_MAX, name);
+		if (n <= 1)
+			return 0;
+		*lenp = n - 1;
+		return WALK_END;
+	}
+	if (dfd == AT_FDCWD) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		d = task->fs->pwd.dentry;
+		m = task->fs->pwd.mnt;
+	} else {
+		struct file *f = fd_file(dfd);
+
+		if (!f)
+			return 0;
+		d = f->f_path.dentry;
+		m = f->f_path.mnt;
+	}
+	dlen = walk_path(d, m);
+	w = walk_buf();
+	if (!w || dlen == 0 || dlen > FPATH_MAX - 1)
+		return 0;
+	off = WALK_END - dlen;
+	if (dlen == 1) { // the directory is "/"
+		n = bpf_probe_read_user_str(&w->b[WALK_END], FPATH_MAX, name);
+		if (n <= 1)
+			return 0;
+		*lenp = n; // "/" + name
+		return off;
+	}
+	w->b[WALK_END] = '/';
+	n = bpf_probe_read_user_str(&w->b[WALK_END + 1], FPATH_MAX - 1, name);
+	if (n <= 1)
+		return 0;
+	*lenp = dlen + n; // dir + "/" + name
+	return off;
+}
+
+struct dots_ctx {
+	__u32 off;
+	__u32 len;
+	__u32 found;
+};
+
+static long dots_step(__u64 i, struct dots_ctx *c)
+{
+	struct walk_buf *w = walk_buf();
+	__u64 j = c->off + i;
+	char a, b;
+
+	if (!w || i + 1 >= c->len)
+		return 1;
+	barrier_var(j);
+	if (j > WALK_BUF - 2)
+		return 1;
+	a = w->b[j];
+	b = w->b[j + 1];
+	if (a == '/' && (b == '.' || b == '/')) {
+		c->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+// has_dots reports whether the path holds "/." or "//": it may not be in
+// canonical form, so the kernel cannot judge it by prefix.
+static __always_inline bool has_dots(__u32 off, __u32 len)
+{
+	struct dots_ctx c = {.off = off, .len = len};
+
+	bpf_loop(FPATH_MAX, dots_step, &c, 0);
+	return c.found;
+}
+
+// change_path puts the path argument into e->path at byte at (0 or after the
+// first path) and returns its length, or 0. *want is set if the path passes
+// the prefix filter.
+static __always_inline __u32 change_path(struct file_event *e, __u32 at, long dfd, const char *name, bool *want)
+{
+	struct walk_buf *w;
+	__u32 off, len;
+
+	off = user_path(dfd, name, &len);
+	w = walk_buf();
+	if (!w || len == 0 || len > FPATH_MAX - 1)
+		return 0;
+	barrier_var(off);
+	barrier_var(len);
+	barrier_var(at);
+	if (off > WALK_BUF - FPATH_MAX || len > FPATH_MAX - 1 || at > FPATH_MAX - 1)
+		return 0;
+	if (has_dots(off, len) || wanted(w, off, len))
+		*want = true;
+	barrier_var(len);
+	len &= FPATH_MAX - 1;
+	barrier_var(at);
+	at &= FPATH_MAX - 1;
+	bpf_probe_read_kernel(&e->path[at], len, &w->b[off]);
+	return len;
+}
+
+static __always_inline void file_changed(struct sys_args *a, long ret)
+{
+	struct file_event *e;
+	__u32 kind, len = 0, len2 = 0, flags = 0;
+	bool want = false;
+
+	if (ret != 0)
+		return;
+	e = file_rec();
+	if (!e)
+		return;
+	switch (a->nr) {
+	case NR_unlink:
+		kind = EVENT_FILE_DELETE;
+		len = change_path(e, 0, AT_FDCWD, (const char *)a->a[0], &want);
+		break;
+	case NR_unlinkat:
+		if (a->a[2] & 0x200) // AT_REMOVEDIR: a directory
+			return;
+		kind = EVENT_FILE_DELETE;
+		len = change_path(e, 0, (int)a->a[0], (const char *)a->a[1], &want);
+		break;
+	case NR_rename:
+		kind = EVENT_FILE_RENAME;
+		len = change_path(e, 0, AT_FDCWD, (const char *)a->a[0], &want);
+		if (len)
+			len2 = change_path(e, len, AT_FDCWD, (const char *)a->a[1], &want);
+		break;
+	case NR_renameat:
+	case NR_renameat2:
+		kind = EVENT_FILE_RENAME;
+		len = change_path(e, 0, (int)a->a[0], (const char *)a->a[1], &want);
+		if (len)
+			len2 = change_path(e, len, (int)a->a[2], (const char *)a->a[3], &want);
+		if (a->nr == NR_renameat2)
+			flags = a->a[4];
+		break;
+	case NR_chmod:
+		kind = EVENT_FILE_CHMOD;
+		flags = a->a[1];
+		len = change_path(e, 0, AT_FDCWD, (const char *)a->a[0], &want);
+		break;
+	case NR_fchmodat:
+	case NR_fchmodat2:
+		kind = EVENT_FILE_CHMOD;
+		flags = a->a[2];
+		len = change_path(e, 0, (int)a->a[0], (const char *)a->a[1], &want);
+		break;
+	case NR_fchmod: {
+		struct file *f = fd_file(a->a[0]);
+		struct walk_buf *w;
+		__u32 off;
+
+		if (!f)
+			return;
+		kind = EVENT_FILE_CHMOD;
+		flags = a->a[1];
+		len = walk_path(f->f_path.dentry, f->f_path.mnt);
+		w = walk_buf();
+		if (!w || len == 0 || len > FPATH_MAX - 1)
+			return;
+		off = WALK_END - len;
+		barrier_var(off);
+		barrier_var(len);
+		if (off > WALK_BUF - FPATH_MAX || len > FPATH_MAX - 1)
+			return;
+		want = wanted(w, off, len);
+		bpf_probe_read_kernel(e->path, len, &w->b[off]);
+		break;
+	}
+	default:
+		return;
+	}
+	if (len == 0 || (kind == EVENT_FILE_RENAME && len2 == 0))
+		return;
+	if (!want) {
+		count(COUNTER_FILE_FILTERED);
+		return;
+	}
+	count(COUNTER_FILE_MATCHED);
+	fill_hdr_current(&e->hdr, kind);
+	e->hdr.path_len = len;
+	e->hdr.args_len = len2;
+	e->flags = flags;
+	e->fmode = 0;
+	e->_pad = 0;
+	e->key_len = 0;
+	file_emit(e);
+}
+
+/* ---- network ------------------------------------------------------------ */
+
+static __always_inline void map_v4(__u8 *dst, __be32 a)
+{
+	__builtin_memset(dst, 0, 16);
+	*(__be32 *)dst = a;
+}
+
+// sock_addrs fills the local and remote endpoint of sk into e.
+static __always_inline void sock_addrs(struct net_event *e, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	e->family = family;
+	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		map_v4(e->saddr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
+		map_v4(e->daddr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+	}
+}
+
+// read_sockaddr reads an AF_INET or AF_INET6 socket address from user memory
+// into family, addr (16 bytes; IPv4 in the first 4) and port (host order).
+static __always_inline bool read_sockaddr(const void *sa, __u16 *family, __u8 *addr, __u16 *port)
+{
+	struct sockaddr_in6 s6 = {};
+
+	if (!sa || bpf_probe_read_user(&s6, sizeof(s6), sa) != 0)
+		return false;
+	if (s6.sin6_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&s6;
+
+		*family = AF_INET;
+		*port = bpf_ntohs(s4->sin_port);
+		map_v4(addr, s4->sin_addr.s_addr);
+		return true;
+	}
+	if (s6.sin6_family == AF_INET6) {
+		*family = AF_INET6;
+		*port = bpf_ntohs(s6.sin6_port);
+		__builtin_memcpy(addr, s6.sin6_addr.in6_u.u6_addr8, 16);
+		return true;
+	}
+	return false;
+}
+
+static __always_inline void emit_net(struct net_event *src)
+{
+	struct net_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(COUNTER_DROPS);
+		return;
+	}
+	__builtin_memcpy(e, src, sizeof(*e));
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline struct pending_connect *net_tmp(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&net_scratch, &zero);
+}
+
+// fd_sock returns the socket behind fd, or NULL if fd is not an inet socket.
+static __always_inline struct sock *fd_sock(__u64 fd)
+{
+	struct file *f = fd_file(fd);
+	struct socket *s;
+	struct sock *sk;
+	__u16 family;
+
+	if (!f || (f->f_inode->i_mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	s = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+	if (!s)
+		return 0;
+	sk = s->sk;
+	if (!sk)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	return sk;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	struct pending_connect *p;
+	__u64 key = (__u64)sk;
+	int err;
+
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		// In the connecting process: remember who asked.
+		__u64 id = bpf_get_current_pid_tgid();
+		struct sys_args *a = bpf_map_lookup_elem(&inflight, &id);
+
+		p = net_tmp();
+		if (!p)
+			return 0;
+		__builtin_memset(p, 0, sizeof(*p));
+		fill_hdr_current(&p->ev.hdr, EVENT_NET_CONNECT);
+		p->ev.protocol = IPPROTO_TCP;
+		if (a)
+			a->syn_sent = 1;
+		bpf_map_update_elem(&tcp_pending, &key, p, BPF_ANY);
+		return 0;
+	}
+	if (oldstate != TCP_SYN_SENT)
+		return 0;
+	p = bpf_map_lookup_elem(&tcp_pending, &key);
+	if (!p)
+		return 0;
+	if (newstate == TCP_ESTABLISHED) {
+		err = 0;
+	} else if (newstate == TCP_CLOSE) {
+		err = sk->sk_err;
+		if (err == 0)
+			err = ECONNABORTED; // closed before the handshake ended
+	} else {
+		return 0;
+	}
+	p->ev.err = err;
+	sock_addrs(&p->ev, sk);
+	p->ev.hdr.boot_ns = bpf_ktime_get_boot_ns();
+	emit_net(&p->ev);
+	bpf_map_delete_elem(&tcp_pending, &key);
+	return 0;
+}
+
+static __always_inline void connect_done(struct sys_args *a, long ret)
+{
+	struct sock *sk = fd_sock(a->a[0]);
+	struct pending_connect *p;
+
+	if (!sk)
+		return;
+	if (sk->sk_protocol == IPPROTO_TCP) {
+		// The handshake reports itself unless no SYN was sent at all.
+		if (a->syn_sent || ret == 0 || ret == -EINPROGRESS)
+			return;
+	} else if (sk->sk_protocol != IPPROTO_UDP) {
+		return;
+	}
+	p = net_tmp();
+	if (!p)
+		return;
+	__builtin_memset(&p->ev, 0, sizeof(p->ev));
+	if (!read_sockaddr((const void *)a->a[1], &p->ev.family, p->ev.daddr, &p->ev.dport))
+		return; // AF_UNSPEC: a UDP disconnect
+	fill_hdr_current(&p->ev.hdr, EVENT_NET_CONNECT);
+	p->ev.protocol = sk->sk_protocol;
+	p->ev.err = -ret;
+	if (ret == 0)
+		sock_addrs(&p->ev, sk);
+	else
+		p->ev.sport = sk->__sk_common.skc_num;
+	emit_net(&p->ev);
+}
+
+static __always_inline void accepted(long fd)
+{
+	struct sock *sk = fd_sock(fd);
+	struct pending_connect *p;
+
+	if (!sk || sk->sk_protocol != IPPROTO_TCP)
+		return;
+	p = net_tmp();
+	if (!p)
+		return;
+	__builtin_memset(&p->ev, 0, sizeof(p->ev));
+	fill_hdr_current(&p->ev.hdr, EVENT_NET_ACCEPT);
+	p->ev.protocol = IPPROTO_TCP;
+	sock_addrs(&p->ev, sk);
+	emit_net(&p->ev);
+}
+
+// dns_query sends up to DNS_MAX bytes at buf (user memory) as a DNS record.
+static __always_inline void dns_query(struct net_event *ne, const void *buf, __u64 n)
+{
+	struct dns_event *e;
+
+	if (!buf || n == 0)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(COUNTER_DROPS);
+		return;
+	}
+	__builtin_memcpy(&e->net, ne, sizeof(*ne));
+	e->net.hdr.kind = EVENT_DNS;
+	if (n > DNS_MAX)
+		n = DNS_MAX;
+	if (bpf_probe_read_user(e->query, n, buf) != 0) {
+		bpf_ringbuf_discard(e, 0);
+		return;
+	}
+	e->net.hdr.args_len = n;
+	bpf_ringbuf_submit(e, 0);
+}
+
+// udp_send handles a datagram about to be sent on fd to name (user sockaddr,
+// NULL if the socket is connected) with its first buffer buf of n bytes.
+static __always_inline void udp_send(__u64 fd, const void *name, const void *buf, __u64 n)
+{
+	struct sock *sk = fd_sock(fd);
+	struct pending_connect *p;
+	struct udp_peer_key key = {};
+	struct net_event *e;
+	__u8 one = 1;
+
+	if (!sk || sk->sk_protocol != IPPROTO_UDP)
+		return;
+	p = net_tmp();
+	if (!p)
+		return;
+	e = &p->ev;
+	__builtin_memset(e, 0, sizeof(*e));
+	if (name) {
+		if (!read_sockaddr(name, &e->family, e->daddr, &e->dport))
+			return;
+	} else {
+		sock_addrs(e, sk); // connected: its connect was reported
+	}
+	if (e->dport != 53 && !name)
+		return;
+	fill_hdr_current(&e->hdr, EVENT_NET_CONNECT);
+	e->protocol = IPPROTO_UDP;
+	e->sport = sk->__sk_common.skc_num;
+	if (name) {
+		if (sk->__sk_common.skc_family == AF_INET6)
+			BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		else
+			map_v4(e->saddr, sk->__sk_common.skc_rcv_saddr);
+	}
+	if (e->dport == 53)
+		dns_query(e, buf, n);
+	if (!name)
+		return;
+	key.sk = (__u64)sk;
+	if (e->family == AF_INET) {
+		key.addr[10] = 0xff;
+		key.addr[11] = 0xff;
+		__builtin_memcpy(&key.addr[12], e->daddr, 4);
+	} else {
+		__builtin_memcpy(key.addr, e->daddr, 16);
+	}
+	key.port = e->dport;
+	if (bpf_map_update_elem(&udp_seen, &key, &one, BPF_NOEXIST) != 0)
+		return; // this socket already sent there
+	emit_net(e);
+}
+
+static __always_inline void send_msg(__u64 fd, const struct user_msghdr *um)
+{
+	struct user_msghdr m = {};
+	struct iovec iov = {};
+
+	if (bpf_probe_read_user(&m, sizeof(m), um) != 0)
+		return;
+	if (m.msg_iovlen > 0 && m.msg_iov)
+		bpf_probe_read_user(&iov, sizeof(iov), m.msg_iov);
+	udp_send(fd, m.msg_name, iov.iov_base, iov.iov_len);
+}
+
+/* ---- privileges and ptrace ---------------------------------------------- */
+
+static __always_inline void save_creds(struct sys_args *a)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct cred *c = task->cred;
+
+	a->old_uid = c->uid.val;
+	a->old_euid = c->euid.val;
+	a->old_suid = c->suid.val;
+	a->old_fsuid = c->fsuid.val;
+	a->old_gid = c->gid.val;
+	a->old_egid = c->egid.val;
+	a->old_sgid = c->sgid.val;
+	a->old_fsgid = c->fsgid.val;
+	a->old_caps = c->cap_effective.val;
+}
+
+static __always_inline void creds_changed(struct sys_args *a, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct cred *c = task->cred;
+	struct priv_event *e;
+	__u32 op;
+
+	if (ret != 0 && a->nr != NR_setfsuid && a->nr != NR_setfsgid)
+		return;
+	switch (a->nr) {
+	case NR_setuid: op = PRIV_SETUID; break;
+	case NR_setreuid: op = PRIV_SETREUID; break;
+	case NR_setresuid: op = PRIV_SETRESUID; break;
+	case NR_setfsuid: op = PRIV_SETFSUID; break;
+	case NR_setgid: op = PRIV_SETGID; break;
+	case NR_setregid: op = PRIV_SETREGID; break;
+	case NR_setresgid: op = PRIV_SETRESGID; break;
+	case NR_setfsgid: op = PRIV_SETFSGID; break;
+	default: op = PRIV_CAPSET; break;
+	}
+	if (op == PRIV_CAPSET) {
+		// Only a gain of effective capabilities is a privilege change.
+		if ((c->cap_effective.val & ~a->old_caps) == 0)
+			return;
+	} else if (c->uid.val == a->old_uid && c->euid.val == a->old_euid && c->suid.val == a->old_suid &&
+		   c->fsuid.val == a->old_fsuid && c->gid.val == a->old_gid && c->egid.val == a->old_egid &&
+		   c->sgid.val == a->old_sgid && c->fsgid.val == a->old_fsgid) {
+		return; // nothing changed
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(COUNTER_DROPS);
+		return;
+	}
+	fill_hdr_current(&e->hdr, EVENT_PRIV);
+	e->op = op;
+	e->new_uid = c->uid.val;
+	e->new_euid = c->euid.val;
+	e->new_gid = c->gid.val;
+	e->new_egid = c->egid.val;
+	e->_pad = 0;
+	e->old_caps = a->old_caps;
+	e->new_caps = c->cap_effective.val;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void ptraced(struct sys_args *a, long ret)
+{
+	struct ptrace_event *e;
+
+	if (ret != 0 || (a->a[0] != PTRACE_ATTACH && a->a[0] != PTRACE_SEIZE))
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(COUNTER_DROPS);
+		return;
+	}
+	fill_hdr_current(&e->hdr, EVENT_PTRACE);
+	e->target_pid = a->a[1];
+	e->_pad = 0;
+	e->request = a->a[0];
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* ---- syscall dispatch --------------------------------------------------- */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	struct sys_args a;
+	__u64 tid;
+
+	switch (id) {
+	case NR_sendto:
+		udp_send(regs->di, (const void *)regs->r8, (const void *)regs->si, regs->dx);
+		return 0;
+	case NR_sendmsg:
+		send_msg(regs->di, (const struct user_msghdr *)regs->si);
+		return 0;
+	case NR_sendmmsg:
+		if (regs->dx > 0)
+			send_msg(regs->di, (const struct user_msghdr *)regs->si);
+		return 0;
+	case NR_unlink: case NR_unlinkat: case NR_rename: case NR_renameat: case NR_renameat2:
+	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
+	case NR_connect: case NR_ptrace:
+	case NR_setuid: case NR_setgid: case NR_setreuid: case NR_setregid: case NR_setresuid:
+	case NR_setresgid: case NR_setfsuid: case NR_setfsgid: case NR_capset:
+		break;
+	default:
+		return 0;
+	}
+	__builtin_memset(&a, 0, sizeof(a));
+	a.nr = id;
+	a.a[0] = regs->di;
+	a.a[1] = regs->si;
+	a.a[2] = regs->dx;
+	a.a[3] = regs->r10;
+	a.a[4] = regs->r8;
+	if ((id >= NR_setuid && id <= NR_setfsgid) || id == NR_capset)
+		save_creds(&a);
+	tid = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&inflight, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	long id = regs->orig_ax;
+	struct sys_args *a;
+	__u64 tid;
+
+	switch (id) {
+	case NR_open: case NR_openat: case NR_openat2: case NR_creat: case NR_open_by_handle_at:
+		if (ret >= 0)
+			file_opened(ret);
+		return 0;
+	case NR_accept: case NR_accept4:
+		if (ret >= 0)
+			accepted(ret);
+		return 0;
+	}
+	tid = bpf_get_current_pid_tgid();
+	a = bpf_map_lookup_elem(&inflight, &tid);
+	if (!a)
+		return 0;
+	if (a->nr == id) {
+		switch (id) {
+		case NR_connect:
+			connect_done(a, ret);
+			break;
+		case NR_ptrace:
+			ptraced(a, ret);
+			break;
+		case NR_setuid: case NR_setgid: case NR_setreuid: case NR_setregid: case NR_setresuid:
+		case NR_setresgid: case NR_setfsuid: case NR_setfsgid: case NR_capset:
+			creds_changed(a, ret);
+			break;
+		default:
+			file_changed(a, ret);
+		}
+	}
+	bpf_map_delete_elem(&inflight, &tid);
+	return 0;
+}
+
+/* ---- kernel modules ----------------------------------------------------- */
+
+SEC("tp_btf/module_load")
+int BPF_PROG(module_load, struct module *mod)
+{
+	struct module_event *e;
+	long n;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(COUNTER_DROPS);
+		return 0;
+	}
+	fill_hdr_current(&e->hdr, EVENT_MODULE);
+	n = bpf_probe_read_kernel_str(e->name, sizeof(e->name), mod->name);
+	e->hdr.path_len = n > 1 ? n - 1 : 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Minimal kernel type definitions for process.bpf.c.
+ * Minimal kernel type definitions for sensor.bpf.c.
  *
  * Trimmed by hand from `bpftool btf dump file /sys/kernel/btf/vmlinux format c`:
  * only the types and members the program reads are declared. Every struct carries
@@ -42,10 +42,29 @@ enum {
 typedef int pid_t;
 typedef unsigned int uid_t;
 typedef unsigned int gid_t;
+typedef unsigned short umode_t;
+typedef unsigned int fmode_t;
+typedef unsigned long size_t;
+typedef unsigned short sa_family_t;
 
 enum bpf_map_type {
+	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_LRU_HASH = 9,
+	BPF_MAP_TYPE_LPM_TRIE = 11,
 	BPF_MAP_TYPE_RINGBUF = 27,
+};
+
+enum {
+	BPF_F_CURRENT_CPU = 0xffffffffULL,
+};
+
+enum {
+	BPF_ANY = 0,
+	BPF_NOEXIST = 1,
+	BPF_EXIST = 2,
+	BPF_F_NO_PREALLOC = 1,
 };
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
@@ -62,9 +81,20 @@ typedef struct {
 	gid_t val;
 } kgid_t;
 
+typedef struct {
+	__u64 val;
+} kernel_cap_t;
+
 struct cred {
 	kuid_t uid;
 	kgid_t gid;
+	kuid_t suid;
+	kgid_t sgid;
+	kuid_t euid;
+	kgid_t egid;
+	kuid_t fsuid;
+	kgid_t fsgid;
+	kernel_cap_t cap_effective;
 };
 
 struct mm_struct {
@@ -76,6 +106,12 @@ struct signal_struct {
 	atomic_t live;
 };
 
+struct path;
+
+struct fs_struct;
+
+struct files_struct;
+
 struct task_struct {
 	pid_t pid;
 	pid_t tgid;
@@ -84,10 +120,169 @@ struct task_struct {
 	const struct cred *cred;
 	struct mm_struct *mm;
 	struct signal_struct *signal;
+	struct fs_struct *fs;
+	struct files_struct *files;
+};
+
+/* x86-64 register frame of a syscall. */
+struct pt_regs {
+	unsigned long r10;
+	unsigned long r8;
+	unsigned long dx;
+	unsigned long si;
+	unsigned long di;
+	unsigned long orig_ax;
 };
 
 struct linux_binprm {
 	const char *filename;
+};
+
+/* Files. */
+
+struct qstr {
+	__u32 len;
+	const unsigned char *name;
+};
+
+struct inode {
+	umode_t i_mode;
+};
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+	struct inode *d_inode;
+};
+
+struct vfsmount {
+	struct dentry *mnt_root;
+};
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+};
+
+struct file {
+	fmode_t f_mode;
+	struct inode *f_inode;
+	unsigned int f_flags;
+	struct path f_path;
+	void *private_data;
+};
+
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
+struct fs_struct {
+	struct path pwd;
+};
+
+/* Sockets. */
+
+struct in_addr {
+	__be32 s_addr;
+};
+
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+		__be32 u6_addr32[4];
+	} in6_u;
+};
+
+struct sockaddr {
+	sa_family_t sa_family;
+};
+
+struct sockaddr_in {
+	sa_family_t sin_family;
+	__be16 sin_port;
+	struct in_addr sin_addr;
+};
+
+struct sockaddr_in6 {
+	sa_family_t sin6_family;
+	__be16 sin6_port;
+	__be32 sin6_flowinfo;
+	struct in6_addr sin6_addr;
+};
+
+struct sock_common {
+	__be32 skc_daddr;
+	__be32 skc_rcv_saddr;
+	__be16 skc_dport;
+	__u16 skc_num;
+	unsigned short skc_family;
+	volatile unsigned char skc_state;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	int sk_err;
+	__u16 sk_protocol;
+};
+
+struct iovec {
+	void *iov_base;
+	size_t iov_len;
+};
+
+struct iov_iter {
+	__u8 iter_type;
+	size_t iov_offset;
+	union {
+		struct iovec __ubuf_iovec;
+		struct {
+			union {
+				const struct iovec *__iov;
+				void *ubuf;
+			};
+			size_t count;
+		};
+	};
+};
+
+struct msghdr {
+	void *msg_name;
+	int msg_namelen;
+	struct iov_iter msg_iter;
+};
+
+struct socket {
+	short type;
+	struct sock *sk;
+};
+
+struct user_msghdr {
+	void *msg_name;
+	int msg_namelen;
+	struct iovec *msg_iov;
+	unsigned long msg_iovlen;
+};
+
+struct proto_accept_arg;
+struct filename;
+
+/* Kernel modules (absent from kernels built without CONFIG_MODULES). */
+
+struct module {
+	char name[56];
 };
 
 #pragma clang attribute pop

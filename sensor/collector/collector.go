@@ -14,6 +14,26 @@ const DefaultRingBufferSize = 4 << 20
 // cannot run the collector (wrong OS, not privileged, no BTF, BPF not permitted).
 var ErrUnsupported = errors.New("eBPF process capture unsupported")
 
+// DefaultFilePrefixes are the path prefixes whose file events (open, delete,
+// rename, chmod) are reported when Options.FilePrefixes is nil: where persistence,
+// credentials, logs and staged payloads live. A prefix matches by plain string
+// comparison, so "/var/spool/cron" covers /var/spool/crontabs too.
+var DefaultFilePrefixes = []string{
+	"/etc/", "/root/", "/home/", "/var/spool/cron", "/usr/lib/systemd", "/lib/systemd",
+	"/tmp/", "/dev/shm", "/var/log", "/boot", "/lib/modules", "/usr/lib/modules",
+}
+
+// DefaultFileExcludes are the prefixes left out of DefaultFilePrefixes when
+// Options.FileExcludes is nil: files every process opens (the dynamic linker's
+// cache is read by each exec).
+var DefaultFileExcludes = []string{"/etc/ld.so.cache"}
+
+// MaxFilePrefix is the longest path prefix the kernel filter accepts, in bytes.
+const MaxFilePrefix = 128
+
+// MaxFilePrefixes bounds FilePrefixes and FileExcludes together.
+const MaxFilePrefixes = 256
+
 // Enricher adds context the kernel record does not carry (user name, parent
 // process, the path and command line of an exiting process). The collector calls
 // Enrich before emitting an event and Forget after emit returns, so a table keyed
@@ -35,6 +55,14 @@ type Options struct {
 	SensorID string
 	Hostname string
 	Tags     []string
+	// FilePrefixes are the path prefixes of the files whose opens, deletions,
+	// renames and mode changes are reported; the kernel drops the rest before they
+	// reach user space. Nil means DefaultFilePrefixes; an empty non-nil slice
+	// reports no file events. Each prefix is at most MaxFilePrefix bytes.
+	FilePrefixes []string
+	// FileExcludes are prefixes within FilePrefixes to leave out; the longest
+	// matching prefix decides. Nil means DefaultFileExcludes.
+	FileExcludes []string
 }
 
 // Stats are the collector's counters since New.
@@ -44,6 +72,12 @@ type Stats struct {
 	// Dropped is the number of records the kernel could not queue because the ring
 	// buffer was full (summed over CPUs).
 	Dropped uint64
-	// Invalid is the number of records that failed to decode (never expected).
+	// Invalid is the number of records that failed to decode: never expected,
+	// except datagrams to port 53 that are not DNS queries.
 	Invalid uint64
+	// FileFiltered is the number of file events (open, delete, rename, chmod) the
+	// kernel dropped because no configured prefix matched their path;
+	// FileMatched the number that matched and were passed on.
+	FileFiltered uint64
+	FileMatched  uint64
 }

@@ -3,9 +3,12 @@ package collector
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
@@ -75,13 +79,15 @@ func hasBPFCaps() bool {
 	return false
 }
 
-// Collector captures process exec and exit events from the kernel. Create it with
-// New, consume it with Run and release it with Close.
+// Collector captures host activity from the kernel: processes, file changes,
+// network connections, DNS queries, module loads, privilege changes and ptrace.
+// Create it with New, consume it with Run and release it with Close.
 type Collector struct {
-	opts   Options
-	objs   bpf.ProcessObjects
-	links  []link.Link
-	reader *ringbuf.Reader
+	opts        Options
+	coll        *ebpf.Collection
+	links       []link.Link
+	reader      *ringbuf.Reader
+	unavailable []string
 
 	running   atomic.Bool
 	closed    atomic.Bool
@@ -90,13 +96,22 @@ type Collector struct {
 
 	received atomic.Uint64
 	invalid  atomic.Uint64
-	dropped  atomic.Uint64 // last count read from the drops map
+	// Last values read from the kernel's per-CPU counters.
+	dropped  atomic.Uint64
+	filtered atomic.Uint64
+	matched  atomic.Uint64
 }
 
-// New loads the process programs into the kernel and attaches them; events queue
+// requiredProgs must load and attach for the collector to run at all; every
+// other program is attached if the kernel has its hook (see Unavailable).
+var requiredProgs = map[string]bool{bpf.SensorProgHandleExec: true, bpf.SensorProgHandleExit: true}
+
+// New loads the eBPF programs into the kernel and attaches them; events queue
 // in the ring buffer from then on until Run reads them. The error says why when
-// the host cannot run the collector (see Supported) or the kernel rejects the
-// program (the verifier's log is included).
+// the host cannot run the collector (see Supported) or the kernel rejects a
+// program (the verifier's log is included). Hooks this kernel lacks (kernel
+// module loading on a kernel built without modules, say) are left out and listed
+// by Unavailable.
 func New(opts Options) (*Collector, error) {
 	if err := Supported(); err != nil {
 		return nil, err
@@ -108,41 +123,142 @@ func New(opts Options) (*Collector, error) {
 	if size < os.Getpagesize() || size&(size-1) != 0 {
 		return nil, fmt.Errorf("collector: ring buffer size %d must be a power of two and at least the page size (%d)", size, os.Getpagesize())
 	}
+	prefixes, err := prefixEntries(opts)
+	if err != nil {
+		return nil, err
+	}
 
-	spec, err := bpf.LoadProcess()
+	spec, err := bpf.LoadSensor()
 	if err != nil {
 		return nil, fmt.Errorf("collector: read embedded eBPF object: %w", err)
 	}
-	spec.Maps[bpf.ProcessMapEvents].MaxEntries = uint32(size)
+	spec.Maps[bpf.SensorMapEvents].MaxEntries = uint32(size)
 
 	c := &Collector{opts: opts}
-	if err := spec.LoadAndAssign(&c.objs, nil); err != nil {
+	kernel, err := btf.LoadKernelSpec()
+	if err != nil {
+		return nil, fmt.Errorf("%w: read kernel BTF: %w", ErrUnsupported, err)
+	}
+	for name, p := range spec.Programs {
+		if target := hookType(p); target != "" && !requiredProgs[name] {
+			if _, err := kernel.AnyTypeByName(target); err != nil {
+				c.unavailable = append(c.unavailable, fmt.Sprintf("%s: kernel has no %s", name, target))
+				delete(spec.Programs, name)
+			}
+		}
+	}
+
+	c.coll, err = ebpf.NewCollection(spec)
+	if err != nil {
 		var verr *ebpf.VerifierError
 		if errors.As(err, &verr) {
-			return nil, fmt.Errorf("collector: kernel verifier rejected the process program: %+v", verr)
+			return nil, fmt.Errorf("collector: kernel verifier rejected a program: %+v", verr)
 		}
-		return nil, fmt.Errorf("collector: load eBPF process program: %w", err)
+		return nil, fmt.Errorf("collector: load eBPF programs: %w", err)
 	}
-	for _, p := range []struct {
-		name string
-		prog *ebpf.Program
-	}{
-		{"sched_process_exec", c.objs.HandleExec},
-		{"sched_process_exit", c.objs.HandleExit},
-	} {
-		l, err := link.AttachTracing(link.TracingOptions{Program: p.prog, AttachType: ebpf.AttachTraceRawTp})
-		if err != nil {
+	prefixMap := c.coll.Maps[bpf.SensorMapFilePrefixes]
+	for _, e := range prefixes {
+		if err := prefixMap.Put(e.key, e.val); err != nil {
 			c.Close()
-			return nil, fmt.Errorf("collector: attach to tracepoint %s: %w", p.name, err)
+			return nil, fmt.Errorf("collector: set file prefix %q: %w", e.prefix, err)
+		}
+	}
+
+	names := make([]string, 0, len(c.coll.Programs))
+	for name := range c.coll.Programs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		l, err := attach(spec.Programs[name], c.coll.Programs[name])
+		if err != nil {
+			if requiredProgs[name] {
+				c.Close()
+				return nil, fmt.Errorf("collector: attach %s: %w", name, err)
+			}
+			c.unavailable = append(c.unavailable, fmt.Sprintf("%s: %v", name, err))
+			continue
 		}
 		c.links = append(c.links, l)
 	}
-	c.reader, err = ringbuf.NewReader(c.objs.Events)
+	sort.Strings(c.unavailable)
+	c.reader, err = ringbuf.NewReader(c.coll.Maps[bpf.SensorMapEvents])
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("collector: open ring buffer: %w", err)
 	}
 	return c, nil
+}
+
+// Unavailable lists the hooks that are not attached on this kernel, each with
+// the reason (e.g. "module_load: kernel has no btf_trace_module_load"); the
+// events they would produce are not captured.
+func (c *Collector) Unavailable() []string { return slices.Clone(c.unavailable) }
+
+// hookType names the kernel BTF type a program attaches to.
+func hookType(p *ebpf.ProgramSpec) string {
+	switch {
+	case p.Type == ebpf.LSM:
+		return "bpf_lsm_" + p.AttachTo
+	case p.Type == ebpf.Tracing && p.AttachType == ebpf.AttachTraceRawTp:
+		return "btf_trace_" + p.AttachTo
+	case p.Type == ebpf.Tracing:
+		return p.AttachTo
+	}
+	return ""
+}
+
+func attach(spec *ebpf.ProgramSpec, prog *ebpf.Program) (link.Link, error) {
+	switch spec.Type {
+	case ebpf.LSM:
+		return link.AttachLSM(link.LSMOptions{Program: prog})
+	case ebpf.Tracing:
+		return link.AttachTracing(link.TracingOptions{Program: prog, AttachType: spec.AttachType})
+	}
+	return nil, fmt.Errorf("program type %s is not attached by the collector", spec.Type)
+}
+
+type prefixEntry struct {
+	prefix string
+	key    []byte
+	val    uint8
+}
+
+// prefixEntries builds the LPM trie entries for the configured prefixes: the
+// key is the prefix length in bits followed by the prefix bytes.
+func prefixEntries(opts Options) ([]prefixEntry, error) {
+	incl, excl := opts.FilePrefixes, opts.FileExcludes
+	if incl == nil {
+		incl = DefaultFilePrefixes
+	}
+	if excl == nil {
+		excl = DefaultFileExcludes
+	}
+	if len(incl)+len(excl) > MaxFilePrefixes {
+		return nil, fmt.Errorf("collector: %d file prefixes, at most %d", len(incl)+len(excl), MaxFilePrefixes)
+	}
+	var out []prefixEntry
+	add := func(p string, val uint8) error {
+		if p == "" || len(p) > MaxFilePrefix || strings.IndexByte(p, 0) >= 0 {
+			return fmt.Errorf("collector: file prefix %q: want 1 to %d bytes without NUL", p, MaxFilePrefix)
+		}
+		key := make([]byte, 4+MaxFilePrefix)
+		binary.LittleEndian.PutUint32(key, uint32(len(p)*8))
+		copy(key[4:], p)
+		out = append(out, prefixEntry{prefix: p, key: key, val: val})
+		return nil
+	}
+	for _, p := range incl {
+		if err := add(p, 1); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range excl {
+		if err := add(p, 0); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Run reads records until ctx is done or Close is called, decodes each into an
@@ -205,32 +321,43 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 // Stats returns the counters since New.
 func (c *Collector) Stats() Stats {
 	if !c.closed.Load() {
-		c.readDrops()
+		c.readCounters()
 	}
-	return Stats{Received: c.received.Load(), Dropped: c.dropped.Load(), Invalid: c.invalid.Load()}
+	return Stats{Received: c.received.Load(), Dropped: c.dropped.Load(), Invalid: c.invalid.Load(),
+		FileFiltered: c.filtered.Load(), FileMatched: c.matched.Load()}
 }
 
-// readDrops sums the per-CPU drop counters into c.dropped.
-func (c *Collector) readDrops() {
-	if c.objs.Drops == nil {
+// readCounters sums the kernel's per-CPU counters.
+func (c *Collector) readCounters() {
+	if c.coll == nil {
 		return
 	}
-	var perCPU []uint64
-	if err := c.objs.Drops.Lookup(uint32(0), &perCPU); err != nil {
-		return
+	m := c.coll.Maps[bpf.SensorMapCounters]
+	for _, x := range []struct {
+		idx bpf.SensorCounter
+		dst *atomic.Uint64
+	}{
+		{bpf.SensorCounterCOUNTER_DROPS, &c.dropped},
+		{bpf.SensorCounterCOUNTER_FILE_FILTERED, &c.filtered},
+		{bpf.SensorCounterCOUNTER_FILE_MATCHED, &c.matched},
+	} {
+		var perCPU []uint64
+		if err := m.Lookup(uint32(x.idx), &perCPU); err != nil {
+			continue
+		}
+		var sum uint64
+		for _, n := range perCPU {
+			sum += n
+		}
+		x.dst.Store(sum)
 	}
-	var sum uint64
-	for _, n := range perCPU {
-		sum += n
-	}
-	c.dropped.Store(sum)
 }
 
 // Close detaches the programs and frees the kernel objects. A running Run returns
 // nil; Stats keeps reporting the final counts. Close is safe to call more than once.
 func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
-		c.readDrops()
+		c.readCounters()
 		c.closed.Store(true)
 		var errs []error
 		if c.reader != nil {
@@ -239,7 +366,9 @@ func (c *Collector) Close() error {
 		for _, l := range c.links {
 			errs = append(errs, l.Close())
 		}
-		errs = append(errs, c.objs.Close())
+		if c.coll != nil {
+			c.coll.Close()
+		}
 		if err := errors.Join(errs...); err != nil {
 			c.closeErr = fmt.Errorf("collector: close: %w", err)
 		}

@@ -29,3 +29,6 @@ func (*Collector) Stats() Stats { return Stats{} }
 
 // Close does nothing.
 func (*Collector) Close() error { return nil }
+
+// Unavailable returns nil.
+func (*Collector) Unavailable() []string { return nil }

@@ -13,15 +13,15 @@ import (
 // TestRecordLayout keeps the decoder's offsets in step with the C structs, via the
 // types bpf2go generated from the object's BTF.
 func TestRecordLayout(t *testing.T) {
-	var h bpf.ProcessEventHdr
-	var x bpf.ProcessExecEvent
+	var h bpf.SensorEventHdr
+	var x bpf.SensorExecEvent
 	checks := []struct {
 		name      string
 		got, want uintptr
 	}{
 		{"header size", unsafe.Sizeof(h), hdrSize},
 		{"exec record size", unsafe.Sizeof(x), execSize},
-		{"exit record size", unsafe.Sizeof(bpf.ProcessExitEvent{}), exitSize},
+		{"exit record size", unsafe.Sizeof(bpf.SensorExitEvent{}), exitSize},
 		{"path offset", unsafe.Offsetof(x.Path), pathOff},
 		{"path max", uintptr(len(x.Path)), pathMax},
 		{"args offset", unsafe.Offsetof(x.Args), argsOff},
@@ -36,8 +36,8 @@ func TestRecordLayout(t *testing.T) {
 		{"cgroup_id", unsafe.Offsetof(h.CgroupId), 32},
 		{"path_len", unsafe.Offsetof(h.PathLen), 40},
 		{"args_len", unsafe.Offsetof(h.ArgsLen), 42},
-		{"kind exec", uintptr(bpf.ProcessEventKindEVENT_EXEC), kindExec},
-		{"kind exit", uintptr(bpf.ProcessEventKindEVENT_EXIT), kindExit},
+		{"kind exec", uintptr(bpf.SensorEventKindEVENT_EXEC), kindExec},
+		{"kind exit", uintptr(bpf.SensorEventKindEVENT_EXIT), kindExit},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -99,7 +99,7 @@ func TestDecodeRecord(t *testing.T) {
 	argsTooLong := execRec(base, "/bin/true", "")
 	binary.LittleEndian.PutUint16(argsTooLong[42:], argsMax+1)
 	unknown := exitRec(base)
-	binary.LittleEndian.PutUint32(unknown[0:], 9)
+	binary.LittleEndian.PutUint32(unknown[0:], 99)
 
 	tests := []struct {
 		name    string
