@@ -23,7 +23,54 @@ import (
 type Engine struct {
 	rules    []*Rule
 	byType   map[event.Type]*typeIndex
+	slots    [numSlots]*typeIndex // byType for the types typeSlot knows
 	stateful bool
+}
+
+// numSlots is how many event types typeSlot knows.
+const numSlots = 14
+
+// typeSlot numbers the event types without hashing, -1 for others.
+func typeSlot(t event.Type) int {
+	switch t {
+	case event.NewProcess:
+		return 0
+	case event.FileOpen:
+		return 1
+	case event.TerminateProcess:
+		return 2
+	case event.NetworkConnect:
+		return 3
+	case event.NetworkAccept:
+		return 4
+	case event.DNSRequest:
+		return 5
+	case event.FileDelete:
+		return 6
+	case event.FileRename:
+		return 7
+	case event.FileChmod:
+		return 8
+	case event.ModuleLoad:
+		return 9
+	case event.PrivilegeChange:
+		return 10
+	case event.Ptrace:
+		return 11
+	case event.SensorHeartbeat:
+		return 12
+	case event.HostStats:
+		return 13
+	}
+	return -1
+}
+
+// index returns what the engine does with events of type t, nil for nothing.
+func (e *Engine) index(t event.Type) *typeIndex {
+	if i := typeSlot(t); i >= 0 {
+		return e.slots[i]
+	}
+	return e.byType[t]
 }
 
 // typeIndex is what the engine does with an event of one type.
@@ -76,6 +123,11 @@ func New(rules []*Rule) (*Engine, error) {
 			ix(t).stateless = append(ix(t).stateless, r)
 		}
 	}
+	for t, x := range e.byType {
+		if i := typeSlot(t); i >= 0 {
+			e.slots[i] = x
+		}
+	}
 	return e, nil
 }
 
@@ -91,7 +143,7 @@ func (e *Engine) Stateful() bool { return e.stateful }
 // descendant, count) fire only through Process. With a dst of sufficient capacity an
 // event that matches nothing costs no allocation.
 func (e *Engine) Eval(ev *event.Event, dst []*Rule) []*Rule {
-	ix := e.byType[ev.Type]
+	ix := e.index(ev.Type)
 	if ix == nil {
 		return dst
 	}
@@ -160,7 +212,7 @@ func marker(ctx context.Context, st State, r *Rule, sensor string, pid uint32, n
 // With a dst of sufficient capacity an event that matches nothing costs no
 // allocation (with NewMemoryState).
 func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now time.Time, dst []Match) ([]Match, error) {
-	ix := e.byType[ev.Type]
+	ix := e.index(ev.Type)
 	if ix == nil {
 		return dst, nil
 	}

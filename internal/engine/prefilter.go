@@ -12,6 +12,84 @@ import (
 type prefilter struct {
 	lits []string // case-sensitive literals
 	fold []string // case-insensitive literals
+	// with many literals, one pass over the string instead of one search each
+	litSet, foldSet *litSet
+}
+
+// litSetMin is how many literals make a single pass cheaper than searching each.
+const litSetMin = 4
+
+// litSet finds any of several literals (each at least 2 bytes) in one pass: the
+// byte pair at each position selects the few literals that may start there.
+type litSet struct {
+	fold   bool
+	minLen int
+	slot   [256]uint8 // pair hash → 1 + index in groups, 0 for none
+	groups [][]string
+}
+
+func pairHash(a, b byte) uint8 { return a*31 + b }
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func newLitSet(lits []string, fold bool) *litSet {
+	ls := &litSet{fold: fold, minLen: minLenStr(lits)}
+	for _, l := range lits {
+		a, b := l[0], l[1]
+		if fold {
+			l = asciiLower(l)
+			a, b = lowerASCII(a), lowerASCII(b)
+		}
+		h := pairHash(a, b)
+		if ls.slot[h] == 0 {
+			ls.groups = append(ls.groups, nil)
+			ls.slot[h] = uint8(len(ls.groups))
+		}
+		ls.groups[ls.slot[h]-1] = append(ls.groups[ls.slot[h]-1], l)
+	}
+	return ls
+}
+
+func (ls *litSet) contains(s string) bool {
+	for i := 0; i+ls.minLen <= len(s); i++ {
+		a, b := s[i], s[i+1]
+		if ls.fold {
+			a, b = lowerASCII(a), lowerASCII(b)
+		}
+		g := ls.slot[pairHash(a, b)]
+		if g == 0 {
+			continue
+		}
+		rest := s[i:]
+		for _, l := range ls.groups[g-1] {
+			if len(rest) < len(l) {
+				continue
+			}
+			if ls.fold {
+				if strings.EqualFold(rest[:len(l)], l) {
+					return true
+				}
+			} else if rest[:len(l)] == l {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func minLenStr(ls []string) int {
+	m := -1
+	for _, l := range ls {
+		if m < 0 || len(l) < m {
+			m = len(l)
+		}
+	}
+	return m
 }
 
 // maxPrefilterLits bounds the literals a prefilter checks.
@@ -46,6 +124,12 @@ func newPrefilter(expr string) *prefilter {
 		} else {
 			p.lits = append(p.lits, l.s)
 		}
+	}
+	if len(p.lits) >= litSetMin {
+		p.litSet = newLitSet(p.lits, false)
+	}
+	if len(p.fold) >= litSetMin {
+		p.foldSet = newLitSet(p.fold, true)
 	}
 	return p
 }
@@ -196,9 +280,15 @@ func better(a, b []reLit) bool {
 
 // may reports whether s may match: false only when it contains none of the literals.
 func (p *prefilter) may(s string) bool {
-	for _, l := range p.lits {
-		if strings.Contains(s, l) {
+	if p.litSet != nil {
+		if p.litSet.contains(s) {
 			return true
+		}
+	} else {
+		for _, l := range p.lits {
+			if strings.Contains(s, l) {
+				return true
+			}
 		}
 	}
 	if len(p.fold) == 0 {
@@ -208,6 +298,9 @@ func (p *prefilter) may(s string) bool {
 		if s[i] >= utf8.RuneSelf {
 			return true // Unicode case folding may change lengths: let the expression decide
 		}
+	}
+	if p.foldSet != nil {
+		return p.foldSet.contains(s)
 	}
 	for _, l := range p.fold {
 		if indexFold(s, l) >= 0 {

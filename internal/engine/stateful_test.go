@@ -363,3 +363,21 @@ func TestMemoryStateConcurrent(t *testing.T) {
 		t.Fatalf("count = %d, want 8001", n)
 	}
 }
+
+func TestTypeSlots(t *testing.T) {
+	seen := map[int]string{}
+	for _, typ := range event.Types {
+		i := typeSlot(typ)
+		if i < 0 || i >= numSlots {
+			t.Errorf("event type %s has no slot: add it to typeSlot", typ)
+			continue
+		}
+		if prev, dup := seen[i]; dup {
+			t.Errorf("%s and %s share slot %d", prev, typ, i)
+		}
+		seen[i] = typ
+	}
+	if typeSlot("NOPE") != -1 {
+		t.Error("unknown type has a slot")
+	}
+}
