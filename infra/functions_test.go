@@ -8,7 +8,7 @@ import (
 
 // stackIDs are the logical ids of the resources the functions' settings point at.
 type stackIDs struct {
-	stream, key, lake, bus, stateMachine, secret string
+	stream, key, lake, bus, stateMachine, secret   string
 	detections, sensors, tasks, apiKeys, ruleState string
 }
 

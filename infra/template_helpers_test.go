@@ -231,3 +231,19 @@ func walkStrings(v any, f func(string)) {
 		}
 	}
 }
+
+// walkValues calls f with every string value of v (not the keys), recursively.
+func walkValues(v any, f func(string)) {
+	switch x := v.(type) {
+	case string:
+		f(x)
+	case map[string]any:
+		for _, e := range x {
+			walkValues(e, f)
+		}
+	case []any:
+		for _, e := range x {
+			walkValues(e, f)
+		}
+	}
+}
