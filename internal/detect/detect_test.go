@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/vigil-sec/vigil/internal/engine"
@@ -163,5 +165,64 @@ func TestKinesisHandler(t *testing.T) {
 				t.Errorf("published %d detections, want %d", len(rec.got), tc.published)
 			}
 		})
+	}
+}
+
+// TestDetectorState checks that the detector keeps state across batches (a count
+// rule fires on the third event of two batches), reads its clock, and leaves out
+// matches whose actions suppression held back.
+func TestDetectorState(t *testing.T) {
+	count, err := engine.Parse("three_roots.yaml", []byte(`
+detection:
+  event: NEW_PROCESS
+  op: is
+  path: event/USER
+  value: root
+  count: 3
+  within: 1m
+response:
+  - action: report
+    name: three roots
+    suppression: {max_count: 1, period: 1h}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New([]*engine.Rule{count})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := engine.NewMemoryState()
+	d := NewDetectorState(eng, st)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	d.Clock = func() time.Time { return now }
+	ev := privileged()
+	batch := func(n int) []Detection {
+		evs := make([]event.Event, n)
+		for i := range evs {
+			evs[i] = ev
+			evs[i].ID = fmt.Sprintf("e%d", i)
+		}
+		ds, err := d.EvaluateContext(context.Background(), nil, evs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	if ds := batch(2); len(ds) != 0 {
+		t.Fatalf("%d detections after two events", len(ds))
+	}
+	ds := batch(1)
+	if len(ds) != 1 || ds[0].Rule != "three_roots" || ds[0].ID != DetectionID("three_roots", "e0") || len(ds[0].Actions) != 1 {
+		t.Fatalf("detections = %+v", ds)
+	}
+	// the next crossing within the hour is suppressed: no detection
+	if ds := batch(3); len(ds) != 0 {
+		t.Fatalf("suppressed crossing gave %d detections", len(ds))
+	}
+	// after the suppression period it reports again
+	now = now.Add(2 * time.Hour)
+	if ds := batch(3); len(ds) != 1 {
+		t.Fatalf("%d detections after the period", len(ds))
 	}
 }
