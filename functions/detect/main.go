@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	env, err := vaws.Env("VIGIL_DETECTIONS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_BUS_NAME", "VIGIL_STATE_MACHINE_ARN")
+	env, err := vaws.Env("VIGIL_DETECTIONS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_STATE_TABLE", "VIGIL_BUS_NAME", "VIGIL_STATE_MACHINE_ARN")
 	cfg, cerr := vaws.Config(context.Background())
 	eng, rerr := rules.Engine()
 	if err := errors.Join(err, cerr, rerr); err != nil {
@@ -25,6 +25,6 @@ func main() {
 	sinks := &detect.Sinks{Store: &vaws.Detections{Client: db, Table: env["VIGIL_DETECTIONS_TABLE"]},
 		Bus:      &vaws.Bus{Client: eventbridge.NewFromConfig(cfg), BusName: env["VIGIL_BUS_NAME"]},
 		Workflow: &vaws.Workflow{Client: sfn.NewFromConfig(cfg), StateMachineArn: env["VIGIL_STATE_MACHINE_ARN"]}}
-	h := &detect.KinesisHandler{Detector: detect.NewDetector(eng), Publisher: sinks, Sensors: &vaws.Sensors{Client: db, Table: env["VIGIL_SENSORS_TABLE"]}}
-	lambda.Start(h.Handle)
+	state := &vaws.RuleState{Client: db, Table: env["VIGIL_STATE_TABLE"]}
+	lambda.Start((&detect.KinesisHandler{Detector: detect.NewDetectorState(eng, state), Publisher: sinks, Sensors: &vaws.Sensors{Client: db, Table: env["VIGIL_SENSORS_TABLE"]}}).Handle)
 }
