@@ -38,6 +38,10 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// maxFilePrefix is the collector's limit on a path prefix (collector.MaxFilePrefix;
+// not imported, so that the configuration builds without the eBPF objects).
+const maxFilePrefix = 128
+
 // DefaultPath is where the sensor looks for its file when --config is not given.
 const DefaultPath = "/etc/vigil/sensor.yaml"
 
@@ -127,6 +131,9 @@ func (c *Config) Fields() []Field {
 				for _, v := range vs {
 					if !strings.HasPrefix(v, "/") {
 						return fmt.Errorf("%q is not an absolute path prefix", v)
+					}
+					if len(v) > maxFilePrefix {
+						return fmt.Errorf("prefix %.20q… is %d bytes; the kernel filter takes at most %d", v, len(v), maxFilePrefix)
 					}
 				}
 				c.FilePathPrefixes = vs
