@@ -1,8 +1,11 @@
-// Package enrich adds to process events what the kernel record does not carry:
-// the user name for the uid, the parent's executable path and command line, and,
-// for TERMINATE_PROCESS, the exiting process's own path and command line.
+// Package enrich adds to events what the kernel record does not carry: the user
+// name for the uid, the parent's and grandparent's executable path and command
+// line, the container id (sensor/container), for TERMINATE_PROCESS the exiting
+// process's own path and command line, and for every other event (file, network,
+// DNS, privilege, ptrace) the acting process's path and command line.
 //
-// An Enricher keeps a process table (pid → path, command line, start time) fed by
+// An Enricher keeps a process table (pid → path, command line, start time, parent
+// pid, container id) fed by
 // the NEW_PROCESS events themselves and seeded from /proc when it is created, so
 // processes started before the sensor are known too. A parent missing from the
 // table (it forked without exec, or started between seeding and the probes being

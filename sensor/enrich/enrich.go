@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/sensor/container"
 )
 
 // maxProcRead bounds how much of /proc/<pid>/cmdline is read.
@@ -28,6 +29,9 @@ type Options struct {
 	ProcRoot string
 	// PasswdPath is the passwd(5) file for user names; default "/etc/passwd".
 	PasswdPath string
+	// Containers resolves cgroup ids to container ids; nil means one for this
+	// host (container.NewResolver with the proc root).
+	Containers *container.Resolver
 }
 
 // Process is what the table knows about one process.
@@ -35,13 +39,16 @@ type Process struct {
 	Path        string // executable path
 	CommandLine string // argv joined by spaces
 	StartNanos  int64  // Unix nanoseconds of its exec (or its start, if seeded)
+	PPID        uint32 // parent process id (0 if unknown)
+	ContainerID string // from /proc/<pid>/cgroup, any hierarchy ("" on the host)
 }
 
 // Enricher fills user and parent-process fields of events from a process table.
 // Create it with New.
 type Enricher struct {
-	proc  string
-	users *Users
+	proc       string
+	users      *Users
+	containers *container.Resolver
 
 	mu    sync.Mutex
 	table map[uint32]Process
@@ -58,10 +65,15 @@ func New(opts Options) (*Enricher, error) {
 		opts.PasswdPath = "/etc/passwd"
 	}
 	e := &Enricher{
-		proc:  opts.ProcRoot,
-		users: NewUsers(opts.PasswdPath),
-		table: make(map[uint32]Process),
-		btime: bootTime(opts.ProcRoot),
+		proc:       opts.ProcRoot,
+		users:      NewUsers(opts.PasswdPath),
+		containers: opts.Containers,
+		table:      make(map[uint32]Process),
+		btime:      bootTime(opts.ProcRoot),
+	}
+	if e.containers == nil {
+		// Without a cgroup2 mount the resolver still reads /proc/<pid>/cgroup.
+		e.containers, _ = container.NewResolver(container.Options{ProcRoot: opts.ProcRoot})
 	}
 	if err := e.seed(); err != nil {
 		return nil, err
@@ -72,11 +84,17 @@ func New(opts Options) (*Enricher, error) {
 // Users returns the uid → name cache the Enricher uses.
 func (e *Enricher) Users() *Users { return e.users }
 
-// Enrich sets ev.User from ev.UID, the parent's path and command line from
-// ev.PPID, and by type:
+// Enrich sets ev.User from ev.UID, the parent's and grandparent's path and
+// command line from ev.PPID, the container id, and by type:
 //   - NEW_PROCESS: records the process in the table; a relative FILE_PATH (execve
 //     of "./x") is replaced by /proc/<pid>/exe when that can be read.
 //   - TERMINATE_PROCESS: fills FILE_PATH and COMMAND_LINE from the table if empty.
+//   - every other event (file, network, DNS, privilege, ptrace): fills FILE_PATH
+//     and COMMAND_LINE, the acting process's, from the table.
+//
+// The container id comes from the event's cgroup v2 id; on a hybrid host where
+// the runtime uses only cgroup v1 it comes from /proc/<pid>/cgroup, read once
+// per process.
 func (e *Enricher) Enrich(ev *event.Event) {
 	ev.User = e.users.Name(ev.UID)
 
@@ -95,14 +113,42 @@ func (e *Enricher) Enrich(ev *event.Event) {
 				ev.FilePath, ev.CommandLine = p.Path, p.CommandLine
 			}
 		}
+	default:
+		if ev.FilePath == "" && ev.PID != 0 {
+			if p, ok := e.lookupLocked(ev.PID); ok {
+				ev.FilePath, ev.CommandLine = p.Path, p.CommandLine
+			}
+		}
 	}
+	var parent Process
 	if ev.PPID != 0 {
 		if p, ok := e.lookupLocked(ev.PPID); ok {
+			parent = p
 			ev.ParentFilePath, ev.ParentCommandLine = p.Path, p.CommandLine
 		}
 	}
+	if parent.PPID != 0 {
+		if g, ok := e.lookupLocked(parent.PPID); ok {
+			ev.GrandparentPath, ev.GrandparentCmd = g.Path, g.CommandLine
+		}
+	}
+	if e.containers != nil {
+		ev.ContainerID = e.containers.ContainerID(ev.CgroupID)
+	}
 	if ev.Type == event.NewProcess {
-		e.table[ev.PID] = Process{Path: ev.FilePath, CommandLine: ev.CommandLine, StartNanos: ev.TimeNanos}
+		p := Process{Path: ev.FilePath, CommandLine: ev.CommandLine, StartNanos: ev.TimeNanos, PPID: ev.PPID}
+		if ev.ContainerID == "" && e.containers != nil {
+			p.ContainerID = e.containers.FromPID(ev.PID)
+			if p.ContainerID == "" && parent.ContainerID != "" {
+				p.ContainerID = parent.ContainerID // exited already: it ran where its parent runs
+			}
+		}
+		e.table[ev.PID] = p
+	}
+	if ev.ContainerID == "" {
+		if p, ok := e.table[ev.PID]; ok {
+			ev.ContainerID = p.ContainerID
+		}
 	}
 }
 
@@ -190,7 +236,33 @@ func (e *Enricher) readProc(pid uint32) (Process, error) {
 	if err != nil {
 		return Process{}, fmt.Errorf("enrich: process %d: %w", pid, err)
 	}
-	return Process{Path: exe, CommandLine: string(joinArgv(cmd)), StartNanos: e.startNanos(pid)}, nil
+	p := Process{Path: exe, CommandLine: string(joinArgv(cmd)), PPID: e.ppid(pid)}
+	p.StartNanos = e.startNanos(pid)
+	if e.containers != nil {
+		p.ContainerID = e.containers.FromPID(pid)
+	}
+	return p, nil
+}
+
+// ppid reads a process's parent id from <proc>/<pid>/stat (field 4), or 0.
+func (e *Enricher) ppid(pid uint32) uint32 {
+	data, err := readBounded(e.pidPath(pid, "stat"), 1024)
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0
+	}
+	f := bytes.Fields(data[i+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	v, err := strconv.ParseUint(string(f[1]), 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(v)
 }
 
 func (e *Enricher) pidPath(pid uint32, name string) string {

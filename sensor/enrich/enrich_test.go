@@ -268,3 +268,55 @@ func TestSeedHostProc(t *testing.T) {
 		t.Errorf("Lookup(self) = %+v, want path %q, command line %q, a start time", p, self, strings.Join(os.Args, " "))
 	}
 }
+
+// TestEnricherAncestry checks the grandparent, the acting process of
+// non-process events and the container id of a process in a container.
+func TestEnricherAncestry(t *testing.T) {
+	proc := newFakeProc(t)
+	proc.add(1, "/usr/lib/systemd/systemd", []string{"/sbin/init"}, 5)
+	proc.add(100, "/usr/sbin/sshd", []string{"sshd: alice"}, 250)
+	proc.write("100/stat", "100 (sshd) S 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 250\n")
+	proc.add(200, "/usr/bin/bash", []string{"-bash"}, 300)
+	proc.write("200/stat", "200 (bash) S 100 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 300\n")
+	const ctr = "3f5e2b9c8d7a6f1e0b4c2d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a"
+	proc.write("200/cgroup", "0::/\n")
+	e, err := New(Options{ProcRoot: proc.root, PasswdPath: "testdata/passwd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A process exec'd by the seeded bash: parent bash, grandparent sshd.
+	proc.add(300, "/usr/bin/curl", []string{"curl", "x"}, 400)
+	proc.write("300/cgroup", "1:name=systemd:/docker/"+ctr+"\n0::/\n")
+	ev := event.Event{Type: event.NewProcess, PID: 300, PPID: 200, UID: 1000, FilePath: "/usr/bin/curl", CommandLine: "curl x"}
+	e.Enrich(&ev)
+	if ev.ParentFilePath != "/usr/bin/bash" || ev.GrandparentPath != "/usr/sbin/sshd" || ev.GrandparentCmd != "sshd: alice" {
+		t.Errorf("ancestry: parent %q, grandparent %q %q", ev.ParentFilePath, ev.GrandparentPath, ev.GrandparentCmd)
+	}
+	if ev.ContainerID != ctr {
+		t.Errorf("container id %q, want %q (from the v1 hierarchy)", ev.ContainerID, ctr)
+	}
+
+	// Its next exec's grandparent comes from the table (PPID recorded at exec).
+	ev2 := event.Event{Type: event.NewProcess, PID: 400, PPID: 300, FilePath: "/bin/sh", CommandLine: "sh"}
+	e.Enrich(&ev2)
+	if ev2.GrandparentPath != "/usr/bin/bash" || ev2.ParentFilePath != "/usr/bin/curl" {
+		t.Errorf("second generation: parent %q grandparent %q", ev2.ParentFilePath, ev2.GrandparentPath)
+	}
+	if ev2.ContainerID != ctr {
+		t.Errorf("child of a container process (gone from /proc): container %q, want %q", ev2.ContainerID, ctr)
+	}
+
+	// A file event of pid 300 gets the acting process's own path and command line.
+	fe := event.Event{Type: event.FileOpen, PID: 300, PPID: 200, TargetPath: "/etc/shadow"}
+	e.Enrich(&fe)
+	if fe.FilePath != "/usr/bin/curl" || fe.CommandLine != "curl x" || fe.GrandparentPath != "/usr/sbin/sshd" || fe.ContainerID != ctr {
+		t.Errorf("file event: %+v", fe)
+	}
+	// A host process has no container id.
+	he := event.Event{Type: event.NetworkConnect, PID: 200, PPID: 100}
+	e.Enrich(&he)
+	if he.ContainerID != "" || he.FilePath != "/usr/bin/bash" || he.ParentFilePath != "/usr/sbin/sshd" || he.GrandparentPath != "/usr/lib/systemd/systemd" {
+		t.Errorf("host event: %+v", he)
+	}
+}
