@@ -10,12 +10,19 @@
 //	  event: NEW_PROCESS
 //	  op: and
 //	  rules:
-//	    - op: is
-//	      path: event/FILE_PATH
-//	      value: /usr/bin/cryptominer
+//	    - op: in list
+//	      path: event/FILE_NAME
+//	      list: shells
+//	    - macro: run_by_web_server
 //	response:
 //	  - action: report
-//	    name: cryptocurrency_miner_detected
+//	    name: web_server_spawns_shell
+//
+// Shared lists and macros come from the lists/macros files of the same directory
+// (Library; Load and LoadPack read them first). Stateless rules evaluate with
+// Engine.Eval; Engine.Process evaluates every rule, the stateful ones (with child,
+// with descendant, count) included, applying action conditions and suppression, with
+// state kept in a State (NewMemoryState in process).
 //
 // The full language is documented in docs/rules.md.
 package engine
