@@ -68,6 +68,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define S_IFMT 00170000
 #define S_IFREG 0100000
+#define O_TRUNC 01000
 
 enum event_kind {
 	EVENT_EXEC = 1,
@@ -578,7 +579,9 @@ static __always_inline void file_emit(struct file_event *e)
 
 /* ---- file opens --------------------------------------------------------- */
 
-static __always_inline void file_opened(long fd)
+// file_opened reports the file opened as fd; oflags are the open flags the
+// caller passed (the kernel clears O_TRUNC from the file's own flags).
+static __always_inline void file_opened(long fd, __u32 oflags)
 {
 	struct file *f = fd_file(fd);
 	struct file_event *e;
@@ -610,7 +613,7 @@ static __always_inline void file_opened(long fd)
 		return;
 	bpf_probe_read_kernel(e->path, len, &w->b[off]);
 	e->hdr.path_len = len;
-	e->flags = f->f_flags;
+	e->flags = f->f_flags | (oflags & O_TRUNC);
 	e->fmode = f->f_mode;
 	e->_pad = 0;
 	e->key_len = 0;
@@ -1233,10 +1236,21 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	__u64 tid;
 
 	switch (id) {
-	case NR_open: case NR_openat: case NR_openat2: case NR_creat: case NR_open_by_handle_at:
-		if (ret >= 0)
-			file_opened(ret);
+	case NR_open: case NR_openat: case NR_openat2: case NR_creat: case NR_open_by_handle_at: {
+		// The argument registers still hold what the caller passed.
+		__u64 oflags = 0;
+
+		if (ret < 0)
+			return 0;
+		switch (id) {
+		case NR_open: oflags = regs->si; break;
+		case NR_openat: oflags = regs->dx; break;
+		case NR_creat: oflags = O_TRUNC; break;
+		case NR_openat2: bpf_probe_read_user(&oflags, sizeof(oflags), (void *)regs->dx); break;
+		}
+		file_opened(ret, oflags);
 		return 0;
+	}
 	case NR_accept: case NR_accept4:
 		if (ret >= 0)
 			accepted(ret);

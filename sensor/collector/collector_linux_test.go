@@ -23,6 +23,13 @@ import (
 // of copies of every event it emits. It skips the test when the host cannot run it.
 func startCollector(t testing.TB) (*collector.Collector, <-chan event.Event) {
 	t.Helper()
+	return startCollectorWith(t, collector.Options{})
+}
+
+// startCollectorWith is startCollector with options (the enricher, sensor id and
+// host name are set by it).
+func startCollectorWith(t testing.TB, opts collector.Options) (*collector.Collector, <-chan event.Event) {
+	t.Helper()
 	if err := collector.Supported(); err != nil {
 		t.Skipf("skipping: %v", err)
 	}
@@ -30,7 +37,8 @@ func startCollector(t testing.TB) (*collector.Collector, <-chan event.Event) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := collector.New(collector.Options{Enricher: enr, SensorID: "s-test", Hostname: "h-test"})
+	opts.Enricher, opts.SensorID, opts.Hostname = enr, "s-test", "h-test"
+	c, err := collector.New(opts)
 	if err != nil {
 		t.Fatalf("collector.New: %v", err)
 	}

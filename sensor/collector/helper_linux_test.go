@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +16,19 @@ const helperEnv = "VIGIL_COLLECTOR_TEST_HELPER"
 
 // TestMain lets the test binary re-exec itself as a multi-threaded child process.
 func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "setresuid" {
+		// One thread changes its ids to 1000 and back to root (the saved uid
+		// stays 0), as a privilege-dropping daemon would; raw syscalls so that
+		// only this thread changes.
+		runtime.LockOSThread()
+		if _, _, e := syscall.RawSyscall(syscall.SYS_SETRESUID, 1000, 1000, 0); e != 0 {
+			os.Exit(10)
+		}
+		if _, _, e := syscall.RawSyscall(syscall.SYS_SETRESUID, 0, 0, 0); e != 0 {
+			os.Exit(11)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv(helperEnv) == "threads" {
 		var wg sync.WaitGroup
 		for range 4 {

@@ -1,0 +1,544 @@
+package collector_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/sensor/collector"
+)
+
+// waitFor returns the first event match accepts, or fails after 10s.
+func waitFor(t *testing.T, events <-chan event.Event, what string, match func(*event.Event) bool) event.Event {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if match(&ev) {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %s within 10s", what)
+			return event.Event{}
+		}
+	}
+}
+
+// checkSelf checks the process context of an event caused by this test process.
+func checkSelf(t *testing.T, ev event.Event) {
+	t.Helper()
+	self, _ := os.Executable()
+	if ev.PID != uint32(os.Getpid()) || ev.PPID != uint32(os.Getppid()) || ev.UID != uint32(os.Getuid()) ||
+		ev.EUID != uint32(os.Geteuid()) || ev.FilePath != self || ev.CommandLine != strings.Join(os.Args, " ") {
+		t.Errorf("%s process context: pid %d ppid %d uid %d euid %d exe %q cmd %q; want pid %d ppid %d uid %d euid %d exe %q",
+			ev.Type, ev.PID, ev.PPID, ev.UID, ev.EUID, ev.FilePath, ev.CommandLine, os.Getpid(), os.Getppid(), os.Getuid(), os.Geteuid(), self)
+	}
+	if os.Getuid() == 0 && ev.User != "root" {
+		t.Errorf("%s USER = %q, want root", ev.Type, ev.User)
+	}
+	if ev.SensorID != "s-test" || ev.Hostname != "h-test" || len(ev.ID) != 26 {
+		t.Errorf("%s routing: %q %q %q", ev.Type, ev.SensorID, ev.Hostname, ev.ID)
+	}
+}
+
+// watchedDir makes a directory outside the default prefixes, to be configured
+// as the only watched prefix.
+func watchedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/var/tmp", "vigil-watch-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func TestFileEvents(t *testing.T) {
+	dir := watchedDir(t)
+	other := watchedDir(t) // not watched
+	c, events := startCollectorWith(t, collector.Options{FilePrefixes: []string{dir + "/"}, FileExcludes: []string{dir + "/skip"}})
+	me := uint32(os.Getpid())
+	mine := func(typ, target string) func(*event.Event) bool {
+		return func(ev *event.Event) bool { return ev.PID == me && ev.Type == typ && ev.TargetPath == target }
+	}
+
+	// Opens: create+write, write+truncate, read; an unwatched and an excluded one.
+	f := filepath.Join(dir, "conf")
+	if err := os.WriteFile(f, []byte("a"), 0o600); err != nil { // O_CREAT|O_TRUNC|O_WRONLY on a new file
+		t.Fatal(err)
+	}
+	ev := waitFor(t, events, "FILE_OPEN (create)", mine(event.FileOpen, f))
+	checkSelf(t, ev)
+	if ev.FileFlags != "write,create,truncate" {
+		t.Errorf("FILE_FLAGS of creating open = %q, want write,create,truncate", ev.FileFlags)
+	}
+	for _, o := range []struct {
+		flags int
+		want  string
+	}{
+		{os.O_WRONLY | os.O_TRUNC, "write,truncate"},
+		{os.O_RDONLY, "read"},
+		{os.O_RDWR | os.O_APPEND, "read,write"},
+	} {
+		fd, err := os.OpenFile(f, o.flags, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd.Close()
+		if ev := waitFor(t, events, "FILE_OPEN "+o.want, mine(event.FileOpen, f)); ev.FileFlags != o.want {
+			t.Errorf("FILE_FLAGS = %q, want %q", ev.FileFlags, o.want)
+		}
+	}
+	before := c.Stats()
+	for _, p := range []string{filepath.Join(other, "x"), filepath.Join(dir, "skip-me")} {
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Rename, chmod with the setuid bit, delete; the delete relative to a
+	// directory descriptor.
+	g := filepath.Join(dir, "conf.new")
+	if err := os.Rename(f, g); err != nil {
+		t.Fatal(err)
+	}
+	ev = waitFor(t, events, "FILE_RENAME", mine(event.FileRename, g))
+	checkSelf(t, ev)
+	if ev.OldTargetPath != f {
+		t.Errorf("OLD_FILE_PATH = %q, want %q", ev.OldTargetPath, f)
+	}
+	if err := unix.Chmod(g, 0o4755); err != nil {
+		t.Fatal(err)
+	}
+	if ev := waitFor(t, events, "FILE_CHMOD", mine(event.FileChmod, g)); ev.FileMode != 0o4755 {
+		t.Errorf("FILE_MODE = %o, want 4755", ev.FileMode)
+	}
+	dfd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dfd)
+	if err := unix.Unlinkat(dfd, "conf.new", 0); err != nil {
+		t.Fatal(err)
+	}
+	checkSelf(t, waitFor(t, events, "FILE_DELETE", mine(event.FileDelete, g)))
+
+	// A failed delete is not reported; a path with ".." is resolved.
+	_ = os.Remove(filepath.Join(dir, "missing"))
+	h := filepath.Join(dir, "h")
+	if err := os.WriteFile(h, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(other, "..", filepath.Base(dir), "h")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, events, "FILE_DELETE via ..", func(ev *event.Event) bool {
+		if ev.Type == event.FileDelete && strings.Contains(ev.TargetPath, "missing") {
+			t.Errorf("failed unlink reported: %+v", ev)
+		}
+		if ev.TargetPath == filepath.Join(other, "x") || strings.Contains(ev.TargetPath, "skip-me") {
+			t.Errorf("unwatched or excluded file reported: %s %s", ev.Type, ev.TargetPath)
+		}
+		return ev.Type == event.FileDelete && ev.TargetPath == h
+	})
+	if after := c.Stats(); after.FileFiltered < before.FileFiltered+2 || after.FileMatched == 0 {
+		t.Errorf("Stats before %+v after %+v: want ≥2 more filtered", before, after)
+	}
+}
+
+func TestTCPConnectAccept(t *testing.T) {
+	_, events := startCollector(t)
+	me := uint32(os.Getpid())
+	for _, network := range []string{"tcp4", "tcp6"} {
+		t.Run(network, func(t *testing.T) {
+			addr := "127.0.0.1:0"
+			if network == "tcp6" {
+				addr = "[::1]:0"
+			}
+			l, err := net.Listen(network, addr)
+			if err != nil {
+				t.Skipf("skipping: %v", err)
+			}
+			defer l.Close()
+			accepted := make(chan net.Conn, 1)
+			go func() {
+				c, err := l.Accept()
+				if err == nil {
+					accepted <- c
+				}
+			}()
+			conn, err := net.Dial(network, l.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			srv := <-accepted
+			defer srv.Close()
+			local := netip.MustParseAddrPort(conn.LocalAddr().String())
+			remote := netip.MustParseAddrPort(l.Addr().String())
+
+			ev := waitFor(t, events, "NETWORK_CONNECT", func(ev *event.Event) bool {
+				return ev.Type == event.NetworkConnect && ev.PID == me && ev.SourcePort == local.Port()
+			})
+			checkSelf(t, ev)
+			if ev.Protocol != "tcp" || ev.SourceIP != local.Addr().String() || ev.DestIP != remote.Addr().String() ||
+				ev.DestPort != remote.Port() || ev.ErrorCode != 0 {
+				t.Errorf("connect: %s %s:%d -> %s:%d err %d; want tcp %s -> %s", ev.Protocol, ev.SourceIP, ev.SourcePort,
+					ev.DestIP, ev.DestPort, ev.ErrorCode, local, remote)
+			}
+			ev = waitFor(t, events, "NETWORK_ACCEPT", func(ev *event.Event) bool {
+				return ev.Type == event.NetworkAccept && ev.PID == me && ev.SourcePort == local.Port()
+			})
+			checkSelf(t, ev)
+			if ev.Protocol != "tcp" || ev.SourceIP != local.Addr().String() || ev.DestIP != remote.Addr().String() || ev.DestPort != remote.Port() {
+				t.Errorf("accept: %s %s:%d -> %s:%d; want tcp %s -> %s", ev.Protocol, ev.SourceIP, ev.SourcePort, ev.DestIP, ev.DestPort, local, remote)
+			}
+		})
+	}
+	t.Run("refused", func(t *testing.T) {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := netip.MustParseAddrPort(l.Addr().String()).Port()
+		l.Close()
+		if _, err := net.Dial("tcp4", l.Addr().String()); !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("dial closed port: %v", err)
+		}
+		ev := waitFor(t, events, "refused NETWORK_CONNECT", func(ev *event.Event) bool {
+			return ev.Type == event.NetworkConnect && ev.PID == me && ev.DestPort == port
+		})
+		if ev.ErrorCode != int32(syscall.ECONNREFUSED) {
+			t.Errorf("ERROR_CODE = %d, want %d (ECONNREFUSED)", ev.ErrorCode, syscall.ECONNREFUSED)
+		}
+	})
+}
+
+func TestUDP(t *testing.T) {
+	_, events := startCollector(t)
+	me := uint32(os.Getpid())
+	for _, network := range []string{"udp4", "udp6"} {
+		t.Run(network, func(t *testing.T) {
+			ip := "127.0.0.1"
+			if network == "udp6" {
+				ip = "::1"
+			}
+			srv, err := net.ListenUDP(network, &net.UDPAddr{IP: net.ParseIP(ip)})
+			if err != nil {
+				t.Skipf("skipping: %v", err)
+			}
+			defer srv.Close()
+			dst := netip.MustParseAddrPort(srv.LocalAddr().String())
+
+			// connect(): reported with its result.
+			conn, err := net.DialUDP(network, nil, srv.LocalAddr().(*net.UDPAddr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			local := netip.MustParseAddrPort(conn.LocalAddr().String())
+			ev := waitFor(t, events, "UDP connect", func(ev *event.Event) bool {
+				return ev.Type == event.NetworkConnect && ev.PID == me && ev.Protocol == "udp" && ev.SourcePort == local.Port()
+			})
+			checkSelf(t, ev)
+			if ev.SourceIP != ip || ev.DestIP != ip || ev.DestPort != dst.Port() || ev.ErrorCode != 0 {
+				t.Errorf("udp connect: %s:%d -> %s:%d err %d", ev.SourceIP, ev.SourcePort, ev.DestIP, ev.DestPort, ev.ErrorCode)
+			}
+
+			// sendto() on an unconnected socket: the first datagram to a
+			// destination is reported, the next ones are not.
+			un, err := net.ListenUDP(network, &net.UDPAddr{IP: net.ParseIP(ip)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer un.Close()
+			from := netip.MustParseAddrPort(un.LocalAddr().String())
+			for range 3 {
+				if _, err := un.WriteToUDP([]byte("x"), srv.LocalAddr().(*net.UDPAddr)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := un.WriteToUDP([]byte("x"), conn.LocalAddr().(*net.UDPAddr)); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			waitFor(t, events, "UDP sendto", func(ev *event.Event) bool {
+				if ev.Type != event.NetworkConnect || ev.PID != me || ev.SourcePort != from.Port() {
+					return false
+				}
+				if ev.DestPort == dst.Port() {
+					n++
+					if ev.SourceIP != ip || ev.DestIP != ip || ev.Protocol != "udp" {
+						t.Errorf("udp sendto: %s %s:%d -> %s:%d", ev.Protocol, ev.SourceIP, ev.SourcePort, ev.DestIP, ev.DestPort)
+					}
+				}
+				return ev.DestPort == local.Port() // the last destination
+			})
+			if n != 1 {
+				t.Errorf("%d events for 3 datagrams to one destination, want 1", n)
+			}
+		})
+	}
+}
+
+// dnsQuery builds a DNS query for name and type.
+func dnsQuery(name string, qtype uint16) []byte {
+	b := []byte{0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0}
+	for _, l := range strings.Split(name, ".") {
+		b = append(b, byte(len(l)))
+		b = append(b, l...)
+	}
+	return append(b, 0, byte(qtype>>8), byte(qtype), 0, 1)
+}
+
+func TestDNSRequest(t *testing.T) {
+	_, events := startCollector(t)
+	me := uint32(os.Getpid())
+	// A resolver on 127.0.0.1:53 when the port is free (the query is captured as
+	// it is sent, answered or not).
+	if srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53}); err == nil {
+		defer srv.Close()
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	name := "vigil-" + hex.EncodeToString(b) + ".example.com"
+	for _, q := range []struct {
+		network, ip string
+		qtype       uint16
+		want        string
+		connected   bool
+	}{
+		{"udp4", "127.0.0.1", 1, "A", false},
+		{"udp4", "127.0.0.1", 28, "AAAA", true},
+		{"udp6", "::1", 16, "TXT", false},
+	} {
+		dst := &net.UDPAddr{IP: net.ParseIP(q.ip), Port: 53}
+		var local netip.AddrPort
+		if q.connected { // send() on a connected socket, as the glibc resolver does
+			c, err := net.DialUDP(q.network, nil, dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			local = netip.MustParseAddrPort(c.LocalAddr().String())
+			if err := syscall.Sendto(fdOf(t, c), dnsQuery(name, q.qtype), 0, nil); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			c, err := net.ListenUDP(q.network, nil)
+			if err != nil {
+				t.Skipf("skipping %s: %v", q.network, err)
+			}
+			defer c.Close()
+			local = netip.MustParseAddrPort(c.LocalAddr().String())
+			if _, err := c.WriteToUDP(dnsQuery(name, q.qtype), dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ev := waitFor(t, events, "DNS_REQUEST "+q.want, func(ev *event.Event) bool {
+			return ev.Type == event.DNSRequest && ev.PID == me && ev.SourcePort == local.Port()
+		})
+		checkSelf(t, ev)
+		if ev.DomainName != name || ev.DNSType != q.want || ev.DestIP != q.ip || ev.DestPort != 53 || ev.Protocol != "udp" {
+			t.Errorf("DNS: %q %s to %s:%d (%s); want %q %s to %s:53", ev.DomainName, ev.DNSType, ev.DestIP, ev.DestPort, ev.Protocol, name, q.want, q.ip)
+		}
+	}
+}
+
+func fdOf(t *testing.T, c *net.UDPConn) int {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fd int
+	rc.Control(func(f uintptr) { fd = int(f) })
+	return fd
+}
+
+func TestPtrace(t *testing.T) {
+	_, events := startCollector(t)
+	me := uint32(os.Getpid())
+	for _, req := range []struct {
+		name string
+		code int64
+	}{{"attach", unix.PTRACE_ATTACH}, {"seize", unix.PTRACE_SEIZE}} {
+		t.Run(req.name, func(t *testing.T) {
+			child := exec.Command("/bin/sleep", "30")
+			if err := child.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { child.Process.Kill(); child.Wait() }()
+			pid := child.Process.Pid
+			runtime.LockOSThread() // ptrace requests must come from the tracer thread
+			defer runtime.UnlockOSThread()
+			var err error
+			if req.code == unix.PTRACE_ATTACH {
+				err = unix.PtraceAttach(pid)
+				if err == nil {
+					var ws unix.WaitStatus
+					unix.Wait4(pid, &ws, 0, nil)
+				}
+			} else {
+				err = unix.PtraceSeize(pid)
+			}
+			if err != nil {
+				t.Fatalf("ptrace %s: %v", req.name, err)
+			}
+			unix.PtraceDetach(pid)
+			ev := waitFor(t, events, "PTRACE", func(ev *event.Event) bool {
+				return ev.Type == event.Ptrace && ev.PID == me && ev.TargetPID == uint32(pid)
+			})
+			checkSelf(t, ev)
+			if ev.PtraceRequest != req.code {
+				t.Errorf("PTRACE_REQUEST = %d, want %d", ev.PtraceRequest, req.code)
+			}
+		})
+	}
+}
+
+func TestPrivilegeChange(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("skipping: changing uids needs root")
+	}
+	_, events := startCollector(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=setresuid")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("helper: %v %s", err, out)
+	}
+	pid := uint32(cmd.Process.Pid)
+	var got []uint32
+	for len(got) < 2 {
+		ev := waitFor(t, events, "PRIVILEGE_CHANGE", func(ev *event.Event) bool {
+			return ev.Type == event.PrivilegeChange && ev.PID == pid
+		})
+		if ev.Operation != "setresuid" || ev.FilePath != self || ev.ParentFilePath != self {
+			t.Errorf("PRIVILEGE_CHANGE: op %q exe %q parent %q", ev.Operation, ev.FilePath, ev.ParentFilePath)
+		}
+		got = append(got, ev.NewUID)
+	}
+	if !slices.Equal(got, []uint32{1000, 0}) {
+		t.Errorf("NEW_USER_ID sequence %v, want [1000 0] (drop, then back to root)", got)
+	}
+}
+
+func TestModuleLoad(t *testing.T) {
+	if err := collector.Supported(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	c, err := collector.New(collector.Options{RingBufferSize: 1 << 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, u := range c.Unavailable() {
+		if strings.HasPrefix(u, "module_load:") {
+			if _, err := os.Stat("/proc/modules"); err != nil {
+				t.Skipf("skipping: this kernel cannot load modules (no /proc/modules: built without CONFIG_MODULES), so it has no module_load tracepoint (%s)", u)
+			}
+			t.Fatalf("module_load hook unavailable on a kernel with modules: %s", u)
+		}
+	}
+	mods, _ := filepath.Glob("/lib/modules/" + kernelRelease() + "/kernel/**/*.ko*")
+	t.Skipf("skipping: no harmless module to load was found among %d under /lib/modules", len(mods))
+}
+
+func kernelRelease() string {
+	var u unix.Utsname
+	unix.Uname(&u)
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+// TestContainerID runs a process in a cgroup named like a docker container's
+// and checks that its events carry the container id, and host events do not.
+func TestContainerID(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("skipping: creating cgroups needs root")
+	}
+	root := cgroup2Root(t)
+	dir := watchedDir(t)
+	_, events := startCollectorWith(t, collector.Options{FilePrefixes: []string{dir + "/"}})
+	b := make([]byte, 32)
+	rand.Read(b)
+	id := hex.EncodeToString(b)
+	parent := filepath.Join(root, "vigil-test-"+id[:8])
+	cg := filepath.Join(parent, "docker-"+id+".scope")
+	if err := os.MkdirAll(cg, 0o755); err != nil {
+		t.Skipf("skipping: cannot create a cgroup under %s: %v", root, err)
+	}
+	defer os.Remove(parent)
+	defer os.Remove(cg)
+	cgfd, err := unix.Open(cg, unix.O_DIRECTORY|unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(cgfd)
+	target := filepath.Join(dir, "in-container")
+	if err := os.WriteFile(target, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/bin/cat", target)
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cgfd}
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run in cgroup: %v", err)
+	}
+	pid := uint32(cmd.Process.Pid)
+	for _, typ := range []string{event.NewProcess, event.FileOpen} {
+		ev := waitFor(t, events, typ+" in the container", func(ev *event.Event) bool { return ev.PID == pid && ev.Type == typ })
+		if ev.ContainerID != id {
+			t.Errorf("%s CONTAINER_ID = %q, want %q", typ, ev.ContainerID, id)
+		}
+		if typ == event.FileOpen && (ev.TargetPath != target || ev.FilePath != "/bin/cat" || ev.CommandLine != "/bin/cat "+target) {
+			t.Errorf("FILE_OPEN in container: %s by %s %q", ev.TargetPath, ev.FilePath, ev.CommandLine)
+		}
+	}
+	host := exec.Command("/bin/cat", target)
+	if err := host.Run(); err != nil {
+		t.Fatal(err)
+	}
+	ev := waitFor(t, events, "FILE_OPEN on the host", func(ev *event.Event) bool {
+		return ev.PID == uint32(host.Process.Pid) && ev.Type == event.FileOpen
+	})
+	if ev.ContainerID != "" {
+		t.Errorf("host process CONTAINER_ID = %q, want none", ev.ContainerID)
+	}
+}
+
+// cgroup2Root returns the cgroup2 mount point, skipping the test if there is none.
+func cgroup2Root(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		for i, x := range f {
+			if x == "-" && i+1 < len(f) && f[i+1] == "cgroup2" {
+				return f[4]
+			}
+		}
+	}
+	t.Skip("skipping: no cgroup2 mount")
+	return ""
+}
