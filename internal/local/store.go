@@ -1,0 +1,682 @@
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/detect"
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/task"
+)
+
+// StoreFile is the name of the store's log in its directory.
+const StoreFile = "store.jsonl"
+
+// Store is the embedded store of `vigil local`: detections, sensors, tasks and API
+// keys, with the semantics of the DynamoDB tables (internal/aws) they stand in for:
+//
+//   - detections are idempotent by id: Claim returns only those not yet published,
+//     so a replayed batch neither duplicates nor republishes a detection;
+//   - List pages detections newest first (by time, then id), filtered by tag or
+//     sensor and by time, with opaque cursors;
+//   - a heartbeat updates its sensor only when newer than the one stored;
+//   - a task's final status is written once;
+//   - API keys are kept only as their SHA-256.
+//
+// Everything lives in memory and in one append-only JSON-lines log, written and
+// fsynced before a call returns, so whatever a call accepted survives a crash or
+// a restart. A torn last line (a crash mid-write) is dropped when the store opens;
+// the log is compacted at open when most of it is superseded. One process at a
+// time may open a directory.
+type Store struct {
+	dir  string
+	lock *os.File
+
+	mu      sync.RWMutex
+	f       *os.File
+	lines   int
+	dets    map[string]*detRec
+	order   []*detRec // newest first
+	sensors map[string]*sensorRec
+	tasks   map[string]task.Task
+	keys    map[string]api.Key // by hash
+}
+
+type detRec struct {
+	ID        string          `json:"id"`
+	TimeID    string          `json:"time_id"`
+	SensorID  string          `json:"sensor_id"`
+	Tags      []string        `json:"tags,omitempty"`
+	Doc       json.RawMessage `json:"doc"`
+	Published bool            `json:"published,omitempty"`
+}
+
+type sensorRec struct {
+	Sensor   api.Sensor `json:"sensor"`
+	LastSeen int64      `json:"last_seen_ns"`
+}
+
+type keyRec struct {
+	Hash    string `json:"hash"`
+	Org     string `json:"org"`
+	Name    string `json:"name"`
+	Revoked bool   `json:"revoked,omitempty"`
+}
+
+// logRec is one line of the log; exactly one field is set.
+type logRec struct {
+	Detection *detRec    `json:"detection,omitempty"`
+	Published []string   `json:"published,omitempty"`
+	Sensor    *sensorRec `json:"sensor,omitempty"`
+	Task      *task.Task `json:"task,omitempty"`
+	Key       *keyRec    `json:"key,omitempty"`
+}
+
+// Errors of the store, wrapping the API's so it answers 404 and 409.
+var (
+	ErrTaskNotFound = fmt.Errorf("task %w", api.ErrNotFound)
+	ErrTaskFinal    = fmt.Errorf("task already ended: %w", api.ErrConflict)
+	ErrLocked       = errors.New("store is in use by another process")
+)
+
+// maxLine bounds one line of the log (one detection document).
+const maxLine = 64 << 20
+
+// OpenStore opens (creating it if needed) the store in dir.
+func OpenStore(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	s := &Store{dir: dir, lock: lock, dets: map[string]*detRec{}, sensors: map[string]*sensorRec{},
+		tasks: map[string]task.Task{}, keys: map[string]api.Key{}}
+	if err := s.load(); err != nil {
+		unlockDir(lock)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Close closes the log and releases the directory.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	if s.f != nil {
+		err = s.f.Close()
+		s.f = nil
+	}
+	if s.lock != nil {
+		unlockDir(s.lock)
+		s.lock = nil
+	}
+	return err
+}
+
+func (s *Store) path() string { return filepath.Join(s.dir, StoreFile) }
+
+// load replays the log, drops a torn last line and compacts when worthwhile.
+func (s *Store) load() error {
+	f, err := os.OpenFile(s.path(), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	var off int64
+	line := 0
+	for {
+		b, rerr := r.ReadBytes('\n')
+		if len(b) > 0 {
+			line++
+			complete := b[len(b)-1] == '\n'
+			var rec logRec
+			perr := json.Unmarshal(b, &rec)
+			if perr == nil {
+				perr = s.apply(&rec)
+			}
+			if perr != nil || !complete {
+				if rerr == io.EOF || !complete {
+					// a torn last line: the write it belonged to never returned
+					if err := f.Truncate(off); err != nil {
+						f.Close()
+						return fmt.Errorf("store %s: drop torn line %d: %w", s.path(), line, err)
+					}
+					break
+				}
+				f.Close()
+				return fmt.Errorf("store %s:%d: %v", s.path(), line, perr)
+			}
+			s.lines++
+			off += int64(len(b))
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			f.Close()
+			return fmt.Errorf("read store %s: %w", s.path(), rerr)
+		}
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		f.Close()
+		return fmt.Errorf("store %s: %w", s.path(), err)
+	}
+	s.f = f
+	sort.Slice(s.order, func(i, j int) bool { return s.order[i].TimeID > s.order[j].TimeID })
+	if live := len(s.dets) + len(s.sensors) + len(s.tasks) + len(s.keys); s.lines > 2*live+1024 {
+		return s.compact()
+	}
+	return nil
+}
+
+// apply folds one log record into memory (no sorting: load sorts once).
+func (s *Store) apply(rec *logRec) error {
+	switch {
+	case rec.Detection != nil:
+		d := rec.Detection
+		if d.ID == "" {
+			return errors.New("detection without id")
+		}
+		if old, ok := s.dets[d.ID]; ok {
+			old.Published = old.Published || d.Published
+			return nil
+		}
+		s.dets[d.ID] = d
+		s.order = append(s.order, d)
+	case rec.Published != nil:
+		for _, id := range rec.Published {
+			if d, ok := s.dets[id]; ok {
+				d.Published = true
+			}
+		}
+	case rec.Sensor != nil:
+		sn := rec.Sensor
+		if old, ok := s.sensors[sn.Sensor.SensorID]; !ok || old.LastSeen < sn.LastSeen {
+			s.sensors[sn.Sensor.SensorID] = sn
+		}
+	case rec.Task != nil:
+		s.tasks[rec.Task.ID] = *rec.Task
+	case rec.Key != nil:
+		s.keys[rec.Key.Hash] = api.Key{Org: rec.Key.Org, Name: rec.Key.Name, Revoked: rec.Key.Revoked}
+	default:
+		return errors.New("empty record")
+	}
+	return nil
+}
+
+// write appends records to the log and syncs it. The caller holds s.mu and
+// changes memory only after write succeeds.
+func (s *Store) write(recs ...logRec) error {
+	if s.f == nil {
+		return errors.New("store is closed")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for i := range recs {
+		if err := enc.Encode(&recs[i]); err != nil {
+			return err
+		}
+	}
+	if buf.Len() > maxLine*max(1, len(recs)) {
+		return fmt.Errorf("record of %d bytes is too large", buf.Len())
+	}
+	if _, err := s.f.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	if err := s.f.Sync(); err != nil {
+		return err
+	}
+	s.lines += len(recs)
+	return nil
+}
+
+// compact rewrites the log with one record per live item, atomically.
+func (s *Store) compact() error {
+	var recs []logRec
+	for i := len(s.order) - 1; i >= 0; i-- { // oldest first, like the original log
+		recs = append(recs, logRec{Detection: s.order[i]})
+	}
+	for _, id := range sortedKeys(s.sensors) {
+		recs = append(recs, logRec{Sensor: s.sensors[id]})
+	}
+	for _, id := range sortedKeys(s.tasks) {
+		t := s.tasks[id]
+		recs = append(recs, logRec{Task: &t})
+	}
+	for _, h := range sortedKeys(s.keys) {
+		k := s.keys[h]
+		recs = append(recs, logRec{Key: &keyRec{Hash: h, Org: k.Org, Name: k.Name, Revoked: k.Revoked}})
+	}
+	tmp, err := os.CreateTemp(s.dir, ".store-*")
+	if err != nil {
+		return fmt.Errorf("compact store: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriter(tmp)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for i := range recs {
+		if err := enc.Encode(&recs[i]); err != nil {
+			tmp.Close()
+			return fmt.Errorf("compact store: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("compact store: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("compact store: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.path()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("compact store: %w", err)
+	}
+	syncDir(s.dir)
+	if s.f != nil {
+		s.f.Close()
+	}
+	s.f = tmp
+	if _, err := tmp.Seek(0, io.SeekEnd); err != nil {
+		return fmt.Errorf("compact store: %w", err)
+	}
+	s.lines = len(recs)
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// timeID sorts by time, then id: fixed-width UTC so strings compare like times
+// (the same key as the DynamoDB tables').
+func timeID(t time.Time, id string) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + id
+}
+
+// insert puts d into order, newest first.
+func (s *Store) insert(d *detRec) {
+	i := sort.Search(len(s.order), func(i int) bool { return s.order[i].TimeID <= d.TimeID })
+	s.order = slices.Insert(s.order, i, d)
+}
+
+// Claim stores ds and returns those that still need publishing: new ones and ones
+// stored before but never marked published. It implements detect.DetectionStore.
+func (s *Store) Claim(_ context.Context, ds []detect.Detection) ([]detect.Detection, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []detect.Detection
+	var recs []logRec
+	seen := map[string]bool{}
+	for i := range ds {
+		det := &ds[i]
+		if old, ok := s.dets[det.ID]; ok {
+			if !old.Published && !seen[det.ID] {
+				out = append(out, *det)
+				seen[det.ID] = true
+			}
+			continue
+		}
+		if seen[det.ID] {
+			continue
+		}
+		doc, err := json.Marshal(det)
+		if err != nil {
+			return nil, fmt.Errorf("store detection %s: %w", det.ID, err)
+		}
+		seen[det.ID] = true
+		recs = append(recs, logRec{Detection: &detRec{ID: det.ID, TimeID: timeID(det.Time, det.ID),
+			SensorID: det.Event.SensorID, Tags: det.Event.Tags, Doc: doc}})
+		out = append(out, *det)
+	}
+	if len(recs) > 0 {
+		if err := s.write(recs...); err != nil {
+			return nil, fmt.Errorf("store %d detections: %w", len(recs), err)
+		}
+		for _, r := range recs {
+			s.dets[r.Detection.ID] = r.Detection
+			s.insert(r.Detection)
+		}
+	}
+	return out, nil
+}
+
+// MarkPublished records that the detections were published.
+func (s *Store) MarkPublished(_ context.Context, ids []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var todo []string
+	for _, id := range ids {
+		if d, ok := s.dets[id]; ok && !d.Published {
+			todo = append(todo, id)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if err := s.write(logRec{Published: todo}); err != nil {
+		return fmt.Errorf("mark %d detections published: %w", len(todo), err)
+	}
+	for _, id := range todo {
+		s.dets[id].Published = true
+	}
+	return nil
+}
+
+type cursor struct {
+	After string `json:"after"`
+}
+
+func encodeCursor(timeID string) string {
+	b, _ := json.Marshal(cursor{After: timeID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(c string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", api.ErrBadCursor, err)
+	}
+	var cur cursor
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cur); err != nil || !strings.Contains(cur.After, "#") {
+		return "", fmt.Errorf("%w: not a cursor", api.ErrBadCursor)
+	}
+	return cur.After, nil
+}
+
+// List returns one page of detections, newest first, and the cursor of the next
+// page ("" at the end). It implements api.DetectionStore.
+func (s *Store) List(_ context.Context, q api.DetectionQuery) ([]json.RawMessage, string, error) {
+	after := ""
+	if q.Cursor != "" {
+		var err error
+		if after, err = decodeCursor(q.Cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	limit := int(q.Limit)
+	if limit <= 0 {
+		limit = api.MaxLimit
+	}
+	since := ""
+	if !q.Since.IsZero() {
+		since = timeID(q.Since, "")
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	start := 0
+	if after != "" {
+		start = sort.Search(len(s.order), func(i int) bool { return s.order[i].TimeID < after })
+	}
+	var docs []json.RawMessage
+	last := ""
+	for i := start; i < len(s.order); i++ {
+		d := s.order[i]
+		if since != "" && d.TimeID < since {
+			break
+		}
+		if q.SensorID != "" && d.SensorID != q.SensorID || q.Tag != "" && !slices.Contains(d.Tags, q.Tag) {
+			continue
+		}
+		if len(docs) == limit {
+			return docs, encodeCursor(last), nil
+		}
+		docs = append(docs, d.Doc)
+		last = d.TimeID
+	}
+	return docs, "", nil
+}
+
+// Detection returns the stored document of the detection with id.
+func (s *Store) Detection(id string) (json.RawMessage, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.dets[id]
+	if !ok {
+		return nil, false
+	}
+	return d.Doc, true
+}
+
+// DetectionTimes returns the time of every stored detection, newest first.
+func (s *Store) DetectionTimes() []time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]time.Time, 0, len(s.order))
+	for _, d := range s.order {
+		ts, _, _ := strings.Cut(d.TimeID, "#")
+		if t, err := time.Parse("2006-01-02T15:04:05.000000000Z", ts); err == nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Heartbeat upserts the sensor of a SENSOR_HEARTBEAT event unless the stored one
+// is as new or newer. It implements detect.SensorRegistry.
+func (s *Store) Heartbeat(_ context.Context, ev *event.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.sensors[ev.SensorID]; ok && old.LastSeen >= ev.TimeNanos {
+		return nil
+	}
+	rec := &sensorRec{LastSeen: ev.TimeNanos, Sensor: api.Sensor{
+		SensorID: ev.SensorID, Hostname: ev.Hostname, Version: ev.SensorVersion, Tags: slices.Clone(ev.Tags),
+		LastSeen: time.Unix(0, ev.TimeNanos).UTC(), Uptime: ev.UptimeSeconds, Drops: ev.Drops,
+	}}
+	if rec.Sensor.Tags == nil {
+		rec.Sensor.Tags = []string{}
+	}
+	if err := s.write(logRec{Sensor: rec}); err != nil {
+		return fmt.Errorf("heartbeat %s: %w", ev.SensorID, err)
+	}
+	s.sensors[ev.SensorID] = rec
+	return nil
+}
+
+// Sensors lists every sensor carrying all of tags, by id. It implements
+// api.SensorStore (as List; see SensorStore).
+func (s *Store) Sensors(_ context.Context, tags []string) ([]api.Sensor, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []api.Sensor
+	for _, id := range sortedKeys(s.sensors) {
+		sn := s.sensors[id].Sensor
+		ok := true
+		for _, t := range tags {
+			if !slices.Contains(sn.Tags, t) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			sn.Tags = slices.Clone(sn.Tags)
+			out = append(out, sn)
+		}
+	}
+	return out, nil
+}
+
+// SensorStore is the store as an api.SensorStore (List is taken by detections).
+func (s *Store) SensorStore() api.SensorStore { return sensorStore{s} }
+
+type sensorStore struct{ s *Store }
+
+func (v sensorStore) List(ctx context.Context, tags []string) ([]api.Sensor, error) {
+	return v.s.Sensors(ctx, tags)
+}
+
+// TaskStore is the store as an api.TaskStore (and respond.TaskStore).
+func (s *Store) TaskStore() *Tasks { return &Tasks{s} }
+
+// Tasks is the store's sensor tasks.
+type Tasks struct{ s *Store }
+
+// Create stores t unless a task with its id exists; either way it returns the
+// stored task, so creating the same task twice is safe.
+func (v *Tasks) Create(_ context.Context, t task.Task) (task.Task, error) {
+	if err := t.Validate(); err != nil {
+		return t, err
+	}
+	s := v.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.tasks[t.ID]; ok {
+		return old, nil
+	}
+	if err := s.write(logRec{Task: &t}); err != nil {
+		return t, fmt.Errorf("create task %s: %w", t.ID, err)
+	}
+	s.tasks[t.ID] = t
+	return t, nil
+}
+
+// Get returns the task with id.
+func (v *Tasks) Get(_ context.Context, id string) (task.Task, error) {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	t, ok := v.s.tasks[id]
+	if !ok {
+		return task.Task{}, fmt.Errorf("%w: %s", ErrTaskNotFound, id)
+	}
+	return t, nil
+}
+
+// Update moves a task to status with result unless it already ended: a task's
+// final status is written once.
+func (v *Tasks) Update(_ context.Context, id string, status task.Status, result string, now time.Time) (task.Task, error) {
+	s := v.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tasks[id]
+	if !ok {
+		return task.Task{}, fmt.Errorf("%w: %s", ErrTaskNotFound, id)
+	}
+	if t.Status.Final() {
+		return t, fmt.Errorf("%w: %s is %s", ErrTaskFinal, id, t.Status)
+	}
+	t.Status, t.Result, t.Updated = status, result, now.UTC()
+	if err := s.write(logRec{Task: &t}); err != nil {
+		return t, fmt.Errorf("update task %s: %w", id, err)
+	}
+	s.tasks[id] = t
+	return t, nil
+}
+
+// ForSensor returns a sensor's tasks created since the given time, oldest first.
+func (v *Tasks) ForSensor(_ context.Context, sensorID string, since time.Time) ([]task.Task, error) {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	var out []task.Task
+	for _, t := range v.s.tasks {
+		if t.SensorID == sensorID && !t.Created.Before(since) {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.Before(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// HashKey is the stored form of an API key (its SHA-256, as in the api_keys table).
+func HashKey(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(h[:])
+}
+
+// Lookup returns the key's record; ok is false for an unknown key. It implements
+// api.KeyStore.
+func (s *Store) Lookup(_ context.Context, key string) (api.Key, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	k, ok := s.keys[HashKey(key)]
+	return k, ok, nil
+}
+
+// PutKey stores key (as its hash) with its record.
+func (s *Store) PutKey(_ context.Context, key string, rec api.Key) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := HashKey(key)
+	if err := s.write(logRec{Key: &keyRec{Hash: h, Org: rec.Org, Name: rec.Name, Revoked: rec.Revoked}}); err != nil {
+		return fmt.Errorf("store API key %s: %w", rec.Name, err)
+	}
+	s.keys[h] = rec
+	return nil
+}
+
+// HasKey reports whether a key named name exists for org (revoked or not).
+func (s *Store) HasKey(org, name string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, k := range s.keys {
+		if k.Org == org && k.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// RevokeKeys revokes every key named name in org and returns how many it revoked.
+func (s *Store) RevokeKeys(org, name string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var recs []logRec
+	for h, k := range s.keys {
+		if k.Org == org && k.Name == name && !k.Revoked {
+			recs = append(recs, logRec{Key: &keyRec{Hash: h, Org: org, Name: name, Revoked: true}})
+		}
+	}
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	if err := s.write(recs...); err != nil {
+		return 0, fmt.Errorf("revoke API key %s: %w", name, err)
+	}
+	for _, r := range recs {
+		s.keys[r.Key.Hash] = api.Key{Org: org, Name: name, Revoked: true}
+	}
+	return len(recs), nil
+}
