@@ -431,6 +431,11 @@ func TestOutputs(t *testing.T) {
 	tmpl := synthTemplate(t, nil)
 	id := resourceIDs(t, tmpl)
 
+	s := synthApp(t, nil)
+	all := idsOf(t, s)
+	profile, _ := onlyResource(t, s.json, "AWS::IAM::InstanceProfile")
+	api, _ := onlyResource(t, s.json, "AWS::ApiGatewayV2::Api")
+	workgroup, _ := onlyResource(t, s.json, "AWS::Athena::WorkGroup")
 	tests := []struct {
 		output string
 		value  any
@@ -438,6 +443,12 @@ func TestOutputs(t *testing.T) {
 		{outStreamName, ref(id.stream)},
 		{outLakeBucket, ref(id.lake)},
 		{outDLQURL, ref(id.queue)},
+		{outInstanceProfile, ref(profile)},
+		{outAPIURL, map[string]any{"Fn::GetAtt": []any{api, "ApiEndpoint"}}},
+		{outBusName, ref(all.bus)},
+		{outStateMachineArn, ref(all.stateMachine)},
+		{outPagerDutySecretArn, ref(all.secret)},
+		{outAthenaWorkGroup, ref(workgroup)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.output, func(t *testing.T) {
