@@ -5,19 +5,35 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 // NewID returns a ULID: 26 Crockford base32 characters, 48 bits of milliseconds
-// since the Unix epoch followed by 80 random bits, so IDs sort by creation time.
+// since the Unix epoch followed by 80 bits that start random in each process and
+// then count up by one per ID (the ULID spec's monotonic mode, kept across
+// milliseconds). IDs sort by time and, within a process, by creation; consecutive IDs
+// share most of their characters, which keeps them cheap in compressed Parquet.
 func NewID(t time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
-	if _, err := rand.Read(b[6:]); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on Linux
+	idMu.Lock()
+	if !idSeeded {
+		if _, err := rand.Read(idNext[:]); err != nil {
+			panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on Linux
+		}
+		idSeeded = true
 	}
+	copy(b[6:], idNext[:])
+	for i := len(idNext) - 1; i >= 0; i-- { // 80-bit increment
+		idNext[i]++
+		if idNext[i] != 0 {
+			break
+		}
+	}
+	idMu.Unlock()
 	var out [26]byte
 	// 128 bits as 26 base32 digits: the first digit holds the top 3 bits.
 	hi := binary.BigEndian.Uint64(b[:8])
@@ -29,6 +45,12 @@ func NewID(t time.Time) string {
 	}
 	return string(out[:])
 }
+
+var (
+	idMu     sync.Mutex
+	idSeeded bool
+	idNext   [10]byte
+)
 
 // LakeKey is the object key of a lake file in the Hive layout shared by the S3 lake
 // and the local one: events/dt=YYYY-MM-DD/hr=HH/sensor=<id>/<id>.parquet, with the

@@ -21,6 +21,21 @@ func TestNewID(t *testing.T) {
 	if !sort.StringsAreSorted(ids) {
 		t.Error("IDs of increasing times do not sort in order")
 	}
+	// within one millisecond, IDs still sort in creation order and never repeat
+	same := make([]string, 1000)
+	for i := range same {
+		same[i] = NewID(base)
+	}
+	if !sort.StringsAreSorted(same) {
+		t.Error("IDs of the same millisecond do not sort in creation order")
+	}
+	seen := map[string]bool{}
+	for _, id := range same {
+		if seen[id] {
+			t.Fatalf("duplicate id %s", id)
+		}
+		seen[id] = true
+	}
 	// The time prefix of a known instant (ULID spec example: 1469918176385 ms → 01ARYZ6S41).
 	if got := NewID(time.UnixMilli(1469918176385))[:10]; got != "01ARYZ6S41" {
 		t.Errorf("time prefix = %s, want 01ARYZ6S41", got)
