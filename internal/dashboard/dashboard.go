@@ -1,0 +1,409 @@
+package dashboard
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/detect"
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+//go:embed static
+var static embed.FS
+
+// KeyStore looks API keys up and stores new ones (the dashboard's logins).
+type KeyStore interface {
+	api.KeyStore
+	PutKey(ctx context.Context, key string, rec api.Key) error
+}
+
+// KeyName is the name of the API keys a login link creates.
+const KeyName = "dashboard"
+
+// MaxMinutes bounds the timeline: the minutes kept and the minutes one request may ask for.
+const MaxMinutes = 24 * 60
+
+// Server is the dashboard: the embedded page, its login, the live detection stream
+// and the timeline. It implements detect.Publisher: publish each detection once it
+// is stored, and Observe every batch of events, to feed the stream and the timeline.
+type Server struct {
+	Org  string
+	Keys KeyStore
+	Log  *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Ping is how often an idle stream gets a keep-alive comment; default 15s.
+	Ping time.Duration
+
+	mu      sync.Mutex
+	subs    map[chan []byte]struct{}
+	tokens  map[string]struct{}
+	buckets map[int64]*bucket // by unix minute
+}
+
+type bucket struct {
+	Events     uint64 `json:"events"`
+	Detections uint64 `json:"detections"`
+}
+
+// New returns a dashboard for org whose users authenticate with keys.
+func New(org string, keys KeyStore) *Server {
+	return &Server{Org: org, Keys: keys, subs: map[chan []byte]struct{}{}, tokens: map[string]struct{}{},
+		buckets: map[int64]*bucket{}}
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// NewKey returns a fresh random API key.
+func NewKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return "vk_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// LoginToken returns a new one-time login token: /login#<token> signs a browser
+// in once, with an API key of its own.
+func (s *Server) LoginToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	s.mu.Lock()
+	s.tokens[tok] = struct{}{}
+	s.mu.Unlock()
+	return tok
+}
+
+// takeToken consumes a login token, comparing in constant time.
+func (s *Server) takeToken(tok string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t := range s.tokens {
+		if subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 {
+			delete(s.tokens, t)
+			return true
+		}
+	}
+	return false
+}
+
+// Handler serves the page and the dashboard's own endpoints:
+//
+//	GET  /, /login, /static/...   the embedded page (no key needed: it holds no data)
+//	POST /dashboard/login          {"token": "..."} → {"key": "...", "org": "..."}, once per token
+//	GET  /dashboard/whoami         the key's org
+//	GET  /dashboard/stream         text/event-stream of "detection" events
+//	GET  /dashboard/timeline       events and detections per minute (?minutes=60)
+//
+// Every /dashboard/ endpoint but login takes the API's Authorization: Bearer key;
+// detections and sensors come from the API itself (/v1/orgs/{org}/...).
+func (s *Server) Handler() http.Handler {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	files := http.FileServerFS(sub)
+	mux := http.NewServeMux()
+	page := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		http.ServeFileFS(w, r, sub, "index.html")
+	}
+	mux.HandleFunc("GET /{$}", page)
+	mux.HandleFunc("GET /login", page)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", files))
+	mux.HandleFunc("POST /dashboard/login", s.login)
+	mux.Handle("GET /dashboard/whoami", s.auth(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"org": s.Org})
+	})))
+	mux.Handle("GET /dashboard/stream", s.auth(http.HandlerFunc(s.stream)))
+	mux.Handle("GET /dashboard/timeline", s.auth(http.HandlerFunc(s.timeline)))
+	return secure(mux)
+}
+
+// secure sets the headers every response carries: everything comes from this
+// origin, nothing inline, no framing.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "+
+			"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// auth checks the bearer key like the API does, for the dashboard's org.
+func (s *Server) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || strings.TrimSpace(key) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing API key: send Authorization: Bearer <key>"})
+			return
+		}
+		k, found, err := s.Keys.Lookup(r.Context(), strings.TrimSpace(key))
+		switch {
+		case err != nil:
+			s.log().Error("dashboard: look up key", "error", err)
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+		case !found:
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unknown API key"})
+		case k.Revoked:
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key " + k.Name + " is revoked"})
+		case k.Org != s.Org:
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key is not valid for org " + s.Org})
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Token string `json:"token"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || req.Token == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `body: want {"token": "..."}`})
+		return
+	}
+	if !s.takeToken(req.Token) {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "login link unknown or already used: restart vigil local for a new one, or paste the API key"})
+		return
+	}
+	key := NewKey()
+	if err := s.Keys.PutKey(r.Context(), key, api.Key{Org: s.Org, Name: KeyName}); err != nil {
+		s.log().Error("dashboard: store login key", "error", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]string{"key": key, "org": s.Org})
+}
+
+// Publish sends ds to every open stream and counts them on the timeline. It
+// implements detect.Publisher and never fails: a stream that cannot keep up
+// misses detections (its page reloads the list when it reconnects).
+func (s *Server) Publish(_ context.Context, ds []detect.Detection) error {
+	msgs := make([][]byte, 0, len(ds))
+	for i := range ds {
+		b, err := json.Marshal(&ds[i])
+		if err != nil {
+			return fmt.Errorf("dashboard: %w", err)
+		}
+		msgs = append(msgs, b)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range ds {
+		s.bucket(ds[i].Time).Detections++
+	}
+	for ch := range s.subs {
+		for _, m := range msgs {
+			select {
+			case ch <- m:
+			default:
+			}
+		}
+	}
+	return nil
+}
+
+// Observe counts events on the timeline by the minute they happened in.
+func (s *Server) Observe(evs []event.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cur int64 = -1
+	var b *bucket
+	for i := range evs {
+		m := evs[i].TimeNanos / int64(time.Minute)
+		if m != cur {
+			cur, b = m, s.bucket(time.Unix(0, evs[i].TimeNanos))
+		}
+		b.Events++
+	}
+}
+
+// SeedDetections counts detections stored before this process started.
+func (s *Server) SeedDetections(times []time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range times {
+		s.bucket(t).Detections++
+	}
+}
+
+// bucket returns t's minute, dropping the oldest minute beyond MaxMinutes. The
+// caller holds s.mu.
+func (s *Server) bucket(t time.Time) *bucket {
+	m := t.Unix() / 60
+	if b, ok := s.buckets[m]; ok {
+		return b
+	}
+	if len(s.buckets) >= MaxMinutes {
+		oldest := m
+		for k := range s.buckets {
+			oldest = min(oldest, k)
+		}
+		if oldest == m {
+			return &bucket{} // older than everything kept: counted nowhere
+		}
+		delete(s.buckets, oldest)
+	}
+	b := &bucket{}
+	s.buckets[m] = b
+	return b
+}
+
+// Minute is one point of the timeline.
+type Minute struct {
+	Time       time.Time `json:"t"`
+	Events     uint64    `json:"events"`
+	Detections uint64    `json:"detections"`
+}
+
+// Timeline returns n minutes of counts ending with the latest minute seen (or
+// the current one, whichever is later), oldest first.
+func (s *Server) Timeline(n int) []Minute {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	end := s.now().Unix() / 60
+	for m := range s.buckets {
+		end = max(end, m)
+	}
+	out := make([]Minute, 0, n)
+	for m := end - int64(n) + 1; m <= end; m++ {
+		p := Minute{Time: time.Unix(m*60, 0).UTC()}
+		if b, ok := s.buckets[m]; ok {
+			p.Events, p.Detections = b.Events, b.Detections
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
+	n := 60
+	if v := r.URL.Query().Get("minutes"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > MaxMinutes {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("minutes %q: want an integer from 1 to %d", v, MaxMinutes)})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"minutes": s.Timeline(n)})
+}
+
+// Subscribers is how many streams are open.
+func (s *Server) Subscribers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.subs)
+}
+
+func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	ch := make(chan []byte, 256)
+	s.mu.Lock()
+	s.subs[ch] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.subs, ch)
+		s.mu.Unlock()
+	}()
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if _, err := fmt.Fprintf(w, "retry: 2000\nevent: hello\ndata: {\"org\":%q}\n\n", s.Org); err != nil {
+		return
+	}
+	if rc.Flush() != nil {
+		return
+	}
+	ping := s.Ping
+	if ping <= 0 {
+		ping = 15 * time.Second
+	}
+	t := time.NewTicker(ping)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return
+			}
+		case m := <-ch:
+			if _, err := fmt.Fprintf(w, "event: detection\ndata: %s\n\n", m); err != nil {
+				return
+			}
+			// drain what queued meanwhile before flushing once
+			for more := true; more; {
+				select {
+				case m = <-ch:
+					if _, err := fmt.Fprintf(w, "event: detection\ndata: %s\n\n", m); err != nil {
+						return
+					}
+				default:
+					more = false
+				}
+			}
+		}
+		if rc.Flush() != nil {
+			return
+		}
+	}
+}
+
+// sortedMinutes is for tests and debugging: the minutes kept, oldest first.
+func (s *Server) sortedMinutes() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]int64, 0, len(s.buckets))
+	for m := range s.buckets {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
