@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -22,13 +21,9 @@ func DynamoDB(t testing.TB) string {
 	if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
 		return ep
 	}
-	tools := ToolsDir(t)
-	n := node(t)
-	requireModule(t, tools, "dynalite")
 	port := freePort(t)
-	cmd := exec.Command(n, filepath.Join(tools, "node_modules", "dynalite", "cli.js"),
+	cmd := nodeCommand(t, "dynalite", filepath.Join("node_modules", "dynalite", "cli.js"),
 		"--host", "127.0.0.1", "--port", strconv.Itoa(port), "--createTableMs", "20", "--deleteTableMs", "20", "--updateTableMs", "20")
-	cmd.Dir = tools
 	return start(t, "dynalite", cmd, port)
 }
 

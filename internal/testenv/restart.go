@@ -43,14 +43,9 @@ func newEmulator(t testing.TB, name, dir string, build func(port int) *exec.Cmd)
 // restart keeps the streams and their records. Call Start.
 func NewKinesalite(t testing.TB, dir string) *Emulator {
 	t.Helper()
-	tools := ToolsDir(t)
-	n := node(t)
-	requireModule(t, tools, "kinesalite")
 	return newEmulator(t, "kinesalite", dir, func(port int) *exec.Cmd {
 		script := fmt.Sprintf("require('kinesalite')({path: %q, createStreamMs: 50, deleteStreamMs: 50, updateStreamMs: 50}).listen(%d, '127.0.0.1')", dir, port)
-		cmd := exec.Command(n, "-e", script)
-		cmd.Dir = tools
-		return cmd
+		return nodeCommand(t, "kinesalite", "-e", script)
 	})
 }
 

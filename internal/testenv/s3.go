@@ -31,13 +31,8 @@ func S3(t testing.TB) string {
 // s3rverCmd builds the command running s3rver on port with its data in dir.
 func s3rverCmd(t testing.TB, dir string, port int) *exec.Cmd {
 	t.Helper()
-	tools := ToolsDir(t)
-	n := node(t)
-	requireModule(t, tools, "s3rver")
-	cmd := exec.Command(n, filepath.Join(tools, "node_modules", "s3rver", "bin", "s3rver.js"),
+	return nodeCommand(t, "s3rver", filepath.Join("node_modules", "s3rver", "bin", "s3rver.js"),
 		"-d", dir, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "--silent")
-	cmd.Dir = tools
-	return cmd
 }
 
 // S3Config returns an SDK configuration for an s3rver endpoint: its fixed

@@ -95,11 +95,18 @@ func start(t testing.TB, name string, cmd *exec.Cmd, port int) string {
 	}
 }
 
-func requireModule(t testing.TB, tools, module string) {
+// nodeCommand returns a command running node with args in tools/, after checking
+// that node and the npm package module are installed.
+func nodeCommand(t testing.TB, module string, args ...string) *exec.Cmd {
 	t.Helper()
+	tools := ToolsDir(t)
+	n := node(t)
 	if _, err := os.Stat(filepath.Join(tools, "node_modules", module)); err != nil {
 		t.Fatalf("npm package %s is not installed in %s: run `make test` (it runs npm ci there)", module, tools)
 	}
+	cmd := exec.Command(n, args...)
+	cmd.Dir = tools
+	return cmd
 }
 
 // Kinesis returns the endpoint of a Kinesis API: AWS_ENDPOINT_URL when set, else a
@@ -109,14 +116,9 @@ func Kinesis(t testing.TB) string {
 	if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
 		return ep
 	}
-	tools := ToolsDir(t)
-	n := node(t)
-	requireModule(t, tools, "kinesalite")
 	port := freePort(t)
 	script := fmt.Sprintf("require('kinesalite')({createStreamMs: 50, deleteStreamMs: 50, updateStreamMs: 50}).listen(%d, '127.0.0.1')", port)
-	cmd := exec.Command(n, "-e", script)
-	cmd.Dir = tools
-	return start(t, "kinesalite", cmd, port)
+	return start(t, "kinesalite", nodeCommand(t, "kinesalite", "-e", script), port)
 }
 
 // AWSConfig returns an SDK configuration for endpoint: static dummy credentials and
