@@ -171,7 +171,7 @@ struct priv_event {
 	__u32 new_gid;
 	__u32 new_egid;
 	__u32 _pad;
-	__u64 old_caps; // effective capabilities before
+	__u64 old_caps; // always 0 (the capabilities before are gone by the syscall's exit)
 	__u64 new_caps; // and after
 };
 
@@ -370,6 +370,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
 #define EINPROGRESS 115
+#define EALREADY 114
 #define PTRACE_ATTACH 16
 #define PTRACE_SEIZE 0x4206
 
@@ -417,23 +418,21 @@ struct {
 	__type(value, struct walk_buf);
 } walk_scratch SEC(".maps");
 
-// Arguments of a syscall in progress, by thread, from sys_enter to sys_exit.
+// A syscall's number and arguments, as read at its exit.
 struct sys_args {
 	__u64 nr;
 	__u64 a[5];
-	__u32 old_uid, old_euid, old_suid, old_fsuid;
-	__u32 old_gid, old_egid, old_sgid, old_fsgid;
-	__u64 old_caps;
-	__u32 syn_sent; // a TCP SYN went out during this connect
-	__u32 _pad;
 };
 
+// TCP sockets whose SYN was sent, with the thread that connected them: a
+// connect that fails after its SYN is reported by the handshake's end, not by
+// the syscall's exit.
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, struct sys_args);
-} inflight SEC(".maps");
+	__type(value, __u64);
+} tcp_syn SEC(".maps");
 
 static __always_inline struct walk_buf *walk_buf(void)
 {
@@ -934,7 +933,6 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		// In the connecting process: remember who asked.
 		__u64 id = bpf_get_current_pid_tgid();
-		struct sys_args *a = bpf_map_lookup_elem(&inflight, &id);
 
 		p = net_tmp();
 		if (!p)
@@ -942,9 +940,8 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 		__builtin_memset(p, 0, sizeof(*p));
 		fill_hdr_current(&p->ev.hdr, EVENT_NET_CONNECT);
 		p->ev.protocol = IPPROTO_TCP;
-		if (a)
-			a->syn_sent = 1;
 		bpf_map_update_elem(&tcp_pending, &key, p, BPF_ANY);
+		bpf_map_update_elem(&tcp_syn, &key, &id, BPF_ANY);
 		return 0;
 	}
 	if (oldstate != TCP_SYN_SENT)
@@ -978,8 +975,15 @@ static __always_inline void connect_done(struct sys_args *a, long ret)
 		return;
 	if (sk->sk_protocol == IPPROTO_TCP) {
 		// The handshake reports itself unless no SYN was sent at all.
-		if (a->syn_sent || ret == 0 || ret == -EINPROGRESS)
+		__u64 key = (__u64)sk, *by;
+
+		if (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY)
 			return;
+		by = bpf_map_lookup_elem(&tcp_syn, &key);
+		if (by && *by == bpf_get_current_pid_tgid()) {
+			bpf_map_delete_elem(&tcp_syn, &key);
+			return;
+		}
 	} else if (sk->sk_protocol != IPPROTO_UDP) {
 		return;
 	}
@@ -1106,22 +1110,6 @@ static __always_inline void send_msg(__u64 fd, const struct user_msghdr *um)
 
 /* ---- privileges and ptrace ---------------------------------------------- */
 
-static __always_inline void save_creds(struct sys_args *a)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	const struct cred *c = task->cred;
-
-	a->old_uid = c->uid.val;
-	a->old_euid = c->euid.val;
-	a->old_suid = c->suid.val;
-	a->old_fsuid = c->fsuid.val;
-	a->old_gid = c->gid.val;
-	a->old_egid = c->egid.val;
-	a->old_sgid = c->sgid.val;
-	a->old_fsgid = c->fsgid.val;
-	a->old_caps = c->cap_effective.val;
-}
-
 static __always_inline void creds_changed(struct sys_args *a, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -1129,8 +1117,17 @@ static __always_inline void creds_changed(struct sys_args *a, long ret)
 	struct priv_event *e;
 	__u32 op;
 
-	if (ret != 0 && a->nr != NR_setfsuid && a->nr != NR_setfsgid)
+	// setfsuid/setfsgid return the previous id whether or not they succeeded:
+	// they did if the id is now the one asked for.
+	if (a->nr == NR_setfsuid) {
+		if (c->fsuid.val != (__u32)a->a[0])
+			return;
+	} else if (a->nr == NR_setfsgid) {
+		if (c->fsgid.val != (__u32)a->a[0])
+			return;
+	} else if (ret != 0) {
 		return;
+	}
 	switch (a->nr) {
 	case NR_setuid: op = PRIV_SETUID; break;
 	case NR_setreuid: op = PRIV_SETREUID; break;
@@ -1142,15 +1139,8 @@ static __always_inline void creds_changed(struct sys_args *a, long ret)
 	case NR_setfsgid: op = PRIV_SETFSGID; break;
 	default: op = PRIV_CAPSET; break;
 	}
-	if (op == PRIV_CAPSET) {
-		// Only a gain of effective capabilities is a privilege change.
-		if ((c->cap_effective.val & ~a->old_caps) == 0)
-			return;
-	} else if (c->uid.val == a->old_uid && c->euid.val == a->old_euid && c->suid.val == a->old_suid &&
-		   c->fsuid.val == a->old_fsuid && c->gid.val == a->old_gid && c->egid.val == a->old_egid &&
-		   c->sgid.val == a->old_sgid && c->fsgid.val == a->old_fsgid) {
-		return; // nothing changed
-	}
+	// The ids before the call are gone by its exit: every successful call is
+	// reported, with the ids it left.
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(COUNTER_DROPS);
@@ -1163,7 +1153,7 @@ static __always_inline void creds_changed(struct sys_args *a, long ret)
 	e->new_gid = c->gid.val;
 	e->new_egid = c->egid.val;
 	e->_pad = 0;
-	e->old_caps = a->old_caps;
+	e->old_caps = 0;
 	e->new_caps = c->cap_effective.val;
 	bpf_ringbuf_submit(e, 0);
 }
@@ -1188,56 +1178,15 @@ static __always_inline void ptraced(struct sys_args *a, long ret)
 
 /* ---- syscall dispatch --------------------------------------------------- */
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
-{
-	struct sys_args a;
-	__u64 tid;
-
-	switch (id) {
-	case NR_sendto:
-		udp_send(regs->di, (const void *)regs->r8, (const void *)regs->si, regs->dx);
-		return 0;
-	case NR_sendmsg:
-		send_msg(regs->di, (const struct user_msghdr *)regs->si);
-		return 0;
-	case NR_sendmmsg:
-		if (regs->dx > 0)
-			send_msg(regs->di, (const struct user_msghdr *)regs->si);
-		return 0;
-	case NR_unlink: case NR_unlinkat: case NR_rename: case NR_renameat: case NR_renameat2:
-	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
-	case NR_connect: case NR_ptrace:
-	case NR_setuid: case NR_setgid: case NR_setreuid: case NR_setregid: case NR_setresuid:
-	case NR_setresgid: case NR_setfsuid: case NR_setfsgid: case NR_capset:
-		break;
-	default:
-		return 0;
-	}
-	__builtin_memset(&a, 0, sizeof(a));
-	a.nr = id;
-	a.a[0] = regs->di;
-	a.a[1] = regs->si;
-	a.a[2] = regs->dx;
-	a.a[3] = regs->r10;
-	a.a[4] = regs->r8;
-	if ((id >= NR_setuid && id <= NR_setfsgid) || id == NR_capset)
-		save_creds(&a);
-	tid = bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&inflight, &tid, &a, BPF_ANY);
-	return 0;
-}
-
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	long id = regs->orig_ax;
-	struct sys_args *a;
-	__u64 tid;
+	struct sys_args a;
 
+	// The saved argument registers still hold what the caller passed.
 	switch (id) {
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat: case NR_open_by_handle_at: {
-		// The argument registers still hold what the caller passed.
 		__u64 oflags = 0;
 
 		if (ret < 0)
@@ -1255,28 +1204,47 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		if (ret >= 0)
 			accepted(ret);
 		return 0;
-	}
-	tid = bpf_get_current_pid_tgid();
-	a = bpf_map_lookup_elem(&inflight, &tid);
-	if (!a)
+	case NR_sendto:
+		if (ret >= 0)
+			udp_send(regs->di, (const void *)regs->r8, (const void *)regs->si, regs->dx);
 		return 0;
-	if (a->nr == id) {
-		switch (id) {
-		case NR_connect:
-			connect_done(a, ret);
-			break;
-		case NR_ptrace:
-			ptraced(a, ret);
-			break;
-		case NR_setuid: case NR_setgid: case NR_setreuid: case NR_setregid: case NR_setresuid:
-		case NR_setresgid: case NR_setfsuid: case NR_setfsgid: case NR_capset:
-			creds_changed(a, ret);
-			break;
-		default:
-			file_changed(a, ret);
-		}
+	case NR_sendmsg:
+		if (ret >= 0)
+			send_msg(regs->di, (const struct user_msghdr *)regs->si);
+		return 0;
+	case NR_sendmmsg:
+		if (ret > 0)
+			send_msg(regs->di, (const struct user_msghdr *)regs->si);
+		return 0;
+	case NR_unlink: case NR_unlinkat: case NR_rename: case NR_renameat: case NR_renameat2:
+	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
+	case NR_connect: case NR_ptrace:
+	case NR_setuid: case NR_setgid: case NR_setreuid: case NR_setregid: case NR_setresuid:
+	case NR_setresgid: case NR_setfsuid: case NR_setfsgid: case NR_capset:
+		break;
+	default:
+		return 0;
 	}
-	bpf_map_delete_elem(&inflight, &tid);
+	a.nr = id;
+	a.a[0] = regs->di;
+	a.a[1] = regs->si;
+	a.a[2] = regs->dx;
+	a.a[3] = regs->r10;
+	a.a[4] = regs->r8;
+	switch (id) {
+	case NR_connect:
+		connect_done(&a, ret);
+		break;
+	case NR_ptrace:
+		ptraced(&a, ret);
+		break;
+	case NR_setuid: case NR_setgid: case NR_setreuid: case NR_setregid: case NR_setresuid:
+	case NR_setresgid: case NR_setfsuid: case NR_setfsgid: case NR_capset:
+		creds_changed(&a, ret);
+		break;
+	default:
+		file_changed(&a, ret);
+	}
 	return 0;
 }
 

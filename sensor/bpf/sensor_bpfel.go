@@ -147,23 +147,6 @@ type SensorPtraceEvent struct {
 	Request   int64
 }
 
-type SensorSysArgs struct {
-	_        structs.HostLayout
-	Nr       uint64
-	A        [5]uint64
-	OldUid   uint32
-	OldEuid  uint32
-	OldSuid  uint32
-	OldFsuid uint32
-	OldGid   uint32
-	OldEgid  uint32
-	OldSgid  uint32
-	OldFsgid uint32
-	OldCaps  uint64
-	SynSent  uint32
-	Pad      uint32
-}
-
 type SensorUdpPeerKey struct {
 	_    structs.HostLayout
 	Sk   uint64
@@ -186,16 +169,15 @@ const (
 	SensorMapEvents            = "events"
 	SensorMapFilePrefixes      = "file_prefixes"
 	SensorMapFileScratch       = "file_scratch"
-	SensorMapInflight          = "inflight"
 	SensorMapNetScratch        = "net_scratch"
 	SensorMapTcpPending        = "tcp_pending"
+	SensorMapTcpSyn            = "tcp_syn"
 	SensorMapUdpSeen           = "udp_seen"
 	SensorMapWalkScratch       = "walk_scratch"
 	SensorProgHandleExec       = "handle_exec"
 	SensorProgHandleExit       = "handle_exit"
 	SensorProgInetSockSetState = "inet_sock_set_state"
 	SensorProgModuleLoad       = "module_load"
-	SensorProgSysEnter         = "sys_enter"
 	SensorProgSysExit          = "sys_exit"
 	SensorVarUnusedCounter     = "unused_counter"
 	SensorVarUnusedDnsEvent    = "unused_dns_event"
@@ -257,7 +239,6 @@ type SensorProgramSpecs struct {
 	HandleExit       *ebpf.ProgramSpec `ebpf:"handle_exit"`
 	InetSockSetState *ebpf.ProgramSpec `ebpf:"inet_sock_set_state"`
 	ModuleLoad       *ebpf.ProgramSpec `ebpf:"module_load"`
-	SysEnter         *ebpf.ProgramSpec `ebpf:"sys_enter"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
 }
 
@@ -269,9 +250,9 @@ type SensorMapSpecs struct {
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	FilePrefixes *ebpf.MapSpec `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.MapSpec `ebpf:"file_scratch"`
-	Inflight     *ebpf.MapSpec `ebpf:"inflight"`
 	NetScratch   *ebpf.MapSpec `ebpf:"net_scratch"`
 	TcpPending   *ebpf.MapSpec `ebpf:"tcp_pending"`
+	TcpSyn       *ebpf.MapSpec `ebpf:"tcp_syn"`
 	UdpSeen      *ebpf.MapSpec `ebpf:"udp_seen"`
 	WalkScratch  *ebpf.MapSpec `ebpf:"walk_scratch"`
 }
@@ -318,9 +299,9 @@ type SensorMaps struct {
 	Events       *ebpf.Map `ebpf:"events"`
 	FilePrefixes *ebpf.Map `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.Map `ebpf:"file_scratch"`
-	Inflight     *ebpf.Map `ebpf:"inflight"`
 	NetScratch   *ebpf.Map `ebpf:"net_scratch"`
 	TcpPending   *ebpf.Map `ebpf:"tcp_pending"`
+	TcpSyn       *ebpf.Map `ebpf:"tcp_syn"`
 	UdpSeen      *ebpf.Map `ebpf:"udp_seen"`
 	WalkScratch  *ebpf.Map `ebpf:"walk_scratch"`
 }
@@ -331,9 +312,9 @@ func (m *SensorMaps) Close() error {
 		m.Events,
 		m.FilePrefixes,
 		m.FileScratch,
-		m.Inflight,
 		m.NetScratch,
 		m.TcpPending,
+		m.TcpSyn,
 		m.UdpSeen,
 		m.WalkScratch,
 	)
@@ -365,7 +346,6 @@ type SensorPrograms struct {
 	HandleExit       *ebpf.Program `ebpf:"handle_exit"`
 	InetSockSetState *ebpf.Program `ebpf:"inet_sock_set_state"`
 	ModuleLoad       *ebpf.Program `ebpf:"module_load"`
-	SysEnter         *ebpf.Program `ebpf:"sys_enter"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
 }
 
@@ -375,7 +355,6 @@ func (p *SensorPrograms) Close() error {
 		p.HandleExit,
 		p.InetSockSetState,
 		p.ModuleLoad,
-		p.SysEnter,
 		p.SysExit,
 	)
 }
