@@ -14,33 +14,181 @@
 //     public access blocked, TLS ≥ 1.2 only, versioned, objects under events/ move to
 //     Glacier after lakeGlacierDays) and its server-access-log bucket (SSE-S3, which is
 //     all S3 log delivery supports; public access blocked, TLS only).
-//   - detect.go: the detect function (provided.al2023, arm64, handler "bootstrap",
-//     512 MB, 60 s) fed by a Kinesis event source mapping: LATEST, batches of 100,
-//     partial batch responses (ReportBatchItemFailures), bisect on error, 3 retries,
-//     records older than 6 h skipped. Batches given up on send their shard and
-//     sequence-number range to an SQS dead-letter queue (SSE-SQS, TLS only, 14 days);
-//     the stream keeps the records 24 h, so they can be replayed from there. The
-//     parallelization factor stays 1, keeping each sensor's events in order.
+//   - store.go: the DynamoDB tables, all on-demand (PAY_PER_REQUEST), with
+//     point-in-time recovery, encrypted with the AWS-managed key and retained when the
+//     stack is deleted: detections (id; GSIs by_sensor = sensor_id + time_id and
+//     by_tag = tag + time_id, the latter sparse), sensors (sensor_id), tasks (task_id;
+//     GSI by_sensor = sensor_id + created; TTL expires_at), api_keys (key_hash, the hex
+//     SHA-256 of a key) and rule_state (key; TTL expires_at). Table names are generated
+//     by CloudFormation and passed to the functions in their environment.
+//   - functions.go: what every function shares: provided.al2023, arm64, handler
+//     "bootstrap", code from <lambdaDir>/<name>, and VIGIL_FUNCTION=<name> in its
+//     environment (detect, respond, api, authorizer).
+//   - detect.go: the detect function (512 MB, 60 s) fed by a Kinesis event source
+//     mapping: LATEST, batches of 100, partial batch responses (ReportBatchItemFailures),
+//     bisect on error, 3 retries, records older than 6 h skipped. Batches given up on
+//     send their shard and sequence-number range to an SQS dead-letter queue (SSE-SQS,
+//     TLS only, 14 days); the stream keeps the records 24 h, so they can be replayed
+//     from there. The parallelization factor stays 1, keeping each sensor's events in
+//     order. It reads and writes the detections, sensors and rule_state tables, puts
+//     events on the bus, starts response executions, and reads the anomaly model
+//     (s3:GetObject under models/ only; VIGIL_MODEL_KEY = models/iforest.json).
+//   - route.go: the EventBridge bus ("vigil", context busName) with an archive of
+//     every event of the bus (30 days), and the paging rules. PagerDuty Events v2 knows
+//     the severities critical, error, warning and info, so there is one rule per paging
+//     severity: PageCritical ({"source":["vigil"],"detail-type":["Detection"],
+//     "detail":{"severity":["critical"]}}) pages as "critical", PageHigh (the same with
+//     "high") pages as "error"; together they match the agreed pattern
+//     {"source":["vigil"],"detail-type":["Detection"],"detail":{"severity":["high","critical"]}}.
+//     Both target an API destination (POST https://events.pagerduty.com/v2/enqueue, at
+//     most 10 calls/s) through a connection with API_KEY authorization (header
+//     X-Routing-Key, which PagerDuty ignores) whose value is the routing key. The body
+//     is built by an input transformer: {"routing_key": <routing key>, "event_action":
+//     "trigger", "dedup_key": detail.id, "payload": {"summary": "<detail.name> on
+//     <detail.hostname>", "severity": critical|error, "source": detail.hostname,
+//     "custom_details": detail}}. Undeliverable events (after 185 retries within 24 h)
+//     go to a dead-letter queue.
+//   - respond.go: the respond function (256 MB, 30 s; tasks table read/write, PutEvents
+//     on the bus, GetSecretValue on the PagerDuty secret) and the response state machine
+//     (STANDARD, X-Ray tracing, every event logged at level ALL with execution data to a
+//     log group kept 3 months). Its definition keeps to what stepfunctions-local runs:
+//     for isolate, kill and snapshot in turn, "A?" (Choice on $.steps.A) → "A: request"
+//     (Pass, $.request = {"op":"create_task","action":A}) → "A: create task" (Task,
+//     $.A_task) → "A: wait" (Wait taskPollSeconds) → "A: check request" (Pass,
+//     {"op":"check_task","action":A}) → "A: check task" (Task, $.A_status) → "A: done?"
+//     (done → next action, pending → "A: wait", otherwise the Fail state "Response
+//     failed", Error TaskFailed); then "notify?" → "notify: request" → "notify" (Task,
+//     $.notify_result) → "Done" (Succeed). Every Task runs the respond function by its
+//     plain ARN, with no Parameters, retries the Lambda service errors (1 s, ×2, 3
+//     attempts) and catches everything into $.error → "Response failed". No Map, no
+//     TimeoutSeconds, no service integrations: deadlines are answered by the respond
+//     function ("expired").
+//   - api.go: the api function (256 MB, 10 s; reads detections and sensors with their
+//     indexes, reads and writes tasks; VIGIL_ORG = context org) behind an HTTP API with
+//     the routes GET /v1/orgs/{org}/sensors, GET /v1/orgs/{org}/detections,
+//     GET /v1/orgs/{org}/rules, POST /v1/orgs/{org}/sensors/{id}/tasks and
+//     GET /v1/orgs/{org}/tasks/{id} (Lambda proxy, payload format 2.0), every one behind
+//     the authorizer function (128 MB, 5 s; reads api_keys): a REQUEST authorizer with
+//     payload 2.0, simple responses, identity source $request.header.Authorization and
+//     results cached 300 s. The $default stage writes one JSON access-log line per
+//     request to a log group kept 3 months.
+//   - lake.go: the Glue database "vigil" and its table "events" over
+//     s3://<lake>/events/ (Parquet, columns from event.Columns() — the Event schema,
+//     never a second copy — partitions dt, hr, sensor as strings) with partition
+//     projection: dt a date (yyyy-MM-dd) from a year ago to now, hr 00-23, sensor
+//     injected, so a query names its sensor(s) in the WHERE clause
+//     (… WHERE sensor = 'i-0abc' AND dt >= '2025-01-01'); no crawler or MSCK REPAIR is
+//     needed. The Athena workgroup "vigil" enforces its configuration: results under
+//     s3://<lake>/athena-results/, encrypted with the ingest key (SSE-KMS).
+//   - sensors.go: the sensor role (trusted by EC2 only) and its instance profile; see
+//     "Scoping of the sensor role" below.
+//   - observability.go: alarms (no actions: subscribe them to what pages you) — detect
+//     IteratorAge maximum > 60 s, ApproximateNumberOfMessagesVisible > 0 on the detect
+//     and paging dead-letter queues, Errors > 0 of each function, ExecutionsFailed > 0 of
+//     the response workflow, each over 5 minutes, missing data not breaching — and the
+//     Datadog Lambda extension when context datadogApiKeySecretArn is set: on every
+//     function the layer arn:<partition>:lambda:<region>:464622532012:layer:Datadog-Extension-ARM:<version>,
+//     the environment DD_API_KEY_SECRET_ARN, DD_SITE and DD_SERVERLESS_LOGS_ENABLED=false,
+//     and secretsmanager:GetSecretValue on that secret. Functions send statsd metrics
+//     (datadog-go) to the extension on localhost:8125.
+//   - nag.go: the cdk-nag AwsSolutions findings accepted, each with its reason and,
+//     for IAM findings, the exact resource it accepts (see "cdk-nag" below).
 //   - stack.go: wires the concerns together and exports the outputs StreamName,
-//     LakeBucketName and DetectDeadLetterQueueUrl.
+//     LakeBucketName, SensorInstanceProfileName, ApiUrl, BusName, StateMachineArn,
+//     DetectDeadLetterQueueUrl, PagerDutySecretArn and AthenaWorkGroup.
 //   - config.go: the context keys below, checked before anything is built.
+//   - template.go: Synth and StateMachineDefinition, for tests that need the
+//     synthesized template (see "Helpers" below).
 //
-// Context keys (cdk.json "context" or -c key=value on the command line):
+// # The PagerDuty routing key
 //
-//	streamMode       "on-demand" (default) or "provisioned"
-//	shardCount       shards of a provisioned stream (default 1; only with provisioned)
-//	lakeGlacierDays  days before lake objects under events/ move to Glacier (default 90)
-//	lambdaDir        directory holding <function>/bootstrap (default "bin")
+// The routing key lives in a Secrets Manager secret as {"routing_key": "..."}. Unless
+// context pagerDutySecretArn names an existing secret, the stack creates one with a
+// random placeholder (so the field exists at deploy time): put the integration's
+// routing key in it (output PagerDutySecretArn) and deploy again. The template only
+// ever holds the CloudFormation dynamic reference
+// {{resolve:secretsmanager:<secret ARN>:SecretString:routing_key::}} — in the input
+// transformer's template and in the connection — which CloudFormation resolves at
+// deploy time; so after changing the key, deploy again. Once resolved, the key is part
+// of the rule targets' configuration: whoever may call events:ListTargetsByRule on the
+// bus can read it. Rotation is by hand (in PagerDuty and in the secret together).
 //
-// Synth fails with an error naming the missing file when lambdaDir/detect/bootstrap
-// does not exist: run `make lambdas` first.
+// # Scoping of the sensor role
 //
-// Environment of the detect function: VIGIL_STREAM (the stream name).
+// Every sensor instance shares the role, and a role session carries no per-sensor
+// identity that IAM policy variables could match against the lake layout
+// (events/dt=…/hr=…/sensor=<id>/: the date comes before the sensor, and the sensor id
+// is not the instance id for every deployment). So the role is scoped by prefix, not
+// by sensor:
+//   - kinesis:PutRecord and kinesis:PutRecords on the stream, nothing else on Kinesis
+//     (no reads, no shard listing: the shipper does not need it);
+//   - s3:PutObject and s3:AbortMultipartUpload on <lake>/events/* and
+//     <lake>/artifacts/* (memory snapshots), no read, list or delete — a sensor can add
+//     objects but neither see nor destroy what others wrote (the lake is versioned);
+//   - kms:GenerateDataKey and kms:Decrypt on the ingest key, only when the request comes
+//     through Kinesis or S3 of the stack's region (kms:ViaService): encrypting a record
+//     or an object takes a data key, and completing a multipart upload decrypts it;
+//   - nothing on DynamoDB: a sensor reads its tasks and reports results through the HTTP
+//     API with an API key, where the api function decides what a key may see. IAM could
+//     not scope that per sensor itself: dynamodb:LeadingKeys applies to the table's partition key
+//     (task_id), not to the sensor_id of the by_sensor index, so a per-sensor condition
+//     is impossible for the tasks table.
+//
+// Nothing else (no SSM, no CloudWatch): add managed policies to the role yourself if
+// you manage the instances with them.
+//
+// # Context keys
+//
+// Set in cdk.json "context" or with -c key=value on the command line:
+//
+//	streamMode               "on-demand" (default) or "provisioned"
+//	shardCount               shards of a provisioned stream (default 1; only with provisioned)
+//	lakeGlacierDays          days before lake objects under events/ move to Glacier (default 90)
+//	lambdaDir                directory holding <function>/bootstrap (default "bin")
+//	busName                  name of the event bus (default "vigil")
+//	taskPollSeconds          seconds the response workflow waits between task checks (default 5)
+//	org                      the organisation the API serves, VIGIL_ORG (default "default")
+//	pagerDutySecretArn       complete ARN of an existing secret {"routing_key": "..."} (default: created)
+//	datadogApiKeySecretArn   complete ARN of the Datadog API key secret; set: Datadog extension on
+//	datadogSite              Datadog site, DD_SITE (default "datadoghq.com")
+//	datadogExtensionVersion  version of the Datadog-Extension-ARM layer (default 65)
+//
+// Secret ARNs must be complete (ending in the six characters Secrets Manager appends),
+// since IAM policies name them exactly. Synth fails with an error naming the missing
+// file when lambdaDir/<function>/bootstrap does not exist for one of detect, respond,
+// api and authorizer: run `make lambdas` first.
+//
+// # cdk-nag
+//
+// The tests run the cdk-nag AwsSolutions pack and fail on any error or warning that is
+// not suppressed. The accepted findings (nag.go): the functions' roles carry
+// AWSLambdaBasicExecutionRole (logs only); grants on tables with GSIs include
+// <table>/index/*; the detect function reads <lake>/models/*; the sensors write
+// <lake>/events/* and <lake>/artifacts/*; the state machine's role needs Resource * for
+// X-Ray and log delivery and invokes <respond ARN>:*; the two dead-letter queues have
+// no dead-letter queue of their own; the created PagerDuty secret is not rotated by a
+// function; the stream uses the stack's customer-managed key rather than aws/kinesis.
+//
+// # Helpers
+//
+// template.go exports, for tests in this package (package main cannot be imported):
+//
+//	func Synth(ctx map[string]string) (map[string]any, error)
+//	func StateMachineDefinition(template map[string]any, lambdaArns map[string]string) (string, error)
+//
+// Synth synthesizes the app with the context of the nearest cdk.json and ctx on top
+// (as -c key=value would) into a temporary directory and returns the template as
+// decoded JSON. StateMachineDefinition returns the definition of the template's one
+// state machine with each {"Fn::GetAtt": [<function>, "Arn"]} replaced by the ARN
+// lambdaArns gives for that function's name (its VIGIL_FUNCTION, or else the name whose
+// construct id — DetectFunction, RespondFunction, ApiFunction, AuthorizerFunction —
+// starts the logical id); ready for CreateStateMachine on stepfunctions-local.
 //
 // cdk.json carries the recommended feature flags of the aws-cdk-lib version in go.mod,
 // turns off version reporting, notices and CLI telemetry so that synth never needs the
 // network. The assembly it writes (schema 50) needs CDK CLI 2.1105.0 or newer.
 //
-// The tests (go test ./infra/) synthesize the stack with the same cdk.json context and
-// a dummy bootstrap, and assert the template with the assertions module.
+// The tests (go test ./infra/) synthesize the stack twice — with the defaults and with
+// every context key set — with the same cdk.json context and stand-in bootstrap files,
+// and check the templates with the assertions module and by reading the template JSON.
 package main

@@ -21,7 +21,7 @@ func main() {
 func run() error {
 	app := awscdk.NewApp(nil)
 	if _, err := NewVigilStack(app, StackName, &awscdk.StackProps{
-		Description: jsii.String("Vigil detection backend: ingest stream, event lake, detect function"),
+		Description: jsii.String("Vigil detection backend: ingest stream and lake, detection, paging, response workflow, API, hunting"),
 	}); err != nil {
 		return err
 	}
