@@ -1,21 +1,32 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/local"
+	"github.com/vigil-sec/vigil/internal/task"
 	"github.com/vigil-sec/vigil/sensor/collector"
+	"github.com/vigil-sec/vigil/sensor/shipper"
 )
 
 type syncBuffer struct {
@@ -35,9 +46,69 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestLocalDetectsExec runs the embedded pipeline, execs a process the
+var (
+	reAPIKey = regexp.MustCompile(`API key (vk_\S+)`)
+	reURL    = regexp.MustCompile(`API and dashboard on (http://\S+)`)
+	reLogin  = regexp.MustCompile(`one-time link\): (\S+)`)
+)
+
+// apiGet GETs path with key and decodes the JSON answer.
+func apiGet(t *testing.T, base, path, key string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+type detectionsPage struct {
+	Detections []map[string]any `json:"detections"`
+	Next       string           `json:"next_cursor"`
+}
+
+func hasDetection(p detectionsPage, id string) bool {
+	for _, d := range p.Detections {
+		if d["id"] == id {
+			return true
+		}
+	}
+	return false
+}
+
+// startLocal runs runLocal until the returned stop is called, and waits for what.
+func startLocal(t *testing.T, o localOptions, what string) (stdout, stderr *syncBuffer, stop func() error) {
+	t.Helper()
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runLocal(ctx, o, stdout, stderr) }()
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { _ = stop() })
+	waitFor(t, what, func() bool { return strings.Contains(stderr.String(), what) }, stderr)
+	return stdout, stderr, stop
+}
+
+// TestLocalDetectsExec runs the embedded pipeline as root, execs a process the
 // privileged_docker_container rule catches, and expects its detection as a JSON line
-// on stdout and the events in the local lake after shutdown.
+// on stdout, from the API with the key printed at start, and the events in the local
+// lake after shutdown; then restarts it and finds the detection still stored.
 func TestLocalDetectsExec(t *testing.T) {
 	if err := collector.Supported(); err != nil {
 		t.Skipf("the sensor cannot run here: %v", err)
@@ -45,16 +116,16 @@ func TestLocalDetectsExec(t *testing.T) {
 	dir := t.TempDir()
 	docker := filepath.Join(dir, "docker")
 	copyFile(t, "/bin/true", docker)
-	lake := filepath.Join(dir, "lake")
+	lake, data := filepath.Join(dir, "lake"), filepath.Join(dir, "data")
+	o := localOptions{json: true, lake: lake, data: data, listen: "127.0.0.1:0", sensorID: "test-sensor",
+		tags: []string{"env:test"}, batch: 100 * time.Millisecond}
 
-	var stdout, stderr syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- runLocal(ctx, localOptions{json: true, lake: lake, sensorID: "test-sensor", tags: []string{"env:test"}, batch: 100 * time.Millisecond}, &stdout, &stderr)
-	}()
-	waitFor(t, "the sensor to start", func() bool { return strings.Contains(stderr.String(), "vigil local running") }, &stderr)
+	stdout, stderr, stop := startLocal(t, o, "vigil local running")
+	key := reAPIKey.FindStringSubmatch(stderr.String())
+	base := reURL.FindStringSubmatch(stderr.String())
+	if key == nil || base == nil || !reLogin.MatchString(stderr.String()) {
+		t.Fatalf("no API key, address or login link printed at start:\n%s", stderr.String())
+	}
 
 	cmd := exec.Command(docker, "run", "--privileged", "alpine")
 	if err := cmd.Run(); err != nil {
@@ -74,9 +145,21 @@ func TestLocalDetectsExec(t *testing.T) {
 			}
 		}
 		return false
-	}, &stderr)
-	cancel()
-	if err := <-done; err != nil {
+	}, stderr)
+	id := d["id"].(string)
+
+	var page detectionsPage
+	waitFor(t, "the detection in the API", func() bool {
+		return apiGet(t, base[1], "/v1/orgs/local/detections?sensor=test-sensor", key[1], &page) == 200 && hasDetection(page, id)
+	}, stderr)
+	if code := apiGet(t, base[1], "/v1/orgs/local/detections", "vk_wrong", nil); code != 401 {
+		t.Errorf("wrong key: %d, want 401", code)
+	}
+	var sensors struct{ Sensors []api.Sensor }
+	if apiGet(t, base[1], "/v1/orgs/local/sensors?tag=env:test", key[1], &sensors); len(sensors.Sensors) != 1 || sensors.Sensors[0].SensorID != "test-sensor" {
+		t.Errorf("sensors = %+v, want test-sensor from its heartbeat", sensors)
+	}
+	if err := stop(); err != nil {
 		t.Fatalf("runLocal: %v\n%s", err, stderr.String())
 	}
 
@@ -105,11 +188,11 @@ func TestLocalDetectsExec(t *testing.T) {
 		if !strings.HasPrefix(f, "events/dt=") || !strings.Contains(f, "/sensor=test-sensor/") {
 			t.Errorf("lake key %s is not in the Hive layout", f)
 		}
-		data, err := os.ReadFile(filepath.Join(lake, f))
+		raw, err := os.ReadFile(filepath.Join(lake, f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		evs, err := event.Decode(nil, data, 0)
+		evs, err := event.Decode(nil, raw, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -121,6 +204,20 @@ func TestLocalDetectsExec(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the exec of pid %d is not in the lake", pid)
+	}
+
+	// restart: the detection is still stored, the key still works and is not printed again
+	_, stderr2, stop2 := startLocal(t, o, "vigil local running")
+	base2 := reURL.FindStringSubmatch(stderr2.String())
+	if base2 == nil || reAPIKey.MatchString(stderr2.String()) {
+		t.Fatalf("restart printed no address, or a new key:\n%s", stderr2.String())
+	}
+	page = detectionsPage{}
+	if code := apiGet(t, base2[1], "/v1/orgs/local/detections", key[1], &page); code != 200 || !hasDetection(page, id) {
+		t.Errorf("after restart: %d, detection %s not listed in %v", code, id, page)
+	}
+	if err := stop2(); err != nil {
+		t.Fatalf("runLocal after restart: %v\n%s", err, stderr2.String())
 	}
 }
 
@@ -153,6 +250,254 @@ func TestLocalNotRoot(t *testing.T) {
 	msg := strings.TrimSpace(stderr.String())
 	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "root") || !strings.Contains(msg, "sudo") {
 		t.Errorf("message %q: want one line saying why (root) and how (sudo)", msg)
+	}
+}
+
+// recordedLake writes a lake the way the sensor's shipper does: a heartbeat, a
+// burst of ordinary process events over the last minutes, and a privileged docker
+// run (with its parent and grandparent) at the given time.
+func recordedLake(t *testing.T, dir string, at time.Time) {
+	t.Helper()
+	const sensor = "replay-sensor"
+	tags := []string{"env:replay"}
+	ship := shipper.New(shipper.Options{SensorID: sensor, Lake: &local.Lake{Dir: dir}})
+	add := func(ev event.Event) {
+		ev.SensorID, ev.Hostname, ev.Tags = sensor, "build-host", tags
+		ev.ID = event.NewID(time.Unix(0, ev.TimeNanos))
+		ship.Add(&ev)
+	}
+	add(event.Event{Type: event.SensorHeartbeat, TimeNanos: at.Add(-10 * time.Minute).UnixNano(), SensorVersion: "1.0.0", UptimeSeconds: 3600})
+	for i := range 120 {
+		ts := at.Add(-10*time.Minute + time.Duration(i)*5*time.Second)
+		add(event.Event{Type: event.NewProcess, TimeNanos: ts.UnixNano(), PID: uint32(2000 + i), PPID: 1000, User: "dev",
+			FilePath: "/usr/bin/make", CommandLine: "make test", ParentFilePath: "/bin/bash", ParentCommandLine: "-bash"})
+	}
+	add(event.Event{Type: event.NewProcess, TimeNanos: at.UnixNano(), PID: 4242, PPID: 4200, UID: 0, User: "root",
+		FilePath: "/usr/bin/docker", CommandLine: "docker run --privileged -v /:/host alpine sh",
+		ParentFilePath: "/usr/bin/bash", ParentCommandLine: "bash -i",
+		GrandparentPath: "/usr/sbin/sshd", GrandparentCmd: "sshd: admin@pts/0"})
+	if err := ship.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLocalReplay replays a lake written by the shipper: the detection is printed
+// once (a second replay finds it stored and published), the summary counts events
+// and detections by rule, the heartbeat registers the sensor, and no root is needed.
+func TestLocalReplay(t *testing.T) {
+	dir := t.TempDir()
+	lake, data := filepath.Join(dir, "lake"), filepath.Join(dir, "data")
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	recordedLake(t, lake, at)
+	run := func(path string) ([]map[string]any, replaySummary) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if err := runLocal(context.Background(), localOptions{json: true, replay: path, data: data}, &stdout, &stderr); err != nil {
+			t.Fatalf("replay: %v\n%s", err, stderr.String())
+		}
+		var dets []map[string]any
+		var sum replaySummary
+		for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+			var x map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(line), &x); err != nil {
+				t.Fatalf("stdout line %q: %v", line, err)
+			}
+			if r, ok := x["replay"]; ok {
+				if err := json.Unmarshal(r, &sum); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			var d map[string]any
+			_ = json.Unmarshal([]byte(line), &d)
+			dets = append(dets, d)
+		}
+		return dets, sum
+	}
+	dets, sum := run(lake)
+	if sum.Files != 1 || sum.Events != 122 || sum.ByRule["privileged_docker_container"] != 1 || sum.Detections < 1 {
+		t.Errorf("summary = %+v", sum)
+	}
+	var found map[string]any
+	for _, d := range dets {
+		if d["rule"] == "privileged_docker_container" {
+			found = d
+		}
+	}
+	if found == nil {
+		t.Fatalf("no privileged_docker_container detection printed: %v", dets)
+	}
+	ev := found["event"].(map[string]any)["event"].(map[string]any)
+	if ev["PARENT"].(map[string]any)["FILE_PATH"] != "/usr/bin/bash" || ev["GRANDPARENT"].(map[string]any)["FILE_PATH"] != "/usr/sbin/sshd" {
+		t.Errorf("ancestry lost: %v", ev)
+	}
+
+	files, _ := (&local.Lake{Dir: lake}).Files()
+	dets, sum = run(filepath.Join(lake, files[0])) // one file, replayed again
+	if len(dets) != 0 || sum.ByRule["privileged_docker_container"] != 1 {
+		t.Errorf("second replay printed %d detections (want none: already stored), summary %+v", len(dets), sum)
+	}
+
+	var text bytes.Buffer
+	if err := (replaySummary{Files: 1, Events: 10, Detections: 2, ByRule: map[string]int{"b": 1, "a": 1}, Seconds: 1}).print(&text, false); err != nil ||
+		text.String() != "replay: 1 files, 10 events, 2 detections in 1.00s (10 events/s)\n       1  a\n       1  b\n" {
+		t.Errorf("text summary %q", text.String())
+	}
+
+	st, err := local.OpenStore(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	docs, _, _ := st.List(context.Background(), api.DetectionQuery{Tag: "env:replay"})
+	sensors, _ := st.Sensors(context.Background(), nil)
+	if len(docs) != sum.Detections || len(sensors) != 1 || sensors[0].SensorID != "replay-sensor" || sensors[0].Version != "1.0.0" {
+		t.Errorf("store: %d detections (want %d), sensors %+v", len(docs), sum.Detections, sensors)
+	}
+
+	err = runLocal(context.Background(), localOptions{replay: filepath.Join(dir, "nope"), data: data}, io.Discard, io.Discard)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--replay") {
+		t.Errorf("missing replay path: %v", err)
+	}
+}
+
+// TestLocalServesAndRestarts serves the API over a replay, reads the detection with
+// the key made at first start, then restarts on the same store: no new key, the old
+// one works, the detection is still there.
+func TestLocalServesAndRestarts(t *testing.T) {
+	dir := t.TempDir()
+	lake, data := filepath.Join(dir, "lake"), filepath.Join(dir, "data")
+	recordedLake(t, lake, time.Now().Add(-time.Minute))
+	ctx := context.Background()
+	o := localOptions{data: data, listen: "127.0.0.1:0"}
+
+	a, err := newLocalApp(o, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.serve(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key := a.apiKey
+	if !strings.HasPrefix(key, "vk_") || !strings.Contains(a.loginLink, "/login#") {
+		t.Fatalf("key %q login %q", key, a.loginLink)
+	}
+	if _, err := a.replay(ctx, lake); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + a.addr
+	var page detectionsPage
+	if code := apiGet(t, base, "/v1/orgs/local/detections?tag=env:replay&limit=1", key, &page); code != 200 || len(page.Detections) != 1 {
+		t.Fatalf("detections: %d %+v", code, page)
+	}
+	id := page.Detections[0]["id"].(string)
+	var rules struct{ Rules []map[string]any }
+	if code := apiGet(t, base, "/v1/orgs/local/rules", key, &rules); code != 200 || len(rules.Rules) < 10 {
+		t.Errorf("rules: %d, %d rules", code, len(rules.Rules))
+	}
+	if code := apiGet(t, base, "/v1/orgs/other/detections", key, nil); code != 403 {
+		t.Errorf("other org: %d, want 403", code)
+	}
+	a.close()
+
+	a, err = newLocalApp(o, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if err := a.serve(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a.apiKey != "" {
+		t.Error("a restart made a new key")
+	}
+	page = detectionsPage{}
+	if code := apiGet(t, "http://"+a.addr, "/v1/orgs/local/detections?sensor=replay-sensor", key, &page); code != 200 || !hasDetection(page, id) {
+		t.Errorf("after restart: %d, %s not in %+v", code, id, page)
+	}
+}
+
+const respondRule = `detection:
+  event: NEW_PROCESS
+  op: contains
+  path: event/COMMAND_LINE
+  value: privileged
+response:
+  - action: report
+    name: contain_privileged_container
+    metadata:
+      severity: high
+  - action: isolate
+  - action: kill
+    descendants: true
+  - action: notify
+    webhook: "{{ hook }}"
+`
+
+// TestLocalResponse checks the response actions: dry runs by default (finished
+// tasks saying what would have happened), pending sensor tasks with --enforce,
+// notify posting the detection to --webhook.
+func TestLocalResponse(t *testing.T) {
+	dir := t.TempDir()
+	lake, rulesDir := filepath.Join(dir, "lake"), filepath.Join(dir, "rules")
+	recordedLake(t, lake, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	if err := os.MkdirAll(rulesDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rulesDir, "contain.yaml"), []byte(respondRule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var posted []map[string]any
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var d map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&d)
+		mu.Lock()
+		posted = append(posted, d)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+
+	for _, enforce := range []bool{false, true} {
+		t.Run(fmt.Sprintf("enforce=%v", enforce), func(t *testing.T) {
+			data := filepath.Join(dir, fmt.Sprintf("data-%v", enforce))
+			var stderr syncBuffer
+			o := localOptions{replay: lake, data: data, rulesDir: rulesDir, enforce: enforce, webhook: hook.URL}
+			if err := runLocal(context.Background(), o, io.Discard, &stderr); err != nil {
+				t.Fatalf("%v\n%s", err, stderr.String())
+			}
+			st, err := local.OpenStore(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			tasks, _ := st.TaskStore().ForSensor(context.Background(), "replay-sensor", time.Time{})
+			if len(tasks) != 2 {
+				t.Fatalf("tasks = %+v, want isolate and kill", tasks)
+			}
+			for _, tk := range tasks {
+				switch {
+				case !enforce && (tk.Status != task.Done || !strings.HasPrefix(tk.Result, "dry run: would "+tk.Action)):
+					t.Errorf("dry run task %+v", tk)
+				case enforce && (tk.Status != task.Pending || tk.Result != ""):
+					t.Errorf("enforced task %+v", tk)
+				case tk.DetectionID == "" || tk.ID != tk.DetectionID+"-"+tk.Action:
+					t.Errorf("task %+v is not tied to its detection", tk)
+				}
+			}
+			if !enforce && !strings.Contains(stderr.String(), "would isolate build-host") {
+				t.Errorf("the dry run is not logged:\n%s", stderr.String())
+			}
+			if !enforce && !strings.Contains(tasks[1].Result+tasks[0].Result, "would kill pid 4242 (/usr/bin/docker) and its descendants") {
+				t.Errorf("kill result: %+v", tasks)
+			}
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posted) != 2 || posted[0]["name"] != "contain_privileged_container" || posted[0]["id"] == "" {
+		t.Errorf("webhook got %v, want the detection once per run", posted)
 	}
 }
 
@@ -205,11 +550,303 @@ func copyFile(t *testing.T, from, to string) {
 
 func waitFor(t *testing.T, what string, cond func() bool, log *syncBuffer) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s; log:\n%s", what, log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ---- the browser test ----
+
+const chromiumPath = "/usr/bin/chromium"
+
+// TestDashboardInBrowser loads the dashboard in headless Chromium through its
+// one-time login link, replays a lake with a privileged docker run, and expects
+// the detection to arrive live (over the event stream) in the page, with its
+// process ancestry; it saves a screenshot in the test's artifact directory (go
+// test -artifacts keeps it) and, when VIGIL_DASHBOARD_PNG names a file, there too.
+func TestDashboardInBrowser(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("no Chromium at %s: install it with `sudo apt-get install chromium` (make test does)", chromiumPath)
+	}
+	dir := t.TempDir()
+	lake := filepath.Join(dir, "lake")
+	recordedLake(t, lake, time.Now().Add(-30*time.Second))
+	ctx := context.Background()
+	a, err := newLocalApp(localOptions{data: filepath.Join(dir, "data"), listen: "127.0.0.1:0"}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if err := a.serve(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	b := startChromium(t)
+	page := b.newPage(t)
+	page.call(t, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 1360, "height": 980, "deviceScaleFactor": 1, "mobile": false})
+	page.call(t, "Page.navigate", map[string]any{"url": a.loginLink})
+	page.waitJS(t, "the page to sign in and stream", `document.querySelector('#status').textContent === 'live' && !document.querySelector('#app').hidden`)
+	if got := page.evalString(t, `location.pathname + location.hash`); got != "/" {
+		t.Errorf("after login the location is %q: the token should leave the address bar", got)
+	}
+	if n := a.dash.Subscribers(); n != 1 {
+		t.Errorf("%d open streams, want 1", n)
+	}
+
+	if _, err := a.replay(ctx, lake); err != nil {
+		t.Fatal(err)
+	}
+	page.waitJS(t, "the detection in the page", `!!document.querySelector('li.det[data-rule="privileged_docker_container"]')`)
+	page.evalString(t, `document.querySelector('li.det[data-rule="privileged_docker_container"]').click(), ''`)
+	ancestry := page.evalString(t, `document.querySelector('#d-ancestry').innerText`)
+	for _, want := range []string{"/usr/sbin/sshd", "/usr/bin/bash", "/usr/bin/docker", "docker run --privileged"} {
+		if !strings.Contains(ancestry, want) {
+			t.Errorf("ancestry %q lacks %q", ancestry, want)
+		}
+	}
+	page.waitJS(t, "the timeline and sensors", `document.querySelectorAll('#timeline rect.bar').length > 0 && !!document.querySelector('#timeline circle.det') && !!document.querySelector('#sensors tr[data-sensor="replay-sensor"]')`)
+
+	res := page.call(t, "Page.captureScreenshot", map[string]any{"format": "png"})
+	var shot struct{ Data string }
+	if err := json.Unmarshal(res, &shot); err != nil {
+		t.Fatal(err)
+	}
+	png, err := base64.StdEncoding.DecodeString(shot.Data)
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("screenshot is not a PNG (%v)", err)
+	}
+	out := filepath.Join(t.ArtifactDir(), "dashboard.png")
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", out)
+	if p := os.Getenv("VIGIL_DASHBOARD_PNG"); p != "" {
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// cdp speaks the Chrome DevTools Protocol over --remote-debugging-pipe: JSON
+// messages separated by NUL bytes, chromium reading fd 3 and writing fd 4.
+type cdp struct {
+	cmd    *exec.Cmd
+	w      *os.File
+	stderr *syncBuffer
+
+	mu      sync.Mutex
+	next    int
+	pending map[int]chan cdpReply
+	dead    error
+}
+
+type cdpReply struct {
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+type cdpPage struct {
+	b       *cdp
+	session string
+}
+
+func startChromium(t *testing.T) *cdp {
+	t.Helper()
+	toChrome, ourW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ourR, fromChrome, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cdp{w: ourW, stderr: &syncBuffer{}, pending: map[int]chan cdpReply{}}
+	c.cmd = exec.Command(chromiumPath, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
+		"--disable-default-apps", "--mute-audio", "--hide-scrollbars", "--no-default-browser-check",
+		"--user-data-dir="+t.TempDir(), "--remote-debugging-pipe", "about:blank")
+	c.cmd.ExtraFiles = []*os.File{toChrome, fromChrome}
+	c.cmd.Stderr = c.stderr
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	toChrome.Close()
+	fromChrome.Close()
+	go c.read(ourR)
+	t.Cleanup(func() {
+		done := make(chan struct{})
+		go func() {
+			_, _ = c.send("Browser.close", nil, "")
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- c.cmd.Wait() }()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = c.cmd.Process.Kill()
+			<-exited
+		}
+		ourW.Close()
+	})
+	return c
+}
+
+func (c *cdp) read(r io.ReadCloser) {
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 1<<20)
+	for {
+		msg, err := br.ReadBytes(0)
+		if err != nil {
+			c.mu.Lock()
+			c.dead = fmt.Errorf("chromium closed the pipe: %v; stderr:\n%s", err, c.stderr.String())
+			for id, ch := range c.pending {
+				close(ch)
+				delete(c.pending, id)
+			}
+			c.mu.Unlock()
+			return
+		}
+		var m struct {
+			ID int `json:"id"`
+			cdpReply
+		}
+		if json.Unmarshal(msg[:len(msg)-1], &m) != nil || m.ID == 0 {
+			continue // an event
+		}
+		c.mu.Lock()
+		ch := c.pending[m.ID]
+		delete(c.pending, m.ID)
+		c.mu.Unlock()
+		if ch != nil {
+			ch <- m.cdpReply
+		}
+	}
+}
+
+func (c *cdp) send(method string, params any, session string) (json.RawMessage, error) {
+	c.mu.Lock()
+	if c.dead != nil {
+		c.mu.Unlock()
+		return nil, c.dead
+	}
+	c.next++
+	id := c.next
+	ch := make(chan cdpReply, 1)
+	c.pending[id] = ch
+	c.mu.Unlock()
+	msg := map[string]any{"id": id, "method": method}
+	if params != nil {
+		msg["params"] = params
+	}
+	if session != "" {
+		msg["sessionId"] = session
+	}
+	b, _ := json.Marshal(msg)
+	if _, err := c.w.Write(append(b, 0)); err != nil {
+		return nil, err
+	}
+	select {
+	case r, ok := <-ch:
+		if !ok {
+			return nil, c.dead
+		}
+		if r.Error != nil {
+			return nil, fmt.Errorf("%s: %s", method, r.Error.Message)
+		}
+		return r.Result, nil
+	case <-time.After(60 * time.Second):
+		return nil, fmt.Errorf("%s: no answer from chromium in 60s; stderr:\n%s", method, c.stderr.String())
+	}
+}
+
+func (c *cdp) newPage(t *testing.T) *cdpPage {
+	t.Helper()
+	res, err := c.send("Target.createTarget", map[string]any{"url": "about:blank"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var target struct{ TargetID string }
+	_ = json.Unmarshal(res, &target)
+	if res, err = c.send("Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, ""); err != nil {
+		t.Fatal(err)
+	}
+	var att struct{ SessionID string }
+	_ = json.Unmarshal(res, &att)
+	p := &cdpPage{b: c, session: att.SessionID}
+	p.call(t, "Page.enable", nil)
+	p.call(t, "Runtime.enable", nil)
+	return p
+}
+
+func (p *cdpPage) call(t *testing.T, method string, params any) json.RawMessage {
+	t.Helper()
+	res, err := p.b.send(method, params, p.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// eval evaluates expression in the page and returns its value as JSON.
+func (p *cdpPage) eval(expression string) (json.RawMessage, error) {
+	res, err := p.b.send("Runtime.evaluate", map[string]any{"expression": expression, "returnByValue": true, "awaitPromise": true}, p.session)
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Result struct {
+			Value json.RawMessage `json:"value"`
+		} `json:"result"`
+		ExceptionDetails *struct {
+			Text      string `json:"text"`
+			Exception struct {
+				Description string `json:"description"`
+			} `json:"exception"`
+		} `json:"exceptionDetails"`
+	}
+	if err := json.Unmarshal(res, &r); err != nil {
+		return nil, err
+	}
+	if r.ExceptionDetails != nil {
+		return nil, errors.New(r.ExceptionDetails.Text + " " + r.ExceptionDetails.Exception.Description)
+	}
+	return r.Result.Value, nil
+}
+
+func (p *cdpPage) evalString(t *testing.T, expression string) string {
+	t.Helper()
+	v, err := p.eval(expression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s string
+	_ = json.Unmarshal(v, &s)
+	return s
+}
+
+func (p *cdpPage) waitJS(t *testing.T, what, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		v, err := p.eval(cond)
+		if err == nil && string(v) == "true" {
+			return
+		}
+		if time.Now().After(deadline) {
+			body, _ := p.eval(`document.body ? document.body.innerText.slice(0, 2000) : ''`)
+			t.Fatalf("timed out waiting for %s (last error %v); page text: %s", what, err, body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -230,7 +230,7 @@ async function loadTimeline() {
 
 function drawTimeline(minutes) {
   const box = $('#timeline');
-  const W = 960, H = 180, L = 44, R = 36, T = 12, B = 24;
+  const W = 960, H = 180, L = 44, R = 36, T = 16, B = 24;
   const n = Math.max(minutes.length, 1);
   const maxEv = Math.max(1, ...minutes.map((m) => m.events));
   const maxDet = Math.max(1, ...minutes.map((m) => m.detections));
@@ -238,7 +238,7 @@ function drawTimeline(minutes) {
   const y = (v, max) => T + (H - T - B) * (1 - v / max);
   box.replaceChildren();
   box.append(svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
-  box.append(svg('text', { x: L - 6, y: T + 8, 'text-anchor': 'end' }, String(maxEv)));
+  box.append(svg('text', { x: L - 6, y: T + 4, 'text-anchor': 'end' }, String(maxEv)));
   box.append(svg('text', { x: L - 6, y: H - B, 'text-anchor': 'end' }, '0'));
   box.append(svg('text', { x: W - R + 6, y: T + 8 }, String(maxDet)));
   minutes.forEach((m, i) => {
