@@ -1,18 +1,32 @@
-// Package bpf holds the sensor's eBPF program for process activity and its
-// bpf2go-generated Go bindings.
+// Package bpf holds the sensor's eBPF program and its bpf2go-generated Go
+// bindings.
 //
-// process.bpf.c attaches two BTF-enabled raw tracepoints, sched_process_exec and
-// sched_process_exit, and writes one record per exec and per process exit into the
-// `events` ring buffer; records that do not fit are counted per CPU in the `drops`
-// array. It is compiled once with CO-RE (vmlinux.h is a trimmed set of kernel types
-// marked preserve_access_index), so the committed process_bpfel.o loads on any
-// little-endian kernel with BTF (/sys/kernel/btf/vmlinux), kernel 5.8 or newer.
+// sensor.bpf.c uses BTF raw tracepoints only (tp_btf): they load where the
+// kernel refuses trampoline programs (fentry/fexit and BPF LSM return EPERM on
+// some hardened or virtualised kernels) and cost one direct call each:
 //
-// The record layout (ProcessEventHdr, ProcessExecEvent, ProcessExitEvent) is decoded
-// by sensor/collector. Regenerate with:
+//	sched_process_exec, sched_process_exit   NEW_PROCESS, TERMINATE_PROCESS
+//	sys_exit                                  file opens and changes, connect, accept,
+//	                                          UDP sends and DNS queries, set*id/capset,
+//	                                          ptrace (x86-64 syscall numbers and registers)
+//	inet_sock_set_state                       the outcome of TCP connects
+//	module_load                               MODULE_LOAD, where the kernel has modules
+//
+// Every record goes into the `events` ring buffer; records that do not fit are
+// counted per CPU in `counters`, with the file events filtered out and matched.
+// File paths are built in the kernel by walking the dentry chain up through the
+// mounts (with bpf_loop, the file found through the task's descriptor table at
+// the syscall's exit) and looked up in the `file_prefixes` LPM trie, which user
+// space fills, so unwatched opens never reach user space. Compiled once with
+// CO-RE (vmlinux.h is a trimmed set of kernel types marked preserve_access_index),
+// the committed sensor_bpfel.o loads on little-endian kernels 6.2 or newer with BTF
+// (bpf_loop, bpf_rdonly_cast).
+//
+// The record layouts (SensorEventHdr, SensorFileEvent, SensorNetEvent, ...) are
+// decoded by sensor/collector. Regenerate with:
 //
 //	go generate ./sensor/bpf/...
 //
-// which runs `go tool bpf2go` with clang-14; process_bpfel.go and process_bpfel.o are
+// which runs `go tool bpf2go` with clang-14; sensor_bpfel.go and sensor_bpfel.o are
 // generated files and are committed so `go build` needs no C toolchain.
 package bpf

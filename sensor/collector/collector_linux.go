@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -84,6 +85,7 @@ func hasBPFCaps() bool {
 // Create it with New, consume it with Run and release it with Close.
 type Collector struct {
 	opts        Options
+	prefixes    []prefixEntry
 	coll        *ebpf.Collection
 	links       []link.Link
 	reader      *ringbuf.Reader
@@ -134,7 +136,7 @@ func New(opts Options) (*Collector, error) {
 	}
 	spec.Maps[bpf.SensorMapEvents].MaxEntries = uint32(size)
 
-	c := &Collector{opts: opts}
+	c := &Collector{opts: opts, prefixes: prefixes}
 	kernel, err := btf.LoadKernelSpec()
 	if err != nil {
 		return nil, fmt.Errorf("%w: read kernel BTF: %w", ErrUnsupported, err)
@@ -216,6 +218,39 @@ func attach(spec *ebpf.ProgramSpec, prog *ebpf.Program) (link.Link, error) {
 		return link.AttachTracing(link.TracingOptions{Program: prog, AttachType: spec.AttachType})
 	}
 	return nil, fmt.Errorf("program type %s is not attached by the collector", spec.Type)
+}
+
+// cleanPaths resolves "." and ".." and doubled slashes in a file event's paths
+// (the kernel passes such paths on without judging them) and applies the prefix
+// filter to the result. It reports whether the event is wanted.
+func (c *Collector) cleanPaths(ev *event.Event) bool {
+	if !needsClean(ev.TargetPath) && !needsClean(ev.OldTargetPath) {
+		return true
+	}
+	ev.TargetPath = cleanAbs(ev.TargetPath)
+	ev.OldTargetPath = cleanAbs(ev.OldTargetPath)
+	return c.wantPath(ev.TargetPath) || (ev.OldTargetPath != "" && c.wantPath(ev.OldTargetPath))
+}
+
+func needsClean(p string) bool { return strings.Contains(p, "/.") || strings.Contains(p, "//") }
+
+func cleanAbs(p string) string {
+	if p == "" {
+		return p
+	}
+	return path.Clean(p)
+}
+
+// wantPath applies the prefix filter as the kernel's LPM trie does: the longest
+// matching prefix decides.
+func (c *Collector) wantPath(p string) bool {
+	best, want := -1, false
+	for _, e := range c.prefixes {
+		if len(e.prefix) > best && strings.HasPrefix(p, e.prefix) {
+			best, want = len(e.prefix), e.val == 1
+		}
+	}
+	return want
 }
 
 type prefixEntry struct {
@@ -307,6 +342,10 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 		}
 		ev = event.Event{SensorID: c.opts.SensorID, Hostname: c.opts.Hostname, Tags: c.opts.Tags}
 		scratch = r.fill(&ev, clock.offset(r.bootNs), scratch)
+		if r.kind >= kindFileOpen && r.kind <= kindFileChmod && !c.cleanPaths(&ev) {
+			c.filtered.Add(1)
+			continue
+		}
 		ev.ID = event.NewID(time.Unix(0, ev.TimeNanos))
 		if c.opts.Enricher != nil {
 			c.opts.Enricher.Enrich(&ev)

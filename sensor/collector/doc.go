@@ -1,8 +1,10 @@
-// Package collector turns the kernel's process activity into Vigil events.
+// Package collector turns the kernel's activity into Vigil events: NEW_PROCESS,
+// TERMINATE_PROCESS, FILE_OPEN, FILE_DELETE, FILE_RENAME, FILE_CHMOD,
+// NETWORK_CONNECT, NETWORK_ACCEPT, DNS_REQUEST, MODULE_LOAD, PRIVILEGE_CHANGE and
+// PTRACE.
 //
-// It loads the CO-RE eBPF program from sensor/bpf, attaches it to the
-// sched_process_exec and sched_process_exit tracepoints, reads the ring buffer and
-// decodes each record into an event.Event of type NEW_PROCESS or TERMINATE_PROCESS:
+// It loads the CO-RE eBPF program from sensor/bpf (raw tracepoints only, see
+// there), reads the ring buffer and decodes each record into an event.Event:
 //
 //	if err := collector.Supported(); err != nil {
 //		log.Fatalf("process capture unavailable: %v", err) // says why: not root, no BTF, ...
@@ -23,11 +25,47 @@
 // is followed. Exit codes follow the shell's convention with signals negated: a
 // normal exit gives its status (0–255), death by signal N gives -N.
 //
+// What each event carries:
+//   - FILE_OPEN: successful opens of regular files (directories, devices, pipes
+//     and sockets are left out). FILE_FLAGS: read / write from the file's mode,
+//     create when this open created the file, truncate when O_TRUNC was given on
+//     a writable open. TARGET/FILE_PATH is absolute, as the opening process sees it
+//     from the mount tree's root.
+//   - FILE_DELETE (unlink, not rmdir), FILE_RENAME (TARGET/OLD_FILE_PATH → new),
+//     FILE_CHMOD (FILE_MODE with setuid/setgid/sticky bits): successful calls only;
+//     a relative name is made absolute against the directory descriptor or the
+//     working directory, and "." / ".." are resolved lexically (a symlink inside
+//     the given path is not followed).
+//   - File events are filtered in the kernel by Options.FilePrefixes (default
+//     DefaultFilePrefixes) minus FileExcludes; a path with "/." or "//" in a
+//     delete/rename/chmod goes to user space, which cleans it and filters again.
+//   - NETWORK_CONNECT tcp: reported when the handshake ends (ERROR_CODE 0 when
+//     established, else the socket's error: ECONNREFUSED, ETIMEDOUT...; a
+//     connect that fails before sending its SYN gives the syscall's errno);
+//     SOURCE is the local end. udp: connect() with its result, and on an
+//     unconnected socket the first datagram sent to each destination (sendto,
+//     sendmsg, sendmmsg), ERROR_CODE 0.
+//   - NETWORK_ACCEPT: accepted TCP connections; SOURCE is the peer, DESTINATION
+//     the local listener. UDP has no accept and gives none.
+//   - DNS_REQUEST: the first question of every UDP datagram to port 53 sent with
+//     sendto/sendmsg/sendmmsg (glibc, musl, most resolvers; DNS over TCP and
+//     datagrams written with write() are not seen). DESTINATION is the resolver.
+//   - PRIVILEGE_CHANGE: every successful setuid, setgid, setreuid, setregid,
+//     setresuid, setresgid, setfsuid, setfsgid and capset; NEW_USER_ID and
+//     NEW_GROUP_ID are the effective ids after the call, OPERATION the syscall.
+//   - PTRACE: successful PTRACE_ATTACH and PTRACE_SEIZE; TARGET/PROCESS_ID is the
+//     pid argument.
+//   - MODULE_LOAD: the module_load tracepoint; absent on kernels without module
+//     support (see Unavailable).
+//   - Every event has EFFECTIVE_USER_ID and CGROUP_ID from the kernel; the
+//     Enricher adds the rest (process tree, user, container).
+//
 // Records the kernel could not queue because the ring buffer was full are counted,
-// per CPU, in the BPF `drops` map; Stats reports them with the records received.
+// per CPU, in the BPF `counters` map; Stats reports them with the records
+// received and the file events filtered out or passed by the kernel.
 // Enrichment (user name, parent process, process table) is delegated to an
 // Enricher the caller supplies, typically sensor/enrich.
 //
-// The collector runs on Linux only (kernel 5.8+ with BTF, root or CAP_BPF and
+// The collector runs on Linux only (x86-64 for the syscall hooks, kernel 6.2+ with BTF, root or CAP_BPF and
 // CAP_PERFMON); elsewhere Supported and New return an error saying so.
 package collector

@@ -188,7 +188,9 @@ func TestDecodeKinds(t *testing.T) {
 		{"bad privilege op", privRec(10, 0, 0, 0, 0), nil, errBadField},
 		{"zero privilege op", privRec(0, 0, 0, 0, 0), nil, errBadField},
 		{"ptrace", ptraceRec(4242, 16),
-			func(e *event.Event) bool { return e.Type == event.Ptrace && e.TargetPID == 4242 && e.PtraceRequest == 16 }, nil},
+			func(e *event.Event) bool {
+				return e.Type == event.Ptrace && e.TargetPID == 4242 && e.PtraceRequest == 16
+			}, nil},
 		{"ptrace cut short", ptraceRec(1, 16)[:ptraceSize-1], nil, errShortRecord},
 	}
 	for _, tt := range tests {
@@ -298,5 +300,36 @@ func TestDecodeKindsAllocs(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { _ = decodeRecord(raw, &r) }); n != 0 {
 			t.Errorf("kind %d: %v allocations per decode, want 0", binary.LittleEndian.Uint32(raw), n)
 		}
+	}
+}
+
+func TestCleanPaths(t *testing.T) {
+	pe, err := prefixEntries(Options{FilePrefixes: []string{"/etc/", "/var/spool/cron"}, FileExcludes: []string{"/etc/ld.so.cache"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Collector{prefixes: pe}
+	for _, tt := range []struct {
+		target, old string
+		want        bool
+		wantPath    string
+	}{
+		{"/etc/passwd", "", true, "/etc/passwd"},
+		{"/tmp/../etc/shadow", "", true, "/etc/shadow"},
+		{"/etc/../tmp/x", "", false, "/tmp/x"},
+		{"/etc//ld.so.cache", "", false, "/etc/ld.so.cache"},
+		{"/var/spool/crontabs/./root", "", true, "/var/spool/crontabs/root"},
+		{"/tmp/./a", "/etc/../etc/cron.d/x", true, "/tmp/a"},
+	} {
+		ev := event.Event{TargetPath: tt.target, OldTargetPath: tt.old}
+		if got := c.cleanPaths(&ev); got != tt.want || ev.TargetPath != tt.wantPath {
+			t.Errorf("cleanPaths(%q, %q) = %v, %q; want %v, %q", tt.target, tt.old, got, ev.TargetPath, tt.want, tt.wantPath)
+		}
+	}
+	if _, err := prefixEntries(Options{FilePrefixes: []string{""}}); err == nil {
+		t.Error("empty prefix accepted")
+	}
+	if _, err := prefixEntries(Options{FilePrefixes: []string{string(make([]byte, MaxFilePrefix+1))}}); err == nil {
+		t.Error("over-long prefix accepted")
 	}
 }
