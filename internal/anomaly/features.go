@@ -57,14 +57,14 @@ func HostStatsFeatures(dst []float64, ev *event.Event) bool {
 // PerMinute undoes the log1p of a feature value: the rate per minute.
 func PerMinute(v float64) float64 { return math.Expm1(v) }
 
-// GroupOf returns the value of the first tag "key:value" in tags, or "" when key
-// is empty or no tag has it.
+// GroupOf returns the value of the first tag "key:value" (value not empty) in
+// tags, or "" when key is empty or no tag has it.
 func GroupOf(tags []string, key string) string {
 	if key == "" {
 		return ""
 	}
 	for _, t := range tags {
-		if len(t) > len(key) && t[len(key)] == ':' && strings.HasPrefix(t, key) {
+		if len(t) > len(key)+1 && t[len(key)] == ':' && strings.HasPrefix(t, key) {
 			return t[len(key)+1:]
 		}
 	}
