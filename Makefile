@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 export GOFLAGS ?= -mod=readonly
 
-.PHONY: help run test build lambdas synth deploy generate bench lint tools tracefs \
+.PHONY: help run test build lambdas synth deploy generate bench lint tools tracefs browser \
 	localstack-up localstack-deploy localstack-test localstack-down
 
 help: ## list the targets
@@ -21,7 +21,7 @@ help: ## list the targets
 run: build ## run the whole pipeline on this machine, no cloud (vigil local; through sudo when not root)
 	$(SUDO) bin/vigil local
 
-test: tools tracefs ## install what the tests need, then vet, run every test and every rule fixture
+test: tools tracefs browser ## install what the tests need, then vet, run every test and every rule fixture
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) run ./cmd/vigil rules test >/dev/null
@@ -66,6 +66,10 @@ $(TOOLS): tools/package.json tools/package-lock.json
 tracefs: # mount tracefs when root and it is absent (eBPF tests)
 	@if [ "$$(id -u)" = 0 ] && [ -d /sys/kernel/tracing ] && ! [ -e /sys/kernel/tracing/trace ]; then \
 		mount -t tracefs tracefs /sys/kernel/tracing || true; fi
+
+browser: # install Debian's chromium for the dashboard's browser test when it is absent
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 localstack-up: ## start LocalStack (needs Docker and LOCALSTACK_AUTH_TOKEN)
 	docker compose -f localstack/docker-compose.yml up -d --wait
