@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/vigil-sec/vigil/internal/anomaly"
 )
 
 // Settings of the Kinesis → detect event source mapping.
@@ -53,8 +55,8 @@ func functionCodeDir(lambdaDir, name string) (string, error) {
 }
 
 // detectModelKey is the lake object holding the anomaly model the detect function
-// loads (written by the training job under the models/ prefix).
-const detectModelKey = "models/iforest.json"
+// loads: where the training job writes it by default (under the models/ prefix).
+const detectModelKey = anomaly.DefaultModelKey
 
 // detectDeps are the resources the detect function reads and writes.
 type detectDeps struct {

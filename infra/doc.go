@@ -32,7 +32,8 @@
 //     from there. The parallelization factor stays 1, keeping each sensor's events in
 //     order. It reads and writes the detections, sensors and rule_state tables, puts
 //     events on the bus, starts response executions, and reads the anomaly model
-//     (s3:GetObject under models/ only; VIGIL_MODEL_KEY = models/iforest.json).
+//     (s3:GetObject under models/ only; VIGIL_MODEL_KEY = anomaly.DefaultModelKey,
+//     models/host_activity.json, where the training job writes by default).
 //   - route.go: the EventBridge bus ("vigil", context busName) with an archive of
 //     every event of the bus (30 days), and the paging rules. PagerDuty Events v2 knows
 //     the severities critical, error, warning and info, so there is one rule per paging

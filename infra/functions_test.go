@@ -54,7 +54,7 @@ func TestFunctions(t *testing.T) {
 				"VIGIL_BUS_NAME":          ref(ids.bus),
 				"VIGIL_STATE_MACHINE_ARN": ref(ids.stateMachine),
 				"VIGIL_LAKE_BUCKET":       ref(ids.lake),
-				"VIGIL_MODEL_KEY":         "models/iforest.json",
+				"VIGIL_MODEL_KEY":         "models/host_activity.json",
 			},
 		},
 		{
