@@ -77,7 +77,7 @@ func TestKinesisToDetection(t *testing.T) {
 
 	sh := shipper.New(shipper.Options{SensorID: "i-0123", Stream: &vaws.Kinesis{Client: client, StreamName: stream}})
 	at := time.Date(2026, 11, 22, 15, 0, 0, 0, time.UTC)
-	for i, cmd := range []string{"docker ps", "docker run --privileged -v /:/host alpine"} {
+	for i, cmd := range []string{"docker ps", "docker run --privileged --rm alpine"} {
 		e := event.Event{SensorID: "i-0123", Hostname: "web-1", Tags: []string{"env:prod"}, Type: event.NewProcess,
 			TimeNanos: at.Add(time.Duration(i) * time.Second).UnixNano(), ID: fmt.Sprintf("ev-%d", i), PID: uint32(100 + i),
 			User: "root", FilePath: "/usr/bin/docker", CommandLine: cmd, ParentFilePath: "/bin/bash"}
@@ -118,7 +118,7 @@ func TestKinesisToDetection(t *testing.T) {
 	if d.Rule != "privileged_docker_container" || d.Severity != "medium" || d.ID != detect.DetectionID(d.Rule, "ev-1") {
 		t.Errorf("detection = %+v", d)
 	}
-	if d.Event.Event["COMMAND_LINE"] != "docker run --privileged -v /:/host alpine" {
+	if d.Event.Event["COMMAND_LINE"] != "docker run --privileged --rm alpine" {
 		t.Errorf("event = %v", d.Event.Event)
 	}
 	if dec.More() {
