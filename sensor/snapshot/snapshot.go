@@ -1,0 +1,320 @@
+// Package snapshot captures a process for forensics, for the sensor's snapshot
+// (dump memory) task: one tar archive holding
+//
+//	manifest.json          pid, start time, time taken, every file with its size and
+//	                       SHA-256, the memory regions read, whether it was truncated
+//	proc/{cmdline,environ,status,stat,maps,limits,cgroup,mountinfo}
+//	exe                    the executable (/proc/PID/exe), even if deleted from disk
+//	fds.txt                each open descriptor and what it refers to
+//	                       (a path, socket:[inode], pipe:[inode], ...)
+//	net/{tcp,tcp6,udp,udp6,raw,raw6,unix}   the sockets of the process's network
+//	                       namespace; the socket inodes in fds.txt select its own
+//	memory/<start>-<end>_<perms>.bin   every readable mapping, from /proc/PID/mem
+//	TRUNCATED.txt          present only when the size bound was reached: what was
+//	                       left out
+//
+// The archive never exceeds Options.MaxBytes. Memory comes last, so a bound that
+// is reached leaves every small file in the archive and cuts memory; the file
+// being written when the bound is reached is cut short and both the manifest and
+// TRUNCATED.txt say so.
+package snapshot
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/sensor/kill"
+)
+
+// DefaultMaxBytes bounds an archive when Options.MaxBytes is zero.
+const DefaultMaxBytes = 256 << 20
+
+// reserve is kept back from the bound for the manifest and the truncation note.
+const reserve = 64 << 10
+
+// Options say what to capture.
+type Options struct {
+	PID int
+	// StartTime, when not zero, must match the process's (field 22 of
+	// /proc/PID/stat), else nothing is captured.
+	StartTime uint64
+	// MaxBytes bounds the archive's size (DefaultMaxBytes when zero).
+	MaxBytes int64
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+// Region is a memory mapping as captured.
+type Region struct {
+	Start  string `json:"start"`
+	End    string `json:"end"`
+	Perms  string `json:"perms"`
+	Path   string `json:"path,omitempty"`
+	File   string `json:"file,omitempty"` // in the archive; empty when nothing was read
+	Bytes  int64  `json:"bytes"`
+	Size   int64  `json:"size"` // of the mapping
+	Reason string `json:"reason,omitempty"`
+}
+
+// Entry is one file of the archive.
+type Entry struct {
+	Name      string `json:"name"`
+	Bytes     int64  `json:"bytes"`
+	SHA256    string `json:"sha256"`
+	Truncated bool   `json:"truncated,omitempty"`
+}
+
+// Manifest describes a snapshot; it is manifest.json in the archive.
+type Manifest struct {
+	PID       int       `json:"pid"`
+	StartTime uint64    `json:"start_time"`
+	Comm      string    `json:"comm"`
+	Taken     time.Time `json:"taken"`
+	MaxBytes  int64     `json:"max_bytes"`
+	Truncated bool      `json:"truncated"`
+	Files     []Entry   `json:"files"`
+	Regions   []Region  `json:"regions"`
+	Errors    []string  `json:"errors,omitempty"`
+}
+
+// Snapshot is a finished archive.
+type Snapshot struct {
+	Tar      []byte
+	SHA256   string // of Tar, hex
+	Manifest Manifest
+}
+
+type writer struct {
+	tw    *tar.Writer
+	buf   *bytes.Buffer
+	limit int64 // for everything but the manifest and the note
+	m     *Manifest
+	cut   []string
+}
+
+// room is how many more content bytes one entry may hold.
+func (w *writer) room() int64 {
+	return w.limit - int64(w.buf.Len()) - 1024 // header and padding
+}
+
+// add writes a file, cut to the room left; it reports whether it was whole.
+func (w *writer) add(name string, data []byte, mode int64) bool {
+	room := w.room()
+	if room <= 0 {
+		w.cut = append(w.cut, name+" (left out)")
+		w.m.Truncated = true
+		return false
+	}
+	whole := int64(len(data)) <= room
+	if !whole {
+		data = data[:room]
+		w.cut = append(w.cut, fmt.Sprintf("%s (cut at %d bytes)", name, room))
+		w.m.Truncated = true
+	}
+	sum := sha256.Sum256(data)
+	w.tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(data)), ModTime: w.m.Taken, Typeflag: tar.TypeReg})
+	w.tw.Write(data)
+	w.tw.Flush()
+	w.m.Files = append(w.m.Files, Entry{Name: name, Bytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Truncated: !whole})
+	return whole
+}
+
+// Take captures the process.
+func Take(ctx context.Context, o Options) (*Snapshot, error) {
+	if o.PID <= 0 {
+		return nil, fmt.Errorf("snapshot: invalid pid %d", o.PID)
+	}
+	bound := o.MaxBytes
+	if bound <= 0 {
+		bound = DefaultMaxBytes
+	}
+	if bound < 2*reserve {
+		return nil, fmt.Errorf("snapshot: max bytes %d is below the minimum %d", bound, 2*reserve)
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	st, err := kill.ReadStat(o.PID)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	if o.StartTime != 0 && st.StartTime != o.StartTime {
+		return nil, fmt.Errorf("snapshot: pid %d started at %d, want %d: %w", o.PID, st.StartTime, o.StartTime, kill.ErrNotSameProcess)
+	}
+	base := "/proc/" + strconv.Itoa(o.PID)
+	m := &Manifest{PID: o.PID, StartTime: st.StartTime, Comm: st.Comm, Taken: now().UTC(), MaxBytes: bound}
+	w := &writer{buf: &bytes.Buffer{}, limit: bound - reserve, m: m}
+	w.tw = tar.NewWriter(w.buf)
+	fail := func(what string, err error) { m.Errors = append(m.Errors, fmt.Sprintf("%s: %v", what, err)) }
+
+	for _, name := range []string{"cmdline", "environ", "status", "stat", "maps", "limits", "cgroup", "mountinfo"} {
+		data, err := os.ReadFile(base + "/" + name)
+		if err != nil {
+			fail("proc/"+name, err)
+			continue
+		}
+		w.add("proc/"+name, data, 0o400)
+	}
+	w.add("fds.txt", fds(base), 0o400)
+	for _, name := range []string{"tcp", "tcp6", "udp", "udp6", "raw", "raw6", "unix"} {
+		if data, err := os.ReadFile(base + "/net/" + name); err == nil {
+			w.add("net/"+name, data, 0o400)
+		}
+	}
+	if exe, err := readBounded(base+"/exe", w.room()+1); err != nil {
+		fail("exe", err)
+	} else {
+		w.add("exe", exe, 0o500)
+	}
+
+	maps, err := os.ReadFile(base + "/maps")
+	if err != nil {
+		fail("maps", err)
+	}
+	if err := memory(ctx, w, base, maps); err != nil {
+		fail("memory", err)
+	}
+	if again, err := kill.ReadStat(o.PID); err != nil || again.StartTime != st.StartTime {
+		fail("process", errors.New("exited while it was captured"))
+	}
+
+	if m.Truncated {
+		note := fmt.Sprintf("This snapshot was truncated: the archive is bounded to %d bytes.\nLeft out or cut short:\n%s\n",
+			bound, strings.Join(w.cut, "\n"))
+		w.limit = bound // the reserve is for these two
+		w.add("TRUNCATED.txt", []byte(note), 0o400)
+	}
+	man, _ := json.MarshalIndent(m, "", "  ")
+	w.limit = bound
+	w.add("manifest.json", man, 0o400)
+	if err := w.tw.Close(); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	if int64(w.buf.Len()) > bound {
+		return nil, fmt.Errorf("snapshot: archive of %d bytes exceeds the bound %d", w.buf.Len(), bound)
+	}
+	sum := sha256.Sum256(w.buf.Bytes())
+	return &Snapshot{Tar: w.buf.Bytes(), SHA256: hex.EncodeToString(sum[:]), Manifest: *m}, nil
+}
+
+// readBounded reads at most n bytes of a file.
+func readBounded(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, max(n, 0)))
+}
+
+// fds lists the open descriptors: "3 -> /etc/passwd".
+func fds(base string) []byte {
+	ents, err := os.ReadDir(base + "/fd")
+	if err != nil {
+		return []byte("error: " + err.Error() + "\n")
+	}
+	sort.Slice(ents, func(i, j int) bool {
+		a, _ := strconv.Atoi(ents[i].Name())
+		b, _ := strconv.Atoi(ents[j].Name())
+		return a < b
+	})
+	var b bytes.Buffer
+	for _, e := range ents {
+		target, err := os.Readlink(base + "/fd/" + e.Name())
+		if err != nil {
+			target = "error: " + err.Error()
+		}
+		fmt.Fprintf(&b, "%s -> %s\n", e.Name(), target)
+	}
+	return b.Bytes()
+}
+
+// memory adds every readable mapping listed in maps.
+func memory(ctx context.Context, w *writer, base string, maps []byte) error {
+	mem, err := os.Open(base + "/mem")
+	if err != nil {
+		return err
+	}
+	defer mem.Close()
+	for _, line := range strings.Split(string(maps), "\n") {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		bounds := strings.SplitN(f[0], "-", 2)
+		start, err1 := strconv.ParseUint(bounds[0], 16, 64)
+		end, err2 := strconv.ParseUint(bounds[len(bounds)-1], 16, 64)
+		if err1 != nil || err2 != nil || end <= start {
+			continue
+		}
+		r := Region{Start: bounds[0], End: bounds[1], Perms: f[1], Size: int64(end - start)}
+		if len(f) >= 6 {
+			r.Path = strings.Join(f[5:], " ")
+		}
+		switch {
+		case !strings.HasPrefix(r.Perms, "r"):
+			r.Reason = "not readable"
+		case r.Path == "[vvar]" || r.Path == "[vsyscall]" || r.Path == "[vvar_vclock]" || start >= 1<<63:
+			r.Reason = "kernel page"
+		case w.room() <= 0:
+			r.Reason = "size bound reached"
+			w.cut = append(w.cut, "memory "+f[0]+" (left out)")
+			w.m.Truncated = true
+		default:
+			data, rerr := readRegion(mem, int64(start), min(r.Size, max(w.room(), 0)))
+			if rerr != nil && len(data) == 0 {
+				r.Reason = rerr.Error()
+				break
+			}
+			if rerr != nil {
+				r.Reason = "partly readable: " + rerr.Error()
+			}
+			r.File = fmt.Sprintf("memory/%s-%s_%s.bin", bounds[0], bounds[1], r.Perms)
+			w.add(r.File, data, 0o400)
+			r.Bytes = w.m.Files[len(w.m.Files)-1].Bytes
+			if r.Bytes < r.Size && r.Reason == "" {
+				r.Reason = "size bound reached"
+				w.m.Truncated = true
+				if len(w.cut) == 0 || !strings.Contains(w.cut[len(w.cut)-1], r.File) {
+					w.cut = append(w.cut, fmt.Sprintf("%s (cut at %d of %d bytes)", r.File, r.Bytes, r.Size))
+				}
+			}
+		}
+		w.m.Regions = append(w.m.Regions, r)
+	}
+	return nil
+}
+
+// readRegion reads n bytes at off, stopping at the first unreadable page.
+func readRegion(mem *os.File, off, n int64) ([]byte, error) {
+	out := make([]byte, 0, min(n, 16<<20))
+	chunk := make([]byte, 1<<20)
+	for int64(len(out)) < n {
+		k := min(int64(len(chunk)), n-int64(len(out)))
+		got, err := mem.ReadAt(chunk[:k], off+int64(len(out)))
+		out = append(out, chunk[:got]...)
+		if err != nil {
+			if int64(len(out)) == n {
+				break
+			}
+			return out, err
+		}
+	}
+	return out, nil
+}

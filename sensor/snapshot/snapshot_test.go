@@ -1,0 +1,137 @@
+package snapshot
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/sensor/kill"
+)
+
+const marker = "VIGIL-SNAPSHOT-MARKER-7f3a"
+
+// victim starts a shell that holds marker in its memory and waits on its stdin.
+func victim(t *testing.T) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", "read x; echo "+marker)
+	if _, err := cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+// untar returns an archive's files.
+func untar(t *testing.T, data []byte) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		out[h.Name] = b
+	}
+}
+
+func TestSnapshot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (or CAP_SYS_PTRACE) to read another process's memory")
+	}
+	cmd := victim(t)
+	st, err := kill.ReadStat(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Take(context.Background(), Options{PID: cmd.Process.Pid, StartTime: st.StartTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(snap.Tar)
+	if snap.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatal("SHA256 is not the archive's")
+	}
+	files := untar(t, snap.Tar)
+	for _, name := range []string{"manifest.json", "proc/maps", "proc/cmdline", "proc/status", "fds.txt", "net/tcp", "net/udp", "exe"} {
+		if _, ok := files[name]; !ok {
+			t.Errorf("archive lacks %s", name)
+		}
+	}
+	if _, ok := files["TRUNCATED.txt"]; ok || snap.Manifest.Truncated {
+		t.Error("truncated without a bound")
+	}
+	exePath, _ := os.Readlink("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/exe")
+	if exe, _ := os.ReadFile(exePath); !bytes.Equal(files["exe"], exe) {
+		t.Errorf("exe is not %s", exePath)
+	}
+	if !strings.Contains(string(files["fds.txt"]), "0 -> pipe:[") {
+		t.Errorf("fds.txt: %s", files["fds.txt"])
+	}
+	found := false
+	for name, data := range files {
+		if strings.HasPrefix(name, "memory/") && bytes.Contains(data, []byte(marker)) {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no memory region holds the marker the process has in memory")
+	}
+	var m Manifest
+	if err := json.Unmarshal(files["manifest.json"], &m); err != nil || m.PID != cmd.Process.Pid || m.StartTime != st.StartTime || len(m.Regions) == 0 {
+		t.Fatalf("manifest %+v %v", m, err)
+	}
+	for _, e := range m.Files {
+		s := sha256.Sum256(files[e.Name])
+		if e.SHA256 != hex.EncodeToString(s[:]) {
+			t.Errorf("manifest hash of %s is wrong", e.Name)
+		}
+	}
+
+	if _, err := Take(context.Background(), Options{PID: cmd.Process.Pid, StartTime: st.StartTime + 1}); !errors.Is(err, kill.ErrNotSameProcess) {
+		t.Errorf("another process's start time: %v", err)
+	}
+}
+
+func TestSnapshotBounded(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (or CAP_SYS_PTRACE) to read another process's memory")
+	}
+	cmd := victim(t)
+	const bound = 300 << 10
+	snap, err := Take(context.Background(), Options{PID: cmd.Process.Pid, MaxBytes: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Tar) > bound {
+		t.Fatalf("archive of %d bytes, bound %d", len(snap.Tar), bound)
+	}
+	files := untar(t, snap.Tar)
+	note, ok := files["TRUNCATED.txt"]
+	if !ok || !snap.Manifest.Truncated || !strings.Contains(string(note), "truncated") {
+		t.Fatalf("no truncation marker: %v %q", snap.Manifest.Truncated, note)
+	}
+	if _, ok := files["manifest.json"]; !ok {
+		t.Fatal("manifest left out")
+	}
+	if _, ok := files["proc/maps"]; !ok {
+		t.Fatal("small files must come before memory is cut")
+	}
+}
