@@ -25,5 +25,13 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(newLocalCmd(), newRulesCmd())
 	root.AddCommand(newEventsCmd())
+	root.AddCommand(newSensorsCmd())
+	root.AddCommand(newDetectionsCmd())
+	root.AddCommand(newGateCmd())
+	root.AddCommand(newBaselineCmd())
+	root.AddCommand(newComplianceCmd())
+	root.AddCommand(newTaskCmd())
+	root.AddCommand(newMetricsCmd())
+	root.AddCommand(newCompletionCmd())
 	return root
 }

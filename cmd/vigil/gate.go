@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/vigil-sec/vigil/internal/client"
+	"github.com/vigil-sec/vigil/internal/engine"
+)
+
+type gateOptions struct {
+	tag       string
+	duration  time.Duration
+	threshold int
+	severity  string
+	since     string
+	interval  time.Duration
+	output    string
+}
+
+// gateResult is the gate's summary (printed as a table, or JSON with --output json).
+type gateResult struct {
+	Tag        string             `json:"tag"`
+	Passed     bool               `json:"passed"`
+	Threshold  int                `json:"threshold"`
+	Severity   string             `json:"min_severity"`
+	Detections int                `json:"detections"`
+	Watched    string             `json:"watched"`
+	Since      time.Time          `json:"since"`
+	BySeverity map[string]int     `json:"by_severity"`
+	ByRule     map[string]int     `json:"by_rule"`
+	ByHost     map[string]int     `json:"by_host"`
+	List       []client.Detection `json:"list"`
+}
+
+func newGateCmd() *cobra.Command {
+	var api apiFlags
+	var o gateOptions
+	cmd := &cobra.Command{
+		Use:   "gate --tag deployment:ID --duration 5m --threshold 5 [--severity high]",
+		Short: "Watch a deployment's detections for a while; fail (exit 1) when they exceed the threshold",
+		Long: `Watches the detections on sensors carrying --tag for --duration, polling the API.
+The gate fails as soon as more than --threshold detections (of --severity or
+higher) have been seen, so a pipeline can roll back without waiting out the
+window; it passes when the window ends at or under the threshold. --threshold 0
+fails on the first detection. A summary (counts by severity, rule and host, and
+the detections) is printed either way.
+
+Exit codes: 0 passed, 1 threshold exceeded (roll back), 2 usage or configuration
+error, 3 the API could not be reached (the gate could not decide).`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if o.tag == "" {
+				return usageError(errors.New("gate: --tag is required, for example --tag deployment:$DEPLOYMENT_ID"))
+			}
+			if err := checkTags([]string{o.tag}); err != nil {
+				return err
+			}
+			if err := checkSeverity(o.severity); err != nil {
+				return err
+			}
+			if err := checkOutput(o.output, "table", "json"); err != nil {
+				return err
+			}
+			if o.duration <= 0 || o.interval <= 0 || o.threshold < 0 {
+				return usageError(errors.New("gate: --duration and --interval must be positive and --threshold at least 0"))
+			}
+			cl, err := api.client()
+			if err != nil {
+				return err
+			}
+			return runGate(c.Context(), cl, o, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	api.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.tag, "tag", "", "the deployment's tag K:V (deployment:ID)")
+	f.DurationVar(&o.duration, "duration", 5*time.Minute, "how long to watch")
+	f.IntVar(&o.threshold, "threshold", 5, "the most detections tolerated; one more fails the gate")
+	f.StringVar(&o.severity, "severity", "", "count only detections of this severity or higher ("+strings.Join(engine.Severities, ", ")+"; default all)")
+	f.StringVar(&o.since, "since", "", "count detections since this time or duration back from now (default: when the gate starts)")
+	f.DurationVar(&o.interval, "interval", 10*time.Second, "how often to ask the API")
+	f.StringVarP(&o.output, "output", "o", "table", "summary as table or json")
+	return cmd
+}
+
+func runGate(ctx context.Context, cl *client.Client, o gateOptions, stdout, stderr io.Writer) error {
+	start := time.Now()
+	since, err := parseSinceFlag(o.since, start)
+	if err != nil {
+		return err
+	}
+	if since.IsZero() {
+		since = start
+	}
+	res := gateResult{Tag: o.tag, Threshold: o.threshold, Severity: o.severity, Since: since,
+		BySeverity: map[string]int{}, ByRule: map[string]int{}, ByHost: map[string]int{}, List: []client.Detection{}}
+	if res.Severity == "" {
+		res.Severity = engine.Severities[0]
+	}
+	seen := map[string]bool{}
+	p := newProgress(stderr)
+	deadline := start.Add(o.duration)
+	q := client.DetectionQuery{Tag: o.tag, Since: since}
+	for {
+		fresh, err := newDetections(ctx, cl, q, seen, o.severity)
+		if err != nil {
+			p.done()
+			if ctx.Err() != nil {
+				return &exitError{code: exitAPI, err: fmt.Errorf("gate interrupted after %s with %d detections: %w", time.Since(start).Round(time.Second), len(res.List), ctx.Err())}
+			}
+			return apiFailure(fmt.Errorf("gate could not decide: %w", err))
+		}
+		for _, d := range fresh {
+			res.List = append(res.List, d)
+			res.BySeverity[d.Severity]++
+			res.ByRule[d.Name]++
+			res.ByHost[d.Hostname]++
+		}
+		now := time.Now()
+		res.Detections = len(res.List)
+		if res.Detections > o.threshold || !now.Before(deadline) {
+			p.done()
+			res.Watched = now.Sub(start).Round(time.Second).String()
+			res.Passed = res.Detections <= o.threshold
+			if err := printGate(stdout, &res, o.output); err != nil {
+				return err
+			}
+			if !res.Passed {
+				return fmt.Errorf("gate failed: %d detections on %s exceed the threshold of %d: roll the deployment back", res.Detections, o.tag, o.threshold)
+			}
+			return nil
+		}
+		left := deadline.Sub(now)
+		p.update(fmt.Sprint(res.Detections), fmt.Sprintf("gate %s: %d/%d detections, %s left", o.tag, res.Detections, o.threshold, left.Round(time.Second)))
+		wait := min(o.interval, left)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+}
+
+func sortedCounts(m map[string]int) string {
+	keys := slices.Sorted(maps.Keys(m))
+	slices.SortStableFunc(keys, func(a, b string) int { return m[b] - m[a] })
+	var parts []string
+	for _, k := range keys {
+		name := k
+		if name == "" {
+			name = "(none)"
+		}
+		parts = append(parts, fmt.Sprintf("%s=%d", name, m[k]))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}
+
+func printGate(w io.Writer, r *gateResult, output string) error {
+	if output == "json" {
+		return writeJSONOut(w, r)
+	}
+	verdict := "PASSED"
+	if !r.Passed {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(w, "gate %s: %d detections (severity >= %s) on %s in %s, threshold %d\n", verdict, r.Detections, r.Severity, r.Tag, r.Watched, r.Threshold)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  by severity\t%s\n", sortedCounts(r.BySeverity))
+	fmt.Fprintf(tw, "  by rule\t%s\n", sortedCounts(r.ByRule))
+	fmt.Fprintf(tw, "  by host\t%s\n", sortedCounts(r.ByHost))
+	tw.Flush()
+	if len(r.List) > 0 {
+		printDetections(w, r.List, true)
+	}
+	return nil
+}
