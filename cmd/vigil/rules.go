@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/vigil-sec/vigil/internal/engine"
+	"github.com/vigil-sec/vigil/internal/importer"
+	"github.com/vigil-sec/vigil/internal/importer/convert"
 	"github.com/vigil-sec/vigil/rules"
 )
 
@@ -14,7 +17,7 @@ func newRulesCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rules", Short: "Validate and test detection & response rules"}
 	var strict bool
 	validate := &cobra.Command{
-		Use:   "validate [DIR...]",
+		Use:   "validate [DIR|FILE...]",
 		Short: "Parse rule files and report every error with file, line and rule, and the warnings (default: the built-in pack)",
 		RunE: func(c *cobra.Command, args []string) error {
 			warned := 0
@@ -39,7 +42,7 @@ func newRulesCmd() *cobra.Command {
 	validate.Flags().BoolVar(&strict, "strict", false, "fail on warnings too (unused list or macro, shadowed rule, rule without fixtures)")
 	cmd.AddCommand(validate)
 	cmd.AddCommand(&cobra.Command{
-		Use:   "test [DIR...]",
+		Use:   "test [DIR|FILE...]",
 		Short: "Run every rule's fixtures (testdata/<rule>/match.yaml and nomatch.yaml), print each rule's result; non-zero exit on any failure",
 		RunE: func(c *cobra.Command, args []string) error {
 			return forEachRuleDir(args, func(name string, fsys fs.FS, pack *engine.Pack) error {
@@ -78,27 +81,100 @@ func newRulesCmd() *cobra.Command {
 	return cmd
 }
 
-// forEachRuleDir loads each directory (the embedded pack when none is given) and
-// calls f with it; the first error stops.
-func forEachRuleDir(dirs []string, f func(name string, fsys fs.FS, pack *engine.Pack) error) error {
-	if len(dirs) == 0 {
+// forEachRuleDir loads each directory or file (the embedded pack when none is
+// given) and calls f with it; the first error stops. A directory is a D&R pack; a
+// file may be a D&R rule, a Falco rules file or a Sigma rule, told apart by its
+// content, with its fixtures under testdata/ beside it.
+func forEachRuleDir(paths []string, f func(name string, fsys fs.FS, pack *engine.Pack) error) error {
+	if len(paths) == 0 {
 		pack, err := engine.LoadPack(rules.FS, ".")
 		if err != nil {
 			return err
 		}
 		return f("built-in pack", rules.FS, pack)
 	}
-	for _, dir := range dirs {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return usageError(fmt.Errorf("%s is not a directory of rules", dir))
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return usageError(fmt.Errorf("%s is not a directory or file of rules: %w", p, err))
 		}
-		pack, err := engine.LoadPackDir(dir)
+		var pack *engine.Pack
+		dir := p
+		if st.IsDir() {
+			pack, err = engine.LoadPackDir(p)
+		} else {
+			dir = filepath.Dir(p)
+			pack, err = loadRuleFile(p)
+		}
 		if err != nil {
 			return err
 		}
-		if err := f(dir, os.DirFS(dir), pack); err != nil {
+		if err := f(p, os.DirFS(dir), pack); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// loadRuleFile compiles one file of any supported format; rules an importer
+// skipped on purpose (disabled, deprecated) become warnings.
+func loadRuleFile(path string) (*engine.Pack, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	pack := &engine.Pack{Library: engine.NewLibrary()}
+	switch importer.Sniff(data) {
+	case importer.DR:
+		if engine.IsLibrary(data) {
+			return pack, pack.Library.Add(path, data)
+		}
+		// the rule may use the lists and macros of its directory
+		lib, err := dirLibrary(filepath.Dir(path))
+		if err != nil {
+			return nil, err
+		}
+		r, err := engine.ParseWith(path, data, lib)
+		if err != nil {
+			return nil, err
+		}
+		pack.Rules, pack.Library = []*engine.Rule{r}, lib
+	case importer.Falco, importer.Sigma:
+		rs, skipped, err := convert.Load(path, data)
+		if err != nil {
+			return nil, err
+		}
+		pack.Rules = rs
+		for _, s := range skipped {
+			pack.Warnings = append(pack.Warnings, engine.Warning{File: path, Rule: s.Name, Msg: "skipped: " + s.Reason})
+		}
+	default:
+		return nil, fmt.Errorf("%s: not a rule file: want a Vigil D&R rule, a Falco rules file or a Sigma rule", path)
+	}
+	return pack, nil
+}
+
+// dirLibrary reads the lists and macros files of dir.
+func dirLibrary(dir string) (*engine.Library, error) {
+	lib := engine.NewLibrary()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || !engine.IsRuleFile(e.Name()) {
+			continue
+		}
+		file := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read rules: %w", err)
+		}
+		if engine.IsLibrary(data) {
+			if err := lib.Add(file, data); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return lib, lib.Validate()
 }
