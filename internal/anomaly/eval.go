@@ -67,6 +67,7 @@ func ReadCSV(r io.Reader, labelColumn string) (*Labeled, error) {
 	if err != nil {
 		return nil, fmt.Errorf("csv header: %w", err)
 	}
+	head = append([]string(nil), head...) // the reader reuses its record
 	label := -1
 	out := &Labeled{}
 	for i, h := range head {
