@@ -85,8 +85,8 @@ func newDetectionsCmd() *cobra.Command {
 	var api apiFlags
 	cmd := &cobra.Command{Use: "detections", Short: "List or watch detections"}
 	api.register(cmd)
-	var o detectionsOptions
-	flags := func(c *cobra.Command) {
+	var o, wo detectionsOptions
+	flags := func(c *cobra.Command, o *detectionsOptions) {
 		f := c.Flags()
 		f.StringVar(&o.tag, "tag", "", "only detections on sensors with this tag K:V (deployment:ID, env:production)")
 		f.StringVar(&o.sensor, "sensor", "", "only detections of this sensor id")
@@ -133,7 +133,7 @@ func newDetectionsCmd() *cobra.Command {
 			return nil
 		},
 	}
-	flags(list)
+	flags(list, &o)
 	list.Flags().StringVar(&o.since, "since", "24h", "only detections at or after: a duration back from now (1h) or an RFC 3339 time")
 	list.Flags().IntVar(&o.limit, "limit", 100, "at most this many detections")
 
@@ -142,6 +142,7 @@ func newDetectionsCmd() *cobra.Command {
 		Short: "Print detections as they arrive until interrupted (one JSON object per line with --json)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			o := wo
 			q, err := o.check()
 			if err != nil {
 				return err
@@ -161,9 +162,9 @@ func newDetectionsCmd() *cobra.Command {
 			return watchDetections(ctx, cl, q, o, c.OutOrStdout())
 		},
 	}
-	flags(watch)
-	watch.Flags().StringVar(&o.since, "since", "", "also show detections since: a duration back from now (1h) or an RFC 3339 time (default: from now on)")
-	watch.Flags().DurationVar(&o.interval, "interval", 5*time.Second, "how often to ask the API")
+	flags(watch, &wo)
+	watch.Flags().StringVar(&wo.since, "since", "", "also show detections since: a duration back from now (1h) or an RFC 3339 time (default: from now on)")
+	watch.Flags().DurationVar(&wo.interval, "interval", 5*time.Second, "how often to ask the API")
 	cmd.AddCommand(list, watch)
 	return cmd
 }

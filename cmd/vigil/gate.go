@@ -129,7 +129,7 @@ func runGate(ctx context.Context, cl *client.Client, o gateOptions, stdout, stde
 		res.Detections = len(res.List)
 		if res.Detections > o.threshold || !now.Before(deadline) {
 			p.done()
-			res.Watched = now.Sub(start).Round(time.Second).String()
+			res.Watched = now.Sub(start).Round(100 * time.Millisecond).String()
 			res.Passed = res.Detections <= o.threshold
 			if err := printGate(stdout, &res, o.output); err != nil {
 				return err

@@ -22,6 +22,9 @@ import (
 // 3 the API could not be reached or failed.
 const exitAPI = 3
 
+// apiRetryBackoff is the client's first retry delay (tests shorten it).
+var apiRetryBackoff = 250 * time.Millisecond
+
 // apiFlags are the connection flags every API command takes; unset flags fall back
 // to VIGIL_API_URL, VIGIL_API_KEY and VIGIL_ORG (default "local").
 type apiFlags struct {
@@ -56,6 +59,7 @@ func (a *apiFlags) client() (*client.Client, error) {
 		return nil, usageError(err)
 	}
 	c.Timeout = a.timeout
+	c.Backoff = apiRetryBackoff
 	return c, nil
 }
 
