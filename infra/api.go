@@ -24,6 +24,8 @@ var apiRoutes = []struct {
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/rules"},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/orgs/{org}/sensors/{id}/tasks"},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/tasks/{id}"},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/sensors/{id}/tasks"},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/orgs/{org}/tasks/{id}/result"},
 }
 
 // Settings of the Lambda authorizer.

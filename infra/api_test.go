@@ -70,8 +70,10 @@ func TestHTTPAPI(t *testing.T) {
 			"GET /v1/orgs/{org}/detections",
 			"GET /v1/orgs/{org}/rules",
 			"GET /v1/orgs/{org}/sensors",
+			"GET /v1/orgs/{org}/sensors/{id}/tasks",
 			"GET /v1/orgs/{org}/tasks/{id}",
 			"POST /v1/orgs/{org}/sensors/{id}/tasks",
+			"POST /v1/orgs/{org}/tasks/{id}/result",
 		}
 		if !slices.Equal(keys, want) {
 			t.Errorf("routes\n got %v\nwant %v", keys, want)

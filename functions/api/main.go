@@ -13,14 +13,14 @@ import (
 )
 
 func main() {
-	env, err := vaws.Env("VIGIL_API_KEYS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_DETECTIONS_TABLE", "VIGIL_TASKS_TABLE")
+	env, err := vaws.Env("VIGIL_SENSORS_TABLE", "VIGIL_DETECTIONS_TABLE", "VIGIL_TASKS_TABLE")
 	cfg, cerr := vaws.Config(context.Background())
 	rs, rerr := rules.Load()
 	if err := errors.Join(err, cerr, rerr); err != nil {
 		log.Fatal(err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	s := &api.Server{Keys: &vaws.APIKeys{Client: db, Table: env["VIGIL_API_KEYS_TABLE"]}, Sensors: &vaws.Sensors{Client: db, Table: env["VIGIL_SENSORS_TABLE"]},
+	s := &api.Server{Sensors: &vaws.Sensors{Client: db, Table: env["VIGIL_SENSORS_TABLE"]},
 		Detections: &vaws.Detections{Client: db, Table: env["VIGIL_DETECTIONS_TABLE"]}, Tasks: &vaws.Tasks{Client: db, Table: env["VIGIL_TASKS_TABLE"]}, Rules: rs}
 	lambda.Start(api.Lambda(s.Handler()))
 }

@@ -75,7 +75,8 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// Server is the API. Every store must be set; Now defaults to time.Now.
+// Server is the API. Every store must be set, but Keys may be nil behind API
+// Gateway's authorizer (see Lambda); Now defaults to time.Now.
 type Server struct {
 	Keys       KeyStore
 	Sensors    SensorStore
@@ -148,6 +149,19 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // auth checks the bearer key against the path's org.
 func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if org, ok := r.Context().Value(gatewayOrg{}).(string); ok {
+			// admitted by API Gateway's authorizer (see Lambda)
+			if p := orgOf(r.URL.Path); p != "" && p != org {
+				writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key is not valid for org " + p})
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if s.Keys == nil {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "requests must come through the API's authorizer"})
+			return
+		}
 		h := r.Header.Get("Authorization")
 		key, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok || strings.TrimSpace(key) == "" {

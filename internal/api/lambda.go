@@ -32,6 +32,11 @@ func Lambda(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest
 		for k, v := range in.Headers {
 			req.Header.Set(k, v)
 		}
+		if a := in.RequestContext.Authorizer; a != nil {
+			if org, ok := a.Lambda["org"].(string); ok && org != "" {
+				req = req.WithContext(context.WithValue(req.Context(), gatewayOrg{}, org))
+			}
+		}
 		for _, c := range in.Cookies {
 			req.Header.Add("Cookie", c)
 		}
@@ -45,10 +50,14 @@ func Lambda(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest
 	}
 }
 
+// gatewayOrg carries the org API Gateway's Lambda authorizer admitted a request for.
+type gatewayOrg struct{}
+
 // Authorizer is the HTTP API's Lambda authorizer (simple responses): it admits a
-// request whose bearer key is known, not revoked and of the org in the path. The
-// api function checks the key again, so a cached authorization never outlives a
-// revocation by more than the request it admits.
+// request whose bearer key is known, not revoked and of the org in the path, and
+// hands the org to the api function in the authorizer context, so the api function
+// needs no access to the keys. API Gateway caches an authorization for the
+// authorizer's TTL: a revoked key stops working within that time.
 func Authorizer(keys KeyStore) func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 	return func(ctx context.Context, in events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 		deny := events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}

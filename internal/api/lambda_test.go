@@ -65,3 +65,29 @@ func TestAuthorizer(t *testing.T) {
 		}
 	}
 }
+
+// TestLambdaTrustsTheAuthorizer: behind API Gateway the api function has no key
+// store; the org the authorizer admitted must match the path.
+func TestLambdaTrustsTheAuthorizer(t *testing.T) {
+	s := &Server{Rules: nil}
+	h := Lambda(s.Handler())
+	tests := []struct {
+		path, org string
+		status    int
+	}{
+		{"/v1/orgs/acme/rules", "acme", http.StatusOK},
+		{"/v1/orgs/globex/rules", "acme", http.StatusForbidden},
+		{"/v1/orgs/acme/rules", "", http.StatusUnauthorized},
+	}
+	for _, tc := range tests {
+		in := events.APIGatewayV2HTTPRequest{RawPath: tc.path}
+		in.RequestContext.HTTP.Method = "GET"
+		if tc.org != "" {
+			in.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{"org": tc.org}}
+		}
+		out, err := h(context.Background(), in)
+		if err != nil || out.StatusCode != tc.status {
+			t.Errorf("%s as %q: %d %s (%v), want %d", tc.path, tc.org, out.StatusCode, out.Body, err, tc.status)
+		}
+	}
+}
