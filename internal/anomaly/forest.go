@@ -64,6 +64,7 @@ type Forest struct {
 	SampleSize int
 	Trees      []Tree
 	cpsi       float64
+	cn         []float64 // c(n) for n = 0..SampleSize
 }
 
 // Tree is one isolation tree, its nodes in pre-order (children after parents).
@@ -287,6 +288,10 @@ func (b *builder) pickFeature(rows []int) (feat int, lo, hi float64, ok bool) {
 // prepare computes the derived fields: c(ψ) and every leaf's path length.
 func (f *Forest) prepare() {
 	f.cpsi = AvgPathLength(f.SampleSize)
+	f.cn = make([]float64, f.SampleSize+1)
+	for n := range f.cn {
+		f.cn[n] = AvgPathLength(n)
+	}
 	for t := range f.Trees {
 		nodes := f.Trees[t].Nodes
 		depth := make([]int32, len(nodes))
@@ -350,7 +355,7 @@ func (f *Forest) Contributions(dst, x []float64) {
 			if x[n.Feature] <= n.Threshold {
 				next = n.Left
 			}
-			gain := AvgPathLength(int(n.Size)) - 1 - AvgPathLength(int(nodes[next].Size))
+			gain := f.cn[n.Size] - 1 - f.cn[nodes[next].Size]
 			dst[n.Feature] += gain * inv
 			i = next
 		}
