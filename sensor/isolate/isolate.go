@@ -100,7 +100,13 @@ type State struct {
 func Isolate(o Options, allow []netip.Prefix) (State, error) {
 	dir := o.pinDir()
 	if err := checkBPFFS(dir); err != nil {
-		return State{}, err
+		// mount the conventional bpffs when the pins belong under it
+		if !strings.HasPrefix(dir, BPFFSRoot+"/") || MountBPFFS(BPFFSRoot) != nil {
+			return State{}, err
+		}
+		if err := checkBPFFS(dir); err != nil {
+			return State{}, err
+		}
 	}
 	n := pinnedLinks(dir)
 	if n == len(hooks) {
