@@ -67,8 +67,9 @@
 //   - api.go: the api function (256 MB, 10 s; reads detections and sensors with their
 //     indexes, reads and writes tasks; VIGIL_ORG = context org) behind an HTTP API with
 //     the routes GET /v1/orgs/{org}/sensors, GET /v1/orgs/{org}/detections,
-//     GET /v1/orgs/{org}/rules, POST /v1/orgs/{org}/sensors/{id}/tasks and
-//     GET /v1/orgs/{org}/tasks/{id} (Lambda proxy, payload format 2.0), every one behind
+//     GET /v1/orgs/{org}/rules, POST and GET /v1/orgs/{org}/sensors/{id}/tasks,
+//     GET /v1/orgs/{org}/tasks/{id} and POST /v1/orgs/{org}/tasks/{id}/result (Lambda
+//     proxy, payload format 2.0), every one behind
 //     the authorizer function (128 MB, 5 s; reads api_keys): a REQUEST authorizer with
 //     payload 2.0, simple responses, identity source $request.header.Authorization and
 //     results cached 300 s. The $default stage writes one JSON access-log line per
