@@ -232,9 +232,6 @@ func (a *localApp) close() {
 
 // serve starts the API and the dashboard on o.listen and prints how to reach them.
 func (a *localApp) serve(ctx context.Context) error {
-	if err := a.ensureKey(ctx); err != nil {
-		return err
-	}
 	apiSrv := &api.Server{Keys: a.store, Sensors: a.store.SensorStore(), Detections: a.store, Tasks: a.store.TaskStore(),
 		Rules: a.eng.Rules(), Log: a.log}
 	mux := http.NewServeMux()
@@ -245,6 +242,10 @@ func (a *localApp) serve(ctx context.Context) error {
 		return usageError(fmt.Errorf("local: --listen %s: %w", a.o.listen, err))
 	}
 	a.addr = ln.Addr().String()
+	if err := a.ensureKey(ctx); err != nil { // after listening: a key is never made without being shown
+		ln.Close()
+		return err
+	}
 	base, stop := context.WithCancel(context.WithoutCancel(ctx))
 	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return base }}
 	a.stopHTTP, a.httpDone = stop, make(chan error, 1)
