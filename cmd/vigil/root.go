@@ -33,5 +33,6 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newTaskCmd())
 	root.AddCommand(newMetricsCmd())
 	root.AddCommand(newCompletionCmd())
+	root.AddCommand(newAnomalyCmd())
 	return root
 }
