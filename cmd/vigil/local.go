@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vigil-sec/vigil/internal/anomaly"
 	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/dashboard"
 	"github.com/vigil-sec/vigil/internal/detect"
@@ -56,6 +57,7 @@ type localOptions struct {
 	replay  string // a lake directory or Parquet file to run instead of the sensor
 	serve   bool   // with replay: keep serving the API and dashboard afterwards
 	newKey  bool   // replace the local API key
+	model   string // anomaly model file (vigil anomaly train); "" runs the rules alone
 }
 
 func newLocalCmd() *cobra.Command {
@@ -107,6 +109,7 @@ add --serve to keep the API and dashboard up afterwards.`,
 	f.StringVar(&o.replay, "replay", "", "run over a recorded lake directory or Parquet file instead of the live sensor")
 	f.BoolVar(&o.serve, "serve", false, "with --replay: keep serving the API and dashboard after the replay")
 	f.BoolVar(&o.newKey, "new-key", false, "revoke the local API key and print a new one")
+	f.StringVar(&o.model, "model", "", "host activity anomaly model (from vigil anomaly train) to score HOST_STATS with")
 	return cmd
 }
 
@@ -171,15 +174,54 @@ type localApp struct {
 	apiKey    string // set only when made by this start
 }
 
-// batchScorer is where the anomaly scorer (internal/anomaly) plugs into the local
-// pipeline: it sees every batch of events after the rules and returns its
-// detections. newAnomalyScorer stays nil until that scorer can be built locally
-// (it needs a trained model); the rule pack alone runs until then.
+// batchScorer is where the anomaly scorer plugs into the local pipeline: it sees
+// every batch of events after the rules and appends its detections.
 type batchScorer interface {
 	Score(ctx context.Context, dst []detect.Detection, evs []event.Event) ([]detect.Detection, error)
 }
 
-var newAnomalyScorer func(log *slog.Logger) (batchScorer, error)
+// hostAnomalies scores HOST_STATS events with a host activity model and raises
+// anomaly/host_activity detections as docs/anomaly.md describes them.
+type hostAnomalies struct{ sc *anomaly.Scorer }
+
+func loadAnomalyScorer(path string) (*hostAnomalies, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := anomaly.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sc, err := anomaly.NewScorer(m)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &hostAnomalies{sc: sc}, nil
+}
+
+func (h *hostAnomalies) Score(_ context.Context, dst []detect.Detection, evs []event.Event) ([]detect.Detection, error) {
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Type != event.HostStats {
+			continue
+		}
+		f, ok := h.sc.Check(ev)
+		if !ok {
+			continue
+		}
+		top := make([]string, 0, len(f.Top))
+		for _, c := range f.Top {
+			top = append(top, fmt.Sprintf("%s=%.4g (%.3f)", c.Feature, c.Value, c.Weight))
+		}
+		meta := map[string]string{"severity": "medium", "category": "anomaly", "score": fmt.Sprintf("%.4f", f.Score),
+			"threshold": fmt.Sprintf("%.4f", f.Threshold), "group": f.Group, "top": strings.Join(top, ", ")}
+		dst = append(dst, detect.Detection{ID: detect.DetectionID(anomaly.RuleName, ev.ID), Rule: anomaly.RuleName,
+			Name: "Unusual host activity", Severity: "medium", Category: "anomaly", Time: time.Unix(0, ev.TimeNanos).UTC(),
+			Event: *ev, Actions: []engine.Action{{Action: engine.ActReport, Name: "Unusual host activity", Metadata: meta}}})
+	}
+	return dst, nil
+}
 
 func newLocalApp(o localOptions, stdout, stderr io.Writer) (*localApp, error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -199,10 +241,10 @@ func newLocalApp(o localOptions, stdout, stderr io.Writer) (*localApp, error) {
 		return nil, fmt.Errorf("local: %w", err)
 	}
 	a := &localApp{o: o, log: log, stderr: stderr, eng: eng, store: store, det: detect.NewDetector(eng)}
-	if newAnomalyScorer != nil {
-		if a.scorer, err = newAnomalyScorer(log); err != nil {
+	if o.model != "" {
+		if a.scorer, err = loadAnomalyScorer(o.model); err != nil {
 			store.Close()
-			return nil, fmt.Errorf("local: anomaly scorer: %w", err)
+			return nil, usageError(fmt.Errorf("local: --model: %w", err))
 		}
 	}
 	a.dash = dashboard.New(LocalOrg, store)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,7 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/anomaly"
 	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/local"
 	"github.com/vigil-sec/vigil/internal/task"
@@ -501,6 +504,69 @@ func TestLocalResponse(t *testing.T) {
 	}
 }
 
+// TestLocalAnomalyModel replays HOST_STATS minutes with --model: the one minute
+// unlike the others is raised as anomaly/host_activity beside the rules' detections.
+func TestLocalAnomalyModel(t *testing.T) {
+	dir := t.TempDir()
+	lake, model := filepath.Join(dir, "lake"), filepath.Join(dir, "model.json")
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	minute := func(i int, exec, conns uint64) event.Event {
+		return event.Event{SensorID: "s1", Hostname: "h1", Type: event.HostStats, TimeNanos: at.Add(time.Duration(i) * time.Minute).UnixNano(),
+			ID: fmt.Sprintf("hs-%04d", i), IntervalSeconds: 60, CountExec: exec, CountFileOpen: 400 + exec*3 + rng.Uint64N(200),
+			CountConnect: conns, CountDNS: conns/2 + rng.Uint64N(5), DistinctDestIPs: 2 + rng.Uint64N(4), DistinctDestPorts: 1 + rng.Uint64N(3)}
+	}
+	var train []event.Event
+	for i := range 400 {
+		train = append(train, minute(i, 15+rng.Uint64N(20), 5+rng.Uint64N(15)))
+	}
+	m, err := anomaly.Train(train, anomaly.TrainOptions{Params: anomaly.Params{Trees: 50, Seed: 1, Contamination: 0.02}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(model, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ship := shipper.New(shipper.Options{SensorID: "s1", Lake: &local.Lake{Dir: lake}})
+	for i := 500; i < 510; i++ {
+		ev := minute(i, 22, 12)
+		if i == 505 {
+			ev = minute(i, 5000, 3000) // an exec and connect storm
+			ev.DistinctDestIPs, ev.DistinctDestPorts = 900, 800
+		}
+		ship.Add(&ev)
+	}
+	if err := ship.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err = runLocal(context.Background(), localOptions{json: true, replay: lake, data: filepath.Join(dir, "data"), model: model}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var found bool
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		var d map[string]any
+		if json.Unmarshal([]byte(line), &d) == nil && d["rule"] == anomaly.RuleName {
+			found = true
+			if d["id"] != detectID(anomaly.RuleName, "hs-0505") || d["severity"] != "medium" || d["category"] != "anomaly" {
+				t.Errorf("anomaly detection = %v", d)
+			}
+		}
+	}
+	if !found || !strings.Contains(stdout.String(), `"by_rule":{"anomaly/host_activity":1}`) {
+		t.Errorf("want exactly the storm minute raised; stdout:\n%s", stdout.String())
+	}
+	err = runLocal(context.Background(), localOptions{replay: lake, data: filepath.Join(dir, "data"), model: lake}, io.Discard, io.Discard)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--model") {
+		t.Errorf("a directory as model: %v", err)
+	}
+}
+
 func TestRulesCommands(t *testing.T) {
 	tests := []struct {
 		args     []string
@@ -850,3 +916,5 @@ func (p *cdpPage) waitJS(t *testing.T, what, cond string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func detectID(rule, eventID string) string { return detect.DetectionID(rule, eventID) }
