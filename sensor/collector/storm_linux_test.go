@@ -1,6 +1,7 @@
 package collector_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/sensor/collector"
+	"github.com/vigil-sec/vigil/sensor/enrich"
 
 	"github.com/vigil-sec/vigil/internal/event"
 )
@@ -119,25 +121,13 @@ func alternate(b *testing.B, opts collector.Options, unit string, op func() erro
 		without += run()
 
 		b.StopTimer()
-		c, events := startCollectorWith(b, opts)
-		done := make(chan struct{})
-		go func() {
-			for {
-				select {
-				case <-events:
-				case <-done:
-					return
-				}
-			}
-		}()
+		_, stop := benchCollector(b, opts)
 		b.StartTimer()
 		with += run()
 		b.StopTimer()
-		st := c.Stats()
+		st := stop()
 		drops += st.Dropped
 		received += st.Received
-		c.Close() // Close again in cleanup is harmless
-		close(done)
 		b.StartTimer()
 	}
 	ops := float64(per * stormRounds)
@@ -146,6 +136,36 @@ func alternate(b *testing.B, opts collector.Options, unit string, op func() erro
 	b.ReportMetric(without.Seconds()/with.Seconds(), "ratio")
 	b.ReportMetric(float64(drops), "drops")
 	b.ReportMetric(float64(received)/ops, "records/op")
+}
+
+// benchCollector starts a collector with the real enricher whose events are
+// consumed and discarded; stop drains what is queued, closes it and returns its
+// final counters.
+func benchCollector(b *testing.B, opts collector.Options) (*collector.Collector, func() collector.Stats) {
+	b.Helper()
+	if err := collector.Supported(); err != nil {
+		b.Skipf("skipping: %v", err)
+	}
+	enr, err := enrich.New(enrich.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts.Enricher = enr
+	c, err := collector.New(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, func(*event.Event) {}) }()
+	return c, func() collector.Stats {
+		cancel()
+		if err := <-done; err != nil {
+			b.Error(err)
+		}
+		c.Close()
+		return c.Stats()
+	}
 }
 
 // BenchmarkExecStorm runs /bin/true from every CPU, alternately without and
