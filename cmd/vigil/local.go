@@ -83,7 +83,8 @@ posts the detection to --webhook (or the rule's own http(s) webhook).
 
 --replay DIR|FILE runs the pipeline over a recorded lake (or one Parquet file) as
 fast as it can instead of the live sensor, without root, and prints a summary;
-add --serve to keep the API and dashboard up afterwards.`,
+add --serve to keep the API and dashboard up afterwards. --model adds the host
+activity anomaly scorer (a model from vigil anomaly train) after the rules.`,
 		Example: `  sudo vigil local
   sudo vigil local --json --enforce --webhook https://hooks.example.com/vigil
   vigil local --replay var/lake
