@@ -226,3 +226,26 @@ response:
 		t.Fatalf("%d detections after the period", len(ds))
 	}
 }
+
+func TestDetectionJSONRoundTrip(t *testing.T) {
+	ds := NewDetector(packEngine(t)).Evaluate(nil, []event.Event{privileged()})
+	if len(ds) != 1 {
+		t.Fatalf("%d detections", len(ds))
+	}
+	raw, err := json.Marshal(ds[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Detection
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	want := ds[0]
+	if back.ID != want.ID || back.Rule != want.Rule || back.Severity != want.Severity || !back.Time.Equal(want.Time) ||
+		back.Event.CommandLine != want.Event.CommandLine || back.Event.TimeNanos != want.Event.TimeNanos || back.Event.ParentFilePath != "/bin/bash" {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", back, want)
+	}
+	if err := json.Unmarshal([]byte(`{"id":"x","event":{"event":{"NOPE":1}}}`), &back); err == nil || !strings.Contains(err.Error(), "NOPE") {
+		t.Fatalf("err = %v, want the unknown path named", err)
+	}
+}

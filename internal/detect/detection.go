@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/engine"
@@ -92,4 +94,24 @@ func (d Detection) MarshalJSON() ([]byte, error) {
 		Time: d.Time, SensorID: d.Event.SensorID, Hostname: d.Event.Hostname, Tags: tags,
 		Event: d.Event.Tree(), Actions: actions,
 	})
+}
+
+// UnmarshalJSON reads a detection back from its wire form (an EventBridge event's
+// detail, a stored document). Actions come back as their verbs only.
+func (d *Detection) UnmarshalJSON(data []byte) error {
+	var j jsonDetection
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&j); err != nil {
+		return fmt.Errorf("detection: %w", err)
+	}
+	ev, err := event.FromTree(j.Event)
+	if err != nil {
+		return fmt.Errorf("detection %s: event: %w", j.ID, err)
+	}
+	*d = Detection{ID: j.ID, Rule: j.Rule, Name: j.Name, Severity: j.Severity, Category: j.Category, Time: j.Time, Event: ev}
+	for _, a := range j.Actions {
+		d.Actions = append(d.Actions, engine.Action{Action: a})
+	}
+	return nil
 }
