@@ -161,7 +161,7 @@ type localApp struct {
 	store  *local.Store
 	dash   *dashboard.Server
 	sinks  *detect.Sinks
-	scorer batchScorer // nil until the anomaly scorer is wired
+	scorer *detect.Anomalies // nil without --model
 
 	det *detect.Detector
 	ds  []detect.Detection
@@ -175,17 +175,7 @@ type localApp struct {
 	apiKey    string // set only when made by this start
 }
 
-// batchScorer is where the anomaly scorer plugs into the local pipeline: it sees
-// every batch of events after the rules and appends its detections.
-type batchScorer interface {
-	Score(ctx context.Context, dst []detect.Detection, evs []event.Event) ([]detect.Detection, error)
-}
-
-// hostAnomalies scores HOST_STATS events with a host activity model and raises
-// anomaly/host_activity detections as docs/anomaly.md describes them.
-type hostAnomalies struct{ sc *anomaly.Scorer }
-
-func loadAnomalyScorer(path string) (*hostAnomalies, error) {
+func loadAnomalyScorer(path string) (*detect.Anomalies, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -198,30 +188,7 @@ func loadAnomalyScorer(path string) (*hostAnomalies, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &hostAnomalies{sc: sc}, nil
-}
-
-func (h *hostAnomalies) Score(_ context.Context, dst []detect.Detection, evs []event.Event) ([]detect.Detection, error) {
-	for i := range evs {
-		ev := &evs[i]
-		if ev.Type != event.HostStats {
-			continue
-		}
-		f, ok := h.sc.Check(ev)
-		if !ok {
-			continue
-		}
-		top := make([]string, 0, len(f.Top))
-		for _, c := range f.Top {
-			top = append(top, fmt.Sprintf("%s=%.4g (%.3f)", c.Feature, c.Value, c.Weight))
-		}
-		meta := map[string]string{"severity": "medium", "category": "anomaly", "score": fmt.Sprintf("%.4f", f.Score),
-			"threshold": fmt.Sprintf("%.4f", f.Threshold), "group": f.Group, "top": strings.Join(top, ", ")}
-		dst = append(dst, detect.Detection{ID: detect.DetectionID(anomaly.RuleName, ev.ID), Rule: anomaly.RuleName,
-			Name: "Unusual host activity", Severity: "medium", Category: "anomaly", Time: time.Unix(0, ev.TimeNanos).UTC(),
-			Event: *ev, Actions: []engine.Action{{Action: engine.ActReport, Name: "Unusual host activity", Metadata: meta}}})
-	}
-	return dst, nil
+	return &detect.Anomalies{Scorer: func(context.Context) (*anomaly.Scorer, error) { return sc, nil }}, nil
 }
 
 func newLocalApp(o localOptions, stdout, stderr io.Writer) (*localApp, error) {
@@ -394,7 +361,7 @@ func (a *localApp) process(ctx context.Context, evs []event.Event, byRule map[st
 		a.log.Error("rule state", "error", err)
 	}
 	if a.scorer != nil {
-		if a.ds, err = a.scorer.Score(ctx, a.ds, evs); err != nil {
+		if a.ds, err = a.scorer.Append(ctx, a.ds, evs); err != nil {
 			a.log.Error("anomaly scorer", "error", err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,16 @@ func TestKinesisToDetection(t *testing.T) {
 	}
 	if dec.More() {
 		t.Errorf("more than one detection: %s", out.String())
+	}
+}
+
+func TestNewHandlerNamesMissingEnvironment(t *testing.T) {
+	for _, k := range []string{"VIGIL_DETECTIONS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_STATE_TABLE", "VIGIL_BUS_NAME", "VIGIL_STATE_MACHINE_ARN", "VIGIL_LAKE_BUCKET", "VIGIL_MODEL_KEY"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("VIGIL_BUS_NAME", "vigil")
+	_, err := newHandler(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "VIGIL_DETECTIONS_TABLE") || strings.Contains(err.Error(), "VIGIL_BUS_NAME") {
+		t.Fatalf("err = %v, want the missing variables named (and only those)", err)
 	}
 }

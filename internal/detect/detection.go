@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/anomaly"
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
 )
@@ -29,6 +30,8 @@ type Detection struct {
 	Event event.Event
 	// Actions is the rule's full response, report included.
 	Actions []engine.Action
+	// Anomaly is set on anomaly/host_activity detections: the model's finding.
+	Anomaly *anomaly.Finding
 }
 
 // DetectionID is the id of the detection of rule on the event with id eventID: the
@@ -63,17 +66,18 @@ func New(r *engine.Rule, ev *event.Event) Detection {
 // jsonDetection is the wire form of a Detection: flat routing fields for
 // consumers that filter (sensor_id, hostname, tags) and the event in rule-path shape.
 type jsonDetection struct {
-	ID       string         `json:"id"`
-	Rule     string         `json:"rule"`
-	Name     string         `json:"name"`
-	Severity string         `json:"severity"`
-	Category string         `json:"category,omitempty"`
-	Time     time.Time      `json:"time"`
-	SensorID string         `json:"sensor_id"`
-	Hostname string         `json:"hostname"`
-	Tags     []string       `json:"tags"`
-	Event    map[string]any `json:"event"`
-	Actions  []string       `json:"actions,omitempty"`
+	ID       string           `json:"id"`
+	Rule     string           `json:"rule"`
+	Name     string           `json:"name"`
+	Severity string           `json:"severity"`
+	Category string           `json:"category,omitempty"`
+	Time     time.Time        `json:"time"`
+	SensorID string           `json:"sensor_id"`
+	Hostname string           `json:"hostname"`
+	Tags     []string         `json:"tags"`
+	Event    map[string]any   `json:"event"`
+	Actions  []string         `json:"actions,omitempty"`
+	Anomaly  *anomaly.Finding `json:"anomaly,omitempty"`
 }
 
 // MarshalJSON writes the detection as one JSON object with the event in rule-path
@@ -92,7 +96,7 @@ func (d Detection) MarshalJSON() ([]byte, error) {
 	return json.Marshal(jsonDetection{
 		ID: d.ID, Rule: d.Rule, Name: d.Name, Severity: d.Severity, Category: d.Category,
 		Time: d.Time, SensorID: d.Event.SensorID, Hostname: d.Event.Hostname, Tags: tags,
-		Event: d.Event.Tree(), Actions: actions,
+		Event: d.Event.Tree(), Actions: actions, Anomaly: d.Anomaly,
 	})
 }
 
@@ -109,7 +113,7 @@ func (d *Detection) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("detection %s: event: %w", j.ID, err)
 	}
-	*d = Detection{ID: j.ID, Rule: j.Rule, Name: j.Name, Severity: j.Severity, Category: j.Category, Time: j.Time, Event: ev}
+	*d = Detection{ID: j.ID, Rule: j.Rule, Name: j.Name, Severity: j.Severity, Category: j.Category, Time: j.Time, Event: ev, Anomaly: j.Anomaly}
 	for _, a := range j.Actions {
 		d.Actions = append(d.Actions, engine.Action{Action: a})
 	}

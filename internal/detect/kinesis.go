@@ -16,6 +16,7 @@ type KinesisHandler struct {
 	Detector  *Detector
 	Publisher Publisher
 	Sensors   SensorRegistry // may be nil
+	Anomalies *Anomalies     // may be nil: rules only
 	Log       *slog.Logger
 }
 
@@ -35,6 +36,12 @@ func (h *KinesisHandler) Handle(ctx context.Context, in events.KinesisEvent) (ev
 		var n int
 		var err error
 		ds, n, err = h.Detector.Batch(ds[:0], rec.Kinesis.Data)
+		if err == nil && h.Anomalies != nil {
+			var aerr error
+			if ds, aerr = h.Anomalies.Append(ctx, ds, h.Detector.Events()); aerr != nil {
+				log.Warn("anomaly scoring skipped", "error", aerr)
+			}
+		}
 		if err == nil && len(ds) > 0 {
 			if perr := h.Publisher.Publish(ctx, ds); perr != nil {
 				err = fmt.Errorf("publish %d detections: %w", len(ds), perr)

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/vigil-sec/vigil/internal/anomaly"
+	vaws "github.com/vigil-sec/vigil/internal/aws"
+	"github.com/vigil-sec/vigil/internal/detect"
+	"github.com/vigil-sec/vigil/rules"
+)
+
+// newHandler wires the detect function from its environment: the rule pack, the
+// DynamoDB tables, the bus, the response state machine and the anomaly model in
+// the lake bucket.
+func newHandler(ctx context.Context) (*detect.KinesisHandler, error) {
+	env, err := vaws.Env("VIGIL_DETECTIONS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_STATE_TABLE", "VIGIL_BUS_NAME",
+		"VIGIL_STATE_MACHINE_ARN", "VIGIL_LAKE_BUCKET", "VIGIL_MODEL_KEY")
+	cfg, cerr := vaws.Config(ctx)
+	eng, rerr := rules.Engine()
+	if err := errors.Join(err, cerr, rerr); err != nil {
+		return nil, err
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	model := &anomaly.Live{Source: vaws.NewBucket(cfg, env["VIGIL_LAKE_BUCKET"], false), Key: env["VIGIL_MODEL_KEY"]}
+	return &detect.KinesisHandler{
+		Detector: detect.NewDetectorState(eng, &vaws.RuleState{Client: db, Table: env["VIGIL_STATE_TABLE"]}),
+		Publisher: &detect.Sinks{
+			Store:    &vaws.Detections{Client: db, Table: env["VIGIL_DETECTIONS_TABLE"]},
+			Bus:      &vaws.Bus{Client: eventbridge.NewFromConfig(cfg), BusName: env["VIGIL_BUS_NAME"]},
+			Workflow: &vaws.Workflow{Client: sfn.NewFromConfig(cfg), StateMachineArn: env["VIGIL_STATE_MACHINE_ARN"]},
+		},
+		Sensors:   &vaws.Sensors{Client: db, Table: env["VIGIL_SENSORS_TABLE"]},
+		Anomalies: &detect.Anomalies{Scorer: model.Scorer},
+	}, nil
+}
