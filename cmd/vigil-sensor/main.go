@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
@@ -20,6 +21,8 @@ import (
 	"github.com/vigil-sec/vigil/sensor/config"
 	"github.com/vigil-sec/vigil/sensor/identity"
 	"github.com/vigil-sec/vigil/sensor/metrics"
+	"github.com/vigil-sec/vigil/sensor/respond"
+	"github.com/vigil-sec/vigil/sensor/shipper"
 	"github.com/vigil-sec/vigil/sensor/spool"
 )
 
@@ -110,6 +113,9 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	defer o.Metrics.Close()
 
+	if err := startResponder(ctx, cfg, id.SensorID, o.Lake, log); err != nil {
+		return fail(2, err)
+	}
 	log.Info("sensor starting", "version", version, "sensor", id.SensorID, "id_from", id.Source, "tags", strings.Join(id.Tags, ","),
 		"stream", cfg.Stream, "lake_bucket", cfg.LakeBucket, "local_dir", cfg.LocalDir, "spool", spoolDir)
 	st, err := agent.Run(ctx, o)
@@ -123,6 +129,38 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return fail(1, err)
 	}
 	return 0
+}
+
+// startResponder runs the response tasks (isolate, rejoin, kill, snapshot) polled
+// from the API when respond.api_url is set; isolation recorded in the state file
+// is re-applied first (after a reboot cleared bpffs).
+func startResponder(ctx context.Context, cfg config.Config, sensorID string, lake shipper.Lake, log *slog.Logger) error {
+	if cfg.RespondAPIURL == "" {
+		return nil
+	}
+	key, err := os.ReadFile(cfg.RespondKeyFile)
+	if err != nil {
+		return fmt.Errorf("respond.api_key_file: %w", err)
+	}
+	r := &respond.Runner{
+		Source:    &respond.HTTPSource{Endpoint: cfg.RespondAPIURL, Org: cfg.RespondOrg, SensorID: sensorID, APIKey: strings.TrimSpace(string(key))},
+		SensorID:  sensorID,
+		StatePath: cfg.RespondStateFile,
+		Isolation: respond.Isolation{Backend: cfg.RespondBackend, Allow: cfg.RespondAllow, Disabled: cfg.IsolationDisabled},
+		Log:       log,
+	}
+	if lake != nil {
+		r.Lake = lake
+	}
+	if err := r.Restore(ctx); err != nil {
+		return fmt.Errorf("respond: restore: %w", err)
+	}
+	go func() {
+		if err := r.Run(ctx, 5*time.Second, 5*time.Minute); err != nil && ctx.Err() == nil {
+			log.Error("response tasks stopped", "error", err)
+		}
+	}()
+	return nil
 }
 
 func printConfig(w io.Writer, c config.Config, id identity.Identity) {
@@ -144,4 +182,6 @@ func printConfig(w io.Writer, c config.Config, id identity.Identity) {
 	row("statsd", c.Statsd, "("+c.Source("statsd")+")")
 	row("imds.enabled", fmt.Sprint(c.IMDS), "("+c.Source("imds.enabled")+")")
 	row("imds.instance_tags", fmt.Sprint(c.IMDSInstanceTags), "("+c.Source("imds.instance_tags")+")")
+	row("respond.api_url", c.RespondAPIURL, "("+c.Source("respond.api_url")+")")
+	row("respond.backend", strings.Join(c.RespondBackend, ","), "("+c.Source("respond.backend")+")")
 }

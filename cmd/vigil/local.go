@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,6 +35,7 @@ import (
 	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/sensor/agent"
 	"github.com/vigil-sec/vigil/sensor/collector"
+	srespond "github.com/vigil-sec/vigil/sensor/respond"
 )
 
 // LocalOrg is the one org of `vigil local`: API paths are /v1/orgs/local/...
@@ -50,14 +52,15 @@ type localOptions struct {
 	tags     []string
 	batch    time.Duration
 
-	data    string // the store's directory
-	listen  string // API and dashboard address; "" serves nothing
-	enforce bool   // run response actions for real
-	webhook string // notify destination
-	replay  string // a lake directory or Parquet file to run instead of the sensor
-	serve   bool   // with replay: keep serving the API and dashboard afterwards
-	newKey  bool   // replace the local API key
-	model   string // anomaly model file (vigil anomaly train); "" runs the rules alone
+	data         string   // the store's directory
+	listen       string   // API and dashboard address; "" serves nothing
+	enforce      bool     // run response actions for real
+	isolateAllow []string // kept reachable when this host is isolated (--enforce)
+	webhook      string   // notify destination
+	replay       string   // a lake directory or Parquet file to run instead of the sensor
+	serve        bool     // with replay: keep serving the API and dashboard afterwards
+	newKey       bool     // replace the local API key
+	model        string   // anomaly model file (vigil anomaly train); "" runs the rules alone
 }
 
 func newLocalCmd() *cobra.Command {
@@ -106,6 +109,7 @@ activity anomaly scorer (a model from vigil anomaly train) after the rules.`,
 	f.StringVar(&o.data, "data", "var/local", "directory of the store (detections, sensors, tasks, API keys)")
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", `address of the API and dashboard ("" for none)`)
 	f.BoolVar(&o.enforce, "enforce", false, "carry response actions out for real (default: record what would be done)")
+	f.StringArrayVar(&o.isolateAllow, "isolate-allow", nil, "with --enforce: an address, CIDR or name this host keeps reaching when isolated (repeatable; loopback and DNS always stay)")
 	f.StringVar(&o.webhook, "webhook", "", "URL that notify actions POST the detection to")
 	f.StringVar(&o.replay, "replay", "", "run over a recorded lake directory or Parquet file instead of the live sensor")
 	f.BoolVar(&o.serve, "serve", false, "with --replay: keep serving the API and dashboard after the replay")
@@ -303,6 +307,25 @@ func (a *localApp) live(ctx context.Context) error {
 	stream := local.NewStream(1024)
 	detected := make(chan error, 1)
 	go func() { detected <- a.consume(ctx, stream) }()
+	if a.o.enforce {
+		// the sensor side of --enforce: carry out this host's tasks from the store
+		r := &srespond.Runner{
+			Source:    &srespond.StoreSource{Store: a.store.TaskStore(), SensorID: a.o.sensorID},
+			SensorID:  a.o.sensorID,
+			StatePath: filepath.Join(a.o.data, "respond.json"),
+			Lake:      &local.Lake{Dir: a.o.lake},
+			Isolation: srespond.Isolation{Allow: a.o.isolateAllow},
+			Log:       a.log,
+		}
+		if err := r.Restore(ctx); err != nil {
+			return fmt.Errorf("local: restore isolation: %w", err)
+		}
+		go func() {
+			if err := r.Run(ctx, 2*time.Second, 5*time.Minute); err != nil && ctx.Err() == nil {
+				a.log.Error("response tasks stopped", "error", err)
+			}
+		}()
+	}
 	st, runErr := agent.Run(ctx, agent.Options{
 		SensorID: a.o.sensorID, Tags: a.o.tags, Stream: stream, Lake: &local.Lake{Dir: a.o.lake},
 		BatchInterval: a.o.batch, RollInterval: time.Minute, Log: a.log, Version: version(),
@@ -562,6 +585,12 @@ func (r *localResponder) respond(ctx context.Context, d *detect.Detection) error
 			Deadline: t0.Add(deadline), DetectionID: d.ID, RequestedBy: "vigil local"}
 		if act.Command != "" {
 			t.Args = map[string]string{"command": act.Command}
+		}
+		if (step == engine.ActKill || step == engine.ActSnapshot) && d.Event.PID != 0 {
+			if t.Args == nil {
+				t.Args = map[string]string{}
+			}
+			t.Args["pid"] = strconv.FormatUint(uint64(d.Event.PID), 10)
 		}
 		if r.Enforce {
 			t.Status = task.Pending

@@ -182,7 +182,9 @@ func TestMapEvents(t *testing.T) {
 			e.Protocol, e.SourceIP, e.SourcePort, e.DestIP, e.DestPort = "tcp", "10.0.0.5", 40000, "203.0.113.9", 443
 		}), 4001, 1},
 		{ev(event.NetworkConnect, func(e *event.Event) { e.Protocol, e.DestIP, e.DestPort, e.ErrorCode = "tcp", "203.0.113.9", 443, 111 }), 4001, 4},
-		{ev(event.NetworkAccept, func(e *event.Event) { e.Protocol, e.SourceIP, e.SourcePort, e.DestIP, e.DestPort = "tcp", "198.51.100.1", 5555, "10.0.0.5", 22 }), 4001, 1},
+		{ev(event.NetworkAccept, func(e *event.Event) {
+			e.Protocol, e.SourceIP, e.SourcePort, e.DestIP, e.DestPort = "tcp", "198.51.100.1", 5555, "10.0.0.5", 22
+		}), 4001, 1},
 	}
 	m := &Mapper{ProductVersion: "1.2.0"}
 	for _, tc := range tests {
@@ -311,16 +313,24 @@ func TestParquet(t *testing.T) {
 	}
 	base := []string{"class_uid", "category_uid", "activity_id", "type_uid", "severity_id", "time", "metadata.product.name", "metadata.product.vendor_name", "metadata.version"}
 	roundTrip("process", func(w *bytes.Buffer) error { return WriteParquet(w, b.Process) },
-		func(data []byte) (any, error) { return parquet.Read[ProcessActivity](bytes.NewReader(data), int64(len(data))) },
+		func(data []byte) (any, error) {
+			return parquet.Read[ProcessActivity](bytes.NewReader(data), int64(len(data)))
+		},
 		b.Process, append(base, "actor.process.pid", "process.cmd_line", "process.file.path", "device.hostname"))
 	roundTrip("file", func(w *bytes.Buffer) error { return WriteParquet(w, b.File) },
-		func(data []byte) (any, error) { return parquet.Read[FileSystemActivity](bytes.NewReader(data), int64(len(data))) },
+		func(data []byte) (any, error) {
+			return parquet.Read[FileSystemActivity](bytes.NewReader(data), int64(len(data)))
+		},
 		b.File, append(base, "file.path", "file.type_id"))
 	roundTrip("network", func(w *bytes.Buffer) error { return WriteParquet(w, b.Network) },
-		func(data []byte) (any, error) { return parquet.Read[NetworkActivity](bytes.NewReader(data), int64(len(data))) },
+		func(data []byte) (any, error) {
+			return parquet.Read[NetworkActivity](bytes.NewReader(data), int64(len(data)))
+		},
 		b.Network, append(base, "dst_endpoint.ip", "dst_endpoint.port"))
 	roundTrip("finding", func(w *bytes.Buffer) error { return WriteParquet(w, b.Findings) },
-		func(data []byte) (any, error) { return parquet.Read[DetectionFinding](bytes.NewReader(data), int64(len(data))) },
+		func(data []byte) (any, error) {
+			return parquet.Read[DetectionFinding](bytes.NewReader(data), int64(len(data)))
+		},
 		b.Findings, append(base, "finding_info.uid", "finding_info.title", "finding_info.analytic.name"))
 
 	if k := LakeKey("vigil_process", "eu-west-1", "123456789012", t0, "f1"); k != "ext/vigil_process/region=eu-west-1/accountId=123456789012/eventDay=20261122/f1.parquet" {

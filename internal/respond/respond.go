@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/task"
@@ -87,7 +88,12 @@ func (h *Handler) now() time.Time {
 
 func (h *Handler) create(ctx context.Context, st *State) (Created, error) {
 	var det struct {
-		ID string `json:"id"`
+		ID    string `json:"id"`
+		Event struct {
+			Event struct {
+				PID uint32 `json:"PROCESS_ID"`
+			} `json:"event"`
+		} `json:"event"`
 	}
 	if err := json.Unmarshal(st.Detection, &det); err != nil || det.ID == "" {
 		return Created{}, fmt.Errorf("respond: create_task needs detection.id")
@@ -100,7 +106,7 @@ func (h *Handler) create(ctx context.Context, st *State) (Created, error) {
 	t, err := h.Tasks.Create(ctx, task.Task{
 		ID: det.ID + "-" + st.Request.Action, SensorID: st.SensorID, Action: st.Request.Action,
 		Status: task.Pending, Created: now, Updated: now, Deadline: now.Add(time.Duration(deadline) * time.Second),
-		DetectionID: det.ID, RequestedBy: "workflow",
+		DetectionID: det.ID, RequestedBy: "workflow", Args: processArgs(st.Request.Action, det.Event.Event.PID),
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("respond: %w", err)
@@ -129,4 +135,14 @@ func (h *Handler) check(ctx context.Context, st *State) (Checked, error) {
 		status = task.Pending // the workflow only waits or moves on
 	}
 	return Checked{Status: status, Result: t.Result}, nil
+}
+
+// processArgs names the detection's process for the actions that act on one
+// (kill, snapshot); the sensor refuses a kill without the process's start time,
+// which events do not carry yet.
+func processArgs(action string, pid uint32) map[string]string {
+	if (action != "kill" && action != "snapshot") || pid == 0 {
+		return nil
+	}
+	return map[string]string{"pid": strconv.FormatUint(uint64(pid), 10)}
 }

@@ -23,6 +23,14 @@
 //	file_path_prefixes: [/etc/, /root/.ssh/]   # FILE_* events kept for these paths
 //	statsd: 127.0.0.1:8125      # DogStatsD agent; empty disables metrics
 //	imds: {enabled: true, instance_tags: false}
+//	respond:                    # response tasks (isolate, rejoin, kill, snapshot)
+//	  api_url: https://abc.execute-api.us-east-1.amazonaws.com   # empty: tasks are off
+//	  org: default
+//	  api_key_file: /etc/vigil/api-key
+//	  state_file: /var/lib/vigil/respond.json
+//	  backend: [kinesis.us-east-1.amazonaws.com, s3.us-east-1.amazonaws.com]
+//	  allow: [169.254.169.254]  # kept reachable while isolated (IMDS: the sensor's credentials)
+//	  isolation_disabled: false
 package config
 
 import (
@@ -66,6 +74,15 @@ type Config struct {
 	IMDS             bool
 	IMDSInstanceTags bool
 
+	// Response tasks: polled from the API when RespondAPIURL is set.
+	RespondAPIURL     string
+	RespondOrg        string
+	RespondKeyFile    string
+	RespondStateFile  string
+	RespondBackend    []string
+	RespondAllow      []string
+	IsolationDisabled bool
+
 	// sources records where each field was last set, for error messages.
 	sources map[string]string
 }
@@ -73,14 +90,18 @@ type Config struct {
 // Default returns the configuration before any file, variable or flag.
 func Default() Config {
 	return Config{
-		SpoolDir:      "/var/lib/vigil/spool",
-		SpoolMaxBytes: 1 << 30,
-		BatchInterval: time.Second,
-		RollInterval:  5 * time.Minute,
-		RollBytes:     64 << 20,
-		Grace:         10 * time.Second,
-		IMDS:          true,
-		sources:       map[string]string{},
+		SpoolDir:         "/var/lib/vigil/spool",
+		SpoolMaxBytes:    1 << 30,
+		BatchInterval:    time.Second,
+		RollInterval:     5 * time.Minute,
+		RollBytes:        64 << 20,
+		Grace:            10 * time.Second,
+		IMDS:             true,
+		RespondOrg:       "default",
+		RespondKeyFile:   "/etc/vigil/api-key",
+		RespondStateFile: "/var/lib/vigil/respond.json",
+		RespondAllow:     []string{"169.254.169.254"},
+		sources:          map[string]string{},
 	}
 }
 
@@ -142,6 +163,15 @@ func (c *Config) Fields() []Field {
 		{Path: "statsd", Usage: "DogStatsD address host:port or unix:///path (empty: no metrics)", set: str(&c.Statsd)},
 		{Path: "imds.enabled", Flag: "imds", isBool: true, Usage: "read identity and tags from EC2 IMDSv2", set: boolean(&c.IMDS)},
 		{Path: "imds.instance_tags", Flag: "imds-instance-tags", isBool: true, Usage: "add the instance's EC2 tags", set: boolean(&c.IMDSInstanceTags)},
+		{Path: "respond.api_url", Usage: "Vigil API the sensor polls its tasks from (empty: no response tasks)", set: str(&c.RespondAPIURL)},
+		{Path: "respond.org", Usage: "organisation of the API", set: str(&c.RespondOrg)},
+		{Path: "respond.api_key_file", Usage: "file holding the sensor's API key", set: str(&c.RespondKeyFile)},
+		{Path: "respond.state_file", Usage: "tasks run and isolation state, kept across restarts", set: str(&c.RespondStateFile)},
+		{Path: "respond.backend", Usage: "Vigil endpoints kept reachable while isolated (names, URLs, addresses, CIDRs; repeatable)", list: true,
+			add: func(c *Config, vs []string) error { c.RespondBackend = vs; return nil }},
+		{Path: "respond.allow", Usage: "other endpoints kept reachable while isolated (repeatable)", list: true,
+			add: func(c *Config, vs []string) error { c.RespondAllow = vs; return nil }},
+		{Path: "respond.isolation_disabled", isBool: true, Usage: "refuse isolate tasks on this host", set: boolean(&c.IsolationDisabled)},
 	}
 	for i := range fs {
 		f := &fs[i]
@@ -458,6 +488,17 @@ func (c *Config) Validate() error {
 	for _, t := range c.Tags {
 		if err := checkTag(t); err != nil {
 			bad("tags", "%v", err)
+		}
+	}
+	if c.RespondAPIURL != "" {
+		if !strings.HasPrefix(c.RespondAPIURL, "https://") && !strings.HasPrefix(c.RespondAPIURL, "http://") {
+			bad("respond.api_url", "%q is not an http(s) URL", c.RespondAPIURL)
+		}
+		if c.RespondStateFile == "" || !strings.HasPrefix(c.RespondStateFile, "/") {
+			bad("respond.state_file", "%q is not an absolute path", c.RespondStateFile)
+		}
+		if len(c.RespondBackend) == 0 && !c.IsolationDisabled {
+			bad("respond.backend", "empty: an isolated host would lose the backend (list the stream, lake and API endpoints, or set respond.isolation_disabled)")
 		}
 	}
 	return errors.Join(errs...)

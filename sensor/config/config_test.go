@@ -106,6 +106,8 @@ func TestErrorsNameWhere(t *testing.T) {
 		{"roll too long", "stream: s\nroll_interval: 2h\n", nil, `sensor.yaml:2: roll_interval: 2h0m0s is longer than an hour`},
 		{"spool smaller than a file", "stream: s\nspool:\n  max_bytes: 10MiB\n", nil, `sensor.yaml:3: spool.max_bytes: 10485760 bytes cannot hold one lake file`},
 		{"env", "stream: s\n", map[string]string{"VIGIL_BATCH_INTERVAL": "-1s"}, `environment VIGIL_BATCH_INTERVAL (batch_interval): "-1s" is not a positive duration`},
+		{"respond url", "stream: s\nrespond:\n  api_url: ftp://x\n  backend: [a]\n", nil, `sensor.yaml:3: respond.api_url: "ftp://x" is not an http(s) URL`},
+		{"respond without backend", "stream: s\nrespond:\n  api_url: https://api\n", nil, `respond.backend: empty: an isolated host would lose the backend`},
 		{"two lakes", "lake_bucket: b\n", map[string]string{"VIGIL_LOCAL_DIR": "/tmp/l"}, `environment VIGIL_LOCAL_DIR: local_dir: local_dir and lake_bucket (`},
 	}
 	for _, tc := range tests {
