@@ -1,13 +1,29 @@
-// Command vigil is Vigil's command line:
+// Command vigil is Vigil's command line.
 //
-//	vigil local [--json] [--lake DIR] [--rules DIR] [--tag K:V]...
-//	    the whole pipeline on this machine, no cloud: eBPF sensor → in-process
-//	    stream of Parquet batches → detection core; detections on stdout, events
-//	    in a local lake (Hive layout). Needs root (exit code 2 otherwise).
-//	vigil rules validate [DIR...]
-//	vigil rules test [DIR...]
-//	    check rule files; run every rule's fixtures (rules/testdata/<rule>/).
+// On one machine, no cloud:
 //
-// Exit codes: 0 success, 1 failure (a rule fixture failed, the pipeline failed),
-// 2 usage or environment error (bad flags, not root).
+//	vigil local [--json] [--enforce] [--replay DIR|FILE] [--listen ADDR] [--model FILE] ...
+//	    the whole pipeline in one process: eBPF sensor → in-process stream of
+//	    Parquet batches → rules and anomaly scorer → embedded store, the HTTP API
+//	    and the dashboard on 127.0.0.1:8080; events in a local lake (Hive layout).
+//	    Live capture needs root (exit code 2 otherwise); --replay does not.
+//	vigil events DIR|FILE [--json]          what a lake or Parquet file holds
+//
+// Rules as code:
+//
+//	vigil rules validate [--strict] [DIR|FILE...]   D&R, Falco and Sigma files
+//	vigil rules test [DIR|FILE...]                   run every rule's fixtures
+//	vigil rules import [--from falco|sigma] FILE...  convert to D&R rule files
+//	vigil anomaly train|score|eval                   host activity models
+//
+// Pipelines (VIGIL_API_URL, VIGIL_API_KEY, VIGIL_ORG, or `vigil local`'s API):
+//
+//	vigil sensors list|wait, vigil detections list|watch, vigil gate,
+//	vigil baseline, vigil compliance, vigil task isolate|rejoin|kill|snapshot,
+//	vigil metrics push, vigil completion bash|zsh|fish
+//
+// Exit codes: 0 success; 1 a check failed (a fixture, the gate's threshold, a
+// baseline or compliance failure, a timeout); 2 usage, configuration or
+// authorization error (bad flags, not root, a refused API key); 3 the API could not
+// be reached. docs/devops.md documents each command.
 package main

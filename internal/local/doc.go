@@ -1,4 +1,6 @@
 // Package local holds the embedded adapters `vigil local` wires in place of the AWS
 // services: an in-process stream carrying the same Parquet batches a Kinesis stream
-// would, and a filesystem lake with the same Hive layout as the S3 lake.
+// would, a filesystem lake with the same Hive layout as the S3 lake, and a store
+// (one fsynced JSON-lines log) for detections, sensors, tasks and hashed API keys
+// that implements the same interfaces as the DynamoDB tables and survives restarts.
 package local
