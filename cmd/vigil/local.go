@@ -591,6 +591,7 @@ func (r *localResponder) respond(ctx context.Context, d *detect.Detection) error
 				t.Args = map[string]string{}
 			}
 			t.Args["pid"] = strconv.FormatUint(uint64(d.Event.PID), 10)
+			t.Args["event_time"] = strconv.FormatInt(d.Event.TimeNanos, 10)
 		}
 		if r.Enforce {
 			t.Status = task.Pending

@@ -93,6 +93,9 @@ func (h *Handler) create(ctx context.Context, st *State) (Created, error) {
 			Event struct {
 				PID uint32 `json:"PROCESS_ID"`
 			} `json:"event"`
+			Routing struct {
+				Time int64 `json:"event_time"`
+			} `json:"routing"`
 		} `json:"event"`
 	}
 	if err := json.Unmarshal(st.Detection, &det); err != nil || det.ID == "" {
@@ -106,7 +109,7 @@ func (h *Handler) create(ctx context.Context, st *State) (Created, error) {
 	t, err := h.Tasks.Create(ctx, task.Task{
 		ID: det.ID + "-" + st.Request.Action, SensorID: st.SensorID, Action: st.Request.Action,
 		Status: task.Pending, Created: now, Updated: now, Deadline: now.Add(time.Duration(deadline) * time.Second),
-		DetectionID: det.ID, RequestedBy: "workflow", Args: processArgs(st.Request.Action, det.Event.Event.PID),
+		DetectionID: det.ID, RequestedBy: "workflow", Args: processArgs(st.Request.Action, det.Event.Event.PID, det.Event.Routing.Time),
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("respond: %w", err)
@@ -138,11 +141,11 @@ func (h *Handler) check(ctx context.Context, st *State) (Checked, error) {
 }
 
 // processArgs names the detection's process for the actions that act on one
-// (kill, snapshot); the sensor refuses a kill without the process's start time,
-// which events do not carry yet.
-func processArgs(action string, pid uint32) map[string]string {
+// (kill, snapshot): its pid, and the event's time, against which the sensor checks
+// that the process with that pid is the one the event saw (not a reused pid).
+func processArgs(action string, pid uint32, eventTime int64) map[string]string {
 	if (action != "kill" && action != "snapshot") || pid == 0 {
 		return nil
 	}
-	return map[string]string{"pid": strconv.FormatUint(uint64(pid), 10)}
+	return map[string]string{"pid": strconv.FormatUint(uint64(pid), 10), "event_time": strconv.FormatInt(eventTime, 10)}
 }

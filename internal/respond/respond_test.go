@@ -23,7 +23,7 @@ func tasksTable(t *testing.T) *vaws.Tasks {
 		Indexes: []testenv.Index{{Name: "by_sensor", Key: "sensor_id", SortKey: "created"}}})}
 }
 
-const detection = `{"id":"d1","rule":"miner","name":"cryptocurrency_miner_detected","severity":"high","hostname":"web-1","sensor_id":"s1","time":"2026-11-22T10:00:00Z","event":{"event":{"PROCESS_ID":4242}}}`
+const detection = `{"id":"d1","rule":"miner","name":"cryptocurrency_miner_detected","severity":"high","hostname":"web-1","sensor_id":"s1","time":"2026-11-22T10:00:00Z","event":{"event":{"PROCESS_ID":4242},"routing":{"event_time":1763805600000000000}}}`
 
 func state(op, action string, extra string) json.RawMessage {
 	return json.RawMessage(`{"request":{"op":"` + op + `","action":"` + action + `"},"sensor_id":"s1","deadline_seconds":60,"detection":` + detection + extra + `}`)
@@ -90,7 +90,7 @@ func TestTaskExpires(t *testing.T) {
 	if res.(Checked).Status != task.Expired {
 		t.Fatalf("after the deadline: %+v", res)
 	}
-	if tk, _ := store.Get(ctx, "d1-kill"); tk.Status != task.Expired || tk.Args["pid"] != "4242" {
+	if tk, _ := store.Get(ctx, "d1-kill"); tk.Status != task.Expired || tk.Args["pid"] != "4242" || tk.Args["event_time"] != "1763805600000000000" {
 		t.Fatalf("stored task %+v, want expired with the detection's pid", tk)
 	}
 }

@@ -75,8 +75,9 @@ func cutColon(s string) (string, string, bool) {
 
 // Handler is the forward function: an EventBridge rule on the detections bus
 // delivers each detection (detail type "Detection"), which goes to every forwarder.
-// An error makes EventBridge retry the event and, at the end, send it to the
-// rule's dead-letter queue.
+// EventBridge invokes the function asynchronously: an error makes Lambda retry the
+// event and then send it to the function's failure destination (the forward
+// dead-letter queue in the stack).
 func Handler(pubs []detect.Publisher) func(context.Context, events.CloudWatchEvent) error {
 	return func(ctx context.Context, ev events.CloudWatchEvent) error {
 		if ev.DetailType != "Detection" {

@@ -182,16 +182,18 @@ func argInt(t task.Task, name string, required bool) (int64, error) {
 	return n, nil
 }
 
-// kill args: "pid", "start_time" (field 22 of /proc/PID/stat) both required;
-// "tree" ("true" kills the descendants too).
+// kill args: "pid" and either "start_time" (field 22 of /proc/PID/stat) or
+// "event_time" (Unix nanoseconds of the event that saw the process: a detection's
+// task) — either makes sure a reused pid is not killed; "tree" ("true" kills the
+// descendants too).
 func (r *Runner) kill(ctx context.Context, t task.Task) (string, error) {
 	pid, err := argInt(t, "pid", true)
 	if err != nil {
 		return "", err
 	}
-	start, err := argInt(t, "start_time", true)
+	start, err := r.startTime(t, int(pid), true)
 	if err != nil {
-		return "", fmt.Errorf("%w: the process's start time (field 22 of /proc/PID/stat) makes sure a reused pid is not killed", err)
+		return "", err
 	}
 	tree, _ := strconv.ParseBool(t.Args["tree"])
 	res, err := kill.Kill(ctx, kill.Request{PID: int(pid), StartTime: uint64(start), Tree: tree})
@@ -216,7 +218,7 @@ func (r *Runner) snapshot(ctx context.Context, t task.Task) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	start, err := argInt(t, "start_time", false)
+	start, err := r.startTime(t, int(pid), false)
 	if err != nil {
 		return "", err
 	}
@@ -239,4 +241,26 @@ func (r *Runner) snapshot(ctx context.Context, t task.Task) (string, error) {
 	return resultJSON(map[string]any{"action": "snapshot", "pid": m.PID, "start_time": m.StartTime, "comm": m.Comm,
 		"key": key, "bytes": len(snap.Tar), "sha256": snap.SHA256, "truncated": m.Truncated,
 		"files": len(m.Files), "regions": len(m.Regions), "errors": m.Errors}), nil
+}
+
+// startTime is the process's expected start time from "start_time", or checked
+// against "event_time" (see startTimeBefore); required asks for one of them.
+func (r *Runner) startTime(t task.Task, pid int, required bool) (int64, error) {
+	start, err := argInt(t, "start_time", false)
+	if err != nil || start != 0 {
+		return start, err
+	}
+	at, err := argInt(t, "event_time", false)
+	if err != nil {
+		return 0, err
+	}
+	if at == 0 {
+		if required {
+			return 0, errors.New(`argument "start_time" or "event_time" is required: it makes sure a reused pid is not acted on`)
+		}
+		return 0, nil
+	}
+	// the real clock: the process's start is known relative to the boot clock
+	st, err := startTimeBefore(pid, time.Unix(0, at), time.Now())
+	return int64(st), err
 }

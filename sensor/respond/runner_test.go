@@ -158,7 +158,7 @@ func TestRunnerUnknownActionAndBadArgs(t *testing.T) {
 	if _, err := r.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for id, want := range map[string]string{"t-1": `argument \"start_time\" is required`, "t-2": `pid=\"x\"`, "t-3": "not one this sensor carries out"} {
+	for id, want := range map[string]string{"t-1": `argument \"start_time\" or \"event_time\" is required`, "t-2": `pid=\"x\"`, "t-3": "not one this sensor carries out"} {
 		if got := src.tasks[id]; got.Status != task.Failed || !strings.Contains(got.Result, want) {
 			t.Errorf("%s = %s %s, want failed with %s", id, got.Status, got.Result, want)
 		}
