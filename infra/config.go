@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,6 +25,14 @@ const (
 	ctxDatadogAPIKeySecretArn  = "datadogApiKeySecretArn"
 	ctxDatadogSite             = "datadogSite"
 	ctxDatadogExtensionVersion = "datadogExtensionVersion"
+
+	ctxTrainDays      = "trainDays"
+	ctxAnomalyGroupBy = "anomalyGroupBy"
+
+	ctxSplunkHecURL           = "splunkHecUrl"
+	ctxSplunkTokenSecretArn   = "splunkTokenSecretArn"
+	ctxElasticURL             = "elasticUrl"
+	ctxElasticAPIKeySecretArn = "elasticApiKeySecretArn"
 )
 
 // Defaults used when a context key is not set.
@@ -37,6 +46,11 @@ const (
 	defaultOrg                     = "default"
 	defaultDatadogSite             = "datadoghq.com"
 	defaultDatadogExtensionVersion = 65
+
+	defaultTrainDays      = 7
+	defaultAnomalyGroupBy = "env"
+	// maxTrainDays is the longest window the training job accepts (VIGIL_TRAIN_DAYS).
+	maxTrainDays = 90
 )
 
 // Config is the deploy-time configuration of the stack, read from CDK context.
@@ -67,6 +81,42 @@ type Config struct {
 	DatadogSite string
 	// DatadogExtensionVersion is the version of the Datadog-Extension-ARM layer.
 	DatadogExtensionVersion int
+
+	// TrainDays is how many days of events the daily training reads (VIGIL_TRAIN_DAYS).
+	TrainDays int
+	// AnomalyGroupBy is the tag key the training fits one model per value of
+	// (VIGIL_ANOMALY_GROUP_BY); "-" for a single global model.
+	AnomalyGroupBy string
+
+	// SplunkHecURL is the Splunk HTTP Event Collector endpoint detections are forwarded
+	// to; empty: no Splunk forwarding.
+	SplunkHecURL string
+	// SplunkTokenSecretArn is the complete ARN of the secret holding the HEC token;
+	// required with SplunkHecURL.
+	SplunkTokenSecretArn string
+	// ElasticURL is the Elasticsearch endpoint detections are forwarded to; empty: no
+	// Elasticsearch forwarding.
+	ElasticURL string
+	// ElasticAPIKeySecretArn is the complete ARN of the secret holding the Elasticsearch
+	// API key; required with ElasticURL.
+	ElasticAPIKeySecretArn string
+}
+
+// Forward reports whether detections are forwarded to a SIEM (the forward function
+// is deployed).
+func (c Config) Forward() bool { return c.SplunkHecURL != "" || c.ElasticURL != "" }
+
+// Functions returns the functions the configuration deploys, in functionNames order:
+// every one but forward, which is deployed only when a SIEM is configured.
+func (c Config) Functions() []string {
+	var out []string
+	for _, name := range functionNames {
+		if name == fnForward && !c.Forward() {
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
 }
 
 // ConfigFromContext reads the stack configuration through lookup, which returns the
@@ -83,6 +133,8 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 		Org:                     defaultOrg,
 		DatadogSite:             defaultDatadogSite,
 		DatadogExtensionVersion: defaultDatadogExtensionVersion,
+		TrainDays:               defaultTrainDays,
+		AnomalyGroupBy:          defaultAnomalyGroupBy,
 	}
 
 	if v := lookup(ctxStreamMode); v != nil {
@@ -152,6 +204,8 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 	}{
 		{ctxPagerDutySecretArn, &cfg.PagerDutySecretArn},
 		{ctxDatadogAPIKeySecretArn, &cfg.DatadogAPIKeySecretArn},
+		{ctxSplunkTokenSecretArn, &cfg.SplunkTokenSecretArn},
+		{ctxElasticAPIKeySecretArn, &cfg.ElasticAPIKeySecretArn},
 	} {
 		v := lookup(c.key)
 		if v == nil {
@@ -181,10 +235,73 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 		cfg.DatadogExtensionVersion = n
 	}
 
+	if v := lookup(ctxTrainDays); v != nil {
+		n, err := parsePositiveInt(v)
+		if err == nil && n > maxTrainDays {
+			err = fmt.Errorf("want at most %d days, got %d", maxTrainDays, n)
+		}
+		if err != nil {
+			return Config{}, fmt.Errorf("context %q: %w", ctxTrainDays, err)
+		}
+		cfg.TrainDays = n
+	}
+
+	if v := lookup(ctxAnomalyGroupBy); v != nil {
+		s, ok := v.(string)
+		if !ok || !tagKeyRE.MatchString(s) {
+			return Config{}, fmt.Errorf("context %q: want a tag key (letters, digits, . _ -) or \"-\" for none, got %v", ctxAnomalyGroupBy, v)
+		}
+		cfg.AnomalyGroupBy = s
+	}
+
+	// A SIEM endpoint and the secret holding its credential come together.
+	for _, c := range []struct {
+		urlKey, secretKey string
+		url               *string
+		secret            string
+	}{
+		{ctxSplunkHecURL, ctxSplunkTokenSecretArn, &cfg.SplunkHecURL, cfg.SplunkTokenSecretArn},
+		{ctxElasticURL, ctxElasticAPIKeySecretArn, &cfg.ElasticURL, cfg.ElasticAPIKeySecretArn},
+	} {
+		v := lookup(c.urlKey)
+		if v == nil {
+			if c.secret != "" {
+				return Config{}, fmt.Errorf("context %q is set but %q is not", c.secretKey, c.urlKey)
+			}
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			return Config{}, fmt.Errorf("context %q: want an https:// URL, got %v", c.urlKey, v)
+		}
+		if err := checkEndpointURL(s); err != nil {
+			return Config{}, fmt.Errorf("context %q: %w", c.urlKey, err)
+		}
+		if c.secret == "" {
+			return Config{}, fmt.Errorf("context %q is set but %q is not: "+
+				"set it to the complete ARN of the secret holding the credential", c.urlKey, c.secretKey)
+		}
+		*c.url = s
+	}
+
 	return cfg, nil
 }
 
+// checkEndpointURL accepts an absolute https URL with a host: the forward function
+// runs outside any VPC and sends credentials with every request.
+func checkEndpointURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("want an https:// URL: %w", err)
+	}
+	if u.Scheme != "https" || u.Host == "" || u.User != nil {
+		return fmt.Errorf("want an https:// URL with a host (and no credentials), got %q", s)
+	}
+	return nil
+}
+
 var (
+	tagKeyRE  = regexp.MustCompile(`^(-|[A-Za-z0-9._-]{1,128})$`)
 	busNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
 	// A complete secret ARN ends in the six random characters Secrets Manager appends
 	// to the name; IAM policies need it (or a wildcard) to match the secret.

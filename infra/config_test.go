@@ -57,6 +57,73 @@ func TestConfigFromContext(t *testing.T) {
 				DatadogExtensionVersion: 70,
 			}),
 		},
+		{
+			name: "training and SIEM keys",
+			ctx: map[string]any{
+				"trainDays": float64(14), "anomalyGroupBy": "-",
+				"splunkHecUrl":           "https://splunk.example.com:8088/services/collector/event",
+				"splunkTokenSecretArn":   "arn:aws:secretsmanager:us-east-1:123456789012:secret:splunk-hec-AbC123",
+				"elasticUrl":             "https://es.example.com",
+				"elasticApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-DeF456",
+			},
+			want: withDefaults(Config{
+				TrainDays: 14, AnomalyGroupBy: "-",
+				SplunkHecURL:           "https://splunk.example.com:8088/services/collector/event",
+				SplunkTokenSecretArn:   "arn:aws:secretsmanager:us-east-1:123456789012:secret:splunk-hec-AbC123",
+				ElasticURL:             "https://es.example.com",
+				ElasticAPIKeySecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-DeF456",
+			}),
+		},
+		{
+			name: "elasticsearch only",
+			ctx: map[string]any{
+				"elasticUrl":             "https://es.example.com",
+				"elasticApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-DeF456",
+			},
+			want: withDefaults(Config{
+				ElasticURL:             "https://es.example.com",
+				ElasticAPIKeySecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-DeF456",
+			}),
+		},
+		{name: "zero train days", ctx: map[string]any{"trainDays": "0"}, wantErr: `"trainDays"`},
+		{name: "train days beyond 90", ctx: map[string]any{"trainDays": "91"}, wantErr: "at most 90"},
+		{name: "group by with a space", ctx: map[string]any{"anomalyGroupBy": "a b"}, wantErr: `"anomalyGroupBy"`},
+		{name: "empty group by", ctx: map[string]any{"anomalyGroupBy": ""}, wantErr: `"anomalyGroupBy"`},
+		{
+			name:    "splunk URL without its secret",
+			ctx:     map[string]any{"splunkHecUrl": "https://splunk.example.com:8088"},
+			wantErr: `"splunkHecUrl" is set but "splunkTokenSecretArn" is not`,
+		},
+		{
+			name:    "elastic URL without its secret",
+			ctx:     map[string]any{"elasticUrl": "https://es.example.com"},
+			wantErr: `"elasticUrl" is set but "elasticApiKeySecretArn" is not`,
+		},
+		{
+			name:    "splunk secret without its URL",
+			ctx:     map[string]any{"splunkTokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:splunk-hec-AbC123"},
+			wantErr: `"splunkTokenSecretArn" is set but "splunkHecUrl" is not`,
+		},
+		{
+			name:    "partial splunk secret ARN",
+			ctx:     map[string]any{"splunkHecUrl": "https://splunk.example.com", "splunkTokenSecretArn": "splunk-hec"},
+			wantErr: `"splunkTokenSecretArn": want the complete ARN`,
+		},
+		{
+			name:    "partial elastic secret ARN",
+			ctx:     map[string]any{"elasticUrl": "https://es.example.com", "elasticApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:es"},
+			wantErr: `"elasticApiKeySecretArn": want the complete ARN`,
+		},
+		{
+			name:    "plain http SIEM",
+			ctx:     map[string]any{"elasticUrl": "http://es.example.com", "elasticApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-DeF456"},
+			wantErr: `"elasticUrl": want an https:// URL`,
+		},
+		{
+			name:    "SIEM URL without a host",
+			ctx:     map[string]any{"splunkHecUrl": "https:///collector", "splunkTokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:splunk-hec-AbC123"},
+			wantErr: `"splunkHecUrl"`,
+		},
 		{name: "bus named default", ctx: map[string]any{"busName": "default"}, wantErr: `"busName"`},
 		{name: "bus name with a slash", ctx: map[string]any{"busName": "a/b"}, wantErr: `"busName"`},
 		{name: "zero poll seconds", ctx: map[string]any{"taskPollSeconds": "0"}, wantErr: `"taskPollSeconds"`},
@@ -119,6 +186,12 @@ func withDefaults(want Config) Config {
 	}
 	if want.Org == "" {
 		want.Org = "default"
+	}
+	if want.TrainDays == 0 {
+		want.TrainDays = 7
+	}
+	if want.AnomalyGroupBy == "" {
+		want.AnomalyGroupBy = "env"
 	}
 	if want.DatadogSite == "" {
 		want.DatadogSite = "datadoghq.com"

@@ -54,9 +54,10 @@ func functionCodeDir(lambdaDir, name string) (string, error) {
 	return dir, nil
 }
 
-// detectModelKey is the lake object holding the anomaly model the detect function
-// loads: where the training job writes it by default (under the models/ prefix).
-const detectModelKey = anomaly.DefaultModelKey
+// modelKey is the lake object holding the anomaly model set: the train function
+// writes it and the detect function loads it (VIGIL_MODEL_KEY of both), under the
+// models/ prefix. It is the key the training job writes by default.
+const modelKey = anomaly.DefaultModelKey
 
 // detectDeps are the resources the detect function reads and writes.
 type detectDeps struct {
@@ -89,7 +90,7 @@ func newDetect(scope constructs.Construct, deps detectDeps, codeDir string) *Det
 			"VIGIL_BUS_NAME":          deps.route.Bus.EventBusName(),
 			"VIGIL_STATE_MACHINE_ARN": deps.respond.StateMachine.StateMachineArn(),
 			"VIGIL_LAKE_BUCKET":       in.Lake.BucketName(),
-			"VIGIL_MODEL_KEY":         jsii.String(detectModelKey),
+			"VIGIL_MODEL_KEY":         jsii.String(modelKey),
 		},
 	}, codeDir)
 

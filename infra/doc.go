@@ -23,7 +23,8 @@
 //     by CloudFormation and passed to the functions in their environment.
 //   - functions.go: what every function shares: provided.al2023, arm64, handler
 //     "bootstrap", code from <lambdaDir>/<name>, and VIGIL_FUNCTION=<name> in its
-//     environment (detect, respond, api, authorizer).
+//     environment (detect, respond, api, authorizer, train, and forward when a SIEM is
+//     configured).
 //   - detect.go: the detect function (512 MB, 60 s) fed by a Kinesis event source
 //     mapping: LATEST, batches of 100, partial batch responses (ReportBatchItemFailures),
 //     bisect on error, 3 retries, records older than 6 h skipped. Batches given up on
@@ -33,7 +34,30 @@
 //     order. It reads and writes the detections, sensors and rule_state tables, puts
 //     events on the bus, starts response executions, and reads the anomaly model
 //     (s3:GetObject under models/ only; VIGIL_MODEL_KEY = anomaly.DefaultModelKey,
-//     models/host_activity.json, where the training job writes by default).
+//     models/host_activity.json, the same key the train function is given).
+//   - train.go: the train function (1024 MB, 15 min) that fits the host activity
+//     anomaly models: VIGIL_LAKE_BUCKET, VIGIL_MODEL_KEY (as detect's),
+//     VIGIL_TRAIN_DAYS (context trainDays) and VIGIL_ANOMALY_GROUP_BY (context
+//     anomalyGroupBy); see anomaly.JobFromEnv. It may s3:ListBucket the lake with
+//     s3:prefix events/*, s3:GetObject under events/, s3:PutObject on the model object
+//     only, and kms:Decrypt and kms:GenerateDataKey on the ingest key. EventBridge
+//     Scheduler (the stable awsscheduler Schedule of aws-cdk-lib, rather than a
+//     scheduled EventBridge rule: its own retry policy and role, no bus) invokes it
+//     every day at 03:00 UTC (cron(0 3 * * ? *), no flexible window; delivery retried
+//     10 times within 6 h) through a role trusted by scheduler.amazonaws.com for this
+//     account only and allowed lambda:InvokeFunction on the function. A failed run is
+//     retried once (asynchronous invocation), not twice.
+//   - forward.go: only when context splunkHecUrl and/or elasticUrl is set, the forward
+//     function (256 MB, 180 s) that sends every detection to Splunk HEC and/or
+//     Elasticsearch: SPLUNK_HEC_URL and SPLUNK_HEC_TOKEN_SECRET (context
+//     splunkTokenSecretArn), ELASTIC_URL and ELASTIC_API_KEY_SECRET (context
+//     elasticApiKeySecretArn), SIEM_TIMEOUT=10s per attempt; secretsmanager:GetSecretValue
+//     on those secrets only. The rule ForwardDetections on the bus
+//     ({"source":["vigil"],"detail-type":["Detection"]}, every severity) targets it,
+//     with 185 retries within 24 h; EventBridge invokes it asynchronously, so a
+//     detection the function fails on is retried twice by Lambda (within 6 h). Both
+//     kinds of failure end in the forward dead-letter queue (SSE-SQS, TLS only, 14
+//     days): from the rule's target, and as the function's on-failure destination.
 //   - route.go: the EventBridge bus ("vigil", context busName) with an archive of
 //     every event of the bus (30 days), and the paging rules. PagerDuty Events v2 knows
 //     the severities critical, error, warning and info, so there is one rule per paging
@@ -86,10 +110,11 @@
 //     "Scoping of the sensor role" below.
 //   - observability.go: alarms (no actions: subscribe them to what pages you) — detect
 //     IteratorAge maximum > 60 s, ApproximateNumberOfMessagesVisible > 0 on the detect
-//     and paging dead-letter queues, Errors > 0 of each function, ExecutionsFailed > 0 of
+//     and paging dead-letter queues (and the forward one when deployed), Errors > 0 of
+//     each function deployed (train and forward included), ExecutionsFailed > 0 of
 //     the response workflow, each over 5 minutes, missing data not breaching — and the
 //     Datadog Lambda extension when context datadogApiKeySecretArn is set: on every
-//     function the layer arn:<partition>:lambda:<region>:464622532012:layer:Datadog-Extension-ARM:<version>,
+//     function deployed the layer arn:<partition>:lambda:<region>:464622532012:layer:Datadog-Extension-ARM:<version>,
 //     the environment DD_API_KEY_SECRET_ARN, DD_SITE and DD_SERVERLESS_LOGS_ENABLED=false,
 //     and secretsmanager:GetSecretValue on that secret. Functions send statsd metrics
 //     (datadog-go) to the extension on localhost:8125.
@@ -154,21 +179,30 @@
 //	datadogApiKeySecretArn   complete ARN of the Datadog API key secret; set: Datadog extension on
 //	datadogSite              Datadog site, DD_SITE (default "datadoghq.com")
 //	datadogExtensionVersion  version of the Datadog-Extension-ARM layer (default 65)
+//	trainDays                days of events the daily training reads, VIGIL_TRAIN_DAYS (default 7, at most 90)
+//	anomalyGroupBy           tag key of the per-group models, VIGIL_ANOMALY_GROUP_BY (default "env"; "-": one model)
+//	splunkHecUrl             https:// URL of the Splunk HTTP Event Collector; set: forward function on
+//	splunkTokenSecretArn     complete ARN of the secret holding the HEC token (required with splunkHecUrl)
+//	elasticUrl               https:// URL of Elasticsearch; set: forward function on
+//	elasticApiKeySecretArn   complete ARN of the secret holding the Elasticsearch API key (required with elasticUrl)
 //
 // Secret ARNs must be complete (ending in the six characters Secrets Manager appends),
-// since IAM policies name them exactly. Synth fails with an error naming the missing
-// file when lambdaDir/<function>/bootstrap does not exist for one of detect, respond,
-// api and authorizer: run `make lambdas` first.
+// since IAM policies name them exactly. A SIEM URL without its secret (or a secret
+// without its URL) is an error naming both keys. Synth fails with an error naming the
+// missing file when lambdaDir/<function>/bootstrap does not exist for one of detect,
+// respond, api, authorizer and train, or for forward when a SIEM is configured: run
+// `make lambdas` first (it builds every functions/<name>).
 //
 // # cdk-nag
 //
 // The tests run the cdk-nag AwsSolutions pack and fail on any error or warning that is
 // not suppressed. The accepted findings (nag.go): the functions' roles carry
 // AWSLambdaBasicExecutionRole (logs only); grants on tables with GSIs include
-// <table>/index/*; the detect function reads <lake>/models/*; the sensors write
-// <lake>/events/* and <lake>/artifacts/*; the state machine's role needs Resource * for
-// X-Ray and log delivery and invokes <respond ARN>:*; the two dead-letter queues have
-// no dead-letter queue of their own; the created PagerDuty secret is not rotated by a
+// <table>/index/*; the detect function reads <lake>/models/*; the train function reads
+// <lake>/events/*; the sensors write <lake>/events/* and <lake>/artifacts/*; the state
+// machine's role needs Resource * for X-Ray and log delivery and invokes
+// <respond ARN>:*; the train schedule's role invokes <train ARN>:*; the dead-letter
+// queues (detect, paging, forward) have no dead-letter queue of their own; the created PagerDuty secret is not rotated by a
 // function; the stream uses the stack's customer-managed key rather than aws/kinesis.
 //
 // # Helpers
@@ -183,14 +217,15 @@
 // decoded JSON. StateMachineDefinition returns the definition of the template's one
 // state machine with each {"Fn::GetAtt": [<function>, "Arn"]} replaced by the ARN
 // lambdaArns gives for that function's name (its VIGIL_FUNCTION, or else the name whose
-// construct id — DetectFunction, RespondFunction, ApiFunction, AuthorizerFunction —
+// construct id — DetectFunction, RespondFunction, ApiFunction, AuthorizerFunction, … —
 // starts the logical id); ready for CreateStateMachine on stepfunctions-local.
 //
 // cdk.json carries the recommended feature flags of the aws-cdk-lib version in go.mod,
 // turns off version reporting, notices and CLI telemetry so that synth never needs the
 // network. The assembly it writes (schema 50) needs CDK CLI 2.1105.0 or newer.
 //
-// The tests (go test ./infra/) synthesize the stack twice — with the defaults and with
-// every context key set — with the same cdk.json context and stand-in bootstrap files,
+// The tests (go test ./infra/) synthesize the stack three times — with the defaults,
+// with every context key set (both SIEMs included), and with Splunk forwarding only —
+// with the same cdk.json context and stand-in bootstrap files,
 // and check the templates with the assertions module and by reading the template JSON.
 package main

@@ -14,11 +14,13 @@ const (
 	fnRespond    = "respond"
 	fnAPI        = "api"
 	fnAuthorizer = "authorizer"
+	fnTrain      = "train"
+	fnForward    = "forward"
 )
 
 // functionNames lists every function of the stack, in the order they are checked
-// and built.
-var functionNames = []string{fnDetect, fnRespond, fnAPI, fnAuthorizer}
+// and built. forward is deployed only when a SIEM is configured (Config.Functions).
+var functionNames = []string{fnDetect, fnRespond, fnAPI, fnAuthorizer, fnTrain, fnForward}
 
 // envFunction is the environment variable naming the function (metrics tags, and how
 // StateMachineDefinition maps a template's functions to names).

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/vigil-sec/vigil/internal/anomaly"
 )
 
 // stackIDs are the logical ids of the resources the functions' settings point at.
@@ -32,8 +34,8 @@ func idsOf(t *testing.T, s *synthed) stackIDs {
 func TestFunctions(t *testing.T) {
 	s := synthApp(t, nil)
 	fns := functionsByName(t, s.json)
-	if got := sortedKeys(fns); !slices.Equal(got, []string{"api", "authorizer", "detect", "respond"}) {
-		t.Fatalf("functions %v, want api, authorizer, detect, respond", got)
+	if got, want := sortedKeys(fns), []string{"api", "authorizer", "detect", "respond", "train"}; !slices.Equal(got, want) {
+		t.Fatalf("functions %v, want %v (no forward without a SIEM)", got, want)
 	}
 	ids := idsOf(t, s)
 
@@ -54,7 +56,17 @@ func TestFunctions(t *testing.T) {
 				"VIGIL_BUS_NAME":          ref(ids.bus),
 				"VIGIL_STATE_MACHINE_ARN": ref(ids.stateMachine),
 				"VIGIL_LAKE_BUCKET":       ref(ids.lake),
-				"VIGIL_MODEL_KEY":         "models/host_activity.json",
+				"VIGIL_MODEL_KEY":         anomaly.DefaultModelKey,
+			},
+		},
+		{
+			name: fnTrain, memory: 1024, timeout: 900,
+			env: map[string]any{
+				"VIGIL_FUNCTION":         "train",
+				"VIGIL_LAKE_BUCKET":      ref(ids.lake),
+				"VIGIL_MODEL_KEY":        anomaly.DefaultModelKey,
+				"VIGIL_TRAIN_DAYS":       "7",
+				"VIGIL_ANOMALY_GROUP_BY": "env",
 			},
 		},
 		{
@@ -172,6 +184,23 @@ func TestFunctionGrants(t *testing.T) {
 				{writeTable, arn(ids.sensors)},
 				{append(readTable, writeTable...), arn(ids.apiKeys)},
 				{[]string{"events:PutEvents"}, arn(ids.bus)},
+			},
+		},
+		{
+			name: fnTrain,
+			want: []grant{
+				{[]string{"s3:ListBucket"}, arn(ids.lake)},
+				{[]string{"s3:GetObject"}, join(arn(ids.lake), "/events/*")},
+				{[]string{"s3:PutObject"}, join(arn(ids.lake), "/"+anomaly.DefaultModelKey)},
+				{[]string{"kms:Decrypt", "kms:GenerateDataKey"}, arn(ids.key)},
+			},
+			not: []grant{
+				{[]string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, join(arn(ids.lake), "/*")},
+				{[]string{"s3:PutObject"}, join(arn(ids.lake), "/events/*")},
+				{[]string{"s3:PutObject"}, join(arn(ids.lake), "/models/*")},
+				{append(readTable, writeTable...), arn(ids.detections)},
+				{[]string{"events:PutEvents"}, arn(ids.bus)},
+				{[]string{"kinesis:GetRecords"}, arn(ids.stream)},
 			},
 		},
 		{

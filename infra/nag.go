@@ -14,6 +14,8 @@ type nagTargets struct {
 	route   *Route
 	api     *API
 	sensors *Sensors
+	train   *Train
+	forward *Forward // nil when no SIEM is configured
 }
 
 // suppression is one accepted AwsSolutions finding: the rule, why, and (for the IAM
@@ -117,6 +119,29 @@ func addNagSuppressions(stack awscdk.Stack, t nagTargets) {
 
 	suppress(t.api.Function, basicExecutionRole, tableIndexes("DetectionsTable", "TasksTable"))
 	suppress(t.api.Authorizer, basicExecutionRole)
+
+	suppress(t.train.Function, basicExecutionRole, suppression{
+		id: "AwsSolutions-IAM5",
+		reason: "The train function reads the events of the last days: s3:GetObject under the lake's events/ " +
+			"prefix only (the day partitions it reads change daily); it writes the one model object.",
+		appliesTo: []any{resourceRegex("Lake", "/events/*")},
+	})
+
+	suppress(t.train.SchedulerRole, suppression{
+		id: "AwsSolutions-IAM5",
+		reason: "The scheduler's role invokes the train function; <train function ARN>:* covers the versions " +
+			"and aliases of that one function.",
+		appliesTo: []any{resourceRegex("TrainFunction", ":*")},
+	})
+
+	if t.forward != nil {
+		suppress(t.forward.Function, basicExecutionRole)
+		suppress(t.forward.DLQ, suppression{
+			id: "AwsSolutions-SQS3",
+			reason: "This queue is the dead-letter queue of the forward rule's target and the forward " +
+				"function's failed invocations; an alarm watches its depth.",
+		})
+	}
 
 	suppress(t.sensors.Role, suppression{
 		id: "AwsSolutions-IAM5",

@@ -16,6 +16,7 @@ func TestNag(t *testing.T) {
 	}{
 		{"defaults", nil},
 		{"custom", customContext},
+		{"splunk only", splunkContext},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := synthApp(t, tc.ctx)

@@ -28,10 +28,11 @@ type Observability struct {
 
 // observed are the things alarms watch.
 type observed struct {
-	functions map[string]awslambda.Function // by function name
+	functions map[string]awslambda.Function // by function name: every function deployed
 	detect    *Detect
 	respond   *Respond
 	route     *Route
+	forward   *Forward // nil when no SIEM is configured
 }
 
 func newAlarm(scope constructs.Construct, id, description string, metric awscloudwatch.Metric, threshold float64) awscloudwatch.Alarm {
@@ -66,7 +67,13 @@ func newObservability(scope constructs.Construct, cfg Config, o observed) *Obser
 		"A response workflow execution failed",
 		o.respond.StateMachine.MetricFailed(&awscloudwatch.MetricOptions{Statistic: sum, Period: period}),
 		0)
-	for _, name := range functionNames {
+	if o.forward != nil {
+		obs.Alarms["ForwardDLQAlarm"] = newAlarm(scope, "ForwardDLQAlarm",
+			"A detection was not forwarded to the SIEM: it is in the forward dead-letter queue",
+			o.forward.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: maximum, Period: period}),
+			0)
+	}
+	for _, name := range cfg.Functions() {
 		id := functionID(name) + "ErrorsAlarm"
 		obs.Alarms[id] = newAlarm(scope, id,
 			fmt.Sprintf("The %s function returned errors", name),
@@ -87,7 +94,7 @@ func addDatadog(scope constructs.Construct, cfg Config, functions map[string]aws
 	layerArn := fmt.Sprintf("arn:%s:lambda:%s:%s:layer:Datadog-Extension-ARM:%d",
 		*awscdk.Aws_PARTITION(), *awscdk.Stack_Of(scope).Region(), datadogLayerAccount, cfg.DatadogExtensionVersion)
 	layer := awslambda.LayerVersion_FromLayerVersionArn(scope, jsii.String("DatadogExtension"), jsii.String(layerArn))
-	for _, name := range functionNames {
+	for _, name := range cfg.Functions() {
 		fn := functions[name]
 		fn.AddLayers(layer)
 		fn.AddEnvironment(jsii.String("DD_API_KEY_SECRET_ARN"), jsii.String(cfg.DatadogAPIKeySecretArn), nil)

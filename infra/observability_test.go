@@ -38,6 +38,7 @@ func TestAlarms(t *testing.T) {
 		"respond errors":      {"AWS/Lambda", "Errors", "Sum", fnDim(fnRespond), 0},
 		"api errors":          {"AWS/Lambda", "Errors", "Sum", fnDim(fnAPI), 0},
 		"authorizer errors":   {"AWS/Lambda", "Errors", "Sum", fnDim(fnAuthorizer), 0},
+		"train errors":        {"AWS/Lambda", "Errors", "Sum", fnDim(fnTrain), 0},
 	}
 	alarms := resourcesOf(s.json, "AWS::CloudWatch::Alarm")
 	if len(alarms) != len(want) {
@@ -74,8 +75,10 @@ func TestDatadog(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := synthApp(t, tc.ctx)
 			fns := functionsByName(t, s.json)
-			for _, name := range functionNames {
-				f := fns[name]
+			if tc.on && len(fns) != len(functionNames) {
+				t.Errorf("functions %v, want every one of %v", sortedKeys(fns), functionNames)
+			}
+			for name, f := range fns {
 				ddEnv := map[string]any{}
 				for k, v := range f.env {
 					if len(k) > 3 && k[:3] == "DD_" {

@@ -66,7 +66,7 @@ func (r *recorder) all() []map[string]any {
 func dummyLambdaDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, fn := range []string{"detect", "respond", "api", "authorizer"} {
+	for _, fn := range functionNames {
 		if err := os.MkdirAll(filepath.Join(dir, fn), 0o755); err != nil {
 			t.Fatal(err)
 		}

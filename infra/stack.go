@@ -33,7 +33,7 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 		return nil, err
 	}
 	codeDirs := map[string]string{}
-	for _, name := range functionNames {
+	for _, name := range cfg.Functions() {
 		dir, err := functionCodeDir(cfg.LambdaDir, name)
 		if err != nil {
 			return nil, err
@@ -55,18 +55,27 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 	api := newAPI(stack, cfg, store, codeDirs[fnAPI], codeDirs[fnAuthorizer])
 	hunting := newHunting(stack, in)
 	sensors := newSensors(stack, in)
+	train := newTrain(stack, cfg, in, codeDirs[fnTrain])
+	forward := newForward(stack, cfg, route, codeDirs[fnForward]) // nil without a SIEM
+	functions := map[string]awslambda.Function{
+		fnDetect:     det.Function,
+		fnRespond:    respond.Function,
+		fnAPI:        api.Function,
+		fnAuthorizer: api.Authorizer,
+		fnTrain:      train.Function,
+	}
+	if forward != nil {
+		functions[fnForward] = forward.Function
+	}
 	newObservability(stack, cfg, observed{
-		functions: map[string]awslambda.Function{
-			fnDetect:     det.Function,
-			fnRespond:    respond.Function,
-			fnAPI:        api.Function,
-			fnAuthorizer: api.Authorizer,
-		},
-		detect:  det,
-		respond: respond,
-		route:   route,
+		functions: functions,
+		detect:    det,
+		respond:   respond,
+		route:     route,
+		forward:   forward,
 	})
-	addNagSuppressions(stack, nagTargets{ingest: in, detect: det, respond: respond, route: route, api: api, sensors: sensors})
+	addNagSuppressions(stack, nagTargets{ingest: in, detect: det, respond: respond, route: route, api: api,
+		sensors: sensors, train: train, forward: forward})
 
 	outputs := []struct {
 		id, description string

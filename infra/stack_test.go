@@ -31,11 +31,27 @@ var customContext = map[string]any{
 	"datadogApiKeySecretArn":  testDatadogSecretArn,
 	"datadogSite":             "datadoghq.eu",
 	"datadogExtensionVersion": "70",
+	"trainDays":               "3",
+	"anomalyGroupBy":          "team",
+	"splunkHecUrl":            testSplunkURL,
+	"splunkTokenSecretArn":    testSplunkSecretArn,
+	"elasticUrl":              testElasticURL,
+	"elasticApiKeySecretArn":  testElasticSecretArn,
+}
+
+// splunkContext forwards detections to Splunk only.
+var splunkContext = map[string]any{
+	"splunkHecUrl":         testSplunkURL,
+	"splunkTokenSecretArn": testSplunkSecretArn,
 }
 
 const (
 	testPagerDutySecretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/pagerduty-AbCdEf"
 	testDatadogSecretArn   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog/api-key-XyZ123"
+	testSplunkURL          = "https://splunk.example.com:8088/services/collector/event"
+	testSplunkSecretArn    = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/splunk-hec-QwErTy"
+	testElasticURL         = "https://es.example.com:9243"
+	testElasticSecretArn   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/elastic-key-AsDfGh"
 )
 
 // Set up once by TestMain.
@@ -79,6 +95,36 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// lambdaDirWithout returns a new lambda directory with every function built but skip.
+func lambdaDirWithout(t *testing.T, skip string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(testRoot, "bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range functionNames {
+		if name == skip {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestForwardBuiltOnlyWhenConfigured: without a SIEM the stack is built without
+// <lambdaDir>/forward (only the construction is checked, nothing is synthesized).
+func TestForwardBuiltOnlyWhenConfigured(t *testing.T) {
+	app := newTestApp(t, map[string]any{ctxLambdaDir: lambdaDirWithout(t, fnForward)})
+	if _, err := NewVigilStack(app, StackName, nil); err != nil {
+		t.Fatalf("NewVigilStack without a SIEM and without the forward build: %v", err)
+	}
 }
 
 // readCDKContext returns the "context" object of a cdk.json, so the tests synthesize
@@ -529,6 +575,7 @@ func TestContextSettings(t *testing.T) {
 
 func TestStackConfigErrors(t *testing.T) {
 	missing := filepath.Join(testRoot, "not-built")
+	withoutForward := lambdaDirWithout(t, fnForward)
 	tests := []struct {
 		name    string
 		ctx     map[string]any
@@ -542,9 +589,25 @@ func TestStackConfigErrors(t *testing.T) {
 			notExst: true,
 		},
 		{
+			name:    "forward not built",
+			ctx:     map[string]any{"lambdaDir": withoutForward, "elasticUrl": testElasticURL, "elasticApiKeySecretArn": testElasticSecretArn},
+			wantErr: []string{"make lambdas", filepath.Join(withoutForward, "forward", "bootstrap")},
+			notExst: true,
+		},
+		{
 			name:    "unknown stream mode",
 			ctx:     map[string]any{"streamMode": "turbo"},
 			wantErr: []string{"streamMode", "turbo"},
+		},
+		{
+			name:    "splunk URL without its secret",
+			ctx:     map[string]any{"splunkHecUrl": testSplunkURL},
+			wantErr: []string{"splunkHecUrl", "splunkTokenSecretArn"},
+		},
+		{
+			name:    "elastic secret without its URL",
+			ctx:     map[string]any{"elasticApiKeySecretArn": testElasticSecretArn},
+			wantErr: []string{"elasticApiKeySecretArn", "elasticUrl"},
 		},
 		{
 			name:    "shard count on an on-demand stream",

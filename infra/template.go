@@ -20,7 +20,8 @@ import (
 // JSON. The assembly is written to a temporary directory that is removed again.
 //
 // ctx usually sets lambdaDir to a directory holding <function>/bootstrap for every
-// function (detect, respond, api, authorizer); stand-in files will do.
+// function it deploys (detect, respond, api, authorizer, train, and forward when a
+// SIEM is configured); stand-in files will do.
 func Synth(ctx map[string]string) (map[string]any, error) {
 	outdir, err := os.MkdirTemp("", "vigil-synth-")
 	if err != nil {
