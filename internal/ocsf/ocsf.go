@@ -165,65 +165,51 @@ type ConnectionInfo struct {
 	Direction    string `json:"direction,omitempty" parquet:"direction,optional"`
 }
 
-// base holds the attributes every class has; each class repeats them (flat at the
-// top level, as OCSF has them).
-func base(class, category, activity int32, activityName, className string, sev int32, t time.Time) (int32, int32, int32, string, int64, string, string, int32, string, int64) {
-	return class, category, activity, activityName, int64(class)*100 + int64(activity),
-		className + ": " + activityName, className, sev, severityNames[sev], t.UnixMilli()
+// Base holds the attributes every class has, embedded in each class so that they
+// stand flat at the top level (in JSON and Parquet alike), as OCSF has them.
+type Base struct {
+	ClassUID     int32    `json:"class_uid" parquet:"class_uid"`
+	CategoryUID  int32    `json:"category_uid" parquet:"category_uid"`
+	ActivityID   int32    `json:"activity_id" parquet:"activity_id"`
+	ActivityName string   `json:"activity_name" parquet:"activity_name"`
+	TypeUID      int64    `json:"type_uid" parquet:"type_uid"`
+	TypeName     string   `json:"type_name" parquet:"type_name"`
+	ClassName    string   `json:"class_name" parquet:"class_name"`
+	SeverityID   int32    `json:"severity_id" parquet:"severity_id"`
+	Severity     string   `json:"severity" parquet:"severity"`
+	Time         int64    `json:"time" parquet:"time,timestamp(millisecond)"`
+	Metadata     Metadata `json:"metadata" parquet:"metadata"`
+}
+
+// base fills the attributes every class has.
+func base(class, category, activity int32, activityName, className string, sev int32, t time.Time, md Metadata) Base {
+	return Base{ClassUID: class, CategoryUID: category, ActivityID: activity, ActivityName: activityName,
+		TypeUID: int64(class)*100 + int64(activity), TypeName: className + ": " + activityName, ClassName: className,
+		SeverityID: sev, Severity: severityNames[sev], Time: t.UnixMilli(), Metadata: md}
 }
 
 // ProcessActivity is class 1007.
 type ProcessActivity struct {
-	ClassUID     int32    `json:"class_uid" parquet:"class_uid"`
-	CategoryUID  int32    `json:"category_uid" parquet:"category_uid"`
-	ActivityID   int32    `json:"activity_id" parquet:"activity_id"`
-	ActivityName string   `json:"activity_name" parquet:"activity_name"`
-	TypeUID      int64    `json:"type_uid" parquet:"type_uid"`
-	TypeName     string   `json:"type_name" parquet:"type_name"`
-	ClassName    string   `json:"class_name" parquet:"class_name"`
-	SeverityID   int32    `json:"severity_id" parquet:"severity_id"`
-	Severity     string   `json:"severity" parquet:"severity"`
-	Time         int64    `json:"time" parquet:"time,timestamp(millisecond)"`
-	Metadata     Metadata `json:"metadata" parquet:"metadata"`
-	Device       Device   `json:"device" parquet:"device"`
-	Actor        Actor    `json:"actor" parquet:"actor"`
-	Process      Process  `json:"process" parquet:"process"`
-	ExitCode     *int32   `json:"exit_code,omitempty" parquet:"exit_code,optional"`
-	StatusID     int32    `json:"status_id,omitempty" parquet:"status_id,optional"`
+	Base
+	Device   Device  `json:"device" parquet:"device"`
+	Actor    Actor   `json:"actor" parquet:"actor"`
+	Process  Process `json:"process" parquet:"process"`
+	ExitCode *int32  `json:"exit_code,omitempty" parquet:"exit_code,optional"`
+	StatusID int32   `json:"status_id,omitempty" parquet:"status_id,optional"`
 }
 
 // FileSystemActivity is class 1001.
 type FileSystemActivity struct {
-	ClassUID     int32    `json:"class_uid" parquet:"class_uid"`
-	CategoryUID  int32    `json:"category_uid" parquet:"category_uid"`
-	ActivityID   int32    `json:"activity_id" parquet:"activity_id"`
-	ActivityName string   `json:"activity_name" parquet:"activity_name"`
-	TypeUID      int64    `json:"type_uid" parquet:"type_uid"`
-	TypeName     string   `json:"type_name" parquet:"type_name"`
-	ClassName    string   `json:"class_name" parquet:"class_name"`
-	SeverityID   int32    `json:"severity_id" parquet:"severity_id"`
-	Severity     string   `json:"severity" parquet:"severity"`
-	Time         int64    `json:"time" parquet:"time,timestamp(millisecond)"`
-	Metadata     Metadata `json:"metadata" parquet:"metadata"`
-	Device       Device   `json:"device" parquet:"device"`
-	Actor        Actor    `json:"actor" parquet:"actor"`
-	File         File     `json:"file" parquet:"file"`
-	FileResult   *File    `json:"file_result,omitempty" parquet:"file_result,optional"`
+	Base
+	Device     Device `json:"device" parquet:"device"`
+	Actor      Actor  `json:"actor" parquet:"actor"`
+	File       File   `json:"file" parquet:"file"`
+	FileResult *File  `json:"file_result,omitempty" parquet:"file_result,optional"`
 }
 
 // NetworkActivity is class 4001.
 type NetworkActivity struct {
-	ClassUID       int32           `json:"class_uid" parquet:"class_uid"`
-	CategoryUID    int32           `json:"category_uid" parquet:"category_uid"`
-	ActivityID     int32           `json:"activity_id" parquet:"activity_id"`
-	ActivityName   string          `json:"activity_name" parquet:"activity_name"`
-	TypeUID        int64           `json:"type_uid" parquet:"type_uid"`
-	TypeName       string          `json:"type_name" parquet:"type_name"`
-	ClassName      string          `json:"class_name" parquet:"class_name"`
-	SeverityID     int32           `json:"severity_id" parquet:"severity_id"`
-	Severity       string          `json:"severity" parquet:"severity"`
-	Time           int64           `json:"time" parquet:"time,timestamp(millisecond)"`
-	Metadata       Metadata        `json:"metadata" parquet:"metadata"`
+	Base
 	Device         Device          `json:"device" parquet:"device"`
 	Actor          *Actor          `json:"actor,omitempty" parquet:"actor,optional"`
 	SrcEndpoint    *Endpoint       `json:"src_endpoint,omitempty" parquet:"src_endpoint,optional"`
@@ -269,25 +255,15 @@ type Resource struct {
 
 // DetectionFinding is class 2004.
 type DetectionFinding struct {
-	ClassUID     int32       `json:"class_uid" parquet:"class_uid"`
-	CategoryUID  int32       `json:"category_uid" parquet:"category_uid"`
-	ActivityID   int32       `json:"activity_id" parquet:"activity_id"`
-	ActivityName string      `json:"activity_name" parquet:"activity_name"`
-	TypeUID      int64       `json:"type_uid" parquet:"type_uid"`
-	TypeName     string      `json:"type_name" parquet:"type_name"`
-	ClassName    string      `json:"class_name" parquet:"class_name"`
-	SeverityID   int32       `json:"severity_id" parquet:"severity_id"`
-	Severity     string      `json:"severity" parquet:"severity"`
-	Time         int64       `json:"time" parquet:"time,timestamp(millisecond)"`
-	Metadata     Metadata    `json:"metadata" parquet:"metadata"`
-	FindingInfo  FindingInfo `json:"finding_info" parquet:"finding_info"`
-	Device       *Device     `json:"device,omitempty" parquet:"device,optional"`
-	Evidences    []Evidence  `json:"evidences,omitempty" parquet:"evidences,list"`
-	Resources    []Resource  `json:"resources,omitempty" parquet:"resources,list"`
-	StatusID     int32       `json:"status_id" parquet:"status_id"`
-	Status       string      `json:"status,omitempty" parquet:"status,optional"`
-	IsAlert      bool        `json:"is_alert" parquet:"is_alert"`
-	Message      string      `json:"message,omitempty" parquet:"message,optional"`
+	Base
+	FindingInfo FindingInfo `json:"finding_info" parquet:"finding_info"`
+	Device      *Device     `json:"device,omitempty" parquet:"device,optional"`
+	Evidences   []Evidence  `json:"evidences,omitempty" parquet:"evidences,list"`
+	Resources   []Resource  `json:"resources,omitempty" parquet:"resources,list"`
+	StatusID    int32       `json:"status_id" parquet:"status_id"`
+	Status      string      `json:"status,omitempty" parquet:"status,optional"`
+	IsAlert     bool        `json:"is_alert" parquet:"is_alert"`
+	Message     string      `json:"message,omitempty" parquet:"message,optional"`
 }
 
 // Mapper maps events and detections; ProductVersion goes to metadata.product.version.
@@ -350,7 +326,7 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 	case event.NewProcess, event.TerminateProcess, event.Ptrace, event.PrivilegeChange:
 		var act int32
 		var name string
-		r := &ProcessActivity{Metadata: md, Device: device(e)}
+		r := &ProcessActivity{Base: Base{Metadata: md}, Device: device(e)}
 		switch e.Type {
 		case event.NewProcess:
 			act, name = 1, "Launch"
@@ -373,13 +349,12 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 			r.Process = *p
 			r.Process.User = &User{UID: fmt.Sprint(e.NewUID)}
 		}
-		r.ClassUID, r.CategoryUID, r.ActivityID, r.ActivityName, r.TypeUID, r.TypeName, r.ClassName, r.SeverityID, r.Severity, r.Time =
-			base(ClassProcessActivity, CategorySystem, act, name, "Process Activity", SeverityInformational, t)
+		r.Base = base(ClassProcessActivity, CategorySystem, act, name, "Process Activity", SeverityInformational, t, r.Metadata)
 		return r, nil
 	case event.FileOpen, event.FileDelete, event.FileRename, event.FileChmod:
 		var act int32
 		var name string
-		r := &FileSystemActivity{Metadata: md, Device: device(e), Actor: Actor{Process: process(e)}}
+		r := &FileSystemActivity{Base: Base{Metadata: md}, Device: device(e), Actor: Actor{Process: process(e)}}
 		target := file(e.TargetPath)
 		if target == nil {
 			return nil, fmt.Errorf("ocsf: %s event %s has no target path", e.Type, e.ID)
@@ -408,11 +383,10 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 		case event.FileChmod:
 			act, name = 7, "Set Security"
 		}
-		r.ClassUID, r.CategoryUID, r.ActivityID, r.ActivityName, r.TypeUID, r.TypeName, r.ClassName, r.SeverityID, r.Severity, r.Time =
-			base(ClassFileSystemActivity, CategorySystem, act, name, "File System Activity", SeverityInformational, t)
+		r.Base = base(ClassFileSystemActivity, CategorySystem, act, name, "File System Activity", SeverityInformational, t, r.Metadata)
 		return r, nil
 	case event.NetworkConnect, event.NetworkAccept:
-		r := &NetworkActivity{Metadata: md, Device: device(e), Actor: &Actor{Process: process(e)}}
+		r := &NetworkActivity{Base: Base{Metadata: md}, Device: device(e), Actor: &Actor{Process: process(e)}}
 		if e.SourceIP != "" || e.SourcePort != 0 {
 			r.SrcEndpoint = &Endpoint{IP: e.SourceIP, Port: int32(e.SourcePort)}
 		}
@@ -433,8 +407,7 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 			act, name = 4, "Fail"
 			r.StatusID, r.StatusCode = 2, fmt.Sprint(e.ErrorCode)
 		}
-		r.ClassUID, r.CategoryUID, r.ActivityID, r.ActivityName, r.TypeUID, r.TypeName, r.ClassName, r.SeverityID, r.Severity, r.Time =
-			base(ClassNetworkActivity, CategoryNetwork, act, name, "Network Activity", SeverityInformational, t)
+		r.Base = base(ClassNetworkActivity, CategoryNetwork, act, name, "Network Activity", SeverityInformational, t, r.Metadata)
 		return r, nil
 	}
 	return nil, fmt.Errorf("ocsf: %s: %w", e.Type, ErrUnmapped)
@@ -446,7 +419,7 @@ func (m *Mapper) MapDetection(d *detect.Detection) *DetectionFinding {
 	sev := SeverityID(d.Severity)
 	dev := device(e)
 	r := &DetectionFinding{
-		Metadata: m.metadata(d.ID, e.Tags),
+		Base: Base{Metadata: m.metadata(d.ID, e.Tags)},
 		FindingInfo: FindingInfo{UID: d.ID, Title: d.Name, Types: []string{d.Category},
 			Analytic:      &Analytic{Name: d.Rule, UID: d.Rule, TypeID: 1, Type: "Rule", Category: d.Category},
 			FirstSeenTime: d.Time.UnixMilli()},
@@ -470,7 +443,6 @@ func (m *Mapper) MapDetection(d *detect.Detection) *DetectionFinding {
 		ev.DstEndpoint = &Endpoint{IP: e.DestIP, Port: int32(e.DestPort)}
 	}
 	r.Evidences = []Evidence{ev}
-	r.ClassUID, r.CategoryUID, r.ActivityID, r.ActivityName, r.TypeUID, r.TypeName, r.ClassName, r.SeverityID, r.Severity, r.Time =
-		base(ClassDetectionFinding, CategoryFindings, 1, "Create", "Detection Finding", sev, d.Time)
+	r.Base = base(ClassDetectionFinding, CategoryFindings, 1, "Create", "Detection Finding", sev, d.Time, r.Metadata)
 	return r
 }
