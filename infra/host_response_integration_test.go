@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,17 +17,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	vaws "github.com/vigil-sec/vigil/internal/aws"
-	"github.com/vigil-sec/vigil/internal/detect"
-	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
-	"github.com/vigil-sec/vigil/internal/respond"
 	"github.com/vigil-sec/vigil/internal/task"
-	"github.com/vigil-sec/vigil/internal/testenv"
 	"github.com/vigil-sec/vigil/sensor/isolate"
 	sensorrespond "github.com/vigil-sec/vigil/sensor/respond"
 	"github.com/vigil-sec/vigil/sensor/shipper"
@@ -80,52 +72,8 @@ func TestHostResponseChain(t *testing.T) {
 	host.expect(t, "before the detection", map[string]bool{"10.232.0.2": true, "10.232.0.3": true})
 
 	ctx := context.Background()
-	template, err := Synth(map[string]string{"lambdaDir": dummyLambdaDir(t), "taskPollSeconds": "1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := func(fn string) string { return "arn:aws:lambda:us-east-1:123456789012:function:" + fn }
-	definition, err := StateMachineDefinition(template, map[string]string{"detect": arn("detect"), "respond": arn("respond"), "api": arn("api"), "authorizer": arn("authorizer")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.DynamoDB(t)))
-	dets := &vaws.Detections{Client: db, Table: testenv.CreateTable(t, db, testenv.Table{Name: "detections", Key: "id", Indexes: []testenv.Index{
-		{Name: "by_sensor", Key: "sensor_id", SortKey: "time_id"}, {Name: "by_tag", Key: "tag", SortKey: "time_id"}}})}
-	tasks := &vaws.Tasks{Client: db, Table: testenv.CreateTable(t, db, testenv.Table{Name: "tasks", Key: "task_id",
-		Indexes: []testenv.Index{{Name: "by_sensor", Key: "sensor_id", SortKey: "created"}}})}
-	sensors := &vaws.Sensors{Client: db, Table: testenv.CreateTable(t, db, testenv.Table{Name: "sensors", Key: "sensor_id"})}
-
-	var pagerduty, bus recorder
-	pdURL := pagerduty.serve(t, http.StatusAccepted, func(map[string]any) any { return map[string]string{"status": "success"} })
-	busURL := bus.serve(t, http.StatusOK, func(body map[string]any) any {
-		entries := make([]map[string]string, len(body["Entries"].([]any)))
-		for i := range entries {
-			entries[i] = map[string]string{"EventId": "e"}
-		}
-		return map[string]any{"FailedEntryCount": 0, "Entries": entries}
-	})
-	responder := &respond.Handler{Tasks: tasks, Notify: &respond.PagerDuty{URL: pdURL,
-		RoutingKey: func(context.Context) (string, error) { return "R0UTING-KEY", nil }}}
-	lambdas := testenv.LambdaEndpoint(t, map[string]testenv.LambdaFunc{"respond": responder.Handle})
-	sf := sfn.NewFromConfig(testenv.AWSConfig(t, testenv.StepFunctions(t, lambdas)))
-	sm, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: sdkaws.String("vigil-response"),
-		Definition: sdkaws.String(definition), RoleArn: sdkaws.String("arn:aws:iam::123456789012:role/vigil-response")})
-	if err != nil {
-		t.Fatalf("the synthesized definition is refused: %v", err)
-	}
-	rules, err := engine.LoadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler := &detect.KinesisHandler{Detector: detect.NewDetector(eng), Sensors: sensors, Publisher: &detect.Sinks{
-		Store:    dets,
-		Bus:      &vaws.Bus{Client: eventbridge.NewFromConfig(testenv.AWSConfig(t, busURL)), BusName: "vigil"},
-		Workflow: &vaws.Workflow{Client: sf, StateMachineArn: sdkaws.ToString(sm.StateMachineArn)}, DeadlineSeconds: 60}}
+	cb := newCloud(t)
+	tasks, handler, sf, sm, pagerduty := cb.tasks, cb.handler, cb.sf, cb.sm, &cb.pagerduty
 
 	// the sensor's task runner, polling the tasks table as its own sensor id
 	runner := &sensorrespond.Runner{

@@ -87,60 +87,9 @@ func TestResponseScenario(t *testing.T) {
 		t.Skip("integration scenario")
 	}
 	ctx := context.Background()
-	template, err := Synth(map[string]string{"lambdaDir": dummyLambdaDir(t), "taskPollSeconds": "1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := func(fn string) string { return "arn:aws:lambda:us-east-1:123456789012:function:" + fn }
-	definition, err := StateMachineDefinition(template, map[string]string{"detect": arn("detect"), "respond": arn("respond"), "api": arn("api"), "authorizer": arn("authorizer")})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// DynamoDB tables as the contract defines them
-	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.DynamoDB(t)))
-	dets := &vaws.Detections{Client: db, Table: testenv.CreateTable(t, db, testenv.Table{Name: "detections", Key: "id", Indexes: []testenv.Index{
-		{Name: "by_sensor", Key: "sensor_id", SortKey: "time_id"}, {Name: "by_tag", Key: "tag", SortKey: "time_id"}}})}
-	tasks := &vaws.Tasks{Client: db, Table: testenv.CreateTable(t, db, testenv.Table{Name: "tasks", Key: "task_id",
-		Indexes: []testenv.Index{{Name: "by_sensor", Key: "sensor_id", SortKey: "created"}}})}
-	sensors := &vaws.Sensors{Client: db, Table: testenv.CreateTable(t, db, testenv.Table{Name: "sensors", Key: "sensor_id"})}
-
-	// PagerDuty and EventBridge on loopback
-	var pagerduty, bus recorder
-	pdURL := pagerduty.serve(t, http.StatusAccepted, func(map[string]any) any { return map[string]string{"status": "success"} })
-	busURL := bus.serve(t, http.StatusOK, func(body map[string]any) any {
-		n := len(body["Entries"].([]any))
-		entries := make([]map[string]string, n)
-		for i := range entries {
-			entries[i] = map[string]string{"EventId": "e"}
-		}
-		return map[string]any{"FailedEntryCount": 0, "Entries": entries}
-	})
-
-	// the response workflow on stepfunctions-local, its tasks in-process
-	responder := &respond.Handler{Tasks: tasks, Notify: &respond.PagerDuty{URL: pdURL,
-		RoutingKey: func(context.Context) (string, error) { return "R0UTING-KEY", nil }}}
-	lambdas := testenv.LambdaEndpoint(t, map[string]testenv.LambdaFunc{"respond": responder.Handle})
-	sf := sfn.NewFromConfig(testenv.AWSConfig(t, testenv.StepFunctions(t, lambdas)))
-	sm, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: sdkaws.String("vigil-response"),
-		Definition: sdkaws.String(definition), RoleArn: sdkaws.String("arn:aws:iam::123456789012:role/vigil-response")})
-	if err != nil {
-		t.Fatalf("the synthesized definition is refused: %v\n%s", err, definition)
-	}
-
-	// the detect function's core, wired as functions/detect wires it
-	rule, err := engine.LoadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(rule)
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler := &detect.KinesisHandler{Detector: detect.NewDetector(eng), Sensors: sensors, Publisher: &detect.Sinks{
-		Store:    dets,
-		Bus:      &vaws.Bus{Client: eventbridge.NewFromConfig(testenv.AWSConfig(t, busURL)), BusName: "vigil"},
-		Workflow: &vaws.Workflow{Client: sf, StateMachineArn: sdkaws.ToString(sm.StateMachineArn)}, DeadlineSeconds: 60}}
+	cb := newCloud(t)
+	template, dets, tasks, sensors, handler := cb.template, cb.dets, cb.tasks, cb.sensors, cb.handler
+	sf, sm, pagerduty, bus := cb.sf, cb.sm, &cb.pagerduty, &cb.bus
 
 	// a sensor ships a batch: a heartbeat, a benign exec and a miner
 	kin := kinesis.NewFromConfig(testenv.AWSConfig(t, testenv.Kinesis(t)))
@@ -280,6 +229,73 @@ func reachedFail(t *testing.T, sf *sfn.Client, execArn string) bool {
 		}
 	}
 	return false
+}
+
+// cloud is the backend of a scenario on loopback emulators: the synthesized
+// template, the DynamoDB tables (dynalite), the response state machine the template
+// defines running on stepfunctions-local with the respond handler in process,
+// EventBridge and PagerDuty as recording servers, and the detect handler wired as
+// functions/detect wires it (rules from testdata/).
+type cloud struct {
+	template       map[string]any
+	dets           *vaws.Detections
+	tasks          *vaws.Tasks
+	sensors        *vaws.Sensors
+	pagerduty, bus recorder
+	sf             *sfn.Client
+	sm             *sfn.CreateStateMachineOutput
+	handler        *detect.KinesisHandler
+}
+
+func newCloud(t *testing.T) *cloud {
+	t.Helper()
+	c := &cloud{}
+	var err error
+	if c.template, err = Synth(map[string]string{"lambdaDir": dummyLambdaDir(t), "taskPollSeconds": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	arn := func(fn string) string { return "arn:aws:lambda:us-east-1:123456789012:function:" + fn }
+	definition, err := StateMachineDefinition(c.template, map[string]string{"detect": arn("detect"), "respond": arn("respond"), "api": arn("api"), "authorizer": arn("authorizer")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.DynamoDB(t)))
+	c.dets = &vaws.Detections{Client: db, Table: testenv.CreateTable(t, db, testenv.DetectionsTable)}
+	c.tasks = &vaws.Tasks{Client: db, Table: testenv.CreateTable(t, db, testenv.TasksTable)}
+	c.sensors = &vaws.Sensors{Client: db, Table: testenv.CreateTable(t, db, testenv.SensorsTable)}
+
+	pdURL := c.pagerduty.serve(t, http.StatusAccepted, func(map[string]any) any { return map[string]string{"status": "success"} })
+	busURL := c.bus.serve(t, http.StatusOK, func(body map[string]any) any {
+		entries := make([]map[string]string, len(body["Entries"].([]any)))
+		for i := range entries {
+			entries[i] = map[string]string{"EventId": "e"}
+		}
+		return map[string]any{"FailedEntryCount": 0, "Entries": entries}
+	})
+
+	responder := &respond.Handler{Tasks: c.tasks, Notify: &respond.PagerDuty{URL: pdURL,
+		RoutingKey: func(context.Context) (string, error) { return "R0UTING-KEY", nil }}}
+	lambdas := testenv.LambdaEndpoint(t, map[string]testenv.LambdaFunc{"respond": responder.Handle})
+	c.sf = sfn.NewFromConfig(testenv.AWSConfig(t, testenv.StepFunctions(t, lambdas)))
+	c.sm, err = c.sf.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{Name: sdkaws.String("vigil-response"),
+		Definition: sdkaws.String(definition), RoleArn: sdkaws.String("arn:aws:iam::123456789012:role/vigil-response")})
+	if err != nil {
+		t.Fatalf("the synthesized definition is refused: %v\n%s", err, definition)
+	}
+
+	rules, err := engine.LoadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.handler = &detect.KinesisHandler{Detector: detect.NewDetector(eng), Sensors: c.sensors, Publisher: &detect.Sinks{
+		Store:    c.dets,
+		Bus:      &vaws.Bus{Client: eventbridge.NewFromConfig(testenv.AWSConfig(t, busURL)), BusName: "vigil"},
+		Workflow: &vaws.Workflow{Client: c.sf, StateMachineArn: sdkaws.ToString(c.sm.StateMachineArn)}, DeadlineSeconds: 60}}
+	return c
 }
 
 // matchingRules counts the template's AWS::Events::Rule resources whose event

@@ -25,12 +25,10 @@ import (
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	c := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.DynamoDB(t)))
-	keys := &vaws.APIKeys{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "keys", Key: "key_hash"})}
-	sensors := &vaws.Sensors{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "sensors", Key: "sensor_id"})}
-	dets := &vaws.Detections{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "detections", Key: "id", Indexes: []testenv.Index{
-		{Name: "by_sensor", Key: "sensor_id", SortKey: "time_id"}, {Name: "by_tag", Key: "tag", SortKey: "time_id"}}})}
-	tasks := &vaws.Tasks{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "tasks", Key: "task_id",
-		Indexes: []testenv.Index{{Name: "by_sensor", Key: "sensor_id", SortKey: "created"}}})}
+	keys := &vaws.APIKeys{Client: c, Table: testenv.CreateTable(t, c, testenv.APIKeysTable)}
+	sensors := &vaws.Sensors{Client: c, Table: testenv.CreateTable(t, c, testenv.SensorsTable)}
+	dets := &vaws.Detections{Client: c, Table: testenv.CreateTable(t, c, testenv.DetectionsTable)}
+	tasks := &vaws.Tasks{Client: c, Table: testenv.CreateTable(t, c, testenv.TasksTable)}
 	ctx := context.Background()
 	for key, rec := range map[string]api.Key{"good": {Org: "acme", Name: "ci"}, "old": {Org: "acme", Name: "old", Revoked: true}, "other": {Org: "globex", Name: "x"}} {
 		if err := keys.Put(ctx, key, rec); err != nil {

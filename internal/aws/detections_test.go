@@ -15,16 +15,10 @@ import (
 	"github.com/vigil-sec/vigil/internal/testenv"
 )
 
-// detectionsTable is the contract's detections table (infra/store.go).
-var detectionsTable = testenv.Table{Name: "detections", Key: "id", Indexes: []testenv.Index{
-	{Name: "by_sensor", Key: "sensor_id", SortKey: "time_id"},
-	{Name: "by_tag", Key: "tag", SortKey: "time_id"},
-}}
-
 func newDetections(t *testing.T) *Detections {
 	t.Helper()
 	c := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.DynamoDB(t)))
-	return &Detections{Client: c, Table: testenv.CreateTable(t, c, detectionsTable)}
+	return &Detections{Client: c, Table: testenv.CreateTable(t, c, testenv.DetectionsTable)}
 }
 
 func det(i int, sensor string, tags ...string) detect.Detection {

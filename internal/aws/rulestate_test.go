@@ -14,7 +14,7 @@ var _ engine.State = (*RuleState)(nil)
 
 func TestRuleState(t *testing.T) {
 	c := dynamo(t)
-	st := &RuleState{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "rule_state", Key: "key"})}
+	st := &RuleState{Client: c, Table: testenv.CreateTable(t, c, testenv.RuleStateTable)}
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 

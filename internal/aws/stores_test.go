@@ -27,7 +27,7 @@ func dynamo(t *testing.T) *dynamodb.Client {
 
 func TestSensorsHeartbeat(t *testing.T) {
 	c := dynamo(t)
-	st := &Sensors{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "sensors", Key: "sensor_id"})}
+	st := &Sensors{Client: c, Table: testenv.CreateTable(t, c, testenv.SensorsTable)}
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	hb := func(id string, at time.Time, version string, tags ...string) *event.Event {
@@ -74,8 +74,7 @@ func TestSensorsHeartbeat(t *testing.T) {
 
 func TestTasks(t *testing.T) {
 	c := dynamo(t)
-	st := &Tasks{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "tasks", Key: "task_id",
-		Indexes: []testenv.Index{{Name: "by_sensor", Key: "sensor_id", SortKey: "created"}}})}
+	st := &Tasks{Client: c, Table: testenv.CreateTable(t, c, testenv.TasksTable)}
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	tk := task.Task{ID: "t1", SensorID: "s1", Action: "isolate", Status: task.Pending, Created: now, Deadline: now.Add(5 * time.Minute)}
@@ -114,7 +113,7 @@ func TestTasks(t *testing.T) {
 
 func TestAPIKeys(t *testing.T) {
 	c := dynamo(t)
-	k := &APIKeys{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "keys", Key: "key_hash"})}
+	k := &APIKeys{Client: c, Table: testenv.CreateTable(t, c, testenv.APIKeysTable)}
 	ctx := context.Background()
 	if err := k.Put(ctx, "secret-1", api.Key{Org: "acme", Name: "ci"}); err != nil {
 		t.Fatal(err)

@@ -19,8 +19,7 @@ import (
 func tasksTable(t *testing.T) *vaws.Tasks {
 	t.Helper()
 	c := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.DynamoDB(t)))
-	return &vaws.Tasks{Client: c, Table: testenv.CreateTable(t, c, testenv.Table{Name: "tasks", Key: "task_id",
-		Indexes: []testenv.Index{{Name: "by_sensor", Key: "sensor_id", SortKey: "created"}}})}
+	return &vaws.Tasks{Client: c, Table: testenv.CreateTable(t, c, testenv.TasksTable)}
 }
 
 const detection = `{"id":"d1","rule":"miner","name":"cryptocurrency_miner_detected","severity":"high","hostname":"web-1","sensor_id":"s1","time":"2026-11-22T10:00:00Z","event":{"event":{"PROCESS_ID":4242},"routing":{"event_time":1763805600000000000}}}`

@@ -80,3 +80,13 @@ func CreateTable(tb testing.TB, c *dynamodb.Client, t Table) string {
 	})
 	return name
 }
+
+// The stack's tables (infra/store.go), as the stores expect them.
+var (
+	DetectionsTable = Table{Name: "detections", Key: "id", Indexes: []Index{
+		{Name: "by_sensor", Key: "sensor_id", SortKey: "time_id"}, {Name: "by_tag", Key: "tag", SortKey: "time_id"}}}
+	SensorsTable   = Table{Name: "sensors", Key: "sensor_id"}
+	TasksTable     = Table{Name: "tasks", Key: "task_id", Indexes: []Index{{Name: "by_sensor", Key: "sensor_id", SortKey: "created"}}}
+	APIKeysTable   = Table{Name: "api_keys", Key: "key_hash"}
+	RuleStateTable = Table{Name: "rule_state", Key: "key"}
+)
