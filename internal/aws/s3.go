@@ -68,10 +68,24 @@ func (l *S3) Put(ctx context.Context, key string, data []byte) error {
 		Bucket:      aws.String(l.Bucket),
 		Key:         aws.String(full),
 		Body:        bytes.NewReader(data),
-		ContentType: aws.String("application/vnd.apache.parquet"),
+		ContentType: aws.String(contentType(key)),
 	})
 	if err != nil {
 		return fmt.Errorf("s3 put s3://%s/%s: %w", l.Bucket, full, err)
 	}
 	return nil
+}
+
+// contentType names what a lake object holds: Parquet event files, snapshot
+// archives (artifacts/…/snapshot.tar), models (JSON).
+func contentType(key string) string {
+	switch path.Ext(key) {
+	case ".parquet":
+		return "application/vnd.apache.parquet"
+	case ".tar":
+		return "application/x-tar"
+	case ".json":
+		return "application/json"
+	}
+	return "application/octet-stream"
 }

@@ -57,3 +57,16 @@ func TestS3PutMissingBucket(t *testing.T) {
 		t.Fatalf("err = %v, want an error naming the object", err)
 	}
 }
+
+func TestContentType(t *testing.T) {
+	for key, want := range map[string]string{
+		"events/dt=2026-11-22/hr=10/sensor=s/x.parquet": "application/vnd.apache.parquet",
+		"artifacts/s/t/snapshot.tar":                    "application/x-tar",
+		"models/host_activity.json":                     "application/json",
+		"other":                                         "application/octet-stream",
+	} {
+		if got := contentType(key); got != want {
+			t.Errorf("%s: %s, want %s", key, got, want)
+		}
+	}
+}
