@@ -145,9 +145,10 @@ func TestGate(t *testing.T) {
 	}
 
 	t.Run("over the threshold fails early", func(t *testing.T) {
-		go drive(3, "deployment:d1", "high")
 		start := time.Now()
-		out, stderr, code := e.run(t, "gate", "--tag", "deployment:d1", "--duration", "30s", "--threshold", "2", "--interval", "20ms")
+		go drive(3, "deployment:d1", "high")
+		// --since: the detections count however late the gate itself starts
+		out, stderr, code := e.run(t, "gate", "--tag", "deployment:d1", "--since", start.Format(time.RFC3339Nano), "--duration", "30s", "--threshold", "2", "--interval", "20ms")
 		if code != 1 || !strings.Contains(out, "gate FAILED: 3 detections") || !strings.Contains(stderr, "roll the deployment back") {
 			t.Fatalf("code %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 		}
@@ -156,20 +157,22 @@ func TestGate(t *testing.T) {
 		}
 	})
 	t.Run("at the threshold passes", func(t *testing.T) {
+		since := time.Now().Format(time.RFC3339Nano)
 		go func() {
 			drive(2, "deployment:d2", "high")
 			drive(4, "deployment:other", "critical") // another deployment
 			drive(5, "deployment:d2", "low")         // under --severity
 		}()
-		out, stderr, code := e.run(t, "gate", "--tag", "deployment:d2", "--duration", "700ms", "--threshold", "2", "--severity", "high", "--interval", "20ms", "-o", "json")
+		out, stderr, code := e.run(t, "gate", "--tag", "deployment:d2", "--since", since, "--duration", "2s", "--threshold", "2", "--severity", "high", "--interval", "20ms", "-o", "json")
 		var res gateResult
 		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.Passed || res.Detections != 2 || res.BySeverity["high"] != 2 {
 			t.Fatalf("code %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 		}
 	})
 	t.Run("threshold 0 fails on the first", func(t *testing.T) {
+		since := time.Now().Format(time.RFC3339Nano)
 		go drive(1, "deployment:d3", "medium")
-		out, _, code := e.run(t, "gate", "--tag", "deployment:d3", "--duration", "20s", "--threshold", "0", "--interval", "20ms")
+		out, _, code := e.run(t, "gate", "--tag", "deployment:d3", "--since", since, "--duration", "20s", "--threshold", "0", "--interval", "20ms")
 		if code != 1 || !strings.Contains(out, "r-medium=1") {
 			t.Fatalf("code %d\n%s", code, out)
 		}
