@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -10,6 +11,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/anomaly"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/detect"
+	"github.com/vigil-sec/vigil/internal/metrics"
 	"github.com/vigil-sec/vigil/rules"
 )
 
@@ -24,6 +26,15 @@ func newHandler(ctx context.Context) (*detect.KinesisHandler, error) {
 	if err := errors.Join(err, cerr, rerr); err != nil {
 		return nil, err
 	}
+	// the Datadog extension (added with the API key secret) listens for DogStatsD
+	var statsd string
+	if os.Getenv("DD_API_KEY_SECRET_ARN") != "" {
+		statsd = "127.0.0.1:8125"
+	}
+	m, err := metrics.New(statsd, []string{"function:detect"})
+	if err != nil {
+		return nil, err
+	}
 	db := dynamodb.NewFromConfig(cfg)
 	model := &anomaly.Live{Source: vaws.NewBucket(cfg, env["VIGIL_LAKE_BUCKET"], false), Key: env["VIGIL_MODEL_KEY"]}
 	return &detect.KinesisHandler{
@@ -35,5 +46,14 @@ func newHandler(ctx context.Context) (*detect.KinesisHandler, error) {
 		},
 		Sensors:   &vaws.Sensors{Client: db, Table: env["VIGIL_SENSORS_TABLE"]},
 		Anomalies: &detect.Anomalies{Scorer: model.Scorer},
+		Metrics:   metricsOrNil(m),
 	}, nil
+}
+
+// metricsOrNil keeps a disabled client from becoming a non-nil interface.
+func metricsOrNil(m *metrics.Client) detect.Metrics {
+	if m == nil {
+		return nil
+	}
+	return m
 }

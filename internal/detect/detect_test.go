@@ -129,6 +129,15 @@ func record(seq string, data []byte) events.KinesisEventRecord {
 	return r
 }
 
+// countMetrics keeps what the handler reports.
+type countMetrics struct{ counts map[string]int64 }
+
+func (m *countMetrics) Count(name string, n int64, tags ...string) {
+	m.counts[name+"|"+strings.Join(tags, ",")] += n
+}
+func (m *countMetrics) Timing(name string, _ time.Duration, _ ...string) { m.counts[name]++ }
+func (m *countMetrics) Flush() error                                     { return nil }
+
 func TestKinesisHandler(t *testing.T) {
 	good, err := event.NewEncoder().Encode([]event.Event{privileged()})
 	if err != nil {
@@ -149,7 +158,8 @@ func TestKinesisHandler(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{err: tc.publishErr}
-			h := &KinesisHandler{Detector: NewDetector(packEngine(t)), Publisher: rec}
+			m := &countMetrics{counts: map[string]int64{}}
+			h := &KinesisHandler{Detector: NewDetector(packEngine(t)), Publisher: rec, Metrics: m}
 			resp, err := h.Handle(context.Background(), events.KinesisEvent{Records: tc.records})
 			if err != nil {
 				t.Fatal(err)
@@ -163,6 +173,14 @@ func TestKinesisHandler(t *testing.T) {
 			}
 			if len(rec.got) != tc.published {
 				t.Errorf("published %d detections, want %d", len(rec.got), tc.published)
+			}
+			ok := m.counts[MetricRecords+"|result:ok"] + m.counts[MetricRecords+"|result:poison"] + m.counts[MetricRecords+"|result:failed"]
+			if ok != int64(len(tc.records)) || m.counts[MetricBatchTime] != int64(len(tc.records)) ||
+				m.counts[MetricRecords+"|result:poison"]+m.counts[MetricRecords+"|result:failed"] != int64(len(tc.failures)) {
+				t.Errorf("metrics %v for %d records with %d failures", m.counts, len(tc.records), len(tc.failures))
+			}
+			if tc.publishErr == nil && m.counts[MetricDetections+"|rule:privileged_docker_container,severity:medium"] != int64(tc.published) {
+				t.Errorf("detection metrics %v, want %d", m.counts, tc.published)
 			}
 		})
 	}

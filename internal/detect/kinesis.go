@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/vigil-sec/vigil/internal/event"
@@ -17,7 +18,28 @@ type KinesisHandler struct {
 	Publisher Publisher
 	Sensors   SensorRegistry // may be nil
 	Anomalies *Anomalies     // may be nil: rules only
+	Metrics   Metrics        // may be nil
 	Log       *slog.Logger
+}
+
+// Metrics the handler sends (internal/metrics delivers them to Datadog):
+//
+//	vigil.detect.records     count   Kinesis records handled, tagged result:ok|failed|poison
+//	vigil.detect.events      count   events decoded
+//	vigil.detect.detections  count   detections raised, tagged rule:<name>, severity:<level>
+//	vigil.detect.batch_time  timing  per record: decode, evaluate and publish
+const (
+	MetricRecords    = "vigil.detect.records"
+	MetricEvents     = "vigil.detect.events"
+	MetricDetections = "vigil.detect.detections"
+	MetricBatchTime  = "vigil.detect.batch_time"
+)
+
+// Metrics receives the handler's counts and timings.
+type Metrics interface {
+	Count(name string, n int64, tags ...string)
+	Timing(name string, d time.Duration, tags ...string)
+	Flush() error
 }
 
 // Handle evaluates each record (one Parquet batch) and publishes its detections.
@@ -32,9 +54,17 @@ func (h *KinesisHandler) Handle(ctx context.Context, in events.KinesisEvent) (ev
 		log = slog.Default()
 	}
 	var ds []Detection
+	if h.Metrics != nil {
+		defer func() {
+			if err := h.Metrics.Flush(); err != nil {
+				log.Warn("metrics not sent", "error", err)
+			}
+		}()
+	}
 	for _, rec := range in.Records {
 		var n int
 		var err error
+		start := time.Now()
 		ds, n, err = h.Detector.Batch(ds[:0], rec.Kinesis.Data)
 		if err == nil && h.Anomalies != nil {
 			var aerr error
@@ -50,6 +80,7 @@ func (h *KinesisHandler) Handle(ctx context.Context, in events.KinesisEvent) (ev
 		if err == nil && h.Sensors != nil {
 			err = h.heartbeats(ctx)
 		}
+		h.measure(err, n, ds, time.Since(start))
 		if err != nil {
 			log.Error("record failed", "sequence", rec.Kinesis.SequenceNumber,
 				"partition_key", rec.Kinesis.PartitionKey, "poison", errors.Is(err, event.ErrNotParquet), "error", err)
@@ -73,4 +104,27 @@ func (h *KinesisHandler) heartbeats(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// measure reports one record to Metrics.
+func (h *KinesisHandler) measure(err error, events int, ds []Detection, took time.Duration) {
+	if h.Metrics == nil {
+		return
+	}
+	result := "ok"
+	switch {
+	case errors.Is(err, event.ErrNotParquet):
+		result = "poison"
+	case err != nil:
+		result = "failed"
+	}
+	h.Metrics.Count(MetricRecords, 1, "result:"+result)
+	h.Metrics.Count(MetricEvents, int64(events))
+	h.Metrics.Timing(MetricBatchTime, took)
+	if err != nil {
+		return
+	}
+	for i := range ds {
+		h.Metrics.Count(MetricDetections, 1, "rule:"+ds[i].Rule, "severity:"+ds[i].Severity)
+	}
 }
