@@ -67,9 +67,10 @@ tracefs: # mount tracefs when root and it is absent (eBPF tests)
 	@if [ "$$(id -u)" = 0 ] && [ -d /sys/kernel/tracing ] && ! [ -e /sys/kernel/tracing/trace ]; then \
 		mount -t tracefs tracefs /sys/kernel/tracing || true; fi
 
-browser: # install Debian's chromium for the dashboard's browser test when it is absent
-	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+browser: # install Debian's chromium (dashboard browser test) and iproute2 (network namespace tests) when absent
+	@pkgs=""; test -x /usr/bin/chromium || pkgs="chromium"; command -v ip >/dev/null || pkgs="$$pkgs iproute2"; \
+	if [ -n "$$pkgs" ]; then $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; fi
 
 localstack-up: ## start LocalStack (needs Docker and LOCALSTACK_AUTH_TOKEN)
 	docker compose -f localstack/docker-compose.yml up -d --wait
