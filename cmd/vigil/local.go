@@ -294,7 +294,7 @@ func (a *localApp) ensureKey(ctx context.Context) error {
 	} else if a.store.HasKey(LocalOrg, localKeyName) {
 		return nil
 	}
-	key := dashboard.NewKey()
+	key := api.NewKey()
 	if err := a.store.PutKey(ctx, key, api.Key{Org: LocalOrg, Name: localKeyName}); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}

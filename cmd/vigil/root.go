@@ -34,5 +34,6 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newMetricsCmd())
 	root.AddCommand(newCompletionCmd())
 	root.AddCommand(newAnomalyCmd())
+	root.AddCommand(newKeysCmd())
 	return root
 }

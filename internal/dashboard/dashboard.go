@@ -80,13 +80,6 @@ func (s *Server) log() *slog.Logger {
 	return slog.Default()
 }
 
-// NewKey returns a fresh random API key.
-func NewKey() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return "vk_" + base64.RawURLEncoding.EncodeToString(b)
-}
-
 // LoginToken returns a new one-time login token: /login#<token> signs a browser
 // in once, with an API key of its own.
 func (s *Server) LoginToken() string {
@@ -205,7 +198,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "login link unknown or already used: restart vigil local for a new one, or paste the API key"})
 		return
 	}
-	key := NewKey()
+	key := api.NewKey()
 	if err := s.Keys.PutKey(r.Context(), key, api.Key{Org: s.Org, Name: KeyName}); err != nil {
 		s.log().Error("dashboard: store login key", "error", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
