@@ -22,6 +22,10 @@
 //	vigil baseline, vigil compliance, vigil task isolate|rejoin|kill|snapshot,
 //	vigil metrics push, vigil completion bash|zsh|fish
 //
+// A deployed stack's API keys (AWS credentials from the SDK's configuration):
+//
+//	vigil keys create --table TABLE --org ORG --name NAME;  vigil keys revoke --table TABLE KEY
+//
 // Exit codes: 0 success; 1 a check failed (a fixture, the gate's threshold, a
 // baseline or compliance failure, a timeout); 2 usage, configuration or
 // authorization error (bad flags, not root, a refused API key); 3 the API could not
