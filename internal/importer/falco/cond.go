@@ -134,42 +134,38 @@ func (p *condParser) keyword(kw string) bool {
 
 func (p *condParser) or() (expr, error) {
 	pos := p.i
-	first, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	xs := []expr{first}
-	for p.keyword("or") {
-		x, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		xs = append(xs, x)
-	}
-	if len(xs) == 1 {
-		return first, nil
+	xs, err := p.chain("or", p.and)
+	if err != nil || len(xs) == 1 {
+		return xs[0], err
 	}
 	return &orExpr{xs, pos}, nil
 }
 
 func (p *condParser) and() (expr, error) {
 	pos := p.i
-	first, err := p.unary()
-	if err != nil {
-		return nil, err
-	}
-	xs := []expr{first}
-	for p.keyword("and") {
-		x, err := p.unary()
-		if err != nil {
-			return nil, err
-		}
-		xs = append(xs, x)
-	}
-	if len(xs) == 1 {
-		return first, nil
+	xs, err := p.chain("and", p.unary)
+	if err != nil || len(xs) == 1 {
+		return xs[0], err
 	}
 	return &andExpr{xs, pos}, nil
+}
+
+// chain parses operand (keyword operand)* and returns the operands (at least one
+// unless the error is set, when it is a single nil).
+func (p *condParser) chain(keyword string, operand func() (expr, error)) ([]expr, error) {
+	x, err := operand()
+	if err != nil {
+		return []expr{nil}, err
+	}
+	xs := []expr{x}
+	for p.keyword(keyword) {
+		y, err := operand()
+		if err != nil {
+			return []expr{nil}, err
+		}
+		xs = append(xs, y)
+	}
+	return xs, nil
 }
 
 func (p *condParser) unary() (expr, error) {

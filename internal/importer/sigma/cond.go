@@ -94,41 +94,36 @@ func (p *condParser) next() string {
 }
 
 func (p *condParser) or() (cexpr, error) {
-	x, err := p.and()
-	if err != nil {
-		return nil, err
+	xs, err := p.chain("or", p.and)
+	if err != nil || len(xs) == 1 {
+		return xs[0], err
 	}
-	xs := cOr{x}
-	for strings.EqualFold(p.peek(), "or") {
-		p.i++
-		y, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		xs = append(xs, y)
-	}
-	if len(xs) == 1 {
-		return x, nil
-	}
-	return xs, nil
+	return cOr(xs), nil
 }
 
 func (p *condParser) and() (cexpr, error) {
-	x, err := p.unary()
-	if err != nil {
-		return nil, err
+	xs, err := p.chain("and", p.unary)
+	if err != nil || len(xs) == 1 {
+		return xs[0], err
 	}
-	xs := cAnd{x}
-	for strings.EqualFold(p.peek(), "and") {
+	return cAnd(xs), nil
+}
+
+// chain parses operand (word operand)*, word in any case, and returns the operands
+// (at least one unless the error is set, when it is a single nil).
+func (p *condParser) chain(word string, operand func() (cexpr, error)) ([]cexpr, error) {
+	x, err := operand()
+	if err != nil {
+		return []cexpr{nil}, err
+	}
+	xs := []cexpr{x}
+	for strings.EqualFold(p.peek(), word) {
 		p.i++
-		y, err := p.unary()
+		y, err := operand()
 		if err != nil {
-			return nil, err
+			return []cexpr{nil}, err
 		}
 		xs = append(xs, y)
-	}
-	if len(xs) == 1 {
-		return x, nil
 	}
 	return xs, nil
 }
