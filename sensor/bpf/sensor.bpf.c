@@ -66,6 +66,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define TCP_CLOSE 7
 #define ECONNABORTED 103
 
+// bpf_ringbuf_submit / bpf_ringbuf_query flags (uapi linux/bpf.h).
+#define BPF_RB_NO_WAKEUP 1
+#define BPF_RB_FORCE_WAKEUP 2
+#define BPF_RB_AVAIL_DATA 0
+
 #define S_IFMT 00170000
 #define S_IFREG 0100000
 #define O_TRUNC 01000
@@ -269,6 +274,21 @@ struct {
 	__type(value, struct pending_connect);
 } net_scratch SEC(".maps");
 
+// Bytes waiting in the ring buffer from which a new record wakes the reader.
+// Below it records are submitted without a wakeup (each wakeup is an interrupt
+// and a context switch) and user space finds them when it next polls; set by
+// user space before loading, 0 wakes on every record.
+const volatile __u64 wakeup_bytes = 0;
+
+// rb_flags chooses the submit flags for a record: wake the reader only once
+// wakeup_bytes are waiting.
+static __always_inline __u64 rb_flags(void)
+{
+	if (wakeup_bytes == 0)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *n = bpf_map_lookup_elem(&counters, &idx);
@@ -331,7 +351,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	if (n > 0 && bpf_probe_read_user(e->args, n, (const void *)arg_start) == 0)
 		e->hdr.args_len = n;
 
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 	return 0;
 }
 
@@ -352,7 +372,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	}
 	fill_hdr(&e->hdr, task, EVENT_EXIT);
 	e->hdr.exit_code = BPF_CORE_READ(task, exit_code);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 	return 0;
 }
 
@@ -572,7 +592,7 @@ static __always_inline void file_emit(struct file_event *e)
 	barrier_var(n);
 	if (n > 2 * FPATH_MAX)
 		return;
-	if (bpf_ringbuf_output(&events, e, offsetof(struct file_event, path) + n, 0) != 0)
+	if (bpf_ringbuf_output(&events, e, offsetof(struct file_event, path) + n, rb_flags()) != 0)
 		count(COUNTER_DROPS);
 }
 
@@ -891,7 +911,7 @@ static __always_inline void emit_net(struct net_event *src)
 		return;
 	}
 	__builtin_memcpy(e, src, sizeof(*e));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 }
 
 static __always_inline struct pending_connect *net_tmp(void)
@@ -1041,7 +1061,7 @@ static __always_inline void dns_query(struct net_event *ne, const void *buf, __u
 		return;
 	}
 	e->net.hdr.args_len = n;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 }
 
 // udp_send handles a datagram about to be sent on fd to name (user sockaddr,
@@ -1155,7 +1175,7 @@ static __always_inline void creds_changed(struct sys_args *a, long ret)
 	e->_pad = 0;
 	e->old_caps = 0;
 	e->new_caps = c->cap_effective.val;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 }
 
 static __always_inline void ptraced(struct sys_args *a, long ret)
@@ -1173,7 +1193,7 @@ static __always_inline void ptraced(struct sys_args *a, long ret)
 	e->target_pid = a->a[1];
 	e->_pad = 0;
 	e->request = a->a[0];
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 }
 
 /* ---- syscall dispatch --------------------------------------------------- */
@@ -1264,7 +1284,7 @@ int BPF_PROG(module_load, struct module *mod)
 	fill_hdr_current(&e->hdr, EVENT_MODULE);
 	n = bpf_probe_read_kernel_str(e->name, sizeof(e->name), mod->name);
 	e->hdr.path_len = n > 1 ? n - 1 : 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 	return 0;
 }
 

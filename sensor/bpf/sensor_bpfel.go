@@ -191,6 +191,7 @@ const (
 	SensorVarUnusedPrivEvent   = "unused_priv_event"
 	SensorVarUnusedPrivOp      = "unused_priv_op"
 	SensorVarUnusedPtraceEvent = "unused_ptrace_event"
+	SensorVarWakeupBytes       = "wakeup_bytes"
 )
 
 // LoadSensor returns the embedded CollectionSpec for Sensor.
@@ -273,6 +274,7 @@ type SensorVariableSpecs struct {
 	UnusedPrivEvent   *ebpf.VariableSpec `ebpf:"unused_priv_event"`
 	UnusedPrivOp      *ebpf.VariableSpec `ebpf:"unused_priv_op"`
 	UnusedPtraceEvent *ebpf.VariableSpec `ebpf:"unused_ptrace_event"`
+	WakeupBytes       *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // SensorObjects contains all objects after they have been loaded into the kernel.
@@ -336,6 +338,7 @@ type SensorVariables struct {
 	UnusedPrivEvent   *ebpf.Variable `ebpf:"unused_priv_event"`
 	UnusedPrivOp      *ebpf.Variable `ebpf:"unused_priv_op"`
 	UnusedPtraceEvent *ebpf.Variable `ebpf:"unused_ptrace_event"`
+	WakeupBytes       *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // SensorPrograms contains all programs after they have been loaded into the kernel.

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"errors"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
 )
@@ -9,6 +10,14 @@ import (
 // DefaultRingBufferSize is the size of the kernel ring buffer when Options leaves it
 // at zero: room for about 2,600 exec records in flight.
 const DefaultRingBufferSize = 4 << 20
+
+// DefaultMaxDelay is how long a record may wait in the kernel ring buffer when
+// Options leaves MaxDelay at zero.
+const DefaultMaxDelay = 100 * time.Millisecond
+
+// wakeupFraction sets when the kernel wakes the reader early: once this fraction
+// of the ring buffer is waiting to be read.
+const wakeupFraction = 16
 
 // ErrUnsupported is wrapped by the errors Supported and New return when this host
 // cannot run the collector (wrong OS, not privileged, no BTF, BPF not permitted).
@@ -48,6 +57,13 @@ type Options struct {
 	// RingBufferSize is the kernel ring buffer's size in bytes: a power of two and a
 	// multiple of the page size. Zero means DefaultRingBufferSize.
 	RingBufferSize int
+	// MaxDelay bounds how long a record waits in the ring buffer before it is
+	// read. The kernel wakes the reader only when 1/16 of the ring buffer is
+	// waiting (a wakeup is an interrupt and a context switch, which a storm of
+	// small records would otherwise pay for each one); below that the reader
+	// polls every MaxDelay. Zero means DefaultMaxDelay; a negative value wakes the
+	// reader for every record.
+	MaxDelay time.Duration
 	// Enricher, if set, is called for every event (see Enricher).
 	Enricher Enricher
 	// SensorID, Hostname and Tags are set in every event's routing fields (every

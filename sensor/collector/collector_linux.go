@@ -135,6 +135,14 @@ func New(opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("collector: read embedded eBPF object: %w", err)
 	}
 	spec.Maps[bpf.SensorMapEvents].MaxEntries = uint32(size)
+	if opts.MaxDelay == 0 {
+		opts.MaxDelay = DefaultMaxDelay
+	}
+	if opts.MaxDelay > 0 {
+		if err := spec.Variables[bpf.SensorVarWakeupBytes].Set(uint64(size / wakeupFraction)); err != nil {
+			return nil, fmt.Errorf("collector: set wakeup threshold: %w", err)
+		}
+	}
 
 	c := &Collector{opts: opts, prefixes: prefixes}
 	kernel, err := btf.LoadKernelSpec()
@@ -320,10 +328,17 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 		scratch = make([]byte, 0, argsMax)
 		clock   bootClock
 	)
+	if c.opts.MaxDelay > 0 {
+		c.reader.SetDeadline(time.Now().Add(c.opts.MaxDelay))
+	}
 	for {
 		err := c.reader.ReadInto(&rec)
 		if err != nil {
 			switch {
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				// The records queued below the wakeup threshold have been read.
+				c.reader.SetDeadline(time.Now().Add(c.opts.MaxDelay))
+				continue
 			case errors.Is(err, ringbuf.ErrFlushed):
 				if ctx.Err() != nil {
 					return nil

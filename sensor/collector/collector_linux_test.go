@@ -282,3 +282,31 @@ func TestRunAfterClose(t *testing.T) {
 		t.Errorf("Run after Close = %v, want os.ErrClosed", err)
 	}
 }
+
+// TestDeliveryWithoutWakeup checks that a lone record, queued below the wakeup
+// threshold, reaches user space within MaxDelay (plus scheduling slack), and
+// that every record wakes the reader when MaxDelay is negative.
+func TestDeliveryWithoutWakeup(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		delay time.Duration
+		bound time.Duration
+	}{
+		{"default", 0, collector.DefaultMaxDelay + 2*time.Second},
+		{"short", 20 * time.Millisecond, 2 * time.Second},
+		{"wake every record", -1, 2 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, events := startCollectorWith(t, collector.Options{MaxDelay: tc.delay})
+			cmd := exec.Command("/bin/true")
+			start := time.Now()
+			if err := cmd.Run(); err != nil {
+				t.Fatal(err)
+			}
+			next(t, events, uint32(cmd.Process.Pid), event.TerminateProcess)
+			if took := time.Since(start); took > tc.bound {
+				t.Errorf("exit event arrived after %v, want within %v", took, tc.bound)
+			}
+		})
+	}
+}

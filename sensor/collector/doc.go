@@ -60,6 +60,12 @@
 //   - Every event has EFFECTIVE_USER_ID and CGROUP_ID from the kernel; the
 //     Enricher adds the rest (process tree, user, container).
 //
+// Wakeups are batched: a record is submitted without waking the reader until
+// 1/16 of the ring buffer is waiting, and the reader polls every
+// Options.MaxDelay (default 100 ms) for what arrived below that. A wakeup costs
+// an interrupt and a context switch; paying one per record under an exec storm
+// cost more than the rest of the kernel side together.
+//
 // Records the kernel could not queue because the ring buffer was full are counted,
 // per CPU, in the BPF `counters` map; Stats reports them with the records
 // received and the file events filtered out or passed by the kernel.
