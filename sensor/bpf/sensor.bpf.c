@@ -124,8 +124,15 @@ struct event_hdr {
 	__u32 euid;      // effective uid
 };
 
+// exec_event.flags
+enum exec_flag {
+	EXEC_OWN_CGROUPS = 1, // the process's cgroups are not its parent's (moved between fork and exec)
+};
+
 struct exec_event {
 	struct event_hdr hdr;
+	__u32 flags; // EXEC_*
+	__u32 _pad;
 	char path[PATH_MAX_LEN];
 	char args[ARGS_MAX_LEN];
 };
@@ -206,6 +213,7 @@ const struct prefix_key *unused_prefix_key __attribute__((unused));
 const enum event_kind *unused_event_kind __attribute__((unused));
 const enum counter *unused_counter __attribute__((unused));
 const enum priv_op *unused_priv_op __attribute__((unused));
+const enum exec_flag *unused_exec_flag __attribute__((unused));
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -333,6 +341,11 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		return 0;
 	}
 	fill_hdr(&e->hdr, task, EVENT_EXEC);
+	// Container runtimes move the process into the container's cgroups between
+	// fork and exec; one that still shares its parent's set of cgroups (every
+	// hierarchy, v1 included) runs where its parent runs.
+	e->flags = BPF_CORE_READ(task, cgroups) != BPF_CORE_READ(task, real_parent, cgroups) ? EXEC_OWN_CGROUPS : 0;
+	e->_pad = 0;
 
 	filename = BPF_CORE_READ(bprm, filename);
 	ret = bpf_probe_read_kernel_str(e->path, sizeof(e->path), filename);

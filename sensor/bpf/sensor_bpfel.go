@@ -61,11 +61,19 @@ const (
 )
 
 type SensorExecEvent struct {
-	_    structs.HostLayout
-	Hdr  SensorEventHdr
-	Path [512]int8
-	Args [1024]int8
+	_     structs.HostLayout
+	Hdr   SensorEventHdr
+	Flags uint32
+	Pad   uint32
+	Path  [512]int8
+	Args  [1024]int8
 }
+
+type SensorExecFlag uint32
+
+const (
+	SensorExecFlagEXEC_OWN_CGROUPS SensorExecFlag = 1
+)
 
 type SensorExitEvent struct {
 	_   structs.HostLayout
@@ -183,6 +191,7 @@ const (
 	SensorVarUnusedDnsEvent    = "unused_dns_event"
 	SensorVarUnusedEventKind   = "unused_event_kind"
 	SensorVarUnusedExecEvent   = "unused_exec_event"
+	SensorVarUnusedExecFlag    = "unused_exec_flag"
 	SensorVarUnusedExitEvent   = "unused_exit_event"
 	SensorVarUnusedFileEvent   = "unused_file_event"
 	SensorVarUnusedModuleEvent = "unused_module_event"
@@ -266,6 +275,7 @@ type SensorVariableSpecs struct {
 	UnusedDnsEvent    *ebpf.VariableSpec `ebpf:"unused_dns_event"`
 	UnusedEventKind   *ebpf.VariableSpec `ebpf:"unused_event_kind"`
 	UnusedExecEvent   *ebpf.VariableSpec `ebpf:"unused_exec_event"`
+	UnusedExecFlag    *ebpf.VariableSpec `ebpf:"unused_exec_flag"`
 	UnusedExitEvent   *ebpf.VariableSpec `ebpf:"unused_exit_event"`
 	UnusedFileEvent   *ebpf.VariableSpec `ebpf:"unused_file_event"`
 	UnusedModuleEvent *ebpf.VariableSpec `ebpf:"unused_module_event"`
@@ -330,6 +340,7 @@ type SensorVariables struct {
 	UnusedDnsEvent    *ebpf.Variable `ebpf:"unused_dns_event"`
 	UnusedEventKind   *ebpf.Variable `ebpf:"unused_event_kind"`
 	UnusedExecEvent   *ebpf.Variable `ebpf:"unused_exec_event"`
+	UnusedExecFlag    *ebpf.Variable `ebpf:"unused_exec_flag"`
 	UnusedExitEvent   *ebpf.Variable `ebpf:"unused_exit_event"`
 	UnusedFileEvent   *ebpf.Variable `ebpf:"unused_file_event"`
 	UnusedModuleEvent *ebpf.Variable `ebpf:"unused_module_event"`

@@ -112,6 +112,8 @@ struct fs_struct;
 
 struct files_struct;
 
+struct css_set;
+
 struct task_struct {
 	pid_t pid;
 	pid_t tgid;
@@ -122,6 +124,7 @@ struct task_struct {
 	struct signal_struct *signal;
 	struct fs_struct *fs;
 	struct files_struct *files;
+	struct css_set *cgroups;
 };
 
 /* x86-64 register frame of a syscall. */

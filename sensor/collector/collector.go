@@ -48,7 +48,10 @@ const MaxFilePrefixes = 256
 // Enrich before emitting an event and Forget after emit returns, so a table keyed
 // by process can drop a process once its TERMINATE_PROCESS has been emitted.
 type Enricher interface {
-	Enrich(ev *event.Event)
+	// Enrich is called for every event; sharesParentCgroups is true for a
+	// NEW_PROCESS the kernel saw in the same cgroups (all hierarchies) as its
+	// parent at exec, false otherwise.
+	Enrich(ev *event.Event, sharesParentCgroups bool)
 	Forget(ev *event.Event)
 }
 
@@ -96,4 +99,9 @@ type Stats struct {
 	// FileMatched the number that matched and were passed on.
 	FileFiltered uint64
 	FileMatched  uint64
+	// KernelTime is the CPU time the collector's eBPF programs have run, in the
+	// context of the processes they observe: the sensor's cost that the
+	// sensor's own process does not show. Zero unless the kernel keeps BPF run
+	// time statistics (see EnableKernelTime).
+	KernelTime time.Duration
 }

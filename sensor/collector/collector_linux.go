@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"slices"
@@ -102,6 +103,7 @@ type Collector struct {
 	dropped  atomic.Uint64
 	filtered atomic.Uint64
 	matched  atomic.Uint64
+	kernelNs atomic.Int64
 }
 
 // requiredProgs must load and attach for the collector to run at all; every
@@ -363,7 +365,7 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 		}
 		ev.ID = event.NewID(time.Unix(0, ev.TimeNanos))
 		if c.opts.Enricher != nil {
-			c.opts.Enricher.Enrich(&ev)
+			c.opts.Enricher.Enrich(&ev, r.kind == kindExec && r.execFlags&execOwnCgroups == 0)
 		}
 		emit(&ev)
 		if c.opts.Enricher != nil {
@@ -378,7 +380,19 @@ func (c *Collector) Stats() Stats {
 		c.readCounters()
 	}
 	return Stats{Received: c.received.Load(), Dropped: c.dropped.Load(), Invalid: c.invalid.Load(),
-		FileFiltered: c.filtered.Load(), FileMatched: c.matched.Load()}
+		FileFiltered: c.filtered.Load(), FileMatched: c.matched.Load(), KernelTime: time.Duration(c.kernelNs.Load())}
+}
+
+// EnableKernelTime makes the kernel keep run time statistics of BPF programs,
+// which Stats reports as KernelTime, until the returned Closer is closed (or
+// the process exits). Keeping them costs two clock reads per program run;
+// kernel.bpf_stats_enabled=1 does the same host-wide.
+func EnableKernelTime() (io.Closer, error) {
+	c, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		return nil, fmt.Errorf("collector: enable BPF run time statistics: %w", err)
+	}
+	return c, nil
 }
 
 // readCounters sums the kernel's per-CPU counters.
@@ -405,6 +419,13 @@ func (c *Collector) readCounters() {
 		}
 		x.dst.Store(sum)
 	}
+	var run time.Duration
+	for _, p := range c.coll.Programs {
+		if st, err := p.Stats(); err == nil {
+			run += st.Runtime
+		}
+	}
+	c.kernelNs.Store(int64(run))
 }
 
 // Close detaches the programs and frees the kernel objects. A running Run returns

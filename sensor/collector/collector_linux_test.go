@@ -9,13 +9,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/sensor/collector"
+	"github.com/vigil-sec/vigil/sensor/container"
 	"github.com/vigil-sec/vigil/sensor/enrich"
 )
 
@@ -26,8 +29,8 @@ func startCollector(t testing.TB) (*collector.Collector, <-chan event.Event) {
 	return startCollectorWith(t, collector.Options{})
 }
 
-// startCollectorWith is startCollector with options (the enricher, sensor id and
-// host name are set by it).
+// startCollectorWith is startCollector with options (the sensor id and host
+// name are set by it, and the enricher unless opts has one).
 func startCollectorWith(t testing.TB, opts collector.Options) (*collector.Collector, <-chan event.Event) {
 	t.Helper()
 	if err := collector.Supported(); err != nil {
@@ -37,7 +40,10 @@ func startCollectorWith(t testing.TB, opts collector.Options) (*collector.Collec
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Enricher, opts.SensorID, opts.Hostname = enr, "s-test", "h-test"
+	if opts.Enricher == nil {
+		opts.Enricher = enr
+	}
+	opts.SensorID, opts.Hostname = "s-test", "h-test"
 	c, err := collector.New(opts)
 	if err != nil {
 		t.Fatalf("collector.New: %v", err)
@@ -308,5 +314,97 @@ func TestDeliveryWithoutWakeup(t *testing.T) {
 				t.Errorf("exit event arrived after %v, want within %v", took, tc.bound)
 			}
 		})
+	}
+}
+
+// TestKernelTime checks that, with BPF statistics on, Stats reports the time
+// the programs ran, and that it grows with the activity they observe.
+func TestKernelTime(t *testing.T) {
+	if err := collector.Supported(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	stats, err := collector.EnableKernelTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stats.Close()
+	c, events := startCollector(t)
+	before := c.Stats().KernelTime
+	for range 5 {
+		cmd := exec.Command("/bin/true")
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		next(t, events, uint32(cmd.Process.Pid), event.TerminateProcess)
+	}
+	if after := c.Stats().KernelTime; after <= before {
+		t.Errorf("KernelTime %v after 5 execs, %v before: want it to grow", after, before)
+	}
+}
+
+// hintRecorder is an Enricher that records the cgroup hint of every exec.
+type hintRecorder struct {
+	mu     sync.Mutex
+	shares map[uint32]bool
+}
+
+func (h *hintRecorder) Enrich(ev *event.Event, sharesParentCgroups bool) {
+	if ev.Type == event.NewProcess {
+		h.mu.Lock()
+		h.shares[ev.PID] = sharesParentCgroups
+		h.mu.Unlock()
+	}
+}
+
+func (h *hintRecorder) Forget(*event.Event) {}
+
+// TestExecCgroupHint checks the kernel's cgroup hint: a process started into a
+// cgroup of its own (as a container runtime does) does not share its parent's
+// cgroups; a plain fork and exec does.
+func TestExecCgroupHint(t *testing.T) {
+	if err := collector.Supported(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := container.Cgroup2Mount(mi)
+	if root == "" {
+		t.Skip("skipping: no cgroup2 mount")
+	}
+	dir := filepath.Join(root, "vigil-test-"+strconv.Itoa(os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("skipping: cannot create a cgroup: %v", err)
+	}
+	t.Cleanup(func() { _ = os.Remove(dir) })
+	cg, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+
+	rec := &hintRecorder{shares: map[uint32]bool{}}
+	_, events := startCollectorWith(t, collector.Options{Enricher: rec})
+	moved := exec.Command("/bin/true")
+	moved.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cg.Fd())}
+	plain := exec.Command("/bin/true")
+	for _, cmd := range []*exec.Cmd{moved, plain} {
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		next(t, events, uint32(cmd.Process.Pid), event.TerminateProcess)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, c := range []struct {
+		name string
+		pid  int
+		want bool
+	}{{"started into its own cgroup", moved.Process.Pid, false}, {"plain exec", plain.Process.Pid, true}} {
+		got, ok := rec.shares[uint32(c.pid)]
+		if !ok || got != c.want {
+			t.Errorf("%s: sharesParentCgroups = %v (seen %v), want %v", c.name, got, ok, c.want)
+		}
 	}
 }

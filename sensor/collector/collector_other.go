@@ -5,6 +5,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"io"
 	"runtime"
 
 	"github.com/vigil-sec/vigil/internal/event"
@@ -29,6 +30,9 @@ func (*Collector) Stats() Stats { return Stats{} }
 
 // Close does nothing.
 func (*Collector) Close() error { return nil }
+
+// EnableKernelTime returns the error from Supported.
+func EnableKernelTime() (io.Closer, error) { return nil, Supported() }
 
 // Unavailable returns nil.
 func (*Collector) Unavailable() []string { return nil }

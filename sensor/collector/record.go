@@ -13,13 +13,14 @@ import (
 // Layout of the records written by sensor/bpf/sensor.bpf.c (little endian). The
 // layout test checks these against the bpf2go-generated types.
 const (
-	hdrSize  = 48
-	pathMax  = 512
-	argsMax  = 1024
-	pathOff  = hdrSize
-	argsOff  = pathOff + pathMax
-	execSize = argsOff + argsMax
-	exitSize = hdrSize
+	hdrSize      = 48
+	pathMax      = 512
+	argsMax      = 1024
+	execFlagsOff = hdrSize
+	pathOff      = hdrSize + 8
+	argsOff      = pathOff + pathMax
+	execSize     = argsOff + argsMax
+	exitSize     = hdrSize
 
 	// file records: flags, fmode, pad, key_len, then the used bytes of the path(s)
 	fileFlagsOff = hdrSize
@@ -56,6 +57,8 @@ const (
 	ptraceTargetOff  = hdrSize
 	ptraceRequestOff = hdrSize + 8
 	ptraceSize       = hdrSize + 16
+
+	execOwnCgroups = 1 // exec flag: cgroups differ from the parent's
 
 	kindExec       = 1
 	kindExit       = 2
@@ -94,17 +97,18 @@ var (
 // record is one decoded ring buffer sample. The byte slices alias the sample's
 // bytes and are valid only until the next read from the ring buffer.
 type record struct {
-	kind     uint32
-	pid      uint32
-	ppid     uint32
-	uid      uint32
-	gid      uint32
-	euid     uint32
-	exitCode int32 // raw wait-status encoding from task->exit_code
-	bootNs   uint64
-	cgroupID uint64
-	path     []byte // exec: executable; file: the (old) path; module: name
-	args     []byte // exec: NUL-separated argv; rename: the new path; dns: the query
+	kind      uint32
+	pid       uint32
+	ppid      uint32
+	uid       uint32
+	gid       uint32
+	euid      uint32
+	exitCode  int32 // raw wait-status encoding from task->exit_code
+	bootNs    uint64
+	cgroupID  uint64
+	execFlags uint32 // exec: execOwnCgroups
+	path      []byte // exec: executable; file: the (old) path; module: name
+	args      []byte // exec: NUL-separated argv; rename: the new path; dns: the query
 
 	// file
 	flags uint32 // open: f_flags; chmod: the new mode; rename: RENAME_* flags
@@ -171,6 +175,7 @@ func decodeRecord(raw []byte, r *record) error {
 		if pathLen > pathMax || argsLen > argsMax {
 			return fmt.Errorf("%w: path %d (max %d), args %d (max %d)", errBadLength, pathLen, pathMax, argsLen, argsMax)
 		}
+		r.execFlags = le.Uint32(raw[execFlagsOff:])
 		r.path = raw[pathOff : pathOff+pathLen : pathOff+pathLen]
 		r.args = raw[argsOff : argsOff+argsLen : argsOff+argsLen]
 		return nil

@@ -22,6 +22,8 @@ func TestRecordLayout(t *testing.T) {
 		{"header size", unsafe.Sizeof(h), hdrSize},
 		{"exec record size", unsafe.Sizeof(x), execSize},
 		{"exit record size", unsafe.Sizeof(bpf.SensorExitEvent{}), exitSize},
+		{"exec flags offset", unsafe.Offsetof(x.Flags), execFlagsOff},
+		{"exec flag own cgroups", uintptr(bpf.SensorExecFlagEXEC_OWN_CGROUPS), execOwnCgroups},
 		{"path offset", unsafe.Offsetof(x.Path), pathOff},
 		{"path max", uintptr(len(x.Path)), pathMax},
 		{"args offset", unsafe.Offsetof(x.Args), argsOff},

@@ -29,6 +29,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -273,11 +274,12 @@ func (r *Resolver) ContainerID(cgroupID uint64) string {
 	return id
 }
 
-// FromPID returns the container id found in /proc/<pid>/cgroup, or "".
-func (r *Resolver) FromPID(pid uint32) string {
-	data, err := os.ReadFile(filepath.Join(r.proc, fmt.Sprint(pid), "cgroup"))
+// FromPID returns the container id found in /proc/<pid>/cgroup ("" for none),
+// and false if that file cannot be read (the process is gone).
+func (r *Resolver) FromPID(pid uint32) (string, bool) {
+	data, err := os.ReadFile(filepath.Join(r.proc, strconv.FormatUint(uint64(pid), 10), "cgroup"))
 	if err != nil {
-		return ""
+		return "", false
 	}
-	return FromProcCgroup(data)
+	return FromProcCgroup(data), true
 }

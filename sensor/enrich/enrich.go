@@ -94,8 +94,11 @@ func (e *Enricher) Users() *Users { return e.users }
 //
 // The container id comes from the event's cgroup v2 id; on a hybrid host where
 // the runtime uses only cgroup v1 it comes from /proc/<pid>/cgroup, read once
-// per process.
-func (e *Enricher) Enrich(ev *event.Event) {
+// per process, and only for a NEW_PROCESS that may have changed cgroups:
+// sharesParentCgroups (the kernel saw the process in its parent's set of
+// cgroups at exec, every hierarchy included) lets it take its parent's
+// container instead. Pass false when unknown, and for other event types.
+func (e *Enricher) Enrich(ev *event.Event, sharesParentCgroups bool) {
 	ev.User = e.users.Name(ev.UID)
 
 	e.mu.Lock()
@@ -121,9 +124,10 @@ func (e *Enricher) Enrich(ev *event.Event) {
 		}
 	}
 	var parent Process
+	var haveParent bool
 	if ev.PPID != 0 {
 		if p, ok := e.lookupLocked(ev.PPID); ok {
-			parent = p
+			parent, haveParent = p, true
 			ev.ParentFilePath, ev.ParentCommandLine = p.Path, p.CommandLine
 		}
 	}
@@ -137,9 +141,13 @@ func (e *Enricher) Enrich(ev *event.Event) {
 	}
 	if ev.Type == event.NewProcess {
 		p := Process{Path: ev.FilePath, CommandLine: ev.CommandLine, StartNanos: ev.TimeNanos, PPID: ev.PPID}
-		if ev.ContainerID == "" && e.containers != nil {
-			p.ContainerID = e.containers.FromPID(ev.PID)
-			if p.ContainerID == "" && parent.ContainerID != "" {
+		switch {
+		case ev.ContainerID != "" || e.containers == nil:
+		case sharesParentCgroups && haveParent:
+			p.ContainerID = parent.ContainerID
+		default:
+			var ok bool
+			if p.ContainerID, ok = e.containers.FromPID(ev.PID); !ok {
 				p.ContainerID = parent.ContainerID // exited already: it ran where its parent runs
 			}
 		}
@@ -239,7 +247,7 @@ func (e *Enricher) readProc(pid uint32) (Process, error) {
 	p := Process{Path: exe, CommandLine: string(joinArgv(cmd)), PPID: e.ppid(pid)}
 	p.StartNanos = e.startNanos(pid)
 	if e.containers != nil {
-		p.ContainerID = e.containers.FromPID(pid)
+		p.ContainerID, _ = e.containers.FromPID(pid)
 	}
 	return p, nil
 }

@@ -172,7 +172,7 @@ func TestEnricher(t *testing.T) {
 	}
 	for _, s := range steps {
 		ev := s.in
-		e.Enrich(&ev)
+		e.Enrich(&ev, false)
 		if !sameEvent(ev, s.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", s.name, ev, s.want)
 		}
@@ -289,7 +289,7 @@ func TestEnricherAncestry(t *testing.T) {
 	proc.add(300, "/usr/bin/curl", []string{"curl", "x"}, 400)
 	proc.write("300/cgroup", "1:name=systemd:/docker/"+ctr+"\n0::/\n")
 	ev := event.Event{Type: event.NewProcess, PID: 300, PPID: 200, UID: 1000, FilePath: "/usr/bin/curl", CommandLine: "curl x"}
-	e.Enrich(&ev)
+	e.Enrich(&ev, false)
 	if ev.ParentFilePath != "/usr/bin/bash" || ev.GrandparentPath != "/usr/sbin/sshd" || ev.GrandparentCmd != "sshd: alice" {
 		t.Errorf("ancestry: parent %q, grandparent %q %q", ev.ParentFilePath, ev.GrandparentPath, ev.GrandparentCmd)
 	}
@@ -299,7 +299,7 @@ func TestEnricherAncestry(t *testing.T) {
 
 	// Its next exec's grandparent comes from the table (PPID recorded at exec).
 	ev2 := event.Event{Type: event.NewProcess, PID: 400, PPID: 300, FilePath: "/bin/sh", CommandLine: "sh"}
-	e.Enrich(&ev2)
+	e.Enrich(&ev2, false)
 	if ev2.GrandparentPath != "/usr/bin/bash" || ev2.ParentFilePath != "/usr/bin/curl" {
 		t.Errorf("second generation: parent %q grandparent %q", ev2.ParentFilePath, ev2.GrandparentPath)
 	}
@@ -309,14 +309,57 @@ func TestEnricherAncestry(t *testing.T) {
 
 	// A file event of pid 300 gets the acting process's own path and command line.
 	fe := event.Event{Type: event.FileOpen, PID: 300, PPID: 200, TargetPath: "/etc/shadow"}
-	e.Enrich(&fe)
+	e.Enrich(&fe, false)
 	if fe.FilePath != "/usr/bin/curl" || fe.CommandLine != "curl x" || fe.GrandparentPath != "/usr/sbin/sshd" || fe.ContainerID != ctr {
 		t.Errorf("file event: %+v", fe)
 	}
 	// A host process has no container id.
 	he := event.Event{Type: event.NetworkConnect, PID: 200, PPID: 100}
-	e.Enrich(&he)
+	e.Enrich(&he, false)
 	if he.ContainerID != "" || he.FilePath != "/usr/bin/bash" || he.ParentFilePath != "/usr/sbin/sshd" || he.GrandparentPath != "/usr/lib/systemd/systemd" {
 		t.Errorf("host event: %+v", he)
+	}
+}
+
+// TestEnricherCgroupHint checks where a new process's container id comes from
+// on a host whose runtime uses only cgroup v1: its parent's when the kernel saw
+// it share the parent's cgroups at exec (its /proc cgroup file is not read),
+// its own /proc/<pid>/cgroup otherwise.
+func TestEnricherCgroupHint(t *testing.T) {
+	const ctr = "3f5e2b9c8d7a6f1e0b4c2d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a"
+	const other = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
+	tests := []struct {
+		name      string
+		parent    int // 100 runs on the host, 200 in container ctr
+		ownCgroup string
+		sharesCg  bool
+		wantCtr   string
+	}{
+		{"shares a host parent's cgroups", 100, "1:name=systemd:/docker/" + other + "\n0::/\n", true, ""},
+		{"shares a container parent's cgroups", 200, "0::/\n", true, ctr},
+		{"moved by a runtime before exec", 100, "1:name=systemd:/docker/" + other + "\n0::/\n", false, other},
+		{"moved out of its parent's container", 200, "1:name=systemd:/\n0::/\n", false, ""},
+		{"unknown parent: reads its own", 999, "1:name=systemd:/docker/" + other + "\n0::/\n", true, other},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			proc := newFakeProc(t)
+			proc.add(100, "/usr/bin/containerd-shim", []string{"shim"}, 250)
+			proc.write("100/cgroup", "1:name=systemd:/system.slice/containerd.service\n0::/\n")
+			proc.add(200, "/bin/sh", []string{"sh"}, 260)
+			proc.write("200/cgroup", "1:name=systemd:/docker/"+ctr+"\n0::/\n")
+			e, err := New(Options{ProcRoot: proc.root, PasswdPath: "testdata/passwd"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid := 300 + i
+			proc.add(pid, "/usr/bin/id", []string{"id"}, 400)
+			proc.write(strconv.Itoa(pid)+"/cgroup", tc.ownCgroup)
+			ev := event.Event{Type: event.NewProcess, PID: uint32(pid), PPID: uint32(tc.parent), FilePath: "/usr/bin/id"}
+			e.Enrich(&ev, tc.sharesCg)
+			if ev.ContainerID != tc.wantCtr {
+				t.Errorf("container id %q, want %q", ev.ContainerID, tc.wantCtr)
+			}
+		})
 	}
 }

@@ -1,0 +1,257 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/sensor/collector"
+)
+
+// stormEnv makes the test binary a storm process (see TestMain): "exec N" runs
+// /bin/true N times, "open N PATH" opens and closes PATH N times, each spread
+// over GOMAXPROCS workers.
+const stormEnv = "VIGIL_AGENT_STORM"
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(stormEnv); spec != "" {
+		if err := storm(spec); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func storm(spec string) error {
+	var kind, path string
+	var n int
+	if _, err := fmt.Sscan(spec, &kind, &n); err != nil {
+		return fmt.Errorf("storm %q: %w", spec, err)
+	}
+	var op func() error
+	switch kind {
+	case "exec":
+		op = func() error {
+			pid, err := syscall.ForkExec("/bin/true", []string{"true"}, &syscall.ProcAttr{})
+			if err != nil {
+				return err
+			}
+			_, err = syscall.Wait4(pid, nil, 0, nil)
+			return err
+		}
+	case "open":
+		if _, err := fmt.Sscan(spec, &kind, &n, &path); err != nil {
+			return fmt.Errorf("storm %q: %w", spec, err)
+		}
+		op = func() error {
+			fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			return unix.Close(fd)
+		}
+	default:
+		return fmt.Errorf("storm %q: unknown kind", spec)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				if err := op(); err != nil {
+					failed.Store(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		return err
+	}
+	return nil
+}
+
+// runStorm runs the storm in a child process and returns the CPU time it used
+// (user + system, its own children included).
+func runStorm(b *testing.B, spec string) time.Duration {
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), stormEnv+"="+spec)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("storm %q: %v: %s", spec, err, out)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return rusageTime(ru)
+}
+
+func rusageTime(ru *syscall.Rusage) time.Duration {
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return rusageTime(&ru)
+}
+
+// countingSink takes the shipper's batches and counts their bytes: the
+// benchmark measures the sensor, not a backend.
+type countingSink struct{ bytes atomic.Int64 }
+
+func (s *countingSink) Put(_ context.Context, _ string, records [][]byte) error {
+	for _, r := range records {
+		s.bytes.Add(int64(len(r)))
+	}
+	return nil
+}
+
+type lakeSink struct{ bytes atomic.Int64 }
+
+func (s *lakeSink) Put(_ context.Context, _ string, data []byte) error {
+	s.bytes.Add(int64(len(data)))
+	return nil
+}
+
+// stormRounds is how many times each iteration of a storm benchmark
+// alternates between running without and with the sensor.
+const stormRounds = 4
+
+// stormResult is what one storm with the sensor cost.
+type stormResult struct {
+	sensorCPU time.Duration // the sensor process, start to final flush
+	kernelCPU time.Duration // its eBPF programs (in the storm's context)
+	stormCPU  time.Duration // the storm process, eBPF programs included
+	events    uint64
+	drops     uint64
+	wireBytes int64
+	lakeBytes int64
+}
+
+// withSensor runs the whole sensor (collector, enricher, host stats, shipper
+// encoding both paths) around one storm.
+func withSensor(b *testing.B, spec string) stormResult {
+	stream, lake := &countingSink{}, &lakeSink{}
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan time.Duration, 1)
+	type result struct {
+		st  Stats
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, err := Run(ctx, Options{SensorID: "bench", Tags: []string{"env:bench"}, Stream: stream, Lake: lake,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Started: func() { started <- selfCPU() }})
+		done <- result{st, err}
+	}()
+	var cpu0 time.Duration
+	select {
+	case cpu0 = <-started:
+	case r := <-done:
+		b.Fatalf("sensor stopped before starting: %v", r.err)
+	}
+	stormCPU := runStorm(b, spec)
+	cancel()
+	r := <-done
+	if r.err != nil {
+		b.Fatal(r.err)
+	}
+	return stormResult{sensorCPU: selfCPU() - cpu0, kernelCPU: r.st.Collector.KernelTime, stormCPU: stormCPU,
+		events: r.st.Shipper.Events, drops: r.st.Drops(), wireBytes: stream.bytes.Load(), lakeBytes: lake.bytes.Load()}
+}
+
+// alternate runs the storm spec (ops operations) without and with the sensor,
+// stormRounds times per b.N, and reports per 1,000 events what the sensor cost
+// in CPU time (its process plus its eBPF programs), what the storm itself cost
+// with and without the sensor, and what went on the wire.
+func alternate(b *testing.B, spec string, ops int, unit string) (sensorPerOp time.Duration) {
+	if err := collector.Supported(); err != nil {
+		b.Skipf("skipping: %v", err)
+	}
+	kt, err := collector.EnableKernelTime()
+	if err != nil {
+		b.Skipf("skipping: %v", err)
+	}
+	defer kt.Close()
+	var without time.Duration
+	var total stormResult
+	b.ResetTimer()
+	for range b.N * stormRounds {
+		without += runStorm(b, spec)
+		r := withSensor(b, spec)
+		total.sensorCPU += r.sensorCPU
+		total.kernelCPU += r.kernelCPU
+		total.stormCPU += r.stormCPU
+		total.events += r.events
+		total.drops += r.drops
+		total.wireBytes += r.wireBytes
+		total.lakeBytes += r.lakeBytes
+	}
+	b.StopTimer()
+	n := float64(ops * b.N * stormRounds)
+	events := float64(max(total.events, 1))
+	sensor := total.sensorCPU + total.kernelCPU
+	perK := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / events * 1000 }
+	b.ReportMetric(perK(sensor), "sensor-ms/1k-events")
+	b.ReportMetric(perK(total.kernelCPU), "bpf-ms/1k-events")
+	b.ReportMetric(perK(total.sensorCPU), "user-ms/1k-events")
+	b.ReportMetric(events/n, "events/"+unit)
+	b.ReportMetric(float64(sensor.Nanoseconds())/n/1000, "sensor-µs/"+unit)
+	// The storm's own CPU with the sensor (eBPF programs included) over without.
+	b.ReportMetric(float64(total.stormCPU)/float64(max(without, 1)), "storm-cpu-ratio")
+	b.ReportMetric(float64(total.drops), "drops")
+	b.ReportMetric(float64(total.wireBytes)/events, "wire-B/event")
+	b.ReportMetric(float64(total.lakeBytes)/events, "lake-B/event")
+	return time.Duration(float64(sensor) / n)
+}
+
+// BenchmarkSensorExecStorm runs /bin/true from every CPU in a separate process,
+// alternately without and with the whole sensor, and reports the sensor's CPU
+// time per 1,000 events and per exec. "core-%@20k-exec/s" is the share of one
+// core the sensor would take at 20,000 execs a second at that cost per exec.
+func BenchmarkSensorExecStorm(b *testing.B) {
+	const execs = 2000
+	perExec := alternate(b, "exec "+strconv.Itoa(execs), execs, "exec")
+	b.ReportMetric(perExec.Seconds()*20000*100, "core-%@20k-exec/s")
+}
+
+// BenchmarkSensorOpenStorm opens and closes a file from every CPU in a separate
+// process. "unwatched" opens a file outside the default prefixes (what most
+// opens on a host are: the kernel filters them out); "watched" opens one under
+// /tmp/, which is reported.
+func BenchmarkSensorOpenStorm(b *testing.B) {
+	for _, c := range []struct{ name, dir string }{{"unwatched", "/var/tmp"}, {"watched", "/tmp"}} {
+		b.Run(c.name, func(b *testing.B) {
+			dir, err := os.MkdirTemp(c.dir, "vigil-bench-")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer os.RemoveAll(dir)
+			path := filepath.Join(dir, "f")
+			if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			const opens = 200000
+			alternate(b, "open "+strconv.Itoa(opens)+" "+path, opens, "open")
+		})
+	}
+}
