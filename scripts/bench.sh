@@ -28,7 +28,8 @@ fi
 
 # Benchmarks that need root, as <package dir>:<function>.
 root_only=(
-	"sensor/collector:BenchmarkExecStorm"
+	"sensor/agent:BenchmarkSensorExecStorm"
+	"sensor/agent:BenchmarkSensorOpenStorm"
 )
 
 # Package directories (./dir/) holding a Benchmark function.
