@@ -45,14 +45,17 @@ func KnownType(t string) bool {
 // at their zero value, which Parquet stores in a few bits per row.
 //
 // Column names (the parquet tags) are the lake's schema; rule paths are in Fields.
+// Event time and id are delta-encoded: within a batch both rise almost
+// monotonically (ids are monotonic ULIDs), so each row stores a small
+// difference or the suffix it does not share with the previous id.
 type Event struct {
 	// routing
 	SensorID  string   `parquet:"sensor_id,dict"`
 	Hostname  string   `parquet:"hostname,dict"`
 	Tags      []string `parquet:"tags,list"`
 	Type      string   `parquet:"event_type,dict"`
-	TimeNanos int64    `parquet:"event_time,timestamp(nanosecond)"`
-	ID        string   `parquet:"event_id"`
+	TimeNanos int64    `parquet:"event_time,timestamp(nanosecond),delta"`
+	ID        string   `parquet:"event_id,delta"`
 
 	// process context (every host event carries its process)
 	PID               uint32 `parquet:"pid"`
