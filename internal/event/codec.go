@@ -43,6 +43,68 @@ func (e *Encoder) Encode(events []Event) ([]byte, error) {
 	return e.buf.Bytes(), nil
 }
 
+// FileWriter builds one lake file incrementally: each Write encodes its events
+// into the file's compressed column pages, so what stays in memory between writes
+// is those pages (plus the dictionaries of the dictionary-encoded columns and one
+// page per column being filled), not the events. The file has the Encoder's
+// schema, compression and CreatedBy, in one row group, and Decode reads it. A
+// FileWriter is reusable: Close finishes the file and starts the next one. It is
+// not safe for concurrent use.
+type FileWriter struct {
+	buf  bytes.Buffer
+	w    *parquet.GenericWriter[Event]
+	rows int
+	err  error // from a failed Write: the file is dropped at Close
+}
+
+// NewFileWriter returns a FileWriter with an empty file open.
+func NewFileWriter() *FileWriter {
+	f := &FileWriter{}
+	f.w = parquet.NewGenericWriter[Event](&f.buf,
+		parquet.Compression(&parquet.Zstd),
+		parquet.CreatedBy("vigil", "", ""),
+	)
+	return f
+}
+
+// Write appends events to the file as rows. After an error the file is unusable:
+// further writes return the same error and Close drops the file.
+func (f *FileWriter) Write(events []Event) error {
+	if f.err != nil {
+		return f.err
+	}
+	n, err := f.w.Write(events)
+	f.rows += n
+	if err != nil {
+		f.err = fmt.Errorf("write parquet rows: %w", err)
+		return f.err
+	}
+	return nil
+}
+
+// Rows is the number of rows written to the open file.
+func (f *FileWriter) Rows() int { return f.rows }
+
+// Close finishes the open file and returns it; the slice belongs to the caller. A
+// file with no rows is a valid empty file. Whatever the outcome, the FileWriter is
+// then reset with an empty file open.
+func (f *FileWriter) Close() ([]byte, error) {
+	defer f.reset()
+	if f.err != nil {
+		return nil, fmt.Errorf("close parquet file: %w", f.err)
+	}
+	if err := f.w.Close(); err != nil {
+		return nil, fmt.Errorf("close parquet file: %w", err)
+	}
+	return bytes.Clone(f.buf.Bytes()), nil
+}
+
+func (f *FileWriter) reset() {
+	f.buf.Reset()
+	f.w.Reset(&f.buf)
+	f.rows, f.err = 0, nil
+}
+
 // ErrNotParquet is returned (wrapped) for input that is not a Parquet file of events.
 var ErrNotParquet = errors.New("not a Vigil Parquet batch")
 

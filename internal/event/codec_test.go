@@ -1,10 +1,14 @@
 package event
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 func sampleEvents() []Event {
@@ -41,21 +45,89 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != len(tc.events) {
-				t.Fatalf("got %d events, want %d", len(got), len(tc.events))
-			}
-			for i := range got {
-				want := tc.events[i]
-				if want.Tags == nil {
-					want.Tags = got[i].Tags[:0:0]
-					if got[i].Tags == nil {
-						want.Tags = nil
-					}
+			sameEvents(t, got, tc.events)
+		})
+	}
+}
+
+// sameEvents compares decoded events with the ones encoded; a nil Tags may come
+// back empty.
+func sameEvents(t *testing.T, got, want []Event) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d events, want %d", len(got), len(want))
+	}
+	for i := range got {
+		w := want[i]
+		if w.Tags == nil && got[i].Tags != nil {
+			w.Tags = got[i].Tags[:0:0]
+		}
+		if !reflect.DeepEqual(got[i], w) {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, got[i], w)
+		}
+	}
+}
+
+func TestFileWriter(t *testing.T) {
+	many := benchEvents(20000) // several pages per column
+	tests := []struct {
+		name   string
+		writes [][]Event
+	}{
+		{"empty file", nil},
+		{"one write", [][]Event{sampleEvents()}},
+		{"empty writes", [][]Event{nil, sampleEvents()[:1], {}, sampleEvents()[1:]}},
+		{"every field set", [][]Event{{filled()}, {filled(), filled()}}},
+		{"many writes across pages", [][]Event{many[:1], many[1:70], many[70:5000], many[5000:5001], many[5001:]}},
+		{"after a large file", [][]Event{sampleEvents()[2:]}},
+	}
+	// one writer for every case: each runs on the writer the previous one closed
+	fw := NewFileWriter()
+	var prev []byte
+	var prevWant []Event
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []Event
+			for _, w := range tc.writes {
+				if err := fw.Write(w); err != nil {
+					t.Fatal(err)
 				}
-				if !reflect.DeepEqual(got[i], want) {
-					t.Errorf("event %d:\n got %+v\nwant %+v", i, got[i], want)
+				want = append(want, w...)
+				if fw.Rows() != len(want) {
+					t.Fatalf("Rows = %d after writing %d", fw.Rows(), len(want))
 				}
 			}
+			data, err := fw.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fw.Rows() != 0 {
+				t.Errorf("Rows = %d after Close", fw.Rows())
+			}
+			got, err := Decode(nil, data, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameEvents(t, got, want)
+			f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, w := len(f.RowGroups()), min(len(want), 1); n != w {
+				t.Errorf("%d row groups, want %d", n, w)
+			}
+			if cb := f.Metadata().CreatedBy; !strings.HasPrefix(cb, "vigil") {
+				t.Errorf("created by %q", cb)
+			}
+			// the previous file is the caller's: reusing the writer left it intact
+			if prev != nil {
+				got, err := Decode(nil, prev, 0)
+				if err != nil {
+					t.Fatalf("previous file: %v", err)
+				}
+				sameEvents(t, got, prevWant)
+			}
+			prev, prevWant = data, want
 		})
 	}
 }
@@ -146,4 +218,29 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(len(data))/float64(len(events)), "bytes/event")
+}
+
+// BenchmarkFileWriter writes ticks of 1000 events into lake files of 100000.
+func BenchmarkFileWriter(b *testing.B) {
+	events := benchEvents(1000)
+	fw := NewFileWriter()
+	var files, size int
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := fw.Write(events); err != nil {
+			b.Fatal(err)
+		}
+		if fw.Rows() >= 100_000 {
+			data, err := fw.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			files++
+			size += len(data)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
+	if files > 0 {
+		b.ReportMetric(float64(size)/float64(files*100_000), "bytes/event")
+	}
 }

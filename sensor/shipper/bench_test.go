@@ -1,7 +1,12 @@
 package shipper
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,4 +76,66 @@ func BenchmarkBytesPerEvent(b *testing.B) {
 			b.ReportMetric(float64(bytes)/float64(n), "bytes/event")
 		})
 	}
+}
+
+type discardStream struct{}
+
+func (discardStream) Put(context.Context, string, [][]byte) error { return nil }
+
+// countingLake counts the bytes put.
+type countingLake struct{ bytes atomic.Int64 }
+
+func (l *countingLake) Put(_ context.Context, _ string, data []byte) error {
+	l.bytes.Add(int64(len(data)))
+	return nil
+}
+
+// BenchmarkAdd is an exec storm through both paths: each op adds one lake file's
+// worth of events (RollEvents, 500000 by default) as the collector does, with a
+// tick every 5000 events (a busy second). It reports the cost per event, Add and
+// encoding included, the heap the shipper holds just before a lake file is rolled,
+// and the size of the lake files.
+func BenchmarkAdd(b *testing.B) {
+	for _, perFile := range []int{50_000, 500_000} {
+		b.Run(fmt.Sprintf("file=%d", perFile), func(b *testing.B) { benchmarkAdd(b, perFile) })
+	}
+}
+
+func benchmarkAdd(b *testing.B, perFile int) {
+	const perTick = 5000
+	events := mix(perFile)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC() // and the pools of an earlier benchmark
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	lake := &countingLake{}
+	s := New(Options{SensorID: "i-0abc123def4567890", Stream: discardStream{}, Lake: lake,
+		RollInterval: time.Hour, RollEvents: perFile, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx := context.Background()
+	file := func(beforeLastTick func()) {
+		for i := range events {
+			if i == len(events)-1 && beforeLastTick != nil {
+				beforeLastTick()
+			}
+			s.Add(&events[i])
+			if (i+1)%perTick == 0 {
+				if err := s.flush(ctx, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		file(nil)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*perFile)/b.Elapsed().Seconds(), "events/s")
+	file(func() {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+	})
+	b.ReportMetric(float64(ms.HeapAlloc-base)/(1<<20), "live-MiB")
+	b.ReportMetric(float64(lake.bytes.Load())/float64((b.N+1)*perFile), "lake-bytes/event")
 }

@@ -9,6 +9,19 @@
 //     ≤ RollBytes, never across an hour) and put in the Lake under the Hive layout of
 //     event.LakeKey.
 //
+// Add keeps one copy of each event, for both paths, until the next tick. There
+// the batch is encoded for the stream and written into the open lake file
+// (event.FileWriter), which holds compressed column pages, not events: between
+// ticks the shipper holds one tick of events plus the lake file so far as
+// compressed pages, with per column the page being filled (up to 256 KiB
+// uncompressed) and, for dictionary-encoded columns, the dictionary. The file is
+// rolled before an event of a later hour than its first one (events slightly out
+// of order at the boundary go into the open file), when it reaches RollEvents or
+// its size, estimated from the last file's compression ratio, nears RollBytes, and
+// at the first tick RollInterval after it was opened. A file that comes out over
+// RollBytes anyway (events much less compressible than the last file's) is decoded
+// and encoded again in halves until each part fits.
+//
 // A spool (package spool) sits in front of both. While nothing is waiting in it,
 // batches go straight to the Stream or Lake; a batch they refuse — and every batch
 // after it, so that order holds — is appended to the spool and replayed oldest
@@ -17,9 +30,9 @@
 // anything new. The spool is bounded; beyond its bound the oldest batches are
 // evicted and counted in Stats (DroppedRecords, DroppedFiles), never silently.
 //
-// On shutdown Run encodes everything still in memory, lake file included, and
-// tries to ship it within the grace period; what cannot be shipped by then stays in
-// the spool.
+// On shutdown Run encodes the events still queued and closes the open lake file,
+// and tries to ship everything within the grace period; what cannot be shipped by
+// then stays in the spool.
 //
 // Delivery is at least once: a batch whose put failed after the backend had in
 // fact stored it (a connection lost before the answer) is sent again. Consumers

@@ -75,18 +75,25 @@ type Shipper struct {
 	spool *spool.Spool
 	now   func() time.Time
 
-	mu        sync.Mutex
-	hot       []event.Event
-	cold      []event.Event
-	coldStart time.Time
-	coldRaw   int     // estimated uncompressed size of cold
-	ratio     float64 // encoded/raw of the last lake file
-	stats     Stats
+	mu      sync.Mutex
+	pending []event.Event // added since the last flush, for both paths
+	stats   Stats
 
 	// owned by the flushing goroutine (flushMu)
 	flushMu sync.Mutex
+	spare   []event.Event // the other backing array of pending, cleared
 	hotEnc  *event.Encoder
-	coldEnc *event.Encoder
+	lake    *event.FileWriter // the open lake file; nil without a Lake
+	file    lakeFile
+	ratio   float64 // encoded/raw of the last lake file
+}
+
+// lakeFile describes the open lake file.
+type lakeFile struct {
+	opened time.Time // when its first events were written
+	first  int64     // event time of its first event: the file's key
+	hour   int64     // hour of first: an event of a later hour rolls the file
+	raw    int       // estimated uncompressed size of its events
 }
 
 type batch struct {
@@ -127,8 +134,11 @@ func New(opts Options) *Shipper {
 	if now == nil {
 		now = time.Now
 	}
-	return &Shipper{opts: opts, log: log, spool: sp, now: now, ratio: 1,
-		hotEnc: event.NewEncoder(), coldEnc: event.NewEncoder()}
+	s := &Shipper{opts: opts, log: log, spool: sp, now: now, ratio: 1, hotEnc: event.NewEncoder()}
+	if opts.Lake != nil {
+		s.lake = event.NewFileWriter()
+	}
+	return s
 }
 
 // Spool is the spool in use (the one given in Options, or the in-memory one).
@@ -147,26 +157,13 @@ func rawSize(ev *event.Event) int {
 	return n
 }
 
-// Add queues a copy of ev for both paths. It is safe to call from the collector's
-// goroutine while Run flushes.
+// Add queues a copy of ev, one for both paths. It is safe to call from the
+// collector's goroutine while Run flushes.
 func (s *Shipper) Add(ev *event.Event) {
 	s.mu.Lock()
 	s.stats.Events++
-	if s.opts.Stream != nil {
-		s.hot = append(s.hot, *ev)
-	}
-	if s.opts.Lake != nil {
-		if len(s.cold) == 0 {
-			s.coldStart = s.now()
-			s.coldRaw = 0
-		} else if hourOf(s.cold[0].TimeNanos) != hourOf(ev.TimeNanos) {
-			s.coldStart = time.Time{} // roll at the next flush: a file never spans hours
-		}
-		s.cold = append(s.cold, *ev)
-		s.coldRaw += rawSize(ev)
-		if float64(s.coldRaw)*s.ratio >= 0.9*float64(s.opts.RollBytes) {
-			s.coldStart = time.Time{} // near the byte bound: roll at the next flush
-		}
+	if s.opts.Stream != nil || s.opts.Lake != nil {
+		s.pending = append(s.pending, *ev)
 	}
 	s.mu.Unlock()
 }
@@ -238,42 +235,41 @@ func (s *Shipper) flush(ctx context.Context, final bool) error {
 	defer s.flushMu.Unlock()
 
 	s.mu.Lock()
-	hot := s.hot
-	s.hot = nil
-	var cold []event.Event
-	var coldRaw int
-	if len(s.cold) > 0 && (final || len(s.cold) >= s.opts.RollEvents || s.coldStart.IsZero() ||
-		s.now().Sub(s.coldStart) >= s.opts.RollInterval) {
-		cold, s.cold, coldRaw = s.cold, nil, s.coldRaw
-	}
+	events := s.pending
+	s.pending, s.spare = s.spare[:0], nil
 	s.mu.Unlock()
 
-	var errs [2]error
+	var errs [4]error
 	var records, files []batch
-	records, errs[0] = s.encodeRecords(nil, hot)
-	files, errs[1] = s.encodeFiles(nil, cold)
-	if len(cold) > 0 {
-		var size int
-		for _, f := range files {
-			size += len(f.data)
-		}
-		s.mu.Lock()
-		s.ratio = max(float64(size)/float64(max(coldRaw, 1)), 0.01)
-		s.mu.Unlock()
-	}
-	if err := errors.Join(errs[:]...); err != nil {
-		return err // an event that cannot be encoded at all (never expected)
-	}
-
-	var wg sync.WaitGroup
 	if s.opts.Stream != nil {
-		wg.Go(func() { errs[0] = s.ship(ctx, spool.Record, records) })
+		records, errs[0] = s.encodeRecords(nil, events)
 	}
 	if s.opts.Lake != nil {
-		wg.Go(func() { errs[1] = s.ship(ctx, spool.LakeFile, files) })
+		files, errs[1] = s.writeLake(nil, events, final)
+	}
+	s.recycle(events)
+
+	// what was encoded is shipped even if an event could not be (never expected)
+	var wg sync.WaitGroup
+	if s.opts.Stream != nil {
+		wg.Go(func() { errs[2] = s.ship(ctx, spool.Record, records) })
+	}
+	if s.opts.Lake != nil {
+		wg.Go(func() { errs[3] = s.ship(ctx, spool.LakeFile, files) })
 	}
 	wg.Wait()
 	return errors.Join(errs[:]...)
+}
+
+// recycle keeps the backing array of flushed events for the next flush, cleared so
+// that it holds no strings for the GC; one grown by a burst far beyond the usual
+// flush is let go.
+func (s *Shipper) recycle(events []event.Event) {
+	clear(events)
+	if cap(events) > 4*max(len(events), s.opts.BatchEvents) {
+		return
+	}
+	s.spare = events[:0]
 }
 
 // encodeRecords appends events' batches to out, each at most BatchEvents events
@@ -290,11 +286,71 @@ func (s *Shipper) encodeRecords(out []batch, events []event.Event) ([]batch, err
 	return out, nil
 }
 
-func (s *Shipper) encodeFiles(out []batch, events []event.Event) ([]batch, error) {
-	if len(events) == 0 {
-		return out, nil
+// writeLake writes events to the open lake file and appends the files it rolls to
+// out. A file is rolled before an event of a later hour than its first (earlier
+// events, out of order at the boundary, go into the open file), when it reaches
+// RollEvents or its estimated size nears RollBytes, and at the end when final or
+// RollInterval after it was opened.
+func (s *Shipper) writeLake(out []batch, events []event.Event, final bool) ([]batch, error) {
+	var err error
+	for len(events) > 0 {
+		if s.lake.Rows() == 0 {
+			s.file = lakeFile{opened: s.now(), first: events[0].TimeNanos, hour: hourOf(events[0].TimeNanos)}
+		} else if hourOf(events[0].TimeNanos) > s.file.hour {
+			if out, err = s.rollLake(out); err != nil {
+				return out, err
+			}
+			continue
+		}
+		n := 0
+		for n < len(events) && hourOf(events[n].TimeNanos) <= s.file.hour && !s.lakeFull(n) {
+			s.file.raw += rawSize(&events[n])
+			n++
+		}
+		if err := s.lake.Write(events[:n]); err != nil {
+			rows := s.lake.Rows()
+			_, _ = s.lake.Close() // drops the file
+			return out, fmt.Errorf("lake file of %d events dropped: %w", rows, err)
+		}
+		events = events[n:]
+		if s.lakeFull(0) {
+			if out, err = s.rollLake(out); err != nil {
+				return out, err
+			}
+		}
 	}
-	return s.encodeSplit(out, s.coldEnc, events, s.opts.RollBytes, "lake")
+	if s.lake.Rows() > 0 && (final || s.now().Sub(s.file.opened) >= s.opts.RollInterval) {
+		return s.rollLake(out)
+	}
+	return out, nil
+}
+
+// lakeFull reports whether the open file is full once n more events are written:
+// RollEvents reached, or its size estimated (from the last file's compression
+// ratio) near RollBytes.
+func (s *Shipper) lakeFull(n int) bool {
+	return s.lake.Rows()+n >= s.opts.RollEvents ||
+		float64(s.file.raw)*s.ratio >= 0.9*float64(s.opts.RollBytes)
+}
+
+// rollLake closes the open lake file and appends it to out, split in parts if it
+// came out over RollBytes anyway (events much less compressible than the last
+// file's): then it is decoded and encoded again in halves until each part fits.
+func (s *Shipper) rollLake(out []batch) ([]batch, error) {
+	data, err := s.lake.Close()
+	if err != nil {
+		return out, fmt.Errorf("lake file: %w", err)
+	}
+	s.ratio = max(float64(len(data))/float64(max(s.file.raw, 1)), 0.01)
+	if len(data) > s.opts.RollBytes {
+		events, err := event.Decode(nil, data, 0)
+		if err != nil {
+			return out, fmt.Errorf("split lake file of %d bytes: %w", len(data), err)
+		}
+		return s.encodeSplit(out, event.NewEncoder(), events, s.opts.RollBytes, "lake")
+	}
+	first := time.Unix(0, s.file.first)
+	return append(out, batch{key: event.LakeKey(s.opts.SensorID, first, event.NewID(first)), created: s.now(), data: data}), nil
 }
 
 func (s *Shipper) encodeSplit(out []batch, enc *event.Encoder, events []event.Event, limit int, lake string) ([]batch, error) {

@@ -158,11 +158,8 @@ func TestLakeRoll(t *testing.T) {
 			}
 		}
 	}
-	// the third event crossed the hour: the next tick rolls
+	// the third event crossed the hour: the next tick rolls the file before it
 	if err := s.flush(context.Background(), false); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	files, err := lake.Files()
@@ -170,6 +167,13 @@ func TestLakeRoll(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(files) != 1 || !strings.HasPrefix(files[0], "events/dt=2026-11-22/hr=09/sensor=s-1/") {
+		t.Fatalf("files = %v", files)
+	}
+	// and the final flush ships the third event in the next hour's file
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ = lake.Files(); len(files) != 2 || !strings.HasPrefix(files[1], "events/dt=2026-11-22/hr=10/sensor=s-1/") {
 		t.Fatalf("files = %v", files)
 	}
 }
