@@ -290,7 +290,7 @@ func recordedLake(t *testing.T, dir string, at time.Time) {
 func TestLocalReplay(t *testing.T) {
 	dir := t.TempDir()
 	lake, data := filepath.Join(dir, "lake"), filepath.Join(dir, "data")
-	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	at := time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC) // the recording stays within one hour: one lake file
 	recordedLake(t, lake, at)
 	run := func(path string) ([]map[string]any, replaySummary) {
 		t.Helper()
