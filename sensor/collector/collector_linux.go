@@ -104,6 +104,7 @@ type Collector struct {
 	filtered atomic.Uint64
 	matched  atomic.Uint64
 	kernelNs atomic.Int64
+	waiter   atomic.Pointer[ringWaiter] // set while Run waits for records
 }
 
 // requiredProgs must load and attach for the collector to run at all; every
@@ -320,8 +321,26 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 	}
 	defer c.running.Store(false)
 
-	stop := context.AfterFunc(ctx, func() { _ = c.reader.Flush() })
+	w, err := newRingWaiter(c.coll.Maps[bpf.SensorMapEvents].FD())
+	if err != nil {
+		return fmt.Errorf("collector: %w", err)
+	}
+	defer w.Close()
+	c.waiter.Store(w)
+	defer c.waiter.Store(nil)
+	stop := context.AfterFunc(ctx, w.interrupt)
 	defer stop()
+
+	// Records below the wakeup threshold are picked up every MaxDelay; when
+	// every record wakes the reader, the timeout only bounds how long a
+	// cancellation can go unnoticed.
+	timeout, threshold := c.opts.MaxDelay, c.reader.BufferSize()/wakeupFraction
+	if timeout < 0 {
+		timeout, threshold = time.Second, 1
+	}
+	ready := func() bool { return c.reader.AvailableBytes() >= threshold || ctx.Err() != nil || c.closed.Load() }
+	// The reader never blocks: waiting is the waiter's.
+	c.reader.SetDeadline(time.Unix(1, 0))
 
 	var (
 		rec     ringbuf.Record
@@ -330,48 +349,53 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 		scratch = make([]byte, 0, argsMax)
 		clock   bootClock
 	)
-	if c.opts.MaxDelay > 0 {
-		c.reader.SetDeadline(time.Now().Add(c.opts.MaxDelay))
-	}
 	for {
-		err := c.reader.ReadInto(&rec)
-		if err != nil {
-			switch {
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				// The records queued below the wakeup threshold have been read.
-				c.reader.SetDeadline(time.Now().Add(c.opts.MaxDelay))
-				continue
-			case errors.Is(err, ringbuf.ErrFlushed):
-				if ctx.Err() != nil {
-					return nil
-				}
-				continue // a flush we did not ask for
-			case errors.Is(err, ringbuf.ErrClosed):
+		// Read everything queued, then wait for the next batch.
+		for {
+			err := c.reader.ReadInto(&rec)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+			if errors.Is(err, ringbuf.ErrClosed) {
 				return nil
-			default:
+			}
+			if err != nil {
 				return fmt.Errorf("collector: read ring buffer: %w", err)
 			}
+			scratch = c.handle(rec.RawSample, &r, &ev, scratch, &clock, emit)
 		}
-		c.received.Add(1)
-		if err := decodeRecord(rec.RawSample, &r); err != nil {
-			c.invalid.Add(1)
-			continue
+		if ctx.Err() != nil || c.closed.Load() {
+			return nil
 		}
-		ev = event.Event{SensorID: c.opts.SensorID, Hostname: c.opts.Hostname, Tags: c.opts.Tags}
-		scratch = r.fill(&ev, clock.offset(r.bootNs), scratch)
-		if r.kind >= kindFileOpen && r.kind <= kindFileChmod && !c.cleanPaths(&ev) {
-			c.filtered.Add(1)
-			continue
-		}
-		ev.ID = event.NewID(time.Unix(0, ev.TimeNanos))
-		if c.opts.Enricher != nil {
-			c.opts.Enricher.Enrich(&ev, r.kind == kindExec && r.execFlags&execOwnCgroups == 0)
-		}
-		emit(&ev)
-		if c.opts.Enricher != nil {
-			c.opts.Enricher.Forget(&ev)
+		if err := w.wait(timeout, ready); err != nil {
+			return fmt.Errorf("collector: wait for the ring buffer: %w", err)
 		}
 	}
+}
+
+// handle decodes one record into ev, enriches and emits it; scratch is reused
+// for building command lines and returned.
+func (c *Collector) handle(raw []byte, r *record, ev *event.Event, scratch []byte, clock *bootClock, emit func(*event.Event)) []byte {
+	c.received.Add(1)
+	if err := decodeRecord(raw, r); err != nil {
+		c.invalid.Add(1)
+		return scratch
+	}
+	*ev = event.Event{SensorID: c.opts.SensorID, Hostname: c.opts.Hostname, Tags: c.opts.Tags}
+	scratch = r.fill(ev, clock.offset(r.bootNs), scratch)
+	if r.kind >= kindFileOpen && r.kind <= kindFileChmod && !c.cleanPaths(ev) {
+		c.filtered.Add(1)
+		return scratch
+	}
+	ev.ID = event.NewID(time.Unix(0, ev.TimeNanos))
+	if c.opts.Enricher != nil {
+		c.opts.Enricher.Enrich(ev, r.kind == kindExec && r.execFlags&execOwnCgroups == 0)
+	}
+	emit(ev)
+	if c.opts.Enricher != nil {
+		c.opts.Enricher.Forget(ev)
+	}
+	return scratch
 }
 
 // Stats returns the counters since New.
@@ -434,6 +458,9 @@ func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
 		c.readCounters()
 		c.closed.Store(true)
+		if w := c.waiter.Load(); w != nil {
+			w.interrupt()
+		}
 		var errs []error
 		if c.reader != nil {
 			errs = append(errs, c.reader.Close())

@@ -9,7 +9,10 @@
 //     ≤ RollBytes, never across an hour) and put in the Lake under the Hive layout of
 //     event.LakeKey.
 //
-// Add keeps one copy of each event, for both paths, until the next tick. There
+// Add keeps one copy of each event, for both paths, until the next tick, which
+// comes early when BatchEvents are waiting (unless the backends are failing:
+// then the BatchInterval ticks pace the retries), so a storm is shipped in
+// batches of BatchEvents rather than held for a whole interval. At each tick
 // the batch is encoded for the stream and written into the open lake file
 // (event.FileWriter), which holds compressed column pages, not events: between
 // ticks the shipper holds one tick of events plus the lake file so far as

@@ -77,6 +77,7 @@ type Shipper struct {
 
 	mu      sync.Mutex
 	pending []event.Event // added since the last flush, for both paths
+	full    chan struct{} // pending holds a whole batch: flush before the tick
 	stats   Stats
 
 	// owned by the flushing goroutine (flushMu)
@@ -134,7 +135,8 @@ func New(opts Options) *Shipper {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Shipper{opts: opts, log: log, spool: sp, now: now, ratio: 1, hotEnc: event.NewEncoder()}
+	s := &Shipper{opts: opts, log: log, spool: sp, now: now, ratio: 1, hotEnc: event.NewEncoder(),
+		full: make(chan struct{}, 1)}
 	if opts.Lake != nil {
 		s.lake = event.NewFileWriter()
 	}
@@ -164,6 +166,12 @@ func (s *Shipper) Add(ev *event.Event) {
 	s.stats.Events++
 	if s.opts.Stream != nil || s.opts.Lake != nil {
 		s.pending = append(s.pending, *ev)
+		if len(s.pending) == s.opts.BatchEvents {
+			select {
+			case s.full <- struct{}{}:
+			default:
+			}
+		}
 	}
 	s.mu.Unlock()
 }
@@ -191,6 +199,25 @@ func (s *Shipper) Run(ctx context.Context, grace time.Duration) error {
 	t := time.NewTicker(s.opts.BatchInterval)
 	defer t.Stop()
 	var failingSince, lastLog time.Time
+	// tick flushes; during an outage it logs one line when the outage starts, one
+	// every minute and one at the end.
+	tick := func() {
+		err := s.flush(ctx, false)
+		now := s.now()
+		switch {
+		case err != nil && (failingSince.IsZero() || now.Sub(lastLog) >= time.Minute):
+			if failingSince.IsZero() {
+				failingSince = now
+			}
+			lastLog = now
+			st := s.Stats()
+			s.log.Warn("ship failed; batches spooled", "error", err, "failing_for", now.Sub(failingSince).Round(time.Second),
+				"spool_bytes", st.SpoolBytes, "spool_records", st.SpoolRecords, "spool_files", st.SpoolFiles)
+		case err == nil && !failingSince.IsZero():
+			s.log.Info("ship recovered", "after", now.Sub(failingSince).Round(time.Second))
+			failingSince = time.Time{}
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -206,23 +233,14 @@ func (s *Shipper) Run(ctx context.Context, grace time.Duration) error {
 					"bytes", st.SpoolBytes, "kept", where)
 			}
 			return err
-		case <-t.C:
-			// during an outage: one line when it starts, one every minute, one at the end
-			err := s.flush(ctx, false)
-			now := s.now()
-			switch {
-			case err != nil && (failingSince.IsZero() || now.Sub(lastLog) >= time.Minute):
-				if failingSince.IsZero() {
-					failingSince = now
-				}
-				lastLog = now
-				st := s.Stats()
-				s.log.Warn("ship failed; batches spooled", "error", err, "failing_for", now.Sub(failingSince).Round(time.Second),
-					"spool_bytes", st.SpoolBytes, "spool_records", st.SpoolRecords, "spool_files", st.SpoolFiles)
-			case err == nil && !failingSince.IsZero():
-				s.log.Info("ship recovered", "after", now.Sub(failingSince).Round(time.Second))
-				failingSince = time.Time{}
+		case <-s.full:
+			// A batch is ready before the tick: ship it now, unless the
+			// backends are failing (then the tick paces the retries).
+			if failingSince.IsZero() {
+				tick()
 			}
+		case <-t.C:
+			tick()
 		}
 	}
 }

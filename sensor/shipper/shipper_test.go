@@ -3,6 +3,8 @@ package shipper
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -197,5 +199,54 @@ func TestRunFlushesOnShutdown(t *testing.T) {
 	}
 	if files, _ := lake.Files(); len(files) != 1 {
 		t.Fatalf("lake files = %v", files)
+	}
+}
+
+// TestFullBatchShipsBeforeTheTick checks that a whole batch (BatchEvents) is
+// shipped at once rather than held until the next tick, and that while the
+// stream fails the tick, not every full batch, paces the retries.
+func TestFullBatchShipsBeforeTheTick(t *testing.T) {
+	tests := []struct {
+		name                      string
+		failN                     int
+		wantRecords, wantFailures uint64 // before the tick
+	}{
+		{"healthy: each shipped at once", 0, 2, 0},
+		{"failing: the second left to the tick", 1, 0, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stream := &memStream{failN: tc.failN}
+			s := New(Options{SensorID: "s-1", Stream: stream, BatchInterval: time.Hour, BatchEvents: 100,
+				Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- s.Run(ctx, 5*time.Second) }()
+			add := func(n int) {
+				for i := range n {
+					e := ev(i, time.Now(), 5)
+					s.Add(&e)
+				}
+			}
+			add(100)
+			deadline := time.Now().Add(5 * time.Second)
+			for s.Stats().Records+s.Stats().StreamFailures == 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			// Another full batch: shipped at once only if the last put worked.
+			add(100)
+			time.Sleep(200 * time.Millisecond)
+			if st := s.Stats(); st.Records != tc.wantRecords || st.StreamFailures != tc.wantFailures {
+				t.Errorf("before the tick: %d records, %d failed puts; want %d and %d", st.Records, st.StreamFailures,
+					tc.wantRecords, tc.wantFailures)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if got := decodeAll(t, stream.records); len(got) != 200 {
+				t.Errorf("shipped %d events in all, want 200", len(got))
+			}
+		})
 	}
 }
