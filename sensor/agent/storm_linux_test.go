@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -134,11 +135,11 @@ func (s *lakeSink) Put(_ context.Context, _ string, data []byte) error {
 
 // stormRounds is how many times each iteration of a storm benchmark
 // alternates between running without and with the sensor.
-const stormRounds = 4
+const stormRounds = 5
 
 // stormResult is what one storm with the sensor cost.
 type stormResult struct {
-	sensorCPU time.Duration // the sensor process, start to final flush
+	sensorCPU time.Duration // the sensor process, storm start to final flush
 	kernelCPU time.Duration // its eBPF programs (in the storm's context)
 	stormCPU  time.Duration // the storm process, eBPF programs included
 	events    uint64
@@ -152,7 +153,7 @@ type stormResult struct {
 func withSensor(b *testing.B, spec string) stormResult {
 	stream, lake := &countingSink{}, &lakeSink{}
 	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan time.Duration, 1)
+	started := make(chan struct{})
 	type result struct {
 		st  Stats
 		err error
@@ -160,15 +161,18 @@ func withSensor(b *testing.B, spec string) stormResult {
 	done := make(chan result, 1)
 	go func() {
 		st, err := Run(ctx, Options{SensorID: "bench", Tags: []string{"env:bench"}, Stream: stream, Lake: lake,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Started: func() { started <- selfCPU() }})
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Started: func() { close(started) }})
 		done <- result{st, err}
 	}()
-	var cpu0 time.Duration
 	select {
-	case cpu0 = <-started:
+	case <-started:
 	case r := <-done:
 		b.Fatalf("sensor stopped before starting: %v", r.err)
 	}
+	// Loading the programs leaves garbage (the kernel's BTF, parsed): collect it
+	// now so that its collection is not counted as a cost of the events.
+	runtime.GC()
+	cpu0 := selfCPU()
 	stormCPU := runStorm(b, spec)
 	cancel()
 	r := <-done
@@ -180,9 +184,10 @@ func withSensor(b *testing.B, spec string) stormResult {
 }
 
 // alternate runs the storm spec (ops operations) without and with the sensor,
-// stormRounds times per b.N, and reports per 1,000 events what the sensor cost
-// in CPU time (its process plus its eBPF programs), what the storm itself cost
-// with and without the sensor, and what went on the wire.
+// stormRounds times per b.N, and reports the median over the rounds of: the
+// sensor's CPU time (its process plus its eBPF programs) per 1,000 events and
+// per operation, the storm's own CPU time with the sensor over without, and
+// the bytes per event on the wire and in the lake; drops are summed.
 func alternate(b *testing.B, spec string, ops int, unit string) (sensorPerOp time.Duration) {
 	if err := collector.Supported(); err != nil {
 		b.Skipf("skipping: %v", err)
@@ -192,36 +197,49 @@ func alternate(b *testing.B, spec string, ops int, unit string) (sensorPerOp tim
 		b.Skipf("skipping: %v", err)
 	}
 	defer kt.Close()
-	var without time.Duration
-	var total stormResult
+	var sensorK, bpfK, userK, perOp, evPerOp, ratio, wire, lake []float64
+	var drops uint64
 	b.ResetTimer()
 	for range b.N * stormRounds {
-		without += runStorm(b, spec)
+		without := runStorm(b, spec)
 		r := withSensor(b, spec)
-		total.sensorCPU += r.sensorCPU
-		total.kernelCPU += r.kernelCPU
-		total.stormCPU += r.stormCPU
-		total.events += r.events
-		total.drops += r.drops
-		total.wireBytes += r.wireBytes
-		total.lakeBytes += r.lakeBytes
+		events := float64(max(r.events, 1))
+		sensor := r.sensorCPU + r.kernelCPU
+		perK := func(d time.Duration) float64 { return d.Seconds() * 1000 / events * 1000 }
+		sensorK = append(sensorK, perK(sensor))
+		bpfK = append(bpfK, perK(r.kernelCPU))
+		userK = append(userK, perK(r.sensorCPU))
+		perOp = append(perOp, sensor.Seconds()*1e6/float64(ops))
+		evPerOp = append(evPerOp, events/float64(ops))
+		ratio = append(ratio, float64(r.stormCPU)/float64(max(without, 1)))
+		wire = append(wire, float64(r.wireBytes)/events)
+		lake = append(lake, float64(r.lakeBytes)/events)
+		drops += r.drops
 	}
 	b.StopTimer()
-	n := float64(ops * b.N * stormRounds)
-	events := float64(max(total.events, 1))
-	sensor := total.sensorCPU + total.kernelCPU
-	perK := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / events * 1000 }
-	b.ReportMetric(perK(sensor), "sensor-ms/1k-events")
-	b.ReportMetric(perK(total.kernelCPU), "bpf-ms/1k-events")
-	b.ReportMetric(perK(total.sensorCPU), "user-ms/1k-events")
-	b.ReportMetric(events/n, "events/"+unit)
-	b.ReportMetric(float64(sensor.Nanoseconds())/n/1000, "sensor-µs/"+unit)
+	b.ReportMetric(median(sensorK), "sensor-ms/1k-events")
+	b.ReportMetric(median(bpfK), "bpf-ms/1k-events")
+	b.ReportMetric(median(userK), "user-ms/1k-events")
+	b.ReportMetric(median(evPerOp), "events/"+unit)
+	b.ReportMetric(median(perOp), "sensor-µs/"+unit)
 	// The storm's own CPU with the sensor (eBPF programs included) over without.
-	b.ReportMetric(float64(total.stormCPU)/float64(max(without, 1)), "storm-cpu-ratio")
-	b.ReportMetric(float64(total.drops), "drops")
-	b.ReportMetric(float64(total.wireBytes)/events, "wire-B/event")
-	b.ReportMetric(float64(total.lakeBytes)/events, "lake-B/event")
-	return time.Duration(float64(sensor) / n)
+	b.ReportMetric(median(ratio), "storm-cpu-ratio")
+	b.ReportMetric(float64(drops), "drops")
+	b.ReportMetric(median(wire), "wire-B/event")
+	b.ReportMetric(median(lake), "lake-B/event")
+	return time.Duration(median(perOp) * float64(time.Microsecond))
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // BenchmarkSensorExecStorm runs /bin/true from every CPU in a separate process,

@@ -135,8 +135,11 @@ func New(opts Options) *Shipper {
 	if now == nil {
 		now = time.Now
 	}
+	// Room for a full batch and what arrives while it is being flushed: a
+	// steady storm appends into memory already in use.
 	s := &Shipper{opts: opts, log: log, spool: sp, now: now, ratio: 1, hotEnc: event.NewEncoder(),
-		full: make(chan struct{}, 1)}
+		full: make(chan struct{}, 1), pending: make([]event.Event, 0, 2*opts.BatchEvents),
+		spare: make([]event.Event, 0, 2*opts.BatchEvents)}
 	if opts.Lake != nil {
 		s.lake = event.NewFileWriter()
 	}
