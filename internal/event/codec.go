@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // MaxRecordBytes is the largest Parquet batch that travels as one Kinesis record.
 const MaxRecordBytes = 1 << 20
 
-var batchCodec = zstd.Codec{Level: zstd.SpeedFastest}
+var (
+	batchCodec = zstdCodec{level: zstd.SpeedFastest}
+	fileCodec  = zstdCodec{level: zstd.SpeedDefault}
+)
 
 // Encoder writes batches of events as zstd-compressed Parquet. It reuses its writer
 // and buffers across batches; it is not safe for concurrent use.
@@ -68,7 +71,7 @@ type FileWriter struct {
 func NewFileWriter() *FileWriter {
 	f := &FileWriter{}
 	f.w = parquet.NewGenericWriter[Event](&f.buf,
-		parquet.Compression(&parquet.Zstd),
+		parquet.Compression(&fileCodec),
 		parquet.CreatedBy("vigil", "", ""),
 	)
 	return f

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -169,9 +170,10 @@ func withSensor(b *testing.B, spec string) stormResult {
 	case r := <-done:
 		b.Fatalf("sensor stopped before starting: %v", r.err)
 	}
-	// Loading the programs leaves garbage (the kernel's BTF, parsed): collect it
-	// now so that its collection is not counted as a cost of the events.
-	runtime.GC()
+	// Loading the programs leaves garbage (the kernel's BTF, parsed): collect it,
+	// and hand the memory back, now, so that neither is counted as a cost of the
+	// events.
+	debug.FreeOSMemory()
 	cpu0 := selfCPU()
 	stormCPU := runStorm(b, spec)
 	cancel()
