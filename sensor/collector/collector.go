@@ -8,8 +8,10 @@ import (
 )
 
 // DefaultRingBufferSize is the size of the kernel ring buffer when Options leaves it
-// at zero: room for about 2,600 exec records in flight.
-const DefaultRingBufferSize = 4 << 20
+// at zero: room for about 10,000 exec records, or 100,000 file records, in
+// flight — a quarter of a second of a 200,000-opens-a-second storm that user
+// space cannot keep up with.
+const DefaultRingBufferSize = 16 << 20
 
 // DefaultMaxDelay is how long a record may wait in the kernel ring buffer when
 // Options leaves MaxDelay at zero.
