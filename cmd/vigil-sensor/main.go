@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 
 	o := agent.Options{SensorID: id.SensorID, Tags: id.Tags, BatchInterval: cfg.BatchInterval,
 		RollInterval: cfg.RollInterval, RollBytes: int(cfg.RollBytes), Grace: cfg.Grace, Log: log,
-		Version: version, FilePathPrefixes: cfg.FilePathPrefixes}
+		Version: version, FilePathPrefixes: cfg.FilePathPrefixes, RingBuffer: int(cfg.RingBuffer), ReadDelay: cfg.ReadDelay}
 	if cfg.Stream != "" || cfg.LakeBucket != "" {
 		awsCfg, err := vaws.Config(ctx)
 		if err != nil {
@@ -179,6 +179,8 @@ func printConfig(w io.Writer, c config.Config, id identity.Identity) {
 	row("roll_bytes", fmt.Sprint(c.RollBytes), "("+c.Source("roll_bytes")+")")
 	row("grace", c.Grace.String(), "("+c.Source("grace")+")")
 	row("file_path_prefixes", strings.Join(c.FilePathPrefixes, ","), "("+c.Source("file_path_prefixes")+")")
+	row("ring_buffer", fmt.Sprint(c.RingBuffer), "("+c.Source("ring_buffer")+")")
+	row("read_delay", c.ReadDelay.String(), "("+c.Source("read_delay")+")")
 	row("statsd", c.Statsd, "("+c.Source("statsd")+")")
 	row("imds.enabled", fmt.Sprint(c.IMDS), "("+c.Source("imds.enabled")+")")
 	row("imds.instance_tags", fmt.Sprint(c.IMDSInstanceTags), "("+c.Source("imds.instance_tags")+")")

@@ -49,6 +49,11 @@ type Options struct {
 	// FilePathPrefixes selects the paths whose file events are reported; nil
 	// keeps the collector's defaults.
 	FilePathPrefixes []string
+	// RingBuffer and ReadDelay size the kernel ring buffer and bound how long a
+	// record waits in it (collector.Options); zero keeps the collector's
+	// defaults.
+	RingBuffer int
+	ReadDelay  time.Duration
 }
 
 // Stats reports a finished run.

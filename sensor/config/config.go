@@ -21,6 +21,8 @@
 //	roll_bytes: 64MiB
 //	grace: 10s                  # shutdown flush; what is not shipped by then stays spooled
 //	file_path_prefixes: [/etc/, /root/.ssh/]   # FILE_* events kept for these paths
+//	ring_buffer: 16MiB          # kernel → sensor buffer: a power of two, 64KiB to 1GiB
+//	read_delay: 100ms           # longest a record waits there when few are queued
 //	statsd: 127.0.0.1:8125      # DogStatsD agent; empty disables metrics
 //	imds: {enabled: true, instance_tags: false}
 //	respond:                    # response tasks (isolate, rejoin, kill, snapshot)
@@ -50,6 +52,12 @@ import (
 // not imported, so that the configuration builds without the eBPF objects).
 const maxFilePrefix = 128
 
+// Bounds of ring_buffer.
+const (
+	minRingBuffer = 64 << 10
+	maxRingBuffer = 1 << 30
+)
+
 // DefaultPath is where the sensor looks for its file when --config is not given.
 const DefaultPath = "/etc/vigil/sensor.yaml"
 
@@ -70,6 +78,8 @@ type Config struct {
 	RollBytes        int64
 	Grace            time.Duration
 	FilePathPrefixes []string
+	RingBuffer       int64
+	ReadDelay        time.Duration
 	Statsd           string
 	IMDS             bool
 	IMDSInstanceTags bool
@@ -96,6 +106,8 @@ func Default() Config {
 		RollInterval:     5 * time.Minute,
 		RollBytes:        64 << 20,
 		Grace:            10 * time.Second,
+		RingBuffer:       16 << 20,
+		ReadDelay:        100 * time.Millisecond,
 		IMDS:             true,
 		RespondOrg:       "default",
 		RespondKeyFile:   "/etc/vigil/api-key",
@@ -160,6 +172,18 @@ func (c *Config) Fields() []Field {
 				c.FilePathPrefixes = vs
 				return nil
 			}},
+		{Path: "ring_buffer", Usage: "kernel ring buffer, a power of two from 64KiB to 1GiB", set: func(c *Config, v string) error {
+			n, err := ParseSize(v)
+			if err != nil {
+				return err
+			}
+			if n < minRingBuffer || n > maxRingBuffer || n&(n-1) != 0 {
+				return fmt.Errorf("%q is not a power of two from 64KiB to 1GiB", v)
+			}
+			c.RingBuffer = n
+			return nil
+		}},
+		{Path: "read_delay", Usage: "longest a record waits in the ring buffer when few are queued", set: duration(&c.ReadDelay)},
 		{Path: "statsd", Usage: "DogStatsD address host:port or unix:///path (empty: no metrics)", set: str(&c.Statsd)},
 		{Path: "imds.enabled", Flag: "imds", isBool: true, Usage: "read identity and tags from EC2 IMDSv2", set: boolean(&c.IMDS)},
 		{Path: "imds.instance_tags", Flag: "imds-instance-tags", isBool: true, Usage: "add the instance's EC2 tags", set: boolean(&c.IMDSInstanceTags)},

@@ -39,6 +39,8 @@ roll_interval: 2m
 roll_bytes: 32MiB
 file_path_prefixes: [/etc/, /root/.ssh/]
 statsd: 127.0.0.1:8125
+ring_buffer: 64MiB
+read_delay: 250ms
 imds:
   enabled: false
   instance_tags: true
@@ -70,6 +72,9 @@ func TestLayers(t *testing.T) {
 	if !slices.Equal(got.FilePathPrefixes, []string{"/etc/", "/root/.ssh/"}) {
 		t.Fatalf("prefixes %v", got.FilePathPrefixes)
 	}
+	if got.RingBuffer != 64<<20 || got.ReadDelay != 250*time.Millisecond {
+		t.Fatalf("ring buffer %d, read delay %v", got.RingBuffer, got.ReadDelay)
+	}
 	if got.Source("stream") != "flag --stream" || got.Source("region") != "environment VIGIL_REGION" ||
 		got.Source("roll_bytes") != path+":14" || got.Source("grace") != "default" {
 		t.Fatalf("sources: %s %s %s %s", got.Source("stream"), got.Source("region"), got.Source("roll_bytes"), got.Source("grace"))
@@ -99,6 +104,9 @@ func TestErrorsNameWhere(t *testing.T) {
 		{"bad bool", "stream: s\nimds:\n  enabled: maybe\n", nil, `sensor.yaml:3: imds.enabled: "maybe" is not true or false`},
 		{"bad tag", "stream: s\ntags: [prod]\n", nil, `sensor.yaml:2: tags: tag "prod" is not K:V`},
 		{"relative prefix", "stream: s\nfile_path_prefixes: [etc/]\n", nil, `sensor.yaml:2: file_path_prefixes: "etc/" is not an absolute path prefix`},
+		{"ring buffer not a power of two", "stream: s\nring_buffer: 10MiB\n", nil, `sensor.yaml:2: ring_buffer: "10MiB" is not a power of two from 64KiB to 1GiB`},
+		{"ring buffer too small", "stream: s\nring_buffer: 4KiB\n", nil, `sensor.yaml:2: ring_buffer: "4KiB" is not a power of two from 64KiB to 1GiB`},
+		{"bad read delay", "stream: s\nread_delay: 0s\n", nil, `sensor.yaml:2: read_delay: "0s" is not a positive duration`},
 		{"list for scalar", "stream: [a, b]\n", nil, `sensor.yaml:1: stream: want a single value`},
 		{"not a mapping", "- stream\n", nil, `sensor.yaml:1: the configuration must be a mapping`},
 		{"yaml syntax", "stream: s\n  bad: indent\n", nil, `sensor.yaml: yaml: line 2`},
