@@ -77,6 +77,13 @@ func TestParseSample(t *testing.T) {
 			}
 		})
 	}
+	// Drops are summed over the runs (0, 0 and 2), not a median.
+	if got, ok := find(s, col, "BenchmarkExecStorm/collector").Summary("drops"); !ok || got != 2 {
+		t.Errorf("summary of drops = %v (%v), want the sum 2", got, ok)
+	}
+	if got, ok := find(s, ev, "BenchmarkEncode").Summary("ns/op"); !ok || got != 871002 {
+		t.Errorf("summary of ns/op = %v (%v), want the median 871002", got, ok)
+	}
 	if len(s.Packages) != 2 {
 		t.Fatalf("got %d packages, want 2", len(s.Packages))
 	}
@@ -201,7 +208,8 @@ func TestRenderGolden(t *testing.T) {
 		t.Errorf("rendered page differs from %s (go test -update rewrites it):\n%s", golden, got.String())
 	}
 	for _, must := range []string{
-		"| BenchmarkExecStorm/collector | 3 | 2,600,000 | – | 387 | 0 | 290,114 | 319 |",
+		"| BenchmarkExecStorm/collector | 3 | 2,600,000 | – | 387 | 2 | 290,114 | 319 |",
+		"drops (sum)",
 		"- `BenchmarkExecStorm/collector` execs/s: 0.91",
 		"go test -run '^$' -bench . -benchmem -count 3 ./internal/event/",
 		"**median**",

@@ -45,6 +45,24 @@ func (b *Benchmark) Median(unit string) (float64, bool) {
 	return median(b.Samples[unit])
 }
 
+// Summed reports whether a unit counts losses (drops): a loss in any run
+// matters, so such units are summed over the runs instead of taking a median.
+func Summed(unit string) bool { return unit == "drops" || strings.HasSuffix(unit, "-drops") }
+
+// Summary returns what the page shows for the benchmark in unit: the sum over
+// the runs for a Summed unit, the median otherwise.
+func (b *Benchmark) Summary(unit string) (float64, bool) {
+	xs := b.Samples[unit]
+	if !Summed(unit) || len(xs) == 0 {
+		return median(xs)
+	}
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	return sum, true
+}
+
 func median(xs []float64) (float64, bool) {
 	if len(xs) == 0 {
 		return 0, false

@@ -31,7 +31,8 @@ func Render(w io.Writer, h Header, s *Set) error {
 	b.WriteString("The machine is a shared, noisy virtual machine: single runs of the same " +
 		"benchmark differ by tens of percent, and absolute figures do not carry over to other " +
 		"hardware. Quote medians, and ratios between benchmarks measured in the same run " +
-		"(such as a storm with and without the sensor), never single runs.\n\n")
+		"(such as a storm with and without the sensor), never single runs. Loss counts " +
+		"(drops) are the sum over the runs instead: a loss in any run counts.\n\n")
 
 	b.WriteString("| | |\n|---|---|\n")
 	for _, kv := range [][2]string{
@@ -71,6 +72,9 @@ func renderPackage(b *strings.Builder, h Header, p *Package) {
 	units := orderUnits(p.Units)
 	b.WriteString("| benchmark | runs |")
 	for _, u := range units {
+		if Summed(u) {
+			u += " (sum)"
+		}
 		fmt.Fprintf(b, " %s |", cell(u))
 	}
 	b.WriteString("\n|---|--:|")
@@ -81,7 +85,7 @@ func renderPackage(b *strings.Builder, h Header, p *Package) {
 	for _, bm := range p.Benchmarks {
 		fmt.Fprintf(b, "| %s | %d |", cell(bm.Name), bm.Runs)
 		for _, u := range units {
-			if m, ok := bm.Median(u); ok {
+			if m, ok := bm.Summary(u); ok {
 				fmt.Fprintf(b, " %s |", FormatNumber(m))
 			} else {
 				b.WriteString(" – |")
