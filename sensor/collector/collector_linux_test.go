@@ -408,3 +408,40 @@ func TestExecCgroupHint(t *testing.T) {
 		}
 	}
 }
+
+// TestStopEndsWait checks that cancelling Run's context, or closing the
+// collector, ends a wait for records at once rather than at its timeout.
+func TestStopEndsWait(t *testing.T) {
+	if err := collector.Supported(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	for _, stop := range []string{"cancel", "close"} {
+		t.Run(stop, func(t *testing.T) {
+			c, err := collector.New(collector.Options{MaxDelay: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- c.Run(ctx, func(*event.Event) {}) }()
+			time.Sleep(200 * time.Millisecond) // Run is waiting now
+			start := time.Now()
+			if stop == "cancel" {
+				cancel()
+			} else if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Run still waiting 5s after the stop")
+			}
+			t.Logf("Run returned %v after the %s", time.Since(start).Round(time.Millisecond), stop)
+		})
+	}
+}
