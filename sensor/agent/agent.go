@@ -137,7 +137,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 func snapshot(st Stats) metrics.Snapshot {
 	return metrics.Snapshot{KernelDrops: st.Collector.Dropped, DroppedRecords: st.Shipper.DroppedRecords,
 		DroppedFiles: st.Shipper.DroppedFiles, SpoolErrors: st.Shipper.SpoolErrors, SpoolBytes: st.Shipper.SpoolBytes,
-		SpoolRecords: st.Shipper.SpoolRecords, SpoolFiles: st.Shipper.SpoolFiles}
+		SpoolRecords: st.Shipper.SpoolRecords, SpoolFiles: st.Shipper.SpoolFiles, KernelTime: st.Collector.KernelTime}
 }
 
 // report sends drops and spool depth every 10 seconds.

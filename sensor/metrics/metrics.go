@@ -7,6 +7,9 @@
 //	vigil.sensor.ship_latency   timing (ms)   from a batch's encoding to its acceptance, tagged path:stream|lake
 //	vigil.sensor.spool_bytes    gauge  bytes waiting in the spool
 //	vigil.sensor.spool_batches  gauge  batches waiting, tagged path:stream|lake
+//	vigil.sensor.bpf_cpu        count (µs)    CPU time the eBPF programs ran, in the processes
+//	                                          they observe; only while the kernel keeps BPF run
+//	                                          time statistics (sysctl kernel.bpf_stats_enabled=1)
 //
 // Every metric carries the sensor's tags (sensor_id, and its own K:V tags). A nil
 // *Metrics does nothing, so callers need not check whether metrics are enabled.
@@ -28,6 +31,7 @@ const (
 	ShipLatency  = "vigil.sensor.ship_latency"
 	SpoolBytes   = "vigil.sensor.spool_bytes"
 	SpoolBatches = "vigil.sensor.spool_batches"
+	BPFCPU       = "vigil.sensor.bpf_cpu"
 )
 
 // Metrics is a statsd client for the sensor's metrics; safe for concurrent use.
@@ -102,10 +106,11 @@ type Snapshot struct {
 	SpoolBytes     int64
 	SpoolRecords   int
 	SpoolFiles     int
+	KernelTime     time.Duration // run time of the eBPF programs so far (0 without BPF statistics)
 }
 
-// Report sends what changed since the previous Report: drops as counts (the
-// increase), the spool's depth as gauges.
+// Report sends what changed since the previous Report: drops and eBPF run time
+// as counts (the increase), the spool's depth as gauges.
 func (m *Metrics) Report(s Snapshot) {
 	if m == nil {
 		return
@@ -123,6 +128,9 @@ func (m *Metrics) Report(s Snapshot) {
 	drop("spool_records", s.DroppedRecords, prev.DroppedRecords)
 	drop("spool_files", s.DroppedFiles, prev.DroppedFiles)
 	drop("spool_write", s.SpoolErrors, prev.SpoolErrors)
+	if s.KernelTime > prev.KernelTime {
+		_ = m.c.Count(BPFCPU, (s.KernelTime - prev.KernelTime).Microseconds(), nil, 1)
+	}
 	_ = m.c.Gauge(SpoolBytes, float64(s.SpoolBytes), nil, 1)
 	_ = m.c.Gauge(SpoolBatches, float64(s.SpoolRecords), tagFor(m.pathTags, &m.mu, "path", "stream"), 1)
 	_ = m.c.Gauge(SpoolBatches, float64(s.SpoolFiles), tagFor(m.pathTags, &m.mu, "path", "lake"), 1)

@@ -42,8 +42,9 @@ func TestMetricsReachTheAgent(t *testing.T) {
 	m.Event("NEW_PROCESS")
 	m.Event("FILE_OPEN")
 	m.Shipped("stream", 1234, 40*time.Millisecond)
-	m.Report(Snapshot{KernelDrops: 3, DroppedRecords: 1, SpoolBytes: 4096, SpoolRecords: 2, SpoolFiles: 1})
-	m.Report(Snapshot{KernelDrops: 5, DroppedRecords: 1, SpoolBytes: 0})
+	m.Report(Snapshot{KernelDrops: 3, DroppedRecords: 1, SpoolBytes: 4096, SpoolRecords: 2, SpoolFiles: 1,
+		KernelTime: 1500 * time.Microsecond})
+	m.Report(Snapshot{KernelDrops: 5, DroppedRecords: 1, SpoolBytes: 0, KernelTime: 4 * time.Millisecond})
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +58,7 @@ func TestMetricsReachTheAgent(t *testing.T) {
 		"vigil.sensor.drops:1|c|#sensor_id:i-1,env:prod,source:spool_records",
 		"vigil.sensor.spool_bytes:0|g|#sensor_id:i-1,env:prod",
 		"vigil.sensor.spool_batches:0|g|#sensor_id:i-1,env:prod,path:stream",
+		"vigil.sensor.bpf_cpu:4000|c|#sensor_id:i-1,env:prod",
 	}
 	for _, w := range want {
 		if !slices.Contains(lines, w) {
