@@ -129,12 +129,13 @@ enum exec_flag {
 	EXEC_OWN_CGROUPS = 1, // the process's cgroups are not its parent's (moved between fork and exec)
 };
 
+// An exec record is sent with only the used bytes of data: hdr.path_len bytes of
+// the executable's path, then hdr.args_len bytes of argv.
 struct exec_event {
 	struct event_hdr hdr;
 	__u32 flags; // EXEC_*
 	__u32 _pad;
-	char path[PATH_MAX_LEN];
-	char args[ARGS_MAX_LEN];
+	char data[PATH_MAX_LEN + ARGS_MAX_LEN];
 };
 
 struct exit_event {
@@ -327,19 +328,26 @@ static __always_inline void fill_hdr_current(struct event_hdr *h, __u32 kind)
 
 /* ---- processes ---------------------------------------------------------- */
 
+// Per-CPU space for building an exec record.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_event);
+} exec_scratch SEC(".maps");
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct exec_event *e;
 	const char *filename;
 	unsigned long arg_start, arg_end, n;
+	__u32 zero = 0, plen = 0, size;
 	long ret;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(COUNTER_DROPS);
+	e = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!e)
 		return 0;
-	}
 	fill_hdr(&e->hdr, task, EVENT_EXEC);
 	// Container runtimes move the process into the container's cgroups between
 	// fork and exec; one that still shares its parent's set of cgroups (every
@@ -348,11 +356,13 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	e->_pad = 0;
 
 	filename = BPF_CORE_READ(bprm, filename);
-	ret = bpf_probe_read_kernel_str(e->path, sizeof(e->path), filename);
+	ret = bpf_probe_read_kernel_str(e->data, PATH_MAX_LEN, filename);
 	if (ret > 0)
-		e->hdr.path_len = ret - 1;
+		plen = (ret - 1) & (PATH_MAX_LEN - 1); // at most PATH_MAX_LEN - 1
+	e->hdr.path_len = plen;
 
-	// The new image's argv, just copied onto its stack by the kernel.
+	// The new image's argv, just copied onto its stack by the kernel, right
+	// after the path.
 	arg_start = BPF_CORE_READ(task, mm, arg_start);
 	arg_end = BPF_CORE_READ(task, mm, arg_end);
 	n = arg_end > arg_start ? arg_end - arg_start : 0;
@@ -361,10 +371,15 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	barrier_var(n);
 	if (n > ARGS_MAX_LEN)
 		n = ARGS_MAX_LEN;
-	if (n > 0 && bpf_probe_read_user(e->args, n, (const void *)arg_start) == 0)
+	if (n > 0 && bpf_probe_read_user(e->data + plen, n, (const void *)arg_start) == 0)
 		e->hdr.args_len = n;
 
-	bpf_ringbuf_submit(e, rb_flags());
+	size = offsetof(struct exec_event, data) + plen + e->hdr.args_len;
+	barrier_var(size);
+	if (size > sizeof(*e))
+		return 0;
+	if (bpf_ringbuf_output(&events, e, size, rb_flags()) != 0)
+		count(COUNTER_DROPS);
 	return 0;
 }
 

@@ -65,8 +65,7 @@ type SensorExecEvent struct {
 	Hdr   SensorEventHdr
 	Flags uint32
 	Pad   uint32
-	Path  [512]int8
-	Args  [1024]int8
+	Data  [1536]int8
 }
 
 type SensorExecFlag uint32
@@ -175,6 +174,7 @@ type SensorWalkBuf struct {
 const (
 	SensorMapCounters          = "counters"
 	SensorMapEvents            = "events"
+	SensorMapExecScratch       = "exec_scratch"
 	SensorMapFilePrefixes      = "file_prefixes"
 	SensorMapFileScratch       = "file_scratch"
 	SensorMapNetScratch        = "net_scratch"
@@ -258,6 +258,7 @@ type SensorProgramSpecs struct {
 type SensorMapSpecs struct {
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
+	ExecScratch  *ebpf.MapSpec `ebpf:"exec_scratch"`
 	FilePrefixes *ebpf.MapSpec `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.MapSpec `ebpf:"file_scratch"`
 	NetScratch   *ebpf.MapSpec `ebpf:"net_scratch"`
@@ -309,6 +310,7 @@ func (o *SensorObjects) Close() error {
 type SensorMaps struct {
 	Counters     *ebpf.Map `ebpf:"counters"`
 	Events       *ebpf.Map `ebpf:"events"`
+	ExecScratch  *ebpf.Map `ebpf:"exec_scratch"`
 	FilePrefixes *ebpf.Map `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.Map `ebpf:"file_scratch"`
 	NetScratch   *ebpf.Map `ebpf:"net_scratch"`
@@ -322,6 +324,7 @@ func (m *SensorMaps) Close() error {
 	return _SensorClose(
 		m.Counters,
 		m.Events,
+		m.ExecScratch,
 		m.FilePrefixes,
 		m.FileScratch,
 		m.NetScratch,

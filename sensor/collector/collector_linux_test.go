@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -442,6 +443,65 @@ func TestStopEndsWait(t *testing.T) {
 				t.Fatal("Run still waiting 5s after the stop")
 			}
 			t.Logf("Run returned %v after the %s", time.Since(start).Round(time.Millisecond), stop)
+		})
+	}
+}
+
+// TestExecLongPathAndArgs checks the bounds of an exec record, which carries
+// only the bytes used: a long executable path arrives whole, one beyond the
+// limit cut to its first 511 bytes, and argv cut to its first 1,024 bytes.
+func TestExecLongPathAndArgs(t *testing.T) {
+	base := t.TempDir()
+	deep := func(total int) string {
+		// directories of 50 bytes until the link's path is about total bytes
+		dir := base
+		for len(dir)+60 < total {
+			dir = filepath.Join(dir, strings.Repeat("d", 49))
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(dir, strings.Repeat("t", total-len(dir)-1))
+		if err := os.Symlink("/bin/true", link); err != nil {
+			t.Fatal(err)
+		}
+		return link
+	}
+	var argv []string
+	for i := range 30 {
+		argv = append(argv, fmt.Sprintf("arg%02d-%s", i, strings.Repeat("x", 54)))
+	}
+	whole := strings.Join(argv, "\x00") + "\x00"
+	wantCmd := strings.ReplaceAll(strings.TrimRight(whole[:1024], "\x00"), "\x00", " ")
+	tests := []struct {
+		name     string
+		pathLen  int
+		wantPath func(string) string
+	}{
+		{"path within the limit", 400, func(p string) string { return p }},
+		{"path at the limit", 511, func(p string) string { return p }},
+		{"path beyond the limit", 700, func(p string) string { return p[:511] }},
+	}
+	_, events := startCollector(t)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			link := deep(tc.pathLen)
+			if len(link) != tc.pathLen {
+				t.Fatalf("built a path of %d bytes, want %d", len(link), tc.pathLen)
+			}
+			cmd := exec.Command(link, argv[1:]...)
+			cmd.Args[0] = argv[0]
+			if err := cmd.Run(); err != nil {
+				t.Fatal(err)
+			}
+			ev := next(t, events, uint32(cmd.Process.Pid), event.NewProcess)
+			if want := tc.wantPath(link); ev.FilePath != want {
+				t.Errorf("FILE_PATH is %d bytes, want the first %d bytes of the %d-byte path", len(ev.FilePath), len(want), len(link))
+			}
+			if ev.CommandLine != wantCmd {
+				t.Errorf("COMMAND_LINE is %d bytes %q…, want the first 1024 bytes of argv (%d bytes)",
+					len(ev.CommandLine), ev.CommandLine[:min(40, len(ev.CommandLine))], len(wantCmd))
+			}
 		})
 	}
 }

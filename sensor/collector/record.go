@@ -14,12 +14,12 @@ import (
 // layout test checks these against the bpf2go-generated types.
 const (
 	hdrSize      = 48
-	pathMax      = 512
+	pathMax      = 511 // longest executable path (PATH_MAX_LEN - 1)
 	argsMax      = 1024
 	execFlagsOff = hdrSize
-	pathOff      = hdrSize + 8
-	argsOff      = pathOff + pathMax
-	execSize     = argsOff + argsMax
+	// exec records: flags, pad, then the used bytes of the path and of argv
+	execDataOff = hdrSize + 8
+	execDataMax = 512 + argsMax // the data buffer: PATH_MAX_LEN + ARGS_MAX_LEN
 	exitSize     = hdrSize
 
 	// file records: flags, fmode, pad, key_len, then the used bytes of the path(s)
@@ -169,15 +169,17 @@ func decodeRecord(raw []byte, r *record) error {
 	case kindExit:
 		return nil
 	case kindExec:
-		if err := need(execSize, "exec"); err != nil {
-			return err
-		}
 		if pathLen > pathMax || argsLen > argsMax {
 			return fmt.Errorf("%w: path %d (max %d), args %d (max %d)", errBadLength, pathLen, pathMax, argsLen, argsMax)
 		}
+		end := execDataOff + pathLen + argsLen
+		if err := need(end, "exec"); err != nil {
+			return err
+		}
 		r.execFlags = le.Uint32(raw[execFlagsOff:])
-		r.path = raw[pathOff : pathOff+pathLen : pathOff+pathLen]
-		r.args = raw[argsOff : argsOff+argsLen : argsOff+argsLen]
+		mid := execDataOff + pathLen
+		r.path = raw[execDataOff:mid:mid]
+		r.args = raw[mid:end:end]
 		return nil
 	case kindFileOpen, kindFileDelete, kindFileRename, kindFileChmod:
 		if pathLen == 0 || pathLen > filePathMax || argsLen > filePathMax || (argsLen == 0) == (r.kind == kindFileRename) {

@@ -20,14 +20,12 @@ func TestRecordLayout(t *testing.T) {
 		got, want uintptr
 	}{
 		{"header size", unsafe.Sizeof(h), hdrSize},
-		{"exec record size", unsafe.Sizeof(x), execSize},
+		{"exec record size", unsafe.Sizeof(x), execDataOff + execDataMax},
 		{"exit record size", unsafe.Sizeof(bpf.SensorExitEvent{}), exitSize},
 		{"exec flags offset", unsafe.Offsetof(x.Flags), execFlagsOff},
 		{"exec flag own cgroups", uintptr(bpf.SensorExecFlagEXEC_OWN_CGROUPS), execOwnCgroups},
-		{"path offset", unsafe.Offsetof(x.Path), pathOff},
-		{"path max", uintptr(len(x.Path)), pathMax},
-		{"args offset", unsafe.Offsetof(x.Args), argsOff},
-		{"args max", uintptr(len(x.Args)), argsMax},
+		{"exec data offset", unsafe.Offsetof(x.Data), execDataOff},
+		{"exec data size", uintptr(len(x.Data)), execDataMax},
 		{"kind", unsafe.Offsetof(h.Kind), 0},
 		{"pid", unsafe.Offsetof(h.Pid), 4},
 		{"ppid", unsafe.Offsetof(h.Ppid), 8},
@@ -70,19 +68,19 @@ func putHdr(b []byte, h hdr) {
 	le.PutUint16(b[42:], h.argsLen)
 }
 
-// execRec builds an exec record as the kernel would, with junk after the used bytes
-// (the ring buffer is not zeroed).
+// execRec builds an exec record as the kernel sends it: the header, the flags
+// (junk here), the path and argv back to back, and a few bytes of junk after
+// them (the ring buffer is not zeroed).
 func execRec(h hdr, path, args string) []byte {
-	b := make([]byte, execSize)
+	b := make([]byte, execDataOff+len(path)+len(args)+5)
 	for i := range b {
 		b[i] = 0xAA
 	}
 	h.kind = kindExec
 	h.pathLen, h.argsLen = uint16(len(path)), uint16(len(args))
 	putHdr(b, h)
-	copy(b[pathOff:], path)
-	b[pathOff+len(path)] = 0
-	copy(b[argsOff:], args)
+	copy(b[execDataOff:], path)
+	copy(b[execDataOff+len(path):], args)
 	return b
 }
 
@@ -151,7 +149,7 @@ func TestDecodeRecord(t *testing.T) {
 		{name: "short header", raw: make([]byte, hdrSize-1), wantErr: errShortRecord},
 		{name: "zero kind", raw: make([]byte, hdrSize), wantErr: errBadKind},
 		{name: "unknown kind", raw: unknown, wantErr: errBadKind},
-		{name: "exec cut short", raw: execRec(base, "/bin/true", "true")[:execSize-1], wantErr: errShortRecord},
+		{name: "exec cut short", raw: execRec(base, "/bin/true", "true")[:execDataOff+len("/bin/true")+len("true")-1], wantErr: errShortRecord},
 		{name: "exec header only", raw: execRec(base, "/bin/true", "true")[:hdrSize], wantErr: errShortRecord},
 		{name: "path length out of bounds", raw: tooLong, wantErr: errBadLength},
 		{name: "args length out of bounds", raw: argsTooLong, wantErr: errBadLength},
