@@ -20,7 +20,7 @@ const (
 	// exec records: flags, pad, then the used bytes of the path and of argv
 	execDataOff = hdrSize + 8
 	execDataMax = 512 + argsMax // the data buffer: PATH_MAX_LEN + ARGS_MAX_LEN
-	exitSize     = hdrSize
+	exitSize    = hdrSize
 
 	// file records: flags, fmode, pad, key_len, then the used bytes of the path(s)
 	fileFlagsOff = hdrSize
