@@ -92,7 +92,8 @@ type Collector struct {
 	reader      *ringbuf.Reader
 	unavailable []string
 
-	running   atomic.Bool
+	runMu     sync.Mutex
+	runDone   chan struct{} // set while Run runs, closed when it returns
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -313,13 +314,24 @@ func prefixEntries(opts Options) ([]prefixEntry, error) {
 // nil; it returns an error only if reading the ring buffer fails. Run may be called
 // once at a time.
 func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
-	if c.closed.Load() {
+	c.runMu.Lock()
+	switch {
+	case c.closed.Load():
+		c.runMu.Unlock()
 		return fmt.Errorf("collector: Run after Close: %w", os.ErrClosed)
-	}
-	if !c.running.CompareAndSwap(false, true) {
+	case c.runDone != nil:
+		c.runMu.Unlock()
 		return errors.New("collector: Run is already running")
 	}
-	defer c.running.Store(false)
+	done := make(chan struct{})
+	c.runDone = done
+	c.runMu.Unlock()
+	defer func() {
+		c.runMu.Lock()
+		c.runDone = nil
+		c.runMu.Unlock()
+		close(done)
+	}()
 
 	w, err := newRingWaiter(c.coll.Maps[bpf.SensorMapEvents].FD())
 	if err != nil {
@@ -363,6 +375,9 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 				return fmt.Errorf("collector: read ring buffer: %w", err)
 			}
 			scratch = c.handle(rec.RawSample, &r, &ev, scratch, &clock, emit)
+			if c.closed.Load() {
+				return nil // Close waits for Run to return before it frees the ring
+			}
 		}
 		if ctx.Err() != nil || c.closed.Load() {
 			return nil
@@ -453,14 +468,23 @@ func (c *Collector) readCounters() {
 }
 
 // Close detaches the programs and frees the kernel objects. A running Run returns
-// nil; Stats keeps reporting the final counts. Close is safe to call more than once.
+// nil, and Close waits for it to (so Close must not be called from emit); Stats
+// keeps reporting the final counts. Close is safe to call more than once.
 func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
-		c.readCounters()
+		// Stop a running Run, and wait for it: it reads the ring buffer until it
+		// returns.
+		c.runMu.Lock()
 		c.closed.Store(true)
+		done := c.runDone
+		c.runMu.Unlock()
 		if w := c.waiter.Load(); w != nil {
 			w.interrupt()
 		}
+		if done != nil {
+			<-done
+		}
+		c.readCounters()
 		var errs []error
 		if c.reader != nil {
 			errs = append(errs, c.reader.Close())
