@@ -368,9 +368,6 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				break
 			}
-			if errors.Is(err, ringbuf.ErrClosed) {
-				return nil
-			}
 			if err != nil {
 				return fmt.Errorf("collector: read ring buffer: %w", err)
 			}
