@@ -8,9 +8,9 @@ import (
 )
 
 // DefaultRingBufferSize is the size of the kernel ring buffer when Options leaves it
-// at zero: room for about 100,000 records in flight (a record carries only the
-// bytes it uses: an exec is typically 150–300 bytes, at most 1.6 KB), half a
-// second of a 200,000-opens-a-second storm that user space cannot keep up with.
+// at zero: the room a storm has while user space falls behind. A record carries
+// only the bytes it uses: an exec record is 56 bytes plus its path and argv (at
+// most 1.6 KB), a file record 64 bytes plus its path(s).
 const DefaultRingBufferSize = 16 << 20
 
 // DefaultMaxDelay is how long a record may wait in the kernel ring buffer when

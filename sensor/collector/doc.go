@@ -62,9 +62,8 @@
 //
 // Wakeups are batched: a record is submitted without waking the reader until
 // 1/16 of the ring buffer is waiting, and the reader polls every
-// Options.MaxDelay (default 100 ms) for what arrived below that. A wakeup costs
-// an interrupt and a context switch; paying one per record under an exec storm
-// cost more than the rest of the kernel side together.
+// Options.MaxDelay (default 100 ms) for what arrived below that: a wakeup costs
+// an interrupt and a context switch, which a storm would otherwise pay per record.
 //
 // Records the kernel could not queue because the ring buffer was full are counted,
 // per CPU, in the BPF `counters` map; Stats reports them with the records

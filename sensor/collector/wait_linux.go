@@ -12,9 +12,8 @@ import (
 
 // ringWaiter waits for the kernel to wake the ring buffer's readers, or for a
 // deadline, through the Go runtime's network poller: a waiting collector holds
-// no thread in a blocking system call. (A thread blocked in epoll_wait keeps the
-// runtime's monitor thread polling every 20 µs to take its processor back,
-// which under a storm cost the sensor a quarter of its CPU time.)
+// no thread in a blocking system call (a thread blocked in epoll_wait has the
+// runtime's monitor thread keep checking whether to take its processor back).
 type ringWaiter struct {
 	f  *os.File
 	rc syscall.RawConn
