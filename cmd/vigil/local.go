@@ -329,7 +329,7 @@ func (a *localApp) live(ctx context.Context) error {
 	st, runErr := agent.Run(ctx, agent.Options{
 		SensorID: a.o.sensorID, Tags: a.o.tags, Stream: stream, Lake: &local.Lake{Dir: a.o.lake},
 		BatchInterval: a.o.batch, RollInterval: time.Minute, Log: a.log, Version: version(),
-		Started: func() {
+		Started: func(func() agent.Stats) {
 			a.log.Info("vigil local running", "sensor", a.o.sensorID, "rules", len(a.eng.Rules()), "lake", a.o.lake,
 				"store", a.o.data, "enforce", a.o.enforce)
 		},

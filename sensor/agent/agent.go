@@ -35,8 +35,9 @@ type Options struct {
 	// Grace bounds the final flush after the context ends; default 10s.
 	Grace time.Duration
 	Log   *slog.Logger
-	// Started, if set, is called once the probes are attached.
-	Started func()
+	// Started, if set, is called once the probes are attached, with a function
+	// that returns the run's counters so far.
+	Started func(stats func() Stats)
 
 	// Metrics, if set, receives the sensor's metrics (see package metrics).
 	Metrics *metrics.Metrics
@@ -124,7 +125,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	})
 	go report(ctx, o.Metrics, stats)
 	if o.Started != nil {
-		o.Started()
+		o.Started(stats)
 	}
 	runErr := col.Run(ctx, add)
 	stopShip()

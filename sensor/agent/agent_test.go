@@ -38,7 +38,7 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 		st, err := Run(ctx, Options{SensorID: "agent-test", Tags: []string{"env:test"}, Stream: stream, Lake: lake,
 			BatchInterval: 100 * time.Millisecond, Spool: sp, Version: "test", HeartbeatEvery: 200 * time.Millisecond,
 			StatsEvery: 300 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Started: func() { close(started) }})
+			Started: func(func() Stats) { close(started) }})
 		done <- result{st, err}
 	}()
 	select {

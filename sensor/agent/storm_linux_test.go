@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/sensor/collector"
+	"github.com/vigil-sec/vigil/sensor/shipper"
 )
 
 // stormEnv makes the test binary a storm process (see TestMain): "exec N" runs
@@ -140,21 +141,24 @@ const stormRounds = 5
 
 // stormResult is what one storm with the sensor cost.
 type stormResult struct {
-	sensorCPU time.Duration // the sensor process, storm start to final flush
-	kernelCPU time.Duration // its eBPF programs (in the storm's context)
-	stormCPU  time.Duration // the storm process, eBPF programs included
-	events    uint64
-	drops     uint64
-	wireBytes int64
-	lakeBytes int64
+	sensorCPU  time.Duration // the sensor process, storm start to final flush
+	kernelCPU  time.Duration // its eBPF programs (in the storm's context)
+	stormCPU   time.Duration // the storm process, eBPF programs included
+	events     uint64
+	drops      uint64
+	wireBytes  int64 // the storm's
+	lakeBytes  int64 // the run's, warm-up included
+	lakeEvents uint64
 }
 
 // withSensor runs the whole sensor (collector, enricher, host stats, shipper
-// encoding both paths) around one storm.
-func withSensor(b *testing.B, spec string) stormResult {
+// encoding both paths) around one storm. A warm-up storm runs first, outside
+// the measurement: what the sensor does once (loading its programs, allocating
+// its encoders' buffers and faulting in their pages) is not a cost of events.
+func withSensor(b *testing.B, warm, spec string) stormResult {
 	stream, lake := &countingSink{}, &lakeSink{}
 	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
+	started := make(chan func() Stats, 1)
 	type result struct {
 		st  Stats
 		err error
@@ -162,27 +166,42 @@ func withSensor(b *testing.B, spec string) stormResult {
 	done := make(chan result, 1)
 	go func() {
 		st, err := Run(ctx, Options{SensorID: "bench", Tags: []string{"env:bench"}, Stream: stream, Lake: lake,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Started: func() { close(started) }})
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Started: func(stats func() Stats) { started <- stats }})
 		done <- result{st, err}
 	}()
+	var stats func() Stats
 	select {
-	case <-started:
+	case stats = <-started:
 	case r := <-done:
 		b.Fatalf("sensor stopped before starting: %v", r.err)
 	}
-	// Loading the programs leaves garbage (the kernel's BTF, parsed): collect it,
-	// and hand the memory back, now, so that neither is counted as a cost of the
-	// events.
+	// Loading the programs left garbage (the kernel's BTF, parsed): collect it
+	// and hand the memory back before the warm-up, which faults in what the
+	// sensor uses again.
 	debug.FreeOSMemory()
-	cpu0 := selfCPU()
+	runStorm(b, warm)
+	// Let the warm-up's events be read and shipped (a read is at most
+	// collector.DefaultMaxDelay away, a flush at most a batch interval).
+	for prev := stats().Collector.Received; ; {
+		time.Sleep(collector.DefaultMaxDelay + 50*time.Millisecond)
+		if cur := stats().Collector.Received; cur == prev {
+			break
+		} else {
+			prev = cur
+		}
+	}
+	time.Sleep(shipper.DefaultBatchInterval + 100*time.Millisecond)
+	st0, wire0 := stats(), stream.bytes.Load()
+	cpu0, kernel0 := selfCPU(), st0.Collector.KernelTime
 	stormCPU := runStorm(b, spec)
 	cancel()
 	r := <-done
 	if r.err != nil {
 		b.Fatal(r.err)
 	}
-	return stormResult{sensorCPU: selfCPU() - cpu0, kernelCPU: r.st.Collector.KernelTime, stormCPU: stormCPU,
-		events: r.st.Shipper.Events, drops: r.st.Drops(), wireBytes: stream.bytes.Load(), lakeBytes: lake.bytes.Load()}
+	return stormResult{sensorCPU: selfCPU() - cpu0, kernelCPU: r.st.Collector.KernelTime - kernel0, stormCPU: stormCPU,
+		events: r.st.Shipper.Events - st0.Shipper.Events, drops: r.st.Drops(), wireBytes: stream.bytes.Load() - wire0,
+		lakeBytes: lake.bytes.Load(), lakeEvents: r.st.Shipper.Events}
 }
 
 // alternate runs the storm spec (ops operations) without and with the sensor,
@@ -190,7 +209,7 @@ func withSensor(b *testing.B, spec string) stormResult {
 // sensor's CPU time (its process plus its eBPF programs) per 1,000 events and
 // per operation, the storm's own CPU time with the sensor over without, and
 // the bytes per event on the wire and in the lake; drops are summed.
-func alternate(b *testing.B, spec string, ops int, unit string) (sensorPerOp time.Duration) {
+func alternate(b *testing.B, spec func(ops int) string, ops int, unit string) (sensorPerOp time.Duration) {
 	if err := collector.Supported(); err != nil {
 		b.Skipf("skipping: %v", err)
 	}
@@ -203,8 +222,8 @@ func alternate(b *testing.B, spec string, ops int, unit string) (sensorPerOp tim
 	var drops uint64
 	b.ResetTimer()
 	for range b.N * stormRounds {
-		without := runStorm(b, spec)
-		r := withSensor(b, spec)
+		without := runStorm(b, spec(ops))
+		r := withSensor(b, spec(ops/4), spec(ops))
 		events := float64(max(r.events, 1))
 		sensor := r.sensorCPU + r.kernelCPU
 		perK := func(d time.Duration) float64 { return d.Seconds() * 1000 / events * 1000 }
@@ -215,7 +234,7 @@ func alternate(b *testing.B, spec string, ops int, unit string) (sensorPerOp tim
 		evPerOp = append(evPerOp, events/float64(ops))
 		ratio = append(ratio, float64(r.stormCPU)/float64(max(without, 1)))
 		wire = append(wire, float64(r.wireBytes)/events)
-		lake = append(lake, float64(r.lakeBytes)/events)
+		lake = append(lake, float64(r.lakeBytes)/float64(max(r.lakeEvents, 1)))
 		drops += r.drops
 	}
 	b.StopTimer()
@@ -250,7 +269,7 @@ func median(xs []float64) float64 {
 // core the sensor would take at 20,000 execs a second at that cost per exec.
 func BenchmarkSensorExecStorm(b *testing.B) {
 	const execs = 2000
-	perExec := alternate(b, "exec "+strconv.Itoa(execs), execs, "exec")
+	perExec := alternate(b, func(n int) string { return "exec " + strconv.Itoa(n) }, execs, "exec")
 	b.ReportMetric(perExec.Seconds()*20000*100, "core-%@20k-exec/s")
 }
 
@@ -271,7 +290,7 @@ func BenchmarkSensorOpenStorm(b *testing.B) {
 				b.Fatal(err)
 			}
 			const opens = 200000
-			alternate(b, "open "+strconv.Itoa(opens)+" "+path, opens, "open")
+			alternate(b, func(n int) string { return "open " + strconv.Itoa(n) + " " + path }, opens, "open")
 		})
 	}
 }

@@ -15,7 +15,7 @@ const DefaultRingBufferSize = 16 << 20
 
 // DefaultMaxDelay is how long a record may wait in the kernel ring buffer when
 // Options leaves MaxDelay at zero.
-const DefaultMaxDelay = 100 * time.Millisecond
+const DefaultMaxDelay = 250 * time.Millisecond
 
 // wakeupFraction sets when the kernel wakes the reader early: once this fraction
 // of the ring buffer is waiting to be read.

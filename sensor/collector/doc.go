@@ -62,7 +62,7 @@
 //
 // Wakeups are batched: a record is submitted without waking the reader until
 // 1/16 of the ring buffer is waiting, and the reader polls every
-// Options.MaxDelay (default 100 ms) for what arrived below that: a wakeup costs
+// Options.MaxDelay (default 250 ms) for what arrived below that: a wakeup costs
 // an interrupt and a context switch, which a storm would otherwise pay per record.
 //
 // Records the kernel could not queue because the ring buffer was full are counted,

@@ -22,7 +22,7 @@
 //	grace: 10s                  # shutdown flush; what is not shipped by then stays spooled
 //	file_path_prefixes: [/etc/, /root/.ssh/]   # FILE_* events kept for these paths
 //	ring_buffer: 16MiB          # kernel → sensor buffer: a power of two, 64KiB to 1GiB
-//	read_delay: 100ms           # longest a record waits there when few are queued
+//	read_delay: 250ms           # longest a record waits there when few are queued
 //	statsd: 127.0.0.1:8125      # DogStatsD agent; empty disables metrics
 //	imds: {enabled: true, instance_tags: false}
 //	respond:                    # response tasks (isolate, rejoin, kill, snapshot)
@@ -107,7 +107,7 @@ func Default() Config {
 		RollBytes:        64 << 20,
 		Grace:            10 * time.Second,
 		RingBuffer:       16 << 20,
-		ReadDelay:        100 * time.Millisecond,
+		ReadDelay:        250 * time.Millisecond,
 		IMDS:             true,
 		RespondOrg:       "default",
 		RespondKeyFile:   "/etc/vigil/api-key",

@@ -40,7 +40,7 @@ roll_bytes: 32MiB
 file_path_prefixes: [/etc/, /root/.ssh/]
 statsd: 127.0.0.1:8125
 ring_buffer: 64MiB
-read_delay: 250ms
+read_delay: 500ms
 imds:
   enabled: false
   instance_tags: true
@@ -72,7 +72,7 @@ func TestLayers(t *testing.T) {
 	if !slices.Equal(got.FilePathPrefixes, []string{"/etc/", "/root/.ssh/"}) {
 		t.Fatalf("prefixes %v", got.FilePathPrefixes)
 	}
-	if got.RingBuffer != 64<<20 || got.ReadDelay != 250*time.Millisecond {
+	if got.RingBuffer != 64<<20 || got.ReadDelay != 500*time.Millisecond {
 		t.Fatalf("ring buffer %d, read delay %v", got.RingBuffer, got.ReadDelay)
 	}
 	if got.Source("stream") != "flag --stream" || got.Source("region") != "environment VIGIL_REGION" ||

@@ -29,12 +29,16 @@ type Observer interface {
 }
 
 // Options configures a Shipper. Stream and Lake may each be nil to disable a path.
+// DefaultBatchInterval is how often events are flushed when no batch fills
+// up sooner.
+const DefaultBatchInterval = time.Second
+
 type Options struct {
 	SensorID string
 	Stream   Stream
 	Lake     Lake
 
-	BatchInterval time.Duration // default 1s
+	BatchInterval time.Duration // default DefaultBatchInterval
 	BatchEvents   int           // default 2000
 	RollInterval  time.Duration // default 5m
 	RollEvents    int           // default 500000
@@ -106,7 +110,7 @@ type batch struct {
 // New returns a Shipper; call Run to start shipping.
 func New(opts Options) *Shipper {
 	if opts.BatchInterval <= 0 {
-		opts.BatchInterval = time.Second
+		opts.BatchInterval = DefaultBatchInterval
 	}
 	if opts.BatchEvents <= 0 {
 		opts.BatchEvents = 2000
