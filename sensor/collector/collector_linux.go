@@ -90,6 +90,7 @@ type Collector struct {
 	coll        *ebpf.Collection
 	links       []link.Link
 	reader      *ringbuf.Reader
+	wakeup      int // bytes waiting at which the kernel wakes the reader
 	unavailable []string
 
 	runMu     sync.Mutex
@@ -142,13 +143,17 @@ func New(opts Options) (*Collector, error) {
 	if opts.MaxDelay == 0 {
 		opts.MaxDelay = DefaultMaxDelay
 	}
+	// The kernel wakes the reader once wakeup bytes are waiting, or for every
+	// record when MaxDelay is negative.
+	wakeup := 1
 	if opts.MaxDelay > 0 {
-		if err := spec.Variables[bpf.SensorVarWakeupBytes].Set(uint64(size / wakeupFraction)); err != nil {
+		wakeup = size / wakeupFraction
+		if err := spec.Variables[bpf.SensorVarWakeupBytes].Set(uint64(wakeup)); err != nil {
 			return nil, fmt.Errorf("collector: set wakeup threshold: %w", err)
 		}
 	}
 
-	c := &Collector{opts: opts, prefixes: prefixes}
+	c := &Collector{opts: opts, prefixes: prefixes, wakeup: wakeup}
 	kernel, err := btf.LoadKernelSpec()
 	if err != nil {
 		return nil, fmt.Errorf("%w: read kernel BTF: %w", ErrUnsupported, err)
@@ -346,11 +351,11 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 	// Records below the wakeup threshold are picked up every MaxDelay; when
 	// every record wakes the reader, the timeout only bounds how long a
 	// cancellation can go unnoticed.
-	timeout, threshold := c.opts.MaxDelay, c.reader.BufferSize()/wakeupFraction
+	timeout := c.opts.MaxDelay
 	if timeout < 0 {
-		timeout, threshold = time.Second, 1
+		timeout = time.Second
 	}
-	ready := func() bool { return c.reader.AvailableBytes() >= threshold || ctx.Err() != nil || c.closed.Load() }
+	ready := func() bool { return c.reader.AvailableBytes() >= c.wakeup || ctx.Err() != nil || c.closed.Load() }
 	// The reader never blocks: waiting is the waiter's.
 	c.reader.SetDeadline(time.Unix(1, 0))
 
