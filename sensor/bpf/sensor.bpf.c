@@ -306,24 +306,28 @@ static __always_inline void count(__u32 idx)
 		*n += 1; // per-CPU slot: no other writer
 }
 
+// fill_hdr reads task through its BTF pointer: plain loads (the verifier
+// guards them against faults), not a helper call per field.
 static __always_inline void fill_hdr(struct event_hdr *h, struct task_struct *task, __u32 kind)
 {
+	const struct cred *cred = task->cred;
+
 	h->kind = kind;
-	h->pid = BPF_CORE_READ(task, tgid);
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	h->uid = BPF_CORE_READ(task, cred, uid.val);
-	h->gid = BPF_CORE_READ(task, cred, gid.val);
+	h->pid = task->tgid;
+	h->ppid = task->real_parent->tgid;
+	h->uid = cred->uid.val;
+	h->gid = cred->gid.val;
 	h->exit_code = 0;
 	h->boot_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->path_len = 0;
 	h->args_len = 0;
-	h->euid = BPF_CORE_READ(task, cred, euid.val);
+	h->euid = cred->euid.val;
 }
 
 static __always_inline void fill_hdr_current(struct event_hdr *h, __u32 kind)
 {
-	fill_hdr(h, (struct task_struct *)bpf_get_current_task(), kind);
+	fill_hdr(h, bpf_get_current_task_btf(), kind);
 }
 
 /* ---- processes ---------------------------------------------------------- */
@@ -352,10 +356,10 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	// Container runtimes move the process into the container's cgroups between
 	// fork and exec; one that still shares its parent's set of cgroups (every
 	// hierarchy, v1 included) runs where its parent runs.
-	e->flags = BPF_CORE_READ(task, cgroups) != BPF_CORE_READ(task, real_parent, cgroups) ? EXEC_OWN_CGROUPS : 0;
+	e->flags = task->cgroups != task->real_parent->cgroups ? EXEC_OWN_CGROUPS : 0;
 	e->_pad = 0;
 
-	filename = BPF_CORE_READ(bprm, filename);
+	filename = bprm->filename;
 	ret = bpf_probe_read_kernel_str(e->data, PATH_MAX_LEN, filename);
 	if (ret > 0)
 		plen = (ret - 1) & (PATH_MAX_LEN - 1); // at most PATH_MAX_LEN - 1
@@ -363,8 +367,8 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 
 	// The new image's argv, just copied onto its stack by the kernel, right
 	// after the path.
-	arg_start = BPF_CORE_READ(task, mm, arg_start);
-	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	arg_start = task->mm->arg_start;
+	arg_end = task->mm->arg_end;
 	n = arg_end > arg_start ? arg_end - arg_start : 0;
 	if (n > ARGS_MAX_LEN)
 		n = ARGS_MAX_LEN;
@@ -390,7 +394,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 
 	// Report the process, not its threads: only the last thread out of the
 	// group (signal->live has already been decremented to zero) emits.
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (task->signal->live.counter != 0)
 		return 0;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -399,7 +403,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 	}
 	fill_hdr(&e->hdr, task, EVENT_EXIT);
-	e->hdr.exit_code = BPF_CORE_READ(task, exit_code);
+	e->hdr.exit_code = task->exit_code;
 	bpf_ringbuf_submit(e, rb_flags());
 	return 0;
 }
