@@ -184,11 +184,11 @@ func withSensor(b *testing.B, warm, spec string) stormResult {
 	// collector.DefaultMaxDelay away, a flush at most a batch interval).
 	for prev := stats().Collector.Received; ; {
 		time.Sleep(collector.DefaultMaxDelay + 50*time.Millisecond)
-		if cur := stats().Collector.Received; cur == prev {
+		cur := stats().Collector.Received
+		if cur == prev {
 			break
-		} else {
-			prev = cur
 		}
+		prev = cur
 	}
 	time.Sleep(shipper.DefaultBatchInterval + 100*time.Millisecond)
 	st0, wire0 := stats(), stream.bytes.Load()

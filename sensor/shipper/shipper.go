@@ -28,11 +28,11 @@ type Observer interface {
 	Shipped(path string, bytes int, latency time.Duration)
 }
 
-// Options configures a Shipper. Stream and Lake may each be nil to disable a path.
 // DefaultBatchInterval is how often events are flushed when no batch fills
 // up sooner.
 const DefaultBatchInterval = time.Second
 
+// Options configures a Shipper. Stream and Lake may each be nil to disable a path.
 type Options struct {
 	SensorID string
 	Stream   Stream
