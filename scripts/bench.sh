@@ -30,6 +30,7 @@ fi
 root_only=(
 	"sensor/agent:BenchmarkSensorExecStorm"
 	"sensor/agent:BenchmarkSensorOpenStorm"
+	"sensor/collector:BenchmarkHookCost"
 )
 
 # Package directories (./dir/) holding a Benchmark function.

@@ -1,0 +1,77 @@
+package collector
+
+import (
+	"context"
+	"syscall"
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/sensor/bpf"
+)
+
+// BenchmarkHookCost runs /bin/true once per iteration with the collector
+// attached and reports what each of its eBPF programs cost per call (their run
+// time as the kernel accounts it, with BPF run time statistics on) and how
+// often the syscall hook ran per exec (on the whole host: other processes'
+// syscalls count too): the kernel side of the exec storm in sensor/agent, hook
+// by hook.
+func BenchmarkHookCost(b *testing.B) {
+	if err := Supported(); err != nil {
+		b.Skipf("skipping: %v", err)
+	}
+	kt, err := EnableKernelTime()
+	if err != nil {
+		b.Skipf("skipping: %v", err)
+	}
+	defer kt.Close()
+	c, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, func(*event.Event) {}) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Error(err)
+		}
+	}()
+
+	hooks := []struct{ prog, unit string }{
+		{bpf.SensorProgHandleExec, "exec-ns/call"},
+		{bpf.SensorProgHandleExit, "exit-ns/call"},
+		{bpf.SensorProgSysExit, "sys_exit-ns/call"},
+	}
+	type sample struct{ runs, ns uint64 }
+	read := func() []sample {
+		out := make([]sample, len(hooks))
+		for i, h := range hooks {
+			st, err := c.coll.Programs[h.prog].Stats()
+			if err != nil {
+				b.Fatalf("%s: %v", h.prog, err)
+			}
+			out[i] = sample{st.RunCount, uint64(st.Runtime)}
+		}
+		return out
+	}
+	before := read()
+	for b.Loop() {
+		pid, err := syscall.ForkExec("/bin/true", []string{"true"}, &syscall.ProcAttr{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := syscall.Wait4(pid, nil, 0, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	after := read()
+	for i, h := range hooks {
+		if runs := after[i].runs - before[i].runs; runs > 0 {
+			b.ReportMetric(float64(after[i].ns-before[i].ns)/float64(runs), h.unit)
+		}
+	}
+	sysExit := after[2].runs - before[2].runs
+	b.ReportMetric(float64(sysExit)/float64(b.N), "sys_exit-calls/exec")
+}
