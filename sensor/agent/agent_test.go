@@ -27,34 +27,14 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
-	type result struct {
-		st  Stats
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		st, err := Run(ctx, Options{SensorID: "agent-test", Tags: []string{"env:test"}, Stream: stream, Lake: lake,
-			BatchInterval: 100 * time.Millisecond, Spool: sp, Version: "test", HeartbeatEvery: 200 * time.Millisecond,
-			StatsEvery: 300 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Started: func(func() Stats) { close(started) }})
-		done <- result{st, err}
-	}()
-	select {
-	case <-started:
-	case r := <-done:
-		t.Fatalf("sensor stopped before starting: %v", r.err)
-	}
+	_, stop := startSensor(t, Options{SensorID: "agent-test", Tags: []string{"env:test"}, Stream: stream, Lake: lake,
+		BatchInterval: 100 * time.Millisecond, Spool: sp, Version: "test", HeartbeatEvery: 200 * time.Millisecond,
+		StatsEvery: 300 * time.Millisecond})
 	for range 5 {
 		_ = exec.Command("/bin/true").Run()
 	}
 	time.Sleep(800 * time.Millisecond)
-	cancel()
-	r := <-done
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
+	st := stop()
 	stream.Close()
 	count := map[string]int{}
 	var hb, hs *event.Event
@@ -87,7 +67,45 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 	if len(files) == 0 {
 		t.Error("no lake file")
 	}
-	if r.st.Shipper.SpoolBytes != 0 || r.st.Drops() != 0 {
-		t.Errorf("stats %+v", r.st)
+	if st.Shipper.SpoolBytes != 0 || st.Drops() != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// startSensor runs the sensor with o (its log discarded unless o has one) until
+// stop is called, which returns the run's final counters; stats returns them so
+// far. The test fails if the sensor stops before its probes are attached or Run
+// returns an error.
+func startSensor(tb testing.TB, o Options) (stats func() Stats, stop func() Stats) {
+	tb.Helper()
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan func() Stats, 1)
+	o.Started = func(stats func() Stats) { started <- stats }
+	type result struct {
+		st  Stats
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, err := Run(ctx, o)
+		done <- result{st, err}
+	}()
+	select {
+	case stats = <-started:
+	case r := <-done:
+		cancel()
+		tb.Fatalf("sensor stopped before starting: %v", r.err)
+	}
+	return stats, func() Stats {
+		tb.Helper()
+		cancel()
+		r := <-done
+		if r.err != nil {
+			tb.Fatal(r.err)
+		}
+		return r.st
 	}
 }

@@ -3,8 +3,6 @@ package agent
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,24 +155,7 @@ type stormResult struct {
 // its encoders' buffers and faulting in their pages) is not a cost of events.
 func withSensor(b *testing.B, warm, spec string) stormResult {
 	stream, lake := &countingSink{}, &lakeSink{}
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan func() Stats, 1)
-	type result struct {
-		st  Stats
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		st, err := Run(ctx, Options{SensorID: "bench", Tags: []string{"env:bench"}, Stream: stream, Lake: lake,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Started: func(stats func() Stats) { started <- stats }})
-		done <- result{st, err}
-	}()
-	var stats func() Stats
-	select {
-	case stats = <-started:
-	case r := <-done:
-		b.Fatalf("sensor stopped before starting: %v", r.err)
-	}
+	stats, stop := startSensor(b, Options{SensorID: "bench", Tags: []string{"env:bench"}, Stream: stream, Lake: lake})
 	// Loading the programs left garbage (the kernel's BTF, parsed): collect it
 	// and hand the memory back before the warm-up, which faults in what the
 	// sensor uses again.
@@ -194,14 +175,10 @@ func withSensor(b *testing.B, warm, spec string) stormResult {
 	st0, wire0 := stats(), stream.bytes.Load()
 	cpu0, kernel0 := selfCPU(), st0.Collector.KernelTime
 	stormCPU := runStorm(b, spec)
-	cancel()
-	r := <-done
-	if r.err != nil {
-		b.Fatal(r.err)
-	}
-	return stormResult{sensorCPU: selfCPU() - cpu0, kernelCPU: r.st.Collector.KernelTime - kernel0, stormCPU: stormCPU,
-		events: r.st.Shipper.Events - st0.Shipper.Events, drops: r.st.Drops(), wireBytes: stream.bytes.Load() - wire0,
-		lakeBytes: lake.bytes.Load(), lakeEvents: r.st.Shipper.Events}
+	st := stop()
+	return stormResult{sensorCPU: selfCPU() - cpu0, kernelCPU: st.Collector.KernelTime - kernel0, stormCPU: stormCPU,
+		events: st.Shipper.Events - st0.Shipper.Events, drops: st.Drops(), wireBytes: stream.bytes.Load() - wire0,
+		lakeBytes: lake.bytes.Load(), lakeEvents: st.Shipper.Events}
 }
 
 // alternate runs the storm spec (ops operations) without and with the sensor,
