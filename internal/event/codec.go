@@ -31,11 +31,14 @@ type Encoder struct {
 // NewEncoder returns an Encoder ready for use.
 func NewEncoder() *Encoder {
 	e := &Encoder{}
-	e.w = parquet.NewGenericWriter[Event](&e.buf,
-		parquet.Compression(&batchCodec),
-		parquet.CreatedBy("vigil", "", ""),
-	)
+	e.w = newWriter(&e.buf, &batchCodec)
 	return e
+}
+
+// newWriter is the Parquet writer of batches and lake files, which differ only
+// in their compression level.
+func newWriter(out io.Writer, codec *zstdCodec) *parquet.GenericWriter[Event] {
+	return parquet.NewGenericWriter[Event](out, parquet.Compression(codec), parquet.CreatedBy("vigil", "", ""))
 }
 
 // Encode returns one Parquet file holding events. The returned slice is owned by the
@@ -69,10 +72,7 @@ type FileWriter struct {
 // NewFileWriter returns a FileWriter with an empty file open.
 func NewFileWriter() *FileWriter {
 	f := &FileWriter{}
-	f.w = parquet.NewGenericWriter[Event](&f.buf,
-		parquet.Compression(&fileCodec),
-		parquet.CreatedBy("vigil", "", ""),
-	)
+	f.w = newWriter(&f.buf, &fileCodec)
 	return f
 }
 
