@@ -387,15 +387,47 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	return 0;
 }
 
+// A process, as the key of exits_seen: pids are reused, the pair is not.
+struct exit_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 start_time; // the thread group leader's
+};
+
+// Exits of processes with several threads that were reported. Threads exiting
+// together can all find signal->live at zero by the time they reach the
+// tracepoint; the first to add its process here reports it. A thread that finds
+// itself the only one left (signal->nr_threads drops as exited threads are
+// released, after their tracepoint) only looks its process up, which is
+// cheaper than adding it. Entries are never removed: the oldest are evicted long
+// after the threads of their process are gone.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct exit_key);
+	__type(value, __u8);
+} exits_seen SEC(".maps");
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task)
 {
+	struct exit_key k = {};
 	struct exit_event *e;
+	__u8 one = 1;
 
-	// Report the process, not its threads: only the last thread out of the
-	// group (signal->live has already been decremented to zero) emits.
+	// Report the process, not its threads: only a thread that finds no thread
+	// of its group alive (signal->live has already been decremented) emits,
+	// and only once per process.
 	if (task->signal->live.counter != 0)
 		return 0;
+	k.tgid = task->tgid;
+	k.start_time = task->group_leader->start_time;
+	if (task->signal->nr_threads > 1) {
+		if (bpf_map_update_elem(&exits_seen, &k, &one, BPF_NOEXIST) != 0)
+			return 0;
+	} else if (bpf_map_lookup_elem(&exits_seen, &k)) {
+		return 0;
+	}
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

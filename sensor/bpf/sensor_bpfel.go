@@ -79,6 +79,13 @@ type SensorExitEvent struct {
 	Hdr SensorEventHdr
 }
 
+type SensorExitKey struct {
+	_         structs.HostLayout
+	Tgid      uint32
+	Pad       uint32
+	StartTime uint64
+}
+
 type SensorFileEvent struct {
 	_      structs.HostLayout
 	Hdr    SensorEventHdr
@@ -175,6 +182,7 @@ const (
 	SensorMapCounters          = "counters"
 	SensorMapEvents            = "events"
 	SensorMapExecScratch       = "exec_scratch"
+	SensorMapExitsSeen         = "exits_seen"
 	SensorMapFilePrefixes      = "file_prefixes"
 	SensorMapFileScratch       = "file_scratch"
 	SensorMapNetScratch        = "net_scratch"
@@ -259,6 +267,7 @@ type SensorMapSpecs struct {
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	ExecScratch  *ebpf.MapSpec `ebpf:"exec_scratch"`
+	ExitsSeen    *ebpf.MapSpec `ebpf:"exits_seen"`
 	FilePrefixes *ebpf.MapSpec `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.MapSpec `ebpf:"file_scratch"`
 	NetScratch   *ebpf.MapSpec `ebpf:"net_scratch"`
@@ -311,6 +320,7 @@ type SensorMaps struct {
 	Counters     *ebpf.Map `ebpf:"counters"`
 	Events       *ebpf.Map `ebpf:"events"`
 	ExecScratch  *ebpf.Map `ebpf:"exec_scratch"`
+	ExitsSeen    *ebpf.Map `ebpf:"exits_seen"`
 	FilePrefixes *ebpf.Map `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.Map `ebpf:"file_scratch"`
 	NetScratch   *ebpf.Map `ebpf:"net_scratch"`
@@ -325,6 +335,7 @@ func (m *SensorMaps) Close() error {
 		m.Counters,
 		m.Events,
 		m.ExecScratch,
+		m.ExitsSeen,
 		m.FilePrefixes,
 		m.FileScratch,
 		m.NetScratch,

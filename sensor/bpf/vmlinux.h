@@ -104,6 +104,7 @@ struct mm_struct {
 
 struct signal_struct {
 	atomic_t live;
+	int nr_threads;
 };
 
 struct path;
@@ -125,6 +126,8 @@ struct task_struct {
 	struct fs_struct *fs;
 	struct files_struct *files;
 	struct css_set *cgroups;
+	struct task_struct *group_leader;
+	__u64 start_time;
 };
 
 /* x86-64 register frame of a syscall. */
