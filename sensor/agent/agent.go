@@ -95,6 +95,10 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		return Stats{}, fmt.Errorf("sensor: %w", err)
 	}
 	defer col.Close()
+	log.Info("kernel hooks attached", "syscall_exits", col.SyscallHook())
+	for _, u := range col.Unavailable() {
+		log.Warn("kernel hook not attached: its events are not captured", "hook", u)
+	}
 	ship := shipper.New(shipper.Options{SensorID: o.SensorID, Stream: o.Stream, Lake: o.Lake,
 		BatchInterval: o.BatchInterval, RollInterval: o.RollInterval, RollBytes: o.RollBytes,
 		Spool: o.Spool, Observer: o.Metrics, Log: log})

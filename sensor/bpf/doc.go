@@ -1,14 +1,17 @@
 // Package bpf holds the sensor's eBPF program and its bpf2go-generated Go
 // bindings.
 //
-// sensor.bpf.c uses BTF raw tracepoints only (tp_btf): they load where the
-// kernel refuses trampoline programs (fentry/fexit and BPF LSM return EPERM on
-// some hardened or virtualised kernels) and cost one direct call each:
+// sensor.bpf.c uses BTF raw tracepoints (tp_btf) and syscall tracepoints, no
+// trampolines: they load where the kernel refuses fentry/fexit and BPF LSM
+// programs (EPERM on some hardened or virtualised kernels):
 //
 //	sched_process_exec, sched_process_exit   NEW_PROCESS, TERMINATE_PROCESS
-//	sys_exit                                  file opens and changes, connect, accept,
+//	syscalls:sys_exit_<name> (sys_exit_one)   file opens and changes, connect, accept,
 //	                                          UDP sends and DNS queries, set*id/capset,
-//	                                          ptrace (x86-64 syscall numbers and registers)
+//	                                          ptrace (x86-64 syscall numbers and registers),
+//	                                          attached once per syscall handled
+//	raw_syscalls:sys_exit (sys_exit)          the same, for every syscall: the fallback
+//	                                          where syscall tracepoints cannot be attached
 //	inet_sock_set_state                       the outcome of TCP connects
 //	module_load                               MODULE_LOAD, where the kernel has modules
 //

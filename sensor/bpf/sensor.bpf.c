@@ -8,9 +8,11 @@
 // does not fit is counted in the per-CPU `counters` array (COUNTER_DROPS)
 // instead of being silently lost.
 //
-// Only BTF raw tracepoints are used: they load on kernels where trampolines
-// (fentry/fexit, BPF LSM) are refused, and they cost one direct call. Hooks, by
-// record kind:
+// BTF raw tracepoints and syscall tracepoints are used, no trampolines: they load
+// on kernels where fentry/fexit and BPF LSM programs are refused. Syscall exits
+// go to syscall_exited, from sys_exit_one (attached by the collector to the
+// syscalls:sys_exit_<name> tracepoint of each syscall it handles) or, where
+// those cannot be attached, from the catch-all sys_exit. Hooks, by record kind:
 //
 //   EXEC / EXIT     tp_btf/sched_process_exec, tp_btf/sched_process_exit
 //   FILE_OPEN       tp_btf/sys_exit of open, openat, openat2, creat,
@@ -1262,10 +1264,10 @@ static __always_inline void ptraced(struct sys_args *a, long ret)
 
 /* ---- syscall dispatch --------------------------------------------------- */
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+// syscall_exited reports syscall id's exit with return value ret; regs holds the
+// registers the caller passed its arguments in.
+static __always_inline void syscall_exited(struct pt_regs *regs, long id, long ret)
 {
-	long id = regs->orig_ax;
 	struct sys_args a;
 
 	// The saved argument registers still hold what the caller passed.
@@ -1274,7 +1276,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		__u64 oflags = 0;
 
 		if (ret < 0)
-			return 0;
+			return;
 		switch (id) {
 		case NR_open: oflags = regs->si; break;
 		case NR_openat: oflags = regs->dx; break;
@@ -1282,24 +1284,24 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		case NR_openat2: bpf_probe_read_user(&oflags, sizeof(oflags), (void *)regs->dx); break;
 		}
 		file_opened(ret, oflags);
-		return 0;
+		return;
 	}
 	case NR_accept: case NR_accept4:
 		if (ret >= 0)
 			accepted(ret);
-		return 0;
+		return;
 	case NR_sendto:
 		if (ret >= 0)
 			udp_send(regs->di, (const void *)regs->r8, (const void *)regs->si, regs->dx);
-		return 0;
+		return;
 	case NR_sendmsg:
 		if (ret >= 0)
 			send_msg(regs->di, (const struct user_msghdr *)regs->si);
-		return 0;
+		return;
 	case NR_sendmmsg:
 		if (ret > 0)
 			send_msg(regs->di, (const struct user_msghdr *)regs->si);
-		return 0;
+		return;
 	case NR_unlink: case NR_unlinkat: case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
 	case NR_connect: case NR_ptrace:
@@ -1307,7 +1309,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	case NR_setresgid: case NR_setfsuid: case NR_setfsgid: case NR_capset:
 		break;
 	default:
-		return 0;
+		return;
 	}
 	a.nr = id;
 	a.a[0] = regs->di;
@@ -1329,8 +1331,36 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	default:
 		file_changed(&a, ret);
 	}
+}
+
+// sys_exit sees every syscall's exit (the raw tracepoint has no per-syscall
+// filter): the collector attaches it only when it cannot attach sys_exit_one to
+// the tracepoint of each syscall syscall_exited handles.
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	syscall_exited(regs, regs->orig_ax, ret);
 	return 0;
 }
+
+// The context of a syscalls:sys_exit_<name> tracepoint (its tracefs "format").
+struct syscall_exit_ctx {
+	__u64 common;
+	int nr;
+	long ret;
+};
+
+// sys_exit_one is attached to the syscalls:sys_exit_<name> tracepoint of each
+// syscall syscall_exited handles, so that it runs for those syscalls only.
+SEC("tracepoint/syscalls/sys_exit_one")
+int sys_exit_one(struct syscall_exit_ctx *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	syscall_exited(regs, ctx->nr, ctx->ret);
+	return 0;
+}
+
 
 /* ---- kernel modules ----------------------------------------------------- */
 

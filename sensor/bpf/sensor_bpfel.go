@@ -195,6 +195,7 @@ const (
 	SensorProgInetSockSetState = "inet_sock_set_state"
 	SensorProgModuleLoad       = "module_load"
 	SensorProgSysExit          = "sys_exit"
+	SensorProgSysExitOne       = "sys_exit_one"
 	SensorVarUnusedCounter     = "unused_counter"
 	SensorVarUnusedDnsEvent    = "unused_dns_event"
 	SensorVarUnusedEventKind   = "unused_event_kind"
@@ -258,6 +259,7 @@ type SensorProgramSpecs struct {
 	InetSockSetState *ebpf.ProgramSpec `ebpf:"inet_sock_set_state"`
 	ModuleLoad       *ebpf.ProgramSpec `ebpf:"module_load"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
+	SysExitOne       *ebpf.ProgramSpec `ebpf:"sys_exit_one"`
 }
 
 // SensorMapSpecs contains maps before they are loaded into the kernel.
@@ -375,6 +377,7 @@ type SensorPrograms struct {
 	InetSockSetState *ebpf.Program `ebpf:"inet_sock_set_state"`
 	ModuleLoad       *ebpf.Program `ebpf:"module_load"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
+	SysExitOne       *ebpf.Program `ebpf:"sys_exit_one"`
 }
 
 func (p *SensorPrograms) Close() error {
@@ -384,6 +387,7 @@ func (p *SensorPrograms) Close() error {
 		p.InetSockSetState,
 		p.ModuleLoad,
 		p.SysExit,
+		p.SysExitOne,
 	)
 }
 

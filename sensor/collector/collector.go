@@ -84,6 +84,10 @@ type Options struct {
 	// FileExcludes are prefixes within FilePrefixes to leave out; the longest
 	// matching prefix decides. Nil means DefaultFileExcludes.
 	FileExcludes []string
+
+	// catchAllSyscalls hooks syscall exits at raw_syscalls:sys_exit even where
+	// per-syscall tracepoints could be attached (tests of that fallback).
+	catchAllSyscalls bool
 }
 
 // Stats are the collector's counters since New.

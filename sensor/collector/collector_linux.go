@@ -92,6 +92,9 @@ type Collector struct {
 	reader      *ringbuf.Reader
 	wakeup      int // bytes waiting at which the kernel wakes the reader
 	unavailable []string
+	// syscallHook is what SyscallHook reports; syscallHookNote why the
+	// per-syscall tracepoints are not used, if they are not.
+	syscallHook, syscallHookNote string
 
 	runMu     sync.Mutex
 	runDone   chan struct{} // set while Run runs, closed when it returns
@@ -189,6 +192,9 @@ func New(opts Options) (*Collector, error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if name == bpf.SensorProgSysExit || name == bpf.SensorProgSysExitOne {
+			continue
+		}
 		l, err := attach(spec.Programs[name], c.coll.Programs[name])
 		if err != nil {
 			if requiredProgs[name] {
@@ -200,6 +206,9 @@ func New(opts Options) (*Collector, error) {
 		}
 		c.links = append(c.links, l)
 	}
+	if err := c.attachSyscallExits(kernel); err != nil {
+		c.unavailable = append(c.unavailable, err.Error())
+	}
 	sort.Strings(c.unavailable)
 	c.reader, err = ringbuf.NewReader(c.coll.Maps[bpf.SensorMapEvents])
 	if err != nil {
@@ -207,6 +216,76 @@ func New(opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("collector: open ring buffer: %w", err)
 	}
 	return c, nil
+}
+
+// syscallHooks are the syscalls whose exits sensor.bpf.c's syscall_exited
+// handles (a test compares the two lists).
+var syscallHooks = []string{
+	"open", "openat", "openat2", "creat", "open_by_handle_at",
+	"accept", "accept4", "sendto", "sendmsg", "sendmmsg", "connect",
+	"unlink", "unlinkat", "rename", "renameat", "renameat2",
+	"chmod", "fchmod", "fchmodat", "fchmodat2", "ptrace",
+	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+	"setfsuid", "setfsgid", "capset",
+}
+
+// attachSyscallExits attaches sys_exit_one to the exit tracepoint of each of
+// syscallHooks, so that the program runs for those syscalls only (a process
+// makes about a hundred syscalls per exec, almost none of them of interest).
+// Where that is not possible (no tracefs, or a kernel without syscall
+// tracepoints) it attaches sys_exit to the raw tracepoint every syscall's exit
+// passes instead: the same events at a higher cost. The error says why neither
+// is attached.
+func (c *Collector) attachSyscallExits(kernel *btf.Spec) error {
+	if !c.opts.catchAllSyscalls {
+		links, err := attachEachSyscall(c.coll.Programs[bpf.SensorProgSysExitOne], kernel)
+		if err == nil {
+			c.links = append(c.links, links...)
+			c.syscallHook = "syscalls:sys_exit_<name>"
+			return nil
+		}
+		c.syscallHookNote = err.Error()
+	}
+	l, err := link.AttachTracing(link.TracingOptions{Program: c.coll.Programs[bpf.SensorProgSysExit], AttachType: ebpf.AttachTraceRawTp})
+	if err != nil {
+		return fmt.Errorf("%s: %w (file, network, DNS, privilege and ptrace events are not captured)", bpf.SensorProgSysExit, err)
+	}
+	c.links = append(c.links, l)
+	c.syscallHook = "raw_syscalls:sys_exit"
+	return nil
+}
+
+// attachEachSyscall attaches prog to the syscalls:sys_exit_<name> tracepoint of
+// each of syscallHooks this kernel has. A syscall the kernel lacks (no
+// __x64_sys_<name> function in its BTF) is skipped: nothing can call it. It
+// attaches all or none.
+func attachEachSyscall(prog *ebpf.Program, kernel *btf.Spec) ([]link.Link, error) {
+	links := make([]link.Link, 0, len(syscallHooks))
+	for _, name := range syscallHooks {
+		l, err := link.Tracepoint("syscalls", "sys_exit_"+name, prog, nil)
+		if err != nil {
+			if _, ferr := kernel.AnyTypeByName("__x64_sys_" + name); ferr != nil && errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			for _, l := range links {
+				l.Close()
+			}
+			return nil, fmt.Errorf("tracepoint syscalls:sys_exit_%s: %w", name, err)
+		}
+		links = append(links, l)
+	}
+	return links, nil
+}
+
+// SyscallHook names where the syscall exits the collector reports (file,
+// network, DNS, privilege and ptrace events) are hooked: one tracepoint per
+// syscall ("syscalls:sys_exit_<name>") or, where those cannot be attached, the
+// one every syscall's exit passes ("raw_syscalls:sys_exit", with the reason).
+func (c *Collector) SyscallHook() string {
+	if c.syscallHookNote != "" {
+		return c.syscallHook + " (" + c.syscallHookNote + ")"
+	}
+	return c.syscallHook
 }
 
 // Unavailable lists the hooks that are not attached on this kernel, each with

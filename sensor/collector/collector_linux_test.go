@@ -45,6 +45,9 @@ func startCollectorWith(t testing.TB, opts collector.Options) (*collector.Collec
 		opts.Enricher = enr
 	}
 	opts.SensorID, opts.Hostname = "s-test", "h-test"
+	if catchAll {
+		opts = collector.CatchAllSyscalls(opts)
+	}
 	c, err := collector.New(opts)
 	if err != nil {
 		t.Fatalf("collector.New: %v", err)
@@ -77,6 +80,10 @@ func startCollectorWith(t testing.TB, opts collector.Options) (*collector.Collec
 	})
 	return c, events
 }
+
+// catchAll makes startCollectorWith hook syscall exits the fallback way (see
+// TestCatchAllSyscallHook).
+var catchAll bool
 
 func marker(t testing.TB) string {
 	b := make([]byte, 8)

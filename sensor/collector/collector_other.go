@@ -36,3 +36,6 @@ func EnableKernelTime() (io.Closer, error) { return nil, Supported() }
 
 // Unavailable returns nil.
 func (*Collector) Unavailable() []string { return nil }
+
+// SyscallHook returns "".
+func (*Collector) SyscallHook() string { return "" }

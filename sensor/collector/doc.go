@@ -3,8 +3,8 @@
 // NETWORK_CONNECT, NETWORK_ACCEPT, DNS_REQUEST, MODULE_LOAD, PRIVILEGE_CHANGE and
 // PTRACE.
 //
-// It loads the CO-RE eBPF program from sensor/bpf (raw tracepoints only, see
-// there), reads the ring buffer and decodes each record into an event.Event:
+// It loads the CO-RE eBPF program from sensor/bpf (see there for the hooks),
+// reads the ring buffer and decodes each record into an event.Event:
 //
 //	if err := collector.Supported(); err != nil {
 //		log.Fatalf("process capture unavailable: %v", err) // says why: not root, no BTF, ...
@@ -59,6 +59,13 @@
 //     support (see Unavailable).
 //   - Every event has EFFECTIVE_USER_ID and CGROUP_ID from the kernel; the
 //     Enricher adds the rest (process tree, user, container).
+//
+// Syscall exits are hooked at the syscalls:sys_exit_<name> tracepoint of each
+// syscall the program handles, so that the program does not run for the hundred
+// or so other syscalls a process makes per exec. Where those cannot be attached
+// (tracefs not mounted, a kernel without syscall tracepoints) the catch-all
+// raw_syscalls:sys_exit is used instead: the same events at a higher cost.
+// SyscallHook says which.
 //
 // Wakeups are batched: a record is submitted without waking the reader until
 // 1/16 of the ring buffer is waiting, and the reader polls every

@@ -1,6 +1,7 @@
 package collector_test
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -548,4 +550,55 @@ func cgroup2Root(t *testing.T) string {
 	}
 	t.Skip("skipping: no cgroup2 mount")
 	return ""
+}
+
+// TestSyscallHook checks that syscall exits are hooked per syscall on this
+// kernel, and that the syscalls hooked are those the eBPF program handles.
+func TestSyscallHook(t *testing.T) {
+	c, _ := startCollector(t)
+	if got, want := c.SyscallHook(), "syscalls:sys_exit_<name>"; got != want {
+		t.Errorf("SyscallHook() = %q, want %q", got, want)
+	}
+	src, err := os.ReadFile("../bpf/sensor.bpf.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The case labels of syscall_exited, up to the function that follows it.
+	start := bytes.Index(src, []byte("void syscall_exited("))
+	if start < 0 {
+		t.Fatal("sensor.bpf.c has no syscall_exited")
+	}
+	body := src[start:]
+	body = body[:bytes.Index(body, []byte("\n}\n"))]
+	var handled []string
+	for _, m := range regexp.MustCompile(`case NR_(\w+):`).FindAllSubmatch(body, -1) {
+		if name := string(m[1]); !slices.Contains(handled, name) {
+			handled = append(handled, name)
+		}
+	}
+	slices.Sort(handled)
+	hooked := slices.Sorted(slices.Values(collector.SyscallHooks))
+	if !slices.Equal(handled, hooked) {
+		t.Errorf("syscall_exited handles %v, the collector hooks %v", handled, hooked)
+	}
+}
+
+// TestCatchAllSyscallHook runs the tests of the events reported at syscall
+// exit with the fallback hook, raw_syscalls:sys_exit.
+func TestCatchAllSyscallHook(t *testing.T) {
+	catchAll = true
+	defer func() { catchAll = false }()
+	c, _ := startCollector(t)
+	if got, want := c.SyscallHook(), "raw_syscalls:sys_exit"; got != want {
+		t.Fatalf("SyscallHook() = %q, want %q", got, want)
+	}
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T)
+	}{
+		{"file", TestFileEvents}, {"tcp", TestTCPConnectAccept}, {"udp", TestUDP},
+		{"dns", TestDNSRequest}, {"ptrace", TestPtrace}, {"privilege", TestPrivilegeChange},
+	} {
+		t.Run(tc.name, tc.test)
+	}
 }
