@@ -17,9 +17,9 @@ const DefaultRingBufferSize = 16 << 20
 // Options leaves MaxDelay at zero.
 const DefaultMaxDelay = 250 * time.Millisecond
 
-// wakeupFraction sets when the kernel wakes the reader early: once this fraction
-// of the ring buffer is waiting to be read.
-const wakeupFraction = 16
+// WakeupFraction sets when the kernel wakes the reader early: once 1/WakeupFraction
+// of the ring buffer is waiting to be read (unless Options.MaxDelay is negative).
+const WakeupFraction = 16
 
 // ErrUnsupported is wrapped by the errors Supported and New return when this host
 // cannot run the collector (wrong OS, not privileged, no BTF, BPF not permitted).

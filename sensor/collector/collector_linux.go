@@ -150,7 +150,7 @@ func New(opts Options) (*Collector, error) {
 	// record when MaxDelay is negative.
 	wakeup := 1
 	if opts.MaxDelay > 0 {
-		wakeup = size / wakeupFraction
+		wakeup = size / WakeupFraction
 		if err := spec.Variables[bpf.SensorVarWakeupBytes].Set(uint64(wakeup)); err != nil {
 			return nil, fmt.Errorf("collector: set wakeup threshold: %w", err)
 		}

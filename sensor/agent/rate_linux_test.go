@@ -1,0 +1,221 @@
+package agent
+
+//go:generate clang-14 -O2 -g -Wall -Werror -target bpf -mcpu=v3 -I/usr/include/x86_64-linux-gnu -c testdata/inject.bpf.c -o testdata/inject.o
+//go:generate llvm-strip-14 -g testdata/inject.o
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/sensor/bpf"
+	"github.com/vigil-sec/vigil/sensor/collector"
+)
+
+// injectPIDBase is where the pids of injected processes start: above the
+// kernel's largest pid (PID_MAX_LIMIT, 4,194,304), so that none is a real
+// process's.
+const injectPIDBase = 10_000_000
+
+// injectCalls is the storm process of the "inject N RATE" spec: once its
+// standard input says go, it calls getppid N times, RATE calls a second, each
+// call one exec and exit the injector program queues.
+func injectCalls(n int, rate float64) error {
+	if _, err := bufio.NewReader(os.Stdin).ReadByte(); err != nil {
+		return fmt.Errorf("inject: wait for go: %w", err)
+	}
+	start := time.Now()
+	for i := 0; i < n; {
+		due := min(n, int(time.Since(start).Seconds()*rate)+1)
+		for ; i < due; i++ {
+			unix.Getppid()
+		}
+		if i < n {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// injector is testdata/inject.o loaded with the sensor's ring buffer.
+type injector struct {
+	coll *ebpf.Collection
+	tp   link.Link
+}
+
+// sensorRing returns the running sensor's ring buffer: the newest ring buffer
+// map named "events" (the sensor holds its maps privately; the benchmark runs
+// one sensor at a time).
+func sensorRing() (*ebpf.Map, error) {
+	var newest ebpf.MapID
+	for id := ebpf.MapID(0); ; {
+		next, err := ebpf.MapGetNextID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list maps: %w", err)
+		}
+		id = next
+		m, err := ebpf.NewMapFromID(id)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if info, err := m.Info(); err == nil && info.Type == ebpf.RingBuf && info.Name == bpf.SensorMapEvents {
+			newest = id
+		}
+		m.Close()
+	}
+	if newest == 0 {
+		return nil, errors.New("no sensor ring buffer loaded")
+	}
+	return ebpf.NewMapFromID(newest)
+}
+
+// newInjector loads the injector for the getppid calls of process caller: each
+// queues into the sensor's ring buffer the exec record of a /usr/bin/true
+// child of caller, then its exit record, as sensor.bpf.c makes them.
+func newInjector(caller int) (*injector, error) {
+	ring, err := sensorRing()
+	if err != nil {
+		return nil, err
+	}
+	defer ring.Close()
+	spec, err := ebpf.LoadCollectionSpec(filepath.Join("testdata", "inject.o"))
+	if err != nil {
+		return nil, err
+	}
+	spec.Maps["events"].MaxEntries = ring.MaxEntries()
+	cgroup, err := cgroupID()
+	if err != nil {
+		return nil, err
+	}
+	hdr := bpf.SensorEventHdr{Kind: uint32(bpf.SensorEventKindEVENT_EXEC), Ppid: uint32(caller), CgroupId: cgroup}
+	path, argv := "/usr/bin/true", "true\x00"
+	hdr.PathLen, hdr.ArgsLen = uint16(len(path)), uint16(len(argv))
+	var execRec, exitRec bytes.Buffer
+	binary.Write(&execRec, binary.LittleEndian, hdr)
+	binary.Write(&execRec, binary.LittleEndian, [2]uint32{}) // flags (shares its parent's cgroups), padding
+	execRec.WriteString(path + argv)
+	hdr.Kind, hdr.PathLen, hdr.ArgsLen = uint32(bpf.SensorEventKindEVENT_EXIT), 0, 0
+	binary.Write(&exitRec, binary.LittleEndian, hdr)
+	for name, v := range map[string]any{
+		"caller": uint32(caller), "exec_size": uint32(execRec.Len()), "exit_size": uint32(exitRec.Len()),
+		"first_pid": uint32(injectPIDBase), "wakeup_bytes": uint64(ring.MaxEntries() / collector.WakeupFraction),
+	} {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return nil, fmt.Errorf("inject: set %s: %w", name, err)
+		}
+	}
+	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{"events": ring}})
+	if err != nil {
+		return nil, fmt.Errorf("inject: load: %w", err)
+	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		coll.Close()
+		return nil, err
+	}
+	for i, rec := range [][]byte{execRec.Bytes(), exitRec.Bytes()} {
+		perCPU := make([][256]byte, cpus)
+		for c := range perCPU {
+			copy(perCPU[c][:], rec)
+		}
+		if err := coll.Maps["templates"].Put(uint32(i), perCPU); err != nil {
+			coll.Close()
+			return nil, fmt.Errorf("inject: template %d: %w", i, err)
+		}
+	}
+	tp, err := link.Tracepoint("syscalls", "sys_enter_getppid", coll.Programs["inject"], nil)
+	if err != nil {
+		coll.Close()
+		return nil, fmt.Errorf("inject: attach: %w", err)
+	}
+	return &injector{coll: coll, tp: tp}, nil
+}
+
+// injected is how many records the injector queued.
+func (in *injector) injected() (uint64, error) {
+	var n uint64
+	err := in.coll.Variables["injected"].Get(&n)
+	return n, err
+}
+
+func (in *injector) Close() {
+	in.tp.Close()
+	in.coll.Close()
+}
+
+// inject stands for execs processes exec'ing at rate a second: it runs the
+// storm process "inject", loads the injector for it and lets it go. It returns
+// the number of records queued.
+func inject(b *testing.B, execs int, rate float64) uint64 {
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=inject %d %g", stormEnv, execs, rate))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	in, err := newInjector(cmd.Process.Pid)
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		b.Fatal(err)
+	}
+	defer in.Close()
+	io.WriteString(stdin, "go")
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("inject: %v: %s", err, out.Bytes())
+	}
+	n, err := in.injected()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// cgroupID returns this process's cgroup v2 id, the inode of its cgroup's
+// directory, which is what the kernel records for its children.
+func cgroupID() (uint64, error) {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(data)) {
+		rel, ok := strings.CutPrefix(strings.TrimSpace(line), "0::")
+		if !ok {
+			continue
+		}
+		for _, mnt := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+			var fs unix.Statfs_t
+			var st syscall.Stat_t
+			if unix.Statfs(mnt, &fs) == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC && syscall.Stat(filepath.Join(mnt, rel), &st) == nil {
+				return st.Ino, nil
+			}
+		}
+	}
+	return 0, errors.New("no cgroup v2 hierarchy")
+}
