@@ -18,6 +18,19 @@ var (
 	fileCodec  = zstdCodec{level: zstd.SpeedDefault}
 )
 
+// batchOptions leave out of batches the bounds (minimum and maximum) of every
+// column's pages and column chunk: a batch is read whole by the detect
+// function, never searched by its statistics, and comparing the strings of a
+// page for its bounds is a good part of the cost of writing it. Lake files keep
+// them (query engines skip row groups and pages by them).
+var batchOptions = func() []parquet.WriterOption {
+	var opts []parquet.WriterOption
+	for _, path := range eventSchema.Columns() {
+		opts = append(opts, parquet.SkipPageBounds(path...))
+	}
+	return opts
+}()
+
 // Encoder writes batches of events as zstd-compressed Parquet. It reuses its writer
 // and buffers across batches; it is not safe for concurrent use.
 //
@@ -31,14 +44,14 @@ type Encoder struct {
 // NewEncoder returns an Encoder ready for use.
 func NewEncoder() *Encoder {
 	e := &Encoder{}
-	e.w = newWriter(&e.buf, &batchCodec)
+	e.w = newWriter(&e.buf, &batchCodec, batchOptions...)
 	return e
 }
 
-// newWriter is the Parquet writer of batches and lake files, which differ only
-// in their compression level.
-func newWriter(out io.Writer, codec *zstdCodec) *parquet.GenericWriter[Event] {
-	return parquet.NewGenericWriter[Event](out, parquet.Compression(codec), parquet.CreatedBy("vigil", "", ""))
+// newWriter is the Parquet writer of batches and lake files, which differ in
+// their compression level and in the statistics they keep (options).
+func newWriter(out io.Writer, codec *zstdCodec, options ...parquet.WriterOption) *parquet.GenericWriter[Event] {
+	return parquet.NewGenericWriter[Event](out, append([]parquet.WriterOption{parquet.Compression(codec), parquet.CreatedBy("vigil", "", "")}, options...)...)
 }
 
 // Encode returns one Parquet file holding events. The returned slice is owned by the

@@ -68,6 +68,45 @@ func sameEvents(t *testing.T, got, want []Event) {
 	}
 }
 
+// TestBounds checks which files carry the bounds of their columns: lake files
+// do, for query engines to skip by; batches, read whole, do not.
+func TestBounds(t *testing.T) {
+	batch, err := NewEncoder().Encode(sampleEvents())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw := NewFileWriter()
+	if err := fw.Write(sampleEvents()); err != nil {
+		t.Fatal(err)
+	}
+	lake, err := fw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name       string
+		data       []byte
+		wantBounds bool
+	}{{"batch", batch, false}, {"lake file", lake, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := parquet.OpenFile(bytes.NewReader(tc.data), int64(len(tc.data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, col := range []string{"event_time", "event_type", "pid", "command_line"} {
+				leaf, ok := f.Schema().Lookup(col)
+				if !ok {
+					t.Fatalf("no column %s", col)
+				}
+				st := f.Metadata().RowGroups[0].Columns[leaf.ColumnIndex].MetaData.Statistics
+				if got := st.MinValue != nil && st.MaxValue != nil; got != tc.wantBounds {
+					t.Errorf("%s: has bounds = %v, want %v", col, got, tc.wantBounds)
+				}
+			}
+		})
+	}
+}
+
 func TestFileWriter(t *testing.T) {
 	many := benchEvents(20000) // several pages per column
 	tests := []struct {
