@@ -30,6 +30,9 @@ import (
 var version = "dev"
 
 func main() {
+	if err := agent.WithRuntimeSettings(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()

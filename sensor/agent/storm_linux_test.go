@@ -29,6 +29,15 @@ import (
 const stormEnv = "VIGIL_AGENT_STORM"
 
 func TestMain(m *testing.M) {
+	// The benchmarks measure the sensor as cmd/vigil-sensor runs it.
+	if err := WithRuntimeSettings(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if os.Getenv(printGODEBUGEnv) != "" {
+		fmt.Print(os.Getenv("GODEBUG"))
+		os.Exit(0)
+	}
 	if spec := os.Getenv(stormEnv); spec != "" {
 		if err := storm(spec); err != nil {
 			fmt.Fprintln(os.Stderr, err)
