@@ -286,12 +286,21 @@ func (s *Shipper) flush(ctx context.Context, final bool) error {
 	return errors.Join(errs[:]...)
 }
 
+// keepEvents bounds, in batches, the backing arrays of pending events the
+// shipper keeps for reuse. A read of the kernel ring buffer in a storm hands
+// over up to a sixteenth of it at once (a megabyte of records, thousands of
+// events) before a flush takes them, so pending grows to several batches; an
+// array regrown at every burst costs its allocation, its zeroing and its copies
+// again. An array of keepEvents batches is about 10 MB at the default batch
+// size.
+const keepEvents = 8
+
 // recycle keeps the backing array of flushed events for the next flush, cleared so
-// that it holds no strings for the GC; one grown by a burst far beyond the usual
-// flush is let go.
+// that it holds no strings for the GC, however few events this flush had; one
+// grown beyond keepEvents batches is let go.
 func (s *Shipper) recycle(events []event.Event) {
 	clear(events)
-	if cap(events) > 4*max(len(events), s.opts.BatchEvents) {
+	if cap(events) > keepEvents*s.opts.BatchEvents {
 		return
 	}
 	s.spare = events[:0]

@@ -142,6 +142,44 @@ func TestPendingIsBounded(t *testing.T) {
 	}
 }
 
+// TestPendingArraysKept checks that the backing arrays of pending events are
+// reused across flushes, an empty flush included, unless a burst grew one
+// beyond keepEvents batches.
+func TestPendingArraysKept(t *testing.T) {
+	tests := []struct {
+		name  string
+		burst int // events added before the first flush
+		kept  bool
+	}{
+		{"one batch", 2000, true},
+		{"a burst of two batches", 2*2000 + 1, true},
+		{"a burst of several batches", 5*2000 + 1, true},
+		{"a burst beyond keepEvents batches", keepEvents*2000 + 1, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Options{SensorID: "s-1", Stream: &memStream{}, BatchEvents: 2000})
+			now := time.Now()
+			for i := range tc.burst {
+				e := ev(i, now, 1)
+				s.Add(&e)
+			}
+			grown := cap(s.pending)
+			ctx := context.Background()
+			// The burst's array becomes the spare, then pending at the next
+			// flush (an empty one), then the spare again.
+			for range 3 {
+				if err := s.flush(ctx, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if kept := cap(s.spare) == grown; kept != tc.kept {
+				t.Errorf("array of %d events kept = %v, want %v", grown, kept, tc.kept)
+			}
+		})
+	}
+}
+
 func TestLakeRoll(t *testing.T) {
 	lake := &local.Lake{Dir: t.TempDir()}
 	s := New(Options{SensorID: "s-1", Lake: lake, RollInterval: time.Hour})
