@@ -5,7 +5,9 @@
 // trampolines: they load where the kernel refuses fentry/fexit and BPF LSM
 // programs (EPERM on some hardened or virtualised kernels):
 //
-//	sched_process_exec, sched_process_exit   NEW_PROCESS, TERMINATE_PROCESS
+//	sched_process_exec, sched_process_exit   NEW_PROCESS, TERMINATE_PROCESS (handle_exit_group
+//	                                          where the exit tracepoint passes group_dead,
+//	                                          else handle_exit)
 //	syscalls:sys_exit_<name> (sys_exit_one)   file opens and changes, connect, accept,
 //	                                          UDP sends and DNS queries, set*id/capset,
 //	                                          ptrace (x86-64 syscall numbers and registers),

@@ -14,7 +14,8 @@
 // syscalls:sys_exit_<name> tracepoint of each syscall it handles) or, where
 // those cannot be attached, from the catch-all sys_exit. Hooks, by record kind:
 //
-//   EXEC / EXIT     tp_btf/sched_process_exec, tp_btf/sched_process_exit
+//   EXEC / EXIT     tp_btf/sched_process_exec, tp_btf/sched_process_exit (one of
+//                   two programs, by the tracepoint's arguments on this kernel)
 //   FILE_OPEN       tp_btf/sys_exit of open, openat, openat2, creat,
 //                   open_by_handle_at: the new descriptor's file, its path walked
 //                   from the dentry up through the mounts, filtered in the kernel
@@ -410,11 +411,27 @@ struct {
 	__type(value, __u8);
 } exits_seen SEC(".maps");
 
+// exited reports the exit of task's process.
+static __always_inline void exited(struct task_struct *task)
+{
+	struct exit_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(COUNTER_DROPS);
+		return;
+	}
+	fill_hdr(&e->hdr, task, EVENT_EXIT);
+	e->hdr.exit_code = task->exit_code;
+	bpf_ringbuf_submit(e, rb_flags());
+}
+
+// handle_exit is for kernels whose sched_process_exit does not say whether the
+// thread is the last of its group (handle_exit_group is loaded where it does).
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task)
 {
 	struct exit_key k = {};
-	struct exit_event *e;
 	__u8 one = 1;
 
 	// Report the process, not its threads: only a thread that finds no thread
@@ -430,15 +447,18 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	} else if (bpf_map_lookup_elem(&exits_seen, &k)) {
 		return 0;
 	}
+	exited(task);
+	return 0;
+}
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(COUNTER_DROPS);
-		return 0;
-	}
-	fill_hdr(&e->hdr, task, EVENT_EXIT);
-	e->hdr.exit_code = task->exit_code;
-	bpf_ringbuf_submit(e, rb_flags());
+// handle_exit_group reports a process's exit from the one thread the kernel
+// tells is the last of its group (group_dead: the thread that took
+// signal->live to zero), without handle_exit's map of processes reported.
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit_group, struct task_struct *task, bool group_dead)
+{
+	if (group_dead)
+		exited(task);
 	return 0;
 }
 

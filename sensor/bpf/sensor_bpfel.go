@@ -192,6 +192,7 @@ const (
 	SensorMapWalkScratch       = "walk_scratch"
 	SensorProgHandleExec       = "handle_exec"
 	SensorProgHandleExit       = "handle_exit"
+	SensorProgHandleExitGroup  = "handle_exit_group"
 	SensorProgInetSockSetState = "inet_sock_set_state"
 	SensorProgModuleLoad       = "module_load"
 	SensorProgSysExit          = "sys_exit"
@@ -256,6 +257,7 @@ type SensorSpecs struct {
 type SensorProgramSpecs struct {
 	HandleExec       *ebpf.ProgramSpec `ebpf:"handle_exec"`
 	HandleExit       *ebpf.ProgramSpec `ebpf:"handle_exit"`
+	HandleExitGroup  *ebpf.ProgramSpec `ebpf:"handle_exit_group"`
 	InetSockSetState *ebpf.ProgramSpec `ebpf:"inet_sock_set_state"`
 	ModuleLoad       *ebpf.ProgramSpec `ebpf:"module_load"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
@@ -374,6 +376,7 @@ type SensorVariables struct {
 type SensorPrograms struct {
 	HandleExec       *ebpf.Program `ebpf:"handle_exec"`
 	HandleExit       *ebpf.Program `ebpf:"handle_exit"`
+	HandleExitGroup  *ebpf.Program `ebpf:"handle_exit_group"`
 	InetSockSetState *ebpf.Program `ebpf:"inet_sock_set_state"`
 	ModuleLoad       *ebpf.Program `ebpf:"module_load"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
@@ -384,6 +387,7 @@ func (p *SensorPrograms) Close() error {
 	return _SensorClose(
 		p.HandleExec,
 		p.HandleExit,
+		p.HandleExitGroup,
 		p.InetSockSetState,
 		p.ModuleLoad,
 		p.SysExit,

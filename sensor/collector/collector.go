@@ -85,9 +85,11 @@ type Options struct {
 	// matching prefix decides. Nil means DefaultFileExcludes.
 	FileExcludes []string
 
-	// catchAllSyscalls hooks syscall exits at raw_syscalls:sys_exit even where
-	// per-syscall tracepoints could be attached (tests of that fallback).
-	catchAllSyscalls bool
+	// fallbackHooks loads the hooks meant for kernels without what this one
+	// offers (tests of those): syscall exits at raw_syscalls:sys_exit even where
+	// per-syscall tracepoints could be attached, and handle_exit even where
+	// sched_process_exit passes group_dead.
+	fallbackHooks bool
 }
 
 // Stats are the collector's counters since New.

@@ -95,6 +95,7 @@ type Collector struct {
 	// syscallHook is what SyscallHook reports; syscallHookNote why the
 	// per-syscall tracepoints are not used, if they are not.
 	syscallHook, syscallHookNote string
+	exitProg                     string // the exit program loaded (see exitProgram)
 
 	runMu     sync.Mutex
 	runDone   chan struct{} // set while Run runs, closed when it returns
@@ -112,9 +113,29 @@ type Collector struct {
 	waiter   atomic.Pointer[ringWaiter] // set while Run waits for records
 }
 
-// requiredProgs must load and attach for the collector to run at all; every
-// other program is attached if the kernel has its hook (see Unavailable).
-var requiredProgs = map[string]bool{bpf.SensorProgHandleExec: true, bpf.SensorProgHandleExit: true}
+// requiredProgs must load and attach for the collector to run at all (one of
+// the two exit programs is loaded, see exitProgram); every other program is
+// attached if the kernel has its hook (see Unavailable).
+var requiredProgs = map[string]bool{bpf.SensorProgHandleExec: true, bpf.SensorProgHandleExit: true,
+	bpf.SensorProgHandleExitGroup: true}
+
+// exitProgram returns the exit program to load: handle_exit_group where the
+// kernel's sched_process_exit passes group_dead (the exiting thread is the last
+// of its group: exactly one per process), else handle_exit, which finds the
+// last thread itself and needs a map of the processes it reported.
+func exitProgram(kernel *btf.Spec, fallback bool) string {
+	var hook *btf.Typedef
+	if fallback || kernel.TypeByName("btf_trace_sched_process_exit", &hook) != nil {
+		return bpf.SensorProgHandleExit
+	}
+	// The hook's arguments follow its context: task, then group_dead.
+	if ptr, ok := hook.Type.(*btf.Pointer); ok {
+		if proto, ok := ptr.Target.(*btf.FuncProto); ok && len(proto.Params) >= 3 {
+			return bpf.SensorProgHandleExitGroup
+		}
+	}
+	return bpf.SensorProgHandleExit
+}
 
 // New loads the eBPF programs into the kernel and attaches them; events queue
 // in the ring buffer from then on until Run reads them. The error says why when
@@ -160,6 +181,12 @@ func New(opts Options) (*Collector, error) {
 	kernel, err := btf.LoadKernelSpec()
 	if err != nil {
 		return nil, fmt.Errorf("%w: read kernel BTF: %w", ErrUnsupported, err)
+	}
+	c.exitProg = exitProgram(kernel, opts.fallbackHooks)
+	for _, name := range []string{bpf.SensorProgHandleExit, bpf.SensorProgHandleExitGroup} {
+		if name != c.exitProg {
+			delete(spec.Programs, name)
+		}
 	}
 	for name, p := range spec.Programs {
 		if target := hookType(p); target != "" && !requiredProgs[name] {
@@ -237,7 +264,7 @@ var syscallHooks = []string{
 // passes instead: the same events at a higher cost. The error says why neither
 // is attached.
 func (c *Collector) attachSyscallExits(kernel *btf.Spec) error {
-	if !c.opts.catchAllSyscalls {
+	if !c.opts.fallbackHooks {
 		links, err := attachEachSyscall(c.coll.Programs[bpf.SensorProgSysExitOne], kernel)
 		if err == nil {
 			c.links = append(c.links, links...)

@@ -45,8 +45,8 @@ func startCollectorWith(t testing.TB, opts collector.Options) (*collector.Collec
 		opts.Enricher = enr
 	}
 	opts.SensorID, opts.Hostname = "s-test", "h-test"
-	if catchAll {
-		opts = collector.CatchAllSyscalls(opts)
+	if fallbacks {
+		opts = collector.FallbackHooks(opts)
 	}
 	c, err := collector.New(opts)
 	if err != nil {
@@ -81,9 +81,9 @@ func startCollectorWith(t testing.TB, opts collector.Options) (*collector.Collec
 	return c, events
 }
 
-// catchAll makes startCollectorWith hook syscall exits the fallback way (see
-// TestCatchAllSyscallHook).
-var catchAll bool
+// fallbacks makes startCollectorWith load the hooks meant for kernels without
+// per-syscall tracepoints or group_dead (see TestFallbackHooks).
+var fallbacks bool
 
 func marker(t testing.TB) string {
 	b := make([]byte, 8)

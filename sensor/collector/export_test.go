@@ -1,12 +1,14 @@
 package collector
 
-// CatchAllSyscalls returns opts set to hook syscall exits at
-// raw_syscalls:sys_exit, the fallback used where per-syscall tracepoints cannot
-// be attached.
-func CatchAllSyscalls(opts Options) Options {
-	opts.catchAllSyscalls = true
+// FallbackHooks returns opts set to load the hooks meant for kernels without
+// per-syscall tracepoints or group_dead in sched_process_exit.
+func FallbackHooks(opts Options) Options {
+	opts.fallbackHooks = true
 	return opts
 }
+
+// ExitProgram is the exit program c loaded.
+func ExitProgram(c *Collector) string { return c.exitProg }
 
 // SyscallHooks are the syscalls the collector attaches a tracepoint to.
 var SyscallHooks = syscallHooks

@@ -45,7 +45,7 @@ func BenchmarkHookCost(b *testing.B) {
 	}
 	hooks := []struct{ prog, unit string }{
 		{bpf.SensorProgHandleExec, "exec-ns/call"},
-		{bpf.SensorProgHandleExit, "exit-ns/call"},
+		{c.exitProg, "exit-ns/call"},
 		{syscallProg, "syscall-ns/call"},
 	}
 	type sample struct{ runs, ns uint64 }

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/sensor/bpf"
 	"github.com/vigil-sec/vigil/sensor/collector"
 )
 
@@ -552,12 +553,16 @@ func cgroup2Root(t *testing.T) string {
 	return ""
 }
 
-// TestSyscallHook checks that syscall exits are hooked per syscall on this
-// kernel, and that the syscalls hooked are those the eBPF program handles.
-func TestSyscallHook(t *testing.T) {
+// TestKernelHooks checks that syscall exits are hooked per syscall and process
+// exits by group_dead on this kernel, and that the syscalls hooked are those
+// the eBPF program handles.
+func TestKernelHooks(t *testing.T) {
 	c, _ := startCollector(t)
 	if got, want := c.SyscallHook(), "syscalls:sys_exit_<name>"; got != want {
 		t.Errorf("SyscallHook() = %q, want %q", got, want)
+	}
+	if got, want := collector.ExitProgram(c), bpf.SensorProgHandleExitGroup; got != want {
+		t.Errorf("exit program = %q, want %q", got, want)
 	}
 	src, err := os.ReadFile("../bpf/sensor.bpf.c")
 	if err != nil {
@@ -583,19 +588,24 @@ func TestSyscallHook(t *testing.T) {
 	}
 }
 
-// TestCatchAllSyscallHook runs the tests of the events reported at syscall
-// exit with the fallback hook, raw_syscalls:sys_exit.
-func TestCatchAllSyscallHook(t *testing.T) {
-	catchAll = true
-	defer func() { catchAll = false }()
+// TestFallbackHooks runs the tests of the events reported at syscall exit and
+// at process exit with the hooks meant for older kernels: raw_syscalls:sys_exit
+// and handle_exit.
+func TestFallbackHooks(t *testing.T) {
+	fallbacks = true
+	defer func() { fallbacks = false }()
 	c, _ := startCollector(t)
 	if got, want := c.SyscallHook(), "raw_syscalls:sys_exit"; got != want {
 		t.Fatalf("SyscallHook() = %q, want %q", got, want)
+	}
+	if got, want := collector.ExitProgram(c), bpf.SensorProgHandleExit; got != want {
+		t.Fatalf("exit program = %q, want %q", got, want)
 	}
 	for _, tc := range []struct {
 		name string
 		test func(*testing.T)
 	}{
+		{"exec and exit", TestCaptureExecAndExit}, {"one exit per process", TestOneExitPerProcess},
 		{"file", TestFileEvents}, {"tcp", TestTCPConnectAccept}, {"udp", TestUDP},
 		{"dns", TestDNSRequest}, {"ptrace", TestPtrace}, {"privilege", TestPrivilegeChange},
 	} {
