@@ -47,7 +47,7 @@ deploy: tools lambdas ## deploy the stack to the AWS account of the current cred
 generate: ## regenerate the eBPF objects with bpf2go (installs clang-14, libbpf-dev, bpftool from apt)
 	@command -v clang-14 >/dev/null && test -f /usr/include/bpf/bpf_helpers.h || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq clang-14 llvm-14 libbpf-dev bpftool linux-libc-dev >/dev/null; }
-	$(GO) generate ./sensor/bpf/... ./sensor/isolate/... ./rules/...
+	$(GO) generate ./sensor/bpf/... ./sensor/agent/... ./sensor/isolate/... ./rules/...
 
 bench: ## run the benchmarks and write docs/BENCHMARKS.md (medians of BENCH_COUNT runs)
 	bash scripts/bench.sh

@@ -9,11 +9,10 @@ import (
 
 // RuntimeGODEBUG is the Go runtime setting the sensor runs with: freed heap
 // pages go back to the kernel with MADV_FREE instead of MADV_DONTNEED. The
-// shipper's encoders free and reuse megabytes a second; a page handed back
-// with MADV_DONTNEED faults again when it is reused, which in an exec storm
-// cost the sensor three times the page faults (see "What the sensor costs" in
-// docs/sensor.md). The kernel still takes MADV_FREE pages back when memory is
-// short, the systemd unit's MemoryMax included.
+// shipper's encoders free and reuse megabytes a second, and a page handed back
+// with MADV_DONTNEED faults again when it is reused (see "What the sensor
+// costs" in docs/sensor.md). The kernel still takes MADV_FREE pages back when
+// memory is short, the systemd unit's MemoryMax included.
 const RuntimeGODEBUG = "madvdontneed=0"
 
 // WithRuntimeSettings re-executes the running program (same arguments, same

@@ -8,7 +8,7 @@
 // filled by the benchmark: records as sensor.bpf.c makes them), stamped with a
 // fresh pid and the time, with the sensor's wakeup rule.
 //
-// Build: `go generate ./sensor/agent/` (clang-14); inject.o is committed.
+// Build: `make generate` (clang-14, in rate_linux_test.go); inject.o is committed.
 
 #include <linux/types.h>
 #include <linux/bpf.h>
