@@ -21,9 +21,10 @@ help: ## list the targets
 run: build ## run the whole pipeline on this machine, no cloud (vigil local; through sudo when not root)
 	$(SUDO) bin/vigil local
 
-test: tools tracefs browser ## install what the tests need, then vet, run every test and every rule fixture
+test: tools tracefs browser ## install what the tests need, then vet, run every test (the sensor's also with -race) and every rule fixture
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m ./sensor/... # the sensor's concurrency (reader, shipper, spool) under the race detector
 	$(GO) run ./cmd/vigil rules test >/dev/null
 	$(MAKE) --no-print-directory synth
 
