@@ -148,11 +148,14 @@ func newInjector(caller int) (*injector, error) {
 	return &injector{coll: coll, tp: tp}, nil
 }
 
-// injected is how many records the injector queued.
-func (in *injector) injected() (uint64, error) {
-	var n uint64
-	err := in.coll.Variables["injected"].Get(&n)
-	return n, err
+// counts returns how many records the injector queued, and how many the full
+// ring buffer refused.
+func (in *injector) counts() (queued, lost uint64, err error) {
+	if err := in.coll.Variables["injected"].Get(&queued); err != nil {
+		return 0, 0, err
+	}
+	err = in.coll.Variables["lost"].Get(&lost)
+	return queued, lost, err
 }
 
 func (in *injector) Close() {
@@ -162,8 +165,9 @@ func (in *injector) Close() {
 
 // inject stands for execs processes exec'ing at rate a second: it runs the
 // storm process "inject", loads the injector for it and lets it go. It returns
-// the number of records queued.
-func inject(b *testing.B, execs int, rate float64) uint64 {
+// the number of records queued and the number the full ring buffer refused
+// (which the sensor's kernel programs would have counted as drops).
+func inject(b *testing.B, execs int, rate float64) (queued, lost uint64) {
 	self, err := os.Executable()
 	if err != nil {
 		b.Fatal(err)
@@ -190,11 +194,11 @@ func inject(b *testing.B, execs int, rate float64) uint64 {
 	if err := cmd.Wait(); err != nil {
 		b.Fatalf("inject: %v: %s", err, out.Bytes())
 	}
-	n, err := in.injected()
+	queued, lost, err = in.counts()
 	if err != nil {
 		b.Fatal(err)
 	}
-	return n
+	return queued, lost
 }
 
 // cgroupID returns this process's cgroup v2 id, the inode of its cgroup's

@@ -51,7 +51,8 @@ const volatile __u32 first_pid = 0;    // pids handed out start here
 const volatile __u64 wakeup_bytes = 0; // the sensor's wakeup threshold
 
 __u32 next_pid = 0;
-__u64 injected = 0;
+__u64 injected = 0; // records queued
+__u64 lost = 0;     // records the full ring buffer refused: the sensor's drops
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -74,6 +75,8 @@ static __always_inline void send(__u32 idx, __u32 size, __u32 pid)
 	h->boot_ns = bpf_ktime_get_boot_ns();
 	if (bpf_ringbuf_output(&events, r, size, rb_flags()) == 0)
 		__sync_fetch_and_add(&injected, 1);
+	else
+		__sync_fetch_and_add(&lost, 1);
 }
 
 SEC("tracepoint/syscalls/sys_enter_getppid")
