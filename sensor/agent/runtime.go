@@ -21,7 +21,7 @@ const RuntimeGODEBUG = "madvdontneed=0"
 // re-executing in that case; otherwise it returns only if it could not
 // re-execute, with the reason, and the program goes on as it is.
 func WithRuntimeSettings() error {
-	godebug, set := os.LookupEnv("GODEBUG")
+	godebug := os.Getenv("GODEBUG")
 	if strings.Contains(godebug, "madvdontneed=") {
 		return nil
 	}
@@ -29,7 +29,7 @@ func WithRuntimeSettings() error {
 	if err != nil {
 		return fmt.Errorf("sensor: set GODEBUG=%s: %w", RuntimeGODEBUG, err)
 	}
-	if set && godebug != "" {
+	if godebug != "" {
 		godebug += ","
 	}
 	env := make([]string, 0, len(os.Environ())+1)

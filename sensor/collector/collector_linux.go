@@ -285,7 +285,7 @@ func (c *Collector) attachSyscallExits(kernel *btf.Spec) error {
 // attachEachSyscall attaches prog to the syscalls:sys_exit_<name> tracepoint of
 // each of syscallHooks this kernel has. A syscall the kernel lacks (no
 // __x64_sys_<name> function in its BTF) is skipped: nothing can call it. It
-// attaches all or none.
+// attaches all or none, and at least one.
 func attachEachSyscall(prog *ebpf.Program, kernel *btf.Spec) ([]link.Link, error) {
 	links := make([]link.Link, 0, len(syscallHooks))
 	for _, name := range syscallHooks {
@@ -300,6 +300,9 @@ func attachEachSyscall(prog *ebpf.Program, kernel *btf.Spec) ([]link.Link, error
 			return nil, fmt.Errorf("tracepoint syscalls:sys_exit_%s: %w", name, err)
 		}
 		links = append(links, l)
+	}
+	if len(links) == 0 {
+		return nil, errors.New("no syscall of the x86-64 ABI found in the kernel's BTF")
 	}
 	return links, nil
 }

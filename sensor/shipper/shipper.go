@@ -288,7 +288,7 @@ func (s *Shipper) flush(ctx context.Context, final bool) error {
 
 // keepEvents bounds, in batches, the backing arrays of pending events the
 // shipper keeps for reuse. A read of the kernel ring buffer in a storm hands
-// over up to a sixteenth of it at once (a megabyte of records, thousands of
+// over a sixteenth of it or more at once (a megabyte of records, thousands of
 // events) before a flush takes them, so pending grows to several batches; an
 // array regrown at every burst costs its allocation, its zeroing and its copies
 // again. An array of keepEvents batches is about 10 MB at the default batch
