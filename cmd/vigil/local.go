@@ -94,6 +94,11 @@ activity anomaly scorer (a model from vigil anomaly train) after the rules.`,
   vigil local --replay var/lake --serve`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if o.replay == "" { // the live sensor runs as vigil-sensor does
+				if err := agent.WithRuntimeSettings(); err != nil {
+					fmt.Fprintln(c.ErrOrStderr(), err)
+				}
+			}
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runLocal(ctx, o, c.OutOrStdout(), c.ErrOrStderr())
