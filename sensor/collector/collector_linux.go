@@ -188,11 +188,19 @@ func New(opts Options) (*Collector, error) {
 			delete(spec.Programs, name)
 		}
 	}
+	var catchAllMissing string // why sys_exit cannot be loaded here, if it cannot
 	for name, p := range spec.Programs {
 		if target := hookType(p); target != "" && !requiredProgs[name] {
 			if _, err := kernel.AnyTypeByName(target); err != nil {
-				c.unavailable = append(c.unavailable, fmt.Sprintf("%s: kernel has no %s", name, target))
+				missing := fmt.Sprintf("%s: kernel has no %s", name, target)
 				delete(spec.Programs, name)
+				if name == bpf.SensorProgSysExit {
+					// Only the fallback of sys_exit_one: attachSyscallExits
+					// reports it if it is needed.
+					catchAllMissing = missing
+					continue
+				}
+				c.unavailable = append(c.unavailable, missing)
 			}
 		}
 	}
@@ -233,7 +241,7 @@ func New(opts Options) (*Collector, error) {
 		}
 		c.links = append(c.links, l)
 	}
-	if err := c.attachSyscallExits(kernel); err != nil {
+	if err := c.attachSyscallExits(spec, kernel, catchAllMissing); err != nil {
 		c.unavailable = append(c.unavailable, err.Error())
 	}
 	sort.Strings(c.unavailable)
@@ -262,8 +270,8 @@ var syscallHooks = []string{
 // Where that is not possible (no tracefs, or a kernel without syscall
 // tracepoints) it attaches sys_exit to the raw tracepoint every syscall's exit
 // passes instead: the same events at a higher cost. The error says why neither
-// is attached.
-func (c *Collector) attachSyscallExits(kernel *btf.Spec) error {
+// is attached; catchAllMissing is why sys_exit was not loaded, if it was not.
+func (c *Collector) attachSyscallExits(spec *ebpf.CollectionSpec, kernel *btf.Spec, catchAllMissing string) error {
 	if !c.opts.fallbackHooks {
 		links, err := attachEachSyscall(c.coll.Programs[bpf.SensorProgSysExitOne], kernel)
 		if err == nil {
@@ -273,9 +281,13 @@ func (c *Collector) attachSyscallExits(kernel *btf.Spec) error {
 		}
 		c.syscallHookNote = err.Error()
 	}
-	l, err := link.AttachTracing(link.TracingOptions{Program: c.coll.Programs[bpf.SensorProgSysExit], AttachType: ebpf.AttachTraceRawTp})
+	const lost = "(file, network, DNS, privilege and ptrace events are not captured)"
+	if catchAllMissing != "" {
+		return fmt.Errorf("%s %s", catchAllMissing, lost)
+	}
+	l, err := attach(spec.Programs[bpf.SensorProgSysExit], c.coll.Programs[bpf.SensorProgSysExit])
 	if err != nil {
-		return fmt.Errorf("%s: %w (file, network, DNS, privilege and ptrace events are not captured)", bpf.SensorProgSysExit, err)
+		return fmt.Errorf("%s: %w %s", bpf.SensorProgSysExit, err, lost)
 	}
 	c.links = append(c.links, l)
 	c.syscallHook = "raw_syscalls:sys_exit"
