@@ -24,6 +24,7 @@ import (
 
 	"github.com/vigil-sec/vigil/sensor/bpf"
 	"github.com/vigil-sec/vigil/sensor/collector"
+	"github.com/vigil-sec/vigil/sensor/container"
 )
 
 // injectPIDBase is where the pids of injected processes start: above the
@@ -204,22 +205,26 @@ func inject(b *testing.B, execs int, rate float64) (queued, lost uint64) {
 // cgroupID returns this process's cgroup v2 id, the inode of its cgroup's
 // directory, which is what the kernel records for its children.
 func cgroupID() (uint64, error) {
+	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return 0, err
+	}
+	root := container.Cgroup2Mount(mountinfo)
+	if root == "" {
+		return 0, errors.New("no cgroup v2 hierarchy mounted")
+	}
 	data, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.Lines(string(data)) {
-		rel, ok := strings.CutPrefix(strings.TrimSpace(line), "0::")
-		if !ok {
-			continue
-		}
-		for _, mnt := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
-			var fs unix.Statfs_t
+		if rel, ok := strings.CutPrefix(strings.TrimSpace(line), "0::"); ok {
 			var st syscall.Stat_t
-			if unix.Statfs(mnt, &fs) == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC && syscall.Stat(filepath.Join(mnt, rel), &st) == nil {
-				return st.Ino, nil
+			if err := syscall.Stat(filepath.Join(root, rel), &st); err != nil {
+				return 0, err
 			}
+			return st.Ino, nil
 		}
 	}
-	return 0, errors.New("no cgroup v2 hierarchy")
+	return 0, errors.New("no cgroup v2 entry in /proc/self/cgroup")
 }

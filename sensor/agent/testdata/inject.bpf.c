@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 //
 // Replays process records into the sensor's ring buffer at a rate no exec storm
-// reaches on a small machine: BenchmarkSensorExecRate (storm_linux_test.go)
+// reaches on a small machine: BenchmarkSensorExecStorm (storm_linux_test.go)
 // loads it with the sensor's `events` map in place of its own and a process
 // calls getppid(2) once per exec it stands for. Each call queues the exec
 // record and the exit record of a new process (templates[0] and templates[1],
