@@ -31,6 +31,12 @@ var batchOptions = func() []parquet.WriterOption {
 	return opts
 }()
 
+// Neither batches nor lake files repeat the bounds of a page in its header:
+// parquet-go computes those apart from the column index's (a second pass over
+// the page's values), and query engines skip pages by the column index and
+// row groups by the column chunk's statistics, both kept in lake files.
+var noPageHeaderStats = parquet.DataPageStatistics(false)
+
 // Encoder writes batches of events as zstd-compressed Parquet. It reuses its writer
 // and buffers across batches; it is not safe for concurrent use.
 //
@@ -51,7 +57,8 @@ func NewEncoder() *Encoder {
 // newWriter is the Parquet writer of batches and lake files, which differ in
 // their compression level and in the statistics they keep (options).
 func newWriter(out io.Writer, codec *zstdCodec, options ...parquet.WriterOption) *parquet.GenericWriter[Event] {
-	return parquet.NewGenericWriter[Event](out, append([]parquet.WriterOption{parquet.Compression(codec), parquet.CreatedBy("vigil", "", "")}, options...)...)
+	return parquet.NewGenericWriter[Event](out, append([]parquet.WriterOption{parquet.Compression(codec),
+		parquet.CreatedBy("vigil", "", ""), noPageHeaderStats}, options...)...)
 }
 
 // Encode returns one Parquet file holding events. The returned slice is owned by the

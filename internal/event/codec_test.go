@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 func sampleEvents() []Event {
@@ -69,7 +71,9 @@ func sameEvents(t *testing.T, got, want []Event) {
 }
 
 // TestBounds checks which files carry the bounds of their columns: lake files
-// do, for query engines to skip by; batches, read whole, do not.
+// do, in the column chunk's statistics and the column index, for query engines
+// to skip by; batches, read whole, do not. Neither repeats a page's bounds in
+// its header.
 func TestBounds(t *testing.T) {
 	batch, err := NewEncoder().Encode(sampleEvents())
 	if err != nil {
@@ -98,13 +102,50 @@ func TestBounds(t *testing.T) {
 				if !ok {
 					t.Fatalf("no column %s", col)
 				}
-				st := f.Metadata().RowGroups[0].Columns[leaf.ColumnIndex].MetaData.Statistics
+				chunk := f.Metadata().RowGroups[0].Columns[leaf.ColumnIndex].MetaData
+				st := chunk.Statistics
 				if got := st.MinValue != nil && st.MaxValue != nil; got != tc.wantBounds {
-					t.Errorf("%s: has bounds = %v, want %v", col, got, tc.wantBounds)
+					t.Errorf("%s: column chunk has bounds = %v, want %v", col, got, tc.wantBounds)
+				}
+				// Every column's largest value here is non-zero: a bound of
+				// zero bytes only is no bound.
+				indexed := false
+				if ci := f.ColumnIndexes(); leaf.ColumnIndex < len(ci) {
+					for _, v := range ci[leaf.ColumnIndex].MaxValues {
+						indexed = indexed || strings.Trim(string(v), "\x00") != ""
+					}
+				}
+				if indexed != tc.wantBounds {
+					t.Errorf("%s: column index has bounds = %v, want %v", col, indexed, tc.wantBounds)
+				}
+				if s := pageStatistics(t, tc.data, chunk.DataPageOffset); s.MinValue != nil || s.MaxValue != nil || s.Min != nil || s.Max != nil {
+					t.Errorf("%s: page header has bounds %+v, want none", col, s)
 				}
 			}
 		})
 	}
+}
+
+// pageStatistics decodes the header of the data page at offset off of a
+// Parquet file and returns its statistics.
+func pageStatistics(t *testing.T, data []byte, off int64) format.Statistics {
+	t.Helper()
+	if off < 0 || off >= int64(len(data)) {
+		t.Fatalf("page offset %d outside the file's %d bytes", off, len(data))
+	}
+	var h format.PageHeader
+	r := (&thrift.CompactProtocol{}).NewReader(bytes.NewReader(data[off:]))
+	if err := thrift.NewDecoder(r).Decode(&h); err != nil {
+		t.Fatalf("page header at %d: %v", off, err)
+	}
+	if v2, ok := h.DataPageHeaderV2.Get(); ok {
+		return v2.Statistics
+	}
+	if v1, ok := h.DataPageHeader.Get(); ok {
+		return v1.Statistics
+	}
+	t.Fatalf("page at %d is not a data page: %+v", off, h)
+	return format.Statistics{}
 }
 
 func TestFileWriter(t *testing.T) {
