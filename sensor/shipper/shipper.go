@@ -80,13 +80,14 @@ type Shipper struct {
 	now   func() time.Time
 
 	mu      sync.Mutex
-	pending []event.Event // added since the last flush, for both paths
-	full    chan struct{} // pending holds a whole batch: flush before the tick
+	pending [][]event.Event // added since the last flush, for both paths: chunks of BatchEvents, the last one filling
+	free    [][]event.Event // emptied chunks kept for reuse, at most keepChunks
+	full    chan struct{}   // pending holds a whole batch: flush before the tick
 	stats   Stats
 
 	// owned by the flushing goroutine (flushMu)
 	flushMu sync.Mutex
-	spare   []event.Event // the other backing array of pending, cleared
+	taken   [][]event.Event // the other list of chunks, empty: pending after the next flush
 	hotEnc  *event.Encoder
 	lake    *event.FileWriter // the open lake file; nil without a Lake
 	file    lakeFile
@@ -139,11 +140,8 @@ func New(opts Options) *Shipper {
 	if now == nil {
 		now = time.Now
 	}
-	// Room for a full batch and what arrives while it is being flushed: a
-	// steady storm appends into memory already in use.
 	s := &Shipper{opts: opts, log: log, spool: sp, now: now, ratio: 1, hotEnc: event.NewEncoder(),
-		full: make(chan struct{}, 1), pending: make([]event.Event, 0, 2*opts.BatchEvents),
-		spare: make([]event.Event, 0, 2*opts.BatchEvents)}
+		full: make(chan struct{}, 1)}
 	if opts.Lake != nil {
 		s.lake = event.NewFileWriter()
 	}
@@ -172,8 +170,13 @@ func (s *Shipper) Add(ev *event.Event) {
 	s.mu.Lock()
 	s.stats.Events++
 	if s.opts.Stream != nil || s.opts.Lake != nil {
-		s.pending = append(s.pending, *ev)
-		if len(s.pending) == s.opts.BatchEvents {
+		n := len(s.pending)
+		if n == 0 || len(s.pending[n-1]) == s.opts.BatchEvents {
+			s.pending = append(s.pending, s.chunk())
+			n++
+		}
+		s.pending[n-1] = append(s.pending[n-1], *ev)
+		if len(s.pending[n-1]) == s.opts.BatchEvents {
 			select {
 			case s.full <- struct{}{}:
 			default:
@@ -181,6 +184,18 @@ func (s *Shipper) Add(ev *event.Event) {
 		}
 	}
 	s.mu.Unlock()
+}
+
+// chunk returns an empty chunk of BatchEvents events' room, a kept one if
+// there is one. Called with mu held.
+func (s *Shipper) chunk() []event.Event {
+	if n := len(s.free); n > 0 {
+		c := s.free[n-1]
+		s.free[n-1] = nil
+		s.free = s.free[:n-1]
+		return c
+	}
+	return make([]event.Event, 0, s.opts.BatchEvents)
 }
 
 func hourOf(ns int64) int64 { return ns / int64(time.Hour) }
@@ -260,19 +275,19 @@ func (s *Shipper) flush(ctx context.Context, final bool) error {
 	defer s.flushMu.Unlock()
 
 	s.mu.Lock()
-	events := s.pending
-	s.pending, s.spare = s.spare[:0], nil
+	chunks := s.pending
+	s.pending, s.taken = s.taken, nil
 	s.mu.Unlock()
 
 	var errs [4]error
 	var records, files []batch
 	if s.opts.Stream != nil {
-		records, errs[0] = s.encodeRecords(nil, events)
+		records, errs[0] = s.encodeRecords(nil, chunks)
 	}
 	if s.opts.Lake != nil {
-		files, errs[1] = s.writeLake(nil, events, final)
+		files, errs[1] = s.writeLake(nil, chunks, final)
 	}
-	s.recycle(events)
+	s.recycle(chunks)
 
 	// what was encoded is shipped even if an event could not be (never expected)
 	var wg sync.WaitGroup
@@ -286,36 +301,41 @@ func (s *Shipper) flush(ctx context.Context, final bool) error {
 	return errors.Join(errs[:]...)
 }
 
-// keepEvents bounds, in batches, the backing arrays of pending events the
-// shipper keeps for reuse. A read of the kernel ring buffer in a storm hands
-// over a sixteenth of it or more at once (a megabyte of records, thousands of
-// events) before a flush takes them, so pending grows to several batches; an
-// array regrown at every burst costs its allocation, its zeroing and its copies
-// again. An array of keepEvents batches is about 10 MB at the default batch
-// size.
-const keepEvents = 8
+// keepChunks bounds the emptied chunks of pending events the shipper keeps
+// for reuse. A read of the kernel ring buffer in a storm hands over a
+// sixteenth of it or more at once (a megabyte of records, thousands of events)
+// before a flush takes them, so pending grows to several chunks; chunks made
+// again at every burst would cost their allocation and zeroing again. Pending
+// events grow by whole chunks, never copied. keepChunks chunks are about 10 MB
+// at the default batch size.
+const keepChunks = 8
 
-// recycle keeps the backing array of flushed events for the next flush, cleared so
-// that it holds no strings for the GC, however few events this flush had; one
-// grown beyond keepEvents batches is let go.
-func (s *Shipper) recycle(events []event.Event) {
-	clear(events)
-	if cap(events) > keepEvents*s.opts.BatchEvents {
-		return
+// recycle keeps the chunks of flushed events for reuse, cleared so that they
+// hold no strings for the GC, up to keepChunks; the list that held them
+// becomes the next pending list.
+func (s *Shipper) recycle(chunks [][]event.Event) {
+	for _, c := range chunks {
+		clear(c)
 	}
-	s.spare = events[:0]
+	s.mu.Lock()
+	for _, c := range chunks {
+		if len(s.free) < keepChunks {
+			s.free = append(s.free, c[:0])
+		}
+	}
+	s.mu.Unlock()
+	clear(chunks)
+	s.taken = chunks[:0]
 }
 
-// encodeRecords appends events' batches to out, each at most BatchEvents events
-// and split in halves until it fits a record.
-func (s *Shipper) encodeRecords(out []batch, events []event.Event) ([]batch, error) {
-	for len(events) > 0 {
-		n := min(len(events), s.opts.BatchEvents)
+// encodeRecords appends the batches of chunks to out: a chunk holds at most
+// BatchEvents events and is split in halves until it fits a record.
+func (s *Shipper) encodeRecords(out []batch, chunks [][]event.Event) ([]batch, error) {
+	for _, events := range chunks {
 		var err error
-		if out, err = s.encodeSplit(out, s.hotEnc, events[:n], event.MaxRecordBytes, ""); err != nil {
+		if out, err = s.encodeSplit(out, s.hotEnc, events, event.MaxRecordBytes, ""); err != nil {
 			return out, err
 		}
-		events = events[n:]
 	}
 	return out, nil
 }
@@ -325,7 +345,22 @@ func (s *Shipper) encodeRecords(out []batch, events []event.Event) ([]batch, err
 // events, out of order at the boundary, go into the open file), when it reaches
 // RollEvents or its estimated size nears RollBytes, and at the end when final or
 // RollInterval after it was opened.
-func (s *Shipper) writeLake(out []batch, events []event.Event, final bool) ([]batch, error) {
+func (s *Shipper) writeLake(out []batch, chunks [][]event.Event, final bool) ([]batch, error) {
+	var err error
+	for _, events := range chunks {
+		if out, err = s.writeLakeEvents(out, events); err != nil {
+			return out, err
+		}
+	}
+	if s.lake.Rows() > 0 && (final || s.now().Sub(s.file.opened) >= s.opts.RollInterval) {
+		return s.rollLake(out)
+	}
+	return out, nil
+}
+
+// writeLakeEvents writes events to the open lake file, rolling it at an hour's
+// change and when full.
+func (s *Shipper) writeLakeEvents(out []batch, events []event.Event) ([]batch, error) {
 	var err error
 	for len(events) > 0 {
 		if s.lake.Rows() == 0 {
@@ -352,9 +387,6 @@ func (s *Shipper) writeLake(out []batch, events []event.Event, final bool) ([]ba
 				return out, err
 			}
 		}
-	}
-	if s.lake.Rows() > 0 && (final || s.now().Sub(s.file.opened) >= s.opts.RollInterval) {
-		return s.rollLake(out)
 	}
 	return out, nil
 }

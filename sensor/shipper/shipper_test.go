@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/local"
@@ -142,39 +143,64 @@ func TestPendingIsBounded(t *testing.T) {
 	}
 }
 
-// TestPendingArraysKept checks that the backing arrays of pending events are
-// reused across flushes, an empty flush included, unless a burst grew one
-// beyond keepEvents batches.
-func TestPendingArraysKept(t *testing.T) {
+// TestPendingChunksKept checks that pending events are never moved as more
+// arrive, and that the chunks holding them are kept across flushes, cleared,
+// up to keepChunks, and reused.
+func TestPendingChunksKept(t *testing.T) {
+	const batch = 2000
 	tests := []struct {
 		name  string
 		burst int // events added before the first flush
-		kept  bool
+		kept  int // chunks kept after it
 	}{
-		{"one batch", 2000, true},
-		{"a burst of two batches", 2*2000 + 1, true},
-		{"a burst of several batches", 5*2000 + 1, true},
-		{"a burst beyond keepEvents batches", keepEvents*2000 + 1, false},
+		{"one event", 1, 1},
+		{"one batch", batch, 1},
+		{"a burst of two batches", 2*batch + 1, 3},
+		{"a burst of several batches", 5*batch + 1, 6},
+		{"a burst beyond keepChunks batches", keepChunks*batch + 1, keepChunks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := New(Options{SensorID: "s-1", Stream: &memStream{}, BatchEvents: 2000})
+			s := New(Options{SensorID: "s-1", Stream: &memStream{}, BatchEvents: batch})
 			now := time.Now()
+			var first *event.Event
 			for i := range tc.burst {
 				e := ev(i, now, 1)
 				s.Add(&e)
+				if i == 0 {
+					first = &s.pending[0][0]
+				}
 			}
-			grown := cap(s.pending)
+			if &s.pending[0][0] != first || s.pending[0][0].PID != 0 {
+				t.Fatal("the first event moved as more were added")
+			}
+			chunks := map[*event.Event]bool{}
+			for _, c := range s.pending {
+				chunks[unsafe.SliceData(c)] = true
+			}
 			ctx := context.Background()
-			// The burst's array becomes the spare, then pending at the next
-			// flush (an empty one), then the spare again.
-			for range 3 {
+			for range 2 { // the second flush, empty, keeps them too
 				if err := s.flush(ctx, false); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if kept := cap(s.spare) == grown; kept != tc.kept {
-				t.Errorf("array of %d events kept = %v, want %v", grown, kept, tc.kept)
+			if len(s.free) != tc.kept {
+				t.Fatalf("%d chunks kept, want %d", len(s.free), tc.kept)
+			}
+			for _, c := range s.free {
+				if !chunks[unsafe.SliceData(c)] || len(c) != 0 || cap(c) != batch {
+					t.Fatalf("kept chunk (len %d, cap %d) is not an emptied chunk of the burst", len(c), cap(c))
+				}
+				for _, e := range c[:cap(c)] {
+					if e.SensorID != "" {
+						t.Fatal("a kept chunk still holds an event")
+					}
+				}
+			}
+			e := ev(0, now, 1)
+			s.Add(&e)
+			if !chunks[unsafe.SliceData(s.pending[0])] || len(s.free) != tc.kept-1 {
+				t.Error("the next event did not go into a kept chunk")
 			}
 		})
 	}
