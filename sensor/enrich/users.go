@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,13 +19,17 @@ type Users struct {
 	// CheckInterval is how often Name may stat the file for changes.
 	CheckInterval time.Duration
 
-	mu        sync.Mutex
-	names     map[uint32]string
-	numeric   map[uint32]string // cache of fallback names
-	stamp     fileStamp
-	loaded    bool
-	lastCheck time.Time
-	err       error
+	mu      sync.Mutex
+	names   map[uint32]string
+	numeric map[uint32]string // cache of fallback names
+	stamp   fileStamp
+	loaded  bool
+	// due is set by timer once CheckInterval has passed since the last check:
+	// Name is called for every event, and an atomic load is cheaper than
+	// reading the clock.
+	due   atomic.Bool
+	timer *time.Timer
+	err   error
 }
 
 type fileStamp struct {
@@ -66,11 +71,15 @@ func (u *Users) Err() error {
 }
 
 func (u *Users) refresh() {
-	now := time.Now()
-	if u.loaded && now.Sub(u.lastCheck) < u.CheckInterval {
+	if u.loaded && u.CheckInterval > 0 && !u.due.Load() {
 		return
 	}
-	u.lastCheck = now
+	u.due.Store(false)
+	if u.timer == nil {
+		u.timer = time.AfterFunc(u.CheckInterval, func() { u.due.Store(true) })
+	} else {
+		u.timer.Reset(u.CheckInterval)
+	}
 	fi, err := os.Stat(u.path)
 	if err != nil {
 		u.names, u.stamp, u.err, u.loaded = nil, fileStamp{}, err, true

@@ -96,6 +96,21 @@ func TestUsersCheckInterval(t *testing.T) {
 	if got := u.Name(1000); got != "alice" {
 		t.Errorf("Name(1000) = %q: file re-read before CheckInterval passed", got)
 	}
+
+	// Once the interval has passed, the next Name looks again.
+	u = NewUsers(path)
+	u.CheckInterval = 20 * time.Millisecond
+	if got := u.Name(1000); got != "bob" {
+		t.Fatalf("Name(1000) = %q", got)
+	}
+	if err := os.WriteFile(path, []byte("carol:x:1000:1000::/:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); u.Name(1000) != "carol"; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Name(1000) = %q long after CheckInterval passed, want carol", u.Name(1000))
+		}
+	}
 }
 
 func BenchmarkUsersName(b *testing.B) {
