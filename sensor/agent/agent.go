@@ -109,10 +109,14 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	stats := func() Stats { return Stats{Collector: col.Stats(), Shipper: ship.Stats()} }
 	gen := hoststats.New(hoststats.Options{SensorID: o.SensorID, Hostname: host, Tags: o.Tags, Version: o.Version,
 		HeartbeatEvery: o.HeartbeatEvery, StatsEvery: o.StatsEvery,
+		TxBytes: hoststats.NetDev("/proc/net/dev", "/sys/class/net"),
 		Health: func() hoststats.Health {
 			st := stats()
 			return hoststats.Health{Drops: st.Drops(), SpoolBytes: uint64(max(st.Shipper.SpoolBytes, 0))}
 		}})
+	if err := gen.TxErr(); err != nil {
+		log.Warn("outbound bytes of HOST_STATS are 0 until the interface counters can be read", "error", err)
+	}
 	add := func(ev *event.Event) {
 		o.Metrics.Event(ev.Type)
 		gen.Observe(ev)

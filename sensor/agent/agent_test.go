@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os/exec"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 // TestRunEmitsHeartbeatAndHostStats runs the real sensor (root, eBPF) for a moment
 // and checks that the stream carries the captured execs together with the sensor's
 // own SENSOR_HEARTBEAT and HOST_STATS, and that the lake got the same events.
+// Where the host has a route out, HOST_STATS count the datagrams sent by it.
 func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 	if err := collector.Supported(); err != nil {
 		t.Skipf("the sensor cannot capture here: %v", err)
@@ -33,11 +35,13 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 	for range 5 {
 		_ = exec.Command("/bin/true").Run()
 	}
+	sent := sendOut(100, 1000)
 	time.Sleep(800 * time.Millisecond)
 	st := stop()
 	stream.Close()
 	count := map[string]int{}
 	var hb, hs *event.Event
+	var outbound uint64
 	for rec := range stream.Records() {
 		evs, err := event.Decode(nil, rec.Data, 0)
 		if err != nil {
@@ -51,6 +55,7 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 				hb = e
 			case event.HostStats:
 				hs = e
+				outbound += e.OutboundBytes
 			}
 		}
 	}
@@ -63,6 +68,9 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 	if hs.IntervalSeconds > 1 || hs.SensorID != "agent-test" {
 		t.Errorf("host stats %+v", hs)
 	}
+	if outbound < uint64(sent) {
+		t.Errorf("HOST_STATS count %d outbound bytes; %d were sent", outbound, sent)
+	}
 	files, _ := lake.Files()
 	if len(files) == 0 {
 		t.Error("no lake file")
@@ -70,6 +78,26 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 	if st.Shipper.SpoolBytes != 0 || st.Drops() != 0 {
 		t.Errorf("stats %+v", st)
 	}
+}
+
+// sendOut sends n datagrams of size bytes by the default route, to the
+// discard port of a TEST-NET-3 address (nothing answers), and returns the
+// bytes sent: 0 without a route out.
+func sendOut(n, size int) int {
+	conn, err := net.Dial("udp4", "203.0.113.1:9")
+	if err != nil {
+		return 0
+	}
+	defer conn.Close()
+	sent := 0
+	for range n {
+		k, err := conn.Write(make([]byte, size))
+		if err != nil {
+			break
+		}
+		sent += k
+	}
+	return sent
 }
 
 // startSensor runs the sensor with o (its log discarded unless o has one) until

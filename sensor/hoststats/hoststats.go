@@ -6,7 +6,8 @@
 //   - HOST_STATS every StatsEvery (60 s): per-type counts over the interval,
 //     distinct destination IPs and ports of outbound connections, executables run
 //     for the first time since the sensor started, failed connects (ErrorCode ≠ 0)
-//     and outbound bytes (zero while no event carries a byte count).
+//     and outbound bytes: what the host's physical network interfaces
+//     transmitted over the interval (Options.TxBytes, NetDev on a host).
 //
 // The anomaly models train on HOST_STATS; the backend tells a silent sensor from a
 // quiet host by its heartbeats. The clock is injected (Options.Now) so tests step
@@ -40,6 +41,10 @@ type Options struct {
 	Health func() Health
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// TxBytes reads the interface counters OutboundBytes is the rise of; nil
+	// leaves OutboundBytes 0. A failed read leaves the interval's OutboundBytes
+	// 0, and the next good one counts from the last good one.
+	TxBytes TxCounters
 	// MaxTracked bounds each set the generator keeps (executables seen, distinct
 	// destinations per interval); default 65536. When the executables set is full
 	// it starts over, so an executable may count as new once more after that.
@@ -60,6 +65,8 @@ type Generator struct {
 	ips       map[string]struct{}
 	ports     map[uint16]struct{}
 	exes      map[string]struct{}
+	tx        map[string]uint64 // the counters at the last good read; nil before one
+	txErr     error             // of the last read
 }
 
 // New returns a Generator whose first heartbeat is due at once and first host
@@ -78,8 +85,38 @@ func New(o Options) *Generator {
 		o.MaxTracked = 65536
 	}
 	now := o.Now()
-	return &Generator{o: o, started: now, nextBeat: now, nextStats: now.Add(o.StatsEvery), lastStats: now,
+	g := &Generator{o: o, started: now, nextBeat: now, nextStats: now.Add(o.StatsEvery), lastStats: now,
 		ips: map[string]struct{}{}, ports: map[uint16]struct{}{}, exes: map[string]struct{}{}}
+	g.outbound()
+	return g
+}
+
+// TxErr is the error of the last read of the interface counters, nil if it
+// succeeded or there is no TxBytes.
+func (g *Generator) TxErr() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.txErr
+}
+
+// outbound reads the interface counters and returns the bytes sent since the
+// last good read (0 at the first one, or on failure). Called with mu held, or
+// before the Generator is shared.
+func (g *Generator) outbound() uint64 {
+	if g.o.TxBytes == nil {
+		return 0
+	}
+	cur, err := g.o.TxBytes()
+	g.txErr = err
+	if err != nil {
+		return 0
+	}
+	var n uint64
+	if g.tx != nil {
+		n = txDelta(g.tx, cur)
+	}
+	g.tx = cur
+	return n
 }
 
 // Observe counts ev for the current interval.
@@ -156,6 +193,7 @@ func (g *Generator) Due(now time.Time) []event.Event {
 		st.IntervalSeconds = uint32((now.Sub(g.lastStats) + time.Second/2) / time.Second)
 		st.DistinctDestIPs = uint64(len(g.ips))
 		st.DistinctDestPorts = uint64(len(g.ports))
+		st.OutboundBytes = g.outbound()
 		out = append(out, st)
 		g.cur = event.Event{}
 		clear(g.ips)
