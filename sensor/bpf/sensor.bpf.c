@@ -1382,6 +1382,41 @@ int sys_exit_one(struct syscall_exit_ctx *ctx)
 }
 
 
+/* ---- io_uring ----------------------------------------------------------- */
+
+// io_uring opcodes (uapi linux/io_uring.h).
+#define IORING_OP_OPENAT 18
+#define IORING_OP_OPENAT2 28
+
+// io_uring_complete reports the files io_uring requests opened, which no
+// syscall exit sees: the request runs in the submitting thread, an io-wq
+// worker or the SQ polling thread, all threads of the submitting process that
+// share its file table, where the new descriptor is installed before the
+// completion is posted. An open into the ring's own table of files (a direct
+// descriptor, file_slot set) installs no descriptor and is not reported.
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+{
+	struct io_kiocb *r = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_kiocb));
+	struct io_open *o;
+	long res;
+	__u8 op;
+
+	if (!r || !cqe)
+		return 0;
+	op = r->opcode;
+	if (op != IORING_OP_OPENAT && op != IORING_OP_OPENAT2)
+		return 0;
+	res = cqe->res;
+	if (res < 0)
+		return 0;
+	o = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_open));
+	if (!o || o->file_slot != 0)
+		return 0;
+	file_opened(res, o->how.flags);
+	return 0;
+}
+
 /* ---- kernel modules ----------------------------------------------------- */
 
 SEC("tp_btf/module_load")

@@ -194,6 +194,7 @@ const (
 	SensorProgHandleExit       = "handle_exit"
 	SensorProgHandleExitGroup  = "handle_exit_group"
 	SensorProgInetSockSetState = "inet_sock_set_state"
+	SensorProgIoUringComplete  = "io_uring_complete"
 	SensorProgModuleLoad       = "module_load"
 	SensorProgSysExit          = "sys_exit"
 	SensorProgSysExitOne       = "sys_exit_one"
@@ -259,6 +260,7 @@ type SensorProgramSpecs struct {
 	HandleExit       *ebpf.ProgramSpec `ebpf:"handle_exit"`
 	HandleExitGroup  *ebpf.ProgramSpec `ebpf:"handle_exit_group"`
 	InetSockSetState *ebpf.ProgramSpec `ebpf:"inet_sock_set_state"`
+	IoUringComplete  *ebpf.ProgramSpec `ebpf:"io_uring_complete"`
 	ModuleLoad       *ebpf.ProgramSpec `ebpf:"module_load"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
 	SysExitOne       *ebpf.ProgramSpec `ebpf:"sys_exit_one"`
@@ -378,6 +380,7 @@ type SensorPrograms struct {
 	HandleExit       *ebpf.Program `ebpf:"handle_exit"`
 	HandleExitGroup  *ebpf.Program `ebpf:"handle_exit_group"`
 	InetSockSetState *ebpf.Program `ebpf:"inet_sock_set_state"`
+	IoUringComplete  *ebpf.Program `ebpf:"io_uring_complete"`
 	ModuleLoad       *ebpf.Program `ebpf:"module_load"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
 	SysExitOne       *ebpf.Program `ebpf:"sys_exit_one"`
@@ -389,6 +392,7 @@ func (p *SensorPrograms) Close() error {
 		p.HandleExit,
 		p.HandleExitGroup,
 		p.InetSockSetState,
+		p.IoUringComplete,
 		p.ModuleLoad,
 		p.SysExit,
 		p.SysExitOne,

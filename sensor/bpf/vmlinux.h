@@ -291,6 +291,35 @@ struct module {
 	char name[56];
 };
 
+/* io_uring (absent from kernels built without CONFIG_IO_URING). */
+
+struct io_uring_cqe {
+	__u64 user_data;
+	__s32 res;
+	__u32 flags;
+};
+
+struct io_kiocb {
+	u8 opcode;
+};
+
+struct open_how {
+	__u64 flags;
+	__u64 mode;
+	__u64 resolve;
+};
+
+/* The command data of an open request, at the start of its io_kiocb. */
+struct io_open {
+	struct file *file;
+	int dfd;
+	u32 file_slot;
+	struct filename *filename;
+	struct open_how how;
+};
+
+struct io_ring_ctx;
+
 #pragma clang attribute pop
 
 #endif /* __VIGIL_VMLINUX_H__ */

@@ -137,6 +137,31 @@ func exitProgram(kernel *btf.Spec, fallback bool) string {
 	return bpf.SensorProgHandleExit
 }
 
+// completionPassesCQE reports whether the kernel's io_uring_complete
+// tracepoint passes the completion as a struct io_uring_cqe (its third
+// argument), as io_uring_complete reads it; older kernels pass its fields one
+// by one.
+func completionPassesCQE(kernel *btf.Spec) bool {
+	var hook *btf.Typedef
+	if kernel.TypeByName("btf_trace_io_uring_complete", &hook) != nil {
+		return false
+	}
+	ptr, ok := hook.Type.(*btf.Pointer)
+	if !ok {
+		return false
+	}
+	proto, ok := ptr.Target.(*btf.FuncProto)
+	if !ok || len(proto.Params) != 4 { // the hook's context, then ctx, req, cqe
+		return false
+	}
+	cqe, ok := proto.Params[3].Type.(*btf.Pointer)
+	if !ok {
+		return false
+	}
+	s, ok := btf.UnderlyingType(cqe.Target).(*btf.Struct)
+	return ok && s.Name == "io_uring_cqe"
+}
+
 // New loads the eBPF programs into the kernel and attaches them; events queue
 // in the ring buffer from then on until Run reads them. The error says why when
 // the host cannot run the collector (see Supported) or the kernel rejects a
@@ -203,6 +228,11 @@ func New(opts Options) (*Collector, error) {
 				c.unavailable = append(c.unavailable, missing)
 			}
 		}
+	}
+
+	if _, ok := spec.Programs[bpf.SensorProgIoUringComplete]; ok && !completionPassesCQE(kernel) {
+		delete(spec.Programs, bpf.SensorProgIoUringComplete)
+		c.unavailable = append(c.unavailable, bpf.SensorProgIoUringComplete+": the kernel's tracepoint passes no struct io_uring_cqe")
 	}
 
 	c.coll, err = ebpf.NewCollection(spec)

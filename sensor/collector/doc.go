@@ -30,7 +30,14 @@
 //     and sockets are left out). FILE_FLAGS: read / write from the file's mode,
 //     create when this open created the file, truncate when O_TRUNC was given on
 //     a writable open. TARGET/FILE_PATH is absolute, as the opening process sees it
-//     from the mount tree's root.
+//     from the mount tree's root. Opens made through io_uring (IORING_OP_OPENAT,
+//     OPENAT2) are reported as the syscalls' are, from the io_uring_complete
+//     tracepoint, whichever thread of the process ran them (the submitter, an
+//     io-wq worker, the SQ polling thread); an open into the ring's own table of
+//     files (a direct descriptor) is not, nor are deletes, renames and connects
+//     made through io_uring. Kernels whose io_uring_complete passes the
+//     completion's fields one by one, not as a struct io_uring_cqe, leave
+//     io_uring opens out (see Unavailable).
 //   - FILE_DELETE (unlink, not rmdir), FILE_RENAME (TARGET/OLD_FILE_PATH → new),
 //     FILE_CHMOD (FILE_MODE with setuid/setgid/sticky bits): successful calls only;
 //     a relative name is made absolute against the directory descriptor or the

@@ -12,3 +12,6 @@ func ExitProgram(c *Collector) string { return c.exitProg }
 
 // SyscallHooks are the syscalls the collector attaches a tracepoint to.
 var SyscallHooks = syscallHooks
+
+// CompletionPassesCQE is completionPassesCQE, for tests.
+var CompletionPassesCQE = completionPassesCQE

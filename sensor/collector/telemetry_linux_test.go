@@ -564,6 +564,11 @@ func TestKernelHooks(t *testing.T) {
 	if got, want := collector.ExitProgram(c), bpf.SensorProgHandleExitGroup; got != want {
 		t.Errorf("exit program = %q, want %q", got, want)
 	}
+	for _, u := range c.Unavailable() {
+		if strings.HasPrefix(u, bpf.SensorProgIoUringComplete) {
+			t.Errorf("io_uring hook unavailable: %s", u)
+		}
+	}
 	src, err := os.ReadFile("../bpf/sensor.bpf.c")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,200 @@
+package collector_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/sensor/bpf"
+	"github.com/vigil-sec/vigil/sensor/collector"
+)
+
+// uring is a minimal io_uring instance (uapi linux/io_uring.h), enough to
+// submit one request at a time and wait for its completion.
+type uring struct {
+	fd               int
+	ring, sqes       []byte
+	sqHead, sqTail   *uint32
+	sqMask           uint32
+	sqArray          unsafe.Pointer
+	cqHead, cqTail   *uint32
+	cqMask           uint32
+	cqes             unsafe.Pointer
+	sqEntries, cqOff uint32
+}
+
+// ioUringParams is struct io_uring_params.
+type ioUringParams struct {
+	sqEntries, cqEntries, flags, sqThreadCPU, sqThreadIdle, features, wqFd uint32
+	resv                                                                   [3]uint32
+	sqOff                                                                  struct {
+		head, tail, ringMask, ringEntries, flags, dropped, array, resv1 uint32
+		userAddr                                                        uint64
+	}
+	cqOff struct {
+		head, tail, ringMask, ringEntries, overflow, cqes, flags, resv1 uint32
+		userAddr                                                        uint64
+	}
+}
+
+const (
+	ioringOffSQRing     = 0
+	ioringOffSQEs       = 0x10000000
+	ioringFeatSingleMap = 1 << 0
+	ioringEnterGetEvent = 1 << 0
+	iosqeAsync          = 1 << 4 // run the request in an io-wq worker
+	ioringOpOpenat      = 18
+)
+
+func newURing() (*uring, error) {
+	var p ioUringParams
+	fd, _, errno := unix.Syscall(unix.SYS_IO_URING_SETUP, 4, uintptr(unsafe.Pointer(&p)), 0)
+	if errno != 0 {
+		return nil, fmt.Errorf("io_uring_setup: %w", errno)
+	}
+	r := &uring{fd: int(fd), sqEntries: p.sqEntries}
+	if p.features&ioringFeatSingleMap == 0 {
+		unix.Close(r.fd)
+		return nil, errors.New("io_uring without IORING_FEAT_SINGLE_MMAP")
+	}
+	size := max(p.sqOff.array+p.sqEntries*4, p.cqOff.cqes+p.cqEntries*16)
+	var err error
+	if r.ring, err = unix.Mmap(r.fd, ioringOffSQRing, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
+		unix.Close(r.fd)
+		return nil, fmt.Errorf("mmap rings: %w", err)
+	}
+	if r.sqes, err = unix.Mmap(r.fd, ioringOffSQEs, int(p.sqEntries*64), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("mmap sqes: %w", err)
+	}
+	at := func(off uint32) unsafe.Pointer { return unsafe.Pointer(&r.ring[off]) }
+	r.sqHead, r.sqTail = (*uint32)(at(p.sqOff.head)), (*uint32)(at(p.sqOff.tail))
+	r.sqMask, r.sqArray = *(*uint32)(at(p.sqOff.ringMask)), at(p.sqOff.array)
+	r.cqHead, r.cqTail = (*uint32)(at(p.cqOff.head)), (*uint32)(at(p.cqOff.tail))
+	r.cqMask, r.cqes = *(*uint32)(at(p.cqOff.ringMask)), at(p.cqOff.cqes)
+	return r, nil
+}
+
+func (r *uring) Close() {
+	if r.sqes != nil {
+		unix.Munmap(r.sqes)
+	}
+	unix.Munmap(r.ring)
+	unix.Close(r.fd)
+}
+
+// openat submits an IORING_OP_OPENAT of path relative to the working
+// directory, in an io-wq worker if async, and returns its result: the new
+// descriptor.
+func (r *uring) openat(path string, flags int, async bool) (int, error) {
+	name, err := unix.BytePtrFromString(path)
+	if err != nil {
+		return 0, err
+	}
+	tail := atomic.LoadUint32(r.sqTail)
+	idx := tail & r.sqMask
+	sqe := r.sqes[idx*64 : idx*64+64]
+	clear(sqe)
+	sqe[0] = ioringOpOpenat
+	if async {
+		sqe[1] = iosqeAsync
+	}
+	atfdcwd := int32(unix.AT_FDCWD)
+	*(*int32)(unsafe.Pointer(&sqe[4])) = atfdcwd                                 // fd: the directory
+	*(*uint64)(unsafe.Pointer(&sqe[16])) = uint64(uintptr(unsafe.Pointer(name))) // addr: the path
+	*(*uint32)(unsafe.Pointer(&sqe[24])) = 0o600                                 // len: the mode
+	*(*uint32)(unsafe.Pointer(&sqe[28])) = uint32(flags)                         // open_flags
+	*(*uint32)(unsafe.Add(r.sqArray, 4*idx)) = idx
+	atomic.StoreUint32(r.sqTail, tail+1)
+	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 1, 1, ioringEnterGetEvent, 0, 0)
+	runtime.KeepAlive(name)
+	if errno != 0 {
+		return 0, fmt.Errorf("io_uring_enter: %w", errno)
+	}
+	head := atomic.LoadUint32(r.cqHead)
+	if head == atomic.LoadUint32(r.cqTail) {
+		return 0, errors.New("no completion")
+	}
+	res := *(*int32)(unsafe.Add(r.cqes, 16*(head&r.cqMask)+8))
+	atomic.StoreUint32(r.cqHead, head+1)
+	if res < 0 {
+		return 0, fmt.Errorf("openat: %w", unix.Errno(-res))
+	}
+	return int(res), nil
+}
+
+// TestIoUringOpen opens a watched file through io_uring, in the submitting
+// thread and in an io-wq worker, and checks the FILE_OPEN events, as a syscall
+// open would report them.
+func TestIoUringOpen(t *testing.T) {
+	dir := watchedDir(t)
+	f := filepath.Join(dir, "secret")
+	if err := os.WriteFile(f, []byte("x"), 0o600); err != nil { // before the collector: not reported
+		t.Fatal(err)
+	}
+	c, events := startCollectorWith(t, collector.Options{FilePrefixes: []string{dir + "/"}})
+	if slicesContainsPrefix(c.Unavailable(), bpf.SensorProgIoUringComplete) {
+		t.Skipf("skipping: %v", c.Unavailable())
+	}
+	r, err := newURing()
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
+		t.Skipf("skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	me := uint32(os.Getpid())
+	for _, tc := range []struct {
+		name  string
+		flags int
+		async bool
+		want  string
+	}{
+		{"read", unix.O_RDONLY, false, "read"},
+		{"write, truncate, in a worker", unix.O_WRONLY | unix.O_TRUNC, true, "write,truncate"},
+		{"read, in a worker", unix.O_RDONLY, true, "read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fd, err := r.openat(f, tc.flags, tc.async)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unix.Close(fd)
+			ev := waitFor(t, events, "FILE_OPEN by io_uring", func(ev *event.Event) bool {
+				return ev.PID == me && ev.Type == event.FileOpen && ev.TargetPath == f
+			})
+			checkSelf(t, ev)
+			if ev.FileFlags != tc.want {
+				t.Errorf("FILE_FLAGS = %q, want %q", ev.FileFlags, tc.want)
+			}
+		})
+	}
+	// An open outside the watched prefix is filtered, as a syscall's is.
+	before := c.Stats()
+	fd, err := r.openat("/proc/self/status", unix.O_RDONLY, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fd)
+	if after := c.Stats(); after.FileFiltered <= before.FileFiltered {
+		t.Errorf("unwatched io_uring open not counted as filtered: before %+v after %+v", before, after)
+	}
+}
+
+func slicesContainsPrefix(list []string, prefix string) bool {
+	for _, s := range list {
+		if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
+			return true
+		}
+	}
+	return false
+}
