@@ -1007,10 +1007,9 @@ static __always_inline struct pending_connect *net_tmp(void)
 	return bpf_map_lookup_elem(&net_scratch, &zero);
 }
 
-// fd_sock returns the socket behind fd, or NULL if fd is not an inet socket.
-static __always_inline struct sock *fd_sock(__u64 fd)
+// file_sock returns the socket behind f, or NULL if f is not an inet socket.
+static __always_inline struct sock *file_sock(struct file *f)
 {
-	struct file *f = fd_file(fd);
 	struct socket *s;
 	struct sock *sk;
 	__u16 family;
@@ -1027,6 +1026,12 @@ static __always_inline struct sock *fd_sock(__u64 fd)
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
 	return sk;
+}
+
+// fd_sock returns the socket behind fd, or NULL if fd is not an inet socket.
+static __always_inline struct sock *fd_sock(__u64 fd)
+{
+	return file_sock(fd_file(fd));
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -1385,6 +1390,7 @@ int sys_exit_one(struct syscall_exit_ctx *ctx)
 /* ---- io_uring ----------------------------------------------------------- */
 
 // io_uring opcodes (uapi linux/io_uring.h).
+#define IORING_OP_CONNECT 16
 #define IORING_OP_OPENAT 18
 #define IORING_OP_OPENAT2 28
 
@@ -1394,6 +1400,10 @@ int sys_exit_one(struct syscall_exit_ctx *ctx)
 // share its file table, where the new descriptor is installed before the
 // completion is posted. An open into the ring's own table of files (a direct
 // descriptor, file_slot set) installs no descriptor and is not reported.
+//
+// A UDP socket connected through io_uring is reported here with both ends; a
+// TCP one reports itself when its handshake ends (inet_sock_set_state), as
+// after connect(2).
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
 {
@@ -1405,10 +1415,26 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 	if (!r || !cqe)
 		return 0;
 	op = r->opcode;
-	if (op != IORING_OP_OPENAT && op != IORING_OP_OPENAT2)
-		return 0;
 	res = cqe->res;
 	if (res < 0)
+		return 0;
+	if (op == IORING_OP_CONNECT) {
+		struct sock *sk = file_sock(r->file);
+		struct pending_connect *p;
+
+		if (!sk || sk->sk_protocol != IPPROTO_UDP)
+			return 0;
+		p = net_tmp();
+		if (!p)
+			return 0;
+		__builtin_memset(&p->ev, 0, sizeof(p->ev));
+		fill_hdr_current(&p->ev.hdr, EVENT_NET_CONNECT);
+		p->ev.protocol = IPPROTO_UDP;
+		sock_addrs(&p->ev, sk);
+		emit_net(&p->ev);
+		return 0;
+	}
+	if (op != IORING_OP_OPENAT && op != IORING_OP_OPENAT2)
 		return 0;
 	o = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_open));
 	if (!o || o->file_slot != 0)

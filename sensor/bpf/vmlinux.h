@@ -300,6 +300,7 @@ struct io_uring_cqe {
 };
 
 struct io_kiocb {
+	struct file *file;
 	u8 opcode;
 };
 

@@ -34,8 +34,8 @@
 //     OPENAT2) are reported as the syscalls' are, from the io_uring_complete
 //     tracepoint, whichever thread of the process ran them (the submitter, an
 //     io-wq worker, the SQ polling thread); an open into the ring's own table of
-//     files (a direct descriptor) is not, nor are deletes, renames and connects
-//     made through io_uring. Kernels whose io_uring_complete passes the
+//     files (a direct descriptor) is not, nor are deletes, renames, chmods and
+//     datagrams sent through io_uring. Kernels whose io_uring_complete passes the
 //     completion's fields one by one, not as a struct io_uring_cqe, leave
 //     io_uring opens out (see Unavailable).
 //   - FILE_DELETE (unlink, not rmdir), FILE_RENAME (TARGET/OLD_FILE_PATH → new),
@@ -51,7 +51,9 @@
 //     connect that fails before sending its SYN gives the syscall's errno);
 //     SOURCE is the local end. udp: connect() with its result, and on an
 //     unconnected socket the first datagram sent to each destination (sendto,
-//     sendmsg, sendmmsg), ERROR_CODE 0.
+//     sendmsg, sendmmsg), ERROR_CODE 0. Connects made through io_uring
+//     (IORING_OP_CONNECT) are reported alike: TCP by its handshake, UDP when the
+//     request completes.
 //   - NETWORK_ACCEPT: accepted TCP connections; SOURCE is the peer, DESTINATION
 //     the local listener. UDP has no accept and gives none.
 //   - DNS_REQUEST: the first question of every UDP datagram to port 53 sent with

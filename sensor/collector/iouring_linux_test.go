@@ -3,6 +3,7 @@ package collector_test
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -51,6 +52,7 @@ const (
 	ioringFeatSingleMap = 1 << 0
 	ioringEnterGetEvent = 1 << 0
 	iosqeAsync          = 1 << 4 // run the request in an io-wq worker
+	ioringOpConnect     = 16
 	ioringOpOpenat      = 18
 )
 
@@ -91,31 +93,17 @@ func (r *uring) Close() {
 	unix.Close(r.fd)
 }
 
-// openat submits an IORING_OP_OPENAT of path relative to the working
-// directory, in an io-wq worker if async, and returns its result: the new
-// descriptor.
-func (r *uring) openat(path string, flags int, async bool) (int, error) {
-	name, err := unix.BytePtrFromString(path)
-	if err != nil {
-		return 0, err
-	}
+// submit queues one request, which prep writes into its zeroed SQE, waits for
+// its completion and returns its result (an errno when negative).
+func (r *uring) submit(prep func(sqe []byte)) (int32, error) {
 	tail := atomic.LoadUint32(r.sqTail)
 	idx := tail & r.sqMask
 	sqe := r.sqes[idx*64 : idx*64+64]
 	clear(sqe)
-	sqe[0] = ioringOpOpenat
-	if async {
-		sqe[1] = iosqeAsync
-	}
-	atfdcwd := int32(unix.AT_FDCWD)
-	*(*int32)(unsafe.Pointer(&sqe[4])) = atfdcwd                                 // fd: the directory
-	*(*uint64)(unsafe.Pointer(&sqe[16])) = uint64(uintptr(unsafe.Pointer(name))) // addr: the path
-	*(*uint32)(unsafe.Pointer(&sqe[24])) = 0o600                                 // len: the mode
-	*(*uint32)(unsafe.Pointer(&sqe[28])) = uint32(flags)                         // open_flags
+	prep(sqe)
 	*(*uint32)(unsafe.Add(r.sqArray, 4*idx)) = idx
 	atomic.StoreUint32(r.sqTail, tail+1)
 	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 1, 1, ioringEnterGetEvent, 0, 0)
-	runtime.KeepAlive(name)
 	if errno != 0 {
 		return 0, fmt.Errorf("io_uring_enter: %w", errno)
 	}
@@ -125,10 +113,52 @@ func (r *uring) openat(path string, flags int, async bool) (int, error) {
 	}
 	res := *(*int32)(unsafe.Add(r.cqes, 16*(head&r.cqMask)+8))
 	atomic.StoreUint32(r.cqHead, head+1)
-	if res < 0 {
-		return 0, fmt.Errorf("openat: %w", unix.Errno(-res))
+	return res, nil
+}
+
+// sqeSet writes the fields of an SQE that the requests here use: the flags,
+// fd, off (addr2), addr, len and the op's flags (open_flags).
+func sqeSet(sqe []byte, opcode uint8, async bool, fd int32, off, addr uint64, length, opFlags uint32) {
+	sqe[0] = opcode
+	if async {
+		sqe[1] = iosqeAsync
 	}
-	return int(res), nil
+	*(*int32)(unsafe.Pointer(&sqe[4])) = fd
+	*(*uint64)(unsafe.Pointer(&sqe[8])) = off
+	*(*uint64)(unsafe.Pointer(&sqe[16])) = addr
+	*(*uint32)(unsafe.Pointer(&sqe[24])) = length
+	*(*uint32)(unsafe.Pointer(&sqe[28])) = opFlags
+}
+
+// openat opens path relative to the working directory, in an io-wq worker if
+// async, and returns the new descriptor.
+func (r *uring) openat(path string, flags int, async bool) (int, error) {
+	name, err := unix.BytePtrFromString(path)
+	if err != nil {
+		return 0, err
+	}
+	res, err := r.submit(func(sqe []byte) {
+		sqeSet(sqe, ioringOpOpenat, async, unix.AT_FDCWD, 0, uint64(uintptr(unsafe.Pointer(name))), 0o600, uint32(flags))
+	})
+	runtime.KeepAlive(name)
+	if err == nil && res < 0 {
+		err = fmt.Errorf("openat: %w", unix.Errno(-res))
+	}
+	return int(res), err
+}
+
+// connect connects socket fd to the IPv4 address ip:port.
+func (r *uring) connect(fd int, ip [4]byte, port uint16, async bool) error {
+	sa := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: ip}
+	sa.Port = port<<8 | port>>8 // network byte order
+	res, err := r.submit(func(sqe []byte) {
+		sqeSet(sqe, ioringOpConnect, async, int32(fd), uint64(unsafe.Sizeof(sa)), uint64(uintptr(unsafe.Pointer(&sa))), 0, 0)
+	})
+	runtime.KeepAlive(&sa)
+	if err == nil && res < 0 {
+		err = fmt.Errorf("connect: %w", unix.Errno(-res))
+	}
+	return err
 }
 
 // TestIoUringOpen opens a watched file through io_uring, in the submitting
@@ -187,6 +217,69 @@ func TestIoUringOpen(t *testing.T) {
 	unix.Close(fd)
 	if after := c.Stats(); after.FileFiltered <= before.FileFiltered {
 		t.Errorf("unwatched io_uring open not counted as filtered: before %+v after %+v", before, after)
+	}
+}
+
+// TestIoUringConnect connects TCP and UDP sockets through io_uring and checks
+// the NETWORK_CONNECT events, as connect(2) would report them.
+func TestIoUringConnect(t *testing.T) {
+	c, events := startCollector(t)
+	if slicesContainsPrefix(c.Unavailable(), bpf.SensorProgIoUringComplete) {
+		t.Skipf("skipping: %v", c.Unavailable())
+	}
+	r, err := newURing()
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
+		t.Skipf("skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tcp, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcp.Close()
+	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	me := uint32(os.Getpid())
+	for _, tc := range []struct {
+		name  string
+		typ   int
+		proto string
+		port  int
+		async bool
+	}{
+		{"tcp", unix.SOCK_STREAM, "tcp", tcp.Addr().(*net.TCPAddr).Port, false},
+		{"tcp, in a worker", unix.SOCK_STREAM, "tcp", tcp.Addr().(*net.TCPAddr).Port, true},
+		{"udp", unix.SOCK_DGRAM, "udp", udp.LocalAddr().(*net.UDPAddr).Port, false},
+		{"udp, in a worker", unix.SOCK_DGRAM, "udp", udp.LocalAddr().(*net.UDPAddr).Port, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fd, err := unix.Socket(unix.AF_INET, tc.typ, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(fd)
+			if err := r.connect(fd, [4]byte{127, 0, 0, 1}, uint16(tc.port), tc.async); err != nil {
+				t.Fatal(err)
+			}
+			sa, err := unix.Getsockname(fd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			local := sa.(*unix.SockaddrInet4).Port
+			ev := waitFor(t, events, tc.proto+" NETWORK_CONNECT by io_uring", func(ev *event.Event) bool {
+				return ev.Type == event.NetworkConnect && ev.PID == me && ev.Protocol == tc.proto && int(ev.SourcePort) == local
+			})
+			checkSelf(t, ev)
+			if ev.SourceIP != "127.0.0.1" || ev.DestIP != "127.0.0.1" || int(ev.DestPort) != tc.port || ev.ErrorCode != 0 {
+				t.Errorf("%s connect: %s:%d -> %s:%d err %d", tc.proto, ev.SourceIP, ev.SourcePort, ev.DestIP, ev.DestPort, ev.ErrorCode)
+			}
+		})
 	}
 }
 
