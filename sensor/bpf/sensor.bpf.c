@@ -727,11 +727,21 @@ static __always_inline void file_opened(long fd, __u32 oflags)
 
 /* ---- file changes ------------------------------------------------------- */
 
-// user_path builds the absolute form of a path argument (dfd, name) in the
-// walk buffer and returns its start; *lenp gets its length (0 on failure).
+// read_name copies the string name, in kernel memory if kern, else in the
+// current process's, into dst (at most size bytes, NUL included).
+static __always_inline long read_name(void *dst, __u32 size, const char *name, bool kern)
+{
+	if (kern)
+		return bpf_probe_read_kernel_str(dst, size, name);
+	return bpf_probe_read_user_str(dst, size, name);
+}
+
+// user_path builds the absolute form of a path argument (dfd, name; name in
+// kernel memory if kern, else a syscall's argument in the process's memory) in
+// the walk buffer and returns its start; *lenp gets its length (0 on failure).
 // The result is not normalised: "." and ".." stay as given and are resolved by
 // user space (such paths always reach it, see has_dots).
-static __always_inline __u32 user_path(long dfd, const char *name, __u32 *lenp)
+static __always_inline __u32 user_path(long dfd, const char *name, __u32 *lenp, bool kern)
 {
 	struct walk_buf *w = walk_buf();
 	struct dentry *d;
@@ -743,10 +753,10 @@ static __always_inline __u32 user_path(long dfd, const char *name, __u32 *lenp)
 	*lenp = 0;
 	if (!w || !name)
 		return 0;
-	if (bpf_probe_read_user(&c0, 1, name) != 0)
+	if ((kern ? bpf_probe_read_kernel(&c0, 1, name) : bpf_probe_read_user(&c0, 1, name)) != 0)
 		return 0;
 	if (c0 == '/') {
-		n = bpf_probe_read_user_str(&w->b[WALK_END], FPATH_MAX, name);
+		n = read_name(&w->b[WALK_END], FPATH_MAX, name, kern);
 		if (n <= 1)
 			return 0;
 		*lenp = n - 1;
@@ -771,14 +781,14 @@ static __always_inline __u32 user_path(long dfd, const char *name, __u32 *lenp)
 		return 0;
 	off = WALK_END - dlen;
 	if (dlen == 1) { // the directory is "/"
-		n = bpf_probe_read_user_str(&w->b[WALK_END], FPATH_MAX, name);
+		n = read_name(&w->b[WALK_END], FPATH_MAX, name, kern);
 		if (n <= 1)
 			return 0;
 		*lenp = n; // "/" + name
 		return off;
 	}
 	w->b[WALK_END] = '/';
-	n = bpf_probe_read_user_str(&w->b[WALK_END + 1], FPATH_MAX - 1, name);
+	n = read_name(&w->b[WALK_END + 1], FPATH_MAX - 1, name, kern);
 	if (n <= 1)
 		return 0;
 	*lenp = dlen + n; // dir + "/" + name
@@ -824,12 +834,12 @@ static __always_inline bool has_dots(__u32 off, __u32 len)
 // change_path puts the path argument into e->path at byte at (0 or after the
 // first path) and returns its length, or 0. *want is set if the path passes
 // the prefix filter.
-static __always_inline __u32 change_path(struct file_event *e, __u32 at, long dfd, const char *name, bool *want)
+static __always_inline __u32 change_path(struct file_event *e, __u32 at, long dfd, const char *name, bool *want, bool kern)
 {
 	struct walk_buf *w;
 	__u32 off, len;
 
-	off = user_path(dfd, name, &len);
+	off = user_path(dfd, name, &len, kern);
 	w = walk_buf();
 	if (!w || len == 0 || len > FPATH_MAX - 1)
 		return 0;
@@ -848,6 +858,28 @@ static __always_inline __u32 change_path(struct file_event *e, __u32 at, long df
 	return len;
 }
 
+// change_ready completes the record of a file change whose paths change_path
+// put into e, and reports whether it is to be sent: both paths found, and one
+// passing the prefix filter (counted either way).
+static __always_inline bool change_ready(struct file_event *e, __u32 kind, __u32 len, __u32 len2, __u32 flags, bool want)
+{
+	if (len == 0 || (kind == EVENT_FILE_RENAME && len2 == 0))
+		return false;
+	if (!want) {
+		count(COUNTER_FILE_FILTERED);
+		return false;
+	}
+	count(COUNTER_FILE_MATCHED);
+	fill_hdr_current(&e->hdr, kind);
+	e->hdr.path_len = len;
+	e->hdr.args_len = len2;
+	e->flags = flags;
+	e->fmode = 0;
+	e->_pad = 0;
+	e->key_len = 0;
+	return true;
+}
+
 static __always_inline void file_changed(struct sys_args *a, long ret)
 {
 	struct file_event *e;
@@ -862,39 +894,39 @@ static __always_inline void file_changed(struct sys_args *a, long ret)
 	switch (a->nr) {
 	case NR_unlink:
 		kind = EVENT_FILE_DELETE;
-		len = change_path(e, 0, AT_FDCWD, (const char *)a->a[0], &want);
+		len = change_path(e, 0, AT_FDCWD, (const char *)a->a[0], &want, false);
 		break;
 	case NR_unlinkat:
 		if (a->a[2] & 0x200) // AT_REMOVEDIR: a directory
 			return;
 		kind = EVENT_FILE_DELETE;
-		len = change_path(e, 0, (int)a->a[0], (const char *)a->a[1], &want);
+		len = change_path(e, 0, (int)a->a[0], (const char *)a->a[1], &want, false);
 		break;
 	case NR_rename:
 		kind = EVENT_FILE_RENAME;
-		len = change_path(e, 0, AT_FDCWD, (const char *)a->a[0], &want);
+		len = change_path(e, 0, AT_FDCWD, (const char *)a->a[0], &want, false);
 		if (len)
-			len2 = change_path(e, len, AT_FDCWD, (const char *)a->a[1], &want);
+			len2 = change_path(e, len, AT_FDCWD, (const char *)a->a[1], &want, false);
 		break;
 	case NR_renameat:
 	case NR_renameat2:
 		kind = EVENT_FILE_RENAME;
-		len = change_path(e, 0, (int)a->a[0], (const char *)a->a[1], &want);
+		len = change_path(e, 0, (int)a->a[0], (const char *)a->a[1], &want, false);
 		if (len)
-			len2 = change_path(e, len, (int)a->a[2], (const char *)a->a[3], &want);
+			len2 = change_path(e, len, (int)a->a[2], (const char *)a->a[3], &want, false);
 		if (a->nr == NR_renameat2)
 			flags = a->a[4];
 		break;
 	case NR_chmod:
 		kind = EVENT_FILE_CHMOD;
 		flags = a->a[1];
-		len = change_path(e, 0, AT_FDCWD, (const char *)a->a[0], &want);
+		len = change_path(e, 0, AT_FDCWD, (const char *)a->a[0], &want, false);
 		break;
 	case NR_fchmodat:
 	case NR_fchmodat2:
 		kind = EVENT_FILE_CHMOD;
 		flags = a->a[2];
-		len = change_path(e, 0, (int)a->a[0], (const char *)a->a[1], &want);
+		len = change_path(e, 0, (int)a->a[0], (const char *)a->a[1], &want, false);
 		break;
 	case NR_fchmod: {
 		struct file *f = fd_file(a->a[0]);
@@ -921,21 +953,8 @@ static __always_inline void file_changed(struct sys_args *a, long ret)
 	default:
 		return;
 	}
-	if (len == 0 || (kind == EVENT_FILE_RENAME && len2 == 0))
-		return;
-	if (!want) {
-		count(COUNTER_FILE_FILTERED);
-		return;
-	}
-	count(COUNTER_FILE_MATCHED);
-	fill_hdr_current(&e->hdr, kind);
-	e->hdr.path_len = len;
-	e->hdr.args_len = len2;
-	e->flags = flags;
-	e->fmode = 0;
-	e->_pad = 0;
-	e->key_len = 0;
-	file_emit(e);
+	if (change_ready(e, kind, len, len2, flags, want))
+		file_emit(e);
 }
 
 /* ---- network ------------------------------------------------------------ */
@@ -1393,6 +1412,68 @@ int sys_exit_one(struct syscall_exit_ctx *ctx)
 #define IORING_OP_CONNECT 16
 #define IORING_OP_OPENAT 18
 #define IORING_OP_OPENAT2 28
+#define IORING_OP_RENAMEAT 35
+#define IORING_OP_UNLINKAT 36
+#define AT_REMOVEDIR 0x200
+
+// Deletes and renames submitted through io_uring, by request, from their
+// submission (when their names are known) to their completion (when whether
+// they succeeded is): records ready to send but for the time.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, struct file_event);
+} uring_changes SEC(".maps");
+
+// io_uring_submit_req keeps the deletes and renames io_uring requests were
+// prepared for, paths resolved as the syscalls' are, in uring_changes.
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(io_uring_submit_req, void *req)
+{
+	struct io_kiocb *r = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_kiocb));
+	__u32 kind, len = 0, len2 = 0, flags = 0;
+	struct file_event *e;
+	__u64 key = (__u64)req;
+	bool want = false;
+
+	if (!r)
+		return 0;
+	switch (r->opcode) {
+	case IORING_OP_UNLINKAT: {
+		struct io_unlink *u = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_unlink));
+
+		if (!u || (u->flags & AT_REMOVEDIR))
+			return 0;
+		e = file_rec();
+		if (!e)
+			return 0;
+		kind = EVENT_FILE_DELETE;
+		len = change_path(e, 0, u->dfd, u->filename->name, &want, true);
+		break;
+	}
+	case IORING_OP_RENAMEAT: {
+		struct io_rename *rn = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_rename));
+
+		if (!rn)
+			return 0;
+		e = file_rec();
+		if (!e)
+			return 0;
+		kind = EVENT_FILE_RENAME;
+		flags = rn->flags;
+		len = change_path(e, 0, rn->old_dfd, rn->oldpath->name, &want, true);
+		if (len)
+			len2 = change_path(e, len, rn->new_dfd, rn->newpath->name, &want, true);
+		break;
+	}
+	default:
+		return 0;
+	}
+	if (change_ready(e, kind, len, len2, flags, want))
+		bpf_map_update_elem(&uring_changes, &key, e, BPF_ANY);
+	return 0;
+}
 
 // io_uring_complete reports the files io_uring requests opened, which no
 // syscall exit sees: the request runs in the submitting thread, an io-wq
@@ -1416,6 +1497,19 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 		return 0;
 	op = r->opcode;
 	res = cqe->res;
+	if (op == IORING_OP_UNLINKAT || op == IORING_OP_RENAMEAT) {
+		__u64 key = (__u64)req;
+		struct file_event *e = bpf_map_lookup_elem(&uring_changes, &key);
+
+		if (!e)
+			return 0;
+		if (res == 0) {
+			e->hdr.boot_ns = bpf_ktime_get_boot_ns();
+			file_emit(e);
+		}
+		bpf_map_delete_elem(&uring_changes, &key);
+		return 0;
+	}
 	if (res < 0)
 		return 0;
 	if (op == IORING_OP_CONNECT) {

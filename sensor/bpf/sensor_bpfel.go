@@ -189,12 +189,14 @@ const (
 	SensorMapTcpPending        = "tcp_pending"
 	SensorMapTcpSyn            = "tcp_syn"
 	SensorMapUdpSeen           = "udp_seen"
+	SensorMapUringChanges      = "uring_changes"
 	SensorMapWalkScratch       = "walk_scratch"
 	SensorProgHandleExec       = "handle_exec"
 	SensorProgHandleExit       = "handle_exit"
 	SensorProgHandleExitGroup  = "handle_exit_group"
 	SensorProgInetSockSetState = "inet_sock_set_state"
 	SensorProgIoUringComplete  = "io_uring_complete"
+	SensorProgIoUringSubmitReq = "io_uring_submit_req"
 	SensorProgModuleLoad       = "module_load"
 	SensorProgSysExit          = "sys_exit"
 	SensorProgSysExitOne       = "sys_exit_one"
@@ -261,6 +263,7 @@ type SensorProgramSpecs struct {
 	HandleExitGroup  *ebpf.ProgramSpec `ebpf:"handle_exit_group"`
 	InetSockSetState *ebpf.ProgramSpec `ebpf:"inet_sock_set_state"`
 	IoUringComplete  *ebpf.ProgramSpec `ebpf:"io_uring_complete"`
+	IoUringSubmitReq *ebpf.ProgramSpec `ebpf:"io_uring_submit_req"`
 	ModuleLoad       *ebpf.ProgramSpec `ebpf:"module_load"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
 	SysExitOne       *ebpf.ProgramSpec `ebpf:"sys_exit_one"`
@@ -280,6 +283,7 @@ type SensorMapSpecs struct {
 	TcpPending   *ebpf.MapSpec `ebpf:"tcp_pending"`
 	TcpSyn       *ebpf.MapSpec `ebpf:"tcp_syn"`
 	UdpSeen      *ebpf.MapSpec `ebpf:"udp_seen"`
+	UringChanges *ebpf.MapSpec `ebpf:"uring_changes"`
 	WalkScratch  *ebpf.MapSpec `ebpf:"walk_scratch"`
 }
 
@@ -333,6 +337,7 @@ type SensorMaps struct {
 	TcpPending   *ebpf.Map `ebpf:"tcp_pending"`
 	TcpSyn       *ebpf.Map `ebpf:"tcp_syn"`
 	UdpSeen      *ebpf.Map `ebpf:"udp_seen"`
+	UringChanges *ebpf.Map `ebpf:"uring_changes"`
 	WalkScratch  *ebpf.Map `ebpf:"walk_scratch"`
 }
 
@@ -348,6 +353,7 @@ func (m *SensorMaps) Close() error {
 		m.TcpPending,
 		m.TcpSyn,
 		m.UdpSeen,
+		m.UringChanges,
 		m.WalkScratch,
 	)
 }
@@ -381,6 +387,7 @@ type SensorPrograms struct {
 	HandleExitGroup  *ebpf.Program `ebpf:"handle_exit_group"`
 	InetSockSetState *ebpf.Program `ebpf:"inet_sock_set_state"`
 	IoUringComplete  *ebpf.Program `ebpf:"io_uring_complete"`
+	IoUringSubmitReq *ebpf.Program `ebpf:"io_uring_submit_req"`
 	ModuleLoad       *ebpf.Program `ebpf:"module_load"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
 	SysExitOne       *ebpf.Program `ebpf:"sys_exit_one"`
@@ -393,6 +400,7 @@ func (p *SensorPrograms) Close() error {
 		p.HandleExitGroup,
 		p.InetSockSetState,
 		p.IoUringComplete,
+		p.IoUringSubmitReq,
 		p.ModuleLoad,
 		p.SysExit,
 		p.SysExitOne,

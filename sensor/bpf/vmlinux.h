@@ -283,7 +283,10 @@ struct user_msghdr {
 };
 
 struct proto_accept_arg;
-struct filename;
+
+struct filename {
+	const char *name;
+};
 
 /* Kernel modules (absent from kernels built without CONFIG_MODULES). */
 
@@ -317,6 +320,22 @@ struct io_open {
 	u32 file_slot;
 	struct filename *filename;
 	struct open_how how;
+};
+
+struct io_unlink {
+	struct file *file;
+	int dfd;
+	int flags;
+	struct filename *filename;
+};
+
+struct io_rename {
+	struct file *file;
+	int old_dfd;
+	int new_dfd;
+	struct filename *oldpath;
+	struct filename *newpath;
+	int flags;
 };
 
 struct io_ring_ctx;

@@ -234,6 +234,10 @@ func New(opts Options) (*Collector, error) {
 		delete(spec.Programs, bpf.SensorProgIoUringComplete)
 		c.unavailable = append(c.unavailable, bpf.SensorProgIoUringComplete+": the kernel's tracepoint passes no struct io_uring_cqe")
 	}
+	if _, ok := spec.Programs[bpf.SensorProgIoUringComplete]; !ok {
+		// What it submits waits for io_uring_complete.
+		delete(spec.Programs, bpf.SensorProgIoUringSubmitReq)
+	}
 
 	c.coll, err = ebpf.NewCollection(spec)
 	if err != nil {

@@ -34,15 +34,20 @@
 //     OPENAT2) are reported as the syscalls' are, from the io_uring_complete
 //     tracepoint, whichever thread of the process ran them (the submitter, an
 //     io-wq worker, the SQ polling thread); an open into the ring's own table of
-//     files (a direct descriptor) is not, nor are deletes, renames, chmods and
-//     datagrams sent through io_uring. Kernels whose io_uring_complete passes the
-//     completion's fields one by one, not as a struct io_uring_cqe, leave
-//     io_uring opens out (see Unavailable).
+//     files (a direct descriptor) is not, nor are datagrams sent through
+//     io_uring. Kernels whose io_uring_complete passes the completion's fields
+//     one by one, not as a struct io_uring_cqe, leave io_uring out (see
+//     Unavailable). A request submitted with IOSQE_CQE_SKIP_SUCCESS posts no
+//     completion when it succeeds and is not seen.
 //   - FILE_DELETE (unlink, not rmdir), FILE_RENAME (TARGET/OLD_FILE_PATH → new),
 //     FILE_CHMOD (FILE_MODE with setuid/setgid/sticky bits): successful calls only;
 //     a relative name is made absolute against the directory descriptor or the
 //     working directory, and "." / ".." are resolved lexically (a symlink inside
-//     the given path is not followed).
+//     the given path is not followed). Deletes and renames made through io_uring
+//     (IORING_OP_UNLINKAT, RENAMEAT) are reported alike: their paths are read
+//     when the request is submitted (io_uring_submit_req) and the record is sent
+//     when it completes successfully; the prefix filter counts them at
+//     submission.
 //   - File events are filtered in the kernel by Options.FilePrefixes (default
 //     DefaultFilePrefixes) minus FileExcludes; a path with "/." or "//" in a
 //     delete/rename/chmod goes to user space, which cleans it and filters again.

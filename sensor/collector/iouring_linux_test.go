@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"unsafe"
@@ -54,6 +55,8 @@ const (
 	iosqeAsync          = 1 << 4 // run the request in an io-wq worker
 	ioringOpConnect     = 16
 	ioringOpOpenat      = 18
+	ioringOpRenameat    = 35
+	ioringOpUnlinkat    = 36
 )
 
 func newURing() (*uring, error) {
@@ -145,6 +148,44 @@ func (r *uring) openat(path string, flags int, async bool) (int, error) {
 		err = fmt.Errorf("openat: %w", unix.Errno(-res))
 	}
 	return int(res), err
+}
+
+// unlinkat deletes name relative to directory descriptor dfd.
+func (r *uring) unlinkat(dfd int, name string, async bool) error {
+	p, err := unix.BytePtrFromString(name)
+	if err != nil {
+		return err
+	}
+	res, err := r.submit(func(sqe []byte) {
+		sqeSet(sqe, ioringOpUnlinkat, async, int32(dfd), 0, uint64(uintptr(unsafe.Pointer(p))), 0, 0)
+	})
+	runtime.KeepAlive(p)
+	if err == nil && res < 0 {
+		err = fmt.Errorf("unlinkat: %w", unix.Errno(-res))
+	}
+	return err
+}
+
+// renameat renames oldName (relative to oldDfd) to newName (relative to
+// newDfd).
+func (r *uring) renameat(oldDfd int, oldName string, newDfd int, newName string, async bool) error {
+	o, err := unix.BytePtrFromString(oldName)
+	if err != nil {
+		return err
+	}
+	n, err := unix.BytePtrFromString(newName)
+	if err != nil {
+		return err
+	}
+	res, err := r.submit(func(sqe []byte) {
+		sqeSet(sqe, ioringOpRenameat, async, int32(oldDfd), uint64(uintptr(unsafe.Pointer(n))), uint64(uintptr(unsafe.Pointer(o))), uint32(newDfd), 0)
+	})
+	runtime.KeepAlive(o)
+	runtime.KeepAlive(n)
+	if err == nil && res < 0 {
+		err = fmt.Errorf("renameat: %w", unix.Errno(-res))
+	}
+	return err
 }
 
 // connect connects socket fd to the IPv4 address ip:port.
@@ -279,6 +320,81 @@ func TestIoUringConnect(t *testing.T) {
 			if ev.SourceIP != "127.0.0.1" || ev.DestIP != "127.0.0.1" || int(ev.DestPort) != tc.port || ev.ErrorCode != 0 {
 				t.Errorf("%s connect: %s:%d -> %s:%d err %d", tc.proto, ev.SourceIP, ev.SourcePort, ev.DestIP, ev.DestPort, ev.ErrorCode)
 			}
+		})
+	}
+}
+
+// TestIoUringChanges deletes and renames watched files through io_uring and
+// checks the FILE_DELETE and FILE_RENAME events, as the syscalls would report
+// them: successful ones only, paths made absolute.
+func TestIoUringChanges(t *testing.T) {
+	dir := watchedDir(t)
+	other := watchedDir(t) // not watched
+	c, events := startCollectorWith(t, collector.Options{FilePrefixes: []string{dir + "/"}})
+	if slicesContainsPrefix(c.Unavailable(), "io_uring") {
+		t.Skipf("skipping: %v", c.Unavailable())
+	}
+	r, err := newURing()
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
+		t.Skipf("skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	dfd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dfd)
+	me := uint32(os.Getpid())
+	mine := func(typ, target string) func(*event.Event) bool {
+		return func(ev *event.Event) bool { return ev.PID == me && ev.Type == typ && ev.TargetPath == target }
+	}
+	touch := func(p string) {
+		t.Helper()
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, async := range []bool{false, true} {
+		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
+			a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+			touch(a)
+			// A rename relative to a directory descriptor, one to an
+			// unwatched directory (reported: the old path is watched).
+			if err := r.renameat(dfd, "a", unix.AT_FDCWD, b, async); err != nil {
+				t.Fatal(err)
+			}
+			ev := waitFor(t, events, "FILE_RENAME by io_uring", mine(event.FileRename, b))
+			checkSelf(t, ev)
+			if ev.OldTargetPath != a {
+				t.Errorf("OLD_FILE_PATH = %q, want %q", ev.OldTargetPath, a)
+			}
+			away := filepath.Join(other, "b")
+			if err := r.renameat(unix.AT_FDCWD, b, unix.AT_FDCWD, away, async); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, events, "FILE_RENAME out of the watched directory", mine(event.FileRename, away))
+			touch(b)
+
+			// A failed delete, an unwatched one, then a delete relative to
+			// a directory descriptor.
+			if err := r.unlinkat(dfd, "missing", async); !errors.Is(err, unix.ENOENT) {
+				t.Fatalf("unlinkat of a missing file: %v", err)
+			}
+			if err := r.unlinkat(unix.AT_FDCWD, away, async); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.unlinkat(dfd, "b", async); err != nil {
+				t.Fatal(err)
+			}
+			checkSelf(t, waitFor(t, events, "FILE_DELETE by io_uring", func(ev *event.Event) bool {
+				if ev.Type == event.FileDelete && (strings.Contains(ev.TargetPath, "missing") || ev.TargetPath == away) {
+					t.Errorf("failed or unwatched delete reported: %s", ev.TargetPath)
+				}
+				return mine(event.FileDelete, b)(ev)
+			}))
 		})
 	}
 }
