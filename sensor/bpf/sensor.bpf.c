@@ -1409,6 +1409,7 @@ int sys_exit_one(struct syscall_exit_ctx *ctx)
 /* ---- io_uring ----------------------------------------------------------- */
 
 // io_uring opcodes (uapi linux/io_uring.h).
+#define IORING_OP_ACCEPT 13
 #define IORING_OP_CONNECT 16
 #define IORING_OP_OPENAT 18
 #define IORING_OP_OPENAT2 28
@@ -1484,7 +1485,9 @@ int BPF_PROG(io_uring_submit_req, void *req)
 //
 // A UDP socket connected through io_uring is reported here with both ends; a
 // TCP one reports itself when its handshake ends (inet_sock_set_state), as
-// after connect(2).
+// after connect(2). A connection accepted through io_uring (each completion of
+// a multishot accept) is reported as after accept(2), unless it went into the
+// ring's table of files.
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
 {
@@ -1512,6 +1515,13 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 	}
 	if (res < 0)
 		return 0;
+	if (op == IORING_OP_ACCEPT) {
+		struct io_accept *a = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_accept));
+
+		if (a && a->file_slot == 0)
+			accepted(res);
+		return 0;
+	}
 	if (op == IORING_OP_CONNECT) {
 		struct sock *sk = file_sock(r->file);
 		struct pending_connect *p;

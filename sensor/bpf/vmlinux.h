@@ -338,6 +338,12 @@ struct io_rename {
 	int flags;
 };
 
+/* The command data of an accept request. */
+struct io_accept {
+	struct file *file;
+	u32 file_slot;
+};
+
 struct io_ring_ctx;
 
 #pragma clang attribute pop

@@ -59,8 +59,10 @@
 //     sendmsg, sendmmsg), ERROR_CODE 0. Connects made through io_uring
 //     (IORING_OP_CONNECT) are reported alike: TCP by its handshake, UDP when the
 //     request completes.
-//   - NETWORK_ACCEPT: accepted TCP connections; SOURCE is the peer, DESTINATION
-//     the local listener. UDP has no accept and gives none.
+//   - NETWORK_ACCEPT: accepted TCP connections, by accept(2) or through io_uring
+//     (IORING_OP_ACCEPT, each connection of a multishot accept; not one accepted
+//     into the ring's table of files); SOURCE is the peer, DESTINATION the local
+//     listener. UDP has no accept and gives none.
 //   - DNS_REQUEST: the first question of every UDP datagram to port 53 sent with
 //     sendto/sendmsg/sendmmsg (glibc, musl, most resolvers; DNS over TCP and
 //     datagrams written with write() are not seen). DESTINATION is the resolver.

@@ -53,6 +53,7 @@ const (
 	ioringFeatSingleMap = 1 << 0
 	ioringEnterGetEvent = 1 << 0
 	iosqeAsync          = 1 << 4 // run the request in an io-wq worker
+	ioringOpAccept      = 13
 	ioringOpConnect     = 16
 	ioringOpOpenat      = 18
 	ioringOpRenameat    = 35
@@ -186,6 +187,16 @@ func (r *uring) renameat(oldDfd int, oldName string, newDfd int, newName string,
 		err = fmt.Errorf("renameat: %w", unix.Errno(-res))
 	}
 	return err
+}
+
+// accept accepts a connection on listening socket fd and returns its
+// descriptor.
+func (r *uring) accept(fd int, async bool) (int, error) {
+	res, err := r.submit(func(sqe []byte) { sqeSet(sqe, ioringOpAccept, async, int32(fd), 0, 0, 0, unix.SOCK_CLOEXEC) })
+	if err == nil && res < 0 {
+		err = fmt.Errorf("accept: %w", unix.Errno(-res))
+	}
+	return int(res), err
 }
 
 // connect connects socket fd to the IPv4 address ip:port.
@@ -395,6 +406,62 @@ func TestIoUringChanges(t *testing.T) {
 				}
 				return mine(event.FileDelete, b)(ev)
 			}))
+		})
+	}
+}
+
+// TestIoUringAccept accepts TCP connections through io_uring and checks the
+// NETWORK_ACCEPT events, as accept(2) would report them.
+func TestIoUringAccept(t *testing.T) {
+	c, events := startCollector(t)
+	if slicesContainsPrefix(c.Unavailable(), bpf.SensorProgIoUringComplete) {
+		t.Skipf("skipping: %v", c.Unavailable())
+	}
+	r, err := newURing()
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
+		t.Skipf("skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(lfd)
+	if err := unix.Bind(lfd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(lfd, 8); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(lfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := sa.(*unix.SockaddrInet4).Port
+	me := uint32(os.Getpid())
+	for _, async := range []bool{false, true} {
+		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
+			conn, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", port)) // queued until accepted
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fd, err := r.accept(lfd, async)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(fd)
+			peer := conn.LocalAddr().(*net.TCPAddr).Port
+			ev := waitFor(t, events, "NETWORK_ACCEPT by io_uring", func(ev *event.Event) bool {
+				return ev.Type == event.NetworkAccept && ev.PID == me && int(ev.SourcePort) == peer
+			})
+			checkSelf(t, ev)
+			if ev.Protocol != "tcp" || ev.SourceIP != "127.0.0.1" || ev.DestIP != "127.0.0.1" || int(ev.DestPort) != port {
+				t.Errorf("accept: %s %s:%d -> %s:%d", ev.Protocol, ev.SourceIP, ev.SourcePort, ev.DestIP, ev.DestPort)
+			}
 		})
 	}
 }
