@@ -15,7 +15,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/internal/event"
-	"github.com/vigil-sec/vigil/sensor/bpf"
 	"github.com/vigil-sec/vigil/sensor/collector"
 )
 
@@ -31,6 +30,7 @@ type uring struct {
 	cqMask           uint32
 	cqes             unsafe.Pointer
 	sqEntries, cqOff uint32
+	sqpoll           bool // a kernel thread takes the submissions
 }
 
 // ioUringParams is struct io_uring_params.
@@ -51,7 +51,9 @@ const (
 	ioringOffSQRing     = 0
 	ioringOffSQEs       = 0x10000000
 	ioringFeatSingleMap = 1 << 0
+	ioringSetupSQPoll   = 1 << 1
 	ioringEnterGetEvent = 1 << 0
+	ioringEnterSQWakeup = 1 << 1
 	iosqeAsync          = 1 << 4 // run the request in an io-wq worker
 	ioringOpAccept      = 13
 	ioringOpConnect     = 16
@@ -60,13 +62,13 @@ const (
 	ioringOpUnlinkat    = 36
 )
 
-func newURing() (*uring, error) {
-	var p ioUringParams
+func newURing(flags uint32) (*uring, error) {
+	p := ioUringParams{flags: flags}
 	fd, _, errno := unix.Syscall(unix.SYS_IO_URING_SETUP, 4, uintptr(unsafe.Pointer(&p)), 0)
 	if errno != 0 {
 		return nil, fmt.Errorf("io_uring_setup: %w", errno)
 	}
-	r := &uring{fd: int(fd), sqEntries: p.sqEntries}
+	r := &uring{fd: int(fd), sqEntries: p.sqEntries, sqpoll: flags&ioringSetupSQPoll != 0}
 	if p.features&ioringFeatSingleMap == 0 {
 		unix.Close(r.fd)
 		return nil, errors.New("io_uring without IORING_FEAT_SINGLE_MMAP")
@@ -107,7 +109,11 @@ func (r *uring) submit(prep func(sqe []byte)) (int32, error) {
 	prep(sqe)
 	*(*uint32)(unsafe.Add(r.sqArray, 4*idx)) = idx
 	atomic.StoreUint32(r.sqTail, tail+1)
-	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 1, 1, ioringEnterGetEvent, 0, 0)
+	flags := uintptr(ioringEnterGetEvent)
+	if r.sqpoll {
+		flags |= ioringEnterSQWakeup // in case the thread went idle
+	}
+	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 1, 1, flags, 0, 0)
 	if errno != 0 {
 		return 0, fmt.Errorf("io_uring_enter: %w", errno)
 	}
@@ -213,9 +219,40 @@ func (r *uring) connect(fd int, ip [4]byte, port uint16, async bool) error {
 	return err
 }
 
+// newTestRing returns an io_uring instance set up with flags, closed when the
+// test ends. It skips the test where the collector c has no io_uring hook or
+// the kernel refuses io_uring.
+func newTestRing(t *testing.T, c *collector.Collector, flags uint32) *uring {
+	t.Helper()
+	if slicesContainsPrefix(c.Unavailable(), "io_uring") {
+		t.Skipf("skipping: %v", c.Unavailable())
+	}
+	r, err := newURing(flags)
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
+		t.Skipf("skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+type ringMode struct {
+	name  string
+	ring  *uring
+	async bool // the request runs in an io-wq worker
+}
+
+// ringModes are the ways a request runs: in the submitting thread or an io-wq
+// worker of r, and in the SQ polling thread of polled.
+func ringModes(r, polled *uring) []ringMode {
+	return []ringMode{{"inline", r, false}, {"in a worker", r, true}, {"by the SQ polling thread", polled, false}}
+}
+
 // TestIoUringOpen opens a watched file through io_uring, in the submitting
-// thread and in an io-wq worker, and checks the FILE_OPEN events, as a syscall
-// open would report them.
+// thread, in an io-wq worker and in the SQ polling thread, and checks the
+// FILE_OPEN events, as a syscall open would report them.
 func TestIoUringOpen(t *testing.T) {
 	dir := watchedDir(t)
 	f := filepath.Join(dir, "secret")
@@ -223,30 +260,24 @@ func TestIoUringOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, events := startCollectorWith(t, collector.Options{FilePrefixes: []string{dir + "/"}})
-	if slicesContainsPrefix(c.Unavailable(), bpf.SensorProgIoUringComplete) {
-		t.Skipf("skipping: %v", c.Unavailable())
-	}
-	r, err := newURing()
-	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
-		t.Skipf("skipping: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := newTestRing(t, c, 0)
+	polled := newTestRing(t, c, ioringSetupSQPoll)
 	me := uint32(os.Getpid())
 	for _, tc := range []struct {
 		name  string
+		ring  *uring
 		flags int
 		async bool
 		want  string
 	}{
-		{"read", unix.O_RDONLY, false, "read"},
-		{"write, truncate, in a worker", unix.O_WRONLY | unix.O_TRUNC, true, "write,truncate"},
-		{"read, in a worker", unix.O_RDONLY, true, "read"},
+		{"read", r, unix.O_RDONLY, false, "read"},
+		{"write, truncate, in a worker", r, unix.O_WRONLY | unix.O_TRUNC, true, "write,truncate"},
+		{"read, in a worker", r, unix.O_RDONLY, true, "read"},
+		{"read, by the SQ polling thread", polled, unix.O_RDONLY, false, "read"},
+		{"write, by the SQ polling thread", polled, unix.O_WRONLY, false, "write"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fd, err := r.openat(f, tc.flags, tc.async)
+			fd, err := tc.ring.openat(f, tc.flags, tc.async)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -276,17 +307,7 @@ func TestIoUringOpen(t *testing.T) {
 // the NETWORK_CONNECT events, as connect(2) would report them.
 func TestIoUringConnect(t *testing.T) {
 	c, events := startCollector(t)
-	if slicesContainsPrefix(c.Unavailable(), bpf.SensorProgIoUringComplete) {
-		t.Skipf("skipping: %v", c.Unavailable())
-	}
-	r, err := newURing()
-	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
-		t.Skipf("skipping: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := newTestRing(t, c, 0)
 	tcp, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -298,25 +319,26 @@ func TestIoUringConnect(t *testing.T) {
 	}
 	defer udp.Close()
 	me := uint32(os.Getpid())
-	for _, tc := range []struct {
-		name  string
-		typ   int
+	modes := ringModes(r, newTestRing(t, c, ioringSetupSQPoll))
+	type connectCase struct {
 		proto string
+		typ   int
 		port  int
-		async bool
-	}{
-		{"tcp", unix.SOCK_STREAM, "tcp", tcp.Addr().(*net.TCPAddr).Port, false},
-		{"tcp, in a worker", unix.SOCK_STREAM, "tcp", tcp.Addr().(*net.TCPAddr).Port, true},
-		{"udp", unix.SOCK_DGRAM, "udp", udp.LocalAddr().(*net.UDPAddr).Port, false},
-		{"udp, in a worker", unix.SOCK_DGRAM, "udp", udp.LocalAddr().(*net.UDPAddr).Port, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+		mode  ringMode
+	}
+	var cases []connectCase
+	for _, m := range modes {
+		cases = append(cases, connectCase{"tcp", unix.SOCK_STREAM, tcp.Addr().(*net.TCPAddr).Port, m},
+			connectCase{"udp", unix.SOCK_DGRAM, udp.LocalAddr().(*net.UDPAddr).Port, m})
+	}
+	for _, tc := range cases {
+		t.Run(tc.proto+" "+tc.mode.name, func(t *testing.T) {
 			fd, err := unix.Socket(unix.AF_INET, tc.typ, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer unix.Close(fd)
-			if err := r.connect(fd, [4]byte{127, 0, 0, 1}, uint16(tc.port), tc.async); err != nil {
+			if err := tc.mode.ring.connect(fd, [4]byte{127, 0, 0, 1}, uint16(tc.port), tc.mode.async); err != nil {
 				t.Fatal(err)
 			}
 			sa, err := unix.Getsockname(fd)
@@ -342,17 +364,7 @@ func TestIoUringChanges(t *testing.T) {
 	dir := watchedDir(t)
 	other := watchedDir(t) // not watched
 	c, events := startCollectorWith(t, collector.Options{FilePrefixes: []string{dir + "/"}})
-	if slicesContainsPrefix(c.Unavailable(), "io_uring") {
-		t.Skipf("skipping: %v", c.Unavailable())
-	}
-	r, err := newURing()
-	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
-		t.Skipf("skipping: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := newTestRing(t, c, 0)
 	dfd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -368,13 +380,13 @@ func TestIoUringChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, async := range []bool{false, true} {
-		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
+	for _, m := range ringModes(r, newTestRing(t, c, ioringSetupSQPoll)) {
+		t.Run(m.name, func(t *testing.T) {
 			a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 			touch(a)
 			// A rename relative to a directory descriptor, one to an
 			// unwatched directory (reported: the old path is watched).
-			if err := r.renameat(dfd, "a", unix.AT_FDCWD, b, async); err != nil {
+			if err := m.ring.renameat(dfd, "a", unix.AT_FDCWD, b, m.async); err != nil {
 				t.Fatal(err)
 			}
 			ev := waitFor(t, events, "FILE_RENAME by io_uring", mine(event.FileRename, b))
@@ -383,7 +395,7 @@ func TestIoUringChanges(t *testing.T) {
 				t.Errorf("OLD_FILE_PATH = %q, want %q", ev.OldTargetPath, a)
 			}
 			away := filepath.Join(other, "b")
-			if err := r.renameat(unix.AT_FDCWD, b, unix.AT_FDCWD, away, async); err != nil {
+			if err := m.ring.renameat(unix.AT_FDCWD, b, unix.AT_FDCWD, away, m.async); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, events, "FILE_RENAME out of the watched directory", mine(event.FileRename, away))
@@ -391,13 +403,13 @@ func TestIoUringChanges(t *testing.T) {
 
 			// A failed delete, an unwatched one, then a delete relative to
 			// a directory descriptor.
-			if err := r.unlinkat(dfd, "missing", async); !errors.Is(err, unix.ENOENT) {
+			if err := m.ring.unlinkat(dfd, "missing", m.async); !errors.Is(err, unix.ENOENT) {
 				t.Fatalf("unlinkat of a missing file: %v", err)
 			}
-			if err := r.unlinkat(unix.AT_FDCWD, away, async); err != nil {
+			if err := m.ring.unlinkat(unix.AT_FDCWD, away, m.async); err != nil {
 				t.Fatal(err)
 			}
-			if err := r.unlinkat(dfd, "b", async); err != nil {
+			if err := m.ring.unlinkat(dfd, "b", m.async); err != nil {
 				t.Fatal(err)
 			}
 			checkSelf(t, waitFor(t, events, "FILE_DELETE by io_uring", func(ev *event.Event) bool {
@@ -414,17 +426,7 @@ func TestIoUringChanges(t *testing.T) {
 // NETWORK_ACCEPT events, as accept(2) would report them.
 func TestIoUringAccept(t *testing.T) {
 	c, events := startCollector(t)
-	if slicesContainsPrefix(c.Unavailable(), bpf.SensorProgIoUringComplete) {
-		t.Skipf("skipping: %v", c.Unavailable())
-	}
-	r, err := newURing()
-	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
-		t.Skipf("skipping: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := newTestRing(t, c, 0)
 	lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -442,14 +444,14 @@ func TestIoUringAccept(t *testing.T) {
 	}
 	port := sa.(*unix.SockaddrInet4).Port
 	me := uint32(os.Getpid())
-	for _, async := range []bool{false, true} {
-		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
+	for _, m := range ringModes(r, newTestRing(t, c, ioringSetupSQPoll)) {
+		t.Run(m.name, func(t *testing.T) {
 			conn, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", port)) // queued until accepted
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			fd, err := r.accept(lfd, async)
+			fd, err := m.ring.accept(lfd, m.async)
 			if err != nil {
 				t.Fatal(err)
 			}
