@@ -15,8 +15,8 @@
 //	raw_syscalls:sys_exit (sys_exit)          the same, for every syscall: the fallback
 //	                                          where syscall tracepoints cannot be attached
 //	inet_sock_set_state                       the outcome of TCP connects
-//	io_uring_submit_req, io_uring_complete    file opens, deletes, renames, accepts and
-//	                                          UDP connects made through io_uring, where
+//	io_uring_submit_req, io_uring_complete    file opens, deletes, renames, accepts, UDP
+//	                                          connects and sends made through io_uring, where
 //	                                          io_uring_complete passes a struct
 //	                                          io_uring_cqe
 //	module_load                               MODULE_LOAD, where the kernel has modules

@@ -344,6 +344,16 @@ struct io_accept {
 	u32 file_slot;
 };
 
+/* The command data of a send or sendmsg request. */
+struct io_sr_msg {
+	struct file *file;
+	union {
+		struct user_msghdr *umsg;
+		void *buf;
+	};
+	int len;
+};
+
 struct io_ring_ctx;
 
 #pragma clang attribute pop

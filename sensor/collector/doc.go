@@ -34,11 +34,11 @@
 //     OPENAT2) are reported as the syscalls' are, from the io_uring_complete
 //     tracepoint, whichever thread of the process ran them (the submitter, an
 //     io-wq worker, the SQ polling thread); an open into the ring's own table of
-//     files (a direct descriptor) is not, nor are datagrams sent through
-//     io_uring. Kernels whose io_uring_complete passes the completion's fields
-//     one by one, not as a struct io_uring_cqe, leave io_uring out (see
-//     Unavailable). A request submitted with IOSQE_CQE_SKIP_SUCCESS posts no
-//     completion when it succeeds and is not seen.
+//     files (a direct descriptor) is not. Kernels whose io_uring_complete
+//     passes the completion's fields one by one, not as a struct io_uring_cqe,
+//     leave io_uring out (see Unavailable). A request submitted with
+//     IOSQE_CQE_SKIP_SUCCESS posts no completion when it succeeds and is not
+//     seen.
 //   - FILE_DELETE (unlink, not rmdir), FILE_RENAME (TARGET/OLD_FILE_PATH → new),
 //     FILE_CHMOD (FILE_MODE with setuid/setgid/sticky bits): successful calls only;
 //     a relative name is made absolute against the directory descriptor or the
@@ -56,16 +56,19 @@
 //     connect that fails before sending its SYN gives the syscall's errno);
 //     SOURCE is the local end. udp: connect() with its result, and on an
 //     unconnected socket the first datagram sent to each destination (sendto,
-//     sendmsg, sendmmsg), ERROR_CODE 0. Connects made through io_uring
-//     (IORING_OP_CONNECT) are reported alike: TCP by its handshake, UDP when the
-//     request completes.
+//     sendmsg, sendmmsg), ERROR_CODE 0. Connects and sends made through io_uring
+//     (IORING_OP_CONNECT; SENDMSG, SEND and their zero-copy forms) are reported
+//     alike: a TCP connect by its handshake, the rest when the request
+//     completes; a send whose destination is in the SQE (IORING_OP_SEND with
+//     addr2) is not seen.
 //   - NETWORK_ACCEPT: accepted TCP connections, by accept(2) or through io_uring
 //     (IORING_OP_ACCEPT, each connection of a multishot accept; not one accepted
 //     into the ring's table of files); SOURCE is the peer, DESTINATION the local
 //     listener. UDP has no accept and gives none.
 //   - DNS_REQUEST: the first question of every UDP datagram to port 53 sent with
-//     sendto/sendmsg/sendmmsg (glibc, musl, most resolvers; DNS over TCP and
-//     datagrams written with write() are not seen). DESTINATION is the resolver.
+//     sendto/sendmsg/sendmmsg or through io_uring (glibc, musl, most resolvers;
+//     DNS over TCP and datagrams written with write() are not seen). DESTINATION
+//     is the resolver.
 //   - PRIVILEGE_CHANGE: every successful setuid, setgid, setreuid, setregid,
 //     setresuid, setresgid, setfsuid, setfsgid and capset; NEW_USER_ID and
 //     NEW_GROUP_ID are the effective ids after the call, OPERATION the syscall.

@@ -1,6 +1,8 @@
 package collector_test
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -55,9 +58,11 @@ const (
 	ioringEnterGetEvent = 1 << 0
 	ioringEnterSQWakeup = 1 << 1
 	iosqeAsync          = 1 << 4 // run the request in an io-wq worker
+	ioringOpSendmsg     = 9
 	ioringOpAccept      = 13
 	ioringOpConnect     = 16
 	ioringOpOpenat      = 18
+	ioringOpSend        = 26
 	ioringOpRenameat    = 35
 	ioringOpUnlinkat    = 36
 )
@@ -113,13 +118,18 @@ func (r *uring) submit(prep func(sqe []byte)) (int32, error) {
 	if r.sqpoll {
 		flags |= ioringEnterSQWakeup // in case the thread went idle
 	}
-	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 1, 1, flags, 0, 0)
-	if errno != 0 {
-		return 0, fmt.Errorf("io_uring_enter: %w", errno)
-	}
+	// The wait for the completion ends early on a signal (the Go runtime's
+	// preemption), and io_uring_enter then returns what it submitted: wait
+	// again until the completion is there.
 	head := atomic.LoadUint32(r.cqHead)
-	if head == atomic.LoadUint32(r.cqTail) {
-		return 0, errors.New("no completion")
+	for submit, deadline := uintptr(1), time.Now().Add(10*time.Second); head == atomic.LoadUint32(r.cqTail); submit = 0 {
+		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), submit, 1, flags, 0, 0)
+		if errno != 0 && errno != unix.EINTR {
+			return 0, fmt.Errorf("io_uring_enter: %w", errno)
+		}
+		if time.Now().After(deadline) {
+			return 0, errors.New("no completion within 10s")
+		}
 	}
 	res := *(*int32)(unsafe.Add(r.cqes, 16*(head&r.cqMask)+8))
 	atomic.StoreUint32(r.cqHead, head+1)
@@ -205,10 +215,48 @@ func (r *uring) accept(fd int, async bool) (int, error) {
 	return int(res), err
 }
 
+// sendmsg sends payload on socket fd, to to if it is not nil.
+func (r *uring) sendmsg(fd int, to *unix.RawSockaddrInet4, payload []byte, async bool) error {
+	iov := unix.Iovec{Base: &payload[0]}
+	iov.SetLen(len(payload))
+	msg := unix.Msghdr{Iov: &iov, Iovlen: 1}
+	if to != nil {
+		msg.Name = (*byte)(unsafe.Pointer(to))
+		msg.Namelen = uint32(unsafe.Sizeof(*to))
+	}
+	res, err := r.submit(func(sqe []byte) {
+		sqeSet(sqe, ioringOpSendmsg, async, int32(fd), 0, uint64(uintptr(unsafe.Pointer(&msg))), 1, 0)
+	})
+	runtime.KeepAlive(&msg)
+	runtime.KeepAlive(&iov)
+	runtime.KeepAlive(payload)
+	runtime.KeepAlive(to)
+	if err == nil && res < 0 {
+		err = fmt.Errorf("sendmsg: %w", unix.Errno(-res))
+	}
+	return err
+}
+
+// send sends payload on connected socket fd.
+func (r *uring) send(fd int, payload []byte, async bool) error {
+	res, err := r.submit(func(sqe []byte) {
+		sqeSet(sqe, ioringOpSend, async, int32(fd), 0, uint64(uintptr(unsafe.Pointer(&payload[0]))), uint32(len(payload)), 0)
+	})
+	runtime.KeepAlive(payload)
+	if err == nil && res < 0 {
+		err = fmt.Errorf("send: %w", unix.Errno(-res))
+	}
+	return err
+}
+
+// inet4 is ip:port as a raw IPv4 socket address.
+func inet4(ip [4]byte, port uint16) unix.RawSockaddrInet4 {
+	return unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: ip, Port: port<<8 | port>>8} // port in network byte order
+}
+
 // connect connects socket fd to the IPv4 address ip:port.
 func (r *uring) connect(fd int, ip [4]byte, port uint16, async bool) error {
-	sa := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: ip}
-	sa.Port = port<<8 | port>>8 // network byte order
+	sa := inet4(ip, port)
 	res, err := r.submit(func(sqe []byte) {
 		sqeSet(sqe, ioringOpConnect, async, int32(fd), uint64(unsafe.Sizeof(sa)), uint64(uintptr(unsafe.Pointer(&sa))), 0, 0)
 	})
@@ -463,6 +511,91 @@ func TestIoUringAccept(t *testing.T) {
 			checkSelf(t, ev)
 			if ev.Protocol != "tcp" || ev.SourceIP != "127.0.0.1" || ev.DestIP != "127.0.0.1" || int(ev.DestPort) != port {
 				t.Errorf("accept: %s %s:%d -> %s:%d", ev.Protocol, ev.SourceIP, ev.SourcePort, ev.DestIP, ev.DestPort)
+			}
+		})
+	}
+}
+
+// TestIoUringSend sends UDP datagrams through io_uring and checks what
+// sendmsg(2) and send(2) would give: NETWORK_CONNECT for the first datagram to
+// each destination of an unconnected socket, DNS_REQUEST for a query.
+func TestIoUringSend(t *testing.T) {
+	c, events := startCollector(t)
+	r := newTestRing(t, c, 0)
+	// A resolver on 127.0.0.1:53 when the port is free (queries are captured
+	// as they are sent, answered or not).
+	if srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53}); err == nil {
+		defer srv.Close()
+	}
+	sink, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	sinkPort := sink.LocalAddr().(*net.UDPAddr).Port
+	me := uint32(os.Getpid())
+	socket := func(t *testing.T) (fd, port int) {
+		t.Helper()
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Close(fd) })
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			t.Fatal(err)
+		}
+		sa, err := unix.Getsockname(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fd, sa.(*unix.SockaddrInet4).Port
+	}
+	for _, m := range ringModes(r, newTestRing(t, c, ioringSetupSQPoll)) {
+		t.Run(m.name, func(t *testing.T) {
+			// sendmsg on an unconnected socket: the first datagram to a
+			// destination is reported, the next one is not; then a DNS query.
+			fd, port := socket(t)
+			to := inet4([4]byte{127, 0, 0, 1}, uint16(sinkPort))
+			for range 2 {
+				if err := m.ring.sendmsg(fd, &to, []byte("x"), m.async); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dns := inet4([4]byte{127, 0, 0, 1}, 53)
+			b := make([]byte, 4)
+			rand.Read(b)
+			name := "vigil-" + hex.EncodeToString(b) + ".example.com"
+			if err := m.ring.sendmsg(fd, &dns, dnsQuery(name, 1), m.async); err != nil {
+				t.Fatal(err)
+			}
+			sent := 0
+			ev := waitFor(t, events, "DNS_REQUEST by io_uring sendmsg", func(ev *event.Event) bool {
+				if ev.Type == event.NetworkConnect && ev.PID == me && int(ev.SourcePort) == port && int(ev.DestPort) == sinkPort {
+					sent++
+				}
+				return ev.Type == event.DNSRequest && ev.PID == me && int(ev.SourcePort) == port
+			})
+			checkSelf(t, ev)
+			if ev.DomainName != name || ev.DNSType != "A" || ev.DestIP != "127.0.0.1" || ev.DestPort != 53 {
+				t.Errorf("DNS: %q %s to %s:%d", ev.DomainName, ev.DNSType, ev.DestIP, ev.DestPort)
+			}
+			if sent != 1 {
+				t.Errorf("%d NETWORK_CONNECT for two datagrams to one destination, want 1", sent)
+			}
+
+			// send on a socket connected to the resolver: its query.
+			fd, port = socket(t)
+			if err := unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 53}); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.ring.send(fd, dnsQuery(name, 28), m.async); err != nil {
+				t.Fatal(err)
+			}
+			ev = waitFor(t, events, "DNS_REQUEST by io_uring send", func(ev *event.Event) bool {
+				return ev.Type == event.DNSRequest && ev.PID == me && int(ev.SourcePort) == port
+			})
+			if ev.DomainName != name || ev.DNSType != "AAAA" || ev.DestPort != 53 {
+				t.Errorf("DNS: %q %s to %s:%d", ev.DomainName, ev.DNSType, ev.DestIP, ev.DestPort)
 			}
 		})
 	}
