@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/sensor/bpf"
 	"github.com/vigil-sec/vigil/sensor/collector"
 )
 
@@ -51,6 +52,7 @@ type ioUringParams struct {
 }
 
 const (
+	ioringOpNop         = 0
 	ioringOffSQRing     = 0
 	ioringOffSQEs       = 0x10000000
 	ioringFeatSingleMap = 1 << 0
@@ -270,7 +272,7 @@ func (r *uring) connect(fd int, ip [4]byte, port uint16, async bool) error {
 // newTestRing returns an io_uring instance set up with flags, closed when the
 // test ends. It skips the test where the collector c has no io_uring hook or
 // the kernel refuses io_uring.
-func newTestRing(t *testing.T, c *collector.Collector, flags uint32) *uring {
+func newTestRing(t testing.TB, c *collector.Collector, flags uint32) *uring {
 	t.Helper()
 	if slicesContainsPrefix(c.Unavailable(), "io_uring") {
 		t.Skipf("skipping: %v", c.Unavailable())
@@ -598,6 +600,45 @@ func TestIoUringSend(t *testing.T) {
 				t.Errorf("DNS: %q %s to %s:%d", ev.DomainName, ev.DNSType, ev.DestIP, ev.DestPort)
 			}
 		})
+	}
+}
+
+// BenchmarkIoUringHookCost submits io_uring NOP requests one at a time with
+// the collector attached and reports what each of its two io_uring programs
+// costs per request that is none of theirs (their run time as the kernel
+// accounts it): what a host doing its I/O through io_uring pays per request.
+func BenchmarkIoUringHookCost(b *testing.B) {
+	kt, err := collector.EnableKernelTime()
+	if err != nil {
+		b.Skipf("skipping: %v", err)
+	}
+	defer kt.Close()
+	c, _ := startCollector(b)
+	r := newTestRing(b, c, 0)
+	progs := []struct{ name, unit string }{
+		{bpf.SensorProgIoUringSubmitReq, "submit-ns/req"},
+		{bpf.SensorProgIoUringComplete, "complete-ns/req"},
+	}
+	read := func() (runs [2]uint64, total [2]time.Duration) {
+		for i, p := range progs {
+			var err error
+			if runs[i], total[i], err = collector.ProgramStats(c, p.name); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return runs, total
+	}
+	runs0, total0 := read()
+	for b.Loop() {
+		if _, err := r.submit(func(sqe []byte) { sqe[0] = ioringOpNop }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runs1, total1 := read()
+	for i, p := range progs {
+		if n := runs1[i] - runs0[i]; n > 0 {
+			b.ReportMetric(float64(total1[i]-total0[i])/float64(n), p.unit)
+		}
 	}
 }
 
