@@ -1174,8 +1174,9 @@ static __always_inline void dns_query(struct net_event *ne, const void *buf, __u
 	bpf_ringbuf_submit(e, rb_flags());
 }
 
-// udp_send handles a datagram about to be sent on fd to name (user sockaddr,
-// NULL if the socket is connected) with its first buffer buf of n bytes.
+// udp_send handles a datagram sent on socket sk (NULL: not an inet socket) to
+// name (user sockaddr, NULL if the socket is connected) with its first buffer
+// buf of n bytes.
 static __always_inline void udp_send(struct sock *sk, const void *name, const void *buf, __u64 n)
 {
 	struct pending_connect *p;

@@ -25,16 +25,15 @@ import (
 // uring is a minimal io_uring instance (uapi linux/io_uring.h), enough to
 // submit one request at a time and wait for its completion.
 type uring struct {
-	fd               int
-	ring, sqes       []byte
-	sqHead, sqTail   *uint32
-	sqMask           uint32
-	sqArray          unsafe.Pointer
-	cqHead, cqTail   *uint32
-	cqMask           uint32
-	cqes             unsafe.Pointer
-	sqEntries, cqOff uint32
-	sqpoll           bool // a kernel thread takes the submissions
+	fd             int
+	ring, sqes     []byte
+	sqTail         *uint32 // one request at a time: the queue never fills
+	sqMask         uint32
+	sqArray        unsafe.Pointer
+	cqHead, cqTail *uint32
+	cqMask         uint32
+	cqes           unsafe.Pointer
+	sqpoll         bool // a kernel thread takes the submissions
 }
 
 // ioUringParams is struct io_uring_params.
@@ -75,7 +74,7 @@ func newURing(flags uint32) (*uring, error) {
 	if errno != 0 {
 		return nil, fmt.Errorf("io_uring_setup: %w", errno)
 	}
-	r := &uring{fd: int(fd), sqEntries: p.sqEntries, sqpoll: flags&ioringSetupSQPoll != 0}
+	r := &uring{fd: int(fd), sqpoll: flags&ioringSetupSQPoll != 0}
 	if p.features&ioringFeatSingleMap == 0 {
 		unix.Close(r.fd)
 		return nil, errors.New("io_uring without IORING_FEAT_SINGLE_MMAP")
@@ -91,7 +90,7 @@ func newURing(flags uint32) (*uring, error) {
 		return nil, fmt.Errorf("mmap sqes: %w", err)
 	}
 	at := func(off uint32) unsafe.Pointer { return unsafe.Pointer(&r.ring[off]) }
-	r.sqHead, r.sqTail = (*uint32)(at(p.sqOff.head)), (*uint32)(at(p.sqOff.tail))
+	r.sqTail = (*uint32)(at(p.sqOff.tail))
 	r.sqMask, r.sqArray = *(*uint32)(at(p.sqOff.ringMask)), at(p.sqOff.array)
 	r.cqHead, r.cqTail = (*uint32)(at(p.cqOff.head)), (*uint32)(at(p.cqOff.tail))
 	r.cqMask, r.cqes = *(*uint32)(at(p.cqOff.ringMask)), at(p.cqOff.cqes)
