@@ -119,20 +119,33 @@ type Collector struct {
 var requiredProgs = map[string]bool{bpf.SensorProgHandleExec: true, bpf.SensorProgHandleExit: true,
 	bpf.SensorProgHandleExitGroup: true}
 
+// hookParams returns the parameters of the kernel's tp_btf hook typedef name
+// (btf_trace_<tracepoint>): the hook's context, then the tracepoint's
+// arguments; false if the kernel has no such hook.
+func hookParams(kernel *btf.Spec, name string) ([]btf.FuncParam, bool) {
+	var hook *btf.Typedef
+	if kernel.TypeByName(name, &hook) != nil {
+		return nil, false
+	}
+	ptr, ok := hook.Type.(*btf.Pointer)
+	if !ok {
+		return nil, false
+	}
+	proto, ok := ptr.Target.(*btf.FuncProto)
+	if !ok {
+		return nil, false
+	}
+	return proto.Params, true
+}
+
 // exitProgram returns the exit program to load: handle_exit_group where the
 // kernel's sched_process_exit passes group_dead (the exiting thread is the last
 // of its group: exactly one per process), else handle_exit, which finds the
 // last thread itself and needs a map of the processes it reported.
 func exitProgram(kernel *btf.Spec, fallback bool) string {
-	var hook *btf.Typedef
-	if fallback || kernel.TypeByName("btf_trace_sched_process_exit", &hook) != nil {
-		return bpf.SensorProgHandleExit
-	}
 	// The hook's arguments follow its context: task, then group_dead.
-	if ptr, ok := hook.Type.(*btf.Pointer); ok {
-		if proto, ok := ptr.Target.(*btf.FuncProto); ok && len(proto.Params) >= 3 {
-			return bpf.SensorProgHandleExitGroup
-		}
+	if params, ok := hookParams(kernel, "btf_trace_sched_process_exit"); !fallback && ok && len(params) >= 3 {
+		return bpf.SensorProgHandleExitGroup
 	}
 	return bpf.SensorProgHandleExit
 }
@@ -142,19 +155,11 @@ func exitProgram(kernel *btf.Spec, fallback bool) string {
 // argument), as io_uring_complete reads it; older kernels pass its fields one
 // by one.
 func completionPassesCQE(kernel *btf.Spec) bool {
-	var hook *btf.Typedef
-	if kernel.TypeByName("btf_trace_io_uring_complete", &hook) != nil {
+	params, ok := hookParams(kernel, "btf_trace_io_uring_complete")
+	if !ok || len(params) != 4 { // the hook's context, then ctx, req, cqe
 		return false
 	}
-	ptr, ok := hook.Type.(*btf.Pointer)
-	if !ok {
-		return false
-	}
-	proto, ok := ptr.Target.(*btf.FuncProto)
-	if !ok || len(proto.Params) != 4 { // the hook's context, then ctx, req, cqe
-		return false
-	}
-	cqe, ok := proto.Params[3].Type.(*btf.Pointer)
+	cqe, ok := params[3].Type.(*btf.Pointer)
 	if !ok {
 		return false
 	}

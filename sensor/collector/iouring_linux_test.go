@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -273,7 +274,7 @@ func (r *uring) connect(fd int, ip [4]byte, port uint16, async bool) error {
 // the kernel refuses io_uring.
 func newTestRing(t testing.TB, c *collector.Collector, flags uint32) *uring {
 	t.Helper()
-	if slicesContainsPrefix(c.Unavailable(), "io_uring") {
+	if slices.ContainsFunc(c.Unavailable(), func(u string) bool { return strings.HasPrefix(u, "io_uring") }) {
 		t.Skipf("skipping: %v", c.Unavailable())
 	}
 	r, err := newURing(flags)
@@ -639,13 +640,4 @@ func BenchmarkIoUringHookCost(b *testing.B) {
 			b.ReportMetric(float64(total1[i]-total0[i])/float64(n), p.unit)
 		}
 	}
-}
-
-func slicesContainsPrefix(list []string, prefix string) bool {
-	for _, s := range list {
-		if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
-			return true
-		}
-	}
-	return false
 }

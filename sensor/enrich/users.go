@@ -71,14 +71,16 @@ func (u *Users) Err() error {
 }
 
 func (u *Users) refresh() {
-	if u.loaded && u.CheckInterval > 0 && !u.due.Load() {
-		return
-	}
-	u.due.Store(false)
-	if u.timer == nil {
-		u.timer = time.AfterFunc(u.CheckInterval, func() { u.due.Store(true) })
-	} else {
-		u.timer.Reset(u.CheckInterval)
+	if u.CheckInterval > 0 {
+		if u.loaded && !u.due.Load() {
+			return
+		}
+		u.due.Store(false)
+		if u.timer == nil {
+			u.timer = time.AfterFunc(u.CheckInterval, func() { u.due.Store(true) })
+		} else {
+			u.timer.Reset(u.CheckInterval)
+		}
 	}
 	fi, err := os.Stat(u.path)
 	if err != nil {
