@@ -263,7 +263,8 @@ struct {
 } tcp_pending SEC(".maps");
 
 struct udp_peer_key {
-	__u64 sk;
+	__u64 ino; // the socket's inode number: unique for the socket's life, unlike
+	           // its address, which a socket made after it closes may get
 	__u8 addr[16]; // IPv4 as ::ffff:a.b.c.d
 	__u16 port;
 	__u16 _pad1;
@@ -1174,11 +1175,12 @@ static __always_inline void dns_query(struct net_event *ne, const void *buf, __u
 	bpf_ringbuf_submit(e, rb_flags());
 }
 
-// udp_send handles a datagram sent on socket sk (NULL: not an inet socket) to
-// name (user sockaddr, NULL if the socket is connected) with its first buffer
-// buf of n bytes.
-static __always_inline void udp_send(struct sock *sk, const void *name, const void *buf, __u64 n)
+// udp_send handles a datagram sent on file f (NULL, or not an inet socket:
+// nothing to do) to name (user sockaddr, NULL if the socket is connected) with
+// its first buffer buf of n bytes.
+static __always_inline void udp_send(struct file *f, const void *name, const void *buf, __u64 n)
 {
+	struct sock *sk = file_sock(f);
 	struct pending_connect *p;
 	struct udp_peer_key key = {};
 	struct net_event *e;
@@ -1212,7 +1214,7 @@ static __always_inline void udp_send(struct sock *sk, const void *name, const vo
 		dns_query(e, buf, n);
 	if (!name)
 		return;
-	key.sk = (__u64)sk;
+	key.ino = f->f_inode->i_ino;
 	if (e->family == AF_INET) {
 		key.addr[10] = 0xff;
 		key.addr[11] = 0xff;
@@ -1226,7 +1228,7 @@ static __always_inline void udp_send(struct sock *sk, const void *name, const vo
 	emit_net(e);
 }
 
-static __always_inline void send_msg(struct sock *sk, const struct user_msghdr *um)
+static __always_inline void send_msg(struct file *f, const struct user_msghdr *um)
 {
 	struct user_msghdr m = {};
 	struct iovec iov = {};
@@ -1235,7 +1237,7 @@ static __always_inline void send_msg(struct sock *sk, const struct user_msghdr *
 		return;
 	if (m.msg_iovlen > 0 && m.msg_iov)
 		bpf_probe_read_user(&iov, sizeof(iov), m.msg_iov);
-	udp_send(sk, m.msg_name, iov.iov_base, iov.iov_len);
+	udp_send(f, m.msg_name, iov.iov_base, iov.iov_len);
 }
 
 /* ---- privileges and ptrace ---------------------------------------------- */
@@ -1336,15 +1338,15 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 		return;
 	case NR_sendto:
 		if (ret >= 0)
-			udp_send(fd_sock(regs->di), (const void *)regs->r8, (const void *)regs->si, regs->dx);
+			udp_send(fd_file(regs->di), (const void *)regs->r8, (const void *)regs->si, regs->dx);
 		return;
 	case NR_sendmsg:
 		if (ret >= 0)
-			send_msg(fd_sock(regs->di), (const struct user_msghdr *)regs->si);
+			send_msg(fd_file(regs->di), (const struct user_msghdr *)regs->si);
 		return;
 	case NR_sendmmsg:
 		if (ret > 0)
-			send_msg(fd_sock(regs->di), (const struct user_msghdr *)regs->si);
+			send_msg(fd_file(regs->di), (const struct user_msghdr *)regs->si);
 		return;
 	case NR_unlink: case NR_unlinkat: case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
@@ -1526,18 +1528,13 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 		return 0;
 	if (op == IORING_OP_SENDMSG || op == IORING_OP_SENDMSG_ZC || op == IORING_OP_SEND || op == IORING_OP_SEND_ZC) {
 		struct io_sr_msg *sr = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_sr_msg));
-		struct sock *sk;
 
 		if (!sr)
 			return 0;
-		sk = file_sock(r->file);
-		barrier_var(sk); // tested as itself, not through the family test in file_sock
-		if (!sk)
-			return 0;
 		if (op == IORING_OP_SENDMSG || op == IORING_OP_SENDMSG_ZC)
-			send_msg(sk, sr->umsg);
+			send_msg(r->file, sr->umsg);
 		else
-			udp_send(sk, 0, sr->buf, sr->len);
+			udp_send(r->file, 0, sr->buf, sr->len);
 		return 0;
 	}
 	if (op == IORING_OP_ACCEPT) {

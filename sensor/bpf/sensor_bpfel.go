@@ -163,7 +163,7 @@ type SensorPtraceEvent struct {
 
 type SensorUdpPeerKey struct {
 	_    structs.HostLayout
-	Sk   uint64
+	Ino  uint64
 	Addr [16]uint8
 	Port uint16
 	Pad1 uint16

@@ -153,6 +153,7 @@ struct qstr {
 
 struct inode {
 	umode_t i_mode;
+	unsigned long i_ino;
 };
 
 struct dentry {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -301,6 +302,24 @@ func TestUDP(t *testing.T) {
 			})
 			if n != 1 {
 				t.Errorf("%d events for 3 datagrams to one destination, want 1", n)
+			}
+
+			// A socket made after one closes (the kernel may give it the
+			// same memory) sends its first datagram there: reported again.
+			for i := range 20 {
+				c, err := net.ListenUDP(network, &net.UDPAddr{IP: net.ParseIP(ip)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				port := netip.MustParseAddrPort(c.LocalAddr().String()).Port()
+				if _, err := c.WriteToUDP([]byte("x"), srv.LocalAddr().(*net.UDPAddr)); err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+				waitFor(t, events, fmt.Sprintf("UDP sendto from socket %d after a close", i), func(ev *event.Event) bool {
+					return ev.Type == event.NetworkConnect && ev.PID == me && ev.SourcePort == port && ev.DestPort == dst.Port()
+				})
+				time.Sleep(20 * time.Millisecond) // past an RCU grace period: the freed socket's memory can be reused
 			}
 		})
 	}
