@@ -685,11 +685,11 @@ static __always_inline void file_emit(struct file_event *e)
 
 /* ---- file opens --------------------------------------------------------- */
 
-// file_opened reports the file opened as fd; oflags are the open flags the
-// caller passed (the kernel clears O_TRUNC from the file's own flags).
-static __always_inline void file_opened(long fd, __u32 oflags)
+// file_opened reports the file f just opened (NULL: nothing to report);
+// oflags are the open flags the caller passed (the kernel clears O_TRUNC from
+// the file's own flags).
+static __always_inline void file_opened(struct file *f, __u32 oflags)
 {
-	struct file *f = fd_file(fd);
 	struct file_event *e;
 	struct walk_buf *w;
 	__u32 len, off;
@@ -983,13 +983,16 @@ static __always_inline void sock_addrs(struct net_event *e, struct sock *sk)
 	}
 }
 
-// read_sockaddr reads an AF_INET or AF_INET6 socket address from user memory
-// into family, addr (16 bytes; IPv4 in the first 4) and port (host order).
-static __always_inline bool read_sockaddr(const void *sa, __u16 *family, __u8 *addr, __u16 *port)
+// read_sockaddr reads an AF_INET or AF_INET6 socket address from kernel
+// memory if kern, else from the current process's, into family, addr (16
+// bytes; IPv4 in the first 4) and port (host order).
+static __always_inline bool read_sockaddr(const void *sa, bool kern, __u16 *family, __u8 *addr, __u16 *port)
 {
 	struct sockaddr_in6 s6 = {};
 
-	if (!sa || bpf_probe_read_user(&s6, sizeof(s6), sa) != 0)
+	if (!sa)
+		return false;
+	if ((kern ? bpf_probe_read_kernel(&s6, sizeof(s6), sa) : bpf_probe_read_user(&s6, sizeof(s6), sa)) != 0)
 		return false;
 	if (s6.sin6_family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&s6;
@@ -1122,7 +1125,7 @@ static __always_inline void connect_done(struct sys_args *a, long ret)
 	if (!p)
 		return;
 	__builtin_memset(&p->ev, 0, sizeof(p->ev));
-	if (!read_sockaddr((const void *)a->a[1], &p->ev.family, p->ev.daddr, &p->ev.dport))
+	if (!read_sockaddr((const void *)a->a[1], false, &p->ev.family, p->ev.daddr, &p->ev.dport))
 		return; // AF_UNSPEC: a UDP disconnect
 	fill_hdr_current(&p->ev.hdr, EVENT_NET_CONNECT);
 	p->ev.protocol = sk->sk_protocol;
@@ -1134,9 +1137,11 @@ static __always_inline void connect_done(struct sys_args *a, long ret)
 	emit_net(&p->ev);
 }
 
-static __always_inline void accepted(long fd)
+// accepted reports the connection accepted as file f (NULL: nothing to
+// report).
+static __always_inline void accepted(struct file *f)
 {
-	struct sock *sk = fd_sock(fd);
+	struct sock *sk = file_sock(f);
 	struct pending_connect *p;
 
 	if (!sk || sk->sk_protocol != IPPROTO_TCP)
@@ -1176,9 +1181,10 @@ static __always_inline void dns_query(struct net_event *ne, const void *buf, __u
 }
 
 // udp_send handles a datagram sent on file f (NULL, or not an inet socket:
-// nothing to do) to name (user sockaddr, NULL if the socket is connected) with
-// its first buffer buf of n bytes.
-static __always_inline void udp_send(struct file *f, const void *name, const void *buf, __u64 n)
+// nothing to do) to name (a sockaddr in kernel memory if kern, else in the
+// process's; NULL if the socket is connected) with its first buffer buf (user
+// memory) of n bytes.
+static __always_inline void udp_send(struct file *f, const void *name, bool kern, const void *buf, __u64 n)
 {
 	struct sock *sk = file_sock(f);
 	struct pending_connect *p;
@@ -1194,7 +1200,7 @@ static __always_inline void udp_send(struct file *f, const void *name, const voi
 	e = &p->ev;
 	__builtin_memset(e, 0, sizeof(*e));
 	if (name) {
-		if (!read_sockaddr(name, &e->family, e->daddr, &e->dport))
+		if (!read_sockaddr(name, kern, &e->family, e->daddr, &e->dport))
 			return;
 	} else {
 		sock_addrs(e, sk); // connected: its connect was reported
@@ -1237,7 +1243,7 @@ static __always_inline void send_msg(struct file *f, const struct user_msghdr *u
 		return;
 	if (m.msg_iovlen > 0 && m.msg_iov)
 		bpf_probe_read_user(&iov, sizeof(iov), m.msg_iov);
-	udp_send(f, m.msg_name, iov.iov_base, iov.iov_len);
+	udp_send(f, m.msg_name, false, iov.iov_base, iov.iov_len);
 }
 
 /* ---- privileges and ptrace ---------------------------------------------- */
@@ -1329,16 +1335,16 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 		case NR_creat: oflags = O_TRUNC; break;
 		case NR_openat2: bpf_probe_read_user(&oflags, sizeof(oflags), (void *)regs->dx); break;
 		}
-		file_opened(ret, oflags);
+		file_opened(fd_file(ret), oflags);
 		return;
 	}
 	case NR_accept: case NR_accept4:
 		if (ret >= 0)
-			accepted(ret);
+			accepted(fd_file(ret));
 		return;
 	case NR_sendto:
 		if (ret >= 0)
-			udp_send(fd_file(regs->di), (const void *)regs->r8, (const void *)regs->si, regs->dx);
+			udp_send(fd_file(regs->di), (const void *)regs->r8, false, (const void *)regs->si, regs->dx);
 		return;
 	case NR_sendmsg:
 		if (ret >= 0)
@@ -1433,8 +1439,21 @@ struct {
 	__type(value, struct file_event);
 } uring_changes SEC(".maps");
 
+// The destinations of io_uring sends that carry one (IORING_OP_SEND and
+// SEND_ZC with addr2), by request, from their submission (the kernel's copy of
+// the address is in the request's async data, which a send hands back to a
+// cache before it completes) to their completion. Those of sends that failed
+// or were not on UDP sockets are left to the LRU to evict.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, struct sockaddr_in6);
+} uring_dests SEC(".maps");
+
 // io_uring_submit_req keeps the deletes and renames io_uring requests were
-// prepared for, paths resolved as the syscalls' are, in uring_changes.
+// prepared for, paths resolved as the syscalls' are, in uring_changes, and the
+// destinations of sends given one in uring_dests.
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(io_uring_submit_req, void *req)
 {
@@ -1474,6 +1493,14 @@ int BPF_PROG(io_uring_submit_req, void *req)
 			len2 = change_path(e, len, rn->new_dfd, rn->newpath->name, &want, true);
 		break;
 	}
+	case IORING_OP_SEND: case IORING_OP_SEND_ZC: {
+		struct io_async_msghdr *m = bpf_rdonly_cast(r->async_data, bpf_core_type_id_kernel(struct io_async_msghdr));
+		struct sockaddr_in6 to = {};
+
+		if (m && m->msg.msg_name && bpf_probe_read_kernel(&to, sizeof(to), m->msg.msg_name) == 0)
+			bpf_map_update_elem(&uring_dests, &key, &to, BPF_ANY);
+		return 0;
+	}
 	default:
 		return 0;
 	}
@@ -1482,28 +1509,58 @@ int BPF_PROG(io_uring_submit_req, void *req)
 	return 0;
 }
 
+// IORING_FILE_INDEX_ALLOC in a request's file_slot: the kernel picks the slot
+// of the ring's table of files and returns it as the result.
+#define IORING_FILE_INDEX_ALLOC 0xffffffffU
+// The low bits of a file pointer in the ring's table of files are flags
+// (FFS_NOWAIT, FFS_ISREG).
+#define FFS_FLAGS 3UL
+
+// ring_file returns the file that a request of ring, which completed with res,
+// installed in the ring's table of files: at file_slot - 1, or at res where
+// the kernel picked the slot. NULL if there is none, or where the table is not
+// the array of io_rsrc_node read here (kernels before 6.13 keep an array of
+// io_fixed_file).
+static __always_inline struct file *ring_file(struct io_ring_ctx *ring, __u32 file_slot, long res)
+{
+	__u32 i = file_slot == IORING_FILE_INDEX_ALLOC ? (__u32)res : file_slot - 1;
+	struct io_rsrc_node **nodes, *node = 0;
+
+	if (!bpf_core_field_exists(ring->file_table.data) || i >= ring->file_table.data.nr)
+		return 0;
+	nodes = ring->file_table.data.nodes;
+	if (bpf_probe_read_kernel(&node, sizeof(node), &nodes[i]) != 0 || !node)
+		return 0;
+	node = bpf_rdonly_cast(node, bpf_core_type_id_kernel(struct io_rsrc_node));
+	return bpf_rdonly_cast((void *)(node->file_ptr & ~FFS_FLAGS), bpf_core_type_id_kernel(struct file));
+}
+
 // io_uring_complete reports the files io_uring requests opened, which no
 // syscall exit sees: the request runs in the submitting thread, an io-wq
 // worker or the SQ polling thread, all threads of the submitting process that
 // share its file table, where the new descriptor is installed before the
 // completion is posted. An open into the ring's own table of files (a direct
-// descriptor, file_slot set) installs no descriptor and is not reported.
+// descriptor, file_slot set) installs no descriptor: its file is read from the
+// ring's table instead (ring_file).
 //
 // A UDP socket connected through io_uring is reported here with both ends; a
 // TCP one reports itself when its handshake ends (inet_sock_set_state), as
 // after connect(2). A connection accepted through io_uring (each completion of
-// a multishot accept) is reported as after accept(2), unless it went into the
-// ring's table of files.
+// a multishot accept) is reported as after accept(2), into a descriptor or the
+// ring's table of files alike.
 //
-// UDP datagrams sent through io_uring are seen as sendmsg(2)'s and send(2)'s
+// UDP datagrams sent through io_uring are seen as sendmsg(2)'s and sendto(2)'s
 // are: the first one to each destination of an unconnected socket, and DNS
-// queries. A send whose destination is in the SQE (IORING_OP_SEND with
-// addr2) is not: the address is in the request's kernel copy only.
+// queries; the destination of a send that carries one in its SQE
+// (IORING_OP_SEND with addr2) is the one io_uring_submit_req kept.
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
 {
 	struct io_kiocb *r = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_kiocb));
+	struct sockaddr_in6 *to = 0;
+	__u64 key = (__u64)req;
 	struct io_open *o;
+	struct sock *sk;
 	long res;
 	__u8 op;
 
@@ -1512,7 +1569,6 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 	op = r->opcode;
 	res = cqe->res;
 	if (op == IORING_OP_UNLINKAT || op == IORING_OP_RENAMEAT) {
-		__u64 key = (__u64)req;
 		struct file_event *e = bpf_map_lookup_elem(&uring_changes, &key);
 
 		if (!e)
@@ -1531,23 +1587,29 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 
 		if (!sr)
 			return 0;
-		if (op == IORING_OP_SENDMSG || op == IORING_OP_SENDMSG_ZC)
+		if (op == IORING_OP_SENDMSG || op == IORING_OP_SENDMSG_ZC) {
 			send_msg(r->file, sr->umsg);
-		else
-			udp_send(r->file, 0, sr->buf, sr->len);
+			return 0;
+		}
+		sk = file_sock(r->file);
+		if (sk && sk->sk_protocol == IPPROTO_UDP)
+			to = bpf_map_lookup_elem(&uring_dests, &key);
+		udp_send(r->file, to, true, sr->buf, sr->len);
+		if (to)
+			bpf_map_delete_elem(&uring_dests, &key);
 		return 0;
 	}
 	if (op == IORING_OP_ACCEPT) {
 		struct io_accept *a = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_accept));
 
-		if (a && a->file_slot == 0)
-			accepted(res);
+		if (a)
+			accepted(a->file_slot ? ring_file(ring, a->file_slot, res) : fd_file(res));
 		return 0;
 	}
 	if (op == IORING_OP_CONNECT) {
-		struct sock *sk = file_sock(r->file);
 		struct pending_connect *p;
 
+		sk = file_sock(r->file);
 		if (!sk || sk->sk_protocol != IPPROTO_UDP)
 			return 0;
 		p = net_tmp();
@@ -1563,9 +1625,8 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 	if (op != IORING_OP_OPENAT && op != IORING_OP_OPENAT2)
 		return 0;
 	o = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_open));
-	if (!o || o->file_slot != 0)
-		return 0;
-	file_opened(res, o->how.flags);
+	if (o)
+		file_opened(o->file_slot ? ring_file(ring, o->file_slot, res) : fd_file(res), o->how.flags);
 	return 0;
 }
 

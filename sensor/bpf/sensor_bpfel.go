@@ -161,6 +161,20 @@ type SensorPtraceEvent struct {
 	Request   int64
 }
 
+type SensorSockaddrIn6 struct {
+	_            structs.HostLayout
+	Sin6Family   uint16
+	Sin6Port     uint16
+	Sin6Flowinfo uint32
+	Sin6Addr     struct {
+		_    structs.HostLayout
+		In6U struct {
+			_       structs.HostLayout
+			U6Addr8 [16]uint8
+		}
+	}
+}
+
 type SensorUdpPeerKey struct {
 	_    structs.HostLayout
 	Ino  uint64
@@ -190,6 +204,7 @@ const (
 	SensorMapTcpSyn            = "tcp_syn"
 	SensorMapUdpSeen           = "udp_seen"
 	SensorMapUringChanges      = "uring_changes"
+	SensorMapUringDests        = "uring_dests"
 	SensorMapWalkScratch       = "walk_scratch"
 	SensorProgHandleExec       = "handle_exec"
 	SensorProgHandleExit       = "handle_exit"
@@ -284,6 +299,7 @@ type SensorMapSpecs struct {
 	TcpSyn       *ebpf.MapSpec `ebpf:"tcp_syn"`
 	UdpSeen      *ebpf.MapSpec `ebpf:"udp_seen"`
 	UringChanges *ebpf.MapSpec `ebpf:"uring_changes"`
+	UringDests   *ebpf.MapSpec `ebpf:"uring_dests"`
 	WalkScratch  *ebpf.MapSpec `ebpf:"walk_scratch"`
 }
 
@@ -338,6 +354,7 @@ type SensorMaps struct {
 	TcpSyn       *ebpf.Map `ebpf:"tcp_syn"`
 	UdpSeen      *ebpf.Map `ebpf:"udp_seen"`
 	UringChanges *ebpf.Map `ebpf:"uring_changes"`
+	UringDests   *ebpf.Map `ebpf:"uring_dests"`
 	WalkScratch  *ebpf.Map `ebpf:"walk_scratch"`
 }
 
@@ -354,6 +371,7 @@ func (m *SensorMaps) Close() error {
 		m.TcpSyn,
 		m.UdpSeen,
 		m.UringChanges,
+		m.UringDests,
 		m.WalkScratch,
 	)
 }

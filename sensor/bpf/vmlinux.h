@@ -306,6 +306,13 @@ struct io_uring_cqe {
 struct io_kiocb {
 	struct file *file;
 	u8 opcode;
+	void *async_data;
+};
+
+/* The async data of a send or sendmsg request: msg_name points at the
+   kernel's copy of the destination. */
+struct io_async_msghdr {
+	struct msghdr msg;
 };
 
 struct open_how {
@@ -355,7 +362,23 @@ struct io_sr_msg {
 	int len;
 };
 
-struct io_ring_ctx;
+/* A ring's table of files (direct descriptors), since 6.13. */
+struct io_rsrc_node {
+	unsigned long file_ptr; /* a file pointer, flags in its low bits */
+};
+
+struct io_rsrc_data {
+	unsigned int nr;
+	struct io_rsrc_node **nodes;
+};
+
+struct io_file_table {
+	struct io_rsrc_data data;
+};
+
+struct io_ring_ctx {
+	struct io_file_table file_table;
+};
 
 #pragma clang attribute pop
 

@@ -33,8 +33,9 @@
 //     from the mount tree's root. Opens made through io_uring (IORING_OP_OPENAT,
 //     OPENAT2) are reported as the syscalls' are, from the io_uring_complete
 //     tracepoint, whichever thread of the process ran them (the submitter, an
-//     io-wq worker, the SQ polling thread); an open into the ring's own table of
-//     files (a direct descriptor) is not. Kernels whose io_uring_complete
+//     io-wq worker, the SQ polling thread), into a descriptor or into the ring's
+//     own table of files (a direct descriptor; kernels from 6.13, whose table
+//     the hook reads). Kernels whose io_uring_complete
 //     passes the completion's fields one by one, not as a struct io_uring_cqe,
 //     leave io_uring out (see Unavailable). A request submitted with
 //     IOSQE_CQE_SKIP_SUCCESS posts no completion when it succeeds and is not
@@ -59,11 +60,11 @@
 //     sendmsg, sendmmsg), ERROR_CODE 0. Connects and sends made through io_uring
 //     (IORING_OP_CONNECT; SENDMSG, SEND and their zero-copy forms) are reported
 //     alike: a TCP connect by its handshake, the rest when the request
-//     completes; a send whose destination is in the SQE (IORING_OP_SEND with
-//     addr2) is not seen.
+//     completes (a send whose destination is in the SQE, IORING_OP_SEND with
+//     addr2, by the kernel's copy of it kept at submission).
 //   - NETWORK_ACCEPT: accepted TCP connections, by accept(2) or through io_uring
-//     (IORING_OP_ACCEPT, each connection of a multishot accept; not one accepted
-//     into the ring's table of files); SOURCE is the peer, DESTINATION the local
+//     (IORING_OP_ACCEPT, each connection of a multishot accept, into a
+//     descriptor or the ring's table of files); SOURCE is the peer, DESTINATION the local
 //     listener. UDP has no accept and gives none.
 //   - DNS_REQUEST: the first question of every UDP datagram to port 53 sent with
 //     sendto/sendmsg/sendmmsg or through io_uring (glibc, musl, most resolvers;

@@ -67,6 +67,13 @@ const (
 	ioringOpSend        = 26
 	ioringOpRenameat    = 35
 	ioringOpUnlinkat    = 36
+	ioringRegisterFiles = 2
+	// ioringFileIndexAlloc as an SQE's file_index puts the new file into
+	// a free slot of the ring's table of files, which the result names.
+	ioringFileIndexAlloc = ^uint32(0)
+	// ringFiles is how many slots the rings here have in their table of
+	// files (direct descriptors).
+	ringFiles = 8
 )
 
 func newURing(flags uint32) (*uring, error) {
@@ -138,6 +145,28 @@ func (r *uring) submit(prep func(sqe []byte)) (int32, error) {
 	return res, nil
 }
 
+// registerSparse gives the ring a table of n empty slots for files (direct
+// descriptors).
+func (r *uring) registerSparse(n int) error {
+	fds := make([]int32, n)
+	for i := range fds {
+		fds[i] = -1
+	}
+	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), ioringRegisterFiles, uintptr(unsafe.Pointer(&fds[0])), uintptr(n), 0, 0)
+	runtime.KeepAlive(fds)
+	if errno != 0 {
+		return fmt.Errorf("io_uring_register files: %w", errno)
+	}
+	return nil
+}
+
+// sqeFileIndex sets an SQE's file_index: the request's new file goes into the
+// ring's table of files, at slot index-1 (or a free one, for
+// ioringFileIndexAlloc), instead of the process's descriptors.
+func sqeFileIndex(sqe []byte, index uint32) {
+	*(*uint32)(unsafe.Pointer(&sqe[44])) = index
+}
+
 // sqeSet writes the fields of an SQE that the requests here use: the flags,
 // fd, off (addr2), addr, len and the op's flags (open_flags).
 func sqeSet(sqe []byte, opcode uint8, async bool, fd int32, off, addr uint64, length, opFlags uint32) {
@@ -153,14 +182,17 @@ func sqeSet(sqe []byte, opcode uint8, async bool, fd int32, off, addr uint64, le
 }
 
 // openat opens path relative to the working directory, in an io-wq worker if
-// async, and returns the new descriptor.
-func (r *uring) openat(path string, flags int, async bool) (int, error) {
+// async, and returns the new descriptor; with a fileIndex (see sqeFileIndex),
+// the file goes into the ring's table of files, and the result is 0 or the
+// slot picked.
+func (r *uring) openat(path string, flags int, async bool, fileIndex uint32) (int, error) {
 	name, err := unix.BytePtrFromString(path)
 	if err != nil {
 		return 0, err
 	}
 	res, err := r.submit(func(sqe []byte) {
 		sqeSet(sqe, ioringOpOpenat, async, unix.AT_FDCWD, 0, uint64(uintptr(unsafe.Pointer(name))), 0o600, uint32(flags))
+		sqeFileIndex(sqe, fileIndex)
 	})
 	runtime.KeepAlive(name)
 	if err == nil && res < 0 {
@@ -208,9 +240,17 @@ func (r *uring) renameat(oldDfd int, oldName string, newDfd int, newName string,
 }
 
 // accept accepts a connection on listening socket fd and returns its
-// descriptor.
-func (r *uring) accept(fd int, async bool) (int, error) {
-	res, err := r.submit(func(sqe []byte) { sqeSet(sqe, ioringOpAccept, async, int32(fd), 0, 0, 0, unix.SOCK_CLOEXEC) })
+// descriptor, or with a fileIndex (see sqeFileIndex) 0 or the slot picked in
+// the ring's table of files.
+func (r *uring) accept(fd int, async bool, fileIndex uint32) (int, error) {
+	res, err := r.submit(func(sqe []byte) {
+		flags := uint32(unix.SOCK_CLOEXEC)
+		if fileIndex != 0 {
+			flags = 0 // a direct descriptor is never inherited
+		}
+		sqeSet(sqe, ioringOpAccept, async, int32(fd), 0, 0, 0, flags)
+		sqeFileIndex(sqe, fileIndex)
+	})
 	if err == nil && res < 0 {
 		err = fmt.Errorf("accept: %w", unix.Errno(-res))
 	}
@@ -251,6 +291,21 @@ func (r *uring) send(fd int, payload []byte, async bool) error {
 	return err
 }
 
+// sendto sends payload on socket fd to to, given in the SQE (IORING_OP_SEND
+// with addr2).
+func (r *uring) sendto(fd int, to *unix.RawSockaddrInet4, payload []byte, async bool) error {
+	res, err := r.submit(func(sqe []byte) {
+		sqeSet(sqe, ioringOpSend, async, int32(fd), uint64(uintptr(unsafe.Pointer(to))), uint64(uintptr(unsafe.Pointer(&payload[0]))), uint32(len(payload)), 0)
+		*(*uint16)(unsafe.Pointer(&sqe[44])) = uint16(unsafe.Sizeof(*to)) // addr_len
+	})
+	runtime.KeepAlive(payload)
+	runtime.KeepAlive(to)
+	if err == nil && res < 0 {
+		err = fmt.Errorf("send: %w", unix.Errno(-res))
+	}
+	return err
+}
+
 // inet4 is ip:port as a raw IPv4 socket address.
 func inet4(ip [4]byte, port uint16) unix.RawSockaddrInet4 {
 	return unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: ip, Port: port<<8 | port>>8} // port in network byte order
@@ -269,8 +324,8 @@ func (r *uring) connect(fd int, ip [4]byte, port uint16, async bool) error {
 	return err
 }
 
-// newTestRing returns an io_uring instance set up with flags, closed when the
-// test ends. It skips the test where the collector c has no io_uring hook or
+// newTestRing returns an io_uring instance set up with flags and a table of
+// ringFiles empty slots for files, closed when the test ends. It skips the test where the collector c has no io_uring hook or
 // the kernel refuses io_uring.
 func newTestRing(t testing.TB, c *collector.Collector, flags uint32) *uring {
 	t.Helper()
@@ -285,6 +340,9 @@ func newTestRing(t testing.TB, c *collector.Collector, flags uint32) *uring {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
+	if err := r.registerSparse(ringFiles); err != nil {
+		t.Fatal(err)
+	}
 	return r
 }
 
@@ -301,8 +359,9 @@ func ringModes(r, polled *uring) []ringMode {
 }
 
 // TestIoUringOpen opens a watched file through io_uring, in the submitting
-// thread, in an io-wq worker and in the SQ polling thread, and checks the
-// FILE_OPEN events, as a syscall open would report them.
+// thread, in an io-wq worker and in the SQ polling thread, into a descriptor
+// and into the ring's table of files, and checks the FILE_OPEN events, as a
+// syscall open would report them.
 func TestIoUringOpen(t *testing.T) {
 	dir := watchedDir(t)
 	f := filepath.Join(dir, "secret")
@@ -314,24 +373,31 @@ func TestIoUringOpen(t *testing.T) {
 	polled := newTestRing(t, c, ioringSetupSQPoll)
 	me := uint32(os.Getpid())
 	for _, tc := range []struct {
-		name  string
-		ring  *uring
-		flags int
-		async bool
-		want  string
+		name      string
+		ring      *uring
+		flags     int
+		async     bool
+		fileIndex uint32
+		want      string
 	}{
-		{"read", r, unix.O_RDONLY, false, "read"},
-		{"write, truncate, in a worker", r, unix.O_WRONLY | unix.O_TRUNC, true, "write,truncate"},
-		{"read, in a worker", r, unix.O_RDONLY, true, "read"},
-		{"read, by the SQ polling thread", polled, unix.O_RDONLY, false, "read"},
-		{"write, by the SQ polling thread", polled, unix.O_WRONLY, false, "write"},
+		{"read", r, unix.O_RDONLY, false, 0, "read"},
+		{"write, truncate, in a worker", r, unix.O_WRONLY | unix.O_TRUNC, true, 0, "write,truncate"},
+		{"read, in a worker", r, unix.O_RDONLY, true, 0, "read"},
+		{"read, by the SQ polling thread", polled, unix.O_RDONLY, false, 0, "read"},
+		{"write, by the SQ polling thread", polled, unix.O_WRONLY, false, 0, "write"},
+		{"read, into the ring's table", r, unix.O_RDONLY, false, 3, "read"},
+		{"write, into a slot the kernel picks", r, unix.O_WRONLY, false, ioringFileIndexAlloc, "write"},
+		{"read, into the ring's table, in a worker", r, unix.O_RDONLY, true, ioringFileIndexAlloc, "read"},
+		{"write, into the ring's table, by the SQ polling thread", polled, unix.O_WRONLY, false, 5, "write"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fd, err := tc.ring.openat(f, tc.flags, tc.async)
+			fd, err := tc.ring.openat(f, tc.flags, tc.async, tc.fileIndex)
 			if err != nil {
 				t.Fatal(err)
 			}
-			unix.Close(fd)
+			if tc.fileIndex == 0 {
+				unix.Close(fd)
+			}
 			ev := waitFor(t, events, "FILE_OPEN by io_uring", func(ev *event.Event) bool {
 				return ev.PID == me && ev.Type == event.FileOpen && ev.TargetPath == f
 			})
@@ -343,7 +409,7 @@ func TestIoUringOpen(t *testing.T) {
 	}
 	// An open outside the watched prefix is filtered, as a syscall's is.
 	before := c.Stats()
-	fd, err := r.openat("/proc/self/status", unix.O_RDONLY, false)
+	fd, err := r.openat("/proc/self/status", unix.O_RDONLY, false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,7 +538,8 @@ func TestIoUringChanges(t *testing.T) {
 	}
 }
 
-// TestIoUringAccept accepts TCP connections through io_uring and checks the
+// TestIoUringAccept accepts TCP connections through io_uring, into a
+// descriptor and into the ring's table of files, and checks the
 // NETWORK_ACCEPT events, as accept(2) would report them.
 func TestIoUringAccept(t *testing.T) {
 	c, events := startCollector(t)
@@ -493,28 +560,39 @@ func TestIoUringAccept(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := sa.(*unix.SockaddrInet4).Port
-	me := uint32(os.Getpid())
 	for _, m := range ringModes(r, newTestRing(t, c, ioringSetupSQPoll)) {
-		t.Run(m.name, func(t *testing.T) {
-			conn, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", port)) // queued until accepted
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			fd, err := m.ring.accept(lfd, m.async)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer unix.Close(fd)
-			peer := conn.LocalAddr().(*net.TCPAddr).Port
-			ev := waitFor(t, events, "NETWORK_ACCEPT by io_uring", func(ev *event.Event) bool {
-				return ev.Type == event.NetworkAccept && ev.PID == me && int(ev.SourcePort) == peer
-			})
-			checkSelf(t, ev)
-			if ev.Protocol != "tcp" || ev.SourceIP != "127.0.0.1" || ev.DestIP != "127.0.0.1" || int(ev.DestPort) != port {
-				t.Errorf("accept: %s %s:%d -> %s:%d", ev.Protocol, ev.SourceIP, ev.SourcePort, ev.DestIP, ev.DestPort)
-			}
-		})
+		for _, into := range []struct {
+			name      string
+			fileIndex uint32
+		}{{"", 0}, {", into the ring's table", 2}, {", into a slot the kernel picks", ioringFileIndexAlloc}} {
+			t.Run(m.name+into.name, func(t *testing.T) { testIoUringAccept(t, events, m, lfd, port, into.fileIndex) })
+		}
+	}
+}
+
+// testIoUringAccept accepts a connection to port on listening socket lfd
+// through the ring of m, into a descriptor or, with a fileIndex, into the
+// ring's table, and checks the NETWORK_ACCEPT event.
+func testIoUringAccept(t *testing.T, events <-chan event.Event, m ringMode, lfd, port int, fileIndex uint32) {
+	conn, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", port)) // queued until accepted
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fd, err := m.ring.accept(lfd, m.async, fileIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fileIndex == 0 {
+		defer unix.Close(fd)
+	}
+	me, peer := uint32(os.Getpid()), conn.LocalAddr().(*net.TCPAddr).Port
+	ev := waitFor(t, events, "NETWORK_ACCEPT by io_uring", func(ev *event.Event) bool {
+		return ev.Type == event.NetworkAccept && ev.PID == me && int(ev.SourcePort) == peer
+	})
+	checkSelf(t, ev)
+	if ev.Protocol != "tcp" || ev.SourceIP != "127.0.0.1" || ev.DestIP != "127.0.0.1" || int(ev.DestPort) != port {
+		t.Errorf("accept: %s %s:%d -> %s:%d", ev.Protocol, ev.SourceIP, ev.SourcePort, ev.DestIP, ev.DestPort)
 	}
 }
 
@@ -554,46 +632,53 @@ func TestIoUringSend(t *testing.T) {
 	}
 	for _, m := range ringModes(r, newTestRing(t, c, ioringSetupSQPoll)) {
 		t.Run(m.name, func(t *testing.T) {
-			// sendmsg on an unconnected socket: the first datagram to a
-			// destination is reported, the next one is not; then a DNS query.
-			fd, port := socket(t)
-			to := inet4([4]byte{127, 0, 0, 1}, uint16(sinkPort))
-			for range 2 {
-				if err := m.ring.sendmsg(fd, &to, []byte("x"), m.async); err != nil {
-					t.Fatal(err)
-				}
-			}
-			dns := inet4([4]byte{127, 0, 0, 1}, 53)
+			// An unconnected socket, the destination in the message
+			// (sendmsg) or in the SQE (send with addr2): the first datagram
+			// to a destination is reported, the next one is not; then a DNS
+			// query.
 			b := make([]byte, 4)
 			rand.Read(b)
 			name := "vigil-" + hex.EncodeToString(b) + ".example.com"
-			if err := m.ring.sendmsg(fd, &dns, dnsQuery(name, 1), m.async); err != nil {
-				t.Fatal(err)
-			}
-			sent := 0
-			ev := waitFor(t, events, "DNS_REQUEST by io_uring sendmsg", func(ev *event.Event) bool {
-				if ev.Type == event.NetworkConnect && ev.PID == me && int(ev.SourcePort) == port && int(ev.DestPort) == sinkPort {
-					sent++
+			for _, op := range []struct {
+				name string
+				send func(fd int, to *unix.RawSockaddrInet4, payload []byte, async bool) error
+			}{{"sendmsg", m.ring.sendmsg}, {"send with addr2", m.ring.sendto}} {
+				fd, port := socket(t)
+				to := inet4([4]byte{127, 0, 0, 1}, uint16(sinkPort))
+				for range 2 {
+					if err := op.send(fd, &to, []byte("x"), m.async); err != nil {
+						t.Fatal(err)
+					}
 				}
-				return ev.Type == event.DNSRequest && ev.PID == me && int(ev.SourcePort) == port
-			})
-			checkSelf(t, ev)
-			if ev.DomainName != name || ev.DNSType != "A" || ev.DestIP != "127.0.0.1" || ev.DestPort != 53 {
-				t.Errorf("DNS: %q %s to %s:%d", ev.DomainName, ev.DNSType, ev.DestIP, ev.DestPort)
-			}
-			if sent != 1 {
-				t.Errorf("%d NETWORK_CONNECT for two datagrams to one destination, want 1", sent)
+				dns := inet4([4]byte{127, 0, 0, 1}, 53)
+				if err := op.send(fd, &dns, dnsQuery(name, 1), m.async); err != nil {
+					t.Fatal(err)
+				}
+				sent := 0
+				ev := waitFor(t, events, "DNS_REQUEST by io_uring "+op.name, func(ev *event.Event) bool {
+					if ev.Type == event.NetworkConnect && ev.PID == me && int(ev.SourcePort) == port && int(ev.DestPort) == sinkPort {
+						sent++
+					}
+					return ev.Type == event.DNSRequest && ev.PID == me && int(ev.SourcePort) == port
+				})
+				checkSelf(t, ev)
+				if ev.DomainName != name || ev.DNSType != "A" || ev.DestIP != "127.0.0.1" || ev.DestPort != 53 {
+					t.Errorf("%s: DNS: %q %s to %s:%d", op.name, ev.DomainName, ev.DNSType, ev.DestIP, ev.DestPort)
+				}
+				if sent != 1 {
+					t.Errorf("%s: %d NETWORK_CONNECT for two datagrams to one destination, want 1", op.name, sent)
+				}
 			}
 
 			// send on a socket connected to the resolver: its query.
-			fd, port = socket(t)
+			fd, port := socket(t)
 			if err := unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 53}); err != nil {
 				t.Fatal(err)
 			}
 			if err := m.ring.send(fd, dnsQuery(name, 28), m.async); err != nil {
 				t.Fatal(err)
 			}
-			ev = waitFor(t, events, "DNS_REQUEST by io_uring send", func(ev *event.Event) bool {
+			ev := waitFor(t, events, "DNS_REQUEST by io_uring send", func(ev *event.Event) bool {
 				return ev.Type == event.DNSRequest && ev.PID == me && int(ev.SourcePort) == port
 			})
 			if ev.DomainName != name || ev.DNSType != "AAAA" || ev.DestPort != 53 {
