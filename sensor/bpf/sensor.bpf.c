@@ -531,14 +531,22 @@ struct sys_args {
 	__u64 a[5];
 };
 
-// TCP sockets whose SYN was sent, with the thread that connected them: a
+// A TCP socket whose SYN was sent: the thread that connected it, and the
+// socket's inode number (kernel memory is reused: a socket made after this one
+// closed may have its address, the key).
+struct syn_sent {
+	__u64 pid_tgid;
+	__u64 ino;
+};
+
+// TCP sockets whose SYN was sent and whose handshake has not succeeded: a
 // connect that fails after its SYN is reported by the handshake's end, not by
 // the syscall's exit.
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, __u64);
+	__type(value, struct syn_sent);
 } tcp_syn SEC(".maps");
 
 static __always_inline struct walk_buf *walk_buf(void)
@@ -1051,12 +1059,6 @@ static __always_inline struct sock *file_sock(struct file *f)
 	return sk;
 }
 
-// fd_sock returns the socket behind fd, or NULL if fd is not an inet socket.
-static __always_inline struct sock *fd_sock(__u64 fd)
-{
-	return file_sock(fd_file(fd));
-}
-
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -1066,8 +1068,11 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		// In the connecting process: remember who asked.
-		__u64 id = bpf_get_current_pid_tgid();
+		struct syn_sent syn = {.pid_tgid = bpf_get_current_pid_tgid()};
+		struct socket *so = sk->sk_socket;
 
+		if (so && so->file)
+			syn.ino = so->file->f_inode->i_ino;
 		p = net_tmp();
 		if (!p)
 			return 0;
@@ -1075,7 +1080,7 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 		fill_hdr_current(&p->ev.hdr, EVENT_NET_CONNECT);
 		p->ev.protocol = IPPROTO_TCP;
 		bpf_map_update_elem(&tcp_pending, &key, p, BPF_ANY);
-		bpf_map_update_elem(&tcp_syn, &key, &id, BPF_ANY);
+		bpf_map_update_elem(&tcp_syn, &key, &syn, BPF_ANY);
 		return 0;
 	}
 	if (oldstate != TCP_SYN_SENT)
@@ -1085,6 +1090,7 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	if (newstate == TCP_ESTABLISHED) {
 		err = 0;
+		bpf_map_delete_elem(&tcp_syn, &key); // the connect does not fail now
 	} else if (newstate == TCP_CLOSE) {
 		err = sk->sk_err;
 		if (err == 0)
@@ -1102,19 +1108,21 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 
 static __always_inline void connect_done(struct sys_args *a, long ret)
 {
-	struct sock *sk = fd_sock(a->a[0]);
+	struct file *f = fd_file(a->a[0]);
+	struct sock *sk = file_sock(f);
 	struct pending_connect *p;
 
 	if (!sk)
 		return;
 	if (sk->sk_protocol == IPPROTO_TCP) {
 		// The handshake reports itself unless no SYN was sent at all.
-		__u64 key = (__u64)sk, *by;
+		__u64 key = (__u64)sk;
+		struct syn_sent *by;
 
 		if (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY)
 			return;
 		by = bpf_map_lookup_elem(&tcp_syn, &key);
-		if (by && *by == bpf_get_current_pid_tgid()) {
+		if (by && by->pid_tgid == bpf_get_current_pid_tgid() && by->ino == f->f_inode->i_ino) {
 			bpf_map_delete_elem(&tcp_syn, &key);
 			return;
 		}

@@ -175,6 +175,12 @@ type SensorSockaddrIn6 struct {
 	}
 }
 
+type SensorSynSent struct {
+	_       structs.HostLayout
+	PidTgid uint64
+	Ino     uint64
+}
+
 type SensorUdpPeerKey struct {
 	_    structs.HostLayout
 	Ino  uint64

@@ -239,10 +239,13 @@ struct sock_common {
 	struct in6_addr skc_v6_rcv_saddr;
 };
 
+struct socket;
+
 struct sock {
 	struct sock_common __sk_common;
 	int sk_err;
 	__u16 sk_protocol;
+	struct socket *sk_socket;
 };
 
 struct iovec {
@@ -273,6 +276,7 @@ struct msghdr {
 
 struct socket {
 	short type;
+	struct file *file;
 	struct sock *sk;
 };
 

@@ -238,6 +238,49 @@ func TestTCPConnectAccept(t *testing.T) {
 			t.Errorf("ERROR_CODE = %d, want %d (ECONNREFUSED)", ev.ErrorCode, syscall.ECONNREFUSED)
 		}
 	})
+	// A connect that fails before sending its SYN (a multicast destination:
+	// ENETUNREACH) is reported by the syscall's exit, also from a socket made
+	// right after one whose non-blocking connect was refused by the
+	// handshake: the kernel often hands the new socket the same memory.
+	t.Run("unreachable after a refused non-blocking connect", func(t *testing.T) {
+		runtime.LockOSThread() // the sensor tells connects apart by thread too
+		defer runtime.UnlockOSThread()
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := netip.MustParseAddrPort(l.Addr().String()).Port()
+		l.Close()
+		for i := range 10 {
+			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: int(closed)}); err != nil && err != unix.EINPROGRESS && err != unix.ECONNREFUSED {
+				t.Fatal(err)
+			}
+			waitFor(t, events, "refused NETWORK_CONNECT", func(ev *event.Event) bool {
+				return ev.Type == event.NetworkConnect && ev.PID == me && ev.DestPort == closed
+			})
+			unix.Close(fd)
+			port := uint16(20000 + i)
+			fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{224, 0, 0, 1}, Port: int(port)})
+			unix.Close(fd)
+			if err != unix.ENETUNREACH {
+				t.Fatalf("connect to 224.0.0.1: %v, want ENETUNREACH", err)
+			}
+			ev := waitFor(t, events, fmt.Sprintf("unreachable NETWORK_CONNECT %d", i), func(ev *event.Event) bool {
+				return ev.Type == event.NetworkConnect && ev.PID == me && ev.DestIP == "224.0.0.1" && ev.DestPort == port
+			})
+			if ev.ErrorCode != int32(unix.ENETUNREACH) {
+				t.Errorf("ERROR_CODE = %d, want %d (ENETUNREACH)", ev.ErrorCode, unix.ENETUNREACH)
+			}
+		}
+	})
 }
 
 func TestUDP(t *testing.T) {
