@@ -1254,6 +1254,39 @@ static __always_inline void send_msg(struct file *f, const struct user_msghdr *u
 	udp_send(f, m.msg_name, false, iov.iov_base, iov.iov_len);
 }
 
+// The size of struct mmsghdr: a user_msghdr and the bytes sent, padded.
+#define MMSGHDR_SIZE 64
+// The most messages one sendmmsg sends (UIO_MAXIOV).
+#define MMSG_MAX 1024
+
+struct mmsg_ctx {
+	__u64 file; // struct file *
+	__u64 vec;  // the mmsghdr array, in user memory
+	__u32 n;    // how many of them were sent
+};
+
+static long mmsg_step(__u64 i, struct mmsg_ctx *c)
+{
+	if (i >= c->n)
+		return 1;
+	send_msg(bpf_rdonly_cast((void *)c->file, bpf_core_type_id_kernel(struct file)),
+		 (const struct user_msghdr *)(c->vec + i * MMSGHDR_SIZE));
+	return 0;
+}
+
+// send_mmsg handles each of the n messages a sendmmsg call sent from the
+// mmsghdr array at vec (a resolver sends its A and AAAA queries together).
+static __always_inline void send_mmsg(struct file *f, __u64 vec, __u32 n)
+{
+	struct mmsg_ctx c = {.file = (__u64)f, .vec = vec, .n = n};
+
+	if (!f || n == 0)
+		return;
+	if (n > MMSG_MAX)
+		n = MMSG_MAX;
+	bpf_loop(n, mmsg_step, &c, 0);
+}
+
 /* ---- privileges and ptrace ---------------------------------------------- */
 
 static __always_inline void creds_changed(struct sys_args *a, long ret)
@@ -1360,7 +1393,7 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 		return;
 	case NR_sendmmsg:
 		if (ret > 0)
-			send_msg(fd_file(regs->di), (const struct user_msghdr *)regs->si);
+			send_mmsg(fd_file(regs->di), regs->si, ret);
 		return;
 	case NR_unlink: case NR_unlinkat: case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -429,6 +430,43 @@ func TestDNSRequest(t *testing.T) {
 		if ev.DomainName != name || ev.DNSType != q.want || ev.DestIP != q.ip || ev.DestPort != 53 || ev.Protocol != "udp" {
 			t.Errorf("DNS: %q %s to %s:%d (%s); want %q %s to %s:53", ev.DomainName, ev.DNSType, ev.DestIP, ev.DestPort, ev.Protocol, name, q.want, q.ip)
 		}
+	}
+
+	// sendmmsg, as the glibc resolver sends its A and AAAA queries: each
+	// message is a query.
+	c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	local := netip.MustParseAddrPort(c.LocalAddr().String())
+	queries := [][]byte{dnsQuery(name, 1), dnsQuery(name, 28), dnsQuery(name, 16)}
+	iovs := make([]unix.Iovec, len(queries))
+	msgs := make([]struct {
+		hdr unix.Msghdr
+		len uint32
+		_   uint32
+	}, len(queries))
+	for i, q := range queries {
+		iovs[i].Base = &q[0]
+		iovs[i].SetLen(len(q))
+		msgs[i].hdr.Iov, msgs[i].hdr.Iovlen = &iovs[i], 1
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fdOf(t, c)), uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), 0, 0, 0)
+	runtime.KeepAlive(queries)
+	runtime.KeepAlive(iovs)
+	if errno != 0 || n != uintptr(len(msgs)) {
+		t.Fatalf("sendmmsg: sent %d of %d: %v", n, len(msgs), errno)
+	}
+	var got []string
+	waitFor(t, events, "DNS_REQUEST of each message of a sendmmsg", func(ev *event.Event) bool {
+		if ev.Type == event.DNSRequest && ev.PID == me && ev.SourcePort == local.Port() && ev.DomainName == name {
+			got = append(got, ev.DNSType)
+		}
+		return len(got) == len(queries)
+	})
+	if want := []string{"A", "AAAA", "TXT"}; !slices.Equal(got, want) {
+		t.Errorf("sendmmsg queries: %v, want %v", got, want)
 	}
 }
 
