@@ -110,7 +110,10 @@ type Collector struct {
 	filtered atomic.Uint64
 	matched  atomic.Uint64
 	kernelNs atomic.Int64
-	waiter   atomic.Pointer[ringWaiter] // set while Run waits for records
+	// File events the kernel passed (counted as matched) that user space
+	// then filtered out, once their paths were cleaned.
+	userFiltered atomic.Uint64
+	waiter       atomic.Pointer[ringWaiter] // set while Run waits for records
 }
 
 // requiredProgs must load and attach for the collector to run at all (one of
@@ -561,7 +564,7 @@ func (c *Collector) handle(raw []byte, r *record, ev *event.Event, scratch []byt
 	*ev = event.Event{SensorID: c.opts.SensorID, Hostname: c.opts.Hostname, Tags: c.opts.Tags}
 	scratch = r.fill(ev, clock.offset(r.bootNs), scratch)
 	if r.kind >= kindFileOpen && r.kind <= kindFileChmod && !c.cleanPaths(ev) {
-		c.filtered.Add(1)
+		c.userFiltered.Add(1)
 		return scratch
 	}
 	ev.ID = event.NewID(time.Unix(0, ev.TimeNanos))
@@ -580,8 +583,11 @@ func (c *Collector) Stats() Stats {
 	if !c.closed.Load() {
 		c.readCounters()
 	}
+	user := c.userFiltered.Load()
+	matched := c.matched.Load()
 	return Stats{Received: c.received.Load(), Dropped: c.dropped.Load(), Invalid: c.invalid.Load(),
-		FileFiltered: c.filtered.Load(), FileMatched: c.matched.Load(), KernelTime: time.Duration(c.kernelNs.Load())}
+		FileFiltered: c.filtered.Load() + user, FileMatched: matched - min(user, matched),
+		KernelTime: time.Duration(c.kernelNs.Load())}
 }
 
 // EnableKernelTime makes the kernel keep run time statistics of BPF programs,
@@ -622,9 +628,11 @@ func (c *Collector) readCounters() {
 	}
 	var run time.Duration
 	for _, p := range c.coll.Programs {
-		if st, err := p.Stats(); err == nil {
-			run += st.Runtime
+		st, err := p.Stats()
+		if err != nil {
+			return // closed meanwhile: keep the last sum
 		}
+		run += st.Runtime
 	}
 	c.kernelNs.Store(int64(run))
 }

@@ -145,6 +145,7 @@ func TestFileEvents(t *testing.T) {
 
 	// A failed delete is not reported; a path with ".." is resolved.
 	_ = os.Remove(filepath.Join(dir, "missing"))
+	mid := c.Stats()
 	// Watched only before cleaning: dir/../other/y is other/y.
 	if err := os.WriteFile(filepath.Join(other, "y"), nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -168,8 +169,18 @@ func TestFileEvents(t *testing.T) {
 		}
 		return ev.Type == event.FileDelete && ev.TargetPath == h
 	})
-	if after := c.Stats(); after.FileFiltered < before.FileFiltered+2 || after.FileMatched == 0 {
+	after := c.Stats()
+	if after.FileFiltered < before.FileFiltered+2 || after.FileMatched == 0 {
 		t.Errorf("Stats before %+v after %+v: want ≥2 more filtered", before, after)
+	}
+	// Since mid, the kernel passed 3 events under dir (the two deletes with
+	// "..", the open of h), and user space filtered out the first delete
+	// (other/y once cleaned): 2 matched, and the filtered one counted.
+	if got := after.FileMatched - mid.FileMatched; got != 2 {
+		t.Errorf("FILE_MATCHED grew by %d since the deletes with \"..\", want 2 (stats %+v, then %+v)", got, mid, after)
+	}
+	if c.Stats().FileFiltered < after.FileFiltered {
+		t.Errorf("FILE_FILTERED went down: %+v, then %+v", after, c.Stats())
 	}
 }
 
