@@ -256,17 +256,72 @@ func checkProcess(t *testing.T, got, want event.Event, before, after time.Time, 
 	}
 }
 
+// TestSupportedMessage checks the reason Supported and New give where the
+// collector cannot run: here, or (as root on a kernel that runs it) in a copy
+// of the test binary run as nobody.
 func TestSupportedMessage(t *testing.T) {
-	err := collector.Supported()
-	if err == nil {
-		return
+	var reason, newErr string
+	is := true
+	if err := collector.Supported(); err != nil {
+		reason, is = err.Error(), errors.Is(err, collector.ErrUnsupported)
+		if _, nerr := collector.New(collector.Options{}); nerr != nil {
+			newErr = nerr.Error()
+		}
+	} else {
+		if os.Geteuid() != 0 {
+			t.Skip("skipping: supported, and running as nobody needs root")
+		}
+		out := runAsNobody(t, helperEnv+"=unsupported")
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 3 {
+			t.Fatalf("unprivileged helper printed %q, want 3 lines", out)
+		}
+		reason, newErr, is = lines[0], lines[1], lines[2] == "true"
+		if !strings.Contains(reason, "needs root or CAP_BPF and CAP_PERFMON") || !strings.Contains(reason, "uid 65534") {
+			t.Errorf("Supported() as nobody = %q, want it to name the missing privileges and the uid", reason)
+		}
 	}
-	if !errors.Is(err, collector.ErrUnsupported) || strings.Contains(err.Error(), "\n") {
-		t.Errorf("Supported() = %q: want a one-line error wrapping ErrUnsupported", err)
+	if !is || reason == "" || reason == "<nil>" {
+		t.Errorf("Supported() = %q: want an error wrapping ErrUnsupported", reason)
 	}
-	if _, nerr := collector.New(collector.Options{}); nerr == nil || nerr.Error() != err.Error() {
-		t.Errorf("New error %v, want the Supported reason %v", nerr, err)
+	if newErr != reason {
+		t.Errorf("New error %q, want the Supported reason %q", newErr, reason)
 	}
+}
+
+// runAsNobody runs a copy of the test binary, which nobody can execute, as
+// uid and gid 65534 with env added, and returns what it printed.
+func runAsNobody(t *testing.T, env string) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "vigil-nobody-") // t.TempDir's parent is closed to others
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "collector.test")
+	if err := os.WriteFile(exe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s as nobody: %v", exe, err)
+	}
+	return string(out)
 }
 
 func TestNewRejectsBadRingSize(t *testing.T) {

@@ -1,6 +1,8 @@
 package collector_test
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/sensor/collector"
 )
 
 const helperEnv = "VIGIL_COLLECTOR_TEST_HELPER"
@@ -27,6 +30,15 @@ func TestMain(m *testing.M) {
 		if _, _, e := syscall.RawSyscall(syscall.SYS_SETRESUID, 0, 0, 0); e != 0 {
 			os.Exit(11)
 		}
+		os.Exit(0)
+	}
+	if os.Getenv(helperEnv) == "unsupported" {
+		// Run as a user without BPF privileges: Supported and New give the
+		// one-line reason.
+		fmt.Println(collector.Supported())
+		_, err := collector.New(collector.Options{})
+		fmt.Println(err)
+		fmt.Println(errors.Is(collector.Supported(), collector.ErrUnsupported))
 		os.Exit(0)
 	}
 	if os.Getenv(helperEnv) == "threads" {
