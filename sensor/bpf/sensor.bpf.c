@@ -20,23 +20,23 @@
 //                   open_by_handle_at: the new descriptor's file, its path walked
 //                   from the dentry up through the mounts, filtered in the kernel
 //                   by the `file_prefixes` LPM trie
-//   FILE_DELETE,    tp_btf/sys_enter stashes the arguments of unlink(at),
-//   FILE_RENAME,    rename(at)(2), chmod, fchmod(at)(2); tp_btf/sys_exit reports the
-//   FILE_CHMOD      call if it succeeded, the path made absolute against the
-//                   directory descriptor or the working directory
+//   FILE_DELETE,    sys_exit of unlink(at), rename(at)(2), chmod, fchmod(at)(2)
+//   FILE_RENAME,    reports the call if it succeeded, its arguments read from the
+//   FILE_CHMOD      registers, the path made absolute against the directory
+//                   descriptor or the working directory
 //   NET_CONNECT     tcp: tp_btf/inet_sock_set_state (CLOSE->SYN_SENT in the
 //                   connecting process records it; SYN_SENT->ESTABLISHED/CLOSE
 //                   reports the outcome); a connect that fails before its SYN is
 //                   reported from sys_exit. udp: sys_exit of connect, and
-//                   sys_enter of sendto/sendmsg/sendmmsg for the first datagram a
+//                   sys_exit of sendto/sendmsg/sendmmsg for the first datagram a
 //                   socket sends to each destination
 //   NET_ACCEPT      sys_exit of accept/accept4: the new socket's endpoints
-//   DNS             sys_enter of sendto/sendmsg/sendmmsg on a UDP socket to port
+//   DNS             sys_exit of sendto/sendmsg/sendmmsg on a UDP socket to port
 //                   53: the query's bytes
 //   MODULE          tp_btf/module_load
 //   PRIV            sys_exit of setuid, setgid, setreuid, setregid, setresuid,
-//                   setresgid, setfsuid, setfsgid, capset that changed the ids (or
-//                   raised effective capabilities)
+//                   setresgid, setfsuid, setfsgid, capset that succeeded, with the
+//                   caller's ids kept at the call's entry (sys_enter_creds)
 //   PTRACE          sys_exit of ptrace(PTRACE_ATTACH / PTRACE_SEIZE) that succeeded
 //
 // Syscall numbers and registers are those of x86-64.
@@ -187,7 +187,7 @@ struct priv_event {
 	__u32 new_gid;
 	__u32 new_egid;
 	__u32 _pad;
-	__u64 old_caps; // always 0 (the capabilities before are gone by the syscall's exit)
+	__u64 old_caps; // effective capabilities before the call (0 where sys_enter_creds is not attached)
 	__u64 new_caps; // and after
 };
 
@@ -1289,13 +1289,58 @@ static __always_inline void send_mmsg(struct file *f, __u64 vec, __u32 n)
 
 /* ---- privileges and ptrace ---------------------------------------------- */
 
+// A thread's ids and effective capabilities as it entered a set*id or capset
+// call: by its exit they are gone.
+struct creds_before {
+	__u32 uid;
+	__u32 euid;
+	__u32 gid;
+	__u32 _pad;
+	__u64 caps;
+};
+
+// Threads in a set*id or capset call, by pid_tgid, from the call's entry
+// (sys_enter_creds) to its exit (creds_changed).
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct creds_before);
+} creds_entry SEC(".maps");
+
+// sys_enter_creds is attached to the syscalls:sys_enter_<name> tracepoint of
+// each set*id call and capset where sys_exit_one is attached per syscall: it
+// keeps the caller's ids, which the call's PRIVILEGE_CHANGE record carries.
+SEC("tracepoint/syscalls/sys_enter_creds")
+int sys_enter_creds(void *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct cred *c = task->cred;
+	struct creds_before b = {
+		.uid = c->uid.val, .euid = c->euid.val, .gid = c->gid.val, .caps = c->cap_effective.val,
+	};
+	__u64 id = bpf_get_current_pid_tgid();
+
+	bpf_map_update_elem(&creds_entry, &id, &b, BPF_ANY);
+	return 0;
+}
+
 static __always_inline void creds_changed(struct sys_args *a, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	const struct cred *c = task->cred;
+	struct creds_before before = {}, *b;
+	__u64 id = bpf_get_current_pid_tgid();
+	bool entered = false;
 	struct priv_event *e;
 	__u32 op;
 
+	b = bpf_map_lookup_elem(&creds_entry, &id);
+	if (b) {
+		before = *b;
+		entered = true;
+		bpf_map_delete_elem(&creds_entry, &id);
+	}
 	// setfsuid/setfsgid return the previous id whether or not they succeeded:
 	// they did if the id is now the one asked for.
 	if (a->nr == NR_setfsuid) {
@@ -1318,21 +1363,27 @@ static __always_inline void creds_changed(struct sys_args *a, long ret)
 	case NR_setfsgid: op = PRIV_SETFSGID; break;
 	default: op = PRIV_CAPSET; break;
 	}
-	// The ids before the call are gone by its exit: every successful call is
-	// reported, with the ids it left.
+	// Every successful call is reported, with the ids it left; the header
+	// has the caller's ids from before the call where sys_enter_creds kept
+	// them, else (the catch-all syscall hook) the ids after.
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(COUNTER_DROPS);
 		return;
 	}
 	fill_hdr_current(&e->hdr, EVENT_PRIV);
+	if (entered) {
+		e->hdr.uid = before.uid;
+		e->hdr.euid = before.euid;
+		e->hdr.gid = before.gid;
+	}
 	e->op = op;
 	e->new_uid = c->uid.val;
 	e->new_euid = c->euid.val;
 	e->new_gid = c->gid.val;
 	e->new_egid = c->egid.val;
 	e->_pad = 0;
-	e->old_caps = 0;
+	e->old_caps = before.caps;
 	e->new_caps = c->cap_effective.val;
 	bpf_ringbuf_submit(e, rb_flags());
 }

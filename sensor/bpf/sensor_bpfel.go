@@ -22,6 +22,15 @@ const (
 	SensorCounterCOUNTER_MAX           SensorCounter = 3
 )
 
+type SensorCredsBefore struct {
+	_    structs.HostLayout
+	Uid  uint32
+	Euid uint32
+	Gid  uint32
+	Pad  uint32
+	Caps uint64
+}
+
 type SensorDnsEvent struct {
 	_     structs.HostLayout
 	Net   SensorNetEvent
@@ -200,6 +209,7 @@ type SensorWalkBuf struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	SensorMapCounters          = "counters"
+	SensorMapCredsEntry        = "creds_entry"
 	SensorMapEvents            = "events"
 	SensorMapExecScratch       = "exec_scratch"
 	SensorMapExitsSeen         = "exits_seen"
@@ -219,6 +229,7 @@ const (
 	SensorProgIoUringComplete  = "io_uring_complete"
 	SensorProgIoUringSubmitReq = "io_uring_submit_req"
 	SensorProgModuleLoad       = "module_load"
+	SensorProgSysEnterCreds    = "sys_enter_creds"
 	SensorProgSysExit          = "sys_exit"
 	SensorProgSysExitOne       = "sys_exit_one"
 	SensorVarUnusedCounter     = "unused_counter"
@@ -286,6 +297,7 @@ type SensorProgramSpecs struct {
 	IoUringComplete  *ebpf.ProgramSpec `ebpf:"io_uring_complete"`
 	IoUringSubmitReq *ebpf.ProgramSpec `ebpf:"io_uring_submit_req"`
 	ModuleLoad       *ebpf.ProgramSpec `ebpf:"module_load"`
+	SysEnterCreds    *ebpf.ProgramSpec `ebpf:"sys_enter_creds"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
 	SysExitOne       *ebpf.ProgramSpec `ebpf:"sys_exit_one"`
 }
@@ -295,6 +307,7 @@ type SensorProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type SensorMapSpecs struct {
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
+	CredsEntry   *ebpf.MapSpec `ebpf:"creds_entry"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	ExecScratch  *ebpf.MapSpec `ebpf:"exec_scratch"`
 	ExitsSeen    *ebpf.MapSpec `ebpf:"exits_seen"`
@@ -350,6 +363,7 @@ func (o *SensorObjects) Close() error {
 // It can be passed to LoadSensorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SensorMaps struct {
 	Counters     *ebpf.Map `ebpf:"counters"`
+	CredsEntry   *ebpf.Map `ebpf:"creds_entry"`
 	Events       *ebpf.Map `ebpf:"events"`
 	ExecScratch  *ebpf.Map `ebpf:"exec_scratch"`
 	ExitsSeen    *ebpf.Map `ebpf:"exits_seen"`
@@ -367,6 +381,7 @@ type SensorMaps struct {
 func (m *SensorMaps) Close() error {
 	return _SensorClose(
 		m.Counters,
+		m.CredsEntry,
 		m.Events,
 		m.ExecScratch,
 		m.ExitsSeen,
@@ -413,6 +428,7 @@ type SensorPrograms struct {
 	IoUringComplete  *ebpf.Program `ebpf:"io_uring_complete"`
 	IoUringSubmitReq *ebpf.Program `ebpf:"io_uring_submit_req"`
 	ModuleLoad       *ebpf.Program `ebpf:"module_load"`
+	SysEnterCreds    *ebpf.Program `ebpf:"sys_enter_creds"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
 	SysExitOne       *ebpf.Program `ebpf:"sys_exit_one"`
 }
@@ -426,6 +442,7 @@ func (p *SensorPrograms) Close() error {
 		p.IoUringComplete,
 		p.IoUringSubmitReq,
 		p.ModuleLoad,
+		p.SysEnterCreds,
 		p.SysExit,
 		p.SysExitOne,
 	)

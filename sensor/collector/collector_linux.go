@@ -269,8 +269,8 @@ func New(opts Options) (*Collector, error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if name == bpf.SensorProgSysExit || name == bpf.SensorProgSysExitOne {
-			continue
+		if name == bpf.SensorProgSysExit || name == bpf.SensorProgSysExitOne || name == bpf.SensorProgSysEnterCreds {
+			continue // attachSyscallExits
 		}
 		l, err := attach(spec.Programs[name], c.coll.Programs[name])
 		if err != nil {
@@ -306,19 +306,34 @@ var syscallHooks = []string{
 	"setfsuid", "setfsgid", "capset",
 }
 
+// credSyscalls are the syscalls of syscallHooks that change a thread's
+// credentials: sys_enter_creds keeps the caller's ids at their entry.
+var credSyscalls = []string{
+	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+	"setfsuid", "setfsgid", "capset",
+}
+
 // attachSyscallExits attaches sys_exit_one to the exit tracepoint of each of
 // syscallHooks, so that the program runs for those syscalls only (a process
-// makes about a hundred syscalls per exec, almost none of them of interest).
-// Where that is not possible (no tracefs, or a kernel without syscall
-// tracepoints) it attaches sys_exit to the raw tracepoint every syscall's exit
-// passes instead: the same events at a higher cost. The error says why neither
-// is attached; catchAllMissing is why sys_exit was not loaded, if it was not.
+// makes about a hundred syscalls per exec, almost none of them of interest),
+// and sys_enter_creds to the entry tracepoint of each of credSyscalls. Where
+// that is not possible (no tracefs, or a kernel without syscall tracepoints)
+// it attaches sys_exit to the raw tracepoint every syscall's exit passes
+// instead: the same events at a higher cost, except that a PRIVILEGE_CHANGE
+// then carries the caller's ids after the call, not before. The error says
+// why neither is attached; catchAllMissing is why sys_exit was not loaded, if
+// it was not.
 func (c *Collector) attachSyscallExits(spec *ebpf.CollectionSpec, kernel *btf.Spec, catchAllMissing string) error {
 	if !c.opts.fallbackHooks {
-		links, err := attachEachSyscall(c.coll.Programs[bpf.SensorProgSysExitOne], kernel)
+		links, err := attachEachSyscall(c.coll.Programs[bpf.SensorProgSysExitOne], kernel, "sys_exit_", syscallHooks)
 		if err == nil {
 			c.links = append(c.links, links...)
 			c.syscallHook = "syscalls:sys_exit_<name>"
+			entries, err := attachEachSyscall(c.coll.Programs[bpf.SensorProgSysEnterCreds], kernel, "sys_enter_", credSyscalls)
+			if err != nil {
+				return fmt.Errorf("%s: %w (PRIVILEGE_CHANGE carries the ids after the call)", bpf.SensorProgSysEnterCreds, err)
+			}
+			c.links = append(c.links, entries...)
 			return nil
 		}
 		c.syscallHookNote = err.Error()
@@ -336,14 +351,14 @@ func (c *Collector) attachSyscallExits(spec *ebpf.CollectionSpec, kernel *btf.Sp
 	return nil
 }
 
-// attachEachSyscall attaches prog to the syscalls:sys_exit_<name> tracepoint of
-// each of syscallHooks this kernel has. A syscall the kernel lacks (no
-// __x64_sys_<name> function in its BTF) is skipped: nothing can call it. It
-// attaches all or none, and at least one.
-func attachEachSyscall(prog *ebpf.Program, kernel *btf.Spec) ([]link.Link, error) {
-	links := make([]link.Link, 0, len(syscallHooks))
-	for _, name := range syscallHooks {
-		l, err := link.Tracepoint("syscalls", "sys_exit_"+name, prog, nil)
+// attachEachSyscall attaches prog to the syscalls:<point><name> tracepoint
+// (point "sys_exit_" or "sys_enter_") of each of names this kernel has. A
+// syscall the kernel lacks (no __x64_sys_<name> function in its BTF) is
+// skipped: nothing can call it. It attaches all or none, and at least one.
+func attachEachSyscall(prog *ebpf.Program, kernel *btf.Spec, point string, names []string) ([]link.Link, error) {
+	links := make([]link.Link, 0, len(names))
+	for _, name := range names {
+		l, err := link.Tracepoint("syscalls", point+name, prog, nil)
 		if err != nil {
 			if _, ferr := kernel.AnyTypeByName("__x64_sys_" + name); ferr != nil && errors.Is(err, os.ErrNotExist) {
 				continue
@@ -351,7 +366,7 @@ func attachEachSyscall(prog *ebpf.Program, kernel *btf.Spec) ([]link.Link, error
 			for _, l := range links {
 				l.Close()
 			}
-			return nil, fmt.Errorf("tracepoint syscalls:sys_exit_%s: %w", name, err)
+			return nil, fmt.Errorf("tracepoint syscalls:%s%s: %w", point, name, err)
 		}
 		links = append(links, l)
 	}

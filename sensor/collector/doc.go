@@ -72,7 +72,10 @@
 //     is the resolver.
 //   - PRIVILEGE_CHANGE: every successful setuid, setgid, setreuid, setregid,
 //     setresuid, setresgid, setfsuid, setfsgid and capset; NEW_USER_ID and
-//     NEW_GROUP_ID are the effective ids after the call, OPERATION the syscall.
+//     NEW_GROUP_ID are the effective ids after the call, OPERATION the syscall;
+//     USER_ID, GROUP_ID and the effective user id are the caller's before the
+//     call (kept at the call's entry; with the catch-all syscall hook, see
+//     SyscallHook, they are the ids after it).
 //   - PTRACE: successful PTRACE_ATTACH and PTRACE_SEIZE; TARGET/PROCESS_ID is the
 //     pid argument.
 //   - MODULE_LOAD: the module_load tracepoint; absent on kernels without module
