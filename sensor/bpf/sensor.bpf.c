@@ -37,13 +37,14 @@
 //   PRIV            sys_exit of setuid, setgid, setreuid, setregid, setresuid,
 //                   setresgid, setfsuid, setfsgid, capset that succeeded, with the
 //                   caller's ids kept at the call's entry (sys_enter_creds)
-//   PTRACE          sys_exit of ptrace(PTRACE_ATTACH / PTRACE_SEIZE) that succeeded
+//   PTRACE          sys_exit of ptrace(PTRACE_ATTACH / PTRACE_SEIZE) that succeeded,
+//                   and of the first write into a tracee (POKE*, SET*REGS*) by
+//                   each tracer
 //
 // Syscall numbers and registers are those of x86-64.
 //
 // The record layouts are mirrored by the decoder in sensor/collector; change both
 // together (a test there compares them with the bpf2go-generated types).
-
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -344,6 +345,172 @@ struct {
 	__type(value, struct exec_event);
 } exec_scratch SEC(".maps");
 
+/* ---- paths -------------------------------------------------------------- */
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+#define NAME_MAX 255
+#define MAX_DEPTH 64
+#define WALK_END 2048 // a walked path ends here in the walk buffer
+#define WALK_BUF 4096
+
+struct walk_buf {
+	char b[WALK_BUF];
+};
+
+// Per-CPU buffer in which paths are built, right to left, ending at WALK_END.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_buf);
+} walk_scratch SEC(".maps");
+
+static __always_inline struct walk_buf *walk_buf(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&walk_scratch, &zero);
+}
+
+struct walk_ctx {
+	__u64 dentry; // struct dentry *
+	__u64 mnt;    // struct mount *
+	__u64 root;   // the mount's root dentry
+	__u32 len;    // bytes written so far, ending at WALK_END
+	__u32 trunc;
+};
+
+static long walk_step(__u64 i, struct walk_ctx *c)
+{
+	struct dentry *d = bpf_rdonly_cast((void *)c->dentry, bpf_core_type_id_kernel(struct dentry));
+	struct mount *m = bpf_rdonly_cast((void *)c->mnt, bpf_core_type_id_kernel(struct mount));
+	struct dentry *parent;
+	struct walk_buf *w;
+	__u32 n, len, off;
+
+	if (!d || !m)
+		return 1;
+	parent = d->d_parent;
+	if (c->dentry == c->root || d == parent) {
+		struct mount *mp = m->mnt_parent;
+
+		if (!mp || mp == m)
+			return 1; // the root of the mount tree
+		c->dentry = (__u64)m->mnt_mountpoint;
+		c->mnt = (__u64)mp;
+		c->root = (__u64)mp->mnt.mnt_root;
+		return 0;
+	}
+	n = d->d_name.len;
+	if (n > NAME_MAX)
+		n = NAME_MAX;
+	len = c->len;
+	if (len + n + 1 > FPATH_MAX - 1) {
+		c->trunc = 1;
+		return 1;
+	}
+	len += n + 1;
+	w = walk_buf();
+	if (!w)
+		return 1;
+	off = WALK_END - len;
+	barrier_var(off);
+	if (off > WALK_END - 1 || n > NAME_MAX)
+		return 1;
+	w->b[off] = '/';
+	off++;
+	barrier_var(off);
+	if (off > WALK_END)
+		return 1;
+	bpf_probe_read_kernel(&w->b[off], n, d->d_name.name);
+	c->len = len;
+	c->dentry = (__u64)parent;
+	return 0;
+}
+
+// walk_path writes the absolute path of (dentry, vfsmount) into the walk
+// buffer, ending at WALK_END, and returns its length (0 if it was too long).
+static __always_inline __u32 walk_path(struct dentry *dentry, struct vfsmount *vfsmnt)
+{
+	struct walk_ctx c = {};
+	struct walk_buf *w;
+	struct vfsmount *vm = bpf_rdonly_cast(vfsmnt, bpf_core_type_id_kernel(struct vfsmount));
+
+	if (!vm)
+		return 0;
+	c.dentry = (__u64)dentry;
+	c.mnt = (__u64)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+	c.root = (__u64)vm->mnt_root;
+	bpf_loop(MAX_DEPTH, walk_step, &c, 0);
+	if (c.trunc)
+		return 0;
+	if (c.len == 0) {
+		w = walk_buf();
+		if (!w)
+			return 0;
+		w->b[WALK_END - 1] = '/';
+		return 1;
+	}
+	return c.len;
+}
+
+// fd_exec_name reports whether p, a program's name as exec was given it (at
+// least 6 bytes), is "/dev/fd/..." or "/proc/...".
+static __always_inline bool fd_exec_name(const char *p)
+{
+	if (p[0] != '/')
+		return false;
+	if (p[1] == 'd')
+		return p[2] == 'e' && p[3] == 'v' && p[4] == '/' && p[5] == 'f' && p[6] == 'd' && p[7] == '/';
+	return p[1] == 'p' && p[2] == 'r' && p[3] == 'o' && p[4] == 'c' && p[5] == '/';
+}
+
+#define DELETED " (deleted)"
+#define DELETED_LEN 10
+
+// exec_file_path writes into data the path of f, the file of a program being
+// run, and returns its length (plen, data untouched, if it has none that fits):
+// "/memfd:<name> (deleted)" for an anonymous in-memory file (memfd_create),
+// the path with " (deleted)" after it for a file that was unlinked.
+static __always_inline __u32 exec_file_path(char *data, struct file *f, __u32 plen)
+{
+	struct dentry *d;
+	struct walk_buf *w;
+	__u32 len, off;
+
+	if (!f)
+		return plen;
+	d = f->f_path.dentry;
+	if (d == d->d_parent && d != f->f_path.mnt->mnt_root) {
+		// Not in any directory tree: a pseudo file, named "memfd:<name>".
+		len = d->d_name.len;
+		if (len == 0 || len > PATH_MAX_LEN - 2 - DELETED_LEN)
+			return plen;
+		data[0] = '/';
+		bpf_probe_read_kernel(&data[1], len & (PATH_MAX_LEN - 1), d->d_name.name);
+		len += 1;
+	} else {
+		len = walk_path(d, f->f_path.mnt);
+		w = walk_buf();
+		if (!w || len == 0 || len > PATH_MAX_LEN - 1 - DELETED_LEN)
+			return plen;
+		off = WALK_END - len;
+		barrier_var(off);
+		if (off > WALK_END)
+			return plen;
+		bpf_probe_read_kernel(data, len & (PATH_MAX_LEN - 1), &w->b[off]);
+	}
+	if (!d->d_hash.pprev) { // unhashed: unlinked, or never linked
+		barrier_var(len);
+		if (len > PATH_MAX_LEN - 1 - DELETED_LEN)
+			return plen;
+		__builtin_memcpy(&data[len], DELETED, DELETED_LEN);
+		len += DELETED_LEN;
+	}
+	return len;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -367,6 +534,11 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	ret = bpf_probe_read_kernel_str(e->data, PATH_MAX_LEN, filename);
 	if (ret > 0)
 		plen = (ret - 1) & (PATH_MAX_LEN - 1); // at most PATH_MAX_LEN - 1
+	// A program run through a descriptor (fexecve and execveat give
+	// "/dev/fd/N", a /proc/<pid>/fd/N link its own name) is named by its
+	// file, as /proc/<pid>/exe names it.
+	if (plen > 5 && fd_exec_name(e->data))
+		plen = exec_file_path(e->data, bprm->file, plen);
 	e->hdr.path_len = plen;
 
 	// The new image's argv, just copied onto its stack by the kernel, right
@@ -465,13 +637,6 @@ int BPF_PROG(handle_exit_group, struct task_struct *task, bool group_dead)
 
 /* ---- helpers shared by the syscall hooks -------------------------------- */
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
-#define NAME_MAX 255
-#define MAX_DEPTH 64
-#define WALK_END 2048 // a walked path ends here in the walk buffer
-#define WALK_BUF 4096
-
 #define AT_FDCWD -100
 #define S_IFSOCK 0140000
 #define SOCK_STREAM 1
@@ -480,6 +645,12 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define EALREADY 114
 #define PTRACE_ATTACH 16
 #define PTRACE_SEIZE 0x4206
+#define PTRACE_POKETEXT 4
+#define PTRACE_POKEDATA 5
+#define PTRACE_POKEUSER 6
+#define PTRACE_SETREGS 13
+#define PTRACE_SETFPREGS 15
+#define PTRACE_SETREGSET 0x4205
 
 // x86-64 syscall numbers.
 #define NR_open 2
@@ -513,18 +684,6 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define NR_openat2 437
 #define NR_fchmodat2 452
 
-struct walk_buf {
-	char b[WALK_BUF];
-};
-
-// Per-CPU buffer in which paths are built, right to left, ending at WALK_END.
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct walk_buf);
-} walk_scratch SEC(".maps");
-
 // A syscall's number and arguments, as read at its exit.
 struct sys_args {
 	__u64 nr;
@@ -548,95 +707,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct syn_sent);
 } tcp_syn SEC(".maps");
-
-static __always_inline struct walk_buf *walk_buf(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&walk_scratch, &zero);
-}
-
-struct walk_ctx {
-	__u64 dentry; // struct dentry *
-	__u64 mnt;    // struct mount *
-	__u64 root;   // the mount's root dentry
-	__u32 len;    // bytes written so far, ending at WALK_END
-	__u32 trunc;
-};
-
-static long walk_step(__u64 i, struct walk_ctx *c)
-{
-	struct dentry *d = bpf_rdonly_cast((void *)c->dentry, bpf_core_type_id_kernel(struct dentry));
-	struct mount *m = bpf_rdonly_cast((void *)c->mnt, bpf_core_type_id_kernel(struct mount));
-	struct dentry *parent;
-	struct walk_buf *w;
-	__u32 n, len, off;
-
-	if (!d || !m)
-		return 1;
-	parent = d->d_parent;
-	if (c->dentry == c->root || d == parent) {
-		struct mount *mp = m->mnt_parent;
-
-		if (!mp || mp == m)
-			return 1; // the root of the mount tree
-		c->dentry = (__u64)m->mnt_mountpoint;
-		c->mnt = (__u64)mp;
-		c->root = (__u64)mp->mnt.mnt_root;
-		return 0;
-	}
-	n = d->d_name.len;
-	if (n > NAME_MAX)
-		n = NAME_MAX;
-	len = c->len;
-	if (len + n + 1 > FPATH_MAX - 1) {
-		c->trunc = 1;
-		return 1;
-	}
-	len += n + 1;
-	w = walk_buf();
-	if (!w)
-		return 1;
-	off = WALK_END - len;
-	barrier_var(off);
-	if (off > WALK_END - 1 || n > NAME_MAX)
-		return 1;
-	w->b[off] = '/';
-	off++;
-	barrier_var(off);
-	if (off > WALK_END)
-		return 1;
-	bpf_probe_read_kernel(&w->b[off], n, d->d_name.name);
-	c->len = len;
-	c->dentry = (__u64)parent;
-	return 0;
-}
-
-// walk_path writes the absolute path of (dentry, vfsmount) into the walk
-// buffer, ending at WALK_END, and returns its length (0 if it was too long).
-static __always_inline __u32 walk_path(struct dentry *dentry, struct vfsmount *vfsmnt)
-{
-	struct walk_ctx c = {};
-	struct walk_buf *w;
-	struct vfsmount *vm = bpf_rdonly_cast(vfsmnt, bpf_core_type_id_kernel(struct vfsmount));
-
-	if (!vm)
-		return 0;
-	c.dentry = (__u64)dentry;
-	c.mnt = (__u64)vfsmnt - bpf_core_field_offset(struct mount, mnt);
-	c.root = (__u64)vm->mnt_root;
-	bpf_loop(MAX_DEPTH, walk_step, &c, 0);
-	if (c.trunc)
-		return 0;
-	if (c.len == 0) {
-		w = walk_buf();
-		if (!w)
-			return 0;
-		w->b[WALK_END - 1] = '/';
-		return 1;
-	}
-	return c.len;
-}
 
 // fd_file returns the current task's open file for fd, or NULL.
 static __always_inline struct file *fd_file(__u64 fd)
@@ -1388,12 +1458,41 @@ static __always_inline void creds_changed(struct sys_args *a, long ret)
 	bpf_ringbuf_submit(e, rb_flags());
 }
 
+// A tracer and its tracee (tgid << 32 | pid) that a write into the tracee's
+// memory or registers was reported for.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} ptrace_writes SEC(".maps");
+
+// ptraced reports a successful PTRACE_ATTACH or PTRACE_SEIZE, and the first
+// successful write into a tracee's memory or registers (POKETEXT, POKEDATA,
+// POKEUSER, SETREGS, SETFPREGS, SETREGSET) by each tracer: code injection
+// writes word by word, a record each would flood.
 static __always_inline void ptraced(struct sys_args *a, long ret)
 {
 	struct ptrace_event *e;
+	__u64 req = a->a[0];
 
-	if (ret != 0 || (a->a[0] != PTRACE_ATTACH && a->a[0] != PTRACE_SEIZE))
+	if (ret != 0)
 		return;
+	switch (req) {
+	case PTRACE_ATTACH: case PTRACE_SEIZE:
+		break;
+	case PTRACE_POKETEXT: case PTRACE_POKEDATA: case PTRACE_POKEUSER:
+	case PTRACE_SETREGS: case PTRACE_SETFPREGS: case PTRACE_SETREGSET: {
+		__u64 key = (bpf_get_current_pid_tgid() & 0xffffffff00000000ULL) | (__u32)a->a[1];
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&ptrace_writes, &key, &one, BPF_NOEXIST) != 0)
+			return; // reported already
+		break;
+	}
+	default:
+		return;
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(COUNTER_DROPS);
@@ -1504,7 +1603,6 @@ int sys_exit_one(struct syscall_exit_ctx *ctx)
 	syscall_exited(regs, ctx->nr, ctx->ret);
 	return 0;
 }
-
 
 /* ---- io_uring ----------------------------------------------------------- */
 

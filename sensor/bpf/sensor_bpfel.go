@@ -216,6 +216,7 @@ const (
 	SensorMapFilePrefixes      = "file_prefixes"
 	SensorMapFileScratch       = "file_scratch"
 	SensorMapNetScratch        = "net_scratch"
+	SensorMapPtraceWrites      = "ptrace_writes"
 	SensorMapTcpPending        = "tcp_pending"
 	SensorMapTcpSyn            = "tcp_syn"
 	SensorMapUdpSeen           = "udp_seen"
@@ -314,6 +315,7 @@ type SensorMapSpecs struct {
 	FilePrefixes *ebpf.MapSpec `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.MapSpec `ebpf:"file_scratch"`
 	NetScratch   *ebpf.MapSpec `ebpf:"net_scratch"`
+	PtraceWrites *ebpf.MapSpec `ebpf:"ptrace_writes"`
 	TcpPending   *ebpf.MapSpec `ebpf:"tcp_pending"`
 	TcpSyn       *ebpf.MapSpec `ebpf:"tcp_syn"`
 	UdpSeen      *ebpf.MapSpec `ebpf:"udp_seen"`
@@ -370,6 +372,7 @@ type SensorMaps struct {
 	FilePrefixes *ebpf.Map `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.Map `ebpf:"file_scratch"`
 	NetScratch   *ebpf.Map `ebpf:"net_scratch"`
+	PtraceWrites *ebpf.Map `ebpf:"ptrace_writes"`
 	TcpPending   *ebpf.Map `ebpf:"tcp_pending"`
 	TcpSyn       *ebpf.Map `ebpf:"tcp_syn"`
 	UdpSeen      *ebpf.Map `ebpf:"udp_seen"`
@@ -388,6 +391,7 @@ func (m *SensorMaps) Close() error {
 		m.FilePrefixes,
 		m.FileScratch,
 		m.NetScratch,
+		m.PtraceWrites,
 		m.TcpPending,
 		m.TcpSyn,
 		m.UdpSeen,

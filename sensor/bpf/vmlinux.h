@@ -140,7 +140,10 @@ struct pt_regs {
 	unsigned long orig_ax;
 };
 
+struct file;
+
 struct linux_binprm {
+	struct file *file;
 	const char *filename;
 };
 
@@ -156,7 +159,12 @@ struct inode {
 	unsigned long i_ino;
 };
 
+struct hlist_bl_node {
+	struct hlist_bl_node *next, **pprev;
+};
+
 struct dentry {
+	struct hlist_bl_node d_hash;
 	struct dentry *d_parent;
 	struct qstr d_name;
 	struct inode *d_inode;

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/sensor/collector"
 	"github.com/vigil-sec/vigil/sensor/container"
@@ -563,6 +565,81 @@ func TestExecLongPathAndArgs(t *testing.T) {
 			if ev.CommandLine != wantCmd {
 				t.Errorf("COMMAND_LINE is %d bytes %q…, want the first 1024 bytes of argv (%d bytes)",
 					len(ev.CommandLine), ev.CommandLine[:min(40, len(ev.CommandLine))], len(wantCmd))
+			}
+		})
+	}
+}
+
+// TestExecThroughDescriptor runs programs through a descriptor, as fileless
+// malware does: an anonymous in-memory file (memfd_create) and a file unlinked
+// after it was opened. NEW_PROCESS names the file as /proc/<pid>/exe does, not
+// the descriptor's name exec was given.
+func TestExecThroughDescriptor(t *testing.T) {
+	bin, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// readOnly reopens f read-only and closes it: a file open for writing
+	// cannot be run (ETXTBSY).
+	readOnly := func(f *os.File) *os.File {
+		t.Helper()
+		defer f.Close()
+		ro, err := os.Open(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ro
+	}
+	memfd := func() (*os.File, string) {
+		fd, err := unix.MemfdCreate("vigil-test", 0)
+		if err != nil {
+			t.Skipf("skipping: memfd_create: %v", err)
+		}
+		f := os.NewFile(uintptr(fd), "memfd")
+		if _, err := f.Write(bin); err != nil {
+			t.Fatal(err)
+		}
+		return readOnly(f), "/memfd:vigil-test (deleted)"
+	}
+	unlinked := func() (*os.File, string) {
+		path := filepath.Join(t.TempDir(), "gone")
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write(bin); err != nil {
+			t.Fatal(err)
+		}
+		ro := readOnly(f)
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		return ro, path + " (deleted)"
+	}
+	_, events := startCollector(t)
+	for _, tc := range []struct {
+		name string
+		file func() (*os.File, string)
+		exe  string // how exec is given the file, its descriptor being 3
+	}{
+		{"memfd through /proc/self/fd", memfd, "/proc/self/fd/3"},
+		{"memfd through /dev/fd", memfd, "/dev/fd/3"},
+		{"unlinked file through /proc/self/fd", unlinked, "/proc/self/fd/3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, want := tc.file()
+			defer f.Close()
+			cmd := exec.Command(tc.exe, "vigil-fd-exec")
+			cmd.ExtraFiles = []*os.File{f}
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%s: %v", tc.exe, err)
+			}
+			pid := uint32(cmd.Process.Pid)
+			ev := waitFor(t, events, "NEW_PROCESS run through a descriptor", func(ev *event.Event) bool {
+				return ev.Type == event.NewProcess && ev.PID == pid
+			})
+			if ev.FilePath != want {
+				t.Errorf("FILE_PATH = %q, want %q", ev.FilePath, want)
 			}
 		})
 	}

@@ -26,6 +26,11 @@
 // normal exit gives its status (0–255), death by signal N gives -N.
 //
 // What each event carries:
+//   - NEW_PROCESS: FILE_PATH is the program's path as exec was given it; a
+//     program run through a descriptor (fexecve, execveat, /proc/<pid>/fd/N,
+//     /dev/fd/N) is named by its file instead, as /proc/<pid>/exe names it:
+//     "/memfd:<name> (deleted)" for an anonymous in-memory file, the path and
+//     " (deleted)" for a file unlinked before it was run.
 //   - FILE_OPEN: successful opens of regular files (directories, devices, pipes
 //     and sockets are left out). FILE_FLAGS: read / write from the file's mode,
 //     create when this open created the file, truncate when O_TRUNC was given on

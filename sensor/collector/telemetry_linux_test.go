@@ -531,6 +531,55 @@ func TestPtrace(t *testing.T) {
 			}
 		})
 	}
+	// Writes into the tracee's memory: the first one is reported, once per
+	// tracer and tracee.
+	t.Run("poke", func(t *testing.T) {
+		child := exec.Command("/bin/sleep", "30")
+		if err := child.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { child.Process.Kill(); child.Wait() }()
+		pid := child.Process.Pid
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := unix.PtraceAttach(pid); err != nil {
+			t.Fatal(err)
+		}
+		var ws unix.WaitStatus
+		if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		var regs unix.PtraceRegs
+		if err := unix.PtraceGetRegs(pid, &regs); err != nil {
+			t.Fatal(err)
+		}
+		word := make([]byte, 8)
+		for range 3 { // the word at the stack pointer, written back as it is
+			if _, err := unix.PtracePeekData(pid, uintptr(regs.Rsp), word); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := unix.PtracePokeData(pid, uintptr(regs.Rsp), word); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := unix.PtraceSetRegs(pid, &regs); err != nil {
+			t.Fatal(err)
+		}
+		unix.PtraceDetach(pid)
+		var got []int64
+		waitFor(t, events, "PTRACE writes, then the exit of the tracee", func(ev *event.Event) bool {
+			if ev.Type == event.Ptrace && ev.PID == me && ev.TargetPID == uint32(pid) {
+				got = append(got, ev.PtraceRequest)
+			}
+			if len(got) == 2 { // the tracee's end: nothing more can come
+				child.Process.Kill()
+			}
+			return ev.Type == event.TerminateProcess && ev.PID == uint32(pid)
+		})
+		if want := []int64{unix.PTRACE_ATTACH, unix.PTRACE_POKEDATA}; !slices.Equal(got, want) {
+			t.Errorf("PTRACE_REQUEST sequence %v, want %v (attach, then the first write only)", got, want)
+		}
+	})
 }
 
 func TestPrivilegeChange(t *testing.T) {
