@@ -74,6 +74,13 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		log.Info("identity", "note", n)
 	}
 	if *check {
+		// the key is read only when the responder starts: a key file that cannot
+		// be read is found here, before the service starts
+		if cfg.RespondAPIURL != "" {
+			if _, err := readAPIKey(cfg); err != nil {
+				return fail(2, err)
+			}
+		}
 		printConfig(stdout, cfg, id)
 		return 0
 	}
@@ -141,12 +148,12 @@ func startResponder(ctx context.Context, cfg config.Config, sensorID string, lak
 	if cfg.RespondAPIURL == "" {
 		return nil
 	}
-	key, err := os.ReadFile(cfg.RespondKeyFile)
+	key, err := readAPIKey(cfg)
 	if err != nil {
-		return fmt.Errorf("respond.api_key_file: %w", err)
+		return err
 	}
 	r := &respond.Runner{
-		Source:    &respond.HTTPSource{Endpoint: cfg.RespondAPIURL, Org: cfg.RespondOrg, SensorID: sensorID, APIKey: strings.TrimSpace(string(key))},
+		Source:    &respond.HTTPSource{Endpoint: cfg.RespondAPIURL, Org: cfg.RespondOrg, SensorID: sensorID, APIKey: key},
 		SensorID:  sensorID,
 		StatePath: cfg.RespondStateFile,
 		Isolation: respond.Isolation{Backend: cfg.RespondBackend, Allow: cfg.RespondAllow, Disabled: cfg.IsolationDisabled},
@@ -164,6 +171,19 @@ func startResponder(ctx context.Context, cfg config.Config, sensorID string, lak
 		}
 	}()
 	return nil
+}
+
+// readAPIKey reads the sensor's API key from respond.api_key_file.
+func readAPIKey(cfg config.Config) (string, error) {
+	raw, err := os.ReadFile(cfg.RespondKeyFile)
+	if err != nil {
+		return "", fmt.Errorf("%s: respond.api_key_file: %w", cfg.Source("respond.api_key_file"), err)
+	}
+	key := strings.TrimSpace(string(raw))
+	if key == "" {
+		return "", fmt.Errorf("%s: respond.api_key_file: %s is empty: write the sensor's API key (vigil keys create) there", cfg.Source("respond.api_key_file"), cfg.RespondKeyFile)
+	}
+	return key, nil
 }
 
 func printConfig(w io.Writer, c config.Config, id identity.Identity) {
@@ -188,5 +208,10 @@ func printConfig(w io.Writer, c config.Config, id identity.Identity) {
 	row("imds.enabled", fmt.Sprint(c.IMDS), "("+c.Source("imds.enabled")+")")
 	row("imds.instance_tags", fmt.Sprint(c.IMDSInstanceTags), "("+c.Source("imds.instance_tags")+")")
 	row("respond.api_url", c.RespondAPIURL, "("+c.Source("respond.api_url")+")")
+	row("respond.org", c.RespondOrg, "("+c.Source("respond.org")+")")
+	row("respond.api_key_file", c.RespondKeyFile, "("+c.Source("respond.api_key_file")+")")
+	row("respond.state_file", c.RespondStateFile, "("+c.Source("respond.state_file")+")")
 	row("respond.backend", strings.Join(c.RespondBackend, ","), "("+c.Source("respond.backend")+")")
+	row("respond.allow", strings.Join(c.RespondAllow, ","), "("+c.Source("respond.allow")+")")
+	row("respond.isolation_disabled", fmt.Sprint(c.IsolationDisabled), "("+c.Source("respond.isolation_disabled")+")")
 }

@@ -53,3 +53,44 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("exit %d: %q", code, out.String())
 	}
 }
+
+// TestCheckReadsAPIKey: with response tasks on, --check (the unit's
+// ExecStartPre) fails on a key file the sensor could not read at start.
+func TestCheckReadsAPIKey(t *testing.T) {
+	dir := t.TempDir()
+	keyFile, emptyFile, unreadable := filepath.Join(dir, "api-key"), filepath.Join(dir, "empty"), filepath.Join(dir, "is-a-dir")
+	_ = os.WriteFile(keyFile, []byte("vk_sensor\n"), 0o600)
+	_ = os.WriteFile(emptyFile, []byte(" \n"), 0o600)
+	_ = os.Mkdir(unreadable, 0o700)
+	tests := []struct {
+		name     string
+		respond  string // the respond section of sensor.yaml
+		wantCode int
+		want     string // in stdout for 0, else in stderr
+	}{
+		{"key readable", "  api_url: https://api.example.com\n  api_key_file: " + keyFile + "\n", 0, keyFile},
+		{"key file missing", "  api_url: https://api.example.com\n  api_key_file: " + filepath.Join(dir, "absent") + "\n", 2,
+			":6: respond.api_key_file: open " + filepath.Join(dir, "absent") + ": no such file or directory"},
+		{"key file empty", "  api_url: https://api.example.com\n  api_key_file: " + emptyFile + "\n", 2,
+			"respond.api_key_file: " + emptyFile + " is empty"},
+		{"key file unreadable", "  api_url: https://api.example.com\n  api_key_file: " + unreadable + "\n", 2,
+			"respond.api_key_file: read " + unreadable},
+		{"tasks off: the key is not read", "  api_key_file: " + filepath.Join(dir, "absent") + "\n", 0, "respond.api_key_file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sensor.yaml")
+			_ = os.WriteFile(path, []byte("sensor_id: web-1\nstream: vigil-events\nimds: {enabled: false}\nrespond:\n"+tc.respond+
+				"  backend: [kinesis.us-east-1.amazonaws.com]\n"), 0o600)
+			var out, errb bytes.Buffer
+			code := run(context.Background(), []string{"--config", path, "--check"}, env(nil), &out, &errb)
+			got := out.String()
+			if tc.wantCode != 0 {
+				got = errb.String()
+			}
+			if code != tc.wantCode || !strings.Contains(got, tc.want) {
+				t.Fatalf("exit %d, want %d and %q:\n%s%s", code, tc.wantCode, tc.want, out.String(), errb.String())
+			}
+		})
+	}
+}
