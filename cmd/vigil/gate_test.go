@@ -5,17 +5,27 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/client"
+	"github.com/vigil-sec/vigil/internal/local"
 	"github.com/vigil-sec/vigil/internal/task"
+	"github.com/vigil-sec/vigil/sensor/kill"
+	srespond "github.com/vigil-sec/vigil/sensor/respond"
 )
 
 func TestDetectionsList(t *testing.T) {
@@ -80,38 +90,222 @@ func TestCompliance(t *testing.T) {
 	}
 }
 
+// startVictim starts a process for a kill task to end and returns it with its
+// start time (field 22 of /proc/PID/stat).
+func startVictim(t *testing.T) (*exec.Cmd, uint64) {
+	t.Helper()
+	victim := exec.Command("sleep", "60")
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { victim.Process.Kill(); victim.Wait() })
+	st, err := kill.ReadStat(victim.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return victim, st.StartTime
+}
+
+// TestTask queues kill tasks with the CLI and has the sensor's runner carry them
+// out from the same store: the process the task names dies, or, when the start
+// or event time says it is another process, lives and the task fails.
 func TestTask(t *testing.T) {
 	e := newAPIEnv(t)
-	// a sensor: picks up its task and reports it done
-	go func() {
-		ts := e.store.TaskStore()
-		for range 200 {
-			time.Sleep(10 * time.Millisecond)
-			list, _ := ts.ForSensor(context.Background(), "s1", time.Now().Add(-time.Hour))
-			for _, tk := range list {
-				if tk.Action == "kill" && tk.Args["pid"] == "4242" && tk.Status == task.Pending {
-					ts.Update(context.Background(), tk.ID, task.Done, "killed 4242", time.Now())
-					return
-				}
-			}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runner := &srespond.Runner{
+		Source:    &srespond.StoreSource{Store: e.store.TaskStore(), SensorID: "s1"},
+		SensorID:  "s1",
+		StatePath: filepath.Join(t.TempDir(), "respond.json"),
+		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- runner.Run(ctx, 20*time.Millisecond, time.Hour) }()
+	defer func() {
+		cancel()
+		if err := <-ran; err != nil {
+			t.Error(err)
 		}
 	}()
-	out, stderr, code := e.run(t, "task", "kill", "s1", "--pid", "4242", "--wait", "--interval", "20ms", "--timeout", "20s")
-	if code != 0 || !strings.Contains(out, "kill on sensor s1: done: killed 4242") {
-		t.Fatalf("code %d\n%s%s", code, out, stderr)
+
+	tests := []struct {
+		name     string
+		args     func(pid int, start uint64) []string
+		wantArg  string // the argument the CLI sent besides pid
+		wantDone bool
+		wantErr  string // in the failed task's result
+	}{
+		{"start time", func(_ int, start uint64) []string {
+			return []string{"--start-time", strconv.FormatUint(start, 10)}
+		}, "start_time", true, ""},
+		{"event time RFC 3339", func(int, uint64) []string {
+			return []string{"--event-time", time.Now().Add(time.Second).Format(time.RFC3339Nano)}
+		}, "event_time", true, ""},
+		{"event time Unix nanoseconds", func(int, uint64) []string {
+			return []string{"--event-time", strconv.FormatInt(time.Now().Add(time.Second).UnixNano(), 10)}
+		}, "event_time", true, ""},
+		{"another process's start time", func(_ int, start uint64) []string {
+			return []string{"--start-time", strconv.FormatUint(start+7, 10)}
+		}, "start_time", false, "not the same process"},
+		{"an event before the process started", func(int, uint64) []string {
+			return []string{"--event-time", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}
+		}, "event_time", false, "not the same process"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			victim, start := startVictim(t)
+			pid := victim.Process.Pid
+			args := append([]string{"task", "kill", "s1", "--pid", strconv.Itoa(pid), "--wait", "--interval", "20ms", "--timeout", "20s", "-o", "json"},
+				tc.args(pid, start)...)
+			out, stderr, code := e.run(t, args...)
+			var tk client.Task
+			if err := json.Unmarshal([]byte(out), &tk); err != nil {
+				t.Fatalf("code %d: %v\n%s%s", code, err, out, stderr)
+			}
+			stored, err := e.store.TaskStore().Get(context.Background(), tk.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored.Args["pid"] != strconv.Itoa(pid) || stored.Args[tc.wantArg] == "" || len(stored.Args) != 2 {
+				t.Fatalf("the CLI sent args %v, want pid %d and %s", stored.Args, pid, tc.wantArg)
+			}
+			if !tc.wantDone {
+				if code != 1 || tk.Status != task.Failed || !strings.Contains(tk.Result, tc.wantErr) || !strings.Contains(stderr, "failed") {
+					t.Fatalf("code %d, task %s: %s\n%s", code, tk.Status, tk.Result, stderr)
+				}
+				if err := victim.Process.Signal(syscall.Signal(0)); err != nil {
+					t.Fatalf("the process was signalled: %v", err)
+				}
+				return
+			}
+			var res struct {
+				Action string
+				Procs  []kill.Proc
+			}
+			if code != 0 || tk.Status != task.Done || json.Unmarshal([]byte(tk.Result), &res) != nil {
+				t.Fatalf("code %d, task %s: %s\n%s", code, tk.Status, tk.Result, stderr)
+			}
+			if res.Action != "kill" || len(res.Procs) != 1 || res.Procs[0].PID != pid || res.Procs[0].StartTime != start || res.Procs[0].Exit != "killed by SIGKILL" {
+				t.Fatalf("result %s", tk.Result)
+			}
+			victim.Wait()
+			if ws := victim.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("the process ended %v", victim.ProcessState)
+			}
+		})
+	}
+
+	out, stderr, code := e.run(t, "task", "kill", "s3", "--pid", "4242", "--start-time", "1")
+	if code != 0 || !strings.Contains(out, "kill on sensor s3: pending") {
+		t.Fatalf("without --wait: code %d\n%s%s", code, out, stderr)
 	}
 	out, _, code = e.run(t, "task", "isolate", "s2", "-o", "json")
 	var tk client.Task
-	if code != 0 || json.Unmarshal([]byte(out), &tk) != nil || tk.Status != task.Pending || tk.Action != "isolate" {
+	if code != 0 || json.Unmarshal([]byte(out), &tk) != nil || tk.Status != task.Pending || tk.Action != "isolate" || len(tk.Args) != 0 {
 		t.Fatalf("isolate: code %d %s", code, out)
 	}
-	_, stderr, code = e.run(t, "task", "snapshot", "s2", "--wait", "--interval", "20ms", "--timeout", "100ms")
-	if code != 1 || !strings.Contains(stderr, "still pending after 100ms: is sensor s2 online?") {
-		t.Fatalf("wait timeout: code %d %s", code, stderr)
+	for _, timeout := range []string{"100ms", "1ns"} { // 1ns: over before the first read
+		out, stderr, code = e.run(t, "task", "snapshot", "s2", "--pid", "4242", "--wait", "--interval", "20ms", "--timeout", timeout)
+		if code != 1 || !strings.Contains(stderr, "still pending after "+timeout+": is sensor s2 online?") ||
+			!strings.Contains(stderr, "vigil: task t-") || !strings.Contains(out, "snapshot on sensor s2: pending") {
+			t.Fatalf("wait timeout %s: code %d\n%s%s", timeout, code, out, stderr)
+		}
 	}
-	if _, stderr, code := e.run(t, "task", "kill", "s1"); code != 2 || !strings.Contains(stderr, "--pid is required") {
-		t.Fatalf("kill without pid: %d %s", code, stderr)
+}
+
+// TestTaskUsage: bad process flags are refused before anything is queued, and
+// the arguments queued are ones the sensor's runner accepts.
+func TestTaskUsage(t *testing.T) {
+	e := newAPIEnv(t)
+	bad := []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"kill"}, "task kill: --pid is required"},
+		{[]string{"kill", "--pid", "-3", "--start-time", "5"}, "task kill: --pid is required"},
+		{[]string{"kill", "--pid", "4242"}, "task kill: --start-time or --event-time is required"},
+		{[]string{"kill", "--pid", "4242", "--start-time", "5", "--event-time", "2026-01-02T15:04:05Z"}, "give --start-time or --event-time, not both"},
+		{[]string{"kill", "--pid", "4242", "--start-time", "0"}, "--start-time must be positive"},
+		{[]string{"kill", "--pid", "4242", "--start-time", "-1"}, "start-time"},
+		{[]string{"kill", "--pid", "4242", "--event-time", "1767366245"}, `--event-time "1767366245": want Unix nanoseconds (this is seconds`},
+		{[]string{"kill", "--pid", "4242", "--event-time", "yesterday"}, `--event-time "yesterday": want an RFC 3339 time`},
+		{[]string{"snapshot"}, "task snapshot: --pid is required"},
+		{[]string{"snapshot", "--pid", "4242", "--event-time", "1970-01-01T00:00:01Z"}, "want an RFC 3339 time"},
+		{[]string{"isolate", "--pid", "4242"}, "unknown flag: --pid"},
+		{[]string{"kill", "--pid", "4242", "--start-time", "5", "--deadline", "48h"}, "task kill: --deadline 48h0m0s: want between 1s and 24h"},
 	}
+	for _, tc := range bad {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append([]string{"task", tc.args[0], "s9"}, tc.args[1:]...)
+			if _, stderr, code := e.run(t, args...); code != 2 || !strings.Contains(stderr, tc.wantErr) {
+				t.Fatalf("code %d, want 2 and %q: %s", code, tc.wantErr, stderr)
+			}
+		})
+	}
+	if list, err := e.store.TaskStore().ForSensor(context.Background(), "s9", time.Now().Add(-time.Hour)); err != nil || len(list) != 0 {
+		t.Fatalf("refused commands queued %v (%v)", list, err)
+	}
+
+	// what the CLI queues, the runner takes: run each task through the runner's
+	// argument checks with a stand-in for the process (the pid does not exist, so
+	// an argument that passes the checks ends at "no such process")
+	if _, err := os.Stat("/proc/4194303"); err == nil {
+		t.Skip("pid 4194303 exists here")
+	}
+	good := []struct {
+		args    []string
+		wantArg string
+	}{
+		{[]string{"kill", "--pid", "4194303", "--start-time", "5"}, "start_time"},
+		{[]string{"kill", "--pid", "4194303", "--event-time", "2026-01-02T15:04:05.5Z"}, "event_time"},
+		{[]string{"snapshot", "--pid", "4194303"}, ""},
+		{[]string{"snapshot", "--pid", "4194303", "--start-time", "5"}, "start_time"},
+	}
+	for _, tc := range good {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append([]string{"task", tc.args[0], "s8"}, tc.args[1:]...)
+			out, stderr, code := e.run(t, append(args, "-o", "json")...)
+			var tk client.Task
+			if code != 0 || json.Unmarshal([]byte(out), &tk) != nil {
+				t.Fatalf("code %d\n%s%s", code, out, stderr)
+			}
+			stored, err := e.store.TaskStore().Get(context.Background(), tk.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored.Args["pid"] != "4194303" || (tc.wantArg != "" && stored.Args[tc.wantArg] == "") {
+				t.Fatalf("args %v, want pid and %q", stored.Args, tc.wantArg)
+			}
+			src := &oneTask{t: stored}
+			r := &srespond.Runner{Source: src, SensorID: "s8", StatePath: filepath.Join(t.TempDir(), "respond.json"),
+				Lake: &local.Lake{Dir: t.TempDir()}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			if _, err := r.Poll(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if src.status != task.Failed || !strings.Contains(src.result, "no such process") {
+				t.Fatalf("the runner: %s %s", src.status, src.result)
+			}
+		})
+	}
+}
+
+// oneTask is a task source holding one task.
+type oneTask struct {
+	t      task.Task
+	status task.Status
+	result string
+}
+
+func (s *oneTask) Pending(context.Context) ([]task.Task, error) {
+	if s.status.Final() {
+		return nil, nil
+	}
+	return []task.Task{s.t}, nil
+}
+
+func (s *oneTask) Report(_ context.Context, _ string, status task.Status, result string) error {
+	s.status, s.result = status, result
+	return nil
 }
 
 func TestMetricsPush(t *testing.T) {

@@ -81,8 +81,10 @@ login link for the dashboard.
 
 Response actions (isolate, kill, snapshot) are dry runs unless --enforce is given:
 each is recorded as a finished task "dry run: would isolate" and nothing happens
-to this host. With --enforce they become pending tasks for the sensor. notify
-posts the detection to --webhook (or the rule's own http(s) webhook).
+to this host. With --enforce they become pending tasks for the sensor, which
+carries them out on this host (isolate keeps loopback, the DNS resolvers and
+--isolate-allow reachable; a rejoin task undoes it). notify posts the detection to
+--webhook (or the rule's own http(s) webhook).
 
 --replay DIR|FILE runs the pipeline over a recorded lake (or one Parquet file) as
 fast as it can instead of the live sensor, without root, and prints a summary;
@@ -540,9 +542,9 @@ func (f fanout) Publish(ctx context.Context, ds []detect.Detection) error {
 // the cloud workflow does (detect.ResponseSteps). Host actions (isolate, kill,
 // snapshot) are dry runs unless Enforce: a finished task "dry run: would isolate"
 // records what would have happened. With Enforce they are pending tasks for the
-// sensor, created like the workflow's (id <detection>-<action>), which the sensor
-// carries out once it runs tasks. notify posts the detection; a failed notify is
-// logged, never stops detection.
+// sensor, created like the workflow's (id <detection>-<action>), which the
+// sensor's task runner (started by live) carries out. notify posts the detection;
+// a failed notify is logged, never stops detection.
 type localResponder struct {
 	Tasks    *local.Tasks
 	Enforce  bool
@@ -597,6 +599,9 @@ func (r *localResponder) respond(ctx context.Context, d *detect.Detection) error
 			}
 			t.Args["pid"] = strconv.FormatUint(uint64(d.Event.PID), 10)
 			t.Args["event_time"] = strconv.FormatInt(d.Event.TimeNanos, 10)
+			if step == engine.ActKill && act.Descendants {
+				t.Args["tree"] = "true"
+			}
 		}
 		if r.Enforce {
 			t.Status = task.Pending

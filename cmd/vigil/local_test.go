@@ -485,6 +485,8 @@ func TestLocalResponse(t *testing.T) {
 					t.Errorf("dry run task %+v", tk)
 				case enforce && (tk.Status != task.Pending || tk.Result != ""):
 					t.Errorf("enforced task %+v", tk)
+				case enforce && tk.Action == "kill" && (tk.Args["pid"] != "4242" || tk.Args["event_time"] == "" || tk.Args["tree"] != "true"):
+					t.Errorf("enforced kill args %v, want the pid, the event's time and the descendants", tk.Args)
 				case tk.DetectionID == "" || tk.ID != tk.DetectionID+"-"+tk.Action:
 					t.Errorf("task %+v is not tied to its detection", tk)
 				}

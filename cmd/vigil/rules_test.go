@@ -15,8 +15,8 @@ func TestRulesFileFormats(t *testing.T) {
 		wantErr  string
 		exitCode int
 	}{
-		{[]string{"rules", "validate", "testdata/falco/falco_seed_rules.yaml"}, "2 rules valid", "", 0},
-		{[]string{"rules", "test", "testdata/falco/falco_seed_rules.yaml"}, "2 rules, 4 fixture checks passed", "", 0},
+		{[]string{"rules", "validate", "testdata/falco/user_rules.yaml"}, "2 rules valid", "", 0},
+		{[]string{"rules", "test", "testdata/falco/user_rules.yaml"}, "2 rules, 4 fixture checks passed", "", 0},
 		{[]string{"rules", "validate", "../../internal/importer/sigma/testdata/proc_creation_lnx_base64_shell.yml"}, "1 rules valid", "", 0},
 		{[]string{"rules", "validate", "../../rules/shadow_file_read.yaml"}, "1 rules valid, 26 lists", "", 0},
 		{[]string{"rules", "test", "../../rules/shadow_file_read.yaml"}, "PASS shadow_file_read", "", 0},
