@@ -57,7 +57,7 @@ type API struct {
 	AccessLogs awslogs.LogGroup
 }
 
-func newAPI(scope constructs.Construct, cfg Config, store *Store, apiDir, authorizerDir string) *API {
+func newAPI(scope constructs.Construct, store *Store, apiDir, authorizerDir string) *API {
 	var a API
 
 	a.Function = newGoFunction(scope, functionSpec{
@@ -69,7 +69,6 @@ func newAPI(scope constructs.Construct, cfg Config, store *Store, apiDir, author
 			"VIGIL_DETECTIONS_TABLE": store.Detections.TableName(),
 			"VIGIL_SENSORS_TABLE":    store.Sensors.TableName(),
 			"VIGIL_TASKS_TABLE":      store.Tasks.TableName(),
-			"VIGIL_ORG":              jsii.String(cfg.Org),
 		},
 	}, apiDir)
 	// Read on a table with indexes includes its indexes.

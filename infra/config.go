@@ -20,7 +20,6 @@ const (
 
 	ctxBusName                 = "busName"
 	ctxTaskPollSeconds         = "taskPollSeconds"
-	ctxOrg                     = "org"
 	ctxPagerDutySecretArn      = "pagerDutySecretArn"
 	ctxDatadogAPIKeySecretArn  = "datadogApiKeySecretArn"
 	ctxDatadogSite             = "datadogSite"
@@ -43,7 +42,6 @@ const (
 
 	defaultBusName                 = "vigil"
 	defaultTaskPollSeconds         = 5
-	defaultOrg                     = "default"
 	defaultDatadogSite             = "datadoghq.com"
 	defaultDatadogExtensionVersion = 65
 
@@ -69,8 +67,6 @@ type Config struct {
 	// TaskPollSeconds is how long the response workflow waits between two checks of
 	// a sensor task.
 	TaskPollSeconds int
-	// Org is the organisation the API serves (VIGIL_ORG).
-	Org string
 	// PagerDutySecretArn is the complete ARN of an existing Secrets Manager secret
 	// holding {"routing_key": "..."}; empty: the stack creates the secret.
 	PagerDutySecretArn string
@@ -130,7 +126,6 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 
 		BusName:                 defaultBusName,
 		TaskPollSeconds:         defaultTaskPollSeconds,
-		Org:                     defaultOrg,
 		DatadogSite:             defaultDatadogSite,
 		DatadogExtensionVersion: defaultDatadogExtensionVersion,
 		TrainDays:               defaultTrainDays,
@@ -188,14 +183,6 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 			return Config{}, fmt.Errorf("context %q: %w", ctxTaskPollSeconds, err)
 		}
 		cfg.TaskPollSeconds = n
-	}
-
-	if v := lookup(ctxOrg); v != nil {
-		s, ok := v.(string)
-		if !ok || strings.TrimSpace(s) == "" || strings.ContainsAny(s, "/ ") {
-			return Config{}, fmt.Errorf("context %q: want an organisation id without spaces or slashes, got %v", ctxOrg, v)
-		}
-		cfg.Org = s
 	}
 
 	for _, c := range []struct {
@@ -287,8 +274,10 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 	return cfg, nil
 }
 
-// checkEndpointURL accepts an absolute https URL with a host: the forward function
-// runs outside any VPC and sends credentials with every request.
+// checkEndpointURL accepts the base URL of a SIEM: absolute https with a host (the
+// forward function runs outside any VPC and sends credentials with every request),
+// and no path but "/", query or fragment, since the forward function appends the
+// API's path itself (Splunk /services/collector/event, Elasticsearch /_bulk).
 func checkEndpointURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -296,6 +285,10 @@ func checkEndpointURL(s string) error {
 	}
 	if u.Scheme != "https" || u.Host == "" || u.User != nil {
 		return fmt.Errorf("want an https:// URL with a host (and no credentials), got %q", s)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("want the base URL, %s://%s, without path, query or fragment "+
+			"(the forward function appends the API path itself), got %q", u.Scheme, u.Host, s)
 	}
 	return nil
 }

@@ -43,14 +43,14 @@ func TestConfigFromContext(t *testing.T) {
 		{
 			name: "every key",
 			ctx: map[string]any{
-				"busName": "vigil-prod", "taskPollSeconds": "1", "org": "acme",
+				"busName": "vigil-prod", "taskPollSeconds": "1",
 				"pagerDutySecretArn":      "arn:aws:secretsmanager:us-east-1:123456789012:secret:vigil/pd-AbC123",
 				"datadogApiKeySecretArn":  "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:dd-key-xYz789",
 				"datadogSite":             "datadoghq.eu",
 				"datadogExtensionVersion": float64(70),
 			},
 			want: withDefaults(Config{
-				BusName: "vigil-prod", TaskPollSeconds: 1, Org: "acme",
+				BusName: "vigil-prod", TaskPollSeconds: 1,
 				PagerDutySecretArn:      "arn:aws:secretsmanager:us-east-1:123456789012:secret:vigil/pd-AbC123",
 				DatadogAPIKeySecretArn:  "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:dd-key-xYz789",
 				DatadogSite:             "datadoghq.eu",
@@ -61,14 +61,14 @@ func TestConfigFromContext(t *testing.T) {
 			name: "training and SIEM keys",
 			ctx: map[string]any{
 				"trainDays": float64(14), "anomalyGroupBy": "-",
-				"splunkHecUrl":           "https://splunk.example.com:8088/services/collector/event",
+				"splunkHecUrl":           "https://splunk.example.com:8088",
 				"splunkTokenSecretArn":   "arn:aws:secretsmanager:us-east-1:123456789012:secret:splunk-hec-AbC123",
 				"elasticUrl":             "https://es.example.com",
 				"elasticApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-DeF456",
 			},
 			want: withDefaults(Config{
 				TrainDays: 14, AnomalyGroupBy: "-",
-				SplunkHecURL:           "https://splunk.example.com:8088/services/collector/event",
+				SplunkHecURL:           "https://splunk.example.com:8088",
 				SplunkTokenSecretArn:   "arn:aws:secretsmanager:us-east-1:123456789012:secret:splunk-hec-AbC123",
 				ElasticURL:             "https://es.example.com",
 				ElasticAPIKeySecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-DeF456",
@@ -120,6 +120,37 @@ func TestConfigFromContext(t *testing.T) {
 			wantErr: `"elasticUrl": want an https:// URL`,
 		},
 		{
+			name: "SIEM base URLs with a trailing slash",
+			ctx: map[string]any{
+				"splunkHecUrl":           "https://splunk.example.com:8088/",
+				"splunkTokenSecretArn":   "arn:aws:secretsmanager:us-east-1:123456789012:secret:splunk-hec-AbC123",
+				"elasticUrl":             "https://es.example.com/",
+				"elasticApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-DeF456",
+			},
+			want: withDefaults(Config{
+				SplunkHecURL:           "https://splunk.example.com:8088/",
+				SplunkTokenSecretArn:   "arn:aws:secretsmanager:us-east-1:123456789012:secret:splunk-hec-AbC123",
+				ElasticURL:             "https://es.example.com/",
+				ElasticAPIKeySecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-DeF456",
+			}),
+		},
+		{
+			// The forward function appends /services/collector/event: this would be doubled.
+			name:    "splunk URL with the collector path",
+			ctx:     map[string]any{"splunkHecUrl": "https://splunk.example.com:8088/services/collector/event", "splunkTokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:splunk-hec-AbC123"},
+			wantErr: `"splunkHecUrl": want the base URL, https://splunk.example.com:8088, without path`,
+		},
+		{
+			name:    "elastic URL with the bulk path",
+			ctx:     map[string]any{"elasticUrl": "https://es.example.com/_bulk", "elasticApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-DeF456"},
+			wantErr: `"elasticUrl": want the base URL, https://es.example.com, without path`,
+		},
+		{
+			name:    "SIEM URL with a query",
+			ctx:     map[string]any{"splunkHecUrl": "https://splunk.example.com:8088?channel=x", "splunkTokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:splunk-hec-AbC123"},
+			wantErr: `"splunkHecUrl": want the base URL`,
+		},
+		{
 			name:    "SIEM URL without a host",
 			ctx:     map[string]any{"splunkHecUrl": "https:///collector", "splunkTokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:splunk-hec-AbC123"},
 			wantErr: `"splunkHecUrl"`,
@@ -127,8 +158,6 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "bus named default", ctx: map[string]any{"busName": "default"}, wantErr: `"busName"`},
 		{name: "bus name with a slash", ctx: map[string]any{"busName": "a/b"}, wantErr: `"busName"`},
 		{name: "zero poll seconds", ctx: map[string]any{"taskPollSeconds": "0"}, wantErr: `"taskPollSeconds"`},
-		{name: "org with a slash", ctx: map[string]any{"org": "a/b"}, wantErr: `"org"`},
-		{name: "empty org", ctx: map[string]any{"org": ""}, wantErr: `"org"`},
 		{name: "secret name instead of ARN", ctx: map[string]any{"pagerDutySecretArn": "vigil/pd"}, wantErr: `"pagerDutySecretArn"`},
 		{
 			name:    "partial secret ARN",
@@ -183,9 +212,6 @@ func withDefaults(want Config) Config {
 	}
 	if want.TaskPollSeconds == 0 {
 		want.TaskPollSeconds = 5
-	}
-	if want.Org == "" {
-		want.Org = "default"
 	}
 	if want.TrainDays == 0 {
 		want.TrainDays = 7

@@ -83,7 +83,6 @@ func newDetect(scope constructs.Construct, deps detectDeps, codeDir string) *Det
 		memoryMB:    512,
 		timeout:     awscdk.Duration_Seconds(jsii.Number(60)),
 		env: map[string]*string{
-			"VIGIL_STREAM":            in.Stream.StreamName(),
 			"VIGIL_DETECTIONS_TABLE":  deps.store.Detections.TableName(),
 			"VIGIL_SENSORS_TABLE":     deps.store.Sensors.TableName(),
 			"VIGIL_STATE_TABLE":       deps.store.RuleState.TableName(),

@@ -73,8 +73,8 @@
 //     <detail.hostname>", "severity": critical|error, "source": detail.hostname,
 //     "custom_details": detail}}. Undeliverable events (after 185 retries within 24 h)
 //     go to a dead-letter queue.
-//   - respond.go: the respond function (256 MB, 30 s; tasks table read/write, PutEvents
-//     on the bus, GetSecretValue on the PagerDuty secret) and the response state machine
+//   - respond.go: the respond function (256 MB, 30 s; tasks table read/write,
+//     GetSecretValue on the PagerDuty secret) and the response state machine
 //     (STANDARD, X-Ray tracing, every event logged at level ALL with execution data to a
 //     log group kept 3 months). Its definition keeps to what stepfunctions-local runs:
 //     for isolate, kill and snapshot in turn, "A?" (Choice on $.steps.A) → "A: request"
@@ -89,7 +89,8 @@
 //     TimeoutSeconds, no service integrations: deadlines are answered by the respond
 //     function ("expired").
 //   - api.go: the api function (256 MB, 10 s; reads detections and sensors with their
-//     indexes, reads and writes tasks; VIGIL_ORG = context org) behind an HTTP API with
+//     indexes, reads and writes tasks; the org of a request is its API key's, handed
+//     over by the authorizer) behind an HTTP API with
 //     the routes GET /v1/orgs/{org}/sensors, GET /v1/orgs/{org}/detections,
 //     GET /v1/orgs/{org}/rules, POST and GET /v1/orgs/{org}/sensors/{id}/tasks,
 //     GET /v1/orgs/{org}/tasks/{id} and POST /v1/orgs/{org}/tasks/{id}/result (Lambda
@@ -174,21 +175,22 @@
 //	lambdaDir                directory holding <function>/bootstrap (default "bin")
 //	busName                  name of the event bus (default "vigil")
 //	taskPollSeconds          seconds the response workflow waits between task checks (default 5)
-//	org                      the organisation the API serves, VIGIL_ORG (default "default")
 //	pagerDutySecretArn       complete ARN of an existing secret {"routing_key": "..."} (default: created)
 //	datadogApiKeySecretArn   complete ARN of the Datadog API key secret; set: Datadog extension on
 //	datadogSite              Datadog site, DD_SITE (default "datadoghq.com")
 //	datadogExtensionVersion  version of the Datadog-Extension-ARM layer (default 65)
 //	trainDays                days of events the daily training reads, VIGIL_TRAIN_DAYS (default 7, at most 90)
 //	anomalyGroupBy           tag key of the per-group models, VIGIL_ANOMALY_GROUP_BY (default "env"; "-": one model)
-//	splunkHecUrl             https:// URL of the Splunk HTTP Event Collector; set: forward function on
+//	splunkHecUrl             base https:// URL of the Splunk HTTP Event Collector (no path); set: forward function on
 //	splunkTokenSecretArn     complete ARN of the secret holding the HEC token (required with splunkHecUrl)
-//	elasticUrl               https:// URL of Elasticsearch; set: forward function on
+//	elasticUrl               base https:// URL of Elasticsearch (no path); set: forward function on
 //	elasticApiKeySecretArn   complete ARN of the secret holding the Elasticsearch API key (required with elasticUrl)
 //
 // Secret ARNs must be complete (ending in the six characters Secrets Manager appends),
 // since IAM policies name them exactly. A SIEM URL without its secret (or a secret
-// without its URL) is an error naming both keys. Synth fails with an error naming the
+// without its URL) is an error naming both keys. A SIEM URL is the base URL (no path
+// but "/", no query or fragment): the forward function appends the API path itself
+// (/services/collector/event, /_bulk). Synth fails with an error naming the
 // missing file when lambdaDir/<function>/bootstrap does not exist for one of detect,
 // respond, api, authorizer and train, or for forward when a SIEM is configured: run
 // `make lambdas` first (it builds every functions/<name>).

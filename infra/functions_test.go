@@ -49,7 +49,6 @@ func TestFunctions(t *testing.T) {
 			name: fnDetect, memory: 512, timeout: 60,
 			env: map[string]any{
 				"VIGIL_FUNCTION":          "detect",
-				"VIGIL_STREAM":            ref(ids.stream),
 				"VIGIL_DETECTIONS_TABLE":  ref(ids.detections),
 				"VIGIL_SENSORS_TABLE":     ref(ids.sensors),
 				"VIGIL_STATE_TABLE":       ref(ids.ruleState),
@@ -74,7 +73,6 @@ func TestFunctions(t *testing.T) {
 			env: map[string]any{
 				"VIGIL_FUNCTION":             "respond",
 				"VIGIL_TASKS_TABLE":          ref(ids.tasks),
-				"VIGIL_BUS_NAME":             ref(ids.bus),
 				"VIGIL_PAGERDUTY_SECRET_ARN": ref(ids.secret),
 			},
 		},
@@ -85,7 +83,6 @@ func TestFunctions(t *testing.T) {
 				"VIGIL_DETECTIONS_TABLE": ref(ids.detections),
 				"VIGIL_SENSORS_TABLE":    ref(ids.sensors),
 				"VIGIL_TASKS_TABLE":      ref(ids.tasks),
-				"VIGIL_ORG":              "default",
 			},
 		},
 		{
@@ -162,12 +159,12 @@ func TestFunctionGrants(t *testing.T) {
 			want: []grant{
 				{append(readTable, writeTable...), arn(ids.tasks)},
 				{[]string{"dynamodb:Query"}, index(ids.tasks)},
-				{[]string{"events:PutEvents"}, arn(ids.bus)},
 				{[]string{"secretsmanager:GetSecretValue"}, ref(ids.secret)},
 			},
 			not: []grant{
 				{append(readTable, writeTable...), arn(ids.detections)},
 				{append(readTable, writeTable...), arn(ids.apiKeys)},
+				{[]string{"events:PutEvents"}, arn(ids.bus)},
 			},
 		},
 		{

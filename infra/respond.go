@@ -141,7 +141,8 @@ func responseDefinition(respondArn string, pollSeconds int) map[string]any {
 	}
 }
 
-// respondDeps are the resources the respond function uses.
+// respondDeps are the resources the respond function uses: the tasks table, and the
+// PagerDuty secret of route (it publishes nothing on the bus).
 type respondDeps struct {
 	store *Store
 	route *Route
@@ -157,12 +158,10 @@ func newRespond(scope constructs.Construct, cfg Config, deps respondDeps, codeDi
 		timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
 		env: map[string]*string{
 			"VIGIL_TASKS_TABLE":          deps.store.Tasks.TableName(),
-			"VIGIL_BUS_NAME":             deps.route.Bus.EventBusName(),
 			"VIGIL_PAGERDUTY_SECRET_ARN": deps.route.PagerDutySecret.SecretArn(),
 		},
 	}, codeDir)
 	deps.store.Tasks.GrantReadWriteData(r.Function)
-	deps.route.Bus.GrantPutEventsTo(r.Function, nil)
 	r.Function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
 		Resources: jsii.Strings(*deps.route.PagerDutySecret.SecretArn()),

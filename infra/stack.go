@@ -52,7 +52,7 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 		return nil, err
 	}
 	det := newDetect(stack, detectDeps{ingest: in, store: store, route: route, respond: respond}, codeDirs[fnDetect])
-	api := newAPI(stack, cfg, store, codeDirs[fnAPI], codeDirs[fnAuthorizer])
+	api := newAPI(stack, store, codeDirs[fnAPI], codeDirs[fnAuthorizer])
 	hunting := newHunting(stack, in)
 	sensors := newSensors(stack, in)
 	train := newTrain(stack, cfg, in, codeDirs[fnTrain])

@@ -26,7 +26,6 @@ var customContext = map[string]any{
 	"lakeGlacierDays":         "30",
 	"busName":                 "vigil-test",
 	"taskPollSeconds":         "1",
-	"org":                     "acme",
 	"pagerDutySecretArn":      testPagerDutySecretArn,
 	"datadogApiKeySecretArn":  testDatadogSecretArn,
 	"datadogSite":             "datadoghq.eu",
@@ -48,7 +47,7 @@ var splunkContext = map[string]any{
 const (
 	testPagerDutySecretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/pagerduty-AbCdEf"
 	testDatadogSecretArn   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog/api-key-XyZ123"
-	testSplunkURL          = "https://splunk.example.com:8088/services/collector/event"
+	testSplunkURL          = "https://splunk.example.com:8088"
 	testSplunkSecretArn    = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/splunk-hec-QwErTy"
 	testElasticURL         = "https://es.example.com:9243"
 	testElasticSecretArn   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/elastic-key-AsDfGh"
@@ -422,7 +421,7 @@ func TestDetect(t *testing.T) {
 				"Handler":       "bootstrap",
 				"MemorySize":    512,
 				"Timeout":       60,
-				"Environment":   map[string]any{"Variables": map[string]any{"VIGIL_STREAM": ref(id.stream)}},
+				"Environment":   map[string]any{"Variables": map[string]any{"VIGIL_FUNCTION": fnDetect}},
 			},
 			count: 1,
 		},

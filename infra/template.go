@@ -56,7 +56,7 @@ func synthesize(ctx map[string]any, outdir string, aspects ...awscdk.IAspect) (r
 	defer func() {
 		// jsii reports errors raised in node (validation, synthesis) as panics.
 		if r := recover(); r != nil {
-			err = fmt.Errorf("synth: %v", r)
+			err = synthPanicError(r)
 		}
 	}()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
@@ -77,6 +77,15 @@ func synthesize(ctx map[string]any, outdir string, aspects ...awscdk.IAspect) (r
 		return nil, fmt.Errorf("synth: %s: %w", *stack.TemplateFile(), err)
 	}
 	return &synthResult{app: app, stack: stack, template: tmpl}, nil
+}
+
+// synthPanicError returns the error of a panic recovered during synthesis: the
+// panic's error wrapped (jsii panics with errors), or else its value formatted.
+func synthPanicError(r any) error {
+	if e, ok := r.(error); ok {
+		return fmt.Errorf("synth: %w", e)
+	}
+	return fmt.Errorf("synth: %v", r)
 }
 
 // projectContext returns the "context" of the nearest cdk.json in the working directory

@@ -2,6 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -132,5 +136,49 @@ func TestStateMachineDefinition(t *testing.T) {
 				t.Errorf("= %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestSynthPanicError(t *testing.T) {
+	sentinel := errors.New("node: validation failed")
+	tests := []struct {
+		name    string
+		r       any
+		want    string
+		wrapped error // errors.Is(err, wrapped); nil: wraps nothing
+	}{
+		{name: "error", r: sentinel, want: "synth: node: validation failed", wrapped: sentinel},
+		{name: "wrapped error", r: fmt.Errorf("jsii: %w", sentinel), want: "synth: jsii: node: validation failed", wrapped: sentinel},
+		{name: "string", r: "Field Props.x is required", want: "synth: Field Props.x is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := synthPanicError(tt.r)
+			if err.Error() != tt.want {
+				t.Errorf("error %q, want %q", err, tt.want)
+			}
+			if tt.wrapped != nil && !errors.Is(err, tt.wrapped) {
+				t.Errorf("error %q does not wrap %v", err, tt.wrapped)
+			}
+			if tt.wrapped == nil && errors.Unwrap(err) != nil {
+				t.Errorf("error %q wraps %v, want nothing", err, errors.Unwrap(err))
+			}
+		})
+	}
+}
+
+// TestSynthesizeKeepsNodeError: an error node raises during synthesis (here: the
+// output directory is a file) comes back wrapped, not flattened into a string.
+func TestSynthesizeKeepsNodeError(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "file")
+	mustWrite(t, notDir)
+	ctx := maps.Clone(cdkContext)
+	ctx[ctxLambdaDir] = testLambdaDir
+	_, err := synthesize(ctx, notDir)
+	if err == nil {
+		t.Fatal("synthesize into a file succeeded, want an error")
+	}
+	if !strings.HasPrefix(err.Error(), "synth: ") || errors.Unwrap(err) == nil {
+		t.Errorf("error %q (%T) does not wrap node's error", err, err)
 	}
 }

@@ -137,3 +137,41 @@ func TestNewHandlerNamesMissingEnvironment(t *testing.T) {
 		t.Fatalf("err = %v, want the missing variables named (and only those)", err)
 	}
 }
+
+// setHandlerEnv sets every variable newHandler requires, and clears the optional ones.
+func setHandlerEnv(t *testing.T) {
+	t.Helper()
+	for _, k := range []string{"VIGIL_DETECTIONS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_STATE_TABLE", "VIGIL_BUS_NAME",
+		"VIGIL_STATE_MACHINE_ARN", "VIGIL_LAKE_BUCKET", "VIGIL_MODEL_KEY"} {
+		t.Setenv(k, "x")
+	}
+	t.Setenv("VIGIL_S3_PATH_STYLE", "")
+	t.Setenv("DD_API_KEY_SECRET_ARN", "")
+	t.Setenv("AWS_REGION", "us-east-1")
+}
+
+func TestNewHandlerPathStyle(t *testing.T) {
+	tests := []struct {
+		value   string
+		wantErr string
+	}{
+		{value: ""},
+		{value: "true"},
+		{value: "false"},
+		{value: "ture", wantErr: `VIGIL_S3_PATH_STYLE="ture"`},
+		{value: "yes", wantErr: `VIGIL_S3_PATH_STYLE="yes"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			setHandlerEnv(t)
+			t.Setenv("VIGIL_S3_PATH_STYLE", tt.value)
+			_, err := newHandler(context.Background())
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("newHandler: %v", err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("newHandler error = %v, want one naming %s", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -2,6 +2,9 @@
 // decodes each record's Parquet batch, evaluates the embedded rule pack (rules/),
 // stores each detection in DynamoDB (once, by detection id), publishes it on the
 // EventBridge bus and starts the response workflow for rules with response
-// actions; sensors' heartbeats update the sensors table. Undecodable records are
-// reported as batch item failures.
+// actions; sensors' heartbeats update the sensors table. HOST_STATS events are
+// scored with the anomaly model VIGIL_MODEL_KEY of the lake bucket
+// VIGIL_LAKE_BUCKET, addressed in the path when VIGIL_S3_PATH_STYLE is true (as
+// for the train function). Undecodable records are reported as batch item
+// failures.
 package main

@@ -17,13 +17,14 @@ import (
 
 // newHandler wires the detect function from its environment: the rule pack, the
 // DynamoDB tables, the bus, the response state machine and the anomaly model in
-// the lake bucket.
+// the lake bucket (VIGIL_S3_PATH_STYLE as for the train function).
 func newHandler(ctx context.Context) (*detect.KinesisHandler, error) {
 	env, err := vaws.Env("VIGIL_DETECTIONS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_STATE_TABLE", "VIGIL_BUS_NAME",
 		"VIGIL_STATE_MACHINE_ARN", "VIGIL_LAKE_BUCKET", "VIGIL_MODEL_KEY")
 	cfg, cerr := vaws.Config(ctx)
 	eng, rerr := rules.Engine()
-	if err := errors.Join(err, cerr, rerr); err != nil {
+	lake, lerr := vaws.BucketFromEnv(cfg, env["VIGIL_LAKE_BUCKET"], os.Getenv)
+	if err := errors.Join(err, cerr, rerr, lerr); err != nil {
 		return nil, err
 	}
 	// the Datadog extension (added with the API key secret) listens for DogStatsD
@@ -36,7 +37,7 @@ func newHandler(ctx context.Context) (*detect.KinesisHandler, error) {
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	model := &anomaly.Live{Source: vaws.NewBucket(cfg, env["VIGIL_LAKE_BUCKET"], false), Key: env["VIGIL_MODEL_KEY"]}
+	model := &anomaly.Live{Source: lake, Key: env["VIGIL_MODEL_KEY"]}
 	return &detect.KinesisHandler{
 		Detector: detect.NewDetectorState(eng, &vaws.RuleState{Client: db, Table: env["VIGIL_STATE_TABLE"]}),
 		Publisher: &detect.Sinks{

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -107,4 +108,23 @@ func (b *Bucket) Put(ctx context.Context, key string, data []byte) error {
 		return fmt.Errorf("s3 put s3://%s/%s: %w", b.Name, key, err)
 	}
 	return nil
+}
+
+// EnvPathStyle is the variable that makes functions address the lake bucket in
+// the path (S3-compatible stores, emulators): "true" or "false"
+// (strconv.ParseBool); unset means virtual-hosted.
+const EnvPathStyle = "VIGIL_S3_PATH_STYLE"
+
+// BucketFromEnv returns a Bucket for name, addressed as EnvPathStyle (read with
+// getenv) says.
+func BucketFromEnv(cfg aws.Config, name string, getenv func(string) string) (*Bucket, error) {
+	pathStyle := false
+	if v := getenv(EnvPathStyle); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: want true or false: %w", EnvPathStyle, v, err)
+		}
+		pathStyle = b
+	}
+	return NewBucket(cfg, name, pathStyle), nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/vigil-sec/vigil/internal/testenv"
 )
 
@@ -57,5 +59,38 @@ func TestBucket(t *testing.T) {
 	missing := NewBucket(cfg, "absent-bucket", true)
 	if _, err := missing.Get(ctx, key); err == nil || errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "s3://absent-bucket/") {
 		t.Errorf("missing bucket: %v, want an error naming it, not ErrNotExist", err)
+	}
+}
+
+func TestBucketFromEnv(t *testing.T) {
+	tests := []struct {
+		value     string
+		pathStyle bool
+		wantErr   string
+	}{
+		{value: "", pathStyle: false},
+		{value: "true", pathStyle: true},
+		{value: "1", pathStyle: true},
+		{value: "false", pathStyle: false},
+		{value: "ture", wantErr: `VIGIL_S3_PATH_STYLE="ture": want true or false`},
+		{value: " true", wantErr: `VIGIL_S3_PATH_STYLE=" true"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			getenv := func(k string) string { return map[string]string{"VIGIL_S3_PATH_STYLE": tt.value}[k] }
+			b, err := BucketFromEnv(aws.Config{Region: "us-east-1"}, "vigil-lake", getenv)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want one containing %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Name != "vigil-lake" || b.Client.Options().UsePathStyle != tt.pathStyle {
+				t.Errorf("bucket %s, path style %v; want vigil-lake, %v", b.Name, b.Client.Options().UsePathStyle, tt.pathStyle)
+			}
+		})
 	}
 }
