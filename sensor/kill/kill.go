@@ -1,12 +1,3 @@
-// Package kill ends a process (and optionally its descendants) for the sensor's
-// kill task, only if it is still the process the task means: a pid can be reused,
-// so the task carries the process's start time (/proc/PID/stat field 22, clock
-// ticks after boot) and nothing is signalled unless it matches.
-//
-// Each process is opened as a pidfd first and checked after, so the signal
-// cannot reach a process that took the pid over in between. A tree is stopped
-// (SIGSTOP) before it is killed, so it cannot fork past the kill, and the
-// descendants are collected again after the stop.
 package kill
 
 import (
@@ -46,7 +37,9 @@ type Proc struct {
 	StartTime uint64 `json:"start_time"`
 	Comm      string `json:"comm"`
 	// Exit is how it ended: "killed by SIGKILL", "exit status N" (it exited
-	// before the signal), or "not yet exited" when Wait ran out.
+	// before the signal), "not yet exited" when Wait ran out, or "not signalled:
+	// <reason>" when SIGKILL could not be sent to it (Kill then returns an error
+	// too).
 	Exit string `json:"exit"`
 	// ExitCode is the raw wait status when it could be read (the process was
 	// still a zombie), else -1.
@@ -68,33 +61,62 @@ type Stat struct {
 	ExitCode  int // field 52, the wait status of a zombie
 }
 
-// ReadStat parses /proc/PID/stat (the comm may hold spaces and parentheses).
+// ReadStat reads and parses /proc/PID/stat.
 func ReadStat(pid int) (Stat, error) {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	name := "/proc/" + strconv.Itoa(pid) + "/stat"
+	raw, err := os.ReadFile(name)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH) {
 		return Stat{}, fmt.Errorf("pid %d: %w", pid, ErrGone)
 	}
 	if err != nil {
 		return Stat{}, err
 	}
+	st, err := ParseStat(raw)
+	if err != nil {
+		return Stat{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return st, nil
+}
+
+// ParseStat parses the text of a /proc/PID/stat file. The comm (field 2) is the
+// process's to choose: it may hold spaces, parentheses and newlines, so it runs
+// from the first '(' to the last ')', and the fields after it are counted from
+// there. Errors name the field that is missing or malformed.
+func ParseStat(raw []byte) (Stat, error) {
 	s := string(raw)
 	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
 	if open < 0 || close < open {
-		return Stat{}, fmt.Errorf("/proc/%d/stat: malformed", pid)
+		return Stat{}, errors.New("malformed: no parenthesised comm (field 2)")
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(s[:open]))
+	if err != nil || pid < 0 {
+		return Stat{}, fmt.Errorf("pid (field 1) %q is not a process id", strings.TrimSpace(s[:open]))
 	}
 	f := strings.Fields(s[close+1:]) // f[0] is field 3 (state)
 	if len(f) < 20 {
-		return Stat{}, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
+		return Stat{}, fmt.Errorf("%d fields, want at least 22", len(f)+2)
+	}
+	if len(f[0]) != 1 {
+		return Stat{}, fmt.Errorf("state (field 3) %q is not one letter", f[0])
 	}
 	st := Stat{PID: pid, Comm: s[open+1 : close], State: f[0][0], ExitCode: -1}
-	st.PPID, _ = strconv.Atoi(f[1])
+	if st.PPID, err = strconv.Atoi(f[1]); err != nil || st.PPID < 0 {
+		return Stat{}, fmt.Errorf("ppid (field 4) %q is not a process id", f[1])
+	}
 	if st.StartTime, err = strconv.ParseUint(f[19], 10, 64); err != nil {
-		return Stat{}, fmt.Errorf("/proc/%d/stat: start time: %w", pid, err)
+		return Stat{}, fmt.Errorf("start time (field 22) %q: %w", f[19], err)
 	}
 	if len(f) >= 50 {
-		st.ExitCode, _ = strconv.Atoi(f[49])
+		if st.ExitCode, err = strconv.Atoi(f[49]); err != nil {
+			return Stat{}, fmt.Errorf("exit code (field 52) %q: %w", f[49], err)
+		}
 	}
 	return st, nil
+}
+
+// sendSignal signals the process of a pidfd (a variable so tests can make it fail).
+var sendSignal = func(pidfd int, sig unix.Signal) error {
+	return unix.PidfdSendSignal(pidfd, sig, nil, 0)
 }
 
 type target struct {
@@ -142,7 +164,9 @@ func children() map[int][]int {
 	return out
 }
 
-// Kill carries out r.
+// Kill carries out r. A process SIGKILL cannot be sent to does not stop the
+// others from being killed: every target is signalled, the errors are joined,
+// and the Result lists every process with its outcome.
 func Kill(ctx context.Context, r Request) (Result, error) {
 	if r.PID <= 1 {
 		return Result{}, fmt.Errorf("kill: refusing pid %d", r.PID)
@@ -163,7 +187,7 @@ func Kill(ctx context.Context, r Request) (Result, error) {
 	if r.Tree {
 		// stop the tree, then collect it again until nothing new appears
 		seen := map[int]bool{r.PID: true}
-		_ = unix.PidfdSendSignal(root.pidfd, unix.SIGSTOP, nil, 0)
+		_ = sendSignal(root.pidfd, unix.SIGSTOP)
 		for range 10 {
 			added := false
 			kids := children()
@@ -183,7 +207,7 @@ func Kill(ctx context.Context, r Request) (Result, error) {
 						unix.Close(t.pidfd)
 						continue
 					}
-					_ = unix.PidfdSendSignal(t.pidfd, unix.SIGSTOP, nil, 0)
+					_ = sendSignal(t.pidfd, unix.SIGSTOP)
 					targets = append(targets, t)
 					added = true
 				}
@@ -193,10 +217,15 @@ func Kill(ctx context.Context, r Request) (Result, error) {
 			}
 		}
 	}
+	// every target is signalled, whatever happens to the others: a stopped
+	// process left out would stay stopped for good
 	res := Result{}
-	for _, t := range targets {
-		if err := unix.PidfdSendSignal(t.pidfd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
-			return res, fmt.Errorf("kill: pid %d: %w", t.stat.PID, err)
+	var errs []error
+	failed := make([]error, len(targets))
+	for i, t := range targets {
+		if err := sendSignal(t.pidfd, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+			failed[i] = err
+			errs = append(errs, fmt.Errorf("kill: pid %d: %w", t.stat.PID, err))
 		}
 	}
 	wait := r.Wait
@@ -204,8 +233,13 @@ func Kill(ctx context.Context, r Request) (Result, error) {
 		wait = 5 * time.Second
 	}
 	deadline := time.Now().Add(wait)
-	for _, t := range targets {
+	for i, t := range targets {
 		p := Proc{PID: t.stat.PID, StartTime: t.stat.StartTime, Comm: t.stat.Comm, ExitCode: -1, Exit: "not yet exited"}
+		if failed[i] != nil {
+			p.Exit = "not signalled: " + failed[i].Error()
+			res.Procs = append(res.Procs, p)
+			continue
+		}
 		if exited(ctx, t.pidfd, time.Until(deadline)) {
 			p.Exit = "killed by SIGKILL"
 			if st, err := ReadStat(t.stat.PID); err == nil && st.StartTime == t.stat.StartTime && st.ExitCode >= 0 && st.State == 'Z' {
@@ -215,7 +249,7 @@ func Kill(ctx context.Context, r Request) (Result, error) {
 		}
 		res.Procs = append(res.Procs, p)
 	}
-	return res, nil
+	return res, errors.Join(errs...)
 }
 
 // exited waits up to d for the pidfd to become readable (the process exited).

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func start(t *testing.T, name string, args ...string) *exec.Cmd {
@@ -104,5 +106,43 @@ func TestKillRefuses(t *testing.T) {
 	}
 	if _, err := ReadStat(1 << 30); !errors.Is(err, ErrGone) {
 		t.Errorf("ReadStat of a missing pid: %v", err)
+	}
+}
+
+// TestKillTreeSignalsEveryProcess: SIGKILL refused for one process of a tree
+// (here the root) does not leave the rest of the stopped tree stopped: every
+// other process is killed, and the refusal is returned.
+func TestKillTreeSignalsEveryProcess(t *testing.T) {
+	cmd := start(t, "sh", "-c", "sleep 60 & sleep 60 & wait")
+	for deadline := time.Now().Add(5 * time.Second); countDescendants(cmd.Process.Pid) < 2 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	st, err := ReadStat(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootFD := -1
+	orig := sendSignal
+	t.Cleanup(func() { sendSignal = orig })
+	sendSignal = func(pidfd int, sig unix.Signal) error {
+		if rootFD < 0 {
+			rootFD = pidfd // the root is signalled first (SIGSTOP)
+		}
+		if sig == unix.SIGKILL && pidfd == rootFD {
+			return unix.EPERM
+		}
+		return orig(pidfd, sig)
+	}
+	res, err := Kill(context.Background(), Request{PID: cmd.Process.Pid, StartTime: st.StartTime, Tree: true, Wait: 2 * time.Second})
+	if !errors.Is(err, unix.EPERM) {
+		t.Fatalf("err = %v, want the refused SIGKILL", err)
+	}
+	if len(res.Procs) != 3 || res.Procs[0].PID != cmd.Process.Pid || !strings.HasPrefix(res.Procs[0].Exit, "not signalled") {
+		t.Fatalf("procs %+v, want sh (not signalled) and its 2 children", res.Procs)
+	}
+	for _, p := range res.Procs[1:] {
+		if p.Exit != "killed by SIGKILL" {
+			t.Errorf("child %+v was not killed", p)
+		}
 	}
 }

@@ -161,7 +161,7 @@ func (r *Runner) Refresh(ctx context.Context) error {
 	}
 	allow, rerr := r.Isolation.resolve(ctx, r.state.Isolation.Entries, r.state.Isolation.Allow)
 	if err := isolate.Update(r.Isolation.Options, allow); err != nil {
-		return err
+		return fmt.Errorf("respond: refresh isolation of task %s: %w", r.state.Isolation.TaskID, err)
 	}
 	r.state.Isolation.Allow = allow
 	return errors.Join(rerr, r.save())
@@ -197,10 +197,11 @@ func (r *Runner) kill(ctx context.Context, t task.Task) (string, error) {
 	}
 	tree, _ := strconv.ParseBool(t.Args["tree"])
 	res, err := kill.Kill(ctx, kill.Request{PID: int(pid), StartTime: uint64(start), Tree: tree})
-	if err != nil {
+	if err != nil && len(res.Procs) == 0 {
 		return "", err
 	}
-	return resultJSON(map[string]any{"action": "kill", "pid": pid, "tree": tree, "procs": res.Procs}), nil
+	// a tree partly killed: the processes and their outcomes are the evidence
+	return resultJSON(map[string]any{"action": "kill", "pid": pid, "tree": tree, "procs": res.Procs}), err
 }
 
 // SnapshotKey is where a task's snapshot is stored in the lake.
@@ -235,7 +236,7 @@ func (r *Runner) snapshot(ctx context.Context, t task.Task) (string, error) {
 	}
 	key := SnapshotKey(r.SensorID, t.ID)
 	if err := r.Lake.Put(ctx, key, snap.Tar); err != nil {
-		return "", err
+		return "", fmt.Errorf("put snapshot %s: %w", key, err)
 	}
 	m := snap.Manifest
 	return resultJSON(map[string]any{"action": "snapshot", "pid": m.PID, "start_time": m.StartTime, "comm": m.Comm,

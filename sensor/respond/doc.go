@@ -16,11 +16,14 @@
 //	          records it; Restore re-applies it at start (after a reboot) and
 //	          Refresh re-resolves the names in the allow list.
 //	rejoin    undo isolate.
-//	kill      pid, start_time (field 22 of /proc/PID/stat), both required; tree
-//	          ("true": the descendants too). Package sensor/kill.
-//	snapshot  pid (required), start_time (checked when given), max_bytes: a tar
-//	          of the process (package sensor/snapshot) put in the lake under
-//	          artifacts/<sensor>/<task>/snapshot.tar; the result has its SHA-256.
+//	kill      pid (required) and one of start_time (field 22 of /proc/PID/stat)
+//	          or event_time (Unix nanoseconds of the event that saw the process:
+//	          a process started after it is refused), so a reused pid is never
+//	          killed; tree ("true": the descendants too). Package sensor/kill.
+//	snapshot  pid (required), start_time or event_time (checked when given, as
+//	          for kill), max_bytes: a tar of the process (package sensor/snapshot)
+//	          put in the lake under artifacts/<sensor>/<task>/snapshot.tar; the
+//	          result has its SHA-256.
 //
 // A result is a JSON object (as text): the action's evidence, or
 // {"error": "...", "evidence": ...} for a failed task.

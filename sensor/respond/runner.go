@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -113,6 +114,24 @@ func (r *Runner) load() error {
 	return nil
 }
 
+// tempFile is the part of *os.File save writes the state through.
+type tempFile interface {
+	io.Writer
+	Sync() error
+	Close() error
+	Name() string
+}
+
+// createTemp creates the file save writes the next state to before renaming it
+// into place (os.CreateTemp; tests stand in for a failing disk).
+var createTemp = func(dir, pattern string) (tempFile, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // save writes the state file atomically and durably.
 func (r *Runner) save() error {
 	cut := r.now().Add(-stateKeep)
@@ -123,18 +142,21 @@ func (r *Runner) save() error {
 	}
 	raw, err := json.MarshalIndent(r.state, "", "  ")
 	if err != nil {
-		return err
+		return fmt.Errorf("respond: state file %s: encode: %w", r.StatePath, err)
 	}
 	dir := filepath.Dir(r.StatePath)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("respond: state: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".respond-state-*")
+	tmp, err := createTemp(dir, ".respond-state-*")
 	if err != nil {
 		return fmt.Errorf("respond: state: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(raw); err == nil {
+	// a failed write or sync leaves the previous state file in place: a short
+	// file is never renamed over it
+	_, err = tmp.Write(raw)
+	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -144,7 +166,7 @@ func (r *Runner) save() error {
 		err = os.Rename(tmp.Name(), r.StatePath)
 	}
 	if err != nil {
-		return fmt.Errorf("respond: state: %w", err)
+		return fmt.Errorf("respond: state file %s: %w", r.StatePath, err)
 	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()

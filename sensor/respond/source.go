@@ -57,13 +57,13 @@ func (s *HTTPSource) do(ctx context.Context, method, path string, body any, out 
 	if body != nil {
 		raw, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s %s: encode body: %w", method, path, err)
 		}
 		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(s.Endpoint, "/")+path, rd)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+s.APIKey)
 	if body != nil {
@@ -71,7 +71,7 @@ func (s *HTTPSource) do(ctx context.Context, method, path string, body any, out 
 	}
 	resp, err := s.client().Do(req)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
@@ -145,7 +145,7 @@ func (s *StoreSource) Pending(ctx context.Context) ([]task.Task, error) {
 	}
 	list, err := s.Store.ForSensor(ctx, s.SensorID, s.now().Add(-w))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tasks of sensor %s: %w", s.SensorID, err)
 	}
 	return open(list, s.SensorID), nil
 }
@@ -153,10 +153,13 @@ func (s *StoreSource) Pending(ctx context.Context) ([]task.Task, error) {
 // Report implements TaskSource.
 func (s *StoreSource) Report(ctx context.Context, id string, status task.Status, result string) error {
 	_, err := s.Store.Update(ctx, id, status, result, s.now())
-	if errors.Is(err, api.ErrConflict) {
+	switch {
+	case errors.Is(err, api.ErrConflict):
 		return fmt.Errorf("report task %s: %w (%v)", id, ErrEnded, err)
+	case err != nil:
+		return fmt.Errorf("report task %s: %w", id, err)
 	}
-	return err
+	return nil
 }
 
 // open keeps the tasks for sensorID that have not ended.

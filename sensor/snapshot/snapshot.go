@@ -1,22 +1,3 @@
-// Package snapshot captures a process for forensics, for the sensor's snapshot
-// (dump memory) task: one tar archive holding
-//
-//	manifest.json          pid, start time, time taken, every file with its size and
-//	                       SHA-256, the memory regions read, whether it was truncated
-//	proc/{cmdline,environ,status,stat,maps,limits,cgroup,mountinfo}
-//	exe                    the executable (/proc/PID/exe), even if deleted from disk
-//	fds.txt                each open descriptor and what it refers to
-//	                       (a path, socket:[inode], pipe:[inode], ...)
-//	net/{tcp,tcp6,udp,udp6,raw,raw6,unix}   the sockets of the process's network
-//	                       namespace; the socket inodes in fds.txt select its own
-//	memory/<start>-<end>_<perms>.bin   every readable mapping, from /proc/PID/mem
-//	TRUNCATED.txt          present only when the size bound was reached: what was
-//	                       left out
-//
-// The archive never exceeds Options.MaxBytes. Memory comes last, so a bound that
-// is reached leaves every small file in the archive and cuts memory; the file
-// being written when the bound is reached is cut short and both the manifest and
-// TRUNCATED.txt say so.
 package snapshot
 
 import (
@@ -34,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/sensor/kill"
 )
@@ -131,7 +114,107 @@ func (w *writer) add(name string, data []byte, mode int64) bool {
 	return whole
 }
 
-// Take captures the process.
+// afterPin, when set, is called once the process is pinned and checked (tests
+// end the process there).
+var afterPin func()
+
+// proc is a process pinned by its open /proc/PID directory: every file is read
+// relative to it (openat), and the kernel ties that directory to the process, not
+// to its pid, so once the process has exited the reads fail; they never reach a
+// later process that was given the same pid.
+type proc struct {
+	pid int
+	dir *os.File
+}
+
+func pin(pid int) (*proc, error) {
+	dir, err := os.Open("/proc/" + strconv.Itoa(pid))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("pid %d: %w", pid, kill.ErrGone)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &proc{pid: pid, dir: dir}, nil
+}
+
+func (p *proc) Close() error { return p.dir.Close() }
+
+// open opens name (like "maps" or "net/tcp") in the process's directory.
+func (p *proc) open(name string) (*os.File, error) {
+	for {
+		fd, err := unix.Openat(int(p.dir.Fd()), name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "openat", Path: p.path(name), Err: err}
+		}
+		return os.NewFile(uintptr(fd), p.path(name)), nil
+	}
+}
+
+func (p *proc) path(name string) string { return "/proc/" + strconv.Itoa(p.pid) + "/" + name }
+
+// readFile reads a whole file of the process's directory.
+func (p *proc) readFile(name string) ([]byte, error) {
+	f, err := p.open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// readBounded reads at most n bytes (none when n ≤ 0) of a file of the
+// process's directory.
+func (p *proc) readBounded(name string, n int64) ([]byte, error) {
+	f, err := p.open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, max(n, 0)))
+}
+
+// readlink reads a link of the process's directory (like "fd/3").
+func (p *proc) readlink(name string) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(int(p.dir.Fd()), name, buf)
+		if err != nil {
+			return "", &os.PathError{Op: "readlinkat", Path: p.path(name), Err: err}
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+	}
+}
+
+// stat reads the process's stat. A process that exited, reaped or not, is
+// ErrGone.
+func (p *proc) stat() (kill.Stat, error) {
+	raw, err := p.readFile("stat")
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) {
+		return kill.Stat{}, fmt.Errorf("pid %d: %w", p.pid, kill.ErrGone)
+	}
+	if err != nil {
+		return kill.Stat{}, err
+	}
+	st, err := kill.ParseStat(raw)
+	if err != nil {
+		return kill.Stat{}, fmt.Errorf("%s: %w", p.path("stat"), err)
+	}
+	if st.State == 'Z' || st.State == 'X' {
+		return st, fmt.Errorf("pid %d has exited: %w", p.pid, kill.ErrGone)
+	}
+	return st, nil
+}
+
+// Take captures the process. The process is pinned first (see proc) and its
+// start time checked after, so the archive holds only the process meant; a
+// process that exits while it is captured gives an error wrapping
+// kill.ErrGone, not a partial archive.
 func Take(ctx context.Context, o Options) (*Snapshot, error) {
 	if o.PID <= 0 {
 		return nil, fmt.Errorf("snapshot: invalid pid %d", o.PID)
@@ -147,48 +230,57 @@ func Take(ctx context.Context, o Options) (*Snapshot, error) {
 	if o.Now != nil {
 		now = o.Now
 	}
-	st, err := kill.ReadStat(o.PID)
+	p, err := pin(o.PID)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	defer p.Close()
+	st, err := p.stat()
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	if o.StartTime != 0 && st.StartTime != o.StartTime {
 		return nil, fmt.Errorf("snapshot: pid %d started at %d, want %d: %w", o.PID, st.StartTime, o.StartTime, kill.ErrNotSameProcess)
 	}
-	base := "/proc/" + strconv.Itoa(o.PID)
+	if afterPin != nil {
+		afterPin()
+	}
 	m := &Manifest{PID: o.PID, StartTime: st.StartTime, Comm: st.Comm, Taken: now().UTC(), MaxBytes: bound}
 	w := &writer{buf: &bytes.Buffer{}, limit: bound - reserve, m: m}
 	w.tw = tar.NewWriter(w.buf)
 	fail := func(what string, err error) { m.Errors = append(m.Errors, fmt.Sprintf("%s: %v", what, err)) }
 
 	for _, name := range []string{"cmdline", "environ", "status", "stat", "maps", "limits", "cgroup", "mountinfo"} {
-		data, err := os.ReadFile(base + "/" + name)
+		data, err := p.readFile(name)
 		if err != nil {
 			fail("proc/"+name, err)
 			continue
 		}
 		w.add("proc/"+name, data, 0o400)
 	}
-	w.add("fds.txt", fds(base), 0o400)
+	w.add("fds.txt", fds(p), 0o400)
 	for _, name := range []string{"tcp", "tcp6", "udp", "udp6", "raw", "raw6", "unix"} {
-		if data, err := os.ReadFile(base + "/net/" + name); err == nil {
+		if data, err := p.readFile("net/" + name); err == nil {
 			w.add("net/"+name, data, 0o400)
 		}
 	}
-	if exe, err := readBounded(base+"/exe", w.room()+1); err != nil {
+	if exe, err := p.readBounded("exe", w.room()+1); err != nil {
 		fail("exe", err)
 	} else {
 		w.add("exe", exe, 0o500)
 	}
 
-	maps, err := os.ReadFile(base + "/maps")
+	maps, err := p.readFile("maps")
 	if err != nil {
 		fail("maps", err)
 	}
-	if err := memory(ctx, w, base, maps); err != nil {
+	if err := memory(ctx, w, p, maps); err != nil {
 		fail("memory", err)
 	}
-	if again, err := kill.ReadStat(o.PID); err != nil || again.StartTime != st.StartTime {
-		fail("process", errors.New("exited while it was captured"))
+	// what was read is the pinned process's; if it exited meanwhile, the reads
+	// after its exit came back empty or failed: the archive is not the process
+	if _, err := p.stat(); err != nil {
+		return nil, fmt.Errorf("snapshot: pid %d exited while it was captured: %w", o.PID, err)
 	}
 
 	if m.Truncated {
@@ -210,19 +302,14 @@ func Take(ctx context.Context, o Options) (*Snapshot, error) {
 	return &Snapshot{Tar: w.buf.Bytes(), SHA256: hex.EncodeToString(sum[:]), Manifest: *m}, nil
 }
 
-// readBounded reads at most n bytes of a file.
-func readBounded(path string, n int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, max(n, 0)))
-}
-
 // fds lists the open descriptors: "3 -> /etc/passwd".
-func fds(base string) []byte {
-	ents, err := os.ReadDir(base + "/fd")
+func fds(p *proc) []byte {
+	d, err := p.open("fd")
+	if err != nil {
+		return []byte("error: " + err.Error() + "\n")
+	}
+	ents, err := d.ReadDir(-1)
+	d.Close()
 	if err != nil {
 		return []byte("error: " + err.Error() + "\n")
 	}
@@ -233,7 +320,7 @@ func fds(base string) []byte {
 	})
 	var b bytes.Buffer
 	for _, e := range ents {
-		target, err := os.Readlink(base + "/fd/" + e.Name())
+		target, err := p.readlink("fd/" + e.Name())
 		if err != nil {
 			target = "error: " + err.Error()
 		}
@@ -243,8 +330,8 @@ func fds(base string) []byte {
 }
 
 // memory adds every readable mapping listed in maps.
-func memory(ctx context.Context, w *writer, base string, maps []byte) error {
-	mem, err := os.Open(base + "/mem")
+func memory(ctx context.Context, w *writer, p *proc, maps []byte) error {
+	mem, err := p.open("mem")
 	if err != nil {
 		return err
 	}

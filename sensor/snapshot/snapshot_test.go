@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -133,5 +134,105 @@ func TestSnapshotBounded(t *testing.T) {
 	}
 	if _, ok := files["proc/maps"]; !ok {
 		t.Fatal("small files must come before memory is cut")
+	}
+}
+
+// reusePid starts a process (sleep) with pid, which must be free, and returns it,
+// or nil if another process took the pid first. The kernel gives the pid after
+// ns_last_pid to the next process (root only).
+func reusePid(t *testing.T, pid int) *exec.Cmd {
+	t.Helper()
+	for range 20 {
+		if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pid-1)), 0); err != nil {
+			t.Logf("cannot choose the next pid: %v", err)
+			return nil
+		}
+		cmd := exec.Command("sleep", "61")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if cmd.Process.Pid == pid {
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			return cmd
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	return nil
+}
+
+// TestSnapshotProcessExits: a process that exits while it is captured, its pid
+// left free or given to another process, gives an error, not an archive of what
+// is left or of the other process.
+func TestSnapshotProcessExits(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (or CAP_SYS_PTRACE) to read another process's memory")
+	}
+	for _, reuse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pid reused %v", reuse), func(t *testing.T) {
+			cmd := victim(t)
+			pid := cmd.Process.Pid
+			st, err := kill.ReadStat(pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var other *exec.Cmd
+			t.Cleanup(func() { afterPin = nil })
+			afterPin = func() {
+				cmd.Process.Kill()
+				cmd.Wait() // reaped: the pid is free for another process
+				if reuse {
+					other = reusePid(t, pid)
+				}
+			}
+			snap, err := Take(context.Background(), Options{PID: pid, StartTime: st.StartTime})
+			if snap != nil {
+				m := snap.Manifest
+				t.Fatalf("Take archived pid %d (%s): %d files, errors %q; want ErrGone", m.PID, m.Comm, len(m.Files), m.Errors)
+			}
+			if !errors.Is(err, kill.ErrGone) {
+				t.Fatalf("Take: %v, want ErrGone", err)
+			}
+			if reuse && other == nil {
+				t.Skip("the pid could not be given to another process")
+			}
+		})
+	}
+}
+
+// TestSnapshotPinsTheProcess: files are read through the directory opened for
+// the process; once it exited they cannot be read there, though another process
+// now has its pid.
+func TestSnapshotPinsTheProcess(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to choose the next pid")
+	}
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	p, err := pin(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if st, err := p.stat(); err != nil || st.Comm != "sleep" {
+		t.Fatalf("stat of the pinned process: %+v, %v", st, err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	other := reusePid(t, cmd.Process.Pid)
+	if _, err := p.stat(); !errors.Is(err, kill.ErrGone) {
+		t.Fatalf("stat after the exit: %v, want ErrGone", err)
+	}
+	if got, err := p.readFile("cmdline"); err == nil {
+		t.Fatalf("cmdline read after the process exited: %q", got)
+	}
+	if other == nil {
+		t.Skip("the pid could not be given to another process")
+	}
+	if got, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", other.Process.Pid)); !strings.Contains(string(got), "61") {
+		t.Fatalf("the pid's new process has cmdline %q", got)
 	}
 }
