@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
@@ -48,7 +49,7 @@ type Options struct {
 	HeartbeatEvery time.Duration
 	StatsEvery     time.Duration
 	// FilePathPrefixes selects the paths whose file events are reported; nil
-	// keeps the collector's defaults.
+	// keeps the collector's defaults, an empty non-nil slice reports none.
 	FilePathPrefixes []string
 	// RingBuffer and ReadDelay size the kernel ring buffer and bound how long a
 	// record waits in it (collector.Options); zero keeps the collector's
@@ -64,9 +65,30 @@ type Stats struct {
 }
 
 // Drops is everything lost in a run: kernel drops, batches evicted from the spool,
-// batches the spool could not write.
+// batches the spool could not write or found corrupt, events left out of a path
+// because they could not be encoded.
 func (s Stats) Drops() uint64 {
-	return s.Collector.Dropped + s.Shipper.DroppedRecords + s.Shipper.DroppedFiles + s.Shipper.SpoolErrors
+	sh := s.Shipper
+	return s.Collector.Dropped + sh.DroppedRecords + sh.DroppedFiles + sh.SpoolErrors + sh.SpoolCorrupt +
+		sh.DroppedStreamEvents + sh.DroppedLakeEvents
+}
+
+// capture is what a run needs of the collector.
+type capture interface {
+	Run(ctx context.Context, emit func(*event.Event)) error
+	Stats() collector.Stats
+	Close() error
+	SyscallHook() string
+	Unavailable() []string
+}
+
+// newCollector loads and attaches the eBPF collector.
+func newCollector(o collector.Options) (capture, error) {
+	c, err := collector.New(o)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Run captures and ships until ctx is done, then flushes what is queued. Errors
@@ -75,6 +97,12 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	if err := collector.Supported(); err != nil {
 		return Stats{}, err
 	}
+	return run(ctx, o, newCollector)
+}
+
+// run is Run with the collector made by newCapture. Every goroutine it starts
+// has ended when it returns.
+func run(ctx context.Context, o Options, newCapture func(collector.Options) (capture, error)) (Stats, error) {
 	host, _ := os.Hostname()
 	if o.SensorID == "" {
 		o.SensorID = host
@@ -90,7 +118,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	if err != nil {
 		return Stats{}, fmt.Errorf("sensor: %w", err)
 	}
-	col, err := collector.New(collectorOptions(o, enr, host))
+	col, err := newCapture(collectorOptions(o, enr, host))
 	if err != nil {
 		return Stats{}, fmt.Errorf("sensor: %w", err)
 	}
@@ -123,19 +151,29 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		ship.Add(ev)
 	}
 
+	// The shipper stops last, on its own context, so that its final flush
+	// takes every event: the capture and the goroutines that add events
+	// (heartbeats, host stats) end first, whether ctx ended or the capture
+	// failed.
 	shipCtx, stopShip := context.WithCancel(context.WithoutCancel(ctx))
 	shipped := make(chan error, 1)
 	go func() { shipped <- ship.Run(shipCtx, o.Grace) }()
-	go sweep(ctx, enr)
-	go gen.Run(ctx, func(ev *event.Event) {
-		o.Metrics.Event(ev.Type)
-		ship.Add(ev)
+	runCtx, stopRun := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { sweep(runCtx, enr) })
+	wg.Go(func() {
+		gen.Run(runCtx, func(ev *event.Event) {
+			o.Metrics.Event(ev.Type)
+			ship.Add(ev)
+		})
 	})
-	go report(ctx, o.Metrics, stats)
+	wg.Go(func() { report(runCtx, o.Metrics, stats) })
 	if o.Started != nil {
 		o.Started(stats)
 	}
-	runErr := col.Run(ctx, add)
+	runErr := col.Run(runCtx, add)
+	stopRun()
+	wg.Wait()
 	stopShip()
 	shipErr := <-shipped
 	final := stats()
@@ -145,7 +183,8 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 
 func snapshot(st Stats) metrics.Snapshot {
 	return metrics.Snapshot{KernelDrops: st.Collector.Dropped, DroppedRecords: st.Shipper.DroppedRecords,
-		DroppedFiles: st.Shipper.DroppedFiles, SpoolErrors: st.Shipper.SpoolErrors, SpoolBytes: st.Shipper.SpoolBytes,
+		DroppedFiles: st.Shipper.DroppedFiles, SpoolErrors: st.Shipper.SpoolErrors, SpoolCorrupt: st.Shipper.SpoolCorrupt,
+		EncodeStream: st.Shipper.DroppedStreamEvents, EncodeLake: st.Shipper.DroppedLakeEvents, SpoolBytes: st.Shipper.SpoolBytes,
 		SpoolRecords: st.Shipper.SpoolRecords, SpoolFiles: st.Shipper.SpoolFiles, KernelTime: st.Collector.KernelTime}
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os/exec"
+	"path"
 	"testing"
 	"time"
 
@@ -32,8 +33,14 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 	_, stop := startSensor(t, Options{SensorID: "agent-test", Tags: []string{"env:test"}, Stream: stream, Lake: lake,
 		BatchInterval: 100 * time.Millisecond, Spool: sp, Version: "test", HeartbeatEvery: 200 * time.Millisecond,
 		StatsEvery: 300 * time.Millisecond})
+	// the execs the sensor must report: these five, by pid
+	trues := map[uint32]bool{}
 	for range 5 {
-		_ = exec.Command("/bin/true").Run()
+		cmd := exec.Command("/bin/true")
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		trues[uint32(cmd.Process.Pid)] = false
 	}
 	sent := sendOut(100, 1000)
 	time.Sleep(800 * time.Millisecond)
@@ -51,6 +58,10 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 			e := &evs[i]
 			count[e.Type]++
 			switch e.Type {
+			case event.NewProcess:
+				if _, ours := trues[e.PID]; ours && path.Base(e.FilePath) == "true" {
+					trues[e.PID] = true
+				}
 			case event.SensorHeartbeat:
 				hb = e
 			case event.HostStats:
@@ -59,7 +70,12 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 			}
 		}
 	}
-	if count[event.NewProcess] < 5 || hb == nil || hs == nil {
+	for pid, seen := range trues {
+		if !seen {
+			t.Errorf("no NEW_PROCESS of /bin/true with pid %d", pid)
+		}
+	}
+	if hb == nil || hs == nil {
 		t.Fatalf("events by type: %v", count)
 	}
 	if hb.SensorVersion != "test" || hb.SensorID != "agent-test" || len(hb.Tags) != 1 {

@@ -1,5 +1,8 @@
 // Package agent assembles the sensor: process enrichment, the eBPF collector and the
-// shipper, run together until the context ends, then drained and flushed. Both the
-// vigil-sensor binary (shipping to Kinesis/S3) and `vigil local` (shipping to the
-// in-process stream and a local lake) run the sensor through it.
+// shipper, run together until the context ends or the collector fails, then drained
+// and flushed. The collector and the sensor's own events (heartbeats, host stats)
+// stop first and the shipper last, so its final flush takes every event counted;
+// Run returns once all of them have stopped. Both the vigil-sensor binary (shipping
+// to Kinesis/S3) and `vigil local` (shipping to the in-process stream and a local
+// lake) run the sensor through it.
 package agent

@@ -1,18 +1,3 @@
-// Package metrics sends the sensor's metrics to the local Datadog agent over
-// DogStatsD (UDP, or a unix socket with unix:///path), with datadog-go:
-//
-//	vigil.sensor.events         count  per event, tagged event_type:<TYPE>
-//	vigil.sensor.drops          count  events or batches lost, tagged source:kernel|spool_records|spool_files|spool_write
-//	vigil.sensor.batch_bytes    distribution  size of each batch shipped, tagged path:stream|lake
-//	vigil.sensor.ship_latency   timing (ms)   from a batch's encoding to its acceptance, tagged path:stream|lake
-//	vigil.sensor.spool_bytes    gauge  bytes waiting in the spool
-//	vigil.sensor.spool_batches  gauge  batches waiting, tagged path:stream|lake
-//	vigil.sensor.bpf_cpu        count (µs)    CPU time the eBPF programs ran, in the processes
-//	                                          they observe; only while the kernel keeps BPF run
-//	                                          time statistics (sysctl kernel.bpf_stats_enabled=1)
-//
-// Every metric carries the sensor's tags (sensor_id, and its own K:V tags). A nil
-// *Metrics does nothing, so callers need not check whether metrics are enabled.
 package metrics
 
 import (
@@ -103,6 +88,9 @@ type Snapshot struct {
 	DroppedRecords uint64 // stream batches evicted from the spool
 	DroppedFiles   uint64 // lake files evicted from the spool
 	SpoolErrors    uint64 // batches the spool could not write
+	SpoolCorrupt   uint64 // spooled batches found unreadable and removed
+	EncodeStream   uint64 // events left out of the stream: they could not be encoded
+	EncodeLake     uint64 // events left out of the lake likewise
 	SpoolBytes     int64
 	SpoolRecords   int
 	SpoolFiles     int
@@ -128,6 +116,9 @@ func (m *Metrics) Report(s Snapshot) {
 	drop("spool_records", s.DroppedRecords, prev.DroppedRecords)
 	drop("spool_files", s.DroppedFiles, prev.DroppedFiles)
 	drop("spool_write", s.SpoolErrors, prev.SpoolErrors)
+	drop("spool_corrupt", s.SpoolCorrupt, prev.SpoolCorrupt)
+	drop("encode_stream", s.EncodeStream, prev.EncodeStream)
+	drop("encode_lake", s.EncodeLake, prev.EncodeLake)
 	if s.KernelTime > prev.KernelTime {
 		_ = m.c.Count(BPFCPU, (s.KernelTime - prev.KernelTime).Microseconds(), nil, 1)
 	}

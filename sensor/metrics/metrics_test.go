@@ -44,7 +44,8 @@ func TestMetricsReachTheAgent(t *testing.T) {
 	m.Shipped("stream", 1234, 40*time.Millisecond)
 	m.Report(Snapshot{KernelDrops: 3, DroppedRecords: 1, SpoolBytes: 4096, SpoolRecords: 2, SpoolFiles: 1,
 		KernelTime: 1500 * time.Microsecond})
-	m.Report(Snapshot{KernelDrops: 5, DroppedRecords: 1, SpoolBytes: 0, KernelTime: 4 * time.Millisecond})
+	m.Report(Snapshot{KernelDrops: 5, DroppedRecords: 1, SpoolBytes: 0, KernelTime: 4 * time.Millisecond,
+		SpoolCorrupt: 2, EncodeStream: 1, EncodeLake: 3})
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +57,9 @@ func TestMetricsReachTheAgent(t *testing.T) {
 		"vigil.sensor.ship_latency:40.000000|ms|#sensor_id:i-1,env:prod,path:stream",
 		"vigil.sensor.drops:5|c|#sensor_id:i-1,env:prod,source:kernel",
 		"vigil.sensor.drops:1|c|#sensor_id:i-1,env:prod,source:spool_records",
+		"vigil.sensor.drops:2|c|#sensor_id:i-1,env:prod,source:spool_corrupt",
+		"vigil.sensor.drops:1|c|#sensor_id:i-1,env:prod,source:encode_stream",
+		"vigil.sensor.drops:3|c|#sensor_id:i-1,env:prod,source:encode_lake",
 		"vigil.sensor.spool_bytes:0|g|#sensor_id:i-1,env:prod",
 		"vigil.sensor.spool_batches:0|g|#sensor_id:i-1,env:prod,path:stream",
 		"vigil.sensor.bpf_cpu:4000|c|#sensor_id:i-1,env:prod",

@@ -31,7 +31,15 @@
 // first on the following ticks, and only removed once it was accepted. With a spool
 // directory the waiting batches survive a restart: the next run ships them before
 // anything new. The spool is bounded; beyond its bound the oldest batches are
-// evicted and counted in Stats (DroppedRecords, DroppedFiles), never silently.
+// evicted and counted in Stats (DroppedRecords, DroppedFiles), never silently;
+// batches it finds corrupt are removed and counted likewise (SpoolCorrupt).
+//
+// An event that cannot be encoded — one too large for a record or a lake file
+// on its own, or refused by the encoder — is left out of that path, counted
+// (DroppedStreamEvents, DroppedLakeEvents) and logged; the other events of its
+// batch, and those after it, are encoded and shipped. Retrying would fail
+// again, so nothing is kept for that. An encoder failure while the lake file
+// is being written loses that file: its events are counted the same way.
 //
 // On shutdown Run encodes the events still queued and closes the open lake file,
 // and tries to ship everything within the grace period; what cannot be shipped by

@@ -1,6 +1,7 @@
 package shipper
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,9 +68,16 @@ type Stats struct {
 	SpoolErrors    uint64 // batches the spool could not write (lost, and logged)
 	DroppedRecords uint64 // stream batches evicted from the spool beyond its bound
 	DroppedFiles   uint64 // lake files evicted likewise
+	SpoolCorrupt   uint64 // spooled batches found unreadable and removed (lost)
 	SpoolBytes     int64  // waiting in the spool now
 	SpoolRecords   int
 	SpoolFiles     int
+	// Events left out of a path because they could not be encoded (lost to
+	// that path, and logged): an event too large for a record or a lake file
+	// on its own, or an encoder failure, which loses the lake file being
+	// written. The other events of their batches are shipped.
+	DroppedStreamEvents uint64
+	DroppedLakeEvents   uint64
 }
 
 // Shipper batches events and ships them; see the package documentation.
@@ -208,6 +216,7 @@ func (s *Shipper) Stats() Stats {
 	sp := s.spool.Stats()
 	st.DroppedRecords = sp.EvictedItems(spool.Record)
 	st.DroppedFiles = sp.EvictedItems(spool.LakeFile)
+	st.SpoolCorrupt = sp.Corrupt
 	st.SpoolBytes = s.spool.Bytes()
 	st.SpoolRecords = s.spool.Len(spool.Record)
 	st.SpoolFiles = s.spool.Len(spool.LakeFile)
@@ -224,7 +233,7 @@ func (s *Shipper) Run(ctx context.Context, grace time.Duration) error {
 	// tick flushes; during an outage it logs one line when the outage starts, one
 	// every minute and one at the end.
 	tick := func() {
-		err := s.flush(ctx, false)
+		err, _ := s.flushParts(ctx, false) // encoding errors are logged and counted there
 		now := s.now()
 		switch {
 		case err != nil && (failingSince.IsZero() || now.Sub(lastLog) >= time.Minute):
@@ -271,6 +280,14 @@ func (s *Shipper) Run(ctx context.Context, grace time.Duration) error {
 func (s *Shipper) Flush(ctx context.Context) error { return s.flush(ctx, true) }
 
 func (s *Shipper) flush(ctx context.Context, final bool) error {
+	shipErr, encErr := s.flushParts(ctx, final)
+	return errors.Join(encErr, shipErr)
+}
+
+// flushParts encodes what is queued and ships it. It returns apart the error of
+// shipping (batches the backends refused: they are spooled) and that of
+// encoding (events left out: counted in Stats and logged here).
+func (s *Shipper) flushParts(ctx context.Context, final bool) (shipErr, encErr error) {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 
@@ -288,6 +305,11 @@ func (s *Shipper) flush(ctx context.Context, final bool) error {
 		files, errs[1] = s.writeLake(nil, chunks, final)
 	}
 	s.recycle(chunks)
+	if encErr = errors.Join(errs[0], errs[1]); encErr != nil {
+		st := s.Stats()
+		s.log.Error("events dropped: they could not be encoded", "error", encErr,
+			"stream_events_dropped", st.DroppedStreamEvents, "lake_events_dropped", st.DroppedLakeEvents)
+	}
 
 	// what was encoded is shipped even if an event could not be (never expected)
 	var wg sync.WaitGroup
@@ -298,7 +320,7 @@ func (s *Shipper) flush(ctx context.Context, final bool) error {
 		wg.Go(func() { errs[3] = s.ship(ctx, spool.LakeFile, files) })
 	}
 	wg.Wait()
-	return errors.Join(errs[:]...)
+	return errors.Join(errs[2], errs[3]), encErr
 }
 
 // keepChunks bounds the emptied chunks of pending events the shipper keeps
@@ -329,46 +351,54 @@ func (s *Shipper) recycle(chunks [][]event.Event) {
 }
 
 // encodeRecords appends the batches of chunks to out: a chunk holds at most
-// BatchEvents events and is split in halves until it fits a record.
+// BatchEvents events and is split in halves until it fits a record. Events that
+// cannot be encoded are left out and counted (DroppedStreamEvents); every other
+// event is encoded, and the error says what was left out.
 func (s *Shipper) encodeRecords(out []batch, chunks [][]event.Event) ([]batch, error) {
+	var errs []error
 	for _, events := range chunks {
+		var lost int
 		var err error
-		if out, err = s.encodeSplit(out, s.hotEnc, events, event.MaxRecordBytes, ""); err != nil {
-			return out, err
+		if out, lost, err = s.encodeSplit(out, s.hotEnc, events, event.MaxRecordBytes, false); lost > 0 {
+			s.count(func(st *Stats) { st.DroppedStreamEvents += uint64(lost) })
+			errs = append(errs, fmt.Errorf("stream: %d of %d events left out: %w", lost, len(events), err))
 		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // writeLake writes events to the open lake file and appends the files it rolls to
 // out. A file is rolled before an event of a later hour than its first (earlier
 // events, out of order at the boundary, go into the open file), when it reaches
 // RollEvents or its estimated size nears RollBytes, and at the end when final or
-// RollInterval after it was opened.
+// RollInterval after it was opened. Events that cannot be encoded are left out
+// and counted (DroppedLakeEvents); the events after them still are written, and
+// the error says what was left out.
 func (s *Shipper) writeLake(out []batch, chunks [][]event.Event, final bool) ([]batch, error) {
-	var err error
+	var errs []error
 	for _, events := range chunks {
-		if out, err = s.writeLakeEvents(out, events); err != nil {
-			return out, err
-		}
+		out = s.writeLakeEvents(out, events, &errs)
 	}
 	if s.lake.Rows() > 0 && (final || s.now().Sub(s.file.opened) >= s.opts.RollInterval) {
-		return s.rollLake(out)
+		out = s.rollLake(out, &errs)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
+}
+
+// lakeLost counts n events lost to the lake path and keeps why.
+func (s *Shipper) lakeLost(n int, err error, errs *[]error) {
+	s.count(func(st *Stats) { st.DroppedLakeEvents += uint64(n) })
+	*errs = append(*errs, fmt.Errorf("lake: %d events left out: %w", n, err))
 }
 
 // writeLakeEvents writes events to the open lake file, rolling it at an hour's
 // change and when full.
-func (s *Shipper) writeLakeEvents(out []batch, events []event.Event) ([]batch, error) {
-	var err error
+func (s *Shipper) writeLakeEvents(out []batch, events []event.Event, errs *[]error) []batch {
 	for len(events) > 0 {
 		if s.lake.Rows() == 0 {
 			s.file = lakeFile{opened: s.now(), first: events[0].TimeNanos, hour: hourOf(events[0].TimeNanos)}
 		} else if hourOf(events[0].TimeNanos) > s.file.hour {
-			if out, err = s.rollLake(out); err != nil {
-				return out, err
-			}
+			out = s.rollLake(out, errs)
 			continue
 		}
 		n := 0
@@ -376,19 +406,20 @@ func (s *Shipper) writeLakeEvents(out []batch, events []event.Event) ([]batch, e
 			s.file.raw += rawSize(&events[n])
 			n++
 		}
-		if err := s.lake.Write(events[:n]); err != nil {
-			rows := s.lake.Rows()
-			_, _ = s.lake.Close() // drops the file
-			return out, fmt.Errorf("lake file of %d events dropped: %w", rows, err)
+		if rows := s.lake.Rows(); s.lake.Write(events[:n]) != nil {
+			// the file is unusable: it is dropped with the events written to it
+			// so far, and the next events go into a new one
+			_, err := s.lake.Close()
+			s.lakeLost(rows+n, fmt.Errorf("lake file dropped: %w", err), errs)
+			events = events[n:]
+			continue
 		}
 		events = events[n:]
 		if s.lakeFull(0) {
-			if out, err = s.rollLake(out); err != nil {
-				return out, err
-			}
+			out = s.rollLake(out, errs)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // lakeFull reports whether the open file is full once n more events are written:
@@ -402,44 +433,58 @@ func (s *Shipper) lakeFull(n int) bool {
 // rollLake closes the open lake file and appends it to out, split in parts if it
 // came out over RollBytes anyway (events much less compressible than the last
 // file's): then it is decoded and encoded again in halves until each part fits.
-func (s *Shipper) rollLake(out []batch) ([]batch, error) {
+// Events lost on the way are counted and their error appended to errs.
+func (s *Shipper) rollLake(out []batch, errs *[]error) []batch {
+	rows := s.lake.Rows()
 	data, err := s.lake.Close()
 	if err != nil {
-		return out, fmt.Errorf("lake file: %w", err)
+		s.lakeLost(rows, fmt.Errorf("lake file dropped: %w", err), errs)
+		return out
 	}
 	s.ratio = max(float64(len(data))/float64(max(s.file.raw, 1)), 0.01)
 	if len(data) > s.opts.RollBytes {
 		events, err := event.Decode(nil, data, 0)
 		if err != nil {
-			return out, fmt.Errorf("split lake file of %d bytes: %w", len(data), err)
+			s.lakeLost(rows, fmt.Errorf("split lake file of %d bytes: %w", len(data), err), errs)
+			return out
 		}
-		return s.encodeSplit(out, event.NewEncoder(), events, s.opts.RollBytes, "lake")
+		var lost int
+		if out, lost, err = s.encodeSplit(out, event.NewEncoder(), events, s.opts.RollBytes, true); lost > 0 {
+			s.lakeLost(lost, err, errs)
+		}
+		return out
 	}
 	first := time.Unix(0, s.file.first)
-	return append(out, batch{key: event.LakeKey(s.opts.SensorID, first, event.NewID(first)), created: s.now(), data: data}), nil
+	return append(out, batch{key: event.LakeKey(s.opts.SensorID, first, event.NewID(first)), created: s.now(), data: data})
 }
 
-func (s *Shipper) encodeSplit(out []batch, enc *event.Encoder, events []event.Event, limit int, lake string) ([]batch, error) {
+// encodeSplit appends events to out as batches of at most limit bytes, split in
+// halves until each part fits; lake batches get a lake key. An event that cannot
+// be encoded (over limit on its own, or refused by the encoder) is left out: it
+// returns how many were, with the first one's reason.
+func (s *Shipper) encodeSplit(out []batch, enc *event.Encoder, events []event.Event, limit int, lake bool) ([]batch, int, error) {
+	if len(events) == 0 {
+		return out, 0, nil
+	}
 	data, err := enc.Encode(events)
-	if err != nil {
-		return out, fmt.Errorf("encode batch: %w", err)
-	}
-	if len(data) > limit {
-		if len(events) == 1 {
-			return out, fmt.Errorf("one event encodes to %d bytes, over the %d-byte limit", len(data), limit)
+	if err == nil && len(data) <= limit {
+		b := batch{created: s.now(), data: append([]byte(nil), data...)}
+		if lake {
+			first := time.Unix(0, events[0].TimeNanos)
+			b.key = event.LakeKey(s.opts.SensorID, first, event.NewID(first))
 		}
-		half := len(events) / 2
-		if out, err = s.encodeSplit(out, enc, events[:half], limit, lake); err != nil {
-			return out, err
+		return append(out, b), 0, nil
+	}
+	if len(events) == 1 {
+		if err != nil {
+			return out, 1, fmt.Errorf("event %s: %w", events[0].ID, err)
 		}
-		return s.encodeSplit(out, enc, events[half:], limit, lake)
+		return out, 1, fmt.Errorf("event %s encodes to %d bytes, over the %d-byte limit", events[0].ID, len(data), limit)
 	}
-	b := batch{created: s.now(), data: append([]byte(nil), data...)}
-	if lake != "" {
-		first := time.Unix(0, events[0].TimeNanos)
-		b.key = event.LakeKey(s.opts.SensorID, first, event.NewID(first))
-	}
-	return append(out, b), nil
+	half := len(events) / 2
+	out, lost1, err1 := s.encodeSplit(out, enc, events[:half], limit, lake)
+	out, lost2, err2 := s.encodeSplit(out, enc, events[half:], limit, lake)
+	return out, lost1 + lost2, cmp.Or(err1, err2)
 }
 
 // Limits of one Stream.Put: within one Kinesis PutRecords call, so that a failure

@@ -1,18 +1,3 @@
-// Package spool is the sensor's disk buffer in front of the stream and the lake.
-//
-// Batches that could not be shipped (the backend is unreachable, or older batches
-// are still waiting) are appended to the spool; the shipper replays them oldest
-// first when the backend returns, and removes each one only once it was accepted.
-// Every item is one file in Dir, named by a sequence number that keeps the order
-// across restarts: Open reads what a previous run left and carries on after it.
-//
-// The spool is bounded by MaxBytes: appending beyond it evicts the oldest items,
-// whatever their kind, and counts them in Stats (never silently). Files that are
-// torn or corrupt (a crash in the middle of a write) are removed at Open and
-// counted as Corrupt.
-//
-// With an empty Dir the spool keeps its items in memory, with the same bound and
-// counters: `vigil local` and tests use that mode.
 package spool
 
 import (
@@ -63,7 +48,7 @@ type Stats struct {
 	Appended       uint64
 	Evicted        [3]uint64 // by Kind: items evicted beyond MaxBytes
 	EvictedBytes   uint64
-	Corrupt        uint64 // files removed at Open because they could not be read back
+	Corrupt        uint64 // files removed because they could not be read back (at Open, or by Peek)
 	Recovered      uint64 // items found on disk at Open
 	RecoveredBytes uint64
 }
@@ -295,18 +280,20 @@ func (s *Spool) removeFile(e entry) {
 }
 
 // File layout: magic, kind (1 byte), created unix nanos (8), key length (uvarint),
-// key, data length (8), CRC-32C of the data (4), data.
+// key, data length (8), CRC-32C of the data (4), data. The sequence number is in
+// the file's name.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-func encodeHeader(e entry, dataLen int) []byte {
-	var b bytes.Buffer
-	b.WriteString(magic)
-	b.WriteByte(byte(e.Kind))
-	b.Write(binary.BigEndian.AppendUint64(nil, uint64(e.Created.UnixNano())))
-	b.Write(binary.AppendUvarint(nil, uint64(len(e.Key))))
-	b.WriteString(e.Key)
-	b.Write(binary.BigEndian.AppendUint64(nil, uint64(dataLen)))
-	return b.Bytes()
+// encodeHeader is everything of e's file before its data.
+func encodeHeader(e entry, data []byte) []byte {
+	b := make([]byte, 0, len(magic)+1+8+binary.MaxVarintLen64+len(e.Key)+8+4)
+	b = append(b, magic...)
+	b = append(b, byte(e.Kind))
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Created.UnixNano()))
+	b = binary.AppendUvarint(b, uint64(len(e.Key)))
+	b = append(b, e.Key...)
+	b = binary.BigEndian.AppendUint64(b, uint64(len(data)))
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(data, castagnoli))
 }
 
 func (s *Spool) write(e entry, data []byte) error {
@@ -315,9 +302,7 @@ func (s *Spool) write(e entry, data []byte) error {
 		return fmt.Errorf("spool: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	hdr := encodeHeader(e, len(data))
-	hdr = binary.BigEndian.AppendUint32(hdr, crc32.Checksum(data, castagnoli))
-	_, err = tmp.Write(hdr)
+	_, err = tmp.Write(encodeHeader(e, data))
 	if err == nil {
 		_, err = tmp.Write(data)
 	}
@@ -336,43 +321,59 @@ func (s *Spool) write(e entry, data []byte) error {
 	return nil
 }
 
+// errCorrupt is wrapped by the errors of files that cannot be read back.
 var errCorrupt = errors.New("corrupt spool file")
 
-// parse splits a spool file into its entry and data, checking the checksum when
-// withData is set.
-func parse(b []byte, name string, withData bool) (entry, []byte, error) {
+// parse splits the spool file at path, its content b, into its entry and data,
+// checking the checksum. Errors wrap errCorrupt and name the file and what is
+// wrong with it.
+func parse(b []byte, path string) (entry, []byte, error) {
 	var e entry
-	if !bytes.HasPrefix(b, []byte(magic)) || len(b) < len(magic)+9 {
-		return e, nil, errCorrupt
+	corrupt := func(format string, args ...any) (entry, []byte, error) {
+		return entry{}, nil, fmt.Errorf("%s: %w: %s", path, errCorrupt, fmt.Sprintf(format, args...))
+	}
+	name := filepath.Base(path)
+	seqText, _, _ := strings.Cut(name, "-")
+	seq, err := strconv.ParseUint(seqText, 10, 64)
+	if err != nil {
+		return corrupt("name %q does not start with a sequence number", name)
+	}
+	e.Seq = seq
+	if !bytes.HasPrefix(b, []byte(magic)) {
+		return corrupt("no %q header", strings.TrimSpace(magic))
 	}
 	b = b[len(magic):]
+	if len(b) < 9 {
+		return corrupt("%d bytes after the header, too short for the kind and creation time", len(b))
+	}
 	e.Kind = Kind(b[0])
+	if e.Kind != Record && e.Kind != LakeFile {
+		return corrupt("kind %d is neither %d (record) nor %d (lake file)", b[0], Record, LakeFile)
+	}
 	e.Created = time.Unix(0, int64(binary.BigEndian.Uint64(b[1:9])))
 	b = b[9:]
 	kl, n := binary.Uvarint(b)
-	if n <= 0 || kl > uint64(len(b)-n) {
-		return e, nil, errCorrupt
+	if n <= 0 || n != len(binary.AppendUvarint(nil, kl)) {
+		return corrupt("key length is not a varint")
+	}
+	if kl > uint64(len(b)-n) {
+		return corrupt("key of %d bytes runs past the end of the file", kl)
 	}
 	e.Key = string(b[n : n+int(kl)])
 	b = b[n+int(kl):]
 	if len(b) < 12 {
-		return e, nil, errCorrupt
+		return corrupt("%d bytes after the key, too short for the data length and checksum", len(b))
 	}
 	dl := binary.BigEndian.Uint64(b[:8])
 	sum := binary.BigEndian.Uint32(b[8:12])
 	b = b[12:]
+	if uint64(len(b)) != dl {
+		return corrupt("%d bytes of data, the header says %d", len(b), dl)
+	}
+	if got := crc32.Checksum(b, castagnoli); got != sum {
+		return corrupt("data checksum %08x, the header says %08x", got, sum)
+	}
 	e.size = int64(dl)
-	seq, err := strconv.ParseUint(strings.SplitN(name, "-", 2)[0], 10, 64)
-	if err != nil || (e.Kind != Record && e.Kind != LakeFile) {
-		return e, nil, errCorrupt
-	}
-	e.Seq = seq
-	if !withData {
-		return e, nil, nil
-	}
-	if uint64(len(b)) != dl || crc32.Checksum(b, castagnoli) != sum {
-		return e, nil, errCorrupt
-	}
 	return e, b, nil
 }
 
@@ -383,7 +384,7 @@ func readHeader(path string) (entry, error) {
 	if err != nil {
 		return entry{}, err
 	}
-	e, _, err := parse(b, filepath.Base(path), true)
+	e, _, err := parse(b, path)
 	return e, err
 }
 
@@ -393,9 +394,9 @@ func (s *Spool) read(e entry) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spool read: %w", err)
 	}
-	_, data, err := parse(b, filepath.Base(path), true)
+	_, data, err := parse(b, path)
 	if err != nil {
-		return nil, fmt.Errorf("spool read %s: %w", path, err)
+		return nil, fmt.Errorf("spool read: %w", err)
 	}
 	return data, nil
 }
