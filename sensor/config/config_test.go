@@ -172,3 +172,28 @@ func FuzzParse(f *testing.F) {
 		_ = c.Validate()
 	})
 }
+
+// TestFilePathPrefixesEmpty: an explicit empty list turns file events off (an
+// empty, non-nil list for the collector); an absent or null field keeps the
+// collector's defaults (nil).
+func TestFilePathPrefixesEmpty(t *testing.T) {
+	tests := []struct {
+		file    string
+		want    []string
+		wantNil bool
+	}{
+		{"prefixes-absent.yaml", nil, true},
+		{"prefixes-null.yaml", nil, true},
+		{"prefixes-empty.yaml", []string{}, false},
+		{"prefixes-list.yaml", []string{"/etc/", "/root/.ssh/"}, false},
+	}
+	for _, tc := range tests {
+		got, err := Load(filepath.Join("testdata", tc.file), env(nil), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		if (got.FilePathPrefixes == nil) != tc.wantNil || !slices.Equal(got.FilePathPrefixes, tc.want) {
+			t.Errorf("%s: prefixes %#v, want %#v", tc.file, got.FilePathPrefixes, tc.want)
+		}
+	}
+}

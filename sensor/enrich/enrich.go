@@ -244,74 +244,66 @@ func (e *Enricher) readProc(pid uint32) (Process, error) {
 	if err != nil {
 		return Process{}, fmt.Errorf("enrich: process %d: %w", pid, err)
 	}
-	p := Process{Path: exe, CommandLine: string(joinArgv(cmd)), PPID: e.ppid(pid)}
-	p.StartNanos = e.startNanos(pid)
+	p := Process{Path: exe, CommandLine: string(joinArgv(cmd))}
+	// parent and start time stay 0 when the stat cannot be read
+	if data, err := readBounded(e.pidPath(pid, "stat"), maxStatRead); err == nil {
+		if st, err := parseStat(data); err == nil {
+			p.PPID = st.ppid
+			p.StartNanos = e.startNanos(st.startTicks)
+		}
+	}
 	if e.containers != nil {
 		p.ContainerID, _ = e.containers.FromPID(pid)
 	}
 	return p, nil
 }
 
-// ppid reads a process's parent id from <proc>/<pid>/stat (field 4), or 0.
-func (e *Enricher) ppid(pid uint32) uint32 {
-	data, err := readBounded(e.pidPath(pid, "stat"), 1024)
-	if err != nil {
-		return 0
-	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0
-	}
-	f := bytes.Fields(data[i+1:])
-	if len(f) < 2 {
-		return 0
-	}
-	v, err := strconv.ParseUint(string(f[1]), 10, 32)
-	if err != nil {
-		return 0
-	}
-	return uint32(v)
-}
-
 func (e *Enricher) pidPath(pid uint32, name string) string {
 	return filepath.Join(e.proc, strconv.FormatUint(uint64(pid), 10), name)
 }
 
-// startNanos returns the process start time from <proc>/<pid>/stat (field 22,
-// clock ticks after boot) as Unix nanoseconds, or 0 if unknown.
-func (e *Enricher) startNanos(pid uint32) int64 {
+// maxStatRead bounds how much of /proc/<pid>/stat is read: the kernel writes
+// some 300 bytes, the comm at most 64.
+const maxStatRead = 1024
+
+// startNanos converts a start time (field 22 of /proc/<pid>/stat, clock ticks
+// after boot) to Unix nanoseconds, or 0 if the boot time is unknown.
+func (e *Enricher) startNanos(ticks int64) int64 {
 	if e.btime == 0 {
-		return 0
-	}
-	data, err := readBounded(e.pidPath(pid, "stat"), 1024)
-	if err != nil {
-		return 0
-	}
-	ticks, ok := statStartTicks(data)
-	if !ok {
 		return 0
 	}
 	return e.btime*int64(time.Second) + ticks*(int64(time.Second)/userHZ)
 }
 
-// statStartTicks extracts field 22 (starttime) from a /proc/<pid>/stat line. The
-// command name (field 2) is parenthesised and may hold spaces and parentheses, so
-// fields are counted from the last ')'.
-func statStartTicks(stat []byte) (int64, bool) {
+// procStat is the part of /proc/<pid>/stat the table keeps.
+type procStat struct {
+	ppid       uint32 // field 4
+	startTicks int64  // field 22, clock ticks after boot
+}
+
+// parseStat reads the parent pid and start time from a /proc/<pid>/stat line.
+// The command name (field 2) is the process's to choose: parenthesised, it may
+// hold spaces, parentheses and newlines, so fields are counted from the last
+// ')'. Errors name the field that is missing or malformed.
+func parseStat(stat []byte) (procStat, error) {
 	i := bytes.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, false
+		return procStat{}, errors.New("stat: no parenthesised command name (field 2)")
 	}
 	fields := bytes.Fields(stat[i+1:])
 	// fields[0] is field 3 (state); starttime is field 22.
 	if len(fields) < 20 {
-		return 0, false
+		return procStat{}, fmt.Errorf("stat: %d fields after the command name, want at least 20", len(fields))
 	}
-	v, err := strconv.ParseInt(string(fields[19]), 10, 64)
-	if err != nil || v < 0 {
-		return 0, false
+	ppid, err := strconv.ParseUint(string(fields[1]), 10, 32)
+	if err != nil {
+		return procStat{}, fmt.Errorf("stat: ppid (field 4) %q: %w", fields[1], err)
 	}
-	return v, true
+	start, err := strconv.ParseInt(string(fields[19]), 10, 64)
+	if err != nil || start < 0 {
+		return procStat{}, fmt.Errorf("stat: start time (field 22) %q is not a tick count", fields[19])
+	}
+	return procStat{ppid: uint32(ppid), startTicks: start}, nil
 }
 
 // bootTime reads btime (Unix seconds) from <proc>/stat, or returns 0.

@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -202,27 +203,73 @@ func sameEvent(a, b event.Event) bool {
 		a.TargetPath == b.TargetPath
 }
 
-func TestStatStartTicks(t *testing.T) {
+func TestParseStat(t *testing.T) {
 	tail := " S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 4242 19 20\n"
 	tests := []struct {
-		name   string
-		stat   string
-		want   int64
-		wantOK bool
+		name    string
+		stat    string
+		want    procStat
+		wantErr string // part of the error; "" for none
 	}{
-		{"plain", "12 (bash)" + tail, 4242, true},
-		{"comm with spaces and parens", "12 (a) b (c)" + tail, 4242, true},
-		{"no comm", "12 bash" + tail, 0, false},
-		{"too few fields", "12 (bash) S 1 2 3", 0, false},
-		{"not a number", "12 (bash) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 x", 0, false},
-		{"empty", "", 0, false},
+		{"plain", "12 (bash)" + tail, procStat{ppid: 1, startTicks: 4242}, ""},
+		{"comm with spaces and parens", "12 (a) b (c)" + tail, procStat{ppid: 1, startTicks: 4242}, ""},
+		{"comm with a newline", "12 (a\n) 7 8)" + tail, procStat{ppid: 1, startTicks: 4242}, ""},
+		{"no comm", "12 bash" + tail, procStat{}, "field 2"},
+		{"too few fields", "12 (bash) S 1 2 3", procStat{}, "fields"},
+		{"not a number", "12 (bash) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 x", procStat{}, "field 22"},
+		{"negative start", "12 (bash) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 -5", procStat{}, "field 22"},
+		{"bad ppid", "12 (bash) S x 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 4242", procStat{}, "field 4"},
+		{"empty", "", procStat{}, "field 2"},
 	}
 	for _, tt := range tests {
-		got, ok := statStartTicks([]byte(tt.stat))
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("%s: statStartTicks = %d, %v; want %d, %v", tt.name, got, ok, tt.want, tt.wantOK)
+		got, err := parseStat([]byte(tt.stat))
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%s: error %v, want one about %s", tt.name, err, tt.wantErr)
+		case got != tt.want:
+			t.Errorf("%s: parseStat = %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
+}
+
+// FuzzParseStat: whatever the command name (chosen by the process), the parent
+// pid and start time of a stat line as the kernel writes it are read back; no
+// input makes parseStat panic, and what it reads from any input is a field of it.
+func FuzzParseStat(f *testing.F) {
+	f.Add("bash", uint32(1), int64(4242), []byte("12 (bash) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 4242 19 20\n"))
+	f.Add("a) b (c", uint32(0), int64(0), []byte("1 ())) S"))
+	f.Add("x\n) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 9", uint32(1<<31), int64(1)<<62, []byte(")"))
+	f.Add("", ^uint32(0), int64(9223372036854775807), []byte("12 (bash) S +1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 0777\n"))
+	f.Fuzz(func(t *testing.T, comm string, ppid uint32, start int64, raw []byte) {
+		if got, err := parseStat(raw); err == nil {
+			i := bytes.LastIndexByte(raw, ')')
+			fields := strings.Fields(string(raw[i+1:]))
+			if p, _ := strconv.ParseUint(fields[1], 10, 32); uint32(p) != got.ppid {
+				t.Errorf("parseStat(%q) ppid %d, field 4 is %q", raw, got.ppid, fields[1])
+			}
+			if s, _ := strconv.ParseInt(fields[19], 10, 64); s != got.startTicks || s < 0 {
+				t.Errorf("parseStat(%q) start %d, field 22 is %q", raw, got.startTicks, fields[19])
+			}
+		}
+		if start < 0 {
+			return
+		}
+		fields := []string{"4242", "(" + comm + ")", "S", strconv.FormatUint(uint64(ppid), 10)}
+		for n := 5; n <= 52; n++ {
+			if n == 22 {
+				fields = append(fields, strconv.FormatInt(start, 10))
+			} else {
+				fields = append(fields, strconv.Itoa(n))
+			}
+		}
+		line := strings.Join(fields, " ") + "\n"
+		got, err := parseStat([]byte(line))
+		if want := (procStat{ppid: ppid, startTicks: start}); err != nil || got != want {
+			t.Errorf("parseStat(%q) = %+v, %v; want %+v", line, got, err, want)
+		}
+	})
 }
 
 func TestJoinArgv(t *testing.T) {

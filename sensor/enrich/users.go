@@ -1,8 +1,9 @@
 package enrich
 
 import (
-	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -13,7 +14,7 @@ import (
 // Users maps uids to user names from a passwd(5) file. The file is parsed on first
 // use and again whenever its size, modification time or inode changes; changes are
 // looked for at most once per CheckInterval. A missing or unreadable file leaves
-// every uid shown as its number.
+// every uid shown as its number. A line over 1 MiB is skipped, and Err reports it.
 type Users struct {
 	path string
 	// CheckInterval is how often Name may stat the file for changes.
@@ -62,7 +63,8 @@ func (u *Users) Name(uid uint32) string {
 	return n
 }
 
-// Err returns the error from the last attempt to read the file, if any.
+// Err returns the error from the last attempt to read and parse the file, if
+// any: a line skipped as too long is named by file and line.
 func (u *Users) Err() error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -88,7 +90,9 @@ func (u *Users) refresh() {
 		return
 	}
 	st := stampOf(fi)
-	if u.loaded && st == u.stamp && u.err == nil {
+	// a failed read leaves the zero stamp, so the file is read again; a file
+	// read but not parsed whole keeps its stamp and error until it changes
+	if u.loaded && st == u.stamp {
 		return
 	}
 	data, err := os.ReadFile(u.path)
@@ -97,17 +101,29 @@ func (u *Users) refresh() {
 		u.names, u.stamp, u.err = nil, fileStamp{}, err
 		return
 	}
-	u.names, u.stamp, u.err = parsePasswd(data), st, nil
+	u.names, u.err = parsePasswd(u.path, data)
+	u.stamp = st
 }
 
-// parsePasswd reads name:password:uid:... lines. Comments, blank and malformed
-// lines are skipped; for a uid listed twice the first name wins, as in getpwuid.
-func parsePasswd(data []byte) map[uint32]string {
+// maxPasswdLine bounds a line of the passwd file.
+const maxPasswdLine = 1 << 20
+
+// parsePasswd reads name:password:uid:... lines of the file called name.
+// Comments, blank and malformed lines are skipped; for a uid listed twice the
+// first name wins, as in getpwuid. A line longer than maxPasswdLine is skipped
+// too, but is an error (naming the file and line): the names of the other lines
+// are returned with it.
+func parsePasswd(name string, data []byte) (map[uint32]string, error) {
 	names := make(map[uint32]string)
-	s := bufio.NewScanner(bytes.NewReader(data))
-	s.Buffer(make([]byte, 0, 4096), 1<<20)
-	for s.Scan() {
-		line := bytes.TrimSpace(s.Bytes())
+	var errs []error
+	n := 0
+	for raw := range bytes.SplitSeq(data, []byte{'\n'}) {
+		n++
+		if len(raw) > maxPasswdLine {
+			errs = append(errs, fmt.Errorf("%s:%d: line of %d bytes, longer than %d: skipped", name, n, len(raw), maxPasswdLine))
+			continue
+		}
+		line := bytes.TrimSpace(raw)
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
@@ -123,5 +139,5 @@ func parsePasswd(data []byte) map[uint32]string {
 			names[uint32(uid)] = string(fields[0])
 		}
 	}
-	return names
+	return names, errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package enrich
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -118,5 +119,38 @@ func BenchmarkUsersName(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = u.Name(1000)
+	}
+}
+
+// TestUsersLongLine: a line over the limit is skipped and reported, naming the
+// file and line; the lines after it still count.
+func TestUsersLongLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "passwd")
+	content := "alice:x:1000:1000::/:/bin/sh\n" +
+		"mallory:x:1001:1001:" + strings.Repeat("g", maxPasswdLine) + ":/:/bin/sh\n" +
+		"bob:x:1002:1002::/:/bin/sh\n"
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u := NewUsers(path)
+	for uid, want := range map[uint32]string{1000: "alice", 1001: "1001", 1002: "bob"} {
+		if got := u.Name(uid); got != want {
+			t.Errorf("Name(%d) = %q, want %q", uid, got, want)
+		}
+	}
+	if err := u.Err(); err == nil || !strings.Contains(err.Error(), path+":2:") {
+		t.Errorf("Err() = %v, want the file and line of the long line", err)
+	}
+
+	// a file fixed since is read again, error gone
+	u.CheckInterval = 0
+	if err := os.WriteFile(path+".new", []byte("bob:x:1002:1002::/:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".new", path); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Err(); err != nil || u.Name(1002) != "bob" {
+		t.Errorf("after the fix: Err() = %v, Name(1002) = %q", err, u.Name(1002))
 	}
 }

@@ -1,17 +1,3 @@
-// Package hoststats derives the sensor's own events from the event stream:
-//
-//   - SENSOR_HEARTBEAT every HeartbeatEvery (30 s), and once at start: sensor
-//     version, uptime, drops so far (kernel and spool), spool depth, with the
-//     sensor's tags in the routing fields;
-//   - HOST_STATS every StatsEvery (60 s): per-type counts over the interval,
-//     distinct destination IPs and ports of outbound connections, executables run
-//     for the first time since the sensor started, failed connects (ErrorCode ≠ 0)
-//     and outbound bytes: what the host's physical network interfaces
-//     transmitted over the interval (Options.TxBytes, NetDev on a host).
-//
-// The anomaly models train on HOST_STATS; the backend tells a silent sensor from a
-// quiet host by its heartbeats. The clock is injected (Options.Now) so tests step
-// through intervals without waiting.
 package hoststats
 
 import (
@@ -171,7 +157,15 @@ func (g *Generator) routing(typ string, now time.Time) event.Event {
 // IntervalSeconds.
 func (g *Generator) Due(now time.Time) []event.Event {
 	var out []event.Event
-	if !now.Before(g.nextBeat) {
+	// the heartbeat is claimed under the lock (one caller emits it) and built
+	// outside it: Health is the caller's and may take its own locks
+	g.mu.Lock()
+	beat := !now.Before(g.nextBeat)
+	if beat {
+		g.nextBeat = next(g.nextBeat, now, g.o.HeartbeatEvery)
+	}
+	g.mu.Unlock()
+	if beat {
 		hb := g.routing(event.SensorHeartbeat, now)
 		hb.SensorVersion = g.o.Version
 		hb.UptimeSeconds = uint64(now.Sub(g.started) / time.Second)
@@ -180,9 +174,6 @@ func (g *Generator) Due(now time.Time) []event.Event {
 			hb.Drops, hb.SpoolBytes = h.Drops, h.SpoolBytes
 		}
 		out = append(out, hb)
-		g.mu.Lock()
-		g.nextBeat = next(g.nextBeat, now, g.o.HeartbeatEvery)
-		g.mu.Unlock()
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()

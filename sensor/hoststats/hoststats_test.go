@@ -2,6 +2,7 @@ package hoststats
 
 import (
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,5 +120,34 @@ func TestExecutablesBounded(t *testing.T) {
 	}
 	if len(g.exes) > 2 {
 		t.Fatalf("tracked %d executables over the bound of 2", len(g.exes))
+	}
+}
+
+// TestDueConcurrent: Due called from several goroutines at once (the Generator
+// is safe for concurrent use) emits each heartbeat once; run with -race.
+func TestDueConcurrent(t *testing.T) {
+	start := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	g := New(Options{SensorID: "i-1", HeartbeatEvery: time.Second, StatsEvery: time.Hour, Now: func() time.Time { return start }})
+	const rounds, callers = 200, 4
+	for r := range rounds {
+		now := start.Add(time.Duration(r) * time.Second)
+		var mu sync.Mutex
+		beats := 0
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Go(func() {
+				for _, ev := range g.Due(now) {
+					if ev.Type == event.SensorHeartbeat {
+						mu.Lock()
+						beats++
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if beats != 1 {
+			t.Fatalf("at %s: %d heartbeats, want 1", now, beats)
+		}
 	}
 }
