@@ -201,7 +201,7 @@ func printConfig(w io.Writer, c config.Config, id identity.Identity) {
 	row("roll_interval", c.RollInterval.String(), "("+c.Source("roll_interval")+")")
 	row("roll_bytes", fmt.Sprint(c.RollBytes), "("+c.Source("roll_bytes")+")")
 	row("grace", c.Grace.String(), "("+c.Source("grace")+")")
-	row("file_path_prefixes", strings.Join(c.FilePathPrefixes, ","), "("+c.Source("file_path_prefixes")+")")
+	row("file_path_prefixes", prefixesValue(c.FilePathPrefixes), "("+c.Source("file_path_prefixes")+")")
 	row("ring_buffer", fmt.Sprint(c.RingBuffer), "("+c.Source("ring_buffer")+")")
 	row("read_delay", c.ReadDelay.String(), "("+c.Source("read_delay")+")")
 	row("statsd", c.Statsd, "("+c.Source("statsd")+")")
@@ -214,4 +214,16 @@ func printConfig(w io.Writer, c config.Config, id identity.Identity) {
 	row("respond.backend", strings.Join(c.RespondBackend, ","), "("+c.Source("respond.backend")+")")
 	row("respond.allow", strings.Join(c.RespondAllow, ","), "("+c.Source("respond.allow")+")")
 	row("respond.isolation_disabled", fmt.Sprint(c.IsolationDisabled), "("+c.Source("respond.isolation_disabled")+")")
+}
+
+// prefixesValue shows the file path prefixes as --check prints them: the
+// collector's defaults (nil), none ([]: no file events), or the list.
+func prefixesValue(p []string) string {
+	switch {
+	case p == nil:
+		return "(the collector's defaults)"
+	case len(p) == 0:
+		return "(none: no file events)"
+	}
+	return strings.Join(p, ",")
 }

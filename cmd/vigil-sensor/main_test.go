@@ -29,6 +29,32 @@ func TestCheckPrintsSettledConfig(t *testing.T) {
 	}
 }
 
+// TestCheckPrintsFilePrefixes: --check tells the collector's defaults (the
+// setting left out) from no file events (an empty list in the file).
+func TestCheckPrintsFilePrefixes(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"", "(the collector's defaults)"},
+		{"file_path_prefixes: []\n", "(none: no file events)"},
+		{"file_path_prefixes: [/etc/, /root/]\n", "/etc/,/root/"},
+	} {
+		path := filepath.Join(t.TempDir(), "sensor.yaml")
+		_ = os.WriteFile(path, []byte("sensor_id: web-1\nstream: s\nimds: {enabled: false}\n"+tc.yaml), 0o600)
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"--config", path, "--check"}, env(nil), &out, &errb); code != 0 {
+			t.Fatalf("%q: exit %d: %s", tc.yaml, code, errb.String())
+		}
+		var line string
+		for l := range strings.Lines(out.String()) {
+			if strings.Contains(l, "file_path_prefixes") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, tc.want) {
+			t.Errorf("%q: --check printed %q, want %q", tc.yaml, line, tc.want)
+		}
+	}
+}
+
 func TestBadConfigExits2(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sensor.yaml")
 	_ = os.WriteFile(path, []byte("stream: s\nspool:\n  max_bytes: lots\n"), 0o600)
