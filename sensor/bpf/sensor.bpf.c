@@ -429,9 +429,17 @@ static long walk_step(__u64 i, struct walk_ctx *c)
 	return 0;
 }
 
+// A walked path too long for a record, or too deep for a walk, keeps its end,
+// its first bytes replaced by CUT_MARK.
+#define CUT_MARK "..."
+#define CUT_LEN 3
+
 // walk_path writes the absolute path of (dentry, vfsmount) into the walk
-// buffer, ending at WALK_END, and returns its length (0 if it was too long).
-static __always_inline __u32 walk_path(struct dentry *dentry, struct vfsmount *vfsmnt)
+// buffer, ending at WALK_END, and returns its length. A path longer than a
+// record carries (FPATH_MAX - 1 bytes), or of MAX_DEPTH components and mounts
+// or more, keeps its end after CUT_MARK ("...<end of the path>"), which the
+// prefix filter passes (see wanted): its prefix is unknown.
+static __noinline __u64 walk_path(struct dentry *dentry, struct vfsmount *vfsmnt)
 {
 	struct walk_ctx c = {};
 	struct walk_buf *w;
@@ -442,9 +450,16 @@ static __always_inline __u32 walk_path(struct dentry *dentry, struct vfsmount *v
 	c.dentry = (__u64)dentry;
 	c.mnt = (__u64)vfsmnt - bpf_core_field_offset(struct mount, mnt);
 	c.root = (__u64)vm->mnt_root;
-	bpf_loop(MAX_DEPTH, walk_step, &c, 0);
-	if (c.trunc)
-		return 0;
+	if (bpf_loop(MAX_DEPTH, walk_step, &c, 0) >= MAX_DEPTH || c.trunc) {
+		__u32 off = WALK_END - c.len;
+
+		w = walk_buf();
+		barrier_var(off);
+		if (!w || c.len <= CUT_LEN || off > WALK_END - CUT_LEN)
+			return 0;
+		__builtin_memcpy(&w->b[off], CUT_MARK, CUT_LEN);
+		return c.len;
+	}
 	if (c.len == 0) {
 		w = walk_buf();
 		if (!w)
@@ -477,7 +492,7 @@ static __always_inline __u32 exec_file_path(char *data, struct file *f, __u32 pl
 {
 	struct dentry *d;
 	struct walk_buf *w;
-	__u32 len, off;
+	__u64 len, off;
 
 	if (!f)
 		return plen;
@@ -738,6 +753,8 @@ static __always_inline bool wanted(struct walk_buf *w, __u32 off, __u32 len)
 	if (off > WALK_BUF - sizeof(struct prefix_key))
 		return false;
 	key_len = (__u32 *)&w->b[off];
+	if (((char *)key_len)[4] == CUT_MARK[0])
+		return true;
 	*key_len = len * 8;
 	v = bpf_map_lookup_elem(&file_prefixes, key_len);
 	return v && *v;
@@ -770,7 +787,7 @@ static __always_inline void file_opened(struct file *f, __u32 oflags)
 {
 	struct file_event *e;
 	struct walk_buf *w;
-	__u32 len, off;
+	__u64 len, off;
 
 	if (!f)
 		return;
@@ -1010,23 +1027,24 @@ static __always_inline void file_changed(struct sys_args *a, long ret)
 	case NR_fchmod: {
 		struct file *f = fd_file(a->a[0]);
 		struct walk_buf *w;
-		__u32 off;
+		__u64 off, wlen;
 
 		if (!f)
 			return;
 		kind = EVENT_FILE_CHMOD;
 		flags = a->a[1];
-		len = walk_path(f->f_path.dentry, f->f_path.mnt);
+		wlen = walk_path(f->f_path.dentry, f->f_path.mnt);
 		w = walk_buf();
-		if (!w || len == 0 || len > FPATH_MAX - 1)
+		if (!w || wlen == 0 || wlen > FPATH_MAX - 1)
 			return;
-		off = WALK_END - len;
+		off = WALK_END - wlen;
 		barrier_var(off);
-		barrier_var(len);
-		if (off > WALK_BUF - FPATH_MAX || len > FPATH_MAX - 1)
+		barrier_var(wlen);
+		if (off > WALK_BUF - FPATH_MAX || wlen > FPATH_MAX - 1)
 			return;
-		want = wanted(w, off, len);
-		bpf_probe_read_kernel(e->path, len, &w->b[off]);
+		want = wanted(w, off, wlen);
+		bpf_probe_read_kernel(e->path, wlen, &w->b[off]);
+		len = wlen;
 		break;
 	}
 	default:

@@ -427,11 +427,25 @@ func (c *Collector) cleanPaths(ev *event.Event) bool {
 	return c.wantPath(ev.TargetPath) || (ev.OldTargetPath != "" && c.wantPath(ev.OldTargetPath))
 }
 
+// cutMark begins a path the kernel cut to its end (too long or too deep to
+// walk whole): its prefix is unknown, and the filter keeps it.
+const cutMark = "..."
+
 func needsClean(p string) bool { return strings.Contains(p, "/.") || strings.Contains(p, "//") }
 
 func cleanAbs(p string) string {
 	if p == "" {
 		return p
+	}
+	if rest, cut := strings.CutPrefix(p, cutMark); cut {
+		// The mark took the place of the start of the first component kept,
+		// and ".." may climb out of what was kept: the path stays cut.
+		clean := path.Clean("/" + rest)
+		first, _, _ := strings.Cut(rest, "/")
+		if first != "" && (clean == "/"+first || strings.HasPrefix(clean, "/"+first+"/")) {
+			clean = clean[1:] // the first component, partial, is still there
+		}
+		return cutMark + clean
 	}
 	return path.Clean(p)
 }
@@ -439,6 +453,9 @@ func cleanAbs(p string) string {
 // wantPath applies the prefix filter as the kernel's LPM trie does: the longest
 // matching prefix decides.
 func (c *Collector) wantPath(p string) bool {
+	if strings.HasPrefix(p, cutMark) {
+		return true
+	}
 	best, want := -1, false
 	for _, e := range c.prefixes {
 		if len(e.prefix) > best && strings.HasPrefix(p, e.prefix) {

@@ -35,7 +35,10 @@
 //     and sockets are left out). FILE_FLAGS: read / write from the file's mode,
 //     create when this open created the file, truncate when O_TRUNC was given on
 //     a writable open. TARGET/FILE_PATH is absolute, as the opening process sees it
-//     from the mount tree's root. Opens made through io_uring (IORING_OP_OPENAT,
+//     from the mount tree's root; a path longer than 1,023 bytes, or of 64
+//     components and mounts or more, is cut to its end after "..." (for
+//     example ".../deep/dir/file") and reported whatever its prefix, which the
+//     filter cannot see. Opens made through io_uring (IORING_OP_OPENAT,
 //     OPENAT2) are reported as the syscalls' are, from the io_uring_complete
 //     tracepoint, whichever thread of the process ran them (the submitter, an
 //     io-wq worker, the SQ polling thread), into a descriptor or into the ring's

@@ -320,6 +320,11 @@ func TestCleanPaths(t *testing.T) {
 		{"/etc//ld.so.cache", "", false, "/etc/ld.so.cache"},
 		{"/var/spool/crontabs/./root", "", true, "/var/spool/crontabs/root"},
 		{"/tmp/./a", "/etc/../etc/cron.d/x", true, "/tmp/a"},
+		// Cut by the kernel (its beginning unknown): kept, whatever it holds.
+		{"...lll/.config/x", "", true, "...lll/.config/x"},
+		{"...lll//x", "", true, "...lll/x"},
+		{"...lll/a/../../../x", "", true, ".../x"},
+		{".../a/./b", "", true, ".../a/b"},
 	} {
 		ev := event.Event{TargetPath: tt.target, OldTargetPath: tt.old}
 		if got := c.cleanPaths(&ev); got != tt.want || ev.TargetPath != tt.wantPath {

@@ -73,6 +73,44 @@ func watchedDir(t *testing.T) string {
 	return dir
 }
 
+// TestFileOpenLongPaths opens watched files deep down a tree and at the end of
+// a long path: a path of more components than the kernel walks, or longer than
+// a record carries, is reported by its end after "...", whatever its prefix
+// (which the kernel does not see).
+func TestFileOpenLongPaths(t *testing.T) {
+	dir := watchedDir(t)
+	_, events := startCollectorWith(t, collector.Options{FilePrefixes: []string{dir + "/"}})
+	me := uint32(os.Getpid())
+	deep := dir + strings.Repeat("/d", 100) + "/deep"
+	long := dir + strings.Repeat("/"+strings.Repeat("l", 100), 12) + "/long"
+	short := dir + "/short"
+	for _, f := range []string{deep, long, short} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		what, path string
+		min        int // bytes of the path's end kept at least
+	}{{"100 directories down", deep, 2 * 60}, {"a path over 1 KiB", long, 900}} {
+		base := "/" + filepath.Base(c.path)
+		ev := waitFor(t, events, "FILE_OPEN "+c.what, func(ev *event.Event) bool {
+			return ev.PID == me && ev.Type == event.FileOpen && strings.HasSuffix(ev.TargetPath, base)
+		})
+		tail, cut := strings.CutPrefix(ev.TargetPath, "...")
+		if !cut || !strings.HasSuffix(c.path, tail) || len(ev.TargetPath) > 1023 || len(tail) < c.min {
+			t.Errorf("%s: path %q (%d bytes), want \"...\" and the end of %q, at most 1,023 bytes", c.what, ev.TargetPath, len(ev.TargetPath), c.path)
+		}
+	}
+	// A path that fits is whole.
+	waitFor(t, events, "FILE_OPEN of a short path", func(ev *event.Event) bool {
+		return ev.PID == me && ev.Type == event.FileOpen && ev.TargetPath == short
+	})
+}
+
 func TestFileEvents(t *testing.T) {
 	dir := watchedDir(t)
 	other := watchedDir(t) // not watched
