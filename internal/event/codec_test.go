@@ -2,8 +2,10 @@ package event
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -220,15 +222,56 @@ func TestDecodeRejects(t *testing.T) {
 		{"empty", nil},
 		{"garbage", []byte("hello, this is not parquet at all")},
 		{"magic only", []byte("PAR1PAR1")},
+		// the footer's declared length is read from the file's last 8 bytes
+		{"footer past the start", []byte("PAR1\x05\x00\x00\x00PAR1")},
+		{"footer of 1 GiB", []byte("PAR1\x00\x00\x00\x40PAR1")},
+		{"footer of 4 GiB", []byte("PAR1\xff\xff\xff\xffPAR1")},
+		// a batch of 3 events whose row group declares other than the file's 3 rows
+		{"row group of 65536 rows", withGroupRows(t, 1<<16)},
+		{"row group of 1 row", withGroupRows(t, 1)},
+		{"row group of -1 rows", withGroupRows(t, -1)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			_, err := Decode(nil, tc.data, 0)
+			runtime.ReadMemStats(&after)
 			if !errors.Is(err, ErrNotParquet) {
 				t.Fatalf("err = %v, want ErrNotParquet", err)
 			}
+			// a few bytes must not make the decoder allocate what they declare
+			if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+				t.Errorf("refusing %d bytes allocated %d", len(tc.data), n)
+			}
 		})
 	}
+}
+
+// withGroupRows encodes sampleEvents and rewrites the footer so that its one row
+// group declares rows rows; the file still declares len(sampleEvents()).
+func withGroupRows(t *testing.T, rows int64) []byte {
+	t.Helper()
+	data, err := NewEncoder().Encode(sampleEvents())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(binary.LittleEndian.Uint32(data[len(data)-8:]))
+	var md format.FileMetaData
+	if err := thrift.Unmarshal(&thrift.CompactProtocol{}, data[len(data)-8-n:len(data)-8], &md); err != nil {
+		t.Fatal(err)
+	}
+	if md.NumRows != int64(len(sampleEvents())) || len(md.RowGroups) != 1 {
+		t.Fatalf("footer declares %d rows in %d row groups", md.NumRows, len(md.RowGroups))
+	}
+	md.RowGroups[0].NumRows = rows
+	footer, err := thrift.Marshal(&thrift.CompactProtocol{}, &md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append(data[:len(data)-8-n:len(data)-8-n], footer...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(footer)))
+	return append(out, "PAR1"...)
 }
 
 func FuzzDecode(f *testing.F) {
@@ -246,10 +289,28 @@ func FuzzDecode(f *testing.F) {
 		if err != nil && !errors.Is(err, ErrNotParquet) {
 			t.Fatalf("error does not wrap ErrNotParquet: %v", err)
 		}
-		if err == nil {
-			// whatever decoded must encode again
-			if _, err := NewEncoder().Encode(events); err != nil {
-				t.Fatalf("decoded events do not re-encode: %v", err)
+		if err != nil {
+			return
+		}
+		// whatever decoded must encode again, and decode to the same events
+		again, err := NewEncoder().Encode(events)
+		if err != nil {
+			t.Fatalf("decoded events do not re-encode: %v", err)
+		}
+		back, err := Decode(nil, again, 10000)
+		if err != nil {
+			t.Fatalf("re-encoded events do not decode: %v", err)
+		}
+		if len(back) != len(events) {
+			t.Fatalf("%d events decoded, %d after a round trip", len(events), len(back))
+		}
+		for i := range events {
+			want, got := events[i], back[i]
+			if len(want.Tags) == 0 && len(got.Tags) == 0 {
+				want.Tags, got.Tags = nil, nil // no tags, whether stored as nil or empty
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("event %d changed in a round trip:\n got %+v\nwant %+v", i, got, want)
 			}
 		}
 	})

@@ -2,8 +2,11 @@ package event
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -44,8 +47,10 @@ type Field struct {
 	Num     func(*Event) int64
 	List    func(*Event) []string
 
-	setStr  func(*Event, string)
-	setNum  func(*Event, int64)
+	setStr func(*Event, string)
+	// setNum stores n (above math.MaxInt64 when big, n its two's complement
+	// image) and reports whether the field's type holds it; see FromTree.
+	setNum  func(e *Event, n int64, big bool) bool
 	setList func(*Event, []string)
 }
 
@@ -82,9 +87,19 @@ func derivedName(path, from string, get func(*Event) *string, forTypes ...Type) 
 }
 
 func num[T ~uint16 | ~uint32 | ~uint64 | ~int32 | ~int64](path string, get func(*Event) *T, forTypes ...Type) Field {
+	_, wide := any(T(0)).(uint64)
 	return Field{Path: path, Kind: Number, For: forTypes,
-		Num:    func(e *Event) int64 { return int64(*get(e)) },
-		setNum: func(e *Event, v int64) { *get(e) = T(v) }}
+		Num: func(e *Event) int64 { return int64(*get(e)) },
+		setNum: func(e *Event, n int64, big bool) bool {
+			// A uint64 takes every int64 as the image Num reads back, and the
+			// values above math.MaxInt64; the narrower types only the values
+			// they hold.
+			if (big && !wide) || int64(T(n)) != n {
+				return false
+			}
+			*get(e) = T(n)
+			return true
+		}}
 }
 
 var processTypes = []Type{NewProcess, TerminateProcess, FileOpen, FileDelete, FileRename, FileChmod,
@@ -238,7 +253,11 @@ func (e *Event) Tree() map[string]any {
 
 // FromTree builds an Event from its rule-path shape, the inverse of Tree. Numbers may
 // be given as any integer type or float64 with an integral value (as JSON and YAML
-// decoders produce). Unknown keys and wrong value types are errors naming the path.
+// decoders produce). Unknown keys, wrong value types and numbers out of their
+// field's range (a port above 65535, a process id above 4294967295) are errors
+// naming the path. A 64-bit unsigned field takes 0..math.MaxUint64 and, as the
+// inverse of Tree, the negative int64 that Field.Num reads for values above
+// math.MaxInt64.
 func FromTree(tree map[string]any) (Event, error) {
 	var e Event
 	err := walkTree("", tree, &e)
@@ -287,11 +306,13 @@ func (f *Field) set(e *Event, v any) error {
 		}
 		f.setStr(e, s)
 	case Number:
-		n, err := toInt(v)
+		n, big, err := toInt(v)
 		if err != nil {
 			return err
 		}
-		f.setNum(e, n)
+		if !f.setNum(e, n, big) {
+			return fmt.Errorf("%v out of range", v)
+		}
 	case StringList:
 		items, ok := v.([]any)
 		if !ok {
@@ -314,29 +335,42 @@ func (f *Field) set(e *Event, v any) error {
 	return nil
 }
 
-func toInt(v any) (int64, error) {
-	switch n := v.(type) {
+// toInt reads an integer in math.MinInt64..math.MaxUint64: n, or, when big, a
+// value above math.MaxInt64 whose two's complement image is n.
+func toInt(v any) (n int64, big bool, err error) {
+	switch x := v.(type) {
 	case int:
-		return int64(n), nil
+		return int64(x), false, nil
 	case int64:
-		return n, nil
+		return x, false, nil
 	case uint64:
-		return int64(n), nil
+		return int64(x), x > math.MaxInt64, nil
 	case uint32:
-		return int64(n), nil
+		return int64(x), false, nil
 	case int32:
-		return int64(n), nil
+		return int64(x), false, nil
 	case json.Number:
-		i, err := n.Int64()
-		if err != nil {
-			return 0, fmt.Errorf("want an integer, got %v", n)
+		i, err := strconv.ParseInt(string(x), 10, 64)
+		if err == nil {
+			return i, false, nil
 		}
-		return i, nil
+		if u, uerr := strconv.ParseUint(string(x), 10, 64); uerr == nil {
+			return int64(u), true, nil
+		}
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, false, fmt.Errorf("%v out of range", x)
+		}
+		return 0, false, fmt.Errorf("want an integer, got %v", x)
 	case float64:
-		if n != float64(int64(n)) {
-			return 0, fmt.Errorf("want an integer, got %v", n)
+		switch {
+		case x != math.Trunc(x):
+			return 0, false, fmt.Errorf("want an integer, got %v", x)
+		case x >= -(1<<63) && x < 1<<63:
+			return int64(x), false, nil
+		case x >= 0 && x < 1<<64:
+			return int64(uint64(x)), true, nil
 		}
-		return int64(n), nil
+		return 0, false, fmt.Errorf("%v out of range", x)
 	}
-	return 0, fmt.Errorf("want a number, got %T", v)
+	return 0, false, fmt.Errorf("want a number, got %T", v)
 }

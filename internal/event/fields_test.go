@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -75,6 +76,18 @@ func TestFromTreeErrors(t *testing.T) {
 		{"integer wanted", map[string]any{"event": map[string]any{"PROCESS_ID": 1.5}}, "want an integer"},
 		{"derived", map[string]any{"event": map[string]any{"FILE_NAME": "sh"}}, "event/FILE_NAME is derived from event/FILE_PATH"},
 		{"list wanted", map[string]any{"routing": map[string]any{"tags": "a"}}, "routing/tags: want a list"},
+		{"process id above uint32", map[string]any{"event": map[string]any{"PROCESS_ID": 4294967297}}, "event/PROCESS_ID: 4294967297 out of range"},
+		{"negative process id", map[string]any{"event": map[string]any{"PROCESS_ID": -1}}, "event/PROCESS_ID: -1 out of range"},
+		{"port above uint16", map[string]any{"event": map[string]any{"DESTINATION": map[string]any{"PORT": 70000}}}, "event/DESTINATION/PORT: 70000 out of range"},
+		{"port as JSON", map[string]any{"event": map[string]any{"SOURCE": map[string]any{"PORT": json.Number("65536")}}}, "event/SOURCE/PORT: 65536 out of range"},
+		{"port as float", map[string]any{"event": map[string]any{"SOURCE": map[string]any{"PORT": 65536.0}}}, "event/SOURCE/PORT: 65536 out of range"},
+		{"exit code above int32", map[string]any{"event": map[string]any{"EXIT_CODE": int64(1 << 31)}}, "event/EXIT_CODE: 2147483648 out of range"},
+		{"exit code as uint64", map[string]any{"event": map[string]any{"EXIT_CODE": uint64(math.MaxUint64)}}, "event/EXIT_CODE: 18446744073709551615 out of range"},
+		{"time above int64", map[string]any{"routing": map[string]any{"event_time": uint64(1 << 63)}}, "routing/event_time: 9223372036854775808 out of range"},
+		{"time as JSON above int64", map[string]any{"routing": map[string]any{"event_time": json.Number("9223372036854775808")}}, "routing/event_time: 9223372036854775808 out of range"},
+		{"counter above uint64", map[string]any{"event": map[string]any{"DROPS": json.Number("18446744073709551616")}}, "event/DROPS: 18446744073709551616 out of range"},
+		{"counter as float above uint64", map[string]any{"event": map[string]any{"DROPS": 1e20}}, "event/DROPS: 1e+20 out of range"},
+		{"integer wanted from JSON", map[string]any{"event": map[string]any{"PROCESS_ID": json.Number("1.5")}}, "event/PROCESS_ID: want an integer"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,6 +96,53 @@ func TestFromTreeErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestFromTreeRanges checks the values at the ends of each field type's range are
+// stored as given, and that a 64-bit unsigned field takes what Tree gives for it.
+func TestFromTreeRanges(t *testing.T) {
+	tests := []struct {
+		name  string
+		event map[string]any
+		want  Event
+	}{
+		{"port 0", map[string]any{"DESTINATION": map[string]any{"PORT": 0}}, Event{DestPort: 0}},
+		{"port 65535", map[string]any{"DESTINATION": map[string]any{"PORT": 65535}}, Event{DestPort: 65535}},
+		{"process id 4294967295", map[string]any{"PROCESS_ID": json.Number("4294967295")}, Event{PID: math.MaxUint32}},
+		{"exit code -2147483648", map[string]any{"EXIT_CODE": -2147483648.0}, Event{ExitCode: math.MinInt32}},
+		{"exit code 2147483647", map[string]any{"EXIT_CODE": uint32(math.MaxInt32)}, Event{ExitCode: math.MaxInt32}},
+		{"counter as uint64", map[string]any{"DROPS": uint64(math.MaxUint64)}, Event{Drops: math.MaxUint64}},
+		{"counter as JSON", map[string]any{"DROPS": json.Number("18446744073709551615")}, Event{Drops: math.MaxUint64}},
+		{"counter as float", map[string]any{"DROPS": float64(1 << 63)}, Event{Drops: 1 << 63}},
+		{"counter as Num reads it", map[string]any{"DROPS": int64(-1)}, Event{Drops: math.MaxUint64}},
+		{"request -1", map[string]any{"PTRACE_REQUEST": -1}, Event{PtraceRequest: -1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := FromTree(map[string]any{"event": tc.event})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	// The largest counter survives Tree → JSON → FromTree.
+	want := Event{Type: SensorHeartbeat, Drops: math.MaxUint64}
+	raw, err := json.Marshal(want.Tree())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tree map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&tree); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := FromTree(tree); err != nil || got.Drops != want.Drops {
+		t.Errorf("round trip: drops %d, %v; want %d", got.Drops, err, want.Drops)
 	}
 }
 

@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/parquet-go/parquet-go/encoding/thrift"
@@ -24,6 +25,20 @@ var acceptedCodecs = map[format.CompressionCodec]bool{
 	format.Snappy:       true,
 	format.Gzip:         true,
 	format.Zstd:         true,
+}
+
+// checkFooter refuses a file whose footer, by the length in its last 8 bytes,
+// would not fit between the leading and trailing magic: the Parquet reader
+// allocates the declared length before reading it, up to 4 GiB for 12 bytes.
+func checkFooter(data []byte) error {
+	if len(data) < 12 {
+		return fmt.Errorf("%w: %d bytes is too short for a Parquet file", ErrNotParquet, len(data))
+	}
+	n := int64(binary.LittleEndian.Uint32(data[len(data)-8:]))
+	if room := int64(len(data)) - 12; n > room {
+		return fmt.Errorf("%w: footer declares %d bytes; the %d-byte file has room for %d", ErrNotParquet, n, len(data), room)
+	}
+	return nil
 }
 
 // checkPages walks the page headers of every column chunk before any page is read,
