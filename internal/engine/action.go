@@ -2,10 +2,8 @@ package engine
 
 import (
 	"bytes"
-	"fmt"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -396,7 +394,7 @@ func (p *parser) metadata(n *yaml.Node, a *Action) error {
 		switch k.Value {
 		case "severity":
 			if !contains(Severities, v.Value) {
-				return p.errf(a.Line, "severity %q is not one of %s", v.Value, strings.Join(Severities, ", "))
+				return p.errf(v.Line, "severity %q is not one of %s", v.Value, strings.Join(Severities, ", "))
 			}
 		case "maturity":
 			if !contains(Maturities, v.Value) {
@@ -485,6 +483,3 @@ func trimTemplateErr(err error) string {
 	}
 	return s
 }
-
-var _ = strconv.Itoa
-var _ = fmt.Sprint

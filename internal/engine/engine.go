@@ -347,7 +347,9 @@ func fire(ctx context.Context, r *Rule, ev *event.Event, st State, now time.Time
 	return append(dst, m), nil
 }
 
-// IsRuleFile reports whether name is a rule file (YAML, not under testdata).
+// IsRuleFile reports whether name has a rule file's extension, .yaml or .yml.
+// It does not look at the directory: loaders read only the top level of a rules
+// directory, which keeps the fixtures under testdata/ out.
 func IsRuleFile(name string) bool {
 	ext := path.Ext(name)
 	return ext == ".yaml" || ext == ".yml"

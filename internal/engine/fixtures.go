@@ -149,7 +149,7 @@ func ReadFixture(fsys fs.FS, file string, defaultType event.Type) ([]event.Event
 	data, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("missing fixture %s: every rule needs %s and %s", file, MatchFixture, NoMatchFixture)
+			return nil, fmt.Errorf("missing fixture %s: every rule needs %s and %s: %w", file, MatchFixture, NoMatchFixture, err)
 		}
 		return nil, fmt.Errorf("read fixture: %w", err)
 	}

@@ -1,11 +1,15 @@
 package engine
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
 )
 
 func TestLoadPack(t *testing.T) {
@@ -44,6 +48,40 @@ func TestLoadPack(t *testing.T) {
 	}
 	if _, err := New(rs); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestShadowedChildEvents checks rules that differ only in the event types of
+// their with child: or with descendant: node do not shadow each other, and that
+// event: X and events: [X] there are the same.
+func TestShadowedChildEvents(t *testing.T) {
+	pack, err := LoadPackDir("testdata/shadow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, w := range pack.Warnings {
+		if shadowed, ok := strings.CutPrefix(w.Msg, "shadowed: same event types and detection as rule "); ok {
+			got[w.Rule] = shadowed[:strings.IndexByte(shadowed, ' ')]
+		}
+	}
+	tests := []struct {
+		rule, shadowedBy string // "" for not shadowed
+	}{
+		{"child_connect", ""},
+		{"child_connect_list", "child_connect"},
+		{"child_process", ""},
+		{"descendant_dns", ""},
+		{"descendant_dns_copy", "descendant_dns"},
+		{"descendant_file", ""},
+	}
+	if len(pack.Rules) != len(tests) {
+		t.Fatalf("%d rules, want %d", len(pack.Rules), len(tests))
+	}
+	for _, tc := range tests {
+		if got[tc.rule] != tc.shadowedBy {
+			t.Errorf("rule %s shadowed by %q, want %q", tc.rule, got[tc.rule], tc.shadowedBy)
+		}
 	}
 }
 
@@ -105,6 +143,19 @@ func TestRunFixtures(t *testing.T) {
 	}
 	if g := got["shadow_copy match.yaml"]; !strings.HasPrefix(g, "FAIL shadow_copy match.yaml: missing fixture") {
 		t.Errorf("shadow_copy: %q", g)
+	}
+}
+
+// TestReadFixtureMissing checks a missing fixture's error names it and wraps
+// fs.ErrNotExist (shadow_copy in testdata/pack has no fixtures).
+func TestReadFixtureMissing(t *testing.T) {
+	_, err := ReadFixture(os.DirFS("testdata/pack"), "testdata/shadow_copy/match.yaml", event.NewProcess)
+	const want = "missing fixture testdata/shadow_copy/match.yaml: every rule needs match.yaml and nomatch.yaml"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("err = %v, want it to wrap fs.ErrNotExist", err)
 	}
 }
 

@@ -468,11 +468,12 @@ func (p *parser) field(n *yaml.Node, path string, events []event.Type) (*event.F
 	return f, nil
 }
 
-// fingerprint is a canonical form of a node: mapping keys sorted, skip left out.
+// fingerprint is a canonical form of a node: mapping keys sorted, the keys in skip
+// left out of n itself (not of the mappings under it).
 func fingerprint(n *yaml.Node, skip ...string) string {
 	var b strings.Builder
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
+	var walk func(n *yaml.Node, skip []string)
+	walk = func(n *yaml.Node, skip []string) {
 		switch n.Kind {
 		case yaml.MappingNode:
 			type kv struct {
@@ -481,17 +482,21 @@ func fingerprint(n *yaml.Node, skip ...string) string {
 			}
 			var kvs []kv
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				if !contains(skip, n.Content[i].Value) {
-					kvs = append(kvs, kv{n.Content[i].Value, n.Content[i+1]})
+				k := n.Content[i].Value
+				if contains(skip, k) {
+					continue
 				}
+				if k == "events" {
+					k = "event" // event and events with the same types are the same
+				}
+				kvs = append(kvs, kv{k, n.Content[i+1]})
 			}
 			sort.Slice(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
 			b.WriteByte('{')
 			for _, x := range kvs {
 				b.WriteString(strconv.Quote(x.k))
 				b.WriteByte(':')
-				if x.k == "events" || x.k == "event" {
-					// event and events with the same types are the same
+				if x.k == "event" {
 					var ts []string
 					if x.v.Kind == yaml.SequenceNode {
 						for _, c := range x.v.Content {
@@ -503,7 +508,7 @@ func fingerprint(n *yaml.Node, skip ...string) string {
 					sort.Strings(ts)
 					b.WriteString(strconv.Quote(strings.Join(ts, ",")))
 				} else {
-					walk(x.v)
+					walk(x.v, nil)
 				}
 				b.WriteByte(',')
 			}
@@ -526,7 +531,7 @@ func fingerprint(n *yaml.Node, skip ...string) string {
 			b.WriteString(strconv.Quote(n.Value))
 		}
 	}
-	walk(n)
+	walk(n, skip)
 	return b.String()
 }
 

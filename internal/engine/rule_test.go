@@ -177,8 +177,12 @@ func FuzzParse(f *testing.F) {
 		if r, err := ParseWith("fuzz.yaml", data, mustLib(t)); err == nil {
 			ev.Type = r.Events[0]
 			r.Matches(&ev)
-			if eng, err := New([]*Rule{r}); err == nil {
-				eng.Process(context.Background(), &ev, NewMemoryState(), fixtureEpoch, nil)
+			eng, err := New([]*Rule{r})
+			if err != nil {
+				t.Fatalf("engine refused an accepted rule: %v\n%s", err, data)
+			}
+			if _, err := eng.Process(context.Background(), &ev, NewMemoryState(), fixtureEpoch, nil); err != nil {
+				t.Fatalf("accepted rule failed to evaluate: %v\n%s", err, data)
 			}
 		}
 		lib := NewLibrary()
