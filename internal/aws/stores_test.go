@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,6 +109,55 @@ func TestTasks(t *testing.T) {
 	list, err := st.ForSensor(ctx, "s1", now.Add(-time.Hour))
 	if err != nil || len(list) != 1 || list[0].ID != "t1" {
 		t.Fatalf("for sensor = %+v, %v", list, err)
+	}
+}
+
+// TestTasksForSensorOrder checks ForSensor's since bound and oldest-first order
+// hold for creation times within a second of each other, whole seconds included.
+func TestTasksForSensorOrder(t *testing.T) {
+	c := dynamo(t)
+	st := &Tasks{Client: c, Table: testenv.CreateTable(t, c, testenv.TasksTable)}
+	ctx := context.Background()
+	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	for id, at := range map[string]time.Duration{
+		"t0":    0,
+		"t0.5":  500 * time.Millisecond,
+		"t1":    time.Second,
+		"t1.25": 1250 * time.Millisecond,
+		"t1.9":  1900 * time.Millisecond,
+		"t2":    2 * time.Second,
+	} {
+		created := base.Add(at)
+		if _, err := st.Create(ctx, task.Task{ID: id, SensorID: "s1", Action: "isolate", Status: task.Pending,
+			Created: created, Deadline: created.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		since time.Duration
+		want  string
+	}{
+		{-time.Second, "t0 t0.5 t1 t1.25 t1.9 t2"},
+		{0, "t0 t0.5 t1 t1.25 t1.9 t2"},
+		{time.Nanosecond, "t0.5 t1 t1.25 t1.9 t2"},
+		{500 * time.Millisecond, "t0.5 t1 t1.25 t1.9 t2"},
+		{time.Second, "t1 t1.25 t1.9 t2"},
+		{1100 * time.Millisecond, "t1.25 t1.9 t2"},
+		{2 * time.Second, "t2"},
+		{2*time.Second + time.Nanosecond, ""},
+	}
+	for _, tc := range tests {
+		list, err := st.ForSensor(ctx, "s1", base.Add(tc.since))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tk := range list {
+			got = append(got, tk.ID)
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("since %v: got %q, want %q", tc.since, strings.Join(got, " "), tc.want)
+		}
 	}
 }
 

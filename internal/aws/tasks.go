@@ -29,7 +29,10 @@ type Tasks struct {
 
 const taskTTL = 7 * 24 * time.Hour
 
-func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// createdKey is a task's creation time as the by_sensor index sorts it:
+// fixed-width UTC, so that strings compare like times (RFC 3339 with trailing
+// zeros dropped does not: "…:00.5Z" sorts before "…:00Z").
+func createdKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 
 // Create stores t unless a task with its id exists; either way it returns the
 // stored task, so creating the same task twice (a retried workflow step) is safe.
@@ -44,7 +47,7 @@ func (s *Tasks) Create(ctx context.Context, t task.Task) (task.Task, error) {
 	_, err = s.Client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.Table),
 		Item: map[string]types.AttributeValue{
-			"task_id": str(t.ID), "sensor_id": str(t.SensorID), "created": str(rfc(t.Created)),
+			"task_id": str(t.ID), "sensor_id": str(t.SensorID), "created": str(createdKey(t.Created)),
 			"status": str(string(t.Status)), "doc": str(string(doc)), "expires_at": num(t.Deadline.Add(taskTTL).Unix()),
 		},
 		ConditionExpression: aws.String("attribute_not_exists(task_id)"),
@@ -119,7 +122,7 @@ func (s *Tasks) ForSensor(ctx context.Context, sensorID string, since time.Time)
 	in := &dynamodb.QueryInput{
 		TableName: aws.String(s.Table), IndexName: aws.String("by_sensor"),
 		KeyConditionExpression:    aws.String("sensor_id = :id AND created >= :since"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(sensorID), ":since": str(rfc(since))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(sensorID), ":since": str(createdKey(since))},
 	}
 	var out []task.Task
 	for {
