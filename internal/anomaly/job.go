@@ -145,7 +145,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 //	VIGIL_LAKE_PREFIX            lake key prefix (default none)
 //	VIGIL_ANOMALY_GROUP_BY       tag key for per-group models (default "env"; "-" for none)
 //	VIGIL_ANOMALY_CONTAMINATION  expected outlier share, (0, 0.5] (default 0.001; 0 = auto)
-//	VIGIL_ANOMALY_TREES          trees per model (default 100)
+//	VIGIL_ANOMALY_TREES          trees per model, 1..10000 (default 100; 0 = default)
 //	VIGIL_ANOMALY_SEED           random seed (default 1)
 //
 // Lake and Out are left for the caller.
@@ -176,16 +176,31 @@ func JobFromEnv(getenv func(string) string) (*Job, error) {
 		j.Days = n
 		return nil
 	})
+	// Each value is checked as it is read, so an error names its variable.
 	if err == nil {
-		err = num("VIGIL_ANOMALY_CONTAMINATION", func(v string) (err error) {
-			j.Options.Params.Contamination, err = strconv.ParseFloat(v, 64)
-			return err
+		err = num("VIGIL_ANOMALY_CONTAMINATION", func(v string) error {
+			c, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return err
+			}
+			if err := (Params{Contamination: c}).Validate(); err != nil {
+				return err
+			}
+			j.Options.Params.Contamination = c
+			return nil
 		})
 	}
 	if err == nil {
-		err = num("VIGIL_ANOMALY_TREES", func(v string) (err error) {
-			j.Options.Params.Trees, err = strconv.Atoi(v)
-			return err
+		err = num("VIGIL_ANOMALY_TREES", func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return err
+			}
+			if err := (Params{Trees: n}).Validate(); err != nil {
+				return err
+			}
+			j.Options.Params.Trees = n
+			return nil
 		})
 	}
 	if err == nil {
@@ -193,11 +208,6 @@ func JobFromEnv(getenv func(string) string) (*Job, error) {
 			j.Options.Params.Seed, err = strconv.ParseUint(v, 10, 64)
 			return err
 		})
-	}
-	if err == nil {
-		if perr := j.Options.Params.Validate(); perr != nil {
-			err = fmt.Errorf("anomaly parameters: %w", perr)
-		}
 	}
 	return j, err
 }

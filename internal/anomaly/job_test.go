@@ -142,10 +142,14 @@ func TestJobFromEnv(t *testing.T) {
 	}
 	for _, bad := range [][]string{
 		{"VIGIL_TRAIN_DAYS", "0"}, {"VIGIL_TRAIN_DAYS", "week"}, {"VIGIL_ANOMALY_CONTAMINATION", "0.7"},
-		{"VIGIL_ANOMALY_TREES", "-3"}, {"VIGIL_ANOMALY_SEED", "x"},
+		{"VIGIL_ANOMALY_CONTAMINATION", "-0.1"}, {"VIGIL_ANOMALY_CONTAMINATION", "NaN"},
+		{"VIGIL_ANOMALY_TREES", "-3"}, {"VIGIL_ANOMALY_TREES", "10001"}, {"VIGIL_ANOMALY_TREES", "many"},
+		{"VIGIL_ANOMALY_SEED", "x"},
 	} {
-		if _, err := JobFromEnv(env(bad...)); err == nil || !strings.Contains(err.Error(), bad[0]) && !strings.Contains(err.Error(), "parameters") {
-			t.Errorf("%s=%s: %v", bad[0], bad[1], err)
+		// The error names the variable and the value it was given.
+		want := fmt.Sprintf("%s=%q", bad[0], bad[1])
+		if _, err := JobFromEnv(env(bad...)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error containing %s", want, err, want)
 		}
 	}
 }

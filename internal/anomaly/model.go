@@ -140,7 +140,7 @@ func Decode(data []byte) (*Models, error) {
 		Version *int `json:"version"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("%w: not JSON: %v", ErrBadModel, err)
+		return nil, fmt.Errorf("%w: not JSON: %w", ErrBadModel, err)
 	}
 	if probe.Version == nil {
 		return nil, fmt.Errorf("%w: no \"version\" field", ErrBadModel)
@@ -150,11 +150,11 @@ func Decode(data []byte) (*Models, error) {
 	}
 	var w wireModels
 	if err := json.Unmarshal(data, &w); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadModel, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadModel, err)
 	}
 	m, err := fromWire(&w)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadModel, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadModel, err)
 	}
 	return m, nil
 }
@@ -178,7 +178,7 @@ func fromWire(w *wireModels) (*Models, error) {
 		seen[f] = true
 	}
 	if err := w.Params.Validate(); err != nil {
-		return nil, fmt.Errorf("params: %v", err)
+		return nil, fmt.Errorf("params: %w", err)
 	}
 	m := &Models{Kind: w.Kind, TrainedAt: w.TrainedAt, Features: w.Features, Params: w.Params, GroupBy: w.GroupBy}
 	if w.Global == nil {
@@ -186,7 +186,7 @@ func fromWire(w *wireModels) (*Models, error) {
 	}
 	var err error
 	if m.Global, err = modelFromWire(w.Global, nf); err != nil {
-		return nil, fmt.Errorf("global model: %v", err)
+		return nil, fmt.Errorf("global model: %w", err)
 	}
 	if len(w.Groups) > 0 {
 		if w.GroupBy == "" {
@@ -201,7 +201,7 @@ func fromWire(w *wireModels) (*Models, error) {
 				return nil, fmt.Errorf("group %q: null model", g)
 			}
 			if m.Groups[g], err = modelFromWire(wm, nf); err != nil {
-				return nil, fmt.Errorf("group %q: %v", g, err)
+				return nil, fmt.Errorf("group %q: %w", g, err)
 			}
 		}
 	}
@@ -225,7 +225,7 @@ func modelFromWire(w *wireModel, nf int) (*Model, error) {
 	for t := range w.Trees {
 		tr, err := treeFromWire(&w.Trees[t], nf, w.SampleSize)
 		if err != nil {
-			return nil, fmt.Errorf("tree %d: %v", t, err)
+			return nil, fmt.Errorf("tree %d: %w", t, err)
 		}
 		f.Trees[t] = tr
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +149,59 @@ func TestDecodeRejects(t *testing.T) {
 			t.Errorf("%s: error %q, want ErrBadModel mentioning %q", c.name, err, c.want)
 		}
 	}
+}
+
+// TestDecodeKeepsCauses checks Decode's errors wrap their causes: the JSON
+// decoder's error, or the error naming the wrong part of the model.
+func TestDecodeKeepsCauses(t *testing.T) {
+	m := smallModels(t)
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	cases := []struct {
+		name  string
+		data  []byte
+		as    any    // a target for errors.As, or nil
+		cause string // the start of a wrapped error's message, or ""
+	}{
+		{"not JSON", []byte("{"), &syntaxErr, ""},
+		{"wrong type", corrupt(t, m, func(d map[string]any) { d["features"] = "a,b,c" }), &typeErr, ""},
+		{"bad params", corrupt(t, m, func(d map[string]any) { d["params"].(map[string]any)["contamination"] = 0.9 }), nil, "contamination = 0.9"},
+		{"sample size", corrupt(t, m, func(d map[string]any) { d["global"].(map[string]any)["sample_size"] = 1 }), nil, "sample_size = 1"},
+		{"bad group model", corrupt(t, m, func(d map[string]any) {
+			d["groups"].(map[string]any)["prod"].(map[string]any)["threshold"] = 1.5
+		}), nil, "threshold = 1.5"},
+		{"feature out of range", corrupt(t, m, func(d map[string]any) { tree0(d)["feature"].([]any)[0] = 7 }), nil, "node 0: feature 7 out of range"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Decode(c.data)
+			if !errors.Is(err, ErrBadModel) {
+				t.Fatalf("error %v, want ErrBadModel", err)
+			}
+			if c.as != nil && !errors.As(err, c.as) {
+				t.Errorf("error %v does not wrap a %T", err, c.as)
+			}
+			if c.cause != "" && !slices.ContainsFunc(chain(err)[1:], func(e error) bool { return strings.HasPrefix(e.Error(), c.cause) }) {
+				t.Errorf("error %v does not wrap the error starting %q", err, c.cause)
+			}
+		})
+	}
+}
+
+// chain returns err and every error it wraps, depth first.
+func chain(err error) []error {
+	out := []error{err}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		if e := u.Unwrap(); e != nil {
+			out = append(out, chain(e)...)
+		}
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			out = append(out, chain(e)...)
+		}
+	}
+	return out
 }
 
 func TestNonFiniteThresholdRejected(t *testing.T) {

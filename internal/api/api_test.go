@@ -108,7 +108,7 @@ func TestAuth(t *testing.T) {
 			if status != tc.status {
 				t.Fatalf("status %d, want %d (%v)", status, tc.status, body)
 			}
-			if status != 200 && body["error"] == "" {
+			if msg, _ := body["error"].(string); status != 200 && msg == "" {
 				t.Errorf("no error message: %v", body)
 			}
 		})

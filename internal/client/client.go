@@ -1,10 +1,3 @@
-// Package client is a Go client of Vigil's HTTP API (see internal/api): sensors,
-// detections, rules and sensor tasks of one org.
-//
-// Requests carry `Authorization: Bearer <key>`. Each attempt has its own timeout;
-// 5xx answers and network errors are retried with exponential backoff and jitter,
-// 4xx answers never are. Errors from the API are *APIError values; errors.Is matches
-// them against ErrUnauthorized (401), ErrForbidden (403) and ErrNotFound (404).
 package client
 
 import (
@@ -62,6 +55,9 @@ func (e *APIError) Is(target error) bool {
 	}
 	return false
 }
+
+// errNotJSON is wrapped by the error for a 2xx answer whose body does not decode.
+var errNotJSON = errors.New("the answer is not the expected JSON (is the API URL right?)")
 
 // Temporary reports whether the request may succeed when retried.
 func (e *APIError) Temporary() bool { return e.Status >= 500 || e.Status == http.StatusTooManyRequests }
@@ -149,7 +145,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return nil
 		}
 		var ae *APIError
-		retry := !errors.As(last, &ae) || ae.Temporary()
+		retry := !errors.Is(last, errNotJSON) && (!errors.As(last, &ae) || ae.Temporary())
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s %s: %w", method, path, ctx.Err())
 		}
@@ -233,7 +229,7 @@ func (c *Client) attempt(ctx context.Context, method, full, path string, payload
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("%s %s: the answer is not the expected JSON (is the API URL right?): %w", method, path, err)
+		return fmt.Errorf("%s %s: %w: %w", method, path, errNotJSON, err)
 	}
 	return nil
 }

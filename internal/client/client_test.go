@@ -159,8 +159,44 @@ func TestPagination(t *testing.T) {
 }
 
 func TestNotJSON(t *testing.T) {
-	c := testClient(t, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "<html>") })
-	if _, err := c.Rules(context.Background()); err == nil || !strings.Contains(err.Error(), "is the API URL right") {
-		t.Fatalf("err %v", err)
+	var n atomic.Int32
+	c := testClient(t, func(w http.ResponseWriter, _ *http.Request) { n.Add(1); fmt.Fprint(w, "<html>") })
+	if _, err := c.Rules(context.Background()); err == nil || !strings.Contains(err.Error(), "is the API URL right") || n.Load() != 1 {
+		t.Fatalf("err %v after %d attempts", err, n.Load())
+	}
+}
+
+// TestWhatIsRetried checks which answers are retried: 5xx and 429, not other 4xx
+// nor a 2xx whose body does not decode.
+func TestWhatIsRetried(t *testing.T) {
+	tests := []struct {
+		status   int
+		body     string
+		attempts int32
+	}{
+		{500, `{"error":"internal error"}`, 3},
+		{503, "", 3},
+		{429, `{"error":"slow down"}`, 3},
+		{400, `{"error":"bad"}`, 1},
+		{401, `{"error":"nope"}`, 1},
+		{404, `{"error":"nope"}`, 1},
+		{409, `{"error":"nope"}`, 1},
+		{200, "<html>", 1},
+		{200, `{"rules":`, 1},
+		{200, `{"rules":"x"}`, 1},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%d %s", tc.status, tc.body), func(t *testing.T) {
+			var n atomic.Int32
+			c := testClient(t, func(w http.ResponseWriter, _ *http.Request) {
+				n.Add(1)
+				w.WriteHeader(tc.status)
+				fmt.Fprint(w, tc.body)
+			})
+			c.Retries = 2
+			if _, err := c.Rules(context.Background()); err == nil || n.Load() != tc.attempts {
+				t.Fatalf("err %v after %d attempts, want %d", err, n.Load(), tc.attempts)
+			}
+		})
 	}
 }

@@ -166,7 +166,7 @@ func (s *Store) load() error {
 					break
 				}
 				f.Close()
-				return fmt.Errorf("store %s:%d: %v", s.path(), line, perr)
+				return fmt.Errorf("store %s:%d: %w", s.path(), line, perr)
 			}
 			s.lines++
 			off += int64(len(b))

@@ -276,6 +276,40 @@ func TestStoreTornLineAndLock(t *testing.T) {
 	}
 }
 
+// TestStoreCorruptLine checks a record that does not load, before the last line,
+// is refused with an error naming its line and wrapping the cause.
+func TestStoreCorruptLine(t *testing.T) {
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	tests := []struct {
+		name string
+		line string
+		as   any // a target for errors.As, or nil
+		want string
+	}{
+		{"not JSON", "not json", &syntaxErr, "invalid character"},
+		{"wrong type", `{"detection":{"id":5}}`, &typeErr, "cannot unmarshal number"},
+		{"no id", `{"detection":{"time_id":"x"}}`, nil, "detection without id"},
+		{"empty record", `{}`, nil, "empty record"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			data := "{\"detection\":{\"id\":\"a\"}}\n" + tc.line + "\n{\"task\":null}\n"
+			if err := os.WriteFile(filepath.Join(dir, StoreFile), []byte(data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := OpenStore(dir)
+			if err == nil || !strings.Contains(err.Error(), StoreFile+":2: ") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want line 2 named and %q", err, tc.want)
+			}
+			if tc.as != nil && !errors.As(err, tc.as) {
+				t.Errorf("err = %v does not wrap a %T", err, tc.as)
+			}
+		})
+	}
+}
+
 func TestStoreCompacts(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()

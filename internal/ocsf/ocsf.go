@@ -1,25 +1,3 @@
-// Package ocsf maps Vigil's events and detections to the Open Cybersecurity Schema
-// Framework (OCSF 1.1.0) and writes them as Parquet for AWS Security Lake custom
-// sources.
-//
-//	event type                       OCSF class (class_uid)        activity_id
-//	NEW_PROCESS                      Process Activity (1007)       1 Launch
-//	TERMINATE_PROCESS                Process Activity (1007)       2 Terminate
-//	PTRACE                           Process Activity (1007)       3 Open
-//	PRIVILEGE_CHANGE                 Process Activity (1007)       5 Set User ID
-//	FILE_OPEN                        File System Activity (1001)   1 Create, 3 Update, 2 Read or 14 Open (by flags)
-//	FILE_DELETE / FILE_RENAME        File System Activity (1001)   4 Delete / 5 Rename
-//	FILE_CHMOD                       File System Activity (1001)   7 Set Security
-//	NETWORK_CONNECT / NETWORK_ACCEPT Network Activity (4001)       1 Open (4 Fail when the call failed)
-//	detection                        Detection Finding (2004)      1 Create
-//
-// Other event types (DNS_REQUEST, MODULE_LOAD, SENSOR_HEARTBEAT, HOST_STATS) have no
-// mapping here: MapEvent returns ErrUnmapped for them.
-//
-// Every class is one Go struct with json and parquet tags of the OCSF attribute
-// names, so the JSON form and the Parquet schema come from the same definition. Times
-// are milliseconds since the epoch (OCSF timestamp_t); type_uid is
-// class_uid*100+activity_id.
 package ocsf
 
 import (
@@ -77,8 +55,10 @@ func SeverityID(s string) int32 {
 	return SeverityUnknown
 }
 
-// ErrUnmapped is returned (wrapped) for an event type with no OCSF mapping here.
-var ErrUnmapped = errors.New("no OCSF mapping for this event type")
+// ErrUnmapped is returned (wrapped) for an event with no OCSF mapping here: its
+// type has none, or it lacks what its class requires (a file event's target path,
+// a network event's address).
+var ErrUnmapped = errors.New("no OCSF mapping for this event")
 
 // Product names the producer in metadata.product.
 type Product struct {
@@ -357,7 +337,7 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 		r := &FileSystemActivity{Base: Base{Metadata: md}, Device: device(e), Actor: Actor{Process: process(e)}}
 		target := file(e.TargetPath)
 		if target == nil {
-			return nil, fmt.Errorf("ocsf: %s event %s has no target path", e.Type, e.ID)
+			return nil, fmt.Errorf("ocsf: %s event %s has no target path: %w", e.Type, e.ID, ErrUnmapped)
 		}
 		r.File = *target
 		switch e.Type {
@@ -394,7 +374,7 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 			r.DstEndpoint = &Endpoint{IP: e.DestIP, Port: int32(e.DestPort)}
 		}
 		if r.SrcEndpoint == nil && r.DstEndpoint == nil {
-			return nil, fmt.Errorf("ocsf: %s event %s has no address", e.Type, e.ID)
+			return nil, fmt.Errorf("ocsf: %s event %s has no address: %w", e.Type, e.ID, ErrUnmapped)
 		}
 		ci := &ConnectionInfo{ProtocolName: strings.ToLower(e.Protocol), DirectionID: 2, Direction: "Outbound"}
 		if e.Type == event.NetworkAccept {

@@ -34,6 +34,8 @@ var spec = map[float64]classSpec{
 // base_event's required attributes.
 var baseRequired = []string{"activity_id", "category_uid", "class_uid", "metadata", "severity_id", "time", "type_uid"}
 
+// get returns the value at a dotted path; a null or empty string counts as
+// absent, so a required attribute must carry a value.
 func get(m map[string]any, path string) (any, bool) {
 	var cur any = m
 	for _, p := range strings.Split(path, ".") {
@@ -41,7 +43,7 @@ func get(m map[string]any, path string) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		if cur, ok = obj[p]; !ok || cur == nil {
+		if cur, ok = obj[p]; !ok || cur == nil || cur == "" {
 			return nil, false
 		}
 	}
@@ -235,6 +237,32 @@ func TestMapEvents(t *testing.T) {
 	}
 }
 
+// TestMapEventUnmapped checks every event MapEvent cannot map gives an error
+// wrapping ErrUnmapped that says why.
+func TestMapEventUnmapped(t *testing.T) {
+	tests := []struct {
+		name  string
+		event event.Event
+		want  string
+	}{
+		{"heartbeat", ev(event.SensorHeartbeat, nil), "ocsf: SENSOR_HEARTBEAT: no OCSF mapping"},
+		{"dns", ev(event.DNSRequest, func(e *event.Event) { e.DomainName = "example.com" }), "ocsf: DNS_REQUEST: no OCSF mapping"},
+		{"file without target", ev(event.FileOpen, nil), "has no target path"},
+		{"delete without target", ev(event.FileDelete, nil), "has no target path"},
+		{"connect without address", ev(event.NetworkConnect, nil), "has no address"},
+		{"accept without address", ev(event.NetworkAccept, nil), "has no address"},
+	}
+	m := &Mapper{}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := m.MapEvent(&tc.event)
+			if rec != nil || !errors.Is(err, ErrUnmapped) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, %v; want an error wrapping ErrUnmapped saying %q", rec, err, tc.want)
+			}
+		})
+	}
+}
+
 func TestMapDetection(t *testing.T) {
 	e := ev(event.NewProcess, func(e *event.Event) { e.FilePath = "/tmp/xmrig" })
 	d := detect.Detection{ID: "abc123", Rule: "cryptominer", Name: "cryptocurrency_miner_detected", Severity: "critical", Category: "malware", Time: t0, Event: e}
@@ -246,16 +274,50 @@ func TestMapDetection(t *testing.T) {
 		f.Evidences[0].Process.File.Path != "/tmp/xmrig" || f.Device.Hostname != "web-1" {
 		t.Errorf("finding %+v", f)
 	}
-	// the validator catches what it claims to
-	bad := *f
-	bad.TypeUID = 2004
-	bad.FindingInfo.Title = ""
-	bad.Metadata.Product.VendorName = ""
-	raw, _ := json.Marshal(bad)
-	var m map[string]any
-	json.Unmarshal(raw, &m)
-	if errs := validate(bad); len(errs) < 1 {
-		t.Errorf("validator accepted %s", raw)
+}
+
+// TestValidate checks that the validator catches what it claims to: each fault
+// planted in a good finding is reported, alone and together, and nothing else is.
+func TestValidate(t *testing.T) {
+	e := ev(event.NewProcess, nil)
+	d := detect.Detection{ID: "abc123", Rule: "cryptominer", Name: "cryptocurrency_miner_detected", Severity: "critical", Time: t0, Event: e}
+	good := (&Mapper{}).MapDetection(&d)
+	badTypeUID := func(f *DetectionFinding) { f.TypeUID = 2004 }
+	noTitle := func(f *DetectionFinding) { f.FindingInfo.Title = "" }
+	noVendor := func(f *DetectionFinding) { f.Metadata.Product.VendorName = "" }
+	const (
+		typeUIDMsg = "type_uid 2004, want class_uid*100+activity_id = 200401"
+		titleMsg   = "finding_info.title is required"
+		vendorMsg  = "missing required metadata.product.vendor_name"
+	)
+	tests := []struct {
+		name   string
+		faults []func(*DetectionFinding)
+		want   []string
+	}{
+		{"good", nil, nil},
+		{"type_uid", []func(*DetectionFinding){badTypeUID}, []string{typeUIDMsg}},
+		{"title", []func(*DetectionFinding){noTitle}, []string{titleMsg}},
+		{"vendor", []func(*DetectionFinding){noVendor}, []string{vendorMsg}},
+		{"all three", []func(*DetectionFinding){badTypeUID, noTitle, noVendor}, []string{typeUIDMsg, titleMsg, vendorMsg}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := *good
+			for _, plant := range tc.faults {
+				plant(&bad)
+			}
+			var got []string
+			for _, err := range validate(bad) {
+				got = append(got, err.Error())
+			}
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tc.want))
+			if !slices.Equal(got, want) {
+				raw, _ := json.Marshal(bad)
+				t.Errorf("validator reported %q, want %q\n%s", got, want, raw)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,8 +36,11 @@ func (p *PagerDuty) Notify(ctx context.Context, detection json.RawMessage) error
 		SensorID string    `json:"sensor_id"`
 		Time     time.Time `json:"time"`
 	}
-	if err := json.Unmarshal(detection, &d); err != nil || d.ID == "" {
-		return fmt.Errorf("pagerduty: not a detection: %v", err)
+	if err := json.Unmarshal(detection, &d); err != nil {
+		return fmt.Errorf("pagerduty: not a detection: %w", err)
+	}
+	if d.ID == "" {
+		return errors.New(`pagerduty: not a detection: no "id"`)
 	}
 	key, err := p.RoutingKey(ctx)
 	if err != nil {

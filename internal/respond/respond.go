@@ -3,6 +3,7 @@ package respond
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -98,8 +99,13 @@ func (h *Handler) create(ctx context.Context, st *State) (Created, error) {
 			} `json:"routing"`
 		} `json:"event"`
 	}
-	if err := json.Unmarshal(st.Detection, &det); err != nil || det.ID == "" {
-		return Created{}, fmt.Errorf("respond: create_task needs detection.id")
+	if len(st.Detection) > 0 {
+		if err := json.Unmarshal(st.Detection, &det); err != nil {
+			return Created{}, fmt.Errorf("respond: create_task needs detection.id: detection: %w", err)
+		}
+	}
+	if det.ID == "" {
+		return Created{}, errors.New("respond: create_task needs detection.id")
 	}
 	deadline := st.DeadlineSeconds
 	if deadline <= 0 {

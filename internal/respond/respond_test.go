@@ -3,6 +3,7 @@ package respond
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -111,6 +112,48 @@ func TestHandleErrors(t *testing.T) {
 			_, err := h.Handle(context.Background(), json.RawMessage(tc.in))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestErrorCauses checks a detection that does not decode is refused with the
+// decoder's error wrapped, and one without an id says so.
+func TestErrorCauses(t *testing.T) {
+	h := &Handler{Tasks: tasksTable(t)}
+	pd := &PagerDuty{URL: "http://127.0.0.1:1", RoutingKey: func(context.Context) (string, error) { return "R0UTING", nil }}
+	create := func(detection string) error {
+		_, err := h.Handle(context.Background(), json.RawMessage(`{"request":{"op":"create_task","action":"isolate"},"sensor_id":"s1","detection":`+detection+`}`))
+		return err
+	}
+	notify := func(detection string) error { return pd.Notify(context.Background(), json.RawMessage(detection)) }
+	tests := []struct {
+		name      string
+		run       func(string) error
+		detection string
+		decodeErr bool // the error wraps the JSON decoder's
+		want      string
+	}{
+		{"create: id not a string", create, `{"id":5}`, true, "respond: create_task needs detection.id: detection: json: cannot unmarshal number"},
+		{"create: not an object", create, `[1]`, true, "respond: create_task needs detection.id: detection: json: cannot unmarshal array"},
+		{"create: no id", create, `{"name":"x"}`, false, "respond: create_task needs detection.id"},
+		{"notify: id not a string", notify, `{"id":5}`, true, "pagerduty: not a detection: json: cannot unmarshal number"},
+		{"notify: not JSON", notify, `{"id":`, true, "pagerduty: not a detection: unexpected end of JSON input"},
+		{"notify: no id", notify, `{"name":"x"}`, false, `pagerduty: not a detection: no "id"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.run(tc.detection)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			var typeErr *json.UnmarshalTypeError
+			var syntaxErr *json.SyntaxError
+			if got := errors.As(err, &typeErr) || errors.As(err, &syntaxErr); got != tc.decodeErr {
+				t.Errorf("err = %v; wraps the decoder's error: %v, want %v", err, got, tc.decodeErr)
+			}
+			if strings.Contains(err.Error(), "<nil>") {
+				t.Errorf("err = %v names no cause", err)
 			}
 		})
 	}

@@ -147,6 +147,50 @@ func TestSplunkBatchesAndRefusals(t *testing.T) {
 	}
 }
 
+// TestSplunkCountsSent checks a failed Publish says how many detections HEC
+// accepted before the failing request, whichever request fails.
+func TestSplunkCountsSent(t *testing.T) {
+	var rec recorder
+	failAt := 0 // the request refused, counting from 1; 0 for none
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.record(r)
+		if len(rec.requests) == failAt {
+			w.WriteHeader(400)
+			fmt.Fprint(w, `{"text":"Invalid data format","code":6}`)
+			return
+		}
+		fmt.Fprint(w, `{"text":"Success","code":0}`)
+	}))
+	defer srv.Close()
+	s := &Splunk{URL: srv.URL, Token: "t", MaxBatchBytes: 2500, Retry: fast}
+	ds := detections(8)
+	if err := s.Publish(context.Background(), ds); err != nil {
+		t.Fatal(err)
+	}
+	var batches []int // detections per request
+	for _, b := range rec.bodies {
+		batches = append(batches, bytes.Count(b, []byte("\n")))
+	}
+	if len(batches) < 3 || batches[0] < 2 {
+		t.Fatalf("requests carrying %v detections, want at least 3 requests of more than one", batches)
+	}
+	before := 0
+	for i, n := range batches {
+		failAt, rec.requests, rec.bodies = i+1, nil, nil
+		t.Run(fmt.Sprintf("request %d of %d", i+1, len(batches)), func(t *testing.T) {
+			err := s.Publish(context.Background(), ds)
+			want := fmt.Sprintf("(%d of %d detections sent)", before, len(ds))
+			if err == nil || !strings.Contains(err.Error(), "Invalid data format") || !strings.HasSuffix(err.Error(), want) {
+				t.Errorf("err = %v, want it to end %q", err, want)
+			}
+			if len(rec.requests) != i+1 {
+				t.Errorf("%d requests, want %d: a refused batch stops the publish", len(rec.requests), i+1)
+			}
+		})
+		before += n
+	}
+}
+
 // The bulk API's format: https://www.elastic.co/guide/en/elasticsearch/reference/current/docs-bulk.html
 func TestElasticBulk(t *testing.T) {
 	var rec recorder

@@ -60,14 +60,18 @@ func (s *Splunk) Publish(ctx context.Context, ds []detect.Detection) error {
 		sourcetype = "vigil:detection"
 	}
 	var batch bytes.Buffer
-	sent := 0
+	sent, batched := 0, 0 // detections HEC accepted; detections in batch
 	flush := func() error {
-		if batch.Len() == 0 {
+		if batched == 0 {
 			return nil
 		}
-		err := s.send(ctx, batch.Bytes())
+		if err := s.send(ctx, batch.Bytes()); err != nil {
+			return fmt.Errorf("%w (%d of %d detections sent)", err, sent, len(ds))
+		}
+		sent += batched
 		batch.Reset()
-		return err
+		batched = 0
+		return nil
 	}
 	for i := range ds {
 		d := &ds[i]
@@ -86,12 +90,12 @@ func (s *Splunk) Publish(ctx context.Context, ds []detect.Detection) error {
 		}
 		if batch.Len() > 0 && batch.Len()+len(line)+1 > max {
 			if err := flush(); err != nil {
-				return fmt.Errorf("%w (%d of %d detections sent)", err, sent, len(ds))
+				return err
 			}
 		}
 		batch.Write(line)
 		batch.WriteByte('\n')
-		sent++
+		batched++
 	}
 	return flush()
 }

@@ -12,7 +12,10 @@ func FuzzParseCondition(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = parseCondition(s, []string{"a", "b", "c", "sel", "selection", "selection_x", "filter", "_x"})
+		e, err := parseCondition(s, []string{"a", "b", "c", "sel", "selection", "selection_x", "filter", "_x"})
+		if (e == nil) != (err != nil) {
+			t.Fatalf("%q: expression %#v with error %v; want exactly one of them", s, e, err)
+		}
 	})
 }
 
