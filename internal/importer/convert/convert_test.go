@@ -11,11 +11,11 @@ import (
 )
 
 func TestLoadFalcoSeed(t *testing.T) {
-	data, err := os.ReadFile("../falco/testdata/falco_seed_rules.yaml")
+	data, err := os.ReadFile("../falco/testdata/user_rules.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules, skipped, err := Load("falco_seed_rules.yaml", data)
+	rules, skipped, err := Load("user_rules.yaml", data)
 	if err != nil || len(skipped) != 0 || len(rules) != 2 {
 		t.Fatalf("Load: %v, skipped %v, %d rules", err, skipped, len(rules))
 	}

@@ -465,7 +465,7 @@ func TestFileErrors(t *testing.T) {
 // TestSeed converts the two rules a user brings from Falco and checks that they load
 // and fire on the events they describe, and on no others.
 func TestSeed(t *testing.T) {
-	data, err := os.ReadFile("testdata/falco_seed_rules.yaml")
+	data, err := os.ReadFile("testdata/user_rules.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
