@@ -267,3 +267,51 @@ func TestDetectionJSONRoundTrip(t *testing.T) {
 		t.Fatalf("err = %v, want the unknown path named", err)
 	}
 }
+
+// TestWorkflowInput: the steps of a rule's response, and kill_tree when its kill
+// action takes the descendants, reach the response workflow's input.
+func TestWorkflowInput(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		actions []engine.Action
+		start   bool
+		steps   []string
+		tree    bool
+	}{
+		{"report only", []engine.Action{{Action: engine.ActReport}}, false, nil, false},
+		{"kill", []engine.Action{{Action: engine.ActReport}, {Action: engine.ActKill}}, true, []string{"kill"}, false},
+		{"kill with descendants", []engine.Action{{Action: engine.ActKill, Descendants: true}}, true, []string{"kill"}, true},
+		{"isolate and snapshot", []engine.Action{{Action: engine.ActIsolate}, {Action: engine.ActSnapshot}}, true, []string{"isolate", "snapshot"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Detection{ID: "d-1", Rule: "r", Actions: tc.actions, Event: event.Event{SensorID: "s-1"}}
+			raw, ok := (&Sinks{}).workflowInput(&d)
+			if ok != tc.start {
+				t.Fatalf("workflow started = %v, want %v", ok, tc.start)
+			}
+			if !ok {
+				return
+			}
+			var in struct {
+				SensorID string          `json:"sensor_id"`
+				Steps    map[string]bool `json:"steps"`
+				Deadline int             `json:"deadline_seconds"`
+				KillTree bool            `json:"kill_tree"`
+			}
+			if err := json.Unmarshal(raw, &in); err != nil {
+				t.Fatal(err)
+			}
+			var steps []string
+			for _, st := range ResponseSteps {
+				if on, present := in.Steps[st]; !present {
+					t.Errorf("step %q missing from the input", st)
+				} else if on {
+					steps = append(steps, st)
+				}
+			}
+			if fmt.Sprint(steps) != fmt.Sprint(tc.steps) || in.KillTree != tc.tree || in.SensorID != "s-1" || in.Deadline != 300 {
+				t.Errorf("input %s: want steps %v, kill_tree %v, sensor s-1, deadline 300", raw, tc.steps, tc.tree)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
 )
 
@@ -68,6 +69,9 @@ type WorkflowInput struct {
 	SensorID        string          `json:"sensor_id"`
 	Steps           map[string]bool `json:"steps"`
 	DeadlineSeconds int             `json:"deadline_seconds"`
+	// KillTree: the rule's kill action says descendants: true (the respond
+	// function's kill task then kills the process's descendants too).
+	KillTree bool `json:"kill_tree"`
 }
 
 // ResponseSteps are the response actions the workflow carries out, in order.
@@ -81,11 +85,12 @@ func (s *Sinks) workflowInput(d *Detection) ([]byte, bool) {
 	for _, st := range ResponseSteps {
 		steps[st] = false
 	}
-	found := false
+	found, tree := false, false
 	for _, a := range d.Actions {
 		if _, ok := steps[a.Action]; ok {
 			steps[a.Action], found = true, true
 		}
+		tree = tree || (a.Action == engine.ActKill && a.Descendants)
 	}
 	if !found {
 		return nil, false
@@ -94,7 +99,7 @@ func (s *Sinks) workflowInput(d *Detection) ([]byte, bool) {
 	if deadline <= 0 {
 		deadline = 300
 	}
-	in, err := json.Marshal(WorkflowInput{Detection: *d, SensorID: d.Event.SensorID, Steps: steps, DeadlineSeconds: deadline})
+	in, err := json.Marshal(WorkflowInput{Detection: *d, SensorID: d.Event.SensorID, Steps: steps, DeadlineSeconds: deadline, KillTree: tree})
 	if err != nil {
 		panic(fmt.Sprintf("detect: marshal workflow input: %v", err)) // only plain data: cannot fail
 	}

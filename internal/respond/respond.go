@@ -39,7 +39,10 @@ type State struct {
 	SensorID        string          `json:"sensor_id"`
 	Detection       json.RawMessage `json:"detection"`
 	DeadlineSeconds int             `json:"deadline_seconds"`
-	raw             map[string]json.RawMessage
+	// KillTree is set when the rule's kill action says descendants: true; the
+	// kill task then kills the process's descendants too.
+	KillTree bool `json:"kill_tree"`
+	raw      map[string]json.RawMessage
 }
 
 // Created is the result of create_task.
@@ -115,7 +118,7 @@ func (h *Handler) create(ctx context.Context, st *State) (Created, error) {
 	t, err := h.Tasks.Create(ctx, task.Task{
 		ID: det.ID + "-" + st.Request.Action, SensorID: st.SensorID, Action: st.Request.Action,
 		Status: task.Pending, Created: now, Updated: now, Deadline: now.Add(time.Duration(deadline) * time.Second),
-		DetectionID: det.ID, RequestedBy: "workflow", Args: processArgs(st.Request.Action, det.Event.Event.PID, det.Event.Routing.Time),
+		DetectionID: det.ID, RequestedBy: "workflow", Args: processArgs(st.Request.Action, det.Event.Event.PID, det.Event.Routing.Time, st.KillTree),
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("respond: %w", err)
@@ -148,10 +151,16 @@ func (h *Handler) check(ctx context.Context, st *State) (Checked, error) {
 
 // processArgs names the detection's process for the actions that act on one
 // (kill, snapshot): its pid, and the event's time, against which the sensor checks
-// that the process with that pid is the one the event saw (not a reused pid).
-func processArgs(action string, pid uint32, eventTime int64) map[string]string {
+// that the process with that pid is the one the event saw (not a reused pid). A
+// kill with tree also kills the process's descendants ("tree": "true", as `vigil
+// local` sends it).
+func processArgs(action string, pid uint32, eventTime int64, tree bool) map[string]string {
 	if (action != "kill" && action != "snapshot") || pid == 0 {
 		return nil
 	}
-	return map[string]string{"pid": strconv.FormatUint(uint64(pid), 10), "event_time": strconv.FormatInt(eventTime, 10)}
+	args := map[string]string{"pid": strconv.FormatUint(uint64(pid), 10), "event_time": strconv.FormatInt(eventTime, 10)}
+	if action == "kill" && tree {
+		args["tree"] = "true"
+	}
+	return args
 }

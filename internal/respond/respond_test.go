@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -92,6 +93,46 @@ func TestTaskExpires(t *testing.T) {
 	}
 	if tk, _ := store.Get(ctx, "d1-kill"); tk.Status != task.Expired || tk.Args["pid"] != "4242" || tk.Args["event_time"] != "1763805600000000000" {
 		t.Fatalf("stored task %+v, want expired with the detection's pid", tk)
+	}
+}
+
+// TestTaskArgs checks the arguments of the tasks create_task makes: kill and
+// snapshot name the detection's process, and a kill of a rule whose kill action
+// says descendants: true (kill_tree in the state) kills the tree, as vigil local
+// asks it.
+func TestTaskArgs(t *testing.T) {
+	h := &Handler{Tasks: tasksTable(t)}
+	ctx := context.Background()
+	process := map[string]string{"pid": "4242", "event_time": "1763805600000000000"}
+	tree := map[string]string{"pid": "4242", "event_time": "1763805600000000000", "tree": "true"}
+	tests := []struct {
+		name   string
+		action string
+		extra  string
+		want   map[string]string
+	}{
+		{"kill", "kill", "", process},
+		{"kill without descendants", "kill", `,"kill_tree":false`, process},
+		{"kill with descendants", "kill", `,"kill_tree":true`, tree},
+		{"snapshot ignores kill_tree", "snapshot", `,"kill_tree":true`, process},
+		{"isolate names no process", "isolate", `,"kill_tree":true`, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// a detection id per case: task ids derive from it
+			in := strings.Replace(string(state("create_task", tc.action, tc.extra)), `"id":"d1"`, `"id":"d-`+strings.ReplaceAll(tc.name, " ", "-")+`"`, 1)
+			out, err := h.Handle(ctx, json.RawMessage(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tk, err := h.Tasks.Get(ctx, out.(Created).TaskID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(tk.Args, tc.want) {
+				t.Fatalf("args %v, want %v", tk.Args, tc.want)
+			}
+		})
 	}
 }
 
