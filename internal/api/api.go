@@ -320,6 +320,10 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest("action %q: want one of %s", req.Action, strings.Join(task.Actions, ", ")))
 		return
 	}
+	if err := checkProcessArgs(req.Action, req.Args); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if req.DeadlineSeconds == 0 {
 		req.DeadlineSeconds = 300
 	}
@@ -337,6 +341,40 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, t)
+}
+
+// checkProcessArgs refuses a kill or snapshot task the sensor would refuse for its
+// process arguments: both need "pid" (a positive integer); "start_time" (field 22
+// of /proc/PID/stat) and "event_time" (Unix nanoseconds), when given, are
+// non-negative integers, 0 counting as not given; kill needs one of them, since a
+// pid can be reused. Other actions take no process.
+func checkProcessArgs(action string, args map[string]string) error {
+	if action != "kill" && action != "snapshot" {
+		return nil
+	}
+	pid, ok := args["pid"]
+	if !ok || pid == "" {
+		return badRequest("args.pid is required for %s: the id of the process to act on", action)
+	}
+	if n, err := strconv.ParseInt(pid, 10, 64); err != nil || n <= 0 {
+		return badRequest("args.pid %q: want a positive integer", pid)
+	}
+	given := false
+	for _, name := range []string{"start_time", "event_time"} {
+		v := args[name]
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return badRequest("args.%s %q: want a non-negative integer", name, v)
+		}
+		given = given || n > 0
+	}
+	if action == "kill" && !given {
+		return badRequest("args.start_time or args.event_time is required for kill: a pid can be reused, so the sensor kills only the process that started at start_time (field 22 of /proc/PID/stat) or by event_time (Unix nanoseconds)")
+	}
+	return nil
 }
 
 func (s *Server) sensorTasks(w http.ResponseWriter, r *http.Request) {

@@ -215,3 +215,44 @@ func TestTasks(t *testing.T) {
 		}
 	}
 }
+
+// TestTaskArgs checks the API refuses a kill or snapshot task the sensor would
+// refuse for its process arguments, with a 400 naming the argument.
+func TestTaskArgs(t *testing.T) {
+	srv := newServer(t)
+	tests := []struct {
+		name, body string
+		status     int
+		want       string // in the error
+	}{
+		{"kill by start_time", `{"action":"kill","args":{"pid":"4242","start_time":"123"}}`, 201, ""},
+		{"kill by event_time", `{"action":"kill","args":{"pid":"4242","event_time":"1763805600000000000"}}`, 201, ""},
+		{"kill of a tree", `{"action":"kill","args":{"pid":"4242","event_time":"1763805600000000000","tree":"true"}}`, 201, ""},
+		{"kill without start_time or event_time", `{"action":"kill","args":{"pid":"4242"}}`, 400, "args.start_time or args.event_time is required for kill"},
+		{"kill with empty times", `{"action":"kill","args":{"pid":"4242","start_time":"","event_time":""}}`, 400, "args.start_time or args.event_time is required for kill"},
+		{"kill with zero times", `{"action":"kill","args":{"pid":"4242","start_time":"0","event_time":"0"}}`, 400, "args.start_time or args.event_time is required for kill"},
+		{"kill without args", `{"action":"kill"}`, 400, "args.pid is required for kill"},
+		{"kill without pid", `{"action":"kill","args":{"start_time":"123"}}`, 400, "args.pid is required for kill"},
+		{"kill of pid 0", `{"action":"kill","args":{"pid":"0","start_time":"123"}}`, 400, `args.pid "0": want a positive integer`},
+		{"kill with a bad start_time", `{"action":"kill","args":{"pid":"4242","start_time":"soon"}}`, 400, `args.start_time "soon": want a non-negative integer`},
+		{"kill with a negative event_time", `{"action":"kill","args":{"pid":"4242","event_time":"-5"}}`, 400, `args.event_time "-5": want a non-negative integer`},
+		{"snapshot", `{"action":"snapshot","args":{"pid":"4242"}}`, 201, ""},
+		{"snapshot checked by start_time", `{"action":"snapshot","args":{"pid":"4242","start_time":"123"}}`, 201, ""},
+		{"snapshot without pid", `{"action":"snapshot"}`, 400, "args.pid is required for snapshot"},
+		{"snapshot with a bad pid", `{"action":"snapshot","args":{"pid":"x"}}`, 400, `args.pid "x": want a positive integer`},
+		{"snapshot with a bad event_time", `{"action":"snapshot","args":{"pid":"4242","event_time":"x"}}`, 400, `args.event_time "x": want a non-negative integer`},
+		{"isolate names no process", `{"action":"isolate"}`, 201, ""},
+		{"rejoin names no process", `{"action":"rejoin"}`, 201, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, got := do(t, srv, "POST", "/v1/orgs/acme/sensors/s1/tasks", "Bearer good", tc.body)
+			if status != tc.status {
+				t.Fatalf("status %d %v, want %d", status, got, tc.status)
+			}
+			if msg, _ := got["error"].(string); !strings.Contains(msg, tc.want) || (tc.want == "") != (msg == "") {
+				t.Fatalf("error %q, want %q", msg, tc.want)
+			}
+		})
+	}
+}

@@ -13,4 +13,8 @@
 // A missing, malformed or unknown key is 401, a revoked key or a key of another org
 // 403. Errors are JSON objects {"error": "..."} with a 4xx status naming what is
 // wrong. Lists page with an opaque `cursor` returned as `next_cursor`.
+//
+// A task is refused (400) when the sensor would refuse its process arguments: kill
+// and snapshot need `args.pid`, and kill also `args.start_time` or
+// `args.event_time`, since a pid can be reused.
 package api
