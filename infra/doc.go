@@ -160,10 +160,18 @@
 //     API with an API key, where the api function decides what a key may see. IAM could
 //     not scope that per sensor itself: dynamodb:LeadingKeys applies to the table's partition key
 //     (task_id), not to the sensor_id of the by_sensor index, so a per-sensor condition
-//     is impossible for the tasks table.
+//     is impossible for the tasks table;
+//   - ssm:GetParameter on the parameters under /vigil/ of the stack's account and
+//     region (sensorParameterPath), read at boot: the sensor.yaml of
+//     install-sensor.sh --ssm-parameter (/vigil/sensor.yaml) and the API key of
+//     user-data's VIGIL_API_KEY_PARAMETER (e.g. /vigil/api-key). No kms:Decrypt: a
+//     SecureString under the default aws/ssm key is decrypted through SSM, which that
+//     key's policy allows every principal of the account; under a customer-managed
+//     key, grant the role kms:Decrypt on that key yourself. No other SSM action (no
+//     GetParametersByPath, no Session Manager).
 //
-// Nothing else (no SSM, no CloudWatch): add managed policies to the role yourself if
-// you manage the instances with them.
+// Nothing else (no CloudWatch, no Session Manager): add managed policies to the role
+// yourself if you manage the instances with them.
 //
 // # Context keys
 //

@@ -148,5 +148,10 @@ func addNagSuppressions(stack awscdk.Stack, t nagTargets) {
 		reason: "Sensors write new objects with generated keys under the lake's events/ and artifacts/ prefixes " +
 			"(s3:PutObject and s3:AbortMultipartUpload only); per-sensor scoping is described in infra/doc.go.",
 		appliesTo: []any{resourceRegex("Lake", "/events/*"), resourceRegex("Lake", "/artifacts/*")},
+	}, suppression{
+		id: "AwsSolutions-IAM5",
+		reason: "Sensors read their configuration and API key at boot from SSM parameters the operator names " +
+			"under " + sensorParameterPath + " (ssm:GetParameter only, that path of the stack's account and region).",
+		appliesTo: []any{"Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter" + sensorParameterPath + "*"},
 	})
 }

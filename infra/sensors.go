@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -11,6 +13,11 @@ import (
 // artifacts of response tasks (memory snapshots).
 var sensorLakePrefixes = []string{lakeEventsPrefix, "artifacts/"}
 
+// sensorParameterPath is the SSM Parameter Store path sensors read at boot: the
+// sensor.yaml of install-sensor.sh --ssm-parameter (/vigil/sensor.yaml in the docs)
+// and the API key of user-data's VIGIL_API_KEY_PARAMETER (e.g. /vigil/api-key).
+const sensorParameterPath = "/vigil/"
+
 // Sensors is the identity of the EC2 instances running the sensor.
 type Sensors struct {
 	Role            awsiam.Role
@@ -18,9 +25,10 @@ type Sensors struct {
 }
 
 // newSensors adds the sensor role: put records on the stream, put objects under the
-// lake's events/ and artifacts/ prefixes, and use the ingest key only through Kinesis
-// and S3. Nothing else: sensors read their tasks through the API with an API key.
-// The scoping choices are described in doc.go.
+// lake's events/ and artifacts/ prefixes, use the ingest key only through Kinesis
+// and S3, and read the SSM parameters under sensorParameterPath (the configuration
+// and the API key, at boot). Nothing else: sensors read their tasks through the API
+// with that API key. The scoping choices are described in doc.go.
 func newSensors(scope constructs.Construct, in *Ingest) *Sensors {
 	var s Sensors
 	stack := awscdk.Stack_Of(scope)
@@ -61,6 +69,19 @@ func newSensors(scope constructs.Construct, in *Ingest) *Sensors {
 				},
 			},
 		},
+	}))
+
+	// SecureString values under the default aws/ssm key need no kms:Decrypt here: that
+	// key's policy lets every principal of the account decrypt through SSM.
+	s.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:     jsii.String("ReadSensorParameters"),
+		Actions: jsii.Strings("ssm:GetParameter"),
+		Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{
+			Service:      jsii.String("ssm"),
+			Resource:     jsii.String("parameter"),
+			ResourceName: jsii.String(strings.TrimPrefix(sensorParameterPath, "/") + "*"),
+			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+		})),
 	}))
 
 	s.InstanceProfile = awsiam.NewInstanceProfile(scope, jsii.String("SensorInstanceProfile"), &awsiam.InstanceProfileProps{

@@ -42,6 +42,9 @@ func TestSensorRole(t *testing.T) {
 			Resources: []any{join(arn(ids.lake), "/artifacts/*"), join(arn(ids.lake), "/events/*")}},
 		{Sid: "UseIngestKeyThroughKinesisAndS3", Effect: "Allow", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"},
 			Resources: []any{arn(ids.key)}, Condition: viaServices},
+		// user-data's VIGIL_API_KEY_PARAMETER and install-sensor.sh --ssm-parameter
+		{Sid: "ReadSensorParameters", Effect: "Allow", Actions: []string{"ssm:GetParameter"},
+			Resources: []any{join("arn:", ref("AWS::Partition"), ":ssm:", region, ":", ref("AWS::AccountId"), ":parameter/vigil/*")}},
 	}
 	got := statementsOf(s.json, role)
 	for i := range got {
