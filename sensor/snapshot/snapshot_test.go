@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-sec/vigil/sensor/kill"
 )
@@ -232,7 +233,15 @@ func TestSnapshotPinsTheProcess(t *testing.T) {
 	if other == nil {
 		t.Skip("the pid could not be given to another process")
 	}
-	if got, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", other.Process.Pid)); !strings.Contains(string(got), "61") {
+	// The new process's arguments appear once its exec has set up its stack,
+	// which can be just after Start returns.
+	var got []byte
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if got, _ = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", other.Process.Pid)); len(got) > 0 {
+			break
+		}
+	}
+	if !strings.Contains(string(got), "61") {
 		t.Fatalf("the pid's new process has cmdline %q", got)
 	}
 }
