@@ -115,11 +115,18 @@ func (h *Handler) create(ctx context.Context, st *State) (Created, error) {
 		deadline = 300
 	}
 	now := h.now().UTC()
-	t, err := h.Tasks.Create(ctx, task.Task{
+	tk := task.Task{
 		ID: det.ID + "-" + st.Request.Action, SensorID: st.SensorID, Action: st.Request.Action,
 		Status: task.Pending, Created: now, Updated: now, Deadline: now.Add(time.Duration(deadline) * time.Second),
 		DetectionID: det.ID, RequestedBy: "workflow", Args: processArgs(st.Request.Action, det.Event.Event.PID, det.Event.Routing.Time, st.KillTree),
-	})
+	}
+	if tk.Args == nil && (tk.Action == "kill" || tk.Action == "snapshot") {
+		// The event names no process (a file or network event of no known
+		// one): the sensor would refuse the task. It is recorded as failed,
+		// and the workflow moves on to its next step.
+		tk.Status, tk.Result = task.Failed, "the detection's event names no process (PROCESS_ID): nothing to "+tk.Action
+	}
+	t, err := h.Tasks.Create(ctx, tk)
 	if err != nil {
 		return Created{}, fmt.Errorf("respond: %w", err)
 	}

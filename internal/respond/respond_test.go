@@ -132,7 +132,37 @@ func TestTaskArgs(t *testing.T) {
 			if !maps.Equal(tk.Args, tc.want) {
 				t.Fatalf("args %v, want %v", tk.Args, tc.want)
 			}
+			if tk.Status != task.Pending {
+				t.Errorf("status %s, want pending", tk.Status)
+			}
 		})
+	}
+	// A detection whose event names no process: a kill or a snapshot is
+	// recorded as failed at once (the sensor would refuse it), and checking it
+	// moves the workflow on.
+	for _, action := range []string{"kill", "snapshot"} {
+		in := strings.Replace(string(state("create_task", action, "")), `"PROCESS_ID":4242`, `"PROCESS_ID":0`, 1)
+		in = strings.Replace(in, `"id":"d1"`, `"id":"d-nopid"`, 1)
+		if !strings.Contains(in, `"PROCESS_ID":0`) {
+			t.Fatalf("state without a pid: %s", in)
+		}
+		out, err := h.Handle(ctx, json.RawMessage(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, err := h.Tasks.Get(ctx, out.(Created).TaskID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk.Status != task.Failed || !strings.Contains(tk.Result, "names no process") || tk.Args != nil {
+			t.Errorf("%s without a pid: task %s %q args %v, want failed, naming the missing process", action, tk.Status, tk.Result, tk.Args)
+		}
+		chk := strings.Replace(strings.Replace(in, `"op":"create_task"`, `"op":"check_task"`, 1), `"deadline_seconds":60`,
+			`"deadline_seconds":60,"`+action+`_task":{"task_id":"`+tk.ID+`"}`, 1)
+		got, err := h.Handle(ctx, json.RawMessage(chk))
+		if err != nil || got.(Checked).Status != task.Failed {
+			t.Errorf("%s without a pid: check = %+v, %v; want failed", action, got, err)
+		}
 	}
 }
 
