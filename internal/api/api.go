@@ -374,6 +374,11 @@ func checkProcessArgs(action string, args map[string]string) error {
 	if action == "kill" && !given {
 		return badRequest("args.start_time or args.event_time is required for kill: a pid can be reused, so the sensor kills only the process that started at start_time (field 22 of /proc/PID/stat) or by event_time (Unix nanoseconds)")
 	}
+	if v, ok := args["tree"]; ok && action == "kill" {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return badRequest("args.tree %q: want true or false (true kills the process's descendants too)", v)
+		}
+	}
 	return nil
 }
 

@@ -228,6 +228,8 @@ func TestTaskArgs(t *testing.T) {
 		{"kill by start_time", `{"action":"kill","args":{"pid":"4242","start_time":"123"}}`, 201, ""},
 		{"kill by event_time", `{"action":"kill","args":{"pid":"4242","event_time":"1763805600000000000"}}`, 201, ""},
 		{"kill of a tree", `{"action":"kill","args":{"pid":"4242","event_time":"1763805600000000000","tree":"true"}}`, 201, ""},
+		{"kill of the process only", `{"action":"kill","args":{"pid":"4242","event_time":"1763805600000000000","tree":"false"}}`, 201, ""},
+		{"kill with a bad tree", `{"action":"kill","args":{"pid":"4242","event_time":"1763805600000000000","tree":"yes"}}`, 400, `args.tree "yes": want true or false`},
 		{"kill without start_time or event_time", `{"action":"kill","args":{"pid":"4242"}}`, 400, "args.start_time or args.event_time is required for kill"},
 		{"kill with empty times", `{"action":"kill","args":{"pid":"4242","start_time":"","event_time":""}}`, 400, "args.start_time or args.event_time is required for kill"},
 		{"kill with zero times", `{"action":"kill","args":{"pid":"4242","start_time":"0","event_time":"0"}}`, 400, "args.start_time or args.event_time is required for kill"},
