@@ -836,7 +836,8 @@ static __always_inline long read_name(void *dst, __u32 size, const char *name, b
 // kernel memory if kern, else a syscall's argument in the process's memory) in
 // the walk buffer and returns its start; *lenp gets its length (0 on failure).
 // The result is not normalised: "." and ".." stay as given and are resolved by
-// user space (such paths always reach it, see has_dots).
+// user space (such paths always reach it, see has_dots). A path longer than a
+// record carries is cut to its first FPATH_MAX - 1 bytes (see change_path).
 static __always_inline __u32 user_path(long dfd, const char *name, __u32 *lenp, bool kern)
 {
 	struct walk_buf *w = walk_buf();
@@ -880,14 +881,14 @@ static __always_inline __u32 user_path(long dfd, const char *name, __u32 *lenp, 
 		n = read_name(&w->b[WALK_END], FPATH_MAX, name, kern);
 		if (n <= 1)
 			return 0;
-		*lenp = n; // "/" + name
+		*lenp = n < FPATH_MAX ? n : FPATH_MAX - 1; // "/" + name
 		return off;
 	}
 	w->b[WALK_END] = '/';
 	n = read_name(&w->b[WALK_END + 1], FPATH_MAX - 1, name, kern);
 	if (n <= 1)
 		return 0;
-	*lenp = dlen + n; // dir + "/" + name
+	*lenp = dlen + n < FPATH_MAX ? dlen + n : FPATH_MAX - 1; // dir + "/" + name
 	return off;
 }
 
@@ -944,7 +945,9 @@ static __always_inline __u32 change_path(struct file_event *e, __u32 at, long df
 	barrier_var(at);
 	if (off > WALK_BUF - FPATH_MAX || len > FPATH_MAX - 1 || at > FPATH_MAX - 1)
 		return 0;
-	if (has_dots(off, len) || wanted(w, off, len))
+	// A path that fills the record may have been cut (its end unknown, so
+	// its cleaned form too): reported whatever its prefix.
+	if (len == FPATH_MAX - 1 || has_dots(off, len) || wanted(w, off, len))
 		*want = true;
 	barrier_var(len);
 	len &= FPATH_MAX - 1;

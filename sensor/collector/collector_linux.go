@@ -427,10 +427,6 @@ func (c *Collector) cleanPaths(ev *event.Event) bool {
 	return c.wantPath(ev.TargetPath) || (ev.OldTargetPath != "" && c.wantPath(ev.OldTargetPath))
 }
 
-// cutMark begins a path the kernel cut to its end (too long or too deep to
-// walk whole): its prefix is unknown, and the filter keeps it.
-const cutMark = "..."
-
 func needsClean(p string) bool { return strings.Contains(p, "/.") || strings.Contains(p, "//") }
 
 func cleanAbs(p string) string {
@@ -453,8 +449,8 @@ func cleanAbs(p string) string {
 // wantPath applies the prefix filter as the kernel's LPM trie does: the longest
 // matching prefix decides.
 func (c *Collector) wantPath(p string) bool {
-	if strings.HasPrefix(p, cutMark) {
-		return true
+	if strings.HasPrefix(p, cutMark) || strings.HasSuffix(p, cutMark) {
+		return true // cut: what it would be matched by is unknown
 	}
 	best, want := -1, false
 	for _, e := range c.prefixes {

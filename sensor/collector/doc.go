@@ -52,7 +52,9 @@
 //     FILE_CHMOD (FILE_MODE with setuid/setgid/sticky bits): successful calls only;
 //     a relative name is made absolute against the directory descriptor or the
 //     working directory, and "." / ".." are resolved lexically (a symlink inside
-//     the given path is not followed). Deletes and renames made through io_uring
+//     the given path is not followed). A path longer than 1,023 bytes (a name
+//     padded with "./" to hide it from the filter, say) is cut there, ends in
+//     "..." and is reported whatever its prefix. Deletes and renames made through io_uring
 //     (IORING_OP_UNLINKAT, RENAMEAT) are reported alike: their paths are read
 //     when the request is submitted (io_uring_submit_req) and the record is sent
 //     when it completes successfully; the prefix filter counts them at

@@ -330,14 +330,14 @@ func (r *record) fill(ev *event.Event, bootToWall int64, scratch []byte) []byte 
 		ev.FileFlags = fileFlags(r.fmode, r.flags)
 	case kindFileDelete:
 		ev.Type = event.FileDelete
-		ev.TargetPath = string(r.path)
+		ev.TargetPath = changedPath(r.path)
 	case kindFileRename:
 		ev.Type = event.FileRename
-		ev.OldTargetPath = string(r.path)
-		ev.TargetPath = string(r.args)
+		ev.OldTargetPath = changedPath(r.path)
+		ev.TargetPath = changedPath(r.args)
 	case kindFileChmod:
 		ev.Type = event.FileChmod
-		ev.TargetPath = string(r.path)
+		ev.TargetPath = changedPath(r.path)
 		ev.FileMode = r.flags & 0o7777
 	case kindConnect, kindAccept, kindDNS:
 		ev.Type = event.NetworkConnect
@@ -476,4 +476,20 @@ func parseDNSQuery(msg, dst []byte) ([]byte, uint16, error) {
 		return nil, 0, fmt.Errorf("%w: question has no type and class", errNotDNS)
 	}
 	return dst, binary.BigEndian.Uint16(msg[i:]), nil
+}
+
+// cutMark stands for the part of a path the kernel could not carry: it begins
+// a path cut to its end (too long or too deep to walk whole), and ends one cut
+// to its beginning (a call's argument longer than a record). The prefix filter
+// keeps both: what it would match them by is unknown.
+const cutMark = "..."
+
+// changedPath is the path of a file change as the kernel built it from the
+// call's arguments: one that fills the record (filePathMax bytes) was cut, and
+// ends in cutMark ("/etc/./././...").
+func changedPath(b []byte) string {
+	if len(b) == filePathMax {
+		return string(b) + cutMark
+	}
+	return string(b)
 }

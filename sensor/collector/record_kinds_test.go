@@ -325,6 +325,9 @@ func TestCleanPaths(t *testing.T) {
 		{"...lll//x", "", true, "...lll/x"},
 		{"...lll/a/../../../x", "", true, ".../x"},
 		{".../a/./b", "", true, ".../a/b"},
+		// Cut at its end (an argument longer than a record): kept.
+		{"/tmp/./././...", "", true, "/tmp/..."},
+		{"/etc/x/../...", "", true, "/etc/..."},
 	} {
 		ev := event.Event{TargetPath: tt.target, OldTargetPath: tt.old}
 		if got := c.cleanPaths(&ev); got != tt.want || ev.TargetPath != tt.wantPath {

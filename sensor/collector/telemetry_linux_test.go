@@ -111,6 +111,44 @@ func TestFileOpenLongPaths(t *testing.T) {
 	})
 }
 
+// TestFileChangeLongNames changes watched files through names longer than a
+// record carries, padded with "./" as an attacker hides a path from a prefix
+// filter: reported, the path cut at its end ("...").
+func TestFileChangeLongNames(t *testing.T) {
+	dir := watchedDir(t)
+	other := watchedDir(t) // not watched
+	_, events := startCollectorWith(t, collector.Options{FilePrefixes: []string{dir + "/"}})
+	me := uint32(os.Getpid())
+	pad := strings.Repeat("./", 600)
+	src := filepath.Join(other, "payload")
+	if err := os.WriteFile(src, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(src, dir+"/"+pad+"preload"); err != nil { // absolute: cut at 1,023 bytes
+		t.Fatal(err)
+	}
+	ev := waitFor(t, events, "FILE_RENAME to a padded name", func(ev *event.Event) bool {
+		return ev.PID == me && ev.Type == event.FileRename && ev.OldTargetPath == src
+	})
+	if !strings.HasPrefix(ev.TargetPath, dir+"/") || !strings.HasSuffix(ev.TargetPath, "...") {
+		t.Errorf("TARGET = %q, want %s/ and the cut end \"...\"", ev.TargetPath, dir)
+	}
+	d, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(d)
+	if err := unix.Unlinkat(d, pad+"preload", 0); err != nil { // relative to a watched directory
+		t.Fatal(err)
+	}
+	ev = waitFor(t, events, "FILE_DELETE of a padded name", func(ev *event.Event) bool {
+		return ev.PID == me && ev.Type == event.FileDelete && strings.HasPrefix(ev.TargetPath, dir+"/")
+	})
+	if !strings.HasSuffix(ev.TargetPath, "...") {
+		t.Errorf("TARGET = %q, want the cut end \"...\"", ev.TargetPath)
+	}
+}
+
 func TestFileEvents(t *testing.T) {
 	dir := watchedDir(t)
 	other := watchedDir(t) // not watched
