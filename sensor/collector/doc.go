@@ -54,11 +54,11 @@
 //     working directory, and "." / ".." are resolved lexically (a symlink inside
 //     the given path is not followed). A path longer than 1,023 bytes (a name
 //     padded with "./" to hide it from the filter, say) is cut there, ends in
-//     "..." and is reported whatever its prefix. Deletes and renames made through io_uring
-//     (IORING_OP_UNLINKAT, RENAMEAT) are reported alike: their paths are read
-//     when the request is submitted (io_uring_submit_req) and the record is sent
-//     when it completes successfully; the prefix filter counts them at
-//     submission.
+//     "..." and is reported whatever its prefix. Deletes and renames made
+//     through io_uring (IORING_OP_UNLINKAT, RENAMEAT) are reported alike: their
+//     paths are read when the request is submitted (io_uring_submit_req) and the
+//     record is sent when it completes successfully; the prefix filter counts
+//     them at submission.
 //   - File events are filtered in the kernel by Options.FilePrefixes (default
 //     DefaultFilePrefixes) minus FileExcludes; a path with "/." or "//" in a
 //     delete/rename/chmod goes to user space, which cleans it and filters again.
