@@ -100,6 +100,20 @@ func TestTaskExpires(t *testing.T) {
 // snapshot name the detection's process, and a kill of a rule whose kill action
 // says descendants: true (kill_tree in the state) kills the tree, as vigil local
 // asks it.
+// createTask hands h the create_task state in and returns the task it stored.
+func createTask(t *testing.T, h *Handler, in string) task.Task {
+	t.Helper()
+	out, err := h.Handle(context.Background(), json.RawMessage(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := h.Tasks.Get(context.Background(), out.(Created).TaskID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
 func TestTaskArgs(t *testing.T) {
 	h := &Handler{Tasks: tasksTable(t)}
 	ctx := context.Background()
@@ -121,14 +135,7 @@ func TestTaskArgs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// a detection id per case: task ids derive from it
 			in := strings.Replace(string(state("create_task", tc.action, tc.extra)), `"id":"d1"`, `"id":"d-`+strings.ReplaceAll(tc.name, " ", "-")+`"`, 1)
-			out, err := h.Handle(ctx, json.RawMessage(in))
-			if err != nil {
-				t.Fatal(err)
-			}
-			tk, err := h.Tasks.Get(ctx, out.(Created).TaskID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tk := createTask(t, h, in)
 			if !maps.Equal(tk.Args, tc.want) {
 				t.Fatalf("args %v, want %v", tk.Args, tc.want)
 			}
@@ -146,14 +153,7 @@ func TestTaskArgs(t *testing.T) {
 		if !strings.Contains(in, `"PROCESS_ID":0`) {
 			t.Fatalf("state without a pid: %s", in)
 		}
-		out, err := h.Handle(ctx, json.RawMessage(in))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tk, err := h.Tasks.Get(ctx, out.(Created).TaskID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tk := createTask(t, h, in)
 		if tk.Status != task.Failed || !strings.Contains(tk.Result, "names no process") || tk.Args != nil {
 			t.Errorf("%s without a pid: task %s %q args %v, want failed, naming the missing process", action, tk.Status, tk.Result, tk.Args)
 		}
