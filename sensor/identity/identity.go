@@ -20,14 +20,17 @@ type Options struct {
 	SensorID string
 	// Tags are the configuration's static tags (K:V).
 	Tags []string
-	// IMDS enables the instance metadata lookups; InstanceTags adds the
-	// instance's EC2 tags.
-	IMDS         bool
+	// IMDS says when the instance metadata service is asked: IMDSAuto (the
+	// zero value) only when OnEC2 says so, IMDSOn always, IMDSOff never.
+	// InstanceTags adds the instance's EC2 tags.
+	IMDS         IMDSMode
 	InstanceTags bool
+	// SysDir is the sysfs root OnEC2 reads; default /sys.
+	SysDir string
 	// Endpoint of the metadata service; default AWS_EC2_METADATA_SERVICE_ENDPOINT,
 	// else http://169.254.169.254.
 	Endpoint string
-	// Timeout bounds all IMDS calls together; default 3s (off EC2 they time out).
+	// Timeout bounds all IMDS calls together; default 3s.
 	Timeout time.Duration
 	// MachineIDPath defaults to /etc/machine-id.
 	MachineIDPath string
@@ -41,15 +44,47 @@ type Identity struct {
 	Tags     []string
 
 	InstanceID, InstanceType, AvailabilityZone, Region, AccountID string
-	// Notes says what could not be looked up (for the log); none is fatal.
+
+	// EC2 and Platform are what OnEC2 said; IMDSQueried whether the metadata
+	// service was asked.
+	EC2         bool
+	Platform    string
+	IMDSQueried bool
+	// Notes say, for the log, why the metadata service was or was not asked
+	// and what could not be looked up; none is fatal.
 	Notes []string
+}
+
+// IMDSMode says when Resolve asks the instance metadata service.
+type IMDSMode int
+
+// The IMDS modes.
+const (
+	IMDSAuto IMDSMode = iota // on EC2 only, as DMI tells (OnEC2)
+	IMDSOn                   // always: a container without /sys/class/dmi, …
+	IMDSOff                  // never
+)
+
+func (m IMDSMode) String() string {
+	switch m {
+	case IMDSOn:
+		return "true"
+	case IMDSOff:
+		return "false"
+	}
+	return "auto"
 }
 
 // Resolve works out the sensor's identity and tags.
 func Resolve(ctx context.Context, o Options) (Identity, error) {
 	id := Identity{Tags: append([]string(nil), o.Tags...)}
 	id.Hostname, _ = os.Hostname()
-	if o.IMDS && !strings.EqualFold(os.Getenv("AWS_EC2_METADATA_DISABLED"), "true") {
+	id.EC2, id.Platform = OnEC2(o.SysDir)
+	if ask, why := decide(o.IMDS, id.EC2, id.Platform); !ask {
+		id.Notes = append(id.Notes, why+": instance metadata not queried")
+	} else {
+		id.IMDSQueried = true
+		id.Notes = append(id.Notes, why+": instance metadata (IMDSv2) queried")
 		if err := fromIMDS(ctx, o, &id); err != nil {
 			id.Notes = append(id.Notes, fmt.Sprintf("instance metadata (IMDSv2) unavailable: %v", err))
 		}
@@ -74,6 +109,24 @@ func Resolve(ctx context.Context, o Options) (Identity, error) {
 		}
 	}
 	return id, nil
+}
+
+// decide says whether the metadata service is asked, and why.
+func decide(mode IMDSMode, ec2 bool, platform string) (bool, string) {
+	if strings.EqualFold(os.Getenv("AWS_EC2_METADATA_DISABLED"), "true") {
+		return false, "AWS_EC2_METADATA_DISABLED=true"
+	}
+	switch {
+	case mode == IMDSOff:
+		return false, "imds: false in the configuration"
+	case mode == IMDSOn && !ec2:
+		return true, fmt.Sprintf("imds: true in the configuration, though not EC2 (%s)", platform)
+	case mode == IMDSOn:
+		return true, fmt.Sprintf("imds: true in the configuration; EC2 (%s)", platform)
+	case ec2:
+		return true, fmt.Sprintf("EC2 (%s)", platform)
+	}
+	return false, fmt.Sprintf("not EC2 (%s)", platform)
 }
 
 func fromIMDS(ctx context.Context, o Options, id *Identity) error {
