@@ -2,11 +2,13 @@ package netnstest
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -213,4 +215,34 @@ func Veth(tb testing.TB, a, b End) {
 		}
 		IP(tb, e.ip("link", "set", e.Name, "up")...)
 	}
+}
+
+// SysClassNet builds a directory laid out as /sys/class/net for the test's
+// namespace, for code that tells physical interfaces from virtual ones by
+// where their links there point: the interfaces named in physical link under
+// a PCI device, as a NIC's do; every other interface of the namespace, lo
+// included, under devices/virtual, as veths, bridges and loopback do. An
+// interface that appears later has no link.
+func SysClassNet(tb testing.TB, physical ...string) string {
+	tb.Helper()
+	ifs, err := net.Interfaces()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dir := tb.TempDir()
+	for i, name := range physical {
+		target := fmt.Sprintf("../../devices/pci0000:00/0000:00:%02x.0/net/%s", 3+i, name)
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for _, ifc := range ifs {
+		if slices.Contains(physical, ifc.Name) {
+			continue
+		}
+		if err := os.Symlink("../../devices/virtual/net/"+ifc.Name, filepath.Join(dir, ifc.Name)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -224,5 +225,39 @@ func TestEnter(t *testing.T) {
 	}
 	if err := Enter("vgl-no-such-namespace"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Enter of a missing namespace: %v", err)
+	}
+}
+
+// TestSysClassNet checks where the links of a built /sys/class/net point.
+func TestSysClassNet(t *testing.T) {
+	Require(t)
+	peer := New(t, "vgl-sys")
+	name := Unique("vsy")
+	Veth(t, End{Name: name}, End{NS: peer, Name: "vsp"})
+	dir := SysClassNet(t, name)
+	for _, tc := range []struct {
+		name, target string
+	}{
+		{name, "../../devices/pci0000:00/0000:00:03.0/net/" + name},
+		{"lo", "../../devices/virtual/net/lo"},
+		{"vsp", ""}, // in the other namespace
+	} {
+		got, err := os.Readlink(filepath.Join(dir, tc.name))
+		if tc.target == "" {
+			if !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s: link to %q (%v), want none", tc.name, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.target {
+			t.Errorf("%s: link to %q (%v), want %q", tc.name, got, err, tc.target)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ifs := interfaces(t); len(entries) != len(ifs) {
+		t.Errorf("%d links for the %d interfaces %v", len(entries), len(ifs), ifs)
 	}
 }
