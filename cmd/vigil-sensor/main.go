@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/local"
@@ -66,7 +68,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
 	id, err := identity.Resolve(ctx, identity.Options{SensorID: cfg.SensorID, Tags: cfg.Tags,
-		IMDS: cfg.IMDS, InstanceTags: cfg.IMDSInstanceTags})
+		IMDS: imdsMode(cfg.IMDS), InstanceTags: cfg.IMDSInstanceTags, SysDir: sysDir})
 	if err != nil {
 		return fail(2, err)
 	}
@@ -89,7 +91,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		RollInterval: cfg.RollInterval, RollBytes: int(cfg.RollBytes), Grace: cfg.Grace, Log: log,
 		Version: version, FilePathPrefixes: cfg.FilePathPrefixes, RingBuffer: int(cfg.RingBuffer), ReadDelay: cfg.ReadDelay}
 	if cfg.Stream != "" || cfg.LakeBucket != "" {
-		awsCfg, err := vaws.Config(ctx)
+		awsCfg, err := awsConfig(ctx, cfg, id)
 		if err != nil {
 			return fail(2, err)
 		}
@@ -139,6 +141,31 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return fail(1, err)
 	}
 	return 0
+}
+
+// sysDir is the sysfs root whose DMI tells EC2 (tests point it at a copy).
+var sysDir = identity.DefaultSysDir
+
+func imdsMode(m config.IMDSMode) identity.IMDSMode {
+	switch m {
+	case config.IMDSTrue:
+		return identity.IMDSOn
+	case config.IMDSFalse:
+		return identity.IMDSOff
+	}
+	return identity.IMDSAuto
+}
+
+// awsConfig loads the SDK's configuration. Its default credential chain ends
+// with the instance role, asked of IMDS: that is left to EC2 (even with
+// imds: false, which is about the sensor's identity and tags) and to imds: true;
+// elsewhere the SDK does not ask IMDS, as with AWS_EC2_METADATA_DISABLED=true.
+func awsConfig(ctx context.Context, c config.Config, id identity.Identity) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if !id.EC2 && c.IMDS != config.IMDSTrue {
+		opts = append(opts, vaws.NoIMDS())
+	}
+	return vaws.Config(ctx, opts...)
 }
 
 // startResponder runs the response tasks (isolate, rejoin, kill, snapshot) polled
@@ -205,7 +232,17 @@ func printConfig(w io.Writer, c config.Config, id identity.Identity) {
 	row("ring_buffer", fmt.Sprint(c.RingBuffer), "("+c.Source("ring_buffer")+")")
 	row("read_delay", c.ReadDelay.String(), "("+c.Source("read_delay")+")")
 	row("statsd", c.Statsd, "("+c.Source("statsd")+")")
-	row("imds.enabled", fmt.Sprint(c.IMDS), "("+c.Source("imds.enabled")+")")
+	row("imds.enabled", string(c.IMDS), "("+c.Source("imds.enabled")+")")
+	dmi := "not EC2"
+	if id.EC2 {
+		dmi = "EC2"
+	}
+	asked := "not queried"
+	if id.IMDSQueried {
+		asked = "queried"
+	}
+	row("  DMI", dmi, "("+id.Platform+")")
+	row("  instance metadata", asked, "")
 	row("imds.instance_tags", fmt.Sprint(c.IMDSInstanceTags), "("+c.Source("imds.instance_tags")+")")
 	row("respond.api_url", c.RespondAPIURL, "("+c.Source("respond.api_url")+")")
 	row("respond.org", c.RespondOrg, "("+c.Source("respond.org")+")")

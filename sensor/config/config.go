@@ -46,7 +46,7 @@ type Config struct {
 	RingBuffer       int64
 	ReadDelay        time.Duration
 	Statsd           string
-	IMDS             bool
+	IMDS             IMDSMode
 	IMDSInstanceTags bool
 
 	// Response tasks: polled from the API when RespondAPIURL is set.
@@ -73,13 +73,39 @@ func Default() Config {
 		Grace:            10 * time.Second,
 		RingBuffer:       16 << 20,
 		ReadDelay:        250 * time.Millisecond,
-		IMDS:             true,
+		IMDS:             IMDSAuto,
 		RespondOrg:       "default",
 		RespondKeyFile:   "/etc/vigil/api-key",
 		RespondStateFile: "/var/lib/vigil/respond.json",
 		RespondAllow:     []string{"169.254.169.254"},
 		sources:          map[string]string{},
 	}
+}
+
+// IMDSMode is imds.enabled: when the sensor asks the EC2 instance metadata service.
+type IMDSMode string
+
+// The values of imds.enabled.
+const (
+	IMDSAuto  IMDSMode = "auto"  // on EC2 only, as the firmware's DMI tells
+	IMDSTrue  IMDSMode = "true"  // always, whatever DMI says
+	IMDSFalse IMDSMode = "false" // never
+)
+
+// ParseIMDSMode reads auto, true or false (and the other spellings of
+// strconv.ParseBool: 1, t, TRUE, 0, f, FALSE, …).
+func ParseIMDSMode(v string) (IMDSMode, error) {
+	if strings.EqualFold(strings.TrimSpace(v), "auto") {
+		return IMDSAuto, nil
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return "", fmt.Errorf("%q is not auto, true or false", v)
+	}
+	if b {
+		return IMDSTrue, nil
+	}
+	return IMDSFalse, nil
 }
 
 // Field is one setting: its path in the file, its variable and its flag.
@@ -150,7 +176,15 @@ func (c *Config) Fields() []Field {
 		}},
 		{Path: "read_delay", Usage: "longest a record waits in the ring buffer when few are queued", set: duration(&c.ReadDelay)},
 		{Path: "statsd", Usage: "DogStatsD address host:port or unix:///path (empty: no metrics)", set: str(&c.Statsd)},
-		{Path: "imds.enabled", Flag: "imds", isBool: true, Usage: "read identity and tags from EC2 IMDSv2", set: boolean(&c.IMDS)},
+		{Path: "imds.enabled", Flag: "imds", isBool: true, Usage: "read identity and tags from EC2 IMDSv2: auto (on EC2 only, as DMI tells), true (always) or false (never); the file may say imds: VALUE",
+			set: func(c *Config, v string) error {
+				m, err := ParseIMDSMode(v)
+				if err != nil {
+					return err
+				}
+				c.IMDS = m
+				return nil
+			}},
 		{Path: "imds.instance_tags", Flag: "imds-instance-tags", isBool: true, Usage: "add the instance's EC2 tags", set: boolean(&c.IMDSInstanceTags)},
 		{Path: "respond.api_url", Usage: "Vigil API the sensor polls its tasks from (empty: no response tasks)", set: str(&c.RespondAPIURL)},
 		{Path: "respond.org", Usage: "organisation of the API", set: str(&c.RespondOrg)},
@@ -276,6 +310,15 @@ func (c *Config) walk(name, prefix string, m *yaml.Node, byPath map[string]Field
 		path := prefix + k.Value
 		at := fmt.Sprintf("%s:%d", name, k.Line)
 		f, ok := byPath[path]
+		if e, isSwitch := byPath[path+".enabled"]; !ok && isSwitch && v.Kind != yaml.MappingNode {
+			// a section's switch on its own: imds: false is imds.enabled: false
+			if err := c.setNode(e, v); err != nil {
+				*errs = append(*errs, fmt.Errorf("%s:%d: %s: %w", name, v.Line, path, err))
+				continue
+			}
+			c.sources[e.Path] = fmt.Sprintf("%s:%d", name, v.Line)
+			continue
+		}
 		if !ok {
 			if v.Kind == yaml.MappingNode && hasPrefix(byPath, path+".") {
 				c.walk(name, path+".", v, byPath, errs)

@@ -60,7 +60,7 @@ func TestLayers(t *testing.T) {
 	}
 	if got.SensorID != "web-1" || got.LakeBucket != "vigil-lake" || got.BatchInterval != 500*time.Millisecond ||
 		got.RollInterval != 2*time.Minute || got.RollBytes != 32<<20 || got.Statsd != "127.0.0.1:8125" ||
-		got.IMDS || !got.IMDSInstanceTags || got.SpoolDir != "/var/lib/vigil/spool" {
+		got.IMDS != IMDSFalse || !got.IMDSInstanceTags || got.SpoolDir != "/var/lib/vigil/spool" {
 		t.Fatalf("file values: %+v", got)
 	}
 	if got.Region != "us-east-2" || got.SpoolMaxBytes != 3<<30 {
@@ -101,7 +101,11 @@ func TestErrorsNameWhere(t *testing.T) {
 		{"unknown nested field", "stream: s\nspool:\n  dri: /x\n", nil, `sensor.yaml:3: unknown field "spool.dri" (known: dir, max_bytes)`},
 		{"bad size", "stream: s\nspool:\n  max_bytes: lots\n", nil, `sensor.yaml:3: spool.max_bytes: "lots" is not a size`},
 		{"bad duration", "stream: s\nbatch_interval: soon\n", nil, `sensor.yaml:2: batch_interval: "soon" is not a positive duration`},
-		{"bad bool", "stream: s\nimds:\n  enabled: maybe\n", nil, `sensor.yaml:3: imds.enabled: "maybe" is not true or false`},
+		{"bad bool", "stream: s\ns3_path_style: maybe\n", nil, `sensor.yaml:2: s3_path_style: "maybe" is not true or false`},
+		{"bad imds.enabled", "stream: s\nimds:\n  enabled: maybe\n", nil, `sensor.yaml:3: imds.enabled: "maybe" is not auto, true or false`},
+		{"bad imds", "stream: s\nimds: maybe\n", nil, `sensor.yaml:2: imds: "maybe" is not auto, true or false`},
+		{"imds list", "stream: s\nimds: [auto]\n", nil, `sensor.yaml:2: imds: want a single value`},
+		{"bad imds env", "stream: s\n", map[string]string{"VIGIL_IMDS_ENABLED": "sometimes"}, `environment VIGIL_IMDS_ENABLED (imds.enabled): "sometimes" is not auto, true or false`},
 		{"bad tag", "stream: s\ntags: [prod]\n", nil, `sensor.yaml:2: tags: tag "prod" is not K:V`},
 		{"relative prefix", "stream: s\nfile_path_prefixes: [etc/]\n", nil, `sensor.yaml:2: file_path_prefixes: "etc/" is not an absolute path prefix`},
 		{"ring buffer not a power of two", "stream: s\nring_buffer: 10MiB\n", nil, `sensor.yaml:2: ring_buffer: "10MiB" is not a power of two from 64KiB to 1GiB`},
@@ -194,6 +198,64 @@ func TestFilePathPrefixesEmpty(t *testing.T) {
 		}
 		if (got.FilePathPrefixes == nil) != tc.wantNil || !slices.Equal(got.FilePathPrefixes, tc.want) {
 			t.Errorf("%s: prefixes %#v, want %#v", tc.file, got.FilePathPrefixes, tc.want)
+		}
+	}
+}
+
+// TestIMDSMode: imds.enabled is auto (the default: DMI decides), true (always) or
+// false (never), in the section or as imds: VALUE on its own, from the file, the
+// environment or a flag.
+func TestIMDSMode(t *testing.T) {
+	tests := []struct {
+		file   string
+		env    map[string]string
+		flags  []string
+		want   IMDSMode
+		source string // "FILE:LINE" is the file's line
+	}{
+		{"imds-absent.yaml", nil, nil, IMDSAuto, "default"},
+		{"imds-auto.yaml", nil, nil, IMDSAuto, "FILE:2"},
+		{"imds-true.yaml", nil, nil, IMDSTrue, "FILE:2"},
+		{"imds-false.yaml", nil, nil, IMDSFalse, "FILE:2"},
+		{"imds-enabled-true.yaml", nil, nil, IMDSTrue, "FILE:3"},
+		{"imds-enabled-false.yaml", nil, nil, IMDSFalse, "FILE:3"},
+		{"imds-enabled-auto.yaml", nil, nil, IMDSAuto, "FILE:3"},
+		{"imds-false.yaml", map[string]string{"VIGIL_IMDS_ENABLED": "auto"}, nil, IMDSAuto, "environment VIGIL_IMDS_ENABLED"},
+		{"imds-absent.yaml", map[string]string{"VIGIL_IMDS_ENABLED": "1"}, nil, IMDSTrue, "environment VIGIL_IMDS_ENABLED"},
+		{"imds-false.yaml", nil, []string{"--imds"}, IMDSTrue, "flag --imds"},
+		{"imds-true.yaml", nil, []string{"--imds=auto"}, IMDSAuto, "flag --imds"},
+		{"imds-absent.yaml", map[string]string{"VIGIL_IMDS_ENABLED": "true"}, []string{"--imds=false"}, IMDSFalse, "flag --imds"},
+	}
+	for _, tc := range tests {
+		path := filepath.Join("testdata", tc.file)
+		fs := flag.NewFlagSet("vigil-sensor", flag.ContinueOnError)
+		c := Default()
+		c.Flags(fs)
+		if err := fs.Parse(tc.flags); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load(path, env(tc.env), fs)
+		if err != nil {
+			t.Fatalf("%s %v %v: %v", tc.file, tc.env, tc.flags, err)
+		}
+		source := strings.Replace(tc.source, "FILE", path, 1)
+		if got.IMDS != tc.want || got.Source("imds.enabled") != source {
+			t.Errorf("%s %v %v: imds.enabled %q from %s, want %q from %s", tc.file, tc.env, tc.flags,
+				got.IMDS, got.Source("imds.enabled"), tc.want, source)
+		}
+	}
+}
+
+func TestParseIMDSMode(t *testing.T) {
+	for in, want := range map[string]IMDSMode{"auto": IMDSAuto, "AUTO": IMDSAuto, "true": IMDSTrue, "True": IMDSTrue,
+		"1": IMDSTrue, "false": IMDSFalse, "0": IMDSFalse, " false ": IMDSFalse} {
+		if got, err := ParseIMDSMode(in); err != nil || got != want {
+			t.Errorf("ParseIMDSMode(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "maybe", "yes", "on", "automatic"} {
+		if _, err := ParseIMDSMode(in); err == nil || !strings.Contains(err.Error(), "is not auto, true or false") {
+			t.Errorf("ParseIMDSMode(%q): %v", in, err)
 		}
 	}
 }
