@@ -48,6 +48,10 @@ type Options struct {
 	// HOST_STATS (default 60s).
 	HeartbeatEvery time.Duration
 	StatsEvery     time.Duration
+	// SysClassNet is the directory whose links tell the host's physical
+	// network interfaces from virtual ones, for the outbound bytes of
+	// HOST_STATS (hoststats.NetDev); default /sys/class/net.
+	SysClassNet string
 	// FilePathPrefixes selects the paths whose file events are reported; nil
 	// keeps the collector's defaults, an empty non-nil slice reports none.
 	FilePathPrefixes []string
@@ -110,6 +114,9 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 	if o.Grace <= 0 {
 		o.Grace = 10 * time.Second
 	}
+	if o.SysClassNet == "" {
+		o.SysClassNet = "/sys/class/net"
+	}
 	log := o.Log
 	if log == nil {
 		log = slog.Default()
@@ -137,7 +144,7 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 	stats := func() Stats { return Stats{Collector: col.Stats(), Shipper: ship.Stats()} }
 	gen := hoststats.New(hoststats.Options{SensorID: o.SensorID, Hostname: host, Tags: o.Tags, Version: o.Version,
 		HeartbeatEvery: o.HeartbeatEvery, StatsEvery: o.StatsEvery,
-		TxBytes: hoststats.NetDev("/proc/net/dev", "/sys/class/net"),
+		TxBytes: hoststats.NetDev("/proc/net/dev", o.SysClassNet),
 		Health: func() hoststats.Health {
 			st := stats()
 			return hoststats.Health{Drops: st.Drops(), SpoolBytes: uint64(max(st.Shipper.SpoolBytes, 0))}

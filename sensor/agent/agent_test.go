@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/local"
+	"github.com/vigil-sec/vigil/internal/netnstest"
 	"github.com/vigil-sec/vigil/sensor/collector"
 	"github.com/vigil-sec/vigil/sensor/spool"
 )
@@ -19,11 +20,13 @@ import (
 // TestRunEmitsHeartbeatAndHostStats runs the real sensor (root, eBPF) for a moment
 // and checks that the stream carries the captured execs together with the sensor's
 // own SENSOR_HEARTBEAT and HOST_STATS, and that the lake got the same events.
-// Where the host has a route out, HOST_STATS count the datagrams sent by it.
+// HOST_STATS count the datagrams the test sends over a veth pair to a peer
+// namespace of its own (see peer).
 func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 	if err := collector.Supported(); err != nil {
 		t.Skipf("the sensor cannot capture here: %v", err)
 	}
+	p := newPeer(t)
 	stream := local.NewStream(4096)
 	lake := &local.Lake{Dir: t.TempDir()}
 	sp, err := spool.Open(t.TempDir(), 1<<30)
@@ -32,7 +35,7 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 	}
 	_, stop := startSensor(t, Options{SensorID: "agent-test", Tags: []string{"env:test"}, Stream: stream, Lake: lake,
 		BatchInterval: 100 * time.Millisecond, Spool: sp, Version: "test", HeartbeatEvery: 200 * time.Millisecond,
-		StatsEvery: 300 * time.Millisecond})
+		StatsEvery: 300 * time.Millisecond, SysClassNet: p.sysClassNet})
 	// the execs the sensor must report: these five, by pid
 	trues := map[uint32]bool{}
 	for range 5 {
@@ -42,7 +45,7 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 		}
 		trues[uint32(cmd.Process.Pid)] = false
 	}
-	sent := sendOut(100, 1000)
+	sent := p.send(t, 100, 1000)
 	time.Sleep(800 * time.Millisecond)
 	st := stop()
 	stream.Close()
@@ -96,20 +99,59 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 	}
 }
 
-// sendOut sends n datagrams of size bytes by the default route, to the
-// discard port of a TEST-NET-3 address (nothing answers), and returns the
-// bytes sent: 0 without a route out.
-func sendOut(n, size int) int {
-	conn, err := net.Dial("udp4", "203.0.113.1:9")
+// peer is a network namespace of the test's own at the other end of a veth
+// pair from the test's namespace (10.234.x.x/30, by the test's process id),
+// with a UDP socket listening there. The sensor counts only physical
+// interfaces, and sysfs places veths under devices/virtual; so the sensor reads
+// sysClassNet, a /sys/class/net the test builds, where the test's end of the
+// pair links under a PCI device, as a NIC does, and lo and every other
+// interface of the namespace under devices/virtual.
+type peer struct {
+	sysClassNet string
+	conn        net.Conn // connected to the socket in the peer namespace
+}
+
+func newPeer(t *testing.T) *peer {
+	t.Helper()
+	netnstest.Require(t)
+	own, addr := netnstest.Subnet30(234)
+	ns := netnstest.New(t, "vgl-ag")
+	end := netnstest.Unique("vag")
+	netnstest.Veth(t, netnstest.End{Name: end, Addrs: []string{own.String()}},
+		netnstest.End{NS: ns, Name: "vap", Addrs: []string{addr.String()}})
+	var pc net.PacketConn
+	ns.Do(t, func() {
+		var err error
+		if pc, err = net.ListenPacket("udp4", net.JoinHostPort(addr.Addr().String(), "9")); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Cleanup(func() { pc.Close() })
+	conn, err := net.Dial("udp4", pc.LocalAddr().String())
 	if err != nil {
-		return 0
+		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
+	// one datagram through first: the peer's address resolved, none of the
+	// counted ones waits for it (or is dropped while waiting)
+	if _, err := conn.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := pc.ReadFrom(make([]byte, 16)); err != nil {
+		t.Fatalf("the peer got nothing over the veth pair: %v", err)
+	}
+	return &peer{sysClassNet: netnstest.SysClassNet(t, end), conn: conn}
+}
+
+// send sends n datagrams of size bytes to the peer and returns the bytes sent.
+func (p *peer) send(t *testing.T, n, size int) int {
+	t.Helper()
 	sent := 0
 	for range n {
-		k, err := conn.Write(make([]byte, size))
+		k, err := p.conn.Write(make([]byte, size))
 		if err != nil {
-			break
+			t.Fatal(err)
 		}
 		sent += k
 	}
