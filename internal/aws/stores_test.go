@@ -165,10 +165,10 @@ func TestAPIKeys(t *testing.T) {
 	c := dynamo(t)
 	k := &APIKeys{Client: c, Table: testenv.CreateTable(t, c, testenv.APIKeysTable)}
 	ctx := context.Background()
-	if err := k.Put(ctx, "secret-1", api.Key{Org: "acme", Name: "ci"}); err != nil {
+	if err := k.PutKey(ctx, "secret-1", api.Key{Org: "acme", Name: "ci"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := k.Put(ctx, "secret-2", api.Key{Org: "acme", Name: "old", Revoked: true}); err != nil {
+	if err := k.PutKey(ctx, "secret-2", api.Key{Org: "acme", Name: "old", Revoked: true}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -181,6 +181,40 @@ func TestAPIKeys(t *testing.T) {
 		if err != nil || ok != tc.ok || rec.Revoked != tc.revoked || (ok && rec.Org != "acme") {
 			t.Errorf("%s: %+v ok=%v err=%v", tc.key, rec, ok, err)
 		}
+	}
+
+	// listing and revoking by id, org by org
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	if err := k.PutKey(ctx, "vk_sensorsXYZ", api.Key{Org: "acme", Name: "sensors", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.PutKey(ctx, "secret-3", api.Key{Org: "globex", Name: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := k.ListKeys(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 3 || list[0].Name != "sensors" || !list[0].Created.Equal(t0) || list[0].Prefix != "vk_senso" ||
+		list[0].ID != api.KeyID(HashKey("vk_sensorsXYZ")) || list[0].Revoked {
+		t.Fatalf("acme's keys: %+v", list)
+	}
+	id := api.KeyID(HashKey("secret-1"))
+	if _, err := k.RevokeKey(ctx, "globex", id); !errors.Is(err, api.ErrNotFound) {
+		t.Errorf("revoking another org's key: %v, want not found", err)
+	}
+	if _, err := k.RevokeKey(ctx, "acme", "0000000000000000"); !errors.Is(err, api.ErrNotFound) {
+		t.Errorf("revoking an unknown id: %v, want not found", err)
+	}
+	rec, err := k.RevokeKey(ctx, "acme", id)
+	if err != nil || !rec.Revoked || rec.Name != "ci" || rec.ID != id {
+		t.Fatalf("revoke: %+v %v", rec, err)
+	}
+	if rec, ok, err := k.Lookup(ctx, "secret-1"); err != nil || !ok || !rec.Revoked || rec.Name != "ci" {
+		t.Errorf("after revoke: %+v ok=%v err=%v", rec, ok, err)
+	}
+	if list, _ := k.ListKeys(ctx, "globex"); len(list) != 1 || list[0].Revoked {
+		t.Errorf("globex's keys: %+v", list)
 	}
 }
 

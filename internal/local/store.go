@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/dashboard"
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/task"
@@ -37,7 +36,9 @@ const StoreFile = "store.jsonl"
 //     sensor and by time, with opaque cursors;
 //   - a heartbeat updates its sensor only when newer than the one stored;
 //   - a task's final status is written once;
-//   - API keys are kept only as their SHA-256.
+//   - API keys are kept only as their SHA-256; revoking a key ends the dashboard
+//     sessions opened with it;
+//   - dashboard sessions are kept by the hash of their id.
 //
 // Everything lives in memory and in one append-only JSON-lines log, written and
 // fsynced before a call returns, so whatever a call accepted survives a crash or
@@ -47,6 +48,9 @@ const StoreFile = "store.jsonl"
 type Store struct {
 	dir  string
 	lock *os.File
+	// Now is the clock of keys' last use and of dropping expired sessions;
+	// default time.Now.
+	Now func() time.Time
 
 	mu      sync.RWMutex
 	f       *os.File
@@ -56,6 +60,7 @@ type Store struct {
 	sensors map[string]*sensorRec
 	tasks   map[string]task.Task
 	keys    map[string]api.Key // by hash
+	sess    map[string]dashboard.Session
 }
 
 type detRec struct {
@@ -73,19 +78,38 @@ type sensorRec struct {
 }
 
 type keyRec struct {
-	Hash    string `json:"hash"`
-	Org     string `json:"org"`
-	Name    string `json:"name"`
-	Revoked bool   `json:"revoked,omitempty"`
+	Hash     string    `json:"hash"`
+	Org      string    `json:"org"`
+	Name     string    `json:"name"`
+	Prefix   string    `json:"prefix,omitempty"`
+	Created  time.Time `json:"created,omitzero"`
+	LastUsed time.Time `json:"last_used,omitzero"`
+	Revoked  bool      `json:"revoked,omitempty"`
+}
+
+func newKeyRec(hash string, k api.Key) *keyRec {
+	return &keyRec{Hash: hash, Org: k.Org, Name: k.Name, Prefix: k.Prefix, Created: k.Created, LastUsed: k.LastUsed, Revoked: k.Revoked}
+}
+
+func (r *keyRec) key() api.Key {
+	return api.Key{ID: api.KeyID(r.Hash), Prefix: r.Prefix, Org: r.Org, Name: r.Name, Created: r.Created, LastUsed: r.LastUsed, Revoked: r.Revoked}
+}
+
+// sessionRec is a dashboard session, or its end (Ended, with only Hash set).
+type sessionRec struct {
+	Hash string `json:"hash"`
+	dashboard.Session
+	Ended bool `json:"ended,omitempty"`
 }
 
 // logRec is one line of the log; exactly one field is set.
 type logRec struct {
-	Detection *detRec    `json:"detection,omitempty"`
-	Published []string   `json:"published,omitempty"`
-	Sensor    *sensorRec `json:"sensor,omitempty"`
-	Task      *task.Task `json:"task,omitempty"`
-	Key       *keyRec    `json:"key,omitempty"`
+	Detection *detRec     `json:"detection,omitempty"`
+	Published []string    `json:"published,omitempty"`
+	Sensor    *sensorRec  `json:"sensor,omitempty"`
+	Task      *task.Task  `json:"task,omitempty"`
+	Key       *keyRec     `json:"key,omitempty"`
+	Session   *sessionRec `json:"session,omitempty"`
 }
 
 // Errors of the store, wrapping the API's so it answers 404 and 409.
@@ -108,7 +132,7 @@ func OpenStore(dir string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, lock: lock, dets: map[string]*detRec{}, sensors: map[string]*sensorRec{},
-		tasks: map[string]task.Task{}, keys: map[string]api.Key{}}
+		tasks: map[string]task.Task{}, keys: map[string]api.Key{}, sess: map[string]dashboard.Session{}}
 	if err := s.load(); err != nil {
 		unlockDir(lock)
 		return nil, err
@@ -185,7 +209,7 @@ func (s *Store) load() error {
 	}
 	s.f = f
 	sort.Slice(s.order, func(i, j int) bool { return s.order[i].TimeID > s.order[j].TimeID })
-	if live := len(s.dets) + len(s.sensors) + len(s.tasks) + len(s.keys); s.lines > 2*live+1024 {
+	if live := len(s.dets) + len(s.sensors) + len(s.tasks) + len(s.keys) + len(s.sess); s.lines > 2*live+1024 {
 		return s.compact()
 	}
 	return nil
@@ -219,7 +243,13 @@ func (s *Store) apply(rec *logRec) error {
 	case rec.Task != nil:
 		s.tasks[rec.Task.ID] = *rec.Task
 	case rec.Key != nil:
-		s.keys[rec.Key.Hash] = api.Key{Org: rec.Key.Org, Name: rec.Key.Name, Revoked: rec.Key.Revoked}
+		s.keys[rec.Key.Hash] = rec.Key.key()
+	case rec.Session != nil:
+		if rec.Session.Ended {
+			delete(s.sess, rec.Session.Hash)
+		} else {
+			s.sess[rec.Session.Hash] = rec.Session.Session
+		}
 	default:
 		return errors.New("empty record")
 	}
@@ -267,8 +297,13 @@ func (s *Store) compact() error {
 		recs = append(recs, logRec{Task: &t})
 	}
 	for _, h := range sortedKeys(s.keys) {
-		k := s.keys[h]
-		recs = append(recs, logRec{Key: &keyRec{Hash: h, Org: k.Org, Name: k.Name, Revoked: k.Revoked}})
+		recs = append(recs, logRec{Key: newKeyRec(h, s.keys[h])})
+	}
+	now := s.now()
+	for _, h := range sortedKeys(s.sess) {
+		if se := s.sess[h]; now.Before(se.Expires) { // expired sessions go
+			recs = append(recs, logRec{Session: &sessionRec{Hash: h, Session: se}})
+		}
 	}
 	tmp, err := os.CreateTemp(s.dir, ".store-*")
 	if err != nil {
@@ -620,31 +655,73 @@ func (v *Tasks) ForSensor(_ context.Context, sensorID string, since time.Time) (
 	return out, nil
 }
 
-// HashKey is the stored form of an API key (its SHA-256, as in the api_keys table).
-func HashKey(key string) string {
-	h := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(h[:])
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
-// Lookup returns the key's record; ok is false for an unknown key. It implements
-// api.KeyStore.
+// HashKey is the stored form of an API key (its SHA-256, as in the api_keys table).
+func HashKey(key string) string { return api.HashKey(key) }
+
+// Lookup returns the key's record; ok is false for an unknown key. It notes the
+// key's use to the hour (one log line per key and hour of use at most; a failure
+// to write it fails no request). It implements api.KeyStore.
 func (s *Store) Lookup(_ context.Context, key string) (api.Key, bool, error) {
+	h := HashKey(key)
+	hour := s.now().UTC().Truncate(time.Hour)
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	k, ok := s.keys[HashKey(key)]
+	k, ok := s.keys[h]
+	s.mu.RUnlock()
+	if !ok || k.Revoked || !k.LastUsed.Before(hour) {
+		return k, ok, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok = s.keys[h]; ok && k.LastUsed.Before(hour) {
+		k.LastUsed = hour
+		if s.write(logRec{Key: newKeyRec(h, k)}) == nil {
+			s.keys[h] = k
+		}
+	}
 	return k, ok, nil
 }
 
-// PutKey stores key (as its hash) with its record.
+// PutKey stores key (as its hash) with its record; a zero Created is now. It
+// implements api.KeyManager.
 func (s *Store) PutKey(_ context.Context, key string, rec api.Key) error {
+	h := HashKey(key)
+	rec.ID, rec.Prefix = api.KeyID(h), api.KeyPrefix(key)
+	if rec.Created.IsZero() {
+		rec.Created = s.now().UTC()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h := HashKey(key)
-	if err := s.write(logRec{Key: &keyRec{Hash: h, Org: rec.Org, Name: rec.Name, Revoked: rec.Revoked}}); err != nil {
+	if err := s.write(logRec{Key: newKeyRec(h, rec)}); err != nil {
 		return fmt.Errorf("store API key %s: %w", rec.Name, err)
 	}
 	s.keys[h] = rec
 	return nil
+}
+
+// ListKeys returns org's keys, oldest first. It implements api.KeyManager.
+func (s *Store) ListKeys(_ context.Context, org string) ([]api.Key, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []api.Key{}
+	for _, k := range s.keys {
+		if k.Org == org {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.Before(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
 }
 
 // HasKey reports whether a key named name exists for org (revoked or not).
@@ -659,24 +736,151 @@ func (s *Store) HasKey(org, name string) bool {
 	return false
 }
 
-// RevokeKeys revokes every key named name in org and returns how many it revoked.
+// revoke revokes the keys of hashes and ends the sessions opened with them, in
+// one write. The caller holds s.mu.
+func (s *Store) revoke(hashes []string) error {
+	var recs []logRec
+	ids := map[string]bool{}
+	for _, h := range hashes {
+		k := s.keys[h]
+		k.Revoked = true
+		recs = append(recs, logRec{Key: newKeyRec(h, k)})
+		ids[k.ID] = true
+	}
+	var ended []string
+	for h, se := range s.sess {
+		if se.KeyID != "" && ids[se.KeyID] {
+			recs = append(recs, logRec{Session: &sessionRec{Hash: h, Ended: true}})
+			ended = append(ended, h)
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := s.write(recs...); err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		k := s.keys[h]
+		k.Revoked = true
+		s.keys[h] = k
+	}
+	for _, h := range ended {
+		delete(s.sess, h)
+	}
+	return nil
+}
+
+// RevokeKey revokes org's key with id (api.KeyID) and ends the dashboard
+// sessions opened with it. It implements api.KeyManager.
+func (s *Store) RevokeKey(_ context.Context, org, id string) (api.Key, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var hashes []string
+	for h, k := range s.keys {
+		if k.Org == org && k.ID == id {
+			hashes = append(hashes, h)
+		}
+	}
+	switch len(hashes) {
+	case 0:
+		return api.Key{}, fmt.Errorf("API key %s of org %s: %w", id, org, api.ErrNotFound)
+	case 1:
+	default:
+		return api.Key{}, fmt.Errorf("API key id %s names %d keys: %w", id, len(hashes), api.ErrConflict)
+	}
+	if err := s.revoke(hashes); err != nil {
+		return api.Key{}, fmt.Errorf("revoke API key %s: %w", id, err)
+	}
+	return s.keys[hashes[0]], nil
+}
+
+// RevokeKeys revokes every key named name in org, ending the dashboard sessions
+// opened with them, and returns how many keys it revoked.
 func (s *Store) RevokeKeys(org, name string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var recs []logRec
+	var hashes []string
 	for h, k := range s.keys {
 		if k.Org == org && k.Name == name && !k.Revoked {
-			recs = append(recs, logRec{Key: &keyRec{Hash: h, Org: org, Name: name, Revoked: true}})
+			hashes = append(hashes, h)
+		}
+	}
+	if err := s.revoke(hashes); err != nil {
+		return 0, fmt.Errorf("revoke API key %s: %w", name, err)
+	}
+	return len(hashes), nil
+}
+
+// PutSession stores a dashboard session by the hash of its id. It implements
+// dashboard.SessionStore.
+func (s *Store) PutSession(_ context.Context, hash string, se dashboard.Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.write(logRec{Session: &sessionRec{Hash: hash, Session: se}}); err != nil {
+		return fmt.Errorf("store session: %w", err)
+	}
+	s.sess[hash] = se
+	return nil
+}
+
+// Session returns the session stored by hash; ok is false for an unknown or
+// ended one.
+func (s *Store) Session(_ context.Context, hash string) (dashboard.Session, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	se, ok := s.sess[hash]
+	return se, ok, nil
+}
+
+// TouchSession records the session's last use.
+func (s *Store) TouchSession(_ context.Context, hash string, seen time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	se, ok := s.sess[hash]
+	if !ok {
+		return nil
+	}
+	se.Seen = seen
+	if err := s.write(logRec{Session: &sessionRec{Hash: hash, Session: se}}); err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	s.sess[hash] = se
+	return nil
+}
+
+// EndSession ends the session stored by hash (signing out).
+func (s *Store) EndSession(_ context.Context, hash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sess[hash]; !ok {
+		return nil
+	}
+	if err := s.write(logRec{Session: &sessionRec{Hash: hash, Ended: true}}); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	delete(s.sess, hash)
+	return nil
+}
+
+// EndSessions ends every dashboard session of org and returns how many it ended.
+func (s *Store) EndSessions(org string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var recs []logRec
+	for h, se := range s.sess {
+		if se.Org == org {
+			recs = append(recs, logRec{Session: &sessionRec{Hash: h, Ended: true}})
 		}
 	}
 	if len(recs) == 0 {
 		return 0, nil
 	}
 	if err := s.write(recs...); err != nil {
-		return 0, fmt.Errorf("revoke API key %s: %w", name, err)
+		return 0, fmt.Errorf("end sessions: %w", err)
 	}
 	for _, r := range recs {
-		s.keys[r.Key.Hash] = api.Key{Org: org, Name: name, Revoked: true}
+		delete(s.sess, r.Session.Hash)
 	}
 	return len(recs), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,17 +12,21 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/dashboard"
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/task"
 )
 
 var (
-	_ api.DetectionStore    = (*Store)(nil)
-	_ api.KeyStore          = (*Store)(nil)
-	_ api.TaskStore         = (*Tasks)(nil)
-	_ detect.DetectionStore = (*Store)(nil)
-	_ detect.SensorRegistry = (*Store)(nil)
+	_ api.DetectionStore     = (*Store)(nil)
+	_ api.KeyStore           = (*Store)(nil)
+	_ api.KeyManager         = (*Store)(nil)
+	_ dashboard.KeyStore     = (*Store)(nil)
+	_ dashboard.SessionStore = (*Store)(nil)
+	_ api.TaskStore          = (*Tasks)(nil)
+	_ detect.DetectionStore  = (*Store)(nil)
+	_ detect.SensorRegistry  = (*Store)(nil)
 )
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -240,6 +245,102 @@ func TestStoreKeysHashed(t *testing.T) {
 	}
 	if k, _, _ := s.Lookup(ctx, "vk_secret"); !k.Revoked {
 		t.Error("not revoked")
+	}
+}
+
+// TestStoreKeysListRevoke lists keys with their ids, prefixes and last use,
+// revokes one by id (ending the sessions opened with it) and finds it all again
+// after a reopen.
+func TestStoreKeysListRevoke(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 22, 10, 20, 0, 0, time.UTC)
+	s := open(t, dir)
+	s.Now = func() time.Time { return now }
+	for i, name := range []string{"local", "ci", "ci"} {
+		if err := s.PutKey(ctx, fmt.Sprintf("vk_key%d-secret", i), api.Key{Org: "local", Name: name, Created: now.Add(time.Duration(i) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutKey(ctx, "vk_acme", api.Key{Org: "acme", Name: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	id1 := api.KeyID(HashKey("vk_key1-secret"))
+	for h, se := range map[string]dashboard.Session{
+		"s-key1": {Org: "local", KeyID: id1, Created: now, Seen: now, Expires: now.Add(time.Hour)},
+		"s-link": {Org: "local", Created: now, Seen: now, Expires: now.Add(time.Hour)},
+		"s-old":  {Org: "local", Created: now, Seen: now, Expires: now.Add(-time.Minute)},
+	} {
+		if err := s.PutSession(ctx, h, se); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.Lookup(ctx, "vk_key0-secret"); err != nil { // used now: last used 10:00
+		t.Fatal(err)
+	}
+	if err := s.TouchSession(ctx, "s-link", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RevokeKey(ctx, "acme", id1); !errors.Is(err, api.ErrNotFound) {
+		t.Errorf("revoking another org's key: %v", err)
+	}
+	k, err := s.RevokeKey(ctx, "local", id1)
+	if err != nil || !k.Revoked || k.Name != "ci" || k.ID != id1 {
+		t.Fatalf("revoke = %+v, %v", k, err)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		list, err := s.ListKeys(ctx, "local")
+		if err != nil || len(list) != 3 {
+			t.Fatalf("list = %+v, %v", list, err)
+		}
+		want := []struct {
+			name     string
+			revoked  bool
+			lastUsed time.Time
+		}{{"local", false, now.Truncate(time.Hour)}, {"ci", true, time.Time{}}, {"ci", false, time.Time{}}}
+		for i, w := range want {
+			k := list[i]
+			if k.Name != w.name || k.Revoked != w.revoked || !k.LastUsed.Equal(w.lastUsed) || k.Prefix != fmt.Sprintf("vk_key%d-", i) ||
+				k.ID != api.KeyID(HashKey(fmt.Sprintf("vk_key%d-secret", i))) || !k.Created.Equal(now.Add(time.Duration(i)*time.Minute)) {
+				t.Errorf("key %d = %+v, want %+v", i, k, w)
+			}
+		}
+		if _, ok, _ := s.Session(ctx, "s-key1"); ok {
+			t.Error("the revoked key's session is still open")
+		}
+		if se, ok, _ := s.Session(ctx, "s-link"); !ok || !se.Seen.Equal(now.Add(time.Minute)) {
+			t.Errorf("the login link's session: %+v %v", se, ok)
+		}
+	}
+	check(s)
+	if err := s.EndSession(ctx, "s-link"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Session(ctx, "s-link"); ok {
+		t.Error("an ended session is still open")
+	}
+	if err := s.PutSession(ctx, "s-link", dashboard.Session{Org: "local", Created: now, Seen: now.Add(time.Minute), Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, dir)
+	s.Now = func() time.Time { return now }
+	check(s)
+	if err := s.compact(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	raw, _ := os.ReadFile(filepath.Join(dir, StoreFile))
+	if strings.Contains(string(raw), "s-old") || strings.Contains(string(raw), "s-key1") {
+		t.Errorf("compaction kept an expired or ended session:\n%s", raw)
+	}
+	s = open(t, dir)
+	defer s.Close()
+	s.Now = func() time.Time { return now }
+	check(s)
+	if n, err := s.EndSessions("local"); n != 1 || err != nil {
+		t.Errorf("end sessions: %d %v", n, err)
 	}
 }
 
