@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -20,11 +19,12 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/vigil-sec/vigil/internal/netnstest"
 	"golang.org/x/sys/unix"
 )
 
-// The test builds a small network of its own, so the machine running it is never
-// cut off:
+// The test builds a small network of its own (package netnstest), so the machine
+// running it is never cut off:
 //
 //	netns "host" (vh: 10.231.0.1, fd31::1)  ──veth──  netns "net" (vn: .2 and .3, ::2 and ::3)
 //
@@ -110,8 +110,14 @@ func TestIsolateNamespaces(t *testing.T) {
 	}
 }
 
+// offline looks names up in /etc/hosts only: one it would ask a nameserver
+// about fails, naming the nameserver, before a packet is sent.
+var offline = &net.Resolver{PreferGo: true, Dial: func(_ context.Context, network, address string) (net.Conn, error) {
+	return nil, fmt.Errorf("tests ask no nameserver (%s %s)", network, address)
+}}
+
 func TestResolve(t *testing.T) {
-	got, err := Resolve(context.Background(), nil, []string{"10.0.0.5", "10.1.0.0/16", "[fd00::1]:443", "https://192.0.2.7:8443/v1", "::ffff:10.0.0.9", "localhost", "10.0.0.5"})
+	got, err := Resolve(context.Background(), offline, []string{"10.0.0.5", "10.1.0.0/16", "[fd00::1]:443", "https://192.0.2.7:8443/v1", "::ffff:10.0.0.9", "localhost", "10.0.0.5"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,8 +126,9 @@ func TestResolve(t *testing.T) {
 			t.Errorf("%v lacks %s", got, want)
 		}
 	}
-	if _, err := Resolve(context.Background(), nil, []string{"no-such-host.invalid", "10.0.0.1"}); err == nil || !strings.Contains(err.Error(), "no-such-host.invalid") {
-		t.Errorf("unresolvable name: err = %v", err)
+	got, err = Resolve(context.Background(), offline, []string{"no-such-host.invalid", "10.0.0.1"})
+	if err == nil || !strings.Contains(err.Error(), `allow "no-such-host.invalid"`) || !slices.Equal(got, []netip.Prefix{netip.MustParsePrefix("10.0.0.1/32")}) {
+		t.Errorf("unresolvable name: %v, err = %v; want 10.0.0.1/32 and an error naming the name", got, err)
 	}
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "resolv.conf")
@@ -132,16 +139,9 @@ func TestResolve(t *testing.T) {
 }
 
 type testNet struct {
-	hostNS, netNS string
+	hostNS, netNS *netnstest.Namespace
 	cgroup        string
 	opts          Options
-}
-
-func run(t *testing.T, name string, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
-	}
 }
 
 // setupNet makes the namespaces, the cgroup and the servers, or skips saying why
@@ -151,9 +151,7 @@ func setupNet(t *testing.T) *testNet {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: network namespaces, cgroups and cgroup eBPF programs")
 	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs ip (iproute2) to make network namespaces")
-	}
+	netnstest.Require(t)
 	root, err := CgroupRoot()
 	if err != nil {
 		t.Skipf("no cgroup v2 hierarchy: %v", err)
@@ -171,27 +169,10 @@ func setupNet(t *testing.T) *testNet {
 	objs.Close()
 
 	id := fmt.Sprint(os.Getpid())
-	n := &testNet{hostNS: "vgl-h" + id, netNS: "vgl-n" + id, cgroup: filepath.Join(root, "vigil-isolate-test-"+id)}
+	n := &testNet{hostNS: netnstest.New(t, "vgl-h"), netNS: netnstest.New(t, "vgl-n"), cgroup: filepath.Join(root, "vigil-isolate-test-"+id)}
 	n.opts = Options{Cgroup: n.cgroup, PinDir: filepath.Join(BPFFSRoot, "vigil-test-"+id, "isolate")}
-	run(t, "ip", "netns", "add", n.hostNS)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", n.hostNS).Run() })
-	run(t, "ip", "netns", "add", n.netNS)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", n.netNS).Run() })
-	run(t, "ip", "link", "add", "vh", "netns", n.hostNS, "type", "veth", "peer", "name", "vn", "netns", n.netNS)
-	for _, c := range [][]string{
-		{"-n", n.hostNS, "addr", "add", "10.231.0.1/24", "dev", "vh"},
-		{"-n", n.hostNS, "addr", "add", "fd31::1/64", "dev", "vh", "nodad"},
-		{"-n", n.hostNS, "link", "set", "vh", "up"},
-		{"-n", n.hostNS, "link", "set", "lo", "up"},
-		{"-n", n.netNS, "addr", "add", backend4 + "/24", "dev", "vn"},
-		{"-n", n.netNS, "addr", "add", other4 + "/24", "dev", "vn"},
-		{"-n", n.netNS, "addr", "add", backend6 + "/64", "dev", "vn", "nodad"},
-		{"-n", n.netNS, "addr", "add", other6 + "/64", "dev", "vn", "nodad"},
-		{"-n", n.netNS, "link", "set", "vn", "up"},
-		{"-n", n.netNS, "link", "set", "lo", "up"},
-	} {
-		run(t, "ip", c...)
-	}
+	netnstest.Veth(t, netnstest.End{NS: n.hostNS, Name: "vh", Addrs: []string{"10.231.0.1/24", "fd31::1/64"}},
+		netnstest.End{NS: n.netNS, Name: "vn", Addrs: []string{backend4 + "/24", other4 + "/24", backend6 + "/64", other6 + "/64"}})
 	if err := os.Mkdir(n.cgroup, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -212,38 +193,11 @@ func setupNet(t *testing.T) *testNet {
 	return n
 }
 
-// inNetns runs f on a thread in the named network namespace: sockets f makes
-// live there.
-func inNetns(t *testing.T, name string, f func()) {
-	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := os.Open("/proc/thread-self/ns/net")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	ns, err := os.Open("/var/run/netns/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-			panic(err) // never leave a Go thread in the wrong namespace
-		}
-	}()
-	f()
-}
-
 // serve starts the echo servers in the "net" namespace. A UDP datagram "both"
 // to the backend is answered from the backend and from the other address.
 func (n *testNet) serve(t *testing.T) {
 	var udp = map[string]*net.UDPConn{}
-	inNetns(t, n.netNS, func() {
+	n.netNS.Do(t, func() {
 		for _, a := range []string{backend4, other4, backend6, other6} {
 			addr := net.JoinHostPort(a, fmt.Sprint(echoPort))
 			l, err := net.Listen("tcp", addr)
@@ -303,7 +257,7 @@ func (n *testNet) command(t *testing.T, mode string, arg any) *exec.Cmd {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "VIGIL_NETNS="+n.hostNS, "VIGIL_ARG="+string(raw), "VIGIL_OPTS="+string(opts))
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "VIGIL_NETNS="+n.hostNS.Name, "VIGIL_ARG="+string(raw), "VIGIL_OPTS="+string(opts))
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cg.Fd())}
 	cmd.Stderr = os.Stderr
 	return cmd
@@ -369,14 +323,9 @@ func (h *heldConn) ping(t *testing.T) string {
 // helper is the re-executed test binary: it is already in the test cgroup
 // (placed there at clone); it enters the "host" namespace on a locked thread.
 func helper(mode string) int {
-	runtime.LockOSThread()
 	if ns := os.Getenv("VIGIL_NETNS"); ns != "" {
-		f, err := os.Open("/var/run/netns/" + ns)
-		if err == nil {
-			err = unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "setns:", err)
+		if err := netnstest.Enter(ns); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}
 	}
