@@ -16,16 +16,18 @@ import (
 	"github.com/vigil-sec/vigil/internal/task"
 )
 
-// Key is a stored API key's record.
-type Key struct {
-	Org     string
-	Name    string
-	Revoked bool
-}
-
 // KeyStore finds API keys; ok is false for an unknown key.
 type KeyStore interface {
 	Lookup(ctx context.Context, key string) (k Key, ok bool, err error)
+}
+
+// KeyManager lists, creates and revokes an org's API keys (stored hashed).
+// RevokeKey returns an error wrapping ErrNotFound for an id the org has no key
+// with, and the key's record (revoked) otherwise.
+type KeyManager interface {
+	ListKeys(ctx context.Context, org string) ([]Key, error)
+	PutKey(ctx context.Context, key string, rec Key) error
+	RevokeKey(ctx context.Context, org, id string) (Key, error)
 }
 
 // Sensor is a sensor as the API shows it.
@@ -76,9 +78,11 @@ var (
 )
 
 // Server is the API. Every store must be set, but Keys may be nil behind API
-// Gateway's authorizer (see Lambda); Now defaults to time.Now.
+// Gateway's authorizer (see Lambda) and KeyAdmin nil where keys are managed
+// elsewhere (the keys routes then answer 501); Now defaults to time.Now.
 type Server struct {
 	Keys       KeyStore
+	KeyAdmin   KeyManager
 	Sensors    SensorStore
 	Detections DetectionStore
 	Tasks      TaskStore
@@ -97,6 +101,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/orgs/{org}/sensors/{id}/tasks", s.sensorTasks)
 	mux.HandleFunc("GET /v1/orgs/{org}/tasks/{id}", s.getTask)
 	mux.HandleFunc("POST /v1/orgs/{org}/tasks/{id}/result", s.taskResult)
+	mux.HandleFunc("GET /v1/orgs/{org}/keys", s.listKeys)
+	mux.HandleFunc("POST /v1/orgs/{org}/keys", s.createKey)
+	mux.HandleFunc("DELETE /v1/orgs/{org}/keys/{id}", s.revokeKey)
 	return s.auth(mux)
 }
 
@@ -149,8 +156,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // auth checks the bearer key against the path's org.
 func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if org, ok := r.Context().Value(gatewayOrg{}).(string); ok {
-			// admitted by API Gateway's authorizer (see Lambda)
+		if org, ok := r.Context().Value(admittedOrg{}).(string); ok {
+			// admitted by API Gateway's authorizer (see Lambda) or by the
+			// server's owner (see WithOrg)
 			if p := orgOf(r.URL.Path); p != "" && p != org {
 				writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key is not valid for org " + p})
 				return

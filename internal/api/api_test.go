@@ -31,7 +31,7 @@ func newServer(t *testing.T) *httptest.Server {
 	tasks := &vaws.Tasks{Client: c, Table: testenv.CreateTable(t, c, testenv.TasksTable)}
 	ctx := context.Background()
 	for key, rec := range map[string]api.Key{"good": {Org: "acme", Name: "ci"}, "old": {Org: "acme", Name: "old", Revoked: true}, "other": {Org: "globex", Name: "x"}} {
-		if err := keys.Put(ctx, key, rec); err != nil {
+		if err := keys.PutKey(ctx, key, rec); err != nil {
 			t.Fatal(err)
 		}
 	}

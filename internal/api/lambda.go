@@ -34,7 +34,7 @@ func Lambda(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest
 		}
 		if a := in.RequestContext.Authorizer; a != nil {
 			if org, ok := a.Lambda["org"].(string); ok && org != "" {
-				req = req.WithContext(context.WithValue(req.Context(), gatewayOrg{}, org))
+				req = req.WithContext(WithOrg(req.Context(), org))
 			}
 		}
 		for _, c := range in.Cookies {
@@ -50,8 +50,18 @@ func Lambda(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest
 	}
 }
 
-// gatewayOrg carries the org API Gateway's Lambda authorizer admitted a request for.
-type gatewayOrg struct{}
+// admittedOrg carries the org a request was admitted for before it reached the
+// API: by API Gateway's Lambda authorizer, or by whoever serves the API (a
+// dashboard session, a local control socket).
+type admittedOrg struct{}
+
+// WithOrg returns ctx admitting its request for org: the API then checks no key,
+// only that the path's org is org. The server's owner calls it once it has
+// authenticated the request some other way (a dashboard session cookie, a peer
+// on a socket only the owner can reach); nothing a client sends sets it.
+func WithOrg(ctx context.Context, org string) context.Context {
+	return context.WithValue(ctx, admittedOrg{}, org)
+}
 
 // Authorizer is the HTTP API's Lambda authorizer (simple responses): it admits a
 // request whose bearer key is known, not revoked and of the org in the path, and
