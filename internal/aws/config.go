@@ -21,9 +21,10 @@ func Config(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.C
 }
 
 // NoIMDS keeps the SDK away from the EC2 instance metadata service, as
-// AWS_EC2_METADATA_DISABLED=true does: the default credential chain then ends
-// without the instance-role provider (which would otherwise try 169.254.169.254
-// when no other credentials are found). For hosts that are not EC2 instances.
+// AWS_EC2_METADATA_DISABLED=true does: the instance-role provider at the end of
+// the default credential chain (and defaults mode auto) fails at once instead of
+// trying 169.254.169.254 when no other credentials are found. For hosts that
+// are not EC2 instances.
 func NoIMDS() func(*config.LoadOptions) error {
 	return config.WithEC2IMDSClientEnableState(imds.ClientDisabled)
 }

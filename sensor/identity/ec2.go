@@ -27,8 +27,9 @@ const DefaultSysDir = "/sys"
 //     QEMU, …) is not EC2.
 //
 // reason says what was read, for the log: `DMI sys_vendor "Amazon EC2",
-// board_asset_tag "i-0abc…"` or `DMI sys_vendor "QEMU"`. Unreadable files
-// (product_uuid is root's) are skipped and named; no DMI at all is not EC2.
+// board_asset_tag "i-0abc…"` or `DMI sys_vendor "QEMU"`. Absent files are
+// skipped; unreadable ones (product_uuid is root's) are skipped and named when
+// the answer is no; no DMI at all is not EC2.
 func OnEC2(sysDir string) (bool, string) {
 	if sysDir == "" {
 		sysDir = DefaultSysDir
@@ -46,9 +47,11 @@ func OnEC2(sysDir string) (bool, string) {
 	d := dmi{}
 	var unreadable []string
 	for _, name := range []string{"sys_vendor", "board_asset_tag", "bios_version", "product_version", "product_uuid"} {
-		v, ok := readSys(filepath.Join(dmiDir, name))
-		if !ok {
-			unreadable = append(unreadable, name)
+		v, err := readSysErr(filepath.Join(dmiDir, name))
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				unreadable = append(unreadable, name)
+			}
 			continue
 		}
 		d[name] = v
@@ -102,14 +105,19 @@ type dmi map[string]string
 
 // readSys reads a one-line sysfs file; ok is false when it cannot be read.
 func readSys(path string) (string, bool) {
+	v, err := readSysErr(path)
+	return v, err == nil
+}
+
+func readSysErr(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", false
+		return "", err
 	}
 	if len(b) > 256 {
 		b = b[:256]
 	}
-	return strings.TrimSpace(string(b)), true
+	return strings.TrimSpace(string(b)), nil
 }
 
 func hasEC2Prefix(s string) bool {

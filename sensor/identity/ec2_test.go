@@ -19,7 +19,7 @@ func TestOnEC2(t *testing.T) {
 		{"xen-swapped-uuid", true, `product_uuid "45E12AEC-DCD1-B213-94ED-012345ABCDEF"`},
 		{"xen-hypervisor-uuid", true, `hypervisor uuid "ec2e1916-9099-7caf-fd21-012345abcdef"`},
 		{"container-xen", true, `hypervisor uuid "EC2E1916`},
-		{"xen-other", false, `DMI sys_vendor "Xen"; unreadable: board_asset_tag, product_uuid`},
+		{"xen-other", false, `DMI sys_vendor "Xen"; unreadable: product_uuid`},
 		{"qemu-kvm", false, `DMI sys_vendor "QEMU"`},
 		{"laptop", false, `DMI sys_vendor "LENOVO"`},
 		{"vmware-ec2-uuid", false, `not a Xen or Amazon EC2 vendor`},
