@@ -59,7 +59,7 @@ func newServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &api.Server{Keys: keys, Sensors: sensors, Detections: dets, Tasks: tasks, Rules: []*engine.Rule{rule},
+	s := &api.Server{Keys: keys, KeyAdmin: keys, Sensors: sensors, Detections: dets, Tasks: tasks, Rules: []*engine.Rule{rule},
 		Now: func() time.Time { return t0.Add(time.Hour) }}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
@@ -256,5 +256,91 @@ func TestTaskArgs(t *testing.T) {
 				t.Fatalf("error %q, want %q", msg, tc.want)
 			}
 		})
+	}
+}
+
+// TestKeysRoutes lists, creates and revokes keys through the API on the api_keys
+// table: a key is shown once, works, and gets 403 once revoked.
+func TestKeysRoutes(t *testing.T) {
+	srv := newServer(t)
+	status, body := do(t, srv, "GET", "/v1/orgs/acme/keys", "Bearer good", "")
+	if status != 200 || ids(body["keys"], "name") != "ci,old" && ids(body["keys"], "name") != "old,ci" {
+		t.Fatalf("list: %d %v", status, body)
+	}
+	for _, k := range body["keys"].([]any) {
+		for _, f := range []string{"key", "key_hash", "hash"} {
+			if _, ok := k.(map[string]any)[f]; ok {
+				t.Errorf("a listed key shows %s: %v", f, k)
+			}
+		}
+	}
+	status, created := do(t, srv, "POST", "/v1/orgs/acme/keys", "Bearer good", `{"name":"sensors"}`)
+	key, _ := created["key"].(string)
+	id, _ := created["id"].(string)
+	if status != 201 || !strings.HasPrefix(key, "vk_") || created["name"] != "sensors" || created["prefix"] != key[:8] || id != api.KeyID(api.HashKey(key)) {
+		t.Fatalf("create: %d %v", status, created)
+	}
+	if status, _ := do(t, srv, "GET", "/v1/orgs/acme/sensors", "Bearer "+key, ""); status != 200 {
+		t.Fatalf("the new key: %d", status)
+	}
+	_, body = do(t, srv, "GET", "/v1/orgs/acme/keys", "Bearer "+key, "")
+	if got := ids(body["keys"], "id"); !strings.Contains(got, id) || strings.Contains(fmt.Sprint(body), key) {
+		t.Errorf("the new key in the list: %v", body)
+	}
+	tests := []struct {
+		name, method, path, key, body string
+		status                        int
+		want                          string
+	}{
+		{"no name", "POST", "/v1/orgs/acme/keys", "good", `{}`, 400, "name is required"},
+		{"unknown field", "POST", "/v1/orgs/acme/keys", "good", `{"name":"x","org":"globex"}`, 400, "unknown field"},
+		{"control character", "POST", "/v1/orgs/acme/keys", "good", `{"name":"a\nb"}`, 400, "control characters"},
+		{"long name", "POST", "/v1/orgs/acme/keys", "good", `{"name":"` + strings.Repeat("n", 65) + `"}`, 400, "longer than 64"},
+		{"bad id", "DELETE", "/v1/orgs/acme/keys/zz", "good", "", 400, "16 hex digits"},
+		{"unknown id", "DELETE", "/v1/orgs/acme/keys/0123456789abcdef", "good", "", 404, "not found"},
+		{"another org's key", "DELETE", "/v1/orgs/globex/keys/" + id, "other", "", 404, "not found"},
+		{"another org's keys", "GET", "/v1/orgs/globex/keys", "good", "", 403, "not valid for org globex"},
+		{"revoked caller", "GET", "/v1/orgs/acme/keys", "old", "", 403, "revoked"},
+		{"revoke", "DELETE", "/v1/orgs/acme/keys/" + id, "good", "", 200, ""},
+		{"the revoked key", "GET", "/v1/orgs/acme/sensors", key, "", 403, "API key sensors is revoked"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, got := do(t, srv, tc.method, tc.path, "Bearer "+tc.key, tc.body)
+			if status != tc.status {
+				t.Fatalf("status %d %v, want %d", status, got, tc.status)
+			}
+			if msg, _ := got["error"].(string); !strings.Contains(msg, tc.want) || (tc.want == "") != (msg == "") {
+				t.Fatalf("error %q, want %q", msg, tc.want)
+			}
+		})
+	}
+	_, body = do(t, srv, "GET", "/v1/orgs/acme/keys", "Bearer good", "")
+	for _, k := range body["keys"].([]any) {
+		if m := k.(map[string]any); m["id"] == id && m["revoked"] != true {
+			t.Errorf("the revoked key is listed as %v", m)
+		}
+	}
+}
+
+// TestKeysRoutesUnconfigured answers 501 where keys are managed elsewhere.
+func TestKeysRoutesUnconfigured(t *testing.T) {
+	s := &api.Server{}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	req, _ := http.NewRequestWithContext(api.WithOrg(context.Background(), "acme"), "GET", srv.URL+"/v1/orgs/acme/keys", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("a client's context admits nothing: %d, want 401", resp.StatusCode)
+	}
+	h := s.Handler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(api.WithOrg(context.Background(), "acme"), "GET", "/v1/orgs/acme/keys", nil))
+	if rec.Code != 501 || !strings.Contains(rec.Body.String(), "not configured") {
+		t.Errorf("keys without a KeyAdmin: %d %s", rec.Code, rec.Body)
 	}
 }
