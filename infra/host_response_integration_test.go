@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,11 +19,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/netnstest"
 	"github.com/vigil-sec/vigil/internal/task"
 	"github.com/vigil-sec/vigil/sensor/isolate"
 	sensorrespond "github.com/vigil-sec/vigil/sensor/respond"
 	"github.com/vigil-sec/vigil/sensor/shipper"
-	"golang.org/x/sys/unix"
 )
 
 // memStream keeps the records a shipper puts.
@@ -56,7 +55,8 @@ func TestHostResponseChain(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: network namespaces, cgroups and cgroup eBPF programs")
 	}
-	for _, tool := range []string{"ip", "bash", "timeout"} {
+	netnstest.Require(t)
+	for _, tool := range []string{"bash", "timeout"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("needs %s", tool)
 		}
@@ -157,7 +157,7 @@ func TestHostResponseChain(t *testing.T) {
 // address (10.232.0.3) listening on a veth device, and a cgroup for its
 // processes.
 type isolatedHost struct {
-	ns     string
+	ns     *netnstest.Namespace
 	cgroup string
 	opts   isolate.Options
 }
@@ -165,21 +165,10 @@ type isolatedHost struct {
 func newIsolatedHost(t *testing.T, cgroupRoot string) *isolatedHost {
 	t.Helper()
 	id := fmt.Sprint(os.Getpid())
-	h := &isolatedHost{ns: "vgl-chain" + id, cgroup: filepath.Join(cgroupRoot, "vigil-chain-test-"+id)}
+	h := &isolatedHost{ns: netnstest.New(t, "vgl-chain"), cgroup: filepath.Join(cgroupRoot, "vigil-chain-test-"+id)}
 	h.opts = isolate.Options{Cgroup: h.cgroup, PinDir: filepath.Join(isolate.BPFFSRoot, "vigil-chain-test-"+id, "isolate")}
-	ip := func(args ...string) {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-	}
-	ip("netns", "add", h.ns)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", h.ns).Run() })
-	ip("-n", h.ns, "link", "add", "d0", "type", "veth", "peer", "name", "d1")
-	ip("-n", h.ns, "link", "set", "d1", "up")
-	ip("-n", h.ns, "addr", "add", "10.232.0.2/24", "dev", "d0")
-	ip("-n", h.ns, "addr", "add", "10.232.0.3/24", "dev", "d0")
-	ip("-n", h.ns, "link", "set", "d0", "up")
-	ip("-n", h.ns, "link", "set", "lo", "up")
+	netnstest.Veth(t, netnstest.End{NS: h.ns, Name: "d0", Addrs: []string{"10.232.0.2/24", "10.232.0.3/24"}},
+		netnstest.End{NS: h.ns, Name: "d1"})
 	if err := os.Mkdir(h.cgroup, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -194,28 +183,8 @@ func newIsolatedHost(t *testing.T, cgroupRoot string) *isolatedHost {
 		}
 	})
 
-	// listeners in the namespace, made on a thread that entered it
-	func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer orig.Close()
-		nsf, err := os.Open("/var/run/netns/" + h.ns)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nsf.Close()
-		if err := unix.Setns(int(nsf.Fd()), unix.CLONE_NEWNET); err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-				panic(err)
-			}
-		}()
+	// listeners in the namespace
+	h.ns.Do(t, func() {
 		for _, a := range []string{"10.232.0.2:7007", "10.232.0.3:7007"} {
 			l, err := net.Listen("tcp", a)
 			if err != nil {
@@ -232,7 +201,7 @@ func newIsolatedHost(t *testing.T, cgroupRoot string) *isolatedHost {
 				}
 			}()
 		}
-	}()
+	})
 	return h
 }
 
@@ -246,7 +215,7 @@ func (h *isolatedHost) expect(t *testing.T, when string, want map[string]bool) {
 	}
 	defer cg.Close()
 	for addr, ok := range want {
-		cmd := exec.Command("ip", "netns", "exec", h.ns, "timeout", "5", "bash", "-c", "exec 3<>/dev/tcp/"+addr+"/7007")
+		cmd := h.ns.Command("timeout", "5", "bash", "-c", "exec 3<>/dev/tcp/"+addr+"/7007")
 		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cg.Fd())}
 		out, err := cmd.CombinedOutput()
 		switch {
