@@ -73,7 +73,7 @@ spool:
   max_bytes: 1GiB
 statsd: 127.0.0.1:8125
 imds:
-  enabled: true
+  enabled: true           # user-data runs on EC2: ask IMDSv2 whatever DMI says (auto: DMI decides)
   instance_tags: false
 YAML
 	if [ -n "$VIGIL_API_URL" ]; then

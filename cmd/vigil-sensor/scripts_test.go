@@ -95,6 +95,9 @@ func TestUserDataConfig(t *testing.T) {
 			if cfg.Stream != "vigil-events" || cfg.LakeBucket != "lake-1" || strings.Join(cfg.Tags, ",") != "env:prod,deployment:default" {
 				t.Errorf("shipping settings %+v", cfg)
 			}
+			if cfg.IMDS != config.IMDSTrue {
+				t.Errorf("imds.enabled %q: user-data runs on EC2 and asks IMDSv2 whatever DMI says", cfg.IMDS)
+			}
 			if cfg.RespondAPIURL != tc.wantURL || cfg.RespondOrg != tc.wantOrg || strings.Join(cfg.RespondBackend, " ") != strings.Join(tc.wantBackend, " ") {
 				t.Errorf("respond: api_url %q org %q backend %q", cfg.RespondAPIURL, cfg.RespondOrg, cfg.RespondBackend)
 			}

@@ -25,7 +25,9 @@
 //	ring_buffer: 16MiB          # kernel → sensor buffer: a power of two, 64KiB to 1GiB
 //	read_delay: 250ms           # longest a record waits there when few are queued
 //	statsd: 127.0.0.1:8125      # DogStatsD agent; empty disables metrics
-//	imds: {enabled: true, instance_tags: false}
+//	imds: {enabled: auto, instance_tags: false}   # or imds: auto|true|false on its own
+//	                            # auto: ask EC2's IMDSv2 only where DMI says EC2;
+//	                            # true: always; false: never (VIGIL_IMDS_ENABLED, --imds=VALUE)
 //	respond:                    # response tasks (isolate, rejoin, kill, snapshot)
 //	  api_url: https://abc.execute-api.us-east-1.amazonaws.com   # empty: tasks are off
 //	  org: default
@@ -34,4 +36,9 @@
 //	  backend: [kinesis.us-east-1.amazonaws.com, s3.us-east-1.amazonaws.com]
 //	  allow: [169.254.169.254]  # kept reachable while isolated (IMDS: the sensor's credentials)
 //	  isolation_disabled: false
+//
+// A section whose only switch is enabled may be written as that value on its own:
+// imds: false is imds.enabled: false. imds.enabled takes auto (the default), true
+// or false; an explicit true forces the metadata lookups even where DMI does not
+// say EC2 (see package sensor/identity).
 package config
