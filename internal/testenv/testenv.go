@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 )
 
 // ToolsDir returns the repository's tools/ directory (where node_modules lives),
@@ -122,12 +123,15 @@ func Kinesis(t testing.TB) string {
 }
 
 // AWSConfig returns an SDK configuration for endpoint: static dummy credentials and
-// us-east-1 for emulators, the standard chain when AWS_ENDPOINT_URL is set.
+// us-east-1 for emulators, the standard chain without IMDS when AWS_ENDPOINT_URL is
+// set.
 func AWSConfig(t testing.TB, endpoint string) aws.Config {
 	t.Helper()
 	ctx := context.Background()
 	if os.Getenv("AWS_ENDPOINT_URL") != "" {
-		cfg, err := config.LoadDefaultConfig(ctx)
+		// LocalStack or an account: the standard chain, kept away from the
+		// instance metadata service (a test host is not an EC2 role).
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 		if err != nil {
 			t.Fatal(err)
 		}
