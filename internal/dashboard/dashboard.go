@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -25,14 +26,11 @@ import (
 //go:embed static
 var static embed.FS
 
-// KeyStore looks API keys up and stores new ones (the dashboard's logins).
+// KeyStore looks up the API keys a browser may sign in with (and the page's
+// Bearer callers use).
 type KeyStore interface {
 	api.KeyStore
-	PutKey(ctx context.Context, key string, rec api.Key) error
 }
-
-// KeyName is the name of the API keys a login link creates.
-const KeyName = "dashboard"
 
 // MaxMinutes bounds the timeline: the minutes kept and the minutes one request may ask for.
 const MaxMinutes = 24 * 60
@@ -41,9 +39,14 @@ const MaxMinutes = 24 * 60
 // and the timeline. It implements detect.Publisher: publish each detection once it
 // is stored, and Observe every batch of events, to feed the stream and the timeline.
 type Server struct {
-	Org  string
-	Keys KeyStore
-	Log  *slog.Logger
+	Org      string
+	Keys     KeyStore
+	Sessions SessionStore
+	Log      *slog.Logger
+	// Idle ends a session unused this long (default DefaultIdle), MaxAge any
+	// session this old (default DefaultMaxAge); a session's last use is written
+	// to the store at most every TouchEvery (default DefaultTouchEvery).
+	Idle, MaxAge, TouchEvery time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Ping is how often an idle stream gets a keep-alive comment; default 15s.
@@ -60,9 +63,10 @@ type bucket struct {
 	Detections uint64 `json:"detections"`
 }
 
-// New returns a dashboard for org whose users authenticate with keys.
-func New(org string, keys KeyStore) *Server {
-	return &Server{Org: org, Keys: keys, subs: map[chan []byte]struct{}{}, tokens: map[string]struct{}{},
+// New returns a dashboard for org whose users sign in with a login link or one
+// of keys, into sessions kept in sessions.
+func New(org string, keys KeyStore, sessions SessionStore) *Server {
+	return &Server{Org: org, Keys: keys, Sessions: sessions, subs: map[chan []byte]struct{}{}, tokens: map[string]struct{}{},
 		buckets: map[int64]*bucket{}}
 }
 
@@ -81,7 +85,7 @@ func (s *Server) log() *slog.Logger {
 }
 
 // LoginToken returns a new one-time login token: /login#<token> signs a browser
-// in once, with an API key of its own.
+// in once, into a session of its own.
 func (s *Server) LoginToken() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
@@ -107,14 +111,17 @@ func (s *Server) takeToken(tok string) bool {
 
 // Handler serves the page and the dashboard's own endpoints:
 //
-//	GET  /, /login, /static/...   the embedded page (no key needed: it holds no data)
-//	POST /dashboard/login          {"token": "..."} → {"key": "...", "org": "..."}, once per token
-//	GET  /dashboard/whoami         the key's org
+//	GET  /, /login, /static/...   the embedded page (no sign-in needed: it holds no data)
+//	POST /dashboard/login          {"token": "..."} (once per token) or {"key": "vk_..."}
+//	                               → a session cookie and {"org": "...", "csrf": "...", "expires": "..."}
+//	POST /dashboard/logout         ends the session (server-side) and clears its cookie
+//	GET  /dashboard/whoami         {"org": "...", "csrf": "..."} (csrf only for a session)
 //	GET  /dashboard/stream         text/event-stream of "detection" events
 //	GET  /dashboard/timeline       events and detections per minute (?minutes=60)
 //
-// Every /dashboard/ endpoint but login takes the API's Authorization: Bearer key;
-// detections and sensors come from the API itself (/v1/orgs/{org}/...).
+// Every /dashboard/ endpoint but login takes the session cookie or the API's
+// Authorization: Bearer key; detections and sensors come from the API itself
+// (/v1/orgs/{org}/...), which the caller wraps with API so the cookie works there.
 func (s *Server) Handler() http.Handler {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
@@ -130,9 +137,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /login", page)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", files))
 	mux.HandleFunc("POST /dashboard/login", s.login)
-	mux.Handle("GET /dashboard/whoami", s.auth(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"org": s.Org})
-	})))
+	mux.HandleFunc("POST /dashboard/logout", s.logout)
+	mux.HandleFunc("GET /dashboard/whoami", s.whoami)
 	mux.Handle("GET /dashboard/stream", s.auth(http.HandlerFunc(s.stream)))
 	mux.Handle("GET /dashboard/timeline", s.auth(http.HandlerFunc(s.timeline)))
 	return secure(mux)
@@ -158,54 +164,93 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// auth checks the bearer key like the API does, for the dashboard's org.
-func (s *Server) auth(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || strings.TrimSpace(key) == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing API key: send Authorization: Bearer <key>"})
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	out := map[string]string{"org": id.org}
+	if id.sessionID != "" {
+		out["csrf"] = csrfToken(id.sessionID)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, out)
+}
+
+// login opens a session for a one-time login token or an API key of the org.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if err := sameOrigin(r); err != nil {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-origin sign-in refused: " + err.Error()})
+		return
+	}
+	var req struct {
+		Token string `json:"token"`
+		Key   string `json:"key"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || (req.Token == "") == (req.Key == "") {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `body: want {"token": "..."} (a login link's) or {"key": "vk_..."}`})
+		return
+	}
+	keyID := ""
+	if req.Token != "" {
+		if !s.takeToken(req.Token) {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "login link unknown or already used: restart vigil local for a new one, or paste the API key"})
 			return
 		}
-		k, found, err := s.Keys.Lookup(r.Context(), strings.TrimSpace(key))
+	} else {
+		k, found, err := s.Keys.Lookup(r.Context(), strings.TrimSpace(req.Key))
 		switch {
 		case err != nil:
 			s.log().Error("dashboard: look up key", "error", err)
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+			return
 		case !found:
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unknown API key"})
+			return
 		case k.Revoked:
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key " + k.Name + " is revoked"})
+			return
 		case k.Org != s.Org:
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key is not valid for org " + s.Org})
-		default:
-			next.ServeHTTP(w, r)
+			return
 		}
-	})
-}
-
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Token string `json:"token"`
+		keyID = k.ID
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || req.Token == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `body: want {"token": "..."}`})
-		return
-	}
-	if !s.takeToken(req.Token) {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "login link unknown or already used: restart vigil local for a new one, or paste the API key"})
-		return
-	}
-	key := api.NewKey()
-	if err := s.Keys.PutKey(r.Context(), key, api.Key{Org: s.Org, Name: KeyName}); err != nil {
-		s.log().Error("dashboard: store login key", "error", err)
+	csrf, expires, err := s.openSession(w, r, keyID)
+	if err != nil {
+		s.log().Error("dashboard: sign in", "error", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]string{"key": key, "org": s.Org})
+	writeJSON(w, http.StatusOK, map[string]string{"org": s.Org, "csrf": csrf, "expires": expires.Format(time.RFC3339)})
+}
+
+// logout ends the request's session and clears its cookie. Without a valid
+// session there is nothing to end: the cookie is cleared all the same.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	_, id, err := s.session(r)
+	switch {
+	case errors.Is(err, errNoSession):
+	case err != nil:
+		s.log().Error("dashboard: sign out", "error", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+		return
+	default:
+		if err := checkCSRF(r, id); err != nil {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": err.Error()})
+			return
+		}
+		if err := s.Sessions.EndSession(r.Context(), SessionHash(id)); err != nil {
+			s.log().Error("dashboard: sign out", "error", err)
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+			return
+		}
+	}
+	clearCookie(w, r)
+	writeJSON(w, http.StatusOK, map[string]string{"status": "signed out"})
 }
 
 // Publish sends ds to every open stream and counts them on the timeline. It

@@ -29,10 +29,39 @@ func (m *memKeys) Lookup(_ context.Context, key string) (api.Key, bool, error) {
 	return k, ok, nil
 }
 
-func (m *memKeys) PutKey(_ context.Context, key string, rec api.Key) error {
+type memSessions struct {
+	mu sync.Mutex
+	m  map[string]Session
+}
+
+func (m *memSessions) PutSession(_ context.Context, hash string, s Session) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.keys[key] = rec
+	m.m[hash] = s
+	return nil
+}
+
+func (m *memSessions) Session(_ context.Context, hash string) (Session, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.m[hash]
+	return s, ok, nil
+}
+
+func (m *memSessions) TouchSession(_ context.Context, hash string, seen time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.m[hash]; ok {
+		s.Seen = seen
+		m.m[hash] = s
+	}
+	return nil
+}
+
+func (m *memSessions) EndSession(_ context.Context, hash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, hash)
 	return nil
 }
 
@@ -42,7 +71,7 @@ func newTest(t *testing.T) (*Server, *httptest.Server, *memKeys) {
 	keys := &memKeys{keys: map[string]api.Key{
 		"good": {Org: "local", Name: "local"}, "other": {Org: "acme", Name: "x"}, "old": {Org: "local", Name: "y", Revoked: true},
 	}}
-	s := New("local", keys)
+	s := New("local", keys, &memSessions{m: map[string]Session{}})
 	s.Now = func() time.Time { return t0.Add(5 * time.Minute) }
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
@@ -96,9 +125,9 @@ func TestPageAndAuth(t *testing.T) {
 }
 
 func TestLoginTokenOnce(t *testing.T) {
-	s, srv, keys := newTest(t)
+	s, srv, _ := newTest(t)
 	tok := s.LoginToken()
-	post := func(body string) (int, map[string]string) {
+	post := func(body string) (*http.Response, map[string]string) {
 		resp, err := http.Post(srv.URL+"/dashboard/login", "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
@@ -106,23 +135,19 @@ func TestLoginTokenOnce(t *testing.T) {
 		defer resp.Body.Close()
 		var out map[string]string
 		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		return resp, out
 	}
-	code, out := post(`{"token":"` + tok + `"}`)
-	if code != 200 || !strings.HasPrefix(out["key"], "vk_") || out["org"] != "local" {
-		t.Fatalf("login = %d %v", code, out)
+	resp, out := post(`{"token":"` + tok + `"}`)
+	if resp.StatusCode != 200 || out["org"] != "local" || out["csrf"] == "" || out["key"] != "" || len(resp.Cookies()) != 1 {
+		t.Fatalf("login = %d %v %v", resp.StatusCode, out, resp.Cookies())
 	}
-	if k, ok, _ := keys.Lookup(context.Background(), out["key"]); !ok || k.Name != KeyName || k.Org != "local" {
-		t.Errorf("the login's key is not stored: %+v", k)
+	if resp, _ := post(`{"token":"` + tok + `"}`); resp.StatusCode != 401 {
+		t.Errorf("second use of the token: %d, want 401", resp.StatusCode)
 	}
-	if resp, _ := get(t, srv.URL+"/dashboard/whoami", out["key"]); resp.StatusCode != 200 {
-		t.Errorf("the login's key is refused: %d", resp.StatusCode)
-	}
-	if code, _ := post(`{"token":"` + tok + `"}`); code != 401 {
-		t.Errorf("second use of the token: %d, want 401", code)
-	}
-	if code, _ := post(`{"tok":1}`); code != 400 {
-		t.Errorf("bad body: %d, want 400", code)
+	for _, body := range []string{`{"tok":1}`, `{}`, `{"token":"a","key":"b"}`} {
+		if resp, _ := post(body); resp.StatusCode != 400 {
+			t.Errorf("%s: %d, want 400", body, resp.StatusCode)
+		}
 	}
 }
 
@@ -190,7 +215,7 @@ func TestStreamAndTimeline(t *testing.T) {
 }
 
 func TestTimelineBounded(t *testing.T) {
-	s := New("local", &memKeys{})
+	s := New("local", &memKeys{}, &memSessions{})
 	s.Now = func() time.Time { return t0 }
 	for i := range MaxMinutes + 10 {
 		s.Observe([]event.Event{{TimeNanos: t0.Add(time.Duration(i) * time.Minute).UnixNano()}})

@@ -6,10 +6,43 @@
 //
 // The page holds no data: it reads detections and sensors from the API
 // (/v1/orgs/{org}/...) and the live stream and timeline from this package's
-// endpoints, all with the same `Authorization: Bearer` API key. A browser signs in
-// by pasting a key or through a one-time login link (/login#<token>), which trades
-// the token for an API key of its own, kept in the browser's localStorage.
+// endpoints.
 //
-// The live stream is Server-Sent Events (text/event-stream, "detection" events);
-// the page reads it with fetch so the key travels in a header, not in the URL.
+// # Sessions
+//
+// A browser signs in through a one-time login link (/login#<token>; the token
+// stays in the fragment, out of logs and history) or by pasting an API key: both
+// open a server-side session, never a key of the browser's own. The session id
+// (256 random bits) lives only in the session cookie — HttpOnly, SameSite=Strict,
+// Path=/, Secure when served over TLS — and the store keeps its SHA-256
+// (SessionStore), with the org, the key it was opened with and its times. A
+// session ends after Idle without use (default 12 h), after MaxAge whatever its
+// use (default 7 days), when the browser signs out (POST /dashboard/logout ends
+// it in the store and clears the cookie), and when the key it was opened with is
+// revoked. The page keeps nothing in localStorage (and removes the key earlier
+// versions kept there).
+//
+// Every /dashboard/ endpoint but login, and through API every /v1/ route the
+// page calls, accepts either an Authorization: Bearer key (checked as the API
+// checks it) or the session cookie. API maps a valid session to its org with
+// api.WithOrg, so the API's handlers and org checks are the same for both; a
+// request carrying an Authorization header is always judged by its key.
+//
+// # CSRF
+//
+// A state-changing request (any method but GET, HEAD and OPTIONS: task creation,
+// key management, sign-out) made with the session cookie must carry the
+// session's CSRF token in X-CSRF-Token — derived from the session id, handed to
+// the page by the sign-in and whoami answers — and, when the browser says where
+// it comes from, come from this origin: Sec-Fetch-Site must be same-origin and
+// Origin the server's own scheme and host. Sign-in checks the origin the same
+// way. Requests authenticated by a Bearer key need neither: a browser never adds
+// that header on its own.
+//
+// The live stream is Server-Sent Events (text/event-stream, "detection" events),
+// authenticated by the cookie like the rest.
+//
+// The page parses API answers keeping integers beyond 2^53 (event times in Unix
+// nanoseconds) exact, as BigInt, and prints them back digit for digit in the
+// event's JSON.
 package dashboard

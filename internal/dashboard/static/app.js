@@ -1,18 +1,25 @@
 // Vigil local dashboard: plain JavaScript, no build step, nothing loaded from
-// elsewhere. The API key lives in this browser's localStorage and goes in an
-// Authorization header on every request (never in a URL).
+// elsewhere. The browser signs in into a server-side session held in an HttpOnly
+// cookie: this script never sees a key or the session id. State-changing calls
+// carry the session's CSRF token (from the sign-in or whoami answer) in a header.
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_ROWS = 500;
 
+// Earlier versions kept an API key here; nothing is stored in the browser now.
+localStorage.removeItem('vigil.key');
+localStorage.removeItem('vigil.org');
+
 const state = {
-  key: localStorage.getItem('vigil.key') || '',
-  org: localStorage.getItem('vigil.org') || 'local',
+  signedIn: false,
+  csrf: '',
+  org: 'local',
   dets: new Map(), // id -> detection
   selected: '',
   streaming: false,
+  streamAbort: null,
 };
 
 class AuthError extends Error {}
@@ -35,11 +42,51 @@ function svg(tag, attrs, text) {
   return e;
 }
 
+// ---- JSON with exact integers ----
+// Event times are Unix nanoseconds, beyond the 2^53 a JavaScript number holds
+// exactly: integers that do not fit are parsed as BigInt, and printed back as
+// they came.
+
+const BIG = '\u0000bigint:';
+
+function parseJSON(text) {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') { // skip the string, escapes included
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      continue;
+    }
+    if (c !== '-' && (c < '0' || c > '9')) continue;
+    let j = i + 1;
+    while (j < text.length && /[0-9.eE+\-]/.test(text[j])) j++;
+    const num = text.slice(i, j);
+    if (/^-?\d+$/.test(num) && !Number.isSafeInteger(Number(num))) {
+      out += text.slice(from, i) + JSON.stringify(BIG + num);
+      from = j;
+    }
+    i = j - 1;
+  }
+  out += text.slice(from);
+  return JSON.parse(out, (k, v) => (typeof v === 'string' && v.startsWith(BIG) ? BigInt(v.slice(BIG.length)) : v));
+}
+
+function stringifyJSON(v) {
+  const s = JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? BIG + x.toString() : x), 2);
+  return s.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+}
+
 async function call(path, opts = {}) {
-  const r = await fetch(path, { ...opts, headers: { ...(opts.headers || {}), Authorization: 'Bearer ' + state.key } });
-  if (r.status === 401 || r.status === 403) throw new AuthError((await r.json().catch(() => ({}))).error || r.statusText);
-  if (!r.ok) throw new Error(path + ': ' + r.status + ' ' + ((await r.json().catch(() => ({}))).error || ''));
-  return r.json();
+  const headers = { ...(opts.headers || {}) };
+  if (opts.method && opts.method !== 'GET') headers['X-CSRF-Token'] = state.csrf;
+  const r = await fetch(path, { ...opts, headers, credentials: 'same-origin', cache: 'no-store' });
+  const text = await r.text();
+  let body = {};
+  try { body = parseJSON(text); } catch (e) { /* not JSON */ }
+  if (r.status === 401 || r.status === 403) throw new AuthError(body.error || r.statusText);
+  if (!r.ok) throw new Error(path + ': ' + r.status + ' ' + (body.error || ''));
+  return body;
 }
 
 function setStatus(text, live) {
@@ -49,12 +96,20 @@ function setStatus(text, live) {
 }
 
 function showLogin(msg) {
-  state.key = '';
-  localStorage.removeItem('vigil.key');
+  state.signedIn = false;
+  state.csrf = '';
+  if (state.streamAbort) state.streamAbort.abort();
+  state.dets.clear();
+  state.selected = '';
+  $('#detections').replaceChildren();
+  $('#d-event').textContent = '';
+  $('#detail-body').hidden = true;
+  $('#detail-empty').hidden = false;
   $('#app').hidden = true;
   $('#logout').hidden = true;
   $('#login').hidden = false;
   $('#login-error').textContent = msg || '';
+  $('#org').textContent = '';
   setStatus('signed out', false);
 }
 
@@ -65,21 +120,30 @@ function showApp() {
   $('#org').textContent = 'org ' + state.org;
 }
 
+async function signIn(body) {
+  const r = await fetch('/dashboard/login', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin',
+  });
+  const out = await r.json().catch(() => ({}));
+  if (!r.ok) throw new AuthError(out.error || 'sign-in failed');
+  state.csrf = out.csrf;
+  state.org = out.org;
+}
+
 // A one-time login link is /login#<token>: the token stays out of the server's
-// logs and the history; it is exchanged for an API key of this browser's own.
+// logs and the history; it is exchanged for a session cookie.
 async function exchangeLoginToken() {
   if (location.pathname !== '/login' || location.hash.length < 2) return;
   const token = decodeURIComponent(location.hash.slice(1));
   history.replaceState(null, '', '/');
-  const r = await fetch('/dashboard/login', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }),
-  });
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new AuthError(body.error || 'login failed');
-  state.key = body.key;
-  state.org = body.org;
-  localStorage.setItem('vigil.key', state.key);
-  localStorage.setItem('vigil.org', state.org);
+  await signIn({ token });
+}
+
+async function signOut() {
+  try {
+    await call('/dashboard/logout', { method: 'POST' });
+  } catch (err) { /* signed out either way */ }
+  showLogin('');
 }
 
 // ---- detections ----
@@ -168,19 +232,21 @@ function select(id) {
     ol.append(li);
   });
   if (!chain.length) ol.append(el('li', { textContent: 'no process context on this event' }));
-  $('#d-event').textContent = JSON.stringify(d.event, null, 2);
+  $('#d-event').textContent = stringifyJSON(d.event);
 }
 
-// ---- live stream (Server-Sent Events read with fetch, so the key stays in a header) ----
+// ---- live stream (Server-Sent Events read with fetch, authenticated by the session cookie) ----
 
 async function stream() {
   if (state.streaming) return;
   state.streaming = true;
   let first = true;
-  while (state.key) {
+  while (state.signedIn) {
+    const abort = new AbortController();
+    state.streamAbort = abort;
     try {
-      const r = await fetch('/dashboard/stream', { headers: { Authorization: 'Bearer ' + state.key }, cache: 'no-store' });
-      if (r.status === 401 || r.status === 403) throw new AuthError('the API key was refused');
+      const r = await fetch('/dashboard/stream', { credentials: 'same-origin', cache: 'no-store', signal: abort.signal });
+      if (r.status === 401 || r.status === 403) throw new AuthError((await r.json().catch(() => ({}))).error || 'signed out');
       if (!r.ok || !r.body) throw new Error('stream: ' + r.status);
       if (!first) loadDetections().catch(() => {}); // catch up on what a reconnect missed
       first = false;
@@ -199,6 +265,7 @@ async function stream() {
     } catch (err) {
       if (err instanceof AuthError) { state.streaming = false; showLogin(err.message); return; }
     }
+    if (!state.signedIn) break;
     setStatus('reconnecting', false);
     await new Promise((res) => setTimeout(res, 2000));
   }
@@ -217,7 +284,7 @@ function handleEvent(block) {
   }
   if (type === 'hello') setStatus('live', true);
   if (type === 'detection' && data.length) {
-    try { addDetections([JSON.parse(data.join('\n'))], true); } catch (e) { /* not a detection */ }
+    try { addDetections([parseJSON(data.join('\n'))], true); } catch (e) { /* not a detection */ }
   }
 }
 
@@ -295,24 +362,32 @@ async function start() {
     showLogin(err.message);
     return;
   }
-  if (!state.key) { showLogin(''); return; }
   try {
-    await call('/dashboard/whoami');
+    const who = await call('/dashboard/whoami');
+    state.org = who.org;
+    state.csrf = who.csrf || '';
+    state.signedIn = true;
     showApp();
     await Promise.all([loadDetections(), refresh()]);
   } catch (err) {
-    if (err instanceof AuthError) { showLogin(err.message); return; }
+    if (err instanceof AuthError) { showLogin(state.signedIn ? err.message : ''); return; }
     setStatus('error: ' + err.message, false);
   }
   stream();
 }
 
-$('#login-form').addEventListener('submit', (e) => {
+$('#login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  state.key = $('#key').value.trim();
-  localStorage.setItem('vigil.key', state.key);
+  const key = $('#key').value.trim();
+  $('#key').value = '';
+  try {
+    await signIn({ key });
+  } catch (err) {
+    showLogin(err.message);
+    return;
+  }
   start();
 });
-$('#logout').addEventListener('click', () => { showLogin(''); });
-setInterval(() => { if (state.key && !$('#app').hidden) refresh().catch(() => {}); }, 5000);
+$('#logout').addEventListener('click', () => { signOut(); });
+setInterval(() => { if (state.signedIn && !$('#app').hidden) refresh().catch((err) => { if (err instanceof AuthError) showLogin(err.message); }); }, 5000);
 start();
