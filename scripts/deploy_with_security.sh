@@ -25,7 +25,8 @@
 #
 # Exit codes: 0 deployed and verified, 1 a check failed (sensors did not come up,
 # the baseline failed, the gate tripped: rolled back when ROLLBACK_CMD is set),
-# 2 configuration error, 3 Vigil's API could not be reached.
+# 2 configuration error, 3 Vigil's API could not be reached, 4 no sensor of the
+# deployment reported during the gate (not rolled back: nothing was watched).
 set -euo pipefail
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -112,6 +113,10 @@ case "$gate" in
 	log "the gate tripped: too many detections on ${tag}"
 	rollback
 	exit 1
+	;;
+4)
+	log "no sensor tagged ${tag} reported during the gate: the deployment is unmonitored; not rolling back automatically; check the sensors (vigil sensors list --tag ${tag})"
+	exit 4
 	;;
 *)
 	log "the gate could not decide (exit ${gate}): not rolling back automatically; check Vigil's API and decide"

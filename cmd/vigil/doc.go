@@ -29,5 +29,6 @@
 // Exit codes: 0 success; 1 a check failed (a fixture, the gate's threshold, a
 // baseline or compliance failure, a timeout); 2 usage, configuration or
 // authorization error (bad flags, not root, a refused API key); 3 the API could not
-// be reached. docs/devops.md documents each command.
+// be reached; 4 the gate's deployment was not monitored (no sensor with its tag
+// sent a heartbeat during the window). docs/devops.md documents each command.
 package main

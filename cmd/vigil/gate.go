@@ -24,21 +24,44 @@ type gateOptions struct {
 	since     string
 	interval  time.Duration
 	output    string
+	// minSensors sensors carrying the tag must send a heartbeat during the
+	// window, unless allowUnmonitored.
+	minSensors       int
+	allowUnmonitored bool
 }
 
 // gateResult is the gate's summary (printed as a table, or JSON with --output json).
 type gateResult struct {
-	Tag        string             `json:"tag"`
-	Passed     bool               `json:"passed"`
-	Threshold  int                `json:"threshold"`
-	Severity   string             `json:"min_severity"`
-	Detections int                `json:"detections"`
-	Watched    string             `json:"watched"`
-	Since      time.Time          `json:"since"`
+	Tag        string    `json:"tag"`
+	Passed     bool      `json:"passed"`
+	Threshold  int       `json:"threshold"`
+	Severity   string    `json:"min_severity"`
+	Detections int       `json:"detections"`
+	Watched    string    `json:"watched"`
+	Since      time.Time `json:"since"`
+	// Failure is why the gate failed: "threshold" or "unmonitored"; empty when it passed.
+	Failure string `json:"failure,omitempty"`
+	// Reason says in words why the gate passed or failed.
+	Reason string `json:"reason"`
+	// Sensors is the monitoring check; nil when it was not made (--allow-unmonitored,
+	// or the threshold was crossed first).
+	Sensors    *gateSensors       `json:"sensors,omitempty"`
 	BySeverity map[string]int     `json:"by_severity"`
 	ByRule     map[string]int     `json:"by_rule"`
 	ByHost     map[string]int     `json:"by_host"`
 	List       []client.Detection `json:"list"`
+}
+
+// gateSensors is the check that the deployment was monitored during the window.
+type gateSensors struct {
+	Monitored bool `json:"monitored"`
+	// Heartbeating counts the sensors carrying the tag whose last heartbeat is in the window.
+	Heartbeating int `json:"heartbeating"`
+	// Registered counts the sensors carrying the tag, whenever they were last seen.
+	Registered int `json:"registered"`
+	MinSensors int `json:"min_sensors"`
+	// LastHeartbeat is the latest heartbeat of any of them (zero when none).
+	LastHeartbeat time.Time `json:"last_heartbeat,omitzero"`
 }
 
 func newGateCmd() *cobra.Command {
@@ -54,8 +77,15 @@ window; it passes when the window ends at or under the threshold. --threshold 0
 fails on the first detection. A summary (counts by severity, rule and host, and
 the detections) is printed either way.
 
+No detections prove nothing when no sensor is watching: at the end of the window
+the gate also requires at least --min-sensors sensors carrying --tag to have sent
+a heartbeat during it (since the gate started, or since --since). Sensors send
+one a minute, so a window shorter than that may find none; start it earlier
+with --since. --allow-unmonitored skips this check.
+
 Exit codes: 0 passed, 1 threshold exceeded (roll back), 2 usage or configuration
-error, 3 the API could not be reached (the gate could not decide).`,
+error, 3 the API could not be reached (the gate could not decide), 4 unmonitored:
+fewer than --min-sensors sensors with the tag sent a heartbeat in the window.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.tag == "" {
@@ -73,6 +103,9 @@ error, 3 the API could not be reached (the gate could not decide).`,
 			if o.duration <= 0 || o.interval <= 0 || o.threshold < 0 {
 				return usageError(errors.New("gate: --duration and --interval must be positive and --threshold at least 0"))
 			}
+			if o.minSensors < 1 {
+				return usageError(errors.New("gate: --min-sensors must be at least 1 (--allow-unmonitored skips the check)"))
+			}
 			cl, err := api.client()
 			if err != nil {
 				return err
@@ -89,6 +122,8 @@ error, 3 the API could not be reached (the gate could not decide).`,
 	f.StringVar(&o.since, "since", "", "count detections since this time or duration back from now (default: when the gate starts)")
 	f.DurationVar(&o.interval, "interval", 10*time.Second, "how often to ask the API")
 	f.StringVarP(&o.output, "output", "o", "table", "summary as table or json")
+	f.IntVar(&o.minSensors, "min-sensors", 1, "how many sensors carrying --tag must send a heartbeat during the window (else exit 4)")
+	f.BoolVar(&o.allowUnmonitored, "allow-unmonitored", false, "pass on the detections alone, even when no sensor with the tag reported during the window")
 	return cmd
 }
 
@@ -131,11 +166,35 @@ func runGate(ctx context.Context, cl *client.Client, o gateOptions, stdout, stde
 			p.done()
 			res.Watched = now.Sub(start).Round(100 * time.Millisecond).String()
 			res.Passed = res.Detections <= o.threshold
+			if !res.Passed {
+				res.Failure = "threshold"
+				res.Reason = fmt.Sprintf("%d detections on %s exceed the threshold of %d", res.Detections, o.tag, o.threshold)
+			} else {
+				res.Reason = fmt.Sprintf("%d detections on %s, at most the threshold of %d", res.Detections, o.tag, o.threshold)
+				if !o.allowUnmonitored {
+					ss, err := cl.Sensors(ctx, o.tag)
+					if err != nil {
+						return apiFailure(fmt.Errorf("gate could not decide: %w", err))
+					}
+					res.Sensors = monitoring(ss, since, o.minSensors)
+					if !res.Sensors.Monitored {
+						res.Passed, res.Failure = false, "unmonitored"
+						res.Reason = unmonitoredReason(o.tag, since, now, res.Sensors)
+					} else {
+						res.Reason += fmt.Sprintf("; %d sensors sent a heartbeat during the window", res.Sensors.Heartbeating)
+					}
+				} else {
+					res.Reason += "; sensors not checked (--allow-unmonitored)"
+				}
+			}
 			if err := printGate(stdout, &res, o.output); err != nil {
 				return err
 			}
-			if !res.Passed {
-				return fmt.Errorf("gate failed: %d detections on %s exceed the threshold of %d: roll the deployment back", res.Detections, o.tag, o.threshold)
+			switch res.Failure {
+			case "threshold":
+				return fmt.Errorf("gate failed: %s: roll the deployment back", res.Reason)
+			case "unmonitored":
+				return &exitError{code: exitUnmonitored, err: fmt.Errorf("gate failed: %s: check the sensors are installed and tagged (vigil sensors list --tag %s), or pass --allow-unmonitored", res.Reason, o.tag)}
 			}
 			return nil
 		}
@@ -147,6 +206,32 @@ func runGate(ctx context.Context, cl *client.Client, o gateOptions, stdout, stde
 		case <-time.After(wait):
 		}
 	}
+}
+
+// monitoring counts the sensors (all carrying the gate's tag) whose last heartbeat
+// is at or after since.
+func monitoring(ss []client.Sensor, since time.Time, minSensors int) *gateSensors {
+	m := &gateSensors{Registered: len(ss), MinSensors: minSensors}
+	for _, s := range ss {
+		if !s.LastSeen.Before(since) {
+			m.Heartbeating++
+		}
+		if s.LastSeen.After(m.LastHeartbeat) {
+			m.LastHeartbeat = s.LastSeen
+		}
+	}
+	m.Monitored = m.Heartbeating >= minSensors
+	return m
+}
+
+// unmonitoredReason says why the monitoring check failed.
+func unmonitoredReason(tag string, since, now time.Time, m *gateSensors) string {
+	what := fmt.Sprintf("%s was not monitored: %d sensors carrying it sent a heartbeat since %s, want at least %d",
+		tag, m.Heartbeating, since.UTC().Format(time.RFC3339), m.MinSensors)
+	if m.Registered == 0 {
+		return what + " (no sensor carries the tag)"
+	}
+	return fmt.Sprintf("%s (%d carry the tag, the latest heartbeat %s)", what, m.Registered, ago(now, m.LastHeartbeat))
 }
 
 func sortedCounts(m map[string]int) string {
@@ -171,7 +256,10 @@ func printGate(w io.Writer, r *gateResult, output string) error {
 		return writeJSONOut(w, r)
 	}
 	verdict := "PASSED"
-	if !r.Passed {
+	switch {
+	case r.Failure == "unmonitored":
+		verdict = "FAILED (unmonitored)"
+	case !r.Passed:
 		verdict = "FAILED"
 	}
 	fmt.Fprintf(w, "gate %s: %d detections (severity >= %s) on %s in %s, threshold %d\n", verdict, r.Detections, r.Severity, r.Tag, r.Watched, r.Threshold)
@@ -179,6 +267,9 @@ func printGate(w io.Writer, r *gateResult, output string) error {
 	fmt.Fprintf(tw, "  by severity\t%s\n", sortedCounts(r.BySeverity))
 	fmt.Fprintf(tw, "  by rule\t%s\n", sortedCounts(r.ByRule))
 	fmt.Fprintf(tw, "  by host\t%s\n", sortedCounts(r.ByHost))
+	if m := r.Sensors; m != nil {
+		fmt.Fprintf(tw, "  sensors\t%d sent a heartbeat in the window (want at least %d), %d carry the tag\n", m.Heartbeating, m.MinSensors, m.Registered)
+	}
 	tw.Flush()
 	if len(r.List) > 0 {
 		printDetections(w, r.List, true)

@@ -458,3 +458,78 @@ func TestDetectionsWatch(t *testing.T) {
 		t.Fatalf("watch printed:\n%s", out.String())
 	}
 }
+
+// TestGateMonitoring: no detections pass the gate only when sensors carrying the
+// tag sent a heartbeat during its window (or --allow-unmonitored says not to care).
+func TestGateMonitoring(t *testing.T) {
+	e := newAPIEnv(t)
+	now := time.Now()
+	since := now.Add(-time.Minute) // the gate's window starts here
+	e.heartbeat(t, "other", "1.2.0", now, "deployment:elsewhere")
+	e.heartbeat(t, "stale", "1.2.0", now.Add(-time.Hour), "deployment:stale")
+	e.heartbeat(t, "live1", "1.2.0", now, "deployment:live")
+	e.heartbeat(t, "live2", "1.2.0", now.Add(-30*time.Second), "deployment:live")
+	e.heartbeat(t, "half1", "1.2.0", now, "deployment:half")
+	e.heartbeat(t, "half2", "1.2.0", now.Add(-2*time.Minute), "deployment:half")
+
+	tests := []struct {
+		name        string
+		tag         string
+		extra       []string
+		wantCode    int
+		wantFailure string
+		wantSensors *gateSensors // nil: not checked
+		wantReason  string
+		wantStderr  string
+	}{
+		{name: "untagged fleet", tag: "deployment:nobody", wantCode: exitUnmonitored, wantFailure: "unmonitored",
+			wantSensors: &gateSensors{MinSensors: 1},
+			wantReason:  "deployment:nobody was not monitored: 0 sensors carrying it sent a heartbeat since", wantStderr: "no sensor carries the tag"},
+		{name: "heartbeat older than the window", tag: "deployment:stale", wantCode: exitUnmonitored, wantFailure: "unmonitored",
+			wantSensors: &gateSensors{Registered: 1, MinSensors: 1},
+			wantReason:  "(1 carry the tag, the latest heartbeat 1h0m0s ago)", wantStderr: "pass --allow-unmonitored"},
+		{name: "fewer than --min-sensors", tag: "deployment:half", extra: []string{"--min-sensors", "2"}, wantCode: exitUnmonitored, wantFailure: "unmonitored",
+			wantSensors: &gateSensors{Heartbeating: 1, Registered: 2, MinSensors: 2}, wantReason: "want at least 2"},
+		{name: "sensors and no detections", tag: "deployment:live", wantCode: 0,
+			wantSensors: &gateSensors{Monitored: true, Heartbeating: 2, Registered: 2, MinSensors: 1},
+			wantReason:  "0 detections on deployment:live, at most the threshold of 5; 2 sensors sent a heartbeat during the window"},
+		{name: "--allow-unmonitored and no sensors", tag: "deployment:nobody", extra: []string{"--allow-unmonitored"}, wantCode: 0,
+			wantReason: "sensors not checked (--allow-unmonitored)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"gate", "--tag", tc.tag, "--since", since.Format(time.RFC3339Nano),
+				"--duration", "50ms", "--interval", "20ms", "-o", "json"}, tc.extra...)
+			out, stderr, code := e.run(t, args...)
+			var res gateResult
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatalf("code %d: %v\n%s%s", code, err, out, stderr)
+			}
+			if code != tc.wantCode || res.Passed != (tc.wantCode == 0) || res.Failure != tc.wantFailure || !strings.Contains(res.Reason, tc.wantReason) {
+				t.Fatalf("code %d, want %d; passed %v failure %q reason %q\n%s", code, tc.wantCode, res.Passed, res.Failure, res.Reason, stderr)
+			}
+			if !strings.Contains(stderr, tc.wantStderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.wantStderr, stderr)
+			}
+			got := res.Sensors
+			if got != nil {
+				c := *got
+				c.LastHeartbeat = time.Time{}
+				got = &c
+			}
+			if (got == nil) != (tc.wantSensors == nil) || (got != nil && *got != *tc.wantSensors) {
+				t.Fatalf("sensors %+v, want %+v", res.Sensors, tc.wantSensors)
+			}
+		})
+	}
+
+	// the table says it too
+	out, stderr, code := e.run(t, "gate", "--tag", "deployment:stale", "--duration", "20ms", "--interval", "10ms")
+	if code != exitUnmonitored || !strings.Contains(out, "gate FAILED (unmonitored)") ||
+		!strings.Contains(out, "0 sent a heartbeat in the window (want at least 1), 1 carry the tag") {
+		t.Fatalf("table: code %d\n%s%s", code, out, stderr)
+	}
+	if _, stderr, code := e.run(t, "gate", "--tag", "deployment:live", "--min-sensors", "0"); code != 2 || !strings.Contains(stderr, "--min-sensors must be at least 1") {
+		t.Fatalf("--min-sensors 0: code %d %s", code, stderr)
+	}
+}

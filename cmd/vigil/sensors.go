@@ -19,8 +19,12 @@ import (
 // Exit codes of the commands that talk to the API (documented in docs/devops.md):
 // 0 success, 1 the check failed (timeout, threshold crossed, baseline or compliance
 // failure), 2 usage or configuration error (bad flags, no API key, key refused),
-// 3 the API could not be reached or failed.
-const exitAPI = 3
+// 3 the API could not be reached or failed, 4 the gate's deployment was not
+// monitored (too few of its sensors sent a heartbeat during the window).
+const (
+	exitAPI         = 3
+	exitUnmonitored = 4
+)
 
 // apiRetryBackoff is the client's first retry delay (tests shorten it).
 var apiRetryBackoff = 250 * time.Millisecond

@@ -159,13 +159,15 @@ func TestGate(t *testing.T) {
 	t.Run("at the threshold passes", func(t *testing.T) {
 		since := time.Now().Format(time.RFC3339Nano)
 		go func() {
+			e.heartbeat(t, "s2", "1.2.0", time.Now(), "deployment:d2") // the deployment is monitored
 			drive(2, "deployment:d2", "high")
 			drive(4, "deployment:other", "critical") // another deployment
 			drive(5, "deployment:d2", "low")         // under --severity
 		}()
 		out, stderr, code := e.run(t, "gate", "--tag", "deployment:d2", "--since", since, "--duration", "2s", "--threshold", "2", "--severity", "high", "--interval", "20ms", "-o", "json")
 		var res gateResult
-		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.Passed || res.Detections != 2 || res.BySeverity["high"] != 2 {
+		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.Passed || res.Detections != 2 || res.BySeverity["high"] != 2 ||
+			res.Sensors == nil || res.Sensors.Heartbeating != 1 {
 			t.Fatalf("code %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 		}
 	})
