@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +29,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/local"
+	"github.com/vigil-sec/vigil/internal/version"
 	"github.com/vigil-sec/vigil/internal/respond"
 	"github.com/vigil-sec/vigil/internal/task"
 	"github.com/vigil-sec/vigil/rules"
@@ -120,8 +120,9 @@ activity anomaly scorer (a model from vigil anomaly train) after the rules.`,
 	f.StringVar(&o.webhook, "webhook", "", "URL that notify actions POST the detection to")
 	f.StringVar(&o.replay, "replay", "", "run over a recorded lake directory or Parquet file instead of the live sensor")
 	f.BoolVar(&o.serve, "serve", false, "with --replay: keep serving the API and dashboard after the replay")
-	f.BoolVar(&o.newKey, "new-key", false, "revoke the local API key and print a new one")
+	f.BoolVar(&o.newKey, "new-key", false, `revoke every API key named "local", sign out every dashboard session, and print a new key`)
 	f.StringVar(&o.model, "model", "", "host activity anomaly model (from vigil anomaly train) to score HOST_STATS with")
+	cmd.AddCommand(newLocalKeysCmd())
 	return cmd
 }
 
@@ -183,7 +184,8 @@ type localApp struct {
 	stopHTTP  context.CancelFunc
 	httpDone  chan error
 	loginLink string
-	apiKey    string // set only when made by this start
+	apiKey    string       // set only when made by this start
+	control   *http.Server // the control socket (keys.go)
 }
 
 func loadAnomalyScorer(path string) (*detect.Anomalies, error) {
@@ -226,7 +228,7 @@ func newLocalApp(o localOptions, stdout, stderr io.Writer) (*localApp, error) {
 			return nil, usageError(fmt.Errorf("local: --model: %w", err))
 		}
 	}
-	a.dash = dashboard.New(LocalOrg, store)
+	a.dash = dashboard.New(LocalOrg, store, store)
 	a.dash.Log = log
 	a.dash.SeedDetections(store.DetectionTimes())
 	var notifier respond.Notifier
@@ -241,6 +243,7 @@ func newLocalApp(o localOptions, stdout, stderr io.Writer) (*localApp, error) {
 func (a *localApp) close() {
 	if a.stopHTTP != nil {
 		a.stopHTTP()
+		a.stopControl()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = a.srv.Shutdown(sctx)
 		cancel()
@@ -253,10 +256,10 @@ func (a *localApp) close() {
 
 // serve starts the API and the dashboard on o.listen and prints how to reach them.
 func (a *localApp) serve(ctx context.Context) error {
-	apiSrv := &api.Server{Keys: a.store, Sensors: a.store.SensorStore(), Detections: a.store, Tasks: a.store.TaskStore(),
+	apiSrv := &api.Server{Keys: a.store, KeyAdmin: a.store, Sensors: a.store.SensorStore(), Detections: a.store, Tasks: a.store.TaskStore(),
 		Rules: a.eng.Rules(), Log: a.log}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", apiSrv.Handler())
+	mux.Handle("/v1/", a.dash.API(apiSrv.Handler())) // the dashboard's session cookie works there too
 	mux.Handle("/", a.dash.Handler())
 	ln, err := net.Listen("tcp", a.o.listen)
 	if err != nil {
@@ -277,6 +280,7 @@ func (a *localApp) serve(ctx context.Context) error {
 		}
 		a.httpDone <- err
 	}()
+	a.serveControl(base, apiSrv.Handler())
 	if host, _, _ := net.SplitHostPort(a.addr); !net.ParseIP(host).IsLoopback() {
 		a.log.Warn("the API and dashboard are reachable from the network", "address", a.addr)
 	}
@@ -289,23 +293,6 @@ func (a *localApp) serve(ctx context.Context) error {
 		fmt.Fprintf(a.stderr, "vigil local: API key: the one printed at first start (stored hashed in %s; --new-key replaces it)\n", a.store.Dir())
 	}
 	fmt.Fprintf(a.stderr, "vigil local: dashboard login (one-time link): %s\n", a.loginLink)
-	return nil
-}
-
-// ensureKey makes the local API key at first start (or with --new-key).
-func (a *localApp) ensureKey(ctx context.Context) error {
-	if a.o.newKey {
-		if _, err := a.store.RevokeKeys(LocalOrg, localKeyName); err != nil {
-			return fmt.Errorf("local: %w", err)
-		}
-	} else if a.store.HasKey(LocalOrg, localKeyName) {
-		return nil
-	}
-	key := api.NewKey()
-	if err := a.store.PutKey(ctx, key, api.Key{Org: LocalOrg, Name: localKeyName}); err != nil {
-		return fmt.Errorf("local: %w", err)
-	}
-	a.apiKey = key
 	return nil
 }
 
@@ -335,7 +322,7 @@ func (a *localApp) live(ctx context.Context) error {
 	}
 	st, runErr := agent.Run(ctx, agent.Options{
 		SensorID: a.o.sensorID, Tags: a.o.tags, Stream: stream, Lake: &local.Lake{Dir: a.o.lake},
-		BatchInterval: a.o.batch, RollInterval: time.Minute, Log: a.log, Version: version(),
+		BatchInterval: a.o.batch, RollInterval: time.Minute, Log: a.log, Version: version.String(),
 		Started: func(func() agent.Stats) {
 			a.log.Info("vigil local running", "sensor", a.o.sensorID, "rules", len(a.eng.Rules()), "lake", a.o.lake,
 				"store", a.o.data, "enforce", a.o.enforce)
@@ -705,15 +692,6 @@ func (w *webhook) post(ctx context.Context, body []byte, contentType string) err
 		return fmt.Errorf("webhook: %s: %s", resp.Status, bytes.TrimSpace(msg))
 	}
 	return nil
-}
-
-// version is the module version this binary was built from ("dev" in a work tree),
-// reported in the local sensor's heartbeats.
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }
 
 func loadEngine(dir string) (*engine.Engine, error) {
