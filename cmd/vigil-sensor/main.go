@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/local"
+	"github.com/vigil-sec/vigil/internal/version"
 	"github.com/vigil-sec/vigil/sensor/agent"
 	"github.com/vigil-sec/vigil/sensor/collector"
 	"github.com/vigil-sec/vigil/sensor/config"
@@ -27,9 +28,6 @@ import (
 	"github.com/vigil-sec/vigil/sensor/shipper"
 	"github.com/vigil-sec/vigil/sensor/spool"
 )
-
-// version is set at build time: -ldflags "-X main.version=1.2.3".
-var version = "dev"
 
 func main() {
 	if err := agent.WithRuntimeSettings(); err != nil {
@@ -54,7 +52,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return 2
 	}
 	if *showVersion {
-		fmt.Fprintln(stdout, version)
+		fmt.Fprintln(stdout, version.String())
 		return 0
 	}
 	fail := func(code int, err error) int {
@@ -89,7 +87,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 
 	o := agent.Options{SensorID: id.SensorID, Tags: id.Tags, BatchInterval: cfg.BatchInterval,
 		RollInterval: cfg.RollInterval, RollBytes: int(cfg.RollBytes), Grace: cfg.Grace, Log: log,
-		Version: version, FilePathPrefixes: cfg.FilePathPrefixes, RingBuffer: int(cfg.RingBuffer), ReadDelay: cfg.ReadDelay}
+		Version: version.String(), FilePathPrefixes: cfg.FilePathPrefixes, RingBuffer: int(cfg.RingBuffer), ReadDelay: cfg.ReadDelay}
 	if cfg.Stream != "" || cfg.LakeBucket != "" {
 		awsCfg, err := awsConfig(ctx, cfg, id)
 		if err != nil {
@@ -128,7 +126,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if err := startResponder(ctx, cfg, id.SensorID, o.Lake, log); err != nil {
 		return fail(2, err)
 	}
-	log.Info("sensor starting", "version", version, "sensor", id.SensorID, "id_from", id.Source, "tags", strings.Join(id.Tags, ","),
+	log.Info("sensor starting", "version", version.String(), "sensor", id.SensorID, "id_from", id.Source, "tags", strings.Join(id.Tags, ","),
 		"stream", cfg.Stream, "lake_bucket", cfg.LakeBucket, "local_dir", cfg.LocalDir, "spool", spoolDir)
 	st, err := agent.Run(ctx, o)
 	log.Info("sensor stopped", "events", st.Shipper.Events, "records", st.Shipper.Records, "lake_files", st.Shipper.LakeFiles,

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigil-sec/vigil/internal/version"
 )
 
 func env(m map[string]string) func(string) (string, bool) {
@@ -74,8 +76,10 @@ func TestBadConfigExits2(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	defer func(v string) { version.Version = v }(version.Version)
+	version.Version = "v1.2.3-4-gabcdef0" // what make build stamps
 	var out bytes.Buffer
-	if code := run(context.Background(), []string{"--version"}, env(nil), &out, &out); code != 0 || strings.TrimSpace(out.String()) != "dev" {
+	if code := run(context.Background(), []string{"--version"}, env(nil), &out, &out); code != 0 || out.String() != "v1.2.3-4-gabcdef0\n" {
 		t.Fatalf("exit %d: %q", code, out.String())
 	}
 }
