@@ -9,10 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/vigil-sec/vigil/internal/api"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
+	"github.com/vigil-sec/vigil/internal/version"
 	"github.com/vigil-sec/vigil/rules"
 )
 
 func main() {
+	log.Printf("vigil %s", version.String())
 	env, err := vaws.Env("VIGIL_SENSORS_TABLE", "VIGIL_DETECTIONS_TABLE", "VIGIL_TASKS_TABLE")
 	cfg, cerr := vaws.Config(context.Background())
 	rs, rerr := rules.Load()

@@ -9,9 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/siem"
+	"github.com/vigil-sec/vigil/internal/version"
 )
 
 func main() {
+	log.Printf("vigil %s", version.String())
 	ctx := context.Background()
 	cfg, err := vaws.Config(ctx)
 	if err != nil {

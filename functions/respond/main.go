@@ -10,9 +10,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/respond"
+	"github.com/vigil-sec/vigil/internal/version"
 )
 
 func main() {
+	log.Printf("vigil %s", version.String())
 	env, err := vaws.Env("VIGIL_TASKS_TABLE", "VIGIL_PAGERDUTY_SECRET_ARN")
 	cfg, cerr := vaws.Config(context.Background())
 	if err := errors.Join(err, cerr); err != nil {
