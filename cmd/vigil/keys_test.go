@@ -3,11 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/vigil-sec/vigil/internal/api"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
+	"github.com/vigil-sec/vigil/internal/local"
 	"github.com/vigil-sec/vigil/internal/testenv"
 )
 
@@ -37,6 +45,11 @@ func TestKeys(t *testing.T) {
 	if k, ok, err := keys.Lookup(context.Background(), key); err != nil || !ok || k.Org != "acme" || k.Name != "ci" || k.Revoked {
 		t.Fatalf("stored %+v ok=%v err=%v", k, ok, err)
 	}
+	out, err = run("keys", "list", "--table", table, "--org", "acme", "--json")
+	var listed struct{ Keys []api.Key }
+	if err != nil || json.Unmarshal([]byte(out), &listed) != nil || len(listed.Keys) != 1 || listed.Keys[0].Name != "ci" || strings.Contains(out, key) {
+		t.Fatalf("keys list: %v %s", err, out)
+	}
 	if _, err := run("keys", "revoke", "--table", table, key); err != nil {
 		t.Fatal(err)
 	}
@@ -47,5 +60,207 @@ func TestKeys(t *testing.T) {
 		if _, err := run(args...); err == nil {
 			t.Errorf("%v: no error", args)
 		}
+	}
+}
+
+// runVigil runs the CLI with args and returns its stdout.
+func runVigil(args ...string) (string, error) {
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(io.Discard)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func listLocalKeys(t *testing.T, data string) []api.Key {
+	t.Helper()
+	out, err := runVigil("local", "keys", "list", "--data", data, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Keys []api.Key }
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("keys list --json: %v: %s", err, out)
+	}
+	return got.Keys
+}
+
+// TestLocalKeysCLI lists, creates and revokes vigil local's keys from the CLI:
+// on the store while vigil local is stopped, and through its control socket
+// while it runs, a revoked key being refused (403) at once.
+func TestLocalKeysCLI(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	o := localOptions{data: data, listen: "127.0.0.1:0"}
+	if _, err := runVigil("local", "keys", "list", "--data", data); exitCode(err) != 2 {
+		t.Errorf("list without a store: %v, want a usage error", err)
+	}
+
+	a, err := newLocalApp(o, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.serve(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := a.apiKey
+	base := "http://" + a.addr
+
+	// running: through the control socket
+	out, err := runVigil("local", "keys", "create", "--data", data, "--name", "ci")
+	ci := strings.TrimSpace(out)
+	if err != nil || !strings.HasPrefix(ci, "vk_") {
+		t.Fatalf("create while running: %q %v", out, err)
+	}
+	if code := apiGet(t, base, "/v1/orgs/local/sensors", ci, nil); code != 200 {
+		t.Fatalf("the new key: %d", code)
+	}
+	keys := listLocalKeys(t, data)
+	if len(keys) != 2 || keys[0].Name != "local" || keys[1].Name != "ci" || keys[1].Prefix != ci[:8] || keys[1].LastUsed.IsZero() {
+		t.Fatalf("keys while running: %+v", keys)
+	}
+	table, err := runVigil("local", "keys", "list", "--data", data)
+	if err != nil || !strings.Contains(table, "ID") || !strings.Contains(table, keys[1].ID) || strings.Contains(table, ci) {
+		t.Errorf("keys list: %v\n%s", err, table)
+	}
+	out, err = runVigil("local", "keys", "revoke", "--data", data, keys[1].ID)
+	if err != nil || !strings.Contains(out, "revoked "+keys[1].ID) {
+		t.Fatalf("revoke by id while running: %q %v", out, err)
+	}
+	if code := apiGet(t, base, "/v1/orgs/local/sensors", ci, nil); code != 403 {
+		t.Errorf("the revoked key: %d, want 403", code)
+	}
+	if _, err := runVigil("local", "keys", "revoke", "--data", data, "ci"); err == nil {
+		t.Error("revoking the name of revoked keys only: no error")
+	}
+	a.close()
+	if _, err := os.Stat(filepath.Join(data, controlSocket)); !os.IsNotExist(err) {
+		t.Errorf("the control socket outlives vigil local: %v", err)
+	}
+
+	// stopped: on the store
+	if _, err := runVigil("local", "keys", "create", "--data", data, "--name", "ci"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runVigil("local", "keys", "revoke", "--data", data, "ci")
+	if err != nil || strings.Count(out, "revoked ") != 1 {
+		t.Fatalf("revoke by name on the store: %q %v", out, err)
+	}
+	keys = listLocalKeys(t, data)
+	if len(keys) != 3 || keys[0].Revoked || !keys[1].Revoked || !keys[2].Revoked {
+		t.Errorf("keys on the store: %+v", keys)
+	}
+	for _, args := range [][]string{{"create"}, {"create", "--name", "a\nb"}, {"revoke", "0123456789abcdef"}, {"revoke", "nobody"}} {
+		if _, err := runVigil(append([]string{"local", "keys", "--data", data}, args...)...); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+
+	a, err = newLocalApp(o, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if err := a.serve(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code := apiGet(t, "http://"+a.addr, "/v1/orgs/local/sensors", first, nil); code != 200 || a.apiKey != "" {
+		t.Errorf("the first key after a restart: %d (new key %q)", code, a.apiKey)
+	}
+}
+
+// TestLocalNewKey checks --new-key: the new key works, the old one and the
+// dashboard sessions are refused, other keys stay.
+func TestLocalNewKey(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	start := func(newKey bool) (*localApp, *bytes.Buffer) {
+		var stderr bytes.Buffer
+		a, err := newLocalApp(localOptions{data: data, listen: "127.0.0.1:0", newKey: newKey}, io.Discard, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.serve(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return a, &stderr
+	}
+	a, _ := start(false)
+	old := a.apiKey
+	ci, _, err := managedStore{a.store}.CreateKey(ctx, LocalOrg, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a dashboard session, by the login link
+	resp, err := http.Post("http://"+a.addr+"/dashboard/login", "application/json", strings.NewReader(`{"token":"`+a.loginLink[strings.Index(a.loginLink, "#")+1:]+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookie := resp.Cookies()
+	if resp.StatusCode != 200 || len(cookie) != 1 {
+		t.Fatalf("login: %d %v", resp.StatusCode, cookie)
+	}
+	a.close()
+
+	a, stderr := start(true)
+	defer a.close()
+	base := "http://" + a.addr
+	if !strings.HasPrefix(a.apiKey, "vk_") || a.apiKey == old {
+		t.Fatalf("--new-key made no new key: %q", a.apiKey)
+	}
+	if !strings.Contains(stderr.String(), `revoked 1 earlier API key(s) named "local" and signed out 1 dashboard session(s)`) {
+		t.Errorf("--new-key does not say what it did:\n%s", stderr)
+	}
+	for key, want := range map[string]int{old: 403, a.apiKey: 200, ci: 200} {
+		if code := apiGet(t, base, "/v1/orgs/local/sensors", key, nil); code != want {
+			t.Errorf("key %s…: %d, want %d", key[:8], code, want)
+		}
+	}
+	req, _ := http.NewRequest("GET", base+"/dashboard/whoami", nil)
+	req.AddCookie(cookie[0])
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("a dashboard session after --new-key: %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestLocalLegacyDashboardKeys revokes, at start, the keys earlier versions'
+// login links made (named dashboard, with no creation time), and no other.
+func TestLocalLegacyDashboardKeys(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	legacy, named := api.NewKey(), api.NewKey()
+	line := fmt.Sprintf(`{"key":{"hash":%q,"org":"local","name":"dashboard"}}`+"\n"+`{"key":{"hash":%q,"org":"local","name":"dashboard","created":"2026-11-22T10:00:00Z"}}`+"\n",
+		api.HashKey(legacy), api.HashKey(named))
+	if err := os.WriteFile(filepath.Join(data, local.StoreFile), []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	a, err := newLocalApp(localOptions{data: data, listen: "127.0.0.1:0"}, io.Discard, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if err := a.serve(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + a.addr
+	if code := apiGet(t, base, "/v1/orgs/local/sensors", legacy, nil); code != 403 {
+		t.Errorf("a legacy login-link key: %d, want 403", code)
+	}
+	if code := apiGet(t, base, "/v1/orgs/local/sensors", named, nil); code != 200 {
+		t.Errorf("a key someone named dashboard: %d, want 200", code)
+	}
+	if !strings.Contains(stderr.String(), "revoked 1 API key(s) that earlier versions' dashboard login links made") {
+		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }
