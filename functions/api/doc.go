@@ -1,4 +1,6 @@
 // Command api is the Lambda function behind the HTTP API (API Gateway, payload
 // format 2.0). It serves internal/api's handler — the one `vigil local` serves —
-// over the DynamoDB tables named in its environment.
+// over the DynamoDB tables named in its environment. VIGIL_API_KEYS_TABLE, when
+// set, enables the keys routes (list, create, revoke an org's API keys) on that
+// table; without it they answer 501.
 package main

@@ -8,11 +8,25 @@
 //	GET  /v1/orgs/{org}/sensors/{id}/tasks[?since=]         a sensor polls its tasks
 //	GET  /v1/orgs/{org}/tasks/{id}
 //	POST /v1/orgs/{org}/tasks/{id}/result                   {"status": "done", "result": "..."}
+//	GET  /v1/orgs/{org}/keys                                the org's API keys (id, prefix, name, created, last_used, revoked)
+//	POST /v1/orgs/{org}/keys                                {"name": "ci"} → the record and "key", shown this once
+//	DELETE /v1/orgs/{org}/keys/{id}                         revokes the key with id
 //
-// Every request carries `Authorization: Bearer <key>`; keys are stored hashed.
-// A missing, malformed or unknown key is 401, a revoked key or a key of another org
-// 403. Errors are JSON objects {"error": "..."} with a 4xx status naming what is
-// wrong. Lists page with an opaque `cursor` returned as `next_cursor`.
+// Every request carries `Authorization: Bearer <key>`; keys are stored hashed
+// (HashKey), listed by an id (KeyID, the hash's first 16 hex digits) and a prefix
+// (KeyPrefix) that tell them apart without revealing them. A missing, malformed
+// or unknown key is 401, a revoked key or a key of another org 403. Errors are
+// JSON objects {"error": "..."} with a 4xx status naming what is wrong. Lists
+// page with an opaque `cursor` returned as `next_cursor`. The keys routes need a
+// KeyManager (Server.KeyAdmin) and answer 501 without one; any valid key of the
+// org may use them.
+//
+// A request may instead reach the handler already admitted for an org (WithOrg):
+// by API Gateway's Lambda authorizer (see Lambda and Authorizer), by the
+// dashboard once it has checked a session cookie and, for state-changing
+// methods, its CSRF token (internal/dashboard's API wrapper), or by `vigil
+// local`'s control socket. The handler then checks no key, only that the path's
+// org is the admitted one. Nothing a client sends sets it.
 //
 // A task is refused (400) when the sensor would refuse its process arguments: kill
 // and snapshot need `args.pid`, and kill also `args.start_time` or
