@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/anomaly"
 	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/dashboard"
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/local"
@@ -631,18 +633,22 @@ func waitFor(t *testing.T, what string, cond func() bool, log *syncBuffer) {
 
 const chromiumPath = "/usr/bin/chromium"
 
-// TestDashboardInBrowser loads the dashboard in headless Chromium through its
-// one-time login link, replays a lake with a privileged docker run, and expects
-// the detection to arrive live (over the event stream) in the page, with its
-// process ancestry; it saves a screenshot in the test's artifact directory (go
-// test -artifacts keeps it) and, when VIGIL_DASHBOARD_PNG names a file, there too.
+// TestDashboardInBrowser loads the dashboard in headless Chromium: signed out it
+// shows the sign-in box alone (and drops a key earlier versions kept in
+// localStorage); its one-time login link signs in with an HttpOnly session
+// cookie, nothing in localStorage; a replayed privileged docker run arrives live
+// (over the event stream) with its process ancestry and its nanosecond event time
+// exact; it saves a screenshot in the test's artifact directory (go test
+// -artifacts keeps it) and, when VIGIL_DASHBOARD_PNG names a file, there too; and
+// signing out returns to the sign-in box, the old cookie refused.
 func TestDashboardInBrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("no Chromium at %s: install it with `sudo apt-get install chromium` (make test does)", chromiumPath)
 	}
 	dir := t.TempDir()
 	lake := filepath.Join(dir, "lake")
-	recordedLake(t, lake, time.Now().Add(-30*time.Second))
+	// an odd nanosecond part: event times a float64 cannot hold exactly
+	recordedLake(t, lake, time.Now().Add(-30*time.Second).Truncate(time.Second).Add(123456789))
 	ctx := context.Background()
 	a, err := newLocalApp(localOptions{data: filepath.Join(dir, "data"), listen: "127.0.0.1:0"}, io.Discard, io.Discard)
 	if err != nil {
@@ -656,11 +662,44 @@ func TestDashboardInBrowser(t *testing.T) {
 	b := startChromium(t)
 	page := b.newPage(t)
 	page.call(t, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 1360, "height": 980, "deviceScaleFactor": 1, "mobile": false})
+	base := "http://" + a.addr
+	page.call(t, "Page.navigate", map[string]any{"url": base + "/"})
+	page.waitJS(t, "the sign-in box", `document.querySelector('#status').textContent === 'signed out'`)
+	page.evalString(t, `localStorage.setItem('vigil.key', 'vk_stale'), ''`) // as earlier versions kept it
+	page.call(t, "Page.navigate", map[string]any{"url": base + "/"})
+	page.waitJS(t, "the page to drop the stored key and show the sign-in box",
+		`localStorage.getItem('vigil.key') === null && document.querySelector('#status').textContent === 'signed out'`)
+	signedOut := `!document.querySelector('#login').hidden && getComputedStyle(document.querySelector('#login')).display !== 'none' &&
+		getComputedStyle(document.querySelector('#app')).display === 'none' && document.querySelector('#app').getBoundingClientRect().height === 0 &&
+		getComputedStyle(document.querySelector('#logout')).display === 'none'`
+	if v, err := page.eval(signedOut); err != nil || string(v) != "true" {
+		t.Errorf("the signed-out page shows more than the sign-in box (%v)", err)
+	}
+	if got := page.evalString(t, `String(localStorage.length)`); got != "0" {
+		t.Errorf("localStorage keeps %s item(s) after load, want none", got)
+	}
+
 	page.call(t, "Page.navigate", map[string]any{"url": a.loginLink})
 	page.waitJS(t, "the page to sign in and stream", `document.querySelector('#status').textContent === 'live' && !document.querySelector('#app').hidden`)
 	if got := page.evalString(t, `location.pathname + location.hash`); got != "/" {
 		t.Errorf("after login the location is %q: the token should leave the address bar", got)
 	}
+	if got := page.evalString(t, `String(localStorage.length) + ' ' + JSON.stringify(document.cookie)`); got != `0 ""` {
+		t.Errorf("signed in, the page's storage and script-visible cookies are %s, want none", got)
+	}
+	var jar struct {
+		Cookies []struct {
+			Name, Value, Path, SameSite string
+			HTTPOnly                    bool `json:"httpOnly"`
+		}
+	}
+	if err := json.Unmarshal(page.call(t, "Network.getCookies", map[string]any{"urls": []string{base + "/"}}), &jar); err != nil {
+		t.Fatal(err)
+	}
+	if len(jar.Cookies) != 1 || jar.Cookies[0].Name != dashboard.CookieName || !jar.Cookies[0].HTTPOnly || jar.Cookies[0].SameSite != "Strict" || jar.Cookies[0].Path != "/" {
+		t.Fatalf("the browser's cookies: %+v", jar.Cookies)
+	}
+	session := &http.Cookie{Name: dashboard.CookieName, Value: jar.Cookies[0].Value}
 	if n := a.dash.Subscribers(); n != 1 {
 		t.Errorf("%d open streams, want 1", n)
 	}
@@ -677,6 +716,43 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	}
 	page.waitJS(t, "the timeline and sensors", `document.querySelectorAll('#timeline rect.bar').length > 0 && !!document.querySelector('#timeline circle.det') && !!document.querySelector('#sensors tr[data-sensor="replay-sensor"]')`)
+
+	// the event's time in the JSON pane, digit for digit as the API sends it
+	req, _ := http.NewRequest("GET", base+"/v1/orgs/local/detections?limit=200", nil)
+	req.Header.Set("Authorization", "Bearer "+a.apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page1 struct {
+		Detections []struct {
+			Rule  string
+			Event struct {
+				Routing struct {
+					EventTime json.Number `json:"event_time"`
+				}
+			}
+		}
+	}
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	err = dec.Decode(&page1)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nanos string
+	for _, d := range page1.Detections {
+		if d.Rule == "privileged_docker_container" {
+			nanos = d.Event.Routing.EventTime.String()
+		}
+	}
+	if n, err := strconv.ParseInt(nanos, 10, 64); err != nil || int64(float64(n)) == n {
+		t.Fatalf("event_time %q: want one a float64 cannot hold (%v)", nanos, err)
+	}
+	if pane := page.evalString(t, `document.querySelector('#d-event').textContent`); !strings.Contains(pane, `"event_time": `+nanos+",") {
+		t.Errorf("the JSON pane does not show event_time %s exactly:\n%s", nanos, pane)
+	}
 
 	res := page.call(t, "Page.captureScreenshot", map[string]any{"format": "png"})
 	var shot struct{ Data string }
@@ -697,6 +773,27 @@ func TestDashboardInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+
+	// signing out: back to the sign-in box; the old cookie no longer works
+	page.evalString(t, `document.querySelector('#logout').click(), ''`)
+	page.waitJS(t, "the sign-in box after signing out", signedOut+` && document.querySelector('#status').textContent === 'signed out'`)
+	if got := page.evalString(t, `document.querySelector('#app').innerText.includes('replay-sensor') ? 'data' : ''`); got != "" {
+		t.Error("the signed-out page still holds the org's data")
+	}
+	for _, path := range []string{"/dashboard/whoami", "/v1/orgs/local/detections"} {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.AddCookie(session)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Errorf("%s with the signed-out cookie: %d, want 401", path, resp.StatusCode)
+		}
+	}
+	page.call(t, "Page.reload", nil)
+	page.waitJS(t, "the sign-in box after a reload", `document.readyState === 'complete' && document.querySelector('#status').textContent === 'signed out'`)
 }
 
 // cdp speaks the Chrome DevTools Protocol over --remote-debugging-pipe: JSON

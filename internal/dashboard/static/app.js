@@ -101,7 +101,13 @@ function showLogin(msg) {
   if (state.streamAbort) state.streamAbort.abort();
   state.dets.clear();
   state.selected = '';
+  // nothing of the org's data stays in the page
   $('#detections').replaceChildren();
+  $('#det-count').textContent = '0';
+  $('#timeline').replaceChildren();
+  $('#sensors tbody').replaceChildren();
+  $('#d-meta').replaceChildren();
+  $('#d-ancestry').replaceChildren();
   $('#d-event').textContent = '';
   $('#detail-body').hidden = true;
   $('#detail-empty').hidden = false;
