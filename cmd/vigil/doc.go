@@ -7,6 +7,8 @@
 //	    Parquet batches → rules and anomaly scorer → embedded store, the HTTP API
 //	    and the dashboard on 127.0.0.1:8080; events in a local lake (Hive layout).
 //	    Live capture needs root (exit code 2 otherwise); --replay does not.
+//	vigil local keys list|create|revoke [--data DIR]   its API keys, on the store
+//	    or, while vigil local runs, through its control socket DIR/api.sock
 //	vigil events DIR|FILE [--json]          what a lake or Parquet file holds
 //
 // Rules as code:
@@ -24,7 +26,7 @@
 //
 // A deployed stack's API keys (AWS credentials from the SDK's configuration):
 //
-//	vigil keys create --table TABLE --org ORG --name NAME;  vigil keys revoke --table TABLE KEY
+//	vigil keys list|create|revoke --table TABLE --org ORG   (revoke ID|NAME|KEY; create --name NAME)
 //
 // Exit codes: 0 success; 1 a check failed (a fixture, the gate's threshold, a
 // baseline or compliance failure, a timeout); 2 usage, configuration or
