@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -213,7 +212,7 @@ func (r *Resolver) scanLocked() {
 		if err != nil {
 			return nil
 		}
-		st, ok := info.Sys().(*syscall.Stat_t)
+		ino, ok := inode(info)
 		if !ok {
 			return nil
 		}
@@ -221,7 +220,7 @@ func (r *Resolver) scanLocked() {
 		if rel == "" {
 			rel = "/"
 		}
-		paths[st.Ino] = rel
+		paths[ino] = rel
 		return nil
 	})
 	r.paths = paths

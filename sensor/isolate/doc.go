@@ -18,4 +18,7 @@
 // every operation (Isolate, Update, Rejoin, Current) works from the pins. A
 // reboot clears bpffs; the sensor's respond runner re-applies the isolation from
 // its state file when it starts.
+//
+// Isolation needs Linux (isolate.go); on other systems, where the CLI is built
+// too, every operation fails with an error wrapping errors.ErrUnsupported.
 package isolate

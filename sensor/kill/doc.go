@@ -11,4 +11,7 @@
 // with every process's outcome): a refusal leaves no other process stopped.
 //
 // ParseStat parses /proc/PID/stat, whose comm field the process chooses.
+//
+// Kill needs Linux (kill_linux.go); on other systems, where the CLI is built
+// too, it fails with an error wrapping errors.ErrUnsupported.
 package kill

@@ -5,8 +5,6 @@ import (
 	"math"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/vigil-sec/vigil/sensor/kill"
 )
 
@@ -40,11 +38,11 @@ func startTimeBefore(pid int, at time.Time, now time.Time) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
-		return 0, fmt.Errorf("boot time clock: %w", err)
+	boot, err := sinceBoot()
+	if err != nil {
+		return 0, err
 	}
-	started, err := startedAt(now, time.Duration(ts.Nano()), st.StartTime)
+	started, err := startedAt(now, boot, st.StartTime)
 	if err != nil {
 		return 0, fmt.Errorf("pid %d: %w", pid, err)
 	}

@@ -24,4 +24,7 @@
 // (Options.StartTime), and once the process has exited the reads fail instead of
 // reaching a later process given the same pid. A process that exits while it is
 // captured gives an error wrapping kill.ErrGone, not an archive.
+//
+// Take needs Linux (snapshot.go); on other systems, where the CLI is built too,
+// it fails with an error wrapping errors.ErrUnsupported.
 package snapshot
