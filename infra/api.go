@@ -26,6 +26,9 @@ var apiRoutes = []struct {
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/tasks/{id}"},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/sensors/{id}/tasks"},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/orgs/{org}/tasks/{id}/result"},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/keys"},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/orgs/{org}/keys"},
+	{awsapigatewayv2.HttpMethod_DELETE, "/v1/orgs/{org}/keys/{id}"},
 }
 
 // Settings of the Lambda authorizer.
@@ -69,12 +72,14 @@ func newAPI(scope constructs.Construct, store *Store, apiDir, authorizerDir stri
 			"VIGIL_DETECTIONS_TABLE": store.Detections.TableName(),
 			"VIGIL_SENSORS_TABLE":    store.Sensors.TableName(),
 			"VIGIL_TASKS_TABLE":      store.Tasks.TableName(),
+			"VIGIL_API_KEYS_TABLE":   store.APIKeys.TableName(),
 		},
 	}, apiDir)
 	// Read on a table with indexes includes its indexes.
 	store.Detections.GrantReadData(a.Function)
 	store.Sensors.GrantReadData(a.Function)
 	store.Tasks.GrantReadWriteData(a.Function)
+	store.APIKeys.GrantReadWriteData(a.Function) // the keys routes: list, create, revoke
 
 	a.Authorizer = newGoFunction(scope, functionSpec{
 		name:        fnAuthorizer,

@@ -67,11 +67,14 @@ func TestHTTPAPI(t *testing.T) {
 		}
 		slices.Sort(keys)
 		want := []string{
+			"DELETE /v1/orgs/{org}/keys/{id}",
 			"GET /v1/orgs/{org}/detections",
+			"GET /v1/orgs/{org}/keys",
 			"GET /v1/orgs/{org}/rules",
 			"GET /v1/orgs/{org}/sensors",
 			"GET /v1/orgs/{org}/sensors/{id}/tasks",
 			"GET /v1/orgs/{org}/tasks/{id}",
+			"POST /v1/orgs/{org}/keys",
 			"POST /v1/orgs/{org}/sensors/{id}/tasks",
 			"POST /v1/orgs/{org}/tasks/{id}/result",
 		}

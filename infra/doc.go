@@ -89,15 +89,16 @@
 //     TimeoutSeconds, no service integrations: deadlines are answered by the respond
 //     function ("expired").
 //   - api.go: the api function (256 MB, 10 s; reads detections and sensors with their
-//     indexes, reads and writes tasks; the org of a request is its API key's, handed
-//     over by the authorizer) behind an HTTP API with
+//     indexes, reads and writes tasks and api_keys; the org of a request is its API
+//     key's, handed over by the authorizer) behind an HTTP API with
 //     the routes GET /v1/orgs/{org}/sensors, GET /v1/orgs/{org}/detections,
 //     GET /v1/orgs/{org}/rules, POST and GET /v1/orgs/{org}/sensors/{id}/tasks,
-//     GET /v1/orgs/{org}/tasks/{id} and POST /v1/orgs/{org}/tasks/{id}/result (Lambda
+//     GET /v1/orgs/{org}/tasks/{id}, POST /v1/orgs/{org}/tasks/{id}/result, GET and
+//     POST /v1/orgs/{org}/keys and DELETE /v1/orgs/{org}/keys/{id} (Lambda
 //     proxy, payload format 2.0), every one behind
 //     the authorizer function (128 MB, 5 s; reads api_keys): a REQUEST authorizer with
 //     payload 2.0, simple responses, identity source $request.header.Authorization and
-//     results cached 300 s. The $default stage writes one JSON access-log line per
+//     results cached 300 s (so a revoked key is refused within 5 minutes). The $default stage writes one JSON access-log line per
 //     request to a log group kept 3 months.
 //   - lake.go: the Glue database "vigil" and its table "events" over
 //     s3://<lake>/events/ (Parquet, columns from event.Columns() — the Event schema,

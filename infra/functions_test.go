@@ -83,6 +83,7 @@ func TestFunctions(t *testing.T) {
 				"VIGIL_DETECTIONS_TABLE": ref(ids.detections),
 				"VIGIL_SENSORS_TABLE":    ref(ids.sensors),
 				"VIGIL_TASKS_TABLE":      ref(ids.tasks),
+				"VIGIL_API_KEYS_TABLE":   ref(ids.apiKeys),
 			},
 		},
 		{
@@ -175,11 +176,11 @@ func TestFunctionGrants(t *testing.T) {
 				{readTable, arn(ids.sensors)},
 				{append(readTable, writeTable...), arn(ids.tasks)},
 				{[]string{"dynamodb:Query"}, index(ids.tasks)},
+				{append(readTable, writeTable...), arn(ids.apiKeys)}, // the keys routes
 			},
 			not: []grant{
 				{writeTable, arn(ids.detections)},
 				{writeTable, arn(ids.sensors)},
-				{append(readTable, writeTable...), arn(ids.apiKeys)},
 				{[]string{"events:PutEvents"}, arn(ids.bus)},
 			},
 		},
