@@ -1,8 +1,7 @@
 // Package version is the version every Vigil binary reports: the sensor in its
 // heartbeats (what `vigil baseline --version` and `vigil compliance --version`
 // compare), the CLI (`vigil version`, `vigil --version`), `vigil-sensor
-// --version` and the Lambda functions (logged when they start, and sent to AWS
-// as the SDK's application id).
+// --version` and the Lambda functions (logged when they start).
 //
 // A release build stamps it with the linker:
 //
