@@ -6,7 +6,8 @@
 //	    the whole pipeline in one process: eBPF sensor → in-process stream of
 //	    Parquet batches → rules and anomaly scorer → embedded store, the HTTP API
 //	    and the dashboard on 127.0.0.1:8080; events in a local lake (Hive layout).
-//	    Live capture needs root (exit code 2 otherwise); --replay does not.
+//	    Live capture needs Linux and root (exit code 2 otherwise); --replay
+//	    does not, and the rest of the CLI also runs on macOS and Windows.
 //	vigil local keys list|create|revoke [--data DIR]   its API keys, on the store
 //	    or, while vigil local runs, through its control socket DIR/api.sock
 //	vigil events DIR|FILE [--json]          what a lake or Parquet file holds
@@ -22,7 +23,7 @@
 //
 //	vigil sensors list|wait, vigil detections list|watch, vigil gate,
 //	vigil baseline, vigil compliance, vigil task isolate|rejoin|kill|snapshot,
-//	vigil metrics push, vigil completion bash|zsh|fish
+//	vigil metrics push, vigil completion bash|zsh|fish, vigil version (--version)
 //
 // A deployed stack's API keys (AWS credentials from the SDK's configuration):
 //
@@ -30,7 +31,8 @@
 //
 // Exit codes: 0 success; 1 a check failed (a fixture, the gate's threshold, a
 // baseline or compliance failure, a timeout); 2 usage, configuration or
-// authorization error (bad flags, not root, a refused API key); 3 the API could not
-// be reached; 4 the gate's deployment was not monitored (no sensor with its tag
-// sent a heartbeat during the window). docs/devops.md documents each command.
+// authorization error (an unknown command or flag, extra arguments, not root, a
+// refused API key); 3 the API could not be reached; 4 the gate's deployment was
+// not monitored (no sensor with its tag sent a heartbeat during the window).
+// docs/devops.md documents each command.
 package main

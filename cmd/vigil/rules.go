@@ -19,6 +19,7 @@ func newRulesCmd() *cobra.Command {
 	validate := &cobra.Command{
 		Use:   "validate [DIR|FILE...]",
 		Short: "Parse rule files and report every error with file, line and rule, and the warnings (default: the built-in pack)",
+		Args:  cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			warned := 0
 			err := forEachRuleDir(args, func(name string, fsys fs.FS, pack *engine.Pack) error {
@@ -44,6 +45,7 @@ func newRulesCmd() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "test [DIR|FILE...]",
 		Short: "Run every rule's fixtures (testdata/<rule>/match.yaml and nomatch.yaml), print each rule's result; non-zero exit on any failure",
+		Args:  cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return forEachRuleDir(args, func(name string, fsys fs.FS, pack *engine.Pack) error {
 				failed, rulesFailed := 0, 0

@@ -38,7 +38,7 @@ type apiFlags struct {
 
 func (a *apiFlags) register(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVar(&a.url, "api-url", "", "API base URL (default $VIGIL_API_URL; `vigil local`: http://127.0.0.1:8080)")
+	f.StringVar(&a.url, "api-url", "", "API base `URL` (default $VIGIL_API_URL; vigil local's is http://127.0.0.1:8080)")
 	f.StringVar(&a.key, "api-key", "", "API key (default $VIGIL_API_KEY; prefer the variable: flags show in process lists)")
 	f.StringVar(&a.org, "org", "", `org (default $VIGIL_ORG, else "local")`)
 	f.DurationVar(&a.timeout, "request-timeout", 30*time.Second, "timeout of each API request (failed requests are retried)")
