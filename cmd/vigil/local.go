@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -96,6 +97,9 @@ activity anomaly scorer (a model from vigil anomaly train) after the rules.`,
   vigil local --replay var/lake --serve`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if o.replay == "" && runtime.GOOS != "linux" {
+				return usageError(fmt.Errorf("local: the live sensor needs Linux (eBPF), this is %s: replay a lake recorded on Linux (vigil local --replay DIR), or run vigil local on a Linux host", runtime.GOOS))
+			}
 			if o.replay == "" { // the live sensor runs as vigil-sensor does
 				if err := agent.WithRuntimeSettings(); err != nil {
 					fmt.Fprintln(c.ErrOrStderr(), err)
@@ -218,6 +222,11 @@ func newLocalApp(o localOptions, stdout, stderr io.Writer) (*localApp, error) {
 		o.data = "var/local"
 	}
 	store, err := local.OpenStore(o.data)
+	if errors.Is(err, local.ErrLocked) {
+		// most likely a live vigil local: a replay (or a second one) needs a store of its own
+		return nil, usageError(fmt.Errorf("local: %w: stop the vigil local using it, or pass --data DIR to use another store (for example --data %s)",
+			err, filepath.Join(filepath.Dir(o.data), "replay")))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)
 	}
