@@ -15,11 +15,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 	"github.com/vigil-sec/vigil/internal/api"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/local"
+	"github.com/vigil-sec/vigil/sensor/identity"
 )
 
 // keyAdmin is where a keys command acts: a store, or the API of a running vigil
@@ -143,7 +145,11 @@ func newKeysCmd() *cobra.Command {
 		if org == "" || strings.ContainsAny(org, "/ ") {
 			return nil, usageError(fmt.Errorf("--org %q: want an id without spaces or slashes", org))
 		}
-		cfg, err := vaws.Config(c.Context())
+		var opts []func(*awsconfig.LoadOptions) error
+		if ec2, _ := identity.OnEC2(""); !ec2 { // off EC2 the SDK's chain must not try the metadata service
+			opts = append(opts, vaws.NoIMDS())
+		}
+		cfg, err := vaws.Config(c.Context(), opts...)
 		if err != nil {
 			return nil, usageError(err)
 		}
