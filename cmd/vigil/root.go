@@ -43,6 +43,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newAnomalyCmd())
 	root.AddCommand(newKeysCmd())
 	root.AddCommand(newVersionCmd())
+	root.SetHelpCommand(newHelpCmd())
 	strictUsage(root)
 	return root
 }
@@ -55,6 +56,41 @@ func newVersionCmd() *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			_, err := fmt.Fprintf(c.OutOrStdout(), "vigil %s\n", version.String())
 			return err
+		},
+	}
+}
+
+// newHelpCmd is cobra's help command, except that help on a command that does not
+// exist is a usage error (exit 2) with a "did you mean" hint.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Args:  cobra.ArbitraryArgs,
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			cmd, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []cobra.Completion
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					out = append(out, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil {
+				return usageError(err)
+			}
+			if len(rest) > 0 {
+				return unknownCommand(cmd, rest[0])
+			}
+			cmd.InitDefaultHelpFlag()
+			cmd.InitDefaultVersionFlag()
+			return cmd.Help()
 		},
 	}
 }

@@ -81,6 +81,7 @@ func TestExitCodes(t *testing.T) {
 		{"--help", []string{"--help"}, 0, "Available Commands:", ""},
 		{"no command", nil, 0, "Available Commands:", ""},
 		{"help of a command", []string{"help", "gate"}, 0, "--allow-unmonitored", ""},
+		{"help of an unknown command", []string{"help", "detections", "lst"}, 2, "", `unknown command "lst" for "vigil detections": did you mean list?`},
 		{"--help of a subcommand", []string{"detections", "list", "--help"}, 0, "--severity", ""},
 		{"a command group alone", []string{"detections"}, 0, "Available Commands:", ""},
 		{"missing configuration", []string{"sensors", "list"}, 2, "", "VIGIL_API_URL is not set"},
