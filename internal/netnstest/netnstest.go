@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // IsolatedEnv is set to 1 by scripts/isolated-net.sh in the fresh network
@@ -23,10 +21,13 @@ const IsolatedEnv = "VIGIL_TEST_NET_ISOLATED"
 // nsDir is where ip netns keeps the namespaces it names.
 const nsDir = "/run/netns"
 
-// Require skips tb unless it can make network namespaces: root, and ip
+// Require skips tb unless it can make network namespaces: Linux, root, and ip
 // (iproute2) on the PATH.
 func Require(tb testing.TB) {
 	tb.Helper()
+	if runtime.GOOS != "linux" {
+		tb.Skip("network namespaces are Linux's")
+	}
 	if os.Geteuid() != 0 {
 		tb.Skip("needs root to make network namespaces and veth pairs")
 	}
@@ -127,7 +128,7 @@ func (n *Namespace) Do(tb testing.TB, f func()) {
 		tb.Fatalf("netns %s: %v", n.Name, err)
 	}
 	defer func() {
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+		if err := setnsFile(orig); err != nil {
 			// The thread stays locked: it ends with its goroutine, never
 			// running another one in the wrong namespace.
 			panic(fmt.Sprintf("netns %s: back to the test's namespace: %v", n.Name, err))
@@ -154,7 +155,7 @@ func setns(path string) error {
 		return err
 	}
 	defer f.Close()
-	if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+	if err := setnsFile(f); err != nil {
 		return fmt.Errorf("setns %s: %w", path, err)
 	}
 	return nil

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -171,12 +170,11 @@ func netnsID(t *testing.T) string {
 func TestDo(t *testing.T) {
 	Require(t)
 	ns := New(t, "vgl-do")
-	var want string
-	if st, err := os.Stat(ns.Path()); err == nil {
-		want = "net:[" + strconv.FormatUint(st.Sys().(*syscall.Stat_t).Ino, 10) + "]"
-	} else {
+	out, err := ns.Command("readlink", "/proc/self/ns/net").Output()
+	if err != nil {
 		t.Fatal(err)
 	}
+	want := strings.TrimSpace(string(out))
 	for _, tc := range []struct {
 		name string
 		end  func(t *testing.T) // how f ends
