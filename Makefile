@@ -11,6 +11,8 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 export GOFLAGS ?= -mod=readonly
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/vigil-sec/vigil/internal/version.Version=$(VERSION)
 
 .PHONY: help run test build lambdas synth deploy generate bench lint tools tracefs browser \
 	localstack-up localstack-deploy localstack-test localstack-down
@@ -28,13 +30,13 @@ test: tools tracefs browser ## install what the tests need, then vet, run every 
 	$(GO) run ./cmd/vigil rules test >/dev/null
 	$(MAKE) --no-print-directory synth
 
-build: ## build bin/vigil and bin/vigil-sensor
-	$(GO) build -o bin/vigil ./cmd/vigil
-	$(GO) build -o bin/vigil-sensor ./cmd/vigil-sensor
+build: ## build bin/vigil and bin/vigil-sensor, stamped with VERSION (git describe)
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/vigil ./cmd/vigil
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/vigil-sensor ./cmd/vigil-sensor
 
 lambdas: ## build each functions/<fn> as bin/<fn>/bootstrap (provided.al2023, arm64)
 	@for fn in $(LAMBDAS); do \
-		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w $(LDFLAGS)' \
 			-o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
 

@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return 2
 	}
 	if *showVersion {
-		fmt.Fprintln(stdout, version.String())
+		fmt.Fprintln(stdout, "vigil-sensor", version.String())
 		return 0
 	}
 	fail := func(code int, err error) int {

@@ -79,7 +79,7 @@ func TestVersion(t *testing.T) {
 	defer func(v string) { version.Version = v }(version.Version)
 	version.Version = "v1.2.3-4-gabcdef0" // what make build stamps
 	var out bytes.Buffer
-	if code := run(context.Background(), []string{"--version"}, env(nil), &out, &out); code != 0 || out.String() != "v1.2.3-4-gabcdef0\n" {
+	if code := run(context.Background(), []string{"--version"}, env(nil), &out, &out); code != 0 || out.String() != "vigil-sensor v1.2.3-4-gabcdef0\n" {
 		t.Fatalf("exit %d: %q", code, out.String())
 	}
 }
