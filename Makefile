@@ -23,12 +23,13 @@ help: ## list the targets
 run: build ## run the whole pipeline on this machine, no cloud (vigil local; through sudo when not root)
 	$(SUDO) bin/vigil local
 
-test: tools tracefs browser ## install what the tests need, then vet, run every test (the sensor's also with -race) and every rule fixture
+test: tools tracefs browser ## install what the tests need, then vet, run every test (the sensor's also with -race; as root in a network namespace with only loopback) and every rule fixture
+	$(GO) mod download
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
-	$(GO) test -race -count=1 -timeout 20m ./sensor/... # the sensor's concurrency (reader, shipper, spool) under the race detector
-	$(GO) run ./cmd/vigil rules test >/dev/null
-	$(MAKE) --no-print-directory synth
+	scripts/isolated-net.sh $(GO) test -count=1 -timeout 20m ./...
+	scripts/isolated-net.sh $(GO) test -race -count=1 -timeout 20m ./sensor/... # the sensor's concurrency (reader, shipper, spool) under the race detector
+	scripts/isolated-net.sh $(GO) run ./cmd/vigil rules test >/dev/null
+	scripts/isolated-net.sh $(MAKE) --no-print-directory synth
 
 build: ## build bin/vigil and bin/vigil-sensor, stamped with VERSION (git describe)
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/vigil ./cmd/vigil
