@@ -28,7 +28,7 @@ type Engine struct {
 }
 
 // numSlots is how many event types typeSlot knows.
-const numSlots = 14
+const numSlots = 15
 
 // typeSlot numbers the event types without hashing, -1 for others.
 func typeSlot(t event.Type) int {
@@ -61,6 +61,8 @@ func typeSlot(t event.Type) int {
 		return 12
 	case event.HostStats:
 		return 13
+	case event.NetworkListen:
+		return 14
 	}
 	return -1
 }

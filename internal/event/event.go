@@ -20,6 +20,7 @@ const (
 	FileRename       Type = "FILE_RENAME"
 	FileChmod        Type = "FILE_CHMOD"
 	Ptrace           Type = "PTRACE"
+	NetworkListen    Type = "NETWORK_LISTEN"
 )
 
 // Types lists every event type Vigil knows, in a stable order.
@@ -27,6 +28,7 @@ var Types = []Type{
 	NewProcess, TerminateProcess, FileOpen, FileDelete, FileRename, FileChmod,
 	NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange, Ptrace,
 	SensorHeartbeat, HostStats,
+	NetworkListen,
 }
 
 // KnownType reports whether t is one of Types.
@@ -108,7 +110,9 @@ type Event struct {
 	NewGID    uint32 `parquet:"new_gid"`
 	Operation string `parquet:"operation,dict"`
 
-	// PTRACE: the traced process and the request (PTRACE_ATTACH = 16, ...).
+	// PTRACE: the traced process and the request (PTRACE_ATTACH = 16, ...); its
+	// name is PtraceRequestName. For PTRACE_TRACEME the traced process is the
+	// caller and ErrorCode tells whether the request failed.
 	TargetPID     uint32 `parquet:"target_pid"`
 	PtraceRequest int64  `parquet:"ptrace_request"`
 
@@ -134,4 +138,13 @@ type Event struct {
 	NewExecutables    uint64 `parquet:"stats_new_executables"`
 	FailedConnects    uint64 `parquet:"stats_failed_connects"`
 	OutboundBytes     uint64 `parquet:"stats_outbound_bytes"`
+
+	// PTRACE: the request's name as Falco gives it (PTRACE_ATTACH,
+	// PTRACE_TRACEME, PTRACE_PEEKUSR, ...).
+	PtraceRequestName string `parquet:"ptrace_request_name,dict"`
+
+	// NETWORK_LISTEN: the length of the queue of pending connections, as the
+	// kernel keeps it. The address and port listened on are DestIP/DestPort,
+	// where a NETWORK_ACCEPT has them.
+	Backlog uint32 `parquet:"backlog"`
 }

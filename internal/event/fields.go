@@ -103,11 +103,11 @@ func num[T ~uint16 | ~uint32 | ~uint64 | ~int32 | ~int64](path string, get func(
 }
 
 var processTypes = []Type{NewProcess, TerminateProcess, FileOpen, FileDelete, FileRename, FileChmod,
-	NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange, Ptrace}
+	NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange, Ptrace, NetworkListen}
 
 var fileTypes = []Type{FileOpen, FileDelete, FileRename, FileChmod}
 
-var netTypes = []Type{NetworkConnect, NetworkAccept, DNSRequest}
+var netTypes = []Type{NetworkConnect, NetworkAccept, DNSRequest, NetworkListen}
 
 // Fields is every rule path, in the order they are printed.
 var Fields = []Field{
@@ -150,7 +150,7 @@ var Fields = []Field{
 	num("event/SOURCE/PORT", func(e *Event) *uint16 { return &e.SourcePort }, netTypes...),
 	str("event/DESTINATION/IP_ADDRESS", func(e *Event) *string { return &e.DestIP }, netTypes...),
 	num("event/DESTINATION/PORT", func(e *Event) *uint16 { return &e.DestPort }, netTypes...),
-	num("event/ERROR_CODE", func(e *Event) *int32 { return &e.ErrorCode }, NetworkConnect, NetworkAccept),
+	num("event/ERROR_CODE", func(e *Event) *int32 { return &e.ErrorCode }, NetworkConnect, NetworkAccept, Ptrace),
 
 	str("event/DOMAIN_NAME", func(e *Event) *string { return &e.DomainName }, DNSRequest),
 	str("event/DNS_TYPE", func(e *Event) *string { return &e.DNSType }, DNSRequest),
@@ -182,6 +182,9 @@ var Fields = []Field{
 	num("event/STATS/NEW_EXECUTABLES", func(e *Event) *uint64 { return &e.NewExecutables }, HostStats),
 	num("event/STATS/FAILED_CONNECTS", func(e *Event) *uint64 { return &e.FailedConnects }, HostStats),
 	num("event/STATS/OUTBOUND_BYTES", func(e *Event) *uint64 { return &e.OutboundBytes }, HostStats),
+
+	str("event/PTRACE_REQUEST_NAME", func(e *Event) *string { return &e.PtraceRequestName }, Ptrace),
+	num("event/BACKLOG", func(e *Event) *uint32 { return &e.Backlog }, NetworkListen),
 }
 
 var byPath = func() map[string]*Field {

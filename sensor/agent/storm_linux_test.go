@@ -82,6 +82,14 @@ func storm(spec string) error {
 			}
 			return unix.Close(fd)
 		}
+	case "write":
+		if _, err := fmt.Sscan(spec, &kind, &n, &path); err != nil {
+			return fmt.Errorf("storm %q: %w", spec, err)
+		}
+		var err error
+		if op, err = writeOp(path); err != nil {
+			return fmt.Errorf("storm %q: %w", spec, err)
+		}
 	default:
 		return fmt.Errorf("storm %q: unknown kind", spec)
 	}

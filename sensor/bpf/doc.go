@@ -10,11 +10,13 @@
 //	                                          else handle_exit)
 //	syscalls:sys_exit_<name> (sys_exit_one)   file opens and changes, connect, accept,
 //	                                          UDP sends and DNS queries, set*id/capset,
-//	                                          ptrace (x86-64 syscall numbers and registers),
+//	                                          ptrace, listen (x86-64 syscall numbers and registers),
 //	                                          attached once per syscall handled
 //	raw_syscalls:sys_exit (sys_exit)          the same, for every syscall: the fallback
 //	                                          where syscall tracepoints cannot be attached
 //	inet_sock_set_state                       the outcome of TCP connects
+//	sock_send_length                          DNS queries written on sockets connected to
+//	                                          port 53, and over TCP (dns_stream.h)
 //	io_uring_submit_req, io_uring_complete    file opens, deletes, renames, accepts, UDP
 //	                                          connects and sends made through io_uring, where
 //	                                          io_uring_complete passes a struct

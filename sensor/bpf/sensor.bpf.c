@@ -38,8 +38,14 @@
 //                   setresgid, setfsuid, setfsgid, capset that succeeded, with the
 //                   caller's ids kept at the call's entry (sys_enter_creds)
 //   PTRACE          sys_exit of ptrace(PTRACE_ATTACH / PTRACE_SEIZE) that succeeded,
-//                   and of the first write into a tracee (POKE*, SET*REGS*) by
-//                   each tracer
+//                   of the first write into a tracee (POKE*, SET*REGS*) and of the
+//                   first read of its memory (PEEK*) by each tracer, and of every
+//                   PTRACE_TRACEME, failed or not
+//   NET_LISTEN      sys_exit of listen that succeeded: the socket's bound address,
+//                   read from its sock (listen.h)
+//   DNS (streams)   tp_btf/sock_send_length of write, writev, and of sendto and
+//                   sendmsg on TCP, on a socket whose peer port is 53
+//                   (dns_stream.h)
 //
 // Syscall numbers and registers are those of x86-64.
 //
@@ -92,6 +98,7 @@ enum event_kind {
 	EVENT_MODULE = 10,
 	EVENT_PRIV = 11,
 	EVENT_PTRACE = 12,
+	EVENT_NET_LISTEN = 20,
 };
 
 enum counter {
@@ -194,9 +201,9 @@ struct priv_event {
 
 struct ptrace_event {
 	struct event_hdr hdr;
-	__u32 target_pid; // the pid argument of ptrace
-	__u32 _pad;
-	__s64 request;    // PTRACE_ATTACH (16) or PTRACE_SEIZE (0x4206)
+	__u32 target_pid; // the pid argument of ptrace; the caller itself for PTRACE_TRACEME
+	__s32 err;        // 0, or the errno a PTRACE_TRACEME failed with
+	__s64 request;    // PTRACE_ATTACH (16), PTRACE_SEIZE (0x4206), ...
 };
 
 struct prefix_key {
@@ -658,6 +665,10 @@ int BPF_PROG(handle_exit_group, struct task_struct *task, bool group_dead)
 #define SOCK_DGRAM 2
 #define EINPROGRESS 115
 #define EALREADY 114
+#define PTRACE_TRACEME 0
+#define PTRACE_PEEKTEXT 1
+#define PTRACE_PEEKDATA 2
+#define PTRACE_PEEKUSER 3
 #define PTRACE_ATTACH 16
 #define PTRACE_SEIZE 0x4206
 #define PTRACE_POKETEXT 4
@@ -1488,20 +1499,44 @@ struct {
 	__type(value, __u8);
 } ptrace_writes SEC(".maps");
 
-// ptraced reports a successful PTRACE_ATTACH or PTRACE_SEIZE, and the first
+// A tracer and its tracee (as in ptrace_writes) that a read of the tracee's
+// memory was reported for.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} ptrace_reads SEC(".maps");
+
+// ptraced reports a successful PTRACE_ATTACH or PTRACE_SEIZE, the first
 // successful write into a tracee's memory or registers (POKETEXT, POKEDATA,
-// POKEUSER, SETREGS, SETFPREGS, SETREGSET) by each tracer: code injection
-// writes word by word, a record each would flood.
+// POKEUSER, SETREGS, SETFPREGS, SETREGSET) and the first successful read of its
+// memory (PEEKTEXT, PEEKDATA, PEEKUSER) by each tracer: code injection writes
+// word by word and a memory dump reads so, a record each would flood. Every
+// PTRACE_TRACEME is reported, failed or not: a process that asks to be traced
+// by its parent and looks at the answer is checking for a debugger.
 static __always_inline void ptraced(struct sys_args *a, long ret)
 {
 	struct ptrace_event *e;
 	__u64 req = a->a[0];
+	__u32 target = a->a[1];
 
-	if (ret != 0)
+	if (req == PTRACE_TRACEME) {
+		target = bpf_get_current_pid_tgid() >> 32;
+	} else if (ret != 0) {
 		return;
+	}
 	switch (req) {
-	case PTRACE_ATTACH: case PTRACE_SEIZE:
+	case PTRACE_ATTACH: case PTRACE_SEIZE: case PTRACE_TRACEME:
 		break;
+	case PTRACE_PEEKTEXT: case PTRACE_PEEKDATA: case PTRACE_PEEKUSER: {
+		__u64 key = (bpf_get_current_pid_tgid() & 0xffffffff00000000ULL) | (__u32)a->a[1];
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&ptrace_reads, &key, &one, BPF_NOEXIST) != 0)
+			return; // reported already
+		break;
+	}
 	case PTRACE_POKETEXT: case PTRACE_POKEDATA: case PTRACE_POKEUSER:
 	case PTRACE_SETREGS: case PTRACE_SETFPREGS: case PTRACE_SETREGSET: {
 		__u64 key = (bpf_get_current_pid_tgid() & 0xffffffff00000000ULL) | (__u32)a->a[1];
@@ -1520,11 +1555,14 @@ static __always_inline void ptraced(struct sys_args *a, long ret)
 		return;
 	}
 	fill_hdr_current(&e->hdr, EVENT_PTRACE);
-	e->target_pid = a->a[1];
-	e->_pad = 0;
+	e->target_pid = target;
+	e->err = -ret;
 	e->request = a->a[0];
 	bpf_ringbuf_submit(e, rb_flags());
 }
+
+#include "listen.h"
+#include "dns_stream.h"
 
 /* ---- syscall dispatch --------------------------------------------------- */
 
@@ -1553,6 +1591,10 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 	case NR_accept: case NR_accept4:
 		if (ret >= 0)
 			accepted(fd_file(ret));
+		return;
+	case NR_listen:
+		if (ret == 0)
+			listened(fd_file(regs->di));
 		return;
 	case NR_sendto:
 		if (ret >= 0)

@@ -67,6 +67,7 @@ const (
 	SensorEventKindEVENT_MODULE      SensorEventKind = 10
 	SensorEventKindEVENT_PRIV        SensorEventKind = 11
 	SensorEventKindEVENT_PTRACE      SensorEventKind = 12
+	SensorEventKindEVENT_NET_LISTEN  SensorEventKind = 20
 )
 
 type SensorExecEvent struct {
@@ -103,6 +104,18 @@ type SensorFileEvent struct {
 	Pad    uint32
 	KeyLen uint32
 	Path   [2048]int8
+}
+
+type SensorListenEvent struct {
+	_        structs.HostLayout
+	Hdr      SensorEventHdr
+	Family   uint16
+	Protocol uint16
+	Port     uint16
+	Pad      uint16
+	Backlog  uint32
+	Pad2     uint32
+	Addr     [16]uint8
 }
 
 type SensorModuleEvent struct {
@@ -166,7 +179,7 @@ type SensorPtraceEvent struct {
 	_         structs.HostLayout
 	Hdr       SensorEventHdr
 	TargetPid uint32
-	Pad       uint32
+	Err       int32
 	Request   int64
 }
 
@@ -210,12 +223,14 @@ type SensorWalkBuf struct {
 const (
 	SensorMapCounters          = "counters"
 	SensorMapCredsEntry        = "creds_entry"
+	SensorMapDnsLenSent        = "dns_len_sent"
 	SensorMapEvents            = "events"
 	SensorMapExecScratch       = "exec_scratch"
 	SensorMapExitsSeen         = "exits_seen"
 	SensorMapFilePrefixes      = "file_prefixes"
 	SensorMapFileScratch       = "file_scratch"
 	SensorMapNetScratch        = "net_scratch"
+	SensorMapPtraceReads       = "ptrace_reads"
 	SensorMapPtraceWrites      = "ptrace_writes"
 	SensorMapTcpPending        = "tcp_pending"
 	SensorMapTcpSyn            = "tcp_syn"
@@ -230,6 +245,7 @@ const (
 	SensorProgIoUringComplete  = "io_uring_complete"
 	SensorProgIoUringSubmitReq = "io_uring_submit_req"
 	SensorProgModuleLoad       = "module_load"
+	SensorProgSockSendLength   = "sock_send_length"
 	SensorProgSysEnterCreds    = "sys_enter_creds"
 	SensorProgSysExit          = "sys_exit"
 	SensorProgSysExitOne       = "sys_exit_one"
@@ -240,6 +256,7 @@ const (
 	SensorVarUnusedExecFlag    = "unused_exec_flag"
 	SensorVarUnusedExitEvent   = "unused_exit_event"
 	SensorVarUnusedFileEvent   = "unused_file_event"
+	SensorVarUnusedListenEvent = "unused_listen_event"
 	SensorVarUnusedModuleEvent = "unused_module_event"
 	SensorVarUnusedNetEvent    = "unused_net_event"
 	SensorVarUnusedPrefixKey   = "unused_prefix_key"
@@ -298,6 +315,7 @@ type SensorProgramSpecs struct {
 	IoUringComplete  *ebpf.ProgramSpec `ebpf:"io_uring_complete"`
 	IoUringSubmitReq *ebpf.ProgramSpec `ebpf:"io_uring_submit_req"`
 	ModuleLoad       *ebpf.ProgramSpec `ebpf:"module_load"`
+	SockSendLength   *ebpf.ProgramSpec `ebpf:"sock_send_length"`
 	SysEnterCreds    *ebpf.ProgramSpec `ebpf:"sys_enter_creds"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
 	SysExitOne       *ebpf.ProgramSpec `ebpf:"sys_exit_one"`
@@ -309,12 +327,14 @@ type SensorProgramSpecs struct {
 type SensorMapSpecs struct {
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	CredsEntry   *ebpf.MapSpec `ebpf:"creds_entry"`
+	DnsLenSent   *ebpf.MapSpec `ebpf:"dns_len_sent"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	ExecScratch  *ebpf.MapSpec `ebpf:"exec_scratch"`
 	ExitsSeen    *ebpf.MapSpec `ebpf:"exits_seen"`
 	FilePrefixes *ebpf.MapSpec `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.MapSpec `ebpf:"file_scratch"`
 	NetScratch   *ebpf.MapSpec `ebpf:"net_scratch"`
+	PtraceReads  *ebpf.MapSpec `ebpf:"ptrace_reads"`
 	PtraceWrites *ebpf.MapSpec `ebpf:"ptrace_writes"`
 	TcpPending   *ebpf.MapSpec `ebpf:"tcp_pending"`
 	TcpSyn       *ebpf.MapSpec `ebpf:"tcp_syn"`
@@ -335,6 +355,7 @@ type SensorVariableSpecs struct {
 	UnusedExecFlag    *ebpf.VariableSpec `ebpf:"unused_exec_flag"`
 	UnusedExitEvent   *ebpf.VariableSpec `ebpf:"unused_exit_event"`
 	UnusedFileEvent   *ebpf.VariableSpec `ebpf:"unused_file_event"`
+	UnusedListenEvent *ebpf.VariableSpec `ebpf:"unused_listen_event"`
 	UnusedModuleEvent *ebpf.VariableSpec `ebpf:"unused_module_event"`
 	UnusedNetEvent    *ebpf.VariableSpec `ebpf:"unused_net_event"`
 	UnusedPrefixKey   *ebpf.VariableSpec `ebpf:"unused_prefix_key"`
@@ -366,12 +387,14 @@ func (o *SensorObjects) Close() error {
 type SensorMaps struct {
 	Counters     *ebpf.Map `ebpf:"counters"`
 	CredsEntry   *ebpf.Map `ebpf:"creds_entry"`
+	DnsLenSent   *ebpf.Map `ebpf:"dns_len_sent"`
 	Events       *ebpf.Map `ebpf:"events"`
 	ExecScratch  *ebpf.Map `ebpf:"exec_scratch"`
 	ExitsSeen    *ebpf.Map `ebpf:"exits_seen"`
 	FilePrefixes *ebpf.Map `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.Map `ebpf:"file_scratch"`
 	NetScratch   *ebpf.Map `ebpf:"net_scratch"`
+	PtraceReads  *ebpf.Map `ebpf:"ptrace_reads"`
 	PtraceWrites *ebpf.Map `ebpf:"ptrace_writes"`
 	TcpPending   *ebpf.Map `ebpf:"tcp_pending"`
 	TcpSyn       *ebpf.Map `ebpf:"tcp_syn"`
@@ -385,12 +408,14 @@ func (m *SensorMaps) Close() error {
 	return _SensorClose(
 		m.Counters,
 		m.CredsEntry,
+		m.DnsLenSent,
 		m.Events,
 		m.ExecScratch,
 		m.ExitsSeen,
 		m.FilePrefixes,
 		m.FileScratch,
 		m.NetScratch,
+		m.PtraceReads,
 		m.PtraceWrites,
 		m.TcpPending,
 		m.TcpSyn,
@@ -412,6 +437,7 @@ type SensorVariables struct {
 	UnusedExecFlag    *ebpf.Variable `ebpf:"unused_exec_flag"`
 	UnusedExitEvent   *ebpf.Variable `ebpf:"unused_exit_event"`
 	UnusedFileEvent   *ebpf.Variable `ebpf:"unused_file_event"`
+	UnusedListenEvent *ebpf.Variable `ebpf:"unused_listen_event"`
 	UnusedModuleEvent *ebpf.Variable `ebpf:"unused_module_event"`
 	UnusedNetEvent    *ebpf.Variable `ebpf:"unused_net_event"`
 	UnusedPrefixKey   *ebpf.Variable `ebpf:"unused_prefix_key"`
@@ -432,6 +458,7 @@ type SensorPrograms struct {
 	IoUringComplete  *ebpf.Program `ebpf:"io_uring_complete"`
 	IoUringSubmitReq *ebpf.Program `ebpf:"io_uring_submit_req"`
 	ModuleLoad       *ebpf.Program `ebpf:"module_load"`
+	SockSendLength   *ebpf.Program `ebpf:"sock_send_length"`
 	SysEnterCreds    *ebpf.Program `ebpf:"sys_enter_creds"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
 	SysExitOne       *ebpf.Program `ebpf:"sys_exit_one"`
@@ -446,6 +473,7 @@ func (p *SensorPrograms) Close() error {
 		p.IoUringComplete,
 		p.IoUringSubmitReq,
 		p.ModuleLoad,
+		p.SockSendLength,
 		p.SysEnterCreds,
 		p.SysExit,
 		p.SysExitOne,

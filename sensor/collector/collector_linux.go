@@ -304,6 +304,7 @@ var syscallHooks = []string{
 	"chmod", "fchmod", "fchmodat", "fchmodat2", "ptrace",
 	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
 	"setfsuid", "setfsgid", "capset",
+	"listen",
 }
 
 // credSyscalls are the syscalls of syscallHooks that change a thread's

@@ -1,7 +1,7 @@
 // Package collector turns the kernel's activity into Vigil events: NEW_PROCESS,
 // TERMINATE_PROCESS, FILE_OPEN, FILE_DELETE, FILE_RENAME, FILE_CHMOD,
-// NETWORK_CONNECT, NETWORK_ACCEPT, DNS_REQUEST, MODULE_LOAD, PRIVILEGE_CHANGE and
-// PTRACE.
+// NETWORK_CONNECT, NETWORK_ACCEPT, DNS_REQUEST, MODULE_LOAD, PRIVILEGE_CHANGE,
+// PTRACE and NETWORK_LISTEN.
 //
 // It loads the CO-RE eBPF program from sensor/bpf (see there for the hooks),
 // reads the ring buffer and decodes each record into an event.Event:
@@ -77,17 +77,25 @@
 //     descriptor or the ring's table of files); SOURCE is the peer, DESTINATION the local
 //     listener. UDP has no accept and gives none.
 //   - DNS_REQUEST: the first question of every UDP datagram to port 53 sent with
-//     sendto/sendmsg/sendmmsg or through io_uring (glibc, musl, most resolvers;
-//     DNS over TCP and datagrams written with write() are not seen). DESTINATION
-//     is the resolver.
+//     sendto/sendmsg/sendmmsg or through io_uring (glibc, musl, most resolvers),
+//     or written with write/writev on a socket connected to port 53 (Go's
+//     resolver); and of TCP queries to port 53 written or sent on the socket,
+//     each after its 2-byte length (see docs/sensor.md for the limits).
+//     DESTINATION is the resolver.
 //   - PRIVILEGE_CHANGE: every successful setuid, setgid, setreuid, setregid,
 //     setresuid, setresgid, setfsuid, setfsgid and capset; NEW_USER_ID and
 //     NEW_GROUP_ID are the effective ids after the call, OPERATION the syscall;
 //     USER_ID, GROUP_ID and the effective user id are the caller's before the
 //     call (kept at the call's entry; with the catch-all syscall hook, see
 //     SyscallHook, they are the ids after it).
-//   - PTRACE: successful PTRACE_ATTACH and PTRACE_SEIZE; TARGET/PROCESS_ID is the
-//     pid argument.
+//   - PTRACE: successful PTRACE_ATTACH and PTRACE_SEIZE, the first successful
+//     write (POKE*, SET*REGS*) and read (PEEK*) of each tracee by each tracer,
+//     and every PTRACE_TRACEME with its ERROR_CODE; TARGET/PROCESS_ID is the pid
+//     argument (the caller for PTRACE_TRACEME), PTRACE_REQUEST_NAME the
+//     request's name as Falco gives it.
+//   - NETWORK_LISTEN: successful listen(2) on TCP, Multipath TCP and SCTP
+//     sockets; DESTINATION is the address and port bound, read from the
+//     socket, BACKLOG the kernel's backlog.
 //   - MODULE_LOAD: the module_load tracepoint; absent on kernels without module
 //     support (see Unavailable).
 //   - Every event has EFFECTIVE_USER_ID and CGROUP_ID from the kernel; the

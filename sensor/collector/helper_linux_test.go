@@ -41,6 +41,18 @@ func TestMain(m *testing.M) {
 		fmt.Println(errors.Is(collector.Supported(), collector.ErrUnsupported))
 		os.Exit(0)
 	}
+	if os.Getenv(helperEnv) == "traceme" {
+		// Ask to be traced by the parent, then ask again, as a program that
+		// checks for a debugger does: the second request fails (EPERM).
+		runtime.LockOSThread()
+		if _, _, e := syscall.RawSyscall(syscall.SYS_PTRACE, syscall.PTRACE_TRACEME, 0, 0); e != 0 {
+			os.Exit(10)
+		}
+		if _, _, e := syscall.RawSyscall(syscall.SYS_PTRACE, syscall.PTRACE_TRACEME, 0, 0); e != syscall.EPERM {
+			os.Exit(11)
+		}
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+	}
 	if os.Getenv(helperEnv) == "threads" {
 		var wg sync.WaitGroup
 		for range 4 {

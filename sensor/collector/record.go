@@ -55,6 +55,7 @@ const (
 	privSize       = hdrSize + 40
 
 	ptraceTargetOff  = hdrSize
+	ptraceErrOff     = hdrSize + 4
 	ptraceRequestOff = hdrSize + 8
 	ptraceSize       = hdrSize + 16
 
@@ -137,6 +138,8 @@ type record struct {
 	newCaps uint64
 	target  uint32
 	request int64
+
+	backlog uint32 // listen
 }
 
 // decodeRecord parses raw into r without allocating on success. Any input that is
@@ -256,8 +259,11 @@ func decodeRecord(raw []byte, r *record) error {
 			return err
 		}
 		r.target = le.Uint32(raw[ptraceTargetOff:])
+		r.err = int32(le.Uint32(raw[ptraceErrOff:]))
 		r.request = int64(le.Uint64(raw[ptraceRequestOff:]))
 		return nil
+	case kindListen:
+		return r.decodeListen(raw)
 	default:
 		return fmt.Errorf("%w %d", errBadKind, r.kind)
 	}
@@ -372,6 +378,10 @@ func (r *record) fill(ev *event.Event, bootToWall int64, scratch []byte) []byte 
 		ev.Type = event.Ptrace
 		ev.TargetPID = r.target
 		ev.PtraceRequest = r.request
+		ev.PtraceRequestName = ptraceRequestName(r.request)
+		ev.ErrorCode = r.err
+	case kindListen:
+		r.fillListen(ev)
 	}
 	return scratch
 }

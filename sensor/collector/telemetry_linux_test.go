@@ -607,8 +607,8 @@ func TestPtrace(t *testing.T) {
 			}
 		})
 	}
-	// Writes into the tracee's memory: the first one is reported, once per
-	// tracer and tracee.
+	// Reads of the tracee's memory and writes into it: the first of each is
+	// reported, once per tracer and tracee.
 	t.Run("poke", func(t *testing.T) {
 		child := exec.Command("/bin/sleep", "30")
 		if err := child.Start(); err != nil {
@@ -643,17 +643,22 @@ func TestPtrace(t *testing.T) {
 		}
 		unix.PtraceDetach(pid)
 		var got []int64
-		waitFor(t, events, "PTRACE writes, then the exit of the tracee", func(ev *event.Event) bool {
+		var names []string
+		waitFor(t, events, "PTRACE reads and writes, then the exit of the tracee", func(ev *event.Event) bool {
 			if ev.Type == event.Ptrace && ev.PID == me && ev.TargetPID == uint32(pid) {
 				got = append(got, ev.PtraceRequest)
+				names = append(names, ev.PtraceRequestName)
 			}
-			if len(got) == 2 { // the tracee's end: nothing more can come
+			if len(got) == 3 { // the tracee's end: nothing more can come
 				child.Process.Kill()
 			}
 			return ev.Type == event.TerminateProcess && ev.PID == uint32(pid)
 		})
-		if want := []int64{unix.PTRACE_ATTACH, unix.PTRACE_POKEDATA}; !slices.Equal(got, want) {
-			t.Errorf("PTRACE_REQUEST sequence %v, want %v (attach, then the first write only)", got, want)
+		if want := []int64{unix.PTRACE_ATTACH, unix.PTRACE_PEEKDATA, unix.PTRACE_POKEDATA}; !slices.Equal(got, want) {
+			t.Errorf("PTRACE_REQUEST sequence %v, want %v (attach, then the first read and the first write only)", got, want)
+		}
+		if want := []string{"PTRACE_ATTACH", "PTRACE_PEEKDATA", "PTRACE_POKEDATA"}; !slices.Equal(names, want) {
+			t.Errorf("PTRACE_REQUEST_NAME sequence %v, want %v", names, want)
 		}
 	})
 }
@@ -868,6 +873,7 @@ func TestFallbackHooks(t *testing.T) {
 		{"exec and exit", TestCaptureExecAndExit}, {"one exit per process", TestOneExitPerProcess},
 		{"file", TestFileEvents}, {"tcp", TestTCPConnectAccept}, {"udp", TestUDP},
 		{"dns", TestDNSRequest}, {"ptrace", TestPtrace}, {"privilege", TestPrivilegeChange},
+		{"listen", TestNetworkListen}, {"traceme", TestPtraceTraceme},
 	} {
 		t.Run(tc.name, tc.test)
 	}
