@@ -18,7 +18,7 @@
 #define __VIGIL_MOUNTS_H__
 
 #define NR_mount 165
-#define NR_umount2 166
+#define NR_umount 166 // umount2(2): the kernel names it umount (sys_exit_umount)
 #define NR_move_mount 429
 
 #define MS_MGC_MSK 0xffff0000U
@@ -182,7 +182,7 @@ static __noinline void mounted(struct sys_args *a, long ret)
 		}
 		break;
 	}
-	case NR_umount2: // (target, flags)
+	case NR_umount: // (target, flags)
 		e->op = MOUNT_UMOUNT;
 		e->flags = a1;
 		len = mount_path(e, 0, AT_FDCWD, (const char *)a0);

@@ -1575,7 +1575,7 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 	case NR_setns: case NR_unshare: case NR_clone: case NR_clone3:
 		ns_changed(id, ret, regs->di, regs->si);
 		return;
-	case NR_mount: case NR_umount2: case NR_move_mount:
+	case NR_mount: case NR_umount: case NR_move_mount:
 		a.nr = id;
 		a.a[0] = regs->di;
 		a.a[1] = regs->si;

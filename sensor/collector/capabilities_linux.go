@@ -39,7 +39,7 @@ var (
 		"setresuid": "privilege", "setresgid": "privilege", "setfsuid": "privilege", "setfsgid": "privilege",
 		"capset": "privilege",
 		"setns":  "namespace", "unshare": "namespace", "clone": "namespace", "clone3": "namespace",
-		"mount": "mount", "umount2": "mount", "move_mount": "mount",
+		"mount": "mount", "umount": "mount", "move_mount": "mount",
 		"bpf":          "bpf_load",
 		"memfd_create": "memfd",
 		"userfaultfd":  "userfaultfd",

@@ -310,7 +310,7 @@ var syscallHooks = []string{
 	"chmod", "fchmod", "fchmodat", "fchmodat2", "ptrace",
 	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
 	"setfsuid", "setfsgid", "capset",
-	"setns", "unshare", "clone", "clone3", "mount", "umount2", "move_mount", "bpf", "memfd_create", "userfaultfd",
+	"setns", "unshare", "clone", "clone3", "mount", "umount", "move_mount", "bpf", "memfd_create", "userfaultfd",
 }
 
 // credSyscalls are the syscalls of syscallHooks that change a thread's
