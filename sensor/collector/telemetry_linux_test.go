@@ -868,6 +868,8 @@ func TestFallbackHooks(t *testing.T) {
 		{"exec and exit", TestCaptureExecAndExit}, {"one exit per process", TestOneExitPerProcess},
 		{"file", TestFileEvents}, {"tcp", TestTCPConnectAccept}, {"udp", TestUDP},
 		{"dns", TestDNSRequest}, {"ptrace", TestPtrace}, {"privilege", TestPrivilegeChange},
+		{"namespaces", TestNamespaceChange}, {"mounts", TestMounts}, {"bpf load", TestBPFLoad},
+		{"memfd", TestMemfdCreate}, {"userfaultfd", TestUserfaultfd},
 	} {
 		t.Run(tc.name, tc.test)
 	}
