@@ -132,7 +132,7 @@ func mountPath(b []byte) string {
 		return string(b) + cutMark
 	}
 	p := string(b)
-	if strings.HasPrefix(p, "/") && needsClean(p) {
+	if strings.HasPrefix(p, "/") && (strings.Contains(p, "/.") || strings.Contains(p, "//")) {
 		return path.Clean(p)
 	}
 	return p
