@@ -28,7 +28,7 @@ type Engine struct {
 }
 
 // numSlots is how many event types typeSlot knows.
-const numSlots = 15
+const numSlots = 21
 
 // typeSlot numbers the event types without hashing, -1 for others.
 func typeSlot(t event.Type) int {
@@ -63,6 +63,18 @@ func typeSlot(t event.Type) int {
 		return 13
 	case event.NetworkListen:
 		return 14
+	case event.NamespaceChange:
+		return 15
+	case event.Mount:
+		return 16
+	case event.Unmount:
+		return 17
+	case event.BPFLoad:
+		return 18
+	case event.MemfdCreate:
+		return 19
+	case event.Userfaultfd:
+		return 20
 	}
 	return -1
 }

@@ -66,6 +66,9 @@ func sameEvents(t *testing.T, got, want []Event) {
 		if w.Tags == nil && got[i].Tags != nil {
 			w.Tags = got[i].Tags[:0:0]
 		}
+		if w.MissingCapabilities == nil && got[i].MissingCapabilities != nil {
+			w.MissingCapabilities = got[i].MissingCapabilities[:0:0]
+		}
 		if !reflect.DeepEqual(got[i], w) {
 			t.Errorf("event %d:\n got %+v\nwant %+v", i, got[i], w)
 		}

@@ -21,6 +21,12 @@ const (
 	FileChmod        Type = "FILE_CHMOD"
 	Ptrace           Type = "PTRACE"
 	NetworkListen    Type = "NETWORK_LISTEN"
+	NamespaceChange  Type = "NAMESPACE_CHANGE"
+	Mount            Type = "MOUNT"
+	Unmount          Type = "UNMOUNT"
+	BPFLoad          Type = "BPF_LOAD"
+	MemfdCreate      Type = "MEMFD_CREATE"
+	Userfaultfd      Type = "USERFAULTFD"
 )
 
 // Types lists every event type Vigil knows, in a stable order.
@@ -29,6 +35,7 @@ var Types = []Type{
 	NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange, Ptrace,
 	SensorHeartbeat, HostStats,
 	NetworkListen,
+	NamespaceChange, Mount, Unmount, BPFLoad, MemfdCreate, Userfaultfd,
 }
 
 // KnownType reports whether t is one of Types.
@@ -147,4 +154,33 @@ type Event struct {
 	// kernel keeps it. The address and port listened on are DestIP/DestPort,
 	// where a NETWORK_ACCEPT has them.
 	Backlog uint32 `parquet:"backlog"`
+	// NAMESPACE_CHANGE (OPERATION: setns, unshare, clone, clone3): the
+	// namespaces entered or made, comma-separated (mnt, uts, ipc, user, pid,
+	// net, cgroup, time); TargetPID is a clone's child or the process a setns
+	// pidfd named; NamespaceInode the namespace a setns namespace file named.
+	Namespaces     string `parquet:"namespaces,dict"`
+	NamespaceInode uint64 `parquet:"namespace_inode"`
+
+	// MOUNT, UNMOUNT (OPERATION: mount, move_mount, umount2).
+	MountPath   string `parquet:"mount_path"`
+	MountSource string `parquet:"mount_source"`
+	FSType      string `parquet:"fs_type,dict"`
+	// Flags names the flags of a MOUNT, UNMOUNT, MEMFD_CREATE or USERFAULTFD
+	// call, comma-separated (ro, nosuid, bind, ...; detach, ...; cloexec, ...).
+	Flags string `parquet:"flags,dict"`
+
+	// BPF_LOAD: the program loaded.
+	BPFProgType string `parquet:"bpf_prog_type,dict"`
+	BPFProgName string `parquet:"bpf_prog_name"`
+	BPFProgID   uint32 `parquet:"bpf_prog_id"`
+
+	// MEMFD_CREATE
+	MemfdName string `parquet:"memfd_name"`
+
+	// USERFAULTFD: 1 if the caller had no CAP_SYS_PTRACE.
+	Unprivileged uint32 `parquet:"unprivileged"`
+
+	// SENSOR_HEARTBEAT: what this sensor cannot capture on its host (kernel
+	// hooks that are not attached), e.g. module_load, io_uring.
+	MissingCapabilities []string `parquet:"missing_capabilities,list"`
 }

@@ -103,7 +103,8 @@ func num[T ~uint16 | ~uint32 | ~uint64 | ~int32 | ~int64](path string, get func(
 }
 
 var processTypes = []Type{NewProcess, TerminateProcess, FileOpen, FileDelete, FileRename, FileChmod,
-	NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange, Ptrace, NetworkListen}
+	NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange, Ptrace, NetworkListen,
+	NamespaceChange, Mount, Unmount, BPFLoad, MemfdCreate, Userfaultfd}
 
 var fileTypes = []Type{FileOpen, FileDelete, FileRename, FileChmod}
 
@@ -158,9 +159,9 @@ var Fields = []Field{
 	str("event/MODULE_NAME", func(e *Event) *string { return &e.ModuleName }, ModuleLoad),
 	num("event/NEW_USER_ID", func(e *Event) *uint32 { return &e.NewUID }, PrivilegeChange),
 	num("event/NEW_GROUP_ID", func(e *Event) *uint32 { return &e.NewGID }, PrivilegeChange),
-	str("event/OPERATION", func(e *Event) *string { return &e.Operation }, PrivilegeChange),
+	str("event/OPERATION", func(e *Event) *string { return &e.Operation }, PrivilegeChange, NamespaceChange, Mount, Unmount),
 
-	num("event/TARGET/PROCESS_ID", func(e *Event) *uint32 { return &e.TargetPID }, Ptrace),
+	num("event/TARGET/PROCESS_ID", func(e *Event) *uint32 { return &e.TargetPID }, Ptrace, NamespaceChange),
 	num("event/PTRACE_REQUEST", func(e *Event) *int64 { return &e.PtraceRequest }, Ptrace),
 
 	str("event/SENSOR_VERSION", func(e *Event) *string { return &e.SensorVersion }, SensorHeartbeat),
@@ -185,6 +186,20 @@ var Fields = []Field{
 
 	str("event/PTRACE_REQUEST_NAME", func(e *Event) *string { return &e.PtraceRequestName }, Ptrace),
 	num("event/BACKLOG", func(e *Event) *uint32 { return &e.Backlog }, NetworkListen),
+	str("event/NAMESPACES", func(e *Event) *string { return &e.Namespaces }, NamespaceChange),
+	num("event/NAMESPACE_INODE", func(e *Event) *uint64 { return &e.NamespaceInode }, NamespaceChange),
+	str("event/MOUNT_PATH", func(e *Event) *string { return &e.MountPath }, Mount, Unmount),
+	str("event/MOUNT_SOURCE", func(e *Event) *string { return &e.MountSource }, Mount),
+	str("event/FILE_SYSTEM_TYPE", func(e *Event) *string { return &e.FSType }, Mount),
+	str("event/FLAGS", func(e *Event) *string { return &e.Flags }, Mount, Unmount, MemfdCreate, Userfaultfd),
+	str("event/BPF_PROGRAM_TYPE", func(e *Event) *string { return &e.BPFProgType }, BPFLoad),
+	str("event/BPF_PROGRAM_NAME", func(e *Event) *string { return &e.BPFProgName }, BPFLoad),
+	num("event/BPF_PROGRAM_ID", func(e *Event) *uint32 { return &e.BPFProgID }, BPFLoad),
+	str("event/MEMFD_NAME", func(e *Event) *string { return &e.MemfdName }, MemfdCreate),
+	num("event/UNPRIVILEGED", func(e *Event) *uint32 { return &e.Unprivileged }, Userfaultfd),
+	{Path: "event/MISSING_CAPABILITIES", Kind: StringList, For: []Type{SensorHeartbeat},
+		List:    func(e *Event) []string { return e.MissingCapabilities },
+		setList: func(e *Event, v []string) { e.MissingCapabilities = v }},
 }
 
 var byPath = func() map[string]*Field {

@@ -60,6 +60,9 @@ type Options struct {
 	// defaults.
 	RingBuffer int
 	ReadDelay  time.Duration
+	// DisableCapabilities leaves the kernel hooks of these capabilities
+	// unattached (collector.Options.Disable): the heartbeat lists them missing.
+	DisableCapabilities []string
 }
 
 // Stats reports a finished run.
@@ -84,6 +87,7 @@ type capture interface {
 	Close() error
 	SyscallHook() string
 	Unavailable() []string
+	Missing() []string
 }
 
 // newCollector loads and attaches the eBPF collector.
@@ -134,6 +138,10 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 	for _, u := range col.Unavailable() {
 		log.Warn("kernel hook not attached: its events are not captured", "hook", u)
 	}
+	missing := col.Missing()
+	if len(missing) > 0 {
+		log.Warn("capabilities missing on this host: each heartbeat lists them", "missing_capabilities", missing)
+	}
 	ship := shipper.New(shipper.Options{SensorID: o.SensorID, Stream: o.Stream, Lake: o.Lake,
 		BatchInterval: o.BatchInterval, RollInterval: o.RollInterval, RollBytes: o.RollBytes,
 		Spool: o.Spool, Observer: o.Metrics, Log: log})
@@ -147,7 +155,7 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 		TxBytes: hoststats.NetDev("/proc/net/dev", o.SysClassNet),
 		Health: func() hoststats.Health {
 			st := stats()
-			return hoststats.Health{Drops: st.Drops(), SpoolBytes: uint64(max(st.Shipper.SpoolBytes, 0))}
+			return hoststats.Health{Drops: st.Drops(), SpoolBytes: uint64(max(st.Shipper.SpoolBytes, 0)), Missing: missing}
 		}})
 	if err := gen.TxErr(); err != nil {
 		log.Warn("outbound bytes of HOST_STATS are 0 until the interface counters can be read", "error", err)

@@ -58,6 +58,7 @@ func (failingCapture) Stats() collector.Stats { return collector.Stats{} }
 func (failingCapture) Close() error           { return nil }
 func (failingCapture) SyscallHook() string    { return "test" }
 func (failingCapture) Unavailable() []string  { return nil }
+func (failingCapture) Missing() []string      { return nil }
 
 // runGoroutines are the functions of the goroutines a run starts.
 var runGoroutines = []string{"agent.sweep(", "agent.report(", "hoststats.(*Generator).Run(", "shipper.(*Shipper).Run("}

@@ -23,6 +23,11 @@
 //	                                          io_uring_cqe
 //	module_load                               MODULE_LOAD, where the kernel has modules
 //
+// The syscall exits also report NAMESPACE_CHANGE (namespaces.h), MOUNT and
+// UNMOUNT (mounts.h), BPF_LOAD (bpf_load.h), MEMFD_CREATE (memfd.h) and
+// USERFAULTFD (userfaultfd.h): one header per concern, included by
+// sensor.bpf.c, each with its record type and kind.
+//
 // Every record goes into the `events` ring buffer; records that do not fit are
 // counted per CPU in `counters`, with the file events filtered out and matched.
 // File paths are built in the kernel by walking the dentry chain up through the

@@ -1563,6 +1563,11 @@ static __always_inline void ptraced(struct sys_args *a, long ret)
 
 #include "listen.h"
 #include "dns_stream.h"
+#include "namespaces.h"
+#include "mounts.h"
+#include "bpf_load.h"
+#include "memfd.h"
+#include "userfaultfd.h"
 
 /* ---- syscall dispatch --------------------------------------------------- */
 
@@ -1607,6 +1612,27 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 	case NR_sendmmsg:
 		if (ret > 0)
 			send_mmsg(fd_file(regs->di), regs->si, ret);
+		return;
+	case NR_setns: case NR_unshare: case NR_clone: case NR_clone3:
+		ns_changed(id, ret, regs->di, regs->si);
+		return;
+	case NR_mount: case NR_umount: case NR_move_mount:
+		a.nr = id;
+		a.a[0] = regs->di;
+		a.a[1] = regs->si;
+		a.a[2] = regs->dx;
+		a.a[3] = regs->r10;
+		a.a[4] = regs->r8;
+		mounted(&a, ret);
+		return;
+	case NR_bpf:
+		bpf_loaded(regs->di, ret);
+		return;
+	case NR_memfd_create:
+		memfd_created(ret, regs->si);
+		return;
+	case NR_userfaultfd:
+		userfaultfd_created(ret, regs->di);
 		return;
 	case NR_unlink: case NR_unlinkat: case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:

@@ -13,6 +13,22 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type SensorBpfLoadEvent struct {
+	_          structs.HostLayout
+	Hdr        SensorEventHdr
+	ProgType   uint32
+	AttachType uint32
+	ProgId     uint32
+	Pad        uint32
+	Name       [16]int8
+}
+
+type SensorBpfLoadKind uint32
+
+const (
+	SensorBpfLoadKindEVENT_BPF_LOAD SensorBpfLoadKind = 34
+)
+
 type SensorCounter uint32
 
 const (
@@ -118,11 +134,48 @@ type SensorListenEvent struct {
 	Addr     [16]uint8
 }
 
+type SensorMemfdEvent struct {
+	_     structs.HostLayout
+	Hdr   SensorEventHdr
+	Flags uint32
+	Pad   uint32
+	Name  [256]int8
+}
+
+type SensorMemfdKind uint32
+
+const (
+	SensorMemfdKindEVENT_MEMFD SensorMemfdKind = 35
+)
+
 type SensorModuleEvent struct {
 	_    structs.HostLayout
 	Hdr  SensorEventHdr
 	Name [56]int8
 }
+
+type SensorMountEvent struct {
+	_      structs.HostLayout
+	Hdr    SensorEventHdr
+	Op     uint32
+	Flags  uint32
+	Fstype [32]int8
+	Data   [2048]int8
+}
+
+type SensorMountKind uint32
+
+const (
+	SensorMountKindEVENT_MOUNT SensorMountKind = 33
+)
+
+type SensorMountOp uint32
+
+const (
+	SensorMountOpMOUNT_MOUNT  SensorMountOp = 1
+	SensorMountOpMOUNT_MOVE   SensorMountOp = 2
+	SensorMountOpMOUNT_UMOUNT SensorMountOp = 3
+)
 
 type SensorNetEvent struct {
 	_        structs.HostLayout
@@ -136,6 +189,31 @@ type SensorNetEvent struct {
 	Saddr    [16]uint8
 	Daddr    [16]uint8
 }
+
+type SensorNsEvent struct {
+	_         structs.HostLayout
+	Hdr       SensorEventHdr
+	Op        uint32
+	Flags     uint32
+	TargetPid uint32
+	Pad       uint32
+	NsIno     uint64
+}
+
+type SensorNsKind uint32
+
+const (
+	SensorNsKindEVENT_NAMESPACE SensorNsKind = 32
+)
+
+type SensorNsOp uint32
+
+const (
+	SensorNsOpNS_SETNS   SensorNsOp = 1
+	SensorNsOpNS_UNSHARE SensorNsOp = 2
+	SensorNsOpNS_CLONE   SensorNsOp = 3
+	SensorNsOpNS_CLONE3  SensorNsOp = 4
+)
 
 type SensorPendingConnect struct {
 	_  structs.HostLayout
@@ -212,6 +290,19 @@ type SensorUdpPeerKey struct {
 	Pad2 uint32
 }
 
+type SensorUserfaultfdEvent struct {
+	_            structs.HostLayout
+	Hdr          SensorEventHdr
+	Flags        uint32
+	Unprivileged uint32
+}
+
+type SensorUserfaultfdKind uint32
+
+const (
+	SensorUserfaultfdKindEVENT_USERFAULTFD SensorUserfaultfdKind = 36
+)
+
 type SensorWalkBuf struct {
 	_ structs.HostLayout
 	B [4096]int8
@@ -221,49 +312,63 @@ type SensorWalkBuf struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	SensorMapCounters          = "counters"
-	SensorMapCredsEntry        = "creds_entry"
-	SensorMapDnsLenSent        = "dns_len_sent"
-	SensorMapEvents            = "events"
-	SensorMapExecScratch       = "exec_scratch"
-	SensorMapExitsSeen         = "exits_seen"
-	SensorMapFilePrefixes      = "file_prefixes"
-	SensorMapFileScratch       = "file_scratch"
-	SensorMapNetScratch        = "net_scratch"
-	SensorMapPtraceReads       = "ptrace_reads"
-	SensorMapPtraceWrites      = "ptrace_writes"
-	SensorMapTcpPending        = "tcp_pending"
-	SensorMapTcpSyn            = "tcp_syn"
-	SensorMapUdpSeen           = "udp_seen"
-	SensorMapUringChanges      = "uring_changes"
-	SensorMapUringDests        = "uring_dests"
-	SensorMapWalkScratch       = "walk_scratch"
-	SensorProgHandleExec       = "handle_exec"
-	SensorProgHandleExit       = "handle_exit"
-	SensorProgHandleExitGroup  = "handle_exit_group"
-	SensorProgInetSockSetState = "inet_sock_set_state"
-	SensorProgIoUringComplete  = "io_uring_complete"
-	SensorProgIoUringSubmitReq = "io_uring_submit_req"
-	SensorProgModuleLoad       = "module_load"
-	SensorProgSockSendLength   = "sock_send_length"
-	SensorProgSysEnterCreds    = "sys_enter_creds"
-	SensorProgSysExit          = "sys_exit"
-	SensorProgSysExitOne       = "sys_exit_one"
-	SensorVarUnusedCounter     = "unused_counter"
-	SensorVarUnusedDnsEvent    = "unused_dns_event"
-	SensorVarUnusedEventKind   = "unused_event_kind"
-	SensorVarUnusedExecEvent   = "unused_exec_event"
-	SensorVarUnusedExecFlag    = "unused_exec_flag"
-	SensorVarUnusedExitEvent   = "unused_exit_event"
-	SensorVarUnusedFileEvent   = "unused_file_event"
-	SensorVarUnusedListenEvent = "unused_listen_event"
-	SensorVarUnusedModuleEvent = "unused_module_event"
-	SensorVarUnusedNetEvent    = "unused_net_event"
-	SensorVarUnusedPrefixKey   = "unused_prefix_key"
-	SensorVarUnusedPrivEvent   = "unused_priv_event"
-	SensorVarUnusedPrivOp      = "unused_priv_op"
-	SensorVarUnusedPtraceEvent = "unused_ptrace_event"
-	SensorVarWakeupBytes       = "wakeup_bytes"
+	SensorMapCounters               = "counters"
+	SensorMapCredsEntry             = "creds_entry"
+	SensorMapDnsLenSent             = "dns_len_sent"
+	SensorMapEvents                 = "events"
+	SensorMapExecScratch            = "exec_scratch"
+	SensorMapExitsSeen              = "exits_seen"
+	SensorMapFilePrefixes           = "file_prefixes"
+	SensorMapFileScratch            = "file_scratch"
+	SensorMapMountScratch           = "mount_scratch"
+	SensorMapNetScratch             = "net_scratch"
+	SensorMapPtraceReads            = "ptrace_reads"
+	SensorMapPtraceWrites           = "ptrace_writes"
+	SensorMapTcpPending             = "tcp_pending"
+	SensorMapTcpSyn                 = "tcp_syn"
+	SensorMapUdpSeen                = "udp_seen"
+	SensorMapUringChanges           = "uring_changes"
+	SensorMapUringDests             = "uring_dests"
+	SensorMapWalkScratch            = "walk_scratch"
+	SensorProgHandleExec            = "handle_exec"
+	SensorProgHandleExit            = "handle_exit"
+	SensorProgHandleExitGroup       = "handle_exit_group"
+	SensorProgInetSockSetState      = "inet_sock_set_state"
+	SensorProgIoUringComplete       = "io_uring_complete"
+	SensorProgIoUringSubmitReq      = "io_uring_submit_req"
+	SensorProgModuleLoad            = "module_load"
+	SensorProgSockSendLength        = "sock_send_length"
+	SensorProgSysEnterCreds         = "sys_enter_creds"
+	SensorProgSysExit               = "sys_exit"
+	SensorProgSysExitOne            = "sys_exit_one"
+	SensorVarBpfSelfTgid            = "bpf_self_tgid"
+	SensorVarUnusedBpfLoadEvent     = "unused_bpf_load_event"
+	SensorVarUnusedBpfLoadKind      = "unused_bpf_load_kind"
+	SensorVarUnusedCounter          = "unused_counter"
+	SensorVarUnusedDnsEvent         = "unused_dns_event"
+	SensorVarUnusedEventKind        = "unused_event_kind"
+	SensorVarUnusedExecEvent        = "unused_exec_event"
+	SensorVarUnusedExecFlag         = "unused_exec_flag"
+	SensorVarUnusedExitEvent        = "unused_exit_event"
+	SensorVarUnusedFileEvent        = "unused_file_event"
+	SensorVarUnusedListenEvent      = "unused_listen_event"
+	SensorVarUnusedMemfdEvent       = "unused_memfd_event"
+	SensorVarUnusedMemfdKind        = "unused_memfd_kind"
+	SensorVarUnusedModuleEvent      = "unused_module_event"
+	SensorVarUnusedMountEvent       = "unused_mount_event"
+	SensorVarUnusedMountKind        = "unused_mount_kind"
+	SensorVarUnusedMountOp          = "unused_mount_op"
+	SensorVarUnusedNetEvent         = "unused_net_event"
+	SensorVarUnusedNsEvent          = "unused_ns_event"
+	SensorVarUnusedNsKind           = "unused_ns_kind"
+	SensorVarUnusedNsOp             = "unused_ns_op"
+	SensorVarUnusedPrefixKey        = "unused_prefix_key"
+	SensorVarUnusedPrivEvent        = "unused_priv_event"
+	SensorVarUnusedPrivOp           = "unused_priv_op"
+	SensorVarUnusedPtraceEvent      = "unused_ptrace_event"
+	SensorVarUnusedUserfaultfdEvent = "unused_userfaultfd_event"
+	SensorVarUnusedUserfaultfdKind  = "unused_userfaultfd_kind"
+	SensorVarWakeupBytes            = "wakeup_bytes"
 )
 
 // LoadSensor returns the embedded CollectionSpec for Sensor.
@@ -333,6 +438,7 @@ type SensorMapSpecs struct {
 	ExitsSeen    *ebpf.MapSpec `ebpf:"exits_seen"`
 	FilePrefixes *ebpf.MapSpec `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.MapSpec `ebpf:"file_scratch"`
+	MountScratch *ebpf.MapSpec `ebpf:"mount_scratch"`
 	NetScratch   *ebpf.MapSpec `ebpf:"net_scratch"`
 	PtraceReads  *ebpf.MapSpec `ebpf:"ptrace_reads"`
 	PtraceWrites *ebpf.MapSpec `ebpf:"ptrace_writes"`
@@ -348,21 +454,34 @@ type SensorMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SensorVariableSpecs struct {
-	UnusedCounter     *ebpf.VariableSpec `ebpf:"unused_counter"`
-	UnusedDnsEvent    *ebpf.VariableSpec `ebpf:"unused_dns_event"`
-	UnusedEventKind   *ebpf.VariableSpec `ebpf:"unused_event_kind"`
-	UnusedExecEvent   *ebpf.VariableSpec `ebpf:"unused_exec_event"`
-	UnusedExecFlag    *ebpf.VariableSpec `ebpf:"unused_exec_flag"`
-	UnusedExitEvent   *ebpf.VariableSpec `ebpf:"unused_exit_event"`
-	UnusedFileEvent   *ebpf.VariableSpec `ebpf:"unused_file_event"`
-	UnusedListenEvent *ebpf.VariableSpec `ebpf:"unused_listen_event"`
-	UnusedModuleEvent *ebpf.VariableSpec `ebpf:"unused_module_event"`
-	UnusedNetEvent    *ebpf.VariableSpec `ebpf:"unused_net_event"`
-	UnusedPrefixKey   *ebpf.VariableSpec `ebpf:"unused_prefix_key"`
-	UnusedPrivEvent   *ebpf.VariableSpec `ebpf:"unused_priv_event"`
-	UnusedPrivOp      *ebpf.VariableSpec `ebpf:"unused_priv_op"`
-	UnusedPtraceEvent *ebpf.VariableSpec `ebpf:"unused_ptrace_event"`
-	WakeupBytes       *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
+	BpfSelfTgid            *ebpf.VariableSpec `ebpf:"bpf_self_tgid"`
+	UnusedBpfLoadEvent     *ebpf.VariableSpec `ebpf:"unused_bpf_load_event"`
+	UnusedBpfLoadKind      *ebpf.VariableSpec `ebpf:"unused_bpf_load_kind"`
+	UnusedCounter          *ebpf.VariableSpec `ebpf:"unused_counter"`
+	UnusedDnsEvent         *ebpf.VariableSpec `ebpf:"unused_dns_event"`
+	UnusedEventKind        *ebpf.VariableSpec `ebpf:"unused_event_kind"`
+	UnusedExecEvent        *ebpf.VariableSpec `ebpf:"unused_exec_event"`
+	UnusedExecFlag         *ebpf.VariableSpec `ebpf:"unused_exec_flag"`
+	UnusedExitEvent        *ebpf.VariableSpec `ebpf:"unused_exit_event"`
+	UnusedFileEvent        *ebpf.VariableSpec `ebpf:"unused_file_event"`
+	UnusedListenEvent      *ebpf.VariableSpec `ebpf:"unused_listen_event"`
+	UnusedMemfdEvent       *ebpf.VariableSpec `ebpf:"unused_memfd_event"`
+	UnusedMemfdKind        *ebpf.VariableSpec `ebpf:"unused_memfd_kind"`
+	UnusedModuleEvent      *ebpf.VariableSpec `ebpf:"unused_module_event"`
+	UnusedMountEvent       *ebpf.VariableSpec `ebpf:"unused_mount_event"`
+	UnusedMountKind        *ebpf.VariableSpec `ebpf:"unused_mount_kind"`
+	UnusedMountOp          *ebpf.VariableSpec `ebpf:"unused_mount_op"`
+	UnusedNetEvent         *ebpf.VariableSpec `ebpf:"unused_net_event"`
+	UnusedNsEvent          *ebpf.VariableSpec `ebpf:"unused_ns_event"`
+	UnusedNsKind           *ebpf.VariableSpec `ebpf:"unused_ns_kind"`
+	UnusedNsOp             *ebpf.VariableSpec `ebpf:"unused_ns_op"`
+	UnusedPrefixKey        *ebpf.VariableSpec `ebpf:"unused_prefix_key"`
+	UnusedPrivEvent        *ebpf.VariableSpec `ebpf:"unused_priv_event"`
+	UnusedPrivOp           *ebpf.VariableSpec `ebpf:"unused_priv_op"`
+	UnusedPtraceEvent      *ebpf.VariableSpec `ebpf:"unused_ptrace_event"`
+	UnusedUserfaultfdEvent *ebpf.VariableSpec `ebpf:"unused_userfaultfd_event"`
+	UnusedUserfaultfdKind  *ebpf.VariableSpec `ebpf:"unused_userfaultfd_kind"`
+	WakeupBytes            *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // SensorObjects contains all objects after they have been loaded into the kernel.
@@ -393,6 +512,7 @@ type SensorMaps struct {
 	ExitsSeen    *ebpf.Map `ebpf:"exits_seen"`
 	FilePrefixes *ebpf.Map `ebpf:"file_prefixes"`
 	FileScratch  *ebpf.Map `ebpf:"file_scratch"`
+	MountScratch *ebpf.Map `ebpf:"mount_scratch"`
 	NetScratch   *ebpf.Map `ebpf:"net_scratch"`
 	PtraceReads  *ebpf.Map `ebpf:"ptrace_reads"`
 	PtraceWrites *ebpf.Map `ebpf:"ptrace_writes"`
@@ -414,6 +534,7 @@ func (m *SensorMaps) Close() error {
 		m.ExitsSeen,
 		m.FilePrefixes,
 		m.FileScratch,
+		m.MountScratch,
 		m.NetScratch,
 		m.PtraceReads,
 		m.PtraceWrites,
@@ -430,21 +551,34 @@ func (m *SensorMaps) Close() error {
 //
 // It can be passed to LoadSensorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SensorVariables struct {
-	UnusedCounter     *ebpf.Variable `ebpf:"unused_counter"`
-	UnusedDnsEvent    *ebpf.Variable `ebpf:"unused_dns_event"`
-	UnusedEventKind   *ebpf.Variable `ebpf:"unused_event_kind"`
-	UnusedExecEvent   *ebpf.Variable `ebpf:"unused_exec_event"`
-	UnusedExecFlag    *ebpf.Variable `ebpf:"unused_exec_flag"`
-	UnusedExitEvent   *ebpf.Variable `ebpf:"unused_exit_event"`
-	UnusedFileEvent   *ebpf.Variable `ebpf:"unused_file_event"`
-	UnusedListenEvent *ebpf.Variable `ebpf:"unused_listen_event"`
-	UnusedModuleEvent *ebpf.Variable `ebpf:"unused_module_event"`
-	UnusedNetEvent    *ebpf.Variable `ebpf:"unused_net_event"`
-	UnusedPrefixKey   *ebpf.Variable `ebpf:"unused_prefix_key"`
-	UnusedPrivEvent   *ebpf.Variable `ebpf:"unused_priv_event"`
-	UnusedPrivOp      *ebpf.Variable `ebpf:"unused_priv_op"`
-	UnusedPtraceEvent *ebpf.Variable `ebpf:"unused_ptrace_event"`
-	WakeupBytes       *ebpf.Variable `ebpf:"wakeup_bytes"`
+	BpfSelfTgid            *ebpf.Variable `ebpf:"bpf_self_tgid"`
+	UnusedBpfLoadEvent     *ebpf.Variable `ebpf:"unused_bpf_load_event"`
+	UnusedBpfLoadKind      *ebpf.Variable `ebpf:"unused_bpf_load_kind"`
+	UnusedCounter          *ebpf.Variable `ebpf:"unused_counter"`
+	UnusedDnsEvent         *ebpf.Variable `ebpf:"unused_dns_event"`
+	UnusedEventKind        *ebpf.Variable `ebpf:"unused_event_kind"`
+	UnusedExecEvent        *ebpf.Variable `ebpf:"unused_exec_event"`
+	UnusedExecFlag         *ebpf.Variable `ebpf:"unused_exec_flag"`
+	UnusedExitEvent        *ebpf.Variable `ebpf:"unused_exit_event"`
+	UnusedFileEvent        *ebpf.Variable `ebpf:"unused_file_event"`
+	UnusedListenEvent      *ebpf.Variable `ebpf:"unused_listen_event"`
+	UnusedMemfdEvent       *ebpf.Variable `ebpf:"unused_memfd_event"`
+	UnusedMemfdKind        *ebpf.Variable `ebpf:"unused_memfd_kind"`
+	UnusedModuleEvent      *ebpf.Variable `ebpf:"unused_module_event"`
+	UnusedMountEvent       *ebpf.Variable `ebpf:"unused_mount_event"`
+	UnusedMountKind        *ebpf.Variable `ebpf:"unused_mount_kind"`
+	UnusedMountOp          *ebpf.Variable `ebpf:"unused_mount_op"`
+	UnusedNetEvent         *ebpf.Variable `ebpf:"unused_net_event"`
+	UnusedNsEvent          *ebpf.Variable `ebpf:"unused_ns_event"`
+	UnusedNsKind           *ebpf.Variable `ebpf:"unused_ns_kind"`
+	UnusedNsOp             *ebpf.Variable `ebpf:"unused_ns_op"`
+	UnusedPrefixKey        *ebpf.Variable `ebpf:"unused_prefix_key"`
+	UnusedPrivEvent        *ebpf.Variable `ebpf:"unused_priv_event"`
+	UnusedPrivOp           *ebpf.Variable `ebpf:"unused_priv_op"`
+	UnusedPtraceEvent      *ebpf.Variable `ebpf:"unused_ptrace_event"`
+	UnusedUserfaultfdEvent *ebpf.Variable `ebpf:"unused_userfaultfd_event"`
+	UnusedUserfaultfdKind  *ebpf.Variable `ebpf:"unused_userfaultfd_kind"`
+	WakeupBytes            *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // SensorPrograms contains all programs after they have been loaded into the kernel.

@@ -84,6 +84,11 @@ type Options struct {
 	// FileExcludes are prefixes within FilePrefixes to leave out; the longest
 	// matching prefix decides. Nil means DefaultFileExcludes.
 	FileExcludes []string
+	// Disable names capabilities (see Capabilities) whose kernel hooks are
+	// not attached, as on a kernel that lacks them: their events are not
+	// captured and Missing lists them. Tests use it to check how the sensor
+	// degrades.
+	Disable []string
 
 	// fallbackHooks loads the hooks meant for kernels without what this one
 	// offers (tests of those): syscall exits at raw_syscalls:sys_exit even where

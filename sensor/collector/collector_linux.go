@@ -92,6 +92,7 @@ type Collector struct {
 	reader      *ringbuf.Reader
 	wakeup      int // bytes waiting at which the kernel wakes the reader
 	unavailable []string
+	missing     []string // capabilities not captured (see Missing)
 	// syscallHook is what SyscallHook reports; syscallHookNote why the
 	// per-syscall tracepoints are not used, if they are not.
 	syscallHook, syscallHookNote string
@@ -210,6 +211,9 @@ func New(opts Options) (*Collector, error) {
 		}
 	}
 
+	if err := spec.Variables[bpf.SensorVarBpfSelfTgid].Set(uint32(os.Getpid())); err != nil {
+		return nil, fmt.Errorf("collector: set the sensor's own pid: %w", err)
+	}
 	c := &Collector{opts: opts, prefixes: prefixes, wakeup: wakeup}
 	kernel, err := btf.LoadKernelSpec()
 	if err != nil {
@@ -238,6 +242,7 @@ func New(opts Options) (*Collector, error) {
 		}
 	}
 
+	c.disablePrograms(spec)
 	if _, ok := spec.Programs[bpf.SensorProgIoUringComplete]; ok && !completionPassesCQE(kernel) {
 		delete(spec.Programs, bpf.SensorProgIoUringComplete)
 		c.unavailable = append(c.unavailable, bpf.SensorProgIoUringComplete+": the kernel's tracepoint passes no struct io_uring_cqe")
@@ -287,6 +292,7 @@ func New(opts Options) (*Collector, error) {
 		c.unavailable = append(c.unavailable, err.Error())
 	}
 	sort.Strings(c.unavailable)
+	c.missing = c.missingCapabilities()
 	c.reader, err = ringbuf.NewReader(c.coll.Maps[bpf.SensorMapEvents])
 	if err != nil {
 		c.Close()
@@ -305,6 +311,7 @@ var syscallHooks = []string{
 	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
 	"setfsuid", "setfsgid", "capset",
 	"listen",
+	"setns", "unshare", "clone", "clone3", "mount", "umount", "move_mount", "bpf", "memfd_create", "userfaultfd",
 }
 
 // credSyscalls are the syscalls of syscallHooks that change a thread's
@@ -326,7 +333,7 @@ var credSyscalls = []string{
 // it was not.
 func (c *Collector) attachSyscallExits(spec *ebpf.CollectionSpec, kernel *btf.Spec, catchAllMissing string) error {
 	if !c.opts.fallbackHooks {
-		links, err := attachEachSyscall(c.coll.Programs[bpf.SensorProgSysExitOne], kernel, "sys_exit_", syscallHooks)
+		links, err := attachEachSyscall(c.coll.Programs[bpf.SensorProgSysExitOne], kernel, "sys_exit_", c.hookedSyscalls())
 		if err == nil {
 			c.links = append(c.links, links...)
 			c.syscallHook = "syscalls:sys_exit_<name>"

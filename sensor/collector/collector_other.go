@@ -37,5 +37,8 @@ func EnableKernelTime() (io.Closer, error) { return nil, Supported() }
 // Unavailable returns nil.
 func (*Collector) Unavailable() []string { return nil }
 
+// Missing returns nil.
+func (*Collector) Missing() []string { return nil }
+
 // SyscallHook returns "".
 func (*Collector) SyscallHook() string { return "" }

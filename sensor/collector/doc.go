@@ -98,6 +98,13 @@
 //     socket, BACKLOG the kernel's backlog.
 //   - MODULE_LOAD: the module_load tracepoint; absent on kernels without module
 //     support (see Unavailable).
+//   - NAMESPACE_CHANGE, MOUNT, UNMOUNT, BPF_LOAD, MEMFD_CREATE, USERFAULTFD:
+//     setns, unshare, clone/clone3 with CLONE_NEW*, mount, move_mount, umount2,
+//     bpf(BPF_PROG_LOAD) by processes other than the sensor's own,
+//     memfd_create and userfaultfd that succeeded (record_namespaces.go,
+//     record_mounts.go, record_bpf.go, record_memfd.go, record_userfaultfd.go).
+//   - Hooks a kernel lacks leave capabilities missing (see Missing and
+//     Capabilities); Options.Disable leaves hooks out as such a kernel would.
 //   - Every event has EFFECTIVE_USER_ID and CGROUP_ID from the kernel; the
 //     Enricher adds the rest (process tree, user, container).
 //

@@ -140,6 +140,14 @@ type record struct {
 	request int64
 
 	backlog uint32 // listen
+	// namespaces, mounts, BPF loads, memfd, userfaultfd (record_<concern>.go)
+	sysOp    uint32 // ns_op, mount_op
+	sysFlags uint32 // CLONE_NEW*, MS_*, MFD_*, userfaultfd flags
+	nsIno    uint64
+	fsType   []byte // mount: file system type; BPF load: program name
+	progType uint32
+	progID   uint32
+	unpriv   bool
 }
 
 // decodeRecord parses raw into r without allocating on success. Any input that is
@@ -264,6 +272,16 @@ func decodeRecord(raw []byte, r *record) error {
 		return nil
 	case kindListen:
 		return r.decodeListen(raw)
+	case kindNamespace:
+		return decodeNamespace(raw, r)
+	case kindMount:
+		return decodeMount(raw, r, pathLen, argsLen)
+	case kindBPFLoad:
+		return decodeBPFLoad(raw, r)
+	case kindMemfd:
+		return decodeMemfd(raw, r, pathLen)
+	case kindUserfaultfd:
+		return decodeUserfaultfd(raw, r)
 	default:
 		return fmt.Errorf("%w %d", errBadKind, r.kind)
 	}
@@ -382,6 +400,16 @@ func (r *record) fill(ev *event.Event, bootToWall int64, scratch []byte) []byte 
 		ev.ErrorCode = r.err
 	case kindListen:
 		r.fillListen(ev)
+	case kindNamespace:
+		r.fillNamespace(ev)
+	case kindMount:
+		r.fillMount(ev)
+	case kindBPFLoad:
+		r.fillBPFLoad(ev)
+	case kindMemfd:
+		r.fillMemfd(ev)
+	case kindUserfaultfd:
+		r.fillUserfaultfd(ev)
 	}
 	return scratch
 }

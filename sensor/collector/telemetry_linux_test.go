@@ -874,6 +874,8 @@ func TestFallbackHooks(t *testing.T) {
 		{"file", TestFileEvents}, {"tcp", TestTCPConnectAccept}, {"udp", TestUDP},
 		{"dns", TestDNSRequest}, {"ptrace", TestPtrace}, {"privilege", TestPrivilegeChange},
 		{"listen", TestNetworkListen}, {"traceme", TestPtraceTraceme},
+		{"namespaces", TestNamespaceChange}, {"mounts", TestMounts}, {"bpf load", TestBPFLoad},
+		{"memfd", TestMemfdCreate}, {"userfaultfd", TestUserfaultfd},
 	} {
 		t.Run(tc.name, tc.test)
 	}

@@ -12,6 +12,9 @@ import (
 type Health struct {
 	Drops      uint64 // events and batches lost so far, all causes
 	SpoolBytes uint64 // bytes waiting in the spool
+	// Missing lists the capabilities the sensor cannot capture on this host
+	// (kernel hooks not attached), as MISSING_CAPABILITIES.
+	Missing []string
 }
 
 // Options configures a Generator.
@@ -172,6 +175,7 @@ func (g *Generator) Due(now time.Time) []event.Event {
 		if g.o.Health != nil {
 			h := g.o.Health()
 			hb.Drops, hb.SpoolBytes = h.Drops, h.SpoolBytes
+			hb.MissingCapabilities = h.Missing
 		}
 		out = append(out, hb)
 	}

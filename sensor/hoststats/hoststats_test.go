@@ -18,7 +18,9 @@ func TestHeartbeat(t *testing.T) {
 	c := &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
 	drops := uint64(0)
 	g := New(Options{SensorID: "i-1", Hostname: "h", Tags: []string{"env:prod"}, Version: "1.2.3", Now: c.now,
-		Health: func() Health { return Health{Drops: drops, SpoolBytes: 4096} }})
+		Health: func() Health {
+			return Health{Drops: drops, SpoolBytes: 4096, Missing: []string{"io_uring", "module_load"}}
+		}})
 
 	evs := g.Due(c.now())
 	if len(evs) != 1 || evs[0].Type != event.SensorHeartbeat || evs[0].UptimeSeconds != 0 {
@@ -36,6 +38,9 @@ func TestHeartbeat(t *testing.T) {
 	if hb.SensorVersion != "1.2.3" || hb.UptimeSeconds != 30 || hb.Drops != 7 || hb.SpoolBytes != 4096 ||
 		hb.SensorID != "i-1" || hb.Hostname != "h" || len(hb.Tags) != 1 || hb.ID == "" || hb.TimeNanos != c.t.UnixNano() {
 		t.Fatalf("heartbeat = %+v", hb)
+	}
+	if !reflect.DeepEqual(hb.MissingCapabilities, []string{"io_uring", "module_load"}) {
+		t.Errorf("MISSING_CAPABILITIES = %q, want io_uring and module_load", hb.MissingCapabilities)
 	}
 }
 
