@@ -69,12 +69,33 @@ const (
 	SensorEventKindEVENT_PTRACE      SensorEventKind = 12
 )
 
+type SensorExecContext struct {
+	_            structs.HostLayout
+	StartNs      uint64
+	CapEffective uint64
+	Loginuid     uint32
+	Sessionid    uint32
+	Tty          uint32
+	Vpid         uint32
+	CwdLen       uint16
+	EnvLen       uint16
+	Flags        uint32
+}
+
+type SensorExecContextFlag uint32
+
+const (
+	SensorExecContextFlagCTX_HAS_TTY      SensorExecContextFlag = 1
+	SensorExecContextFlagCTX_HAS_LOGINUID SensorExecContextFlag = 2
+)
+
 type SensorExecEvent struct {
 	_     structs.HostLayout
 	Hdr   SensorEventHdr
 	Flags uint32
 	Pad   uint32
-	Data  [1536]int8
+	Ctx   SensorExecContext
+	Data  [6144]int8
 }
 
 type SensorExecFlag uint32
@@ -208,45 +229,47 @@ type SensorWalkBuf struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	SensorMapCounters          = "counters"
-	SensorMapCredsEntry        = "creds_entry"
-	SensorMapEvents            = "events"
-	SensorMapExecScratch       = "exec_scratch"
-	SensorMapExitsSeen         = "exits_seen"
-	SensorMapFilePrefixes      = "file_prefixes"
-	SensorMapFileScratch       = "file_scratch"
-	SensorMapNetScratch        = "net_scratch"
-	SensorMapPtraceWrites      = "ptrace_writes"
-	SensorMapTcpPending        = "tcp_pending"
-	SensorMapTcpSyn            = "tcp_syn"
-	SensorMapUdpSeen           = "udp_seen"
-	SensorMapUringChanges      = "uring_changes"
-	SensorMapUringDests        = "uring_dests"
-	SensorMapWalkScratch       = "walk_scratch"
-	SensorProgHandleExec       = "handle_exec"
-	SensorProgHandleExit       = "handle_exit"
-	SensorProgHandleExitGroup  = "handle_exit_group"
-	SensorProgInetSockSetState = "inet_sock_set_state"
-	SensorProgIoUringComplete  = "io_uring_complete"
-	SensorProgIoUringSubmitReq = "io_uring_submit_req"
-	SensorProgModuleLoad       = "module_load"
-	SensorProgSysEnterCreds    = "sys_enter_creds"
-	SensorProgSysExit          = "sys_exit"
-	SensorProgSysExitOne       = "sys_exit_one"
-	SensorVarUnusedCounter     = "unused_counter"
-	SensorVarUnusedDnsEvent    = "unused_dns_event"
-	SensorVarUnusedEventKind   = "unused_event_kind"
-	SensorVarUnusedExecEvent   = "unused_exec_event"
-	SensorVarUnusedExecFlag    = "unused_exec_flag"
-	SensorVarUnusedExitEvent   = "unused_exit_event"
-	SensorVarUnusedFileEvent   = "unused_file_event"
-	SensorVarUnusedModuleEvent = "unused_module_event"
-	SensorVarUnusedNetEvent    = "unused_net_event"
-	SensorVarUnusedPrefixKey   = "unused_prefix_key"
-	SensorVarUnusedPrivEvent   = "unused_priv_event"
-	SensorVarUnusedPrivOp      = "unused_priv_op"
-	SensorVarUnusedPtraceEvent = "unused_ptrace_event"
-	SensorVarWakeupBytes       = "wakeup_bytes"
+	SensorMapCounters              = "counters"
+	SensorMapCredsEntry            = "creds_entry"
+	SensorMapEvents                = "events"
+	SensorMapExecScratch           = "exec_scratch"
+	SensorMapExitsSeen             = "exits_seen"
+	SensorMapFilePrefixes          = "file_prefixes"
+	SensorMapFileScratch           = "file_scratch"
+	SensorMapNetScratch            = "net_scratch"
+	SensorMapPtraceWrites          = "ptrace_writes"
+	SensorMapTcpPending            = "tcp_pending"
+	SensorMapTcpSyn                = "tcp_syn"
+	SensorMapUdpSeen               = "udp_seen"
+	SensorMapUringChanges          = "uring_changes"
+	SensorMapUringDests            = "uring_dests"
+	SensorMapWalkScratch           = "walk_scratch"
+	SensorProgHandleExec           = "handle_exec"
+	SensorProgHandleExit           = "handle_exit"
+	SensorProgHandleExitGroup      = "handle_exit_group"
+	SensorProgInetSockSetState     = "inet_sock_set_state"
+	SensorProgIoUringComplete      = "io_uring_complete"
+	SensorProgIoUringSubmitReq     = "io_uring_submit_req"
+	SensorProgModuleLoad           = "module_load"
+	SensorProgSysEnterCreds        = "sys_enter_creds"
+	SensorProgSysExit              = "sys_exit"
+	SensorProgSysExitOne           = "sys_exit_one"
+	SensorVarCaptureEnv            = "capture_env"
+	SensorVarUnusedCounter         = "unused_counter"
+	SensorVarUnusedDnsEvent        = "unused_dns_event"
+	SensorVarUnusedEventKind       = "unused_event_kind"
+	SensorVarUnusedExecContextFlag = "unused_exec_context_flag"
+	SensorVarUnusedExecEvent       = "unused_exec_event"
+	SensorVarUnusedExecFlag        = "unused_exec_flag"
+	SensorVarUnusedExitEvent       = "unused_exit_event"
+	SensorVarUnusedFileEvent       = "unused_file_event"
+	SensorVarUnusedModuleEvent     = "unused_module_event"
+	SensorVarUnusedNetEvent        = "unused_net_event"
+	SensorVarUnusedPrefixKey       = "unused_prefix_key"
+	SensorVarUnusedPrivEvent       = "unused_priv_event"
+	SensorVarUnusedPrivOp          = "unused_priv_op"
+	SensorVarUnusedPtraceEvent     = "unused_ptrace_event"
+	SensorVarWakeupBytes           = "wakeup_bytes"
 )
 
 // LoadSensor returns the embedded CollectionSpec for Sensor.
@@ -328,20 +351,22 @@ type SensorMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SensorVariableSpecs struct {
-	UnusedCounter     *ebpf.VariableSpec `ebpf:"unused_counter"`
-	UnusedDnsEvent    *ebpf.VariableSpec `ebpf:"unused_dns_event"`
-	UnusedEventKind   *ebpf.VariableSpec `ebpf:"unused_event_kind"`
-	UnusedExecEvent   *ebpf.VariableSpec `ebpf:"unused_exec_event"`
-	UnusedExecFlag    *ebpf.VariableSpec `ebpf:"unused_exec_flag"`
-	UnusedExitEvent   *ebpf.VariableSpec `ebpf:"unused_exit_event"`
-	UnusedFileEvent   *ebpf.VariableSpec `ebpf:"unused_file_event"`
-	UnusedModuleEvent *ebpf.VariableSpec `ebpf:"unused_module_event"`
-	UnusedNetEvent    *ebpf.VariableSpec `ebpf:"unused_net_event"`
-	UnusedPrefixKey   *ebpf.VariableSpec `ebpf:"unused_prefix_key"`
-	UnusedPrivEvent   *ebpf.VariableSpec `ebpf:"unused_priv_event"`
-	UnusedPrivOp      *ebpf.VariableSpec `ebpf:"unused_priv_op"`
-	UnusedPtraceEvent *ebpf.VariableSpec `ebpf:"unused_ptrace_event"`
-	WakeupBytes       *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
+	CaptureEnv            *ebpf.VariableSpec `ebpf:"capture_env"`
+	UnusedCounter         *ebpf.VariableSpec `ebpf:"unused_counter"`
+	UnusedDnsEvent        *ebpf.VariableSpec `ebpf:"unused_dns_event"`
+	UnusedEventKind       *ebpf.VariableSpec `ebpf:"unused_event_kind"`
+	UnusedExecContextFlag *ebpf.VariableSpec `ebpf:"unused_exec_context_flag"`
+	UnusedExecEvent       *ebpf.VariableSpec `ebpf:"unused_exec_event"`
+	UnusedExecFlag        *ebpf.VariableSpec `ebpf:"unused_exec_flag"`
+	UnusedExitEvent       *ebpf.VariableSpec `ebpf:"unused_exit_event"`
+	UnusedFileEvent       *ebpf.VariableSpec `ebpf:"unused_file_event"`
+	UnusedModuleEvent     *ebpf.VariableSpec `ebpf:"unused_module_event"`
+	UnusedNetEvent        *ebpf.VariableSpec `ebpf:"unused_net_event"`
+	UnusedPrefixKey       *ebpf.VariableSpec `ebpf:"unused_prefix_key"`
+	UnusedPrivEvent       *ebpf.VariableSpec `ebpf:"unused_priv_event"`
+	UnusedPrivOp          *ebpf.VariableSpec `ebpf:"unused_priv_op"`
+	UnusedPtraceEvent     *ebpf.VariableSpec `ebpf:"unused_ptrace_event"`
+	WakeupBytes           *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // SensorObjects contains all objects after they have been loaded into the kernel.
@@ -405,20 +430,22 @@ func (m *SensorMaps) Close() error {
 //
 // It can be passed to LoadSensorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SensorVariables struct {
-	UnusedCounter     *ebpf.Variable `ebpf:"unused_counter"`
-	UnusedDnsEvent    *ebpf.Variable `ebpf:"unused_dns_event"`
-	UnusedEventKind   *ebpf.Variable `ebpf:"unused_event_kind"`
-	UnusedExecEvent   *ebpf.Variable `ebpf:"unused_exec_event"`
-	UnusedExecFlag    *ebpf.Variable `ebpf:"unused_exec_flag"`
-	UnusedExitEvent   *ebpf.Variable `ebpf:"unused_exit_event"`
-	UnusedFileEvent   *ebpf.Variable `ebpf:"unused_file_event"`
-	UnusedModuleEvent *ebpf.Variable `ebpf:"unused_module_event"`
-	UnusedNetEvent    *ebpf.Variable `ebpf:"unused_net_event"`
-	UnusedPrefixKey   *ebpf.Variable `ebpf:"unused_prefix_key"`
-	UnusedPrivEvent   *ebpf.Variable `ebpf:"unused_priv_event"`
-	UnusedPrivOp      *ebpf.Variable `ebpf:"unused_priv_op"`
-	UnusedPtraceEvent *ebpf.Variable `ebpf:"unused_ptrace_event"`
-	WakeupBytes       *ebpf.Variable `ebpf:"wakeup_bytes"`
+	CaptureEnv            *ebpf.Variable `ebpf:"capture_env"`
+	UnusedCounter         *ebpf.Variable `ebpf:"unused_counter"`
+	UnusedDnsEvent        *ebpf.Variable `ebpf:"unused_dns_event"`
+	UnusedEventKind       *ebpf.Variable `ebpf:"unused_event_kind"`
+	UnusedExecContextFlag *ebpf.Variable `ebpf:"unused_exec_context_flag"`
+	UnusedExecEvent       *ebpf.Variable `ebpf:"unused_exec_event"`
+	UnusedExecFlag        *ebpf.Variable `ebpf:"unused_exec_flag"`
+	UnusedExitEvent       *ebpf.Variable `ebpf:"unused_exit_event"`
+	UnusedFileEvent       *ebpf.Variable `ebpf:"unused_file_event"`
+	UnusedModuleEvent     *ebpf.Variable `ebpf:"unused_module_event"`
+	UnusedNetEvent        *ebpf.Variable `ebpf:"unused_net_event"`
+	UnusedPrefixKey       *ebpf.Variable `ebpf:"unused_prefix_key"`
+	UnusedPrivEvent       *ebpf.Variable `ebpf:"unused_priv_event"`
+	UnusedPrivOp          *ebpf.Variable `ebpf:"unused_priv_op"`
+	UnusedPtraceEvent     *ebpf.Variable `ebpf:"unused_ptrace_event"`
+	WakeupBytes           *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // SensorPrograms contains all programs after they have been loaded into the kernel.
