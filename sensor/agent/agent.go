@@ -60,6 +60,12 @@ type Options struct {
 	// defaults.
 	RingBuffer int
 	ReadDelay  time.Duration
+	// AncestryDepth is how many ancestors every process event lists: 0 keeps
+	// the enricher's default (8), a negative value lists none.
+	AncestryDepth int
+	// Environment names the environment variables a NEW_PROCESS reports
+	// (collector.Options.Environment): nil keeps the collector's defaults.
+	Environment []string
 }
 
 // Stats reports a finished run.
@@ -121,7 +127,7 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 	if log == nil {
 		log = slog.Default()
 	}
-	enr, err := enrich.New(enrich.Options{})
+	enr, err := enrich.New(enrich.Options{AncestryDepth: o.AncestryDepth})
 	if err != nil {
 		return Stats{}, fmt.Errorf("sensor: %w", err)
 	}
