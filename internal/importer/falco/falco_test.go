@@ -418,7 +418,7 @@ func TestUnsupported(t *testing.T) {
 func TestUnsupportedInMacroNamesIt(t *testing.T) {
 	data := []byte(`
 - macro: bad
-  condition: proc.aname[3] = x
+  condition: proc.aname[0] = x
 - rule: R
   desc: d
   condition: spawned_process and bad
@@ -426,7 +426,7 @@ func TestUnsupportedInMacroNamesIt(t *testing.T) {
   priority: ERROR
 `)
 	_, skipped, _ := Convert("x.yaml", data)
-	if len(skipped) != 1 || !strings.Contains(skipped[0].Reason, `in the macro bad (line 2) at "proc.aname[3] = x"`) {
+	if len(skipped) != 1 || !strings.Contains(skipped[0].Reason, `in the macro bad (line 2) at "proc.aname[0] = x"`) {
 		t.Errorf("want the reason to name the macro, got %v", skipped)
 	}
 }
