@@ -80,7 +80,7 @@ func (e *Encoder) Encode(events []Event) ([]byte, error) {
 	if err := e.w.Close(); err != nil {
 		return nil, fmt.Errorf("encode parquet batch: %w", err)
 	}
-	return e.buf.Bytes(), nil
+	return trimBatch(e.buf.Bytes())
 }
 
 // FileWriter builds one lake file incrementally: each Write encodes its events
