@@ -87,7 +87,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 
 	o := agent.Options{SensorID: id.SensorID, Tags: id.Tags, BatchInterval: cfg.BatchInterval,
 		RollInterval: cfg.RollInterval, RollBytes: int(cfg.RollBytes), Grace: cfg.Grace, Log: log,
-		Version: version.String(), FilePathPrefixes: cfg.FilePathPrefixes, RingBuffer: int(cfg.RingBuffer), ReadDelay: cfg.ReadDelay}
+		Version: version.String(), FilePathPrefixes: cfg.FilePathPrefixes, RingBuffer: int(cfg.RingBuffer), ReadDelay: cfg.ReadDelay,
+		AncestryDepth: ancestryDepth(cfg.AncestryDepth), Environment: cfg.Environment}
 	if cfg.Stream != "" || cfg.LakeBucket != "" {
 		awsCfg, err := awsConfig(ctx, cfg, id)
 		if err != nil {
@@ -261,4 +262,13 @@ func prefixesValue(p []string) string {
 		return "(none: no file events)"
 	}
 	return strings.Join(p, ",")
+}
+
+// ancestryDepth maps the configured depth (0: none) onto the agent's option
+// (0: the default, negative: none).
+func ancestryDepth(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

@@ -63,8 +63,12 @@ func sameEvents(t *testing.T, got, want []Event) {
 	}
 	for i := range got {
 		w := want[i]
-		if w.Tags == nil && got[i].Tags != nil {
-			w.Tags = got[i].Tags[:0:0]
+		// a nil list reads back empty
+		wv, gv := reflect.ValueOf(&w).Elem(), reflect.ValueOf(got[i])
+		for j := range wv.NumField() {
+			if f := wv.Field(j); f.Kind() == reflect.Slice && f.IsNil() && gv.Field(j).Len() == 0 {
+				f.Set(gv.Field(j))
+			}
 		}
 		if w.MissingCapabilities == nil && got[i].MissingCapabilities != nil {
 			w.MissingCapabilities = got[i].MissingCapabilities[:0:0]

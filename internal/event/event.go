@@ -82,6 +82,35 @@ type Event struct {
 	CgroupID          uint64 `parquet:"cgroup_id"`
 	ContainerID       string `parquet:"container_id,dict"`
 
+	// Process context, read by the kernel at exec and carried by every event of
+	// the process (Environment: NEW_PROCESS only). See docs/sensor.md.
+	//
+	// Args is argv. CWD is the working directory at exec, TTY the name of the
+	// controlling terminal ("pts/3", "" when the session has none). LoginUID
+	// is the audit login uid (4294967295 when unset), SessionID the audit
+	// session. ProcessStartTime is when the process was created (fork), Unix
+	// nanoseconds. VPID is the process id in the process's own pid namespace,
+	// 0 when that is the initial namespace (the rule path then reads PID).
+	// CapEffective is the effective capability mask.
+	Args             []string `parquet:"args,list" parquet-element:",dict"`
+	CWD              string   `parquet:"cwd,dict"`
+	TTY              string   `parquet:"tty,dict"`
+	LoginUID         uint32   `parquet:"login_uid"`
+	SessionID        uint32   `parquet:"session_id"`
+	ProcessStartTime int64    `parquet:"process_start_time,optional,timestamp(nanosecond),delta"`
+	VPID             uint32   `parquet:"vpid,optional"`
+	CapEffective     uint64   `parquet:"cap_effective"`
+	// Environment holds the configured variables of the process's environment
+	// at exec, "NAME=value" (NEW_PROCESS only).
+	Environment []string `parquet:"environment,list"`
+
+	// Ancestry: the process's ancestors as of its exec, parent first, up to
+	// the sensor's configured depth; the four lists are parallel.
+	AncestorPIDs         []uint32 `parquet:"ancestor_pids,list"`
+	AncestorPaths        []string `parquet:"ancestor_file_paths,list" parquet-element:",dict"`
+	AncestorCommandLines []string `parquet:"ancestor_command_lines,list" parquet-element:",dict"`
+	AncestorUsers        []string `parquet:"ancestor_users,list" parquet-element:",dict"`
+
 	// TERMINATE_PROCESS
 	ExitCode int32 `parquet:"exit_code"`
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,6 +138,23 @@ var Fields = []Field{
 	num("event/EFFECTIVE_USER_ID", func(e *Event) *uint32 { return &e.EUID }, processTypes...),
 	num("event/CGROUP_ID", func(e *Event) *uint64 { return &e.CgroupID }, processTypes...),
 	str("event/CONTAINER_ID", func(e *Event) *string { return &e.ContainerID }, processTypes...),
+	{Path: "event/ARGS", Kind: StringList, For: processTypes,
+		List:    func(e *Event) []string { return e.Args },
+		setList: func(e *Event, v []string) { e.Args = v }},
+	str("event/CWD", func(e *Event) *string { return &e.CWD }, processTypes...),
+	str("event/TTY", func(e *Event) *string { return &e.TTY }, processTypes...),
+	{Path: "event/HAS_TTY", Kind: Number, For: processTypes, Derived: "event/TTY",
+		Num: func(e *Event) int64 { return b2i(e.TTY != "") }},
+	num("event/LOGIN_USER_ID", func(e *Event) *uint32 { return &e.LoginUID }, processTypes...),
+	num("event/SESSION_ID", func(e *Event) *uint32 { return &e.SessionID }, processTypes...),
+	num("event/PROCESS_START_TIME", func(e *Event) *int64 { return &e.ProcessStartTime }, processTypes...),
+	withNum(num("event/VPID", func(e *Event) *uint32 { return &e.VPID }, processTypes...), vpid),
+	num("event/CAPABILITY_MASK", func(e *Event) *uint64 { return &e.CapEffective }, processTypes...),
+	{Path: "event/CAPABILITIES", Kind: StringList, For: processTypes, Derived: "event/CAPABILITY_MASK",
+		List: func(e *Event) []string { return Capabilities(e.CapEffective) }},
+	{Path: "event/ENVIRONMENT", Kind: StringList, For: []Type{NewProcess},
+		List:    func(e *Event) []string { return e.Environment },
+		setList: func(e *Event, v []string) { e.Environment = v }},
 
 	num("event/EXIT_CODE", func(e *Event) *int32 { return &e.ExitCode }, TerminateProcess),
 
@@ -210,16 +228,33 @@ var byPath = func() map[string]*Field {
 	return m
 }()
 
-// Lookup returns the field for a rule path, or an error naming the path and listing
-// the known ones.
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// withNum replaces the accessor of a number field, keeping its setter.
+func withNum(f Field, get func(*Event) int64) Field {
+	f.Num = get
+	return f
+}
+
+// Lookup returns the field for a rule path (one of Fields or of DynamicPaths), or
+// an error naming the path and listing the known ones.
 func Lookup(path string) (*Field, error) {
 	if f, ok := byPath[path]; ok {
 		return f, nil
 	}
-	known := make([]string, 0, len(Fields))
+	if f, err := dynamicField(path); f != nil || err != nil {
+		return f, err
+	}
+	known := make([]string, 0, len(Fields)+len(DynamicPaths))
 	for _, f := range Fields {
 		known = append(known, f.Path)
 	}
+	known = append(known, DynamicPaths...)
 	sort.Strings(known)
 	return nil, fmt.Errorf("unknown path %q (known paths: %s)", path, strings.Join(known, ", "))
 }
@@ -266,6 +301,10 @@ func (e *Event) Tree() map[string]any {
 		}
 		node[parts[len(parts)-1]] = v
 	}
+	if ev, ok := root["event"].(map[string]any); ok && (len(e.AncestorPIDs)+len(e.AncestorPaths)+
+		len(e.AncestorCommandLines)+len(e.AncestorUsers) > 0 || slices.Contains(processTypes, e.Type)) {
+		ev["ANCESTORS"] = ancestorsTree(e)
+	}
 	return root
 }
 
@@ -294,6 +333,12 @@ func walkTree(prefix string, node map[string]any, e *Event) error {
 			path = prefix + "/" + k
 		}
 		v := node[k]
+		if path == "event/ANCESTORS" {
+			if err := setAncestorsTree(e, v); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			continue
+		}
 		if sub, ok := v.(map[string]any); ok {
 			if err := walkTree(path, sub, e); err != nil {
 				return err

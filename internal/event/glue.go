@@ -27,8 +27,15 @@ func Columns() []Column {
 
 func hiveType(f parquet.Field) string {
 	if !f.Leaf() {
-		// the only group is a list of strings (tags)
-		return "array<string>"
+		// the only groups are lists (LIST: a repeated group "list" of one "element")
+		elem := f
+		for !elem.Leaf() && len(elem.Fields()) == 1 {
+			elem = elem.Fields()[0]
+		}
+		if !elem.Leaf() {
+			panic(fmt.Sprintf("event: no Hive type for column %s (%s)", f.Name(), f.Type()))
+		}
+		return "array<" + hiveType(elem) + ">"
 	}
 	if lt := f.Type().LogicalType(); lt != nil {
 		switch v := lt.Value.(type) {

@@ -11,7 +11,8 @@ func TestColumns(t *testing.T) {
 	want := map[string]string{
 		"sensor_id": "string", "tags": "array<string>", "event_time": "timestamp", "pid": "bigint",
 		"exit_code": "int", "dest_port": "bigint", "cgroup_id": "bigint", "ptrace_request": "bigint",
-		"command_line": "string",
+		"command_line": "string", "ancestor_pids": "array<bigint>", "ancestor_file_paths": "array<string>",
+		"process_start_time": "timestamp",
 	}
 	for name, typ := range want {
 		if got[name] != typ {

@@ -63,6 +63,12 @@ type Options struct {
 	// DisableCapabilities leaves the kernel hooks of these capabilities
 	// unattached (collector.Options.Disable): the heartbeat lists them missing.
 	DisableCapabilities []string
+	// AncestryDepth is how many ancestors every process event lists: 0 keeps
+	// the enricher's default (8), a negative value lists none.
+	AncestryDepth int
+	// Environment names the environment variables a NEW_PROCESS reports
+	// (collector.Options.Environment): nil keeps the collector's defaults.
+	Environment []string
 }
 
 // Stats reports a finished run.
@@ -125,7 +131,7 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 	if log == nil {
 		log = slog.Default()
 	}
-	enr, err := enrich.New(enrich.Options{})
+	enr, err := enrich.New(enrich.Options{AncestryDepth: o.AncestryDepth})
 	if err != nil {
 		return Stats{}, fmt.Errorf("sensor: %w", err)
 	}

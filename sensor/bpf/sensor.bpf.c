@@ -140,13 +140,17 @@ enum exec_flag {
 	EXEC_OWN_CGROUPS = 1, // the process's cgroups are not its parent's (moved between fork and exec)
 };
 
+#include "process_context.h"
+
 // An exec record is sent with only the used bytes of data: hdr.path_len bytes of
-// the executable's path, then hdr.args_len bytes of argv.
+// the executable's path, hdr.args_len bytes of argv, ctx.cwd_len bytes of the
+// working directory, ctx.env_len bytes of the environment.
 struct exec_event {
 	struct event_hdr hdr;
 	__u32 flags; // EXEC_*
 	__u32 _pad;
-	char data[PATH_MAX_LEN + ARGS_MAX_LEN];
+	struct exec_context ctx;
+	char data[PATH_MAX_LEN + ARGS_MAX_LEN + CWD_MAX_LEN + ENV_MAX_LEN];
 };
 
 struct exit_event {
@@ -214,6 +218,7 @@ struct prefix_key {
 // Referenced only so that the record types land in BTF, from which bpf2go
 // generates their Go mirrors (SensorExecEvent, ...). Never read or written.
 const struct exec_event *unused_exec_event __attribute__((unused));
+const enum exec_context_flag *unused_exec_context_flag __attribute__((unused));
 const struct exit_event *unused_exit_event __attribute__((unused));
 const struct file_event *unused_file_event __attribute__((unused));
 const struct net_event *unused_net_event __attribute__((unused));
@@ -533,13 +538,15 @@ static __always_inline __u32 exec_file_path(char *data, struct file *f, __u32 pl
 	return len;
 }
 
+#include "process_context_read.h"
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct exec_event *e;
 	const char *filename;
 	unsigned long arg_start, arg_end, n;
-	__u32 zero = 0, plen = 0, size;
+	__u32 zero = 0, plen = 0, size, off;
 	long ret;
 
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);
@@ -576,7 +583,21 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	if (n > 0 && bpf_probe_read_user(e->data + plen, n, (const void *)arg_start) == 0)
 		e->hdr.args_len = n;
 
-	size = offsetof(struct exec_event, data) + plen + e->hdr.args_len;
+	// The process context, then the working directory and the environment
+	// after argv.
+	read_exec_context(&e->ctx, task);
+	off = plen + e->hdr.args_len;
+	barrier_var(off);
+	if (off > PATH_MAX_LEN + ARGS_MAX_LEN - 1)
+		return 0;
+	e->ctx.cwd_len = read_cwd(e->data + off, task);
+	off += e->ctx.cwd_len;
+	barrier_var(off);
+	if (off > PATH_MAX_LEN + ARGS_MAX_LEN + CWD_MAX_LEN - 1)
+		return 0;
+	e->ctx.env_len = read_env(e->data + off, task);
+
+	size = offsetof(struct exec_event, data) + off + e->ctx.env_len;
 	barrier_var(size);
 	if (size > sizeof(*e))
 		return 0;

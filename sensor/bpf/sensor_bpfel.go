@@ -86,12 +86,33 @@ const (
 	SensorEventKindEVENT_NET_LISTEN  SensorEventKind = 20
 )
 
+type SensorExecContext struct {
+	_            structs.HostLayout
+	StartNs      uint64
+	CapEffective uint64
+	Loginuid     uint32
+	Sessionid    uint32
+	Tty          uint32
+	Vpid         uint32
+	CwdLen       uint16
+	EnvLen       uint16
+	Flags        uint32
+}
+
+type SensorExecContextFlag uint32
+
+const (
+	SensorExecContextFlagCTX_HAS_TTY      SensorExecContextFlag = 1
+	SensorExecContextFlagCTX_HAS_LOGINUID SensorExecContextFlag = 2
+)
+
 type SensorExecEvent struct {
 	_     structs.HostLayout
 	Hdr   SensorEventHdr
 	Flags uint32
 	Pad   uint32
-	Data  [1536]int8
+	Ctx   SensorExecContext
+	Data  [6144]int8
 }
 
 type SensorExecFlag uint32
@@ -342,11 +363,13 @@ const (
 	SensorProgSysExit               = "sys_exit"
 	SensorProgSysExitOne            = "sys_exit_one"
 	SensorVarBpfSelfTgid            = "bpf_self_tgid"
+	SensorVarCaptureEnv             = "capture_env"
 	SensorVarUnusedBpfLoadEvent     = "unused_bpf_load_event"
 	SensorVarUnusedBpfLoadKind      = "unused_bpf_load_kind"
 	SensorVarUnusedCounter          = "unused_counter"
 	SensorVarUnusedDnsEvent         = "unused_dns_event"
 	SensorVarUnusedEventKind        = "unused_event_kind"
+	SensorVarUnusedExecContextFlag  = "unused_exec_context_flag"
 	SensorVarUnusedExecEvent        = "unused_exec_event"
 	SensorVarUnusedExecFlag         = "unused_exec_flag"
 	SensorVarUnusedExitEvent        = "unused_exit_event"
@@ -455,11 +478,13 @@ type SensorMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type SensorVariableSpecs struct {
 	BpfSelfTgid            *ebpf.VariableSpec `ebpf:"bpf_self_tgid"`
+	CaptureEnv             *ebpf.VariableSpec `ebpf:"capture_env"`
 	UnusedBpfLoadEvent     *ebpf.VariableSpec `ebpf:"unused_bpf_load_event"`
 	UnusedBpfLoadKind      *ebpf.VariableSpec `ebpf:"unused_bpf_load_kind"`
 	UnusedCounter          *ebpf.VariableSpec `ebpf:"unused_counter"`
 	UnusedDnsEvent         *ebpf.VariableSpec `ebpf:"unused_dns_event"`
 	UnusedEventKind        *ebpf.VariableSpec `ebpf:"unused_event_kind"`
+	UnusedExecContextFlag  *ebpf.VariableSpec `ebpf:"unused_exec_context_flag"`
 	UnusedExecEvent        *ebpf.VariableSpec `ebpf:"unused_exec_event"`
 	UnusedExecFlag         *ebpf.VariableSpec `ebpf:"unused_exec_flag"`
 	UnusedExitEvent        *ebpf.VariableSpec `ebpf:"unused_exit_event"`
@@ -552,11 +577,13 @@ func (m *SensorMaps) Close() error {
 // It can be passed to LoadSensorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SensorVariables struct {
 	BpfSelfTgid            *ebpf.Variable `ebpf:"bpf_self_tgid"`
+	CaptureEnv             *ebpf.Variable `ebpf:"capture_env"`
 	UnusedBpfLoadEvent     *ebpf.Variable `ebpf:"unused_bpf_load_event"`
 	UnusedBpfLoadKind      *ebpf.Variable `ebpf:"unused_bpf_load_kind"`
 	UnusedCounter          *ebpf.Variable `ebpf:"unused_counter"`
 	UnusedDnsEvent         *ebpf.Variable `ebpf:"unused_dns_event"`
 	UnusedEventKind        *ebpf.Variable `ebpf:"unused_event_kind"`
+	UnusedExecContextFlag  *ebpf.Variable `ebpf:"unused_exec_context_flag"`
 	UnusedExecEvent        *ebpf.Variable `ebpf:"unused_exec_event"`
 	UnusedExecFlag         *ebpf.Variable `ebpf:"unused_exec_flag"`
 	UnusedExitEvent        *ebpf.Variable `ebpf:"unused_exit_event"`

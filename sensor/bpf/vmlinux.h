@@ -100,11 +100,33 @@ struct cred {
 struct mm_struct {
 	unsigned long arg_start;
 	unsigned long arg_end;
+	unsigned long env_start;
+	unsigned long env_end;
+};
+
+struct tty_driver {
+	int major;
+	int minor_start;
+};
+
+struct tty_struct {
+	struct tty_driver *driver;
+	int index;
 };
 
 struct signal_struct {
 	atomic_t live;
 	int nr_threads;
+	struct tty_struct *tty;
+};
+
+struct upid {
+	int nr;
+};
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
 };
 
 struct path;
@@ -128,6 +150,10 @@ struct task_struct {
 	struct css_set *cgroups;
 	struct task_struct *group_leader;
 	__u64 start_time;
+	__u64 start_boottime;
+	kuid_t loginuid;
+	unsigned int sessionid;
+	struct pid *thread_pid;
 };
 
 /* x86-64 register frame of a syscall. */

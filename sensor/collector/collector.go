@@ -89,6 +89,12 @@ type Options struct {
 	// captured and Missing lists them. Tests use it to check how the sensor
 	// degrades.
 	Disable []string
+	// Environment names the environment variables whose values at exec a
+	// NEW_PROCESS reports (event/ENVIRONMENT, event/ENV/<NAME>); a name ending
+	// in "*" matches every variable with that prefix. Nil means
+	// DefaultEnvironment; an empty non-nil slice reports none, and the kernel
+	// then does not copy environments at all.
+	Environment []string
 
 	// fallbackHooks loads the hooks meant for kernels without what this one
 	// offers (tests of those): syscall exits at raw_syscalls:sys_exit even where

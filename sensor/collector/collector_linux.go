@@ -90,7 +90,8 @@ type Collector struct {
 	coll        *ebpf.Collection
 	links       []link.Link
 	reader      *ringbuf.Reader
-	wakeup      int // bytes waiting at which the kernel wakes the reader
+	wakeup      int       // bytes waiting at which the kernel wakes the reader
+	env         envFilter // the environment variables NEW_PROCESS events report
 	unavailable []string
 	missing     []string // capabilities not captured (see Missing)
 	// syscallHook is what SyscallHook reports; syscallHookNote why the
@@ -214,7 +215,14 @@ func New(opts Options) (*Collector, error) {
 	if err := spec.Variables[bpf.SensorVarBpfSelfTgid].Set(uint32(os.Getpid())); err != nil {
 		return nil, fmt.Errorf("collector: set the sensor's own pid: %w", err)
 	}
-	c := &Collector{opts: opts, prefixes: prefixes, wakeup: wakeup}
+	env := newEnvFilter(opts.Environment)
+	if env.enabled() {
+		if err := spec.Variables[bpf.SensorVarCaptureEnv].Set(uint32(1)); err != nil {
+			return nil, fmt.Errorf("collector: enable environment capture: %w", err)
+		}
+	}
+
+	c := &Collector{opts: opts, prefixes: prefixes, wakeup: wakeup, env: env}
 	kernel, err := btf.LoadKernelSpec()
 	if err != nil {
 		return nil, fmt.Errorf("%w: read kernel BTF: %w", ErrUnsupported, err)
@@ -598,7 +606,11 @@ func (c *Collector) handle(raw []byte, r *record, ev *event.Event, scratch []byt
 		return scratch
 	}
 	*ev = event.Event{SensorID: c.opts.SensorID, Hostname: c.opts.Hostname, Tags: c.opts.Tags}
-	scratch = r.fill(ev, clock.offset(r.bootNs), scratch)
+	off := clock.offset(r.bootNs)
+	scratch = r.fill(ev, off, scratch)
+	if r.kind == kindExec {
+		r.fillContext(ev, off, c.env)
+	}
 	if r.kind >= kindFileOpen && r.kind <= kindFileChmod && !c.cleanPaths(ev) {
 		c.userFiltered.Add(1)
 		return scratch

@@ -17,9 +17,11 @@ const (
 	pathMax      = 511 // longest executable path (PATH_MAX_LEN - 1)
 	argsMax      = 1024
 	execFlagsOff = hdrSize
-	// exec records: flags, pad, then the used bytes of the path and of argv
-	execDataOff = hdrSize + 8
-	execDataMax = 512 + argsMax // the data buffer: PATH_MAX_LEN + ARGS_MAX_LEN
+	// exec records: flags, pad, the process context (record_process.go), then
+	// the used bytes of the path, argv, the working directory and the environment
+	execCtxOff  = hdrSize + 8
+	execDataOff = execCtxOff + execCtxSize
+	execDataMax = 512 + argsMax + cwdMax + 1 + envMax // PATH_MAX_LEN + ARGS_MAX_LEN + CWD_MAX_LEN + ENV_MAX_LEN
 	exitSize    = hdrSize
 
 	// file records: flags, fmode, pad, key_len, then the used bytes of the path(s)
@@ -108,6 +110,8 @@ type record struct {
 	bootNs    uint64
 	cgroupID  uint64
 	execFlags uint32 // exec: execOwnCgroups
+	ctx       execContext
+	cwd, env  []byte // exec: working directory; NUL-separated environment
 	path      []byte // exec: executable; file: the (old) path; module: name
 	args      []byte // exec: NUL-separated argv; rename: the new path; dns: the query
 
@@ -183,14 +187,25 @@ func decodeRecord(raw []byte, r *record) error {
 		if pathLen > pathMax || argsLen > argsMax {
 			return fmt.Errorf("%w: path %d (max %d), args %d (max %d)", errBadLength, pathLen, pathMax, argsLen, argsMax)
 		}
+		if err := need(execDataOff, "exec"); err != nil {
+			return err
+		}
+		r.ctx.decode(raw[execCtxOff:execDataOff])
+		if r.ctx.cwdLen > cwdMax || r.ctx.envLen > envMax {
+			return fmt.Errorf("%w: cwd %d (max %d), environment %d (max %d)", errBadLength, r.ctx.cwdLen, cwdMax, r.ctx.envLen, envMax)
+		}
 		end := execDataOff + pathLen + argsLen
-		if err := need(end, "exec"); err != nil {
+		if err := need(end+r.ctx.cwdLen+r.ctx.envLen, "exec"); err != nil {
 			return err
 		}
 		r.execFlags = le.Uint32(raw[execFlagsOff:])
 		mid := execDataOff + pathLen
 		r.path = raw[execDataOff:mid:mid]
 		r.args = raw[mid:end:end]
+		cwdEnd := end + r.ctx.cwdLen
+		r.cwd = raw[end:cwdEnd:cwdEnd]
+		envEnd := cwdEnd + r.ctx.envLen
+		r.env = raw[cwdEnd:envEnd:envEnd]
 		return nil
 	case kindFileOpen, kindFileDelete, kindFileRename, kindFileChmod:
 		if pathLen == 0 || pathLen > filePathMax || argsLen > filePathMax || (argsLen == 0) == (r.kind == kindFileRename) {

@@ -79,6 +79,7 @@ func execRec(h hdr, path, args string) []byte {
 	h.kind = kindExec
 	h.pathLen, h.argsLen = uint16(len(path)), uint16(len(args))
 	putHdr(b, h)
+	clear(b[execCtxOff:execDataOff]) // no working directory or environment
 	copy(b[execDataOff:], path)
 	copy(b[execDataOff+len(path):], args)
 	return b
@@ -203,6 +204,7 @@ func TestFillDoesNotAlias(t *testing.T) {
 func FuzzDecodeRecord(f *testing.F) {
 	f.Add(execRec(hdr{pid: 1, ppid: 2}, "/bin/sh", "sh\x00-c\x00exit 7\x00"))
 	f.Add(exitRec(hdr{pid: 1, exitCode: 7 << 8}))
+	f.Add(ctxRec(hdr{pid: 1}, "/bin/sh", "sh\x00", ctxSpec{cwd: "/tmp", env: "LD_PRELOAD=/x.so\x00PATH=/bin\x00A", tty: 136<<20 | 2, flags: ctxHasTTY}))
 	f.Add([]byte{})
 	f.Add(make([]byte, hdrSize))
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -216,6 +218,9 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 		var ev event.Event
 		r.fill(&ev, 0, nil)
+		if r.kind == kindExec {
+			checkContext(t, &r, &ev)
+		}
 		if ev.Type == event.TerminateProcess && (ev.ExitCode < -127 || ev.ExitCode > 255) {
 			t.Fatalf("exit code %d out of range", ev.ExitCode)
 		}

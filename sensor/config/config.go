@@ -45,6 +45,8 @@ type Config struct {
 	FilePathPrefixes []string // nil: the collector's defaults; empty (file_path_prefixes: []): no file events
 	RingBuffer       int64
 	ReadDelay        time.Duration
+	AncestryDepth    int      // ancestors listed by every process event
+	Environment      []string // nil: the collector's defaults; variables NEW_PROCESS reports
 	Statsd           string
 	IMDS             IMDSMode
 	IMDSInstanceTags bool
@@ -73,6 +75,7 @@ func Default() Config {
 		Grace:            10 * time.Second,
 		RingBuffer:       16 << 20,
 		ReadDelay:        250 * time.Millisecond,
+		AncestryDepth:    8,
 		IMDS:             IMDSAuto,
 		RespondOrg:       "default",
 		RespondKeyFile:   "/etc/vigil/api-key",
@@ -175,6 +178,24 @@ func (c *Config) Fields() []Field {
 			return nil
 		}},
 		{Path: "read_delay", Usage: "longest a record waits in the ring buffer when few are queued", set: duration(&c.ReadDelay)},
+		{Path: "process.ancestry_depth", Usage: "ancestors every process event lists (event/ANCESTORS), 0 to 64", set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 64 {
+				return fmt.Errorf("%q is not a number from 0 to 64", v)
+			}
+			c.AncestryDepth = n
+			return nil
+		}},
+		{Path: "process.environment", Flag: "environment-variable", Usage: "environment variable a NEW_PROCESS reports (repeatable; NAME or PREFIX*; [] for none)", list: true,
+			add: func(c *Config, vs []string) error {
+				for _, v := range vs {
+					if v == "" || strings.ContainsAny(v, "=\x00") || strings.Contains(strings.TrimSuffix(v, "*"), "*") {
+						return fmt.Errorf("%q is not a variable name (NAME, or PREFIX* for every name with that prefix)", v)
+					}
+				}
+				c.Environment = vs
+				return nil
+			}},
 		{Path: "statsd", Usage: "DogStatsD address host:port or unix:///path (empty: no metrics)", set: str(&c.Statsd)},
 		{Path: "imds.enabled", Flag: "imds", isBool: true, Usage: "read identity and tags from EC2 IMDSv2: auto (on EC2 only, as DMI tells), true (always) or false (never); the file may say imds: VALUE",
 			set: func(c *Config, v string) error {

@@ -41,6 +41,9 @@ file_path_prefixes: [/etc/, /root/.ssh/]
 statsd: 127.0.0.1:8125
 ring_buffer: 64MiB
 read_delay: 500ms
+process:
+  ancestry_depth: 12
+  environment: [LD_PRELOAD, "MY_*"]
 imds:
   enabled: false
   instance_tags: true
@@ -71,6 +74,9 @@ func TestLayers(t *testing.T) {
 	}
 	if !slices.Equal(got.FilePathPrefixes, []string{"/etc/", "/root/.ssh/"}) {
 		t.Fatalf("prefixes %v", got.FilePathPrefixes)
+	}
+	if got.AncestryDepth != 12 || !slices.Equal(got.Environment, []string{"LD_PRELOAD", "MY_*"}) {
+		t.Fatalf("process: depth %d environment %v", got.AncestryDepth, got.Environment)
 	}
 	if got.RingBuffer != 64<<20 || got.ReadDelay != 500*time.Millisecond {
 		t.Fatalf("ring buffer %d, read delay %v", got.RingBuffer, got.ReadDelay)
@@ -110,6 +116,8 @@ func TestErrorsNameWhere(t *testing.T) {
 		{"relative prefix", "stream: s\nfile_path_prefixes: [etc/]\n", nil, `sensor.yaml:2: file_path_prefixes: "etc/" is not an absolute path prefix`},
 		{"ring buffer not a power of two", "stream: s\nring_buffer: 10MiB\n", nil, `sensor.yaml:2: ring_buffer: "10MiB" is not a power of two from 64KiB to 1GiB`},
 		{"ring buffer too small", "stream: s\nring_buffer: 4KiB\n", nil, `sensor.yaml:2: ring_buffer: "4KiB" is not a power of two from 64KiB to 1GiB`},
+		{"ancestry too deep", "stream: s\nprocess:\n  ancestry_depth: 65\n", nil, `sensor.yaml:3: process.ancestry_depth: "65" is not a number from 0 to 64`},
+		{"bad variable", "stream: s\nprocess:\n  environment: [A=B]\n", nil, `sensor.yaml:3: process.environment: "A=B" is not a variable name`},
 		{"bad read delay", "stream: s\nread_delay: 0s\n", nil, `sensor.yaml:2: read_delay: "0s" is not a positive duration`},
 		{"list for scalar", "stream: [a, b]\n", nil, `sensor.yaml:1: stream: want a single value`},
 		{"not a mapping", "- stream\n", nil, `sensor.yaml:1: the configuration must be a mapping`},

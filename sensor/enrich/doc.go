@@ -13,6 +13,16 @@
 // A process leaves the table when its TERMINATE_PROCESS has been emitted (Forget);
 // Sweep removes entries whose process is gone without an exit event (drops).
 //
+// Every process event also gets its process's context (Context: arguments,
+// working directory, terminal, audit login uid and session, start time, pid in
+// its namespace, capabilities), kept in the table from its NEW_PROCESS (or, for
+// a process started before the sensor, its arguments and working directory from
+// /proc), and its ancestry (ancestry.go): the chain of ancestors, parent first,
+// up to Options.AncestryDepth (default 8), each with its pid, path, command line
+// and user. A process's ancestry is built once from its parent's and kept with
+// it: every event of the process shares the same lists. It is rebuilt when the
+// event names another parent (the process was re-parented).
+//
 // User names come from /etc/passwd, parsed once and re-read when the file changes
 // (checked at most once a second); a uid without an entry is shown as its number.
 //

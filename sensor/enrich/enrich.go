@@ -32,6 +32,10 @@ type Options struct {
 	// Containers resolves cgroup ids to container ids; nil means one for this
 	// host (container.NewResolver with the proc root).
 	Containers *container.Resolver
+	// AncestryDepth is how many ancestors every process event lists
+	// (event/ANCESTORS): 0 means DefaultAncestryDepth, a negative value none;
+	// at most 64.
+	AncestryDepth int
 }
 
 // Process is what the table knows about one process.
@@ -41,6 +45,10 @@ type Process struct {
 	StartNanos  int64  // Unix nanoseconds of its exec (or its start, if seeded)
 	PPID        uint32 // parent process id (0 if unknown)
 	ContainerID string // from /proc/<pid>/cgroup, any hierarchy ("" on the host)
+	UID         uint32 // real user id (at exec, or when read from /proc)
+	Context     *Context
+
+	anc *ancestry // built on the first event that needed it
 }
 
 // Enricher fills user and parent-process fields of events from a process table.
@@ -53,6 +61,7 @@ type Enricher struct {
 	mu    sync.Mutex
 	table map[uint32]Process
 	btime int64 // boot time, Unix seconds, from <proc>/stat; 0 if unknown
+	depth int   // ancestors listed
 }
 
 // New returns an Enricher with its table seeded from the processes running now.
@@ -70,6 +79,10 @@ func New(opts Options) (*Enricher, error) {
 		containers: opts.Containers,
 		table:      make(map[uint32]Process),
 		btime:      bootTime(opts.ProcRoot),
+		depth:      min(opts.AncestryDepth, maxAncestryDepth),
+	}
+	if opts.AncestryDepth == 0 {
+		e.depth = DefaultAncestryDepth
 	}
 	if e.containers == nil {
 		// Without a cgroup2 mount the resolver still reads /proc/<pid>/cgroup.
@@ -111,15 +124,23 @@ func (e *Enricher) Enrich(ev *event.Event, sharesParentCgroups bool) {
 			}
 		}
 	case event.TerminateProcess:
-		if ev.FilePath == "" {
-			if p, ok := e.table[ev.PID]; ok {
+		if p, ok := e.table[ev.PID]; ok {
+			if ev.FilePath == "" {
 				ev.FilePath, ev.CommandLine = p.Path, p.CommandLine
+			}
+			if p.Context != nil {
+				p.Context.apply(ev)
 			}
 		}
 	default:
-		if ev.FilePath == "" && ev.PID != 0 {
+		if ev.PID != 0 {
 			if p, ok := e.lookupLocked(ev.PID); ok {
-				ev.FilePath, ev.CommandLine = p.Path, p.CommandLine
+				if ev.FilePath == "" {
+					ev.FilePath, ev.CommandLine = p.Path, p.CommandLine
+				}
+				if p.Context != nil {
+					p.Context.apply(ev)
+				}
 			}
 		}
 	}
@@ -140,7 +161,8 @@ func (e *Enricher) Enrich(ev *event.Event, sharesParentCgroups bool) {
 		ev.ContainerID = e.containers.ContainerID(ev.CgroupID)
 	}
 	if ev.Type == event.NewProcess {
-		p := Process{Path: ev.FilePath, CommandLine: ev.CommandLine, StartNanos: ev.TimeNanos, PPID: ev.PPID}
+		p := Process{Path: ev.FilePath, CommandLine: ev.CommandLine, StartNanos: ev.TimeNanos, PPID: ev.PPID,
+			UID: ev.UID, Context: contextOf(ev)}
 		switch {
 		case ev.ContainerID != "" || e.containers == nil:
 		case sharesParentCgroups && haveParent:
@@ -157,6 +179,9 @@ func (e *Enricher) Enrich(ev *event.Event, sharesParentCgroups bool) {
 		if p, ok := e.table[ev.PID]; ok {
 			ev.ContainerID = p.ContainerID
 		}
+	}
+	if ev.PID != 0 && ev.Type != event.SensorHeartbeat && ev.Type != event.HostStats {
+		e.ancestryLocked(ev.PID, ev.PPID).apply(ev)
 	}
 }
 
@@ -244,7 +269,14 @@ func (e *Enricher) readProc(pid uint32) (Process, error) {
 	if err != nil {
 		return Process{}, fmt.Errorf("enrich: process %d: %w", pid, err)
 	}
-	p := Process{Path: exe, CommandLine: string(joinArgv(cmd))}
+	p := Process{Path: exe, Context: &Context{Args: procArgs(cmd)}}
+	p.CommandLine = string(joinArgv(cmd))
+	if cwd, err := os.Readlink(e.pidPath(pid, "cwd")); err == nil {
+		p.Context.CWD = cwd
+	}
+	if status, err := readBounded(e.pidPath(pid, "status"), maxProcRead); err == nil {
+		p.UID, _ = parseStatusUID(status)
+	}
 	// parent and start time stay 0 when the stat cannot be read
 	if data, err := readBounded(e.pidPath(pid, "stat"), maxStatRead); err == nil {
 		if st, err := parseStat(data); err == nil {

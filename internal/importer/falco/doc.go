@@ -15,6 +15,9 @@
 //	proc.pname     event/PARENT/FILE_NAME
 //	proc.pexepath  event/PARENT/FILE_PATH
 //	proc.pcmdline  event/PARENT/COMMAND_LINE   (see below)
+//	proc.aname[N]  event/ANCESTORS/<N-1>/FILE_NAME (N ≥ 1; 1 is the parent)
+//	proc.aexepath[N] event/ANCESTORS/<N-1>/FILE_PATH
+//	proc.apid[N]   event/ANCESTORS/<N-1>/PROCESS_ID
 //	proc.pid       event/PROCESS_ID
 //	proc.ppid      event/PARENT_PROCESS_ID
 //	user.name      event/USER
@@ -73,7 +76,7 @@
 // tag names the category.
 //
 // Not supported, each an error naming the rule, the construct and where it is:
-// other fields (proc.aname[…], fd.directory, evt.arg.*, k8s.*, …), the operators
+// other fields (proc.aname without an index, fd.directory, evt.arg.*, k8s.*, …), the operators
 // intersects, bcontains, bstartswith and regex, field transformers (tolower(…)),
 // pmatch with wildcards, evt.type values with no Vigil event type, container.id
 // exists (always true in Falco), override:, and rules with another source than

@@ -129,6 +129,14 @@ func TestConstructs(t *testing.T) {
 				e.ParentFilePath, e.ParentCommandLine = "/usr/sbin/nginx", "nginx: worker process"
 			})},
 			nomatch: []event.Event{exec("/bin/sh", "sh")}},
+		{name: "ancestor fields", cond: "spawned_process and proc.aname[2] = sshd and proc.apid[3] = 1 and proc.aexepath[1] endswith /sh",
+			yaml: []string{"event/ANCESTORS/1/FILE_NAME", "event/ANCESTORS/2/PROCESS_ID", "event/ANCESTORS/0/FILE_PATH"},
+			match: []event.Event{with(exec("/usr/bin/id", "id"), func(e *event.Event) {
+				e.AncestorPIDs, e.AncestorPaths = []uint32{30, 20, 1}, []string{"/bin/sh", "/usr/sbin/sshd", "/sbin/init"}
+			})},
+			nomatch: []event.Event{exec("/usr/bin/id", "id"), with(exec("/usr/bin/id", "id"), func(e *event.Event) {
+				e.AncestorPIDs, e.AncestorPaths = []uint32{30, 20}, []string{"/bin/sh", "/usr/sbin/sshd"}
+			})}},
 		{name: "user name", cond: "spawned_process and user.name = root",
 			yaml:  []string{"path: event/USER"},
 			match: []event.Event{with(exec("/bin/sh", "sh"), func(e *event.Event) { e.User = "root" })}, nomatch: []event.Event{exec("/bin/sh", "sh")}},
@@ -360,7 +368,8 @@ func TestExceptionsAppendAndDisabled(t *testing.T) {
 
 func TestUnsupported(t *testing.T) {
 	tests := []struct{ cond, want string }{
-		{"spawned_process and proc.aname[2] = sshd", `field proc.aname[2] is not supported`},
+		{"spawned_process and proc.aname[0] = sshd", `field proc.aname[0] is not supported`},
+		{"spawned_process and proc.aname = sshd", `field proc.aname is not supported`},
 		{"spawned_process and proc.name intersects (a)", `operator intersects is not supported (in the condition at "proc.name intersects (a)")`},
 		{"spawned_process and proc.name regex 'a.*'", `operator regex is not supported`},
 		{"spawned_process and tolower(proc.name) = a", `field transformer tolower(...) is not supported`},
@@ -409,7 +418,7 @@ func TestUnsupported(t *testing.T) {
 func TestUnsupportedInMacroNamesIt(t *testing.T) {
 	data := []byte(`
 - macro: bad
-  condition: proc.aname[3] = x
+  condition: proc.aname[0] = x
 - rule: R
   desc: d
   condition: spawned_process and bad
@@ -417,7 +426,7 @@ func TestUnsupportedInMacroNamesIt(t *testing.T) {
   priority: ERROR
 `)
 	_, skipped, _ := Convert("x.yaml", data)
-	if len(skipped) != 1 || !strings.Contains(skipped[0].Reason, `in the macro bad (line 2) at "proc.aname[3] = x"`) {
+	if len(skipped) != 1 || !strings.Contains(skipped[0].Reason, `in the macro bad (line 2) at "proc.aname[0] = x"`) {
 		t.Errorf("want the reason to name the macro, got %v", skipped)
 	}
 }

@@ -337,6 +337,9 @@ func (c *conv) cmp(x *cmpExpr, t string, neg bool, s *src) (*importer.Node, erro
 	}
 	fi, ok := fieldMap[x.field]
 	if !ok {
+		fi, ok = ancestorField(x.field)
+	}
+	if !ok {
 		return nil, c.errf(s, x.pos, "field %s is not supported (supported: %s)", x.field, strings.Join(supportedFields(), ", "))
 	}
 	f, err := event.Lookup(fi.path)
@@ -701,8 +704,32 @@ func knownSyscalls() []string {
 	return out
 }
 
+// ancestorFields are Falco's ancestor fields, proc.<name>[N], and the field of
+// an ancestor they read.
+var ancestorFields = map[string]fieldInfo{
+	"proc.aname":    {"FILE_NAME", kString},
+	"proc.aexepath": {"FILE_PATH", kString},
+	"proc.apid":     {"PROCESS_ID", kNumber},
+}
+
+// ancestorField maps proc.aname[N], proc.aexepath[N] and proc.apid[N] (N ≥ 1:
+// 1 is the parent) onto event/ANCESTORS/<N-1>/...
+func ancestorField(field string) (fieldInfo, bool) {
+	name, rest, ok := strings.Cut(field, "[")
+	idx, ok2 := strings.CutSuffix(rest, "]")
+	fi, ok3 := ancestorFields[name]
+	if !ok || !ok2 || !ok3 {
+		return fieldInfo{}, false
+	}
+	n, err := strconv.Atoi(idx)
+	if err != nil || n < 1 || n > event.MaxPosition || strconv.Itoa(n) != idx {
+		return fieldInfo{}, false
+	}
+	return fieldInfo{"event/ANCESTORS/" + strconv.Itoa(n-1) + "/" + fi.path, fi.kind}, true
+}
+
 func supportedFields() []string {
-	out := []string{"evt.type", "evt.dir"}
+	out := []string{"evt.type", "evt.dir", "proc.aname[N]", "proc.aexepath[N]", "proc.apid[N]"}
 	for f := range fieldMap {
 		out = append(out, f)
 	}
