@@ -4,4 +4,4 @@ package bpf
 // (or `make generate`). It needs clang-14 and llvm-strip; the output is committed so
 // that building the sensor needs neither.
 //
-//go:generate go tool bpf2go -cc clang-14 -cflags "-O2 -g -Wall -Werror" -target bpfel -type event_hdr -type exec_event -type exit_event -type file_event -type net_event -type dns_event -type module_event -type priv_event -type ptrace_event -type prefix_key -type event_kind -type counter -type priv_op -type exec_flag -type udp_peer_key Sensor sensor.bpf.c
+//go:generate go tool bpf2go -cc clang-14 -cflags "-O2 -g -Wall -Werror" -target bpfel -type event_hdr -type exec_event -type exit_event -type file_event -type net_event -type dns_event -type module_event -type priv_event -type ptrace_event -type prefix_key -type event_kind -type counter -type priv_op -type exec_flag -type udp_peer_key -type file_op_kind -type link_type Sensor sensor.bpf.c

@@ -105,6 +105,24 @@ type SensorFileEvent struct {
 	Path   [2048]int8
 }
 
+type SensorFileOpKind uint32
+
+const (
+	SensorFileOpKindEVENT_FILE_LINK     SensorFileOpKind = 20
+	SensorFileOpKindEVENT_DIR_CREATE    SensorFileOpKind = 21
+	SensorFileOpKindEVENT_DIR_DELETE    SensorFileOpKind = 22
+	SensorFileOpKindEVENT_FILE_MKNOD    SensorFileOpKind = 23
+	SensorFileOpKindEVENT_FILE_CHOWN    SensorFileOpKind = 24
+	SensorFileOpKindEVENT_FILE_TRUNCATE SensorFileOpKind = 25
+)
+
+type SensorLinkType uint32
+
+const (
+	SensorLinkTypeLINK_HARD     SensorLinkType = 1
+	SensorLinkTypeLINK_SYMBOLIC SensorLinkType = 2
+)
+
 type SensorModuleEvent struct {
 	_    structs.HostLayout
 	Hdr  SensorEventHdr
@@ -240,6 +258,8 @@ const (
 	SensorVarUnusedExecFlag    = "unused_exec_flag"
 	SensorVarUnusedExitEvent   = "unused_exit_event"
 	SensorVarUnusedFileEvent   = "unused_file_event"
+	SensorVarUnusedFileOpKind  = "unused_file_op_kind"
+	SensorVarUnusedLinkType    = "unused_link_type"
 	SensorVarUnusedModuleEvent = "unused_module_event"
 	SensorVarUnusedNetEvent    = "unused_net_event"
 	SensorVarUnusedPrefixKey   = "unused_prefix_key"
@@ -335,6 +355,8 @@ type SensorVariableSpecs struct {
 	UnusedExecFlag    *ebpf.VariableSpec `ebpf:"unused_exec_flag"`
 	UnusedExitEvent   *ebpf.VariableSpec `ebpf:"unused_exit_event"`
 	UnusedFileEvent   *ebpf.VariableSpec `ebpf:"unused_file_event"`
+	UnusedFileOpKind  *ebpf.VariableSpec `ebpf:"unused_file_op_kind"`
+	UnusedLinkType    *ebpf.VariableSpec `ebpf:"unused_link_type"`
 	UnusedModuleEvent *ebpf.VariableSpec `ebpf:"unused_module_event"`
 	UnusedNetEvent    *ebpf.VariableSpec `ebpf:"unused_net_event"`
 	UnusedPrefixKey   *ebpf.VariableSpec `ebpf:"unused_prefix_key"`
@@ -412,6 +434,8 @@ type SensorVariables struct {
 	UnusedExecFlag    *ebpf.Variable `ebpf:"unused_exec_flag"`
 	UnusedExitEvent   *ebpf.Variable `ebpf:"unused_exit_event"`
 	UnusedFileEvent   *ebpf.Variable `ebpf:"unused_file_event"`
+	UnusedFileOpKind  *ebpf.Variable `ebpf:"unused_file_op_kind"`
+	UnusedLinkType    *ebpf.Variable `ebpf:"unused_link_type"`
 	UnusedModuleEvent *ebpf.Variable `ebpf:"unused_module_event"`
 	UnusedNetEvent    *ebpf.Variable `ebpf:"unused_net_event"`
 	UnusedPrefixKey   *ebpf.Variable `ebpf:"unused_prefix_key"`

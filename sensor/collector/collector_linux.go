@@ -304,6 +304,8 @@ var syscallHooks = []string{
 	"chmod", "fchmod", "fchmodat", "fchmodat2", "ptrace",
 	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
 	"setfsuid", "setfsgid", "capset",
+	"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir",
+	"mknod", "mknodat", "chown", "fchown", "lchown", "fchownat", "truncate", "ftruncate",
 }
 
 // credSyscalls are the syscalls of syscallHooks that change a thread's
@@ -591,7 +593,7 @@ func (c *Collector) handle(raw []byte, r *record, ev *event.Event, scratch []byt
 	}
 	*ev = event.Event{SensorID: c.opts.SensorID, Hostname: c.opts.Hostname, Tags: c.opts.Tags}
 	scratch = r.fill(ev, clock.offset(r.bootNs), scratch)
-	if r.kind >= kindFileOpen && r.kind <= kindFileChmod && !c.cleanPaths(ev) {
+	if (r.kind >= kindFileOpen && r.kind <= kindFileChmod && !c.cleanPaths(ev)) || (isFileOp(r.kind) && !c.cleanFileOp(ev)) {
 		c.userFiltered.Add(1)
 		return scratch
 	}

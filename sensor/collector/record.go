@@ -258,6 +258,8 @@ func decodeRecord(raw []byte, r *record) error {
 		r.target = le.Uint32(raw[ptraceTargetOff:])
 		r.request = int64(le.Uint64(raw[ptraceRequestOff:]))
 		return nil
+	case kindFileLink, kindDirCreate, kindDirDelete, kindFileMknod, kindFileChown, kindFileTruncate:
+		return r.decodeFileOp(raw, pathLen, argsLen)
 	default:
 		return fmt.Errorf("%w %d", errBadKind, r.kind)
 	}
@@ -372,6 +374,8 @@ func (r *record) fill(ev *event.Event, bootToWall int64, scratch []byte) []byte 
 		ev.Type = event.Ptrace
 		ev.TargetPID = r.target
 		ev.PtraceRequest = r.request
+	case kindFileLink, kindDirCreate, kindDirDelete, kindFileMknod, kindFileChown, kindFileTruncate:
+		r.fillFileOp(ev)
 	}
 	return scratch
 }
