@@ -457,7 +457,7 @@ func (c *Collector) wantPath(p string) bool {
 	best, want := -1, false
 	for _, e := range c.prefixes {
 		if len(e.prefix) > best && strings.HasPrefix(p, e.prefix) {
-			best, want = len(e.prefix), e.val == 1
+			best, want = len(e.prefix), e.val != 0
 		}
 	}
 	return want
@@ -472,15 +472,18 @@ type prefixEntry struct {
 // prefixEntries builds the LPM trie entries for the configured prefixes: the
 // key is the prefix length in bits followed by the prefix bytes.
 func prefixEntries(opts Options) ([]prefixEntry, error) {
-	incl, excl := opts.FilePrefixes, opts.FileExcludes
-	if incl == nil {
-		incl = DefaultFilePrefixes
-	}
+	incl, excl, changes := opts.FilePrefixes, opts.FileExcludes, opts.FileChangePrefixes
 	if excl == nil {
 		excl = DefaultFileExcludes
 	}
-	if len(incl)+len(excl) > MaxFilePrefixes {
-		return nil, fmt.Errorf("collector: %d file prefixes, at most %d", len(incl)+len(excl), MaxFilePrefixes)
+	if incl == nil {
+		if changes == nil {
+			changes = DefaultFileChangePrefixes
+		}
+		incl = defaultFilePrefixes(passwdFile, MaxFilePrefixes-len(DefaultFilePrefixes)-len(excl)-len(changes))
+	}
+	if len(incl)+len(excl)+len(changes) > MaxFilePrefixes {
+		return nil, fmt.Errorf("collector: %d file prefixes, at most %d", len(incl)+len(excl)+len(changes), MaxFilePrefixes)
 	}
 	var out []prefixEntry
 	add := func(p string, val uint8) error {
@@ -500,6 +503,11 @@ func prefixEntries(opts Options) ([]prefixEntry, error) {
 	}
 	for _, p := range excl {
 		if err := add(p, 0); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range changes {
+		if err := add(p, prefixChanges); err != nil {
 			return nil, err
 		}
 	}
