@@ -33,7 +33,8 @@ const passwdFile = "/etc/passwd"
 
 // defaultFilePrefixes returns DefaultFilePrefixes and, for each home directory
 // that passwd names, that exists and that DefaultFilePrefixes does not cover,
-// its HomeFilePrefixes, within room entries. The kernel's filter matches by
+// its HomeFilePrefixes, within room entries (users whose shell refuses logins
+// are left out). The kernel's filter matches by
 // prefix and has no wildcard (no "/home/*/.ssh/"), so home directories are
 // read once, when the collector starts: one made later is not watched until
 // the next start, and passwd's users past room are not watched.
@@ -65,7 +66,8 @@ func defaultFilePrefixes(passwd string, room int) []string {
 }
 
 // homeDirs returns the distinct home directories of a passwd file (absolute,
-// cleaned, not "/"), in its order. Malformed lines are skipped.
+// cleaned, not "/") of the users who may log in, in its order. Malformed lines
+// are skipped.
 func homeDirs(r io.Reader) []string {
 	var dirs []string
 	seen := map[string]bool{}
@@ -76,7 +78,7 @@ func homeDirs(r io.Reader) []string {
 			continue
 		}
 		fields := strings.Split(line, ":")
-		if len(fields) < 7 || !strings.HasPrefix(fields[5], "/") {
+		if len(fields) < 7 || !strings.HasPrefix(fields[5], "/") || noLogin(fields[6]) {
 			continue
 		}
 		home := path.Clean(fields[5])
@@ -102,3 +104,9 @@ func covered(p string, prefixes []string) bool {
 // prefixChanges is the kernel filter's value of a FileChangePrefixes entry
 // (PREFIX_CHANGES in sensor/bpf/file_watch.h); 1 reports every event, 0 none.
 const prefixChanges = 2
+
+// noLogin reports whether shell refuses logins (nologin, false): sshd runs
+// its users' commands through it, so their keys open nothing.
+func noLogin(shell string) bool {
+	return strings.HasSuffix(shell, "/nologin") || strings.HasSuffix(shell, "/false")
+}
