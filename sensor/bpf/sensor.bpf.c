@@ -24,6 +24,9 @@
 //   FILE_RENAME,    reports the call if it succeeded, its arguments read from the
 //   FILE_CHMOD      registers, the path made absolute against the directory
 //                   descriptor or the working directory
+//   FILE_LINK, DIR_CREATE, DIR_DELETE, FILE_MKNOD, FILE_CHOWN, FILE_TRUNCATE
+//                   file_ops.h (syscalls) and file_ops_uring.h (io_uring);
+//                   prefixes watched for changes only: file_watch.h
 //   NET_CONNECT     tcp: tp_btf/inet_sock_set_state (CLOSE->SYN_SENT in the
 //                   connecting process records it; SYN_SENT->ESTABLISHED/CLOSE
 //                   reports the outcome); a connect that fails before its SYN is

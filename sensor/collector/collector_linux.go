@@ -246,6 +246,8 @@ func New(opts Options) (*Collector, error) {
 		// What it submits waits for io_uring_complete.
 		delete(spec.Programs, bpf.SensorProgIoUringSubmitReq)
 	}
+	_, uring := spec.Programs[bpf.SensorProgIoUringSubmitReq]
+	c.unavailable = append(c.unavailable, missingUringFileOps(kernel, uring)...)
 
 	c.coll, err = ebpf.NewCollection(spec)
 	if err != nil {
