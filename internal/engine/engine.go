@@ -28,7 +28,7 @@ type Engine struct {
 }
 
 // numSlots is how many event types typeSlot knows.
-const numSlots = 14
+const numSlots = 20
 
 // typeSlot numbers the event types without hashing, -1 for others.
 func typeSlot(t event.Type) int {
@@ -61,6 +61,18 @@ func typeSlot(t event.Type) int {
 		return 12
 	case event.HostStats:
 		return 13
+	case event.FileLink:
+		return 14
+	case event.DirCreate:
+		return 15
+	case event.DirDelete:
+		return 16
+	case event.FileMknod:
+		return 17
+	case event.FileChown:
+		return 18
+	case event.FileTruncate:
+		return 19
 	}
 	return -1
 }
