@@ -198,3 +198,46 @@ func TestCreat(t *testing.T) {
 		}
 	}
 }
+
+// TestFileChangePrefixes checks a prefix watched for changes only: an open
+// that reads is not reported, one that writes or creates is, and so are the
+// changes.
+func TestFileChangePrefixes(t *testing.T) {
+	dir := watchedDir(t)
+	c, events := startCollectorWith(t, collector.Options{FilePrefixes: []string{}, FileChangePrefixes: []string{dir + "/"}})
+	me := uint32(os.Getpid())
+	f := filepath.Join(dir, "lib.so")
+	if err := os.WriteFile(f, []byte("x"), 0o600); err != nil { // creates: reported
+		t.Fatal(err)
+	}
+	ev := waitFor(t, events, "FILE_OPEN that creates", func(ev *event.Event) bool {
+		return ev.PID == me && ev.Type == event.FileOpen && ev.TargetPath == f
+	})
+	if ev.FileFlags != "write,create,truncate" {
+		t.Errorf("FILE_FLAGS = %q", ev.FileFlags)
+	}
+	before := c.Stats()
+	for range 3 {
+		if _, err := os.ReadFile(f); err != nil { // reads: not reported
+			t.Fatal(err)
+		}
+	}
+	fd, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd.Close()
+	rawSys(t, unix.SYS_CHOWN, f, 1, 2)
+	waitFor(t, events, "FILE_OPEN for writing, then FILE_CHOWN", func(ev *event.Event) bool {
+		if ev.PID != me || ev.TargetPath != f {
+			return false
+		}
+		if ev.Type == event.FileOpen && ev.FileFlags != "write" {
+			t.Errorf("open reported with FILE_FLAGS %q: only the open for writing may be", ev.FileFlags)
+		}
+		return ev.Type == event.FileChown
+	})
+	if after := c.Stats(); after.FileFiltered < before.FileFiltered+3 {
+		t.Errorf("FILE_FILTERED grew by %d, want the 3 reads at least", after.FileFiltered-before.FileFiltered)
+	}
+}

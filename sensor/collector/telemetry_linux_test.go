@@ -868,6 +868,7 @@ func TestFallbackHooks(t *testing.T) {
 		{"exec and exit", TestCaptureExecAndExit}, {"one exit per process", TestOneExitPerProcess},
 		{"file", TestFileEvents}, {"tcp", TestTCPConnectAccept}, {"udp", TestUDP},
 		{"dns", TestDNSRequest}, {"ptrace", TestPtrace}, {"privilege", TestPrivilegeChange},
+		{"file operations", TestFileOps},
 	} {
 		t.Run(tc.name, tc.test)
 	}
