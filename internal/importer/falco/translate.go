@@ -291,25 +291,26 @@ type fieldInfo struct {
 
 // fieldMap is how Falco fields read Vigil rule paths.
 var fieldMap = map[string]fieldInfo{
-	"proc.name":     {"event/FILE_NAME", kString},
-	"proc.exepath":  {"event/FILE_PATH", kString},
-	"proc.cmdline":  {"event/COMMAND_LINE", kCmdline},
-	"proc.pname":    {"event/PARENT/FILE_NAME", kString},
-	"proc.pexepath": {"event/PARENT/FILE_PATH", kString},
-	"proc.pcmdline": {"event/PARENT/COMMAND_LINE", kCmdline},
-	"proc.pid":      {"event/PROCESS_ID", kNumber},
-	"proc.ppid":     {"event/PARENT_PROCESS_ID", kNumber},
-	"user.name":     {"event/USER", kString},
-	"user.uid":      {"event/USER_ID", kNumber},
-	"container.id":  {"event/CONTAINER_ID", kContainer},
-	"fd.name":       {"event/TARGET/FILE_PATH", kString},
-	"fd.filename":   {"event/TARGET/FILE_NAME", kString},
-	"fd.sip":        {"event/DESTINATION/IP_ADDRESS", kIP},
-	"fd.sport":      {"event/DESTINATION/PORT", kNumber},
-	"fd.cip":        {"event/SOURCE/IP_ADDRESS", kIP},
-	"fd.cport":      {"event/SOURCE/PORT", kNumber},
-	"fd.snet":       {"event/DESTINATION/IP_ADDRESS", kNet},
-	"fd.cnet":       {"event/SOURCE/IP_ADDRESS", kNet},
+	"proc.name":      {"event/FILE_NAME", kString},
+	"proc.exepath":   {"event/FILE_PATH", kString},
+	"proc.cmdline":   {"event/COMMAND_LINE", kCmdline},
+	"proc.pname":     {"event/PARENT/FILE_NAME", kString},
+	"proc.pexepath":  {"event/PARENT/FILE_PATH", kString},
+	"proc.pcmdline":  {"event/PARENT/COMMAND_LINE", kCmdline},
+	"proc.pid":       {"event/PROCESS_ID", kNumber},
+	"proc.ppid":      {"event/PARENT_PROCESS_ID", kNumber},
+	"user.name":      {"event/USER", kString},
+	"user.uid":       {"event/USER_ID", kNumber},
+	"container.id":   {"event/CONTAINER_ID", kContainer},
+	"fd.name":        {"event/TARGET/FILE_PATH", kString},
+	"fd.filename":    {"event/TARGET/FILE_NAME", kString},
+	"fd.sip":         {"event/DESTINATION/IP_ADDRESS", kIP},
+	"fd.sport":       {"event/DESTINATION/PORT", kNumber},
+	"fd.cip":         {"event/SOURCE/IP_ADDRESS", kIP},
+	"fd.cport":       {"event/SOURCE/PORT", kNumber},
+	"fd.snet":        {"event/DESTINATION/IP_ADDRESS", kNet},
+	"fd.cnet":        {"event/SOURCE/IP_ADDRESS", kNet},
+	"evt.arg.target": {"event/LINK_TARGET", kString},
 }
 
 // argv0 matches the first word of a Vigil command line when it is written with a
@@ -679,6 +680,12 @@ var syscallTypes = map[string]string{
 	"ptrace":      event.Ptrace,
 	"init_module": event.ModuleLoad, "finit_module": event.ModuleLoad,
 	"setuid": event.PrivilegeChange, "setresuid": event.PrivilegeChange, "setgid": event.PrivilegeChange,
+	"creat": event.FileOpen,
+	"link":  event.FileLink, "linkat": event.FileLink, "symlink": event.FileLink, "symlinkat": event.FileLink,
+	"mkdir": event.DirCreate, "mkdirat": event.DirCreate, "rmdir": event.DirDelete,
+	"mknod": event.FileMknod, "mknodat": event.FileMknod,
+	"chown": event.FileChown, "fchown": event.FileChown, "lchown": event.FileChown, "fchownat": event.FileChown,
+	"truncate": event.FileTruncate, "ftruncate": event.FileTruncate,
 }
 
 func typeSyscalls(t string) []string {
