@@ -10,5 +10,6 @@ import (
 // non-nil slice, none), zero RingBuffer and ReadDelay its default sizes.
 func collectorOptions(o Options, enr *enrich.Enricher, host string) collector.Options {
 	return collector.Options{Enricher: enr, SensorID: o.SensorID, Hostname: host, Tags: o.Tags,
-		FilePrefixes: o.FilePathPrefixes, RingBufferSize: o.RingBuffer, MaxDelay: o.ReadDelay}
+		FilePrefixes: o.FilePathPrefixes, RingBufferSize: o.RingBuffer, MaxDelay: o.ReadDelay,
+		FileChangePrefixes: o.FileChangePrefixes}
 }
