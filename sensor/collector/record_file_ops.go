@@ -3,7 +3,6 @@ package collector
 import (
 	"encoding/binary"
 	"fmt"
-	"strings"
 
 	"github.com/vigil-sec/vigil/internal/event"
 )
@@ -102,27 +101,4 @@ func nodeType(mode uint32) string {
 		return "file"
 	}
 	return "unknown"
-}
-
-// cleanFileOp is cleanPaths for the file operations: it resolves "." and ".."
-// and doubled slashes in the path acted on and in a hard link's target, and
-// applies the prefix filter to the result (to a symbolic link's target as
-// well when it is absolute, cleaned for the filter's sake only: the event
-// keeps it as given). It reports whether the event is wanted.
-func (c *Collector) cleanFileOp(ev *event.Event) bool {
-	hard := ev.Type == event.FileLink && ev.LinkType == "hard"
-	symAbs := ev.Type == event.FileLink && !hard && strings.HasPrefix(ev.LinkTarget, "/")
-	if !needsClean(ev.TargetPath) && !((hard || symAbs) && needsClean(ev.LinkTarget)) {
-		return true // the kernel judged these paths
-	}
-	ev.TargetPath = cleanAbs(ev.TargetPath)
-	want := c.wantPath(ev.TargetPath)
-	switch {
-	case hard:
-		ev.LinkTarget = cleanAbs(ev.LinkTarget)
-		want = want || c.wantPath(ev.LinkTarget)
-	case symAbs:
-		want = want || c.wantPath(cleanAbs(ev.LinkTarget))
-	}
-	return want
 }
