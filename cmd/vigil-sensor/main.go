@@ -88,7 +88,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	o := agent.Options{SensorID: id.SensorID, Tags: id.Tags, BatchInterval: cfg.BatchInterval,
 		RollInterval: cfg.RollInterval, RollBytes: int(cfg.RollBytes), Grace: cfg.Grace, Log: log,
 		Version: version.String(), FilePathPrefixes: cfg.FilePathPrefixes, RingBuffer: int(cfg.RingBuffer), ReadDelay: cfg.ReadDelay,
-		AncestryDepth: ancestryDepth(cfg.AncestryDepth), Environment: cfg.Environment}
+		AncestryDepth: ancestryDepth(cfg.AncestryDepth), Environment: cfg.Environment,
+		FileChangePrefixes: cfg.FileChangePrefixes}
 	if cfg.Stream != "" || cfg.LakeBucket != "" {
 		awsCfg, err := awsConfig(ctx, cfg, id)
 		if err != nil {
@@ -228,6 +229,7 @@ func printConfig(w io.Writer, c config.Config, id identity.Identity) {
 	row("roll_bytes", fmt.Sprint(c.RollBytes), "("+c.Source("roll_bytes")+")")
 	row("grace", c.Grace.String(), "("+c.Source("grace")+")")
 	row("file_path_prefixes", prefixesValue(c.FilePathPrefixes), "("+c.Source("file_path_prefixes")+")")
+	row("file_change_prefixes", prefixesValue(c.FileChangePrefixes), "("+c.Source("file_change_prefixes")+")")
 	row("ring_buffer", fmt.Sprint(c.RingBuffer), "("+c.Source("ring_buffer")+")")
 	row("read_delay", c.ReadDelay.String(), "("+c.Source("read_delay")+")")
 	row("statsd", c.Statsd, "("+c.Source("statsd")+")")

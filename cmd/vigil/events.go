@@ -146,6 +146,8 @@ func detail(e *event.Event) string {
 	case event.FileRename:
 		kv("from", e.OldTargetPath)
 		kv("to", e.TargetPath)
+	case event.FileLink, event.DirCreate, event.DirDelete, event.FileMknod, event.FileChown, event.FileTruncate:
+		parts = fileOpDetail(parts, e)
 	case event.NetworkConnect, event.NetworkAccept:
 		kv("proto", e.Protocol)
 		parts = append(parts, fmt.Sprintf("%s:%d -> %s:%d", e.SourceIP, e.SourcePort, e.DestIP, e.DestPort))

@@ -28,7 +28,7 @@ type Engine struct {
 }
 
 // numSlots is how many event types typeSlot knows.
-const numSlots = 21
+const numSlots = 27
 
 // typeSlot numbers the event types without hashing, -1 for others.
 func typeSlot(t event.Type) int {
@@ -75,6 +75,18 @@ func typeSlot(t event.Type) int {
 		return 19
 	case event.Userfaultfd:
 		return 20
+	case event.FileLink:
+		return 21
+	case event.DirCreate:
+		return 22
+	case event.DirDelete:
+		return 23
+	case event.FileMknod:
+		return 24
+	case event.FileChown:
+		return 25
+	case event.FileTruncate:
+		return 26
 	}
 	return -1
 }

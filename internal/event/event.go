@@ -27,6 +27,12 @@ const (
 	BPFLoad          Type = "BPF_LOAD"
 	MemfdCreate      Type = "MEMFD_CREATE"
 	Userfaultfd      Type = "USERFAULTFD"
+	FileLink         Type = "FILE_LINK"
+	DirCreate        Type = "DIR_CREATE"
+	DirDelete        Type = "DIR_DELETE"
+	FileMknod        Type = "FILE_MKNOD"
+	FileChown        Type = "FILE_CHOWN"
+	FileTruncate     Type = "FILE_TRUNCATE"
 )
 
 // Types lists every event type Vigil knows, in a stable order.
@@ -36,6 +42,7 @@ var Types = []Type{
 	SensorHeartbeat, HostStats,
 	NetworkListen,
 	NamespaceChange, Mount, Unmount, BPFLoad, MemfdCreate, Userfaultfd,
+	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate,
 }
 
 // KnownType reports whether t is one of Types.
@@ -114,14 +121,16 @@ type Event struct {
 	// TERMINATE_PROCESS
 	ExitCode int32 `parquet:"exit_code"`
 
-	// FILE_OPEN, FILE_DELETE, FILE_RENAME, FILE_CHMOD: the file acted on (FILE_PATH
+	// FILE_OPEN, FILE_DELETE, FILE_RENAME, FILE_CHMOD and the other file and
+	// directory types (FILE_LINK, DIR_CREATE, ...): the file acted on (FILE_PATH
 	// is the acting process's executable). For a rename TargetPath is the new name
 	// and OldTargetPath the old one.
 	TargetPath    string `parquet:"target_path"`
 	OldTargetPath string `parquet:"old_target_path"`
 	// FileFlags lists what an open does, comma-separated: read, write, create, truncate.
 	FileFlags string `parquet:"file_flags,dict"`
-	// FileMode is the new mode of a FILE_CHMOD (permission and setuid/setgid/sticky bits).
+	// FileMode is the new mode of a FILE_CHMOD (permission and setuid/setgid/sticky bits),
+	// the mode asked for by a DIR_CREATE (before the umask) and a FILE_MKNOD.
 	FileMode uint32 `parquet:"file_mode"`
 
 	// NETWORK_CONNECT / NETWORK_ACCEPT (and the resolver of a DNS_REQUEST).
@@ -163,7 +172,7 @@ type Event struct {
 	IntervalSeconds   uint32 `parquet:"stats_interval_seconds"`
 	CountExec         uint64 `parquet:"stats_exec"`
 	CountFileOpen     uint64 `parquet:"stats_file_open"`
-	CountFileChange   uint64 `parquet:"stats_file_change"` // delete, rename, chmod
+	CountFileChange   uint64 `parquet:"stats_file_change"` // every file change but opens
 	CountConnect      uint64 `parquet:"stats_connect"`
 	CountAccept       uint64 `parquet:"stats_accept"`
 	CountDNS          uint64 `parquet:"stats_dns"`
@@ -212,4 +221,18 @@ type Event struct {
 	// SENSOR_HEARTBEAT: what this sensor cannot capture on its host (kernel
 	// hooks that are not attached), e.g. module_load, io_uring.
 	MissingCapabilities []string `parquet:"missing_capabilities,list"`
+	// FILE_LINK: the new name is TargetPath; LinkTarget is what it points to
+	// (a symbolic link's target as given, relative or not; for a hard link the
+	// existing file's absolute path) and LinkType "hard" or "symbolic".
+	LinkTarget string `parquet:"link_target"`
+	LinkType   string `parquet:"link_type,dict"`
+	// FILE_MKNOD: the type of the node made (fifo, char, block, socket, file);
+	// its permission bits are in FileMode.
+	FileType string `parquet:"file_type,dict"`
+	// FILE_CHOWN: the new owner and group as the call gave them; -1 leaves
+	// one as it was.
+	OwnerUID int64 `parquet:"owner_uid"`
+	OwnerGID int64 `parquet:"owner_gid"`
+	// FILE_TRUNCATE: the file's new length in bytes.
+	FileSize uint64 `parquet:"file_size"`
 }

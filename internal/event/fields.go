@@ -105,9 +105,11 @@ func num[T ~uint16 | ~uint32 | ~uint64 | ~int32 | ~int64](path string, get func(
 
 var processTypes = []Type{NewProcess, TerminateProcess, FileOpen, FileDelete, FileRename, FileChmod,
 	NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange, Ptrace, NetworkListen,
-	NamespaceChange, Mount, Unmount, BPFLoad, MemfdCreate, Userfaultfd}
+	NamespaceChange, Mount, Unmount, BPFLoad, MemfdCreate, Userfaultfd,
+	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate}
 
-var fileTypes = []Type{FileOpen, FileDelete, FileRename, FileChmod}
+var fileTypes = []Type{FileOpen, FileDelete, FileRename, FileChmod,
+	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate}
 
 var netTypes = []Type{NetworkConnect, NetworkAccept, DNSRequest, NetworkListen}
 
@@ -162,7 +164,7 @@ var Fields = []Field{
 	derivedName("event/TARGET/FILE_NAME", "event/TARGET/FILE_PATH", func(e *Event) *string { return &e.TargetPath }, fileTypes...),
 	str("event/TARGET/OLD_FILE_PATH", func(e *Event) *string { return &e.OldTargetPath }, FileRename),
 	str("event/FILE_FLAGS", func(e *Event) *string { return &e.FileFlags }, FileOpen),
-	num("event/FILE_MODE", func(e *Event) *uint32 { return &e.FileMode }, FileChmod),
+	num("event/FILE_MODE", func(e *Event) *uint32 { return &e.FileMode }, FileChmod, DirCreate, FileMknod),
 
 	str("event/PROTOCOL", func(e *Event) *string { return &e.Protocol }, netTypes...),
 	str("event/SOURCE/IP_ADDRESS", func(e *Event) *string { return &e.SourceIP }, netTypes...),
@@ -218,6 +220,12 @@ var Fields = []Field{
 	{Path: "event/MISSING_CAPABILITIES", Kind: StringList, For: []Type{SensorHeartbeat},
 		List:    func(e *Event) []string { return e.MissingCapabilities },
 		setList: func(e *Event, v []string) { e.MissingCapabilities = v }},
+	str("event/LINK_TARGET", func(e *Event) *string { return &e.LinkTarget }, FileLink),
+	str("event/LINK_TYPE", func(e *Event) *string { return &e.LinkType }, FileLink),
+	str("event/FILE_TYPE", func(e *Event) *string { return &e.FileType }, FileMknod),
+	num("event/OWNER_USER_ID", func(e *Event) *int64 { return &e.OwnerUID }, FileChown),
+	num("event/OWNER_GROUP_ID", func(e *Event) *int64 { return &e.OwnerGID }, FileChown),
+	num("event/FILE_SIZE", func(e *Event) *uint64 { return &e.FileSize }, FileTruncate),
 }
 
 var byPath = func() map[string]*Field {

@@ -10,6 +10,10 @@
 //	FILE_OPEN                        File System Activity (1001)   1 Create, 3 Update, 2 Read or 14 Open (by flags)
 //	FILE_DELETE / FILE_RENAME        File System Activity (1001)   4 Delete / 5 Rename
 //	FILE_CHMOD                       File System Activity (1001)   7 Set Security
+//	FILE_LINK, DIR_CREATE, FILE_MKNOD File System Activity (1001)  1 Create
+//	DIR_DELETE                       File System Activity (1001)   4 Delete
+//	FILE_CHOWN                       File System Activity (1001)   7 Set Security
+//	FILE_TRUNCATE                    File System Activity (1001)   3 Update
 //	NETWORK_CONNECT / NETWORK_ACCEPT Network Activity (4001)       1 Open (4 Fail when the call failed)
 //	detection                        Detection Finding (2004)      1 Create
 //

@@ -331,7 +331,8 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 		}
 		r.Base = base(ClassProcessActivity, CategorySystem, act, name, "Process Activity", SeverityInformational, t, r.Metadata)
 		return r, nil
-	case event.FileOpen, event.FileDelete, event.FileRename, event.FileChmod:
+	case event.FileOpen, event.FileDelete, event.FileRename, event.FileChmod,
+		event.FileLink, event.DirCreate, event.DirDelete, event.FileMknod, event.FileChown, event.FileTruncate:
 		var act int32
 		var name string
 		r := &FileSystemActivity{Base: Base{Metadata: md}, Device: device(e), Actor: Actor{Process: process(e)}}
@@ -362,6 +363,8 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 			}
 		case event.FileChmod:
 			act, name = 7, "Set Security"
+		default:
+			act, name = fileOpActivity(e.Type)
 		}
 		r.Base = base(ClassFileSystemActivity, CategorySystem, act, name, "File System Activity", SeverityInformational, t, r.Metadata)
 		return r, nil

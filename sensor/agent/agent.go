@@ -55,6 +55,8 @@ type Options struct {
 	// FilePathPrefixes selects the paths whose file events are reported; nil
 	// keeps the collector's defaults, an empty non-nil slice reports none.
 	FilePathPrefixes []string
+	// FileChangePrefixes are watched for changes only (collector.Options).
+	FileChangePrefixes []string
 	// RingBuffer and ReadDelay size the kernel ring buffer and bound how long a
 	// record waits in it (collector.Options); zero keeps the collector's
 	// defaults.

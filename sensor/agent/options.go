@@ -11,5 +11,6 @@ import (
 func collectorOptions(o Options, enr *enrich.Enricher, host string) collector.Options {
 	return collector.Options{Enricher: enr, SensorID: o.SensorID, Hostname: host, Tags: o.Tags,
 		FilePrefixes: o.FilePathPrefixes, RingBufferSize: o.RingBuffer, MaxDelay: o.ReadDelay,
-		Disable: o.DisableCapabilities, Environment: o.Environment}
+		Disable: o.DisableCapabilities, Environment: o.Environment,
+		FileChangePrefixes: o.FileChangePrefixes}
 }

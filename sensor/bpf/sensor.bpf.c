@@ -24,6 +24,9 @@
 //   FILE_RENAME,    reports the call if it succeeded, its arguments read from the
 //   FILE_CHMOD      registers, the path made absolute against the directory
 //                   descriptor or the working directory
+//   FILE_LINK, DIR_CREATE, DIR_DELETE, FILE_MKNOD, FILE_CHOWN, FILE_TRUNCATE
+//                   file_ops.h (syscalls) and file_ops_uring.h (io_uring);
+//                   prefixes watched for changes only: file_watch.h
 //   NET_CONNECT     tcp: tp_btf/inet_sock_set_state (CLOSE->SYN_SENT in the
 //                   connecting process records it; SYN_SENT->ESTABLISHED/CLOSE
 //                   reports the outcome); a connect that fails before its SYN is
@@ -810,6 +813,8 @@ static __always_inline void file_emit(struct file_event *e)
 		count(COUNTER_DROPS);
 }
 
+#include "file_watch.h"
+
 /* ---- file opens --------------------------------------------------------- */
 
 // file_opened reports the file f just opened (NULL: nothing to report);
@@ -831,7 +836,7 @@ static __always_inline void file_opened(struct file *f, __u32 oflags)
 	if (!w || len == 0 || len > FPATH_MAX - 1)
 		return;
 	off = WALK_END - len;
-	if (!wanted(w, off, len)) {
+	if (!wanted_open(w, off, len, f->f_mode)) {
 		count(COUNTER_FILE_FILTERED);
 		return;
 	}
@@ -1088,6 +1093,8 @@ static __always_inline void file_changed(struct sys_args *a, long ret)
 	if (change_ready(e, kind, len, len2, flags, want))
 		file_emit(e);
 }
+
+#include "file_ops.h"
 
 /* ---- network ------------------------------------------------------------ */
 
@@ -1658,6 +1665,9 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 	case NR_unlink: case NR_unlinkat: case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
 	case NR_connect: case NR_ptrace:
+	case NR_link: case NR_linkat: case NR_symlink: case NR_symlinkat: case NR_mkdir: case NR_mkdirat:
+	case NR_rmdir: case NR_mknod: case NR_mknodat: case NR_chown: case NR_fchown: case NR_lchown:
+	case NR_fchownat: case NR_truncate: case NR_ftruncate:
 	case NR_setuid: case NR_setgid: case NR_setreuid: case NR_setregid: case NR_setresuid:
 	case NR_setresgid: case NR_setfsuid: case NR_setfsgid: case NR_capset:
 		break;
@@ -1683,6 +1693,7 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 		break;
 	default:
 		file_changed(&a, ret);
+		file_op_changed(&a, ret);
 	}
 }
 
@@ -1751,6 +1762,8 @@ struct {
 	__type(value, struct sockaddr_in6);
 } uring_dests SEC(".maps");
 
+#include "file_ops_uring.h"
+
 // io_uring_submit_req keeps the deletes and renames io_uring requests were
 // prepared for, paths resolved as the syscalls' are, in uring_changes, and the
 // destinations of sends given one in uring_dests.
@@ -1764,6 +1777,8 @@ int BPF_PROG(io_uring_submit_req, void *req)
 	bool want = false;
 
 	if (!r)
+		return 0;
+	if (uring_file_op_submitted(req, r->opcode))
 		return 0;
 	switch (r->opcode) {
 	case IORING_OP_UNLINKAT: {
@@ -1868,6 +1883,8 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 		return 0;
 	op = r->opcode;
 	res = cqe->res;
+	if (uring_file_op_completed(r, key, op, res))
+		return 0;
 	if (op == IORING_OP_UNLINKAT || op == IORING_OP_RENAMEAT) {
 		struct file_event *e = bpf_map_lookup_elem(&uring_changes, &key);
 

@@ -143,6 +143,24 @@ type SensorFileEvent struct {
 	Path   [2048]int8
 }
 
+type SensorFileOpKind uint32
+
+const (
+	SensorFileOpKindEVENT_FILE_LINK     SensorFileOpKind = 40
+	SensorFileOpKindEVENT_DIR_CREATE    SensorFileOpKind = 41
+	SensorFileOpKindEVENT_DIR_DELETE    SensorFileOpKind = 42
+	SensorFileOpKindEVENT_FILE_MKNOD    SensorFileOpKind = 43
+	SensorFileOpKindEVENT_FILE_CHOWN    SensorFileOpKind = 44
+	SensorFileOpKindEVENT_FILE_TRUNCATE SensorFileOpKind = 45
+)
+
+type SensorLinkType uint32
+
+const (
+	SensorLinkTypeLINK_HARD     SensorLinkType = 1
+	SensorLinkTypeLINK_SYMBOLIC SensorLinkType = 2
+)
+
 type SensorListenEvent struct {
 	_        structs.HostLayout
 	Hdr      SensorEventHdr
@@ -374,6 +392,8 @@ const (
 	SensorVarUnusedExecFlag         = "unused_exec_flag"
 	SensorVarUnusedExitEvent        = "unused_exit_event"
 	SensorVarUnusedFileEvent        = "unused_file_event"
+	SensorVarUnusedFileOpKind       = "unused_file_op_kind"
+	SensorVarUnusedLinkType         = "unused_link_type"
 	SensorVarUnusedListenEvent      = "unused_listen_event"
 	SensorVarUnusedMemfdEvent       = "unused_memfd_event"
 	SensorVarUnusedMemfdKind        = "unused_memfd_kind"
@@ -489,6 +509,8 @@ type SensorVariableSpecs struct {
 	UnusedExecFlag         *ebpf.VariableSpec `ebpf:"unused_exec_flag"`
 	UnusedExitEvent        *ebpf.VariableSpec `ebpf:"unused_exit_event"`
 	UnusedFileEvent        *ebpf.VariableSpec `ebpf:"unused_file_event"`
+	UnusedFileOpKind       *ebpf.VariableSpec `ebpf:"unused_file_op_kind"`
+	UnusedLinkType         *ebpf.VariableSpec `ebpf:"unused_link_type"`
 	UnusedListenEvent      *ebpf.VariableSpec `ebpf:"unused_listen_event"`
 	UnusedMemfdEvent       *ebpf.VariableSpec `ebpf:"unused_memfd_event"`
 	UnusedMemfdKind        *ebpf.VariableSpec `ebpf:"unused_memfd_kind"`
@@ -588,6 +610,8 @@ type SensorVariables struct {
 	UnusedExecFlag         *ebpf.Variable `ebpf:"unused_exec_flag"`
 	UnusedExitEvent        *ebpf.Variable `ebpf:"unused_exit_event"`
 	UnusedFileEvent        *ebpf.Variable `ebpf:"unused_file_event"`
+	UnusedFileOpKind       *ebpf.Variable `ebpf:"unused_file_op_kind"`
+	UnusedLinkType         *ebpf.Variable `ebpf:"unused_link_type"`
 	UnusedListenEvent      *ebpf.Variable `ebpf:"unused_listen_event"`
 	UnusedMemfdEvent       *ebpf.Variable `ebpf:"unused_memfd_event"`
 	UnusedMemfdKind        *ebpf.Variable `ebpf:"unused_memfd_kind"`

@@ -26,12 +26,17 @@ const WakeupFraction = 16
 var ErrUnsupported = errors.New("eBPF process capture unsupported")
 
 // DefaultFilePrefixes are the path prefixes whose file events (open, delete,
-// rename, chmod) are reported when Options.FilePrefixes is nil: where persistence,
-// credentials, logs and staged payloads live. A prefix matches by plain string
-// comparison, so "/var/spool/cron" covers /var/spool/crontabs too.
+// rename, chmod, link, ...) are reported when Options.FilePrefixes is nil: where
+// persistence, credentials, logs and staged payloads live (/etc holds sudoers,
+// the cron tables and the systemd units an administrator adds). A prefix
+// matches by plain string comparison, so "/var/spool/cron" covers
+// /var/spool/crontabs too. The users' home directories outside these are
+// watched for their credentials and shell files (HomeFilePrefixes), and the
+// binary and library directories for changes (DefaultFileChangePrefixes).
 var DefaultFilePrefixes = []string{
 	"/etc/", "/root/", "/home/", "/var/spool/cron", "/usr/lib/systemd", "/lib/systemd",
-	"/tmp/", "/dev/shm", "/var/log", "/boot", "/lib/modules", "/usr/lib/modules",
+	"/tmp/", "/dev/", "/var/log", "/boot", "/lib/modules", "/usr/lib/modules",
+	"/run/systemd/system",
 }
 
 // DefaultFileExcludes are the prefixes left out of DefaultFilePrefixes when
@@ -95,6 +100,12 @@ type Options struct {
 	// DefaultEnvironment; an empty non-nil slice reports none, and the kernel
 	// then does not copy environments at all.
 	Environment []string
+	// FileChangePrefixes are path prefixes whose files are reported when
+	// changed or opened for writing, not when only read (see
+	// DefaultFileChangePrefixes); the longest matching prefix of the three
+	// lists decides. Nil means DefaultFileChangePrefixes if FilePrefixes is
+	// nil too, else none.
+	FileChangePrefixes []string
 
 	// fallbackHooks loads the hooks meant for kernels without what this one
 	// offers (tests of those): syscall exits at raw_syscalls:sys_exit even where

@@ -259,6 +259,8 @@ func New(opts Options) (*Collector, error) {
 		// What it submits waits for io_uring_complete.
 		delete(spec.Programs, bpf.SensorProgIoUringSubmitReq)
 	}
+	_, uring := spec.Programs[bpf.SensorProgIoUringSubmitReq]
+	c.unavailable = append(c.unavailable, missingUringFileOps(kernel, uring)...)
 
 	c.coll, err = ebpf.NewCollection(spec)
 	if err != nil {
@@ -320,6 +322,8 @@ var syscallHooks = []string{
 	"setfsuid", "setfsgid", "capset",
 	"listen",
 	"setns", "unshare", "clone", "clone3", "mount", "umount", "move_mount", "bpf", "memfd_create", "userfaultfd",
+	"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir",
+	"mknod", "mknodat", "chown", "fchown", "lchown", "fchownat", "truncate", "ftruncate",
 }
 
 // credSyscalls are the syscalls of syscallHooks that change a thread's
@@ -471,7 +475,7 @@ func (c *Collector) wantPath(p string) bool {
 	best, want := -1, false
 	for _, e := range c.prefixes {
 		if len(e.prefix) > best && strings.HasPrefix(p, e.prefix) {
-			best, want = len(e.prefix), e.val == 1
+			best, want = len(e.prefix), e.val != 0
 		}
 	}
 	return want
@@ -486,15 +490,18 @@ type prefixEntry struct {
 // prefixEntries builds the LPM trie entries for the configured prefixes: the
 // key is the prefix length in bits followed by the prefix bytes.
 func prefixEntries(opts Options) ([]prefixEntry, error) {
-	incl, excl := opts.FilePrefixes, opts.FileExcludes
-	if incl == nil {
-		incl = DefaultFilePrefixes
-	}
+	incl, excl, changes := opts.FilePrefixes, opts.FileExcludes, opts.FileChangePrefixes
 	if excl == nil {
 		excl = DefaultFileExcludes
 	}
-	if len(incl)+len(excl) > MaxFilePrefixes {
-		return nil, fmt.Errorf("collector: %d file prefixes, at most %d", len(incl)+len(excl), MaxFilePrefixes)
+	if incl == nil {
+		if changes == nil {
+			changes = DefaultFileChangePrefixes
+		}
+		incl = defaultFilePrefixes(passwdFile, MaxFilePrefixes-len(DefaultFilePrefixes)-len(excl)-len(changes))
+	}
+	if len(incl)+len(excl)+len(changes) > MaxFilePrefixes {
+		return nil, fmt.Errorf("collector: %d file prefixes, at most %d", len(incl)+len(excl)+len(changes), MaxFilePrefixes)
 	}
 	var out []prefixEntry
 	add := func(p string, val uint8) error {
@@ -514,6 +521,11 @@ func prefixEntries(opts Options) ([]prefixEntry, error) {
 	}
 	for _, p := range excl {
 		if err := add(p, 0); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range changes {
+		if err := add(p, prefixChanges); err != nil {
 			return nil, err
 		}
 	}
@@ -611,7 +623,7 @@ func (c *Collector) handle(raw []byte, r *record, ev *event.Event, scratch []byt
 	if r.kind == kindExec {
 		r.fillContext(ev, off, c.env)
 	}
-	if r.kind >= kindFileOpen && r.kind <= kindFileChmod && !c.cleanPaths(ev) {
+	if (r.kind >= kindFileOpen && r.kind <= kindFileChmod && !c.cleanPaths(ev)) || (isFileOp(r.kind) && !c.cleanFileOp(ev)) {
 		c.userFiltered.Add(1)
 		return scratch
 	}

@@ -1,7 +1,8 @@
 // Package collector turns the kernel's activity into Vigil events: NEW_PROCESS,
 // TERMINATE_PROCESS, FILE_OPEN, FILE_DELETE, FILE_RENAME, FILE_CHMOD,
 // NETWORK_CONNECT, NETWORK_ACCEPT, DNS_REQUEST, MODULE_LOAD, PRIVILEGE_CHANGE,
-// PTRACE and NETWORK_LISTEN.
+// PTRACE, NETWORK_LISTEN, FILE_LINK, DIR_CREATE, DIR_DELETE, FILE_MKNOD,
+// FILE_CHOWN and FILE_TRUNCATE.
 //
 // It loads the CO-RE eBPF program from sensor/bpf (see there for the hooks),
 // reads the ring buffer and decodes each record into an event.Event:
@@ -59,9 +60,18 @@
 //     paths are read when the request is submitted (io_uring_submit_req) and the
 //     record is sent when it completes successfully; the prefix filter counts
 //     them at submission.
+//   - FILE_LINK (hard: LINK_TARGET the existing file; symbolic: the target as
+//     given), DIR_CREATE and DIR_DELETE (mkdir, rmdir, unlinkat with
+//     AT_REMOVEDIR), FILE_MKNOD, FILE_CHOWN and FILE_TRUNCATE: successful calls
+//     only, paths built and filtered as a delete's (record_file_ops.go); made
+//     through io_uring (IORING_OP_MKDIRAT, LINKAT, SYMLINKAT, UNLINKAT,
+//     FTRUNCATE) alike. An io_uring operation whose request type the kernel's
+//     BTF lacks is listed by Unavailable.
 //   - File events are filtered in the kernel by Options.FilePrefixes (default
-//     DefaultFilePrefixes) minus FileExcludes; a path with "/." or "//" in a
-//     delete/rename/chmod goes to user space, which cleans it and filters again.
+//     DefaultFilePrefixes, and the home directories' HomeFilePrefixes) minus
+//     FileExcludes, plus FileChangePrefixes (default DefaultFileChangePrefixes),
+//     whose reads are not reported; a path with "/." or "//" in a file change
+//     goes to user space, which cleans it and filters again.
 //   - NETWORK_CONNECT tcp: reported when the handshake ends (ERROR_CODE 0 when
 //     established, else the socket's error: ECONNREFUSED, ETIMEDOUT...; a
 //     connect that fails before sending its SYN gives the syscall's errno);

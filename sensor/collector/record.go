@@ -297,6 +297,8 @@ func decodeRecord(raw []byte, r *record) error {
 		return decodeMemfd(raw, r, pathLen)
 	case kindUserfaultfd:
 		return decodeUserfaultfd(raw, r)
+	case kindFileLink, kindDirCreate, kindDirDelete, kindFileMknod, kindFileChown, kindFileTruncate:
+		return r.decodeFileOp(raw, pathLen, argsLen)
 	default:
 		return fmt.Errorf("%w %d", errBadKind, r.kind)
 	}
@@ -425,6 +427,8 @@ func (r *record) fill(ev *event.Event, bootToWall int64, scratch []byte) []byte 
 		r.fillMemfd(ev)
 	case kindUserfaultfd:
 		r.fillUserfaultfd(ev)
+	case kindFileLink, kindDirCreate, kindDirDelete, kindFileMknod, kindFileChown, kindFileTruncate:
+		r.fillFileOp(ev)
 	}
 	return scratch
 }

@@ -341,3 +341,45 @@ func TestCleanPaths(t *testing.T) {
 		t.Error("over-long prefix accepted")
 	}
 }
+
+// TestRecordKindsDistinct checks that the record kinds the concerns of
+// sensor/bpf number in their own enums never share a value: the decoder
+// dispatches on the kind alone.
+func TestRecordKindsDistinct(t *testing.T) {
+	kinds := []struct {
+		name string
+		kind uint32
+	}{
+		{"EVENT_EXEC", uint32(bpf.SensorEventKindEVENT_EXEC)},
+		{"EVENT_EXIT", uint32(bpf.SensorEventKindEVENT_EXIT)},
+		{"EVENT_FILE_OPEN", uint32(bpf.SensorEventKindEVENT_FILE_OPEN)},
+		{"EVENT_FILE_DELETE", uint32(bpf.SensorEventKindEVENT_FILE_DELETE)},
+		{"EVENT_FILE_RENAME", uint32(bpf.SensorEventKindEVENT_FILE_RENAME)},
+		{"EVENT_FILE_CHMOD", uint32(bpf.SensorEventKindEVENT_FILE_CHMOD)},
+		{"EVENT_NET_CONNECT", uint32(bpf.SensorEventKindEVENT_NET_CONNECT)},
+		{"EVENT_NET_ACCEPT", uint32(bpf.SensorEventKindEVENT_NET_ACCEPT)},
+		{"EVENT_NET_LISTEN", uint32(bpf.SensorEventKindEVENT_NET_LISTEN)},
+		{"EVENT_DNS", uint32(bpf.SensorEventKindEVENT_DNS)},
+		{"EVENT_MODULE", uint32(bpf.SensorEventKindEVENT_MODULE)},
+		{"EVENT_PRIV", uint32(bpf.SensorEventKindEVENT_PRIV)},
+		{"EVENT_PTRACE", uint32(bpf.SensorEventKindEVENT_PTRACE)},
+		{"EVENT_NAMESPACE", uint32(bpf.SensorNsKindEVENT_NAMESPACE)},
+		{"EVENT_MOUNT", uint32(bpf.SensorMountKindEVENT_MOUNT)},
+		{"EVENT_BPF_LOAD", uint32(bpf.SensorBpfLoadKindEVENT_BPF_LOAD)},
+		{"EVENT_MEMFD", uint32(bpf.SensorMemfdKindEVENT_MEMFD)},
+		{"EVENT_USERFAULTFD", uint32(bpf.SensorUserfaultfdKindEVENT_USERFAULTFD)},
+		{"EVENT_FILE_LINK", uint32(bpf.SensorFileOpKindEVENT_FILE_LINK)},
+		{"EVENT_DIR_CREATE", uint32(bpf.SensorFileOpKindEVENT_DIR_CREATE)},
+		{"EVENT_DIR_DELETE", uint32(bpf.SensorFileOpKindEVENT_DIR_DELETE)},
+		{"EVENT_FILE_MKNOD", uint32(bpf.SensorFileOpKindEVENT_FILE_MKNOD)},
+		{"EVENT_FILE_CHOWN", uint32(bpf.SensorFileOpKindEVENT_FILE_CHOWN)},
+		{"EVENT_FILE_TRUNCATE", uint32(bpf.SensorFileOpKindEVENT_FILE_TRUNCATE)},
+	}
+	seen := map[uint32]string{}
+	for _, k := range kinds {
+		if other, ok := seen[k.kind]; ok {
+			t.Errorf("%s and %s are both kind %d", other, k.name, k.kind)
+		}
+		seen[k.kind] = k.name
+	}
+}

@@ -876,6 +876,7 @@ func TestFallbackHooks(t *testing.T) {
 		{"listen", TestNetworkListen}, {"traceme", TestPtraceTraceme},
 		{"namespaces", TestNamespaceChange}, {"mounts", TestMounts}, {"bpf load", TestBPFLoad},
 		{"memfd", TestMemfdCreate}, {"userfaultfd", TestUserfaultfd},
+		{"file operations", TestFileOps},
 	} {
 		t.Run(tc.name, tc.test)
 	}

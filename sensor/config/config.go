@@ -60,6 +60,10 @@ type Config struct {
 	RespondAllow      []string
 	IsolationDisabled bool
 
+	// FileChangePrefixes are watched for changes only (reads not reported);
+	// nil: the collector's defaults when FilePathPrefixes is nil too, else none.
+	FileChangePrefixes []string
+
 	// sources records where each field was last set, for error messages.
 	sources map[string]string
 }
@@ -155,15 +159,18 @@ func (c *Config) Fields() []Field {
 		{Path: "grace", Usage: "shutdown flush deadline", set: duration(&c.Grace)},
 		{Path: "file_path_prefixes", Flag: "file-path-prefix", Usage: "path prefix whose file events are kept (repeatable)", list: true,
 			add: func(c *Config, vs []string) error {
-				for _, v := range vs {
-					if !strings.HasPrefix(v, "/") {
-						return fmt.Errorf("%q is not an absolute path prefix", v)
-					}
-					if len(v) > maxFilePrefix {
-						return fmt.Errorf("prefix %.20q… is %d bytes; the kernel filter takes at most %d", v, len(v), maxFilePrefix)
-					}
+				if err := checkFilePrefixes(vs); err != nil {
+					return err
 				}
 				c.FilePathPrefixes = vs
+				return nil
+			}},
+		{Path: "file_change_prefixes", Flag: "file-change-prefix", Usage: "path prefix whose file changes, not reads, are kept (repeatable)", list: true,
+			add: func(c *Config, vs []string) error {
+				if err := checkFilePrefixes(vs); err != nil {
+					return err
+				}
+				c.FileChangePrefixes = vs
 				return nil
 			}},
 		{Path: "ring_buffer", Usage: "kernel ring buffer, a power of two from 64KiB to 1GiB", set: func(c *Config, v string) error {
@@ -577,4 +584,18 @@ func Load(path string, lookup func(string) (string, bool), fs *flag.FlagSet) (Co
 		}
 	}
 	return c, c.Validate()
+}
+
+// checkFilePrefixes accepts path prefixes the kernel filter takes: absolute,
+// at most maxFilePrefix bytes.
+func checkFilePrefixes(vs []string) error {
+	for _, v := range vs {
+		if !strings.HasPrefix(v, "/") {
+			return fmt.Errorf("%q is not an absolute path prefix", v)
+		}
+		if len(v) > maxFilePrefix {
+			return fmt.Errorf("prefix %.20q… is %d bytes; the kernel filter takes at most %d", v, len(v), maxFilePrefix)
+		}
+	}
+	return nil
 }

@@ -22,6 +22,8 @@
 //	grace: 10s                  # shutdown flush; what is not shipped by then stays spooled
 //	file_path_prefixes: [/etc/, /root/.ssh/]   # FILE_* events kept for these paths;
 //	                            # [] for none; absent or null: the collector's defaults
+//	file_change_prefixes: [/usr/bin/]  # changes kept, reads not; absent: the
+//	                            # collector's defaults if file_path_prefixes is absent too
 //	ring_buffer: 16MiB          # kernel → sensor buffer: a power of two, 64KiB to 1GiB
 //	read_delay: 250ms           # longest a record waits there when few are queued
 //	statsd: 127.0.0.1:8125      # DogStatsD agent; empty disables metrics

@@ -125,7 +125,8 @@ func (g *Generator) Observe(ev *event.Event) {
 		}
 	case event.FileOpen:
 		c.CountFileOpen++
-	case event.FileDelete, event.FileRename, event.FileChmod:
+	case event.FileDelete, event.FileRename, event.FileChmod,
+		event.FileLink, event.DirCreate, event.DirDelete, event.FileMknod, event.FileChown, event.FileTruncate:
 		c.CountFileChange++
 	case event.NetworkConnect:
 		c.CountConnect++

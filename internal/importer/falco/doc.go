@@ -42,7 +42,11 @@
 // NETWORK_CONNECT, accept/accept4 → NETWORK_ACCEPT, unlink/unlinkat → FILE_DELETE,
 // rename/renameat/renameat2 → FILE_RENAME, chmod/fchmod/fchmodat → FILE_CHMOD,
 // ptrace → PTRACE, init_module/finit_module → MODULE_LOAD, setuid/setresuid/setgid
-// → PRIVILEGE_CHANGE, where the syscall itself is compared with event/OPERATION),
+// → PRIVILEGE_CHANGE, where the syscall itself is compared with event/OPERATION;
+// creat → FILE_OPEN, link/linkat/symlink/symlinkat → FILE_LINK (evt.arg.target,
+// a symbolic link's target, reads event/LINK_TARGET), mkdir/mkdirat → DIR_CREATE,
+// rmdir → DIR_DELETE, mknod/mknodat → FILE_MKNOD, chown/fchown/lchown/fchownat →
+// FILE_CHOWN, truncate/ftruncate → FILE_TRUNCATE),
 // and the standard macros carry theirs. An and intersects the types of its
 // operands, an or unites them, a not does not restrict. The condition is then
 // specialised for each type (evt.type comparisons become true or false), simplified,

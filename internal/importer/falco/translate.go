@@ -682,6 +682,12 @@ var syscallTypes = map[string]string{
 	"ptrace":      event.Ptrace,
 	"init_module": event.ModuleLoad, "finit_module": event.ModuleLoad,
 	"setuid": event.PrivilegeChange, "setresuid": event.PrivilegeChange, "setgid": event.PrivilegeChange,
+	"creat": event.FileOpen,
+	"link":  event.FileLink, "linkat": event.FileLink, "symlink": event.FileLink, "symlinkat": event.FileLink,
+	"mkdir": event.DirCreate, "mkdirat": event.DirCreate, "rmdir": event.DirDelete,
+	"mknod": event.FileMknod, "mknodat": event.FileMknod,
+	"chown": event.FileChown, "fchown": event.FileChown, "lchown": event.FileChown, "fchownat": event.FileChown,
+	"truncate": event.FileTruncate, "ftruncate": event.FileTruncate,
 }
 
 func typeSyscalls(t string) []string {

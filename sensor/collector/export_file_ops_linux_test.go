@@ -1,0 +1,4 @@
+package collector
+
+// MissingUringFileOps is missingUringFileOps, for tests.
+var MissingUringFileOps = missingUringFileOps
