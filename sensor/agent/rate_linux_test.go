@@ -110,7 +110,8 @@ func newInjector(caller int) (*injector, error) {
 	hdr.PathLen, hdr.ArgsLen = uint16(len(path)), uint16(len(argv))
 	var execRec, exitRec bytes.Buffer
 	binary.Write(&execRec, binary.LittleEndian, hdr)
-	binary.Write(&execRec, binary.LittleEndian, [2]uint32{}) // flags (shares its parent's cgroups), padding
+	binary.Write(&execRec, binary.LittleEndian, [2]uint32{})             // flags (shares its parent's cgroups), padding
+	binary.Write(&execRec, binary.LittleEndian, bpf.SensorExecContext{}) // no tty, cwd or environment
 	execRec.WriteString(path + argv)
 	hdr.Kind, hdr.PathLen, hdr.ArgsLen = uint32(bpf.SensorEventKindEVENT_EXIT), 0, 0
 	binary.Write(&exitRec, binary.LittleEndian, hdr)
