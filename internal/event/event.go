@@ -98,7 +98,9 @@ type Event struct {
 	// session. ProcessStartTime is when the process was created (fork), Unix
 	// nanoseconds. VPID is the process id in the process's own pid namespace,
 	// 0 when that is the initial namespace (the rule path then reads PID).
-	// CapEffective is the effective capability mask.
+	// CapEffective is the effective capability mask. ExeUpperLayer is 1 when
+	// the executable lies on an overlayfs upper layer (written or modified in
+	// the container after it started), else 0.
 	Args             []string `parquet:"args,list" parquet-element:",dict"`
 	CWD              string   `parquet:"cwd,dict"`
 	TTY              string   `parquet:"tty,dict"`
@@ -107,6 +109,7 @@ type Event struct {
 	ProcessStartTime int64    `parquet:"process_start_time,optional,timestamp(nanosecond),delta"`
 	VPID             uint32   `parquet:"vpid,optional"`
 	CapEffective     uint64   `parquet:"cap_effective"`
+	ExeUpperLayer    uint32   `parquet:"exe_upper_layer"`
 	// Environment holds the configured variables of the process's environment
 	// at exec, "NAME=value" (NEW_PROCESS only).
 	Environment []string `parquet:"environment,list"`

@@ -154,6 +154,7 @@ var Fields = []Field{
 	num("event/CAPABILITY_MASK", func(e *Event) *uint64 { return &e.CapEffective }, processTypes...),
 	{Path: "event/CAPABILITIES", Kind: StringList, For: processTypes, Derived: "event/CAPABILITY_MASK",
 		List: func(e *Event) []string { return Capabilities(e.CapEffective) }},
+	num("event/EXE_UPPER_LAYER", func(e *Event) *uint32 { return &e.ExeUpperLayer }, processTypes...),
 	{Path: "event/ENVIRONMENT", Kind: StringList, For: []Type{NewProcess},
 		List:    func(e *Event) []string { return e.Environment },
 		setList: func(e *Event, v []string) { e.Environment = v }},

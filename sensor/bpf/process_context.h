@@ -14,6 +14,7 @@
 enum exec_context_flag {
 	CTX_HAS_TTY = 1,      // the process has a controlling terminal (tty is its device)
 	CTX_HAS_LOGINUID = 2, // the kernel keeps audit login uids and sessions
+	CTX_EXE_UPPER = 4,    // the executable is on an overlayfs upper layer
 };
 
 // Numbers read from the task at exec. 40 bytes, no implicit padding.

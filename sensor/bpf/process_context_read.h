@@ -4,7 +4,7 @@
 // audit login uid and session, controlling terminal, pid in its own pid
 // namespace, effective capabilities and creation time through CO-RE; its
 // working directory walked with walk_path; its environment from the new
-// image's stack. Included by sensor.bpf.c after the path walker.
+// image's stack; whether its executable is on an overlayfs upper layer. Included by sensor.bpf.c after the path walker.
 
 #ifndef __VIGIL_PROCESS_CONTEXT_READ_H__
 #define __VIGIL_PROCESS_CONTEXT_READ_H__
@@ -108,6 +108,42 @@ static __always_inline __u32 read_env(char *dst, struct task_struct *task)
 	if (n == 0 || bpf_probe_read_user(dst, n, (const void *)start) != 0)
 		return 0;
 	return n;
+}
+
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+// The part of overlayfs's inode read here: the VFS inode it embeds and the
+// dentry of its upper copy (NULL while the file is only in a lower layer).
+// overlayfs may be a module: CO-RE finds the type in its BTF when it is loaded
+// before the sensor, and the collector reports the check missing otherwise.
+// check_exe_layer is set by the collector when the kernel's BTF has the
+// overlayfs inode: executables' layers are not looked at otherwise.
+const volatile __u32 check_exe_layer = 0;
+
+struct ovl_inode___vigil {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
+} __attribute__((preserve_access_index));
+
+// read_exe_layer sets CTX_EXE_UPPER when file, the executable, is an
+// overlayfs file with an upper dentry: created or copied up (written, or its
+// metadata changed) on the upper layer, that is after the container started.
+static __always_inline void read_exe_layer(struct exec_context *c, struct file *file)
+{
+	struct dentry *upper = NULL;
+	struct inode *inode;
+	void *oi;
+
+	if (!check_exe_layer || !bpf_core_type_exists(struct ovl_inode___vigil) || !file)
+		return;
+	inode = file->f_inode;
+	if (!inode || inode->i_sb->s_magic != OVERLAYFS_SUPER_MAGIC)
+		return;
+	// container_of(inode, struct ovl_inode, vfs_inode)
+	oi = (void *)inode - bpf_core_field_offset(struct ovl_inode___vigil, vfs_inode);
+	bpf_probe_read_kernel(&upper, sizeof(upper), oi + bpf_core_field_offset(struct ovl_inode___vigil, __upperdentry));
+	if (upper)
+		c->flags |= CTX_EXE_UPPER;
 }
 
 #endif /* __VIGIL_PROCESS_CONTEXT_READ_H__ */

@@ -589,6 +589,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	// The process context, then the working directory and the environment
 	// after argv.
 	read_exec_context(&e->ctx, task);
+	read_exe_layer(&e->ctx, bprm->file);
 	off = plen + e->hdr.args_len;
 	barrier_var(off);
 	if (off > PATH_MAX_LEN + ARGS_MAX_LEN - 1)

@@ -104,6 +104,7 @@ type SensorExecContextFlag uint32
 const (
 	SensorExecContextFlagCTX_HAS_TTY      SensorExecContextFlag = 1
 	SensorExecContextFlagCTX_HAS_LOGINUID SensorExecContextFlag = 2
+	SensorExecContextFlagCTX_EXE_UPPER    SensorExecContextFlag = 4
 )
 
 type SensorExecEvent struct {
@@ -382,6 +383,7 @@ const (
 	SensorProgSysExitOne            = "sys_exit_one"
 	SensorVarBpfSelfTgid            = "bpf_self_tgid"
 	SensorVarCaptureEnv             = "capture_env"
+	SensorVarCheckExeLayer          = "check_exe_layer"
 	SensorVarUnusedBpfLoadEvent     = "unused_bpf_load_event"
 	SensorVarUnusedBpfLoadKind      = "unused_bpf_load_kind"
 	SensorVarUnusedCounter          = "unused_counter"
@@ -499,6 +501,7 @@ type SensorMapSpecs struct {
 type SensorVariableSpecs struct {
 	BpfSelfTgid            *ebpf.VariableSpec `ebpf:"bpf_self_tgid"`
 	CaptureEnv             *ebpf.VariableSpec `ebpf:"capture_env"`
+	CheckExeLayer          *ebpf.VariableSpec `ebpf:"check_exe_layer"`
 	UnusedBpfLoadEvent     *ebpf.VariableSpec `ebpf:"unused_bpf_load_event"`
 	UnusedBpfLoadKind      *ebpf.VariableSpec `ebpf:"unused_bpf_load_kind"`
 	UnusedCounter          *ebpf.VariableSpec `ebpf:"unused_counter"`
@@ -600,6 +603,7 @@ func (m *SensorMaps) Close() error {
 type SensorVariables struct {
 	BpfSelfTgid            *ebpf.Variable `ebpf:"bpf_self_tgid"`
 	CaptureEnv             *ebpf.Variable `ebpf:"capture_env"`
+	CheckExeLayer          *ebpf.Variable `ebpf:"check_exe_layer"`
 	UnusedBpfLoadEvent     *ebpf.Variable `ebpf:"unused_bpf_load_event"`
 	UnusedBpfLoadKind      *ebpf.Variable `ebpf:"unused_bpf_load_kind"`
 	UnusedCounter          *ebpf.Variable `ebpf:"unused_counter"`

@@ -180,8 +180,13 @@ struct qstr {
 	const unsigned char *name;
 };
 
+struct super_block {
+	unsigned long s_magic;
+};
+
 struct inode {
 	umode_t i_mode;
+	struct super_block *i_sb;
 	unsigned long i_ino;
 };
 

@@ -70,6 +70,7 @@ func Capabilities() []string {
 	for _, name := range syscallHooks {
 		out = append(out, syscallCapability(name))
 	}
+	out = append(out, exeUpperLayer)
 	slices.Sort(out)
 	return slices.Compact(out)
 }

@@ -261,6 +261,16 @@ func New(opts Options) (*Collector, error) {
 	}
 	_, uring := spec.Programs[bpf.SensorProgIoUringSubmitReq]
 	c.unavailable = append(c.unavailable, missingUringFileOps(kernel, uring)...)
+	switch m := missingExeLayer(kernel); {
+	case c.disabled(exeUpperLayer):
+		c.unavailable = append(c.unavailable, exeUpperLayer+": disabled (collector.Options.Disable)")
+	case m != "":
+		c.unavailable = append(c.unavailable, m)
+	default:
+		if err := spec.Variables[bpf.SensorVarCheckExeLayer].Set(uint32(1)); err != nil {
+			return nil, fmt.Errorf("collector: enable the executables' layer check: %w", err)
+		}
+	}
 
 	c.coll, err = ebpf.NewCollection(spec)
 	if err != nil {

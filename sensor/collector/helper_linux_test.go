@@ -53,6 +53,9 @@ func TestMain(m *testing.M) {
 		}
 		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
 	}
+	if os.Getenv(helperEnv) == "overlay" {
+		os.Exit(overlayHelper())
+	}
 	if os.Getenv(helperEnv) == "threads" {
 		var wg sync.WaitGroup
 		for range 4 {

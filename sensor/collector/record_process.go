@@ -28,6 +28,7 @@ const (
 
 	ctxHasTTY      = 1 // CTX_HAS_TTY
 	ctxHasLoginUID = 2 // CTX_HAS_LOGINUID
+	ctxExeUpper    = 4 // CTX_EXE_UPPER
 )
 
 // DefaultEnvironment is the environment variables a NEW_PROCESS reports by
@@ -67,8 +68,9 @@ func (c *execContext) decode(b []byte) {
 
 // fillContext writes an exec record's process context into ev (a
 // NEW_PROCESS that fill has written): argv as a list, the working directory,
-// terminal, audit ids, start time, pid in its namespace, capabilities and the
-// environment variables env selects.
+// terminal, audit ids, start time, pid in its namespace, capabilities, whether
+// the executable is on an overlayfs upper layer and the environment variables
+// env selects.
 func (r *record) fillContext(ev *event.Event, bootToWall int64, env envFilter) {
 	c := &r.ctx
 	ev.Args = argList(r.args)
@@ -84,6 +86,9 @@ func (r *record) fillContext(ev *event.Event, bootToWall int64, env envFilter) {
 		ev.VPID = c.vpid
 	}
 	ev.CapEffective = c.caps
+	if c.flags&ctxExeUpper != 0 {
+		ev.ExeUpperLayer = 1
+	}
 	ev.Environment = env.pick(r.env)
 }
 

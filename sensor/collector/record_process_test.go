@@ -33,6 +33,7 @@ func TestContextLayout(t *testing.T) {
 		{"flags", unsafe.Offsetof(c.Flags), ctxFlagsOff},
 		{"has tty", uintptr(bpf.SensorExecContextFlagCTX_HAS_TTY), ctxHasTTY},
 		{"has loginuid", uintptr(bpf.SensorExecContextFlagCTX_HAS_LOGINUID), ctxHasLoginUID},
+		{"exe upper", uintptr(bpf.SensorExecContextFlagCTX_EXE_UPPER), ctxExeUpper},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -95,6 +96,10 @@ func TestDecodeContext(t *testing.T) {
 			want: event.Event{Args: []string{"sh"}, CWD: "/home/a b", TTY: "pts/5", LoginUID: 1000, SessionID: 3,
 				ProcessStartTime: 4_000_000_000 + off, VPID: 1, CapEffective: 1<<21 | 1,
 				Environment: []string{"HOME=/root", "MY_A=1"}}},
+		{name: "upper layer executable", raw: ctxRec(base, "/bin/x", "", ctxSpec{vpid: 4242, flags: ctxExeUpper}),
+			want: event.Event{ExeUpperLayer: 1}},
+		{name: "unknown flags", raw: ctxRec(base, "/bin/x", "", ctxSpec{vpid: 4242, flags: 1 << 31}),
+			want: event.Event{}},
 		{name: "initial namespace, no tty", raw: ctxRec(base, "/bin/true", "true\x00", ctxSpec{vpid: 4242, tty: 136 << 20}),
 			want: event.Event{Args: []string{"true"}}},
 		{name: "cwd too long", raw: ctxRec(base, "/bin/true", "", ctxSpec{cwd: "/x", cwdLen: cwdMax + 1}), wantErr: errBadLength},
@@ -141,6 +146,9 @@ func checkContext(t *testing.T, r *record, ev *event.Event) {
 		t.Fatalf("cwd %d / environment %d bytes out of bounds", len(r.cwd), len(r.env))
 	}
 	r.fillContext(ev, 0, newEnvFilter(nil))
+	if want := r.ctx.flags & ctxExeUpper / ctxExeUpper; ev.ExeUpperLayer != want {
+		t.Fatalf("EXE_UPPER_LAYER %d for flags %#x, want %d", ev.ExeUpperLayer, r.ctx.flags, want)
+	}
 	for _, kv := range ev.Environment {
 		name, _, ok := strings.Cut(kv, "=")
 		if !ok || !newEnvFilter(nil).wants([]byte(name)) {

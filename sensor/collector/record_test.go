@@ -205,6 +205,7 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(execRec(hdr{pid: 1, ppid: 2}, "/bin/sh", "sh\x00-c\x00exit 7\x00"))
 	f.Add(exitRec(hdr{pid: 1, exitCode: 7 << 8}))
 	f.Add(ctxRec(hdr{pid: 1}, "/bin/sh", "sh\x00", ctxSpec{cwd: "/tmp", env: "LD_PRELOAD=/x.so\x00PATH=/bin\x00A", tty: 136<<20 | 2, flags: ctxHasTTY}))
+	f.Add(ctxRec(hdr{pid: 1}, "/usr/local/bin/x", "x\x00", ctxSpec{flags: ctxExeUpper | ctxHasLoginUID}))
 	f.Add([]byte{})
 	f.Add(make([]byte, hdrSize))
 	f.Fuzz(func(t *testing.T, raw []byte) {

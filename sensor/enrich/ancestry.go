@@ -26,12 +26,14 @@ type Context struct {
 	ProcessStartTime int64
 	VPID             uint32
 	CapEffective     uint64
+	ExeUpperLayer    uint32
 }
 
 // contextOf takes the context of a NEW_PROCESS event.
 func contextOf(ev *event.Event) *Context {
 	return &Context{Args: ev.Args, CWD: ev.CWD, TTY: ev.TTY, LoginUID: ev.LoginUID, SessionID: ev.SessionID,
-		ProcessStartTime: ev.ProcessStartTime, VPID: ev.VPID, CapEffective: ev.CapEffective}
+		ProcessStartTime: ev.ProcessStartTime, VPID: ev.VPID, CapEffective: ev.CapEffective,
+		ExeUpperLayer: ev.ExeUpperLayer}
 }
 
 // apply copies c into ev.
@@ -39,6 +41,7 @@ func (c *Context) apply(ev *event.Event) {
 	ev.Args, ev.CWD, ev.TTY = c.Args, c.CWD, c.TTY
 	ev.LoginUID, ev.SessionID = c.LoginUID, c.SessionID
 	ev.ProcessStartTime, ev.VPID, ev.CapEffective = c.ProcessStartTime, c.VPID, c.CapEffective
+	ev.ExeUpperLayer = c.ExeUpperLayer
 }
 
 // ancestry is a process's ancestors, parent first, in the event's parallel

@@ -45,7 +45,7 @@ func TestAncestry(t *testing.T) {
 	newProc := func(pid, ppid uint32, path string, args ...string) event.Event {
 		return event.Event{Type: event.NewProcess, PID: pid, PPID: ppid, UID: 1, FilePath: path,
 			CommandLine: strings.Join(args, " "), Args: args, CWD: "/w", TTY: "pts/1", LoginUID: 1000, SessionID: 4,
-			ProcessStartTime: 77, VPID: 1, CapEffective: 5}
+			ProcessStartTime: 77, VPID: 1, CapEffective: 5, ExeUpperLayer: 1}
 	}
 	tests := []struct {
 		name  string
@@ -83,7 +83,8 @@ func TestAncestry(t *testing.T) {
 			}
 			want := newProc(23, 22, "/bin/sh", "sh", "-c", "3")
 			if ev.FilePath != want.FilePath || !reflect.DeepEqual(ev.Args, want.Args) || ev.CWD != want.CWD || ev.TTY != want.TTY ||
-				ev.LoginUID != 1000 || ev.SessionID != 4 || ev.ProcessStartTime != 77 || ev.VPID != 1 || ev.CapEffective != 5 {
+				ev.LoginUID != 1000 || ev.SessionID != 4 || ev.ProcessStartTime != 77 || ev.VPID != 1 || ev.CapEffective != 5 ||
+				ev.ExeUpperLayer != 1 {
 				t.Fatalf("file event lacks its process's context: %+v", ev)
 			}
 			if tc.depth == 0 && (ev.AncestorPaths[0] != ev.ParentFilePath || ev.AncestorPaths[1] != ev.GrandparentPath) {
