@@ -2,7 +2,6 @@ package collector
 
 import (
 	"encoding/binary"
-	"errors"
 	"testing"
 	"unsafe"
 
@@ -195,19 +194,10 @@ func TestDecodeKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var r record
-			err := decodeRecord(tt.raw, &r)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("error = %v, want %v", err, tt.wantErr)
-				}
+			ev, ok := decodeAndFill(t, tt.raw, tt.wantErr)
+			if !ok {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev event.Event
-			r.fill(&ev, 0, nil)
 			if !tt.check(&ev) || ev.PID != 7 {
 				t.Errorf("event %+v", ev)
 			}

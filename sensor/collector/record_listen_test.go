@@ -2,7 +2,6 @@ package collector
 
 import (
 	"encoding/binary"
-	"errors"
 	"reflect"
 	"testing"
 	"unsafe"
@@ -92,19 +91,10 @@ func TestDecodeListenAndPtrace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var r record
-			err := decodeRecord(tt.raw, &r)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("error = %v, want %v", err, tt.wantErr)
-				}
+			ev, ok := decodeAndFill(t, tt.raw, tt.wantErr)
+			if !ok {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev event.Event
-			r.fill(&ev, 0, nil)
 			got := event.Event{Type: ev.Type, Protocol: ev.Protocol, DestIP: ev.DestIP, DestPort: ev.DestPort,
 				Backlog: ev.Backlog, TargetPID: ev.TargetPID, PtraceRequest: ev.PtraceRequest,
 				PtraceRequestName: ev.PtraceRequestName, ErrorCode: ev.ErrorCode, SourceIP: ev.SourceIP}

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"encoding/binary"
-	"errors"
 	"reflect"
 	"testing"
 	"unsafe"
@@ -152,19 +151,10 @@ func TestDecodeSystem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var r record
-			err := decodeRecord(tt.raw, &r)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("error = %v, want %v", err, tt.wantErr)
-				}
+			ev, ok := decodeAndFill(t, tt.raw, tt.wantErr)
+			if !ok {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev event.Event
-			r.fill(&ev, 0, nil)
 			got := event.Event{Type: ev.Type, Operation: ev.Operation, Namespaces: ev.Namespaces, TargetPID: ev.TargetPID,
 				NamespaceInode: ev.NamespaceInode, MountPath: ev.MountPath, MountSource: ev.MountSource, FSType: ev.FSType,
 				Flags: ev.Flags, BPFProgType: ev.BPFProgType, BPFProgName: ev.BPFProgName, BPFProgID: ev.BPFProgID,

@@ -269,3 +269,24 @@ func TestDecodeRecordAllocs(t *testing.T) {
 		t.Errorf("decodeRecord allocates %v times per record, want 0", n)
 	}
 }
+
+// decodeAndFill decodes raw and fills an event from the record. When wantErr is
+// set it checks that decoding failed with it and reports false: the case is
+// done.
+func decodeAndFill(t *testing.T, raw []byte, wantErr error) (event.Event, bool) {
+	t.Helper()
+	var r record
+	err := decodeRecord(raw, &r)
+	if wantErr != nil {
+		if !errors.Is(err, wantErr) {
+			t.Fatalf("error = %v, want %v", err, wantErr)
+		}
+		return event.Event{}, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev event.Event
+	r.fill(&ev, 0, nil)
+	return ev, true
+}
