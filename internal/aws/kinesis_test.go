@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,5 +98,40 @@ func TestKinesisRetriesOnlyFailedRecords(t *testing.T) {
 	}
 	if len(p.calls) != 2 || strings.Join(p.calls[1], ",") != "b,d" {
 		t.Fatalf("calls = %v, want a retry of b,d only", p.calls)
+	}
+}
+
+// TestKinesisPutNamesUnaccepted: when retries run out, the error names the
+// records the stream never took (refused ones and those of calls not made), so
+// that the caller sends those again and no other.
+func TestKinesisPutNamesUnaccepted(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		fail map[int]bool
+		want []int
+	}{
+		{"one call", 4, map[int]bool{1: true, 3: true}, []int{1, 3}},
+		{"later calls not made", maxRecordsPerCall + 2, map[int]bool{0: true}, []int{0, maxRecordsPerCall, maxRecordsPerCall + 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &partialFailer{failFirst: tc.fail}
+			k := &Kinesis{Client: p, StreamName: "s", MaxAttempts: 1}
+			recs := make([][]byte, tc.n)
+			for i := range recs {
+				recs[i] = []byte{byte(i)}
+			}
+			err := k.Put(context.Background(), "k", recs)
+			var pe *PutError
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v, want a *PutError", err)
+			}
+			if !slices.Equal(pe.Unaccepted(), tc.want) {
+				t.Fatalf("unaccepted = %v, want %v", pe.Unaccepted(), tc.want)
+			}
+			if !strings.Contains(err.Error(), "ProvisionedThroughputExceeded") {
+				t.Fatalf("err = %v, want the service's reason", err)
+			}
+		})
 	}
 }

@@ -31,22 +31,51 @@ func NewStream(size int) *Stream {
 	return &Stream{ch: make(chan Record, size)}
 }
 
-// Put appends records in order. The data is copied.
+// Put appends records in order. The data is copied. When ctx ends while the
+// stream is full, the error is a *PutError naming the records not appended.
 func (s *Stream) Put(ctx context.Context, partitionKey string, records [][]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed
 	}
-	for _, r := range records {
+	for i, r := range records {
 		s.seq++
+		rec := Record{PartitionKey: partitionKey, SequenceNumber: s.seq, Data: append([]byte(nil), r...)}
 		select {
-		case s.ch <- Record{PartitionKey: partitionKey, SequenceNumber: s.seq, Data: append([]byte(nil), r...)}:
+		case s.ch <- rec: // room: appended whatever ctx says
+			continue
+		default:
+		}
+		select {
+		case s.ch <- rec:
 		case <-ctx.Done():
-			return fmt.Errorf("local stream put: %w", ctx.Err())
+			s.seq--
+			return &PutError{from: i, n: len(records), err: fmt.Errorf("local stream put: %w", ctx.Err())}
 		}
 	}
 	return nil
+}
+
+// PutError is a Put that appended only the records before the first it names.
+type PutError struct {
+	from, n int
+	err     error
+}
+
+func (e *PutError) Error() string {
+	return fmt.Sprintf("%v (%d of %d records not appended)", e.err, e.n-e.from, e.n)
+}
+
+func (e *PutError) Unwrap() error { return e.err }
+
+// Unaccepted lists the indexes of the records not appended.
+func (e *PutError) Unaccepted() []int {
+	out := make([]int, 0, e.n-e.from)
+	for i := e.from; i < e.n; i++ {
+		out = append(out, i)
+	}
+	return out
 }
 
 // Records is the consumer's side; it is closed by Close.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -498,11 +499,13 @@ const (
 // what cannot be sent is appended to the spool, in order.
 func (s *Shipper) ship(ctx context.Context, kind spool.Kind, fresh []batch) error {
 	if s.spool.Len(kind) == 0 {
-		n, err := s.put(ctx, kind, fresh)
+		failed, err := s.put(ctx, kind, fresh)
 		if err == nil {
 			return nil
 		}
-		s.toSpool(kind, fresh[n:])
+		for _, i := range failed {
+			s.toSpool(kind, fresh[i:i+1])
+		}
 		return err
 	}
 	s.toSpool(kind, fresh)
@@ -534,49 +537,101 @@ func (s *Shipper) replay(ctx context.Context, kind spool.Kind) error {
 		for i, it := range items {
 			bs[i] = batch{key: it.Key, created: it.Created, data: it.Data}
 		}
-		n, err := s.put(ctx, kind, bs)
-		s.spool.Remove(items[:n]...)
+		failed, err := s.put(ctx, kind, bs)
+		s.spool.Remove(accepted(items, failed)...)
 		if err != nil {
 			return err
 		}
 	}
 }
 
-// put sends bs in order and returns how many were accepted before an error.
-func (s *Shipper) put(ctx context.Context, kind spool.Kind, bs []batch) (int, error) {
+// accepted returns the items whose indexes are not in failed (ascending).
+func accepted[T any](items []T, failed []int) []T {
+	out := make([]T, 0, len(items)-len(failed))
+	for i, it := range items {
+		if len(failed) > 0 && failed[0] == i {
+			failed = failed[1:]
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// partialPut is an error of a stream that accepted some of the records it was
+// given: Unaccepted lists the indexes of the others, ascending. A stream error
+// without it accepted none.
+type partialPut interface {
+	Unaccepted() []int
+}
+
+// put sends bs in order. On error it returns the indexes of the batches not
+// accepted (ascending): the others are shipped and must not be sent again.
+func (s *Shipper) put(ctx context.Context, kind spool.Kind, bs []batch) ([]int, error) {
 	done := 0
 	for done < len(bs) {
 		if kind == spool.LakeFile {
 			b := bs[done]
 			if err := s.opts.Lake.Put(ctx, b.key, b.data); err != nil {
 				s.count(func(st *Stats) { st.LakeFailures++ })
-				return done, fmt.Errorf("put lake file %s (spooled for retry): %w", b.key, err)
+				return span(done, len(bs)), fmt.Errorf("put lake file %s (spooled for retry): %w", b.key, err)
 			}
 			s.shipped("lake", b)
 			s.count(func(st *Stats) { st.LakeFiles++; st.LakeBytes += uint64(len(b.data)) })
 			done++
 			continue
 		}
-		n, size := 0, 0
-		for done+n < len(bs) && n < putRecords && (n == 0 || size+len(bs[done+n].data) <= putBytes) {
+		n := 0
+		for size := 0; done+n < len(bs) && n < putRecords && (n == 0 || size+len(bs[done+n].data) <= putBytes); n++ {
 			size += len(bs[done+n].data)
-			n++
 		}
 		recs := make([][]byte, n)
 		for i := range n {
 			recs[i] = bs[done+i].data
 		}
-		if err := s.opts.Stream.Put(ctx, s.opts.SensorID, recs); err != nil {
+		err := s.opts.Stream.Put(ctx, s.opts.SensorID, recs)
+		var failed []int
+		if err != nil {
 			s.count(func(st *Stats) { st.StreamFailures++ })
-			return done, fmt.Errorf("put %d records (spooled for retry): %w", len(bs)-done, err)
+			failed = span(0, n)
+			var p partialPut
+			if errors.As(err, &p) && valid(p.Unaccepted(), n) {
+				failed = slices.Clone(p.Unaccepted())
+			}
 		}
-		for i := range n {
-			s.shipped("stream", bs[done+i])
+		for _, b := range accepted(bs[done:done+n], failed) {
+			s.shipped("stream", b)
+			s.count(func(st *Stats) { st.Records++; st.StreamBytes += uint64(len(b.data)) })
 		}
-		s.count(func(st *Stats) { st.Records += uint64(n); st.StreamBytes += uint64(size) })
+		if err != nil {
+			for i := range failed {
+				failed[i] += done
+			}
+			failed = append(failed, span(done+n, len(bs))...)
+			return failed, fmt.Errorf("put %d records (spooled for retry): %w", len(failed), err)
+		}
 		done += n
 	}
-	return done, nil
+	return nil, nil
+}
+
+// valid reports whether idx are ascending indexes below n.
+func valid(idx []int, n int) bool {
+	for i, x := range idx {
+		if x < 0 || x >= n || (i > 0 && x <= idx[i-1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// span returns the indexes from to to, to excluded.
+func span(from, to int) []int {
+	out := make([]int, 0, max(to-from, 0))
+	for i := from; i < to; i++ {
+		out = append(out, i)
+	}
+	return out
 }
 
 func (s *Shipper) shipped(path string, b batch) {

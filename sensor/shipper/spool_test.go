@@ -3,6 +3,7 @@ package shipper
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -216,5 +217,66 @@ func TestObserverSeesBatches(t *testing.T) {
 	}
 	if o.paths["stream"] != 1 || o.paths["lake"] != 1 {
 		t.Fatalf("observed %v", o.paths)
+	}
+}
+
+// gatedStream is the in-process stream, refusing every put while down.
+type gatedStream struct {
+	*local.Stream
+	down bool
+}
+
+func (g *gatedStream) Put(ctx context.Context, key string, recs [][]byte) error {
+	if g.down {
+		return errors.New("connection refused")
+	}
+	return g.Stream.Put(ctx, key, recs)
+}
+
+// TestPartialPutIsNotSentAgain: a replay the stream takes only part of (here
+// its buffer fills as the shutdown deadline passes) leaves in the spool only
+// what it did not take, so that every event is shipped exactly once.
+func TestPartialPutIsNotSentAgain(t *testing.T) {
+	st := &gatedStream{Stream: local.NewStream(2), down: true}
+	sp, err := spool.Open("", 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Options{SensorID: "s-1", Stream: st, Spool: sp, BatchEvents: 10})
+	for i := range 30 {
+		e := ev(i, time.Now(), 5)
+		s.Add(&e)
+	}
+	if err := s.Flush(context.Background()); err == nil {
+		t.Fatal("flush succeeded while the stream was down")
+	}
+	if n := sp.Len(spool.Record); n != 3 {
+		t.Fatalf("spooled %d records, want 3", n)
+	}
+	st.down = false
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = s.Flush(ended)
+	var pe *local.PutError
+	if !errors.As(err, &pe) || !slices.Equal(pe.Unaccepted(), []int{2}) {
+		t.Fatalf("replay into a stream with room for 2 = %v, want the third record refused", err)
+	}
+	if n := sp.Len(spool.Record); n != 1 {
+		t.Fatalf("spool holds %d records after the partial replay, want 1", n)
+	}
+	var got [][]byte
+	for range 2 {
+		got = append(got, (<-st.Records()).Data)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for r := range st.Records() {
+		got = append(got, r.Data)
+	}
+	checkOrder(t, decodeAll(t, got), 30)
+	if stats := s.Stats(); stats.Records != 3 || stats.SpoolRecords != 0 {
+		t.Fatalf("stats %+v, want 3 records shipped and none left", stats)
 	}
 }
