@@ -14,7 +14,7 @@ export GOFLAGS ?= -mod=readonly
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/vigil-sec/vigil/internal/version.Version=$(VERSION)
 
-.PHONY: help run test build lambdas synth deploy generate bench lint tools tracefs browser \
+.PHONY: help run test build lambdas synth deploy generate bench corpus lint tools tracefs browser \
 	localstack-up localstack-deploy localstack-test localstack-down
 
 help: ## list the targets
@@ -55,6 +55,10 @@ generate: ## regenerate the eBPF objects with bpf2go (installs clang-14, libbpf-
 
 bench: ## run the benchmarks and write docs/BENCHMARKS.md (medians of BENCH_COUNT runs)
 	bash scripts/bench.sh
+
+corpus: ## measure the Falco and Sigma importers on real rule files: make corpus CORPUS=DIR (DIR/falco, DIR/sigma; not part of test)
+	@test -n "$(CORPUS)" || { echo "usage: make corpus CORPUS=DIR"; exit 2; }
+	$(GO) run ./scripts/corpus -dir "$(CORPUS)"
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
