@@ -155,6 +155,8 @@ var Fields = []Field{
 	{Path: "event/CAPABILITIES", Kind: StringList, For: processTypes, Derived: "event/CAPABILITY_MASK",
 		List: func(e *Event) []string { return Capabilities(e.CapEffective) }},
 	num("event/EXE_UPPER_LAYER", func(e *Event) *uint32 { return &e.ExeUpperLayer }, processTypes...),
+	str("event/EXE_PACKAGE", func(e *Event) *string { return &e.ExePackage }, NewProcess),
+	num("event/EXE_UNPACKAGED", func(e *Event) *uint32 { return &e.ExeUnpackaged }, NewProcess),
 	{Path: "event/ENVIRONMENT", Kind: StringList, For: []Type{NewProcess},
 		List:    func(e *Event) []string { return e.Environment },
 		setList: func(e *Event, v []string) { e.Environment = v }},
