@@ -253,7 +253,11 @@ func syscallContext(t, s string, keys keyTarget) *context {
 	return &context{event: t, syscall: s,
 		keyword: refusedTarget{refuse("keyword search over a SYSCALL record's text is not supported: name the field")},
 		field: func(f string) target {
-			ids := t == event.PrivilegeChange
+			// A SYSCALL record of a set*id call has the ids after the call,
+			// Vigil's PRIVILEGE_CHANGE the caller's before it. A rule that names
+			// the call is refused; one that names no syscall is about the
+			// process, whichever calls it made, and compares the ids Vigil has.
+			ids := t == event.PrivilegeChange && s != "*"
 			switch f {
 			case "type":
 				return recordType(recSyscall)
