@@ -430,12 +430,12 @@ func (k keyTarget) value(m mods, v *yaml.Node) (*importer.Node, error) {
 		}
 		n, err := r.node(k.t, k.sys)
 		if err != nil {
-			return nil, fmt.Errorf("key %q: %w", v.Value, err)
+			return nil, err
 		}
 		alts = append(alts, n)
 	}
 	if len(alts) == 0 {
-		return nil, fmt.Errorf("key %q: the logsource definition gives no audit rule with this key, so Vigil cannot tell which records audit marks with it", v.Value)
+		return nil, fmt.Errorf("no audit rule of the logsource definition has the key %q, so Vigil cannot tell which records audit marks with it", v.Value)
 	}
 	return importer.Or(alts...), nil
 }
