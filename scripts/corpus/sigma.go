@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -77,7 +79,7 @@ func sigmaReport(dir string, w io.Writer) error {
 	fmt.Fprintf(&b, "## Sigma: %s\n\n", filepath.ToSlash(filepath.Join("sigma", "rules", "linux")))
 	b.WriteString("| log source | rules | converted | refused | D&R rules written |\n|---|--:|--:|--:|--:|\n")
 	var total source
-	for _, k := range sigmaSortedKeys(sources) {
+	for _, k := range slices.Sorted(maps.Keys(sources)) {
 		s := sources[k]
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", k, s.total, s.converted, s.total-s.converted, s.outputs)
 		total.total += s.total
@@ -91,7 +93,7 @@ func sigmaReport(dir string, w io.Writer) error {
 	}
 	if len(byReason) > 0 {
 		b.WriteString("\n### Refused, by reason\n")
-		reasons := sigmaSortedKeys(byReason)
+		reasons := slices.Sorted(maps.Keys(byReason))
 		sort.SliceStable(reasons, func(i, j int) bool { return len(byReason[reasons[i]]) > len(byReason[reasons[j]]) })
 		for _, r := range reasons {
 			files := byReason[r]
@@ -157,13 +159,4 @@ var (
 func sigmaReason(s string) string {
 	s = sigmaReasonPrefix.ReplaceAllString(s, "")
 	return sigmaSearchPrefix.ReplaceAllString(s, "")
-}
-
-func sigmaSortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

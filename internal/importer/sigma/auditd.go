@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -71,24 +72,33 @@ var syscallEvents = map[string][]string{
 
 // partialSyscalls are syscalls the sensor reports only some calls of, the event
 // type those give, and which calls.
-var partialSyscalls = map[string]struct{ event, why string }{
-	"unshare": {event.NamespaceChange, "the sensor reports unshare only when it makes namespaces"},
-	"clone":   {event.NamespaceChange, "the sensor reports clone only when it makes namespaces"},
-	"clone3":  {event.NamespaceChange, "the sensor reports clone3 only when it makes namespaces"},
-	"bpf":     {event.BPFLoad, "the sensor reports bpf only for BPF_PROG_LOAD"},
-	"ptrace": {event.Ptrace, "the sensor reports ptrace only for attach, seize, traceme and the first read " +
-		"and write of each tracee"},
-	"connect": {event.NetworkConnect, "the sensor reports connects of TCP and UDP sockets only, and NETWORK_CONNECT " +
-		"events also come from UDP datagrams sent without connect"},
-	"accept":   {event.NetworkAccept, "the sensor reports accepted TCP connections only"},
-	"accept4":  {event.NetworkAccept, "the sensor reports accepted TCP connections only"},
-	"listen":   {event.NetworkListen, "the sensor reports listen on TCP, Multipath TCP and SCTP sockets only"},
-	"sendto":   {event.NetworkConnect, "the sensor reports only a socket's first datagram to each destination and DNS queries"},
-	"sendmsg":  {event.NetworkConnect, "the sensor reports only a socket's first datagram to each destination and DNS queries"},
-	"sendmmsg": {event.NetworkConnect, "the sensor reports only a socket's first datagram to each destination and DNS queries"},
-	"exit_group": {event.TerminateProcess, "TERMINATE_PROCESS reports every end of a process, by a signal too, " +
-		"not the call"},
-}
+var partialSyscalls = func() map[string]struct{ event, why string } {
+	const (
+		namespaces = "the sensor reports it only when it makes namespaces"
+		accepted   = "the sensor reports accepted TCP connections only"
+		sent       = "the sensor reports only a socket's first datagram to each destination and DNS queries"
+	)
+	m := map[string]struct{ event, why string }{
+		"bpf": {event.BPFLoad, "the sensor reports bpf only for BPF_PROG_LOAD"},
+		"ptrace": {event.Ptrace, "the sensor reports ptrace only for attach, seize, traceme and the first read " +
+			"and write of each tracee"},
+		"connect": {event.NetworkConnect, "the sensor reports connects of TCP and UDP sockets only, and NETWORK_CONNECT " +
+			"events also come from UDP datagrams sent without connect"},
+		"listen": {event.NetworkListen, "the sensor reports listen on TCP, Multipath TCP and SCTP sockets only"},
+		"exit_group": {event.TerminateProcess, "TERMINATE_PROCESS reports every end of a process, by a signal too, " +
+			"not the call"},
+	}
+	for _, s := range []string{"unshare", "clone", "clone3"} {
+		m[s] = struct{ event, why string }{event.NamespaceChange, namespaces}
+	}
+	for _, s := range []string{"accept", "accept4"} {
+		m[s] = struct{ event, why string }{event.NetworkAccept, accepted}
+	}
+	for _, s := range []string{"sendto", "sendmsg", "sendmmsg"} {
+		m[s] = struct{ event, why string }{event.NetworkConnect, sent}
+	}
+	return m
+}()
 
 // producers are the syscalls an event type comes from.
 func producers(t string) []string {
@@ -110,29 +120,32 @@ func producers(t string) []string {
 }
 
 // recordReasons say why Vigil has no events for other record types.
-var recordReasons = map[string]string{
-	"TTY":              "keystrokes typed at a terminal (pam_tty_audit): Vigil's events carry no terminal input",
-	"USER_TTY":         "keystrokes typed at a terminal (pam_tty_audit): Vigil's events carry no terminal input",
-	"ADD_USER":         "records written by the account tools (useradd, …): their executions are NEW_PROCESS events, the records are not",
-	"DEL_USER":         "records written by the account tools (userdel, …): their executions are NEW_PROCESS events, the records are not",
-	"ADD_GROUP":        "records written by the account tools (groupadd, …): their executions are NEW_PROCESS events, the records are not",
-	"DEL_GROUP":        "records written by the account tools (groupdel, …): their executions are NEW_PROCESS events, the records are not",
-	"USER_MGMT":        "records written by the account tools: their executions are NEW_PROCESS events, the records are not",
-	"USER_CHAUTHTOK":   "records written by the account tools: their executions are NEW_PROCESS events, the records are not",
-	"SERVICE_START":    "records of systemd's units: Vigil's events carry no service state",
-	"SERVICE_STOP":     "records of systemd's units: Vigil's events carry no service state",
-	"USER_LOGIN":       "login and PAM records: Vigil's events carry no logins",
-	"USER_AUTH":        "login and PAM records: Vigil's events carry no logins",
-	"USER_START":       "login and PAM records: Vigil's events carry no logins",
-	"USER_END":         "login and PAM records: Vigil's events carry no logins",
-	"USER_CMD":         "sudo's records: sudo's executions are NEW_PROCESS events, the records are not",
-	"CONFIG_CHANGE":    "records of the audit system's own configuration",
-	"DAEMON_START":     "records of the audit daemon itself",
-	"PROCTITLE":        "Vigil compares the command line of a process as COMMAND_LINE of process_creation rules and the arguments as EXECVE's a0, a1, …",
-	"CWD":              "Vigil has the working directory at exec only (CurrentDirectory of process_creation rules)",
-	"SOCKADDR":         "Vigil's connection events are not SOCKADDR records: use a network_connection rule",
-	"ANOM_PROMISCUOUS": "Vigil's events carry no interface state",
-}
+var recordReasons = func() map[string]string {
+	const (
+		tty      = "keystrokes typed at a terminal (pam_tty_audit): Vigil's events carry no terminal input"
+		accounts = "records written by the account tools and sudo: their executions are NEW_PROCESS events, the records are not"
+		units    = "records of systemd's units: Vigil's events carry no service state"
+		logins   = "login and PAM records: Vigil's events carry no logins"
+		audit    = "records of the audit system itself"
+	)
+	m := map[string]string{
+		"PROCTITLE": "Vigil has the command line as process_creation's CommandLine and the arguments as EXECVE's a0, a1, …",
+		"CWD":       "Vigil has the working directory at exec only (process_creation's CurrentDirectory)",
+		"SOCKADDR":  "Vigil's connection events are not SOCKADDR records: use a network_connection rule",
+	}
+	for why, recs := range map[string][]string{
+		tty:      {"TTY", "USER_TTY"},
+		accounts: {"ADD_USER", "DEL_USER", "ADD_GROUP", "DEL_GROUP", "USER_MGMT", "USER_CHAUTHTOK", "USER_CMD"},
+		units:    {"SERVICE_START", "SERVICE_STOP"},
+		logins:   {"USER_LOGIN", "USER_AUTH", "USER_START", "USER_END"},
+		audit:    {"CONFIG_CHANGE", "DAEMON_START"},
+	} {
+		for _, r := range recs {
+			m[r] = why
+		}
+	}
+	return m
+}()
 
 func recordReason(rec string) string {
 	why, ok := recordReasons[rec]
@@ -509,12 +522,12 @@ func auditdContexts(searches map[string]*yaml.Node, definition string) []*contex
 			ctxs = append(ctxs, syscallContext(t, "*", keyTarget{keys, t, "*"}))
 		}
 	} else {
-		for _, s := range sortedSet(syscallEvents) {
+		for _, s := range slices.Sorted(maps.Keys(syscallEvents)) {
 			for _, t := range syscallEvents[s] {
 				ctxs = append(ctxs, syscallContext(t, s, keyTarget{keys, t, s}))
 			}
 		}
-		for _, s := range sortedSet(named["SYSCALL"]) {
+		for _, s := range slices.Sorted(maps.Keys(named["SYSCALL"])) {
 			s = strings.ToLower(s)
 			if _, ok := syscallEvents[s]; ok {
 				continue
@@ -528,22 +541,13 @@ func auditdContexts(searches map[string]*yaml.Node, definition string) []*contex
 		ctxs = append(ctxs, unsupportedContext(recSyscall, "", "the rule matches SYSCALL records of syscalls it does not name, "+
 			"and Vigil has events for some syscalls only: name the syscalls"))
 	}
-	for _, rec := range sortedSet(named["type"]) {
+	for _, rec := range slices.Sorted(maps.Keys(named["type"])) {
 		rec = strings.ToUpper(rec)
 		if rec != recExecve && rec != recPath && rec != recSyscall {
 			ctxs = append(ctxs, unsupportedContext(rec, "", recordReason(rec)))
 		}
 	}
 	return ctxs
-}
-
-func sortedSet[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // joinSyscalls joins the translations of a rule for the SYSCALL records of the
