@@ -52,6 +52,7 @@ type Rule struct {
 	fingerprint string   // canonical form of the detection, for shadowing warnings
 	lists       []string // shared lists and macros the rule uses
 	macros      []string
+	exceptions  []Exception // added by WithException
 }
 
 // Stateful reports whether the rule needs state (with child, with descendant,
@@ -120,16 +121,23 @@ func ParseWith(file string, data []byte, lib *Library) (*Rule, error) {
 		return nil, p.errf(top.Line, "missing detection:")
 	}
 	r := &Rule{Name: name, File: file, Line: det.Line}
+	// the detection and the response are both checked, so that a rule's errors are
+	// reported together
+	var errs []error
 	if err := p.detection(det, r); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	if resp, ok := keys["response"]; ok {
 		if r.Response, err = p.response(resp, r); err != nil {
-			return nil, err
+			errs = append(errs, err)
+		} else if len(r.Response) == 0 {
+			errs = append(errs, p.errf(resp.Line, "response: needs at least one action (e.g. report)"))
 		}
+	} else {
+		errs = append(errs, p.errf(top.Line, "response: needs at least one action (e.g. report)"))
 	}
-	if len(r.Response) == 0 {
-		return nil, p.errf(top.Line, "response: needs at least one action (e.g. report)")
+	if len(errs) > 0 {
+		return nil, joinErrors(errs)
 	}
 	r.severity = 0
 	if rep := r.Report(); rep != nil {
@@ -559,6 +567,23 @@ func yamlLine(err error) int {
 		return line
 	}
 	return 0
+}
+
+// joinErrors joins errors, one per line, dropping repeated messages (a broken macro
+// used twice is reported once). A single error is returned as it is.
+func joinErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	seen := map[string]bool{}
+	var out []error
+	for _, err := range errs {
+		if msg := err.Error(); !seen[msg] {
+			seen[msg] = true
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
 }
 
 func contains(list []string, s string) bool {

@@ -194,3 +194,50 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestEveryErrorReported checks that each file in testdata/many_errors is refused
+// with every error its leading "# error: " lines announce, one per line, in order:
+// the nodes of an and/or, the actions of a response, and the lists and macros of a
+// lists file are all checked, not only up to the first mistake.
+func TestEveryErrorReported(t *testing.T) {
+	files, err := filepath.Glob("testdata/many_errors/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, line := range strings.Split(string(data), "\n") {
+				msg, ok := strings.CutPrefix(line, "# error: ")
+				if !ok {
+					break
+				}
+				want = append(want, msg)
+			}
+			if len(want) < 2 {
+				t.Fatalf("want at least two '# error: ' lines, got %d", len(want))
+			}
+			if IsLibrary(data) {
+				err = NewLibrary().Add(filepath.Base(file), data)
+			} else {
+				_, err = ParseWith(filepath.Base(file), data, mustLib(t))
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			got := strings.Split(err.Error(), "\n")
+			if len(got) != len(want) {
+				t.Fatalf("%d errors, want %d:\n%v", len(got), len(want), err)
+			}
+			for i := range want {
+				if !strings.HasPrefix(got[i], want[i]) {
+					t.Errorf("error %d\n got %q\nwant prefix %q", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
