@@ -172,6 +172,13 @@ func (p *parser) errf(line int, format string, args ...any) error {
 	return &Error{File: p.file, Line: line, Rule: p.rule, Msg: p.prefix + fmt.Sprintf(format, args...)}
 }
 
+// Document decodes the one YAML document of a rules file (a rule, a lists file, a
+// tuning file) and returns its top node. Errors name the file and the line: invalid
+// YAML, an empty file, a second document.
+func Document(file string, data []byte) (*yaml.Node, error) {
+	return newParser(file, "", nil).document(data)
+}
+
 // document decodes one YAML document and returns its top node.
 func (p *parser) document(data []byte) (*yaml.Node, error) {
 	var doc yaml.Node

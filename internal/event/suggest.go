@@ -4,22 +4,32 @@ import "strings"
 
 // Nearest returns the known rule path closest to path by edit distance (case
 // ignored), for "did you mean" hints: event/FILEPATH → event/FILE_PATH. ok is false
-// when no known path is close enough to be a plausible misspelling (more than a
-// third of the path's characters would have to change).
+// when no known path is close enough to be a plausible misspelling.
 func Nearest(path string) (nearest string, ok bool) {
-	best := -1
-	want := strings.ToUpper(path)
+	paths := make([]string, len(Fields))
 	for i := range Fields {
-		p := Fields[i].Path
-		d := EditDistance(want, strings.ToUpper(p))
-		if best < 0 || d < best || (d == best && p < nearest) {
-			best, nearest = d, p
+		paths[i] = Fields[i].Path
+	}
+	return Closest(path, paths)
+}
+
+// Closest returns the candidate closest to s by edit distance, case ignored (the
+// first in lexical order among equals). ok is false when even the closest is not a
+// plausible misspelling: more than a third of the characters of s (at least one)
+// would have to change.
+func Closest(s string, candidates []string) (closest string, ok bool) {
+	best := -1
+	want := strings.ToUpper(s)
+	for _, c := range candidates {
+		d := EditDistance(want, strings.ToUpper(c))
+		if best < 0 || d < best || (d == best && c < closest) {
+			best, closest = d, c
 		}
 	}
-	if best < 0 || best > max(len(path)/3, 1) {
+	if best < 0 || best > max(len(s)/3, 1) {
 		return "", false
 	}
-	return nearest, true
+	return closest, true
 }
 
 // EditDistance is the Levenshtein distance between a and b in bytes: the fewest
