@@ -1,0 +1,146 @@
+package rulesource
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-sec/vigil/internal/engine"
+	"github.com/vigil-sec/vigil/internal/importer"
+	"github.com/vigil-sec/vigil/internal/importer/falco"
+	"github.com/vigil-sec/vigil/internal/importer/sigma"
+	"github.com/vigil-sec/vigil/internal/tuning"
+)
+
+// convertFalco converts the Falco files of every source as one ordered set: the
+// sources in the order given, a directory's files in lexical order. Until the
+// Falco importer converts a set of files together, each file is converted on its
+// own, so lists and macros are seen only by the rules of their file.
+func convertFalco(files []*File) ([]importer.Rule, []importer.Skipped, error) {
+	var (
+		rules   []importer.Rule
+		skipped []importer.Skipped
+		errs    []error
+	)
+	for _, f := range files {
+		rs, sk, err := falco.Convert(f.Path, f.data)
+		if err != nil {
+			errs = append(errs, withFile(err, f.Path))
+			continue
+		}
+		rules, skipped = append(rules, rs...), append(skipped, sk...)
+	}
+	return rules, skipped, errors.Join(errs...)
+}
+
+// sigmaConvert converts one Sigma file.
+func sigmaConvert(file string, data []byte) ([]importer.Rule, []importer.Skipped, error) {
+	rules, skipped, err := sigma.Convert(file, data)
+	if err != nil {
+		return nil, nil, withFile(err, file)
+	}
+	return rules, skipped, nil
+}
+
+// withFile makes sure an importer's error names the file.
+func withFile(err error, file string) error {
+	if strings.HasPrefix(err.Error(), file+":") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", file, err)
+}
+
+// classify tells what a file holds from its content. A file that is none of the
+// formats is an error saying what it looked like.
+func classify(file string, data []byte) (Kind, error) {
+	if tuning.Is(data) {
+		return Tuning, nil
+	}
+	switch importer.Sniff(data) {
+	case importer.DR:
+		if engine.IsLibrary(data) {
+			return Lists, nil
+		}
+		return Rule, nil
+	case importer.Falco:
+		return Falco, nil
+	case importer.Sigma:
+		return Sigma, nil
+	}
+	top, err := engine.Document(file, data)
+	if err != nil {
+		return 0, err
+	}
+	switch top.Kind {
+	case yaml.MappingNode:
+		keys := mappingKeys(top)
+		switch {
+		case keys["detection"] || keys["response"]:
+			// a rule with a mistake: the engine names it
+			return Rule, nil
+		case keys["title"] || keys["logsource"]:
+			var missing []string
+			for _, k := range []string{"title", "logsource", "detection"} {
+				if !keys[k] {
+					missing = append(missing, k+":")
+				}
+			}
+			return 0, fmt.Errorf("%s:%d: not a rule file: a Sigma rule needs title:, logsource: and detection:, this mapping lacks %s",
+				file, top.Line, strings.Join(missing, ", "))
+		}
+		return 0, fmt.Errorf("%s:%d: not a rule file: a mapping with %s; %s", file, top.Line, keyList(keys), want)
+	case yaml.SequenceNode:
+		for i, item := range top.Content {
+			if item.Kind != yaml.MappingNode {
+				return 0, fmt.Errorf("%s:%d: not a Falco rules file: item %d is %s, want a mapping with rule:, list: or macro:", file, item.Line, i+1, kindName(item))
+			}
+			if keys := mappingKeys(item); !keys["rule"] && !keys["list"] && !keys["macro"] {
+				return 0, fmt.Errorf("%s:%d: not a Falco rules file: item %d has %s, want rule:, list: or macro:", file, item.Line, i+1, keyList(keys))
+			}
+		}
+		return 0, fmt.Errorf("%s:%d: not a rule file: an empty list; %s", file, top.Line, want)
+	}
+	return 0, fmt.Errorf("%s:%d: not a rule file: %s; %s", file, top.Line, kindName(top), want)
+}
+
+// want lists the formats a rule file may have.
+const want = "want a Vigil rule (detection: and response:), a lists/macros file (lists:, macros:), " +
+	"a tuning file (tuning:), a Falco rules file (a list of rule:, list: and macro: items) or a Sigma rule (title:, logsource:, detection:)"
+
+func mappingKeys(n *yaml.Node) map[string]bool {
+	keys := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		keys[n.Content[i].Value] = true
+	}
+	return keys
+}
+
+func keyList(keys map[string]bool) string {
+	if len(keys) == 0 {
+		return "no keys"
+	}
+	var ks []string
+	for k := range keys {
+		ks = append(ks, k+":")
+	}
+	sort.Strings(ks)
+	if len(ks) > 8 {
+		ks = append(ks[:8], "…")
+	}
+	return "the keys " + strings.Join(ks, ", ")
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("the value %q", n.Value)
+	}
+	return "an alias"
+}
