@@ -90,35 +90,36 @@ func (s *Source) Rules() map[Kind]int {
 }
 
 // Summary describes the source in one line: "testdata/mixed: 6 rules (3 vigil, 2
-// falco, 1 sigma), 1 lists file, 1 tuning file".
+// falco, 1 sigma), 1 lists file, 1 tuning file"; "site.yaml: 1 tuning file".
 func (s *Source) Summary() string {
 	files := map[Kind]int{}
 	for _, f := range s.Files {
 		files[f.Kind]++
 	}
 	by := s.Rules()
-	total := by[Rule] + by[Falco] + by[Sigma]
-	var kinds []string
+	var parts, kinds []string
 	for _, k := range []Kind{Rule, Falco, Sigma} {
 		if by[k] > 0 {
 			kinds = append(kinds, fmt.Sprintf("%d %s", by[k], k))
 		}
 	}
-	out := fmt.Sprintf("%s: %d rules", s.Name, total)
-	if len(kinds) > 1 {
-		out += " (" + strings.Join(kinds, ", ") + ")"
-	} else if len(kinds) == 1 {
-		out += " (" + kindNames[kindOf(by)] + ")"
+	switch total := by[Rule] + by[Falco] + by[Sigma]; {
+	case len(kinds) == 1:
+		parts = append(parts, fmt.Sprintf("%d rules (%s)", total, kindNames[kindOf(by)]))
+	case len(kinds) > 1:
+		parts = append(parts, fmt.Sprintf("%d rules (%s)", total, strings.Join(kinds, ", ")))
+	case files[Lists]+files[Tuning] == 0:
+		parts = append(parts, "no rules")
 	}
 	for _, k := range []Kind{Lists, Tuning} {
-		if n := files[k]; n > 0 {
-			out += fmt.Sprintf(", %d %s file", n, k)
-			if n > 1 {
-				out += "s"
-			}
+		switch n := files[k]; {
+		case n == 1:
+			parts = append(parts, fmt.Sprintf("1 %s file", k))
+		case n > 1:
+			parts = append(parts, fmt.Sprintf("%d %s files", n, k))
 		}
 	}
-	return out
+	return s.Name + ": " + strings.Join(parts, ", ")
 }
 
 // kindOf is the one rule kind with rules in by.
@@ -319,7 +320,11 @@ func (l *loader) compile() {
 					first = fmt.Sprintf("%s:%d", x.File, x.Line)
 				}
 			}
-			l.errf("%s:%d: rule %s is defined twice: here and at %s (rename one of them)", r.File, r.Line, r.Name, first)
+			hint := "rename one of them"
+			if prev.src.Dir == "" {
+				hint += ", or tune the shipped one, or leave the shipped pack out"
+			}
+			l.errf("%s:%d: rule %s is defined twice: here and at %s (%s)", r.File, r.Line, r.Name, first, hint)
 			return
 		}
 		set.origins[r.Name] = f

@@ -73,7 +73,7 @@ func TestLoad(t *testing.T) {
 			name:    "a rule and the lists it uses, given as files",
 			opts:    Options{Paths: []string{filepath.Join(mixed, "vigil", "fetch_to_ip.yaml"), filepath.Join(mixed, "lists.yaml")}},
 			rules:   []string{"fetch_to_ip"},
-			summary: []string{"testdata/mixed/vigil/fetch_to_ip.yaml: 1 rules (vigil)", "testdata/mixed/lists.yaml: 0 rules, 1 lists file"},
+			summary: []string{"testdata/mixed/vigil/fetch_to_ip.yaml: 1 rules (vigil)", "testdata/mixed/lists.yaml: 1 lists file"},
 		},
 		{
 			name:     "a file given twice is read once",
