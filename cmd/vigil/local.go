@@ -45,13 +45,13 @@ const LocalOrg = "local"
 const localKeyName = "local"
 
 type localOptions struct {
-	json     bool
-	lake     string
+	json      bool
+	lake      string
 	rules     []string // rule sources besides the built-in pack
 	noBuiltin bool     // leave the built-in pack out
-	sensorID string
-	tags     []string
-	batch    time.Duration
+	sensorID  string
+	tags      []string
+	batch     time.Duration
 
 	data         string   // the store's directory
 	listen       string   // API and dashboard address; "" serves nothing
@@ -711,4 +711,3 @@ func (w *webhook) post(ctx context.Context, body []byte, contentType string) err
 	}
 	return nil
 }
-
