@@ -73,7 +73,10 @@ type Source struct {
 	// Dir is the directory the source's files are read from: the path of a directory
 	// source, the directory of a file source; "" for the pack.
 	Dir string
-	// Files are the files read from the source, in the order read.
+	// File is the file's name in Dir for a source given as a file, "" otherwise.
+	File string
+	// Files are the files read from the source, in the order read (a file read by
+	// an earlier source is not read again).
 	Files []*File
 
 	fsys    fs.FS
@@ -202,10 +205,10 @@ func (l *loader) path(p string) {
 		l.walk(src, ".")
 		return
 	}
-	src.Dir = filepath.Dir(p)
+	src.Dir, src.File = filepath.Dir(p), filepath.Base(p)
 	src.display = src.Dir
 	src.fsys = os.DirFS(src.Dir)
-	f := l.read(src, filepath.Base(p))
+	f := l.read(src, src.File)
 	if f == nil || f.Kind != Rule {
 		return
 	}
