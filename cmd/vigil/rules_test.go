@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/engine"
+	"github.com/vigil-sec/vigil/internal/testcheck"
 	"github.com/vigil-sec/vigil/rules"
 )
 
@@ -105,15 +106,16 @@ func TestRulesSources(t *testing.T) {
 			wantErr: []string{
 				"testdata/sources/broken/bad_yaml.yaml:5: invalid YAML: yaml: line 5:",
 				"testdata/sources/broken/half_sigma.yml:1: not a rule file: a Sigma rule needs title:, logsource: and detection:",
-				`testdata/sources/broken/tuning.yaml:3: tuning entry: unknown key "enabeld": did you mean enabled?`,
 				`testdata/sources/broken/typo_path.yaml:4: rule typo_path: unknown path "event/COMANDLINE": did you mean event/COMMAND_LINE?`,
+				`testdata/sources/broken/tuning.yaml:3: tuning entry: unknown key "enabeld": did you mean enabled?`,
 			},
 			exitCode: 1,
 		},
 		{
-			name:     "the broken files stop test too",
-			args:     []string{"rules", "test", broken},
-			wantErr:  []string{"bad_yaml.yaml:5", "half_sigma.yml:1", "typo_path.yaml:4", "tuning.yaml:3"},
+			name: "the broken files stop test too",
+			args: []string{"rules", "test", broken},
+			wantErr: []string{"testdata/sources/broken/bad_yaml.yaml:5:", "testdata/sources/broken/half_sigma.yml:1:",
+				"testdata/sources/broken/typo_path.yaml:4:", "testdata/sources/broken/tuning.yaml:3:"},
 			exitCode: 1,
 		},
 		{
@@ -125,34 +127,14 @@ func TestRulesSources(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			root := newRoot()
-			var out, errOut bytes.Buffer
-			root.SetOut(&out)
-			root.SetErr(&errOut)
-			root.SetArgs(tc.args)
-			err := root.Execute()
+			out, err := runVigil(tc.args...)
 			if code := exitCode(err); code != tc.exitCode {
-				t.Fatalf("exit code %d (%v), want %d\nstdout:\n%s", code, err, tc.exitCode, out.String())
+				t.Fatalf("exit code %d (%v), want %d\nstdout:\n%s", code, err, tc.exitCode, out)
 			}
-			for _, want := range tc.wantErr {
-				if err == nil || !strings.Contains(err.Error(), want) {
-					t.Errorf("err = %v, want %q", err, want)
-				}
+			if len(tc.wantErr) > 0 {
+				testcheck.ErrorLines(t, err, tc.wantErr)
 			}
-			if len(tc.wantErr) > 0 && err != nil {
-				if got := strings.Count(err.Error(), "\n") + 1; got != len(tc.wantErr) {
-					t.Errorf("%d error lines, want %d:\n%v", got, len(tc.wantErr), err)
-				}
-			}
-			rest := out.String()
-			for _, want := range tc.wantOut {
-				i := strings.Index(rest, want)
-				if i < 0 {
-					t.Errorf("output lacks %q (in order):\n%s", want, out.String())
-					break
-				}
-				rest = rest[i+len(want):]
-			}
+			testcheck.InOrder(t, "output", out, tc.wantOut)
 		})
 	}
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/vigil-sec/vigil/internal/testcheck"
 )
 
 // TestServerListsRuleSources: the API lists the rule set its environment names,
@@ -32,14 +33,8 @@ func TestServerListsRuleSources(t *testing.T) {
 			t.Setenv("VIGIL_RULE_SOURCES", tt.sources)
 			t.Setenv("VIGIL_BUILTIN_RULES", tt.builtin)
 			s, err := newServer(context.Background())
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if testcheck.Err(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			var names []string
 			for _, r := range s.Rules {

@@ -20,6 +20,7 @@ import (
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/testcheck"
 	"github.com/vigil-sec/vigil/internal/testenv"
 	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/sensor/shipper"
@@ -225,14 +226,8 @@ func TestRuleSourcesFromEnvironment(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			eng, err := loadEngine(func(k string) string { return tt.env[k] })
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if testcheck.Err(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			var out bytes.Buffer
 			h := &detect.KinesisHandler{Detector: detect.NewDetector(eng), Publisher: &detect.Printer{W: &out, JSON: true}}

@@ -550,6 +550,10 @@ func fingerprint(n *yaml.Node, skip ...string) string {
 	return b.String()
 }
 
+// KindName says what a YAML node is, for messages: "a mapping", "a list", `the value
+// "x"`, "an alias (…)".
+func KindName(n *yaml.Node) string { return kindName(n) }
+
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:

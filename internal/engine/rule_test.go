@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/testcheck"
 )
 
 // TestParseErrors checks every file in testdata/invalid is refused with the error its
@@ -210,14 +211,7 @@ func TestEveryErrorReported(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var want []string
-			for _, line := range strings.Split(string(data), "\n") {
-				msg, ok := strings.CutPrefix(line, "# error: ")
-				if !ok {
-					break
-				}
-				want = append(want, msg)
-			}
+			want := testcheck.Announced(data)
 			if len(want) < 2 {
 				t.Fatalf("want at least two '# error: ' lines, got %d", len(want))
 			}
@@ -226,18 +220,7 @@ func TestEveryErrorReported(t *testing.T) {
 			} else {
 				_, err = ParseWith(filepath.Base(file), data, mustLib(t))
 			}
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			got := strings.Split(err.Error(), "\n")
-			if len(got) != len(want) {
-				t.Fatalf("%d errors, want %d:\n%v", len(got), len(want), err)
-			}
-			for i := range want {
-				if !strings.HasPrefix(got[i], want[i]) {
-					t.Errorf("error %d\n got %q\nwant prefix %q", i, got[i], want[i])
-				}
-			}
+			testcheck.ErrorLines(t, err, want)
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/testcheck"
 )
 
 // TestWithException runs testdata/exceptions/cases.yaml.
@@ -51,14 +52,8 @@ func TestWithException(t *testing.T) {
 					break
 				}
 			}
-			if c.Error != "" {
-				if err == nil || !strings.Contains(err.Error(), c.Error) {
-					t.Fatalf("error %v, want one containing %q", err, c.Error)
-				}
+			if testcheck.Err(t, err, c.Error) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := len(r.Exceptions()); got != len(c.Exceptions) || len(orig.Exceptions()) != 0 {
 				t.Errorf("Exceptions() = %d (original rule %d), want %d and 0", got, len(orig.Exceptions()), len(c.Exceptions))
@@ -160,14 +155,8 @@ response:
 			}
 			before := r.Report()
 			tuned, err := r.WithSeverity(tt.severity)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if testcheck.Err(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := tuned.Report(); got == nil || got.Severity() != tt.severity || got.Name == "" {
 				t.Fatalf("report = %+v, want severity %s", got, tt.severity)

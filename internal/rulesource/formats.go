@@ -95,7 +95,7 @@ func classify(file string, data []byte) (Kind, error) {
 	case yaml.SequenceNode:
 		for i, item := range top.Content {
 			if item.Kind != yaml.MappingNode {
-				return 0, fmt.Errorf("%s:%d: not a Falco rules file: item %d is %s, want a mapping with rule:, list: or macro:", file, item.Line, i+1, kindName(item))
+				return 0, fmt.Errorf("%s:%d: not a Falco rules file: item %d is %s, want a mapping with rule:, list: or macro:", file, item.Line, i+1, engine.KindName(item))
 			}
 			if keys := mappingKeys(item); !keys["rule"] && !keys["list"] && !keys["macro"] {
 				return 0, fmt.Errorf("%s:%d: not a Falco rules file: item %d has %s, want rule:, list: or macro:", file, item.Line, i+1, keyList(keys))
@@ -103,7 +103,7 @@ func classify(file string, data []byte) (Kind, error) {
 		}
 		return 0, fmt.Errorf("%s:%d: not a rule file: an empty list; %s", file, top.Line, want)
 	}
-	return 0, fmt.Errorf("%s:%d: not a rule file: %s; %s", file, top.Line, kindName(top), want)
+	return 0, fmt.Errorf("%s:%d: not a rule file: %s; %s", file, top.Line, engine.KindName(top), want)
 }
 
 // want lists the formats a rule file may have.
@@ -131,16 +131,4 @@ func keyList(keys map[string]bool) string {
 		ks = append(ks[:8], "…")
 	}
 	return "the keys " + strings.Join(ks, ", ")
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		return fmt.Sprintf("the value %q", n.Value)
-	}
-	return "an alias"
 }

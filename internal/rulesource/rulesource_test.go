@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/testcheck"
 	"github.com/vigil-sec/vigil/rules"
 )
 
@@ -98,14 +99,14 @@ func TestLoad(t *testing.T) {
 			errs: []string{
 				"testdata/broken/bad_yaml.yaml:4: invalid YAML: yaml: line 4:",
 				"testdata/broken/empty.yaml:0: file is empty",
+				"testdata/broken/falco_not_items.yaml:6: not a Falco rules file: item 2 has the keys name:, want rule:, list: or macro:",
 				"testdata/broken/not_a_rule.yaml:2: not a rule file: a mapping with the keys name:, version:; want a Vigil rule",
-				`testdata/broken/typo_rule.yaml:1: rule typo_rule: unknown key "detecton" (allowed: detection, response)`,
+				"testdata/broken/sigma_no_detection.yml:1: not a rule file: a Sigma rule needs title:, logsource: and detection:, this mapping lacks detection:",
+				"testdata/broken/ok_rule.yaml:3: rule ok_rule is defined twice: here and at testdata/broken/dup/ok_rule.yaml:3",
 				`testdata/broken/sub/two_errors.yaml:6: rule two_errors: unknown path "event/PARENT/FILEPATH": did you mean event/PARENT/FILE_PATH?`,
 				`testdata/broken/sub/two_errors.yaml:14: rule two_errors: severity "urgent" is not one of`,
-				"testdata/broken/ok_rule.yaml:3: rule ok_rule is defined twice: here and at testdata/broken/dup/ok_rule.yaml:3",
+				`testdata/broken/typo_rule.yaml:1: rule typo_rule: unknown key "detecton" (allowed: detection, response)`,
 				"testdata/broken/falco_unsupported.yaml:1: rule \"Ancestor Is Java\"",
-				"testdata/broken/falco_not_items.yaml:6: not a Falco rules file: item 2 has the keys name:, want rule:, list: or macro:",
-				"testdata/broken/sigma_no_detection.yml:1: not a rule file: a Sigma rule needs title:, logsource: and detection:, this mapping lacks detection:",
 				`testdata/broken/tuning_bad.yaml:3: severity: want one of info, low, medium, high, critical, got the value "urgent"`,
 			},
 			warnings: []string{"testdata/broken/tuning_nomatch.yaml:2: warning: tuning entry selects no rule: no rule is named ok_rul (did you mean ok_rule?)"},
@@ -125,17 +126,7 @@ func TestLoad(t *testing.T) {
 				t.Fatalf("Load: %v", err)
 			}
 			if len(tt.errs) > 0 {
-				if err == nil {
-					t.Fatal("Load: no error")
-				}
-				for _, want := range tt.errs {
-					if !strings.Contains(err.Error(), want) {
-						t.Errorf("error lacks %q:\n%v", want, err)
-					}
-				}
-				if got, want := strings.Count(err.Error(), "\n")+1, len(tt.errs); got != want {
-					t.Errorf("%d error lines, want %d:\n%v", got, want, err)
-				}
+				testcheck.ErrorLines(t, err, tt.errs)
 			}
 			if tt.rules != nil && !slices.Equal(names(set.Rules), tt.rules) {
 				t.Errorf("rules %v, want %v", names(set.Rules), tt.rules)
@@ -152,15 +143,7 @@ func TestLoad(t *testing.T) {
 			for _, s := range set.Sources {
 				summaries.WriteString(s.Summary() + "\n")
 			}
-			rest := summaries.String()
-			for _, want := range tt.summary {
-				i := strings.Index(rest, want)
-				if i < 0 {
-					t.Errorf("summaries lack %q (in order):\n%s", want, summaries.String())
-					break
-				}
-				rest = rest[i+len(want):]
-			}
+			testcheck.InOrder(t, "summaries", summaries.String(), tt.summary)
 			for _, want := range tt.changes {
 				if !strings.Contains(lines(set.Changes), want) {
 					t.Errorf("changes lack %q:\n%s", want, lines(set.Changes))
@@ -288,14 +271,8 @@ func TestOptionsFromEnv(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o, err := OptionsFromEnv(func(k string) string { return tt.env[k] }, rules.FS)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if testcheck.Err(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if (o.Pack != nil) != tt.pack || !slices.Equal(o.Paths, tt.paths) {
 				t.Errorf("options = pack %v, paths %v; want pack %v, paths %v", o.Pack != nil, o.Paths, tt.pack, tt.paths)

@@ -93,7 +93,7 @@ func Parse(name string, data []byte) (*File, error) {
 	case !ok:
 		p.errf(top.Line, "tuning: missing (a tuning file is a mapping with a list of entries under tuning:)")
 	case list.Kind != yaml.SequenceNode:
-		p.errf(list.Line, "tuning: want a list of entries, got %s", kindName(list))
+		p.errf(list.Line, "tuning: want a list of entries, got %s", engine.KindName(list))
 	default:
 		for _, item := range list.Content {
 			if e := p.entry(item); e != nil {
@@ -112,7 +112,7 @@ func Parse(name string, data []byte) (*File, error) {
 // not a mapping.
 func (p *parser) mapping(n *yaml.Node, what string, allowed ...string) map[string]*yaml.Node {
 	if n.Kind != yaml.MappingNode {
-		p.errf(n.Line, "%s: want a mapping, got %s", what, kindName(n))
+		p.errf(n.Line, "%s: want a mapping, got %s", what, engine.KindName(n))
 		return nil
 	}
 	out := map[string]*yaml.Node{}
@@ -120,7 +120,7 @@ func (p *parser) mapping(n *yaml.Node, what string, allowed ...string) map[strin
 		k, v := n.Content[i], n.Content[i+1]
 		switch {
 		case k.Kind != yaml.ScalarNode:
-			p.errf(k.Line, "%s: a key must be a plain value, got %s", what, kindName(k))
+			p.errf(k.Line, "%s: a key must be a plain value, got %s", what, engine.KindName(k))
 		case !contains(allowed, k.Value):
 			hint := ""
 			if near := nearest(k.Value, allowed); near != "" {
@@ -171,13 +171,13 @@ func (p *parser) entry(n *yaml.Node) *Entry {
 	}
 	if v, ok := keys["severity"]; ok {
 		if v.Kind != yaml.ScalarNode || !contains(engine.Severities, v.Value) {
-			p.errf(v.Line, "severity: want one of %s, got %s", strings.Join(engine.Severities, ", "), kindName(v))
+			p.errf(v.Line, "severity: want one of %s, got %s", strings.Join(engine.Severities, ", "), engine.KindName(v))
 		}
 		e.Severity = v.Value
 	}
 	if v, ok := keys["exceptions"]; ok {
 		if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
-			p.errf(v.Line, "exceptions: want a non-empty list of exceptions, got %s", kindName(v))
+			p.errf(v.Line, "exceptions: want a non-empty list of exceptions, got %s", engine.KindName(v))
 		} else {
 			for _, x := range v.Content {
 				if ex, ok := p.exception(x); ok {
@@ -222,7 +222,7 @@ func (p *parser) exception(n *yaml.Node) (engine.Exception, bool) {
 			}
 		}
 		if det.Kind != yaml.MappingNode {
-			p.errf(det.Line, "%s: detection: want a detection node (a mapping with op:), got %s", what, kindName(det))
+			p.errf(det.Line, "%s: detection: want a detection node (a mapping with op:), got %s", what, engine.KindName(det))
 		}
 		ex.Node = det
 		ex.Text = describe(det)
@@ -279,7 +279,7 @@ func (p *parser) fieldsNode(what string, n *yaml.Node, keys map[string]*yaml.Nod
 			cells = row.Content
 		}
 		if len(cells) != len(fields) {
-			p.errf(row.Line, "%s: values: want a row of %d values (%s), got %s", what, len(fields), strings.Join(fields, ", "), kindName(row))
+			p.errf(row.Line, "%s: values: want a row of %d values (%s), got %s", what, len(fields), strings.Join(fields, ", "), engine.KindName(row))
 			continue
 		}
 		var cmps []*yaml.Node
@@ -315,14 +315,14 @@ func (p *parser) comparison(what, field, comp string, v *yaml.Node) *yaml.Node {
 	case "in":
 		op, key = "in list", "values"
 		if v.Kind != yaml.SequenceNode {
-			p.errf(v.Line, "%s: values: comparison in takes a list of values for %s, got %s", what, field, kindName(v))
+			p.errf(v.Line, "%s: values: comparison in takes a list of values for %s, got %s", what, field, engine.KindName(v))
 			return nil
 		}
 	case "cidr":
 		key = "cidr"
 	}
 	if key != "values" && key != "cidr" && v.Kind != yaml.ScalarNode {
-		p.errf(v.Line, "%s: values: want a single value for %s, got %s", what, field, kindName(v))
+		p.errf(v.Line, "%s: values: want a single value for %s, got %s", what, field, engine.KindName(v))
 		return nil
 	}
 	return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column, Content: []*yaml.Node{
@@ -367,14 +367,14 @@ func (p *parser) strings(n *yaml.Node, what string) []string {
 		out := make([]string, 0, len(n.Content))
 		for _, it := range n.Content {
 			if it.Kind != yaml.ScalarNode || it.Value == "" {
-				p.errf(it.Line, "%s: want a value, got %s", what, kindName(it))
+				p.errf(it.Line, "%s: want a value, got %s", what, engine.KindName(it))
 				continue
 			}
 			out = append(out, it.Value)
 		}
 		return out
 	}
-	p.errf(n.Line, "%s: want a value or a list of values, got %s", what, kindName(n))
+	p.errf(n.Line, "%s: want a value or a list of values, got %s", what, engine.KindName(n))
 	return nil
 }
 
@@ -401,14 +401,14 @@ func boolean(n *yaml.Node) (bool, error) {
 			return false, nil
 		}
 	}
-	return false, fmt.Errorf("want true or false, got %s", kindName(n))
+	return false, fmt.Errorf("want true or false, got %s", engine.KindName(n))
 }
 
 // describe is a one-line summary of a detection node: `event/FILE_PATH starts with
 // "/tmp/x" and (…)`.
 func describe(n *yaml.Node) string {
 	if n.Kind != yaml.MappingNode {
-		return kindName(n)
+		return engine.KindName(n)
 	}
 	kv := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -477,7 +477,7 @@ func flat(n *yaml.Node) string {
 		return "[" + strings.Join(items, ", ") + "]"
 	}
 	if n.Kind != yaml.ScalarNode {
-		return kindName(n)
+		return engine.KindName(n)
 	}
 	return strconv.Quote(n.Value)
 }
@@ -493,20 +493,6 @@ func findAlias(n *yaml.Node) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		return fmt.Sprintf("the value %q", n.Value)
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	return "nothing"
 }
 
 // nearest returns the candidate closest to s, "" when none is plausibly a

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/testcheck"
 )
 
 // TestParseErrors: every file in testdata/invalid is refused with every error its
@@ -29,33 +30,15 @@ func TestParseErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var want []string
-			for _, line := range strings.Split(string(data), "\n") {
-				msg, ok := strings.CutPrefix(line, "# error: ")
-				if !ok {
-					break
-				}
-				want = append(want, msg)
-			}
+			want := testcheck.Announced(data)
 			if len(want) == 0 {
 				t.Fatal("want '# error: ' lines first")
 			}
 			if !Is(data) && !strings.Contains(file, "bad_yaml") {
 				t.Errorf("Is = false for a file with tuning:")
 			}
-			f, err := Parse(filepath.Base(file), data)
-			if err == nil {
-				t.Fatalf("accepted: %+v", f)
-			}
-			got := strings.Split(err.Error(), "\n")
-			if len(got) != len(want) {
-				t.Fatalf("%d errors, want %d:\n%v", len(got), len(want), err)
-			}
-			for i := range want {
-				if !strings.HasPrefix(got[i], want[i]) {
-					t.Errorf("error %d\n got %q\nwant prefix %q", i, got[i], want[i])
-				}
-			}
+			_, err = Parse(filepath.Base(file), data)
+			testcheck.ErrorLines(t, err, want)
 		})
 	}
 }
@@ -145,14 +128,7 @@ func TestApply(t *testing.T) {
 			}
 			res, err := Apply(targets, files, lib)
 			if len(c.Error) > 0 {
-				if err == nil {
-					t.Fatal("no error")
-				}
-				for _, want := range c.Error {
-					if !strings.Contains(err.Error(), want) {
-						t.Errorf("error lacks %q:\n%v", want, err)
-					}
-				}
+				testcheck.ErrorLines(t, err, c.Error)
 				return
 			}
 			if err != nil {
@@ -176,21 +152,11 @@ func TestApply(t *testing.T) {
 					t.Errorf("rule %s: severity %s, want %s", r.Name, r.Report().Severity(), want)
 				}
 			}
-			var changes []string
+			var changes strings.Builder
 			for _, ch := range res.Changes {
-				changes = append(changes, ch.String())
+				changes.WriteString(ch.String() + "\n")
 			}
-			next := 0
-			for _, want := range c.Changes {
-				for next < len(changes) && !strings.Contains(changes[next], want) {
-					next++
-				}
-				if next == len(changes) {
-					t.Errorf("changes lack %q (in order):\n%s", want, strings.Join(changes, "\n"))
-					break
-				}
-				next++
-			}
+			testcheck.InOrder(t, "changes", changes.String(), c.Changes)
 			var warnings []string
 			for _, w := range res.Warnings {
 				warnings = append(warnings, w.String())

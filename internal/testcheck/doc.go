@@ -1,0 +1,4 @@
+// Package testcheck holds checks the table-driven tests of several packages share:
+// an expected error (or none), the errors a fixture file announces on its first
+// lines, and text that must hold strings in order. It is imported by tests only.
+package testcheck
