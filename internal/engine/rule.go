@@ -242,15 +242,24 @@ func (p *parser) scalar(n *yaml.Node, what string) (string, error) {
 }
 
 func (p *parser) boolean(n *yaml.Node, what string) (bool, error) {
+	if v, ok := Boolean(n); ok {
+		return v, nil
+	}
+	return false, p.errf(n.Line, "%s: want true or false, got %s", what, kindName(n))
+}
+
+// Boolean reads a YAML true or false as rule files write them (true, True, TRUE,
+// yes; false, False, FALSE, no); ok is false for anything else.
+func Boolean(n *yaml.Node) (v, ok bool) {
 	if n.Kind == yaml.ScalarNode {
 		switch n.Value {
 		case "true", "True", "TRUE", "yes":
-			return true, nil
+			return true, true
 		case "false", "False", "FALSE", "no":
-			return false, nil
+			return false, true
 		}
 	}
-	return false, p.errf(n.Line, "%s: want true or false, got %s", what, kindName(n))
+	return false, false
 }
 
 func (p *parser) integer(n *yaml.Node, what string) (int64, error) {

@@ -201,26 +201,16 @@ func FuzzParse(f *testing.F) {
 // the nodes of an and/or, the actions of a response, and the lists and macros of a
 // lists file are all checked, not only up to the first mistake.
 func TestEveryErrorReported(t *testing.T) {
-	files, err := filepath.Glob("testdata/many_errors/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := testcheck.Announced(data)
-			if len(want) < 2 {
-				t.Fatalf("want at least two '# error: ' lines, got %d", len(want))
-			}
-			if IsLibrary(data) {
-				err = NewLibrary().Add(filepath.Base(file), data)
-			} else {
-				_, err = ParseWith(filepath.Base(file), data, mustLib(t))
-			}
-			testcheck.ErrorLines(t, err, want)
-		})
-	}
+	testcheck.Fixtures(t, "testdata/many_errors/*.yaml", func(t *testing.T, name string, data []byte, want []string) {
+		if len(want) < 2 {
+			t.Fatalf("want at least two '# error: ' lines, got %d", len(want))
+		}
+		var err error
+		if IsLibrary(data) {
+			err = NewLibrary().Add(name, data)
+		} else {
+			_, err = ParseWith(name, data, mustLib(t))
+		}
+		testcheck.ErrorLines(t, err, want)
+	})
 }

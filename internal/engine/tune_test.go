@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,29 +15,18 @@ import (
 
 // TestWithException runs testdata/exceptions/cases.yaml.
 func TestWithException(t *testing.T) {
-	data, err := os.ReadFile("testdata/exceptions/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
+	type step struct {
+		Fire  bool           `yaml:"fire"`
+		Event map[string]any `yaml:"event"`
 	}
-	var file struct {
-		Cases []struct {
-			Name       string      `yaml:"name"`
-			Rule       string      `yaml:"rule"`
-			Exceptions []yaml.Node `yaml:"exceptions"`
-			Error      string      `yaml:"error"`
-			Events     []struct {
-				Fire  bool           `yaml:"fire"`
-				Event map[string]any `yaml:"event"`
-			} `yaml:"events"`
-		} `yaml:"cases"`
-	}
-	if err := yaml.Unmarshal(data, &file); err != nil {
-		t.Fatal(err)
-	}
-	if len(file.Cases) == 0 {
-		t.Fatal("no cases")
-	}
-	for _, c := range file.Cases {
+	cases := testcheck.Cases[struct {
+		Name       string      `yaml:"name"`
+		Rule       string      `yaml:"rule"`
+		Exceptions []yaml.Node `yaml:"exceptions"`
+		Error      string      `yaml:"error"`
+		Events     []step      `yaml:"events"`
+	}](t, "testdata/exceptions/cases.yaml")
+	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			lib := mustLib(t)
 			orig, err := ParseWith("case.yaml", []byte(c.Rule), lib)

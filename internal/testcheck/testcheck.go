@@ -1,8 +1,12 @@
 package testcheck
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Err checks err against want, a substring of the error a case expects ("" for no
@@ -71,4 +75,43 @@ func InOrder(t testing.TB, what, text string, want []string) {
 		}
 		rest = rest[i+len(w):]
 	}
+}
+
+// Fixtures runs f as a subtest for every file matching pattern, failing when none
+// does, with the file's content and the errors its first lines announce.
+func Fixtures(t *testing.T, pattern string, f func(t *testing.T, name string, data []byte, want []string)) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures match %s: %v", pattern, err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f(t, filepath.Base(file), data, Announced(data))
+		})
+	}
+}
+
+// Cases reads the list under cases: of a YAML file of test cases, failing when
+// the file does not decode into T or holds no case.
+func Cases[T any](t testing.TB, file string) []T {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Cases []T `yaml:"cases"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	if len(doc.Cases) == 0 {
+		t.Fatalf("%s: no cases", file)
+	}
+	return doc.Cases
 }

@@ -393,13 +393,8 @@ func (p *parser) patterns(n *yaml.Node, what string, fold bool) []string {
 }
 
 func boolean(n *yaml.Node) (bool, error) {
-	if n.Kind == yaml.ScalarNode {
-		switch n.Value {
-		case "true", "True", "TRUE", "yes":
-			return true, nil
-		case "false", "False", "FALSE", "no":
-			return false, nil
-		}
+	if v, ok := engine.Boolean(n); ok {
+		return v, nil
 	}
 	return false, fmt.Errorf("want true or false, got %s", engine.KindName(n))
 }

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/testcheck"
@@ -20,27 +18,16 @@ import (
 // TestParseErrors: every file in testdata/invalid is refused with every error its
 // leading "# error: " lines announce, in order (each a prefix of one line).
 func TestParseErrors(t *testing.T) {
-	files, err := filepath.Glob("testdata/invalid/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := testcheck.Announced(data)
-			if len(want) == 0 {
-				t.Fatal("want '# error: ' lines first")
-			}
-			if !Is(data) && !strings.Contains(file, "bad_yaml") {
-				t.Errorf("Is = false for a file with tuning:")
-			}
-			_, err = Parse(filepath.Base(file), data)
-			testcheck.ErrorLines(t, err, want)
-		})
-	}
+	testcheck.Fixtures(t, "testdata/invalid/*.yaml", func(t *testing.T, name string, data []byte, want []string) {
+		if len(want) == 0 {
+			t.Fatal("want '# error: ' lines first")
+		}
+		if !Is(data) && name != "bad_yaml.yaml" {
+			t.Errorf("Is = false for a file with tuning:")
+		}
+		_, err := Parse(name, data)
+		testcheck.ErrorLines(t, err, want)
+	})
 }
 
 func TestIs(t *testing.T) {
@@ -87,35 +74,24 @@ func testTargets(t testing.TB) ([]Target, *engine.Library) {
 
 // TestApply runs testdata/apply/cases.yaml.
 func TestApply(t *testing.T) {
-	data, err := os.ReadFile("testdata/apply/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
+	type step struct {
+		Rule    string         `yaml:"rule"`
+		Fire    bool           `yaml:"fire"`
+		Actions []string       `yaml:"actions"`
+		Event   map[string]any `yaml:"event"`
 	}
-	var file struct {
-		Cases []struct {
-			Name     string            `yaml:"name"`
-			Tuning   []string          `yaml:"tuning"`
-			Enabled  []string          `yaml:"enabled"`
-			Disabled []string          `yaml:"disabled"`
-			Severity map[string]string `yaml:"severity"`
-			Changes  []string          `yaml:"changes"`
-			Warnings []string          `yaml:"warnings"`
-			Error    []string          `yaml:"error"`
-			Events   []struct {
-				Rule    string         `yaml:"rule"`
-				Fire    bool           `yaml:"fire"`
-				Actions []string       `yaml:"actions"`
-				Event   map[string]any `yaml:"event"`
-			} `yaml:"events"`
-		} `yaml:"cases"`
-	}
-	if err := yaml.Unmarshal(data, &file); err != nil {
-		t.Fatal(err)
-	}
-	if len(file.Cases) == 0 {
-		t.Fatal("no cases")
-	}
-	for _, c := range file.Cases {
+	cases := testcheck.Cases[struct {
+		Name     string            `yaml:"name"`
+		Tuning   []string          `yaml:"tuning"`
+		Enabled  []string          `yaml:"enabled"`
+		Disabled []string          `yaml:"disabled"`
+		Severity map[string]string `yaml:"severity"`
+		Changes  []string          `yaml:"changes"`
+		Warnings []string          `yaml:"warnings"`
+		Error    []string          `yaml:"error"`
+		Events   []step            `yaml:"events"`
+	}](t, "testdata/apply/cases.yaml")
+	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			targets, lib := testTargets(t)
 			var files []*File
@@ -216,18 +192,11 @@ func FuzzParse(f *testing.F) {
 			f.Add(data)
 		}
 	}
-	if data, err := os.ReadFile("testdata/apply/cases.yaml"); err == nil {
-		var file struct {
-			Cases []struct {
-				Tuning []string `yaml:"tuning"`
-			} `yaml:"cases"`
-		}
-		if yaml.Unmarshal(data, &file) == nil {
-			for _, c := range file.Cases {
-				for _, src := range c.Tuning {
-					f.Add([]byte(src))
-				}
-			}
+	for _, c := range testcheck.Cases[struct {
+		Tuning []string `yaml:"tuning"`
+	}](f, "testdata/apply/cases.yaml") {
+		for _, src := range c.Tuning {
+			f.Add([]byte(src))
 		}
 	}
 	targets, lib := testTargets(f)
