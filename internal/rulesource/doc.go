@@ -5,8 +5,9 @@
 // OptionsFromEnv) all load rules through Load.
 //
 // Directories are read recursively, in lexical order, skipping testdata/ (the
-// fixtures) and hidden directories; their *.yaml and *.yml files are read, a file
-// given by name whatever its extension. Each file's format is told by its content
+// fixtures) and hidden directories and not following symbolic links to
+// directories; their *.yaml and *.yml files are read, a file given by name
+// whatever its extension. A file read by an earlier source is not read again. Each file's format is told by its content
 // (tuning.Is, then importer.Sniff):
 //
 //   - Vigil lists/macros files of every source form one library, so a user's rules

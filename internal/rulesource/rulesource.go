@@ -367,6 +367,9 @@ func (l *loader) compile() {
 // it skipped: left out on purpose (disabled, deprecated) is a warning, and so is a
 // rule that could not be converted, unless strict (Falco), where it is an error.
 func (l *loader) converted(files []*File, rules []importer.Rule, skipped []importer.Skipped, strict bool, add func(*engine.Rule, *File)) {
+	if len(files) == 0 {
+		return // nothing was converted
+	}
 	for _, s := range skipped {
 		f, line := fileOf(files, s.Reason)
 		switch {
@@ -390,8 +393,9 @@ func (l *loader) converted(files []*File, rules []importer.Rule, skipped []impor
 	}
 }
 
-// fileOf finds which of files a converter's message ("<file>:<line>: …") is about,
-// and the line; the first file and line 0 when the message names none of them.
+// fileOf finds which of files (at least one) a converter's message ("<file>:<line>:
+// …") is about, and the line; the first file and line 0 when the message names none
+// of them.
 func fileOf(files []*File, msg string) (*File, int) {
 	best := -1
 	for i, f := range files {
@@ -400,9 +404,6 @@ func fileOf(files []*File, msg string) (*File, int) {
 		}
 	}
 	if best < 0 {
-		if len(files) == 0 {
-			return &File{}, 0
-		}
 		return files[0], 0
 	}
 	rest := msg[len(files[best].Path)+1:]
