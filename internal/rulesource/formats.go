@@ -11,22 +11,31 @@ import (
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/importer"
 	"github.com/vigil-sec/vigil/internal/importer/falco"
-	"github.com/vigil-sec/vigil/internal/importer/sigma"
 	"github.com/vigil-sec/vigil/internal/tuning"
 )
 
 // convertFalco converts the Falco files of every source as one ordered set: the
 // sources in the order given, a directory's files in lexical order. Until the
 // Falco importer converts a set of files together, each file is converted on its
-// own, so lists and macros are seen only by the rules of their file.
+// own (lists and macros are seen by the rules of their own file only); its
+// multi-file entry point replaces the line below.
 func convertFalco(files []*File) ([]importer.Rule, []importer.Skipped, error) {
+	return convertEach(files, falco.Convert)
+}
+
+// converter is an importer's Convert: one file to D&R rules.
+type converter func(name string, data []byte) ([]importer.Rule, []importer.Skipped, error)
+
+// convertEach converts files one by one with convert; the error reports every file
+// that is not of convert's format at all.
+func convertEach(files []*File, convert converter) ([]importer.Rule, []importer.Skipped, error) {
 	var (
 		rules   []importer.Rule
 		skipped []importer.Skipped
 		errs    []error
 	)
 	for _, f := range files {
-		rs, sk, err := falco.Convert(f.Path, f.data)
+		rs, sk, err := convert(f.Path, f.data)
 		if err != nil {
 			errs = append(errs, withFile(err, f.Path))
 			continue
@@ -34,15 +43,6 @@ func convertFalco(files []*File) ([]importer.Rule, []importer.Skipped, error) {
 		rules, skipped = append(rules, rs...), append(skipped, sk...)
 	}
 	return rules, skipped, errors.Join(errs...)
-}
-
-// sigmaConvert converts one Sigma file.
-func sigmaConvert(file string, data []byte) ([]importer.Rule, []importer.Skipped, error) {
-	rules, skipped, err := sigma.Convert(file, data)
-	if err != nil {
-		return nil, nil, withFile(err, file)
-	}
-	return rules, skipped, nil
 }
 
 // withFile makes sure an importer's error names the file.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/importer"
+	"github.com/vigil-sec/vigil/internal/importer/sigma"
 	"github.com/vigil-sec/vigil/internal/tuning"
 )
 
@@ -348,7 +349,7 @@ func (l *loader) compile() {
 	}
 	l.converted(byKind[Falco], rules, skipped, true, add)
 	for _, f := range byKind[Sigma] {
-		rules, skipped, err := sigmaConvert(f.Path, f.data)
+		rules, skipped, err := convertEach([]*File{f}, sigma.Convert)
 		if err != nil {
 			l.errs = append(l.errs, err)
 			continue
