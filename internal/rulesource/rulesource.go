@@ -155,9 +155,6 @@ type Set struct {
 	origins map[string]*File // the file of each rule, by name
 }
 
-// Origin returns the file a rule was loaded from, nil for a name not in the set.
-func (s *Set) Origin(rule string) *File { return s.origins[rule] }
-
 // Engine indexes the set's rules for evaluation.
 func (s *Set) Engine() (*engine.Engine, error) { return engine.New(s.Rules) }
 
