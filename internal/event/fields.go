@@ -253,13 +253,17 @@ func withNum(f Field, get func(*Event) int64) Field {
 }
 
 // Lookup returns the field for a rule path (one of Fields or of DynamicPaths), or
-// an error naming the path and listing the known ones.
+// an error naming the path and the nearest known one (see Nearest), or listing the
+// known ones when none is near.
 func Lookup(path string) (*Field, error) {
 	if f, ok := byPath[path]; ok {
 		return f, nil
 	}
 	if f, err := dynamicField(path); f != nil || err != nil {
 		return f, err
+	}
+	if near, ok := Nearest(path); ok {
+		return nil, fmt.Errorf("unknown path %q: did you mean %s?", path, near)
 	}
 	known := make([]string, 0, len(Fields)+len(DynamicPaths))
 	for _, f := range Fields {
