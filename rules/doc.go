@@ -6,8 +6,10 @@
 // and check that each rule's report carries a severity, a category, MITRE ATT&CK
 // technique ids, a maturity (stable or incubating) and a description.
 //
-// docs/rule-pack.md lists every rule of the pack by category; it is generated from
-// this directory by scripts/rulesdoc (go generate ./rules).
+// docs/rule-pack.md lists every rule of the pack by category and ends with
+// coverage.md, which maps the behaviour classes of Falco's rules to the pack's rules
+// (TestCoverage keeps the rule names in it real); the page is generated from this
+// directory by scripts/rulesdoc (go generate ./rules).
 package rules
 
 //go:generate go run ../scripts/rulesdoc -o ../docs/rule-pack.md

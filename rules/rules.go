@@ -6,9 +6,10 @@ import (
 	"github.com/vigil-sec/vigil/internal/engine"
 )
 
-// FS holds the rule pack: the rule files at its root and their fixtures in testdata/.
+// FS holds the rule pack: the rule files at its root, their fixtures in testdata/ and
+// coverage.md, the pack's coverage of Falco's behaviours that docs/rule-pack.md ends with.
 //
-//go:embed *.yaml testdata
+//go:embed *.yaml coverage.md testdata
 var FS embed.FS
 
 // Load parses the embedded rule pack.

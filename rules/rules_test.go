@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/engine"
@@ -117,5 +118,43 @@ func TestStatefulRules(t *testing.T) {
 	}
 	if !child || !count || !suppressed {
 		t.Errorf("stateful rules in the pack: with child/descendant %v, count %v, suppression %v; want all", child, count, suppressed)
+	}
+}
+
+// TestCoverage checks that every rule coverage.md's table names is a rule of the pack
+// and that every row names at least one.
+func TestCoverage(t *testing.T) {
+	rs, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, r := range rs {
+		names[r.Name] = true
+	}
+	page, err := FS.ReadFile("coverage.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile("`([^`]+)`")
+	rows := 0
+	for _, line := range strings.Split(string(page), "\n") {
+		cells := strings.Split(line, " | ")
+		if len(cells) != 3 || !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| behaviour") {
+			continue
+		}
+		rows++
+		found := code.FindAllStringSubmatch(cells[2], -1)
+		if len(found) == 0 {
+			t.Errorf("coverage.md: %q names no rule", cells[0][2:])
+		}
+		for _, m := range found {
+			if !names[m[1]] {
+				t.Errorf("coverage.md: %q names %s, which is not a rule of the pack", cells[0][2:], m[1])
+			}
+		}
+	}
+	if rows == 0 {
+		t.Error("coverage.md has no table rows")
 	}
 }

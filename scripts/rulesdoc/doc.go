@@ -10,6 +10,9 @@
 //
 // and TestCommittedPage fails when the committed page is out of date.
 //
+// A coverage.md in the rules directory (the pack's: its coverage of Falco's
+// behaviours) is copied as it is after the tables.
+//
 // Categories are listed by name; within a category rules are ordered by severity,
 // highest first, then by name. Stateful rules say so in the event-types column
 // (with child / with descendant and its window, count N within a window).

@@ -19,6 +19,9 @@ type Page struct {
 	// Link is the directory rule names link to, relative to the page (../rules);
 	// empty for no links.
 	Link string
+	// Appendix is Markdown written after the tables as it is (the pack's
+	// coverage.md); empty for none.
+	Appendix string
 }
 
 // row is one rule as the page shows it.
@@ -117,6 +120,9 @@ func Render(w io.Writer, rs []*engine.Rule, p Page) error {
 			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n",
 				name, rw.severity, mitreLinks(rw.mitre), cell(rw.maturity), cell(rw.description), rw.events)
 		}
+	}
+	if p.Appendix != "" {
+		b.WriteString("\n" + strings.TrimRight(p.Appendix, "\n") + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
