@@ -1675,7 +1675,7 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 		userfaultfd_created(ret, regs->di);
 		return;
 	case NR_socket:
-		socket_created(ret, regs->di, regs->si);
+		socket_created(ret, regs->di, regs->si, regs->dx);
 		return;
 	case NR_dup: case NR_dup2: case NR_dup3: case NR_fcntl:
 		if (ret >= 0 && ret <= 2) // a standard stream: else nothing to look at

@@ -3,8 +3,8 @@
  * SOCKET_CREATE: a packet socket (AF_PACKET, or AF_INET with the obsolete
  * SOCK_PACKET, which the kernel makes a packet socket) or a raw IP socket
  * (SOCK_RAW of AF_INET or AF_INET6) made by socket(2) or IORING_OP_SOCKET:
- * what a sniffer or a hand-made packet needs. Domain, type and protocol are
- * read from the socket the kernel made.
+ * what a sniffer or a hand-made packet needs. Domain and type are read from
+ * the socket the kernel made, the protocol is the call's.
  *
  * FD_DUP: dup, dup2, dup3, fcntl(F_DUPFD, F_DUPFD_CLOEXEC) and
  * IORING_OP_FIXED_FD_INSTALL whose new descriptor is 0, 1 or 2 and whose file
@@ -60,7 +60,7 @@ struct socket_event {
 	struct event_hdr hdr;
 	__u16 family;   // AF_PACKET, AF_INET or AF_INET6
 	__u16 type;     // SOCK_RAW, SOCK_DGRAM, SOCK_PACKET (packet sockets)
-	__u32 protocol; // the socket's: for a packet socket the Ethernet protocol as passed, in network byte order
+	__u32 protocol; // as passed: for a packet socket the Ethernet protocol, in network byte order
 };
 
 // The socket's endpoints are in net as a NETWORK_CONNECT's are (saddr/sport
@@ -94,8 +94,9 @@ struct io_socket {
 #pragma clang attribute pop
 
 // socket_made reports the socket open as f (NULL: nothing to report) if it is
-// a packet or a raw IP socket.
-static __always_inline void socket_made(struct file *f)
+// a packet or a raw IP socket; protocol is the one the call passed (a packet
+// socket keeps its own apart from its sock, in the packet module's struct).
+static __always_inline void socket_made(struct file *f, __u32 protocol)
 {
 	struct socket *so = file_socket(f);
 	struct socket_event *e;
@@ -119,19 +120,19 @@ static __always_inline void socket_made(struct file *f)
 	fill_hdr_current(&e->hdr, EVENT_SOCKET_CREATE);
 	e->family = family;
 	e->type = type;
-	e->protocol = sk->sk_protocol;
+	e->protocol = protocol;
 	bpf_ringbuf_submit(e, rb_flags());
 }
 
-// socket_created handles the exit of socket(2) (return value ret; domain and
-// type its first two arguments): only the arguments that can make a packet or
-// raw socket lead to a look at the new socket.
-static __noinline void socket_created(long ret, __u64 domain, __u64 type)
+// socket_created handles the exit of socket(2) (return value ret; domain,
+// type and protocol its arguments): only the arguments that can make a packet
+// or raw socket lead to a look at the new socket.
+static __noinline void socket_created(long ret, __u64 domain, __u64 type, __u64 protocol)
 {
 	type &= SOCK_TYPE_MASK;
 	if (ret < 0 || (domain != AF_PACKET && type != SOCK_RAW && type != SOCK_PACKET))
 		return;
-	socket_made(fd_file(ret));
+	socket_made(fd_file(ret), protocol);
 }
 
 // fd_dupped reports the duplication (enum dup_op op) that made descriptor fd,
@@ -221,7 +222,7 @@ static __always_inline bool uring_socket_completed(struct io_ring_ctx *ring, voi
 			return true;
 		s = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_socket));
 		if (s)
-			socket_made(s->file_slot ? ring_file(ring, s->file_slot, res) : fd_file(res));
+			socket_made(s->file_slot ? ring_file(ring, s->file_slot, res) : fd_file(res), s->protocol);
 		return true;
 	}
 	if (op == IORING_OP_FIXED_FD_INSTALL) {

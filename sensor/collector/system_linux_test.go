@@ -122,7 +122,7 @@ func systemHelper(what string) error {
 		fmt.Println(e == 0)
 		return nil
 	}
-	return fmt.Errorf("unknown helper %q", what)
+	return socketHelper(what)
 }
 
 const uffdUserModeOnly = 1
