@@ -368,7 +368,7 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 		}
 		r.Base = base(ClassFileSystemActivity, CategorySystem, act, name, "File System Activity", SeverityInformational, t, r.Metadata)
 		return r, nil
-	case event.NetworkConnect, event.NetworkAccept:
+	case event.NetworkConnect, event.NetworkAccept, event.FDDup:
 		r := &NetworkActivity{Base: Base{Metadata: md}, Device: device(e), Actor: &Actor{Process: process(e)}}
 		if e.SourceIP != "" || e.SourcePort != 0 {
 			r.SrcEndpoint = &Endpoint{IP: e.SourceIP, Port: int32(e.SourcePort)}
@@ -386,7 +386,9 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 		r.ConnectionInfo = ci
 		act, name := int32(1), "Open"
 		r.StatusID = 1
-		if e.ErrorCode != 0 {
+		if e.Type == event.FDDup {
+			act, name = fdDupActivity(ci)
+		} else if e.ErrorCode != 0 {
 			act, name = 4, "Fail"
 			r.StatusID, r.StatusCode = 2, fmt.Sprint(e.ErrorCode)
 		}
