@@ -113,6 +113,11 @@
 //     bpf(BPF_PROG_LOAD) by processes other than the sensor's own,
 //     memfd_create and userfaultfd that succeeded (record_namespaces.go,
 //     record_mounts.go, record_bpf.go, record_memfd.go, record_userfaultfd.go).
+//   - SOCKET_CREATE: packet sockets and raw IP sockets made by socket(2) or
+//     IORING_OP_SOCKET; FD_DUP: TCP, UDP and Unix sockets duplicated onto
+//     descriptor 0, 1 or 2 by dup, dup2, dup3, fcntl(F_DUPFD*) or
+//     IORING_OP_FIXED_FD_INSTALL, with the socket's ends as a NETWORK_CONNECT's
+//     (record_sockets.go). The kernel filters out every other socket and dup.
 //   - Hooks a kernel lacks leave capabilities missing (see Missing and
 //     Capabilities); Options.Disable leaves hooks out as such a kernel would.
 //   - Every event has EFFECTIVE_USER_ID and CGROUP_ID from the kernel; the
