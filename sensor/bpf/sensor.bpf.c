@@ -1174,25 +1174,28 @@ static __always_inline struct pending_connect *net_tmp(void)
 	return bpf_map_lookup_elem(&net_scratch, &zero);
 }
 
-// file_socket returns the socket open as f, or NULL if f is not a socket.
-static __always_inline struct socket *file_socket(struct file *f)
+// file_socket returns the socket open as f, its sock in *sk, or NULL if f is
+// not a socket with a sock.
+static __always_inline struct socket *file_socket(struct file *f, struct sock **sk)
 {
+	struct socket *s;
+
 	if (!f || (f->f_inode->i_mode & S_IFMT) != S_IFSOCK)
 		return 0;
-	return bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+	s = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+	if (!s)
+		return 0;
+	*sk = s->sk;
+	return *sk ? s : 0;
 }
 
 // file_sock returns the socket behind f, or NULL if f is not an inet socket.
 static __always_inline struct sock *file_sock(struct file *f)
 {
-	struct socket *s = file_socket(f);
 	struct sock *sk;
 	__u16 family;
 
-	if (!s)
-		return 0;
-	sk = s->sk;
-	if (!sk)
+	if (!file_socket(f, &sk))
 		return 0;
 	family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)

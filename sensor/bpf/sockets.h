@@ -98,15 +98,13 @@ struct io_socket {
 // socket keeps its own apart from its sock, in the packet module's struct).
 static __always_inline void socket_made(struct file *f, __u32 protocol)
 {
-	struct socket *so = file_socket(f);
 	struct socket_event *e;
+	struct socket *so;
 	struct sock *sk;
 	__u16 family, type;
 
+	so = file_socket(f, &sk);
 	if (!so)
-		return;
-	sk = so->sk;
-	if (!sk)
 		return;
 	family = sk->__sk_common.skc_family;
 	type = so->type;
@@ -140,17 +138,10 @@ static __noinline void socket_created(long ret, __u64 domain, __u64 type, __u64 
 static __noinline void fd_dupped(__u32 op, long fd)
 {
 	struct fd_dup_event *e;
-	struct socket *so;
 	struct sock *sk;
 	__u16 family, proto = 0;
 
-	if (fd < 0 || fd > 2)
-		return;
-	so = file_socket(fd_file(fd));
-	if (!so)
-		return;
-	sk = so->sk;
-	if (!sk)
+	if (fd < 0 || fd > 2 || !file_socket(fd_file(fd), &sk))
 		return;
 	family = sk->__sk_common.skc_family;
 	if (family == AF_INET || family == AF_INET6) {

@@ -9,13 +9,9 @@ import (
 	"github.com/vigil-sec/vigil/sensor/bpf"
 )
 
-// BenchmarkHookCost runs /bin/true once per iteration with the collector
-// attached and reports what each of its eBPF programs cost per call (their run
-// time as the kernel accounts it, with BPF run time statistics on) and how
-// often the syscall hook ran per exec (on the whole host: other processes'
-// syscalls count too; see Collector.SyscallHook for which hook that is): the
-// kernel side of the exec storm in sensor/agent, hook by hook.
-func BenchmarkHookCost(b *testing.B) {
+// runForBenchmark starts a collector whose events are read and dropped,
+// with BPF run time statistics on, until the benchmark ends.
+func runForBenchmark(b *testing.B) *Collector {
 	if err := Supported(); err != nil {
 		b.Skipf("skipping: %v", err)
 	}
@@ -23,22 +19,32 @@ func BenchmarkHookCost(b *testing.B) {
 	if err != nil {
 		b.Skipf("skipping: %v", err)
 	}
-	defer kt.Close()
+	b.Cleanup(func() { kt.Close() })
 	c, err := New(Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, func(*event.Event) {}) }()
-	defer func() {
+	b.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			b.Error(err)
 		}
-	}()
+		c.Close()
+	})
+	return c
+}
 
+// BenchmarkHookCost runs /bin/true once per iteration with the collector
+// attached and reports what each of its eBPF programs cost per call (their run
+// time as the kernel accounts it, with BPF run time statistics on) and how
+// often the syscall hook ran per exec (on the whole host: other processes'
+// syscalls count too; see Collector.SyscallHook for which hook that is): the
+// kernel side of the exec storm in sensor/agent, hook by hook.
+func BenchmarkHookCost(b *testing.B) {
+	c := runForBenchmark(b)
 	syscallProg := bpf.SensorProgSysExitOne
 	if c.SyscallHook() != "syscalls:sys_exit_<name>" {
 		syscallProg = bpf.SensorProgSysExit
@@ -88,31 +94,10 @@ func BenchmarkHookCost(b *testing.B) {
 // socket (a comparison of its arguments). The run time is the hook's on the
 // whole host while the calls run.
 func BenchmarkSocketHookCost(b *testing.B) {
-	if err := Supported(); err != nil {
-		b.Skipf("skipping: %v", err)
-	}
-	kt, err := EnableKernelTime()
-	if err != nil {
-		b.Skipf("skipping: %v", err)
-	}
-	defer kt.Close()
-	c, err := New(Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c := runForBenchmark(b)
 	if c.SyscallHook() != "syscalls:sys_exit_<name>" {
 		b.Skipf("skipping: syscall exits hooked at %s", c.SyscallHook())
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, func(*event.Event) {}) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Error(err)
-		}
-	}()
 	null, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		b.Fatal(err)

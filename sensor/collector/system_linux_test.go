@@ -168,14 +168,10 @@ var keep []*ebpf.Program
 // record it caused is read by then (the ring buffer keeps their order).
 func untilExit(t *testing.T, events <-chan event.Event, pid uint32) []event.Event {
 	t.Helper()
-	var got []event.Event
-	waitFor(t, events, fmt.Sprintf("the exit of pid %d", pid), func(ev *event.Event) bool {
-		if ev.PID == pid {
-			got = append(got, *ev)
-		}
+	all := eventsUntil(t, events, fmt.Sprintf("the exit of pid %d", pid), func(ev *event.Event) bool {
 		return ev.PID == pid && ev.Type == event.TerminateProcess
 	})
-	return got
+	return slices.DeleteFunc(all, func(ev event.Event) bool { return ev.PID != pid })
 }
 
 func ofType(evs []event.Event, typ string) []event.Event {
