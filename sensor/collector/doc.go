@@ -2,7 +2,8 @@
 // TERMINATE_PROCESS, FILE_OPEN, FILE_DELETE, FILE_RENAME, FILE_CHMOD,
 // NETWORK_CONNECT, NETWORK_ACCEPT, DNS_REQUEST, MODULE_LOAD, PRIVILEGE_CHANGE,
 // PTRACE, NETWORK_LISTEN, FILE_LINK, DIR_CREATE, DIR_DELETE, FILE_MKNOD,
-// FILE_CHOWN and FILE_TRUNCATE.
+// FILE_CHOWN, FILE_TRUNCATE, SOCKET_CREATE and FD_DUP (and the system events
+// below).
 //
 // It loads the CO-RE eBPF program from sensor/bpf (see there for the hooks),
 // reads the ring buffer and decodes each record into an event.Event:
