@@ -28,6 +28,9 @@ const (
 	ctxTrainDays      = "trainDays"
 	ctxAnomalyGroupBy = "anomalyGroupBy"
 
+	ctxRuleSources  = "ruleSources"
+	ctxBuiltinRules = "builtinRules"
+
 	ctxSplunkHecURL           = "splunkHecUrl"
 	ctxSplunkTokenSecretArn   = "splunkTokenSecretArn"
 	ctxElasticURL             = "elasticUrl"
@@ -83,6 +86,13 @@ type Config struct {
 	// AnomalyGroupBy is the tag key the training fits one model per value of
 	// (VIGIL_ANOMALY_GROUP_BY); "-" for a single global model.
 	AnomalyGroupBy string
+
+	// RuleSources are directories and files of rules (Vigil, Falco, Sigma and tuning
+	// files) on the machine that synthesizes, deployed as a layer to the detect and
+	// api functions after the embedded pack; empty: the pack alone.
+	RuleSources []string
+	// NoBuiltinRules leaves the embedded pack out (context builtinRules=false).
+	NoBuiltinRules bool
 
 	// SplunkHecURL is the Splunk HTTP Event Collector endpoint detections are forwarded
 	// to; empty: no Splunk forwarding.
@@ -241,6 +251,24 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 		cfg.AnomalyGroupBy = s
 	}
 
+	if v := lookup(ctxRuleSources); v != nil {
+		paths, err := parsePaths(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("context %q: %w", ctxRuleSources, err)
+		}
+		cfg.RuleSources = paths
+	}
+	if v := lookup(ctxBuiltinRules); v != nil {
+		on, err := parseBool(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("context %q: %w", ctxBuiltinRules, err)
+		}
+		if !on && len(cfg.RuleSources) == 0 {
+			return Config{}, fmt.Errorf("context %q is false but %q is not set: the functions would have no rules", ctxBuiltinRules, ctxRuleSources)
+		}
+		cfg.NoBuiltinRules = !on
+	}
+
 	// A SIEM endpoint and the secret holding its credential come together.
 	for _, c := range []struct {
 		urlKey, secretKey string
@@ -338,4 +366,48 @@ func parsePositiveInt(v any) (int, error) {
 		return 0, fmt.Errorf("want a positive integer, got %d", n)
 	}
 	return n, nil
+}
+
+// parsePaths reads a list of paths: comma-separated on the command line, a list of
+// strings in cdk.json.
+func parsePaths(v any) ([]string, error) {
+	var raw []string
+	switch x := v.(type) {
+	case string:
+		raw = strings.Split(x, ",")
+	case []any:
+		for _, it := range x {
+			s, ok := it.(string)
+			if !ok {
+				return nil, fmt.Errorf("want paths, got %v (%T) in the list", it, it)
+			}
+			raw = append(raw, s)
+		}
+	default:
+		return nil, fmt.Errorf("want comma-separated paths or a list of paths, got %v (%T)", v, v)
+	}
+	var out []string
+	for _, p := range raw {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("want at least one directory or file of rules, got %q", v)
+	}
+	return out, nil
+}
+
+func parseBool(v any) (bool, error) {
+	switch x := v.(type) {
+	case bool:
+		return x, nil
+	case string:
+		b, err := strconv.ParseBool(strings.TrimSpace(x))
+		if err != nil {
+			return false, fmt.Errorf("want true or false, got %q", x)
+		}
+		return b, nil
+	}
+	return false, fmt.Errorf("want true or false, got %v (%T)", v, v)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -177,6 +178,22 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "empty lambda dir", ctx: map[string]any{"lambdaDir": " "}, wantErr: `"lambdaDir"`},
 		{name: "lambda dir not a string", ctx: map[string]any{"lambdaDir": float64(3)}, wantErr: `"lambdaDir"`},
 	}
+	tests = append(tests, []struct {
+		name    string
+		ctx     map[string]any
+		want    Config
+		wantErr string
+	}{
+		{name: "rule sources on the command line", ctx: map[string]any{"ruleSources": "rules/site, tuning.yaml"},
+			want: withDefaults(Config{RuleSources: []string{"rules/site", "tuning.yaml"}})},
+		{name: "rule sources in cdk.json, without the pack", ctx: map[string]any{"ruleSources": []any{"rules/site"}, "builtinRules": false},
+			want: withDefaults(Config{RuleSources: []string{"rules/site"}, NoBuiltinRules: true})},
+		{name: "the pack said on", ctx: map[string]any{"builtinRules": "true"}, want: withDefaults(Config{})},
+		{name: "no rules at all", ctx: map[string]any{"builtinRules": "false"}, wantErr: `context "builtinRules" is false but "ruleSources" is not set`},
+		{name: "empty rule sources", ctx: map[string]any{"ruleSources": " , "}, wantErr: `context "ruleSources": want at least one directory or file of rules`},
+		{name: "rule sources not paths", ctx: map[string]any{"ruleSources": []any{"a", float64(3)}}, wantErr: `context "ruleSources": want paths, got 3`},
+		{name: "builtinRules not a boolean", ctx: map[string]any{"builtinRules": "nope"}, wantErr: `context "builtinRules": want true or false, got "nope"`},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ConfigFromContext(func(key string) any { return tt.ctx[key] })
@@ -189,7 +206,7 @@ func TestConfigFromContext(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ConfigFromContext(%v): %v", tt.ctx, err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("ConfigFromContext(%v) = %+v, want %+v", tt.ctx, got, tt.want)
 			}
 		})

@@ -190,10 +190,23 @@
 //	datadogExtensionVersion  version of the Datadog-Extension-ARM layer (default 65)
 //	trainDays                days of events the daily training reads, VIGIL_TRAIN_DAYS (default 7, at most 90)
 //	anomalyGroupBy           tag key of the per-group models, VIGIL_ANOMALY_GROUP_BY (default "env"; "-": one model)
+//	ruleSources              directories and files of rules (Vigil, Falco, Sigma, tuning), comma-separated
+//	                         or a cdk.json list; set: the rules layer on detect and api (below)
+//	builtinRules             "false" leaves the embedded pack out (default true; needs ruleSources)
 //	splunkHecUrl             base https:// URL of the Splunk HTTP Event Collector (no path); set: forward function on
 //	splunkTokenSecretArn     complete ARN of the secret holding the HEC token (required with splunkHecUrl)
 //	elasticUrl               base https:// URL of Elasticsearch (no path); set: forward function on
 //	elasticApiKeySecretArn   complete ARN of the secret holding the Elasticsearch API key (required with elasticUrl)
+//
+// With ruleSources, synth loads the sources with the pack exactly as the functions
+// will (internal/rulesource) and fails on any error of any file, naming it; it then
+// copies the files it read into the RuleSources layer (rulesources.go; provided.al2023,
+// arm64), source i under /opt/vigil-rules/<i>/<base name of its directory>, loads
+// that copy again and fails if it gives another rule set (a tuning sources: selector
+// naming a directory above a source). The detect and api functions get the layer,
+// VIGIL_RULE_SOURCES (the sources in it, colon-separated) and, with
+// builtinRules=false, VIGIL_BUILTIN_RULES=false; the api function lists the rules the
+// detect function runs.
 //
 // Secret ARNs must be complete (ending in the six characters Secrets Manager appends),
 // since IAM policies name them exactly. A SIEM URL without its secret (or a secret

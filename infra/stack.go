@@ -41,6 +41,15 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 		codeDirs[name] = dir
 	}
 
+	stage, ok := scope.(awscdk.Stage) // the app itself, or the stage around the stack
+	if !ok {
+		stage = awscdk.Stage_Of(scope)
+	}
+	rulesLayer, err := stageRuleSources(cfg, *stage.Outdir())
+	if err != nil {
+		return nil, err
+	}
+
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	in := newIngest(stack, cfg)
 	store := newStore(stack)
@@ -53,6 +62,7 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 	}
 	det := newDetect(stack, detectDeps{ingest: in, store: store, route: route, respond: respond}, codeDirs[fnDetect])
 	api := newAPI(stack, store, codeDirs[fnAPI], codeDirs[fnAuthorizer])
+	rulesLayer.attach(stack, det.Function, api.Function) // the rules detect runs and the API lists
 	hunting := newHunting(stack, in)
 	sensors := newSensors(stack, in)
 	train := newTrain(stack, cfg, in, codeDirs[fnTrain])

@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		RollInterval: cfg.RollInterval, RollBytes: int(cfg.RollBytes), Grace: cfg.Grace, Log: log,
 		Version: version.String(), FilePathPrefixes: cfg.FilePathPrefixes, RingBuffer: int(cfg.RingBuffer), ReadDelay: cfg.ReadDelay,
 		AncestryDepth: ancestryDepth(cfg.AncestryDepth), Environment: cfg.Environment,
-		FileChangePrefixes: cfg.FileChangePrefixes}
+		FileChangePrefixes: cfg.FileChangePrefixes, PackageOwnership: cfg.PackageOwnership}
 	if cfg.Stream != "" || cfg.LakeBucket != "" {
 		awsCfg, err := awsConfig(ctx, cfg, id)
 		if err != nil {

@@ -2,7 +2,7 @@
 //
 // On one machine, no cloud:
 //
-//	vigil local [--json] [--enforce] [--replay DIR|FILE] [--listen ADDR] [--model FILE] ...
+//	vigil local [--json] [--enforce] [--replay DIR|FILE] [--rules DIR|FILE]... [--model FILE] ...
 //	    the whole pipeline in one process: eBPF sensor → in-process stream of
 //	    Parquet batches → rules and anomaly scorer → embedded store, the HTTP API
 //	    and the dashboard on 127.0.0.1:8080; events in a local lake (Hive layout).
@@ -14,8 +14,10 @@
 //
 // Rules as code:
 //
-//	vigil rules validate [--strict] [DIR|FILE...]   D&R, Falco and Sigma files
-//	vigil rules test [DIR|FILE...]                   run every rule's fixtures
+//	vigil rules validate [--strict] [--no-builtin] [DIR|FILE...]   the rule set of
+//	    the built-in pack and the sources given (Vigil, Falco, Sigma and tuning
+//	    files, directories read recursively): every error, the tuning, warnings
+//	vigil rules test [--no-builtin] [DIR|FILE...]    run the fixtures of every rule
 //	vigil rules import [--from falco|sigma] FILE...  convert to D&R rule files
 //	vigil anomaly train|score|eval                   host activity models
 //

@@ -33,7 +33,6 @@ import (
 	"github.com/vigil-sec/vigil/internal/respond"
 	"github.com/vigil-sec/vigil/internal/task"
 	"github.com/vigil-sec/vigil/internal/version"
-	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/sensor/agent"
 	"github.com/vigil-sec/vigil/sensor/collector"
 	srespond "github.com/vigil-sec/vigil/sensor/respond"
@@ -46,12 +45,13 @@ const LocalOrg = "local"
 const localKeyName = "local"
 
 type localOptions struct {
-	json     bool
-	lake     string
-	rulesDir string
-	sensorID string
-	tags     []string
-	batch    time.Duration
+	json      bool
+	lake      string
+	rules     []string // rule sources besides the built-in pack
+	noBuiltin bool     // leave the built-in pack out
+	sensorID  string
+	tags      []string
+	batch     time.Duration
 
 	data         string   // the store's directory
 	listen       string   // API and dashboard address; "" serves nothing
@@ -90,7 +90,11 @@ carries them out on this host (isolate keeps loopback, the DNS resolvers and
 --replay DIR|FILE runs the pipeline over a recorded lake (or one Parquet file) as
 fast as it can instead of the live sensor, without root, and prints a summary;
 add --serve to keep the API and dashboard up afterwards. --model adds the host
-activity anomaly scorer (a model from vigil anomaly train) after the rules.`,
+activity anomaly scorer (a model from vigil anomaly train) after the rules.
+
+The rules are the built-in pack (unless --no-builtin) and every --rules directory
+or file: Vigil, Falco and Sigma rules and tuning files, as vigil rules validate
+reads them.`,
 		Example: `  sudo vigil local
   sudo vigil local --json --enforce --webhook https://hooks.example.com/vigil
   vigil local --replay var/lake
@@ -113,7 +117,8 @@ activity anomaly scorer (a model from vigil anomaly train) after the rules.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.json, "json", false, "print each detection as one JSON object per line")
 	f.StringVar(&o.lake, "lake", "var/lake", "directory of the local event lake")
-	f.StringVar(&o.rulesDir, "rules", "", "directory of rules to use instead of the built-in pack")
+	f.StringArrayVar(&o.rules, "rules", nil, "a directory or file of rules (Vigil, Falco, Sigma) or tuning to add to the built-in pack (repeatable)")
+	f.BoolVar(&o.noBuiltin, "no-builtin", false, noBuiltinUsage+" (give --rules)")
 	f.StringVar(&o.sensorID, "sensor-id", "", "sensor id (default: local-<hostname>)")
 	f.StringArrayVar(&o.tags, "tag", nil, "sensor tag K:V, repeatable")
 	f.DurationVar(&o.batch, "batch-interval", 500*time.Millisecond, "how often events are batched onto the stream")
@@ -210,7 +215,11 @@ func loadAnomalyScorer(path string) (*detect.Anomalies, error) {
 
 func newLocalApp(o localOptions, stdout, stderr io.Writer) (*localApp, error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	eng, err := loadEngine(o.rulesDir)
+	set, err := loadRules(o.rules, o.noBuiltin)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	eng, err := set.Engine()
 	if err != nil {
 		return nil, usageError(err)
 	}
@@ -701,15 +710,4 @@ func (w *webhook) post(ctx context.Context, body []byte, contentType string) err
 		return fmt.Errorf("webhook: %s: %s", resp.Status, bytes.TrimSpace(msg))
 	}
 	return nil
-}
-
-func loadEngine(dir string) (*engine.Engine, error) {
-	if dir == "" {
-		return rules.Engine()
-	}
-	rs, err := engine.LoadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	return engine.New(rs)
 }

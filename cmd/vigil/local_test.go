@@ -468,7 +468,7 @@ func TestLocalResponse(t *testing.T) {
 		t.Run(fmt.Sprintf("enforce=%v", enforce), func(t *testing.T) {
 			data := filepath.Join(dir, fmt.Sprintf("data-%v", enforce))
 			var stderr syncBuffer
-			o := localOptions{replay: lake, data: data, rulesDir: rulesDir, enforce: enforce, webhook: hook.URL}
+			o := localOptions{replay: lake, data: data, rules: []string{rulesDir}, noBuiltin: true, enforce: enforce, webhook: hook.URL}
 			if err := runLocal(context.Background(), o, io.Discard, &stderr); err != nil {
 				t.Fatalf("%v\n%s", err, stderr.String())
 			}
@@ -581,8 +581,9 @@ func TestRulesCommands(t *testing.T) {
 		{[]string{"rules", "test"}, "", "fixture checks passed", 0},
 		{[]string{"rules", "validate"}, "", "rules valid", 0},
 		{[]string{"rules", "validate", "testdata/bad"}, "testdata/bad/bad_op.yaml:6: rule bad_op: unknown op", "", 1},
-		{[]string{"rules", "test", "testdata/failing"}, "1 of 2 fixture checks failed", "FAIL always_root", 1},
+		{[]string{"rules", "test", "--no-builtin", "testdata/failing"}, "1 of 1 rules failed (1 of 2 fixture checks failed)", "FAIL always_root", 1},
 		{[]string{"rules", "test", "no/such/dir"}, "not a directory", "", 2},
+		{[]string{"rules", "test", "--no-builtin"}, "no rules", "", 2},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -1,182 +1,141 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"io"
 
 	"github.com/spf13/cobra"
-	"github.com/vigil-sec/vigil/internal/engine"
-	"github.com/vigil-sec/vigil/internal/importer"
-	"github.com/vigil-sec/vigil/internal/importer/convert"
+	"github.com/vigil-sec/vigil/internal/rulesource"
 	"github.com/vigil-sec/vigil/rules"
 )
 
+// loadRules builds the rule set of the built-in pack (unless noBuiltin) and paths;
+// a path that does not exist, or no source at all, is a usage error.
+func loadRules(paths []string, noBuiltin bool) (*rulesource.Set, error) {
+	opts := rulesource.Options{Pack: rules.FS, Paths: paths}
+	if noBuiltin {
+		opts.Pack = nil
+	}
+	if opts.Pack == nil && len(paths) == 0 {
+		return nil, usageError(errors.New("no rules: --no-builtin leaves out the built-in pack, so give rule directories or files"))
+	}
+	set, err := rulesource.Load(opts)
+	if errors.Is(err, rulesource.ErrNoSource) {
+		return set, usageError(err)
+	}
+	return set, err
+}
+
+// noBuiltinUsage is the help of --no-builtin.
+const noBuiltinUsage = "leave the built-in rule pack out of the rule set"
+
+const sourcesHelp = `Rules come from the built-in pack (unless --no-builtin) and each directory or file
+given: Vigil D&R rules and lists files, Falco rules files, Sigma rules and tuning
+files, told apart by their content. Directories are read recursively (testdata/ and
+hidden directories aside); every rule joins one set, and tuning files apply to it
+in the order given.`
+
 func newRulesCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rules", Short: "Validate and test detection & response rules"}
-	var strict bool
+	var strict, noBuiltin bool
 	validate := &cobra.Command{
 		Use:   "validate [DIR|FILE...]",
-		Short: "Parse rule files and report every error with file, line and rule, and the warnings (default: the built-in pack)",
+		Short: "Load the rule set and report every error of every file with file and line, the tuning applied, and the warnings",
+		Long:  sourcesHelp,
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			warned := 0
-			err := forEachRuleDir(args, func(name string, fsys fs.FS, pack *engine.Pack) error {
-				if _, err := engine.New(pack.Rules); err != nil {
-					return err
-				}
-				for _, w := range pack.Warnings {
-					fmt.Fprintln(c.ErrOrStderr(), w)
-				}
-				warned += len(pack.Warnings)
-				fmt.Fprintf(c.OutOrStdout(), "%s: %d rules valid, %d lists, %d macros, %d warnings\n", name,
-					len(pack.Rules), len(pack.Library.Lists()), len(pack.Library.Macros()), len(pack.Warnings))
-				return nil
-			})
-			if err == nil && strict && warned > 0 {
-				return fmt.Errorf("%d warnings (--strict)", warned)
+			set, err := loadRules(args, noBuiltin)
+			if set == nil {
+				return err
 			}
-			return err
+			printSet(c.OutOrStdout(), c.ErrOrStderr(), set)
+			if err != nil {
+				return err
+			}
+			if _, err := set.Engine(); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "%d rules valid", len(set.Rules))
+			if n := len(set.Disabled); n > 0 {
+				fmt.Fprintf(c.OutOrStdout(), " (%d disabled by tuning)", n)
+			}
+			fmt.Fprintf(c.OutOrStdout(), ", %d lists, %d macros, %d warnings\n",
+				len(set.Library.Lists()), len(set.Library.Macros()), len(set.Warnings))
+			if strict && len(set.Warnings) > 0 {
+				return fmt.Errorf("%d warnings (--strict)", len(set.Warnings))
+			}
+			return nil
 		},
 	}
-	validate.Flags().BoolVar(&strict, "strict", false, "fail on warnings too (unused list or macro, shadowed rule, rule without fixtures)")
+	validate.Flags().BoolVar(&strict, "strict", false, "fail on warnings too (unused list or macro, shadowed rule, rule without fixtures, rule not converted, tuning entry selecting no rule)")
+	validate.Flags().BoolVar(&noBuiltin, "no-builtin", false, noBuiltinUsage)
 	cmd.AddCommand(validate)
-	cmd.AddCommand(&cobra.Command{
+	test := &cobra.Command{
 		Use:   "test [DIR|FILE...]",
-		Short: "Run every rule's fixtures (testdata/<rule>/match.yaml and nomatch.yaml), print each rule's result; non-zero exit on any failure",
+		Short: "Run the fixtures of every rule that has them (testdata/<rule>/match.yaml and nomatch.yaml), print each rule's result; non-zero exit on any failure",
+		Long:  sourcesHelp + "\n\nFixtures run on the rules as tuned; the rules tuning disabled are not tested.",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return forEachRuleDir(args, func(name string, fsys fs.FS, pack *engine.Pack) error {
-				failed, rulesFailed := 0, 0
-				results := engine.RunFixtures(fsys, ".", pack.Rules)
-				// one line per rule, then the failed checks under it
-				for i := 0; i < len(results); {
-					j := i
-					var bad []engine.FixtureResult
-					for ; j < len(results) && results[j].Rule == results[i].Rule; j++ {
-						if !results[j].Pass() {
-							bad = append(bad, results[j])
-						}
-					}
-					if len(bad) == 0 {
-						fmt.Fprintf(c.OutOrStdout(), "PASS %s\n", results[i].Rule)
-					} else {
-						rulesFailed++
-						failed += len(bad)
-						fmt.Fprintf(c.OutOrStdout(), "FAIL %s\n", results[i].Rule)
-						for _, b := range bad {
-							fmt.Fprintf(c.OutOrStdout(), "     %s\n", b)
-						}
-					}
-					i = j
-				}
-				if failed > 0 {
-					return fmt.Errorf("%s: %d of %d rules failed (%d of %d fixture checks failed)", name, rulesFailed, len(pack.Rules), failed, len(results))
-				}
-				fmt.Fprintf(c.OutOrStdout(), "%s: %d rules, %d fixture checks passed\n", name, len(pack.Rules), len(results))
-				return nil
-			})
+			set, err := loadRules(args, noBuiltin)
+			if err != nil {
+				return err
+			}
+			return printFixtures(c.OutOrStdout(), set.RunFixtures())
 		},
-	})
+	}
+	test.Flags().BoolVar(&noBuiltin, "no-builtin", false, noBuiltinUsage)
+	cmd.AddCommand(test)
 	cmd.AddCommand(newRulesImportCmd())
 	return cmd
 }
 
-// forEachRuleDir loads each directory or file (the embedded pack when none is
-// given) and calls f with it; the first error stops. A directory is a D&R pack; a
-// file may be a D&R rule, a Falco rules file or a Sigma rule, told apart by its
-// content, with its fixtures under testdata/ beside it.
-func forEachRuleDir(paths []string, f func(name string, fsys fs.FS, pack *engine.Pack) error) error {
-	if len(paths) == 0 {
-		pack, err := engine.LoadPack(rules.FS, ".")
-		if err != nil {
-			return err
-		}
-		return f("built-in pack", rules.FS, pack)
+// printSet prints each source, then what tuning changed, on out, and the warnings
+// on errOut.
+func printSet(out, errOut io.Writer, set *rulesource.Set) {
+	for _, s := range set.Sources {
+		fmt.Fprintln(out, s.Summary())
 	}
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return usageError(fmt.Errorf("%s is not a directory or file of rules: %w", p, err))
-		}
-		var pack *engine.Pack
-		dir := p
-		if st.IsDir() {
-			pack, err = engine.LoadPackDir(p)
-		} else {
-			dir = filepath.Dir(p)
-			pack, err = loadRuleFile(p)
-		}
-		if err != nil {
-			return err
-		}
-		if err := f(p, os.DirFS(dir), pack); err != nil {
-			return err
-		}
+	for _, ch := range set.Changes {
+		fmt.Fprintf(out, "tuning %s\n", ch)
 	}
-	return nil
+	for _, w := range set.Warnings {
+		fmt.Fprintln(errOut, w)
+	}
 }
 
-// loadRuleFile compiles one file of any supported format; rules an importer
-// skipped on purpose (disabled, deprecated) become warnings.
-func loadRuleFile(path string) (*engine.Pack, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read rules: %w", err)
-	}
-	pack := &engine.Pack{Library: engine.NewLibrary()}
-	switch importer.Sniff(data) {
-	case importer.DR:
-		if engine.IsLibrary(data) {
-			return pack, pack.Library.Add(path, data)
-		}
-		// the rule may use the lists and macros of its directory
-		lib, err := dirLibrary(filepath.Dir(path))
-		if err != nil {
-			return nil, err
-		}
-		r, err := engine.ParseWith(path, data, lib)
-		if err != nil {
-			return nil, err
-		}
-		pack.Rules, pack.Library = []*engine.Rule{r}, lib
-	case importer.Falco, importer.Sigma:
-		rs, skipped, err := convert.Load(path, data)
-		if err != nil {
-			return nil, err
-		}
-		pack.Rules = rs
-		for _, s := range skipped {
-			pack.Warnings = append(pack.Warnings, engine.Warning{File: path, Rule: s.Name, Msg: "skipped: " + s.Reason})
-		}
-	default:
-		return nil, fmt.Errorf("%s: not a rule file: want a Vigil D&R rule, a Falco rules file or a Sigma rule", path)
-	}
-	return pack, nil
-}
-
-// dirLibrary reads the lists and macros files of dir.
-func dirLibrary(dir string) (*engine.Library, error) {
-	lib := engine.NewLibrary()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("read rules: %w", err)
-	}
-	for _, e := range entries {
-		if e.IsDir() || !engine.IsRuleFile(e.Name()) {
-			continue
-		}
-		file := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("read rules: %w", err)
-		}
-		if engine.IsLibrary(data) {
-			if err := lib.Add(file, data); err != nil {
-				return nil, err
+// printFixtures prints one line per rule tested, then the failed checks under it,
+// and a summary; an error when a check failed.
+func printFixtures(out io.Writer, fx *rulesource.Fixtures) error {
+	results := fx.Results
+	for i := 0; i < len(results); {
+		j := i
+		var bad []string
+		for ; j < len(results) && results[j].Rule == results[i].Rule; j++ {
+			if !results[j].Pass() {
+				bad = append(bad, results[j].String())
 			}
 		}
+		if len(bad) == 0 {
+			fmt.Fprintf(out, "PASS %s\n", results[i].Rule)
+		} else {
+			fmt.Fprintf(out, "FAIL %s\n", results[i].Rule)
+			for _, b := range bad {
+				fmt.Fprintf(out, "     %s\n", b)
+			}
+		}
+		i = j
 	}
-	return lib, lib.Validate()
+	if checks, rules := fx.Failed(); checks > 0 {
+		return fmt.Errorf("%d of %d rules failed (%d of %d fixture checks failed)", rules, fx.Tested, checks, len(results))
+	}
+	fmt.Fprintf(out, "%d rules, %d fixture checks passed", fx.Tested, len(results))
+	if n := len(fx.Untested); n > 0 {
+		fmt.Fprintf(out, "; %d rules without fixtures", n)
+	}
+	if n := len(fx.Disabled); n > 0 {
+		fmt.Fprintf(out, "; %d disabled by tuning", n)
+	}
+	fmt.Fprintln(out)
+	return nil
 }

@@ -2,29 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/vigil-sec/vigil/internal/api"
-	vaws "github.com/vigil-sec/vigil/internal/aws"
-	"github.com/vigil-sec/vigil/rules"
 )
 
 func main() {
-	env, err := vaws.Env("VIGIL_SENSORS_TABLE", "VIGIL_DETECTIONS_TABLE", "VIGIL_TASKS_TABLE")
-	cfg, cerr := vaws.Config(context.Background())
-	rs, rerr := rules.Load()
-	if err := errors.Join(err, cerr, rerr); err != nil {
+	s, err := newServer(context.Background())
+	if err != nil {
 		log.Fatal(err)
-	}
-	db := dynamodb.NewFromConfig(cfg)
-	s := &api.Server{Sensors: &vaws.Sensors{Client: db, Table: env["VIGIL_SENSORS_TABLE"]},
-		Detections: &vaws.Detections{Client: db, Table: env["VIGIL_DETECTIONS_TABLE"]}, Tasks: &vaws.Tasks{Client: db, Table: env["VIGIL_TASKS_TABLE"]}, Rules: rs}
-	if t := os.Getenv("VIGIL_API_KEYS_TABLE"); t != "" { // the keys routes; without it they answer 501
-		s.KeyAdmin = &vaws.APIKeys{Client: db, Table: t}
 	}
 	lambda.Start(api.Lambda(s.Handler()))
 }

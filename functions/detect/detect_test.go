@@ -6,6 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,7 @@ import (
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/testcheck"
 	"github.com/vigil-sec/vigil/internal/testenv"
 	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/sensor/shipper"
@@ -171,6 +175,93 @@ func TestNewHandlerPathStyle(t *testing.T) {
 			}
 			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("newHandler error = %v, want one naming %s", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestRuleSourcesFromEnvironment: the function evaluates the rule set its
+// environment names (the pack unless VIGIL_BUILTIN_RULES=false, and the sources of
+// VIGIL_RULE_SOURCES) on a Kinesis batch, tuning included, and refuses to start on
+// a broken rule file, naming it.
+func TestRuleSourcesFromEnvironment(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixNano()
+	batch := []event.Event{
+		{ID: "docker", Type: event.NewProcess, SensorID: "i-1", TimeNanos: at, User: "root", FilePath: "/usr/bin/docker",
+			CommandLine: "docker run --privileged --rm alpine", ParentFilePath: "/bin/bash"},
+		{ID: "creds", Type: event.FileOpen, SensorID: "i-1", TimeNanos: at + 1, User: "root", FilePath: "/usr/bin/cat",
+			TargetPath: "/root/.aws/credentials", FileFlags: "read"},
+		{ID: "xmrig", Type: event.NewProcess, SensorID: "i-1", TimeNanos: at + 2, User: "root", FilePath: "/opt/xmrig",
+			CommandLine: "xmrig -o pool:3333"},
+		{ID: "xmrig-bench", Type: event.NewProcess, SensorID: "i-2", Tags: []string{"role:bench"}, TimeNanos: at + 3, User: "root",
+			FilePath: "/opt/xmrig", CommandLine: "xmrig --bench"},
+	}
+	data, err := event.NewEncoder().Encode(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := events.KinesisEvent{Records: []events.KinesisEventRecord{{Kinesis: events.KinesisRecord{Data: data, SequenceNumber: "1"}}}}
+	site, broken := filepath.Join("testdata", "site"), filepath.Join("testdata", "broken")
+	tests := []struct {
+		name    string
+		env     map[string]string
+		has     []string // rule:event detections raised (exactly these with exact)
+		hasNot  []string
+		exact   bool
+		wantErr string
+	}{
+		{name: "the pack alone", env: map[string]string{},
+			has: []string{"privileged_docker_container:docker"}, hasNot: []string{"root_reads_cloud_creds:creds", "xmrig_started:xmrig"}},
+		{name: "the pack, the site's rules and tuning", env: map[string]string{"VIGIL_RULE_SOURCES": site},
+			has:    []string{"root_reads_cloud_creds:creds", "xmrig_started:xmrig"},
+			hasNot: []string{"privileged_docker_container:docker", "xmrig_started:xmrig-bench"}},
+		{name: "the site's rules without the pack", env: map[string]string{"VIGIL_RULE_SOURCES": site, "VIGIL_BUILTIN_RULES": "false"},
+			has: []string{"root_reads_cloud_creds:creds", "xmrig_started:xmrig"}, exact: true},
+		{name: "a broken file", env: map[string]string{"VIGIL_RULE_SOURCES": site + ":" + broken},
+			wantErr: `testdata/broken/bad.yaml:4: rule bad: unknown path "event/USR": did you mean event/USER?`},
+		{name: "a missing source", env: map[string]string{"VIGIL_RULE_SOURCES": "/nonexistent/vigil-rules"},
+			wantErr: "/nonexistent/vigil-rules: not a directory or file of rules"},
+		{name: "a bad switch", env: map[string]string{"VIGIL_BUILTIN_RULES": "off"}, wantErr: `VIGIL_BUILTIN_RULES="off"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng, err := loadEngine(func(k string) string { return tt.env[k] })
+			if testcheck.Err(t, err, tt.wantErr) {
+				return
+			}
+			var out bytes.Buffer
+			h := &detect.KinesisHandler{Detector: detect.NewDetector(eng), Publisher: &detect.Printer{W: &out, JSON: true}}
+			resp, err := h.Handle(context.Background(), in)
+			if err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("Handle: %v, %+v", err, resp)
+			}
+			var got []string
+			dec := json.NewDecoder(&out)
+			for dec.More() {
+				var d struct {
+					Rule  string
+					Event struct {
+						Routing map[string]any `json:"routing"`
+					}
+				}
+				if err := dec.Decode(&d); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, fmt.Sprintf("%s:%v", d.Rule, d.Event.Routing["event_id"]))
+			}
+			sort.Strings(got)
+			if tt.exact && !slices.Equal(got, tt.has) {
+				t.Errorf("detections %v, want exactly %v", got, tt.has)
+			}
+			for _, d := range tt.has {
+				if !slices.Contains(got, d) {
+					t.Errorf("detections %v lack %s", got, d)
+				}
+			}
+			for _, d := range tt.hasNot {
+				if slices.Contains(got, d) {
+					t.Errorf("detections %v include %s", got, d)
+				}
 			}
 		})
 	}

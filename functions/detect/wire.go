@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -11,18 +13,20 @@ import (
 	"github.com/vigil-sec/vigil/internal/anomaly"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/detect"
+	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/metrics"
+	"github.com/vigil-sec/vigil/internal/rulesource"
 	"github.com/vigil-sec/vigil/rules"
 )
 
-// newHandler wires the detect function from its environment: the rule pack, the
-// DynamoDB tables, the bus, the response state machine and the anomaly model in
+// newHandler wires the detect function from its environment: the rule set
+// (loadEngine), the DynamoDB tables, the bus, the response state machine and the anomaly model in
 // the lake bucket (VIGIL_S3_PATH_STYLE as for the train function).
 func newHandler(ctx context.Context) (*detect.KinesisHandler, error) {
 	env, err := vaws.Env("VIGIL_DETECTIONS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_STATE_TABLE", "VIGIL_BUS_NAME",
 		"VIGIL_STATE_MACHINE_ARN", "VIGIL_LAKE_BUCKET", "VIGIL_MODEL_KEY")
 	cfg, cerr := vaws.Config(ctx)
-	eng, rerr := rules.Engine()
+	eng, rerr := loadEngine(os.Getenv)
 	lake, lerr := vaws.BucketFromEnv(cfg, env["VIGIL_LAKE_BUCKET"], os.Getenv)
 	if err := errors.Join(err, cerr, rerr, lerr); err != nil {
 		return nil, err
@@ -49,6 +53,23 @@ func newHandler(ctx context.Context) (*detect.KinesisHandler, error) {
 		Anomalies: &detect.Anomalies{Scorer: model.Scorer},
 		Metrics:   metricsOrNil(m),
 	}, nil
+}
+
+// loadEngine loads the rule set the environment names: the embedded pack unless
+// VIGIL_BUILTIN_RULES is false, and the sources of VIGIL_RULE_SOURCES (the rules
+// layer the stack deploys). Any error of any file fails the cold start, naming it.
+func loadEngine(getenv func(string) string) (*engine.Engine, error) {
+	set, err := rulesource.FromEnv(getenv, rules.FS)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	for _, s := range set.Sources {
+		log.Printf("rules: %s", s.Summary())
+	}
+	for _, c := range set.Changes {
+		log.Printf("rules: tuning %s", c)
+	}
+	return set.Engine()
 }
 
 // metricsOrNil keeps a disabled client from becoming a non-nil interface.

@@ -197,18 +197,24 @@ func (p *parser) response(n *yaml.Node, r *Rule) ([]Action, error) {
 		return nil, p.errf(n.Line, "response: want a list of actions, got %s", kindName(n))
 	}
 	var out []Action
+	var errs []error // every action is parsed, so that all their errors are reported
 	reports := 0
 	for _, item := range n.Content {
 		a, err := p.action(item, r)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		if a.Action == ActReport {
 			if reports++; reports > 1 {
-				return nil, p.errf(item.Line, "a rule has at most one report")
+				errs = append(errs, p.errf(item.Line, "a rule has at most one report"))
+				continue
 			}
 		}
 		out = append(out, a)
+	}
+	if len(errs) > 0 {
+		return nil, joinErrors(errs)
 	}
 	return out, nil
 }

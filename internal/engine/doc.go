@@ -24,5 +24,11 @@
 // with descendant, count) included, applying action conditions and suppression, with
 // state kept in a State (NewMemoryState in process).
 //
+// Tuning changes a compiled rule without its file: Rule.WithException returns a copy
+// whose detection is `and not` an exception node, Rule.WithSeverity a copy with
+// another report severity (package tuning applies tuning files with them).
+// Warnings checks any set of rules and its library; Document decodes the one YAML
+// document of a rules file with errors naming the file and line.
+//
 // The full language is documented in docs/rules.md.
 package engine

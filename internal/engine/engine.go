@@ -487,15 +487,22 @@ func load(fsys fs.FS, dir, display string) (*Pack, error) {
 		return nil, fmt.Errorf("invalid rules:\n%s", strings.Join(errs, "\n"))
 	}
 	sort.Slice(pack.Rules, func(i, j int) bool { return pack.Rules[i].Name < pack.Rules[j].Name })
-	pack.Warnings = warnings(fsys, dir, pack)
+	pack.Warnings = Warnings(pack.Rules, pack.Library, func(r *Rule) bool {
+		_, err := fs.Stat(fsys, path.Join(dir, "testdata", r.Name))
+		return err == nil
+	})
 	return pack, nil
 }
 
-func warnings(fsys fs.FS, dir string, pack *Pack) []Warning {
+// Warnings returns the warnings of a set of rules and the library they were parsed
+// with: lists and macros no rule uses, rules shadowed by an earlier one (same event
+// types and detection), and rules for which hasFixtures is false (nil: fixtures are
+// not looked for).
+func Warnings(rules []*Rule, lib *Library, hasFixtures func(*Rule) bool) []Warning {
 	var ws []Warning
 	usedLists, usedMacros := map[string]bool{}, map[string]bool{}
 	shadow := map[string]*Rule{}
-	for _, r := range pack.Rules {
+	for _, r := range rules {
 		for _, l := range r.lists {
 			usedLists[l] = true
 		}
@@ -511,17 +518,17 @@ func warnings(fsys fs.FS, dir string, pack *Pack) []Warning {
 		} else {
 			shadow[key] = r
 		}
-		if _, err := fs.Stat(fsys, path.Join(dir, "testdata", r.Name)); err != nil {
+		if hasFixtures != nil && !hasFixtures(r) {
 			ws = append(ws, Warning{File: r.File, Line: r.Line, Rule: r.Name,
 				Msg: fmt.Sprintf("no fixtures (want testdata/%s/%s and %s)", r.Name, MatchFixture, NoMatchFixture)})
 		}
 	}
-	for _, l := range pack.Library.Lists() {
+	for _, l := range lib.Lists() {
 		if !usedLists[l.Name] {
 			ws = append(ws, Warning{File: l.File, Line: l.Line, Msg: "list " + l.Name + " is not used by any rule"})
 		}
 	}
-	for _, m := range pack.Library.Macros() {
+	for _, m := range lib.Macros() {
 		if !usedMacros[m.Name] {
 			ws = append(ws, Warning{File: m.File, Line: m.Line, Msg: "macro " + m.Name + " is not used by any rule"})
 		}

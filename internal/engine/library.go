@@ -60,59 +60,77 @@ func (l *Library) Add(file string, data []byte) error {
 	if err != nil {
 		return err
 	}
+	var errs []error // every list and macro is checked, so that all their errors are reported
 	if n, ok := keys["lists"]; ok {
 		if n.Kind != yaml.MappingNode {
-			return p.errf(n.Line, "lists: want a mapping of list names to lists of values, got %s", kindName(n))
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if err := p.name(k, "list"); err != nil {
-				return err
-			}
-			if prev := l.lists[k.Value]; prev != nil {
-				return p.errf(k.Line, "list %s is already defined at %s:%d", k.Value, prev.File, prev.Line)
-			}
-			if v.Kind != yaml.SequenceNode {
-				return p.errf(v.Line, "list %s: want a list of values, got %s", k.Value, kindName(v))
-			}
-			if len(v.Content) == 0 {
-				return p.errf(v.Line, "list %s is empty", k.Value)
-			}
-			list := &List{Name: k.Value, File: file, Line: k.Line}
-			for _, it := range v.Content {
-				s, err := p.scalar(it, "list "+k.Value+" item")
-				if err != nil {
-					return err
+			errs = append(errs, p.errf(n.Line, "lists: want a mapping of list names to lists of values, got %s", kindName(n)))
+		} else {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if err := l.addList(p, file, n.Content[i], n.Content[i+1]); err != nil {
+					errs = append(errs, err)
 				}
-				list.Items = append(list.Items, s)
-				list.lines = append(list.lines, it.Line)
 			}
-			l.lists[k.Value] = list
 		}
 	}
 	if n, ok := keys["macros"]; ok {
 		if n.Kind != yaml.MappingNode {
-			return p.errf(n.Line, "macros: want a mapping of macro names to detection nodes, got %s", kindName(n))
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if err := p.name(k, "macro"); err != nil {
-				return err
-			}
-			if prev := l.macros[k.Value]; prev != nil {
-				return p.errf(k.Line, "macro %s is already defined at %s:%d", k.Value, prev.File, prev.Line)
-			}
-			if v.Kind != yaml.MappingNode {
-				return p.errf(v.Line, "macro %s: want a detection node (a mapping with op:), got %s", k.Value, kindName(v))
-			}
-			for j := 0; j+1 < len(v.Content); j += 2 {
-				if kk := v.Content[j].Value; kk == "event" || kk == "events" || kk == "target" {
-					return p.errf(v.Content[j].Line, "macro %s: a macro has no %s: (it takes the event types of the rule using it)", k.Value, kk)
+			errs = append(errs, p.errf(n.Line, "macros: want a mapping of macro names to detection nodes, got %s", kindName(n)))
+		} else {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if err := l.addMacro(p, file, n.Content[i], n.Content[i+1]); err != nil {
+					errs = append(errs, err)
 				}
 			}
-			l.macros[k.Value] = &Macro{Name: k.Value, File: file, Line: k.Line, node: v}
 		}
 	}
+	if len(errs) > 0 {
+		return joinErrors(errs)
+	}
+	return nil
+}
+
+func (l *Library) addList(p *parser, file string, k, v *yaml.Node) error {
+	if err := p.name(k, "list"); err != nil {
+		return err
+	}
+	if prev := l.lists[k.Value]; prev != nil {
+		return p.errf(k.Line, "list %s is already defined at %s:%d", k.Value, prev.File, prev.Line)
+	}
+	if v.Kind != yaml.SequenceNode {
+		return p.errf(v.Line, "list %s: want a list of values, got %s", k.Value, kindName(v))
+	}
+	if len(v.Content) == 0 {
+		return p.errf(v.Line, "list %s is empty", k.Value)
+	}
+	list := &List{Name: k.Value, File: file, Line: k.Line}
+	for _, it := range v.Content {
+		s, err := p.scalar(it, "list "+k.Value+" item")
+		if err != nil {
+			return err
+		}
+		list.Items = append(list.Items, s)
+		list.lines = append(list.lines, it.Line)
+	}
+	l.lists[k.Value] = list
+	return nil
+}
+
+func (l *Library) addMacro(p *parser, file string, k, v *yaml.Node) error {
+	if err := p.name(k, "macro"); err != nil {
+		return err
+	}
+	if prev := l.macros[k.Value]; prev != nil {
+		return p.errf(k.Line, "macro %s is already defined at %s:%d", k.Value, prev.File, prev.Line)
+	}
+	if v.Kind != yaml.MappingNode {
+		return p.errf(v.Line, "macro %s: want a detection node (a mapping with op:), got %s", k.Value, kindName(v))
+	}
+	for j := 0; j+1 < len(v.Content); j += 2 {
+		if kk := v.Content[j].Value; kk == "event" || kk == "events" || kk == "target" {
+			return p.errf(v.Content[j].Line, "macro %s: a macro has no %s: (it takes the event types of the rule using it)", k.Value, kk)
+		}
+	}
+	l.macros[k.Value] = &Macro{Name: k.Value, File: file, Line: k.Line, node: v}
 	return nil
 }
 

@@ -649,14 +649,17 @@ func (p *parser) boolNode(op string, n *yaml.Node, keys map[string]*yaml.Node, s
 		return nil, p.errf(n.Line, "op %s needs a non-empty list under rules:", op)
 	}
 	children := make([]matcher, 0, len(rs.Content))
+	var errs []error // every nested node is compiled, so that all their errors are reported
 	for _, c := range rs.Content {
 		ck, err := p.mapping(c, nodeKeys...)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		m, err := p.node(c, ck, sc)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		// flatten nested nodes of the same kind
 		switch x := m.(type) {
@@ -672,6 +675,9 @@ func (p *parser) boolNode(op string, n *yaml.Node, keys map[string]*yaml.Node, s
 			}
 		}
 		children = append(children, m)
+	}
+	if len(errs) > 0 {
+		return nil, joinErrors(errs)
 	}
 	if len(children) == 1 {
 		return children[0], nil

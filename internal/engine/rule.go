@@ -52,6 +52,7 @@ type Rule struct {
 	fingerprint string   // canonical form of the detection, for shadowing warnings
 	lists       []string // shared lists and macros the rule uses
 	macros      []string
+	exceptions  []Exception // added by WithException
 }
 
 // Stateful reports whether the rule needs state (with child, with descendant,
@@ -120,16 +121,23 @@ func ParseWith(file string, data []byte, lib *Library) (*Rule, error) {
 		return nil, p.errf(top.Line, "missing detection:")
 	}
 	r := &Rule{Name: name, File: file, Line: det.Line}
+	// the detection and the response are both checked, so that a rule's errors are
+	// reported together
+	var errs []error
 	if err := p.detection(det, r); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	if resp, ok := keys["response"]; ok {
 		if r.Response, err = p.response(resp, r); err != nil {
-			return nil, err
+			errs = append(errs, err)
+		} else if len(r.Response) == 0 {
+			errs = append(errs, p.errf(resp.Line, "response: needs at least one action (e.g. report)"))
 		}
+	} else {
+		errs = append(errs, p.errf(top.Line, "response: needs at least one action (e.g. report)"))
 	}
-	if len(r.Response) == 0 {
-		return nil, p.errf(top.Line, "response: needs at least one action (e.g. report)")
+	if len(errs) > 0 {
+		return nil, joinErrors(errs)
 	}
 	r.severity = 0
 	if rep := r.Report(); rep != nil {
@@ -162,6 +170,13 @@ func newParser(file, rule string, lib *Library) *parser {
 
 func (p *parser) errf(line int, format string, args ...any) error {
 	return &Error{File: p.file, Line: line, Rule: p.rule, Msg: p.prefix + fmt.Sprintf(format, args...)}
+}
+
+// Document decodes the one YAML document of a rules file (a rule, a lists file, a
+// tuning file) and returns its top node. Errors name the file and the line: invalid
+// YAML, an empty file, a second document.
+func Document(file string, data []byte) (*yaml.Node, error) {
+	return newParser(file, "", nil).document(data)
 }
 
 // document decodes one YAML document and returns its top node.
@@ -227,15 +242,24 @@ func (p *parser) scalar(n *yaml.Node, what string) (string, error) {
 }
 
 func (p *parser) boolean(n *yaml.Node, what string) (bool, error) {
+	if v, ok := Boolean(n); ok {
+		return v, nil
+	}
+	return false, p.errf(n.Line, "%s: want true or false, got %s", what, kindName(n))
+}
+
+// Boolean reads a YAML true or false as rule files write them (true, True, TRUE,
+// yes; false, False, FALSE, no); ok is false for anything else.
+func Boolean(n *yaml.Node) (v, ok bool) {
 	if n.Kind == yaml.ScalarNode {
 		switch n.Value {
 		case "true", "True", "TRUE", "yes":
-			return true, nil
+			return true, true
 		case "false", "False", "FALSE", "no":
-			return false, nil
+			return false, true
 		}
 	}
-	return false, p.errf(n.Line, "%s: want true or false, got %s", what, kindName(n))
+	return false, false
 }
 
 func (p *parser) integer(n *yaml.Node, what string) (int64, error) {
@@ -535,6 +559,10 @@ func fingerprint(n *yaml.Node, skip ...string) string {
 	return b.String()
 }
 
+// KindName says what a YAML node is, for messages: "a mapping", "a list", `the value
+// "x"`, "an alias (…)".
+func KindName(n *yaml.Node) string { return kindName(n) }
+
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -559,6 +587,23 @@ func yamlLine(err error) int {
 		return line
 	}
 	return 0
+}
+
+// joinErrors joins errors, one per line, dropping repeated messages (a broken macro
+// used twice is reported once). A single error is returned as it is.
+func joinErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	seen := map[string]bool{}
+	var out []error
+	for _, err := range errs {
+		if msg := err.Error(); !seen[msg] {
+			seen[msg] = true
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
 }
 
 func contains(list []string, s string) bool {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/testcheck"
 )
 
 // TestParseErrors checks every file in testdata/invalid is refused with the error its
@@ -192,5 +193,24 @@ func FuzzParse(f *testing.F) {
 				r.Matches(&ev)
 			}
 		}
+	})
+}
+
+// TestEveryErrorReported checks that each file in testdata/many_errors is refused
+// with every error its leading "# error: " lines announce, one per line, in order:
+// the nodes of an and/or, the actions of a response, and the lists and macros of a
+// lists file are all checked, not only up to the first mistake.
+func TestEveryErrorReported(t *testing.T) {
+	testcheck.Fixtures(t, "testdata/many_errors/*.yaml", func(t *testing.T, name string, data []byte, want []string) {
+		if len(want) < 2 {
+			t.Fatalf("want at least two '# error: ' lines, got %d", len(want))
+		}
+		var err error
+		if IsLibrary(data) {
+			err = NewLibrary().Add(name, data)
+		} else {
+			_, err = ParseWith(name, data, mustLib(t))
+		}
+		testcheck.ErrorLines(t, err, want)
 	})
 }

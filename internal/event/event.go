@@ -116,6 +116,11 @@ type Event struct {
 	// Environment holds the configured variables of the process's environment
 	// at exec, "NAME=value" (NEW_PROCESS only).
 	Environment []string `parquet:"environment,list"`
+	// ExePackage names the installed package that owns the executable;
+	// ExeUnpackaged is 1 when the host's package database was read and no
+	// package owns it (NEW_PROCESS only, with process.package_ownership on).
+	ExePackage    string `parquet:"exe_package,dict"`
+	ExeUnpackaged uint32 `parquet:"exe_unpackaged"`
 
 	// Ancestry: the process's ancestors as of its exec, parent first, up to
 	// the sensor's configured depth; the four lists are parallel.

@@ -155,6 +155,8 @@ var Fields = []Field{
 	{Path: "event/CAPABILITIES", Kind: StringList, For: processTypes, Derived: "event/CAPABILITY_MASK",
 		List: func(e *Event) []string { return Capabilities(e.CapEffective) }},
 	num("event/EXE_UPPER_LAYER", func(e *Event) *uint32 { return &e.ExeUpperLayer }, processTypes...),
+	str("event/EXE_PACKAGE", func(e *Event) *string { return &e.ExePackage }, NewProcess),
+	num("event/EXE_UNPACKAGED", func(e *Event) *uint32 { return &e.ExeUnpackaged }, NewProcess),
 	{Path: "event/ENVIRONMENT", Kind: StringList, For: []Type{NewProcess},
 		List:    func(e *Event) []string { return e.Environment },
 		setList: func(e *Event, v []string) { e.Environment = v }},
@@ -255,13 +257,17 @@ func withNum(f Field, get func(*Event) int64) Field {
 }
 
 // Lookup returns the field for a rule path (one of Fields or of DynamicPaths), or
-// an error naming the path and listing the known ones.
+// an error naming the path and the nearest known one (see Nearest), or listing the
+// known ones when none is near.
 func Lookup(path string) (*Field, error) {
 	if f, ok := byPath[path]; ok {
 		return f, nil
 	}
 	if f, err := dynamicField(path); f != nil || err != nil {
 		return f, err
+	}
+	if near, ok := Nearest(path); ok {
+		return nil, fmt.Errorf("unknown path %q: did you mean %s?", path, near)
 	}
 	known := make([]string, 0, len(Fields)+len(DynamicPaths))
 	for _, f := range Fields {

@@ -166,3 +166,35 @@ func TestDerivedNames(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupSuggestsNearest(t *testing.T) {
+	tests := []struct {
+		path, want string
+	}{
+		{"event/FILEPATH", "did you mean event/FILE_PATH?"},
+		{"event/file_path", "did you mean event/FILE_PATH?"},
+		{"event/PARENT/FILEPATH", "did you mean event/PARENT/FILE_PATH?"},
+		{"event/COMAND_LINE", "did you mean event/COMMAND_LINE?"},
+		{"routing/sensorid", "did you mean routing/sensor_id?"},
+		{"event/NOTHING_LIKE_ANY_FIELD_AT_ALL", "known paths: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			_, err := Lookup(tt.path)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Lookup(%q) = %v, want %q", tt.path, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{{"", "", 0}, {"abc", "", 3}, {"", "ab", 2}, {"kitten", "sitting", 3}, {"FILEPATH", "FILE_PATH", 1}, {"same", "same", 0}} {
+		if got := EditDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("EditDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

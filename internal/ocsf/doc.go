@@ -15,6 +15,7 @@
 //	FILE_CHOWN                       File System Activity (1001)   7 Set Security
 //	FILE_TRUNCATE                    File System Activity (1001)   3 Update
 //	NETWORK_CONNECT / NETWORK_ACCEPT Network Activity (4001)       1 Open (4 Fail when the call failed)
+//	NETWORK_LISTEN                   Network Activity (4001)       99 Other, named Listen (1.1.0 has no Listen)
 //	FD_DUP (TCP and UDP)             Network Activity (4001)       99 Other (a standard stream onto a connection)
 //	detection                        Detection Finding (2004)      1 Create
 //

@@ -368,7 +368,7 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 		}
 		r.Base = base(ClassFileSystemActivity, CategorySystem, act, name, "File System Activity", SeverityInformational, t, r.Metadata)
 		return r, nil
-	case event.NetworkConnect, event.NetworkAccept, event.FDDup:
+	case event.NetworkConnect, event.NetworkAccept, event.NetworkListen, event.FDDup:
 		r := &NetworkActivity{Base: Base{Metadata: md}, Device: device(e), Actor: &Actor{Process: process(e)}}
 		if e.SourceIP != "" || e.SourcePort != 0 {
 			r.SrcEndpoint = &Endpoint{IP: e.SourceIP, Port: int32(e.SourcePort)}
@@ -380,15 +380,24 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 			return nil, fmt.Errorf("ocsf: %s event %s has no address: %w", e.Type, e.ID, ErrUnmapped)
 		}
 		ci := &ConnectionInfo{ProtocolName: strings.ToLower(e.Protocol), DirectionID: 2, Direction: "Outbound"}
-		if e.Type == event.NetworkAccept {
+		act, name := int32(1), "Open"
+		switch e.Type {
+		case event.NetworkAccept:
 			ci.DirectionID, ci.Direction = 1, "Inbound"
+		case event.NetworkListen:
+			// the listening address is the one connections will reach; 1.1.0
+			// has no Listen activity (later versions do): Other, named Listen
+			ci.DirectionID, ci.Direction = 1, "Inbound"
+			act, name = 99, "Listen"
+		case event.FDDup:
+			// a standard stream put onto a connection, which the dup
+			// neither opens nor closes, nor says the direction of
+			ci.DirectionID, ci.Direction = 0, "Unknown"
+			act, name = 99, "Other"
 		}
 		r.ConnectionInfo = ci
-		act, name := int32(1), "Open"
 		r.StatusID = 1
-		if e.Type == event.FDDup {
-			act, name = fdDupActivity(ci)
-		} else if e.ErrorCode != 0 {
+		if e.ErrorCode != 0 {
 			act, name = 4, "Fail"
 			r.StatusID, r.StatusCode = 2, fmt.Sprint(e.ErrorCode)
 		}

@@ -187,6 +187,7 @@ func TestMapEvents(t *testing.T) {
 		{ev(event.NetworkAccept, func(e *event.Event) {
 			e.Protocol, e.SourceIP, e.SourcePort, e.DestIP, e.DestPort = "tcp", "198.51.100.1", 5555, "10.0.0.5", 22
 		}), 4001, 1},
+		{ev(event.NetworkListen, func(e *event.Event) { e.Protocol, e.DestIP, e.DestPort = "tcp", "0.0.0.0", 4444 }), 4001, 99},
 		{fdDupEvent(), 4001, 99},
 	}
 	m := &Mapper{ProductVersion: "1.2.0"}

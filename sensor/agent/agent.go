@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-sec/vigil/sensor/enrich"
 	"github.com/vigil-sec/vigil/sensor/hoststats"
 	"github.com/vigil-sec/vigil/sensor/metrics"
+	"github.com/vigil-sec/vigil/sensor/pkgdb"
 	"github.com/vigil-sec/vigil/sensor/shipper"
 	"github.com/vigil-sec/vigil/sensor/spool"
 )
@@ -71,6 +72,11 @@ type Options struct {
 	// Environment names the environment variables a NEW_PROCESS reports
 	// (collector.Options.Environment): nil keeps the collector's defaults.
 	Environment []string
+	// PackageOwnership has every NEW_PROCESS say which installed package owns
+	// its executable (event/EXE_PACKAGE, event/EXE_UNPACKAGED), from the
+	// package database under PackageRoot (default "/"; see package pkgdb).
+	PackageOwnership bool
+	PackageRoot      string
 }
 
 // Stats reports a finished run.
@@ -147,6 +153,13 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 		log.Warn("kernel hook not attached: its events are not captured", "hook", u)
 	}
 	missing := col.Missing()
+	owners := packageOwners(o, log)
+	if owners != nil {
+		defer owners.Wait()
+	}
+	if o.PackageOwnership && owners == nil {
+		missing = append(missing, MissingPackageOwnership)
+	}
 	if len(missing) > 0 {
 		log.Warn("capabilities missing on this host: each heartbeat lists them", "missing_capabilities", missing)
 	}
@@ -169,6 +182,9 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 		log.Warn("outbound bytes of HOST_STATS are 0 until the interface counters can be read", "error", err)
 	}
 	add := func(ev *event.Event) {
+		if owners != nil && ev.Type == event.NewProcess {
+			setPackage(ev, owners)
+		}
 		o.Metrics.Event(ev.Type)
 		gen.Observe(ev)
 		ship.Add(ev)
@@ -202,6 +218,39 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 	final := stats()
 	o.Metrics.Report(snapshot(final))
 	return final, errors.Join(runErr, shipErr)
+}
+
+// MissingPackageOwnership is the missing capability a heartbeat lists when
+// package ownership is on and the host has no package database the sensor
+// reads.
+const MissingPackageOwnership = "package_ownership"
+
+// packageOwners reads the package database when o asks for package ownership;
+// nil when it does not, or when the host has none (logged).
+func packageOwners(o Options, log *slog.Logger) *pkgdb.Tracker {
+	if !o.PackageOwnership {
+		return nil
+	}
+	root := o.PackageRoot
+	if root == "" {
+		root = "/"
+	}
+	tr, err := pkgdb.NewTracker(root)
+	if err != nil {
+		log.Warn("package ownership is on but cannot be told: NEW_PROCESS events carry no package", "error", err)
+		return nil
+	}
+	tr.Errorf = func(err error) { log.Warn("package database reload failed; the last one read is kept", "error", err) }
+	return tr
+}
+
+// setPackage fills the executable's package of a NEW_PROCESS.
+func setPackage(ev *event.Event, owners *pkgdb.Tracker) {
+	if p, ok := owners.Owner(ev.FilePath); ok {
+		ev.ExePackage = p
+	} else {
+		ev.ExeUnpackaged = 1
+	}
 }
 
 func snapshot(st Stats) metrics.Snapshot {

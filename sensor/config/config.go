@@ -47,6 +47,7 @@ type Config struct {
 	ReadDelay        time.Duration
 	AncestryDepth    int      // ancestors listed by every process event
 	Environment      []string // nil: the collector's defaults; variables NEW_PROCESS reports
+	PackageOwnership bool     // NEW_PROCESS names the package owning the executable
 	Statsd           string
 	IMDS             IMDSMode
 	IMDSInstanceTags bool
@@ -203,6 +204,8 @@ func (c *Config) Fields() []Field {
 				c.Environment = vs
 				return nil
 			}},
+		{Path: "process.package_ownership", isBool: true, Usage: "NEW_PROCESS names the installed package (dpkg, apk) owning the executable (event/EXE_PACKAGE, event/EXE_UNPACKAGED)",
+			set: boolean(&c.PackageOwnership)},
 		{Path: "statsd", Usage: "DogStatsD address host:port or unix:///path (empty: no metrics)", set: str(&c.Statsd)},
 		{Path: "imds.enabled", Flag: "imds", isBool: true, Usage: "read identity and tags from EC2 IMDSv2: auto (on EC2 only, as DMI tells), true (always) or false (never); the file may say imds: VALUE",
 			set: func(c *Config, v string) error {

@@ -44,6 +44,7 @@ read_delay: 500ms
 process:
   ancestry_depth: 12
   environment: [LD_PRELOAD, "MY_*"]
+  package_ownership: true
 imds:
   enabled: false
   instance_tags: true
@@ -75,8 +76,8 @@ func TestLayers(t *testing.T) {
 	if !slices.Equal(got.FilePathPrefixes, []string{"/etc/", "/root/.ssh/"}) {
 		t.Fatalf("prefixes %v", got.FilePathPrefixes)
 	}
-	if got.AncestryDepth != 12 || !slices.Equal(got.Environment, []string{"LD_PRELOAD", "MY_*"}) {
-		t.Fatalf("process: depth %d environment %v", got.AncestryDepth, got.Environment)
+	if got.AncestryDepth != 12 || !slices.Equal(got.Environment, []string{"LD_PRELOAD", "MY_*"}) || !got.PackageOwnership {
+		t.Fatalf("process: depth %d environment %v package ownership %v", got.AncestryDepth, got.Environment, got.PackageOwnership)
 	}
 	if got.RingBuffer != 64<<20 || got.ReadDelay != 500*time.Millisecond {
 		t.Fatalf("ring buffer %d, read delay %v", got.RingBuffer, got.ReadDelay)

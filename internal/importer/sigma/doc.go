@@ -1,51 +1,55 @@
-// Package sigma converts Sigma rules for Linux into Vigil D&R rules.
+// Package sigma converts Sigma rules for Linux into Vigil D&R rules, and refuses,
+// with the reason, every rule it cannot convert faithfully. docs/sigma.md is the
+// full mapping and the figures on SigmaHQ's rules.
 //
-// Log sources: product linux with category process_creation (NEW_PROCESS),
-// file_event (FILE_OPEN that created or truncated the file: FILE_FLAGS has create or
-// truncate, the meaning of Sysmon's FileCreate) or network_connection
-// (NETWORK_CONNECT, and NETWORK_ACCEPT unless the rule asks for Initiated: 'true';
-// Initiated: 'false' keeps only NETWORK_ACCEPT). Other products, categories and
-// services are skipped with the reason.
+// A rule is translated once per context: a Vigil event type, and what each Sigma
+// field means on it (translate.go). The log source gives the contexts
+// (logsource.go):
 //
-// Fields and their Vigil rule paths:
+//   - category process_creation, file_event, network_connection: Sysmon for
+//     Linux's events 1, 11 and 3 (sysmon.go), as NEW_PROCESS; FILE_OPEN that
+//     created or truncated the file; NETWORK_CONNECT and NETWORK_ACCEPT, told
+//     apart by Initiated.
+//   - service auditd: one record of the audit log, by its type (auditd.go):
+//     EXECVE (a0…aN: event/ARGS/N) as NEW_PROCESS; PATH (name: the path of each
+//     file event, and the program of a NEW_PROCESS; nametype from what the call
+//     did); SYSCALL (SYSCALL: the event type the sensor reports the syscall as,
+//     with event/OPERATION where one type comes from several syscalls; exe, comm,
+//     uid, euid, gid, auid, ses, pid, ppid, success; key through the audit rules
+//     of the logsource's definition that watch executions). A search that names
+//     no type applies to these three records, where it has the fields.
+//   - product linux alone, and the other services: log text, refused.
 //
-//	Image              event/FILE_PATH
-//	CommandLine        event/COMMAND_LINE
-//	ParentImage        event/PARENT/FILE_PATH        (process_creation)
-//	ParentCommandLine  event/PARENT/COMMAND_LINE     (process_creation)
-//	User               event/USER
-//	ProcessId          event/PROCESS_ID
-//	ParentProcessId    event/PARENT_PROCESS_ID       (process_creation)
-//	TargetFilename     event/TARGET/FILE_PATH        (file_event)
-//	DestinationIp      event/DESTINATION/IP_ADDRESS  (network_connection)
-//	DestinationPort    event/DESTINATION/PORT
-//	SourceIp           event/SOURCE/IP_ADDRESS
-//	SourcePort         event/SOURCE/PORT
-//	Protocol           event/PROTOCOL
-//	Initiated          the event type (true: NETWORK_CONNECT, false: NETWORK_ACCEPT)
-//
-// Source and destination follow the connection's direction on both event types:
-// the source initiated it. DestinationHostname, CurrentDirectory, Hashes, LogonId,
-// OriginalFileName, ParentUser and any other field are reported as unsupported.
+// Contexts also stand for what Vigil has no events for: other record types and
+// syscalls the sensor does not report (or reports only some calls of). Their
+// fields compare as unknown, and a rule whose condition can hold on them is
+// refused naming the record type or syscall. A field Vigil lacks is an error only
+// where it matters: in a search that cannot hold on the record anyway it is not
+// looked at.
 //
 // Values: Sigma compares case-insensitively (case sensitive: false) unless the
-// cased modifier is given; * and ? are wildcards (\*, \? and \\ escape them): a
-// leading or trailing * becomes ends with / starts with / contains, other wildcards
-// an RE2 match. A list of values is their or (an in list for exact values), with
-// the all modifier their and; null is an empty field. Modifiers: contains,
-// startswith, endswith, all, re (with i, m, s), cidr, cased, exists, gt, gte, lt,
-// lte. windash, base64, base64offset, utf16*, wide, expand, fieldref and others are
-// reported as unsupported, as are keyword (full-text) searches.
+// cased modifier is given; * and ? are wildcards (\*, \? and \\ escape them):
+// a leading or trailing * becomes ends with / starts with / contains, other
+// wildcards an RE2 match. A list of values is their or (an in list for exact
+// values, one cidr node for prefixes), with the all modifier their and; null
+// is an empty field. Modifiers: contains, startswith, endswith, all, re (with
+// i, m, s), cidr, cased, exists, gt, gte, lt, lte. windash, base64,
+// base64offset, utf16*, wide, expand and fieldref are refused with the reason.
+// Keywords are searched in an EXECVE record's arguments (event/COMMAND_LINE)
+// and refused elsewhere.
 //
-// Conditions: and, or, not, parentheses, identifiers, "1 of", "any of" and "all of"
-// a pattern (selection*) or them (every identifier not starting with _), and a list
-// of conditions (their or). Aggregations (| count() …), near and "N of" with N > 1
-// are reported as unsupported.
+// Conditions (cond.go): and, or, not, parentheses, identifiers, "1 of", "any of"
+// and "all of" a pattern (selection*) or them (every identifier not starting
+// with _), and a list of conditions (their or). Aggregations (| count() …),
+// near and "N of" with N > 1 are refused.
 //
-// Report: the title becomes a snake_case rule and report name; level becomes
-// severity (informational → info, low, medium, high, critical; medium when absent);
-// status becomes maturity (stable → stable; test, experimental → incubating;
-// deprecated and unsupported rules are skipped); attack.tNNNN[.NNN] tags become
-// mitre ids and the first attack.<tactic> tag the category (else the log source
-// category); description, tags, references, falsepositives, author and id are kept.
+// Output: one D&R rule per group of event types whose translations are equal
+// (name_<first type> when there are several groups). The title becomes a
+// snake_case rule and report name; level becomes severity (informational →
+// info, low, medium, high, critical; medium when absent); status becomes
+// maturity (stable → stable; test, experimental → incubating; deprecated and
+// unsupported rules are skipped); attack.tNNNN[.NNN] tags become mitre ids and
+// the first attack.<tactic> tag the category (else the log source's category
+// or service); description, tags, references, falsepositives, author and id are
+// kept.
 package sigma

@@ -23,6 +23,10 @@ func FuzzConvert(f *testing.F) {
 	f.Add(doc("process_creation", "  sel:\n    Image|endswith: /sh\n    CommandLine|contains|all: [a, b]\n  condition: sel"))
 	f.Add(doc("network_connection", "  sel:\n    Initiated: 'true'\n    DestinationPort: [1, 2]\n    DestinationIp|cidr: 10.0.0.0/8\n  f:\n    Image: '*x?y*'\n  condition: sel and not f"))
 	f.Add(doc("file_event", "  sel:\n    - TargetFilename: null\n    - User|re|i: x\n  condition: 1 of them"))
+	f.Add(doc("auditd", "  sel:\n    type: EXECVE\n    a0: x\n  kw:\n    '|all': [a, b]\n  p:\n    type: PATH\n    nametype: CREATE\n    name|startswith: /etc/\n  condition: (sel and kw) or p"))
+	f.Add(doc("auditd", "  sel:\n    type: SYSCALL\n    SYSCALL: [setuid, mount, clone]\n    comm: 'a*'\n    auid: unset\n  t:\n    type: TTY\n  condition: sel or not t"))
+	f.Add(doc("auditd", "  sel:\n    key: k\n    a1: '0'\n  condition: sel") + "logsource_definition: x\n")
+	f.Add(doc("process_creation", "  sel:\n    LogonId: 0x100000000\n    ParentUser: x\n    CurrentDirectory: /\n  condition: sel"))
 	f.Fuzz(func(t *testing.T, s string) {
 		rs, _, _ := Convert("f.yml", []byte(s))
 		for _, r := range rs {

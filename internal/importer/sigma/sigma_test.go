@@ -87,8 +87,8 @@ func TestTestdata(t *testing.T) {
 		{file: "net_connection_lnx_susp_ports.yml", rules: "outbound_connection_to_common_reverse_shell_ports",
 			match:   []event.Event{conn("/usr/bin/bash", "203.0.113.9", 4444), conn("/usr/bin/python3", "2001:db8::2", 9001)},
 			nomatch: []event.Event{conn("/usr/bin/bash", "10.1.2.3", 4444), conn("/usr/bin/bash", "203.0.113.9", 443), conn("/usr/bin/curl", "203.0.113.9", 4444), {Type: event.NetworkAccept, FilePath: "/usr/bin/bash", DestIP: "203.0.113.9", DestPort: 4444}}},
-		{file: "net_connection_lnx_ngrok.yml", skipped: "field DestinationHostname is not supported"},
-		{file: "proc_creation_lnx_windash.yml", skipped: "modifier windash of CommandLine is not supported"},
+		{file: "net_connection_lnx_ngrok.yml", skipped: "field DestinationHostname is not supported: Vigil's connection events carry the address only: the sensor keeps no DNS answers"},
+		{file: "proc_creation_lnx_windash.yml", skipped: "modifier windash of CommandLine is not supported: it turns - into / and Unicode dashes"},
 		{file: "proc_creation_lnx_count.yml", skipped: "aggregation \"| count() by User > 5\" is not supported"},
 	}
 	files, _ := filepath.Glob("testdata/*.yml")
@@ -142,7 +142,12 @@ func TestTestdata(t *testing.T) {
 	}
 }
 
+// doc is a Sigma rule of a category, or of the auditd service.
 func doc(category, detection string) string {
+	ls := "category: " + category
+	if category == "auditd" {
+		ls = "service: auditd"
+	}
 	return `title: Test Rule
 id: 11111111-2222-3333-4444-555555555555
 status: test
@@ -150,7 +155,7 @@ description: a test
 tags: [attack.execution, attack.t1059, attack.t1059.004, cve.2021-4034]
 logsource:
   product: linux
-  category: ` + category + `
+  ` + ls + `
 detection:
 ` + detection + `
 level: low
@@ -235,6 +240,59 @@ func TestDetections(t *testing.T) {
 			events: "FILE_OPEN", yaml: []string{"path: event/FILE_FLAGS"},
 			match:   []event.Event{create("/x", "/etc/systemd/system/evil.service")},
 			nomatch: []event.Event{with(create("/x", "/etc/systemd/system/evil.service"), func(e *event.Event) { e.FileFlags = "read" })}},
+		{name: "Initiated takes true or false only", cat: "network_connection",
+			det:     "  sel:\n    Initiated: 'TRUE'\n    DestinationPort: 22\n  other:\n    Initiated: 'maybe'\n  condition: sel or other",
+			events:  "NETWORK_CONNECT",
+			match:   []event.Event{conn("/x", "1.1.1.1", 22)},
+			nomatch: []event.Event{{Type: event.NetworkAccept, DestPort: 22}}},
+		{name: "LogonId is the uid and the terminal's index", cat: "process_creation",
+			det:     "  sel:\n    LogonId: 0x3000003e8\n  condition: sel",
+			yaml:    []string{"path: event/USER_ID", "value: 1000", `re: (^|[^0-9])3$`},
+			match:   []event.Event{{Type: event.NewProcess, UID: 1000, TTY: "pts/3"}, {Type: event.NewProcess, UID: 1000, TTY: "tty3"}},
+			nomatch: []event.Event{{Type: event.NewProcess, UID: 1000, TTY: "pts/13"}, {Type: event.NewProcess, UID: 1000}, {Type: event.NewProcess, UID: 0, TTY: "pts/3"}}},
+		{name: "EXECVE a0 is argv[0]", cat: "auditd",
+			det:     "  sel:\n    type: EXECVE\n    a0: /bin/busybox\n    a1|startswith: wget\n  condition: sel",
+			events:  "NEW_PROCESS",
+			yaml:    []string{"path: event/ARGS/0", "path: event/ARGS/1"},
+			match:   []event.Event{{Type: event.NewProcess, Args: []string{"/bin/busybox", "wget", "http://x"}}},
+			nomatch: []event.Event{{Type: event.NewProcess, FilePath: "/bin/busybox", Args: []string{"busybox", "wget"}}}},
+		{name: "a search without type applies to the records that have its fields", cat: "auditd",
+			det:    "  sel:\n    a1|startswith: '--token='\n  condition: sel",
+			events: "NEW_PROCESS",
+			match:  []event.Event{{Type: event.NewProcess, Args: []string{"agent", "--token=abc"}}}},
+		{name: "a raw syscall argument that cannot be hexadecimal never matches", cat: "auditd",
+			det:    "  sel:\n    a2: 'x'\n  other:\n    type: EXECVE\n    a0: ls\n  condition: sel or other",
+			events: "NEW_PROCESS",
+			match:  []event.Event{{Type: event.NewProcess, Args: []string{"ls"}}}},
+		{name: "keywords with re over an EXECVE record", cat: "auditd",
+			det:     "  sel:\n    type: EXECVE\n  kw:\n    '|re': 'curl .*\\|\\s*sh'\n  condition: sel and kw",
+			yaml:    []string{"path: event/COMMAND_LINE", "op: matches"},
+			match:   []event.Event{{Type: event.NewProcess, CommandLine: "sh -c curl x | sh"}},
+			nomatch: []event.Event{{Type: event.NewProcess, CommandLine: "sh -c curl x > sh"}}},
+		{name: "comm with a wildcard stays within the program's name", cat: "auditd",
+			det:     "  sel:\n    type: SYSCALL\n    comm: 'kwork*'\n  condition: sel",
+			yaml:    []string{`re: (?i)^(?:.*/)?kwork[^/]*$`},
+			match:   []event.Event{{Type: event.NewProcess, Args: []string{"/tmp/kworker"}}},
+			nomatch: []event.Event{{Type: event.NewProcess, Args: []string{"/tmp/kwork/x"}}}},
+		{name: "uid names and numbers", cat: "auditd",
+			det:     "  sel:\n    type: SYSCALL\n    SYSCALL: [execve, execveat]\n    uid: [0, nobody]\n  condition: sel",
+			events:  "NEW_PROCESS",
+			match:   []event.Event{{Type: event.NewProcess, UID: 0, User: "root"}, {Type: event.NewProcess, UID: 65534, User: "nobody"}},
+			nomatch: []event.Event{{Type: event.NewProcess, UID: 1000, User: "alice"}}},
+		{name: "syscalls of one event type told apart by OPERATION", cat: "auditd",
+			det:     "  sel:\n    type: SYSCALL\n    SYSCALL: [mount, umount2]\n  condition: sel",
+			events:  "MOUNT,UNMOUNT",
+			yaml:    []string{"path: event/OPERATION", "values: [mount]"},
+			match:   []event.Event{{Type: event.Mount, Operation: "mount"}, {Type: event.Unmount, Operation: "umount2"}},
+			nomatch: []event.Event{{Type: event.Mount, Operation: "move_mount"}}},
+		{name: "every syscall of an event type needs no OPERATION", cat: "auditd",
+			det:    "  sel:\n    type: SYSCALL\n    SYSCALL: [unlink, unlinkat, rmdir]\n    exe: /usr/bin/shred\n  condition: sel",
+			events: "DIR_DELETE,FILE_DELETE",
+			match:  []event.Event{{Type: event.FileDelete, FilePath: "/usr/bin/shred"}, {Type: event.DirDelete, FilePath: "/usr/bin/shred"}}},
+		{name: "success: yes holds on Vigil's events", cat: "auditd",
+			det:    "  sel:\n    type: SYSCALL\n    SYSCALL: memfd_create\n    success: 'yes'\n  condition: sel",
+			events: "MEMFD_CREATE",
+			match:  []event.Event{{Type: event.MemfdCreate}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -308,10 +366,11 @@ func TestSkipped(t *testing.T) {
 	tests := []struct{ doc, want string }{
 		{strings.Replace(base, "product: linux", "product: windows", 1), `logsource product "windows" is not supported`},
 		{strings.Replace(base, "category: process_creation", "category: dns_query", 1), `logsource category "dns_query" is not supported`},
-		{strings.Replace(base, "category: process_creation", "service: auditd", 1), `logsource service auditd is not supported`},
+		{strings.Replace(base, "category: process_creation", "service: auditd", 1), `field Image is not supported: it is not a field of SYSCALL, EXECVE or PATH records`},
+		{strings.Replace(base, "category: process_creation", "service: cron", 1), `logsource service cron: the rule reads cron's log messages`},
 		{strings.Replace(base, "status: test", "status: deprecated", 1), `status deprecated: not imported`},
 		{doc("process_creation", "  sel:\n    - whoami\n  condition: sel"), `keyword (full-text) searches are not supported`},
-		{doc("process_creation", "  sel:\n    CurrentDirectory: /tmp\n  condition: sel"), `field CurrentDirectory is not supported: Vigil's process events carry no working directory`},
+		{doc("process_creation", "  sel:\n    IntegrityLevel: High\n  condition: sel"), `field IntegrityLevel is not supported: Linux processes have no integrity level`},
 		{doc("process_creation", "  sel:\n    TargetFilename: /tmp\n  condition: sel"), `field TargetFilename is not supported in process_creation rules`},
 		{doc("process_creation", "  sel:\n    CommandLine|base64offset|contains: x\n  condition: sel"), `modifier base64offset of CommandLine is not supported`},
 		{doc("process_creation", "  sel:\n    Image: /x\n  condition: 2 of sel*"), `"2" of is not supported`},
@@ -323,6 +382,14 @@ func TestSkipped(t *testing.T) {
 		{doc("network_connection", "  sel:\n    DestinationIp|cidr: nope\n  condition: sel"), `"nope" is not a network prefix`},
 		{doc("process_creation", "  sel:\n    Image: /x\n"), `detection has no condition:`},
 		{"action: global\ntitle: t\nlogsource: {product: linux}\n", `rule collections (action: global) are not supported`},
+		{doc("auditd", "  sel:\n    type: SYSCALL\n    SYSCALL: memfd_create\n    success: 'no'\n  condition: sel"), `detection can never match on Vigil events`},
+		{doc("auditd", "  sel:\n    type|cased: execve\n  condition: sel"), `detection can never match on Vigil events`},
+		{doc("auditd", "  sel:\n    type|contains: EXEC\n  condition: sel"), `type: modifier contains is not supported here: give the name itself`},
+		{doc("auditd", "  sel:\n    type: SYSCALL\n    SYSCALL: 'mem*'\n  condition: sel"), `wildcards in "mem*" are not supported here`},
+		{doc("auditd", "  sel:\n    type: SYSCALL\n    syscall: 59\n  condition: sel"), `syscall numbers differ between architectures`},
+		{doc("auditd", "  sel:\n    type: SYSCALL\n    SYSCALL: [unlink, unlinkat]\n  condition: sel"), `the rule matches unlinkat but not rmdir, and Vigil's DIR_DELETE events do not say which of them was made`},
+		{doc("auditd", "  sel:\n    type: SYSCALL\n    comm|re: 'x'\n  condition: sel"), `modifier re does not apply to a program name taken from argv[0]`},
+		{doc("process_creation", "  sel:\n    LogonId|contains: '0'\n  condition: sel"), `LogonId: modifier contains is not supported here`},
 	}
 	for _, tc := range tests {
 		rs, skipped, err := Convert("t.yml", []byte(tc.doc))

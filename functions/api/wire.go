@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/vigil-sec/vigil/internal/api"
+	vaws "github.com/vigil-sec/vigil/internal/aws"
+	"github.com/vigil-sec/vigil/internal/rulesource"
+	"github.com/vigil-sec/vigil/rules"
+)
+
+// newServer wires the API from the environment: the tables, and the rule set the
+// detect function runs (the same VIGIL_BUILTIN_RULES and VIGIL_RULE_SOURCES).
+func newServer(ctx context.Context) (*api.Server, error) {
+	env, err := vaws.Env("VIGIL_SENSORS_TABLE", "VIGIL_DETECTIONS_TABLE", "VIGIL_TASKS_TABLE")
+	cfg, cerr := vaws.Config(ctx)
+	set, rerr := rulesource.FromEnv(os.Getenv, rules.FS)
+	if err := errors.Join(err, cerr, rerr); err != nil {
+		return nil, err
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	s := &api.Server{Sensors: &vaws.Sensors{Client: db, Table: env["VIGIL_SENSORS_TABLE"]},
+		Detections: &vaws.Detections{Client: db, Table: env["VIGIL_DETECTIONS_TABLE"]},
+		Tasks:      &vaws.Tasks{Client: db, Table: env["VIGIL_TASKS_TABLE"]}, Rules: set.Rules}
+	if t := os.Getenv("VIGIL_API_KEYS_TABLE"); t != "" { // the keys routes; without it they answer 501
+		s.KeyAdmin = &vaws.APIKeys{Client: db, Table: t}
+	}
+	return s, nil
+}
