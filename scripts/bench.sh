@@ -31,6 +31,7 @@ root_only=(
 	"sensor/agent:BenchmarkSensorExecStorm"
 	"sensor/agent:BenchmarkSensorOpenStorm"
 	"sensor/collector:BenchmarkHookCost"
+	"sensor/collector:BenchmarkSocketHookCost"
 	"sensor/collector:BenchmarkIoUringHookCost"
 )
 

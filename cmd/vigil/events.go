@@ -148,9 +148,15 @@ func detail(e *event.Event) string {
 		kv("to", e.TargetPath)
 	case event.FileLink, event.DirCreate, event.DirDelete, event.FileMknod, event.FileChown, event.FileTruncate:
 		parts = fileOpDetail(parts, e)
-	case event.NetworkConnect, event.NetworkAccept:
+	case event.NetworkConnect, event.NetworkAccept, event.FDDup:
+		if e.Type == event.FDDup {
+			kv("op", e.Operation)
+			parts = append(parts, "fd="+strconv.Itoa(int(e.FDNumber)))
+		}
 		kv("proto", e.Protocol)
-		parts = append(parts, fmt.Sprintf("%s:%d -> %s:%d", e.SourceIP, e.SourcePort, e.DestIP, e.DestPort))
+		if e.Protocol != "unix" {
+			parts = append(parts, fmt.Sprintf("%s:%d -> %s:%d", e.SourceIP, e.SourcePort, e.DestIP, e.DestPort))
+		}
 		if e.ErrorCode != 0 {
 			parts = append(parts, "error="+strconv.Itoa(int(e.ErrorCode)))
 		}
@@ -159,6 +165,8 @@ func detail(e *event.Event) string {
 		kv("type", e.DNSType)
 	case event.ModuleLoad:
 		kv("module", e.ModuleName)
+	case event.SocketCreate:
+		parts = append(parts, e.SocketDomain, e.SocketType, "protocol="+strconv.FormatUint(uint64(e.SocketProtocol), 10))
 	case event.PrivilegeChange:
 		kv("op", e.Operation)
 		parts = append(parts, fmt.Sprintf("uid=%d gid=%d", e.NewUID, e.NewGID))

@@ -28,7 +28,7 @@ type Engine struct {
 }
 
 // numSlots is how many event types typeSlot knows.
-const numSlots = 27
+const numSlots = 29
 
 // typeSlot numbers the event types without hashing, -1 for others.
 func typeSlot(t event.Type) int {
@@ -87,6 +87,10 @@ func typeSlot(t event.Type) int {
 		return 25
 	case event.FileTruncate:
 		return 26
+	case event.SocketCreate:
+		return 27
+	case event.FDDup:
+		return 28
 	}
 	return -1
 }

@@ -33,6 +33,8 @@ const (
 	FileMknod        Type = "FILE_MKNOD"
 	FileChown        Type = "FILE_CHOWN"
 	FileTruncate     Type = "FILE_TRUNCATE"
+	SocketCreate     Type = "SOCKET_CREATE"
+	FDDup            Type = "FD_DUP"
 )
 
 // Types lists every event type Vigil knows, in a stable order.
@@ -43,6 +45,7 @@ var Types = []Type{
 	NetworkListen,
 	NamespaceChange, Mount, Unmount, BPFLoad, MemfdCreate, Userfaultfd,
 	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate,
+	SocketCreate, FDDup,
 }
 
 // KnownType reports whether t is one of Types.
@@ -243,4 +246,16 @@ type Event struct {
 	OwnerGID int64 `parquet:"owner_gid"`
 	// FILE_TRUNCATE: the file's new length in bytes.
 	FileSize uint64 `parquet:"file_size"`
+	// SOCKET_CREATE: a packet or raw socket, its domain (AF_PACKET, AF_INET,
+	// AF_INET6) and type (SOCK_RAW, SOCK_DGRAM, SOCK_PACKET) named as in C,
+	// and its protocol's number (a packet socket's Ethernet protocol as
+	// passed, in network byte order: 768 for htons(ETH_P_ALL)).
+	SocketDomain   string `parquet:"socket_domain,dict"`
+	SocketType     string `parquet:"socket_type,dict"`
+	SocketProtocol uint32 `parquet:"socket_protocol"`
+	// FD_DUP: the standard stream (0, 1 or 2) a socket was duplicated onto;
+	// the socket's protocol and ends are Protocol and the source (local) and
+	// destination (peer) fields, as a NETWORK_CONNECT's, and the call is
+	// Operation (dup, dup2, dup3, fcntl, fixed_fd_install).
+	FDNumber uint32 `parquet:"fd_number"`
 }

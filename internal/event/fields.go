@@ -106,12 +106,12 @@ func num[T ~uint16 | ~uint32 | ~uint64 | ~int32 | ~int64](path string, get func(
 var processTypes = []Type{NewProcess, TerminateProcess, FileOpen, FileDelete, FileRename, FileChmod,
 	NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange, Ptrace, NetworkListen,
 	NamespaceChange, Mount, Unmount, BPFLoad, MemfdCreate, Userfaultfd,
-	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate}
+	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate, SocketCreate, FDDup}
 
 var fileTypes = []Type{FileOpen, FileDelete, FileRename, FileChmod,
 	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate}
 
-var netTypes = []Type{NetworkConnect, NetworkAccept, DNSRequest, NetworkListen}
+var netTypes = []Type{NetworkConnect, NetworkAccept, DNSRequest, NetworkListen, FDDup}
 
 // Fields is every rule path, in the order they are printed.
 var Fields = []Field{
@@ -182,7 +182,7 @@ var Fields = []Field{
 	str("event/MODULE_NAME", func(e *Event) *string { return &e.ModuleName }, ModuleLoad),
 	num("event/NEW_USER_ID", func(e *Event) *uint32 { return &e.NewUID }, PrivilegeChange),
 	num("event/NEW_GROUP_ID", func(e *Event) *uint32 { return &e.NewGID }, PrivilegeChange),
-	str("event/OPERATION", func(e *Event) *string { return &e.Operation }, PrivilegeChange, NamespaceChange, Mount, Unmount),
+	str("event/OPERATION", func(e *Event) *string { return &e.Operation }, PrivilegeChange, NamespaceChange, Mount, Unmount, FDDup),
 
 	num("event/TARGET/PROCESS_ID", func(e *Event) *uint32 { return &e.TargetPID }, Ptrace, NamespaceChange),
 	num("event/PTRACE_REQUEST", func(e *Event) *int64 { return &e.PtraceRequest }, Ptrace),
@@ -229,6 +229,10 @@ var Fields = []Field{
 	num("event/OWNER_USER_ID", func(e *Event) *int64 { return &e.OwnerUID }, FileChown),
 	num("event/OWNER_GROUP_ID", func(e *Event) *int64 { return &e.OwnerGID }, FileChown),
 	num("event/FILE_SIZE", func(e *Event) *uint64 { return &e.FileSize }, FileTruncate),
+	str("event/SOCKET_DOMAIN", func(e *Event) *string { return &e.SocketDomain }, SocketCreate),
+	str("event/SOCKET_TYPE", func(e *Event) *string { return &e.SocketType }, SocketCreate),
+	num("event/SOCKET_PROTOCOL", func(e *Event) *uint32 { return &e.SocketProtocol }, SocketCreate),
+	num("event/FD_NUMBER", func(e *Event) *uint32 { return &e.FDNumber }, FDDup),
 }
 
 var byPath = func() map[string]*Field {

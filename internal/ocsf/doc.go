@@ -16,11 +16,13 @@
 //	FILE_TRUNCATE                    File System Activity (1001)   3 Update
 //	NETWORK_CONNECT / NETWORK_ACCEPT Network Activity (4001)       1 Open (4 Fail when the call failed)
 //	NETWORK_LISTEN                   Network Activity (4001)       99 Other, named Listen (1.1.0 has no Listen)
+//	FD_DUP (TCP and UDP)             Network Activity (4001)       99 Other (a standard stream onto a connection)
 //	detection                        Detection Finding (2004)      1 Create
 //
-// Other event types (DNS_REQUEST, MODULE_LOAD, SENSOR_HEARTBEAT, HOST_STATS) have no
-// mapping here: MapEvent returns ErrUnmapped for them, and for file events without
-// a target path and network events without an address, which their classes require.
+// Other event types (DNS_REQUEST, MODULE_LOAD, SOCKET_CREATE, SENSOR_HEARTBEAT,
+// HOST_STATS, ...) have no mapping here: MapEvent returns ErrUnmapped for them, and
+// for file events without a target path and network events without an address
+// (an FD_DUP of a Unix socket), which their classes require.
 //
 // Every class is one Go struct with json and parquet tags of the OCSF attribute
 // names, so the JSON form and the Parquet schema come from the same definition. Times

@@ -368,7 +368,7 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 		}
 		r.Base = base(ClassFileSystemActivity, CategorySystem, act, name, "File System Activity", SeverityInformational, t, r.Metadata)
 		return r, nil
-	case event.NetworkConnect, event.NetworkAccept, event.NetworkListen:
+	case event.NetworkConnect, event.NetworkAccept, event.NetworkListen, event.FDDup:
 		r := &NetworkActivity{Base: Base{Metadata: md}, Device: device(e), Actor: &Actor{Process: process(e)}}
 		if e.SourceIP != "" || e.SourcePort != 0 {
 			r.SrcEndpoint = &Endpoint{IP: e.SourceIP, Port: int32(e.SourcePort)}
@@ -389,6 +389,11 @@ func (m *Mapper) MapEvent(e *event.Event) (any, error) {
 			// has no Listen activity (later versions do): Other, named Listen
 			ci.DirectionID, ci.Direction = 1, "Inbound"
 			act, name = 99, "Listen"
+		case event.FDDup:
+			// a standard stream put onto a connection, which the dup
+			// neither opens nor closes, nor says the direction of
+			ci.DirectionID, ci.Direction = 0, "Unknown"
+			act, name = 99, "Other"
 		}
 		r.ConnectionInfo = ci
 		r.StatusID = 1

@@ -188,6 +188,7 @@ func TestMapEvents(t *testing.T) {
 			e.Protocol, e.SourceIP, e.SourcePort, e.DestIP, e.DestPort = "tcp", "198.51.100.1", 5555, "10.0.0.5", 22
 		}), 4001, 1},
 		{ev(event.NetworkListen, func(e *event.Event) { e.Protocol, e.DestIP, e.DestPort = "tcp", "0.0.0.0", 4444 }), 4001, 99},
+		{fdDupEvent(), 4001, 99},
 	}
 	m := &Mapper{ProductVersion: "1.2.0"}
 	for _, tc := range tests {
@@ -252,6 +253,9 @@ func TestMapEventUnmapped(t *testing.T) {
 		{"delete without target", ev(event.FileDelete, nil), "has no target path"},
 		{"connect without address", ev(event.NetworkConnect, nil), "has no address"},
 		{"accept without address", ev(event.NetworkAccept, nil), "has no address"},
+		{"dup of a unix socket", ev(event.FDDup, func(e *event.Event) { e.Protocol, e.FDNumber = "unix", 1 }), "has no address"},
+		{"socket made", ev(event.SocketCreate, func(e *event.Event) { e.SocketDomain, e.SocketType = "AF_PACKET", "SOCK_RAW" }),
+			"ocsf: SOCKET_CREATE: no OCSF mapping"},
 	}
 	m := &Mapper{}
 	for _, tc := range tests {

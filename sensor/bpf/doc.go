@@ -24,9 +24,11 @@
 //	module_load                               MODULE_LOAD, where the kernel has modules
 //
 // The syscall exits also report NAMESPACE_CHANGE (namespaces.h), MOUNT and
-// UNMOUNT (mounts.h), BPF_LOAD (bpf_load.h), MEMFD_CREATE (memfd.h) and
-// USERFAULTFD (userfaultfd.h): one header per concern, included by
-// sensor.bpf.c, each with its record type and kind.
+// UNMOUNT (mounts.h), BPF_LOAD (bpf_load.h), MEMFD_CREATE (memfd.h),
+// USERFAULTFD (userfaultfd.h), SOCKET_CREATE and FD_DUP (sockets.h, with
+// IORING_OP_SOCKET and IORING_OP_FIXED_FD_INSTALL at io_uring_complete): one
+// header per concern, included by sensor.bpf.c, each with its record types and
+// kinds.
 //
 // Every record goes into the `events` ring buffer; records that do not fit are
 // counted per CPU in `counters`, with the file events filtered out and matched.

@@ -46,6 +46,11 @@
 //                   PTRACE_TRACEME, failed or not
 //   NET_LISTEN      sys_exit of listen that succeeded: the socket's bound address,
 //                   read from its sock (listen.h)
+//   SOCKET_CREATE   sys_exit of socket that made a packet or raw IP socket,
+//                   and IORING_OP_SOCKET (sockets.h)
+//   FD_DUP          sys_exit of dup, dup2, dup3, fcntl(F_DUPFD*) onto 0, 1 or 2
+//                   of a TCP, UDP or Unix socket, and IORING_OP_FIXED_FD_INSTALL
+//                   (sockets.h)
 //   DNS (streams)   tp_btf/sock_send_length of write, writev, and of sendto and
 //                   sendmsg on TCP, on a socket whose peer port is 53
 //                   (dns_stream.h)
@@ -1169,20 +1174,28 @@ static __always_inline struct pending_connect *net_tmp(void)
 	return bpf_map_lookup_elem(&net_scratch, &zero);
 }
 
-// file_sock returns the socket behind f, or NULL if f is not an inet socket.
-static __always_inline struct sock *file_sock(struct file *f)
+// file_socket returns the socket open as f, its sock in *sk, or NULL if f is
+// not a socket with a sock.
+static __always_inline struct socket *file_socket(struct file *f, struct sock **sk)
 {
 	struct socket *s;
-	struct sock *sk;
-	__u16 family;
 
 	if (!f || (f->f_inode->i_mode & S_IFMT) != S_IFSOCK)
 		return 0;
 	s = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
 	if (!s)
 		return 0;
-	sk = s->sk;
-	if (!sk)
+	*sk = s->sk;
+	return *sk ? s : 0;
+}
+
+// file_sock returns the socket behind f, or NULL if f is not an inet socket.
+static __always_inline struct sock *file_sock(struct file *f)
+{
+	struct sock *sk;
+	__u16 family;
+
+	if (!file_socket(f, &sk))
 		return 0;
 	family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)
@@ -1597,6 +1610,7 @@ static __always_inline void ptraced(struct sys_args *a, long ret)
 #include "bpf_load.h"
 #include "memfd.h"
 #include "userfaultfd.h"
+#include "sockets.h"
 
 /* ---- syscall dispatch --------------------------------------------------- */
 
@@ -1662,6 +1676,13 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 		return;
 	case NR_userfaultfd:
 		userfaultfd_created(ret, regs->di);
+		return;
+	case NR_socket:
+		socket_created(ret, regs->di, regs->si, regs->dx);
+		return;
+	case NR_dup: case NR_dup2: case NR_dup3: case NR_fcntl:
+		if (ret >= 0 && ret <= 2) // a standard stream: else nothing to look at
+			fd_dup_exited(id, ret, regs->di, regs->si);
 		return;
 	case NR_unlink: case NR_unlinkat: case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
@@ -1898,6 +1919,8 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 		bpf_map_delete_elem(&uring_changes, &key);
 		return 0;
 	}
+	if (uring_socket_completed(ring, req, op, res))
+		return 0;
 	if (res < 0)
 		return 0;
 	if (op == IORING_OP_SENDMSG || op == IORING_OP_SENDMSG_ZC || op == IORING_OP_SEND || op == IORING_OP_SEND_ZC) {

@@ -53,6 +53,16 @@ type SensorDnsEvent struct {
 	Query [512]uint8
 }
 
+type SensorDupOp uint32
+
+const (
+	SensorDupOpDUP_DUP              SensorDupOp = 1
+	SensorDupOpDUP_DUP2             SensorDupOp = 2
+	SensorDupOpDUP_DUP3             SensorDupOp = 3
+	SensorDupOpDUP_FCNTL            SensorDupOp = 4
+	SensorDupOpDUP_FIXED_FD_INSTALL SensorDupOp = 5
+)
+
 type SensorEventHdr struct {
 	_        structs.HostLayout
 	Kind     uint32
@@ -132,6 +142,13 @@ type SensorExitKey struct {
 	Tgid      uint32
 	Pad       uint32
 	StartTime uint64
+}
+
+type SensorFdDupEvent struct {
+	_   structs.HostLayout
+	Net SensorNetEvent
+	Op  uint32
+	Fd  uint32
 }
 
 type SensorFileEvent struct {
@@ -315,6 +332,21 @@ type SensorSockaddrIn6 struct {
 	}
 }
 
+type SensorSocketEvent struct {
+	_        structs.HostLayout
+	Hdr      SensorEventHdr
+	Family   uint16
+	Type     uint16
+	Protocol uint32
+}
+
+type SensorSocketKind uint32
+
+const (
+	SensorSocketKindEVENT_SOCKET_CREATE SensorSocketKind = 50
+	SensorSocketKindEVENT_FD_DUP        SensorSocketKind = 51
+)
+
 type SensorSynSent struct {
 	_       structs.HostLayout
 	PidTgid uint64
@@ -388,11 +420,13 @@ const (
 	SensorVarUnusedBpfLoadKind      = "unused_bpf_load_kind"
 	SensorVarUnusedCounter          = "unused_counter"
 	SensorVarUnusedDnsEvent         = "unused_dns_event"
+	SensorVarUnusedDupOp            = "unused_dup_op"
 	SensorVarUnusedEventKind        = "unused_event_kind"
 	SensorVarUnusedExecContextFlag  = "unused_exec_context_flag"
 	SensorVarUnusedExecEvent        = "unused_exec_event"
 	SensorVarUnusedExecFlag         = "unused_exec_flag"
 	SensorVarUnusedExitEvent        = "unused_exit_event"
+	SensorVarUnusedFdDupEvent       = "unused_fd_dup_event"
 	SensorVarUnusedFileEvent        = "unused_file_event"
 	SensorVarUnusedFileOpKind       = "unused_file_op_kind"
 	SensorVarUnusedLinkType         = "unused_link_type"
@@ -411,6 +445,8 @@ const (
 	SensorVarUnusedPrivEvent        = "unused_priv_event"
 	SensorVarUnusedPrivOp           = "unused_priv_op"
 	SensorVarUnusedPtraceEvent      = "unused_ptrace_event"
+	SensorVarUnusedSocketEvent      = "unused_socket_event"
+	SensorVarUnusedSocketKind       = "unused_socket_kind"
 	SensorVarUnusedUserfaultfdEvent = "unused_userfaultfd_event"
 	SensorVarUnusedUserfaultfdKind  = "unused_userfaultfd_kind"
 	SensorVarWakeupBytes            = "wakeup_bytes"
@@ -506,11 +542,13 @@ type SensorVariableSpecs struct {
 	UnusedBpfLoadKind      *ebpf.VariableSpec `ebpf:"unused_bpf_load_kind"`
 	UnusedCounter          *ebpf.VariableSpec `ebpf:"unused_counter"`
 	UnusedDnsEvent         *ebpf.VariableSpec `ebpf:"unused_dns_event"`
+	UnusedDupOp            *ebpf.VariableSpec `ebpf:"unused_dup_op"`
 	UnusedEventKind        *ebpf.VariableSpec `ebpf:"unused_event_kind"`
 	UnusedExecContextFlag  *ebpf.VariableSpec `ebpf:"unused_exec_context_flag"`
 	UnusedExecEvent        *ebpf.VariableSpec `ebpf:"unused_exec_event"`
 	UnusedExecFlag         *ebpf.VariableSpec `ebpf:"unused_exec_flag"`
 	UnusedExitEvent        *ebpf.VariableSpec `ebpf:"unused_exit_event"`
+	UnusedFdDupEvent       *ebpf.VariableSpec `ebpf:"unused_fd_dup_event"`
 	UnusedFileEvent        *ebpf.VariableSpec `ebpf:"unused_file_event"`
 	UnusedFileOpKind       *ebpf.VariableSpec `ebpf:"unused_file_op_kind"`
 	UnusedLinkType         *ebpf.VariableSpec `ebpf:"unused_link_type"`
@@ -529,6 +567,8 @@ type SensorVariableSpecs struct {
 	UnusedPrivEvent        *ebpf.VariableSpec `ebpf:"unused_priv_event"`
 	UnusedPrivOp           *ebpf.VariableSpec `ebpf:"unused_priv_op"`
 	UnusedPtraceEvent      *ebpf.VariableSpec `ebpf:"unused_ptrace_event"`
+	UnusedSocketEvent      *ebpf.VariableSpec `ebpf:"unused_socket_event"`
+	UnusedSocketKind       *ebpf.VariableSpec `ebpf:"unused_socket_kind"`
 	UnusedUserfaultfdEvent *ebpf.VariableSpec `ebpf:"unused_userfaultfd_event"`
 	UnusedUserfaultfdKind  *ebpf.VariableSpec `ebpf:"unused_userfaultfd_kind"`
 	WakeupBytes            *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
@@ -608,11 +648,13 @@ type SensorVariables struct {
 	UnusedBpfLoadKind      *ebpf.Variable `ebpf:"unused_bpf_load_kind"`
 	UnusedCounter          *ebpf.Variable `ebpf:"unused_counter"`
 	UnusedDnsEvent         *ebpf.Variable `ebpf:"unused_dns_event"`
+	UnusedDupOp            *ebpf.Variable `ebpf:"unused_dup_op"`
 	UnusedEventKind        *ebpf.Variable `ebpf:"unused_event_kind"`
 	UnusedExecContextFlag  *ebpf.Variable `ebpf:"unused_exec_context_flag"`
 	UnusedExecEvent        *ebpf.Variable `ebpf:"unused_exec_event"`
 	UnusedExecFlag         *ebpf.Variable `ebpf:"unused_exec_flag"`
 	UnusedExitEvent        *ebpf.Variable `ebpf:"unused_exit_event"`
+	UnusedFdDupEvent       *ebpf.Variable `ebpf:"unused_fd_dup_event"`
 	UnusedFileEvent        *ebpf.Variable `ebpf:"unused_file_event"`
 	UnusedFileOpKind       *ebpf.Variable `ebpf:"unused_file_op_kind"`
 	UnusedLinkType         *ebpf.Variable `ebpf:"unused_link_type"`
@@ -631,6 +673,8 @@ type SensorVariables struct {
 	UnusedPrivEvent        *ebpf.Variable `ebpf:"unused_priv_event"`
 	UnusedPrivOp           *ebpf.Variable `ebpf:"unused_priv_op"`
 	UnusedPtraceEvent      *ebpf.Variable `ebpf:"unused_ptrace_event"`
+	UnusedSocketEvent      *ebpf.Variable `ebpf:"unused_socket_event"`
+	UnusedSocketKind       *ebpf.Variable `ebpf:"unused_socket_kind"`
 	UnusedUserfaultfdEvent *ebpf.Variable `ebpf:"unused_userfaultfd_event"`
 	UnusedUserfaultfdKind  *ebpf.Variable `ebpf:"unused_userfaultfd_kind"`
 	WakeupBytes            *ebpf.Variable `ebpf:"wakeup_bytes"`

@@ -334,6 +334,7 @@ var syscallHooks = []string{
 	"setns", "unshare", "clone", "clone3", "mount", "umount", "move_mount", "bpf", "memfd_create", "userfaultfd",
 	"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir",
 	"mknod", "mknodat", "chown", "fchown", "lchown", "fchownat", "truncate", "ftruncate",
+	"socket", "dup", "dup2", "dup3", "fcntl",
 }
 
 // credSyscalls are the syscalls of syscallHooks that change a thread's
@@ -368,7 +369,7 @@ func (c *Collector) attachSyscallExits(spec *ebpf.CollectionSpec, kernel *btf.Sp
 		}
 		c.syscallHookNote = err.Error()
 	}
-	const lost = "(file, network, DNS, privilege and ptrace events are not captured)"
+	const lost = "(file, network, DNS, socket, descriptor, privilege and ptrace events are not captured)"
 	if catchAllMissing != "" {
 		return fmt.Errorf("%s %s", catchAllMissing, lost)
 	}

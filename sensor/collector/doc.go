@@ -2,7 +2,8 @@
 // TERMINATE_PROCESS, FILE_OPEN, FILE_DELETE, FILE_RENAME, FILE_CHMOD,
 // NETWORK_CONNECT, NETWORK_ACCEPT, DNS_REQUEST, MODULE_LOAD, PRIVILEGE_CHANGE,
 // PTRACE, NETWORK_LISTEN, FILE_LINK, DIR_CREATE, DIR_DELETE, FILE_MKNOD,
-// FILE_CHOWN and FILE_TRUNCATE.
+// FILE_CHOWN, FILE_TRUNCATE, SOCKET_CREATE and FD_DUP (and the system events
+// below).
 //
 // It loads the CO-RE eBPF program from sensor/bpf (see there for the hooks),
 // reads the ring buffer and decodes each record into an event.Event:
@@ -113,6 +114,11 @@
 //     bpf(BPF_PROG_LOAD) by processes other than the sensor's own,
 //     memfd_create and userfaultfd that succeeded (record_namespaces.go,
 //     record_mounts.go, record_bpf.go, record_memfd.go, record_userfaultfd.go).
+//   - SOCKET_CREATE: packet sockets and raw IP sockets made by socket(2) or
+//     IORING_OP_SOCKET; FD_DUP: TCP, UDP and Unix sockets duplicated onto
+//     descriptor 0, 1 or 2 by dup, dup2, dup3, fcntl(F_DUPFD*) or
+//     IORING_OP_FIXED_FD_INSTALL, with the socket's ends as a NETWORK_CONNECT's
+//     (record_sockets.go). The kernel filters out every other socket and dup.
 //   - Hooks a kernel lacks leave capabilities missing (see Missing and
 //     Capabilities); Options.Disable leaves hooks out as such a kernel would.
 //   - Every event has EFFECTIVE_USER_ID and CGROUP_ID from the kernel; the

@@ -9,13 +9,9 @@ import (
 	"github.com/vigil-sec/vigil/sensor/bpf"
 )
 
-// BenchmarkHookCost runs /bin/true once per iteration with the collector
-// attached and reports what each of its eBPF programs cost per call (their run
-// time as the kernel accounts it, with BPF run time statistics on) and how
-// often the syscall hook ran per exec (on the whole host: other processes'
-// syscalls count too; see Collector.SyscallHook for which hook that is): the
-// kernel side of the exec storm in sensor/agent, hook by hook.
-func BenchmarkHookCost(b *testing.B) {
+// runForBenchmark starts a collector whose events are read and dropped,
+// with BPF run time statistics on, until the benchmark ends.
+func runForBenchmark(b *testing.B) *Collector {
 	if err := Supported(); err != nil {
 		b.Skipf("skipping: %v", err)
 	}
@@ -23,22 +19,32 @@ func BenchmarkHookCost(b *testing.B) {
 	if err != nil {
 		b.Skipf("skipping: %v", err)
 	}
-	defer kt.Close()
+	b.Cleanup(func() { kt.Close() })
 	c, err := New(Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, func(*event.Event) {}) }()
-	defer func() {
+	b.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			b.Error(err)
 		}
-	}()
+		c.Close()
+	})
+	return c
+}
 
+// BenchmarkHookCost runs /bin/true once per iteration with the collector
+// attached and reports what each of its eBPF programs cost per call (their run
+// time as the kernel accounts it, with BPF run time statistics on) and how
+// often the syscall hook ran per exec (on the whole host: other processes'
+// syscalls count too; see Collector.SyscallHook for which hook that is): the
+// kernel side of the exec storm in sensor/agent, hook by hook.
+func BenchmarkHookCost(b *testing.B) {
+	c := runForBenchmark(b)
 	syscallProg := bpf.SensorProgSysExitOne
 	if c.SyscallHook() != "syscalls:sys_exit_<name>" {
 		syscallProg = bpf.SensorProgSysExit
@@ -78,4 +84,82 @@ func BenchmarkHookCost(b *testing.B) {
 	}
 	syscalls := after[2].runs - before[2].runs
 	b.ReportMetric(float64(syscalls)/float64(b.N), "syscall-calls/exec")
+}
+
+// BenchmarkSocketHookCost measures what the syscall hook costs per call for
+// the sockets and dups it does not report, which the kernel filters out: a
+// dup onto a descriptor above 2 (one comparison), fcntl(F_GETFD), whose
+// result is 1 (two), a dup3
+// of a file that is no socket onto stdin (a descriptor lookup), and a TCP
+// socket (a comparison of its arguments). The run time is the hook's on the
+// whole host while the calls run.
+func BenchmarkSocketHookCost(b *testing.B) {
+	c := runForBenchmark(b)
+	if c.SyscallHook() != "syscalls:sys_exit_<name>" {
+		b.Skipf("skipping: syscall exits hooked at %s", c.SyscallHook())
+	}
+	null, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer syscall.Close(null)
+	stdin, err := syscall.Dup(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		syscall.Dup3(stdin, 0, 0)
+		syscall.Close(stdin)
+	}()
+	prog := c.coll.Programs[bpf.SensorProgSysExitOne]
+	for _, bc := range []struct {
+		name string
+		call func() error
+	}{
+		{"dup onto 3 or above", func() error {
+			fd, err := syscall.Dup(null)
+			if err == nil {
+				syscall.Close(fd)
+			}
+			return err
+		}},
+		{"fcntl F_GETFD", func() error {
+			_, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(null), syscall.F_GETFD, 0)
+			return errno(e)
+		}},
+		{"dup3 of a file onto stdin", func() error { return syscall.Dup3(null, 0, 0) }},
+		{"tcp socket", func() error {
+			fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+			if err == nil {
+				syscall.Close(fd)
+			}
+			return err
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			before, err := prog.Stats()
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if err := bc.call(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			after, err := prog.Stats()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if runs := after.RunCount - before.RunCount; runs > 0 {
+				b.ReportMetric(float64(after.Runtime-before.Runtime)/float64(runs), "syscall-ns/call")
+			}
+		})
+	}
+}
+
+func errno(e syscall.Errno) error {
+	if e != 0 {
+		return e
+	}
+	return nil
 }

@@ -152,6 +152,13 @@ func (r *uring) registerSparse(n int) error {
 	for i := range fds {
 		fds[i] = -1
 	}
+	return r.registerFiles(fds)
+}
+
+// registerFiles gives the ring a table of files holding the files of fds
+// (-1: an empty slot).
+func (r *uring) registerFiles(fds []int32) error {
+	n := len(fds)
 	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), ioringRegisterFiles, uintptr(unsafe.Pointer(&fds[0])), uintptr(n), 0, 0)
 	runtime.KeepAlive(fds)
 	if errno != 0 {

@@ -145,13 +145,18 @@ type record struct {
 
 	backlog uint32 // listen
 	// namespaces, mounts, BPF loads, memfd, userfaultfd (record_<concern>.go)
-	sysOp    uint32 // ns_op, mount_op
+	sysOp    uint32 // ns_op, mount_op, dup_op
 	sysFlags uint32 // CLONE_NEW*, MS_*, MFD_*, userfaultfd flags
 	nsIno    uint64
 	fsType   []byte // mount: file system type; BPF load: program name
 	progType uint32
 	progID   uint32
 	unpriv   bool
+	// sockets (record_sockets.go): a socket's type and protocol, the
+	// descriptor a socket was duplicated onto
+	sockType  uint16
+	sockProto uint32
+	fd        uint32
 }
 
 // decodeRecord parses raw into r without allocating on success. Any input that is
@@ -224,13 +229,7 @@ func decodeRecord(raw []byte, r *record) error {
 		if err := need(netSize, "network"); err != nil {
 			return err
 		}
-		r.family = le.Uint16(raw[netFamilyOff:])
-		r.protocol = le.Uint16(raw[netProtoOff:])
-		r.sport = le.Uint16(raw[netSportOff:])
-		r.dport = le.Uint16(raw[netDportOff:])
-		r.err = int32(le.Uint32(raw[netErrOff:]))
-		copy(r.saddr[:], raw[netSaddrOff:netSaddrOff+16])
-		copy(r.daddr[:], raw[netDaddrOff:netDaddrOff+16])
+		r.decodeNet(raw)
 		if r.family != afInet && r.family != afInet6 {
 			return fmt.Errorf("%w: address family %d", errBadField, r.family)
 		}
@@ -299,9 +298,26 @@ func decodeRecord(raw []byte, r *record) error {
 		return decodeUserfaultfd(raw, r)
 	case kindFileLink, kindDirCreate, kindDirDelete, kindFileMknod, kindFileChown, kindFileTruncate:
 		return r.decodeFileOp(raw, pathLen, argsLen)
+	case kindSocketCreate:
+		return r.decodeSocket(raw)
+	case kindFDDup:
+		return r.decodeFDDup(raw)
 	default:
 		return fmt.Errorf("%w %d", errBadKind, r.kind)
 	}
+}
+
+// decodeNet reads the body of a network record (struct net_event, which
+// raw holds whole) into r.
+func (r *record) decodeNet(raw []byte) {
+	le := binary.LittleEndian
+	r.family = le.Uint16(raw[netFamilyOff:])
+	r.protocol = le.Uint16(raw[netProtoOff:])
+	r.sport = le.Uint16(raw[netSportOff:])
+	r.dport = le.Uint16(raw[netDportOff:])
+	r.err = int32(le.Uint32(raw[netErrOff:]))
+	copy(r.saddr[:], raw[netSaddrOff:netSaddrOff+16])
+	copy(r.daddr[:], raw[netDaddrOff:netDaddrOff+16])
 }
 
 // privOps names the privilege-changing operations by enum priv_op.
@@ -429,6 +445,10 @@ func (r *record) fill(ev *event.Event, bootToWall int64, scratch []byte) []byte 
 		r.fillUserfaultfd(ev)
 	case kindFileLink, kindDirCreate, kindDirDelete, kindFileMknod, kindFileChown, kindFileTruncate:
 		r.fillFileOp(ev)
+	case kindSocketCreate:
+		r.fillSocket(ev)
+	case kindFDDup:
+		r.fillFDDup(ev)
 	}
 	return scratch
 }

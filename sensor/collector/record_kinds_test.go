@@ -364,6 +364,8 @@ func TestRecordKindsDistinct(t *testing.T) {
 		{"EVENT_FILE_MKNOD", uint32(bpf.SensorFileOpKindEVENT_FILE_MKNOD)},
 		{"EVENT_FILE_CHOWN", uint32(bpf.SensorFileOpKindEVENT_FILE_CHOWN)},
 		{"EVENT_FILE_TRUNCATE", uint32(bpf.SensorFileOpKindEVENT_FILE_TRUNCATE)},
+		{"EVENT_SOCKET_CREATE", uint32(bpf.SensorSocketKindEVENT_SOCKET_CREATE)},
+		{"EVENT_FD_DUP", uint32(bpf.SensorSocketKindEVENT_FD_DUP)},
 	}
 	seen := map[uint32]string{}
 	for _, k := range kinds {

@@ -122,7 +122,7 @@ func systemHelper(what string) error {
 		fmt.Println(e == 0)
 		return nil
 	}
-	return fmt.Errorf("unknown helper %q", what)
+	return socketHelper(what)
 }
 
 const uffdUserModeOnly = 1
@@ -168,14 +168,10 @@ var keep []*ebpf.Program
 // record it caused is read by then (the ring buffer keeps their order).
 func untilExit(t *testing.T, events <-chan event.Event, pid uint32) []event.Event {
 	t.Helper()
-	var got []event.Event
-	waitFor(t, events, fmt.Sprintf("the exit of pid %d", pid), func(ev *event.Event) bool {
-		if ev.PID == pid {
-			got = append(got, *ev)
-		}
+	all := eventsUntil(t, events, fmt.Sprintf("the exit of pid %d", pid), func(ev *event.Event) bool {
 		return ev.PID == pid && ev.Type == event.TerminateProcess
 	})
-	return got
+	return slices.DeleteFunc(all, func(ev event.Event) bool { return ev.PID != pid })
 }
 
 func ofType(evs []event.Event, typ string) []event.Event {
@@ -414,7 +410,7 @@ func TestMissingCapabilities(t *testing.T) {
 		t.Fatal(err)
 	}
 	base.Close()
-	disable := []string{"mount", "module_load", "io_uring"}
+	disable := []string{"mount", "module_load", "io_uring", "socket_create", "fd_dup"}
 	c, events := startCollectorWith(t, collector.Options{Disable: disable})
 	want := slices.Concat(base.Missing(), disable)
 	slices.Sort(want)
@@ -439,4 +435,23 @@ func TestMissingCapabilities(t *testing.T) {
 	if m := slices.Concat(ofType(evs, event.Mount), ofType(evs, event.Unmount)); len(m) != 0 {
 		t.Errorf("mounts reported with the mount hooks disabled: %+v", m)
 	}
+	// A raw socket, not reported, then a memfd, reported.
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_ICMP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	name := marker(t)
+	mfd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(mfd)
+	me := uint32(os.Getpid())
+	waitFor(t, events, "MEMFD_CREATE "+name, func(ev *event.Event) bool {
+		if ev.PID == me && ev.Type == event.SocketCreate {
+			t.Errorf("SOCKET_CREATE reported with its hook disabled: %+v", ev)
+		}
+		return ev.Type == event.MemfdCreate && ev.PID == me && ev.MemfdName == name
+	})
 }

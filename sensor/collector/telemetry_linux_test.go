@@ -877,6 +877,7 @@ func TestFallbackHooks(t *testing.T) {
 		{"namespaces", TestNamespaceChange}, {"mounts", TestMounts}, {"bpf load", TestBPFLoad},
 		{"memfd", TestMemfdCreate}, {"userfaultfd", TestUserfaultfd},
 		{"file operations", TestFileOps},
+		{"sockets", TestSocketCreate}, {"descriptor dups", TestFDDup},
 	} {
 		t.Run(tc.name, tc.test)
 	}
