@@ -134,7 +134,7 @@ func (e *Enricher) Enrich(ev *event.Event, sharesParentCgroups bool) {
 		}
 	default:
 		if ev.PID != 0 {
-			if p, ok := e.lookupLocked(ev.PID); ok {
+			if p, ok := e.actingLocked(ev.PID, ev.PPID, ev.UID); ok {
 				if ev.FilePath == "" {
 					ev.FilePath, ev.CommandLine = p.Path, p.CommandLine
 				}
@@ -224,6 +224,36 @@ func (e *Enricher) Sweep() int {
 		}
 	}
 	return n
+}
+
+// actingLocked returns the process pid, child of ppid, that an event other
+// than its NEW_PROCESS names. A process the table does not know was forked
+// after the sensor started (the table was seeded from /proc then) and has not
+// executed a program since (its NEW_PROCESS, which comes before its other
+// events, would have put it in the table): it runs its parent's program, with
+// its parent's context at exec. It is recorded as such, rather than read from
+// /proc, whose answer depends on when the event is read (the program it went
+// on to execute, or nothing once it exited). Its own pid-namespace pid and
+// start time are not known (0). (A process forked between the seeding and the
+// attachment of the kernel hooks, that executed a program in that moment, is
+// taken for its parent's image too.)
+func (e *Enricher) actingLocked(pid, ppid, uid uint32) (Process, bool) {
+	if p, ok := e.table[pid]; ok {
+		return p, true
+	}
+	parent, ok := e.table[ppid]
+	if ppid == 0 || !ok {
+		return e.lookupLocked(pid)
+	}
+	p := Process{Path: parent.Path, CommandLine: parent.CommandLine, PPID: ppid, UID: uid,
+		ContainerID: parent.ContainerID}
+	if parent.Context != nil {
+		c := *parent.Context
+		c.VPID, c.ProcessStartTime = 0, 0
+		p.Context = &c
+	}
+	e.table[pid] = p
+	return p, true
 }
 
 func (e *Enricher) lookupLocked(pid uint32) (Process, bool) {

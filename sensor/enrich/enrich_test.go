@@ -88,6 +88,8 @@ func TestEnricher(t *testing.T) {
 	proc.add(500, "/usr/sbin/sshd", []string{"sshd: alice [priv]"}, 900)
 	// The process for the relative-path exec below.
 	proc.add(700, "/opt/app/bin/tool", []string{"./tool"}, 950)
+	// A child of make that has executed curl by the time its earlier event is read.
+	proc.add(211, "/usr/bin/curl", []string{"curl", "x"}, 960)
 
 	steps := []struct {
 		name    string
@@ -170,6 +172,16 @@ func TestEnricher(t *testing.T) {
 				TargetPath: "/etc/hosts", ParentFilePath: "/usr/bin/bash", ParentCommandLine: "-bash"},
 			wantLen: 9,
 		},
+		{
+			// 211 was forked by make after the sensor started and has not executed
+			// a program: it is make, whatever /proc shows by the time the event is
+			// read (here: the program it went on to execute)
+			name: "a forked child that has not executed runs its parent's program",
+			in:   event.Event{Type: event.FileOpen, PID: 211, PPID: 200, UID: 33, TargetPath: "/etc/passwd"},
+			want: event.Event{Type: event.FileOpen, PID: 211, PPID: 200, UID: 33, User: "www-data", FilePath: "/usr/bin/make",
+				CommandLine: "make -j4", TargetPath: "/etc/passwd", ParentFilePath: "/usr/bin/make", ParentCommandLine: "make -j4"},
+			wantLen: 10,
+		},
 	}
 	for _, s := range steps {
 		ev := s.in
@@ -184,7 +196,7 @@ func TestEnricher(t *testing.T) {
 	}
 
 	// Sweep drops what is no longer in proc: the exec'd 200, 300 (gone), 501, 151,
-	// 801 and the seeded 150 after its removal.
+	// 801 and the seeded 150 after its removal (211 is still there).
 	proc.remove(150)
 	if n := e.Sweep(); n != 5 {
 		t.Errorf("Sweep removed %d, want 5", n)
