@@ -293,15 +293,24 @@ func TestPriorities(t *testing.T) {
 }
 
 func TestOutputTemplate(t *testing.T) {
-	for in, want := range map[string]string{
-		"x %proc.name y":                  "x {{ .event.FILE_PATH }} y",
-		"%fd.sip:%fd.sport":               "{{ .event.DESTINATION.IP_ADDRESS }}:{{ .event.DESTINATION.PORT }}",
-		"%evt.time %container.name %user": "{{ .routing.event_time }} %container.name %user",
-		"(user=%user.name)":               "(user={{ .event.USER }})",
-		"100%":                            "100%",
+	for _, tc := range []struct {
+		in    string
+		types []event.Type
+		want  string
+	}{
+		{"x %proc.name y", []event.Type{event.NewProcess}, `x {{ path "event/FILE_NAME" }} y`},
+		{"%fd.sip:%fd.sport", []event.Type{event.NetworkConnect}, `{{ path "event/DESTINATION/IP_ADDRESS" }}:{{ path "event/DESTINATION/PORT" }}`},
+		{"%fd.lport %fd.rport", []event.Type{event.NetworkAccept}, `{{ path "event/DESTINATION/PORT" }} {{ path "event/SOURCE/PORT" }}`},
+		{"%fd.name", []event.Type{event.NetworkConnect}, `{{ path "event/SOURCE/IP_ADDRESS" }}:{{ path "event/SOURCE/PORT" }}->{{ path "event/DESTINATION/IP_ADDRESS" }}:{{ path "event/DESTINATION/PORT" }}`},
+		{"file=%fd.name", []event.Type{event.NewProcess}, "file=<NA>"},
+		{"file=%fd.name", []event.Type{event.FileOpen, event.FileRename}, `file={{ path "event/TARGET/FILE_PATH" }}`},
+		{"%evt.time %container.name %user", []event.Type{event.NewProcess}, `{{ path "routing/event_time" }} <NA> %user`},
+		{"(user=%user.name) g=%proc.aname[2] p=%proc.aname[0]", []event.Type{event.FileOpen}, `(user={{ path "event/USER" }}) g={{ path "event/ANCESTORS/1/FILE_NAME" }} p={{ path "event/FILE_NAME" }}`},
+		{"target=%evt.arg.target", []event.Type{event.FileLink}, `target={{ path "event/LINK_TARGET" }}`},
+		{"100% {{ x }}", []event.Type{event.NewProcess}, `100% {{"{{"}} x }}`},
 	} {
-		if got := OutputTemplate(in); got != want {
-			t.Errorf("OutputTemplate(%q) = %q, want %q", in, got, want)
+		if got := OutputTemplate(tc.in, tc.types); got != tc.want {
+			t.Errorf("OutputTemplate(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
