@@ -65,22 +65,22 @@ func init() {
 		return k.evtArg(false)
 	}
 	for f, why := range map[string]string{
-		"evt.buffer":     "Vigil events carry no I/O data",
-		"evt.buflen":     "Vigil events carry no I/O data",
-		"evt.args":       "the arguments as one text are not carried (compare evt.arg.<name>)",
-		"evt.info":       "the arguments as one text are not carried (compare evt.arg.<name>)",
-		"evt.latency":    "call latencies are not carried",
-		"evt.category":   "not carried",
-		"evt.cpu":        "not carried",
-		"evt.is_io":      "I/O events are not reported",
-		"evt.is_io_read": "I/O events are not reported",
+		"evt.buffer":      "Vigil events carry no I/O data",
+		"evt.buflen":      "Vigil events carry no I/O data",
+		"evt.args":        "the arguments as one text are not carried (compare evt.arg.<name>)",
+		"evt.info":        "the arguments as one text are not carried (compare evt.arg.<name>)",
+		"evt.latency":     "call latencies are not carried",
+		"evt.category":    "not carried",
+		"evt.cpu":         "not carried",
+		"evt.is_io":       "I/O events are not reported",
+		"evt.is_io_read":  "I/O events are not reported",
 		"evt.is_io_write": "I/O events are not reported",
-		"evt.io_dir":     "I/O events are not reported",
-		"evt.is_wait":    "not carried",
-		"evt.is_syslog":  "writes to /dev/log are not reported",
-		"evt.abspath":    "use fd.name or fs.path.name",
-		"evt.around":     "not carried",
-		"evt.deltatime":  "not carried",
+		"evt.io_dir":      "I/O events are not reported",
+		"evt.is_wait":     "not carried",
+		"evt.is_syslog":   "writes to /dev/log are not reported",
+		"evt.abspath":     "use fd.name or fs.path.name",
+		"evt.around":      "not carried",
+		"evt.deltatime":   "not carried",
 	} {
 		notCarried[f] = why
 	}
@@ -331,8 +331,10 @@ func init() {
 		"flags": func(k *cmpCtx, _ bool) (*importer.Node, error) { return k.flags("event/FLAGS", uffdFlags) },
 	}
 	args[socketCreate] = map[string]argHandler{
-		"domain": func(k *cmpCtx, raw bool) (*importer.Node, error) { return k.named(pathSocketDomain, raw, socketDomains) },
-		"type":   func(k *cmpCtx, raw bool) (*importer.Node, error) { return k.named(pathSocketType, raw, socketTypes) },
+		"domain": func(k *cmpCtx, raw bool) (*importer.Node, error) {
+			return k.named(pathSocketDomain, raw, socketDomains)
+		},
+		"type": func(k *cmpCtx, raw bool) (*importer.Node, error) { return k.named(pathSocketType, raw, socketTypes) },
 	}
 	args[fdDup] = map[string]argHandler{"newfd": argNum(pathFDNumber)}
 }

@@ -21,7 +21,9 @@ func init() {
 		}
 		return nil, k.fail("fd.name has no Vigil equivalent on %s events", k.t)
 	}
-	handlers["fd.filename"] = func(k *cmpCtx) (*importer.Node, error) { return k.onFile(func() (*importer.Node, error) { return k.str("event/TARGET/FILE_NAME") }) }
+	handlers["fd.filename"] = func(k *cmpCtx) (*importer.Node, error) {
+		return k.onFile(func() (*importer.Node, error) { return k.str("event/TARGET/FILE_NAME") })
+	}
 	handlers["fd.directory"] = func(k *cmpCtx) (*importer.Node, error) { return k.onFile(k.directory) }
 	handlers["fs.path.name"] = handlers["fd.name"]
 	handlers["fs.path.target"] = handlers["fd.name"]
@@ -92,27 +94,27 @@ func init() {
 	handlers["fd.net"] = both("/IP_ADDRESS", (*cmpCtx).net)
 
 	for f, why := range map[string]string{
-		"fd.nameraw":          "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
-		"fs.path.nameraw":     "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
-		"fs.path.sourceraw":   "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
-		"fs.path.targetraw":   "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
-		"fd.connected":        "whether a socket is connected is not carried",
-		"fd.name_changed":     "not carried (a UDP socket's first datagram to each destination is reported as a connect)",
-		"fd.is_server":        "not carried",
-		"fd.ip.name":          "the name an address resolves to: Vigil's network events carry addresses, not names",
-		"fd.dev":              "device numbers are not carried",
-		"fd.dev.major":        "device numbers are not carried",
-		"fd.dev.minor":        "device numbers are not carried",
-		"fd.ino":              "inode numbers are not carried",
-		"fd.uid":              "not carried",
-		"fd.containername":    "not carried (compare container.id and fd.name)",
+		"fd.nameraw":            "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
+		"fs.path.nameraw":       "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
+		"fs.path.sourceraw":     "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
+		"fs.path.targetraw":     "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
+		"fd.connected":          "whether a socket is connected is not carried",
+		"fd.name_changed":       "not carried (a UDP socket's first datagram to each destination is reported as a connect)",
+		"fd.is_server":          "not carried",
+		"fd.ip.name":            "the name an address resolves to: Vigil's network events carry addresses, not names",
+		"fd.dev":                "device numbers are not carried",
+		"fd.dev.major":          "device numbers are not carried",
+		"fd.dev.minor":          "device numbers are not carried",
+		"fd.ino":                "inode numbers are not carried",
+		"fd.uid":                "not carried",
+		"fd.containername":      "not carried (compare container.id and fd.name)",
 		"fd.containerdirectory": "not carried (compare container.id and fd.directory)",
-		"fd.types":            "the process's descriptors are not carried",
-		"fd.proto":            "not carried",
-		"fd.cproto":           "not carried",
-		"fd.sproto":           "not carried",
-		"fd.lproto":           "not carried",
-		"fd.rproto":           "not carried",
+		"fd.types":              "the process's descriptors are not carried",
+		"fd.proto":              "not carried",
+		"fd.cproto":             "not carried",
+		"fd.sproto":             "not carried",
+		"fd.lproto":             "not carried",
+		"fd.rproto":             "not carried",
 	} {
 		notCarried[f] = why
 	}

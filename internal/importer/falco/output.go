@@ -78,13 +78,13 @@ var outputFields = map[string]string{
 	"proc.pid": "event/PROCESS_ID", "proc.ppid": "event/PARENT_PROCESS_ID", "proc.vpid": "event/VPID",
 	"proc.duration": "event/PROCESS_AGE", "proc.env": "event/ENVIRONMENT",
 	"proc.is_exe_upper_layer": "event/EXE_UPPER_LAYER",
-	"user.name": "event/USER", "user.uid": "event/USER_ID", "user.loginuid": "event/LOGIN_USER_ID",
-	"group.gid": "event/GROUP_ID",
+	"user.name":               "event/USER", "user.uid": "event/USER_ID", "user.loginuid": "event/LOGIN_USER_ID",
+	"group.gid":            "event/GROUP_ID",
 	"thread.cap_effective": "event/CAPABILITIES", "thread.cap_permitted": "event/CAPABILITIES",
 	"container.id": "event/CONTAINER_ID",
-	"evt.type": "routing/event_type", "evt.time": "routing/event_time", "evt.rawtime": "routing/event_time",
+	"evt.type":     "routing/event_type", "evt.time": "routing/event_time", "evt.rawtime": "routing/event_time",
 	"evt.hostname": "routing/hostname",
-	"fd.l4proto": "event/PROTOCOL",
+	"fd.l4proto":   "event/PROTOCOL",
 }
 
 // outputPath is the rule path that shows field on events of type t, or "".
