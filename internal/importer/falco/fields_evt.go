@@ -174,8 +174,12 @@ func (k *cmpCtx) rawres() (*importer.Node, error) {
 	failed := importer.Negate(importer.Leaf(importer.OpIs, p, int64(0)))
 	var codes []any
 	successHolds := map[bool]bool{}
-	for _, v := range []int64{0, 1, 1 << 40} {
-		if k.t == event.NetworkConnect && v != 0 {
+	probes := []int64{0, 1, 1 << 40}
+	for _, n := range nums {
+		probes = append(probes, n-1, n, n+1)
+	}
+	for _, v := range probes {
+		if v < 0 || k.t == event.NetworkConnect && v != 0 {
 			continue
 		}
 		successHolds[holds(k.x.op, v, nums)] = true
@@ -346,7 +350,9 @@ func (k *cmpCtx) evtArg(raw bool) (*importer.Node, error) {
 		return h(k, raw)
 	}
 	known := sortedKeys(args[k.t])
-	if k.argKnownElsewhere() {
+	if isPathArg(k.arg) {
+		// The path arguments have other names on other syscalls (a rename's are
+		// oldpath and newpath): a name these events' syscalls lack has no value.
 		return k.absent(), nil
 	}
 	if len(known) == 0 {
@@ -355,13 +361,12 @@ func (k *cmpCtx) evtArg(raw bool) (*importer.Node, error) {
 	return nil, k.fail("%s: Vigil's %s events carry the arguments %s", k.x.field, k.t, strings.Join(known, ", "))
 }
 
-// argKnownElsewhere reports whether another event type has the argument: it is
-// then a real argument these events' syscalls lack.
-func (k *cmpCtx) argKnownElsewhere() bool {
-	for _, m := range args {
-		if _, ok := m[k.arg]; ok {
-			return true
-		}
+// isPathArg reports whether an argument is one of the names Falco's syscalls give
+// a path.
+func isPathArg(name string) bool {
+	switch name {
+	case "path", "name", "filename", "pathname", "oldpath", "newpath", "target", "linkpath":
+		return true
 	}
 	return false
 }

@@ -624,7 +624,7 @@ func readExceptions(n *yaml.Node, defined []exception) ([]exception, error) {
 				return nil, fmt.Errorf("exception %s (line %d): comps: want a list of operators", ex.name, item.Line)
 			}
 		}
-		for len(ex.comps) < len(ex.fields) {
+		for len(ex.comps) < len(ex.fields) && keys["comps"] == nil {
 			if ex.single {
 				ex.comps = append(ex.comps, "in")
 			} else {
