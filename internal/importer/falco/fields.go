@@ -158,7 +158,7 @@ func (k *cmpCtx) strOp(p string, vals []string) (*importer.Node, error) {
 		}
 		return importer.Simplify(importer.Or(alts...)), nil
 	case "glob", "iglob":
-		re, err := importer.GlobRegexp(vals[0], false)
+		re, err := globRegexp(vals[0], ".")
 		if err != nil {
 			return nil, k.fail("%v", err)
 		}
@@ -175,10 +175,23 @@ func (k *cmpCtx) strOp(p string, vals []string) (*importer.Node, error) {
 	return nil, k.fail("operator %s does not apply to the string %s", op, k.x.field)
 }
 
+// globRegexp converts a Falco glob (* and ? covering characters of class) to an
+// RE2 body, checked to compile: a class such as [z-a] is an error naming it.
+func globRegexp(glob, class string) (string, error) {
+	re, err := importer.GlobRegexpClass(glob, false, class)
+	if err != nil {
+		return "", err
+	}
+	if _, err := regexp.Compile(re); err != nil {
+		return "", fmt.Errorf("glob %q: %w", glob, err)
+	}
+	return re, nil
+}
+
 // pmatchRegexp is a pmatch prefix with glob wildcards: the path's first components
 // match the prefix's, * and ? within one component.
 func pmatchRegexp(prefix string) (string, error) {
-	body, err := importer.GlobRegexpClass(strings.TrimSuffix(prefix, "/"), false, "[^/]")
+	body, err := globRegexp(strings.TrimSuffix(prefix, "/"), "[^/]")
 	if err != nil {
 		return "", err
 	}
@@ -432,7 +445,7 @@ func (k *cmpCtx) strRegexp(vals []string, class string, comm bool) (string, erro
 		case "contains", "icontains":
 			alts = append(alts, class+"*"+q+class+"*")
 		case "glob", "iglob":
-			g, err := importer.GlobRegexpClass(v, false, class)
+			g, err := globRegexp(v, class)
 			if err != nil {
 				return "", k.fail("%v", err)
 			}

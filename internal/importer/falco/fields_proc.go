@@ -359,7 +359,7 @@ func (k *cmpCtx) cmdline(p string) (*importer.Node, error) {
 		}
 		return &importer.Node{Op: importer.OpMatches, Path: p, Re: "(?s)" + argv0Re + "(?:" + strings.Join(qs, "|") + ")$"}, nil
 	case "glob", "iglob":
-		re, err := importer.GlobRegexp(vals[0], false)
+		re, err := globRegexp(vals[0], ".")
 		if err != nil {
 			return nil, k.fail("%v", err)
 		}
@@ -416,7 +416,7 @@ func (k *cmpCtx) args() (*importer.Node, error) {
 			"icontains": "(?i)" + after + ".*" + q, "endswith": after + ".*" + q + "$"}[op]
 		alts = append(alts, matches(re))
 	case "glob", "iglob":
-		g, err := importer.GlobRegexp(vals[0], false)
+		g, err := globRegexp(vals[0], ".")
 		if err != nil {
 			return nil, k.fail("%v", err)
 		}
@@ -764,7 +764,7 @@ func (k *cmpCtx) evalConst(v string, vals []string) (bool, error) {
 		}
 		return false, nil
 	case "glob", "iglob":
-		g, err := importer.GlobRegexp(vals[0], false)
+		g, err := globRegexp(vals[0], ".")
 		if err != nil {
 			return false, k.fail("%v", err)
 		}
