@@ -634,7 +634,7 @@ func (k *cmpCtx) env() (*importer.Node, error) {
 }
 
 func (k *cmpCtx) envNote() {
-	k.note(approxNote, "%s reads the environment variables the sensor keeps (process.environment in its configuration): the variables the rule looks for must be among them", k.x.field)
+	k.note(approxNote, "proc.env reads the environment variables the sensor keeps (process.environment in its configuration): the variables the rule looks for must be among them")
 }
 
 // container compares container.id: Falco's "host" is an empty CONTAINER_ID.
