@@ -315,19 +315,14 @@ func (k *cmpCtx) fdType() (*importer.Node, error) {
 		}
 		n = constant(want["file"] || want["directory"])
 	case fdSocket:
-		const p = "event/DESTINATION/IP_ADDRESS"
-		v4 := &importer.Node{Op: importer.OpCIDR, Path: p, CIDR: []string{"0.0.0.0/0"}}
 		var alts []*importer.Node
 		if want["ipv4"] {
-			alts = append(alts, v4)
+			alts = append(alts, ipv4(familyPath))
 		}
 		if want["ipv6"] {
-			alts = append(alts, importer.And(importer.Leaf(importer.OpExists, p, nil), importer.Negate(v4)))
+			alts = append(alts, ipv6(familyPath))
 		}
-		n = importer.Simplify(importer.Or(alts...))
-		if want["ipv4"] && want["ipv6"] {
-			n = importer.Leaf(importer.OpExists, p, nil)
-		}
+		n = mergeFamilies(importer.Simplify(importer.Or(alts...)))
 	case fdOther:
 		kinds := map[event.Type]string{event.MemfdCreate: "memfd", event.BPFLoad: "bpf"}
 		name, ok := kinds[k.t]
@@ -340,6 +335,59 @@ func (k *cmpCtx) fdType() (*importer.Node, error) {
 		n = importer.Simplify(importer.Negate(n))
 	}
 	return n, nil
+}
+
+// familyPath is the address whose family tells an IPv4 socket from an IPv6 one.
+const familyPath = "event/DESTINATION/IP_ADDRESS"
+
+func ipv4(p string) *importer.Node {
+	return &importer.Node{Op: importer.OpCIDR, Path: p, CIDR: []string{"0.0.0.0/0"}}
+}
+
+func ipv6(p string) *importer.Node {
+	return importer.And(importer.Leaf(importer.OpExists, p, nil), importer.Negate(ipv4(p)))
+}
+
+// mergeFamilies folds an or that holds an IPv4 and an IPv6 test of the address
+// (fd.typechar = 4 or fd.typechar = 6) into the address's existence.
+func mergeFamilies(n *importer.Node) *importer.Node {
+	if n.Op != importer.OpOr || n.Not {
+		return n
+	}
+	v4 := false
+	for _, c := range n.Rules {
+		v4 = v4 || c.Op == importer.OpCIDR && c.Path == familyPath && len(c.CIDR) == 1 && c.CIDR[0] == "0.0.0.0/0"
+	}
+	if !v4 {
+		return n
+	}
+	key := func(x *importer.Node) string {
+		y, err := (&importer.Doc{Events: []string{"X"}, Detection: x}).Marshal()
+		if err != nil {
+			return ""
+		}
+		return string(y)
+	}
+	k4, k6 := key(ipv4(familyPath)), key(ipv6(familyPath))
+	i4, i6 := -1, -1
+	for i, c := range n.Rules {
+		switch key(c) {
+		case k4:
+			i4 = i
+		case k6:
+			i6 = i
+		}
+	}
+	if i4 < 0 || i6 < 0 {
+		return n
+	}
+	kids := []*importer.Node{importer.Leaf(importer.OpExists, familyPath, nil)}
+	for i, c := range n.Rules {
+		if i != i4 && i != i6 {
+			kids = append(kids, c)
+		}
+	}
+	return importer.Simplify(importer.Or(kids...))
 }
 
 // fdNum compares fd.num. Vigil reports calls that succeeded and does not keep the

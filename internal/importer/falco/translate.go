@@ -448,7 +448,7 @@ func (c *conv) junction(xs []expr, isAnd bool, t event.Type, neg bool, s *src) (
 	if isAnd {
 		return importer.Simplify(importer.And(kids...)), nil
 	}
-	return importer.Simplify(importer.Or(kids...)), nil
+	return mergeFamilies(importer.Simplify(importer.Or(kids...))), nil
 }
 
 // cmpCtx is one comparison being translated for events of type t.
