@@ -65,7 +65,7 @@ type refusedFile struct {
 
 // falcoCounts are the figures of one file (or of all).
 type falcoCounts struct {
-	rules, converted, narrowed, skipped, disabled, disabledConverting int
+	rules, converted, narrowed, skipped, neverInFalco, disabled, disabledConverting int
 }
 
 func (c *falcoCounts) add(o falco.Outcome) {
@@ -77,6 +77,9 @@ func (c *falcoCounts) add(o falco.Outcome) {
 		c.narrowed++
 	case falco.Skipped:
 		c.skipped++
+		if o.NeverInFalco {
+			c.neverInFalco++
+		}
 	}
 	if o.Disabled {
 		c.disabled++
@@ -100,10 +103,10 @@ func writeFalcoReport(w io.Writer, order []string, res *falco.Result, refused []
 		}
 	}
 	fmt.Fprintf(w, "## Falco\n\nThe syscall rules files loaded in order as one set: %s.\n\n", strings.Join(order, ", "))
-	fmt.Fprintln(w, "| file | rules | converted | narrowed | skipped | disabled by the file (of which convert) |")
+	fmt.Fprintln(w, "| file | rules | converted | narrowed | skipped (of which never match in Falco either) | disabled by the file (of which convert) |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
 	row := func(name string, c falcoCounts) {
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d (%d) |\n", name, c.rules, c.converted, c.narrowed, c.skipped, c.disabled, c.disabledConverting)
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d (%d) | %d (%d) |\n", name, c.rules, c.converted, c.narrowed, c.skipped, c.neverInFalco, c.disabled, c.disabledConverting)
 	}
 	for _, f := range order {
 		if c := per[f]; c != nil {
@@ -113,7 +116,9 @@ func writeFalcoReport(w io.Writer, order []string, res *falco.Result, refused []
 	row("all three", all)
 	ok := func(c falcoCounts) int { return c.converted + c.narrowed }
 	fmt.Fprintf(w, "\nStable rules (maturity_stable): %d of %d convert (%d of them narrowed).\n", ok(stable), stable.rules, stable.narrowed)
-	fmt.Fprintf(w, "All rules of the three files: %d of %d convert (%.1f %%).\n", ok(all), all.rules, 100*float64(ok(all))/float64(max(all.rules, 1)))
+	pct := func(n, of int) float64 { return 100 * float64(n) / float64(max(of, 1)) }
+	fmt.Fprintf(w, "All rules of the three files: %d of %d convert (%.1f %%); of the %d that can match in Falco, %.1f %%.\n",
+		ok(all), all.rules, pct(ok(all), all.rules), all.rules-all.neverInFalco, pct(ok(all), all.rules-all.neverInFalco))
 	for _, r := range refused {
 		reasons := map[string]int{}
 		for _, o := range r.res.Outcomes {

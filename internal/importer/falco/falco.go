@@ -1,6 +1,7 @@
 package falco
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -48,7 +49,20 @@ type Outcome struct {
 	// Reason says why the rule was skipped, naming the file, line, rule and the
 	// construct.
 	Reason string
+	// NeverInFalco says a skipped rule can never match in Falco either, as the
+	// files ship it (a template that waits for its list to be filled).
+	NeverInFalco bool
 }
+
+// neverError is the reason of a rule whose condition can never match; falco says
+// it cannot in Falco either.
+type neverError struct {
+	err   error
+	falco bool
+}
+
+func (e *neverError) Error() string { return e.err.Error() }
+func (e *neverError) Unwrap() error { return e.err }
 
 // Result is a converted rule set.
 type Result struct {
@@ -135,6 +149,8 @@ func (st *set) convert(r *rule, names importer.Names) Outcome {
 	rules, notes, err := st.translate(r, names)
 	if err != nil {
 		o.Status, o.Reason = Skipped, err.Error()
+		var never *neverError
+		o.NeverInFalco = errors.As(err, &never) && never.falco
 		return o
 	}
 	o.Rules = rules
@@ -143,7 +159,7 @@ func (st *set) convert(r *rule, names importer.Names) Outcome {
 		if n.kind == narrowNote {
 			o.Status = Narrowed
 		}
-		if n.kind != infoNote {
+		if !n.informs() {
 			o.Notes = append(o.Notes, n.text)
 		}
 	}
@@ -252,10 +268,17 @@ func (st *set) translate(r *rule, names importer.Names) ([]importer.Rule, []note
 			return nil, nil, fail("needs %s events, which the sensor is being extended to report and this build's event model does not have yet", strings.Join(pending, " and "))
 		}
 		msg := "condition can never match on Vigil events"
+		inert := len(dropped) > 0
+		for _, n := range dropped {
+			inert = inert && n.kind == falcoNote
+		}
+		if inert {
+			msg = "condition can never match, in Falco either"
+		}
 		if why := noteTexts(dropped, true); why != "" {
 			msg += ": " + why
 		}
-		return nil, nil, fail("%s", msg)
+		return nil, nil, &neverError{fail("%s", msg), inert}
 	}
 	notes := append(typeNotes, kept...)
 	if len(pending) > 0 {
@@ -336,7 +359,7 @@ func uniqueNotes(ns []note) []note {
 func noteTexts(ns []note, all bool) string {
 	var texts []string
 	for _, n := range uniqueNotes(ns) {
-		if all || n.kind != infoNote {
+		if all || !n.informs() {
 			texts = append(texts, n.text)
 		}
 	}
@@ -346,7 +369,7 @@ func noteTexts(ns []note, all bool) string {
 func noteList(ns []note) []string {
 	var out []string
 	for _, n := range ns {
-		if n.kind != infoNote {
+		if !n.informs() {
 			out = append(out, n.text)
 		}
 	}

@@ -85,7 +85,7 @@ func supportedFields() []string {
 // absent is a comparison on a field that has no value on the event: false, for
 // every operator, as in Falco.
 func (k *cmpCtx) absent() *importer.Node {
-	k.note(infoNote, "%s is false: %s has no value on %s events", k.s.quote(k.x), k.x.field, k.t)
+	k.note(falcoNote, "%s is false: %s has no value on %s events", k.s.quote(k.x), k.x.field, k.t)
 	return importer.False()
 }
 

@@ -19,24 +19,26 @@ func init() {
 		}
 		if len(vals) == 1 && (k.x.op == "=" || k.x.op == "==" || k.x.op == "!=") && (vals[0] == "<" || vals[0] == ">") {
 			// Vigil events describe completed calls: the exit direction.
-			return constant((vals[0] == "<") == (k.x.op != "!=")), nil
+			v := (vals[0] == "<") == (k.x.op != "!=")
+			k.note(infoNote, "%s is %v: Vigil's events are the calls' exits", k.s.quote(k.x), v)
+			return constant(v), nil
 		}
 		return nil, k.fail("evt.dir %s is not supported (only evt.dir = < or >)", k.x.op)
 	}
 	handlers["evt.num"] = func(k *cmpCtx) (*importer.Node, error) {
-		return k.overRange(1, "events are numbered from 1 and Vigil does not keep their numbers")
+		return k.overRange(1, falcoNote, "events are numbered from 1 and Vigil does not keep their numbers")
 	}
 	for name, fl := range map[string]string{"evt.is_open_read": "read", "evt.is_open_write": "write", "evt.is_open_create": "create"} {
 		handlers[name] = func(k *cmpCtx) (*importer.Node, error) {
 			if k.t != event.FileOpen {
-				return k.boolOn(importer.False())
+				return k.notOpen()
 			}
 			return k.boolOn(flag(fl))
 		}
 	}
 	handlers["evt.is_open_exec"] = func(k *cmpCtx) (*importer.Node, error) {
 		if k.t != event.FileOpen {
-			return k.boolOn(importer.False())
+			return k.notOpen()
 		}
 		return nil, k.fail("evt.is_open_exec: Vigil does not record the mode a file is created with")
 	}
@@ -91,6 +93,15 @@ func init() {
 	notCarriedPrefix["evt.latency"] = "call latencies are not carried"
 	notCarriedPrefix["evt.count"] = "not carried"
 	notCarriedPrefix["evt.type.is"] = "compare evt.type"
+}
+
+// notOpen is evt.is_open_* on an event that is not an open: false, as in Falco.
+func (k *cmpCtx) notOpen() (*importer.Node, error) {
+	n, err := k.boolOn(importer.False())
+	if err == nil {
+		k.note(falcoNote, "%s is %v: %s is false on events other than opens", k.s.quote(k.x), n.IsTrue(), k.x.field)
+	}
+	return n, err
 }
 
 // errorTypes are the event types that report failed calls, with their errno.
@@ -162,7 +173,7 @@ func (k *cmpCtx) rawres() (*importer.Node, error) {
 		return k.num(pathFDNumber)
 	}
 	if !hasErrorCode(k.t) {
-		return k.overRange(0, fmt.Sprintf("Vigil reports %s events for calls that succeeded (return value 0 or more)", k.t))
+		return k.overRange(0, infoNote, fmt.Sprintf("Vigil reports %s events for calls that succeeded (return value 0 or more)", k.t))
 	}
 	// A call that failed returns -ERROR_CODE; one that succeeded 0 or more, whose
 	// value Vigil does not keep (0 for a connect).

@@ -401,12 +401,12 @@ func (k *cmpCtx) fdNum() (*importer.Node, error) {
 	default:
 		return nil, k.fail("fd.num has no Vigil equivalent on %s events", k.t)
 	}
-	return k.overRange(0, "Vigil does not keep descriptor numbers, only that the call succeeded")
+	return k.overRange(0, infoNote, "Vigil does not keep descriptor numbers, only that the call succeeded")
 }
 
 // overRange folds a comparison with a number Vigil does not carry but knows to lie
 // in [lo, ∞): when the comparison holds for every such value, or for none.
-func (k *cmpCtx) overRange(lo int64, why string) (*importer.Node, error) {
+func (k *cmpCtx) overRange(lo int64, kind noteKind, why string) (*importer.Node, error) {
 	nums, err := k.ints()
 	if err != nil {
 		return nil, err
@@ -431,6 +431,6 @@ func (k *cmpCtx) overRange(lo int64, why string) (*importer.Node, error) {
 			return nil, k.fail("%s %s %s: %s", k.x.field, k.x.op, strings.Join(k.rawValues(), ", "), why)
 		}
 	}
-	k.note(infoNote, "%s is %v: %s", k.s.quote(k.x), first, why)
+	k.note(kind, "%s is %v: %s", k.s.quote(k.x), first, why)
 	return constant(first), nil
 }

@@ -644,7 +644,7 @@ func (k *cmpCtx) container() (*importer.Node, error) {
 		return nil, err
 	}
 	if k.x.op == "exists" {
-		k.note(infoNote, "%s is true: every event has a container id in Falco (host for host processes)", k.s.quote(k.x))
+		k.note(falcoNote, "%s is true: every event has a container id in Falco (host for host processes)", k.s.quote(k.x))
 		return importer.True(), nil
 	}
 	vals, err := k.vals()

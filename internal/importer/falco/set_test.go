@@ -30,6 +30,8 @@ type setCase struct {
 		Rule     string   `yaml:"rule"`
 		Status   string   `yaml:"status"`
 		Disabled bool     `yaml:"disabled"`
+		// Never says a skipped rule can never match in Falco either.
+		Never bool `yaml:"never_in_falco"`
 		Reason   string   `yaml:"reason"`
 		Notes    []string `yaml:"notes"`
 		Names    []string `yaml:"names"`
@@ -99,7 +101,7 @@ func TestSets(t *testing.T) {
 				if status == "" {
 					status = "converted"
 				}
-				if o.Rule != want.Rule || o.Status.String() != status || o.Disabled != want.Disabled {
+				if o.Rule != want.Rule || o.Status.String() != status || o.Disabled != want.Disabled || o.NeverInFalco != want.Never {
 					t.Errorf("outcome %d: %s %s disabled=%v (%s), want %s %s disabled=%v", i, o.Rule, o.Status, o.Disabled, o.Reason, want.Rule, status, want.Disabled)
 					continue
 				}

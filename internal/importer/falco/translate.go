@@ -26,9 +26,16 @@ const (
 	narrowNote noteKind = iota
 	// approxNote: a field is read through an approximation the docs describe.
 	approxNote
-	// infoNote: why a part is constant; told only when the rule can never match.
+	// infoNote: why a part is constant on Vigil's events; told only when the rule
+	// can never match.
 	infoNote
+	// falcoNote: why a part is constant, in Falco as on Vigil's events (an empty
+	// list, a field the event type has no value for).
+	falcoNote
 )
+
+// informs reports whether a note only explains (info or falco).
+func (n note) informs() bool { return n.kind >= infoNote }
 
 type note struct {
 	kind noteKind
@@ -60,7 +67,7 @@ func (c *conv) liftMeta(mark int, e expr, s *src, n *importer.Node) {
 	}
 	var fields []string
 	for _, x := range c.notes[mark:] {
-		if len(x.meta) == 0 && x.kind != infoNote {
+		if len(x.meta) == 0 && !x.informs() {
 			return
 		}
 		fields = append(fields, x.meta...)
@@ -475,7 +482,7 @@ func (k *cmpCtx) vals() ([]string, error) { return k.expand(k.x, k.s) }
 // the field could change it (an empty list).
 func (k *cmpCtx) noteConst(v bool, anyValue bool) {
 	if anyValue {
-		k.note(infoNote, "%s is %v for any value: the list is empty", k.s.quote(k.x), v)
+		k.note(falcoNote, "%s is %v for any value: the list is empty", k.s.quote(k.x), v)
 		return
 	}
 	k.notes = append(k.notes, note{kind: narrowNote, group: metaGroup([]string{k.x.field}), meta: []string{k.x.field},
