@@ -27,17 +27,17 @@ type setCase struct {
 		Missing []string `yaml:"missing"`
 	} `yaml:"requirements"`
 	Rules []struct {
-		Rule     string   `yaml:"rule"`
-		Status   string   `yaml:"status"`
-		Disabled bool     `yaml:"disabled"`
+		Rule     string `yaml:"rule"`
+		Status   string `yaml:"status"`
+		Disabled bool   `yaml:"disabled"`
 		// Never says a skipped rule can never match in Falco either.
-		Never bool `yaml:"never_in_falco"`
-		Reason   string   `yaml:"reason"`
-		Notes    []string `yaml:"notes"`
-		Names    []string `yaml:"names"`
-		YAML     []string `yaml:"yaml"`
-		Match    []map[string]any
-		NoMatch  []map[string]any `yaml:"nomatch"`
+		Never   bool     `yaml:"never_in_falco"`
+		Reason  string   `yaml:"reason"`
+		Notes   []string `yaml:"notes"`
+		Names   []string `yaml:"names"`
+		YAML    []string `yaml:"yaml"`
+		Match   []map[string]any
+		NoMatch []map[string]any `yaml:"nomatch"`
 	} `yaml:"rules"`
 }
 
