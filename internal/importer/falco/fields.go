@@ -98,6 +98,15 @@ func (k *cmpCtx) on(path string) (event.Kind, error) {
 	return kind, nil
 }
 
+// onVals checks that events of type k.t have path and returns the comparison's
+// values.
+func (k *cmpCtx) onVals(path string) ([]string, error) {
+	if _, err := k.on(path); err != nil {
+		return nil, err
+	}
+	return k.vals()
+}
+
 // str translates a comparison on a string path (or a list of strings: any element).
 func (k *cmpCtx) str(path string) (*importer.Node, error) {
 	kind, err := k.on(path)
@@ -140,23 +149,7 @@ func (k *cmpCtx) strOp(p string, vals []string) (*importer.Node, error) {
 	case "in", "intersects":
 		return inList(p, anys(vals), false), nil
 	case "pmatch":
-		var alts []*importer.Node
-		for _, v := range vals {
-			if strings.ContainsAny(v, "*?[") {
-				re, err := pmatchRegexp(v)
-				if err != nil {
-					return nil, k.fail("%v", err)
-				}
-				alts = append(alts, &importer.Node{Op: importer.OpMatches, Path: p, Re: re})
-				continue
-			}
-			if strings.HasSuffix(v, "/") {
-				alts = append(alts, importer.Leaf(importer.OpStarts, p, v))
-				continue
-			}
-			alts = append(alts, importer.Leaf(importer.OpIs, p, v), importer.Leaf(importer.OpStarts, p, v+"/"))
-		}
-		return importer.Simplify(importer.Or(alts...)), nil
+		return k.pmatch(p, vals, false)
 	case "glob", "iglob":
 		re, err := globRegexp(vals[0], ".")
 		if err != nil {
@@ -188,6 +181,31 @@ func globRegexp(glob, class string) (string, error) {
 	return re, nil
 }
 
+// pmatch translates a pmatch of the path at p with the prefixes vals: the path is a
+// prefix or lies below one, by whole components. With dir, the prefixes are
+// matched by the path's directory (fd.directory): the path lies below a prefix.
+func (k *cmpCtx) pmatch(p string, vals []string, dir bool) (*importer.Node, error) {
+	var alts []*importer.Node
+	for _, v := range vals {
+		if strings.ContainsAny(v, "*?[") {
+			re, err := pmatchRegexp(v)
+			if err != nil {
+				return nil, k.fail("%v", err)
+			}
+			if dir {
+				re = strings.TrimSuffix(re, "$") + "/[^/]+$"
+			}
+			alts = append(alts, &importer.Node{Op: importer.OpMatches, Path: p, Re: re})
+			continue
+		}
+		if !dir && !strings.HasSuffix(v, "/") {
+			alts = append(alts, importer.Leaf(importer.OpIs, p, v))
+		}
+		alts = append(alts, importer.Leaf(importer.OpStarts, p, strings.TrimSuffix(v, "/")+"/"))
+	}
+	return importer.Simplify(importer.Or(alts...)), nil
+}
+
 // pmatchRegexp is a pmatch prefix with glob wildcards: the path's first components
 // match the prefix's, * and ? within one component.
 func pmatchRegexp(prefix string) (string, error) {
@@ -203,17 +221,9 @@ func (k *cmpCtx) num(path string) (*importer.Node, error) {
 	if _, err := k.on(path); err != nil {
 		return nil, err
 	}
-	vals, err := k.vals()
+	nums, err := k.ints()
 	if err != nil {
 		return nil, err
-	}
-	nums := make([]int64, len(vals))
-	for i, v := range vals {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return nil, k.fail("%s is a number, %q is not", k.x.field, v)
-		}
-		nums[i] = n
 	}
 	return k.numOp(path, nums)
 }
@@ -283,6 +293,11 @@ func (k *cmpCtx) ints() ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
+	return k.intsOf(vals)
+}
+
+// intsOf parses values as integers.
+func (k *cmpCtx) intsOf(vals []string) ([]int64, error) {
 	out := make([]int64, len(vals))
 	for i, v := range vals {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -294,20 +309,6 @@ func (k *cmpCtx) ints() ([]int64, error) {
 	return out, nil
 }
 
-// constNum folds a comparison of a number Vigil knows to be v on these events.
-func (k *cmpCtx) constNum(v int64) (*importer.Node, error) {
-	nums, err := k.ints()
-	if err != nil {
-		return nil, err
-	}
-	switch k.x.op {
-	case "=", "==", "!=", "in", "intersects", "<", ">", "<=", ">=":
-	default:
-		return nil, k.fail("operator %s does not apply to the number %s", k.x.op, k.x.field)
-	}
-	return constant(holds(k.x.op, v, nums)), nil
-}
-
 func constant(v bool) *importer.Node {
 	if v {
 		return importer.True()
@@ -317,10 +318,7 @@ func constant(v bool) *importer.Node {
 
 // ip translates a comparison on an address path.
 func (k *cmpCtx) ip(path string) (*importer.Node, error) {
-	if _, err := k.on(path); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(path)
 	if err != nil {
 		return nil, err
 	}
@@ -334,10 +332,7 @@ func (k *cmpCtx) ip(path string) (*importer.Node, error) {
 
 // net translates a comparison of an address path with prefixes.
 func (k *cmpCtx) net(path string) (*importer.Node, error) {
-	if _, err := k.on(path); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(path)
 	if err != nil {
 		return nil, err
 	}

@@ -409,10 +409,7 @@ var (
 
 // flags translates contains (a flag is set) on a comma-separated list of flags.
 func (k *cmpCtx) flags(p string, names map[string]string) (*importer.Node, error) {
-	if _, err := k.on(p); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(p)
 	if err != nil {
 		return nil, err
 	}
@@ -469,10 +466,7 @@ const maxModeRanges = 8
 // mode translates evt.arg.mode: contains S_ISUID (a bit is set), or a number.
 func (k *cmpCtx) mode(raw bool) (*importer.Node, error) {
 	const p = "event/FILE_MODE"
-	if _, err := k.on(p); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(p)
 	if err != nil {
 		return nil, err
 	}
@@ -506,23 +500,22 @@ func (k *cmpCtx) mode(raw bool) (*importer.Node, error) {
 
 // id compares a uid or gid argument: a number, or the name of the id 0.
 func (k *cmpCtx) id(p, zero string) (*importer.Node, error) {
-	if _, err := k.on(p); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(p)
 	if err != nil {
 		return nil, err
 	}
-	nums := make([]int64, len(vals))
 	for i, v := range vals {
 		if v == zero {
+			vals[i] = "0"
 			continue
 		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
 			return nil, k.fail("%s %s %s: Vigil records the id as a number and has no name for it (only %s is 0)", k.x.field, k.x.op, v, zero)
 		}
-		nums[i] = n
+	}
+	nums, err := k.intsOf(vals)
+	if err != nil {
+		return nil, err
 	}
 	return k.numOp(p, nums)
 }
@@ -536,10 +529,7 @@ var (
 // named compares an argument Vigil holds by its name (AF_PACKET); evt.rawarg gives
 // its number.
 func (k *cmpCtx) named(p string, raw bool, names map[string]string) (*importer.Node, error) {
-	if _, err := k.on(p); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(p)
 	if err != nil {
 		return nil, err
 	}

@@ -211,10 +211,7 @@ func mustVals(k *cmpCtx) []string {
 // path of event/TARGET/FILE_PATH up to its last slash.
 func (k *cmpCtx) directory() (*importer.Node, error) {
 	const p = "event/TARGET/FILE_PATH"
-	if _, err := k.on(p); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(p)
 	if err != nil {
 		return nil, err
 	}
@@ -226,20 +223,7 @@ func (k *cmpCtx) directory() (*importer.Node, error) {
 	case "exists":
 		return importer.Leaf(importer.OpExists, p, nil), nil
 	case "pmatch":
-		var alts []*importer.Node
-		for _, v := range vals {
-			if strings.ContainsAny(v, "*?[") {
-				re, err := pmatchRegexp(v)
-				if err != nil {
-					return nil, k.fail("%v", err)
-				}
-				// the directory is under the prefix: the file is two levels below it
-				alts = append(alts, &importer.Node{Op: importer.OpMatches, Path: p, Re: strings.TrimSuffix(re, "$") + "/[^/]+$"})
-				continue
-			}
-			alts = append(alts, importer.Leaf(importer.OpStarts, p, strings.TrimSuffix(v, "/")+"/"))
-		}
-		return importer.Simplify(importer.Or(alts...)), nil
+		return k.pmatch(p, vals, true)
 	case "=", "==", "!=", "in", "intersects":
 		if op != "in" && op != "intersects" {
 			vals = vals[:1]

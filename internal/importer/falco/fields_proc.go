@@ -191,10 +191,7 @@ func (k *cmpCtx) procName(path string) (*importer.Node, error) {
 	default:
 		return k.str(path)
 	}
-	if _, err := k.on(path); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(path)
 	if err != nil {
 		return nil, err
 	}
@@ -252,10 +249,7 @@ func (k *cmpCtx) anyName() (*importer.Node, error) {
 // exePath compares an executable's path. Falco names a program run from a memfd
 // memfd:<name>, which Vigil's events show as /memfd:<name> (deleted).
 func (k *cmpCtx) exePath(p string) (*importer.Node, error) {
-	if _, err := k.on(p); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(p)
 	if err != nil {
 		return nil, err
 	}
@@ -375,10 +369,7 @@ func (k *cmpCtx) cmdline(p string) (*importer.Node, error) {
 // command line, what follows its first word and the space after it.
 func (k *cmpCtx) args() (*importer.Node, error) {
 	const p = "event/COMMAND_LINE"
-	if _, err := k.on(p); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(p)
 	if err != nil {
 		return nil, err
 	}
@@ -441,10 +432,7 @@ func (k *cmpCtx) args() (*importer.Node, error) {
 // Vigil's does not (/tmp), except the root.
 func (k *cmpCtx) cwd() (*importer.Node, error) {
 	const p = "event/CWD"
-	if _, err := k.on(p); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(p)
 	if err != nil {
 		return nil, err
 	}
@@ -590,10 +578,7 @@ func (k *cmpCtx) loginUID() (*importer.Node, error) {
 // contains it.
 func (k *cmpCtx) caps() (*importer.Node, error) {
 	const p = "event/CAPABILITIES"
-	if _, err := k.on(p); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(p)
 	if err != nil {
 		return nil, err
 	}
@@ -613,10 +598,7 @@ func (k *cmpCtx) caps() (*importer.Node, error) {
 // the sensor keeps.
 func (k *cmpCtx) env() (*importer.Node, error) {
 	const p = "event/ENVIRONMENT"
-	if _, err := k.on(p); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals(p)
 	if err != nil {
 		return nil, err
 	}
@@ -694,10 +676,7 @@ func (k *cmpCtx) container() (*importer.Node, error) {
 // read as Falco reads them when the runtime's metadata is missing: empty, and the
 // container name "host" for host processes (onHost).
 func (k *cmpCtx) metadata(onHost string) (*importer.Node, error) {
-	if _, err := k.on("event/CONTAINER_ID"); err != nil {
-		return nil, err
-	}
-	vals, err := k.vals()
+	vals, err := k.onVals("event/CONTAINER_ID")
 	if err != nil {
 		return nil, err
 	}
