@@ -101,6 +101,7 @@
 //	proc.cwd                     event/CWD (Falco's ends with /, Vigil's does not)
 //	proc.tty                     event/HAS_TTY: only = 0 and != 0
 //	proc.pid, ppid, vpid, apid[N]   PROCESS_ID, PARENT_PROCESS_ID, VPID, ANCESTORS/<N-1>/PROCESS_ID
+//	proc.apid                    any ancestor's pid (of the 64 an event may list)
 //	proc.duration                event/PROCESS_AGE
 //	proc.is_exe_upper_layer      event/EXE_UPPER_LAYER
 //	proc.is_exe_from_memfd       FILE_PATH starts with /memfd:

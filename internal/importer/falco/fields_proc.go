@@ -53,6 +53,7 @@ func init() {
 	indexed["proc.apid"] = func(k *cmpCtx) (*importer.Node, error) {
 		return k.ancestor("event/PROCESS_ID", "PROCESS_ID", (*cmpCtx).num)
 	}
+	handlers["proc.apid"] = func(k *cmpCtx) (*importer.Node, error) { return k.anyPID() }
 	handlers["proc.duration"] = func(k *cmpCtx) (*importer.Node, error) { return k.num("event/PROCESS_AGE") }
 	handlers["proc.is_exe_upper_layer"] = func(k *cmpCtx) (*importer.Node, error) {
 		if _, err := k.on("event/EXE_UPPER_LAYER"); err != nil {
@@ -244,6 +245,32 @@ func (k *cmpCtx) anyName() (*importer.Node, error) {
 		return nil, err
 	}
 	return &importer.Node{Op: importer.OpMatches, Path: p, Re: "(?:^|/)" + re + "$"}, nil
+}
+
+// maxAncestry is the most ancestors an event lists (the sensor's
+// process.ancestry_depth is at most 64).
+const maxAncestry = 64
+
+// anyPID compares the pids of every ancestor (proc.apid without a position): true
+// when one of the ancestors the event lists matches.
+func (k *cmpCtx) anyPID() (*importer.Node, error) {
+	if _, err := k.on("event/ANCESTORS/0/PROCESS_ID"); err != nil {
+		return nil, err
+	}
+	nums, err := k.ints()
+	if err != nil {
+		return nil, err
+	}
+	alts := make([]*importer.Node, 0, maxAncestry)
+	for i := range maxAncestry {
+		p := fmt.Sprintf("event/ANCESTORS/%d/PROCESS_ID", i)
+		n, err := k.numOp(p, nums)
+		if err != nil {
+			return nil, err
+		}
+		alts = append(alts, importer.And(importer.Leaf(importer.OpExists, p, nil), n))
+	}
+	return importer.Simplify(importer.Or(alts...)), nil
 }
 
 // exePath compares an executable's path. Falco names a program run from a memfd
