@@ -316,10 +316,10 @@ func (st *set) translate(r *rule, names importer.Names) ([]importer.Rule, []note
 	return out, notes, nil
 }
 
-// withPlugins adds to a reason the plugins the rule's file requires that Vigil
-// does not have: a field the rule cannot use may be theirs.
+// withPlugins adds to the reason of a field Vigil does not know the plugins the
+// rule's file requires that Vigil does not have: the field may be theirs.
 func (c *conv) withPlugins(err error) error {
-	if len(c.rule.plugins) == 0 || !strings.Contains(err.Error(), "field ") {
+	if len(c.rule.plugins) == 0 || !strings.Contains(err.Error(), unknownField) {
 		return err
 	}
 	return fmt.Errorf("%w (the file requires the Falco plugin %s, which Vigil does not have)", err, strings.Join(c.rule.plugins, ", "))

@@ -57,8 +57,11 @@ func lookupField(name string) (handler, string, error) {
 			return nil, "", fmt.Errorf("field %s is not supported: %s", name, notCarriedPrefix[p])
 		}
 	}
-	return nil, "", fmt.Errorf("field %s is not a field Vigil knows (supported: %s)", name, strings.Join(supportedFields(), ", "))
+	return nil, "", fmt.Errorf("field %s %s (supported: %s)", name, unknownField, strings.Join(supportedFields(), ", "))
 }
+
+// unknownField says a field is none Vigil knows (a plugin's, or a typo).
+const unknownField = "is not a field Vigil knows"
 
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
