@@ -114,6 +114,14 @@ func writeFalcoReport(w io.Writer, order []string, res *falco.Result, refused []
 		}
 	}
 	row("all three", all)
+	for _, f := range res.Files {
+		fmt.Fprintf(w, "\n%s requires Falco engine %s; plugins: %s", f.Name, f.EngineVersion, strings.Join(f.Plugins, ", "))
+		if len(f.Missing) > 0 {
+			fmt.Fprintf(w, "; Vigil does not have %s", strings.Join(f.Missing, ", "))
+		}
+		fmt.Fprint(w, ".")
+	}
+	fmt.Fprintln(w)
 	ok := func(c falcoCounts) int { return c.converted + c.narrowed }
 	fmt.Fprintf(w, "\nStable rules (maturity_stable): %d of %d convert (%d of them narrowed).\n", ok(stable), stable.rules, stable.narrowed)
 	pct := func(n, of int) float64 { return 100 * float64(n) / float64(max(of, 1)) }
