@@ -25,6 +25,8 @@ type constructCase struct {
 	// Reason is a fragment of a skipped rule's reason; Notes fragments of the notes.
 	Reason string   `yaml:"reason"`
 	Notes  []string `yaml:"notes"`
+	// NotNotes are fragments no note may hold.
+	NotNotes []string `yaml:"not_notes"`
 	// Events are the event types of the converted rules, in order; YAML fragments
 	// the converted rules must hold, NotYAML fragments they must not.
 	Events  []string `yaml:"events"`
@@ -104,6 +106,11 @@ func runConstruct(t *testing.T, prelude []byte, tc constructCase) {
 	for _, n := range tc.Notes {
 		if !strings.Contains(notes+"\n"+o.Reason, n) {
 			t.Errorf("notes\n %s\nlack %q", notes, n)
+		}
+	}
+	for _, n := range tc.NotNotes {
+		if strings.Contains(notes, n) {
+			t.Errorf("notes\n %s\nhold %q", notes, n)
 		}
 	}
 	if o.Status == Skipped {

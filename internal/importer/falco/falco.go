@@ -201,16 +201,16 @@ func (st *set) translate(r *rule, names importer.Names) ([]importer.Rule, []note
 	if ex := r.exceptionExpr(); ex != nil {
 		root = &andExpr{xs: []expr{root, ex}, pos: -1, end: -1}
 	}
-	types, unrep, err := c.types(root, top)
+	types, err := c.types(root, top)
 	if err != nil {
 		return nil, nil, c.withPlugins(err)
 	}
 	if types == nil {
 		return nil, nil, fail("cannot determine the event type: the condition does not restrict evt.type (use evt.type = …, evt.type in (…) or a macro such as spawned_process, open_read or outbound)")
 	}
-	if len(types) == 0 {
-		if len(unrep) > 0 {
-			return nil, nil, fail("the condition holds only on %s, which the sensor does not report", strings.Join(dedupe(unrep), ", "))
+	if calls := types.unreported(); len(calls) == len(types) {
+		if len(calls) > 0 {
+			return nil, nil, fail("the condition holds only on %s, which the sensor does not report", strings.Join(calls, ", "))
 		}
 		return nil, nil, fail("condition can never match: it requires event types that exclude each other")
 	}

@@ -235,81 +235,80 @@ func intersect(a, b typeSet) typeSet {
 
 // types infers the event types a condition can match: evt.type comparisons and
 // the standard macros restrict them; and intersects, or unites (when every branch
-// is restricted), not leaves them unrestricted. unrep lists the syscalls named that
-// no Vigil event reports; an or branch that holds only on them is dropped, with a
-// note.
-func (c *conv) types(e expr, s *src) (ts typeSet, unrep []string, err error) {
+// is restricted), not leaves them unrestricted. A syscall that no Vigil event
+// reports is a type of its own (unreportedType), intersected and united like the
+// others: an or branch left with such types only is dropped, with a note, and so
+// is an unreported syscall of an evt.type list that names reported ones too.
+func (c *conv) types(e expr, s *src) (typeSet, error) {
 	c.steps++
 	if c.steps > maxSteps {
-		return nil, nil, c.errf(s, e.at(), "condition expands to more than %d terms", maxSteps)
+		return nil, c.errf(s, e.at(), "condition expands to more than %d terms", maxSteps)
 	}
 	switch x := e.(type) {
 	case *andExpr:
 		var out typeSet
 		for _, sub := range x.xs {
-			ts, u, err := c.types(sub, s)
+			ts, err := c.types(sub, s)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			out = intersect(out, ts)
-			unrep = append(unrep, u...)
 		}
-		return out, unrep, nil
+		return out, nil
 	case *orExpr:
 		out := typeSet{}
 		restricted := true
 		for _, sub := range x.xs {
-			ts, u, err := c.types(sub, s)
+			ts, err := c.types(sub, s)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			if ts == nil {
 				restricted = false
 			}
-			if ts != nil && len(ts) == 0 && len(u) > 0 {
-				c.note(narrowNote, "dropped %s: it holds only on %s, which the sensor does not report", s.quote(sub), strings.Join(dedupe(u), ", "))
+			if calls := ts.unreported(); len(calls) > 0 && len(calls) == len(ts) {
+				c.note(narrowNote, "dropped %s: it holds only on %s, which the sensor does not report", s.quote(sub), strings.Join(calls, ", "))
 			}
 			for t := range ts {
 				out[t] = true
 			}
-			unrep = append(unrep, u...)
 		}
 		if !restricted {
-			return nil, unrep, nil
+			return nil, nil
 		}
-		return out, unrep, nil
+		return out, nil
 	case *notExpr:
 		// still check what is inside, for errors
-		if _, _, err := c.types(x.x, s); err != nil {
-			return nil, nil, err
+		if _, err := c.types(x.x, s); err != nil {
+			return nil, err
 		}
-		return nil, nil, nil
+		return nil, nil
 	case *macroRef:
 		m, err := c.macro(x, s)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if m == nil {
-			return standardMacros[x.name].types, nil, nil
+			return standardMacros[x.name].types, nil
 		}
 		c.stack = append(c.stack, x.name)
 		defer func() { c.stack = c.stack[:len(c.stack)-1] }()
 		return c.types(m.ast, m.src())
 	case *cmpExpr:
 		if !isTypeField(x.field) {
-			return nil, nil, nil
+			return nil, nil
 		}
 		switch x.op {
 		case "=", "==", "in", "!=":
 		default:
-			return nil, nil, c.errf(s, x.pos, "%s %s is not supported (use =, != or in)", x.field, x.op)
+			return nil, c.errf(s, x.pos, "%s %s is not supported (use =, != or in)", x.field, x.op)
 		}
 		vals, err := c.expand(x, s)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		out := typeSet{}
-		var unknown []string
+		var unknown, unrep []string
 		for _, v := range vals {
 			ts, ok := syscallTypes[v]
 			switch {
@@ -318,23 +317,39 @@ func (c *conv) types(e expr, s *src) (ts typeSet, unrep []string, err error) {
 					out[t] = true
 				}
 			case unreported[v]:
+				out[unreportedType(v)] = true
 				unrep = append(unrep, v)
 			default:
 				unknown = append(unknown, v)
 			}
 		}
 		if len(unknown) > 0 {
-			return nil, nil, c.errf(s, x.pos, "%s %s: not an event type Falco knows", x.field, strings.Join(unknown, ", "))
+			return nil, c.errf(s, x.pos, "%s %s: not an event type Falco knows", x.field, strings.Join(unknown, ", "))
 		}
 		if x.op == "!=" {
-			return nil, nil, nil
+			return nil, nil
 		}
-		if len(out) > 0 && len(unrep) > 0 {
+		if len(unrep) > 0 && len(unrep) < len(out) {
 			c.note(narrowNote, "dropped %s from %s: the sensor does not report it", strings.Join(dedupe(unrep), ", "), s.quote(x))
 		}
-		return out, unrep, nil
+		return out, nil
 	}
-	return nil, nil, fmt.Errorf("unknown expression %T", e)
+	return nil, fmt.Errorf("unknown expression %T", e)
+}
+
+// unreportedType is the type of the events of a syscall no Vigil event reports.
+func unreportedType(call string) event.Type { return "\x00" + call }
+
+// unreported lists, sorted, the syscalls of the unreported types of a set.
+func (ts typeSet) unreported() []string {
+	var out []string
+	for t := range ts {
+		if call, ok := strings.CutPrefix(t, "\x00"); ok {
+			out = append(out, call)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func isTypeField(f string) bool { return f == "evt.type" || f == "syscall.type" }
@@ -374,6 +389,9 @@ func (c *conv) expand(x *cmpExpr, s *src) ([]string, error) {
 				c.rule.file, c.rule.line, c.rule.name, v.s, x.field, x.op, v.s))
 		}
 		out = append(out, v.s)
+	}
+	if x.list && len(out) == 0 && len(x.values) > 0 {
+		c.note(falcoNote, "%s is false for any value: the list is empty", s.quote(x))
 	}
 	return out, nil
 }
@@ -478,11 +496,10 @@ func (k *cmpCtx) fail(format string, args ...any) error {
 func (k *cmpCtx) vals() ([]string, error) { return k.expand(k.x, k.s) }
 
 // noteConst records that the comparison reads metadata Vigil events do not carry
-// (what says which and how) and is the constant v: a narrowing, unless no value of
-// the field could change it (an empty list).
+// and is the constant v: a narrowing, unless no value of the field could change it
+// (an empty list, which expand notes).
 func (k *cmpCtx) noteConst(v bool, anyValue bool) {
 	if anyValue {
-		k.note(falcoNote, "%s is %v for any value: the list is empty", k.s.quote(k.x), v)
 		return
 	}
 	k.notes = append(k.notes, note{kind: narrowNote, group: metaGroup([]string{k.x.field}), meta: []string{k.x.field},
