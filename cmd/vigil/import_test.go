@@ -10,18 +10,38 @@ import (
 	"github.com/vigil-sec/vigil/internal/engine"
 )
 
-const falcoFile = `- list: allowed_processes
+// falcoBase and falcoUser are two Falco files of one set: the second uses and
+// extends the first's list and macro.
+const falcoBase = `- list: fetchers
   items: [curl]
-- rule: Unexpected Network Connection
-  desc: Detect unexpected outbound connections
-  condition: outbound and not proc.name in (allowed_processes)
-  output: Unexpected network connection (process=%proc.name dest=%fd.sip:%fd.sport)
+- macro: fetcher_procs
+  condition: proc.name in (fetchers)
+`
+
+const falcoUser = `- list: fetchers
+  append: true
+  items: [wget]
+- rule: Fetcher Connects Out
+  desc: A download tool connects out
+  condition: outbound and fetcher_procs
+  output: Fetcher connected (process=%proc.name dest=%fd.sip:%fd.sport)
   priority: WARNING
-- rule: Uses Unknown Field
+- rule: Uses Session Leader
   desc: d
-  condition: spawned_process and proc.aname = sshd
+  condition: spawned_process and proc.sname = sshd
   output: o
   priority: ERROR
+- rule: Received Data
+  desc: d
+  condition: (evt.type in (recvfrom, recvmsg) or evt.type = accept) and fetcher_procs
+  output: o
+  priority: NOTICE
+- rule: Off By Default
+  desc: d
+  condition: spawned_process and fetcher_procs
+  output: o
+  priority: INFO
+  enabled: false
 `
 
 const sigmaFile = `title: Crontab Removal
@@ -70,25 +90,48 @@ func writeFile(t *testing.T, dir, name, data string) string {
 
 func TestImportFalco(t *testing.T) {
 	dir := t.TempDir()
-	in := writeFile(t, dir, "falco_rules.yaml", falcoFile)
+	base := writeFile(t, dir, "base_rules.yaml", falcoBase)
+	user := writeFile(t, dir, "user_rules.yaml", falcoUser)
 	out := filepath.Join(dir, "rules")
-	_, stderr, err := runImport(t, "--from", "falco", "--out", out, in)
-	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "1 rules could not be converted") {
-		t.Errorf("want failure for the unsupported rule, got %v", err)
+	_, stderr, err := runImport(t, "--out", out, base, user)
+	if err != nil {
+		t.Fatalf("a skipped rule fails the import only with --strict: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(stderr, `rule "Uses Unknown Field": field proc.aname is not supported`) {
-		t.Errorf("stderr does not name the rule and the construct:\n%s", stderr)
+	for _, want := range []string{
+		`skipped ` + user + `:9: rule "Uses Session Leader": field proc.sname is not supported`,
+		`narrowed ` + user + `:14: rule "Received Data": dropped ` + "`evt.type in (recvfrom, recvmsg)`",
+		`disabled ` + user + `:19: rule "Off By Default"`,
+		"2 rules converted into " + out + ", 1 not converted",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
 	}
 	rules, err := engine.LoadDir(out)
-	if err != nil || len(rules) != 1 || rules[0].Name != "unexpected_network_connection" {
+	if err != nil || len(rules) != 2 || rules[0].Name != "fetcher_connects_out" || rules[1].Name != "received_data" {
 		t.Fatalf("written rules: %v %v", rules, err)
 	}
+	// The appended list item reached the macro of the first file.
+	data, err := os.ReadFile(filepath.Join(out, "fetcher_connects_out.yaml"))
+	if err != nil || !strings.Contains(string(data), "values: [curl, wget]") {
+		t.Errorf("the set's list is not used:\n%s", data)
+	}
 	// Existing files are kept unless --force.
-	if _, _, err := runImport(t, "--out", out, in); err == nil || !strings.Contains(err.Error(), "--force") {
+	if _, _, err := runImport(t, "--out", out, base, user); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("overwrote an existing file: %v", err)
 	}
-	if _, _, err := runImport(t, "--out", out, "--force", in); err == nil || strings.Contains(err.Error(), "--force") {
+	if _, _, err := runImport(t, "--out", out, "--force", "--with-disabled", base, user); err != nil {
 		t.Errorf("--force: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "off_by_default.yaml")); err != nil {
+		t.Errorf("--with-disabled did not write the disabled rule: %v", err)
+	}
+	if _, _, err := runImport(t, "--out", t.TempDir(), "--strict", base, user); err == nil || !strings.Contains(err.Error(), "1 rules could not be converted") {
+		t.Errorf("--strict accepted a skipped rule: %v", err)
+	}
+	// The user's file alone lacks the macro: a load error naming the file and line.
+	if _, _, err := runImport(t, "--out", t.TempDir(), user); err == nil || !strings.Contains(err.Error(), user+":1: list fetchers: append to a list that is not defined earlier in the set") {
+		t.Errorf("append without the base file: %v", err)
 	}
 }
 

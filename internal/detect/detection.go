@@ -32,6 +32,9 @@ type Detection struct {
 	Actions []engine.Action
 	// Anomaly is set on anomaly/host_activity detections: the model's finding.
 	Anomaly *anomaly.Finding
+	// Output is the report's output rendered for the event (see OutputKey), or
+	// its plain text when it has no template.
+	Output string
 }
 
 // DetectionID is the id of the detection of rule on the event with id eventID: the
@@ -59,6 +62,12 @@ func New(r *engine.Rule, ev *event.Event) Detection {
 		d.Name = rep.Name
 		d.Severity = rep.Severity()
 		d.Category = rep.Metadata["category"]
+		d.Output = rep.Metadata["output"]
+		if text := rep.Metadata[OutputKey]; text != "" {
+			if out, err := Output(text, ev); err == nil {
+				d.Output = out
+			}
+		}
 	}
 	return d
 }
@@ -78,6 +87,7 @@ type jsonDetection struct {
 	Event    map[string]any   `json:"event"`
 	Actions  []string         `json:"actions,omitempty"`
 	Anomaly  *anomaly.Finding `json:"anomaly,omitempty"`
+	Output   string           `json:"output,omitempty"`
 }
 
 // MarshalJSON writes the detection as one JSON object with the event in rule-path
@@ -96,7 +106,7 @@ func (d Detection) MarshalJSON() ([]byte, error) {
 	return json.Marshal(jsonDetection{
 		ID: d.ID, Rule: d.Rule, Name: d.Name, Severity: d.Severity, Category: d.Category,
 		Time: d.Time, SensorID: d.Event.SensorID, Hostname: d.Event.Hostname, Tags: tags,
-		Event: d.Event.Tree(), Actions: actions, Anomaly: d.Anomaly,
+		Event: d.Event.Tree(), Actions: actions, Anomaly: d.Anomaly, Output: d.Output,
 	})
 }
 
@@ -113,7 +123,7 @@ func (d *Detection) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("detection %s: event: %w", j.ID, err)
 	}
-	*d = Detection{ID: j.ID, Rule: j.Rule, Name: j.Name, Severity: j.Severity, Category: j.Category, Time: j.Time, Event: ev, Anomaly: j.Anomaly}
+	*d = Detection{ID: j.ID, Rule: j.Rule, Name: j.Name, Severity: j.Severity, Category: j.Category, Time: j.Time, Event: ev, Anomaly: j.Anomaly, Output: j.Output}
 	for _, a := range j.Actions {
 		d.Actions = append(d.Actions, engine.Action{Action: a})
 	}

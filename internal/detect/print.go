@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,8 +42,12 @@ func (p *Printer) write(d *Detection) error {
 		return err
 	}
 	ev := &d.Event
-	_, err := fmt.Fprintf(p.W, "%s %-8s %s (%s) host=%s pid=%d user=%s path=%s cmd=%q\n",
+	line := fmt.Sprintf("%s %-8s %s (%s) host=%s pid=%d user=%s path=%s cmd=%q",
 		d.Time.Local().Format(time.TimeOnly), strings.ToUpper(d.Severity), d.Name, d.Rule,
 		ev.Hostname, ev.PID, ev.User, ev.FilePath, ev.CommandLine)
+	if d.Output != "" {
+		line += " output=" + strconv.Quote(d.Output)
+	}
+	_, err := fmt.Fprintln(p.W, line)
 	return err
 }

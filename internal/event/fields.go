@@ -150,6 +150,7 @@ var Fields = []Field{
 	num("event/LOGIN_USER_ID", func(e *Event) *uint32 { return &e.LoginUID }, processTypes...),
 	num("event/SESSION_ID", func(e *Event) *uint32 { return &e.SessionID }, processTypes...),
 	num("event/PROCESS_START_TIME", func(e *Event) *int64 { return &e.ProcessStartTime }, processTypes...),
+	{Path: "event/PROCESS_AGE", Kind: Number, For: processTypes, Derived: "event/PROCESS_START_TIME", Num: processAge},
 	withNum(num("event/VPID", func(e *Event) *uint32 { return &e.VPID }, processTypes...), vpid),
 	num("event/CAPABILITY_MASK", func(e *Event) *uint64 { return &e.CapEffective }, processTypes...),
 	{Path: "event/CAPABILITIES", Kind: StringList, For: processTypes, Derived: "event/CAPABILITY_MASK",
@@ -242,6 +243,17 @@ var byPath = func() map[string]*Field {
 	}
 	return m
 }()
+
+// processAge is how long the process had run when the event happened, in
+// nanoseconds: the event's time less the process's start time. A process whose
+// start is not known (one that started before the sensor) reads as old as the
+// event's time since the epoch; a start after the event (clocks apart) as 0.
+func processAge(e *Event) int64 {
+	if e.TimeNanos < e.ProcessStartTime {
+		return 0
+	}
+	return e.TimeNanos - e.ProcessStartTime
+}
 
 func b2i(b bool) int64 {
 	if b {

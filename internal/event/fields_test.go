@@ -198,3 +198,28 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+func TestProcessAge(t *testing.T) {
+	f, err := Lookup("event/PROCESS_AGE")
+	if err != nil || f.Derived != "event/PROCESS_START_TIME" || !f.AppliesTo(FileOpen) || f.AppliesTo(HostStats) {
+		t.Fatalf("Lookup: %+v %v", f, err)
+	}
+	for _, tc := range []struct {
+		name        string
+		time, start int64
+		want        int64
+	}{
+		{"five seconds in", 1_700_000_005_000_000_000, 1_700_000_000_000_000_000, 5_000_000_000},
+		{"start unknown", 1_700_000_005_000_000_000, 0, 1_700_000_005_000_000_000},
+		{"start after the event", 1_700_000_000_000_000_000, 1_700_000_001_000_000_000, 0},
+	} {
+		e := Event{Type: FileOpen, TimeNanos: tc.time, ProcessStartTime: tc.start}
+		if got := f.Num(&e); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	tree := map[string]any{"event": map[string]any{"PROCESS_AGE": 3}}
+	if _, err := FromTree(tree); err == nil || !strings.Contains(err.Error(), "derived") {
+		t.Errorf("FromTree took a derived path: %v", err)
+	}
+}

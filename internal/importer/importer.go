@@ -113,6 +113,10 @@ type Rule struct {
 	Name   string
 	YAML   []byte
 	Source string
+	// Notes say what the conversion left out or approximated (a Falco rule's
+	// branch on events Vigil's sensor does not report, say); empty when the rule
+	// is converted whole.
+	Notes []string
 }
 
 // FileName is the file the rule is written to: its name with .yaml.
@@ -181,6 +185,12 @@ func (n Names) Unique(name string) string {
 // backslash escapes of the next character (Sigma's wildcards); without it a
 // backslash is literal (Falco's glob).
 func GlobRegexp(glob string, escape bool) (string, error) {
+	return GlobRegexpClass(glob, escape, ".")
+}
+
+// GlobRegexpClass is GlobRegexp with * and ? covering only characters of class
+// (an RE2 atom such as `[^/]` for one path component).
+func GlobRegexpClass(glob string, escape bool, class string) (string, error) {
 	var b strings.Builder
 	rs := []rune(glob)
 	for i := 0; i < len(rs); i++ {
@@ -190,9 +200,9 @@ func GlobRegexp(glob string, escape bool) (string, error) {
 			i++
 			b.WriteString(quoteRune(rs[i]))
 		case c == '*':
-			b.WriteString(".*")
+			b.WriteString(class + "*")
 		case c == '?':
-			b.WriteString(".")
+			b.WriteString(class)
 		case c == '[':
 			j := i + 1
 			if j < len(rs) && (rs[j] == '!' || rs[j] == '^') {

@@ -15,8 +15,11 @@
 //     A Vigil rule given as a file brings the lists files of its directory.
 //   - Vigil rules are compiled with that library.
 //   - Falco files of all sources form one ordered set (sources in the order given,
-//     a directory's files in lexical order) converted by convertFalco; a Falco rule
-//     that cannot be converted faithfully is an error, a disabled one a warning.
+//     a directory's files in lexical order) converted together as Falco loads
+//     them (falco.ConvertSet); a rule that cannot be converted faithfully, and a
+//     disabled one, are warnings with the reason (validate --strict fails on
+//     them); a set Falco would refuse (an append to something never defined) is
+//     an error.
 //   - Sigma files are converted one by one; rules outside what Vigil's events
 //     express, and deprecated ones, are warnings (validate --strict fails on them).
 //   - Tuning files are applied in the same order once every rule has loaded

@@ -14,13 +14,24 @@ import (
 	"github.com/vigil-sec/vigil/internal/tuning"
 )
 
-// convertFalco converts the Falco files of every source as one ordered set: the
-// sources in the order given, a directory's files in lexical order. Until the
-// Falco importer converts a set of files together, each file is converted on its
-// own (lists and macros are seen by the rules of their own file only); its
-// multi-file entry point replaces the line below.
+// convertFalco converts the Falco files of every source as one ordered set, as
+// Falco loads them: the sources in the order given, a directory's files in
+// lexical order, later files using and extending the lists, macros and rules of
+// earlier ones.
 func convertFalco(files []*File) ([]importer.Rule, []importer.Skipped, error) {
-	return convertEach(files, falco.Convert)
+	if len(files) == 0 {
+		return nil, nil, nil
+	}
+	set := make([]falco.File, len(files))
+	for i, f := range files {
+		set[i] = falco.File{Name: f.Path, Data: f.data}
+	}
+	res, err := falco.ConvertSet(set)
+	if err != nil {
+		return nil, nil, err
+	}
+	rules, skipped := res.Split()
+	return rules, skipped, nil
 }
 
 // converter is an importer's Convert: one file to D&R rules.

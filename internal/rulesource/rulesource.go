@@ -344,14 +344,14 @@ func (l *loader) compile() {
 	if err != nil {
 		l.errs = append(l.errs, err)
 	}
-	l.converted(byKind[Falco], rules, skipped, true, add)
+	l.converted(byKind[Falco], rules, skipped, add)
 	for _, f := range byKind[Sigma] {
 		rules, skipped, err := convertEach([]*File{f}, sigma.Convert)
 		if err != nil {
 			l.errs = append(l.errs, err)
 			continue
 		}
-		l.converted([]*File{f}, rules, skipped, false, add)
+		l.converted([]*File{f}, rules, skipped, add)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	set.Warnings = append(engine.Warnings(all, set.Library, func(r *engine.Rule) bool {
@@ -362,9 +362,9 @@ func (l *loader) compile() {
 }
 
 // converted compiles the rules an importer converted from files and records what
-// it skipped: left out on purpose (disabled, deprecated) is a warning, and so is a
-// rule that could not be converted, unless strict (Falco), where it is an error.
-func (l *loader) converted(files []*File, rules []importer.Rule, skipped []importer.Skipped, strict bool, add func(*engine.Rule, *File)) {
+// it skipped as warnings (validate --strict fails on them): left out on purpose
+// (disabled, deprecated), or not convertible, with the reason.
+func (l *loader) converted(files []*File, rules []importer.Rule, skipped []importer.Skipped, add func(*engine.Rule, *File)) {
 	if len(files) == 0 {
 		return // nothing was converted
 	}
@@ -373,8 +373,6 @@ func (l *loader) converted(files []*File, rules []importer.Rule, skipped []impor
 		switch {
 		case s.Ignored:
 			l.set.Warnings = append(l.set.Warnings, engine.Warning{File: f.Path, Line: line, Msg: "skipped " + s.Name + ": " + trimWhere(s.Reason, f.Path)})
-		case strict:
-			l.errf("%s", withWhere(s.Reason, f.Path))
 		default:
 			l.set.Warnings = append(l.set.Warnings, engine.Warning{File: f.Path, Line: line, Msg: "not converted: " + trimWhere(s.Reason, f.Path)})
 		}

@@ -106,10 +106,16 @@ func TestLoad(t *testing.T) {
 				`testdata/broken/sub/two_errors.yaml:6: rule two_errors: unknown path "event/PARENT/FILEPATH": did you mean event/PARENT/FILE_PATH?`,
 				`testdata/broken/sub/two_errors.yaml:14: rule two_errors: severity "urgent" is not one of`,
 				`testdata/broken/typo_rule.yaml:1: rule typo_rule: unknown key "detecton" (allowed: detection, response)`,
-				"testdata/broken/falco_unsupported.yaml:1: rule \"Ancestor Is Java\"",
+				"testdata/broken/falco_append_undefined.yaml:1: list shells: append to a list that is not defined earlier in the set",
 				`testdata/broken/tuning_bad.yaml:3: severity: want one of info, low, medium, high, critical, got the value "urgent"`,
 			},
 			warnings: []string{"testdata/broken/tuning_nomatch.yaml:2: warning: tuning entry selects no rule: no rule is named ok_rul (did you mean ok_rule?)"},
+		},
+		{
+			name:     "a Falco rule that cannot be converted is a warning, and the rest of the set loads",
+			opts:     Options{Paths: []string{filepath.Join("testdata", "falco_skip")}},
+			has:      []string{"shell_spawned"},
+			warnings: []string{`testdata/falco_skip/unsupported.yaml:1: warning: not converted: rule "Process Group Leader": field proc.is_vpgid_leader is not supported`},
 		},
 		{
 			name:     "a path that does not exist",

@@ -76,3 +76,24 @@ func Load(name string, data []byte) ([]*engine.Rule, []importer.Skipped, error) 
 	}
 	return out, skipped, nil
 }
+
+// FalcoSet converts Falco rules files as one rule set, in order (see
+// falco.ConvertSet), and compiles every converted rule with engine.Parse: a rule
+// the engine refuses is turned into a skipped outcome with the engine's reason.
+func FalcoSet(files []falco.File) (*falco.Result, error) {
+	res, err := falco.ConvertSet(files)
+	if err != nil {
+		return nil, fmt.Errorf("convert falco: %w", err)
+	}
+	for i := range res.Outcomes {
+		o := &res.Outcomes[i]
+		for _, r := range o.Rules {
+			if _, err := engine.Parse(r.FileName(), r.YAML); err != nil {
+				o.Status, o.Rules, o.Notes = falco.Skipped, nil, nil
+				o.Reason = fmt.Sprintf("%s: the converted rule does not load: %v", r.Source, err)
+				break
+			}
+		}
+	}
+	return res, nil
+}

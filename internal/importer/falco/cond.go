@@ -13,45 +13,53 @@ import (
 //	primary = "(" expr ")" | MACRO | FIELD OP VALUE | FIELD "in"|"pmatch"|"intersects" "(" VALUE { "," VALUE } ")" | FIELD "exists"
 //
 // VALUE is a bare word (up to white space, parenthesis or comma) or a quoted string
-// ("..." or '...', with backslash escapes).
+// ("..." or '...'). In a quoted string a backslash escapes the quote, a backslash
+// and b, f, n, r, t (as in Falco); before any other character it stays as written,
+// so "\ " is a backslash and a space.
 
-// expr is a parsed condition.
-type expr interface{ at() int }
+// expr is a parsed condition. at is where it starts in the condition's text and
+// span where it starts and ends (pos -1: built from a rule's exceptions).
+type expr interface {
+	at() int
+	span() (int, int)
+}
 
 type andExpr struct {
-	xs  []expr
-	pos int
+	xs       []expr
+	pos, end int
 }
 
 type orExpr struct {
-	xs  []expr
-	pos int
+	xs       []expr
+	pos, end int
 }
 
 type notExpr struct {
-	x   expr
-	pos int
+	x        expr
+	pos, end int
 }
 
-// macroRef is a bare name: a macro of the file or a standard Falco macro.
+// macroRef is a bare name: a macro of the set or a standard Falco macro.
 type macroRef struct {
-	name string
-	pos  int
+	name     string
+	pos, end int
 }
 
 // cmpExpr compares a field with one value or a list of values.
 type cmpExpr struct {
-	field  string
-	op     string
-	values []value
-	list   bool
-	pos    int
+	field    string
+	op       string
+	values   []value
+	list     bool
+	pos, end int
 }
 
 type value struct {
 	s      string
 	quoted bool
 	pos    int
+	// inline holds an exception's list of values, joined by NUL bytes.
+	inline bool
 }
 
 func (e *andExpr) at() int  { return e.pos }
@@ -59,6 +67,12 @@ func (e *orExpr) at() int   { return e.pos }
 func (e *notExpr) at() int  { return e.pos }
 func (e *macroRef) at() int { return e.pos }
 func (e *cmpExpr) at() int  { return e.pos }
+
+func (e *andExpr) span() (int, int)  { return e.pos, e.end }
+func (e *orExpr) span() (int, int)   { return e.pos, e.end }
+func (e *notExpr) span() (int, int)  { return e.pos, e.end }
+func (e *macroRef) span() (int, int) { return e.pos, e.end }
+func (e *cmpExpr) span() (int, int)  { return e.pos, e.end }
 
 // condError is a syntax error at a byte offset of the condition.
 type condError struct {
@@ -138,7 +152,7 @@ func (p *condParser) or() (expr, error) {
 	if err != nil || len(xs) == 1 {
 		return xs[0], err
 	}
-	return &orExpr{xs, pos}, nil
+	return &orExpr{xs, pos, p.i}, nil
 }
 
 func (p *condParser) and() (expr, error) {
@@ -147,7 +161,7 @@ func (p *condParser) and() (expr, error) {
 	if err != nil || len(xs) == 1 {
 		return xs[0], err
 	}
-	return &andExpr{xs, pos}, nil
+	return &andExpr{xs, pos, p.i}, nil
 }
 
 // chain parses operand (keyword operand)* and returns the operands (at least one
@@ -181,7 +195,7 @@ func (p *condParser) unary() (expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &notExpr{x, pos}, nil
+		return &notExpr{x, pos, p.i}, nil
 	}
 	return p.primary()
 }
@@ -203,7 +217,7 @@ func (p *condParser) primary() (expr, error) {
 			return nil, p.errf(pos, "unbalanced parenthesis: ( without )")
 		}
 		p.i++
-		return e, nil
+		return parenthesised(e, pos, p.i), nil
 	}
 	name := p.ident()
 	if name == "" {
@@ -222,9 +236,10 @@ func (p *condParser) primary() (expr, error) {
 		if strings.ContainsAny(name, ".[") {
 			return nil, p.errf(pos, "field %s without a comparison operator", name)
 		}
-		return &macroRef{name, pos}, nil
+		return &macroRef{name, pos, p.i}, nil
 	}
 	c := &cmpExpr{field: name, op: op, pos: pos}
+	defer func() { c.end = p.i }()
 	switch op {
 	case "exists":
 		return c, nil
@@ -316,11 +331,11 @@ func (p *condParser) value() (value, error) {
 			c := p.s[p.i]
 			switch {
 			case c == '\\' && p.i+1 < len(p.s):
-				b.WriteByte(p.s[p.i+1])
+				b.WriteString(unescape(p.s[p.i+1], q))
 				p.i += 2
 			case c == q:
 				p.i++
-				return value{b.String(), true, pos}, nil
+				return value{s: b.String(), quoted: true, pos: pos}, nil
 			default:
 				b.WriteByte(c)
 				p.i++
@@ -334,5 +349,55 @@ func (p *condParser) value() (value, error) {
 	if p.i == pos {
 		return value{}, p.errf(pos, "expected a value at %q", p.snippet())
 	}
-	return value{p.s[pos:p.i], false, pos}, nil
+	if p.i < len(p.s) && p.s[p.i] == '(' {
+		return value{}, p.errf(pos, "%s(...) as a value (a comparison between two fields) is not supported", p.s[pos:p.i])
+	}
+	return value{s: p.s[pos:p.i], pos: pos}, nil
+}
+
+// unescape is what a backslash and c stand for in a string quoted with q.
+func unescape(c, q byte) string {
+	switch c {
+	case q, '\\':
+		return string(c)
+	case 'b':
+		return "\b"
+	case 'f':
+		return "\f"
+	case 'n':
+		return "\n"
+	case 'r':
+		return "\r"
+	case 't':
+		return "\t"
+	}
+	return "\\" + string(c)
+}
+
+// parenthesised widens the span of e to its parentheses, so that a note quoting
+// it shows them.
+func parenthesised(e expr, pos, end int) expr {
+	switch x := e.(type) {
+	case *andExpr:
+		c := *x
+		c.pos, c.end = pos, end
+		return &c
+	case *orExpr:
+		c := *x
+		c.pos, c.end = pos, end
+		return &c
+	case *notExpr:
+		c := *x
+		c.pos, c.end = pos, end
+		return &c
+	case *macroRef:
+		c := *x
+		c.pos, c.end = pos, end
+		return &c
+	case *cmpExpr:
+		c := *x
+		c.pos, c.end = pos, end
+		return &c
+	}
+	return e
 }

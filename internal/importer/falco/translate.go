@@ -3,10 +3,7 @@ package falco
 import (
 	"errors"
 	"fmt"
-	"net/netip"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/event"
@@ -15,16 +12,80 @@ import (
 
 // src is the text a position refers to: the rule's condition or a macro's.
 type src struct {
-	what string // "condition" or "macro <name> (line N)"
+	what string // "condition" or "macro <name> (<file>:<line>)"
 	text string
+}
+
+// noteKind says what a note on a translation tells.
+type noteKind int
+
+const (
+	// narrowNote: part of the condition is dropped (it holds only on events the
+	// sensor does not report, or reads metadata Vigil events do not carry); the rule
+	// is converted as narrowed.
+	narrowNote noteKind = iota
+	// approxNote: a field is read through an approximation the docs describe.
+	approxNote
+	// infoNote: why a part is constant on Vigil's events; told only when the rule
+	// can never match.
+	infoNote
+	// falcoNote: why a part is constant, in Falco as on Vigil's events (an empty
+	// list, a field the event type has no value for).
+	falcoNote
+)
+
+// informs reports whether a note only explains (info or falco).
+func (n note) informs() bool { return n.kind >= infoNote }
+
+type note struct {
+	kind noteKind
+	text string
+	// group: notes of one group are told together, their texts joined after it.
+	group string
+	// meta are the metadata fields (container.image.repository, …) a narrowing
+	// note reads as empty.
+	meta []string
+}
+
+// metaGroup is the group of the notes on metadata fields Vigil events lack.
+func metaGroup(fields []string) string {
+	fields = dedupe(fields)
+	sort.Strings(fields)
+	verb := "reads"
+	if len(fields) > 1 {
+		verb = "read"
+	}
+	return fmt.Sprintf("Vigil events do not carry %s, which %s as empty, as in Falco when the container runtime gives no metadata", strings.Join(fields, ", "), verb)
+}
+
+// liftMeta replaces the notes on metadata of a sub-expression that is constant by
+// one note quoting it: the note names the largest part of the condition that the
+// missing metadata decides (an exclusion macro rather than each comparison in it).
+func (c *conv) liftMeta(mark int, e expr, s *src, n *importer.Node) {
+	if len(c.notes) <= mark || !(n.IsTrue() || n.IsFalse()) {
+		return
+	}
+	var fields []string
+	for _, x := range c.notes[mark:] {
+		if len(x.meta) == 0 && !x.informs() {
+			return
+		}
+		fields = append(fields, x.meta...)
+	}
+	if len(fields) == 0 {
+		return
+	}
+	c.notes = append(c.notes[:mark], note{kind: narrowNote, group: metaGroup(fields), meta: dedupe(fields),
+		text: fmt.Sprintf("%s is %v", s.quote(e), n.IsTrue())})
 }
 
 // conv converts one rule's condition.
 type conv struct {
-	file  *file
+	set   *set
 	rule  *rule
 	stack []string // macros being expanded, innermost last
 	steps int      // translation steps taken, bounded by maxSteps
+	notes []note
 }
 
 // maxSteps bounds the work of one rule's translation (macros used many times over
@@ -36,7 +97,7 @@ const maxMacroDepth = 50
 // errf is an error naming the rule, the construct and where it is.
 func (c *conv) errf(s *src, pos int, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
-	return fmt.Errorf("%s:%d: rule %q: %s%s", c.file.name, c.rule.line, c.rule.name, msg, s.at(pos))
+	return fmt.Errorf("%s:%d: rule %q: %s%s", c.rule.file, c.rule.line, c.rule.name, msg, s.at(pos))
 }
 
 func (s *src) at(pos int) string {
@@ -53,6 +114,64 @@ func (s *src) at(pos int) string {
 	return fmt.Sprintf(" (in the %s at %q)", s.what, snip)
 }
 
+// quote is the text of e, as written, for a note: `…` and where it is.
+func (s *src) quote(e expr) string {
+	pos, end := e.span()
+	var text string
+	if pos < 0 || end > len(s.text) || pos > end {
+		text = render(e)
+	} else {
+		text = strings.Join(strings.Fields(s.text[pos:end]), " ")
+	}
+	if r := []rune(text); len(r) > 120 {
+		text = string(r[:120]) + "…"
+	}
+	where := "the condition"
+	if s.what != "condition" {
+		where = "the " + s.what
+	}
+	if pos < 0 {
+		where = "the rule's exceptions"
+	}
+	return fmt.Sprintf("`%s` (%s)", text, where)
+}
+
+// render prints a comparison built from an exception, which has no text.
+func render(e expr) string {
+	switch x := e.(type) {
+	case *cmpExpr:
+		var vs []string
+		for _, v := range x.values {
+			vs = append(vs, strings.ReplaceAll(v.s, "\x00", ", "))
+		}
+		if x.list {
+			return fmt.Sprintf("%s %s (%s)", x.field, x.op, strings.Join(vs, ", "))
+		}
+		return strings.TrimSpace(fmt.Sprintf("%s %s %s", x.field, x.op, strings.Join(vs, " ")))
+	case *andExpr:
+		var parts []string
+		for _, y := range x.xs {
+			parts = append(parts, render(y))
+		}
+		return strings.Join(parts, " and ")
+	case *orExpr:
+		var parts []string
+		for _, y := range x.xs {
+			parts = append(parts, "("+render(y)+")")
+		}
+		return strings.Join(parts, " or ")
+	case *notExpr:
+		return "not (" + render(x.x) + ")"
+	case *macroRef:
+		return x.name
+	}
+	return "?"
+}
+
+func (c *conv) note(kind noteKind, format string, args ...any) {
+	c.notes = append(c.notes, note{kind: kind, text: fmt.Sprintf(format, args...)})
+}
+
 func (c *conv) wrap(err error, s *src) error {
 	var ce *condError
 	if errors.As(err, &ce) {
@@ -61,15 +180,18 @@ func (c *conv) wrap(err error, s *src) error {
 	return err
 }
 
-// macro returns the parsed macro of the file, or nil for a standard macro (known
+// macro returns the parsed macro of the set, or nil for a standard macro (known
 // to Vigil), or an error for an unknown name or a recursive macro.
 func (c *conv) macro(ref *macroRef, s *src) (*macro, error) {
-	m, ok := c.file.macros[ref.name]
+	m, ok := c.set.macros[ref.name]
 	if !ok {
 		if _, std := standardMacros[ref.name]; std {
 			return nil, nil
 		}
-		return nil, c.errf(s, ref.pos, "unknown macro %s (not defined in the file, and not one of the standard Falco macros Vigil knows: %s)", ref.name, strings.Join(standardMacroNames(), ", "))
+		if _, isList := c.set.lists[ref.name]; isList {
+			return nil, c.errf(s, ref.pos, "%s is a list, used where a macro or a comparison is expected", ref.name)
+		}
+		return nil, c.errf(s, ref.pos, "unknown macro %s (not defined in the set, and not one of the standard Falco macros Vigil knows: %s)", ref.name, strings.Join(standardMacroNames(), ", "))
 	}
 	for _, n := range c.stack {
 		if n == ref.name {
@@ -89,11 +211,11 @@ func (c *conv) macro(ref *macroRef, s *src) (*macro, error) {
 }
 
 func (m *macro) src() *src {
-	return &src{what: fmt.Sprintf("macro %s (line %d)", m.name, m.line), text: m.cond}
+	return &src{what: fmt.Sprintf("macro %s (%s:%d)", m.name, m.file, m.line), text: m.cond}
 }
 
 // typeSet is a set of event types; nil means unrestricted (any type).
-type typeSet map[string]bool
+type typeSet map[event.Type]bool
 
 func intersect(a, b typeSet) typeSet {
 	if a == nil {
@@ -113,7 +235,10 @@ func intersect(a, b typeSet) typeSet {
 
 // types infers the event types a condition can match: evt.type comparisons and
 // the standard macros restrict them; and intersects, or unites (when every branch
-// is restricted), not leaves them unrestricted.
+// is restricted), not leaves them unrestricted. A syscall that no Vigil event
+// reports is a type of its own (unreportedType), intersected and united like the
+// others: an or branch left with such types only is dropped, with a note, and so
+// is an unreported syscall of an evt.type list that names reported ones too.
 func (c *conv) types(e expr, s *src) (typeSet, error) {
 	c.steps++
 	if c.steps > maxSteps {
@@ -141,6 +266,9 @@ func (c *conv) types(e expr, s *src) (typeSet, error) {
 			if ts == nil {
 				restricted = false
 			}
+			if calls := ts.unreported(); len(calls) > 0 && len(calls) == len(ts) {
+				c.note(narrowNote, "dropped %s: it holds only on %s, which the sensor does not report", s.quote(sub), strings.Join(calls, ", "))
+			}
 			for t := range ts {
 				out[t] = true
 			}
@@ -167,90 +295,130 @@ func (c *conv) types(e expr, s *src) (typeSet, error) {
 		defer func() { c.stack = c.stack[:len(c.stack)-1] }()
 		return c.types(m.ast, m.src())
 	case *cmpExpr:
-		if x.field != "evt.type" {
+		if !isTypeField(x.field) {
 			return nil, nil
 		}
 		switch x.op {
-		case "=", "==", "in":
-		case "!=":
-			return nil, nil
+		case "=", "==", "in", "!=":
 		default:
-			return nil, c.errf(s, x.pos, "evt.type %s is not supported (use =, != or in)", x.op)
+			return nil, c.errf(s, x.pos, "%s %s is not supported (use =, != or in)", x.field, x.op)
+		}
+		vals, err := c.expand(x, s)
+		if err != nil {
+			return nil, err
 		}
 		out := typeSet{}
-		var unknown []string
-		for _, v := range c.expand(x.values) {
-			t, ok := syscallTypes[v.s]
-			if !ok {
-				unknown = append(unknown, v.s)
-				continue
+		var unknown, unrep []string
+		for _, v := range vals {
+			ts, ok := syscallTypes[v]
+			switch {
+			case ok:
+				for _, t := range ts {
+					out[t] = true
+				}
+			case unreported[v]:
+				out[unreportedType(v)] = true
+				unrep = append(unrep, v)
+			default:
+				unknown = append(unknown, v)
 			}
-			out[t] = true
 		}
 		if len(unknown) > 0 {
-			return nil, c.errf(s, x.pos, "evt.type %s has no Vigil event type (known: %s)", strings.Join(unknown, ", "), strings.Join(knownSyscalls(), ", "))
+			return nil, c.errf(s, x.pos, "%s %s: not an event type Falco knows", x.field, strings.Join(unknown, ", "))
+		}
+		if x.op == "!=" {
+			return nil, nil
+		}
+		if len(unrep) > 0 && len(unrep) < len(out) {
+			c.note(narrowNote, "dropped %s from %s: the sensor does not report it", strings.Join(dedupe(unrep), ", "), s.quote(x))
 		}
 		return out, nil
 	}
 	return nil, fmt.Errorf("unknown expression %T", e)
 }
 
-// expand replaces list names (unquoted values naming a list of the file) by the
-// list's items.
-func (c *conv) expand(vs []value) []value {
-	var out []value
-	for _, v := range vs {
-		if l, ok := c.file.lists[v.s]; ok && !v.quoted {
-			for _, it := range l.items {
-				out = append(out, value{s: it, quoted: true, pos: v.pos})
-			}
+// unreportedType is the type of the events of a syscall no Vigil event reports.
+func unreportedType(call string) event.Type { return "\x00" + call }
+
+// unreported lists, sorted, the syscalls of the unreported types of a set.
+func (ts typeSet) unreported() []string {
+	var out []string
+	for t := range ts {
+		if call, ok := strings.CutPrefix(t, "\x00"); ok {
+			out = append(out, call)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isTypeField(f string) bool { return f == "evt.type" || f == "syscall.type" }
+
+// expand returns the values of a comparison. In the (…) of in, pmatch and
+// intersects, an unquoted value naming a list of the set stands for the list's
+// items. An undefined value that looks like a list's name (looksLikeList) is an
+// error, not text: it is almost always a list from a file that is not part of the
+// set. Other undefined words with underscores are text, as in Falco, with a
+// warning; so are the values of exceptions (data), event types Falco knows, and
+// values compared with a process name that are 15 characters long (Linux keeps that
+// much of a process's name, so truncated names look like anything).
+func (c *conv) expand(x *cmpExpr, s *src) ([]string, error) {
+	var out []string
+	for _, v := range x.values {
+		if v.inline {
+			out = append(out, strings.Split(v.s, "\x00")...)
 			continue
 		}
-		out = append(out, v)
+		if !x.list || v.quoted {
+			out = append(out, v.s)
+			continue
+		}
+		if l, ok := c.set.lists[v.s]; ok {
+			out = append(out, l.resolved...)
+			continue
+		}
+		text := x.pos < 0 || isTypeField(x.field) && knownCall(v.s) || commField(x.field) && len(v.s) == commLen
+		if !text && snakeCase.MatchString(v.s) {
+			if _, ok := c.set.macros[v.s]; ok {
+				return nil, c.errf(s, x.pos, "%s is a macro, used as a list in %s %s (…)", v.s, x.field, x.op)
+			}
+			if looksLikeList(v.s) {
+				return nil, c.errf(s, x.pos, "list %s is not defined in the set (Falco would compare with the text %q: quote it to mean the text, or load the file that defines the list first)", v.s, v.s)
+			}
+			c.set.warn(fmt.Sprintf("%s:%d: rule %q: %s in %s %s (…) is the text %q: no list of that name is defined in the set",
+				c.rule.file, c.rule.line, c.rule.name, v.s, x.field, x.op, v.s))
+		}
+		out = append(out, v.s)
 	}
-	return out
+	if x.list && len(out) == 0 && len(x.values) > 0 {
+		c.note(falcoNote, "%s is false for any value: the list is empty", s.quote(x))
+	}
+	return out, nil
 }
 
 // tr translates the condition for events of type t. neg says whether the node sits
 // under an odd number of negations: a comparison Vigil can only approximate by
 // matching more (evt.type = execve also matches execveat: both are NEW_PROCESS) is
 // accepted where it is not negated and refused where it is.
-func (c *conv) tr(e expr, t string, neg bool, s *src) (*importer.Node, error) {
+func (c *conv) tr(e expr, t event.Type, neg bool, s *src) (*importer.Node, error) {
 	c.steps++
 	if c.steps > maxSteps {
 		return nil, c.errf(s, e.at(), "condition expands to more than %d terms", maxSteps)
 	}
+	mark := len(c.notes)
+	n, err := c.tr1(e, t, neg, s)
+	if err == nil {
+		c.liftMeta(mark, e, s, n)
+	}
+	return n, err
+}
+
+func (c *conv) tr1(e expr, t event.Type, neg bool, s *src) (*importer.Node, error) {
 	switch x := e.(type) {
-	case *andExpr, *orExpr:
-		var xs []expr
-		mk := importer.And
-		if a, ok := x.(*andExpr); ok {
-			xs = a.xs
-		} else {
-			xs, mk = x.(*orExpr).xs, importer.Or
-		}
-		// An operand that decides the whole (false in an and, true in an or)
-		// makes the others irrelevant for this type, including their errors: a
-		// branch about files is dead on NEW_PROCESS events.
-		kids := make([]*importer.Node, 0, len(xs))
-		var firstErr error
-		for _, sub := range xs {
-			n, err := c.tr(sub, t, neg, s)
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				continue
-			}
-			if _, isAnd := x.(*andExpr); isAnd && n.IsFalse() || !isAnd && n.IsTrue() {
-				return n, nil
-			}
-			kids = append(kids, n)
-		}
-		if firstErr != nil {
-			return nil, firstErr
-		}
-		return importer.Simplify(mk(kids...)), nil
+	case *andExpr:
+		return c.junction(x.xs, true, t, neg, s)
+	case *orExpr:
+		return c.junction(x.xs, false, t, neg, s)
 	case *notExpr:
 		n, err := c.tr(x.x, t, !neg, s)
 		if err != nil {
@@ -274,163 +442,166 @@ func (c *conv) tr(e expr, t string, neg bool, s *src) (*importer.Node, error) {
 	return nil, fmt.Errorf("unknown expression %T", e)
 }
 
-// Field kinds.
-const (
-	kString = iota
-	kNumber
-	kIP      // an address: string ops, and a prefix is refused (use fd.snet)
-	kNet     // fd.snet / fd.cnet: = and in take prefixes
-	kCmdline // Falco's "name args" against Vigil's argv
-	kContainer
-)
-
-type fieldInfo struct {
-	path string
-	kind int
-}
-
-// fieldMap is how Falco fields read Vigil rule paths.
-var fieldMap = map[string]fieldInfo{
-	"proc.name":     {"event/FILE_NAME", kString},
-	"proc.exepath":  {"event/FILE_PATH", kString},
-	"proc.cmdline":  {"event/COMMAND_LINE", kCmdline},
-	"proc.pname":    {"event/PARENT/FILE_NAME", kString},
-	"proc.pexepath": {"event/PARENT/FILE_PATH", kString},
-	"proc.pcmdline": {"event/PARENT/COMMAND_LINE", kCmdline},
-	"proc.pid":      {"event/PROCESS_ID", kNumber},
-	"proc.ppid":     {"event/PARENT_PROCESS_ID", kNumber},
-	"user.name":     {"event/USER", kString},
-	"user.uid":      {"event/USER_ID", kNumber},
-	"container.id":  {"event/CONTAINER_ID", kContainer},
-	"fd.name":       {"event/TARGET/FILE_PATH", kString},
-	"fd.filename":   {"event/TARGET/FILE_NAME", kString},
-	"fd.sip":        {"event/DESTINATION/IP_ADDRESS", kIP},
-	"fd.sport":      {"event/DESTINATION/PORT", kNumber},
-	"fd.cip":        {"event/SOURCE/IP_ADDRESS", kIP},
-	"fd.cport":      {"event/SOURCE/PORT", kNumber},
-	"fd.snet":       {"event/DESTINATION/IP_ADDRESS", kNet},
-	"fd.cnet":       {"event/SOURCE/IP_ADDRESS", kNet},
-}
-
-// argv0 matches the first word of a Vigil command line when it is written with a
-// directory (argv[0] as invoked: /usr/bin/curl), so that a Falco command line
-// ("curl args") compares from the program's name on.
-const argv0 = `^(?:\S*/)?`
-
-func (c *conv) cmp(x *cmpExpr, t string, neg bool, s *src) (*importer.Node, error) {
-	switch x.field {
-	case "evt.type":
-		return c.evtType(x, t, neg, s)
-	case "evt.dir":
-		if len(x.values) == 1 && (x.op == "=" || x.op == "==" || x.op == "!=") && (x.values[0].s == "<" || x.values[0].s == ">") {
-			// Vigil events describe completed calls: the exit direction.
-			exit := x.values[0].s == "<"
-			if x.op == "!=" {
-				exit = !exit
+// junction translates an and (isAnd) or an or. An operand that decides the whole
+// (false in an and, true in an or) makes the others irrelevant for this type,
+// including their errors and notes: a branch about files is dead on NEW_PROCESS
+// events.
+func (c *conv) junction(xs []expr, isAnd bool, t event.Type, neg bool, s *src) (*importer.Node, error) {
+	mark := len(c.notes)
+	kids := make([]*importer.Node, 0, len(xs))
+	var firstErr error
+	for _, sub := range xs {
+		before := len(c.notes)
+		n, err := c.tr(sub, t, neg, s)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
 			}
-			if exit {
-				return importer.True(), nil
-			}
-			return importer.False(), nil
+			c.notes = c.notes[:before]
+			continue
 		}
-		return nil, c.errf(s, x.pos, "evt.dir %s is not supported (only evt.dir = < or >)", x.op)
-	}
-	fi, ok := fieldMap[x.field]
-	if !ok {
-		fi, ok = ancestorField(x.field)
-	}
-	if !ok {
-		return nil, c.errf(s, x.pos, "field %s is not supported (supported: %s)", x.field, strings.Join(supportedFields(), ", "))
-	}
-	f, err := event.Lookup(fi.path)
-	if err != nil {
-		return nil, fmt.Errorf("field %s: %w", x.field, err)
-	}
-	if !f.AppliesTo(t) {
-		return nil, c.errf(s, x.pos, "field %s has no Vigil equivalent on %s events (%s is not part of them)", x.field, t, fi.path)
-	}
-	vals := x.values
-	if x.list {
-		vals = c.expand(vals)
-	}
-	strs := make([]string, len(vals))
-	for i, v := range vals {
-		strs[i] = v.s
-	}
-	p := fi.path
-	switch x.op {
-	case "intersects", "bcontains", "bstartswith", "regex":
-		return nil, c.errf(s, x.pos, "operator %s is not supported", x.op)
-	case "exists":
-		if fi.kind == kContainer {
-			return nil, c.errf(s, x.pos, "container.id exists is always true in Falco (host processes have container.id = host): use the container macro or container.id != host")
-		}
-		return importer.Leaf(importer.OpExists, p, nil), nil
-	}
-
-	switch fi.kind {
-	case kNumber:
-		nums := make([]any, len(strs))
-		for i, v := range strs {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return nil, c.errf(s, x.pos, "%s is a number, %q is not", x.field, v)
-			}
-			nums[i] = n
-		}
-		switch x.op {
-		case "=", "==":
-			return importer.Leaf(importer.OpIs, p, nums[0]), nil
-		case "!=":
-			return importer.Negate(importer.Leaf(importer.OpIs, p, nums[0])), nil
-		case "in":
-			return inList(p, nums, false), nil
-		case "<":
-			return importer.Leaf(importer.OpLower, p, nums[0]), nil
-		case ">":
-			return importer.Leaf(importer.OpGreater, p, nums[0]), nil
-		case "<=":
-			return importer.Leaf(importer.OpLower, p, nums[0].(int64)+1), nil
-		case ">=":
-			return importer.Leaf(importer.OpGreater, p, nums[0].(int64)-1), nil
-		}
-		return nil, c.errf(s, x.pos, "operator %s does not apply to the number %s", x.op, x.field)
-	case kNet:
-		var prefixes []string
-		for _, v := range strs {
-			pfx, err := netip.ParsePrefix(v)
-			if err != nil {
-				a, aerr := netip.ParseAddr(v)
-				if aerr != nil {
-					return nil, c.errf(s, x.pos, "%s takes network prefixes (10.0.0.0/8), %q is not one", x.field, v)
-				}
-				pfx = netip.PrefixFrom(a, a.BitLen())
-			}
-			prefixes = append(prefixes, pfx.Masked().String())
-		}
-		n := &importer.Node{Op: importer.OpCIDR, Path: p, CIDR: prefixes}
-		switch x.op {
-		case "=", "==", "in":
-			if len(prefixes) == 0 {
-				return importer.False(), nil
-			}
+		if isAnd && n.IsFalse() || !isAnd && n.IsTrue() {
+			decisive := append([]note(nil), c.notes[before:]...)
+			c.notes = append(c.notes[:mark], decisive...)
 			return n, nil
-		case "!=":
-			return importer.Negate(n), nil
 		}
-		return nil, c.errf(s, x.pos, "operator %s does not apply to %s (use =, != or in)", x.op, x.field)
-	case kIP:
-		for _, v := range strs {
-			if strings.Contains(v, "/") {
-				return nil, c.errf(s, x.pos, "%s compares addresses, %q is a prefix (use %s)", x.field, v, strings.Replace(x.field, "ip", "net", 1))
+		kids = append(kids, n)
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if isAnd {
+		return importer.Simplify(importer.And(kids...)), nil
+	}
+	return mergeFamilies(importer.Simplify(importer.Or(kids...))), nil
+}
+
+// cmpCtx is one comparison being translated for events of type t.
+type cmpCtx struct {
+	*conv
+	x   *cmpExpr
+	t   event.Type
+	neg bool
+	s   *src
+	// arg is the field's argument: N of proc.aname[N], NAME of proc.env[NAME], the
+	// name of evt.arg.<name>.
+	arg string
+}
+
+func (k *cmpCtx) fail(format string, args ...any) error {
+	return k.errf(k.s, k.x.pos, format, args...)
+}
+
+// vals returns the comparison's values, lists expanded.
+func (k *cmpCtx) vals() ([]string, error) { return k.expand(k.x, k.s) }
+
+// noteConst records that the comparison reads metadata Vigil events do not carry
+// and is the constant v: a narrowing, unless no value of the field could change it
+// (an empty list, which expand notes).
+func (k *cmpCtx) noteConst(v bool, anyValue bool) {
+	if anyValue {
+		return
+	}
+	k.notes = append(k.notes, note{kind: narrowNote, group: metaGroup([]string{k.x.field}), meta: []string{k.x.field},
+		text: fmt.Sprintf("%s is %v", k.s.quote(k.x), v)})
+}
+
+func (c *conv) cmp(x *cmpExpr, t event.Type, neg bool, s *src) (*importer.Node, error) {
+	k := &cmpCtx{conv: c, x: x, t: t, neg: neg, s: s}
+	if isTypeField(x.field) {
+		return k.evtType()
+	}
+	switch x.op {
+	case "bcontains", "bstartswith":
+		return nil, k.fail("operator %s compares raw bytes, which Vigil events do not carry", x.op)
+	}
+	h, arg, err := lookupField(x.field)
+	if err != nil {
+		return nil, k.fail("%v", err)
+	}
+	k.arg = arg
+	return h(k)
+}
+
+// evtType folds an evt.type comparison for events of type t: true when the values
+// cover every syscall of the type, false when none, and where the type tells some
+// of its syscalls apart (the operation of a PRIVILEGE_CHANGE, the kind of link of a
+// FILE_LINK), the condition on that field.
+func (k *cmpCtx) evtType() (*importer.Node, error) {
+	x := k.x
+	negated := x.op == "!="
+	vals, err := k.vals()
+	if err != nil {
+		return nil, err
+	}
+	in := map[string]bool{}
+	for _, v := range vals {
+		in[v] = true
+	}
+	var alts []*importer.Node
+	var ops []any
+	var partial []string
+	groups := reported[k.t]
+	covered := 0
+	for _, g := range groups {
+		n := 0
+		for _, call := range g.calls {
+			if in[call] {
+				n++
 			}
 		}
-	case kContainer:
-		return c.container(x, strs, s)
-	case kCmdline:
-		return c.cmdline(x, p, strs, s)
+		switch {
+		case n == 0:
+			continue
+		case n < len(g.calls):
+			partial = append(partial, g.calls...)
+		}
+		covered++
+		if g.op != "" {
+			ops = append(ops, g.op)
+			continue
+		}
+		alts = append(alts, groupNode(g))
 	}
-	return c.strOp(x, p, strs, s)
+	if len(partial) > 0 && k.neg != negated {
+		var named []string
+		for _, v := range vals {
+			for _, p := range partial {
+				if v == p {
+					named = append(named, v)
+				}
+			}
+		}
+		return nil, k.fail("%s %s %s cannot be expressed: Vigil's %s events do not tell %s apart", x.field, x.op, strings.Join(dedupe(named), ", "), k.t, strings.Join(dedupe(partial), ", "))
+	}
+	var n *importer.Node
+	switch {
+	case covered == 0:
+		n = importer.False()
+	case covered == len(groups):
+		n = importer.True()
+	default:
+		if len(ops) > 0 {
+			alts = append(alts, inList("event/OPERATION", ops, false))
+		}
+		n = importer.Simplify(importer.Or(alts...))
+	}
+	if negated {
+		n = importer.Simplify(importer.Negate(n))
+	}
+	return n, nil
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func inList(p string, vals []any, fold bool) *importer.Node {
@@ -448,305 +619,11 @@ func anys(ss []string) []any {
 	return out
 }
 
-// strOp translates a comparison on a plain string path.
-func (c *conv) strOp(x *cmpExpr, p string, vals []string, s *src) (*importer.Node, error) {
-	switch x.op {
-	case "=", "==":
-		return importer.Leaf(importer.OpIs, p, vals[0]), nil
-	case "!=":
-		return importer.Negate(importer.Leaf(importer.OpIs, p, vals[0])), nil
-	case "contains", "icontains":
-		n := importer.Leaf(importer.OpContains, p, vals[0])
-		n.Fold = x.op == "icontains"
-		return n, nil
-	case "startswith":
-		return importer.Leaf(importer.OpStarts, p, vals[0]), nil
-	case "endswith":
-		return importer.Leaf(importer.OpEnds, p, vals[0]), nil
-	case "in":
-		return inList(p, anys(vals), false), nil
-	case "pmatch":
-		var alts []*importer.Node
-		for _, v := range vals {
-			if strings.ContainsAny(v, "*?[") {
-				return nil, c.errf(s, x.pos, "pmatch with a wildcard (%q) is not supported", v)
-			}
-			if strings.HasSuffix(v, "/") {
-				alts = append(alts, importer.Leaf(importer.OpStarts, p, v))
-				continue
-			}
-			alts = append(alts, importer.Leaf(importer.OpIs, p, v), importer.Leaf(importer.OpStarts, p, v+"/"))
-		}
-		return importer.Simplify(importer.Or(alts...)), nil
-	case "glob", "iglob":
-		re, err := importer.GlobRegexp(vals[0], false)
-		if err != nil {
-			return nil, c.errf(s, x.pos, "%v", err)
-		}
-		if x.op == "iglob" {
-			re = "(?i)" + re
-		}
-		return &importer.Node{Op: importer.OpMatches, Path: p, Re: "^" + re + "$"}, nil
-	}
-	return nil, c.errf(s, x.pos, "operator %s does not apply to the string %s", x.op, x.field)
-}
-
-// cmdline translates a comparison with proc.cmdline / proc.pcmdline. Falco's
-// command line is the process name, a space and the arguments; Vigil's is argv
-// joined by spaces with argv[0] as invoked (often a path). contains, endswith and
-// exists compare directly; comparisons anchored at the start (=, !=, startswith, in,
-// glob) become an RE2 match that lets argv[0] carry a directory.
-func (c *conv) cmdline(x *cmpExpr, p string, vals []string, s *src) (*importer.Node, error) {
-	switch x.op {
-	case "contains", "icontains", "endswith":
-		return c.strOp(x, p, vals, s)
-	case "=", "==", "!=":
-		n := &importer.Node{Op: importer.OpMatches, Path: p, Re: argv0 + regexp.QuoteMeta(vals[0]) + "$"}
-		if x.op == "!=" {
-			n = importer.Negate(n)
-		}
-		return n, nil
-	case "startswith":
-		return &importer.Node{Op: importer.OpMatches, Path: p, Re: argv0 + regexp.QuoteMeta(vals[0])}, nil
-	case "in":
-		if len(vals) == 0 {
-			return importer.False(), nil
-		}
-		qs := make([]string, len(vals))
-		for i, v := range vals {
-			qs[i] = regexp.QuoteMeta(v)
-		}
-		return &importer.Node{Op: importer.OpMatches, Path: p, Re: argv0 + "(?:" + strings.Join(qs, "|") + ")$"}, nil
-	case "glob", "iglob":
-		re, err := importer.GlobRegexp(vals[0], false)
-		if err != nil {
-			return nil, c.errf(s, x.pos, "%v", err)
-		}
-		if x.op == "iglob" {
-			re = "(?i)" + re
-		}
-		return &importer.Node{Op: importer.OpMatches, Path: p, Re: argv0 + re + "$"}, nil
-	}
-	return nil, c.errf(s, x.pos, "operator %s on %s is not supported", x.op, x.field)
-}
-
-// container translates container.id comparisons: Falco's "host" is Vigil's empty
-// CONTAINER_ID.
-func (c *conv) container(x *cmpExpr, vals []string, s *src) (*importer.Node, error) {
-	p := fieldMap["container.id"].path
-	onHost := importer.Negate(importer.Leaf(importer.OpExists, p, nil))
-	switch x.op {
-	case "=", "==", "!=":
-		n := importer.Leaf(importer.OpIs, p, vals[0])
-		if vals[0] == "host" {
-			n = onHost
-		}
-		if x.op == "!=" {
-			n = importer.Negate(n)
-		}
-		return n, nil
-	case "in":
-		var others []any
-		var alts []*importer.Node
-		for _, v := range vals {
-			if v == "host" {
-				alts = append(alts, onHost)
-				continue
-			}
-			others = append(others, v)
-		}
-		alts = append(alts, inList(p, others, false))
-		return importer.Simplify(importer.Or(alts...)), nil
-	}
-	// Other operators compare the id's text; refuse those that Falco would also
-	// satisfy with "host", which Vigil cannot see.
-	n, err := c.strOp(x, p, vals, s)
-	if err != nil {
-		return nil, err
-	}
-	if hostMatches(x.op, vals) {
-		return nil, c.errf(s, x.pos, "container.id %s %q also matches host processes in Falco (container.id = host), which Vigil records with no container id", x.op, strings.Join(vals, ", "))
-	}
-	return n, nil
-}
-
-func hostMatches(op string, vals []string) bool {
-	const h = "host"
-	for _, v := range vals {
-		switch op {
-		case "contains":
-			if strings.Contains(h, v) {
-				return true
-			}
-		case "icontains":
-			if strings.Contains(h, strings.ToLower(v)) {
-				return true
-			}
-		case "startswith":
-			if strings.HasPrefix(h, v) {
-				return true
-			}
-		case "endswith":
-			if strings.HasSuffix(h, v) {
-				return true
-			}
-		case "pmatch":
-			if v == h {
-				return true
-			}
-		case "glob", "iglob":
-			re, err := importer.GlobRegexp(v, false)
-			if err != nil {
-				return true
-			}
-			if op == "iglob" {
-				re = "(?i)" + re
-			}
-			if ok, _ := regexp.MatchString("^"+re+"$", h); ok {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// evtType folds an evt.type comparison for events of type t. For PRIVILEGE_CHANGE
-// events the syscall is in event/OPERATION and compared there; for other types a
-// Vigil event type stands for a set of syscalls (FILE_OPEN: open, openat, openat2).
-func (c *conv) evtType(x *cmpExpr, t string, neg bool, s *src) (*importer.Node, error) {
-	negated := x.op == "!="
-	switch x.op {
-	case "=", "==", "in", "!=":
-	default:
-		return nil, c.errf(s, x.pos, "evt.type %s is not supported (use =, != or in)", x.op)
-	}
-	vals := c.expand(x.values)
-	var covered []string
-	for _, v := range vals {
-		if syscallTypes[v.s] == t {
-			covered = append(covered, v.s)
-		}
-	}
-	if t == event.PrivilegeChange {
-		n := inList("event/OPERATION", anys(covered), false)
-		if negated {
-			n = importer.Negate(n)
-		}
-		return importer.Simplify(n), nil
-	}
-	all := typeSyscalls(t)
-	covered = dedupe(covered)
-	var res bool
-	switch len(covered) {
-	case 0:
-		res = false
-	case len(all):
-		res = true
-	default:
-		// Some but not all of the type's syscalls: Vigil cannot tell them apart.
-		if neg != negated {
-			return nil, c.errf(s, x.pos, "evt.type %s %s cannot be expressed: Vigil's %s events do not tell %s apart", x.op, strings.Join(covered, ", "), t, strings.Join(all, ", "))
-		}
-		res = true
-	}
-	if negated {
-		res = !res
-	}
-	if res {
-		return importer.True(), nil
-	}
-	return importer.False(), nil
-}
-
-func dedupe(ss []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// syscallTypes maps Falco evt.type values to Vigil event types.
-var syscallTypes = map[string]string{
-	"execve": event.NewProcess, "execveat": event.NewProcess,
-	"open": event.FileOpen, "openat": event.FileOpen, "openat2": event.FileOpen,
-	"connect": event.NetworkConnect,
-	"accept":  event.NetworkAccept, "accept4": event.NetworkAccept,
-	"unlink": event.FileDelete, "unlinkat": event.FileDelete,
-	"rename": event.FileRename, "renameat": event.FileRename, "renameat2": event.FileRename,
-	"chmod": event.FileChmod, "fchmod": event.FileChmod, "fchmodat": event.FileChmod,
-	"ptrace":      event.Ptrace,
-	"init_module": event.ModuleLoad, "finit_module": event.ModuleLoad,
-	"setuid": event.PrivilegeChange, "setresuid": event.PrivilegeChange, "setgid": event.PrivilegeChange,
-	"creat": event.FileOpen,
-	"link":  event.FileLink, "linkat": event.FileLink, "symlink": event.FileLink, "symlinkat": event.FileLink,
-	"mkdir": event.DirCreate, "mkdirat": event.DirCreate, "rmdir": event.DirDelete,
-	"mknod": event.FileMknod, "mknodat": event.FileMknod,
-	"chown": event.FileChown, "fchown": event.FileChown, "lchown": event.FileChown, "fchownat": event.FileChown,
-	"truncate": event.FileTruncate, "ftruncate": event.FileTruncate,
-}
-
-func typeSyscalls(t string) []string {
-	var out []string
-	for s, tt := range syscallTypes {
-		if tt == t {
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func knownSyscalls() []string {
-	out := make([]string, 0, len(syscallTypes))
-	for s := range syscallTypes {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// ancestorFields are Falco's ancestor fields, proc.<name>[N], and the field of
-// an ancestor they read.
-var ancestorFields = map[string]fieldInfo{
-	"proc.aname":    {"FILE_NAME", kString},
-	"proc.aexepath": {"FILE_PATH", kString},
-	"proc.apid":     {"PROCESS_ID", kNumber},
-}
-
-// ancestorField maps proc.aname[N], proc.aexepath[N] and proc.apid[N] (N ≥ 1:
-// 1 is the parent) onto event/ANCESTORS/<N-1>/...
-func ancestorField(field string) (fieldInfo, bool) {
-	name, rest, ok := strings.Cut(field, "[")
-	idx, ok2 := strings.CutSuffix(rest, "]")
-	fi, ok3 := ancestorFields[name]
-	if !ok || !ok2 || !ok3 {
-		return fieldInfo{}, false
-	}
-	n, err := strconv.Atoi(idx)
-	if err != nil || n < 1 || n > event.MaxPosition || strconv.Itoa(n) != idx {
-		return fieldInfo{}, false
-	}
-	return fieldInfo{"event/ANCESTORS/" + strconv.Itoa(n-1) + "/" + fi.path, fi.kind}, true
-}
-
-func supportedFields() []string {
-	out := []string{"evt.type", "evt.dir", "proc.aname[N]", "proc.aexepath[N]", "proc.apid[N]"}
-	for f := range fieldMap {
-		out = append(out, f)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// stdMacro is a standard Falco macro with its documented meaning in Vigil terms.
+// stdMacro is a standard Falco macro with its documented meaning in Vigil terms,
+// used when the set does not define a macro of that name.
 type stdMacro struct {
 	types typeSet // nil: any
-	node  func(t string) *importer.Node
+	node  func(t event.Type) *importer.Node
 }
 
 // loopback are the destinations an outbound connection excludes (Falco:
@@ -757,8 +634,8 @@ var loopback = []string{"127.0.0.0/8", "0.0.0.0/32", "::1/128", "::/128", "::fff
 // outbound macro counts as a successful connect (evt.res = EINPROGRESS).
 const einprogress = 115
 
-func only(want string, n func() *importer.Node) func(string) *importer.Node {
-	return func(t string) *importer.Node {
+func only(want event.Type, n func() *importer.Node) func(event.Type) *importer.Node {
+	return func(t event.Type) *importer.Node {
 		if t != want {
 			return importer.False()
 		}
@@ -784,11 +661,11 @@ var standardMacros = map[string]stdMacro{
 	})},
 	"open_read":  {typeSet{event.FileOpen: true}, only(event.FileOpen, func() *importer.Node { return flag("read") })},
 	"open_write": {typeSet{event.FileOpen: true}, only(event.FileOpen, func() *importer.Node { return flag("write") })},
-	"container": {nil, func(string) *importer.Node {
+	"container": {nil, func(event.Type) *importer.Node {
 		return importer.Leaf(importer.OpExists, "event/CONTAINER_ID", nil)
 	}},
-	"never_true":  {typeSet{}, func(string) *importer.Node { return importer.False() }},
-	"always_true": {nil, func(string) *importer.Node { return importer.True() }},
+	"never_true":  {typeSet{}, func(event.Type) *importer.Node { return importer.False() }},
+	"always_true": {nil, func(event.Type) *importer.Node { return importer.True() }},
 }
 
 func standardMacroNames() []string {
