@@ -94,6 +94,7 @@ type App struct {
 	loginLink string
 	apiKey    string       // set only when made by this start
 	control   *http.Server // the control socket
+	closed    bool
 }
 
 // Run runs `vigil local` until ctx ends (live) or the replay is done: it checks
@@ -205,8 +206,12 @@ func loadAnomalyScorer(path string) (*detect.Anomalies, error) {
 	return &detect.Anomalies{Scorer: func(context.Context) (*anomaly.Scorer, error) { return sc, nil }}, nil
 }
 
-// Close stops serving and closes the store.
+// Close stops serving and closes the store; calls after the first do nothing.
 func (a *App) Close() {
+	if a.closed {
+		return
+	}
+	a.closed = true
 	if a.stopHTTP != nil {
 		a.stopHTTP()
 		a.stopControl()
