@@ -100,16 +100,22 @@ reads them.`,
 // with code 2.
 func runLocal(ctx context.Context, o localOptions, stdout, stderr io.Writer) error {
 	o.Stdout, o.Stderr = stdout, stderr
-	o.LoadRules = func() (*engine.Engine, error) {
-		set, err := loadRules(o.rules, o.noBuiltin)
-		if err != nil {
-			return nil, err
-		}
-		return set.Engine()
-	}
+	o.LoadRules = ruleEngine(o.rules, o.noBuiltin)
 	err := localrun.Run(ctx, o.Options)
 	if errors.Is(err, localrun.ErrSetup) {
 		return usageError(err)
 	}
 	return err
+}
+
+// ruleEngine loads the rule set of the built-in pack (unless noBuiltin) and
+// sources, as rules validate does, into an engine.
+func ruleEngine(sources []string, noBuiltin bool) func() (*engine.Engine, error) {
+	return func() (*engine.Engine, error) {
+		set, err := loadRules(sources, noBuiltin)
+		if err != nil {
+			return nil, err
+		}
+		return set.Engine()
+	}
 }
