@@ -24,8 +24,8 @@ import (
 // Org is the one org of `vigil local`: API paths are /v1/orgs/local/...
 const Org = "local"
 
-// KeyName names the API key made at first start.
-const KeyName = "local"
+// keyName names the API key made at first start.
+const keyName = "local"
 
 // ErrSetup matches the errors of Run and New in what they were given: options,
 // rule files, a store another process holds, an address that cannot be listened
@@ -66,7 +66,7 @@ type Options struct {
 	Webhook      string   // where notify posts detections; "" for nowhere
 	Replay       string   // a lake directory or Parquet file to run instead of the sensor
 	Serve        bool     // with Replay: keep serving the API and dashboard afterwards
-	NewKey       bool     // replace the API key named KeyName and end every dashboard session
+	NewKey       bool     // replace the API key named keyName and end every dashboard session
 	Model        string   // anomaly model file (vigil anomaly train); "" runs the rules alone
 
 	Stdout io.Writer // detections and the replay summary; nil discards them

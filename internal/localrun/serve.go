@@ -108,7 +108,7 @@ func (a *App) stopControl() {
 }
 
 // ensureKey makes the API key at first start. With NewKey it first revokes
-// every earlier key named KeyName and ends every dashboard session (a session
+// every earlier key named keyName and ends every dashboard session (a session
 // opened with a revoked key would end anyway), so that only the new key works.
 // Login-link keys of earlier versions are revoked at every start.
 func (a *App) ensureKey(ctx context.Context) error {
@@ -129,7 +129,7 @@ func (a *App) ensureKey(ctx context.Context) error {
 		fmt.Fprintf(a.o.Stderr, "vigil local: revoked %d API key(s) that earlier versions' dashboard login links made\n", legacy)
 	}
 	if a.o.NewKey {
-		n, err := a.store.RevokeKeys(Org, KeyName)
+		n, err := a.store.RevokeKeys(Org, keyName)
 		if err != nil {
 			return fmt.Errorf("local: %w", err)
 		}
@@ -138,12 +138,12 @@ func (a *App) ensureKey(ctx context.Context) error {
 			return fmt.Errorf("local: %w", err)
 		}
 		fmt.Fprintf(a.o.Stderr, "vigil local: --new-key: revoked %d earlier API key(s) named %q and signed out %d dashboard session(s); other named keys stay (vigil local keys list)\n",
-			n, KeyName, ended)
-	} else if a.store.HasKey(Org, KeyName) {
+			n, keyName, ended)
+	} else if a.store.HasKey(Org, keyName) {
 		return nil
 	}
 	key := api.NewKey()
-	if err := a.store.PutKey(ctx, key, api.Key{Org: Org, Name: KeyName}); err != nil {
+	if err := a.store.PutKey(ctx, key, api.Key{Org: Org, Name: keyName}); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
 	a.apiKey = key
