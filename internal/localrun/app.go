@@ -66,7 +66,7 @@ type Options struct {
 	Webhook      string   // where notify posts detections; "" for nowhere
 	Replay       string   // a lake directory or Parquet file to run instead of the sensor
 	Serve        bool     // with Replay: keep serving the API and dashboard afterwards
-	NewKey       bool     // replace the API key named keyName and end every dashboard session
+	NewKey       bool     // revoke the API keys named "local", end every dashboard session, make a new key
 	Model        string   // anomaly model file (vigil anomaly train); "" runs the rules alone
 
 	Stdout io.Writer // detections and the replay summary; nil discards them
