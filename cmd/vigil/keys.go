@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/api"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/local"
+	"github.com/vigil-sec/vigil/internal/localrun"
 	"github.com/vigil-sec/vigil/sensor/identity"
 )
 
@@ -224,99 +225,13 @@ func newKeysCmd() *cobra.Command {
 
 // ---- vigil local keys ----
 
-// controlSocket is the Unix socket, in the store's directory, on which a running
-// vigil local serves its API to `vigil local keys` (the store admits one process
-// at a time). Reaching it takes the same file permissions as reading the store.
-const controlSocket = "api.sock"
-
-// legacyDashboardKeyName names the API keys the dashboard's login links made
-// before sign-ins became sessions; they were kept only in browsers.
-const legacyDashboardKeyName = "dashboard"
-
-// serveControl serves h on the control socket, every request admitted for the
-// local org. Without the socket (a path too long for one, say) vigil local runs
-// on and `vigil local keys` works only while it is stopped.
-func (a *localApp) serveControl(ctx context.Context, h http.Handler) {
-	path := filepath.Join(a.store.Dir(), controlSocket)
-	_ = os.Remove(path) // left by a process that died: this one holds the store's lock
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		a.log.Warn("no control socket: vigil local keys works only while vigil local is stopped", "error", err)
-		return
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		a.log.Warn("no control socket", "error", err)
-		return
-	}
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx },
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h.ServeHTTP(w, r.WithContext(api.WithOrg(r.Context(), LocalOrg)))
-		})}
-	a.control = srv
-	go func() { _ = srv.Serve(ln) }()
-}
-
-// stopControl closes the control socket.
-func (a *localApp) stopControl() {
-	if a.control == nil {
-		return
-	}
-	_ = a.control.Close()
-	_ = os.Remove(filepath.Join(a.store.Dir(), controlSocket))
-	a.control = nil
-}
-
-// ensureKey makes the local API key at first start. With --new-key it first
-// revokes every earlier key named "local" and ends every dashboard session
-// (a session opened with a revoked key would end anyway), so that only the new
-// key works. Login-link keys of earlier versions are revoked at every start.
-func (a *localApp) ensureKey(ctx context.Context) error {
-	keys, err := a.store.ListKeys(ctx, LocalOrg)
-	if err != nil {
-		return fmt.Errorf("local: %w", err)
-	}
-	legacy := 0
-	for _, k := range keys {
-		if k.Name == legacyDashboardKeyName && k.Created.IsZero() && !k.Revoked {
-			if _, err := a.store.RevokeKey(ctx, LocalOrg, k.ID); err != nil {
-				return fmt.Errorf("local: %w", err)
-			}
-			legacy++
-		}
-	}
-	if legacy > 0 {
-		fmt.Fprintf(a.stderr, "vigil local: revoked %d API key(s) that earlier versions' dashboard login links made\n", legacy)
-	}
-	if a.o.newKey {
-		n, err := a.store.RevokeKeys(LocalOrg, localKeyName)
-		if err != nil {
-			return fmt.Errorf("local: %w", err)
-		}
-		ended, err := a.store.EndSessions(LocalOrg)
-		if err != nil {
-			return fmt.Errorf("local: %w", err)
-		}
-		fmt.Fprintf(a.stderr, "vigil local: --new-key: revoked %d earlier API key(s) named %q and signed out %d dashboard session(s); other named keys stay (vigil local keys list)\n",
-			n, localKeyName, ended)
-	} else if a.store.HasKey(LocalOrg, localKeyName) {
-		return nil
-	}
-	key := api.NewKey()
-	if err := a.store.PutKey(ctx, key, api.Key{Org: LocalOrg, Name: localKeyName}); err != nil {
-		return fmt.Errorf("local: %w", err)
-	}
-	a.apiKey = key
-	return nil
-}
-
 // socketAdmin is the keys API of a running vigil local, over its control socket.
 type socketAdmin struct {
 	client *http.Client
 }
 
 func newSocketAdmin(dir string) *socketAdmin {
-	path := filepath.Join(dir, controlSocket)
+	path := filepath.Join(dir, localrun.ControlSocket)
 	return &socketAdmin{client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
@@ -419,7 +334,7 @@ the store directly. Keys are stored hashed and shown only when created.`,
 				return err
 			}
 			defer done()
-			keys, err := ka.ListKeys(c.Context(), LocalOrg)
+			keys, err := ka.ListKeys(c.Context(), localrun.Org)
 			if err != nil {
 				return err
 			}
@@ -440,7 +355,7 @@ the store directly. Keys are stored hashed and shown only when created.`,
 				return err
 			}
 			defer done()
-			key, _, err := ka.CreateKey(c.Context(), LocalOrg, name)
+			key, _, err := ka.CreateKey(c.Context(), localrun.Org, name)
 			if err != nil {
 				return err
 			}
@@ -459,7 +374,7 @@ the store directly. Keys are stored hashed and shown only when created.`,
 				return err
 			}
 			defer done()
-			keys, err := revokeKeys(c.Context(), ka, LocalOrg, args[0])
+			keys, err := revokeKeys(c.Context(), ka, localrun.Org, args[0])
 			printRevoked(c.OutOrStdout(), keys)
 			return err
 		},

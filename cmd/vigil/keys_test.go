@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/vigil-sec/vigil/internal/api"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
-	"github.com/vigil-sec/vigil/internal/local"
+	"github.com/vigil-sec/vigil/internal/localrun"
 	"github.com/vigil-sec/vigil/internal/testenv"
 )
 
@@ -74,6 +73,19 @@ func runVigil(args ...string) (string, error) {
 	return out.String(), err
 }
 
+// keyStatus is the status of the API's answer to a request made with key.
+func keyStatus(t *testing.T, base, key string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/v1/orgs/local/sensors", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func listLocalKeys(t *testing.T, data string) []api.Key {
 	t.Helper()
 	out, err := runVigil("local", "keys", "list", "--data", data, "--json")
@@ -93,20 +105,20 @@ func listLocalKeys(t *testing.T, data string) []api.Key {
 func TestLocalKeysCLI(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	ctx := context.Background()
-	o := localOptions{data: data, listen: "127.0.0.1:0"}
+	o := localrun.Options{Data: data, Listen: "127.0.0.1:0", LoadRules: ruleEngine(nil, false)}
 	if _, err := runVigil("local", "keys", "list", "--data", data); exitCode(err) != 2 {
 		t.Errorf("list without a store: %v, want a usage error", err)
 	}
 
-	a, err := newLocalApp(o, io.Discard, io.Discard)
+	a, err := localrun.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.serve(ctx); err != nil {
+	if err := a.Serve(ctx); err != nil {
 		t.Fatal(err)
 	}
-	first := a.apiKey
-	base := "http://" + a.addr
+	first := a.APIKey()
+	base := "http://" + a.Addr()
 
 	// running: through the control socket
 	out, err := runVigil("local", "keys", "create", "--data", data, "--name", "ci")
@@ -114,7 +126,7 @@ func TestLocalKeysCLI(t *testing.T) {
 	if err != nil || !strings.HasPrefix(ci, "vk_") {
 		t.Fatalf("create while running: %q %v", out, err)
 	}
-	if code := apiGet(t, base, "/v1/orgs/local/sensors", ci, nil); code != 200 {
+	if code := keyStatus(t, base, ci); code != 200 {
 		t.Fatalf("the new key: %d", code)
 	}
 	keys := listLocalKeys(t, data)
@@ -129,14 +141,14 @@ func TestLocalKeysCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, "revoked "+keys[1].ID) {
 		t.Fatalf("revoke by id while running: %q %v", out, err)
 	}
-	if code := apiGet(t, base, "/v1/orgs/local/sensors", ci, nil); code != 403 {
+	if code := keyStatus(t, base, ci); code != 403 {
 		t.Errorf("the revoked key: %d, want 403", code)
 	}
 	if _, err := runVigil("local", "keys", "revoke", "--data", data, "ci"); err == nil {
 		t.Error("revoking the name of revoked keys only: no error")
 	}
-	a.close()
-	if _, err := os.Stat(filepath.Join(data, controlSocket)); !os.IsNotExist(err) {
+	a.Close()
+	if _, err := os.Stat(filepath.Join(data, localrun.ControlSocket)); !os.IsNotExist(err) {
 		t.Errorf("the control socket outlives vigil local: %v", err)
 	}
 
@@ -158,109 +170,15 @@ func TestLocalKeysCLI(t *testing.T) {
 		}
 	}
 
-	a, err = newLocalApp(o, io.Discard, io.Discard)
+	a, err = localrun.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
-	if err := a.serve(ctx); err != nil {
+	defer a.Close()
+	if err := a.Serve(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if code := apiGet(t, "http://"+a.addr, "/v1/orgs/local/sensors", first, nil); code != 200 || a.apiKey != "" {
-		t.Errorf("the first key after a restart: %d (new key %q)", code, a.apiKey)
-	}
-}
-
-// TestLocalNewKey checks --new-key: the new key works, the old one and the
-// dashboard sessions are refused, other keys stay.
-func TestLocalNewKey(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "data")
-	ctx := context.Background()
-	start := func(newKey bool) (*localApp, *bytes.Buffer) {
-		var stderr bytes.Buffer
-		a, err := newLocalApp(localOptions{data: data, listen: "127.0.0.1:0", newKey: newKey}, io.Discard, &stderr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.serve(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return a, &stderr
-	}
-	a, _ := start(false)
-	old := a.apiKey
-	ci, _, err := managedStore{a.store}.CreateKey(ctx, LocalOrg, "ci")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// a dashboard session, by the login link
-	resp, err := http.Post("http://"+a.addr+"/dashboard/login", "application/json", strings.NewReader(`{"token":"`+a.loginLink[strings.Index(a.loginLink, "#")+1:]+`"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	cookie := resp.Cookies()
-	if resp.StatusCode != 200 || len(cookie) != 1 {
-		t.Fatalf("login: %d %v", resp.StatusCode, cookie)
-	}
-	a.close()
-
-	a, stderr := start(true)
-	defer a.close()
-	base := "http://" + a.addr
-	if !strings.HasPrefix(a.apiKey, "vk_") || a.apiKey == old {
-		t.Fatalf("--new-key made no new key: %q", a.apiKey)
-	}
-	if !strings.Contains(stderr.String(), `revoked 1 earlier API key(s) named "local" and signed out 1 dashboard session(s)`) {
-		t.Errorf("--new-key does not say what it did:\n%s", stderr)
-	}
-	for key, want := range map[string]int{old: 403, a.apiKey: 200, ci: 200} {
-		if code := apiGet(t, base, "/v1/orgs/local/sensors", key, nil); code != want {
-			t.Errorf("key %s…: %d, want %d", key[:8], code, want)
-		}
-	}
-	req, _ := http.NewRequest("GET", base+"/dashboard/whoami", nil)
-	req.AddCookie(cookie[0])
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 401 {
-		t.Errorf("a dashboard session after --new-key: %d, want 401", resp.StatusCode)
-	}
-}
-
-// TestLocalLegacyDashboardKeys revokes, at start, the keys earlier versions'
-// login links made (named dashboard, with no creation time), and no other.
-func TestLocalLegacyDashboardKeys(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "data")
-	if err := os.MkdirAll(data, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	legacy, named := api.NewKey(), api.NewKey()
-	line := fmt.Sprintf(`{"key":{"hash":%q,"org":"local","name":"dashboard"}}`+"\n"+`{"key":{"hash":%q,"org":"local","name":"dashboard","created":"2026-11-22T10:00:00Z"}}`+"\n",
-		api.HashKey(legacy), api.HashKey(named))
-	if err := os.WriteFile(filepath.Join(data, local.StoreFile), []byte(line), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	a, err := newLocalApp(localOptions{data: data, listen: "127.0.0.1:0"}, io.Discard, &stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	if err := a.serve(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + a.addr
-	if code := apiGet(t, base, "/v1/orgs/local/sensors", legacy, nil); code != 403 {
-		t.Errorf("a legacy login-link key: %d, want 403", code)
-	}
-	if code := apiGet(t, base, "/v1/orgs/local/sensors", named, nil); code != 200 {
-		t.Errorf("a key someone named dashboard: %d, want 200", code)
-	}
-	if !strings.Contains(stderr.String(), "revoked 1 API key(s) that earlier versions' dashboard login links made") {
-		t.Errorf("stderr:\n%s", stderr.String())
+	if code := keyStatus(t, "http://"+a.Addr(), first); code != 200 || a.APIKey() != "" {
+		t.Errorf("the first key after a restart: %d (new key %q)", code, a.APIKey())
 	}
 }

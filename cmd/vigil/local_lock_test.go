@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigil-sec/vigil/internal/local"
 )
@@ -17,8 +14,6 @@ import (
 // --data DIR it runs.
 func TestLocalReplayStoreInUse(t *testing.T) {
 	dir := t.TempDir()
-	lake := filepath.Join(dir, "lake")
-	recordedLake(t, lake, time.Now().Add(-time.Hour))
 	data := filepath.Join(dir, "local")
 	live, err := local.OpenStore(data) // what the running vigil local holds
 	if err != nil {
@@ -26,7 +21,7 @@ func TestLocalReplayStoreInUse(t *testing.T) {
 	}
 	defer live.Close()
 
-	err = runLocal(context.Background(), localOptions{replay: lake, data: data}, io.Discard, io.Discard)
+	_, err = runVigil("local", "--replay", recordedLake, "--data", data)
 	for _, want := range []string{"store " + data, "in use by another process", "pass --data DIR", "--data " + filepath.Join(dir, "replay")} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v, want it to say %q", err, want)
@@ -36,7 +31,7 @@ func TestLocalReplayStoreInUse(t *testing.T) {
 		t.Errorf("exit code %d (want 2), errors.Is ErrLocked %v", exitCode(err), errors.Is(err, local.ErrLocked))
 	}
 
-	if err := runLocal(context.Background(), localOptions{replay: lake, data: filepath.Join(dir, "replay")}, io.Discard, io.Discard); err != nil {
+	if _, err := runVigil("local", "--replay", recordedLake, "--data", filepath.Join(dir, "replay")); err != nil {
 		t.Fatalf("with a store of its own: %v", err)
 	}
 }
