@@ -32,6 +32,11 @@ type Detection struct {
 	Actions []engine.Action
 	// Anomaly is set on anomaly/host_activity detections: the model's finding.
 	Anomaly *anomaly.Finding
+	// Edge is set on a detection a sensor made on its host (package
+	// sensor/edge); EdgeActions are the actions that sensor carried out itself
+	// (edge: true in the rule), which the response workflow leaves out.
+	Edge        bool
+	EdgeActions []string
 }
 
 // DetectionID is the id of the detection of rule on the event with id eventID: the
@@ -66,18 +71,20 @@ func New(r *engine.Rule, ev *event.Event) Detection {
 // jsonDetection is the wire form of a Detection: flat routing fields for
 // consumers that filter (sensor_id, hostname, tags) and the event in rule-path shape.
 type jsonDetection struct {
-	ID       string           `json:"id"`
-	Rule     string           `json:"rule"`
-	Name     string           `json:"name"`
-	Severity string           `json:"severity"`
-	Category string           `json:"category,omitempty"`
-	Time     time.Time        `json:"time"`
-	SensorID string           `json:"sensor_id"`
-	Hostname string           `json:"hostname"`
-	Tags     []string         `json:"tags"`
-	Event    map[string]any   `json:"event"`
-	Actions  []string         `json:"actions,omitempty"`
-	Anomaly  *anomaly.Finding `json:"anomaly,omitempty"`
+	ID          string           `json:"id"`
+	Rule        string           `json:"rule"`
+	Name        string           `json:"name"`
+	Severity    string           `json:"severity"`
+	Category    string           `json:"category,omitempty"`
+	Time        time.Time        `json:"time"`
+	SensorID    string           `json:"sensor_id"`
+	Hostname    string           `json:"hostname"`
+	Tags        []string         `json:"tags"`
+	Event       map[string]any   `json:"event"`
+	Actions     []string         `json:"actions,omitempty"`
+	Anomaly     *anomaly.Finding `json:"anomaly,omitempty"`
+	Edge        bool             `json:"edge,omitempty"`
+	EdgeActions []string         `json:"edge_actions,omitempty"`
 }
 
 // MarshalJSON writes the detection as one JSON object with the event in rule-path
@@ -96,7 +103,7 @@ func (d Detection) MarshalJSON() ([]byte, error) {
 	return json.Marshal(jsonDetection{
 		ID: d.ID, Rule: d.Rule, Name: d.Name, Severity: d.Severity, Category: d.Category,
 		Time: d.Time, SensorID: d.Event.SensorID, Hostname: d.Event.Hostname, Tags: tags,
-		Event: d.Event.Tree(), Actions: actions, Anomaly: d.Anomaly,
+		Event: d.Event.Tree(), Actions: actions, Anomaly: d.Anomaly, Edge: d.Edge, EdgeActions: d.EdgeActions,
 	})
 }
 
@@ -113,7 +120,8 @@ func (d *Detection) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("detection %s: event: %w", j.ID, err)
 	}
-	*d = Detection{ID: j.ID, Rule: j.Rule, Name: j.Name, Severity: j.Severity, Category: j.Category, Time: j.Time, Event: ev, Anomaly: j.Anomaly}
+	*d = Detection{ID: j.ID, Rule: j.Rule, Name: j.Name, Severity: j.Severity, Category: j.Category, Time: j.Time, Event: ev,
+		Anomaly: j.Anomaly, Edge: j.Edge, EdgeActions: j.EdgeActions}
 	for _, a := range j.Actions {
 		d.Actions = append(d.Actions, engine.Action{Action: a})
 	}
