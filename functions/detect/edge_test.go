@@ -14,8 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/api"
+	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/rulesource"
