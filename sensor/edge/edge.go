@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -193,6 +194,10 @@ func (e *Evaluator) Observe(ev *event.Event) {
 				tasks = append(tasks, e.task(&d, &a, now))
 			}
 		}
+		// in the workflow's order: isolate, kill, snapshot
+		slices.SortStableFunc(tasks, func(a, b task.Task) int {
+			return slices.Index(detect.ResponseSteps, a.Action) - slices.Index(detect.ResponseSteps, b.Action)
+		})
 		e.log.Info("edge detection", "rule", d.Rule, "detection", d.ID, "severity", d.Severity, "pid", d.Event.PID,
 			"path", d.Event.FilePath, "edge_actions", d.EdgeActions)
 		e.add(func(r *detect.EdgeRecord) { r.Detections = append(r.Detections, d) }, func(s *Stats) { s.Detections++ })
