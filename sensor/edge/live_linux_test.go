@@ -208,14 +208,8 @@ func waitFor(tb testing.TB, what string, timeout time.Duration, cond func() bool
 // made and spooled, and when kinesalite is back both detections are delivered in
 // order, each still ahead of its exec's batch.
 func TestLiveEdgeThroughOutage(t *testing.T) {
-	if os.Getenv("AWS_ENDPOINT_URL") != "" {
-		t.Skip("the test stops and restarts its own kinesalite; AWS_ENDPOINT_URL points elsewhere")
-	}
-	kin := testenv.NewKinesalite(t, filepath.Join(t.TempDir(), "kinesis"))
-	kin.Start(t)
-	kc := kinesis.NewFromConfig(testenv.AWSConfig(t, kin.Endpoint), func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
 	const stream = "vigil-edge-live"
-	testenv.CreateStream(t, kc, stream)
+	kin, kc := testenv.OutageStream(t, stream)
 	sp, err := spool.Open(t.TempDir(), 1<<30)
 	if err != nil {
 		t.Fatal(err)

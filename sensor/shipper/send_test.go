@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/testenv"
@@ -25,14 +22,8 @@ import (
 // delivered in the order they were given, still ahead of the events added
 // after them.
 func TestSendAtOnceAndInOrder(t *testing.T) {
-	if os.Getenv("AWS_ENDPOINT_URL") != "" {
-		t.Skip("the test stops and restarts its own kinesalite; AWS_ENDPOINT_URL points elsewhere")
-	}
-	kin := testenv.NewKinesalite(t, filepath.Join(t.TempDir(), "kinesis"))
-	kin.Start(t)
-	kc := kinesis.NewFromConfig(testenv.AWSConfig(t, kin.Endpoint), func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
 	const stream = "vigil-send"
-	testenv.CreateStream(t, kc, stream)
+	kin, kc := testenv.OutageStream(t, stream)
 	sp, err := spool.Open(t.TempDir(), 1<<30)
 	if err != nil {
 		t.Fatal(err)
