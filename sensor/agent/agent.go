@@ -270,7 +270,9 @@ func snapshot(st Stats) metrics.Snapshot {
 	return metrics.Snapshot{KernelDrops: st.Collector.Dropped, DroppedRecords: st.Shipper.DroppedRecords,
 		DroppedFiles: st.Shipper.DroppedFiles, SpoolErrors: st.Shipper.SpoolErrors, SpoolCorrupt: st.Shipper.SpoolCorrupt,
 		EncodeStream: st.Shipper.DroppedStreamEvents, EncodeLake: st.Shipper.DroppedLakeEvents, SpoolBytes: st.Shipper.SpoolBytes,
-		SpoolRecords: st.Shipper.SpoolRecords, SpoolFiles: st.Shipper.SpoolFiles, KernelTime: st.Collector.KernelTime}
+		SpoolRecords: st.Shipper.SpoolRecords, SpoolFiles: st.Shipper.SpoolFiles, KernelTime: st.Collector.KernelTime,
+		EdgeDetections: st.Edge.Detections, EdgeUnsent: st.Edge.Unsent, EdgeStateEvicted: st.Edge.StateEvicted,
+		EdgeActions: st.Edge.Actions, EdgeDryRuns: st.Edge.DryRuns, EdgeActionsFailed: st.Edge.ActionsFailed}
 }
 
 // report sends drops and spool depth every 10 seconds.
