@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/detect"
@@ -102,6 +103,7 @@ type Evaluator struct {
 	now     func() time.Time
 	cloud   []string // rules left to the cloud
 	matches []engine.Match
+	events  atomic.Uint64
 
 	mu       sync.Mutex
 	pending  detect.EdgeRecord
@@ -177,9 +179,7 @@ func (e *Evaluator) Observe(ev *event.Event) {
 	now := e.now()
 	// the memory state cannot fail
 	e.matches, _ = e.eng.Process(context.Background(), ev, e.state, now, e.matches[:0])
-	e.mu.Lock()
-	e.stats.Events++
-	e.mu.Unlock()
+	e.events.Add(1)
 	for i := range e.matches {
 		m := &e.matches[i]
 		if len(m.Actions) == 0 {
@@ -284,6 +284,7 @@ func (e *Evaluator) Stats() Stats {
 	e.mu.Lock()
 	st := e.stats
 	e.mu.Unlock()
+	st.Events = e.events.Load()
 	st.StateEntries = e.state.Len()
 	st.StateEvicted = e.state.Evicted()
 	return st
