@@ -234,31 +234,11 @@ func startResponder(ctx context.Context, cfg config.Config, sensorID string, lak
 		return nil, fmt.Errorf("respond: restore: %w", err)
 	}
 	go func() {
-		if r.Source == nil {
-			refresh(ctx, r, log)
-			return
-		}
 		if err := r.Run(ctx, 5*time.Second, 5*time.Minute); err != nil && ctx.Err() == nil {
 			log.Error("response tasks stopped", "error", err)
 		}
 	}()
 	return r, nil
-}
-
-// refresh re-resolves the isolation's allow list every 5 minutes until ctx ends.
-func refresh(ctx context.Context, r *respond.Runner, log *slog.Logger) {
-	t := time.NewTicker(5 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := r.Refresh(ctx); err != nil {
-				log.Warn("refresh isolation", "err", err)
-			}
-		}
-	}
 }
 
 // readAPIKey reads the sensor's API key from respond.api_key_file.

@@ -340,7 +340,8 @@ func (r *Runner) run(ctx context.Context, t task.Task) (out string, err error) {
 
 // Run restores the isolation the state file records, then polls every poll
 // interval (and re-resolves the isolation's allow list every refresh interval)
-// until ctx ends.
+// until ctx ends. Without a Source (a runner of edge actions only, see
+// Execute) it only refreshes.
 func (r *Runner) Run(ctx context.Context, poll, refresh time.Duration) error {
 	if poll <= 0 {
 		poll = 5 * time.Second
@@ -355,8 +356,10 @@ func (r *Runner) Run(ctx context.Context, poll, refresh time.Duration) error {
 	defer tick.Stop()
 	last := r.now()
 	for {
-		if _, err := r.Poll(ctx); err != nil && ctx.Err() == nil {
-			r.log().Warn("tasks", "err", err)
+		if r.Source != nil {
+			if _, err := r.Poll(ctx); err != nil && ctx.Err() == nil {
+				r.log().Warn("tasks", "err", err)
+			}
 		}
 		if r.now().Sub(last) >= refresh {
 			last = r.now()
