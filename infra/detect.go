@@ -90,12 +90,15 @@ func newDetect(scope constructs.Construct, deps detectDeps, codeDir string) *Det
 			"VIGIL_STATE_MACHINE_ARN": deps.respond.StateMachine.StateMachineArn(),
 			"VIGIL_LAKE_BUCKET":       in.Lake.BucketName(),
 			"VIGIL_MODEL_KEY":         jsii.String(modelKey),
+			"VIGIL_TASKS_TABLE":       deps.store.Tasks.TableName(),
 		},
 	}, codeDir)
 
 	deps.store.Detections.GrantReadWriteData(d.Function)
 	deps.store.Sensors.GrantReadWriteData(d.Function)
 	deps.store.RuleState.GrantReadWriteData(d.Function)
+	// the tasks sensors carried out for their edge actions (edge records)
+	deps.store.Tasks.GrantReadWriteData(d.Function)
 	deps.route.Bus.GrantPutEventsTo(d.Function, nil)
 	deps.respond.StateMachine.GrantStartExecution(d.Function)
 	// Only the models, not the events: s3:GetObject under models/ (the lake's key

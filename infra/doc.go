@@ -31,7 +31,8 @@
 //     send their shard and sequence-number range to an SQS dead-letter queue (SSE-SQS,
 //     TLS only, 14 days); the stream keeps the records 24 h, so they can be replayed
 //     from there. The parallelization factor stays 1, keeping each sensor's events in
-//     order. It reads and writes the detections, sensors and rule_state tables, puts
+//     order. It reads and writes the detections, sensors and rule_state tables, and
+//     the tasks table (the tasks sensors carried out for their edge actions), puts
 //     events on the bus, starts response executions, and reads the anomaly model
 //     (s3:GetObject under models/ only; VIGIL_MODEL_KEY = anomaly.DefaultModelKey,
 //     models/host_activity.json, the same key the train function is given).

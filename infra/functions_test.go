@@ -56,6 +56,7 @@ func TestFunctions(t *testing.T) {
 				"VIGIL_STATE_MACHINE_ARN": ref(ids.stateMachine),
 				"VIGIL_LAKE_BUCKET":       ref(ids.lake),
 				"VIGIL_MODEL_KEY":         anomaly.DefaultModelKey,
+				"VIGIL_TASKS_TABLE":       ref(ids.tasks),
 			},
 		},
 		{
@@ -148,9 +149,9 @@ func TestFunctionGrants(t *testing.T) {
 				{[]string{"s3:GetObject"}, join(arn(ids.lake), "/models/*")},
 				{[]string{"kms:Decrypt"}, arn(ids.key)},
 				{[]string{"kinesis:GetRecords", "kinesis:GetShardIterator"}, arn(ids.stream)},
+				{append(readTable, writeTable...), arn(ids.tasks)},
 			},
 			not: []grant{
-				{append(readTable, writeTable...), arn(ids.tasks)},
 				{append(readTable, writeTable...), arn(ids.apiKeys)},
 				{[]string{"s3:GetObject"}, join(arn(ids.lake), "/*")},
 			},

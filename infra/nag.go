@@ -84,7 +84,7 @@ func addNagSuppressions(stack awscdk.Stack, t nagTargets) {
 			"encrypts the lake, rotates yearly, and its use is limited to Kinesis and S3 for the sensors.",
 	})
 
-	suppress(t.detect.Function, basicExecutionRole, tableIndexes("DetectionsTable"), suppression{
+	suppress(t.detect.Function, basicExecutionRole, tableIndexes("DetectionsTable", "TasksTable"), suppression{
 		id:        "AwsSolutions-IAM5",
 		reason:    "The detect function reads the anomaly models: s3:GetObject under the lake's models/ prefix only.",
 		appliesTo: []any{resourceRegex("Lake", "/models/*")},

@@ -18,10 +18,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/local"
+	"github.com/vigil-sec/vigil/internal/rulesource"
 	"github.com/vigil-sec/vigil/internal/version"
+	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/sensor/agent"
 	"github.com/vigil-sec/vigil/sensor/collector"
 	"github.com/vigil-sec/vigil/sensor/config"
+	"github.com/vigil-sec/vigil/sensor/edge"
 	"github.com/vigil-sec/vigil/sensor/identity"
 	"github.com/vigil-sec/vigil/sensor/metrics"
 	"github.com/vigil-sec/vigil/sensor/respond"
@@ -72,6 +75,12 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	for _, n := range id.Notes {
 		log.Info("identity", "note", n)
+	}
+	// the rule set is read before anything starts: a broken rule file is
+	// found by --check too, naming its file and line
+	ruleSet, err := loadRules(cfg, log)
+	if err != nil {
+		return fail(2, err)
 	}
 	if *check {
 		// the key is read only when the responder starts: a key file that cannot
@@ -125,8 +134,15 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	defer o.Metrics.Close()
 
-	if err := startResponder(ctx, cfg, id.SensorID, o.Lake, log); err != nil {
+	runner, err := startResponder(ctx, cfg, id.SensorID, o.Lake, log)
+	if err != nil {
 		return fail(2, err)
+	}
+	if ruleSet != nil {
+		o.Edge = &edge.Options{Rules: ruleSet.Rules, Enforce: cfg.EnforceEdge}
+		if runner != nil {
+			o.Edge.Executor = runner
+		}
 	}
 	log.Info("sensor starting", "version", version.String(), "sensor", id.SensorID, "id_from", id.Source, "tags", strings.Join(id.Tags, ","),
 		"stream", cfg.Stream, "lake_bucket", cfg.LakeBucket, "local_dir", cfg.LocalDir, "spool", spoolDir)
@@ -168,19 +184,37 @@ func awsConfig(ctx context.Context, c config.Config, id identity.Identity) (aws.
 	return vaws.Config(ctx, opts...)
 }
 
-// startResponder runs the response tasks (isolate, rejoin, kill, snapshot) polled
-// from the API when respond.api_url is set; isolation recorded in the state file
-// is re-applied first (after a reboot cleared bpffs).
-func startResponder(ctx context.Context, cfg config.Config, sensorID string, lake shipper.Lake, log *slog.Logger) error {
-	if cfg.RespondAPIURL == "" {
-		return nil
+// loadRules reads the rule set rules.edge evaluates (nil when it is off): the
+// pack unless rules.builtin is false, and rules.sources. Any error of any file
+// fails the start, naming the file and line.
+func loadRules(cfg config.Config, log *slog.Logger) (*rulesource.Set, error) {
+	if !cfg.EdgeRules {
+		return nil, nil
 	}
-	key, err := readAPIKey(cfg)
+	o := rulesource.Options{Paths: cfg.RuleSources}
+	if cfg.BuiltinRules {
+		o.Pack = rules.FS
+	}
+	set, err := rulesource.Load(o)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	for _, s := range set.Sources {
+		log.Info("rules", "source", s.Summary())
+	}
+	return set, nil
+}
+
+// startResponder builds the runner of response tasks when respond.api_url is
+// set or rules.enforce has edge actions carried out, and re-applies the
+// isolation its state file records (after a reboot cleared bpffs). With
+// respond.api_url it polls the API for tasks (isolate, rejoin, kill, snapshot);
+// without, it only re-resolves an isolation's allow list.
+func startResponder(ctx context.Context, cfg config.Config, sensorID string, lake shipper.Lake, log *slog.Logger) (*respond.Runner, error) {
+	if cfg.RespondAPIURL == "" && !(cfg.EdgeRules && cfg.EnforceEdge) {
+		return nil, nil
 	}
 	r := &respond.Runner{
-		Source:    &respond.HTTPSource{Endpoint: cfg.RespondAPIURL, Org: cfg.RespondOrg, SensorID: sensorID, APIKey: key},
 		SensorID:  sensorID,
 		StatePath: cfg.RespondStateFile,
 		Isolation: respond.Isolation{Backend: cfg.RespondBackend, Allow: cfg.RespondAllow, Disabled: cfg.IsolationDisabled},
@@ -189,15 +223,22 @@ func startResponder(ctx context.Context, cfg config.Config, sensorID string, lak
 	if lake != nil {
 		r.Lake = lake
 	}
+	if cfg.RespondAPIURL != "" {
+		key, err := readAPIKey(cfg)
+		if err != nil {
+			return nil, err
+		}
+		r.Source = &respond.HTTPSource{Endpoint: cfg.RespondAPIURL, Org: cfg.RespondOrg, SensorID: sensorID, APIKey: key}
+	}
 	if err := r.Restore(ctx); err != nil {
-		return fmt.Errorf("respond: restore: %w", err)
+		return nil, fmt.Errorf("respond: restore: %w", err)
 	}
 	go func() {
 		if err := r.Run(ctx, 5*time.Second, 5*time.Minute); err != nil && ctx.Err() == nil {
 			log.Error("response tasks stopped", "error", err)
 		}
 	}()
-	return nil
+	return r, nil
 }
 
 // readAPIKey reads the sensor's API key from respond.api_key_file.
@@ -252,6 +293,10 @@ func printConfig(w io.Writer, c config.Config, id identity.Identity) {
 	row("respond.backend", strings.Join(c.RespondBackend, ","), "("+c.Source("respond.backend")+")")
 	row("respond.allow", strings.Join(c.RespondAllow, ","), "("+c.Source("respond.allow")+")")
 	row("respond.isolation_disabled", fmt.Sprint(c.IsolationDisabled), "("+c.Source("respond.isolation_disabled")+")")
+	row("rules.edge", fmt.Sprint(c.EdgeRules), "("+c.Source("rules.edge")+")")
+	row("rules.builtin", fmt.Sprint(c.BuiltinRules), "("+c.Source("rules.builtin")+")")
+	row("rules.sources", strings.Join(c.RuleSources, ","), "("+c.Source("rules.sources")+")")
+	row("rules.enforce", fmt.Sprint(c.EnforceEdge), "("+c.Source("rules.enforce")+")")
 }
 
 // prefixesValue shows the file path prefixes as --check prints them: the

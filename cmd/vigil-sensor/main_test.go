@@ -124,3 +124,52 @@ func TestCheckReadsAPIKey(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckLoadsEdgeRules: with rules.edge, --check reads the rule set and
+// prints the rules settings; a broken rule file fails it, naming the file.
+func TestCheckLoadsEdgeRules(t *testing.T) {
+	dir := t.TempDir()
+	good, broken := filepath.Join(dir, "good"), filepath.Join(dir, "broken")
+	for d, rule := range map[string]string{
+		good:   "detection:\n  event: NEW_PROCESS\n  op: is\n  path: event/FILE_NAME\n  value: xmrig\nresponse:\n  - action: kill\n    edge: true\n",
+		broken: "detection:\n  event: NEW_PROCESS\n  op: sometimes\nresponse:\n  - action: report\n    name: x\n",
+	} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "site_rule.yaml"), []byte(rule), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name     string
+		rules    string // the rules section of sensor.yaml
+		wantCode int
+		want     []string // in stdout for 0, else in stderr
+	}{
+		{"pack and a source", "rules: {edge: true, sources: [" + good + "]}\n", 0,
+			[]string{"rules.edge           true", "rules.sources        " + good, "read_delay           20ms", "(default with rules.edge)"}},
+		{"broken source", "rules: {edge: true, sources: [" + broken + "]}\n", 2,
+			[]string{filepath.Join(broken, "site_rule.yaml") + ":3", "sometimes"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sensor.yaml")
+			_ = os.WriteFile(path, []byte("sensor_id: web-1\nstream: s\nimds: {enabled: false}\n"+tc.rules), 0o600)
+			var out, errb bytes.Buffer
+			code := run(context.Background(), []string{"--config", path, "--check"}, env(nil), &out, &errb)
+			got := out.String()
+			if code != 0 {
+				got = errb.String()
+			}
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d: %s%s", code, tc.wantCode, out.String(), errb.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("output lacks %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}

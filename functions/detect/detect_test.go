@@ -132,7 +132,7 @@ func TestKinesisToDetection(t *testing.T) {
 }
 
 func TestNewHandlerNamesMissingEnvironment(t *testing.T) {
-	for _, k := range []string{"VIGIL_DETECTIONS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_STATE_TABLE", "VIGIL_BUS_NAME", "VIGIL_STATE_MACHINE_ARN", "VIGIL_LAKE_BUCKET", "VIGIL_MODEL_KEY"} {
+	for _, k := range []string{"VIGIL_DETECTIONS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_STATE_TABLE", "VIGIL_BUS_NAME", "VIGIL_STATE_MACHINE_ARN", "VIGIL_LAKE_BUCKET", "VIGIL_MODEL_KEY", "VIGIL_TASKS_TABLE"} {
 		t.Setenv(k, "")
 	}
 	t.Setenv("VIGIL_BUS_NAME", "vigil")
@@ -146,7 +146,7 @@ func TestNewHandlerNamesMissingEnvironment(t *testing.T) {
 func setHandlerEnv(t *testing.T) {
 	t.Helper()
 	for _, k := range []string{"VIGIL_DETECTIONS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_STATE_TABLE", "VIGIL_BUS_NAME",
-		"VIGIL_STATE_MACHINE_ARN", "VIGIL_LAKE_BUCKET", "VIGIL_MODEL_KEY"} {
+		"VIGIL_STATE_MACHINE_ARN", "VIGIL_LAKE_BUCKET", "VIGIL_MODEL_KEY", "VIGIL_TASKS_TABLE"} {
 		t.Setenv(k, "x")
 	}
 	t.Setenv("VIGIL_S3_PATH_STYLE", "")

@@ -20,11 +20,12 @@ import (
 )
 
 // newHandler wires the detect function from its environment: the rule set
-// (loadEngine), the DynamoDB tables, the bus, the response state machine and the anomaly model in
+// (loadEngine), the DynamoDB tables (the tasks table takes the tasks of edge
+// records), the bus, the response state machine and the anomaly model in
 // the lake bucket (VIGIL_S3_PATH_STYLE as for the train function).
 func newHandler(ctx context.Context) (*detect.KinesisHandler, error) {
 	env, err := vaws.Env("VIGIL_DETECTIONS_TABLE", "VIGIL_SENSORS_TABLE", "VIGIL_STATE_TABLE", "VIGIL_BUS_NAME",
-		"VIGIL_STATE_MACHINE_ARN", "VIGIL_LAKE_BUCKET", "VIGIL_MODEL_KEY")
+		"VIGIL_STATE_MACHINE_ARN", "VIGIL_LAKE_BUCKET", "VIGIL_MODEL_KEY", "VIGIL_TASKS_TABLE")
 	cfg, cerr := vaws.Config(ctx)
 	eng, rerr := loadEngine(os.Getenv)
 	lake, lerr := vaws.BucketFromEnv(cfg, env["VIGIL_LAKE_BUCKET"], os.Getenv)
@@ -50,6 +51,7 @@ func newHandler(ctx context.Context) (*detect.KinesisHandler, error) {
 			Workflow: &vaws.Workflow{Client: sfn.NewFromConfig(cfg), StateMachineArn: env["VIGIL_STATE_MACHINE_ARN"]},
 		},
 		Sensors:   &vaws.Sensors{Client: db, Table: env["VIGIL_SENSORS_TABLE"]},
+		Tasks:     &vaws.Tasks{Client: db, Table: env["VIGIL_TASKS_TABLE"]},
 		Anomalies: &detect.Anomalies{Scorer: model.Scorer},
 		Metrics:   metricsOrNil(m),
 	}, nil

@@ -31,9 +31,12 @@ const AllTag = "*"
 // index items for the by_tag (tag, time_id) and by_sensor (sensor_id, time_id) GSIs.
 //
 // A detection item is written with the condition that it is absent or not yet
-// published; MarkPublished sets published once the bus and workflow have it. A
-// replayed batch therefore neither duplicates a detection nor republishes it, and a
-// batch that failed between storing and publishing publishes on retry.
+// published, then its index items; MarkPublished sets published once the bus and
+// workflow have it. A replayed batch therefore neither duplicates a detection nor
+// republishes it nor changes what was stored (the first document published, an
+// edge detection's when a sensor sent it: the cloud's evaluation of the batch
+// finds the same id), and a batch that failed between storing and publishing
+// stores and publishes on retry.
 type Detections struct {
 	Client DynamoAPI
 	Table  string
@@ -54,13 +57,6 @@ func (d *Detections) Claim(ctx context.Context, ds []detect.Detection) ([]detect
 			return out, fmt.Errorf("store detection %s: %w", det.ID, err)
 		}
 		tid := timeID(det.Time, det.ID)
-		for _, tag := range append([]string{AllTag}, det.Event.Tags...) {
-			if _, err := d.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(d.Table), Item: map[string]types.AttributeValue{
-				"id": str(det.ID + "#tag#" + tag), "tag": str(tag), "time_id": str(tid), "ref": str(det.ID), "doc": str(string(doc)),
-			}}); err != nil {
-				return out, fmt.Errorf("store detection %s tag %s: %w", det.ID, tag, err)
-			}
-		}
 		_, err = d.Client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: aws.String(d.Table),
 			Item: map[string]types.AttributeValue{
@@ -73,9 +69,19 @@ func (d *Detections) Claim(ctx context.Context, ds []detect.Detection) ([]detect
 		var cfe *types.ConditionalCheckFailedException
 		switch {
 		case errors.As(err, &cfe):
-			continue // stored and published before
+			continue // stored and published before: its index items are left as they are
 		case err != nil:
 			return out, fmt.Errorf("store detection %s: %w", det.ID, err)
+		}
+		// the index items follow the claim, so a detection published once keeps
+		// the document it was published with (an edge detection's, when the
+		// cloud's evaluation of the batch finds it again)
+		for _, tag := range append([]string{AllTag}, det.Event.Tags...) {
+			if _, err := d.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(d.Table), Item: map[string]types.AttributeValue{
+				"id": str(det.ID + "#tag#" + tag), "tag": str(tag), "time_id": str(tid), "ref": str(det.ID), "doc": str(string(doc)),
+			}}); err != nil {
+				return out, fmt.Errorf("store detection %s tag %s: %w", det.ID, tag, err)
+			}
 		}
 		out = append(out, *det)
 	}

@@ -69,6 +69,51 @@ func TestDetectionsClaimIsIdempotent(t *testing.T) {
 	}
 }
 
+// TestDetectionsClaimKeepsThePublishedDocument: a detection of the same id
+// claimed again once published (the cloud's evaluation of a batch finding what
+// a sensor's edge record sent first) changes nothing that was stored, in the
+// table or its indexes; before it was published, a retry's document replaces it.
+func TestDetectionsClaimKeepsThePublishedDocument(t *testing.T) {
+	st := newDetections(t)
+	ctx := context.Background()
+	edge := det(1, "s1", "env:prod")
+	edge.Edge, edge.EdgeActions = true, []string{"kill"}
+	cloud := det(1, "s1", "env:prod")
+	retry := det(2, "s1", "env:prod")
+	retried := retry
+	retried.Severity = "critical"
+	if got, err := st.Claim(ctx, []detect.Detection{edge, retry}); err != nil || len(got) != 2 {
+		t.Fatalf("claim: %d, %v", len(got), err)
+	}
+	if err := st.MarkPublished(ctx, []string{edge.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Claim(ctx, []detect.Detection{cloud, retried}); err != nil || len(got) != 1 || got[0].ID != retry.ID {
+		t.Fatalf("second claim: %v, %v; want only the unpublished %s", got, err, retry.ID)
+	}
+	for _, q := range []api.DetectionQuery{{}, {Tag: "env:prod"}, {SensorID: "s1"}} {
+		docs, _, err := st.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(docs) != 2 {
+			t.Fatalf("%+v: %d documents", q, len(docs))
+		}
+		for _, doc := range docs {
+			var d detect.Detection
+			if err := json.Unmarshal(doc, &d); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case d.ID == edge.ID && (!d.Edge || len(d.EdgeActions) != 1):
+				t.Errorf("%+v: the published edge detection was replaced: %s", q, doc)
+			case d.ID == retry.ID && d.Severity != "critical":
+				t.Errorf("%+v: the unpublished detection kept its first document: %s", q, doc)
+			}
+		}
+	}
+}
+
 func TestDetectionsList(t *testing.T) {
 	st := newDetections(t)
 	ctx := context.Background()

@@ -274,17 +274,20 @@ func TestWorkflowInput(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		actions []engine.Action
+		edge    []string // actions the sensor carried out itself
 		start   bool
 		steps   []string
 		tree    bool
 	}{
-		{"report only", []engine.Action{{Action: engine.ActReport}}, false, nil, false},
-		{"kill", []engine.Action{{Action: engine.ActReport}, {Action: engine.ActKill}}, true, []string{"kill"}, false},
-		{"kill with descendants", []engine.Action{{Action: engine.ActKill, Descendants: true}}, true, []string{"kill"}, true},
-		{"isolate and snapshot", []engine.Action{{Action: engine.ActIsolate}, {Action: engine.ActSnapshot}}, true, []string{"isolate", "snapshot"}, false},
+		{"report only", []engine.Action{{Action: engine.ActReport}}, nil, false, nil, false},
+		{"kill", []engine.Action{{Action: engine.ActReport}, {Action: engine.ActKill}}, nil, true, []string{"kill"}, false},
+		{"kill with descendants", []engine.Action{{Action: engine.ActKill, Descendants: true}}, nil, true, []string{"kill"}, true},
+		{"isolate and snapshot", []engine.Action{{Action: engine.ActIsolate}, {Action: engine.ActSnapshot}}, nil, true, []string{"isolate", "snapshot"}, false},
+		{"edge kill left out", []engine.Action{{Action: engine.ActKill, Descendants: true}, {Action: engine.ActIsolate}}, []string{"kill"}, true, []string{"isolate"}, false},
+		{"edge actions only", []engine.Action{{Action: engine.ActReport}, {Action: engine.ActKill}}, []string{"kill"}, false, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := Detection{ID: "d-1", Rule: "r", Actions: tc.actions, Event: event.Event{SensorID: "s-1"}}
+			d := Detection{ID: "d-1", Rule: "r", Actions: tc.actions, Event: event.Event{SensorID: "s-1"}, Edge: tc.edge != nil, EdgeActions: tc.edge}
 			raw, ok := (&Sinks{}).workflowInput(&d)
 			if ok != tc.start {
 				t.Fatalf("workflow started = %v, want %v", ok, tc.start)

@@ -35,6 +35,11 @@ type Detection struct {
 	// Output is the report's output rendered for the event (see OutputKey), or
 	// its plain text when it has no template.
 	Output string
+	// Edge is set on a detection a sensor made on its host (package
+	// sensor/edge); EdgeActions are the actions that sensor carried out itself
+	// (edge: true in the rule), which the response workflow leaves out.
+	Edge        bool
+	EdgeActions []string
 }
 
 // DetectionID is the id of the detection of rule on the event with id eventID: the
@@ -75,19 +80,21 @@ func New(r *engine.Rule, ev *event.Event) Detection {
 // jsonDetection is the wire form of a Detection: flat routing fields for
 // consumers that filter (sensor_id, hostname, tags) and the event in rule-path shape.
 type jsonDetection struct {
-	ID       string           `json:"id"`
-	Rule     string           `json:"rule"`
-	Name     string           `json:"name"`
-	Severity string           `json:"severity"`
-	Category string           `json:"category,omitempty"`
-	Time     time.Time        `json:"time"`
-	SensorID string           `json:"sensor_id"`
-	Hostname string           `json:"hostname"`
-	Tags     []string         `json:"tags"`
-	Event    map[string]any   `json:"event"`
-	Actions  []string         `json:"actions,omitempty"`
-	Anomaly  *anomaly.Finding `json:"anomaly,omitempty"`
-	Output   string           `json:"output,omitempty"`
+	ID          string           `json:"id"`
+	Rule        string           `json:"rule"`
+	Name        string           `json:"name"`
+	Severity    string           `json:"severity"`
+	Category    string           `json:"category,omitempty"`
+	Time        time.Time        `json:"time"`
+	SensorID    string           `json:"sensor_id"`
+	Hostname    string           `json:"hostname"`
+	Tags        []string         `json:"tags"`
+	Event       map[string]any   `json:"event"`
+	Actions     []string         `json:"actions,omitempty"`
+	Anomaly     *anomaly.Finding `json:"anomaly,omitempty"`
+	Edge        bool             `json:"edge,omitempty"`
+	EdgeActions []string         `json:"edge_actions,omitempty"`
+	Output      string           `json:"output,omitempty"`
 }
 
 // MarshalJSON writes the detection as one JSON object with the event in rule-path
@@ -106,7 +113,8 @@ func (d Detection) MarshalJSON() ([]byte, error) {
 	return json.Marshal(jsonDetection{
 		ID: d.ID, Rule: d.Rule, Name: d.Name, Severity: d.Severity, Category: d.Category,
 		Time: d.Time, SensorID: d.Event.SensorID, Hostname: d.Event.Hostname, Tags: tags,
-		Event: d.Event.Tree(), Actions: actions, Anomaly: d.Anomaly, Output: d.Output,
+		Event: d.Event.Tree(), Actions: actions, Anomaly: d.Anomaly, Edge: d.Edge, EdgeActions: d.EdgeActions,
+		Output: d.Output,
 	})
 }
 
@@ -123,7 +131,8 @@ func (d *Detection) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("detection %s: event: %w", j.ID, err)
 	}
-	*d = Detection{ID: j.ID, Rule: j.Rule, Name: j.Name, Severity: j.Severity, Category: j.Category, Time: j.Time, Event: ev, Anomaly: j.Anomaly, Output: j.Output}
+	*d = Detection{ID: j.ID, Rule: j.Rule, Name: j.Name, Severity: j.Severity, Category: j.Category, Time: j.Time, Event: ev,
+		Anomaly: j.Anomaly, Edge: j.Edge, EdgeActions: j.EdgeActions, Output: j.Output}
 	for _, a := range j.Actions {
 		d.Actions = append(d.Actions, engine.Action{Action: a})
 	}

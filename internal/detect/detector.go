@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/engine"
@@ -30,6 +31,7 @@ type Detector struct {
 
 	events  []event.Event
 	matches []engine.Match
+	byName  map[string]*engine.Rule // the engine's rules by name, made when first needed
 }
 
 // NewDetector returns a Detector evaluating with eng and keeping state in memory.
@@ -73,6 +75,51 @@ func (d *Detector) EvaluateContext(ctx context.Context, dst []Detection, events 
 func (d *Detector) Evaluate(dst []Detection, events []event.Event) []Detection {
 	dst, _ = d.EvaluateContext(context.Background(), dst, events)
 	return dst
+}
+
+// actions returns the actions of rule whose verbs are given (a detection read
+// back from its wire form, which keeps verbs only), as the rule set has them
+// (with their parameters: kill's descendants, notify's webhook), its report
+// first; verbs of a rule the rule set does not have stay bare.
+func (d *Detector) actions(rule string, verbs []engine.Action) []engine.Action {
+	if d.byName == nil {
+		d.byName = make(map[string]*engine.Rule, len(d.eng.Rules()))
+		for _, r := range d.eng.Rules() {
+			d.byName[r.Name] = r
+		}
+	}
+	r := d.byName[rule]
+	if r == nil {
+		return verbs
+	}
+	var out []engine.Action
+	if rep := r.Report(); rep != nil {
+		out = append(out, *rep)
+	}
+	used := make([]bool, len(r.Response))
+	for _, v := range verbs {
+		i := slices.IndexFunc(r.Response, func(a engine.Action) bool { return a.Action == v.Action && a.Action != engine.ActReport })
+		for i >= 0 && used[i] {
+			i = nextAction(r.Response, i, v.Action)
+		}
+		if i < 0 {
+			out = append(out, v)
+			continue
+		}
+		used[i] = true
+		out = append(out, r.Response[i])
+	}
+	return out
+}
+
+// nextAction returns the index of the next action of verb after i, -1 for none.
+func nextAction(acts []engine.Action, i int, verb string) int {
+	for j := i + 1; j < len(acts); j++ {
+		if acts[j].Action == verb {
+			return j
+		}
+	}
+	return -1
 }
 
 // Batch decodes one Parquet batch and returns its detections and how many events it

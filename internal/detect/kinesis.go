@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/task"
 )
 
 // KinesisHandler is the detect function's core: one invocation of a Kinesis event
@@ -18,8 +19,20 @@ type KinesisHandler struct {
 	Publisher Publisher
 	Sensors   SensorRegistry // may be nil
 	Anomalies *Anomalies     // may be nil: rules only
-	Metrics   Metrics        // may be nil
-	Log       *slog.Logger
+	// Tasks keeps the tasks sensors carried out for their edge actions; nil
+	// leaves them out (logged).
+	Tasks   TaskRecorder
+	Metrics Metrics // may be nil
+	Log     *slog.Logger
+}
+
+// TaskRecorder keeps sensor tasks: the tasks store (internal/aws.Tasks) takes
+// the finished tasks of edge records.
+type TaskRecorder interface {
+	// Create stores t unless a task of its id exists, and returns the stored one.
+	Create(ctx context.Context, t task.Task) (task.Task, error)
+	// Update moves a task that has not ended to status with result.
+	Update(ctx context.Context, id string, status task.Status, result string, now time.Time) (task.Task, error)
 }
 
 // Metrics the handler sends (internal/metrics delivers them to Datadog):
@@ -27,6 +40,7 @@ type KinesisHandler struct {
 //	vigil.detect.records     count   Kinesis records handled, tagged result:ok|failed|poison
 //	vigil.detect.events      count   events decoded
 //	vigil.detect.detections  count   detections raised, tagged rule:<name>, severity:<level>
+//	                                 (and source:edge for those of edge records)
 //	vigil.detect.batch_time  timing  per record: decode, evaluate and publish
 const (
 	MetricRecords    = "vigil.detect.records"
@@ -42,7 +56,8 @@ type Metrics interface {
 	Flush() error
 }
 
-// Handle evaluates each record (one Parquet batch) and publishes its detections.
+// Handle evaluates each record (one Parquet batch) and publishes its detections;
+// an edge record's detections are published as they are, and its tasks stored.
 // A record that cannot be decoded or whose detections cannot be published is
 // reported in BatchItemFailures by sequence number, so Lambda retries from it (and,
 // with bisection and the on-failure destination, a poison record ends in the DLQ
@@ -65,8 +80,13 @@ func (h *KinesisHandler) Handle(ctx context.Context, in events.KinesisEvent) (ev
 		var n int
 		var err error
 		start := time.Now()
-		ds, n, err = h.Detector.Batch(ds[:0], rec.Kinesis.Data)
-		if err == nil && h.Anomalies != nil {
+		edge := IsEdgeRecord(rec.Kinesis.Data)
+		if edge {
+			ds, err = h.edge(ctx, ds[:0], rec.Kinesis.PartitionKey, rec.Kinesis.Data, log)
+		} else {
+			ds, n, err = h.Detector.Batch(ds[:0], rec.Kinesis.Data)
+		}
+		if err == nil && !edge && h.Anomalies != nil {
 			var aerr error
 			if ds, aerr = h.Anomalies.Append(ctx, ds, h.Detector.Events()); aerr != nil {
 				log.Warn("anomaly scoring skipped", "error", aerr)
@@ -77,20 +97,65 @@ func (h *KinesisHandler) Handle(ctx context.Context, in events.KinesisEvent) (ev
 				err = fmt.Errorf("publish %d detections: %w", len(ds), perr)
 			}
 		}
-		if err == nil && h.Sensors != nil {
+		if err == nil && !edge && h.Sensors != nil {
 			err = h.heartbeats(ctx)
 		}
 		h.measure(err, n, ds, time.Since(start))
 		if err != nil {
 			log.Error("record failed", "sequence", rec.Kinesis.SequenceNumber,
-				"partition_key", rec.Kinesis.PartitionKey, "poison", errors.Is(err, event.ErrNotParquet), "error", err)
+				"partition_key", rec.Kinesis.PartitionKey, "poison", poison(err), "error", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures,
 				events.KinesisBatchItemFailure{ItemIdentifier: rec.Kinesis.SequenceNumber})
 			continue
 		}
-		log.Debug("record evaluated", "sequence", rec.Kinesis.SequenceNumber, "events", n, "detections", len(ds))
+		log.Debug("record evaluated", "sequence", rec.Kinesis.SequenceNumber, "edge", edge, "events", n, "detections", len(ds))
 	}
 	return resp, nil
+}
+
+// poison reports whether err is a record that can never be read.
+func poison(err error) bool {
+	return errors.Is(err, event.ErrNotParquet) || errors.Is(err, ErrNotEdgeRecord)
+}
+
+// edge appends an edge record's detections to dst, as the sensor with id
+// sensorID (the record's partition key) made them, and stores its tasks. A
+// detection or task of another sensor, or a detection whose id is not its
+// rule's and event's, makes the record poison.
+func (h *KinesisHandler) edge(ctx context.Context, dst []Detection, sensorID string, data []byte, log *slog.Logger) ([]Detection, error) {
+	r, err := DecodeEdgeRecord(data)
+	if err != nil {
+		return dst, err
+	}
+	for i := range r.Detections {
+		d := &r.Detections[i]
+		if d.Event.SensorID != sensorID || d.ID != DetectionID(d.Rule, d.Event.ID) {
+			return dst, fmt.Errorf("%w: detection %s of rule %s on event %s of sensor %q, sent by sensor %q",
+				ErrNotEdgeRecord, d.ID, d.Rule, d.Event.ID, d.Event.SensorID, sensorID)
+		}
+		d.Edge = true
+		d.Actions = h.Detector.actions(d.Rule, d.Actions)
+	}
+	for i := range r.Tasks {
+		if r.Tasks[i].SensorID != sensorID {
+			return dst, fmt.Errorf("%w: task %s of sensor %q, sent by sensor %q", ErrNotEdgeRecord, r.Tasks[i].ID, r.Tasks[i].SensorID, sensorID)
+		}
+	}
+	if len(r.Tasks) > 0 && h.Tasks == nil {
+		log.Warn("edge tasks not stored: no tasks store", "sensor", sensorID, "tasks", len(r.Tasks))
+		r.Tasks = nil
+	}
+	for _, t := range r.Tasks {
+		stored, err := h.Tasks.Create(ctx, t)
+		if err == nil && !stored.Status.Final() {
+			// the workflow created it first and waits on it: it ends with the edge's result
+			stored, err = h.Tasks.Update(ctx, t.ID, t.Status, t.Result, t.Updated)
+		}
+		if err != nil && !stored.Status.Final() {
+			return dst, fmt.Errorf("store edge task %s: %w", t.ID, err)
+		}
+	}
+	return append(dst, r.Detections...), nil
 }
 
 // heartbeats records the sensors of the batch's SENSOR_HEARTBEAT events.
@@ -113,7 +178,7 @@ func (h *KinesisHandler) measure(err error, events int, ds []Detection, took tim
 	}
 	result := "ok"
 	switch {
-	case errors.Is(err, event.ErrNotParquet):
+	case poison(err):
 		result = "poison"
 	case err != nil:
 		result = "failed"
@@ -125,6 +190,10 @@ func (h *KinesisHandler) measure(err error, events int, ds []Detection, took tim
 		return
 	}
 	for i := range ds {
+		if ds[i].Edge {
+			h.Metrics.Count(MetricDetections, 1, "rule:"+ds[i].Rule, "severity:"+ds[i].Severity, "source:edge")
+			continue
+		}
 		h.Metrics.Count(MetricDetections, 1, "rule:"+ds[i].Rule, "severity:"+ds[i].Severity)
 	}
 }

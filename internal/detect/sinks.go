@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
@@ -78,7 +79,8 @@ type WorkflowInput struct {
 var ResponseSteps = []string{"isolate", "kill", "snapshot", "notify"}
 
 // workflowInput returns the execution input for d, and false when its rule has no
-// action the workflow carries out.
+// action the workflow carries out: the sensor's edge actions are not the
+// workflow's.
 func (s *Sinks) workflowInput(d *Detection) ([]byte, bool) {
 	// every step is present: the state machine's Choice states read each one
 	steps := make(map[string]bool, len(ResponseSteps))
@@ -87,6 +89,9 @@ func (s *Sinks) workflowInput(d *Detection) ([]byte, bool) {
 	}
 	found, tree := false, false
 	for _, a := range d.Actions {
+		if slices.Contains(d.EdgeActions, a.Action) {
+			continue // the sensor carried it out on its host
+		}
 		if _, ok := steps[a.Action]; ok {
 			steps[a.Action], found = true, true
 		}

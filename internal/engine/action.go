@@ -33,10 +33,10 @@ var Actions = []string{ActReport, ActTask, ActIsolate, ActRejoin, ActKill, ActSn
 var actionKeys = map[string][]string{
 	ActReport:    {"name", "metadata"},
 	ActTask:      {"command", "args", "investigation"},
-	ActIsolate:   nil,
+	ActIsolate:   {"edge"},
 	ActRejoin:    nil,
-	ActKill:      {"descendants"},
-	ActSnapshot:  {"command", "max_bytes"},
+	ActKill:      {"descendants", "edge"},
+	ActSnapshot:  {"command", "max_bytes", "edge"},
 	ActNotify:    {"webhook", "body"},
 	ActAddTag:    {"tag", "ttl"},
 	ActRemoveTag: {"tag"},
@@ -77,6 +77,11 @@ type Action struct {
 
 	// snapshot: upper bound of the snapshot's size in bytes, 0 for no bound.
 	MaxBytes int64
+
+	// isolate, kill, snapshot: Edge (edge: true) has a sensor that evaluates the
+	// rule on its host carry the action out itself, at once (package
+	// sensor/edge); the response workflow then leaves it out.
+	Edge bool
 
 	// notify: the webhook (a URL, or a "{{ name }}" secret reference: see
 	// WebhookSecret) and the body, a text/template over the detection.
@@ -352,6 +357,11 @@ func (p *parser) action(item *yaml.Node, r *Rule) (Action, error) {
 			if a.TTL, err = p.duration(tn, "ttl"); err != nil {
 				return a, err
 			}
+		}
+	}
+	if en, ok := keys["edge"]; ok {
+		if a.Edge, err = p.boolean(en, "edge"); err != nil {
+			return a, err
 		}
 	}
 	if cn, ok := keys["condition"]; ok {

@@ -22,7 +22,13 @@
 // (Library; Load and LoadPack read them first). Stateless rules evaluate with
 // Engine.Eval; Engine.Process evaluates every rule, the stateful ones (with child,
 // with descendant, count) included, applying action conditions and suppression, with
-// state kept in a State (NewMemoryState in process).
+// state kept in a State (NewMemoryState in process, NewBoundedMemoryState with a
+// bound on its entries).
+//
+// Rule.Edge says whether a sensor may evaluate a rule on its own host (package
+// sensor/edge): not when its state spans hosts (a count or a suppression not per
+// sensor) or its file says edge: false. isolate, kill and snapshot actions take
+// edge: true (Action.Edge): such a sensor then carries them out itself.
 //
 // Tuning changes a compiled rule without its file: Rule.WithException returns a copy
 // whose detection is `and not` an exception node, Rule.WithSeverity a copy with

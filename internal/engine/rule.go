@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,9 @@ type Rule struct {
 	GroupBy []string
 	// Within is the window of a with child / with descendant or count rule.
 	Within time.Duration
+	// CloudOnly (edge: false in the file) keeps the rule out of the sensors'
+	// edge evaluation: only the backend evaluates it (see Edge).
+	CloudOnly bool
 
 	root     matcher
 	child    matcher
@@ -58,6 +62,31 @@ type Rule struct {
 // Stateful reports whether the rule needs state (with child, with descendant,
 // count): such a rule only fires through Engine.Process.
 func (r *Rule) Stateful() bool { return r.With != "" || r.Count > 0 }
+
+// Edge reports whether a sensor may evaluate the rule on its own host (package
+// sensor/edge) and, when it may not, why. A sensor sees its own events only, so
+// a rule whose state spans hosts stays in the cloud: a count rule whose group by
+// leaves out routing/sensor_id (it counts across hosts), and a rule with an
+// action whose suppression keys leave out .routing.sensor_id (it is suppressed
+// across hosts). A rule file says edge: false to keep any other rule in the
+// cloud (CloudOnly).
+func (r *Rule) Edge() (bool, string) {
+	if r.CloudOnly {
+		return false, "its file says edge: false"
+	}
+	if r.Count > 0 && !slices.Contains(r.GroupBy, "routing/sensor_id") {
+		return false, "it counts across hosts (group by leaves out routing/sensor_id)"
+	}
+	for _, a := range r.Response {
+		if s := a.Suppression; s != nil && !slices.ContainsFunc(s.Keys, perSensorKey) {
+			return false, "action " + a.Action + " is suppressed across hosts (its keys leave out .routing.sensor_id)"
+		}
+	}
+	return true, ""
+}
+
+// perSensorKey reports whether a suppression key template reads the sensor id.
+func perSensorKey(k string) bool { return strings.Contains(k, ".routing.sensor_id") }
 
 // Matches reports whether the event is of one of the rule's types and satisfies the
 // root node of its detection. For a stateful rule that is only the first half of
@@ -112,7 +141,7 @@ func ParseWith(file string, data []byte, lib *Library) (*Rule, error) {
 	if isLibrary(top) {
 		return nil, p.errf(top.Line, "this is a lists/macros file, not a rule: load it with its rules directory")
 	}
-	keys, err := p.mapping(top, "detection", "response")
+	keys, err := p.mapping(top, "detection", "response", "edge")
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +153,13 @@ func ParseWith(file string, data []byte, lib *Library) (*Rule, error) {
 	// the detection and the response are both checked, so that a rule's errors are
 	// reported together
 	var errs []error
+	if en, ok := keys["edge"]; ok {
+		edge, err := p.boolean(en, "edge")
+		if err != nil {
+			errs = append(errs, err)
+		}
+		r.CloudOnly = !edge
+	}
 	if err := p.detection(det, r); err != nil {
 		errs = append(errs, err)
 	}
@@ -135,6 +171,15 @@ func ParseWith(file string, data []byte, lib *Library) (*Rule, error) {
 		}
 	} else {
 		errs = append(errs, p.errf(top.Line, "response: needs at least one action (e.g. report)"))
+	}
+	if len(errs) == 0 {
+		if ok, why := r.Edge(); !ok {
+			for _, a := range r.Response {
+				if a.Edge {
+					errs = append(errs, p.errf(a.Line, "action %s: edge: true, but the rule is evaluated in the cloud only: %s", a.Action, why))
+				}
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return nil, joinErrors(errs)

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 )
@@ -33,12 +35,15 @@ type State interface {
 }
 
 // MemoryState is a State in process memory. Expired entries are dropped as they are
-// met and by a sweep every few thousand writes.
+// met and by a sweep every few thousand writes. A bounded one
+// (NewBoundedMemoryState) never holds more than its bound of entries.
 type MemoryState struct {
 	mu       sync.RWMutex
 	markers  map[string]int64 // expiry, unix nanoseconds
 	counters map[string]counter
 	writes   int
+	max      int    // bound on markers and counters together; 0: none
+	evicted  uint64 // live entries dropped at the bound
 }
 
 type counter struct {
@@ -53,6 +58,26 @@ const sweepEvery = 4096
 // NewMemoryState returns an empty in-memory State.
 func NewMemoryState() *MemoryState {
 	return &MemoryState{markers: map[string]int64{}, counters: map[string]counter{}}
+}
+
+// NewBoundedMemoryState returns an empty in-memory State that holds at most
+// maxEntries markers and counters together (no bound when maxEntries ≤ 0). A
+// write that takes it over the bound first drops the expired entries; when too
+// few have expired, the live entries that expire soonest are dropped (counted by
+// Evicted) until an eighth of the bound is free. A dropped marker is a with child
+// or with descendant match missed; a dropped counter starts its count or its
+// suppression period again.
+func NewBoundedMemoryState(maxEntries int) *MemoryState {
+	s := NewMemoryState()
+	s.max = max(maxEntries, 0)
+	return s
+}
+
+// Evicted returns how many live entries were dropped at the bound.
+func (s *MemoryState) Evicted() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.evicted
 }
 
 // Mark implements State.
@@ -117,9 +142,55 @@ func (s *MemoryState) Sweep(now time.Time) {
 // wrote counts a write made at time t (nanoseconds); s.mu is held.
 func (s *MemoryState) wrote(t int64) {
 	s.writes++
-	if s.writes >= sweepEvery && 2*s.writes >= len(s.markers)+len(s.counters) {
+	n := len(s.markers) + len(s.counters)
+	if s.writes >= sweepEvery && 2*s.writes >= n {
 		s.sweep(t)
+		n = len(s.markers) + len(s.counters)
 	}
+	if s.max > 0 && n > s.max {
+		s.sweep(t)
+		if n = len(s.markers) + len(s.counters); n > s.max {
+			s.evict(n - s.max + s.max/8)
+		}
+	}
+}
+
+// evict drops the k live entries that expire soonest (of those expiring at
+// the cut, any); s.mu is held. Sorting the expiries costs O(n log n) once per
+// n/8 writes at the bound.
+func (s *MemoryState) evict(k int) {
+	exps := make([]int64, 0, len(s.markers)+len(s.counters))
+	for _, exp := range s.markers {
+		exps = append(exps, exp)
+	}
+	for _, c := range s.counters {
+		exps = append(exps, c.exp)
+	}
+	slices.Sort(exps)
+	k = min(k, len(exps))
+	cut := exps[k-1]
+	atCut := k - (sort.Search(len(exps), func(i int) bool { return exps[i] >= cut })) // entries at the cut to drop
+	drop := func(exp int64) bool {
+		if exp < cut {
+			return true
+		}
+		if exp == cut && atCut > 0 {
+			atCut--
+			return true
+		}
+		return false
+	}
+	for key, exp := range s.markers {
+		if drop(exp) {
+			delete(s.markers, key)
+		}
+	}
+	for key, c := range s.counters {
+		if drop(c.exp) {
+			delete(s.counters, key)
+		}
+	}
+	s.evicted += uint64(k)
 }
 
 func (s *MemoryState) sweep(t int64) {

@@ -105,7 +105,7 @@ func TestLoad(t *testing.T) {
 				"testdata/broken/ok_rule.yaml:3: rule ok_rule is defined twice: here and at testdata/broken/dup/ok_rule.yaml:3",
 				`testdata/broken/sub/two_errors.yaml:6: rule two_errors: unknown path "event/PARENT/FILEPATH": did you mean event/PARENT/FILE_PATH?`,
 				`testdata/broken/sub/two_errors.yaml:14: rule two_errors: severity "urgent" is not one of`,
-				`testdata/broken/typo_rule.yaml:1: rule typo_rule: unknown key "detecton" (allowed: detection, response)`,
+				`testdata/broken/typo_rule.yaml:1: rule typo_rule: unknown key "detecton" (allowed: detection, response, edge)`,
 				"testdata/broken/falco_append_undefined.yaml:1: list shells: append to a list that is not defined earlier in the set",
 				`testdata/broken/tuning_bad.yaml:3: severity: want one of info, low, medium, high, critical, got the value "urgent"`,
 			},

@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -60,4 +62,21 @@ func ReadRecords(t testing.TB, c *kinesis.Client, name string, want int) []types
 		t.Fatalf("read %d records from %s, want %d", len(out), name, want)
 	}
 	return out
+}
+
+// OutageStream starts a kinesalite the test can stop and start again on the
+// same port and data (an outage of the stream), creates the stream name on
+// it, and returns it with a client that does not retry, so that a put fails as
+// soon as it is stopped. The test is skipped when AWS_ENDPOINT_URL points
+// elsewhere: it needs an emulator of its own.
+func OutageStream(t testing.TB, name string) (*Emulator, *kinesis.Client) {
+	t.Helper()
+	if os.Getenv("AWS_ENDPOINT_URL") != "" {
+		t.Skip("the test stops and restarts its own kinesalite; AWS_ENDPOINT_URL points elsewhere")
+	}
+	kin := NewKinesalite(t, filepath.Join(t.TempDir(), "kinesis"))
+	kin.Start(t)
+	kc := kinesis.NewFromConfig(AWSConfig(t, kin.Endpoint), func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+	CreateStream(t, kc, name)
+	return kin, kc
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/sensor/collector"
+	"github.com/vigil-sec/vigil/sensor/edge"
 	"github.com/vigil-sec/vigil/sensor/enrich"
 	"github.com/vigil-sec/vigil/sensor/hoststats"
 	"github.com/vigil-sec/vigil/sensor/metrics"
@@ -77,12 +78,17 @@ type Options struct {
 	// package database under PackageRoot (default "/"; see package pkgdb).
 	PackageOwnership bool
 	PackageRoot      string
+	// Edge, if set, evaluates the rules on each captured event before it is
+	// batched and puts its detections on the Stream at once (package edge);
+	// SensorID, Sink and a nil Log are the run's.
+	Edge *edge.Options
 }
 
 // Stats reports a finished run.
 type Stats struct {
 	Collector collector.Stats
 	Shipper   shipper.Stats
+	Edge      edge.Stats
 }
 
 // Drops is everything lost in a run: kernel drops, batches evicted from the spool,
@@ -170,7 +176,12 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 		log.Info("shipping what the spool kept from the last run first", "records", st.SpoolRecords,
 			"lake_files", st.SpoolFiles, "bytes", st.SpoolBytes)
 	}
-	stats := func() Stats { return Stats{Collector: col.Stats(), Shipper: ship.Stats()} }
+	eval, err := newEdge(o, ship, log)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer eval.Close()
+	stats := func() Stats { return Stats{Collector: col.Stats(), Shipper: ship.Stats(), Edge: eval.Stats()} }
 	gen := hoststats.New(hoststats.Options{SensorID: o.SensorID, Hostname: host, Tags: o.Tags, Version: o.Version,
 		HeartbeatEvery: o.HeartbeatEvery, StatsEvery: o.StatsEvery,
 		TxBytes: hoststats.NetDev("/proc/net/dev", o.SysClassNet),
@@ -187,6 +198,7 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 		}
 		o.Metrics.Event(ev.Type)
 		gen.Observe(ev)
+		eval.Observe(ev) // before Add: its record goes ahead of the event's batch
 		ship.Add(ev)
 	}
 
@@ -213,6 +225,7 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 	runErr := col.Run(runCtx, add)
 	stopRun()
 	wg.Wait()
+	eval.Close() // its last records and tasks go in the final flush
 	stopShip()
 	shipErr := <-shipped
 	final := stats()
@@ -257,7 +270,9 @@ func snapshot(st Stats) metrics.Snapshot {
 	return metrics.Snapshot{KernelDrops: st.Collector.Dropped, DroppedRecords: st.Shipper.DroppedRecords,
 		DroppedFiles: st.Shipper.DroppedFiles, SpoolErrors: st.Shipper.SpoolErrors, SpoolCorrupt: st.Shipper.SpoolCorrupt,
 		EncodeStream: st.Shipper.DroppedStreamEvents, EncodeLake: st.Shipper.DroppedLakeEvents, SpoolBytes: st.Shipper.SpoolBytes,
-		SpoolRecords: st.Shipper.SpoolRecords, SpoolFiles: st.Shipper.SpoolFiles, KernelTime: st.Collector.KernelTime}
+		SpoolRecords: st.Shipper.SpoolRecords, SpoolFiles: st.Shipper.SpoolFiles, KernelTime: st.Collector.KernelTime,
+		EdgeDetections: st.Edge.Detections, EdgeUnsent: st.Edge.Unsent, EdgeStateEvicted: st.Edge.StateEvicted,
+		EdgeActions: st.Edge.Actions, EdgeDryRuns: st.Edge.DryRuns, EdgeActionsFailed: st.Edge.ActionsFailed}
 }
 
 // report sends drops and spool depth every 10 seconds.

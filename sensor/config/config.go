@@ -65,6 +65,14 @@ type Config struct {
 	// nil: the collector's defaults when FilePathPrefixes is nil too, else none.
 	FileChangePrefixes []string
 
+	// Edge detection: the rule set (the pack unless BuiltinRules is false, and
+	// the RuleSources) evaluated on the host when EdgeRules is set; edge actions
+	// act when EnforceEdge is set, else they are dry runs.
+	RuleSources  []string
+	BuiltinRules bool
+	EdgeRules    bool
+	EnforceEdge  bool
+
 	// sources records where each field was last set, for error messages.
 	sources map[string]string
 }
@@ -86,6 +94,7 @@ func Default() Config {
 		RespondKeyFile:   "/etc/vigil/api-key",
 		RespondStateFile: "/var/lib/vigil/respond.json",
 		RespondAllow:     []string{"169.254.169.254"},
+		BuiltinRules:     true,
 		sources:          map[string]string{},
 	}
 }
@@ -226,6 +235,13 @@ func (c *Config) Fields() []Field {
 		{Path: "respond.allow", Usage: "other endpoints kept reachable while isolated (repeatable)", list: true,
 			add: func(c *Config, vs []string) error { c.RespondAllow = vs; return nil }},
 		{Path: "respond.isolation_disabled", isBool: true, Usage: "refuse isolate tasks on this host", set: boolean(&c.IsolationDisabled)},
+		{Path: "rules.edge", isBool: true, Usage: "evaluate the rule set on this host, on each event as it is captured, and send detections at once",
+			set: boolean(&c.EdgeRules)},
+		{Path: "rules.sources", Flag: "rules-source", Usage: "directory or file of rules and tuning files (Vigil, Falco, Sigma) for rules.edge (repeatable)", list: true,
+			add: func(c *Config, vs []string) error { c.RuleSources = vs; return nil }},
+		{Path: "rules.builtin", isBool: true, Usage: "include the built-in rule pack in the rule set", set: boolean(&c.BuiltinRules)},
+		{Path: "rules.enforce", isBool: true, Usage: "carry out the rules' edge actions (kill, isolate, snapshot with edge: true); otherwise they are dry runs",
+			set: boolean(&c.EnforceEdge)},
 	}
 	for i := range fs {
 		f := &fs[i]
@@ -567,7 +583,37 @@ func (c *Config) Validate() error {
 			bad("respond.backend", "empty: an isolated host would lose the backend (list the stream, lake and API endpoints, or set respond.isolation_disabled)")
 		}
 	}
+	if !c.EdgeRules {
+		for _, f := range []string{"rules.sources", "rules.enforce"} {
+			if c.Source(f) != "default" {
+				bad(f, "set, but rules.edge is not true: the sensor evaluates no rules")
+			}
+		}
+	}
+	if c.EdgeRules && !c.BuiltinRules && len(c.RuleSources) == 0 {
+		bad("rules.builtin", "false, and no rules.sources: the rule set is empty")
+	}
+	if c.EdgeRules && c.EnforceEdge {
+		if c.RespondStateFile == "" || !strings.HasPrefix(c.RespondStateFile, "/") {
+			bad("respond.state_file", "%q is not an absolute path (rules.enforce records the edge actions there)", c.RespondStateFile)
+		}
+		if len(c.RespondBackend) == 0 && !c.IsolationDisabled && c.RespondAPIURL == "" {
+			bad("respond.backend", "empty: an edge isolate would cut the host off the backend (list the stream, lake and API endpoints, or set respond.isolation_disabled)")
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// EdgeReadDelay is read_delay's default with rules.edge: a captured event
+// waits at most this long in the ring buffer before the rules see it.
+const EdgeReadDelay = 20 * time.Millisecond
+
+// settle sets the defaults that depend on other settings.
+func (c *Config) settle() {
+	if c.EdgeRules && c.Source("read_delay") == "default" {
+		c.ReadDelay = EdgeReadDelay
+		c.sources["read_delay"] = "default with rules.edge"
+	}
 }
 
 // Load settles the configuration from the file (path; required unless it is
@@ -586,6 +632,7 @@ func Load(path string, lookup func(string) (string, bool), fs *flag.FlagSet) (Co
 			return c, err
 		}
 	}
+	c.settle()
 	return c, c.Validate()
 }
 

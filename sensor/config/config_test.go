@@ -129,6 +129,11 @@ func TestErrorsNameWhere(t *testing.T) {
 		{"env", "stream: s\n", map[string]string{"VIGIL_BATCH_INTERVAL": "-1s"}, `environment VIGIL_BATCH_INTERVAL (batch_interval): "-1s" is not a positive duration`},
 		{"respond url", "stream: s\nrespond:\n  api_url: ftp://x\n  backend: [a]\n", nil, `sensor.yaml:3: respond.api_url: "ftp://x" is not an http(s) URL`},
 		{"respond without backend", "stream: s\nrespond:\n  api_url: https://api\n", nil, `respond.backend: empty: an isolated host would lose the backend`},
+		{"rules without edge", "stream: s\nrules:\n  sources: [/etc/vigil/rules]\n", nil, `sensor.yaml:3: rules.sources: set, but rules.edge is not true`},
+		{"enforce without edge", "stream: s\nrules:\n  enforce: true\n", nil, `sensor.yaml:3: rules.enforce: set, but rules.edge is not true`},
+		{"empty rule set", "stream: s\nrules:\n  edge: true\n  builtin: false\n", nil, `sensor.yaml:4: rules.builtin: false, and no rules.sources`},
+		{"enforce without backend", "stream: s\nrules: {edge: true, enforce: true}\n", nil, `respond.backend: empty: an edge isolate would cut the host off`},
+		{"bad edge", "stream: s\nrules:\n  edge: often\n", nil, `sensor.yaml:3: rules.edge: "often" is not true or false`},
 		{"two lakes", "lake_bucket: b\n", map[string]string{"VIGIL_LOCAL_DIR": "/tmp/l"}, `environment VIGIL_LOCAL_DIR: local_dir: local_dir and lake_bucket (`},
 	}
 	for _, tc := range tests {
@@ -136,6 +141,43 @@ func TestErrorsNameWhere(t *testing.T) {
 			_, err := Load(write(t, tc.yaml), env(tc.env), nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestEdgeRules: the rules section, and read_delay's default with rules.edge.
+func TestEdgeRules(t *testing.T) {
+	tests := []struct {
+		name, yaml  string
+		env         map[string]string
+		edge        bool
+		sources     []string
+		builtin     bool
+		enforce     bool
+		readDelay   time.Duration
+		delaySource string
+	}{
+		{"off", "stream: s\n", nil, false, nil, true, false, 250 * time.Millisecond, "default"},
+		{"edge", "stream: s\nrules: {edge: true}\n", nil, true, nil, true, false, EdgeReadDelay, "default with rules.edge"},
+		{"edge keeps a read delay given", "stream: s\nread_delay: 5ms\nrules: {edge: true}\n", nil, true, nil, true, false, 5 * time.Millisecond, "sensor.yaml:2"},
+		{"sources without the pack", "stream: s\nrules:\n  edge: true\n  builtin: false\n  sources: [/etc/vigil/rules, /etc/vigil/tuning.yaml]\n", nil,
+			true, []string{"/etc/vigil/rules", "/etc/vigil/tuning.yaml"}, false, false, EdgeReadDelay, "default with rules.edge"},
+		{"enforced from the environment", "stream: s\nrespond: {backend: [kinesis.eu-west-1.amazonaws.com]}\n",
+			map[string]string{"VIGIL_RULES_EDGE": "true", "VIGIL_RULES_ENFORCE": "true", "VIGIL_RULES_SOURCES": "/a,/b"},
+			true, []string{"/a", "/b"}, true, true, EdgeReadDelay, "default with rules.edge"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(write(t, tc.yaml), env(tc.env), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.EdgeRules != tc.edge || !slices.Equal(c.RuleSources, tc.sources) || c.BuiltinRules != tc.builtin || c.EnforceEdge != tc.enforce {
+				t.Errorf("rules: edge %v sources %v builtin %v enforce %v", c.EdgeRules, c.RuleSources, c.BuiltinRules, c.EnforceEdge)
+			}
+			if c.ReadDelay != tc.readDelay || !strings.HasSuffix(c.Source("read_delay"), tc.delaySource) {
+				t.Errorf("read_delay %v (%s), want %v (%s)", c.ReadDelay, c.Source("read_delay"), tc.readDelay, tc.delaySource)
 			}
 		})
 	}

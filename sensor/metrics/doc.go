@@ -11,6 +11,10 @@
 //	vigil.sensor.bpf_cpu        count (µs)    CPU time the eBPF programs ran, in the processes
 //	                                          they observe; only while the kernel keeps BPF run
 //	                                          time statistics (sysctl kernel.bpf_stats_enabled=1)
+//	vigil.sensor.edge_detections     count  detections made on the host (rules.edge)
+//	vigil.sensor.edge_unsent         count  edge detections and tasks never handed to the stream
+//	vigil.sensor.edge_state_evicted  count  live edge state entries dropped at the state's bound
+//	vigil.sensor.edge_actions        count  edge actions, tagged result:done|dry_run|failed
 //
 // Every metric carries the sensor's tags (sensor_id, and its own K:V tags). A nil
 // *Metrics does nothing, so callers need not check whether metrics are enabled.

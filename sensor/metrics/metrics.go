@@ -17,6 +17,11 @@ const (
 	SpoolBytes   = "vigil.sensor.spool_bytes"
 	SpoolBatches = "vigil.sensor.spool_batches"
 	BPFCPU       = "vigil.sensor.bpf_cpu"
+
+	EdgeDetections   = "vigil.sensor.edge_detections"
+	EdgeUnsent       = "vigil.sensor.edge_unsent"
+	EdgeStateEvicted = "vigil.sensor.edge_state_evicted"
+	EdgeActions      = "vigil.sensor.edge_actions"
 )
 
 // Metrics is a statsd client for the sensor's metrics; safe for concurrent use.
@@ -95,6 +100,12 @@ type Snapshot struct {
 	SpoolRecords   int
 	SpoolFiles     int
 	KernelTime     time.Duration // run time of the eBPF programs so far (0 without BPF statistics)
+
+	// Edge detection (package edge): detections made on the host, detections
+	// and tasks never handed to the stream, live state entries dropped at the
+	// state's bound, edge actions carried out, dry runs, and failed ones.
+	EdgeDetections, EdgeUnsent, EdgeStateEvicted uint64
+	EdgeActions, EdgeDryRuns, EdgeActionsFailed  uint64
 }
 
 // Report sends what changed since the previous Report: drops and eBPF run time
@@ -119,6 +130,17 @@ func (m *Metrics) Report(s Snapshot) {
 	drop("spool_corrupt", s.SpoolCorrupt, prev.SpoolCorrupt)
 	drop("encode_stream", s.EncodeStream, prev.EncodeStream)
 	drop("encode_lake", s.EncodeLake, prev.EncodeLake)
+	count := func(name string, now, before uint64, tags ...string) {
+		if now > before {
+			_ = m.c.Count(name, int64(now-before), tags, 1)
+		}
+	}
+	count(EdgeDetections, s.EdgeDetections, prev.EdgeDetections)
+	count(EdgeUnsent, s.EdgeUnsent, prev.EdgeUnsent)
+	count(EdgeStateEvicted, s.EdgeStateEvicted, prev.EdgeStateEvicted)
+	count(EdgeActions, s.EdgeActions, prev.EdgeActions, "result:done")
+	count(EdgeActions, s.EdgeDryRuns, prev.EdgeDryRuns, "result:dry_run")
+	count(EdgeActions, s.EdgeActionsFailed, prev.EdgeActionsFailed, "result:failed")
 	if s.KernelTime > prev.KernelTime {
 		_ = m.c.Count(BPFCPU, (s.KernelTime - prev.KernelTime).Microseconds(), nil, 1)
 	}

@@ -45,7 +45,8 @@ func TestMetricsReachTheAgent(t *testing.T) {
 	m.Report(Snapshot{KernelDrops: 3, DroppedRecords: 1, SpoolBytes: 4096, SpoolRecords: 2, SpoolFiles: 1,
 		KernelTime: 1500 * time.Microsecond})
 	m.Report(Snapshot{KernelDrops: 5, DroppedRecords: 1, SpoolBytes: 0, KernelTime: 4 * time.Millisecond,
-		SpoolCorrupt: 2, EncodeStream: 1, EncodeLake: 3})
+		SpoolCorrupt: 2, EncodeStream: 1, EncodeLake: 3, EdgeDetections: 4, EdgeUnsent: 1, EdgeStateEvicted: 7,
+		EdgeActions: 2, EdgeDryRuns: 3})
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +64,11 @@ func TestMetricsReachTheAgent(t *testing.T) {
 		"vigil.sensor.spool_bytes:0|g|#sensor_id:i-1,env:prod",
 		"vigil.sensor.spool_batches:0|g|#sensor_id:i-1,env:prod,path:stream",
 		"vigil.sensor.bpf_cpu:4000|c|#sensor_id:i-1,env:prod",
+		"vigil.sensor.edge_detections:4|c|#sensor_id:i-1,env:prod",
+		"vigil.sensor.edge_unsent:1|c|#sensor_id:i-1,env:prod",
+		"vigil.sensor.edge_state_evicted:7|c|#sensor_id:i-1,env:prod",
+		"vigil.sensor.edge_actions:2|c|#sensor_id:i-1,env:prod,result:done",
+		"vigil.sensor.edge_actions:3|c|#sensor_id:i-1,env:prod,result:dry_run",
 	}
 	for _, w := range want {
 		if !slices.Contains(lines, w) {

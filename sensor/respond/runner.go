@@ -229,20 +229,49 @@ func (r *Runner) Poll(ctx context.Context) (int, error) {
 		r.log().Info("task", "task", t.ID, "action", t.Action, "detection", t.DetectionID)
 		result, err := r.run(ctx, t)
 		ran++
-		rec.Ended = r.now()
-		if err != nil {
-			rec.Status = task.Failed
-			rec.Result = resultJSON(map[string]any{"error": err.Error(), "evidence": json.RawMessage(orNull(result))})
-			r.log().Warn("task failed", "task", t.ID, "action", t.Action, "err", err)
-		} else {
-			rec.Status, rec.Result = task.Done, result
-		}
-		if len(rec.Result) > maxResult {
-			rec.Result = resultJSON(map[string]any{"truncated": true, "result": rec.Result[:maxResult-256]})
-		}
+		r.finish(rec, t, result, err)
 		errs = append(errs, r.save(), r.report(ctx, t.ID, rec))
 	}
 	return ran, errors.Join(errs...)
+}
+
+// Execute carries out t at once, not polled from the Source (an edge action:
+// package sensor/edge), with the checks of a polled task and at most once by
+// its id: a task already in the state file is not run again, and is returned
+// as it ended there. It returns t finished (done or failed, with its result);
+// the state file records it as reported, since the caller reports it.
+func (r *Runner) Execute(ctx context.Context, t task.Task) task.Task {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fail := func(err error) task.Task {
+		t.Status, t.Result, t.Updated = task.Failed, resultJSON(map[string]string{"error": err.Error()}), r.now().UTC()
+		return t
+	}
+	if err := r.load(); err != nil {
+		return fail(err)
+	}
+	if rec, seen := r.state.Tasks[t.ID]; seen {
+		if !rec.Status.Final() {
+			return fail(fmt.Errorf("task %s is already running", t.ID))
+		}
+		t.Status, t.Result, t.Updated = rec.Status, rec.Result, rec.Ended.UTC()
+		return t
+	}
+	rec := &taskRecord{Action: t.Action, Status: task.Running, Started: r.now(), Reported: true}
+	r.state.Tasks[t.ID] = rec
+	// recorded before it runs: at most once, even across a crash
+	if err := r.save(); err != nil {
+		delete(r.state.Tasks, t.ID)
+		return fail(err)
+	}
+	r.log().Info("task", "task", t.ID, "action", t.Action, "detection", t.DetectionID, "edge", true)
+	result, err := r.run(ctx, t)
+	r.finish(rec, t, result, err)
+	if err := r.save(); err != nil {
+		r.log().Warn("state file not updated after the task", "task", t.ID, "err", err)
+	}
+	t.Status, t.Result, t.Updated = rec.Status, rec.Result, rec.Ended.UTC()
+	return t
 }
 
 func orNull(s string) string {
@@ -250,6 +279,22 @@ func orNull(s string) string {
 		return "null"
 	}
 	return s
+}
+
+// finish records how t ended in rec: its result, or its error with the result
+// as evidence, bounded to maxResult.
+func (r *Runner) finish(rec *taskRecord, t task.Task, result string, err error) {
+	rec.Ended = r.now()
+	if err != nil {
+		rec.Status = task.Failed
+		rec.Result = resultJSON(map[string]any{"error": err.Error(), "evidence": json.RawMessage(orNull(result))})
+		r.log().Warn("task failed", "task", t.ID, "action", t.Action, "err", err)
+	} else {
+		rec.Status, rec.Result = task.Done, result
+	}
+	if len(rec.Result) > maxResult {
+		rec.Result = resultJSON(map[string]any{"truncated": true, "result": rec.Result[:maxResult-256]})
+	}
 }
 
 func (r *Runner) report(ctx context.Context, id string, rec *taskRecord) error {
@@ -295,7 +340,8 @@ func (r *Runner) run(ctx context.Context, t task.Task) (out string, err error) {
 
 // Run restores the isolation the state file records, then polls every poll
 // interval (and re-resolves the isolation's allow list every refresh interval)
-// until ctx ends.
+// until ctx ends. Without a Source (a runner of edge actions only, see
+// Execute) it only refreshes.
 func (r *Runner) Run(ctx context.Context, poll, refresh time.Duration) error {
 	if poll <= 0 {
 		poll = 5 * time.Second
@@ -310,8 +356,10 @@ func (r *Runner) Run(ctx context.Context, poll, refresh time.Duration) error {
 	defer tick.Stop()
 	last := r.now()
 	for {
-		if _, err := r.Poll(ctx); err != nil && ctx.Err() == nil {
-			r.log().Warn("tasks", "err", err)
+		if r.Source != nil {
+			if _, err := r.Poll(ctx); err != nil && ctx.Err() == nil {
+				r.log().Warn("tasks", "err", err)
+			}
 		}
 		if r.now().Sub(last) >= refresh {
 			last = r.now()

@@ -217,3 +217,47 @@ func TestHTTPSource(t *testing.T) {
 		t.Fatalf("store report of an ended task: %v", err)
 	}
 }
+
+// TestExecute: a task carried out at once (an edge action) runs with the
+// checks of a polled one, at most once by id, is recorded in the state file as
+// reported, and a polled task of the same id is not run again.
+func TestExecute(t *testing.T) {
+	ctx := context.Background()
+	state := filepath.Join(t.TempDir(), "respond.json")
+	var calls []string
+	actions := map[string]Action{"isolate": func(_ context.Context, tk task.Task) (string, error) {
+		calls = append(calls, tk.ID)
+		return `{"isolated":true}`, nil
+	}}
+	src := &memSource{tasks: map[string]*task.Task{}}
+	r := &Runner{Source: src, StatePath: state, Actions: actions}
+	tests := []struct {
+		name   string
+		task   *task.Task
+		status task.Status
+		result string // part of it
+		calls  int    // actions run so far
+	}{
+		{"runs", newTask("d-isolate", "isolate", nil), task.Done, `{"isolated":true}`, 1},
+		{"not twice", newTask("d-isolate", "isolate", nil), task.Done, `{"isolated":true}`, 1},
+		{"checks its arguments", newTask("d-kill", "kill", map[string]string{"pid": "12"}), task.Failed, `\"start_time\" or \"event_time\" is required`, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := r.Execute(ctx, *tc.task)
+			if got.ID != tc.task.ID || got.Status != tc.status || !strings.Contains(got.Result, tc.result) || got.Updated.IsZero() {
+				t.Errorf("Execute = %s %s, want %s with %s", got.Status, got.Result, tc.status, tc.result)
+			}
+			if len(calls) != tc.calls {
+				t.Errorf("actions ran %v, want %d", calls, tc.calls)
+			}
+		})
+	}
+	// the workflow's task of the same id, polled after a restart: not run again,
+	// nor reported by the sensor (the edge record reports it)
+	src.tasks["d-isolate"] = newTask("d-isolate", "isolate", nil)
+	r2 := &Runner{Source: src, StatePath: state, Actions: actions}
+	if n, err := r2.Poll(ctx); err != nil || n != 0 || len(calls) != 1 || len(src.reports) != 0 {
+		t.Fatalf("poll ran %d (%v), actions %v, reports %v", n, err, calls, src.reports)
+	}
+}

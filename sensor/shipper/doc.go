@@ -25,6 +25,13 @@
 // RollBytes anyway (events much less compressible than the last file's) is decoded
 // and encoded again in halves until each part fits.
 //
+// Send takes a record already encoded for the stream (an edge record: the
+// detections the sensor made on its host, see package sensor/edge) and puts it
+// at once, without waiting for the tick, and always ahead of the batch of any
+// event added after it: Run ships it as soon as it is not busy shipping, and a
+// flush puts the records Send queued before the batches it encodes. Such records
+// go through the spool like batches.
+//
 // A spool (package spool) sits in front of both. While nothing is waiting in it,
 // batches go straight to the Stream or Lake; a batch they refuse — and every batch
 // after it, so that order holds — is appended to the spool and replayed oldest

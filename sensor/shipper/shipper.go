@@ -60,7 +60,8 @@ type Options struct {
 // Stats counts what the shipper did.
 type Stats struct {
 	Events         uint64 // accepted by Add
-	Records        uint64 // Parquet batches put on the stream
+	Sent           uint64 // records given to Send
+	Records        uint64 // records put on the stream: Parquet batches and those given to Send
 	LakeFiles      uint64 // files put in the lake
 	StreamBytes    uint64 // bytes of the records put
 	LakeBytes      uint64
@@ -92,6 +93,8 @@ type Shipper struct {
 	pending [][]event.Event // added since the last flush, for both paths: chunks of BatchEvents, the last one filling
 	free    [][]event.Event // emptied chunks kept for reuse, at most keepChunks
 	full    chan struct{}   // pending holds a whole batch: flush before the tick
+	sent    []batch         // records given to Send since the last flush, in order
+	urgent  chan struct{}   // sent holds records: put them now
 	stats   Stats
 
 	// owned by the flushing goroutine (flushMu)
@@ -150,7 +153,7 @@ func New(opts Options) *Shipper {
 		now = time.Now
 	}
 	s := &Shipper{opts: opts, log: log, spool: sp, now: now, ratio: 1, hotEnc: event.NewEncoder(),
-		full: make(chan struct{}, 1)}
+		full: make(chan struct{}, 1), urgent: make(chan struct{}, 1)}
 	if opts.Lake != nil {
 		s.lake = event.NewFileWriter()
 	}
@@ -195,6 +198,27 @@ func (s *Shipper) Add(ev *event.Event) {
 	s.mu.Unlock()
 }
 
+// Send queues data, one stream record already encoded (an edge record of
+// package detect), to be put on the stream at once: Run puts it as soon as it
+// is not busy shipping, without waiting for the batch interval, and always ahead
+// of the batch of any event added after Send returned. It is spooled like a
+// batch while the stream fails, in order with the batches, and replayed with
+// them. Without a Stream the record is dropped. Send does not block; data must
+// not be changed afterwards.
+func (s *Shipper) Send(data []byte) {
+	if s.opts.Stream == nil {
+		return
+	}
+	s.mu.Lock()
+	s.stats.Sent++
+	s.sent = append(s.sent, batch{created: s.now(), data: data})
+	s.mu.Unlock()
+	select {
+	case s.urgent <- struct{}{}:
+	default:
+	}
+}
+
 // chunk returns an empty chunk of BatchEvents events' room, a kept one if
 // there is one. Called with mu held.
 func (s *Shipper) chunk() []event.Event {
@@ -231,10 +255,15 @@ func (s *Shipper) Run(ctx context.Context, grace time.Duration) error {
 	t := time.NewTicker(s.opts.BatchInterval)
 	defer t.Stop()
 	var failingSince, lastLog time.Time
-	// tick flushes; during an outage it logs one line when the outage starts, one
-	// every minute and one at the end.
-	tick := func() {
-		err, _ := s.flushParts(ctx, false) // encoding errors are logged and counted there
+	// tick flushes (only what Send queued, when sentOnly); during an outage it
+	// logs one line when the outage starts, one every minute and one at the end.
+	tick := func(sentOnly bool) {
+		var err error
+		if sentOnly {
+			err = s.shipSent(ctx)
+		} else {
+			err, _ = s.flushParts(ctx, false) // encoding errors are logged and counted there
+		}
 		now := s.now()
 		switch {
 		case err != nil && (failingSince.IsZero() || now.Sub(lastLog) >= time.Minute):
@@ -269,10 +298,16 @@ func (s *Shipper) Run(ctx context.Context, grace time.Duration) error {
 			// A batch is ready before the tick: ship it now, unless the
 			// backends are failing (then the tick paces the retries).
 			if failingSince.IsZero() {
-				tick()
+				tick(false)
+			}
+		case <-s.urgent:
+			// Records given to Send go at once, unless the backends are
+			// failing: then they wait in order for the tick's retry.
+			if failingSince.IsZero() {
+				tick(true)
 			}
 		case <-t.C:
-			tick()
+			tick(false)
 		}
 	}
 }
@@ -295,12 +330,14 @@ func (s *Shipper) flushParts(ctx context.Context, final bool) (shipErr, encErr e
 	s.mu.Lock()
 	chunks := s.pending
 	s.pending, s.taken = s.taken, nil
+	records := s.takeSent()
 	s.mu.Unlock()
 
 	var errs [4]error
-	var records, files []batch
+	var files []batch
 	if s.opts.Stream != nil {
-		records, errs[0] = s.encodeRecords(nil, chunks)
+		// what Send queued goes first: it was queued before these events were added
+		records, errs[0] = s.encodeRecords(records, chunks)
 	}
 	if s.opts.Lake != nil {
 		files, errs[1] = s.writeLake(nil, chunks, final)
@@ -322,6 +359,26 @@ func (s *Shipper) flushParts(ctx context.Context, final bool) (shipErr, encErr e
 	}
 	wg.Wait()
 	return errors.Join(errs[2], errs[3]), encErr
+}
+
+// takeSent returns the records Send queued and empties the queue; s.mu is held.
+func (s *Shipper) takeSent() []batch {
+	sent := s.sent
+	s.sent = nil
+	return sent
+}
+
+// shipSent ships the records Send queued, after whatever the spool holds.
+func (s *Shipper) shipSent(ctx context.Context) error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	s.mu.Lock()
+	sent := s.takeSent()
+	s.mu.Unlock()
+	if len(sent) == 0 {
+		return nil
+	}
+	return s.ship(ctx, spool.Record, sent)
 }
 
 // keepChunks bounds the emptied chunks of pending events the shipper keeps
