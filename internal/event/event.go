@@ -140,6 +140,10 @@ type Event struct {
 	OldTargetPath string `parquet:"old_target_path"`
 	// FileFlags lists what an open does, comma-separated: read, write, create, truncate.
 	FileFlags string `parquet:"file_flags,dict"`
+	// RawPath is the path a FILE_OPEN's process passed, as it passed it, when
+	// it holds ".." (a "../" traversal); empty otherwise, and for opens through
+	// io_uring or by handle.
+	RawPath string `parquet:"raw_path,dict"`
 	// FileMode is the new mode of a FILE_CHMOD (permission and setuid/setgid/sticky bits),
 	// the mode asked for by a DIR_CREATE (before the umask) and a FILE_MKNOD.
 	FileMode uint32 `parquet:"file_mode"`

@@ -168,6 +168,7 @@ var Fields = []Field{
 	derivedName("event/TARGET/FILE_NAME", "event/TARGET/FILE_PATH", func(e *Event) *string { return &e.TargetPath }, fileTypes...),
 	str("event/TARGET/OLD_FILE_PATH", func(e *Event) *string { return &e.OldTargetPath }, FileRename),
 	str("event/FILE_FLAGS", func(e *Event) *string { return &e.FileFlags }, FileOpen),
+	str("event/RAW_PATH", func(e *Event) *string { return &e.RawPath }, FileOpen),
 	num("event/FILE_MODE", func(e *Event) *uint32 { return &e.FileMode }, FileChmod, DirCreate, FileMknod),
 
 	str("event/PROTOCOL", func(e *Event) *string { return &e.Protocol }, netTypes...),

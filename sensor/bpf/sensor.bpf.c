@@ -19,7 +19,8 @@
 //   FILE_OPEN       tp_btf/sys_exit of open, openat, openat2, creat,
 //                   open_by_handle_at: the new descriptor's file, its path walked
 //                   from the dentry up through the mounts, filtered in the kernel
-//                   by the `file_prefixes` LPM trie
+//                   by the `file_prefixes` LPM trie; with the path argument as
+//                   passed, read from the saved registers, when it holds ".."
 //   FILE_DELETE,    sys_exit of unlink(at), rename(at)(2), chmod, fchmod(at)(2)
 //   FILE_RENAME,    reports the call if it succeeded, its arguments read from the
 //   FILE_CHMOD      registers, the path made absolute against the directory
@@ -166,7 +167,8 @@ struct exit_event {
 };
 
 // A file record is sent with only the used bytes of path: hdr.path_len bytes of
-// the (first) path, then for a rename hdr.args_len bytes of the new path.
+// the (first) path, then for a rename hdr.args_len bytes of the new path, for an
+// open that of the path as the process passed it when it holds ".." (raw_path).
 struct file_event {
 	struct event_hdr hdr;
 	__u32 flags;   // open: f_flags; chmod: the new mode; rename: RENAME_* flags
@@ -821,12 +823,87 @@ static __always_inline void file_emit(struct file_event *e)
 
 #include "file_watch.h"
 
+struct pair_ctx {
+	__u32 off;
+	__u32 len;
+	char a, b1, b2; // the pair looked for: a, then b1 or b2
+	char _pad;
+	__u32 found;
+};
+
+static long pair_step(__u64 i, struct pair_ctx *c)
+{
+	struct walk_buf *w = walk_buf();
+	__u64 j = c->off + i;
+	char a, b;
+
+	if (!w || i + 1 >= c->len)
+		return 1;
+	barrier_var(j);
+	if (j > WALK_BUF - 2)
+		return 1;
+	a = w->b[j];
+	b = w->b[j + 1];
+	if (a == c->a && (b == c->b1 || b == c->b2)) {
+		c->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+// has_pair reports whether the len bytes at w->b[off] hold the byte a followed
+// by b1 or b2.
+static __always_inline bool has_pair(__u32 off, __u32 len, char a, char b1, char b2)
+{
+	struct pair_ctx c = {.off = off, .len = len, .a = a, .b1 = b1, .b2 = b2};
+
+	bpf_loop(FPATH_MAX, pair_step, &c, 0);
+	return c.found;
+}
+
+// has_dots reports whether the path holds "/." or "//": it may not be in
+// canonical form, so the kernel cannot judge it by prefix.
+static __always_inline bool has_dots(__u32 off, __u32 len)
+{
+	return has_pair(off, len, '/', '.', '/');
+}
+
+// raw_path puts the path argument the process passed to the open (raw, in its
+// memory; NULL where the hook has none) into e->path at byte at, after the
+// resolved path, and returns its length, when it holds ".." (a ".." component,
+// which a prefix check of it or a rule reading the resolved path cannot see,
+// or a name with two dots in a row): else 0, and the record stays as small as
+// without it. A path longer than a record carries keeps its first
+// FPATH_MAX - 1 bytes. Called for opens that passed the prefix filter only.
+static __always_inline __u32 raw_path(struct file_event *e, __u32 at, const char *raw)
+{
+	struct walk_buf *w;
+	long n;
+
+	if (!raw)
+		return 0;
+	w = walk_buf();
+	if (!w)
+		return 0;
+	n = bpf_probe_read_user_str(&w->b[WALK_END], FPATH_MAX, raw);
+	if (n <= 2 || !has_pair(WALK_END, n - 1, '.', '.', '.'))
+		return 0;
+	n--;
+	barrier_var(n);
+	barrier_var(at);
+	if (n > FPATH_MAX - 1 || at > FPATH_MAX - 1)
+		return 0;
+	bpf_probe_read_kernel(&e->path[at], n, &w->b[WALK_END]);
+	return n;
+}
+
 /* ---- file opens --------------------------------------------------------- */
 
 // file_opened reports the file f just opened (NULL: nothing to report);
 // oflags are the open flags the caller passed (the kernel clears O_TRUNC from
-// the file's own flags).
-static __always_inline void file_opened(struct file *f, __u32 oflags)
+// the file's own flags), raw the path it passed, in its memory (NULL: none,
+// or not known: see raw_path).
+static __always_inline void file_opened(struct file *f, __u32 oflags, const char *raw)
 {
 	struct file_event *e;
 	struct walk_buf *w;
@@ -857,6 +934,7 @@ static __always_inline void file_opened(struct file *f, __u32 oflags)
 		return;
 	bpf_probe_read_kernel(e->path, len, &w->b[off]);
 	e->hdr.path_len = len;
+	e->hdr.args_len = raw_path(e, len, raw);
 	e->flags = f->f_flags | (oflags & O_TRUNC);
 	e->fmode = f->f_mode;
 	e->_pad = 0;
@@ -933,42 +1011,6 @@ static __always_inline __u32 user_path(long dfd, const char *name, __u32 *lenp, 
 		return 0;
 	*lenp = dlen + n < FPATH_MAX ? dlen + n : FPATH_MAX - 1; // dir + "/" + name
 	return off;
-}
-
-struct dots_ctx {
-	__u32 off;
-	__u32 len;
-	__u32 found;
-};
-
-static long dots_step(__u64 i, struct dots_ctx *c)
-{
-	struct walk_buf *w = walk_buf();
-	__u64 j = c->off + i;
-	char a, b;
-
-	if (!w || i + 1 >= c->len)
-		return 1;
-	barrier_var(j);
-	if (j > WALK_BUF - 2)
-		return 1;
-	a = w->b[j];
-	b = w->b[j + 1];
-	if (a == '/' && (b == '.' || b == '/')) {
-		c->found = 1;
-		return 1;
-	}
-	return 0;
-}
-
-// has_dots reports whether the path holds "/." or "//": it may not be in
-// canonical form, so the kernel cannot judge it by prefix.
-static __always_inline bool has_dots(__u32 off, __u32 len)
-{
-	struct dots_ctx c = {.off = off, .len = len};
-
-	bpf_loop(FPATH_MAX, dots_step, &c, 0);
-	return c.found;
 }
 
 // change_path puts the path argument into e->path at byte at (0 or after the
@@ -1623,17 +1665,21 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 	// The saved argument registers still hold what the caller passed.
 	switch (id) {
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat: case NR_open_by_handle_at: {
+		const char *raw = 0;
 		__u64 oflags = 0;
 
 		if (ret < 0)
 			return;
 		switch (id) {
-		case NR_open: oflags = regs->si; break;
-		case NR_openat: oflags = regs->dx; break;
-		case NR_creat: oflags = O_TRUNC; break;
-		case NR_openat2: bpf_probe_read_user(&oflags, sizeof(oflags), (void *)regs->dx); break;
+		case NR_open: oflags = regs->si; raw = (const char *)regs->di; break;
+		case NR_openat: oflags = regs->dx; raw = (const char *)regs->si; break;
+		case NR_creat: oflags = O_TRUNC; raw = (const char *)regs->di; break;
+		case NR_openat2:
+			bpf_probe_read_user(&oflags, sizeof(oflags), (void *)regs->dx);
+			raw = (const char *)regs->si;
+			break;
 		}
-		file_opened(fd_file(ret), oflags);
+		file_opened(fd_file(ret), oflags, raw);
 		return;
 	}
 	case NR_accept: case NR_accept4:
@@ -1967,7 +2013,7 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 		return 0;
 	o = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_open));
 	if (o)
-		file_opened(o->file_slot ? ring_file(ring, o->file_slot, res) : fd_file(res), o->how.flags);
+		file_opened(o->file_slot ? ring_file(ring, o->file_slot, res) : fd_file(res), o->how.flags, 0);
 	return 0;
 }
 

@@ -49,7 +49,9 @@
 //     passes the completion's fields one by one, not as a struct io_uring_cqe,
 //     leave io_uring out (see Unavailable). A request submitted with
 //     IOSQE_CQE_SKIP_SUCCESS posts no completion when it succeeds and is not
-//     seen.
+//     seen. RAW_PATH is the path the process passed to open, openat, openat2
+//     or creat, as passed, when it holds ".." (a "../" traversal); empty
+//     otherwise, and for opens through io_uring or by handle.
 //   - FILE_DELETE (unlink, not rmdir), FILE_RENAME (TARGET/OLD_FILE_PATH → new),
 //     FILE_CHMOD (FILE_MODE with setuid/setgid/sticky bits): successful calls only;
 //     a relative name is made absolute against the directory descriptor or the

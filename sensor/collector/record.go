@@ -113,7 +113,7 @@ type record struct {
 	ctx       execContext
 	cwd, env  []byte // exec: working directory; NUL-separated environment
 	path      []byte // exec: executable; file: the (old) path; module: name
-	args      []byte // exec: NUL-separated argv; rename: the new path; dns: the query
+	args      []byte // exec: NUL-separated argv; rename: the new path; open: the path as passed; dns: the query
 
 	// file
 	flags uint32 // open: f_flags; chmod: the new mode; rename: RENAME_* flags
@@ -213,7 +213,10 @@ func decodeRecord(raw []byte, r *record) error {
 		r.env = raw[cwdEnd:envEnd:envEnd]
 		return nil
 	case kindFileOpen, kindFileDelete, kindFileRename, kindFileChmod:
-		if pathLen == 0 || pathLen > filePathMax || argsLen > filePathMax || (argsLen == 0) == (r.kind == kindFileRename) {
+		// A rename has its new path second, an open the path as the process
+		// passed it or nothing, the others nothing.
+		if pathLen == 0 || pathLen > filePathMax || argsLen > filePathMax ||
+			(r.kind != kindFileOpen && (argsLen == 0) == (r.kind == kindFileRename)) {
 			return fmt.Errorf("%w: file record kind %d with path lengths %d and %d", errBadLength, r.kind, pathLen, argsLen)
 		}
 		if err := need(filePathOff+pathLen+argsLen, "file"); err != nil {
@@ -385,6 +388,7 @@ func (r *record) fill(ev *event.Event, bootToWall int64, scratch []byte) []byte 
 		ev.Type = event.FileOpen
 		ev.TargetPath = string(r.path)
 		ev.FileFlags = fileFlags(r.fmode, r.flags)
+		ev.RawPath = string(r.args)
 	case kindFileDelete:
 		ev.Type = event.FileDelete
 		ev.TargetPath = changedPath(r.path)

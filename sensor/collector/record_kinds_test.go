@@ -156,7 +156,14 @@ func TestDecodeKinds(t *testing.T) {
 		{"chmod setuid", fileRec(kindFileChmod, 0o104755, 0, "/tmp/sh", ""),
 			func(e *event.Event) bool { return e.Type == event.FileChmod && e.FileMode == 0o4755 }, nil},
 		{"rename without new path", fileRec(kindFileRename, 0, 0, "/tmp/a", ""), nil, errBadLength},
-		{"open with two paths", fileRec(kindFileOpen, 0, 0, "/tmp/a", "/b"), nil, errBadLength},
+		{"open with the path as passed", fileRec(kindFileOpen, 0, fmodeRead, "/etc/passwd", "../../../etc/passwd"),
+			func(e *event.Event) bool {
+				return e.Type == event.FileOpen && e.TargetPath == "/etc/passwd" && e.RawPath == "../../../etc/passwd"
+			}, nil},
+		{"open without it", fileRec(kindFileOpen, 0, fmodeRead, "/etc/passwd", ""),
+			func(e *event.Event) bool { return e.RawPath == "" }, nil},
+		{"open with a passed path too long", fileRec(kindFileOpen, 0, 0, "/tmp/a", string(make([]byte, filePathMax+1))), nil, errBadLength},
+		{"delete with two paths", fileRec(kindFileDelete, 0, 0, "/tmp/a", "/b"), nil, errBadLength},
 		{"file without path", fileRec(kindFileOpen, 0, 0, "", ""), nil, errBadLength},
 		{"file cut short", fileRec(kindFileOpen, 0, 0, "/etc/x", "")[:filePathOff+3], nil, errShortRecord},
 		{"tcp4 connect refused", netRec(kindConnect, afInet, 6, 40000, 22, 111, v4lo, v4lo, nil),
@@ -257,6 +264,7 @@ func FuzzParseDNSQuery(f *testing.F) {
 func FuzzDecodeKinds(f *testing.F) {
 	for _, seed := range [][]byte{
 		fileRec(kindFileRename, 0, 0, "/a", "/b"),
+		fileRec(kindFileOpen, 0, fmodeRead, "/etc/passwd", "/var/www/../../etc/passwd"),
 		netRec(kindDNS, afInet, 17, 1, 53, 0, v4lo, v4lo, []byte{0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1}),
 		netRec(kindAccept, afInet6, 6, 1, 2, 0, v6lo, v4m, nil),
 		moduleRec("x"), privRec(1, 0, 0, 0, 0), ptraceRec(1, 16),
@@ -276,6 +284,9 @@ func FuzzDecodeKinds(f *testing.F) {
 		if !event.KnownType(ev.Type) {
 			t.Fatalf("unknown type %q", ev.Type)
 		}
+		if ev.RawPath != "" && (ev.Type != event.FileOpen || len(ev.RawPath) > filePathMax) {
+			t.Fatalf("%s with a passed path of %d bytes", ev.Type, len(ev.RawPath))
+		}
 	})
 }
 
@@ -283,7 +294,7 @@ func FuzzDecodeKinds(f *testing.F) {
 func TestDecodeKindsAllocs(t *testing.T) {
 	q := []byte{0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1}
 	for _, raw := range [][]byte{
-		fileRec(kindFileOpen, 0, 1, "/etc/passwd", ""), netRec(kindConnect, afInet, 6, 1, 2, 0, v4lo, v4lo, nil),
+		fileRec(kindFileOpen, 0, 1, "/etc/passwd", ""), fileRec(kindFileOpen, 0, 1, "/etc/passwd", "../etc/passwd"), netRec(kindConnect, afInet, 6, 1, 2, 0, v4lo, v4lo, nil),
 		netRec(kindDNS, afInet, 17, 1, 53, 0, v4lo, v4lo, q), privRec(1, 0, 0, 0, 0), ptraceRec(1, 16), moduleRec("m"),
 	} {
 		var r record

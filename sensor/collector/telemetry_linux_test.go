@@ -111,6 +111,100 @@ func TestFileOpenLongPaths(t *testing.T) {
 	})
 }
 
+// TestFileOpenRawPath opens watched files through paths that climb with "..",
+// absolute and relative (to the working directory and to a directory
+// descriptor), by open, openat, openat2 and creat: FILE_OPEN has the file's
+// resolved path and RAW_PATH the path exactly as passed. An open by a plain
+// path, absolute or relative, and one through io_uring have no RAW_PATH.
+func TestFileOpenRawPath(t *testing.T) {
+	dir := watchedDir(t)
+	sub := filepath.Join(dir, "www", "html")
+	if err := os.MkdirAll(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"open", "openat", "openat-dirfd", "openat2", "plain", "uring", "www/html/here"}
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, events := startCollectorWith(t, collector.Options{FilePrefixes: []string{dir + "/"}})
+	t.Chdir(sub)
+	me := uint32(os.Getpid())
+	up := "../../" // from sub to dir
+	base := filepath.Base(dir)
+	d, err := unix.Open(filepath.Join(dir, "www"), unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(d)
+	// open(2) and creat(2) themselves: Go opens by openat.
+	sys := func(nr, arg uintptr) func(string) (int, error) {
+		return func(p string) (int, error) {
+			b, err := unix.BytePtrFromString(p)
+			if err != nil {
+				return -1, err
+			}
+			fd, _, errno := unix.Syscall(nr, uintptr(unsafe.Pointer(b)), arg, 0)
+			if errno != 0 {
+				return -1, errno
+			}
+			return int(fd), nil
+		}
+	}
+	openat := func(dfd int) func(string) (int, error) {
+		return func(p string) (int, error) { return unix.Openat(dfd, p, unix.O_RDONLY|unix.O_CLOEXEC, 0) }
+	}
+	openat2 := func(p string) (int, error) {
+		return unix.Openat2(unix.AT_FDCWD, p, &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC})
+	}
+	for _, tc := range []struct {
+		name, target, raw string
+		open              func(string) (int, error)
+		want              string // RAW_PATH
+	}{
+		{"open, absolute", "open", sub + "/" + up + "open", sys(unix.SYS_OPEN, unix.O_RDONLY), sub + "/" + up + "open"},
+		{"openat, relative to the working directory", "openat", up + "openat", openat(unix.AT_FDCWD), up + "openat"},
+		{"openat, relative to a directory", "openat-dirfd", "html/../../../" + base + "/openat-dirfd", openat(d),
+			"html/../../../" + base + "/openat-dirfd"},
+		{"openat2, absolute", "openat2", dir + "/www/../openat2", openat2, dir + "/www/../openat2"},
+		{"creat, relative", "created", up + "created", sys(unix.SYS_CREAT, 0o600), up + "created"},
+		{"open, plain", "plain", dir + "/plain", sys(unix.SYS_OPEN, unix.O_RDONLY), ""},
+		{"openat, relative without dots", "www/html/here", "here", openat(unix.AT_FDCWD), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fd, err := tc.open(tc.raw)
+			if err != nil {
+				t.Fatalf("%q: %v", tc.raw, err)
+			}
+			unix.Close(fd)
+			target := filepath.Join(dir, tc.target)
+			ev := waitFor(t, events, "FILE_OPEN "+tc.name, func(ev *event.Event) bool {
+				return ev.PID == me && ev.Type == event.FileOpen && ev.TargetPath == target
+			})
+			if ev.RawPath != tc.want {
+				t.Errorf("RAW_PATH = %q, want %q (TARGET %q)", ev.RawPath, tc.want, ev.TargetPath)
+			}
+		})
+	}
+	if fallbacks {
+		return // io_uring's hooks are the same with either syscall hook
+	}
+	// io_uring: the path as passed is not known at completion.
+	r := newTestRing(t, c, 0)
+	fd, err := r.openat(up+"uring", unix.O_RDONLY, false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fd)
+	ev := waitFor(t, events, "FILE_OPEN by io_uring", func(ev *event.Event) bool {
+		return ev.PID == me && ev.Type == event.FileOpen && ev.TargetPath == filepath.Join(dir, "uring")
+	})
+	if ev.RawPath != "" {
+		t.Errorf("io_uring open: RAW_PATH = %q, want empty", ev.RawPath)
+	}
+}
+
 // TestFileChangeLongNames changes watched files through names longer than a
 // record carries, padded with "./" as an attacker hides a path from a prefix
 // filter: reported, the path cut at its end ("...").
@@ -871,7 +965,7 @@ func TestFallbackHooks(t *testing.T) {
 		test func(*testing.T)
 	}{
 		{"exec and exit", TestCaptureExecAndExit}, {"one exit per process", TestOneExitPerProcess},
-		{"file", TestFileEvents}, {"tcp", TestTCPConnectAccept}, {"udp", TestUDP},
+		{"file", TestFileEvents}, {"raw path", TestFileOpenRawPath}, {"tcp", TestTCPConnectAccept}, {"udp", TestUDP},
 		{"dns", TestDNSRequest}, {"ptrace", TestPtrace}, {"privilege", TestPrivilegeChange},
 		{"listen", TestNetworkListen}, {"traceme", TestPtraceTraceme},
 		{"namespaces", TestNamespaceChange}, {"mounts", TestMounts}, {"bpf load", TestBPFLoad},

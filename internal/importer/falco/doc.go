@@ -115,6 +115,9 @@
 //	container.name, image*, k8s.*   not carried: read as empty (container.name host on the host)
 //	fd.name, fs.path.name        TARGET/FILE_PATH on file events (none on execs)
 //	fd.filename, fd.directory    the file name, the directory (a match on TARGET/FILE_PATH)
+//	fd.nameraw                   event/RAW_PATH on FILE_OPEN, kept by the sensor only for a path
+//	                             holding "..": only comparisons true of such paths alone
+//	                             (contains '../', glob '*../*'), exact
 //	fd.typechar, fd.type         f and d on file events (not told apart); 4 and 6 by the
 //	                             address's family on network events
 //	fd.sockfamily, fd.l4proto    ip on network events; PROTOCOL
@@ -136,8 +139,8 @@
 //	                             domain, type (socket); newfd (dup)
 //	evt.hostname, evt.source     routing/hostname; syscall
 //
-// Not supported, each the reason a rule is skipped: fd.nameraw (Vigil's paths are
-// made absolute and cleaned), names of addresses (fd.sip.name, …), sessions and
+// Not supported, each the reason a rule is skipped: fd.nameraw compared with what
+// needs no "..", fs.path.*raw (Vigil's paths are made absolute and cleaned), names of addresses (fd.sip.name, …), sessions and
 // process groups, container mounts, I/O buffers, field transformers, comparisons
 // between fields, bcontains and bstartswith, mode bits below S_IRUSR.
 //

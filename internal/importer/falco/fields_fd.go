@@ -36,6 +36,7 @@ func init() {
 		}
 		return k.onFile(func() (*importer.Node, error) { return k.absent(), nil })
 	}
+	handlers["fd.nameraw"] = func(k *cmpCtx) (*importer.Node, error) { return k.rawPath() }
 	handlers["fd.typechar"] = func(k *cmpCtx) (*importer.Node, error) { return k.fdType() }
 	handlers["fd.type"] = handlers["fd.typechar"]
 	handlers["fd.sockfamily"] = func(k *cmpCtx) (*importer.Node, error) {
@@ -94,7 +95,6 @@ func init() {
 	handlers["fd.net"] = both("/IP_ADDRESS", (*cmpCtx).net)
 
 	for f, why := range map[string]string{
-		"fd.nameraw":            "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
 		"fs.path.nameraw":       "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
 		"fs.path.sourceraw":     "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
 		"fs.path.targetraw":     "the path as the process gave it: Vigil reports paths made absolute, with . and .. resolved",
@@ -176,6 +176,69 @@ func socketSide(end string, t event.Type) string {
 		return "DESTINATION"
 	}
 	return ""
+}
+
+// rawPath translates fd.nameraw, the path as the process gave it: Vigil's
+// FILE_OPEN carries it as event/RAW_PATH only when it holds "..", and is empty
+// otherwise. A comparison that can be true only of a path holding ".." (contains
+// '../', glob '*../*', = of such a path, and their negations) is exact; any other
+// would differ from Falco on the paths without "..", and fails.
+func (k *cmpCtx) rawPath() (*importer.Node, error) {
+	switch {
+	case fdKind(k.t) == fdNone:
+		return k.absent(), nil
+	case k.t != event.FileOpen:
+		return nil, k.fail("%s has no Vigil equivalent on %s events: the path as the process gave it is kept on FILE_OPEN only (event/RAW_PATH)", k.x.field, k.t)
+	}
+	if k.x.op == "exists" {
+		return nil, k.fail("%s: event/RAW_PATH is empty when the path holds no \"..\"", k.s.quote(k.x))
+	}
+	vals, err := k.onVals("event/RAW_PATH")
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vals {
+		if !needsDots(k.x.op, v) {
+			return nil, k.fail("%s: Vigil keeps the path as the process gave it only when it holds \"..\" (event/RAW_PATH), so only a comparison true of such paths alone translates (contains '../', glob '*../*')", k.s.quote(k.x))
+		}
+	}
+	return k.strOp("event/RAW_PATH", vals)
+}
+
+// needsDots reports whether the comparison op with the value v is true only of
+// strings that hold "..", so that it reads the same of event/RAW_PATH (empty
+// without "..") as of the path itself.
+func needsDots(op, v string) bool {
+	switch op {
+	case "=", "==", "!=", "in", "intersects", "contains", "icontains", "startswith", "endswith":
+		return strings.Contains(v, "..")
+	case "glob", "iglob":
+		// A run of literal characters outside a class holds "..".
+		dots := 0
+		for i := 0; i < len(v); i++ {
+			switch v[i] {
+			case '.':
+				if dots++; dots == 2 {
+					return true
+				}
+				continue
+			case '[':
+				j := i + 1
+				if j < len(v) && (v[j] == '!' || v[j] == '^') {
+					j++
+				}
+				if j < len(v) && v[j] == ']' {
+					j++
+				}
+				for j < len(v) && v[j] != ']' {
+					j++
+				}
+				i = j
+			}
+			dots = 0
+		}
+	}
+	return false
 }
 
 // onFile translates a field of a file's descriptor: one on file events, absent on

@@ -121,6 +121,10 @@ func outputPath(field string, t event.Type) string {
 		if fdKind(t) == fdFile {
 			return "event/TARGET/FILE_NAME"
 		}
+	case "fd.nameraw":
+		if t == event.FileOpen {
+			return "event/RAW_PATH"
+		}
 	}
 	if rest, ok := strings.CutPrefix(field, "fd."); ok && fdKind(t) == fdSocket && len(rest) >= 3 {
 		for _, suffix := range []struct{ name, path string }{{"ip", "/IP_ADDRESS"}, {"port", "/PORT"}} {
