@@ -29,6 +29,7 @@ test: tools tracefs browser ## install what the tests need, then vet, run every 
 	scripts/isolated-net.sh $(GO) test -count=1 -timeout 20m ./...
 	scripts/isolated-net.sh $(GO) test -race -count=1 -timeout 20m ./sensor/... # the sensor's concurrency (reader, shipper, spool) under the race detector
 	scripts/isolated-net.sh $(GO) run ./cmd/vigil rules test >/dev/null
+	scripts/isolated-net.sh $(GO) run ./cmd/vigil rules test --no-builtin internal/importer/falco/testdata/families internal/importer/sigma/testdata >/dev/null # Falco and Sigma rules written here, converted, against their fixtures
 	scripts/isolated-net.sh $(MAKE) --no-print-directory synth
 
 build: ## build bin/vigil and bin/vigil-sensor, stamped with VERSION (git describe)
