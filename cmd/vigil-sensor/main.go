@@ -17,6 +17,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
+	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/local"
 	"github.com/vigil-sec/vigil/internal/rulesource"
 	"github.com/vigil-sec/vigil/internal/version"
@@ -138,8 +139,14 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if err != nil {
 		return fail(2, err)
 	}
-	if ruleSet != nil {
-		o.Edge = &edge.Options{Rules: ruleSet.Rules, Enforce: cfg.EnforceEdge}
+	if ruleSet == nil {
+		signal.Ignore(syscall.SIGHUP) // a reload without edge rules changes nothing
+	} else {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		o.Edge = &edge.Options{Rules: ruleSet.Rules, Enforce: cfg.EnforceEdge,
+			Updates: ruleUpdates(ctx, hup, func() (*rulesource.Set, error) { return loadRules(cfg, log) }, log)}
 		if runner != nil {
 			o.Edge.Executor = runner
 		}
@@ -203,6 +210,34 @@ func loadRules(cfg config.Config, log *slog.Logger) (*rulesource.Set, error) {
 		log.Info("rules", "source", s.Summary())
 	}
 	return set, nil
+}
+
+// ruleUpdates loads the rule set again at each signal on sig (SIGHUP) and
+// hands it to the edge evaluator; a set with errors is logged and the running
+// one kept.
+func ruleUpdates(ctx context.Context, sig <-chan os.Signal, load func() (*rulesource.Set, error), log *slog.Logger) <-chan []*engine.Rule {
+	out := make(chan []*engine.Rule)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sig:
+			}
+			set, err := load()
+			if err != nil {
+				log.Error("rules not reloaded: the running set stays", "error", err)
+				continue
+			}
+			select {
+			case out <- set.Rules:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // startResponder builds the runner of response tasks when respond.api_url is

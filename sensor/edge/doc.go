@@ -23,6 +23,10 @@
 // suppression period started again. The backend evaluates every batch as well,
 // so nothing the edge forgets is lost to detection, only its speed.
 //
+// The rule set can be replaced while the sensor runs (Options.Updates,
+// SetRules: vigil-sensor reloads its sources on SIGHUP): the new set applies
+// from the next event, the state kept.
+//
 // Edge actions (isolate, kill, snapshot with edge: true in the rule) are tasks
 // the sensor carries out itself, at once, on worker goroutines (MaxActions
 // queued; beyond, a task fails saying so): through the Executor

@@ -70,6 +70,10 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock of windows, periods and tasks; time.Now when nil.
 	Now func() time.Time
+	// Updates, when set, brings new rule sets (rulesource.Set.Rules, loaded
+	// again): each replaces the rules evaluated from the next event on, the
+	// state kept (see SetRules). The sensor keeps capturing throughout.
+	Updates <-chan []*engine.Rule
 }
 
 // Stats counts what an Evaluator did.
@@ -97,13 +101,13 @@ type Stats struct {
 // rest is safe for concurrent use. A nil Evaluator evaluates nothing.
 type Evaluator struct {
 	o       Options
-	eng     *engine.Engine
+	rules   atomic.Pointer[compiledRules]
 	state   *engine.MemoryState
 	log     *slog.Logger
 	now     func() time.Time
-	cloud   []string // rules left to the cloud
 	matches []engine.Match
 	events  atomic.Uint64
+	stop    chan struct{} // closed by Close: ends the updates goroutine
 
 	mu       sync.Mutex
 	pending  detect.EdgeRecord
@@ -115,6 +119,33 @@ type Evaluator struct {
 	actions chan job
 	workers sync.WaitGroup
 	close   sync.Once
+}
+
+// compiledRules is the compiled rules the sensor evaluates and the names of those
+// left to the cloud.
+type compiledRules struct {
+	eng   *engine.Engine
+	cloud []string
+}
+
+// compile splits rules into those a sensor may evaluate, compiled, and those
+// left to the cloud.
+func compile(rules []*engine.Rule) (*compiledRules, error) {
+	rs := &compiledRules{}
+	var edge []*engine.Rule
+	for _, r := range rules {
+		if ok, _ := r.Edge(); ok {
+			edge = append(edge, r)
+		} else {
+			rs.cloud = append(rs.cloud, r.Name)
+		}
+	}
+	eng, err := engine.New(edge)
+	if err != nil {
+		return nil, fmt.Errorf("edge: %w", err)
+	}
+	rs.eng = eng
+	return rs, nil
 }
 
 // job is one detection's edge tasks, carried out in order.
@@ -143,19 +174,15 @@ func New(o Options) (*Evaluator, error) {
 	if e.now == nil {
 		e.now = time.Now
 	}
-	var rules []*engine.Rule
-	for _, r := range o.Rules {
-		if ok, _ := r.Edge(); ok {
-			rules = append(rules, r)
-		} else {
-			e.cloud = append(e.cloud, r.Name)
-		}
-	}
-	eng, err := engine.New(rules)
+	rs, err := compile(o.Rules)
 	if err != nil {
-		return nil, fmt.Errorf("edge: %w", err)
+		return nil, err
 	}
-	e.eng = eng
+	e.rules.Store(rs)
+	e.stop = make(chan struct{})
+	if o.Updates != nil {
+		e.workers.Go(e.follow)
+	}
 	for range workers {
 		e.workers.Go(e.work)
 	}
@@ -163,10 +190,42 @@ func New(o Options) (*Evaluator, error) {
 }
 
 // Rules returns the rules the sensor evaluates.
-func (e *Evaluator) Rules() []*engine.Rule { return e.eng.Rules() }
+func (e *Evaluator) Rules() []*engine.Rule { return e.rules.Load().eng.Rules() }
 
 // CloudOnly returns the names of the rules left to the cloud.
-func (e *Evaluator) CloudOnly() []string { return e.cloud }
+func (e *Evaluator) CloudOnly() []string { return e.rules.Load().cloud }
+
+// SetRules replaces the rule set evaluated from the next event on. The state
+// is kept: a with child marker, count or suppression of a rule of the same
+// name goes on counting (state is keyed by rule name); that of a rule no
+// longer in the set expires with its window. A set that does not compile
+// leaves the current one in place.
+func (e *Evaluator) SetRules(rules []*engine.Rule) error {
+	rs, err := compile(rules)
+	if err != nil {
+		return err
+	}
+	e.rules.Store(rs)
+	e.log.Info("edge rules updated", "rules", len(rs.eng.Rules()), "cloud_only", len(rs.cloud))
+	return nil
+}
+
+// follow applies the rule sets of Options.Updates until Close.
+func (e *Evaluator) follow() {
+	for {
+		select {
+		case <-e.stop:
+			return
+		case rules, ok := <-e.o.Updates:
+			if !ok {
+				return
+			}
+			if err := e.SetRules(rules); err != nil {
+				e.log.Error("edge rules not updated: the current set stays", "error", err)
+			}
+		}
+	}
+}
 
 // Observe evaluates ev against the edge rules, at once: each match whose
 // actions were not all held back becomes a detection, sent to the sink (at
@@ -178,7 +237,7 @@ func (e *Evaluator) Observe(ev *event.Event) {
 	}
 	now := e.now()
 	// the memory state cannot fail
-	e.matches, _ = e.eng.Process(context.Background(), ev, e.state, now, e.matches[:0])
+	e.matches, _ = e.rules.Load().eng.Process(context.Background(), ev, e.state, now, e.matches[:0])
 	e.events.Add(1)
 	for i := range e.matches {
 		m := &e.matches[i]
@@ -297,6 +356,7 @@ func (e *Evaluator) Close() {
 		return
 	}
 	e.close.Do(func() {
+		close(e.stop)
 		close(e.actions)
 		e.workers.Wait()
 		e.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -291,5 +292,37 @@ func writeFile(t testing.TB, dir, name, body string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSetRules: a new rule set applies from the next event; one that does not
+// compile leaves the current set in place.
+func TestSetRules(t *testing.T) {
+	pack, err := rulesource.Load(rulesource.Options{Pack: rules.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	updates := make(chan []*engine.Rule)
+	e, sink := newEvaluator(t, Options{Rules: pack.Rules, Updates: updates})
+	miner := func() *event.Event { ev := proc(30, 1, "/opt/x/edge-test-agent", "edge-test-agent"); return &ev }
+	e.Observe(miner())
+	updates <- ruleSet(t)
+	waitRules := time.Now().Add(5 * time.Second)
+	for !slices.ContainsFunc(e.Rules(), func(r *engine.Rule) bool { return r.Name == "miner_killed" }) {
+		if time.Now().After(waitRules) {
+			t.Fatal("the update was not applied")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	e.Observe(miner())
+	dup := append(ruleSet(t), pack.Rules[0])
+	if err := e.SetRules(dup); err == nil {
+		t.Fatal("a set with a rule twice compiled")
+	}
+	e.Observe(miner()) // still the second set
+	e.Close()
+	ds, _, _ := sink.all()
+	if len(ds) != 2 || ds[0].Rule != "miner_killed" || ds[1].Rule != "miner_killed" {
+		t.Fatalf("detections %v, want miner_killed after the update only, twice", ds)
 	}
 }

@@ -324,3 +324,69 @@ func TestLiveEdgeKill(t *testing.T) {
 		t.Errorf("kill task %+v", kt)
 	}
 }
+
+// TestLiveRuleUpdate: a rule set sent to the running sensor replaces the one it
+// evaluates from the next event on, while it keeps capturing: the probe's exec
+// before the update is not detected (its rule is not in the first set), the
+// one after is, and every exec of the probe, before and after, is on the
+// stream with nothing dropped.
+func TestLiveRuleUpdate(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the sensor's eBPF")
+	}
+	kc := kinesis.NewFromConfig(testenv.AWSConfig(t, testenv.Kinesis(t)))
+	const stream = "vigil-edge-update"
+	testenv.CreateStream(t, kc, stream)
+	// the first set holds only the victim's rule (no victim runs), so that a
+	// detection says the second set is in place whatever else runs on the host
+	var first []*engine.Rule
+	for _, r := range liveRules(t) {
+		if r.Name == "edge_victim" {
+			first = append(first, r)
+		}
+	}
+	updates := make(chan []*engine.Rule)
+	probe := program(t, "/bin/true", "vigil-edge-probe")
+	stats, stop := startSensor(t, agent.Options{SensorID: "edge-update", BatchInterval: 200 * time.Millisecond,
+		Stream: &vaws.Kinesis{Client: kc, StreamName: stream},
+		Edge:   &edge.Options{Rules: first, Updates: updates}})
+	run := func() int {
+		cmd := exec.Command(probe)
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd.Process.Pid
+	}
+	var before []int
+	for range 5 {
+		before = append(before, run())
+	}
+	updates <- liveRules(t)
+	// the update is applied by the evaluator's goroutine: a detection of the
+	// probe says it is; every probe after that is detected
+	var after []int
+	waitFor(t, "a probe detected under the new rule set", 10*time.Second, func() bool {
+		after = append(after, run())
+		return stats().Edge.Detections > 0
+	})
+	after = append(after, run())
+	st := stop()
+	recs := readStream(t, kc, stream, int(st.Shipper.Records))
+	for _, pid := range before {
+		if d, b := edgeFinds(recs, "edge_probe", pid); d >= 0 || b < 0 {
+			t.Errorf("probe %d before the update: detection at %d (want none), batch at %d", pid, d, b)
+		}
+	}
+	last := after[len(after)-1]
+	if d, b := edgeFinds(recs, "edge_probe", last); d < 0 || b < 0 {
+		t.Errorf("probe %d after the update: detection at %d, batch at %d; want both", last, d, b)
+	}
+	for _, pid := range after {
+		if _, b := edgeFinds(recs, "edge_probe", pid); b < 0 {
+			t.Errorf("probe %d is not on the stream", pid)
+		}
+	}
+	if st.Drops() != 0 {
+		t.Errorf("dropped events across the update: %+v", st)
+	}
+}
