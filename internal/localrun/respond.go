@@ -88,7 +88,7 @@ func (r *responder) respond(ctx context.Context, d *detect.Detection) error {
 		if r.Enforce {
 			t.Status = task.Pending
 		} else {
-			t.Status, t.Result = task.Done, "dry run: "+wouldDo(step, d, act)
+			t.Status, t.Result = task.Done, "dry run: "+detect.WouldDo(d, act)
 			t.RequestedBy = "vigil local (dry run)"
 		}
 		if _, err := r.Tasks.Create(ctx, t); err != nil {
@@ -97,31 +97,10 @@ func (r *responder) respond(ctx context.Context, d *detect.Detection) error {
 		if r.Enforce {
 			r.Log.Warn("response: task created for the sensor", "action", step, "task", t.ID, "rule", d.Rule, "sensor", t.SensorID)
 		} else {
-			r.Log.Warn("response (dry run, --enforce to act): "+wouldDo(step, d, act), "task", t.ID, "rule", d.Rule)
+			r.Log.Warn("response (dry run, --enforce to act): "+detect.WouldDo(d, act), "task", t.ID, "rule", d.Rule)
 		}
 	}
 	return nil
-}
-
-// wouldDo says what a host action would do to the detection's host.
-func wouldDo(step string, d *detect.Detection, act *engine.Action) string {
-	switch step {
-	case engine.ActIsolate:
-		return "would isolate " + d.Event.Hostname
-	case engine.ActKill:
-		s := fmt.Sprintf("would kill pid %d (%s)", d.Event.PID, d.Event.FilePath)
-		if act.Descendants {
-			s += " and its descendants"
-		}
-		return s
-	case engine.ActSnapshot:
-		cmd := act.Command
-		if cmd == "" {
-			cmd = engine.DefaultSnapshotCommand
-		}
-		return fmt.Sprintf("would snapshot (%s) pid %d", cmd, d.Event.PID)
-	}
-	return "would " + step
 }
 
 // notify posts the detection to the action's own http(s) webhook, else to
