@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,8 +26,10 @@ type taskCreator interface {
 // snapshot) are dry runs unless Enforce: a finished task "dry run: would isolate"
 // records what would have happened. With Enforce they are pending tasks for the
 // sensor, created like the workflow's (id <detection>-<action>), which the
-// sensor's task runner (started by Live) carries out. notify posts the detection;
-// a failed notify is logged, never stops detection.
+// sensor's task runner (started by Live) carries out. A detection's edge actions
+// (Detection.EdgeActions) are left out: the sensor carried them out itself and
+// its edge record brings their tasks. notify posts the detection; a failed
+// notify is logged, never stops detection.
 type responder struct {
 	Tasks    taskCreator
 	Enforce  bool
@@ -62,8 +65,8 @@ func (r *responder) respond(ctx context.Context, d *detect.Detection) error {
 	}
 	for _, step := range detect.ResponseSteps {
 		act := acts[step]
-		if act == nil {
-			continue
+		if act == nil || slices.Contains(d.EdgeActions, step) {
+			continue // none, or the sensor carried it out itself (an edge action)
 		}
 		if step == engine.ActNotify {
 			r.notify(ctx, d, act)
