@@ -65,7 +65,7 @@ response:
 
 // edgeOptions are the options of a live run over the pack and edgeRules, in
 // t's temporary directory, detections as JSON lines.
-func edgeOptions(t *testing.T) Options {
+func edgeOptions(t testing.TB) Options {
 	t.Helper()
 	if err := collector.Supported(); err != nil {
 		t.Skipf("the sensor cannot run here: %v", err)
@@ -86,7 +86,7 @@ func edgeOptions(t *testing.T) Options {
 
 // program copies the executable at from into a directory of its own under the
 // name name.
-func program(t *testing.T, from, name string) string {
+func program(t testing.TB, from, name string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	copyFile(t, from, p)

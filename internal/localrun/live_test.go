@@ -25,7 +25,7 @@ var (
 
 // startRun runs Run until the returned stop is called, and waits for what on
 // its stderr.
-func startRun(t *testing.T, o Options, what string) (stdout, stderr *syncBuffer, stop func() error) {
+func startRun(t testing.TB, o Options, what string) (stdout, stderr *syncBuffer, stop func() error) {
 	t.Helper()
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	o.Stdout, o.Stderr = stdout, stderr
