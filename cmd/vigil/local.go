@@ -35,7 +35,11 @@ would, the detection core with the rule pack, an embedded store for detections,
 sensors and tasks, the response actions, and the same HTTP API as the api function
 with a web dashboard, all in one process. Detections are printed on stdout (one
 JSON object per line with --json); events are written to a local lake in the same
-Hive layout as the S3 lake. Stop with Ctrl-C: queued events are flushed first.
+Hive layout as the S3 lake. The sensor evaluates the rules on each event as it
+captures it (edge detection, as vigil-sensor with rules.edge), so a detection is
+printed within milliseconds; each batch is evaluated afterwards too, and a
+detection is printed and stored once. Stop with Ctrl-C: queued events are flushed
+first.
 
 The API and dashboard listen on --listen (127.0.0.1:8080). At first start an API key
 is made, printed once and stored hashed in --data; every start prints a one-time
@@ -45,7 +49,8 @@ Response actions (isolate, kill, snapshot) are dry runs unless --enforce is give
 each is recorded as a finished task "dry run: would isolate" and nothing happens
 to this host. With --enforce they become pending tasks for the sensor, which
 carries them out on this host (isolate keeps loopback, the DNS resolvers and
---isolate-allow reachable; a rejoin task undoes it). notify posts the detection to
+--isolate-allow reachable; a rejoin task undoes it). Actions a rule marks edge: true
+run in the sensor at once, dry runs unless --enforce. notify posts the detection to
 --webhook (or the rule's own http(s) webhook).
 
 --replay DIR|FILE runs the pipeline over a recorded lake (or one Parquet file) as

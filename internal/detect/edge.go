@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,3 +76,47 @@ func DecodeEdgeRecord(data []byte) (EdgeRecord, error) {
 // EdgeTaskID is the id of the task of a detection's action: the one the response
 // workflow gives it, so that the edge's task and the workflow's are one.
 func EdgeTaskID(detectionID, action string) string { return detectionID + "-" + action }
+
+// EdgeRecord reads an edge record the sensor with id sensorID sent (the
+// record's partition key on the stream): a detection or task of another sensor,
+// or a detection whose id is not its rule's and event's, makes the record
+// poison (ErrNotEdgeRecord). Its detections are marked Edge and carry the
+// actions of the Detector's rule of their name, as the Detector's own do.
+func (d *Detector) EdgeRecord(sensorID string, data []byte) (EdgeRecord, error) {
+	r, err := DecodeEdgeRecord(data)
+	if err != nil {
+		return r, err
+	}
+	for i := range r.Detections {
+		x := &r.Detections[i]
+		if x.Event.SensorID != sensorID || x.ID != DetectionID(x.Rule, x.Event.ID) {
+			return EdgeRecord{}, fmt.Errorf("%w: detection %s of rule %s on event %s of sensor %q, sent by sensor %q",
+				ErrNotEdgeRecord, x.ID, x.Rule, x.Event.ID, x.Event.SensorID, sensorID)
+		}
+		x.Edge = true
+		x.Actions = d.actions(x.Rule, x.Actions)
+	}
+	for i := range r.Tasks {
+		if r.Tasks[i].SensorID != sensorID {
+			return EdgeRecord{}, fmt.Errorf("%w: task %s of sensor %q, sent by sensor %q", ErrNotEdgeRecord, r.Tasks[i].ID, r.Tasks[i].SensorID, sensorID)
+		}
+	}
+	return r, nil
+}
+
+// StoreEdgeTasks keeps the finished tasks of an edge record in tasks. A task
+// of the same id that was created first (by the response workflow, or vigil
+// local's responder) and has not ended ends with the edge's result; one that
+// has ended keeps its own.
+func StoreEdgeTasks(ctx context.Context, tasks TaskRecorder, ts []task.Task) error {
+	for _, t := range ts {
+		stored, err := tasks.Create(ctx, t)
+		if err == nil && !stored.Status.Final() {
+			stored, err = tasks.Update(ctx, t.ID, t.Status, t.Result, t.Updated)
+		}
+		if err != nil && !stored.Status.Final() {
+			return fmt.Errorf("store edge task %s: %w", t.ID, err)
+		}
+	}
+	return nil
+}

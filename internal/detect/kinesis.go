@@ -119,41 +119,16 @@ func poison(err error) bool {
 }
 
 // edge appends an edge record's detections to dst, as the sensor with id
-// sensorID (the record's partition key) made them, and stores its tasks. A
-// detection or task of another sensor, or a detection whose id is not its
-// rule's and event's, makes the record poison.
+// sensorID (the record's partition key) made them, and stores its tasks.
 func (h *KinesisHandler) edge(ctx context.Context, dst []Detection, sensorID string, data []byte, log *slog.Logger) ([]Detection, error) {
-	r, err := DecodeEdgeRecord(data)
+	r, err := h.Detector.EdgeRecord(sensorID, data)
 	if err != nil {
 		return dst, err
 	}
-	for i := range r.Detections {
-		d := &r.Detections[i]
-		if d.Event.SensorID != sensorID || d.ID != DetectionID(d.Rule, d.Event.ID) {
-			return dst, fmt.Errorf("%w: detection %s of rule %s on event %s of sensor %q, sent by sensor %q",
-				ErrNotEdgeRecord, d.ID, d.Rule, d.Event.ID, d.Event.SensorID, sensorID)
-		}
-		d.Edge = true
-		d.Actions = h.Detector.actions(d.Rule, d.Actions)
-	}
-	for i := range r.Tasks {
-		if r.Tasks[i].SensorID != sensorID {
-			return dst, fmt.Errorf("%w: task %s of sensor %q, sent by sensor %q", ErrNotEdgeRecord, r.Tasks[i].ID, r.Tasks[i].SensorID, sensorID)
-		}
-	}
 	if len(r.Tasks) > 0 && h.Tasks == nil {
 		log.Warn("edge tasks not stored: no tasks store", "sensor", sensorID, "tasks", len(r.Tasks))
-		r.Tasks = nil
-	}
-	for _, t := range r.Tasks {
-		stored, err := h.Tasks.Create(ctx, t)
-		if err == nil && !stored.Status.Final() {
-			// the workflow created it first and waits on it: it ends with the edge's result
-			stored, err = h.Tasks.Update(ctx, t.ID, t.Status, t.Result, t.Updated)
-		}
-		if err != nil && !stored.Status.Final() {
-			return dst, fmt.Errorf("store edge task %s: %w", t.ID, err)
-		}
+	} else if err := StoreEdgeTasks(ctx, h.Tasks, r.Tasks); err != nil {
+		return dst, err
 	}
 	return append(dst, r.Detections...), nil
 }

@@ -66,7 +66,13 @@ func TestOutput(t *testing.T) {
 		t.Errorf("JSON round trip: %q %v\n%s", back.Output, err, out.String())
 	}
 	out.Reset()
-	if err := (&Printer{W: &out}).Publish(context.Background(), []Detection{d}); err != nil || !strings.Contains(out.String(), `output="file=/etc/shadow"`) {
+	if err := (&Printer{W: &out}).Publish(context.Background(), []Detection{d}); err != nil || !strings.Contains(out.String(), `output="file=/etc/shadow"`) ||
+		strings.Contains(out.String(), "source=edge") {
 		t.Errorf("printed line: %q %v", out.String(), err)
+	}
+	out.Reset()
+	d.Edge = true
+	if err := (&Printer{W: &out}).Publish(context.Background(), []Detection{d}); err != nil || !strings.HasSuffix(out.String(), " source=edge\n") {
+		t.Errorf("printed line of an edge detection: %q %v", out.String(), err)
 	}
 }

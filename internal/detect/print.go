@@ -12,7 +12,8 @@ import (
 )
 
 // Printer writes detections to w, one per line: JSON objects when JSON is set,
-// readable lines otherwise. It is safe for concurrent use.
+// readable lines otherwise (ending in source=edge for a detection the sensor
+// made). It is safe for concurrent use.
 type Printer struct {
 	W    io.Writer
 	JSON bool
@@ -47,6 +48,9 @@ func (p *Printer) write(d *Detection) error {
 		ev.Hostname, ev.PID, ev.User, ev.FilePath, ev.CommandLine)
 	if d.Output != "" {
 		line += " output=" + strconv.Quote(d.Output)
+	}
+	if d.Edge {
+		line += " source=edge" // the sensor's evaluation made it (JSON: "edge": true)
 	}
 	_, err := fmt.Fprintln(p.W, line)
 	return err

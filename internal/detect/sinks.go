@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -109,4 +110,22 @@ func (s *Sinks) workflowInput(d *Detection) ([]byte, bool) {
 		panic(fmt.Sprintf("detect: marshal workflow input: %v", err)) // only plain data: cannot fail
 	}
 	return in, true
+}
+
+// WouldDo says what the host action a of d would do, for a dry run's task
+// result and log: "would isolate host", "would kill pid 42 (/usr/bin/x)", ….
+func WouldDo(d *Detection, a *engine.Action) string {
+	switch a.Action {
+	case engine.ActIsolate:
+		return "would isolate " + d.Event.Hostname
+	case engine.ActKill:
+		s := fmt.Sprintf("would kill pid %d (%s)", d.Event.PID, d.Event.FilePath)
+		if a.Descendants {
+			s += " and its descendants"
+		}
+		return s
+	case engine.ActSnapshot:
+		return fmt.Sprintf("would snapshot (%s) pid %d", cmp.Or(a.Command, engine.DefaultSnapshotCommand), d.Event.PID)
+	}
+	return "would " + a.Action
 }

@@ -119,7 +119,7 @@ func jsonLines(t *testing.T, out string) []map[string]any {
 	return lines
 }
 
-func copyFile(t *testing.T, from, to string) {
+func copyFile(t testing.TB, from, to string) {
 	t.Helper()
 	data, err := os.ReadFile(from)
 	if err != nil {
@@ -130,7 +130,7 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool, log *syncBuffer) {
+func waitFor(t testing.TB, what string, cond func() bool, log *syncBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {

@@ -25,7 +25,7 @@ var (
 
 // startRun runs Run until the returned stop is called, and waits for what on
 // its stderr.
-func startRun(t *testing.T, o Options, what string) (stdout, stderr *syncBuffer, stop func() error) {
+func startRun(t testing.TB, o Options, what string) (stdout, stderr *syncBuffer, stop func() error) {
 	t.Helper()
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	o.Stdout, o.Stderr = stdout, stderr
@@ -97,8 +97,14 @@ func TestLive(t *testing.T) {
 	if code := apiGet(t, base[1], "/v1/orgs/local/detections", "vk_wrong", nil); code != 401 {
 		t.Errorf("wrong key: %d, want 401", code)
 	}
+	// the edge's detection may come before the first batch, which has the heartbeat
 	var sensors struct{ Sensors []api.Sensor }
-	if apiGet(t, base[1], "/v1/orgs/local/sensors?tag=env:test", key[1], &sensors); len(sensors.Sensors) != 1 || sensors.Sensors[0].SensorID != "test-sensor" {
+	waitFor(t, "test-sensor registered by its heartbeat", func() bool {
+		sensors.Sensors = nil
+		apiGet(t, base[1], "/v1/orgs/local/sensors?tag=env:test", key[1], &sensors)
+		return len(sensors.Sensors) > 0
+	}, stderr)
+	if len(sensors.Sensors) != 1 || sensors.Sensors[0].SensorID != "test-sensor" {
 		t.Errorf("sensors = %+v, want test-sensor from its heartbeat", sensors)
 	}
 	if err := stop(); err != nil {

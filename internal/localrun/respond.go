@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,8 +26,10 @@ type taskCreator interface {
 // snapshot) are dry runs unless Enforce: a finished task "dry run: would isolate"
 // records what would have happened. With Enforce they are pending tasks for the
 // sensor, created like the workflow's (id <detection>-<action>), which the
-// sensor's task runner (started by Live) carries out. notify posts the detection;
-// a failed notify is logged, never stops detection.
+// sensor's task runner (started by Live) carries out. A detection's edge actions
+// (Detection.EdgeActions) are left out: the sensor carried them out itself and
+// its edge record brings their tasks. notify posts the detection; a failed
+// notify is logged, never stops detection.
 type responder struct {
 	Tasks    taskCreator
 	Enforce  bool
@@ -62,8 +65,8 @@ func (r *responder) respond(ctx context.Context, d *detect.Detection) error {
 	}
 	for _, step := range detect.ResponseSteps {
 		act := acts[step]
-		if act == nil {
-			continue
+		if act == nil || slices.Contains(d.EdgeActions, step) {
+			continue // none, or the sensor carried it out itself (an edge action)
 		}
 		if step == engine.ActNotify {
 			r.notify(ctx, d, act)
@@ -88,7 +91,7 @@ func (r *responder) respond(ctx context.Context, d *detect.Detection) error {
 		if r.Enforce {
 			t.Status = task.Pending
 		} else {
-			t.Status, t.Result = task.Done, "dry run: "+wouldDo(step, d, act)
+			t.Status, t.Result = task.Done, "dry run: "+detect.WouldDo(d, act)
 			t.RequestedBy = "vigil local (dry run)"
 		}
 		if _, err := r.Tasks.Create(ctx, t); err != nil {
@@ -97,31 +100,10 @@ func (r *responder) respond(ctx context.Context, d *detect.Detection) error {
 		if r.Enforce {
 			r.Log.Warn("response: task created for the sensor", "action", step, "task", t.ID, "rule", d.Rule, "sensor", t.SensorID)
 		} else {
-			r.Log.Warn("response (dry run, --enforce to act): "+wouldDo(step, d, act), "task", t.ID, "rule", d.Rule)
+			r.Log.Warn("response (dry run, --enforce to act): "+detect.WouldDo(d, act), "task", t.ID, "rule", d.Rule)
 		}
 	}
 	return nil
-}
-
-// wouldDo says what a host action would do to the detection's host.
-func wouldDo(step string, d *detect.Detection, act *engine.Action) string {
-	switch step {
-	case engine.ActIsolate:
-		return "would isolate " + d.Event.Hostname
-	case engine.ActKill:
-		s := fmt.Sprintf("would kill pid %d (%s)", d.Event.PID, d.Event.FilePath)
-		if act.Descendants {
-			s += " and its descendants"
-		}
-		return s
-	case engine.ActSnapshot:
-		cmd := act.Command
-		if cmd == "" {
-			cmd = engine.DefaultSnapshotCommand
-		}
-		return fmt.Sprintf("would snapshot (%s) pid %d", cmd, d.Event.PID)
-	}
-	return "would " + step
 }
 
 // notify posts the detection to the action's own http(s) webhook, else to

@@ -2,7 +2,6 @@ package edge
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -52,7 +51,7 @@ func (e *Evaluator) run(d detect.Detection, t task.Task) task.Task {
 	switch {
 	case t.Status.Final(): // refused when it was made
 	case !e.o.Enforce:
-		t.Status, t.Result, t.RequestedBy = task.Done, "dry run: "+wouldDo(&d, t), "edge (dry run)"
+		t.Status, t.Result, t.RequestedBy = task.Done, "dry run: "+detect.WouldDo(&d, action(&d, t.Action)), "edge (dry run)"
 		t.Updated = e.now().UTC()
 	default:
 		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
@@ -89,17 +88,12 @@ func (e *Evaluator) refuse(tasks []task.Task, why string) {
 	}
 }
 
-// wouldDo says what a dry run of t would have done.
-func wouldDo(d *detect.Detection, t task.Task) string {
-	switch t.Action {
-	case engine.ActIsolate:
-		return "would isolate " + d.Event.Hostname
-	case engine.ActKill:
-		s := fmt.Sprintf("would kill pid %d (%s)", d.Event.PID, d.Event.FilePath)
-		if t.Args["tree"] == "true" {
-			s += " and its descendants"
+// action is the action of d named name: the one its edge task was made of.
+func action(d *detect.Detection, name string) *engine.Action {
+	for i := range d.Actions {
+		if d.Actions[i].Action == name {
+			return &d.Actions[i]
 		}
-		return s
 	}
-	return fmt.Sprintf("would snapshot (%s) pid %d", engine.DefaultSnapshotCommand, d.Event.PID)
+	return &engine.Action{Action: name}
 }
