@@ -41,7 +41,22 @@ func TestRuleUpdates(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sig := make(chan os.Signal, 1)
-	updates := ruleUpdates(ctx, sig, func() (*rulesource.Set, error) { return loadRules(cfg, log) }, log)
+	loaded := make(chan error, 1) // each load's outcome, so that a signal is taken before the next file is written
+	updates := ruleUpdates(ctx, sig, func() (*rulesource.Set, error) {
+		set, err := loadRules(cfg, log)
+		loaded <- err
+		return set, err
+	}, log)
+	load := func() error {
+		t.Helper()
+		select {
+		case err := <-loaded:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("no load")
+			return nil
+		}
+	}
 	next := func() []*engine.Rule {
 		t.Helper()
 		select {
@@ -62,13 +77,22 @@ func TestRuleUpdates(t *testing.T) {
 
 	write(rule("second_probe"))
 	sig <- os.Interrupt
+	if err := load(); err != nil {
+		t.Fatal(err)
+	}
 	if got := names(next()); !slices.Equal(got, []string{"second_probe"}) {
 		t.Fatalf("after the first reload: %v", got)
 	}
 	write("broken", "detection: [\n") // not handed on
 	sig <- os.Interrupt
+	if err := load(); err == nil {
+		t.Fatal("a broken rule file loaded")
+	}
 	write(rule("third_probe"))
 	sig <- os.Interrupt
+	if err := load(); err != nil {
+		t.Fatal(err)
+	}
 	if got := names(next()); !slices.Equal(got, []string{"third_probe"}) {
 		t.Fatalf("after a broken and a good reload: %v", got)
 	}
