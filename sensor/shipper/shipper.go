@@ -450,7 +450,7 @@ func (s *Shipper) rollLake(out []batch, errs *[]error) []batch {
 			return out
 		}
 		var lost int
-		if out, lost, err = s.encodeSplit(out, event.NewEncoder(), events, s.opts.RollBytes, true); lost > 0 {
+		if out, lost, err = s.encodeSplit(out, event.NewLakeEncoder(), events, s.opts.RollBytes, true); lost > 0 {
 			s.lakeLost(lost, err, errs)
 		}
 		return out
