@@ -777,9 +777,9 @@ type rowGroupWriter struct {
 	scratch *pageScratch
 	rows    int64
 
-	empty        *format.FileMetaData // of a file without rows: the schema, column orders, ...
-	dictPages    [][]byte
-	footer       bytes.Buffer
+	empty     *format.FileMetaData // of a file without rows: the schema, column orders, ...
+	dictPages [][]byte
+	footer    bytes.Buffer
 }
 
 // newRowGroupWriter returns a writer of the columns of schema; stats says
