@@ -39,28 +39,22 @@ var (
 // holds only the columns its events use (see columns.go); one made by
 // NewLakeEncoder holds every column, as a lake file must.
 type Encoder struct {
-	buf     bytes.Buffer
-	full    *rowGroupWriter // every column; nil: the columns used
-	writers []batchWriter   // by set of columns, most recently used first
+	buf bytes.Buffer
+	w   *rowGroupWriter
 }
 
 // NewEncoder returns an Encoder of stream batches, each holding the columns its
 // events use.
-func NewEncoder() *Encoder { return &Encoder{} }
+func NewEncoder() *Encoder { return &Encoder{w: newRowGroupWriter(&batchCodec, false, true)} }
 
 // NewLakeEncoder returns an Encoder whose batches hold every column of the
 // schema, for batches that go to the lake.
-func NewLakeEncoder() *Encoder {
-	return &Encoder{full: newRowGroupWriter(eventSchema, &batchCodec, false)}
-}
+func NewLakeEncoder() *Encoder { return &Encoder{w: newRowGroupWriter(&batchCodec, false, false)} }
 
 // Encode returns one Parquet file holding events. The returned slice is owned by the
 // Encoder and valid until the next call; copy it to keep it.
 func (e *Encoder) Encode(events []Event) ([]byte, error) {
-	w := e.full
-	if w == nil {
-		w = e.writerFor(usedColumns(events))
-	}
+	w := e.w
 	e.buf.Reset()
 	if err := w.write(events); err != nil {
 		w.reset()
@@ -88,7 +82,7 @@ type FileWriter struct {
 
 // NewFileWriter returns a FileWriter with an empty file open.
 func NewFileWriter() *FileWriter {
-	return &FileWriter{w: newRowGroupWriter(eventSchema, &fileCodec, true)}
+	return &FileWriter{w: newRowGroupWriter(&fileCodec, true, false)}
 }
 
 // Write appends events to the file as rows. After an error the file is unusable:

@@ -416,9 +416,18 @@ func (c *columnChunk) write(rows []Event) {
 			c.idx = c.dict.appendIndexes(slices.Grow(c.idx, len(rows)), base, stride, n)
 			return
 		}
+		data, ends, stats := c.data, slices.Grow(c.ends, len(rows)), c.indexer != nil
+		var prev string
 		for i := range n {
-			c.appendStrings(unsafe.Slice((*string)(unsafe.Add(base, i*stride)), 1))
+			s := *(*string)(unsafe.Add(base, i*stride))
+			data = append(data, s...)
+			ends = append(ends, uint32(len(data)))
+			if stats && (unsafe.StringData(s) != unsafe.StringData(prev) || len(s) != len(prev) || len(ends) == 1) {
+				c.bound(s, len(ends) == 1)
+			}
+			prev = s
 		}
+		c.data, c.ends = data, ends
 	case kindBytesList:
 		var prev []string // the previous row's, whose indexes end c.idx
 		for i := range n {
@@ -448,6 +457,27 @@ func (c *columnChunk) write(rows []Event) {
 	}
 }
 
+// writeZeros appends n rows of zeros (empty strings and lists; nulls in an
+// optional column) to the page being filled.
+func (c *columnChunk) writeZeros(n int64) {
+	l := c.leaf
+	c.pageRows += int(n)
+	for range n {
+		switch {
+		case l.optional:
+			c.defs = append(c.defs, 0)
+		case l.kind == kindBytesList || l.kind == kindInt32List:
+			c.appendLevels(0)
+		case l.kind == kindInt32:
+			c.i32 = append(c.i32, 0)
+		case l.kind == kindInt64:
+			c.i64 = append(c.i64, 0)
+		default:
+			c.appendStrings([]string{""})
+		}
+	}
+}
+
 // appendStrings appends strings to the page's values; with statistics, the
 // page's bounds follow them.
 func (c *columnChunk) appendStrings(strs []string) {
@@ -460,18 +490,22 @@ func (c *columnChunk) appendStrings(strs []string) {
 	for _, s := range strs {
 		c.data = append(c.data, s...)
 		c.ends = append(c.ends, uint32(len(c.data)))
-		if c.indexer == nil {
-			continue
+		if c.indexer != nil {
+			c.bound(s, len(c.ends) == 1)
 		}
-		switch {
-		case len(c.ends) == 1:
-			c.lo, c.hi = s, s
-		case s == c.lo || s == c.hi: // mostly the same strings, often empty
-		case s < c.lo:
-			c.lo = s
-		case s > c.hi:
-			c.hi = s
-		}
+	}
+}
+
+// bound makes s one of the bounds of the page's strings if it is beyond them,
+// or if it is the page's first.
+func (c *columnChunk) bound(s string, first bool) {
+	switch {
+	case first:
+		c.lo, c.hi = s, s
+	case s < c.lo:
+		c.lo = s
+	case s > c.hi:
+		c.hi = s
 	}
 }
 
@@ -489,8 +523,14 @@ func (c *columnChunk) appendLevels(n int) {
 // appendIndexes appends the indexes of the strings at base, base+stride, ...
 // (n of them) to dst.
 func (d *dictionary) appendIndexes(dst []int32, base unsafe.Pointer, stride, n uintptr) []int32 {
+	var prev string
 	for i := range n {
 		s := *(*string)(unsafe.Add(base, i*stride))
+		if i > 0 && unsafe.StringData(s) == unsafe.StringData(prev) && len(s) == len(prev) {
+			dst = append(dst, dst[len(dst)-1])
+			continue
+		}
+		prev = s
 		if len(s) == 0 {
 			if d.empty < 0 {
 				d.empty = d.add(s)
@@ -767,30 +807,39 @@ func (c *columnChunk) finish(codec *zstdCodec, s *pageScratch) (dictPage []byte,
 	return dictPage, nil
 }
 
-// rowGroupWriter writes Event rows as a Parquet file of one row group, with
-// the columns of a schema: every column (lake files) or those a batch uses.
+// rowGroupWriter writes Event rows as a Parquet file of one row group: of
+// every column of Event (lake files), or of those that hold a value that is
+// not zero (stream batches, see columns.go).
 type rowGroupWriter struct {
-	chunks  []*columnChunk
+	chunks  []*columnChunk // one per field of Event, in order
 	leaves  []leafColumn
-	stats   bool // bounds, the page index and size statistics (lake files)
+	stats   bool           // bounds, the page index and size statistics (lake files)
+	prune   bool           // leave out the columns of zeros
+	cols    columnSet      // the columns written
+	active  []*columnChunk // their chunks
+	unused  []uint8        // the fields of the other columns (prune)
 	codec   *zstdCodec
 	scratch *pageScratch
 	rows    int64
 
-	empty     *format.FileMetaData // of a file without rows: the schema, column orders, ...
+	skeletons map[columnSet]*format.FileMetaData // of files without rows, by their columns
 	dictPages [][]byte
 	footer    bytes.Buffer
 }
 
-// newRowGroupWriter returns a writer of the columns of schema; stats says
-// whether the file keeps bounds, the page index and size statistics.
-func newRowGroupWriter(schema *parquet.Schema, codec *zstdCodec, stats bool) *rowGroupWriter {
-	w := &rowGroupWriter{leaves: leavesOf(schema), stats: stats, codec: codec, scratch: newPageScratch()}
+// newRowGroupWriter returns a writer of files that keep statistics (stats)
+// or leave out the columns of zeros (prune), compressed with codec.
+func newRowGroupWriter(codec *zstdCodec, stats, prune bool) *rowGroupWriter {
+	w := &rowGroupWriter{leaves: leavesOf(eventSchema), stats: stats, prune: prune, codec: codec,
+		scratch: newPageScratch(), skeletons: map[columnSet]*format.FileMetaData{}}
 	for i := range w.leaves {
+		if len(w.leaves) != len(fields) || w.leaves[i].offset != fields[i].offset {
+			panic(fmt.Sprintf("event: column %s is not field %d of Event", strings.Join(w.leaves[i].path, "."), i))
+		}
 		w.chunks = append(w.chunks, newColumnChunk(&w.leaves[i], stats))
 	}
 	w.dictPages = make([][]byte, len(w.chunks))
-	w.empty = emptyFile(schema)
+	w.reset()
 	return w
 }
 
@@ -832,17 +881,20 @@ func footerOf(data []byte) (*format.FileMetaData, error) {
 // writeBlock is how many rows the columns are written for at a time: an Event
 // is over a kilobyte, and each column reads one field of every row, so the
 // rows are read a block at a time, while they lie in the CPU's cache.
-var writeBlock = 4096
+var writeBlock = 32
 
 // write appends rows to the row group, writing the pages that fill up.
 func (w *rowGroupWriter) write(rows []Event) error {
 	for off := 0; off < len(rows); off += writeBlock {
 		block := rows[off:min(off+writeBlock, len(rows))]
-		for _, c := range w.chunks {
+		if w.prune {
+			w.findUsed(block, w.rows+int64(off))
+		}
+		for _, c := range w.active {
 			c.write(block)
 		}
 	}
-	for _, c := range w.chunks {
+	for _, c := range w.active {
 		if c.pageSize() >= pageBufferSize {
 			if err := c.flushPage(w.codec, w.scratch); err != nil {
 				return err
@@ -853,13 +905,37 @@ func (w *rowGroupWriter) write(rows []Event) error {
 	return nil
 }
 
+// findUsed adds to the columns written those that hold a value that is not
+// zero in block, the rows from row on; the rows before are zeros for them.
+func (w *rowGroupWriter) findUsed(block []Event, row int64) {
+	for j := range block {
+		p := unsafe.Pointer(&block[j])
+		for k := 0; k < len(w.unused); {
+			i := w.unused[k]
+			if fields[i].zero(p) {
+				k++
+				continue
+			}
+			w.unused[k] = w.unused[len(w.unused)-1]
+			w.unused = w.unused[:len(w.unused)-1]
+			w.cols.add(int(i))
+			w.chunks[i].writeZeros(row)
+			w.active = append(w.active, w.chunks[i])
+		}
+	}
+}
+
 // close appends the file to out and resets the writer for the next one.
 func (w *rowGroupWriter) close(out *bytes.Buffer) error {
 	defer w.reset()
 	out.WriteString("PAR1")
-	md := *w.empty
+	cols := w.cols
+	md := *w.skeleton(cols)
 	if w.rows > 0 {
 		for i, c := range w.chunks {
+			if !cols.has(i) {
+				continue
+			}
 			var err error
 			if w.dictPages[i], err = c.finish(w.codec, w.scratch); err != nil {
 				return err
@@ -869,6 +945,9 @@ func (w *rowGroupWriter) close(out *bytes.Buffer) error {
 		var indexes []format.ColumnIndex
 		var offsets []format.OffsetIndex
 		for i, c := range w.chunks {
+			if !cols.has(i) {
+				continue
+			}
 			cc := c.metadata(int64(out.Len()), w.dictPages[i], w.stats)
 			out.Write(w.dictPages[i])
 			out.Write(c.pages)
@@ -927,8 +1006,19 @@ func (w *rowGroupWriter) writePageIndex(out *bytes.Buffer, cols []format.ColumnC
 }
 
 func (w *rowGroupWriter) reset() {
-	for _, c := range w.chunks {
+	for _, c := range w.active {
 		c.reset()
+	}
+	w.cols, w.active, w.unused = allColumns, append(w.active[:0], w.chunks...), w.unused[:0]
+	if w.prune {
+		w.cols, w.active = batchAlways, w.active[:0]
+		for i, c := range w.chunks {
+			if batchAlways.has(i) {
+				w.active = append(w.active, c)
+			} else {
+				w.unused = append(w.unused, uint8(i))
+			}
+		}
 	}
 	w.rows = 0
 }
