@@ -16,8 +16,12 @@
 //	err = c.Run(ctx, func(ev *event.Event) { ship(ev) })
 //
 // The decoder reads the fixed part of a record straight from the ring buffer's
-// bytes into a reused struct; only the strings (path, command line) allocate. The
-// *event.Event passed to emit is reused for the next record: copy it to keep it.
+// bytes into a reused struct; only the strings (path, command line) allocate,
+// and an exec's strings and lists (executable, command line, arguments,
+// working directory, terminal, environment) are taken from a table of those of
+// earlier execs when they repeat them (intern.go): events share them, so they
+// are read-only. The *event.Event passed to emit is reused for the next
+// record: copy it to keep it.
 //
 // Each event gets a fresh ULID (event.NewID) of its time as routing/event_id.
 //
