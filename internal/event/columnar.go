@@ -458,24 +458,52 @@ func (c *columnChunk) write(rows []Event) {
 }
 
 // writeZeros appends n rows of zeros (empty strings and lists; nulls in an
-// optional column) to the page being filled.
-func (c *columnChunk) writeZeros(n int64) {
+// optional column), writing the pages that fill up.
+func (c *columnChunk) writeZeros(n int64, codec *zstdCodec, s *pageScratch) error {
 	l := c.leaf
-	c.pageRows += int(n)
-	for range n {
+	for n > 0 {
+		k := int(min(n, pageBufferSize/8+1)) // a page's worth, at most 8 bytes a row
+		n -= int64(k)
+		c.pageRows += k
 		switch {
 		case l.optional:
-			c.defs = append(c.defs, 0)
+			c.defs = appendZeros(c.defs, k)
 		case l.kind == kindBytesList || l.kind == kindInt32List:
-			c.appendLevels(0)
+			c.reps, c.defs = appendZeros(c.reps, k), appendZeros(c.defs, k)
 		case l.kind == kindInt32:
-			c.i32 = append(c.i32, 0)
+			c.i32 = appendZeros(c.i32, k)
 		case l.kind == kindInt64:
-			c.i64 = append(c.i64, 0)
+			c.i64 = appendZeros(c.i64, k)
+		case c.dict != nil:
+			c.idx = appendZeros(c.idx, k)
+			empty := c.dict.lookup("")
+			for i := range c.idx[len(c.idx)-k:] {
+				c.idx[len(c.idx)-k+i] = empty
+			}
 		default:
-			c.appendStrings([]string{""})
+			if c.indexer != nil {
+				c.bound("", len(c.ends) == 0)
+			}
+			c.ends = appendZeros(c.ends, k)
+			for i := range c.ends[len(c.ends)-k:] {
+				c.ends[len(c.ends)-k+i] = uint32(len(c.data))
+			}
+		}
+		if c.pageSize() >= pageBufferSize {
+			if err := c.flushPage(codec, s); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
+}
+
+// appendZeros appends n zero values to s.
+func appendZeros[T any](s []T, n int) []T {
+	s = slices.Grow(s, n)
+	s = s[:len(s)+n]
+	clear(s[len(s)-n:])
+	return s
 }
 
 // appendStrings appends strings to the page's values; with statistics, the
@@ -887,8 +915,8 @@ var writeBlock = 32
 func (w *rowGroupWriter) write(rows []Event) error {
 	for off := 0; off < len(rows); off += writeBlock {
 		block := rows[off:min(off+writeBlock, len(rows))]
-		if w.prune {
-			w.findUsed(block, w.rows+int64(off))
+		if err := w.findUsed(block, w.rows+int64(off)); err != nil {
+			return err
 		}
 		for _, c := range w.active {
 			c.write(block)
@@ -907,7 +935,9 @@ func (w *rowGroupWriter) write(rows []Event) error {
 
 // findUsed adds to the columns written those that hold a value that is not
 // zero in block, the rows from row on; the rows before are zeros for them.
-func (w *rowGroupWriter) findUsed(block []Event, row int64) {
+// Columns of zeros cost nothing until then: a file of one kind of activity
+// leaves most of the 90-odd columns so.
+func (w *rowGroupWriter) findUsed(block []Event, row int64) error {
 	for j := range block {
 		p := unsafe.Pointer(&block[j])
 		for k := 0; k < len(w.unused); {
@@ -918,17 +948,34 @@ func (w *rowGroupWriter) findUsed(block []Event, row int64) {
 			}
 			w.unused[k] = w.unused[len(w.unused)-1]
 			w.unused = w.unused[:len(w.unused)-1]
-			w.cols.add(int(i))
-			w.chunks[i].writeZeros(row)
-			w.active = append(w.active, w.chunks[i])
+			if err := w.use(int(i), row); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
+}
+
+// use adds the column of field i to the columns written, after rows zeros.
+func (w *rowGroupWriter) use(i int, rows int64) error {
+	w.cols.add(i)
+	w.active = append(w.active, w.chunks[i])
+	return w.chunks[i].writeZeros(rows, w.codec, w.scratch)
 }
 
 // close appends the file to out and resets the writer for the next one.
 func (w *rowGroupWriter) close(out *bytes.Buffer) error {
 	defer w.reset()
 	out.WriteString("PAR1")
+	if !w.prune {
+		// every column: those of zeros all along are written now
+		for _, i := range w.unused {
+			if err := w.use(int(i), w.rows); err != nil {
+				return err
+			}
+		}
+		w.unused = w.unused[:0]
+	}
 	cols := w.cols
 	md := *w.skeleton(cols)
 	if w.rows > 0 {
@@ -1009,15 +1056,12 @@ func (w *rowGroupWriter) reset() {
 	for _, c := range w.active {
 		c.reset()
 	}
-	w.cols, w.active, w.unused = allColumns, append(w.active[:0], w.chunks...), w.unused[:0]
-	if w.prune {
-		w.cols, w.active = batchAlways, w.active[:0]
-		for i, c := range w.chunks {
-			if batchAlways.has(i) {
-				w.active = append(w.active, c)
-			} else {
-				w.unused = append(w.unused, uint8(i))
-			}
+	w.cols, w.active, w.unused = batchAlways, w.active[:0], w.unused[:0]
+	for i, c := range w.chunks {
+		if batchAlways.has(i) {
+			w.active = append(w.active, c)
+		} else {
+			w.unused = append(w.unused, uint8(i))
 		}
 	}
 	w.rows = 0

@@ -19,10 +19,12 @@ import (
 // events. Lake files keep every column: the Glue table reads a missing column
 // as null, not zero.
 //
-// The writer finds the columns a batch uses as it writes it, a block of rows at
-// a time (see rowGroupWriter.findUsed): a column is written from the block in
-// which it first holds a value that is not zero (empty strings and lists are
-// zero), after as many zeros as rows came before.
+// Either way the writer finds the columns the rows use as it writes them, a
+// block of rows at a time (rowGroupWriter.findUsed), and writes a column only
+// from the block in which it first holds a value that is not zero (empty
+// strings and lists are zero), after as many zeros as rows came before, in
+// bulk. A lake file's columns of zeros all along are written so when it is
+// closed.
 
 // maxFields bounds the top-level fields of Event a columnSet can hold.
 const maxFields = 128
