@@ -845,7 +845,8 @@ type rowGroupWriter struct {
 	prune   bool           // leave out the columns of zeros
 	cols    columnSet      // the columns written
 	active  []*columnChunk // their chunks
-	unused  []uint8        // the fields of the other columns (prune)
+	unused  []uint8        // the fields of the other columns
+	probe   []probeWord    // where a row holds the unused fields (prune)
 	codec   *zstdCodec
 	scratch *pageScratch
 	rows    int64
@@ -936,10 +937,19 @@ func (w *rowGroupWriter) write(rows []Event) error {
 // findUsed adds to the columns written those that hold a value that is not
 // zero in block, the rows from row on; the rows before are zeros for them.
 // Columns of zeros cost nothing until then: a file of one kind of activity
-// leaves most of the 90-odd columns so.
+// leaves most of the 90-odd columns so. A row is first tested whole, by
+// or-ing the words of the columns not written (w.probe); only a row in which
+// one of them is not zero is tested field by field.
 func (w *rowGroupWriter) findUsed(block []Event, row int64) error {
 	for j := range block {
 		p := unsafe.Pointer(&block[j])
+		var any uint64
+		for _, pw := range w.probe {
+			any |= *(*uint64)(unsafe.Add(p, pw.offset)) & pw.mask
+		}
+		if any == 0 {
+			continue
+		}
 		for k := 0; k < len(w.unused); {
 			i := w.unused[k]
 			if fields[i].zero(p) {
@@ -952,8 +962,43 @@ func (w *rowGroupWriter) findUsed(block []Event, row int64) error {
 				return err
 			}
 		}
+		w.probe = probeWords(w.probe[:0], w.unused)
 	}
 	return nil
+}
+
+// probeWord is an aligned word of an Event, and the bytes of it that hold
+// fields (their values, or their lengths) a row is tested for.
+type probeWord struct {
+	offset uintptr
+	mask   uint64
+}
+
+// probeWords appends to dst the words that hold the values or lengths of the
+// fields unused, in order, each once. Event's fields are aligned: each one's
+// value or length lies within one word.
+func probeWords(dst []probeWord, unused []uint8) []probeWord {
+	for _, i := range unused {
+		f := fields[i]
+		off, size := f.offset, uintptr(8)
+		switch f.kind {
+		case lengthField:
+			off += unsafe.Sizeof(uintptr(0)) // the length after the data pointer
+		case word16:
+			size = 2
+		case word32:
+			size = 4
+		}
+		word := off &^ 7
+		mask := ^uint64(0) >> (64 - 8*size) << (8 * (off - word)) // little-endian
+		if k := slices.IndexFunc(dst, func(pw probeWord) bool { return pw.offset == word }); k >= 0 {
+			dst[k].mask |= mask
+		} else {
+			dst = append(dst, probeWord{word, mask})
+		}
+	}
+	slices.SortFunc(dst, func(a, b probeWord) int { return int(a.offset) - int(b.offset) })
+	return dst
 }
 
 // use adds the column of field i to the columns written, after rows zeros.
@@ -1064,6 +1109,7 @@ func (w *rowGroupWriter) reset() {
 			w.unused = append(w.unused, uint8(i))
 		}
 	}
+	w.probe = probeWords(w.probe[:0], w.unused)
 	w.rows = 0
 }
 

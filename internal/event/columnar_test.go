@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
@@ -297,5 +298,36 @@ func TestLakeFilePages(t *testing.T) {
 	}
 	if multi == 0 {
 		t.Fatal("no column has more than one page")
+	}
+}
+
+// TestProbeWords checks that the words a row is tested by see each field, and
+// nothing else: an event with one field set is seen when that field is among
+// those tested, and not when every other is.
+func TestProbeWords(t *testing.T) {
+	full := filled()
+	for i, f := range fields {
+		var e Event
+		reflect.ValueOf(&e).Elem().Field(i).Set(reflect.ValueOf(full).Field(i))
+		var all, others []uint8
+		for j := range fields {
+			all = append(all, uint8(j))
+			if j != i {
+				others = append(others, uint8(j))
+			}
+		}
+		test := func(unused []uint8) bool {
+			var any uint64
+			for _, pw := range probeWords(nil, unused) {
+				any |= *(*uint64)(unsafe.Add(unsafe.Pointer(&e), pw.offset)) & pw.mask
+			}
+			return any != 0
+		}
+		if !test(all) {
+			t.Errorf("field %s set: not seen", f.name)
+		}
+		if test(others) {
+			t.Errorf("field %s set: seen by the words of the other fields", f.name)
+		}
 	}
 }
