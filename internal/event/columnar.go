@@ -293,6 +293,7 @@ type columnChunk struct {
 
 	// the pages written (headers and compressed bodies), and what they add up to
 	pages        []byte
+	dictLen      int // the dictionary page's bytes, at the end of pages once finished
 	rows         int64
 	numValues    int64
 	nulls        int64
@@ -334,7 +335,7 @@ func (c *columnChunk) reset() {
 		c.dict.reset()
 	}
 	c.lists.reset()
-	c.pages = c.pages[:0]
+	c.pages, c.dictLen = c.pages[:0], 0
 	c.rows, c.numValues, c.nulls, c.uncompressed, c.dataPages = 0, 0, 0, 0, 0
 	c.locations = c.locations[:0]
 	if c.indexer != nil {
@@ -810,14 +811,14 @@ func bounds[T int32 | uint32 | int64 | uint64](vals []T) (T, T) {
 	return lo, hi
 }
 
-// finish writes the chunk's last page and its dictionary page (which goes
-// first in the file).
-func (c *columnChunk) finish(codec *zstdCodec, s *pageScratch) (dictPage []byte, err error) {
+// finish writes the chunk's last page and its dictionary page, which is kept
+// after the data pages (dictLen bytes) and goes before them in the file.
+func (c *columnChunk) finish(codec *zstdCodec, s *pageScratch) error {
 	if err := c.flushPage(codec, s); err != nil {
-		return nil, err
+		return err
 	}
 	if c.dict == nil {
-		return nil, nil
+		return nil
 	}
 	s.body = s.body[:0]
 	for i := range int32(c.dict.len()) {
@@ -825,14 +826,18 @@ func (c *columnChunk) finish(codec *zstdCodec, s *pageScratch) (dictPage []byte,
 		s.body = binary.LittleEndian.AppendUint32(s.body, uint32(len(v)))
 		s.body = append(s.body, v...)
 	}
-	// The dictionary page is appended to the pages, then moved before them.
 	start := len(c.pages)
 	if err := c.appendPage(codec, s, format.DictionaryPage, c.dict.len()); err != nil {
-		return nil, err
+		return err
 	}
-	dictPage = slices.Clone(c.pages[start:])
-	c.pages = c.pages[:start]
-	return dictPage, nil
+	c.dictLen = len(c.pages) - start
+	return nil
+}
+
+// chunkPages returns the dictionary page (nil if none) and the data pages.
+func (c *columnChunk) chunkPages() (dict, data []byte) {
+	n := len(c.pages) - c.dictLen
+	return c.pages[n:], c.pages[:n]
 }
 
 // rowGroupWriter writes Event rows as a Parquet file of one row group: of
@@ -852,7 +857,6 @@ type rowGroupWriter struct {
 	rows    int64
 
 	skeletons map[columnSet]*format.FileMetaData // of files without rows, by their columns
-	dictPages [][]byte
 	footer    bytes.Buffer
 }
 
@@ -867,7 +871,6 @@ func newRowGroupWriter(codec *zstdCodec, stats, prune bool) *rowGroupWriter {
 		}
 		w.chunks = append(w.chunks, newColumnChunk(&w.leaves[i], stats))
 	}
-	w.dictPages = make([][]byte, len(w.chunks))
 	w.reset()
 	return w
 }
@@ -1028,8 +1031,7 @@ func (w *rowGroupWriter) close(out *bytes.Buffer) error {
 			if !cols.has(i) {
 				continue
 			}
-			var err error
-			if w.dictPages[i], err = c.finish(w.codec, w.scratch); err != nil {
+			if err := c.finish(w.codec, w.scratch); err != nil {
 				return err
 			}
 		}
@@ -1040,9 +1042,10 @@ func (w *rowGroupWriter) close(out *bytes.Buffer) error {
 			if !cols.has(i) {
 				continue
 			}
-			cc := c.metadata(int64(out.Len()), w.dictPages[i], w.stats)
-			out.Write(w.dictPages[i])
-			out.Write(c.pages)
+			dict, data := c.chunkPages()
+			cc := c.metadata(int64(out.Len()), w.stats)
+			out.Write(dict)
+			out.Write(data)
 			rg.TotalByteSize += cc.MetaData.TotalUncompressedSize
 			rg.TotalCompressedSize += cc.MetaData.TotalCompressedSize
 			rg.Columns = append(rg.Columns, cc)
@@ -1114,12 +1117,13 @@ func (w *rowGroupWriter) reset() {
 }
 
 // metadata returns the chunk's metadata for a file in which it starts at
-// offset with its dictionary page dictPage (if dictionary-encoded).
-func (c *columnChunk) metadata(offset int64, dictPage []byte, stats bool) format.ColumnChunk {
+// offset (with its dictionary page, if dictionary-encoded).
+func (c *columnChunk) metadata(offset int64, stats bool) format.ColumnChunk {
 	l := c.leaf
+	dictPage, _ := c.chunkPages()
 	m := format.ColumnMetaData{Type: format.Type(l.typ.Kind()), Encoding: l.encodings, PathInSchema: l.path,
 		Codec: format.Zstd, NumValues: c.numValues, DataPageOffset: offset,
-		TotalUncompressedSize: c.uncompressed, TotalCompressedSize: int64(len(dictPage) + len(c.pages)),
+		TotalUncompressedSize: c.uncompressed, TotalCompressedSize: int64(len(c.pages)),
 		Statistics: format.Statistics{NullCount: c.nulls}}
 	if c.dataPages > 0 {
 		m.EncodingStats = append(m.EncodingStats, format.PageEncodingStats{PageType: format.DataPage, Encoding: l.encoding, Count: c.dataPages})
