@@ -66,8 +66,11 @@ const pageBufferSize = parquet.DefaultPageBufferSize * 98 / 100
 // parquet-go's default.
 const columnIndexSizeLimit = parquet.DefaultColumnIndexSizeLimit
 
-// leavesOf returns the leaf columns of schema, a schema of Event with some of
-// its fields left out (or none).
+// leaves are the leaf columns of Event's schema, one per field, in order. A
+// field the writer cannot write makes the package panic when it starts.
+var leaves = leavesOf(eventSchema)
+
+// leavesOf returns the leaf columns of schema, Event's.
 func leavesOf(schema *parquet.Schema) []leafColumn {
 	byName := make(map[string]reflect.StructField)
 	t := reflect.TypeFor[Event]()
@@ -143,6 +146,9 @@ func leavesOf(schema *parquet.Schema) []leafColumn {
 		}
 		c.encodings = append(c.encodings, c.encoding)
 		slices.Sort(c.encodings)
+		if len(out) >= len(fields) || fields[len(out)].offset != c.offset {
+			panic(fmt.Sprintf("event: column %s is not field %d of Event", strings.Join(path, "."), len(out)))
+		}
 		out = append(out, c)
 	}
 	return out
@@ -845,7 +851,6 @@ func (c *columnChunk) chunkPages() (dict, data []byte) {
 // not zero (stream batches, see columns.go).
 type rowGroupWriter struct {
 	chunks  []*columnChunk // one per field of Event, in order
-	leaves  []leafColumn
 	stats   bool           // bounds, the page index and size statistics (lake files)
 	prune   bool           // leave out the columns of zeros
 	cols    columnSet      // the columns written
@@ -863,13 +868,10 @@ type rowGroupWriter struct {
 // newRowGroupWriter returns a writer of files that keep statistics (stats)
 // or leave out the columns of zeros (prune), compressed with codec.
 func newRowGroupWriter(codec *zstdCodec, stats, prune bool) *rowGroupWriter {
-	w := &rowGroupWriter{leaves: leavesOf(eventSchema), stats: stats, prune: prune, codec: codec,
-		scratch: newPageScratch(), skeletons: map[columnSet]*format.FileMetaData{}}
-	for i := range w.leaves {
-		if len(w.leaves) != len(fields) || w.leaves[i].offset != fields[i].offset {
-			panic(fmt.Sprintf("event: column %s is not field %d of Event", strings.Join(w.leaves[i].path, "."), i))
-		}
-		w.chunks = append(w.chunks, newColumnChunk(&w.leaves[i], stats))
+	w := &rowGroupWriter{stats: stats, prune: prune, codec: codec, scratch: newPageScratch(),
+		skeletons: map[columnSet]*format.FileMetaData{}}
+	for i := range leaves {
+		w.chunks = append(w.chunks, newColumnChunk(&leaves[i], stats))
 	}
 	w.reset()
 	return w
