@@ -383,30 +383,17 @@ func (c *columnChunk) write(rows []Event) {
 		vals, defs := slices.Grow(c.i32, len(rows)), c.defs
 		for i := range n {
 			p := unsafe.Add(base, i*stride)
-			var v int32
+			v := *(*int32)(p)
 			if l.size == 2 {
 				v = int32(*(*uint16)(p))
-			} else {
-				v = *(*int32)(p)
 			}
-			if l.optional {
-				if defs = append(defs, byte(btoi(v != 0))); v == 0 {
-					continue
-				}
-			}
-			vals = append(vals, v)
+			vals, defs = appendNumber(vals, defs, l.optional, v)
 		}
 		c.i32, c.defs = vals, defs
 	case kindInt64:
 		vals, defs := slices.Grow(c.i64, len(rows)), c.defs
 		for i := range n {
-			v := *(*int64)(unsafe.Add(base, i*stride))
-			if l.optional {
-				if defs = append(defs, byte(btoi(v != 0))); v == 0 {
-					continue
-				}
-			}
-			vals = append(vals, v)
+			vals, defs = appendNumber(vals, defs, l.optional, *(*int64)(unsafe.Add(base, i*stride)))
 		}
 		c.i64, c.defs = vals, defs
 	case kindBytes:
@@ -462,6 +449,17 @@ func (c *columnChunk) write(rows []Event) {
 			}
 		}
 	}
+}
+
+// appendNumber appends v to vals; in an optional column a zero is a null: a
+// definition level of 0 in defs, and no value.
+func appendNumber[T int32 | int64](vals []T, defs []byte, optional bool, v T) ([]T, []byte) {
+	if optional {
+		if defs = append(defs, byte(btoi(v != 0))); v == 0 {
+			return vals, defs
+		}
+	}
+	return append(vals, v), defs
 }
 
 // writeZeros appends n rows of zeros (empty strings and lists; nulls in an
@@ -562,22 +560,10 @@ func (d *dictionary) appendIndexes(dst []int32, base unsafe.Pointer, stride, n u
 	for i := range n {
 		s := *(*string)(unsafe.Add(base, i*stride))
 		if i > 0 && unsafe.StringData(s) == unsafe.StringData(prev) && len(s) == len(prev) {
-			dst = append(dst, dst[len(dst)-1])
+			dst = append(dst, dst[len(dst)-1]) // the previous row's string
 			continue
 		}
 		prev = s
-		if len(s) == 0 {
-			if d.empty < 0 {
-				d.empty = d.add(s)
-			}
-			dst = append(dst, d.empty)
-			continue
-		}
-		p := unsafe.StringData(s)
-		if r := &d.recent[(uintptr(unsafe.Pointer(p))>>4)%uintptr(len(d.recent))]; unsafe.StringData(r.s) == p && len(r.s) == len(s) {
-			dst = append(dst, r.idx)
-			continue
-		}
 		dst = append(dst, d.lookup(s))
 	}
 	return dst

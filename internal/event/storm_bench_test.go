@@ -50,40 +50,6 @@ func execStorm(n int) []Event {
 // same events into the open lake file.
 func BenchmarkEncodeExecStorm(b *testing.B) {
 	events := execStorm(2000)
-	b.Run("stream", func(b *testing.B) {
-		enc := NewEncoder()
-		var size int
-		b.ReportAllocs()
-		for b.Loop() {
-			data, err := enc.Encode(events)
-			if err != nil {
-				b.Fatal(err)
-			}
-			size = len(data)
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(events)), "ns/event")
-		b.ReportMetric(float64(size)/float64(len(events)), "bytes/event")
-	})
-	b.Run("lake", func(b *testing.B) {
-		fw := NewFileWriter()
-		var files, size int
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := fw.Write(events); err != nil {
-				b.Fatal(err)
-			}
-			if fw.Rows() >= 100_000 {
-				data, err := fw.Close()
-				if err != nil {
-					b.Fatal(err)
-				}
-				files++
-				size += len(data)
-			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(events)), "ns/event")
-		if files > 0 {
-			b.ReportMetric(float64(size)/float64(files*100_000), "bytes/event")
-		}
-	})
+	b.Run("stream", func(b *testing.B) { benchEncode(b, events) })
+	b.Run("lake", func(b *testing.B) { benchFileWriter(b, events) })
 }
