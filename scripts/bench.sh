@@ -14,7 +14,9 @@
 #
 # Benchmarks that need root (they load eBPF programs) are left out when not run as
 # root, and the page says which command was run for each package. A failing package
-# fails the script and leaves the existing page untouched.
+# fails the script and leaves the existing page untouched. The end of the page from
+# the line "<!-- written by hand from here on: ... -->" (benchfmt.HandWrittenMark)
+# is written by hand and kept as it is: update it by hand.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -18,69 +18,52 @@ var (
 	fileCodec  = zstdCodec{level: zstd.SpeedDefault}
 )
 
-// batchOptions leave out of batches the bounds (minimum and maximum) of every
-// column's pages and column chunk: a batch is read whole by the detect
-// function, never searched by its statistics, and comparing the strings of a
-// page for its bounds is a good part of the cost of writing it. Lake files keep
-// them (query engines skip row groups and pages by them).
-var batchOptions = func() []parquet.WriterOption {
-	var opts []parquet.WriterOption
-	for _, path := range eventSchema.Columns() {
-		opts = append(opts, parquet.SkipPageBounds(path...))
-	}
-	return opts
-}()
+// What the files keep. Batches leave out the bounds (minimum and maximum) of
+// their columns, the page index (column and offset indexes) and the size
+// statistics (histograms of the levels): a batch is read whole by the detect
+// function, never searched. Lake files keep them, for query engines to skip
+// row groups and pages by. Neither repeats a page's bounds in the page's
+// header (query engines skip pages by the column index). Data pages are
+// written in the first version of the format: its pages compress their
+// repetition and definition levels with their values, where the second
+// version stores them uncompressed. The levels of the list columns (tags,
+// arguments, the ancestry) repeat from row to row, so compressed they cost
+// next to nothing. Every Parquet reader reads both versions. columnar.go
+// writes the files.
 
-// Neither batches nor lake files repeat the bounds of a page in its header:
-// parquet-go computes those apart from the column index's (a second pass over
-// the page's values), and query engines skip pages by the column index and
-// row groups by the column chunk's statistics, both kept in lake files.
-var noPageHeaderStats = parquet.DataPageStatistics(false)
-
-// Data pages are written in the first version of the format: its pages
-// compress their repetition and definition levels with their values, where
-// the second version stores them uncompressed. The levels of the list columns
-// (tags, arguments, the ancestry) repeat from row to row, so compressed they
-// cost next to nothing: a batch of exec events is a quarter smaller. Every
-// Parquet reader reads both versions.
-var pageVersion = parquet.DataPageVersion(1)
-
-// Encoder writes batches of events as zstd-compressed Parquet. It reuses its writer
-// and buffers across batches; it is not safe for concurrent use.
+// Encoder writes batches of events as zstd-compressed Parquet. It reuses its
+// writers and buffers across batches; it is not safe for concurrent use.
 //
 // Batches use zstd's fastest level: a batch is small and short-lived, and lake
-// files, which are kept, use the default level.
+// files, which are kept, use the default level. A batch made by NewEncoder
+// holds only the columns its events use (see columns.go); one made by
+// NewLakeEncoder holds every column, as a lake file must.
 type Encoder struct {
 	buf bytes.Buffer
-	w   *parquet.GenericWriter[Event]
+	w   *rowGroupWriter
 }
 
-// NewEncoder returns an Encoder ready for use.
-func NewEncoder() *Encoder {
-	e := &Encoder{}
-	e.w = newWriter(&e.buf, &batchCodec, batchOptions...)
-	return e
-}
+// NewEncoder returns an Encoder of stream batches, each holding the columns its
+// events use.
+func NewEncoder() *Encoder { return &Encoder{w: newRowGroupWriter(&batchCodec, false, true)} }
 
-// newWriter is the Parquet writer of batches and lake files, which differ in
-// their compression level and in the statistics they keep (options).
-func newWriter(out io.Writer, codec *zstdCodec, options ...parquet.WriterOption) *parquet.GenericWriter[Event] {
-	return parquet.NewGenericWriter[Event](out, append([]parquet.WriterOption{parquet.Compression(codec),
-		parquet.CreatedBy("vigil", "", ""), noPageHeaderStats, pageVersion}, options...)...)
-}
+// NewLakeEncoder returns an Encoder whose batches hold every column of the
+// schema, for batches that go to the lake.
+func NewLakeEncoder() *Encoder { return &Encoder{w: newRowGroupWriter(&batchCodec, false, false)} }
 
 // Encode returns one Parquet file holding events. The returned slice is owned by the
 // Encoder and valid until the next call; copy it to keep it.
 func (e *Encoder) Encode(events []Event) ([]byte, error) {
+	w := e.w
 	e.buf.Reset()
-	e.w.Reset(&e.buf)
-	if _, err := e.w.Write(events); err != nil {
+	if err := w.write(events); err != nil {
+		w.reset()
 		return nil, fmt.Errorf("encode parquet batch: %w", err)
 	}
-	if err := e.w.Close(); err != nil {
+	if err := w.close(&e.buf); err != nil {
 		return nil, fmt.Errorf("encode parquet batch: %w", err)
 	}
-	return trimBatch(e.buf.Bytes())
+	return e.buf.Bytes(), nil
 }
 
 // FileWriter builds one lake file incrementally: each Write encodes its events
@@ -92,16 +75,14 @@ func (e *Encoder) Encode(events []Event) ([]byte, error) {
 // not safe for concurrent use.
 type FileWriter struct {
 	buf  bytes.Buffer
-	w    *parquet.GenericWriter[Event]
+	w    *rowGroupWriter
 	rows int
 	err  error // from a failed Write: the file is dropped at Close
 }
 
 // NewFileWriter returns a FileWriter with an empty file open.
 func NewFileWriter() *FileWriter {
-	f := &FileWriter{}
-	f.w = newWriter(&f.buf, &fileCodec)
-	return f
+	return &FileWriter{w: newRowGroupWriter(&fileCodec, true, false)}
 }
 
 // Write appends events to the file as rows. After an error the file is unusable:
@@ -110,12 +91,11 @@ func (f *FileWriter) Write(events []Event) error {
 	if f.err != nil {
 		return f.err
 	}
-	n, err := f.w.Write(events)
-	f.rows += n
-	if err != nil {
+	if err := f.w.write(events); err != nil {
 		f.err = fmt.Errorf("write parquet rows: %w", err)
 		return f.err
 	}
+	f.rows += len(events)
 	return nil
 }
 
@@ -130,7 +110,7 @@ func (f *FileWriter) Close() ([]byte, error) {
 	if f.err != nil {
 		return nil, fmt.Errorf("close parquet file: %w", f.err)
 	}
-	if err := f.w.Close(); err != nil {
+	if err := f.w.close(&f.buf); err != nil {
 		return nil, fmt.Errorf("close parquet file: %w", err)
 	}
 	return bytes.Clone(f.buf.Bytes()), nil
@@ -138,7 +118,7 @@ func (f *FileWriter) Close() ([]byte, error) {
 
 func (f *FileWriter) reset() {
 	f.buf.Reset()
-	f.w.Reset(&f.buf)
+	f.w.reset()
 	f.rows, f.err = 0, nil
 }
 

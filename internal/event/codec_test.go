@@ -335,8 +335,10 @@ func benchEvents(n int) []Event {
 	return out
 }
 
-func BenchmarkEncode(b *testing.B) {
-	events := benchEvents(1000)
+func BenchmarkEncode(b *testing.B) { benchEncode(b, benchEvents(1000)) }
+
+// benchEncode encodes events as one batch, over and over.
+func benchEncode(b *testing.B, events []Event) {
 	enc := NewEncoder()
 	var size int
 	b.ReportAllocs()
@@ -369,8 +371,11 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 // BenchmarkFileWriter writes ticks of 1000 events into lake files of 100000.
-func BenchmarkFileWriter(b *testing.B) {
-	events := benchEvents(1000)
+func BenchmarkFileWriter(b *testing.B) { benchFileWriter(b, benchEvents(1000)) }
+
+// benchFileWriter writes events, a tick's, into lake files of 100000 events,
+// over and over.
+func benchFileWriter(b *testing.B, events []Event) {
 	fw := NewFileWriter()
 	var files, size int
 	b.ReportAllocs()

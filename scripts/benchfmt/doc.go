@@ -13,6 +13,10 @@
 // Other lines (PASS, ok, logs) are ignored. The -P suffix (GOMAXPROCS) is dropped
 // from names so that runs of one benchmark are grouped together.
 //
+// A page written with -o keeps the end of the page it replaces from the line
+// HandWrittenMark on: figures written by hand that no single run of the
+// benchmarks makes (the storms of two commits compared, say).
+//
 // For a benchmark with a sub-benchmark named "baseline", each sibling's throughput
 // units (those ending in "/s") are also given as a ratio to the baseline's median,
 // the figure to quote for the cost of what the sibling adds.

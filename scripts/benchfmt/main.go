@@ -58,6 +58,13 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err := Render(&page, h, &s); err != nil {
 		return err
 	}
+	if *out != "" {
+		old, err := os.ReadFile(*out)
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		page.Write(handWritten(old))
+	}
 	if *out == "" {
 		_, err := stdout.Write(page.Bytes())
 		return err
@@ -80,4 +87,19 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), *out)
+}
+
+// HandWrittenMark starts the part of the page written by hand (measurements
+// the benchmarks cannot make on their own, such as two commits compared): it
+// and everything after it are carried over from the page being replaced.
+const HandWrittenMark = "<!-- written by hand from here on: scripts/bench.sh keeps it -->"
+
+// handWritten returns the hand-written end of page, from the line
+// HandWrittenMark on, after a blank line; nothing if page has none.
+func handWritten(page []byte) []byte {
+	i := bytes.Index(page, []byte("\n"+HandWrittenMark+"\n"))
+	if i < 0 {
+		return nil
+	}
+	return append([]byte("\n"), page[i+1:]...)
 }

@@ -233,3 +233,47 @@ func TestRunWritesFile(t *testing.T) {
 		t.Errorf("page without -module should title packages by import path:\n%s", data)
 	}
 }
+
+// TestRunKeepsHandWritten checks that a page written again keeps its
+// hand-written end, from HandWrittenMark on, and that a page without one gets
+// none.
+func TestRunKeepsHandWritten(t *testing.T) {
+	for _, tc := range []struct {
+		name, old, want string
+	}{
+		{"no page", "", ""},
+		{"no hand-written part", "# Benchmarks\n\nold tables\n", ""},
+		{"hand-written part", "# Benchmarks\n\nold tables\n\n" + HandWrittenMark + "\n\n## by hand\n\n| a | b |\n",
+			"\n" + HandWrittenMark + "\n\n## by hand\n\n| a | b |\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+			if tc.old != "" {
+				if err := os.WriteFile(out, []byte(tc.old), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := run([]string{"-count", "3", "-o", out, "testdata/bench.txt"}, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := string(data)
+			if strings.Contains(page, "old tables") {
+				t.Errorf("the generated part of the old page was kept:\n%s", page)
+			}
+			if !strings.Contains(page, "## github.com/vigil-sec/vigil/internal/event") {
+				t.Fatalf("page lacks the new tables:\n%s", page)
+			}
+			_, kept, _ := strings.Cut(page, "\n\n"+HandWrittenMark)
+			if tc.want == "" && strings.Contains(page, HandWrittenMark) {
+				t.Errorf("page has a hand-written part it was not given:\n%s", page)
+			}
+			if tc.want != "" && "\n"+HandWrittenMark+kept != tc.want {
+				t.Errorf("hand-written part\n%q\nwant\n%q", "\n"+HandWrittenMark+kept, tc.want)
+			}
+		})
+	}
+}

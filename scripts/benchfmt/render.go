@@ -22,7 +22,8 @@ type Header struct {
 func Render(w io.Writer, h Header, s *Set) error {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
-	b.WriteString("Written by `scripts/bench.sh` (`make bench`); regenerate it rather than editing it.\n\n")
+	b.WriteString("Written by `scripts/bench.sh` (`make bench`); regenerate it rather than editing it, " +
+		"except for its end written by hand, if any, after the comment that says so, which the script keeps.\n\n")
 	runs := "the runs of `-count`"
 	if h.Count > 0 {
 		runs = fmt.Sprintf("the %d runs of `-count %d`", h.Count, h.Count)

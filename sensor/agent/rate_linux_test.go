@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -59,32 +60,54 @@ type injector struct {
 }
 
 // sensorRing returns the running sensor's ring buffer: the newest ring buffer
-// map named "events" (the sensor holds its maps privately; the benchmark runs
-// one sensor at a time).
+// map named "events" that this process holds a descriptor of (the sensor holds
+// its maps privately; the benchmark runs one sensor at a time). Sensors that
+// other processes run at the same time (tests in parallel on a shared machine)
+// have maps of the same name, which are not this sensor's.
 func sensorRing() (*ebpf.Map, error) {
+	ids, err := heldMapIDs()
+	if err != nil {
+		return nil, err
+	}
 	var newest ebpf.MapID
-	for id := ebpf.MapID(0); ; {
-		next, err := ebpf.MapGetNextID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list maps: %w", err)
-		}
-		id = next
+	for _, id := range ids {
 		m, err := ebpf.NewMapFromID(id)
 		if err != nil {
 			continue // gone meanwhile
 		}
 		if info, err := m.Info(); err == nil && info.Type == ebpf.RingBuf && info.Name == bpf.SensorMapEvents {
-			newest = id
+			newest = max(newest, id)
 		}
 		m.Close()
 	}
 	if newest == 0 {
-		return nil, errors.New("no sensor ring buffer loaded")
+		return nil, errors.New("no sensor ring buffer loaded by this process")
 	}
 	return ebpf.NewMapFromID(newest)
+}
+
+// heldMapIDs returns the ids of the BPF maps this process holds descriptors
+// of, from the map_id lines of /proc/self/fdinfo.
+func heldMapIDs() ([]ebpf.MapID, error) {
+	fds, err := os.ReadDir("/proc/self/fdinfo")
+	if err != nil {
+		return nil, fmt.Errorf("list descriptors: %w", err)
+	}
+	var ids []ebpf.MapID
+	for _, fd := range fds {
+		info, err := os.ReadFile(filepath.Join("/proc/self/fdinfo", fd.Name()))
+		if err != nil {
+			continue // closed meanwhile
+		}
+		for line := range strings.Lines(string(info)) {
+			if v, ok := strings.CutPrefix(line, "map_id:"); ok {
+				if id, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32); err == nil {
+					ids = append(ids, ebpf.MapID(id))
+				}
+			}
+		}
+	}
+	return ids, nil
 }
 
 // newInjector loads the injector for the getppid calls of process caller: each

@@ -316,13 +316,25 @@ struct {
 // user space before loading, 0 wakes on every record.
 const volatile __u64 wakeup_bytes = 0;
 
-// rb_flags chooses the submit flags for a record: wake the reader only once
-// wakeup_bytes are waiting.
+// Bytes over wakeup_bytes up to which a record still wakes the reader: more
+// than the largest record (an exec record, some 6 KiB), so that a record lands
+// in this window whenever the bytes waiting cross the threshold. Beyond it the
+// reader was woken already, and it reads until fewer than wakeup_bytes are
+// waiting before it waits again: a wakeup asked for by every record would cost
+// each one an interrupt (an APIC write, a VM exit in a virtual machine) for as
+// long as the reader takes to get a CPU.
+#define WAKEUP_WINDOW (16 << 10)
+
+// rb_flags chooses the submit flags for a record: wake the reader when
+// wakeup_bytes are waiting, once per crossing of the threshold.
 static __always_inline __u64 rb_flags(void)
 {
+	__u64 avail;
+
 	if (wakeup_bytes == 0)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	return avail >= wakeup_bytes && avail < wakeup_bytes + WAKEUP_WINDOW ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void count(__u32 idx)

@@ -91,6 +91,7 @@ type Collector struct {
 	links       []link.Link
 	reader      *ringbuf.Reader
 	wakeup      int       // bytes waiting at which the kernel wakes the reader
+	drainBytes  int       // bytes of records copied out of the ring buffer at a time (see drained)
 	env         envFilter // the environment variables NEW_PROCESS events report
 	unavailable []string
 	missing     []string // capabilities not captured (see Missing)
@@ -222,7 +223,7 @@ func New(opts Options) (*Collector, error) {
 		}
 	}
 
-	c := &Collector{opts: opts, prefixes: prefixes, wakeup: wakeup, env: env}
+	c := &Collector{opts: opts, prefixes: prefixes, wakeup: wakeup, drainBytes: max(size/WakeupFraction, minDrainBytes), env: env}
 	kernel, err := btf.LoadKernelSpec()
 	if err != nil {
 		return nil, fmt.Errorf("%w: read kernel BTF: %w", ErrUnsupported, err)
@@ -591,24 +592,26 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 
 	var (
 		rec     ringbuf.Record
+		queued  drained
 		r       record
 		ev      event.Event
 		scratch = make([]byte, 0, argsMax)
 		clock   bootClock
 	)
 	for {
-		// Read everything queued, then wait for the next batch.
-		for {
-			err := c.reader.ReadInto(&rec)
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				break
-			}
-			if err != nil {
+		// Read everything queued, then wait for the next batch. The records
+		// are copied out of the ring buffer a batch at a time before they are
+		// handled (see drained).
+		for empty := false; !empty; {
+			var err error
+			if empty, err = queued.fill(c.reader, &rec, c.drainBytes); err != nil {
 				return fmt.Errorf("collector: read ring buffer: %w", err)
 			}
-			scratch = c.handle(rec.RawSample, &r, &ev, scratch, &clock, emit)
-			if c.closed.Load() {
-				return nil // Close waits for Run to return before it frees the ring
+			for raw := range queued.records() {
+				scratch = c.handle(raw, &r, &ev, scratch, &clock, emit)
+				if c.closed.Load() {
+					return nil // Close waits for Run to return before it frees the ring
+				}
 			}
 		}
 		if ctx.Err() != nil || c.closed.Load() {

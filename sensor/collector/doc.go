@@ -17,8 +17,12 @@
 //	err = c.Run(ctx, func(ev *event.Event) { ship(ev) })
 //
 // The decoder reads the fixed part of a record straight from the ring buffer's
-// bytes into a reused struct; only the strings (path, command line) allocate. The
-// *event.Event passed to emit is reused for the next record: copy it to keep it.
+// bytes into a reused struct; only the strings (path, command line) allocate,
+// and an exec's strings and lists (executable, command line, arguments,
+// working directory, terminal, environment) are taken from a table of those of
+// earlier execs when they repeat them (intern.go): events share them, so they
+// are read-only. The *event.Event passed to emit is reused for the next
+// record: copy it to keep it.
 //
 // Each event gets a fresh ULID (event.NewID) of its time as routing/event_id.
 //
@@ -137,6 +141,11 @@
 // 1/16 of the ring buffer is waiting, and the reader polls every
 // Options.MaxDelay (default 250 ms) for what arrived below that: a wakeup costs
 // an interrupt and a context switch, which a storm would otherwise pay per record.
+// Only the records that bring the bytes waiting over that threshold wake the
+// reader (those within 16 KiB of it), not every record while the reader has yet
+// to run; once woken, the reader copies the records out of the ring buffer a
+// batch at a time before it handles them (drain_linux.go), which brings the
+// bytes waiting back under the threshold at once.
 //
 // Records the kernel could not queue because the ring buffer was full are counted,
 // per CPU, in the BPF `counters` map; Stats reports them with the records

@@ -114,6 +114,8 @@ type record struct {
 	cwd, env  []byte // exec: working directory; NUL-separated environment
 	path      []byte // exec: executable; file: the (old) path; module: name
 	args      []byte // exec: NUL-separated argv; rename: the new path; open: the path as passed; dns: the query
+	in        interned
+	envKey    []byte // exec: the environment variables reported, NUL-separated
 
 	// file
 	flags uint32 // open: f_flags; chmod: the new mode; rename: RENAME_* flags
@@ -378,9 +380,9 @@ func (r *record) fill(ev *event.Event, bootToWall int64, scratch []byte) []byte 
 	switch r.kind {
 	case kindExec:
 		ev.Type = event.NewProcess
-		ev.FilePath = string(r.path)
+		ev.FilePath = r.in.str(r.path)
 		scratch = commandLine(scratch[:0], r.args)
-		ev.CommandLine = string(scratch)
+		ev.CommandLine = r.in.str(scratch)
 	case kindExit:
 		ev.Type = event.TerminateProcess
 		ev.ExitCode = exitStatus(r.exitCode)

@@ -73,10 +73,10 @@ func (c *execContext) decode(b []byte) {
 // env selects.
 func (r *record) fillContext(ev *event.Event, bootToWall int64, env envFilter) {
 	c := &r.ctx
-	ev.Args = argList(r.args)
-	ev.CWD = string(r.cwd)
+	ev.Args = r.in.list(r.args, argList)
+	ev.CWD = r.in.str(r.cwd)
 	if c.flags&ctxHasTTY != 0 {
-		ev.TTY = ttyName(c.tty)
+		ev.TTY = r.in.tty(c.tty)
 	}
 	ev.LoginUID, ev.SessionID = c.loginUID, c.session
 	if c.startNs != 0 {
@@ -89,7 +89,8 @@ func (r *record) fillContext(ev *event.Event, bootToWall int64, env envFilter) {
 	if c.flags&ctxExeUpper != 0 {
 		ev.ExeUpperLayer = 1
 	}
-	ev.Environment = env.pick(r.env)
+	r.envKey = env.pick(r.envKey[:0], r.env)
+	ev.Environment = r.in.list(r.envKey, argList)
 }
 
 // argList splits NUL-separated argv (the last string may lack its NUL, cut by
@@ -150,10 +151,9 @@ func newEnvFilter(names []string) envFilter {
 
 func (f envFilter) enabled() bool { return len(f.names)+len(f.prefixes) > 0 }
 
-// pick returns the "NAME=value" strings of env (NUL-separated, as on a new
-// image's stack) that f selects, in their order; nil if none.
-func (f envFilter) pick(env []byte) []string {
-	var out []string
+// pick appends to dst the "NAME=value" strings of env (NUL-separated, as on a
+// new image's stack) that f selects, in their order, NUL-separated.
+func (f envFilter) pick(dst, env []byte) []byte {
 	for len(env) > 0 {
 		kv := env
 		if i := bytes.IndexByte(env, 0); i >= 0 {
@@ -166,10 +166,13 @@ func (f envFilter) pick(env []byte) []string {
 			continue
 		}
 		if f.wants(kv[:eq]) {
-			out = append(out, string(kv))
+			if len(dst) > 0 {
+				dst = append(dst, 0)
+			}
+			dst = append(dst, kv...)
 		}
 	}
-	return out
+	return dst
 }
 
 func (f envFilter) wants(name []byte) bool {

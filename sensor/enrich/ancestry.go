@@ -48,7 +48,8 @@ func (c *Context) apply(ev *event.Event) {
 // lists. Every event of the process shares these slices: they are never
 // modified once built.
 type ancestry struct {
-	ppid  uint32 // the parent it was built for
+	ppid  uint32    // the parent it was built for
+	from  *ancestry // the parent's ancestry it extends (a parent's kids)
 	pids  []uint32
 	paths []string
 	cmds  []string
@@ -63,7 +64,9 @@ func (a *ancestry) apply(ev *event.Event) {
 // it from the parent's (itself built, and kept, the same way) and keeping it
 // in the table entry of pid when there is one. The walk stops at the
 // configured depth, at a process it cannot find (the table, then /proc), at
-// pid 0 and at a loop.
+// pid 0 and at a loop. The children of a process whose own ancestry is known
+// share one ancestry, kept with the parent: a storm of short-lived children
+// (a shell loop, a build) builds it once.
 func (e *Enricher) ancestryLocked(pid, ppid uint32) *ancestry {
 	if e.depth <= 0 || ppid == 0 {
 		return &ancestry{ppid: ppid}
@@ -71,9 +74,48 @@ func (e *Enricher) ancestryLocked(pid, ppid uint32) *ancestry {
 	if p, ok := e.table[pid]; ok && p.anc != nil && p.anc.ppid == ppid {
 		return p.anc
 	}
+	var a *ancestry
+	parent, ok := e.lookupLocked(ppid)
+	if ok && ppid != pid && parent.anc == nil {
+		// A process seen only as a parent (started before the sensor, or
+		// without events of its own yet) gets its ancestry now.
+		parent.anc = e.walk(ppid, parent.PPID)
+		e.table[ppid] = parent
+	}
+	if ok && ppid != pid && parent.anc.ppid == parent.PPID {
+		if parent.kids == nil || parent.kids.from != parent.anc {
+			parent.kids = e.extend(ppid, parent)
+			e.table[ppid] = parent
+		}
+		a = parent.kids
+	} else {
+		a = e.walk(pid, ppid)
+	}
+	if p, ok := e.table[pid]; ok {
+		p.anc, p.kids = a, nil
+		e.table[pid] = p
+	}
+	return a
+}
+
+// extend returns the ancestry of the children of parent (pid ppid): parent,
+// then as much of parent's own ancestry as the depth leaves room for.
+func (e *Enricher) extend(ppid uint32, parent Process) *ancestry {
+	n := min(e.depth-1, len(parent.anc.pids))
+	a := &ancestry{ppid: ppid, from: parent.anc, pids: make([]uint32, 0, n+1), paths: make([]string, 0, n+1),
+		cmds: make([]string, 0, n+1), users: make([]string, 0, n+1)}
+	a.pids = append(append(a.pids, ppid), parent.anc.pids[:n]...)
+	a.paths = append(append(a.paths, parent.Path), parent.anc.paths[:n]...)
+	a.cmds = append(append(a.cmds, parent.CommandLine), parent.anc.cmds[:n]...)
+	a.users = append(append(a.users, e.users.Name(parent.UID)), parent.anc.users[:n]...)
+	return a
+}
+
+// walk builds the ancestry of pid, whose parent is ppid, from the table,
+// ancestor after ancestor, taking the rest from the first whose own ancestry
+// is known.
+func (e *Enricher) walk(pid, ppid uint32) *ancestry {
 	a := &ancestry{ppid: ppid}
-	// Ancestors are collected first, then their lists are filled: the parent's
-	// own ancestry is reused when it is already built.
 	cur := ppid
 	seen := 0
 	for cur != 0 && seen < e.depth && cur != pid {
@@ -102,10 +144,6 @@ func (e *Enricher) ancestryLocked(pid, ppid uint32) *ancestry {
 		cur = p.PPID
 	}
 	a.pids, a.paths, a.cmds, a.users = clip(a.pids), clip(a.paths), clip(a.cmds), clip(a.users)
-	if p, ok := e.table[pid]; ok {
-		p.anc = a
-		e.table[pid] = p
-	}
 	return a
 }
 

@@ -117,3 +117,80 @@ func TestContextFromProc(t *testing.T) {
 		t.Errorf("ancestry %+v, want %+v", ancestryOf(&ev), want)
 	}
 }
+
+// TestChildrenShareAncestry checks that the children of a process share one
+// ancestry, built once, and that it follows the parent when the parent runs
+// another program or gets another parent.
+func TestChildrenShareAncestry(t *testing.T) {
+	proc := newFakeProc(t)
+	proc.addProc(1, 0, 0, "/usr/lib/systemd/systemd", "/", "/sbin/init")
+	proc.addProc(10, 1, 0, "/usr/bin/bash", "/", "bash")
+	e, err := New(Options{ProcRoot: proc.root, PasswdPath: "testdata/passwd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := func(pid, ppid uint32) event.Event {
+		ev := event.Event{Type: event.NewProcess, PID: pid, PPID: ppid, FilePath: "/bin/true", CommandLine: "true"}
+		e.Enrich(&ev, true)
+		return ev
+	}
+	first, second := child(100, 10), child(101, 10)
+	want := anc([]uint32{10, 1}, []string{"/usr/bin/bash", "/usr/lib/systemd/systemd"}, []string{"bash", "/sbin/init"}, []string{"root", "root"})
+	for _, ev := range []event.Event{first, second} {
+		if got := ancestryOf(&ev); !reflect.DeepEqual(got, want) {
+			t.Fatalf("ancestry %+v, want %+v", got, want)
+		}
+	}
+	if &first.AncestorPaths[0] != &second.AncestorPaths[0] {
+		t.Error("two children of one parent have ancestries of their own")
+	}
+
+	// The parent runs another program: its next children see it.
+	exec := event.Event{Type: event.NewProcess, PID: 10, PPID: 1, FilePath: "/usr/bin/make", CommandLine: "make all"}
+	e.Enrich(&exec, true)
+	third := child(102, 10)
+	want = anc([]uint32{10, 1}, []string{"/usr/bin/make", "/usr/lib/systemd/systemd"}, []string{"make all", "/sbin/init"}, []string{"root", "root"})
+	if got := ancestryOf(&third); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the parent's exec: ancestry %+v, want %+v", got, want)
+	}
+
+	// An event names another parent for the parent (re-parented): that
+	// event's ancestry follows it, the children's still follow the table.
+	moved := event.Event{Type: event.FileOpen, PID: 10, PPID: 100, TargetPath: "/tmp/x"}
+	e.Enrich(&moved, false)
+	want = anc([]uint32{100, 10, 1}, []string{"/bin/true", "/usr/bin/bash", "/usr/lib/systemd/systemd"},
+		[]string{"true", "bash", "/sbin/init"}, []string{"root", "root", "root"}) // 100's as of its exec
+	if got := ancestryOf(&moved); !reflect.DeepEqual(got, want) {
+		t.Fatalf("re-parented parent: ancestry %+v, want %+v", got, want)
+	}
+	fourth := child(103, 10)
+	want = anc([]uint32{10, 1}, []string{"/usr/bin/make", "/usr/lib/systemd/systemd"}, []string{"make all", "/sbin/init"}, []string{"root", "root"})
+	if got := ancestryOf(&fourth); !reflect.DeepEqual(got, want) {
+		t.Fatalf("child of the re-parented parent: ancestry %+v, want %+v", got, want)
+	}
+}
+
+// BenchmarkEnrichExecStorm enriches an exec storm: a shell's children, each
+// a NEW_PROCESS then a TERMINATE_PROCESS, with the default ancestry depth.
+func BenchmarkEnrichExecStorm(b *testing.B) {
+	proc := newFakeProc(b)
+	proc.addProc(1, 0, 0, "/usr/lib/systemd/systemd", "/", "/sbin/init")
+	proc.addProc(10, 1, 0, "/usr/sbin/sshd", "/", "sshd: /usr/sbin/sshd -D")
+	proc.addProc(11, 10, 1000, "/usr/bin/bash", "/home/ci", "-bash")
+	e, err := New(Options{ProcRoot: proc.root, PasswdPath: "testdata/passwd"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	args := []string{"true"}
+	pid := uint32(1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		pid++
+		ev := event.Event{Type: event.NewProcess, PID: pid, PPID: 11, UID: 1000, FilePath: "/bin/true", CommandLine: "true",
+			Args: args, CWD: "/home/ci"}
+		e.Enrich(&ev, true)
+		ev = event.Event{Type: event.TerminateProcess, PID: pid, PPID: 11, UID: 1000}
+		e.Enrich(&ev, false)
+		e.Forget(&ev)
+	}
+}

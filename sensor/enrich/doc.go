@@ -20,8 +20,10 @@
 // /proc), and its ancestry (ancestry.go): the chain of ancestors, parent first,
 // up to Options.AncestryDepth (default 8), each with its pid, path, command line
 // and user. A process's ancestry is built once from its parent's and kept with
-// it: every event of the process shares the same lists. It is rebuilt when the
-// event names another parent (the process was re-parented).
+// it: every event of the process shares the same lists, and the children of a
+// process share one ancestry, kept with the parent until it runs another
+// program. It is rebuilt when the event names another parent (the process was
+// re-parented).
 //
 // User names come from /etc/passwd, parsed once and re-read when the file changes
 // (checked at most once a second); a uid without an entry is shown as its number.

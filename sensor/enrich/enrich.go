@@ -48,7 +48,8 @@ type Process struct {
 	UID         uint32 // real user id (at exec, or when read from /proc)
 	Context     *Context
 
-	anc *ancestry // built on the first event that needed it
+	anc  *ancestry // built on the first event that needed it
+	kids *ancestry // its children's, built from anc by the first that needed it
 }
 
 // Enricher fills user and parent-process fields of events from a process table.

@@ -13,11 +13,11 @@ import (
 
 // fakeProc is a directory laid out like procfs, enough for the Enricher.
 type fakeProc struct {
-	t    *testing.T
+	t    testing.TB
 	root string
 }
 
-func newFakeProc(t *testing.T) *fakeProc {
+func newFakeProc(t testing.TB) *fakeProc {
 	p := &fakeProc{t: t, root: t.TempDir()}
 	// btime 1000 s after the epoch.
 	p.write("stat", "cpu  1 2 3 4\nbtime 1000\nprocesses 5\n")

@@ -333,15 +333,25 @@ func (s *Shipper) flushParts(ctx context.Context, final bool) (shipErr, encErr e
 	records := s.takeSent()
 	s.mu.Unlock()
 
+	// Each chunk is encoded for both paths, then cleared, before the next: a
+	// chunk (some megabytes) stays in the CPU's cache for both.
 	var errs [4]error
 	var files []batch
-	if s.opts.Stream != nil {
-		// what Send queued goes first: it was queued before these events were added
-		records, errs[0] = s.encodeRecords(records, chunks)
+	var streamErrs, lakeErrs []error
+	// what Send queued goes first in records: it was queued before these events were added
+	for _, events := range chunks {
+		if s.opts.Stream != nil {
+			records = s.encodeRecords(records, events, &streamErrs)
+		}
+		if s.opts.Lake != nil {
+			files = s.writeLakeEvents(files, events, &lakeErrs)
+		}
+		clear(events)
 	}
 	if s.opts.Lake != nil {
-		files, errs[1] = s.writeLake(nil, chunks, final)
+		files = s.endLake(files, final, &lakeErrs)
 	}
+	errs[0], errs[1] = errors.Join(streamErrs...), errors.Join(lakeErrs...)
 	s.recycle(chunks)
 	if encErr = errors.Join(errs[0], errs[1]); encErr != nil {
 		st := s.Stats()
@@ -390,13 +400,10 @@ func (s *Shipper) shipSent(ctx context.Context) error {
 // at the default batch size.
 const keepChunks = 8
 
-// recycle keeps the chunks of flushed events for reuse, cleared so that they
-// hold no strings for the GC, up to keepChunks; the list that held them
-// becomes the next pending list.
+// recycle keeps the chunks of flushed events for reuse, up to keepChunks
+// (cleared already, so that they hold no strings for the GC); the list that
+// held them becomes the next pending list.
 func (s *Shipper) recycle(chunks [][]event.Event) {
-	for _, c := range chunks {
-		clear(c)
-	}
 	s.mu.Lock()
 	for _, c := range chunks {
 		if len(s.free) < keepChunks {
@@ -408,39 +415,36 @@ func (s *Shipper) recycle(chunks [][]event.Event) {
 	s.taken = chunks[:0]
 }
 
-// encodeRecords appends the batches of chunks to out: a chunk holds at most
-// BatchEvents events and is split in halves until it fits a record. Events that
-// cannot be encoded are left out and counted (DroppedStreamEvents); every other
-// event is encoded, and the error says what was left out.
-func (s *Shipper) encodeRecords(out []batch, chunks [][]event.Event) ([]batch, error) {
-	var errs []error
-	for _, events := range chunks {
-		var lost int
-		var err error
-		if out, lost, err = s.encodeSplit(out, s.hotEnc, events, event.MaxRecordBytes, false); lost > 0 {
-			s.count(func(st *Stats) { st.DroppedStreamEvents += uint64(lost) })
-			errs = append(errs, fmt.Errorf("stream: %d of %d events left out: %w", lost, len(events), err))
-		}
+// encodeRecords appends the batches of a chunk of events to out: a chunk holds
+// at most BatchEvents events and is split in halves until it fits a record.
+// Events that cannot be encoded are left out and counted
+// (DroppedStreamEvents), and why appended to errs; every other event is
+// encoded.
+func (s *Shipper) encodeRecords(out []batch, events []event.Event, errs *[]error) []batch {
+	out, lost, err := s.encodeSplit(out, s.hotEnc, events, event.MaxRecordBytes, false)
+	if lost > 0 {
+		s.count(func(st *Stats) { st.DroppedStreamEvents += uint64(lost) })
+		*errs = append(*errs, fmt.Errorf("stream: %d of %d events left out: %w", lost, len(events), err))
 	}
-	return out, errors.Join(errs...)
+	return out
 }
 
-// writeLake writes events to the open lake file and appends the files it rolls to
-// out. A file is rolled before an event of a later hour than its first (earlier
-// events, out of order at the boundary, go into the open file), when it reaches
-// RollEvents or its estimated size nears RollBytes, and at the end when final or
-// RollInterval after it was opened. Events that cannot be encoded are left out
-// and counted (DroppedLakeEvents); the events after them still are written, and
-// the error says what was left out.
-func (s *Shipper) writeLake(out []batch, chunks [][]event.Event, final bool) ([]batch, error) {
-	var errs []error
-	for _, events := range chunks {
-		out = s.writeLakeEvents(out, events, &errs)
-	}
+// The lake path: writeLakeEvents writes the events of each chunk to the open
+// lake file, endLake ends the flush. Files rolled are appended to out. A file
+// is rolled before an event of a later hour than its first (earlier events,
+// out of order at the boundary, go into the open file), when it reaches
+// RollEvents or its estimated size nears RollBytes, and at the end of a flush
+// when final or RollInterval after it was opened. Events that cannot be
+// encoded are left out and counted (DroppedLakeEvents), and why appended to
+// errs; the events after them still are written.
+
+// endLake rolls the open lake file at the end of a flush if final or if it
+// was opened RollInterval ago.
+func (s *Shipper) endLake(out []batch, final bool, errs *[]error) []batch {
 	if s.lake.Rows() > 0 && (final || s.now().Sub(s.file.opened) >= s.opts.RollInterval) {
-		out = s.rollLake(out, &errs)
+		out = s.rollLake(out, errs)
 	}
-	return out, errors.Join(errs...)
+	return out
 }
 
 // lakeLost counts n events lost to the lake path and keeps why.
@@ -507,7 +511,7 @@ func (s *Shipper) rollLake(out []batch, errs *[]error) []batch {
 			return out
 		}
 		var lost int
-		if out, lost, err = s.encodeSplit(out, event.NewEncoder(), events, s.opts.RollBytes, true); lost > 0 {
+		if out, lost, err = s.encodeSplit(out, event.NewLakeEncoder(), events, s.opts.RollBytes, true); lost > 0 {
 			s.lakeLost(lost, err, errs)
 		}
 		return out

@@ -56,11 +56,16 @@ __u64 lost = 0;     // records the full ring buffer refused: the sensor's drops
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+#define WAKEUP_WINDOW (16 << 10) // as sensor.bpf.c
+
 static __always_inline __u64 rb_flags(void)
 {
+	__u64 avail;
+
 	if (wakeup_bytes == 0)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	return avail >= wakeup_bytes && avail < wakeup_bytes + WAKEUP_WINDOW ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void send(__u32 idx, __u32 size, __u32 pid)
