@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/explain"
 )
 
 // Engine evaluates events against a set of rules, indexed by event type. It is
@@ -197,6 +198,10 @@ type Match struct {
 	Actions []Action
 	// Suppressed are the actions held back by their suppression.
 	Suppressed []Action
+	// Earlier are the earlier events that completed a stateful rule, as the State
+	// kept them (when it is an EventKeeper): the parent or ancestor of with child
+	// and with descendant, the counted events of count. See Explain.
+	Earlier []explain.EventRef
 }
 
 // Reported reports whether the match's actions include the rule's report.
@@ -249,7 +254,7 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 	var err error
 	for _, r := range ix.stateless {
 		if r.root.match(ev) {
-			if dst, err = fire(ctx, r, ev, st, now, dst); err != nil {
+			if dst, err = fire(ctx, r, ev, st, now, nil, dst); err != nil {
 				return dst, err
 			}
 		}
@@ -260,6 +265,7 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 	if st == nil {
 		return dst, ErrNoState
 	}
+	keeper, _ := st.(EventKeeper)
 	for _, r := range ix.children {
 		if ev.PPID == 0 || !r.child.match(ev) {
 			continue
@@ -269,7 +275,13 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 			return dst, fmt.Errorf("rule %s: %w", r.Name, err)
 		}
 		if ok {
-			if dst, err = fire(ctx, r, ev, st, now, dst); err != nil {
+			var earlier []explain.EventRef
+			if keeper != nil {
+				if earlier, err = keeper.KeptEvents(ctx, string(markerKey(nil, r, ev.SensorID, ev.PPID)), now); err != nil {
+					return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+				}
+			}
+			if dst, err = fire(ctx, r, ev, st, now, earlier, dst); err != nil {
 				return dst, err
 			}
 		}
@@ -287,6 +299,16 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 			if err := st.Mark(ctx, key, now, exp.Sub(now)); err != nil {
 				return dst, fmt.Errorf("rule %s: %w", r.Name, err)
 			}
+			if keeper != nil {
+				// the descendant inherits the ancestor that matched
+				refs, err := keeper.KeptEvents(ctx, string(markerKey(nil, r, ev.SensorID, ev.PPID)), now)
+				if err == nil && len(refs) > 0 {
+					err = keeper.SetEvents(ctx, key, refs, now, exp.Sub(now))
+				}
+				if err != nil {
+					return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+				}
+			}
 		}
 	}
 	for _, r := range ix.roots {
@@ -301,6 +323,11 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 			if err := st.Mark(ctx, key, now, r.Within); err != nil {
 				return dst, fmt.Errorf("rule %s: %w", r.Name, err)
 			}
+			if keeper != nil {
+				if err := keeper.SetEvents(ctx, key, []explain.EventRef{r.ref(ev)}, now, r.Within); err != nil {
+					return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+				}
+			}
 			continue
 		}
 		key := r.groupKey(ev)
@@ -308,11 +335,24 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 		if err != nil {
 			return dst, fmt.Errorf("rule %s: %w", r.Name, err)
 		}
+		var earlier []explain.EventRef
+		if keeper != nil && r.Count > 1 {
+			if n < int64(r.Count) {
+				if err := keeper.AddEvent(ctx, key, r.ref(ev), now, r.Within, r.Count-1); err != nil {
+					return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+				}
+			} else if earlier, err = keeper.KeptEvents(ctx, key, now); err != nil {
+				return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+			}
+		}
 		if n >= int64(r.Count) {
 			if err := st.Reset(ctx, key); err != nil {
 				return dst, fmt.Errorf("rule %s: %w", r.Name, err)
 			}
-			if dst, err = fire(ctx, r, ev, st, now, dst); err != nil {
+			if keeper != nil && r.Count > 1 {
+				earlier = append(earlier, r.ref(ev))
+			}
+			if dst, err = fire(ctx, r, ev, st, now, earlier, dst); err != nil {
 				return dst, err
 			}
 		}
@@ -341,8 +381,8 @@ func (r *Rule) groupKey(ev *event.Event) string {
 
 // fire appends the match of r on ev, its actions filtered by condition and
 // suppression.
-func fire(ctx context.Context, r *Rule, ev *event.Event, st State, now time.Time, dst []Match) ([]Match, error) {
-	m := Match{Rule: r, Event: ev, Actions: r.Response}
+func fire(ctx context.Context, r *Rule, ev *event.Event, st State, now time.Time, earlier []explain.EventRef, dst []Match) ([]Match, error) {
+	m := Match{Rule: r, Event: ev, Actions: r.Response, Earlier: earlier}
 	if r.filtered {
 		m.Actions = make([]Action, 0, len(r.Response))
 		var tree map[string]any

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/explain"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -48,6 +49,11 @@ type FixtureResult struct {
 	Stateful bool
 	// Err is set when the fixture could not be read or evaluated.
 	Err error
+	// Explanation says why the fixture failed: for match.yaml how the rule's
+	// conditions came out on the event that did not fire it (Rule.Explain), for
+	// nomatch.yaml why the rule fired on the event that did (Match.Explain). Nil
+	// when the fixture passed.
+	Explanation *explain.Explanation
 }
 
 // Pass reports whether the fixture behaved as expected.
@@ -102,22 +108,16 @@ func runFixture(eng *Engine, fsys fs.FS, res FixtureResult) FixtureResult {
 		return res
 	}
 	res.Events = len(events)
-	st := NewMemoryState()
-	now := fixtureEpoch
-	var ms []Match
 	fired := make([]bool, len(events))
-	for i := range events {
-		if t := events[i].TimeNanos; t != 0 {
-			now = time.Unix(0, t).UTC()
-		} else if i > 0 {
-			now = now.Add(time.Millisecond)
-		}
-		ms, err = eng.Process(context.Background(), &events[i], st, now, ms[:0])
-		if err != nil {
-			res.Err, res.Index = fmt.Errorf("event %d: %w", i, err), i
-			return res
-		}
+	err = replay(eng, events, func(i int, ms []Match) {
 		fired[i] = len(ms) > 0
+		if fired[i] && !res.Want && res.Explanation == nil {
+			res.Explanation = ms[0].Explain()
+		}
+	})
+	if err != nil {
+		res.Err = err
+		return res
 	}
 	last := len(events) - 1
 	res.Index = last
@@ -140,7 +140,63 @@ func runFixture(eng *Engine, fsys fs.FS, res FixtureResult) FixtureResult {
 			}
 		}
 	}
+	if res.Want && !res.Got {
+		res.Explanation = r.Explain(&events[res.Index])
+	}
 	return res
+}
+
+// replay evaluates events in order through Process with a fresh memory state, as
+// fixture files are: an event without a time happens 1 ms after the previous one
+// (the first at fixtureEpoch). fn sees each event's matches, valid until it
+// returns. Errors name the event.
+func replay(eng *Engine, events []event.Event, fn func(i int, ms []Match)) error {
+	st := NewMemoryState()
+	now := fixtureEpoch
+	var ms []Match
+	var err error
+	for i := range events {
+		if t := events[i].TimeNanos; t != 0 {
+			now = time.Unix(0, t).UTC()
+		} else if i > 0 {
+			now = now.Add(time.Millisecond)
+		}
+		events[i].TimeNanos = now.UnixNano()
+		ms, err = eng.Process(context.Background(), &events[i], st, now, ms[:0])
+		if err != nil {
+			return fmt.Errorf("event %d: %w", i, err)
+		}
+		fn(i, ms)
+	}
+	return nil
+}
+
+// ExplainEvents evaluates events in order against r alone, as a fixture file is
+// evaluated (a fresh memory state; earlier events set up a parent process or the
+// first matches of a count), and explains the last event: why r fired on it
+// (Match.Explain), or how its conditions came out when it did not (Rule.Explain).
+func ExplainEvents(r *Rule, events []event.Event) (*explain.Explanation, error) {
+	if len(events) == 0 {
+		return nil, errors.New("no events to explain")
+	}
+	eng, err := New([]*Rule{r})
+	if err != nil {
+		return nil, err
+	}
+	var x *explain.Explanation
+	last := len(events) - 1
+	err = replay(eng, events, func(i int, ms []Match) {
+		if i == last && len(ms) > 0 {
+			x = ms[0].Explain()
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if x == nil {
+		x = r.Explain(&events[last])
+	}
+	return x, nil
 }
 
 // ReadFixture reads a YAML list of events in rule-path shape. Events without an

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/explain"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -44,10 +45,17 @@ type scope struct {
 	macros []string     // macros being expanded, outermost first
 }
 
-// matcher is a compiled detection node.
+// matcher is a compiled detection node. explain evaluates it again on an event,
+// building the tree of conditions (explain.go): only for rules that matched, or
+// on request, never on the evaluation path.
 type matcher interface {
 	match(e *event.Event) bool
+	explain(e *event.Event) *explain.Condition
 }
+
+// described is what a comparison node says of itself in explanations: its op,
+// path and expected values (explain.Condition without Matched and Actual).
+type described struct{ d *explain.Condition }
 
 type andNode []matcher
 
@@ -125,6 +133,7 @@ func (t *strTest) test(s string) bool {
 }
 
 type strNode struct {
+	described
 	get func(*event.Event) string
 	strTest
 }
@@ -132,6 +141,7 @@ type strNode struct {
 func (n *strNode) match(e *event.Event) bool { return n.test(n.get(e)) }
 
 type listNode struct {
+	described
 	get func(*event.Event) []string
 	strTest
 }
@@ -166,6 +176,7 @@ func cmp(kind int, a, b int64) bool {
 }
 
 type numNode struct {
+	described
 	get  func(*event.Event) int64
 	kind int
 	v    int64
@@ -187,6 +198,7 @@ func (t *reTest) test(s string) bool {
 }
 
 type reNode struct {
+	described
 	get func(*event.Event) string
 	reTest
 }
@@ -194,6 +206,7 @@ type reNode struct {
 func (n *reNode) match(e *event.Event) bool { return n.test(n.get(e)) }
 
 type reListNode struct {
+	described
 	get func(*event.Event) []string
 	reTest
 }
@@ -207,19 +220,29 @@ func (n *reListNode) match(e *event.Event) bool {
 	return false
 }
 
-type strExists struct{ get func(*event.Event) string }
+type strExists struct {
+	get func(*event.Event) string
+	described
+}
 
 func (n strExists) match(e *event.Event) bool { return n.get(e) != "" }
 
-type numExists struct{ get func(*event.Event) int64 }
+type numExists struct {
+	get func(*event.Event) int64
+	described
+}
 
 func (n numExists) match(e *event.Event) bool { return n.get(e) != 0 }
 
-type listExists struct{ get func(*event.Event) []string }
+type listExists struct {
+	get func(*event.Event) []string
+	described
+}
 
 func (n listExists) match(e *event.Event) bool { return len(n.get(e)) > 0 }
 
 type strLen struct {
+	described
 	get  func(*event.Event) string
 	kind int
 	v    int64
@@ -228,6 +251,7 @@ type strLen struct {
 func (n *strLen) match(e *event.Event) bool { return cmp(n.kind, int64(len(n.get(e))), n.v) }
 
 type listLen struct {
+	described
 	get  func(*event.Event) []string
 	kind int
 	v    int64
@@ -236,6 +260,7 @@ type listLen struct {
 func (n *listLen) match(e *event.Event) bool { return cmp(n.kind, int64(len(n.get(e))), n.v) }
 
 type cidrNode struct {
+	described
 	get      func(*event.Event) string
 	prefixes []netip.Prefix
 }
@@ -276,6 +301,7 @@ func maybeIP(s string) bool {
 // setNode is in list over strings: exact match, case-insensitive with fold (the
 // set then holds lower-case ASCII keys).
 type setNode struct {
+	described
 	get   func(*event.Event) string
 	set   map[string]struct{}
 	fold  bool
@@ -331,6 +357,7 @@ func (n *setListNode) match(e *event.Event) bool {
 }
 
 type numSetNode struct {
+	described
 	get func(*event.Event) int64
 	set map[int64]struct{}
 }
@@ -414,7 +441,8 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 			return nil, p.errf(tn.Line, "tag: want a tag such as env:prod")
 		}
 		f, _ := event.Lookup("routing/tags")
-		return &listNode{get: f.List, strTest: strTest{kind: sIs, fold: sc.fold, v: tag}}, nil
+		d := &explain.Condition{Op: op, Path: f.Path, Value: tag, IgnoreCase: sc.fold}
+		return &listNode{get: f.List, strTest: strTest{kind: sIs, fold: sc.fold, v: tag}, described: described{d}}, nil
 	}
 	pn, ok := keys["path"]
 	if !ok {
@@ -428,6 +456,8 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 	if err != nil {
 		return nil, err
 	}
+	d := &explain.Condition{Op: op, Path: path}
+	ds := described{d}
 	get := func(k string) (*yaml.Node, error) {
 		v, ok := keys[k]
 		if !ok {
@@ -452,11 +482,14 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 			return nil, p.errf(vn.Line, "op %s needs a non-empty value", op)
 		}
 		st := strTest{kind: strKinds[op], fold: sc.fold, v: value}
+		d.Value = value
 		switch f.Kind {
 		case event.String:
-			return &strNode{get: f.Str, strTest: st}, nil
+			d.IgnoreCase = sc.fold
+			return &strNode{get: f.Str, strTest: st, described: ds}, nil
 		case event.StringList:
-			return &listNode{get: f.List, strTest: st}, nil
+			d.IgnoreCase = sc.fold
+			return &listNode{get: f.List, strTest: st, described: ds}, nil
 		}
 		if op != "is" {
 			return nil, p.errf(keys["op"].Line, "op %s does not apply to the number at %s (use is, is greater than, is lower than or in list)", op, path)
@@ -465,7 +498,7 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 		if err != nil {
 			return nil, p.errf(vn.Line, "value %q: %s is a number", value, path)
 		}
-		return &numNode{get: f.Num, kind: nEq, v: v}, nil
+		return &numNode{get: f.Num, kind: nEq, v: v, described: ds}, nil
 	case "is greater than", "is lower than":
 		if f.Kind != event.Number {
 			return nil, p.errf(pn.Line, "op %s needs a number; %s is a %s (use length of for its length)", op, path, f.Kind)
@@ -478,15 +511,16 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 		if err != nil {
 			return nil, err
 		}
-		return &numNode{get: f.Num, kind: cmpKinds[op], v: v}, nil
+		d.Value = strconv.FormatInt(v, 10)
+		return &numNode{get: f.Num, kind: cmpKinds[op], v: v, described: ds}, nil
 	case "exists":
 		switch f.Kind {
 		case event.String:
-			return strExists{f.Str}, nil
+			return &strExists{f.Str, ds}, nil
 		case event.Number:
-			return numExists{f.Num}, nil
+			return &numExists{f.Num, ds}, nil
 		}
-		return listExists{f.List}, nil
+		return &listExists{f.List, ds}, nil
 	case "matches":
 		rn, err := get("re")
 		if err != nil {
@@ -496,6 +530,7 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 		if err != nil {
 			return nil, err
 		}
+		d.Value, d.IgnoreCase = src, sc.fold
 		if sc.fold {
 			src = "(?i)" + src
 		}
@@ -506,9 +541,9 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 		rt := reTest{re: re, pre: newPrefilter(src)}
 		switch f.Kind {
 		case event.String:
-			return &reNode{get: f.Str, reTest: rt}, nil
+			return &reNode{get: f.Str, reTest: rt, described: ds}, nil
 		case event.StringList:
-			return &reListNode{get: f.List, reTest: rt}, nil
+			return &reListNode{get: f.List, reTest: rt, described: ds}, nil
 		}
 		return nil, p.errf(pn.Line, "op matches needs a string; %s is a number", path)
 	case "length of":
@@ -531,12 +566,14 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 				return nil, p.errf(cn.Line, "compare: want is, is greater than or is lower than, got %q", c)
 			}
 			kind = k
+			d.Compare = c
 		}
+		d.Value = strconv.FormatInt(v, 10)
 		switch f.Kind {
 		case event.String:
-			return &strLen{get: f.Str, kind: kind, v: v}, nil
+			return &strLen{get: f.Str, kind: kind, v: v, described: ds}, nil
 		case event.StringList:
-			return &listLen{get: f.List, kind: kind, v: v}, nil
+			return &listLen{get: f.List, kind: kind, v: v, described: ds}, nil
 		}
 		return nil, p.errf(pn.Line, "op length of needs a string or a list; %s is a number", path)
 	case "cidr":
@@ -554,7 +591,8 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 		if len(items) == 0 {
 			return nil, p.errf(cn.Line, "cidr: want at least one prefix")
 		}
-		node := &cidrNode{get: f.Str}
+		d.Values = items
+		node := &cidrNode{get: f.Str, described: ds}
 		for _, s := range items {
 			pf, err := netip.ParsePrefix(s)
 			if err != nil {
@@ -564,11 +602,11 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 		}
 		return node, nil
 	default: // in list
-		return p.inList(n, keys, f, sc)
+		return p.inList(n, keys, f, sc, d)
 	}
 }
 
-func (p *parser) inList(n *yaml.Node, keys map[string]*yaml.Node, f *event.Field, sc scope) (matcher, error) {
+func (p *parser) inList(n *yaml.Node, keys map[string]*yaml.Node, f *event.Field, sc scope, d *explain.Condition) (matcher, error) {
 	ln, hasList := keys["list"]
 	vn, hasValues := keys["values"]
 	var items []string
@@ -588,6 +626,7 @@ func (p *parser) inList(n *yaml.Node, keys map[string]*yaml.Node, f *event.Field
 		}
 		p.usedLists[name] = true
 		items, lines, what = l.Items, l.lines, "list "+name
+		d.List = name
 	case hasValues:
 		if vn.Kind != yaml.SequenceNode {
 			return nil, p.errf(vn.Line, "values: want a list, got %s", kindName(vn))
@@ -606,6 +645,7 @@ func (p *parser) inList(n *yaml.Node, keys map[string]*yaml.Node, f *event.Field
 	if len(items) == 0 {
 		return nil, p.errf(n.Line, "op in list: %s is empty", what)
 	}
+	d.Values = items
 	if f.Kind == event.Number {
 		set := make(map[int64]struct{}, len(items))
 		for i, s := range items {
@@ -615,9 +655,10 @@ func (p *parser) inList(n *yaml.Node, keys map[string]*yaml.Node, f *event.Field
 			}
 			set[v] = struct{}{}
 		}
-		return &numSetNode{get: f.Num, set: set}, nil
+		return &numSetNode{get: f.Num, set: set, described: described{d}}, nil
 	}
-	sn := setNode{set: make(map[string]struct{}, len(items)), fold: sc.fold}
+	d.IgnoreCase = sc.fold
+	sn := setNode{set: make(map[string]struct{}, len(items)), fold: sc.fold, described: described{d}}
 	for _, s := range items {
 		if sc.fold {
 			sn.set[asciiLower(s)] = struct{}{}

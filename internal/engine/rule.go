@@ -45,11 +45,14 @@ type Rule struct {
 	// edge evaluation: only the backend evaluates it (see Edge).
 	CloudOnly bool
 
-	root     matcher
-	child    matcher
-	groupBy  []*event.Field
-	severity int  // rank of the report's severity in Severities
-	filtered bool // some action has a condition or a suppression
+	root    matcher
+	child   matcher
+	groupBy []*event.Field
+	// refFields are the fields kept of an event that matched the detection, for
+	// explanations (Match.Earlier)
+	refFields []*event.Field
+	severity  int  // rank of the report's severity in Severities
+	filtered  bool // some action has a condition or a suppression
 
 	markPrefix  string // state key prefixes: markers and counters of this rule
 	countPrefix string
@@ -195,6 +198,7 @@ func ParseWith(file string, data []byte, lib *Library) (*Rule, error) {
 	}
 	r.markPrefix = "m\x00" + r.Name + "\x00"
 	r.countPrefix = "c\x00" + r.Name + "\x00"
+	r.refFields = refFields(r)
 	r.lists = sortedKeys(p.usedLists)
 	r.macros = sortedKeys(p.usedMacros)
 	return r, nil

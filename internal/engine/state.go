@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/explain"
 )
 
 // State is where stateful rules (with child, with descendant, count) and action
@@ -34,6 +36,23 @@ type State interface {
 	Reset(ctx context.Context, key string) error
 }
 
+// EventKeeper is a State that also keeps, beside its markers and counters, the
+// events behind them, for explanations (Match.Earlier): the event that set a with
+// child or with descendant marker, the events a count counted. Process uses it
+// when its State implements it; without it, matches carry no earlier events.
+// Keys are the marker and counter keys; the events of a key expire like its
+// marker or counter.
+type EventKeeper interface {
+	// SetEvents replaces the events kept under key, expiring ttl after now.
+	SetEvents(ctx context.Context, key string, refs []explain.EventRef, now time.Time, ttl time.Duration) error
+	// AddEvent appends ref to the events kept under key, at most max of them (the
+	// oldest are dropped). A list that does not exist or has expired at now
+	// starts empty and expires at now+ttl, as Incr's counters do.
+	AddEvent(ctx context.Context, key string, ref explain.EventRef, now time.Time, ttl time.Duration, max int) error
+	// KeptEvents returns the events kept under key and live at now, oldest first.
+	KeptEvents(ctx context.Context, key string, now time.Time) ([]explain.EventRef, error)
+}
+
 // MemoryState is a State in process memory. Expired entries are dropped as they are
 // met and by a sweep every few thousand writes. A bounded one
 // (NewBoundedMemoryState) never holds more than its bound of entries.
@@ -41,8 +60,9 @@ type MemoryState struct {
 	mu       sync.RWMutex
 	markers  map[string]int64 // expiry, unix nanoseconds
 	counters map[string]counter
+	events   map[string]kept // EventKeeper's
 	writes   int
-	max      int    // bound on markers and counters together; 0: none
+	max      int    // bound on markers, counters and kept events together; 0: none
 	evicted  uint64 // live entries dropped at the bound
 }
 
@@ -51,17 +71,22 @@ type counter struct {
 	exp int64
 }
 
+type kept struct {
+	refs []explain.EventRef
+	exp  int64
+}
+
 // sweepEvery is how many writes trigger a sweep of expired entries (at least; a
 // sweep also waits for half as many writes as there are entries: amortized O(1)).
 const sweepEvery = 4096
 
 // NewMemoryState returns an empty in-memory State.
 func NewMemoryState() *MemoryState {
-	return &MemoryState{markers: map[string]int64{}, counters: map[string]counter{}}
+	return &MemoryState{markers: map[string]int64{}, counters: map[string]counter{}, events: map[string]kept{}}
 }
 
 // NewBoundedMemoryState returns an empty in-memory State that holds at most
-// maxEntries markers and counters together (no bound when maxEntries ≤ 0). A
+// maxEntries markers, counters and kept event lists together (no bound when maxEntries ≤ 0). A
 // write that takes it over the bound first drops the expired entries; when too
 // few have expired, the live entries that expire soonest are dropped (counted by
 // Evicted) until an eighth of the bound is free. A dropped marker is a with child
@@ -116,21 +141,64 @@ func (s *MemoryState) Incr(_ context.Context, key string, now time.Time, ttl tim
 	return c.n, nil
 }
 
-// Reset implements State.
+// Reset implements State; it also drops the events kept under key.
 func (s *MemoryState) Reset(_ context.Context, key string) error {
 	s.mu.Lock()
 	delete(s.counters, key)
+	delete(s.events, key)
 	s.mu.Unlock()
 	return nil
 }
 
-// Len returns how many markers and counters are held, expired ones not yet swept
+// SetEvents implements EventKeeper.
+func (s *MemoryState) SetEvents(_ context.Context, key string, refs []explain.EventRef, now time.Time, ttl time.Duration) error {
+	t := now.UnixNano()
+	s.mu.Lock()
+	s.events[key] = kept{refs: slices.Clone(refs), exp: t + int64(ttl)}
+	s.wrote(t)
+	s.mu.Unlock()
+	return nil
+}
+
+// AddEvent implements EventKeeper.
+func (s *MemoryState) AddEvent(_ context.Context, key string, ref explain.EventRef, now time.Time, ttl time.Duration, max int) error {
+	t := now.UnixNano()
+	s.mu.Lock()
+	k, ok := s.events[key]
+	if !ok || k.exp <= t {
+		k = kept{exp: t + int64(ttl)}
+	}
+	k.refs = append(k.refs, ref)
+	if max > 0 && len(k.refs) > max {
+		k.refs = slices.Delete(k.refs, 0, len(k.refs)-max)
+	}
+	s.events[key] = k
+	s.wrote(t)
+	s.mu.Unlock()
+	return nil
+}
+
+// KeptEvents implements EventKeeper.
+func (s *MemoryState) KeptEvents(_ context.Context, key string, now time.Time) ([]explain.EventRef, error) {
+	s.mu.RLock()
+	k, ok := s.events[key]
+	s.mu.RUnlock()
+	if !ok || k.exp <= now.UnixNano() {
+		return nil, nil
+	}
+	return slices.Clone(k.refs), nil
+}
+
+// Len returns how many markers, counters and kept event lists are held, expired ones not yet swept
 // included.
 func (s *MemoryState) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.markers) + len(s.counters)
+	return s.len()
 }
+
+// len counts the entries; s.mu is held.
+func (s *MemoryState) len() int { return len(s.markers) + len(s.counters) + len(s.events) }
 
 // Sweep drops the entries expired at now.
 func (s *MemoryState) Sweep(now time.Time) {
@@ -142,14 +210,14 @@ func (s *MemoryState) Sweep(now time.Time) {
 // wrote counts a write made at time t (nanoseconds); s.mu is held.
 func (s *MemoryState) wrote(t int64) {
 	s.writes++
-	n := len(s.markers) + len(s.counters)
+	n := s.len()
 	if s.writes >= sweepEvery && 2*s.writes >= n {
 		s.sweep(t)
-		n = len(s.markers) + len(s.counters)
+		n = s.len()
 	}
 	if s.max > 0 && n > s.max {
 		s.sweep(t)
-		if n = len(s.markers) + len(s.counters); n > s.max {
+		if n = s.len(); n > s.max {
 			s.evict(n - s.max + s.max/8)
 		}
 	}
@@ -159,12 +227,15 @@ func (s *MemoryState) wrote(t int64) {
 // the cut, any); s.mu is held. Sorting the expiries costs O(n log n) once per
 // n/8 writes at the bound.
 func (s *MemoryState) evict(k int) {
-	exps := make([]int64, 0, len(s.markers)+len(s.counters))
+	exps := make([]int64, 0, s.len())
 	for _, exp := range s.markers {
 		exps = append(exps, exp)
 	}
 	for _, c := range s.counters {
 		exps = append(exps, c.exp)
+	}
+	for _, k := range s.events {
+		exps = append(exps, k.exp)
 	}
 	slices.Sort(exps)
 	k = min(k, len(exps))
@@ -190,6 +261,11 @@ func (s *MemoryState) evict(k int) {
 			delete(s.counters, key)
 		}
 	}
+	for key, k := range s.events {
+		if drop(k.exp) {
+			delete(s.events, key)
+		}
+	}
 	s.evicted += uint64(k)
 }
 
@@ -203,6 +279,11 @@ func (s *MemoryState) sweep(t int64) {
 	for k, c := range s.counters {
 		if c.exp <= t {
 			delete(s.counters, k)
+		}
+	}
+	for k, e := range s.events {
+		if e.exp <= t {
+			delete(s.events, k)
 		}
 	}
 }
