@@ -87,6 +87,7 @@ func newRulesCmd() *cobra.Command {
 	test.Flags().BoolVar(&noBuiltin, "no-builtin", false, noBuiltinUsage)
 	cmd.AddCommand(test)
 	cmd.AddCommand(newRulesImportCmd())
+	cmd.AddCommand(newRulesExplainCmd())
 	return cmd
 }
 

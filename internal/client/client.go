@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/explain"
 	"github.com/vigil-sec/vigil/internal/task"
 )
 
@@ -265,6 +266,11 @@ type Detection struct {
 	Tags     []string       `json:"tags"`
 	Event    map[string]any `json:"event"`
 	Actions  []string       `json:"actions,omitempty"`
+	Output   string         `json:"output,omitempty"`
+	Edge     bool           `json:"edge,omitempty"`
+	// Explanation says why the rule fired (nil for anomaly detections and older
+	// ones): see package explain.
+	Explanation *explain.Explanation `json:"explanation,omitempty"`
 }
 
 // Tag returns the value of the detection's tag key, or "".

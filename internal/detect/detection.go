@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/anomaly"
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/explain"
 )
 
 // Detection is one rule match on one event.
@@ -40,6 +41,10 @@ type Detection struct {
 	// (edge: true in the rule), which the response workflow leaves out.
 	Edge        bool
 	EdgeActions []string
+	// Explanation says why the rule fired: its conditions evaluated on the event
+	// and the earlier events of a stateful rule (engine.Match.Explain). Nil for
+	// anomaly detections and for detections stored before explanations existed.
+	Explanation *explain.Explanation
 }
 
 // DetectionID is the id of the detection of rule on the event with id eventID: the
@@ -50,6 +55,15 @@ func DetectionID(rule, eventID string) string {
 	h.Write([]byte{0})
 	h.Write([]byte(eventID))
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// FromMatch builds the detection of a match of Engine.Process: its rule on its
+// event, with the actions the match lets through and its explanation.
+func FromMatch(m *engine.Match) Detection {
+	d := New(m.Rule, m.Event)
+	d.Actions = m.Actions
+	d.Explanation = m.Explain()
+	return d
 }
 
 // New builds the detection of rule r on event ev.
@@ -80,21 +94,22 @@ func New(r *engine.Rule, ev *event.Event) Detection {
 // jsonDetection is the wire form of a Detection: flat routing fields for
 // consumers that filter (sensor_id, hostname, tags) and the event in rule-path shape.
 type jsonDetection struct {
-	ID          string           `json:"id"`
-	Rule        string           `json:"rule"`
-	Name        string           `json:"name"`
-	Severity    string           `json:"severity"`
-	Category    string           `json:"category,omitempty"`
-	Time        time.Time        `json:"time"`
-	SensorID    string           `json:"sensor_id"`
-	Hostname    string           `json:"hostname"`
-	Tags        []string         `json:"tags"`
-	Event       map[string]any   `json:"event"`
-	Actions     []string         `json:"actions,omitempty"`
-	Anomaly     *anomaly.Finding `json:"anomaly,omitempty"`
-	Edge        bool             `json:"edge,omitempty"`
-	EdgeActions []string         `json:"edge_actions,omitempty"`
-	Output      string           `json:"output,omitempty"`
+	ID          string               `json:"id"`
+	Rule        string               `json:"rule"`
+	Name        string               `json:"name"`
+	Severity    string               `json:"severity"`
+	Category    string               `json:"category,omitempty"`
+	Time        time.Time            `json:"time"`
+	SensorID    string               `json:"sensor_id"`
+	Hostname    string               `json:"hostname"`
+	Tags        []string             `json:"tags"`
+	Event       map[string]any       `json:"event"`
+	Actions     []string             `json:"actions,omitempty"`
+	Anomaly     *anomaly.Finding     `json:"anomaly,omitempty"`
+	Edge        bool                 `json:"edge,omitempty"`
+	EdgeActions []string             `json:"edge_actions,omitempty"`
+	Output      string               `json:"output,omitempty"`
+	Explanation *explain.Explanation `json:"explanation,omitempty"`
 }
 
 // MarshalJSON writes the detection as one JSON object with the event in rule-path
@@ -114,7 +129,7 @@ func (d Detection) MarshalJSON() ([]byte, error) {
 		ID: d.ID, Rule: d.Rule, Name: d.Name, Severity: d.Severity, Category: d.Category,
 		Time: d.Time, SensorID: d.Event.SensorID, Hostname: d.Event.Hostname, Tags: tags,
 		Event: d.Event.Tree(), Actions: actions, Anomaly: d.Anomaly, Edge: d.Edge, EdgeActions: d.EdgeActions,
-		Output: d.Output,
+		Output: d.Output, Explanation: d.Explanation,
 	})
 }
 
@@ -132,7 +147,7 @@ func (d *Detection) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("detection %s: event: %w", j.ID, err)
 	}
 	*d = Detection{ID: j.ID, Rule: j.Rule, Name: j.Name, Severity: j.Severity, Category: j.Category, Time: j.Time, Event: ev,
-		Anomaly: j.Anomaly, Edge: j.Edge, EdgeActions: j.EdgeActions, Output: j.Output}
+		Anomaly: j.Anomaly, Edge: j.Edge, EdgeActions: j.EdgeActions, Output: j.Output, Explanation: j.Explanation}
 	for _, a := range j.Actions {
 		d.Actions = append(d.Actions, engine.Action{Action: a})
 	}

@@ -59,9 +59,7 @@ func (d *Detector) EvaluateContext(ctx context.Context, dst []Detection, events 
 			if len(m.Actions) == 0 {
 				continue // every action held back by suppression or its condition
 			}
-			det := New(m.Rule, m.Event)
-			det.Actions = m.Actions
-			dst = append(dst, det)
+			dst = append(dst, FromMatch(m))
 		}
 		if err != nil {
 			return dst, fmt.Errorf("evaluate event %s: %w", events[i].ID, err)

@@ -100,6 +100,19 @@ func (n *numSetNode) explain(e *event.Event) *explain.Condition {
 	return n.with(n.match(e), n.get(e))
 }
 
+// maxKeptValues bounds the expected values of in list and cidr an explanation
+// holds: a shared list may be long, and detections carry explanations.
+const maxKeptValues = 16
+
+// keptValues returns the expected values an explanation holds and how many are
+// left out.
+func keptValues(items []string) ([]string, int) {
+	if len(items) <= maxKeptValues {
+		return items, 0
+	}
+	return items[:maxKeptValues:maxKeptValues], len(items) - maxKeptValues
+}
+
 // listValue is a list as an explanation shows it: a copy, never nil.
 func listValue(l []string) []string { return append([]string{}, l...) }
 

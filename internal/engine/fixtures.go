@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/explain"
-	"go.yaml.in/yaml/v3"
 )
 
 // Fixture files, per rule, under <rules dir>/testdata/<rule>/: each a YAML list of
@@ -199,8 +197,8 @@ func ExplainEvents(r *Rule, events []event.Event) (*explain.Explanation, error) 
 	return x, nil
 }
 
-// ReadFixture reads a YAML list of events in rule-path shape. Events without an
-// event type get defaultType.
+// ReadFixture reads a YAML list of events in rule-path shape (see ParseEvents).
+// Events without an event type get defaultType.
 func ReadFixture(fsys fs.FS, file string, defaultType event.Type) ([]event.Event, error) {
 	data, err := fs.ReadFile(fsys, file)
 	if err != nil {
@@ -209,23 +207,5 @@ func ReadFixture(fsys fs.FS, file string, defaultType event.Type) ([]event.Event
 		}
 		return nil, fmt.Errorf("read fixture: %w", err)
 	}
-	var raw []map[string]any
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%s: want a YAML list of events: %w", file, err)
-	}
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("%s: no events", file)
-	}
-	events := make([]event.Event, 0, len(raw))
-	for i, tree := range raw {
-		ev, err := event.FromTree(tree)
-		if err != nil {
-			return nil, fmt.Errorf("%s: event %d: %w", file, i, err)
-		}
-		if ev.Type == "" {
-			ev.Type = defaultType
-		}
-		events = append(events, ev)
-	}
-	return events, nil
+	return ParseEvents(file, data, defaultType)
 }

@@ -591,7 +591,7 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 		if len(items) == 0 {
 			return nil, p.errf(cn.Line, "cidr: want at least one prefix")
 		}
-		d.Values = items
+		d.Values, d.ValuesLeftOut = keptValues(items)
 		node := &cidrNode{get: f.Str, described: ds}
 		for _, s := range items {
 			pf, err := netip.ParsePrefix(s)
@@ -645,7 +645,7 @@ func (p *parser) inList(n *yaml.Node, keys map[string]*yaml.Node, f *event.Field
 	if len(items) == 0 {
 		return nil, p.errf(n.Line, "op in list: %s is empty", what)
 	}
-	d.Values = items
+	d.Values, d.ValuesLeftOut = keptValues(items)
 	if f.Kind == event.Number {
 		set := make(map[int64]struct{}, len(items))
 		for i, s := range items {

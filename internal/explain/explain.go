@@ -57,6 +57,8 @@ type Condition struct {
 	// of in list or the prefixes of cidr.
 	List   string   `json:"list,omitempty"`
 	Values []string `json:"values,omitempty"`
+	// ValuesLeftOut counts the items of a long list left out of Values.
+	ValuesLeftOut int `json:"values_left_out,omitempty"`
 	// IgnoreCase is set on string comparisons made without regard to case.
 	IgnoreCase bool `json:"ignore_case,omitempty"`
 	// Actual is the event's value at Path: a string, an integer or a list of

@@ -146,7 +146,7 @@ func Line(c *Condition) string {
 		if c.List != "" {
 			fmt.Fprintf(&b, "%s ", c.List)
 		}
-		b.WriteString(values(c.Values))
+		b.WriteString(values(c.Values, c.ValuesLeftOut))
 	case "is greater than", "is lower than":
 		fmt.Fprintf(&b, "%s %s %s", c.Path, c.Op, c.Value)
 	default:
@@ -167,8 +167,9 @@ func Line(c *Condition) string {
 	return b.String()
 }
 
-// values prints expected values as a list, the first maxValues of them.
-func values(vs []string) string {
+// values prints expected values as a list, the first maxValues of them, and how
+// many more there are (leftOut were left out already).
+func values(vs []string, leftOut int) string {
 	shown := vs
 	if len(shown) > maxValues {
 		shown = shown[:maxValues]
@@ -178,7 +179,7 @@ func values(vs []string) string {
 		q[i] = strconv.Quote(v)
 	}
 	s := "[" + strings.Join(q, ", ")
-	if n := len(vs) - len(shown); n > 0 {
+	if n := len(vs) - len(shown) + leftOut; n > 0 {
 		s += fmt.Sprintf(", … %d more", n)
 	}
 	return s + "]"

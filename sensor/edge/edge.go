@@ -244,8 +244,8 @@ func (e *Evaluator) Observe(ev *event.Event) {
 		if len(m.Actions) == 0 {
 			continue // every action held back by suppression or its condition
 		}
-		d := detect.New(m.Rule, m.Event)
-		d.Actions, d.Edge = m.Actions, true
+		d := detect.FromMatch(m)
+		d.Edge = true
 		var tasks []task.Task
 		for _, a := range m.Actions {
 			if a.Edge {
