@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/explain"
 	"github.com/vigil-sec/vigil/internal/rulesource"
 	"github.com/vigil-sec/vigil/internal/task"
 	"github.com/vigil-sec/vigil/rules"
@@ -159,12 +160,16 @@ func TestObserve(t *testing.T) {
 			}
 			e.Close()
 			ds, _, _ := sink.all()
-			var got []string
+			var got, explained []string
 			for _, d := range ds {
 				got = append(got, d.Rule)
 				if !d.Edge || d.ID != detect.DetectionID(d.Rule, d.Event.ID) {
 					t.Errorf("detection %s of %s on %s: not the backend's", d.ID, d.Rule, d.Event.ID)
 				}
+				if d.Explanation == nil || !d.Explanation.Matched {
+					t.Fatalf("detection of %s: explanation %+v, want one that matched", d.Rule, d.Explanation)
+				}
+				explained = append(explained, explain.Text(d.Explanation))
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("detections %v, want %v", got, tc.want)
@@ -174,14 +179,22 @@ func TestObserve(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var cloud []string
+			var cloud, cloudExplained []string
 			for _, d := range detect.NewDetector(backend).Evaluate(nil, tc.events) {
 				if d.Rule != "fleet_wide_curl" {
 					cloud = append(cloud, d.Rule)
+					cloudExplained = append(cloudExplained, explain.Text(d.Explanation))
 				}
 			}
 			if fmt.Sprint(cloud) != fmt.Sprint(tc.want) {
 				t.Errorf("the backend finds %v, the edge %v", cloud, got)
+			}
+			// and explains them alike, the parent of with child included
+			if fmt.Sprint(cloudExplained) != fmt.Sprint(explained) {
+				t.Errorf("the backend explains\n%v\nthe edge\n%v", cloudExplained, explained)
+			}
+			if tc.name == "with child" && (len(ds) != 1 || len(ds[0].Explanation.Earlier) != 1 || ds[0].Explanation.Earlier[0].ID != tc.events[0].ID) {
+				t.Errorf("with child: the explanation does not name the parent %s", tc.events[0].ID)
 			}
 			if st := e.Stats(); st.Events != uint64(len(tc.events)) || st.Detections != uint64(len(tc.want)) {
 				t.Errorf("stats %+v", st)
