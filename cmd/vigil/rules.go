@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/rulesource"
 	"github.com/vigil-sec/vigil/rules"
 )
@@ -111,10 +112,10 @@ func printFixtures(out io.Writer, fx *rulesource.Fixtures) error {
 	results := fx.Results
 	for i := 0; i < len(results); {
 		j := i
-		var bad []string
+		var bad []engine.FixtureResult
 		for ; j < len(results) && results[j].Rule == results[i].Rule; j++ {
 			if !results[j].Pass() {
-				bad = append(bad, results[j].String())
+				bad = append(bad, results[j])
 			}
 		}
 		if len(bad) == 0 {
@@ -123,6 +124,7 @@ func printFixtures(out io.Writer, fx *rulesource.Fixtures) error {
 			fmt.Fprintf(out, "FAIL %s\n", results[i].Rule)
 			for _, b := range bad {
 				fmt.Fprintf(out, "     %s\n", b)
+				printFixtureExplanation(out, b.Explanation)
 			}
 		}
 		i = j

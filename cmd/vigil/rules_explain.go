@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -97,4 +98,14 @@ func findRule(set *rulesource.Set, name string) (*engine.Rule, error) {
 		}
 	}
 	return nil, fmt.Errorf("rule %q is not in the rule set (%d rules; `vigil rules validate` lists the sources)", name, len(set.Rules))
+}
+
+// printFixtureExplanation prints why a fixture check failed under its line: the
+// conditions that decided it, then the whole explanation.
+func printFixtureExplanation(out io.Writer, x *explain.Explanation) {
+	if x == nil {
+		return
+	}
+	fmt.Fprintf(out, "       because %s\n", explain.Because(x))
+	_ = explain.WriteIndent(out, x, "         ")
 }

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,6 +17,14 @@ import (
 // untrusted: errors name file, the line and the field, and nothing it holds makes
 // ParseEvents panic.
 func ParseEvents(file string, data []byte, defaultType event.Type) ([]event.Event, error) {
+	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		// JSON: its own parser places syntax errors better than YAML's
+		var v any
+		var se *json.SyntaxError
+		if err := json.Unmarshal(data, &v); errors.As(err, &se) {
+			return nil, fmt.Errorf("%s:%d: not valid JSON: %w", file, 1+bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n")), err)
+		}
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s:%d: not JSON or YAML: %w", file, yamlLine(err), err)

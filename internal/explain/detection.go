@@ -84,14 +84,10 @@ func WriteDetection(w io.Writer, d *Detection) error {
 		return p.err
 	}
 	p.line(0, "why it fired:")
-	var b strings.Builder
-	if err := Write(&b, d.Explanation); err != nil {
-		return err
+	if p.err != nil {
+		return p.err
 	}
-	for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
-		p.line(1, l)
-	}
-	return p.err
+	return WriteIndent(w, d.Explanation, "  ")
 }
 
 // lookup finds a rule path in an event in rule-path shape.

@@ -30,8 +30,11 @@ func Text(x *Explanation) string {
 // earlier events of a stateful rule with their key fields, then the detection
 // (and the child node) with ✓ or ✗ per condition, each comparison with its
 // expected and actual values, and the note.
-func Write(w io.Writer, x *Explanation) error {
-	p := &printer{w: w}
+func Write(w io.Writer, x *Explanation) error { return WriteIndent(w, x, "") }
+
+// WriteIndent is Write with every line starting with indent.
+func WriteIndent(w io.Writer, x *Explanation, indent string) error {
+	p := &printer{w: w, indent: indent}
 	if x == nil {
 		p.line(0, "no explanation")
 		return p.err
@@ -84,14 +87,32 @@ func Write(w io.Writer, x *Explanation) error {
 }
 
 type printer struct {
-	w   io.Writer
-	err error
+	w      io.Writer
+	indent string
+	err    error
 }
 
 func (p *printer) line(depth int, s string) {
 	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, "%s%s\n", strings.Repeat("  ", depth), s)
+		_, p.err = fmt.Fprintf(p.w, "%s%s%s\n", p.indent, strings.Repeat("  ", depth), s)
 	}
+}
+
+// Because is the comparisons that decided how the rule's conditions came out on
+// the event (Condition.Decisive of the detection and of the child node), each on
+// one line (Line), joined by "; ": what a one-line report says of a fixture.
+func Because(x *Explanation) string {
+	if x == nil {
+		return ""
+	}
+	var out []string
+	for _, c := range append(x.Detection.Decisive(), x.Child.Decisive()...) {
+		out = append(out, Line(c))
+	}
+	if len(out) == 0 && x.Note != "" {
+		return x.Note
+	}
+	return strings.Join(out, "; ")
 }
 
 func (p *printer) cond(depth int, c *Condition) {
