@@ -96,6 +96,9 @@ func checkLeaves(n *yaml.Node, prefix string) error {
 		if prefix != "" {
 			path = prefix + "/" + k.Value
 		}
+		if prefix == "" && v.Kind != yaml.MappingNode {
+			return &leafError{v.Line, fmt.Sprintf("%s: want an object, got %s", path, kindName(v))}
+		}
 		if v.Kind == yaml.MappingNode && path != "event/ANCESTORS" {
 			if err := checkLeaves(v, path); err != nil {
 				return err
