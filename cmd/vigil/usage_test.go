@@ -62,7 +62,7 @@ func TestExitCodes(t *testing.T) {
 		wantStderr string
 	}{
 		{"unknown command", []string{"detectons"}, 2, "", `unknown command "detectons" for "vigil": did you mean detections?`},
-		{"unknown subcommand", []string{"detections", "lst"}, 2, "", `unknown command "lst" for "vigil detections": did you mean list?`},
+		{"unknown subcommand", []string{"detections", "lst"}, 2, "", `unknown command "lst" for "vigil detections": did you mean get or list?`},
 		{"unknown subcommand, two levels down", []string{"local", "keys", "lst"}, 2, "", `unknown command "lst" for "vigil local keys": did you mean list?`},
 		{"unknown subcommand of a command that runs", []string{"local", "kyes"}, 2, "", "did you mean keys?"},
 		{"unknown subcommand, no near name", []string{"task", "reboot", "s1"}, 2, "", `unknown command "reboot" for "vigil task" (see vigil task --help)`},
@@ -81,7 +81,7 @@ func TestExitCodes(t *testing.T) {
 		{"--help", []string{"--help"}, 0, "Available Commands:", ""},
 		{"no command", nil, 0, "Available Commands:", ""},
 		{"help of a command", []string{"help", "gate"}, 0, "--allow-unmonitored", ""},
-		{"help of an unknown command", []string{"help", "detections", "lst"}, 2, "", `unknown command "lst" for "vigil detections": did you mean list?`},
+		{"help of an unknown command", []string{"help", "detections", "lst"}, 2, "", `unknown command "lst" for "vigil detections": did you mean get or list?`},
 		{"--help of a subcommand", []string{"detections", "list", "--help"}, 0, "--severity", ""},
 		{"a command group alone", []string{"detections"}, 0, "Available Commands:", ""},
 		{"missing configuration", []string{"sensors", "list"}, 2, "", "VIGIL_API_URL is not set"},

@@ -214,6 +214,10 @@ func (m *Match) Reported() bool {
 	return false
 }
 
+// MaxKeptEvents bounds the counted events a count rule keeps for its
+// explanation (the latest), so that a large count keeps a bounded list.
+const MaxKeptEvents = 32
+
 // ErrNoState is returned by Process when a rule needs state and none is given.
 var ErrNoState = errors.New("engine: a stateful rule or a suppression needs a State")
 
@@ -338,7 +342,7 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 		var earlier []explain.EventRef
 		if keeper != nil && r.Count > 1 {
 			if n < int64(r.Count) {
-				if err := keeper.AddEvent(ctx, key, r.ref(ev), now, r.Within, r.Count-1); err != nil {
+				if err := keeper.AddEvent(ctx, key, r.ref(ev), now, r.Within, min(r.Count-1, MaxKeptEvents)); err != nil {
 					return dst, fmt.Errorf("rule %s: %w", r.Name, err)
 				}
 			} else if earlier, err = keeper.KeptEvents(ctx, key, now); err != nil {

@@ -15,9 +15,12 @@
 // batch, the same detection id is already stored and nothing is added.
 //
 // State (with child and with descendant markers, count counters, suppression
-// counters) is the host's own, in an engine.MemoryState bounded to MaxState
-// entries (DefaultMaxState, 65,536: about 120 bytes an entry with the pack's key
-// shapes, some 8 MB at the bound). At the bound the expired entries are dropped
+// counters, and the events kept behind markers and counts for explanations) is
+// the host's own, in an engine.MemoryState bounded to MaxState entries
+// (DefaultMaxState, 65,536: about 120 bytes a marker or counter with the pack's
+// key shapes, some 8 MB at the bound; a marked process keeps its event too, about
+// 720 bytes for the pair, some 24 MB at the bound when every entry is one). At the
+// bound the expired entries are dropped
 // first, then the live ones that expire soonest (Stats.StateEvicted): a dropped
 // marker is a with child match the edge misses, a dropped counter a count or a
 // suppression period started again. The backend evaluates every batch as well,

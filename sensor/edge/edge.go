@@ -32,8 +32,9 @@ type Executor interface {
 
 // Defaults of Options.
 const (
-	// DefaultMaxState bounds the markers and counters of the stateful rules
-	// and suppressions: about 8 MB (see the package documentation).
+	// DefaultMaxState bounds the markers, counters and kept events of the
+	// stateful rules and suppressions: 8 to 24 MB (see the package
+	// documentation).
 	DefaultMaxState = 65536
 	// DefaultMaxPending bounds the detections and tasks waiting to be sent.
 	DefaultMaxPending = 1024

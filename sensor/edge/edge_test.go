@@ -301,6 +301,34 @@ func TestStateBytesPerEntry(t *testing.T) {
 	runtime.KeepAlive(st)
 }
 
+// TestStateBytesPerKeptEvent measures what the event a with child marker keeps
+// for explanations costs the edge's state (an entry of its own beside the
+// marker), for the bound the package documentation quotes.
+func TestStateBytesPerKeptEvent(t *testing.T) {
+	const n = 1 << 14
+	st := engine.NewBoundedMemoryState(2 * n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	now := time.Now()
+	for i := range n {
+		key := fmt.Sprintf("m\x00web_server_spawns_shell_child\x00i-0123456789abcdef0\x00%d", 100000+i)
+		ref := explain.EventRef{ID: fmt.Sprintf("01KAQ00000000000000%07d", i), Time: now, Type: "NEW_PROCESS", Fields: map[string]any{
+			"event/FILE_PATH": "/usr/sbin/nginx", "event/COMMAND_LINE": fmt.Sprintf("nginx: worker process %d", i),
+			"event/PROCESS_ID": int64(100000 + i), "event/PARENT_PROCESS_ID": int64(1), "event/PARENT/FILE_PATH": "/usr/lib/systemd/systemd"}}
+		st.Mark(t.Context(), key, now, time.Hour)
+		st.SetEvents(t.Context(), key, []explain.EventRef{ref}, now, time.Hour)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("%.0f bytes per marked process (marker and kept event)", per)
+	if per > 1200 {
+		t.Errorf("%.0f bytes per marked process: the documented bound (about 800) is wrong", per)
+	}
+	runtime.KeepAlive(st)
+}
+
 func writeFile(t testing.TB, dir, name, body string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
