@@ -269,7 +269,6 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 	if st == nil {
 		return dst, ErrNoState
 	}
-	keeper, _ := st.(EventKeeper)
 	for _, r := range ix.children {
 		if ev.PPID == 0 || !r.child.match(ev) {
 			continue
@@ -280,7 +279,7 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 		}
 		if ok {
 			var earlier []explain.EventRef
-			if keeper != nil {
+			if keeper, ok := st.(EventKeeper); ok {
 				if earlier, err = keeper.KeptEvents(ctx, string(markerKey(nil, r, ev.SensorID, ev.PPID)), now); err != nil {
 					return dst, fmt.Errorf("rule %s: %w", r.Name, err)
 				}
@@ -303,7 +302,7 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 			if err := st.Mark(ctx, key, now, exp.Sub(now)); err != nil {
 				return dst, fmt.Errorf("rule %s: %w", r.Name, err)
 			}
-			if keeper != nil {
+			if keeper, ok := st.(EventKeeper); ok {
 				// the descendant inherits the ancestor that matched
 				refs, err := keeper.KeptEvents(ctx, string(markerKey(nil, r, ev.SensorID, ev.PPID)), now)
 				if err == nil && len(refs) > 0 {
@@ -327,7 +326,7 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 			if err := st.Mark(ctx, key, now, r.Within); err != nil {
 				return dst, fmt.Errorf("rule %s: %w", r.Name, err)
 			}
-			if keeper != nil {
+			if keeper, ok := st.(EventKeeper); ok {
 				if err := keeper.SetEvents(ctx, key, []explain.EventRef{r.ref(ev)}, now, r.Within); err != nil {
 					return dst, fmt.Errorf("rule %s: %w", r.Name, err)
 				}
@@ -340,6 +339,7 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 			return dst, fmt.Errorf("rule %s: %w", r.Name, err)
 		}
 		var earlier []explain.EventRef
+		keeper, _ := st.(EventKeeper) // the events are kept only once the detection matched
 		if keeper != nil && r.Count > 1 {
 			if n < int64(r.Count) {
 				if err := keeper.AddEvent(ctx, key, r.ref(ev), now, r.Within, min(r.Count-1, MaxKeptEvents)); err != nil {
