@@ -25,6 +25,13 @@
 // state kept in a State (NewMemoryState in process, NewBoundedMemoryState with a
 // bound on its entries).
 //
+// Match.Explain says why a rule fired (package explain): it evaluates the matched
+// rule again on the event in an explaining mode, off the evaluation path, and names
+// the earlier events of a stateful rule, which a State that is an EventKeeper keeps
+// beside its markers and counters (MemoryState does). Rule.Explain and
+// ExplainEvents explain a rule on events of one's own (`vigil rules explain`), and
+// failing fixtures carry the explanation of the event that decided them.
+//
 // Rule.Edge says whether a sensor may evaluate a rule on its own host (package
 // sensor/edge): not when its state spans hosts (a count or a suppression not per
 // sensor) or its file says edge: false. isolate, kill and snapshot actions take
