@@ -128,7 +128,10 @@ func (s *Server) need(min Role, sensorOK bool, h http.HandlerFunc) http.HandlerF
 		}
 		if id.Role.rank() < min.rank() {
 			what := "a " + string(min) + " key"
-			if min == RoleViewer {
+			switch min {
+			case RoleAdmin:
+				what = "an admin key"
+			case RoleViewer:
 				what = "a viewer, responder or admin key"
 			}
 			s.fail(w, r, forbidden("API key %s has role %s: %s needs %s", id.Name, id.Role, r.Pattern, what))

@@ -167,4 +167,3 @@ func statusFilter(in *dynamodb.QueryInput, st api.Status) {
 	in.ExpressionAttributeNames["#st"] = "status"
 	in.ExpressionAttributeValues[":st"] = str(string(st))
 }
-
