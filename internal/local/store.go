@@ -35,6 +35,8 @@ const StoreFile = "store.jsonl"
 //   - List pages detections newest first (by time, then id), filtered by tag or
 //     sensor and by time, with opaque cursors;
 //   - a heartbeat updates its sensor only when newer than the one stored;
+//   - a detection's triage (status, assignee, comments, history) changes under
+//     the store's lock, so concurrent changes are all kept, one after the other;
 //   - a task's final status is written once;
 //   - API keys are kept only as their SHA-256; revoking a key ends the dashboard
 //     sessions opened with it;
