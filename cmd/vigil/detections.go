@@ -166,6 +166,7 @@ func newDetectionsCmd() *cobra.Command {
 	watch.Flags().StringVar(&wo.since, "since", "", "also show detections since: a duration back from now (1h) or an RFC 3339 time (default: from now on)")
 	watch.Flags().DurationVar(&wo.interval, "interval", 5*time.Second, "how often to ask the API")
 	cmd.AddCommand(list, watch)
+	cmd.AddCommand(detectionStatusCmds(&api)...)
 	return cmd
 }
 
