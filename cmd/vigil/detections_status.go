@@ -22,7 +22,7 @@ func detectionStatusCmds(api *apiFlags) []*cobra.Command {
 		}
 		d, err := cl.ChangeDetection(c.Context(), id, ch)
 		if err != nil {
-			return apiFailure(err)
+			return changeFailure(err)
 		}
 		return printChanged(c.OutOrStdout(), d, asJSON)
 	}
@@ -75,7 +75,7 @@ a tuning file of your rule sources (vigil rules validate checks it).`,
 			}
 			d, err := cl.CommentDetection(c.Context(), args[0], text)
 			if err != nil {
-				return apiFailure(err)
+				return changeFailure(err)
 			}
 			return printChanged(c.OutOrStdout(), client.ChangedDetection{Detection: d}, asJSON)
 		},
@@ -85,6 +85,17 @@ a tuning file of your rule sources (vigil rules validate checks it).`,
 		c.Flags().BoolVar(&asJSON, "json", false, "print the detection as JSON")
 	}
 	return cmds
+}
+
+// changeFailure gives a refused change its exit code: 2 for what the API
+// refuses (an unknown detection, a bad value, a key that may not), else as
+// apiFailure.
+func changeFailure(err error) error {
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && !ae.Temporary() {
+		return usageError(err)
+	}
+	return apiFailure(err)
 }
 
 // printChanged prints a detection after a change: its status, assignee and

@@ -44,7 +44,7 @@ func TestDetectionsStatus(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"detections", "ack", "nope"}, 3, "404 Not Found: detection nope"},
+		{[]string{"detections", "ack", "nope"}, 2, "404 Not Found: detection nope"},
 		{[]string{"detections", "comment", id, "  "}, 2, "comment: TEXT is empty"},
 		{[]string{"detections", "comment", id}, 2, "accepts 2 arg(s)"},
 		{[]string{"detections", "resolve"}, 2, "accepts 1 arg(s)"},
