@@ -218,12 +218,13 @@ func (s *Server) patchDetection(w http.ResponseWriter, r *http.Request) {
 	}
 	var extra map[string]any
 	if p.Status != nil && *p.Status == StatusFalsePositive {
-		entry, err := suppression(doc)
-		if err != nil {
-			s.fail(w, r, fmt.Errorf("detection %s: tuning entry: %w", r.PathValue("id"), err))
-			return
+		// the change is stored: a detection no entry can be made for (an event
+		// with none of the key fields) still answers 200, saying why
+		if entry, err := suppression(doc); err != nil {
+			extra = map[string]any{"tuning_error": err.Error()}
+		} else {
+			extra = map[string]any{"tuning": entry}
 		}
-		extra = map[string]any{"tuning": entry}
 	}
 	s.writeDetection(w, r, http.StatusOK, doc, t, extra)
 }
