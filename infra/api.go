@@ -21,6 +21,9 @@ var apiRoutes = []struct {
 }{
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/sensors"},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/detections"},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/detections/{id}"},
+	{awsapigatewayv2.HttpMethod_PATCH, "/v1/orgs/{org}/detections/{id}"},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/orgs/{org}/detections/{id}/comments"},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/rules"},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/orgs/{org}/sensors/{id}/tasks"},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/tasks/{id}"},
@@ -77,6 +80,8 @@ func newAPI(scope constructs.Construct, store *Store, apiDir, authorizerDir stri
 	}, apiDir)
 	// Read on a table with indexes includes its indexes.
 	store.Detections.GrantReadData(a.Function)
+	// a detection's triage: conditional updates of its items, never a new or deleted item
+	store.Detections.Grant(a.Function, jsii.String("dynamodb:UpdateItem"))
 	store.Sensors.GrantReadData(a.Function)
 	store.Tasks.GrantReadWriteData(a.Function)
 	store.APIKeys.GrantReadWriteData(a.Function) // the keys routes: list, create, revoke

@@ -90,10 +90,12 @@
 //     TimeoutSeconds, no service integrations: deadlines are answered by the respond
 //     function ("expired").
 //   - api.go: the api function (256 MB, 10 s; reads detections and sensors with their
-//     indexes, reads and writes tasks and api_keys; the org of a request is its API
-//     key's, handed over by the authorizer) behind an HTTP API with
+//     indexes and updates detection items (their triage: UpdateItem only), reads and
+//     writes tasks and api_keys; the org, name and role of a request's API key are
+//     handed over by the authorizer) behind an HTTP API with
 //     the routes GET /v1/orgs/{org}/sensors, GET /v1/orgs/{org}/detections,
-//     GET /v1/orgs/{org}/rules, POST and GET /v1/orgs/{org}/sensors/{id}/tasks,
+//     GET and PATCH /v1/orgs/{org}/detections/{id},
+//     POST /v1/orgs/{org}/detections/{id}/comments, GET /v1/orgs/{org}/rules, POST and GET /v1/orgs/{org}/sensors/{id}/tasks,
 //     GET /v1/orgs/{org}/tasks/{id}, POST /v1/orgs/{org}/tasks/{id}/result, GET and
 //     POST /v1/orgs/{org}/keys and DELETE /v1/orgs/{org}/keys/{id} (Lambda
 //     proxy, payload format 2.0), every one behind

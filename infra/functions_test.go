@@ -173,6 +173,7 @@ func TestFunctionGrants(t *testing.T) {
 			name: fnAPI,
 			want: []grant{
 				{readTable, arn(ids.detections)},
+				{[]string{"dynamodb:UpdateItem"}, arn(ids.detections)}, // a detection's triage
 				{[]string{"dynamodb:Query"}, index(ids.detections)},
 				{readTable, arn(ids.sensors)},
 				{append(readTable, writeTable...), arn(ids.tasks)},
@@ -180,7 +181,7 @@ func TestFunctionGrants(t *testing.T) {
 				{append(readTable, writeTable...), arn(ids.apiKeys)}, // the keys routes
 			},
 			not: []grant{
-				{writeTable, arn(ids.detections)},
+				{[]string{"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, arn(ids.detections)},
 				{writeTable, arn(ids.sensors)},
 				{[]string{"events:PutEvents"}, arn(ids.bus)},
 			},

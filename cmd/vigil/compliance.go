@@ -44,6 +44,11 @@ func newComplianceCmd() *cobra.Command {
 The report is a table, JSON, or JUnit XML (--output junit: one test case per sensor
 and check, for the test report view of GitHub Actions, GitLab or Jenkins).
 
+Detections play no part in these checks, whatever their status: a compliant
+fleet is one that is watched with the required rules. To fail a pipeline on
+detections use vigil gate, which counts new and acknowledged detections and
+leaves out those resolved or marked false positive.
+
 Exit codes: 0 compliant, 1 a check failed (or no sensor matched), 2 usage or
 configuration error, 3 the API could not be reached.`,
 		Args: cobra.NoArgs,

@@ -32,11 +32,14 @@ type gateOptions struct {
 
 // gateResult is the gate's summary (printed as a table, or JSON with --output json).
 type gateResult struct {
-	Tag        string    `json:"tag"`
-	Passed     bool      `json:"passed"`
-	Threshold  int       `json:"threshold"`
-	Severity   string    `json:"min_severity"`
-	Detections int       `json:"detections"`
+	Tag        string `json:"tag"`
+	Passed     bool   `json:"passed"`
+	Threshold  int    `json:"threshold"`
+	Severity   string `json:"min_severity"`
+	Detections int    `json:"detections"`
+	// NotCounted counts the detections in the window that someone marked
+	// resolved or a false positive: they do not count against the threshold.
+	NotCounted int       `json:"not_counted"`
 	Watched    string    `json:"watched"`
 	Since      time.Time `json:"since"`
 	// Failure is why the gate failed: "threshold" or "unmonitored"; empty when it passed.
@@ -76,6 +79,11 @@ higher) have been seen, so a pipeline can roll back without waiting out the
 window; it passes when the window ends at or under the threshold. --threshold 0
 fails on the first detection. A summary (counts by severity, rule and host, and
 the detections) is printed either way.
+
+Detections count while they are new or acknowledged (acknowledged means someone
+is looking at it, not that it is harmless). Those marked resolved or a false
+positive (vigil detections resolve [--false-positive]) do not count, even when
+marked during the window: each poll counts the detections as they stand then.
 
 No detections prove nothing when no sensor is watching: at the end of the window
 the gate also requires at least --min-sensors sensors carrying --tag to have sent
@@ -141,12 +149,17 @@ func runGate(ctx context.Context, cl *client.Client, o gateOptions, stdout, stde
 	if res.Severity == "" {
 		res.Severity = engine.Severities[0]
 	}
-	seen := map[string]bool{}
+	seen := map[string]client.Detection{}
 	p := newProgress(stderr)
 	deadline := start.Add(o.duration)
 	q := client.DetectionQuery{Tag: o.tag, Since: since}
 	for {
-		fresh, err := newDetections(ctx, cl, q, seen, o.severity)
+		err := cl.EachDetection(ctx, q, func(d client.Detection) error {
+			if atLeast(&d, o.severity) {
+				seen[d.ID] = d // as it stands now: its status may have changed
+			}
+			return nil
+		})
 		if err != nil {
 			p.done()
 			if ctx.Err() != nil {
@@ -154,12 +167,7 @@ func runGate(ctx context.Context, cl *client.Client, o gateOptions, stdout, stde
 			}
 			return apiFailure(fmt.Errorf("gate could not decide: %w", err))
 		}
-		for _, d := range fresh {
-			res.List = append(res.List, d)
-			res.BySeverity[d.Severity]++
-			res.ByRule[d.Name]++
-			res.ByHost[d.Hostname]++
-		}
+		countGate(&res, seen)
 		now := time.Now()
 		res.Detections = len(res.List)
 		if res.Detections > o.threshold || !now.Before(deadline) {
@@ -206,6 +214,37 @@ func runGate(ctx context.Context, cl *client.Client, o gateOptions, stdout, stde
 		case <-time.After(wait):
 		}
 	}
+}
+
+// countGate counts the detections of seen that count against the gate's
+// threshold (see gateCounts) into res, oldest first.
+func countGate(res *gateResult, seen map[string]client.Detection) {
+	res.List, res.NotCounted = res.List[:0], 0
+	clear(res.BySeverity)
+	clear(res.ByRule)
+	clear(res.ByHost)
+	for _, d := range seen {
+		if !gateCounts(&d) {
+			res.NotCounted++
+			continue
+		}
+		res.List = append(res.List, d)
+		res.BySeverity[d.Severity]++
+		res.ByRule[d.Name]++
+		res.ByHost[d.Hostname]++
+	}
+	slices.SortFunc(res.List, func(a, b client.Detection) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+// gateCounts reports whether a detection counts against a gate: new and
+// acknowledged ones do, resolved ones and false positives do not.
+func gateCounts(d *client.Detection) bool {
+	return d.Status != client.StatusResolved && d.Status != client.StatusFalsePositive
 }
 
 // monitoring counts the sensors (all carrying the gate's tag) whose last heartbeat
@@ -263,6 +302,9 @@ func printGate(w io.Writer, r *gateResult, output string) error {
 		verdict = "FAILED"
 	}
 	fmt.Fprintf(w, "gate %s: %d detections (severity >= %s) on %s in %s, threshold %d\n", verdict, r.Detections, r.Severity, r.Tag, r.Watched, r.Threshold)
+	if r.NotCounted > 0 {
+		fmt.Fprintf(w, "  %d more resolved or marked false positive, not counted\n", r.NotCounted)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  by severity\t%s\n", sortedCounts(r.BySeverity))
 	fmt.Fprintf(tw, "  by rule\t%s\n", sortedCounts(r.ByRule))

@@ -111,6 +111,9 @@ func startVictim(t *testing.T) (*exec.Cmd, uint64) {
 // or event time says it is another process, lives and the task fails.
 func TestTask(t *testing.T) {
 	e := newAPIEnv(t)
+	e.heartbeat(t, "s1", "1.0", time.Now()) // tasks are refused for sensors that never registered
+	e.heartbeat(t, "s2", "1.0", time.Now())
+	e.heartbeat(t, "s3", "1.0", time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	runner := &srespond.Runner{
@@ -217,6 +220,7 @@ func TestTask(t *testing.T) {
 // the arguments queued are ones the sensor's runner accepts.
 func TestTaskUsage(t *testing.T) {
 	e := newAPIEnv(t)
+	e.heartbeat(t, "s8", "1.0", time.Now())
 	bad := []struct {
 		args    []string
 		wantErr string

@@ -30,18 +30,50 @@ import (
 type keyAdmin interface {
 	ListKeys(ctx context.Context, org string) ([]api.Key, error)
 	RevokeKey(ctx context.Context, org, id string) (api.Key, error)
-	CreateKey(ctx context.Context, org, name string) (string, api.Key, error)
+	CreateKey(ctx context.Context, org string, spec keySpec) (string, api.Key, error)
+}
+
+// keySpec is what a created key is: its name, role and, for a sensor key, sensor.
+type keySpec struct {
+	Name     string   `json:"name"`
+	Role     api.Role `json:"role,omitempty"`
+	SensorID string   `json:"sensor_id,omitempty"`
+}
+
+// check refuses a spec the API would refuse, naming the flag.
+func (k *keySpec) check() error {
+	if k.Name == "" {
+		return usageError(errors.New("--name is required: what the key is for (ci, sensors, ...)"))
+	}
+	if err := api.CheckKeyName(k.Name); err != nil {
+		return usageError(fmt.Errorf("--name: %w", err))
+	}
+	if k.Role == "" {
+		k.Role = api.DefaultRole
+	}
+	if err := api.CheckRole(k.Role, k.SensorID); err != nil {
+		return usageError(fmt.Errorf("--role/--sensor: %w", err))
+	}
+	return nil
+}
+
+// flags registers --name, --role and --sensor.
+func (k *keySpec) flags(c *cobra.Command) {
+	c.Flags().StringVar(&k.Name, "name", "", "what the key is for (ci, sensor fleet, ...)")
+	c.Flags().StringVar((*string)(&k.Role), "role", string(api.DefaultRole), "viewer (read), responder (also tasks and detection status), admin (also keys), or sensor (its own tasks only; needs --sensor)")
+	c.Flags().StringVar(&k.SensorID, "sensor", "", "the sensor id a --role sensor key is bound to")
 }
 
 // managedStore makes an api.KeyManager (a store) a keyAdmin.
 type managedStore struct{ api.KeyManager }
 
-func (m managedStore) CreateKey(ctx context.Context, org, name string) (string, api.Key, error) {
-	if err := api.CheckKeyName(name); err != nil {
-		return "", api.Key{}, usageError(fmt.Errorf("--name: %w", err))
+func (m managedStore) CreateKey(ctx context.Context, org string, spec keySpec) (string, api.Key, error) {
+	if err := spec.check(); err != nil {
+		return "", api.Key{}, err
 	}
 	key := api.NewKey()
-	rec := api.Key{ID: api.KeyID(api.HashKey(key)), Prefix: api.KeyPrefix(key), Org: org, Name: name, Created: time.Now().UTC()}
+	rec := api.Key{ID: api.KeyID(api.HashKey(key)), Prefix: api.KeyPrefix(key), Org: org, Name: spec.Name, Created: time.Now().UTC(),
+		Role: spec.Role, SensorID: spec.SensorID}
 	if err := m.PutKey(ctx, key, rec); err != nil {
 		return "", api.Key{}, err
 	}
@@ -104,7 +136,7 @@ func printKeys(w io.Writer, keys []api.Key, asJSON bool) error {
 		return enc.Encode(map[string][]api.Key{"keys": keys})
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tCREATED\tLAST USED\tSTATUS")
+	fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tROLE\tCREATED\tLAST USED\tSTATUS")
 	day := func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
@@ -120,7 +152,11 @@ func printKeys(w io.Writer, keys []api.Key, asJSON bool) error {
 		if prefix == "" {
 			prefix = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s…\t%s\t%s\t%s\t%s\n", k.ID, prefix, k.Name, day(k.Created), day(k.LastUsed), status)
+		role := string(api.EffectiveRole(k.Role))
+		if k.SensorID != "" {
+			role += ":" + k.SensorID
+		}
+		fmt.Fprintf(tw, "%s\t%s…\t%s\t%s\t%s\t%s\t%s\n", k.ID, prefix, k.Name, role, day(k.Created), day(k.LastUsed), status)
 	}
 	return tw.Flush()
 }
@@ -134,7 +170,8 @@ func printRevoked(w io.Writer, keys []api.Key) {
 // newKeysCmd manages the deployed API's keys in its api_keys table (the stack's
 // ApiKeysTable), with the caller's AWS credentials.
 func newKeysCmd() *cobra.Command {
-	var table, org, name string
+	var table, org string
+	var spec keySpec
 	var asJSON bool
 	cmd := &cobra.Command{Use: "keys", Short: "List, create and revoke API keys of a deployed stack (its api_keys DynamoDB table)"}
 	cmd.PersistentFlags().StringVar(&table, "table", "", "the stack's api_keys table name (required)")
@@ -174,18 +211,18 @@ func newKeysCmd() *cobra.Command {
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print the keys as JSON")
 	create := &cobra.Command{
-		Use:   "create",
-		Short: "Create a key for --org named --name; prints the key once (only its SHA-256 is stored)",
+		Use:   "create --name NAME [--role viewer|responder|admin|sensor --sensor ID]",
+		Short: "Create a key for --org named --name with --role (default viewer); prints the key once (only its SHA-256 is stored)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if name == "" {
-				return usageError(errors.New("--name is required: what the key is for (ci, sensors, ...)"))
+			if err := spec.check(); err != nil {
+				return err
 			}
 			s, err := store(c)
 			if err != nil {
 				return err
 			}
-			key, _, err := managedStore{s}.CreateKey(c.Context(), org, name)
+			key, _, err := managedStore{s}.CreateKey(c.Context(), org, spec)
 			if err != nil {
 				return err
 			}
@@ -193,7 +230,7 @@ func newKeysCmd() *cobra.Command {
 			return nil
 		},
 	}
-	create.Flags().StringVar(&name, "name", "", "what the key is for (ci, sensor fleet, ...)")
+	spec.flags(create)
 	revoke := &cobra.Command{
 		Use:   "revoke ID|NAME|KEY",
 		Short: "Revoke a key by its id (keys list), its name (every key of that name) or the key itself: requests with it are refused (403)",
@@ -286,12 +323,12 @@ func (s *socketAdmin) RevokeKey(ctx context.Context, org, id string) (api.Key, e
 	return k, err
 }
 
-func (s *socketAdmin) CreateKey(ctx context.Context, org, name string) (string, api.Key, error) {
+func (s *socketAdmin) CreateKey(ctx context.Context, org string, spec keySpec) (string, api.Key, error) {
 	var out struct {
 		api.Key
 		Secret string `json:"key"`
 	}
-	err := s.do(ctx, "POST", "/v1/orgs/"+org+"/keys", map[string]string{"name": name}, &out)
+	err := s.do(ctx, "POST", "/v1/orgs/"+org+"/keys", spec, &out)
 	return out.Secret, out.Key, err
 }
 
@@ -313,7 +350,8 @@ func openLocalKeys(dir string) (ka keyAdmin, done func(), err error) {
 
 // newLocalKeysCmd manages the API keys of vigil local's store.
 func newLocalKeysCmd() *cobra.Command {
-	var data, name string
+	var data string
+	var spec keySpec
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "keys",
@@ -343,19 +381,19 @@ the store directly. Keys are stored hashed and shown only when created.`,
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print the keys as JSON")
 	create := &cobra.Command{
-		Use:   "create --name NAME",
-		Short: "Create a key named NAME; prints it once",
+		Use:   "create --name NAME [--role viewer|responder|admin|sensor --sensor ID]",
+		Short: "Create a key named NAME with --role (default viewer); prints it once",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if name == "" {
-				return usageError(errors.New("--name is required: what the key is for (ci, sensors, ...)"))
+			if err := spec.check(); err != nil {
+				return err
 			}
 			ka, done, err := openLocalKeys(data)
 			if err != nil {
 				return err
 			}
 			defer done()
-			key, _, err := ka.CreateKey(c.Context(), localrun.Org, name)
+			key, _, err := ka.CreateKey(c.Context(), localrun.Org, spec)
 			if err != nil {
 				return err
 			}
@@ -363,7 +401,7 @@ the store directly. Keys are stored hashed and shown only when created.`,
 			return nil
 		},
 	}
-	create.Flags().StringVar(&name, "name", "", "what the key is for")
+	spec.flags(create)
 	revoke := &cobra.Command{
 		Use:   "revoke ID|NAME",
 		Short: "Revoke a key by id, or every key of a name; requests with it get 403 and dashboard sessions opened with it end",

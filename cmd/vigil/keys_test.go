@@ -130,11 +130,12 @@ func TestLocalKeysCLI(t *testing.T) {
 		t.Fatalf("the new key: %d", code)
 	}
 	keys := listLocalKeys(t, data)
-	if len(keys) != 2 || keys[0].Name != "local" || keys[1].Name != "ci" || keys[1].Prefix != ci[:8] || keys[1].LastUsed.IsZero() {
+	if len(keys) != 2 || keys[0].Name != "local" || keys[1].Name != "ci" || keys[1].Prefix != ci[:8] || keys[1].LastUsed.IsZero() ||
+		keys[0].Role != api.RoleAdmin || keys[1].Role != api.RoleViewer {
 		t.Fatalf("keys while running: %+v", keys)
 	}
 	table, err := runVigil("local", "keys", "list", "--data", data)
-	if err != nil || !strings.Contains(table, "ID") || !strings.Contains(table, keys[1].ID) || strings.Contains(table, ci) {
+	if err != nil || !strings.Contains(table, "ROLE") || !strings.Contains(table, " viewer ") || !strings.Contains(table, keys[1].ID) || strings.Contains(table, ci) {
 		t.Errorf("keys list: %v\n%s", err, table)
 	}
 	out, err = runVigil("local", "keys", "revoke", "--data", data, keys[1].ID)
@@ -164,7 +165,14 @@ func TestLocalKeysCLI(t *testing.T) {
 	if len(keys) != 3 || keys[0].Revoked || !keys[1].Revoked || !keys[2].Revoked {
 		t.Errorf("keys on the store: %+v", keys)
 	}
-	for _, args := range [][]string{{"create"}, {"create", "--name", "a\nb"}, {"revoke", "0123456789abcdef"}, {"revoke", "nobody"}} {
+	if out, err := runVigil("local", "keys", "create", "--data", data, "--name", "s9", "--role", "sensor", "--sensor", "s9"); err != nil || !strings.HasPrefix(out, "vk_") {
+		t.Fatalf("create a sensor key: %q %v", out, err)
+	}
+	if keys := listLocalKeys(t, data); keys[len(keys)-1].Role != api.RoleSensor || keys[len(keys)-1].SensorID != "s9" {
+		t.Errorf("the sensor key: %+v", keys[len(keys)-1])
+	}
+	for _, args := range [][]string{{"create"}, {"create", "--name", "a\nb"}, {"revoke", "0123456789abcdef"}, {"revoke", "nobody"},
+		{"create", "--name", "x", "--role", "root"}, {"create", "--name", "x", "--role", "sensor"}, {"create", "--name", "x", "--sensor", "s1"}} {
 		if _, err := runVigil(append([]string{"local", "keys", "--data", data}, args...)...); err == nil {
 			t.Errorf("%v: no error", args)
 		}

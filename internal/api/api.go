@@ -41,9 +41,11 @@ type Sensor struct {
 	Drops    uint64    `json:"drops"`
 }
 
-// SensorStore lists sensors carrying all of tags.
+// SensorStore lists sensors carrying all of tags, and finds one by id: Get
+// returns an error wrapping ErrNotFound for a sensor that never registered.
 type SensorStore interface {
 	List(ctx context.Context, tags []string) ([]Sensor, error)
+	Get(ctx context.Context, id string) (Sensor, error)
 }
 
 // DetectionQuery selects detections, newest first.
@@ -53,14 +55,27 @@ type DetectionQuery struct {
 	Since    time.Time
 	Limit    int32
 	Cursor   string
+	// Status keeps only detections with this status ("" for any).
+	Status Status
 }
 
 // ErrBadCursor is what stores return (wrapped) for a cursor they did not issue.
 var ErrBadCursor = errors.New("invalid cursor")
 
-// DetectionStore lists stored detections (JSON documents) a page at a time.
+// DetectionStore lists stored detections (JSON documents) a page at a time, with
+// their status and assignee added to each document (MergeObject), and keeps
+// their triage.
+//
+// GetDetection returns a detection's stored document and its triage (an error
+// wrapping ErrNotFound for an unknown id). UpdateTriage reads a detection's
+// triage, calls change on it and stores the result only if no other update was
+// stored in between; otherwise it reads again and calls change again, so that
+// concurrent updates are all kept, one after the other. An error from change
+// aborts the update and is returned.
 type DetectionStore interface {
 	List(ctx context.Context, q DetectionQuery) ([]json.RawMessage, string, error)
+	GetDetection(ctx context.Context, id string) (json.RawMessage, Triage, error)
+	UpdateTriage(ctx context.Context, id string, change func(*Triage) error) (json.RawMessage, Triage, error)
 }
 
 // TaskStore keeps sensor tasks.
@@ -94,16 +109,24 @@ type Server struct {
 // Handler returns the API's http.Handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/orgs/{org}/sensors", s.listSensors)
-	mux.HandleFunc("GET /v1/orgs/{org}/detections", s.listDetections)
-	mux.HandleFunc("GET /v1/orgs/{org}/rules", s.listRules)
-	mux.HandleFunc("POST /v1/orgs/{org}/sensors/{id}/tasks", s.createTask)
-	mux.HandleFunc("GET /v1/orgs/{org}/sensors/{id}/tasks", s.sensorTasks)
-	mux.HandleFunc("GET /v1/orgs/{org}/tasks/{id}", s.getTask)
-	mux.HandleFunc("POST /v1/orgs/{org}/tasks/{id}/result", s.taskResult)
-	mux.HandleFunc("GET /v1/orgs/{org}/keys", s.listKeys)
-	mux.HandleFunc("POST /v1/orgs/{org}/keys", s.createKey)
-	mux.HandleFunc("DELETE /v1/orgs/{org}/keys/{id}", s.revokeKey)
+	read := func(h http.HandlerFunc) http.HandlerFunc { return s.need(RoleViewer, false, h) }
+	respond := func(h http.HandlerFunc) http.HandlerFunc { return s.need(RoleResponder, false, h) }
+	admin := func(h http.HandlerFunc) http.HandlerFunc { return s.need(RoleAdmin, false, h) }
+	sensor := func(h http.HandlerFunc) http.HandlerFunc { return s.need(RoleViewer, true, h) }
+	mux.HandleFunc("GET /v1/orgs/{org}/sensors", read(s.listSensors))
+	mux.HandleFunc("GET /v1/orgs/{org}/detections", read(s.listDetections))
+	mux.HandleFunc("GET /v1/orgs/{org}/detections/{id}", read(s.getDetection))
+	mux.HandleFunc("PATCH /v1/orgs/{org}/detections/{id}", respond(s.patchDetection))
+	mux.HandleFunc("POST /v1/orgs/{org}/detections/{id}/comments", respond(s.commentDetection))
+	mux.HandleFunc("GET /v1/orgs/{org}/rules", read(s.listRules))
+	mux.HandleFunc("POST /v1/orgs/{org}/sensors/{id}/tasks", respond(s.createTask))
+	mux.HandleFunc("GET /v1/orgs/{org}/sensors/{id}/tasks", sensor(s.sensorTasks))
+	mux.HandleFunc("GET /v1/orgs/{org}/tasks/{id}", sensor(s.getTask))
+	// a task's result is the sensor's word: its own sensor's key, or an admin's
+	mux.HandleFunc("POST /v1/orgs/{org}/tasks/{id}/result", s.need(RoleAdmin, true, s.taskResult))
+	mux.HandleFunc("GET /v1/orgs/{org}/keys", admin(s.listKeys))
+	mux.HandleFunc("POST /v1/orgs/{org}/keys", admin(s.createKey))
+	mux.HandleFunc("DELETE /v1/orgs/{org}/keys/{id}", admin(s.revokeKey))
 	return s.auth(mux)
 }
 
@@ -156,10 +179,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // auth checks the bearer key against the path's org.
 func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if org, ok := r.Context().Value(admittedOrg{}).(string); ok {
+		if id, ok := IdentityFrom(r.Context()); ok {
 			// admitted by API Gateway's authorizer (see Lambda) or by the
 			// server's owner (see WithOrg)
-			if p := orgOf(r.URL.Path); p != "" && p != org {
+			if p := orgOf(r.URL.Path); p != "" && p != id.Org {
 				writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key is not valid for org " + p})
 				return
 			}
@@ -193,7 +216,12 @@ func (s *Server) auth(next http.Handler) http.Handler {
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key is not valid for org " + org})
 			return
 		}
-		next.ServeHTTP(w, r)
+		if err := CheckRole(EffectiveRole(k.Role), k.SensorID); err != nil {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key " + k.Name + ": " + err.Error()})
+			return
+		}
+		id := Identity{Org: k.Org, Name: k.Name, Role: k.Role, SensorID: k.SensorID}
+		next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id)))
 	})
 }
 
@@ -250,6 +278,12 @@ func (s *Server) detectionQuery(r *http.Request) (DetectionQuery, error) {
 	q := DetectionQuery{Tag: v.Get("tag"), SensorID: v.Get("sensor"), Cursor: v.Get("cursor"), Limit: 100}
 	if q.Tag != "" && q.SensorID != "" {
 		return q, badRequest("give tag or sensor, not both")
+	}
+	if st := v.Get("status"); st != "" {
+		if !validStatus(Status(st)) {
+			return q, badRequest("status %q: want one of %s", st, statusList())
+		}
+		q.Status = Status(st)
 	}
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
@@ -309,18 +343,31 @@ type taskRequest struct {
 	DeadlineSeconds int               `json:"deadline_seconds"`
 }
 
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+// MaxBody bounds a request's body: a larger one is refused (413) before it is
+// decoded.
+const MaxBody = 64 << 10
+
+// decodeBody decodes the request's JSON body into v, reading at most MaxBody
+// bytes of it.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body: larger than %d bytes", tooBig.Limit)}
+		}
 		return badRequest("body: %v", err)
+	}
+	if dec.More() {
+		return badRequest("body: one JSON object expected, found more after it")
 	}
 	return nil
 }
 
 func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 	var req taskRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -339,10 +386,19 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest("deadline_seconds %d: want 1 to 86400", req.DeadlineSeconds))
 		return
 	}
+	sensorID := r.PathValue("id")
+	if _, err := s.Sensors.Get(r.Context(), sensorID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			err = &httpError{http.StatusNotFound, fmt.Sprintf("sensor %q: no such sensor has registered (vigil sensors list shows those that have)", sensorID)}
+		}
+		s.fail(w, r, err)
+		return
+	}
+	id, _ := IdentityFrom(r.Context())
 	now := s.now().UTC()
 	t, err := s.Tasks.Create(r.Context(), task.Task{
-		ID: "t-" + event.NewID(now), SensorID: r.PathValue("id"), Action: req.Action, Args: req.Args, Status: task.Pending,
-		Created: now, Updated: now, Deadline: now.Add(time.Duration(req.DeadlineSeconds) * time.Second), RequestedBy: "api",
+		ID: "t-" + event.NewID(now), SensorID: sensorID, Action: req.Action, Args: req.Args, Status: task.Pending,
+		Created: now, Updated: now, Deadline: now.Add(time.Duration(req.DeadlineSeconds) * time.Second), RequestedBy: id.Name,
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -391,6 +447,10 @@ func checkProcessArgs(action string, args map[string]string) error {
 }
 
 func (s *Server) sensorTasks(w http.ResponseWriter, r *http.Request) {
+	if err := ownSensor(r, r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	since := s.now().Add(-24 * time.Hour)
 	if v := r.URL.Query().Get("since"); v != "" {
 		t, err := parseSince(v, s.now())
@@ -413,6 +473,9 @@ func (s *Server) sensorTasks(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 	t, err := s.Tasks.Get(r.Context(), r.PathValue("id"))
+	if err == nil {
+		err = ownSensor(r, t.SensorID)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -425,13 +488,23 @@ func (s *Server) taskResult(w http.ResponseWriter, r *http.Request) {
 		Status task.Status `json:"status"`
 		Result string      `json:"result"`
 	}
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if req.Status != task.Running && req.Status != task.Done && req.Status != task.Failed {
 		s.fail(w, r, badRequest("status %q: want running, done or failed", req.Status))
 		return
+	}
+	if id, _ := IdentityFrom(r.Context()); id.Role == RoleSensor {
+		t, err := s.Tasks.Get(r.Context(), r.PathValue("id"))
+		if err == nil {
+			err = ownSensor(r, t.SensorID)
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	t, err := s.Tasks.Update(r.Context(), r.PathValue("id"), req.Status, req.Result, s.now())
 	if err != nil {

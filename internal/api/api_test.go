@@ -274,10 +274,10 @@ func TestKeysRoutes(t *testing.T) {
 			}
 		}
 	}
-	status, created := do(t, srv, "POST", "/v1/orgs/acme/keys", "Bearer good", `{"name":"sensors"}`)
+	status, created := do(t, srv, "POST", "/v1/orgs/acme/keys", "Bearer good", `{"name":"ops","role":"admin"}`)
 	key, _ := created["key"].(string)
 	id, _ := created["id"].(string)
-	if status != 201 || !strings.HasPrefix(key, "vk_") || created["name"] != "sensors" || created["prefix"] != key[:8] || id != api.KeyID(api.HashKey(key)) {
+	if status != 201 || !strings.HasPrefix(key, "vk_") || created["name"] != "ops" || created["role"] != "admin" || created["prefix"] != key[:8] || id != api.KeyID(api.HashKey(key)) {
 		t.Fatalf("create: %d %v", status, created)
 	}
 	if status, _ := do(t, srv, "GET", "/v1/orgs/acme/sensors", "Bearer "+key, ""); status != 200 {
@@ -302,7 +302,7 @@ func TestKeysRoutes(t *testing.T) {
 		{"another org's keys", "GET", "/v1/orgs/globex/keys", "good", "", 403, "not valid for org globex"},
 		{"revoked caller", "GET", "/v1/orgs/acme/keys", "old", "", 403, "revoked"},
 		{"revoke", "DELETE", "/v1/orgs/acme/keys/" + id, "good", "", 200, ""},
-		{"the revoked key", "GET", "/v1/orgs/acme/sensors", key, "", 403, "API key sensors is revoked"},
+		{"the revoked key", "GET", "/v1/orgs/acme/sensors", key, "", 403, "API key ops is revoked"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

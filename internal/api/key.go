@@ -51,6 +51,11 @@ type Key struct {
 	// the store keeps it (the local store does; zero elsewhere).
 	LastUsed time.Time `json:"last_used,omitzero"`
 	Revoked  bool      `json:"revoked"`
+	// Role is what the key may do; "" for a key made before keys had roles,
+	// which acts as admin (EffectiveRole). SensorID binds a sensor key to its
+	// sensor.
+	Role     Role   `json:"role"`
+	SensorID string `json:"sensor_id,omitempty"`
 }
 
 // MaxKeyName bounds a key's name.

@@ -25,6 +25,9 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []Key{}
 	}
+	for i := range list {
+		list[i].Role = EffectiveRole(list[i].Role)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{"keys": list})
 }
@@ -34,19 +37,29 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Name string `json:"name"`
+		Name     string `json:"name"`
+		Role     Role   `json:"role"`
+		SensorID string `json:"sensor_id"`
 	}
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	req.Name = strings.TrimSpace(req.Name)
+	if req.Role == "" {
+		req.Role = DefaultRole
+	}
 	if err := CheckKeyName(req.Name); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	if err := CheckRole(req.Role, req.SensorID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	key := NewKey()
-	rec := Key{ID: KeyID(HashKey(key)), Prefix: KeyPrefix(key), Org: r.PathValue("org"), Name: req.Name, Created: s.now().UTC()}
+	rec := Key{ID: KeyID(HashKey(key)), Prefix: KeyPrefix(key), Org: r.PathValue("org"), Name: req.Name, Created: s.now().UTC(),
+		Role: req.Role, SensorID: req.SensorID}
 	if err := s.KeyAdmin.PutKey(r.Context(), key, rec); err != nil {
 		s.fail(w, r, err)
 		return

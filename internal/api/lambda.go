@@ -34,7 +34,12 @@ func Lambda(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest
 		}
 		if a := in.RequestContext.Authorizer; a != nil {
 			if org, ok := a.Lambda["org"].(string); ok && org != "" {
-				req = req.WithContext(WithOrg(req.Context(), org))
+				// the authorizer's context (see Authorizer): an authorizer of a
+				// version before roles sends no role, and its keys had none
+				name, _ := a.Lambda["key"].(string)
+				role, _ := a.Lambda["role"].(string)
+				sensor, _ := a.Lambda["sensor_id"].(string)
+				req = req.WithContext(WithIdentity(req.Context(), Identity{Org: org, Name: name, Role: Role(role), SensorID: sensor}))
 			}
 		}
 		for _, c := range in.Cookies {
@@ -50,23 +55,12 @@ func Lambda(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest
 	}
 }
 
-// admittedOrg carries the org a request was admitted for before it reached the
-// API: by API Gateway's Lambda authorizer, or by whoever serves the API (a
-// dashboard session, a local control socket).
-type admittedOrg struct{}
-
-// WithOrg returns ctx admitting its request for org: the API then checks no key,
-// only that the path's org is org. The server's owner calls it once it has
-// authenticated the request some other way (a dashboard session cookie, a peer
-// on a socket only the owner can reach); nothing a client sends sets it.
-func WithOrg(ctx context.Context, org string) context.Context {
-	return context.WithValue(ctx, admittedOrg{}, org)
-}
-
 // Authorizer is the HTTP API's Lambda authorizer (simple responses): it admits a
 // request whose bearer key is known, not revoked and of the org in the path, and
-// hands the org to the api function in the authorizer context, so the api function
-// needs no access to the keys. API Gateway caches an authorization for the
+// hands the key's org, name, role (EffectiveRole) and sensor id to the api
+// function in the authorizer context, so the api function enforces the key's
+// role with no access to the keys. Its answer depends on the key alone, never
+// on the route, since API Gateway caches it by the Authorization header. API Gateway caches an authorization for the
 // authorizer's TTL: a revoked key stops working within that time.
 func Authorizer(keys KeyStore) func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 	return func(ctx context.Context, in events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
@@ -83,12 +77,16 @@ func Authorizer(keys KeyStore) func(context.Context, events.APIGatewayV2CustomAu
 		if err != nil {
 			return deny, fmt.Errorf("authorizer: %w", err)
 		}
-		if !found || k.Revoked {
+		if !found || k.Revoked || CheckRole(EffectiveRole(k.Role), k.SensorID) != nil {
 			return deny, nil
 		}
 		if org := orgOf(in.RawPath); org != "" && org != k.Org {
 			return deny, nil
 		}
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: map[string]any{"org": k.Org, "key": k.Name}}, nil
+		ctxOut := map[string]any{"org": k.Org, "key": k.Name, "role": string(EffectiveRole(k.Role))}
+		if k.SensorID != "" {
+			ctxOut["sensor_id"] = k.SensorID
+		}
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: ctxOut}, nil
 	}
 }

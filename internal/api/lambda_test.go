@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -90,4 +91,69 @@ func TestLambdaTrustsTheAuthorizer(t *testing.T) {
 			t.Errorf("%s as %q: %d %s (%v), want %d", tc.path, tc.org, out.StatusCode, out.Body, err, tc.status)
 		}
 	}
+}
+
+// TestAuthorizerPassesTheRole: behind API Gateway the authorizer hands the key's
+// name, role and sensor to the api function, which enforces the role as the
+// server does: a viewer key cannot start a response, a sensor key reads only its
+// own sensor's tasks, a key stored without a role acts as admin.
+func TestAuthorizerPassesTheRole(t *testing.T) {
+	auth := Authorizer(staticKeys{
+		"view":   {Org: "acme", Name: "dash", Role: RoleViewer},
+		"resp":   {Org: "acme", Name: "alice", Role: RoleResponder},
+		"legacy": {Org: "acme", Name: "old"},
+		"sensor": {Org: "acme", Name: "s1-key", Role: RoleSensor, SensorID: "s1"},
+		"broken": {Org: "acme", Name: "x", Role: RoleSensor},
+	})
+	s := &Server{Sensors: noSensors{}} // no stores: a refused request never reaches one
+	h := Lambda(s.Handler())
+	tests := []struct {
+		key, method, path string
+		role              string
+		status            int
+	}{
+		{"view", "POST", "/v1/orgs/acme/sensors/s1/tasks", "viewer", http.StatusForbidden},
+		{"view", "PATCH", "/v1/orgs/acme/detections/d1", "viewer", http.StatusForbidden},
+		{"view", "GET", "/v1/orgs/acme/rules", "viewer", http.StatusOK},
+		{"resp", "GET", "/v1/orgs/acme/keys", "responder", http.StatusForbidden},
+		{"resp", "POST", "/v1/orgs/acme/sensors/nope/tasks", "responder", http.StatusNotFound},
+		{"legacy", "GET", "/v1/orgs/acme/keys", "admin", http.StatusNotImplemented},
+		{"sensor", "GET", "/v1/orgs/acme/sensors/s2/tasks", "sensor", http.StatusForbidden},
+		{"sensor", "GET", "/v1/orgs/acme/rules", "sensor", http.StatusForbidden},
+		{"broken", "GET", "/v1/orgs/acme/rules", "", 0},
+	}
+	for _, tc := range tests {
+		a, err := auth(context.Background(), events.APIGatewayV2CustomAuthorizerV2Request{RawPath: tc.path, IdentitySource: []string{"Bearer " + tc.key}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.status == 0 {
+			if a.IsAuthorized {
+				t.Errorf("%s: a sensor key bound to no sensor is admitted", tc.key)
+			}
+			continue
+		}
+		if !a.IsAuthorized || a.Context["role"] != tc.role {
+			t.Fatalf("%s: %+v, want role %s", tc.key, a, tc.role)
+		}
+		// API Gateway hands the authorizer's context to the function as JSON
+		raw, _ := json.Marshal(a.Context)
+		var lambdaCtx map[string]any
+		_ = json.Unmarshal(raw, &lambdaCtx)
+		in := events.APIGatewayV2HTTPRequest{RawPath: tc.path, Body: `{"action":"isolate"}`}
+		in.RequestContext.HTTP.Method = tc.method
+		in.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: lambdaCtx}
+		out, err := h(context.Background(), in)
+		if err != nil || out.StatusCode != tc.status {
+			t.Errorf("%s %s %s: %d %s (%v), want %d", tc.key, tc.method, tc.path, out.StatusCode, out.Body, err, tc.status)
+		}
+	}
+}
+
+// noSensors is a sensor store with no sensor registered.
+type noSensors struct{}
+
+func (noSensors) List(context.Context, []string) ([]Sensor, error) { return nil, nil }
+func (noSensors) Get(_ context.Context, id string) (Sensor, error) {
+	return Sensor{}, fmt.Errorf("sensor %s: %w", id, ErrNotFound)
 }

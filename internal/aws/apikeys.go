@@ -36,7 +36,7 @@ func keyFromItem(it map[string]types.AttributeValue) api.Key {
 	rev, _ := it["revoked"].(*types.AttributeValueMemberBOOL)
 	created, _ := time.Parse(time.RFC3339Nano, getS(it, "created"))
 	return api.Key{ID: api.KeyID(getS(it, "key_hash")), Prefix: getS(it, "prefix"), Org: getS(it, "org"), Name: getS(it, "name"),
-		Created: created, Revoked: rev != nil && rev.Value}
+		Created: created, Revoked: rev != nil && rev.Value, Role: api.Role(getS(it, "role")), SensorID: getS(it, "sensor_id")}
 }
 
 // Lookup returns the key's record; ok is false for an unknown key.
@@ -57,10 +57,18 @@ func (k *APIKeys) PutKey(ctx context.Context, key string, rec api.Key) error {
 	if rec.Created.IsZero() {
 		rec.Created = time.Now()
 	}
-	_, err := k.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(k.Table), Item: map[string]types.AttributeValue{
+	item := map[string]types.AttributeValue{
 		"key_hash": str(HashKey(key)), "org": str(rec.Org), "name": str(rec.Name), "prefix": str(api.KeyPrefix(key)),
 		"created": str(rec.Created.UTC().Format(time.RFC3339Nano)), "revoked": &types.AttributeValueMemberBOOL{Value: rec.Revoked},
-	}})
+	}
+	// a key without a role (stored before roles) acts as admin: see api.EffectiveRole
+	if rec.Role != "" {
+		item["role"] = str(string(rec.Role))
+	}
+	if rec.SensorID != "" {
+		item["sensor_id"] = str(rec.SensorID)
+	}
+	_, err := k.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(k.Table), Item: item})
 	if err != nil {
 		return fmt.Errorf("store API key %s: %w", rec.Name, err)
 	}

@@ -63,7 +63,8 @@ func (d *Detections) Claim(ctx context.Context, ds []detect.Detection) ([]detect
 				"id": str(det.ID), "rule": str(det.Rule), "severity": str(det.Severity), "sensor_id": str(det.Event.SensorID),
 				"time_id": str(tid), "doc": str(string(doc)), "published": &types.AttributeValueMemberBOOL{Value: false},
 			},
-			ConditionExpression:       aws.String("attribute_not_exists(id) OR published = :f"),
+			// a detection someone triaged keeps its item (and is not published again)
+			ConditionExpression:       aws.String("attribute_not_exists(id) OR (published = :f AND attribute_not_exists(triage_version))"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":f": &types.AttributeValueMemberBOOL{Value: false}},
 		})
 		var cfe *types.ConditionalCheckFailedException
@@ -125,9 +126,7 @@ func (d *Detections) List(ctx context.Context, q api.DetectionQuery) ([]json.Raw
 		in.KeyConditionExpression = aws.String("#k = :k AND time_id >= :since")
 		in.ExpressionAttributeValues[":since"] = str(timeID(q.Since, ""))
 	}
-	if q.Limit > 0 {
-		in.Limit = aws.Int32(q.Limit)
-	}
+	statusFilter(in, q.Status)
 	if q.Cursor != "" {
 		start, err := decodeCursor(q.Cursor)
 		if err != nil {
@@ -135,17 +134,37 @@ func (d *Detections) List(ctx context.Context, q api.DetectionQuery) ([]json.Raw
 		}
 		in.ExclusiveStartKey = start
 	}
-	out, err := d.Client.Query(ctx, in)
-	if err != nil {
-		return nil, "", fmt.Errorf("list detections: %w", err)
-	}
-	docs := make([]json.RawMessage, 0, len(out.Items))
-	for _, it := range out.Items {
-		if doc, ok := it["doc"].(*types.AttributeValueMemberS); ok {
-			docs = append(docs, json.RawMessage(doc.Value))
+	// A filter applies after Limit: query on, each time for the detections the
+	// page still lacks, until it is full or the index ends. The page then ends
+	// at the last item evaluated, so LastEvaluatedKey is the next page's cursor.
+	var docs []json.RawMessage
+	for {
+		if q.Limit > 0 {
+			in.Limit = aws.Int32(q.Limit - int32(len(docs)))
+		}
+		out, err := d.Client.Query(ctx, in)
+		if err != nil {
+			return nil, "", fmt.Errorf("list detections: %w", err)
+		}
+		for _, it := range out.Items {
+			if _, ok := it["doc"].(*types.AttributeValueMemberS); !ok {
+				continue
+			}
+			doc, err := listed(it)
+			if err != nil {
+				return nil, "", fmt.Errorf("list detections: %s: %w", getS(it, "id"), err)
+			}
+			docs = append(docs, doc)
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+		if len(out.LastEvaluatedKey) == 0 || q.Status == "" || q.Limit > 0 && int32(len(docs)) >= q.Limit {
+			break
 		}
 	}
-	next, err := encodeCursor(out.LastEvaluatedKey)
+	if docs == nil {
+		docs = []json.RawMessage{}
+	}
+	next, err := encodeCursor(in.ExclusiveStartKey)
 	return docs, next, err
 }
 

@@ -78,6 +78,20 @@ func (s *Sensors) List(ctx context.Context, tags []string) ([]api.Sensor, error)
 	}
 }
 
+// Get returns the sensor with id; an error wrapping api.ErrNotFound when it
+// never sent a heartbeat.
+func (s *Sensors) Get(ctx context.Context, id string) (api.Sensor, error) {
+	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table),
+		Key: map[string]types.AttributeValue{"sensor_id": str(id)}})
+	if err != nil {
+		return api.Sensor{}, fmt.Errorf("get sensor %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return api.Sensor{}, fmt.Errorf("sensor %s: %w", id, api.ErrNotFound)
+	}
+	return sensorFromItem(out.Item)
+}
+
 func sensorFromItem(it map[string]types.AttributeValue) (api.Sensor, error) {
 	sn := api.Sensor{SensorID: getS(it, "sensor_id"), Hostname: getS(it, "hostname"), Version: getS(it, "version")}
 	if g := getS(it, "tags"); g != "" {

@@ -71,6 +71,12 @@ func TestSensorsHeartbeat(t *testing.T) {
 			}
 		}
 	}
+	if sn, err := st.Get(ctx, "a"); err != nil || sn.Version != "1.1" || sn.Hostname != "h-a" {
+		t.Errorf("get a: %+v %v", sn, err)
+	}
+	if _, err := st.Get(ctx, "nonexistent"); !errors.Is(err, api.ErrNotFound) {
+		t.Errorf("get a sensor that never registered: %v, want not found", err)
+	}
 }
 
 func TestTasks(t *testing.T) {
@@ -185,7 +191,7 @@ func TestAPIKeys(t *testing.T) {
 
 	// listing and revoking by id, org by org
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	if err := k.PutKey(ctx, "vk_sensorsXYZ", api.Key{Org: "acme", Name: "sensors", Created: t0}); err != nil {
+	if err := k.PutKey(ctx, "vk_sensorsXYZ", api.Key{Org: "acme", Name: "sensors", Created: t0, Role: api.RoleSensor, SensorID: "s7"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := k.PutKey(ctx, "secret-3", api.Key{Org: "globex", Name: "ci"}); err != nil {
@@ -196,7 +202,7 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(list) != 3 || list[0].Name != "sensors" || !list[0].Created.Equal(t0) || list[0].Prefix != "vk_senso" ||
-		list[0].ID != api.KeyID(HashKey("vk_sensorsXYZ")) || list[0].Revoked {
+		list[0].ID != api.KeyID(HashKey("vk_sensorsXYZ")) || list[0].Revoked || list[0].Role != api.RoleSensor || list[0].SensorID != "s7" {
 		t.Fatalf("acme's keys: %+v", list)
 	}
 	id := api.KeyID(HashKey("secret-1"))
@@ -210,7 +216,7 @@ func TestAPIKeys(t *testing.T) {
 	if err != nil || !rec.Revoked || rec.Name != "ci" || rec.ID != id {
 		t.Fatalf("revoke: %+v %v", rec, err)
 	}
-	if rec, ok, err := k.Lookup(ctx, "secret-1"); err != nil || !ok || !rec.Revoked || rec.Name != "ci" {
+	if rec, ok, err := k.Lookup(ctx, "secret-1"); err != nil || !ok || !rec.Revoked || rec.Name != "ci" || rec.Role != "" {
 		t.Errorf("after revoke: %+v ok=%v err=%v", rec, ok, err)
 	}
 	if list, _ := k.ListKeys(ctx, "globex"); len(list) != 1 || list[0].Revoked {

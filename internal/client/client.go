@@ -39,7 +39,7 @@ func (e *APIError) Error() string {
 	case http.StatusUnauthorized:
 		hint = " (check VIGIL_API_KEY or --api-key)"
 	case http.StatusForbidden:
-		hint = " (the key is revoked or belongs to another org: check VIGIL_ORG or --org)"
+		hint = " (the key is revoked, belongs to another org, or its role does not allow this: check VIGIL_ORG or --org, and the key's role in vigil keys list)"
 	}
 	return fmt.Sprintf("%s %s: %d %s: %s%s", e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Message, hint)
 }
@@ -271,6 +271,7 @@ type Detection struct {
 	// Explanation says why the rule fired (nil for anomaly detections and older
 	// ones): see package explain.
 	Explanation *explain.Explanation `json:"explanation,omitempty"`
+	Triage
 }
 
 // Tag returns the value of the detection's tag key, or "".

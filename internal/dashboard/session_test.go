@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/dashboard"
+	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/local"
 )
 
@@ -217,6 +218,10 @@ func TestSessionSignIn(t *testing.T) {
 func TestSessionCSRF(t *testing.T) {
 	f := newFixture(t, false)
 	c, csrf := f.login(t)
+	// the API refuses tasks for sensors that never registered
+	if err := f.store.Heartbeat(context.Background(), &event.Event{SensorID: "s1", Type: event.SensorHeartbeat, TimeNanos: t0.UnixNano()}); err != nil {
+		t.Fatal(err)
+	}
 	task := `{"action":"isolate"}`
 	tests := []struct {
 		name   string

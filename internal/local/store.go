@@ -35,6 +35,8 @@ const StoreFile = "store.jsonl"
 //   - List pages detections newest first (by time, then id), filtered by tag or
 //     sensor and by time, with opaque cursors;
 //   - a heartbeat updates its sensor only when newer than the one stored;
+//   - a detection's triage (status, assignee, comments, history) changes under
+//     the store's lock, so concurrent changes are all kept, one after the other;
 //   - a task's final status is written once;
 //   - API keys are kept only as their SHA-256; revoking a key ends the dashboard
 //     sessions opened with it;
@@ -70,6 +72,14 @@ type detRec struct {
 	Tags      []string        `json:"tags,omitempty"`
 	Doc       json.RawMessage `json:"doc"`
 	Published bool            `json:"published,omitempty"`
+	// Triage is what people did with the detection; nil until someone did.
+	Triage *api.Triage `json:"triage,omitempty"`
+}
+
+// triageRec is a detection's triage after a change.
+type triageRec struct {
+	ID     string     `json:"id"`
+	Triage api.Triage `json:"triage"`
 }
 
 type sensorRec struct {
@@ -85,14 +95,18 @@ type keyRec struct {
 	Created  time.Time `json:"created,omitzero"`
 	LastUsed time.Time `json:"last_used,omitzero"`
 	Revoked  bool      `json:"revoked,omitempty"`
+	Role     api.Role  `json:"role,omitempty"`
+	SensorID string    `json:"sensor_id,omitempty"`
 }
 
 func newKeyRec(hash string, k api.Key) *keyRec {
-	return &keyRec{Hash: hash, Org: k.Org, Name: k.Name, Prefix: k.Prefix, Created: k.Created, LastUsed: k.LastUsed, Revoked: k.Revoked}
+	return &keyRec{Hash: hash, Org: k.Org, Name: k.Name, Prefix: k.Prefix, Created: k.Created, LastUsed: k.LastUsed, Revoked: k.Revoked,
+		Role: k.Role, SensorID: k.SensorID}
 }
 
 func (r *keyRec) key() api.Key {
-	return api.Key{ID: api.KeyID(r.Hash), Prefix: r.Prefix, Org: r.Org, Name: r.Name, Created: r.Created, LastUsed: r.LastUsed, Revoked: r.Revoked}
+	return api.Key{ID: api.KeyID(r.Hash), Prefix: r.Prefix, Org: r.Org, Name: r.Name, Created: r.Created, LastUsed: r.LastUsed, Revoked: r.Revoked,
+		Role: r.Role, SensorID: r.SensorID}
 }
 
 // sessionRec is a dashboard session, or its end (Ended, with only Hash set).
@@ -105,6 +119,7 @@ type sessionRec struct {
 // logRec is one line of the log; exactly one field is set.
 type logRec struct {
 	Detection *detRec     `json:"detection,omitempty"`
+	Triage    *triageRec  `json:"triage,omitempty"`
 	Published []string    `json:"published,omitempty"`
 	Sensor    *sensorRec  `json:"sensor,omitempty"`
 	Task      *task.Task  `json:"task,omitempty"`
@@ -229,6 +244,13 @@ func (s *Store) apply(rec *logRec) error {
 		}
 		s.dets[d.ID] = d
 		s.order = append(s.order, d)
+	case rec.Triage != nil:
+		d, ok := s.dets[rec.Triage.ID]
+		if !ok {
+			return fmt.Errorf("triage of detection %q, which is not stored before it", rec.Triage.ID)
+		}
+		t := rec.Triage.Triage
+		d.Triage = &t
 	case rec.Published != nil:
 		for _, id := range rec.Published {
 			if d, ok := s.dets[id]; ok {
@@ -491,13 +513,70 @@ func (s *Store) List(_ context.Context, q api.DetectionQuery) ([]json.RawMessage
 		if q.SensorID != "" && d.SensorID != q.SensorID || q.Tag != "" && !slices.Contains(d.Tags, q.Tag) {
 			continue
 		}
+		if q.Status != "" && d.status() != q.Status {
+			continue
+		}
 		if len(docs) == limit {
 			return docs, encodeCursor(last), nil
 		}
-		docs = append(docs, d.Doc)
+		doc, err := api.Listed(d.Doc, d.Triage)
+		if err != nil {
+			return nil, "", fmt.Errorf("detection %s: %w", d.ID, err)
+		}
+		docs = append(docs, doc)
 		last = d.TimeID
 	}
 	return docs, "", nil
+}
+
+func (d *detRec) status() api.Status {
+	if d.Triage == nil || d.Triage.Status == "" {
+		return api.StatusNew
+	}
+	return d.Triage.Status
+}
+
+// GetDetection returns the stored document of the detection with id and its
+// triage. It implements api.DetectionStore.
+func (s *Store) GetDetection(_ context.Context, id string) (json.RawMessage, api.Triage, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.dets[id]
+	if !ok {
+		return nil, api.Triage{}, fmt.Errorf("detection %s: %w", id, api.ErrNotFound)
+	}
+	var t api.Triage
+	if d.Triage != nil {
+		t = d.Triage.Clone()
+	}
+	t.Normalize()
+	return d.Doc, t, nil
+}
+
+// UpdateTriage changes the triage of the detection with id with change and
+// stores it. Updates are serialised by the store's lock, so none is lost. It
+// implements api.DetectionStore.
+func (s *Store) UpdateTriage(_ context.Context, id string, change func(*api.Triage) error) (json.RawMessage, api.Triage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.dets[id]
+	if !ok {
+		return nil, api.Triage{}, fmt.Errorf("detection %s: %w", id, api.ErrNotFound)
+	}
+	var t api.Triage
+	if d.Triage != nil {
+		t = d.Triage.Clone()
+	}
+	t.Normalize()
+	if err := change(&t); err != nil {
+		return nil, api.Triage{}, err
+	}
+	if err := s.write(logRec{Triage: &triageRec{ID: id, Triage: t}}); err != nil {
+		return nil, api.Triage{}, fmt.Errorf("update detection %s: %w", id, err)
+	}
+	stored := t.Clone()
+	d.Triage = &stored
+	return d.Doc, t, nil
 }
 
 // Detection returns the stored document of the detection with id.
@@ -577,6 +656,20 @@ type sensorStore struct{ s *Store }
 
 func (v sensorStore) List(ctx context.Context, tags []string) ([]api.Sensor, error) {
 	return v.s.Sensors(ctx, tags)
+}
+
+// Get returns the sensor with id; an error wrapping api.ErrNotFound when it
+// never sent a heartbeat.
+func (v sensorStore) Get(_ context.Context, id string) (api.Sensor, error) {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	rec, ok := v.s.sensors[id]
+	if !ok {
+		return api.Sensor{}, fmt.Errorf("sensor %s: %w", id, api.ErrNotFound)
+	}
+	sn := rec.Sensor
+	sn.Tags = slices.Clone(sn.Tags)
+	return sn, nil
 }
 
 // TaskStore is the store as an api.TaskStore (and respond.TaskStore).

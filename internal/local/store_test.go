@@ -433,3 +433,62 @@ func TestStoreCompacts(t *testing.T) {
 		t.Errorf("after compaction: %+v", list)
 	}
 }
+
+// TestStoreTriageDurable: a detection's triage and a key's role survive a
+// restart and a compaction of the log, and lists filter by status.
+func TestStoreTriageDurable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+	if _, err := s.Claim(ctx, []detect.Detection{det("a", "s1", 0), det("b", "s1", time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"alice", "bob"} {
+		if _, _, err := s.UpdateTriage(ctx, "a", func(tr *api.Triage) error {
+			tr.Status, tr.Assignee = api.StatusAcknowledged, who
+			tr.History = append(tr.History, api.Change{By: who, Field: "assignee", To: who})
+			tr.Version++
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refused := errors.New("refused")
+	if _, _, err := s.UpdateTriage(ctx, "a", func(tr *api.Triage) error { tr.Status = api.StatusResolved; return refused }); !errors.Is(err, refused) {
+		t.Fatalf("a change's error: %v", err)
+	}
+	if _, _, err := s.UpdateTriage(ctx, "zz", func(*api.Triage) error { return nil }); !errors.Is(err, api.ErrNotFound) {
+		t.Fatalf("an unknown detection: %v", err)
+	}
+	if err := s.PutKey(ctx, "k", api.Key{Org: "o", Name: "s1", Role: api.RoleSensor, SensorID: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(s *Store, when string) {
+		t.Helper()
+		_, tr, err := s.GetDetection(ctx, "a")
+		if err != nil || tr.Status != api.StatusAcknowledged || tr.Assignee != "bob" || len(tr.History) != 2 || tr.Version != 2 {
+			t.Fatalf("%s: %+v %v", when, tr, err)
+		}
+		if _, tr, _ := s.GetDetection(ctx, "b"); tr.Status != api.StatusNew || tr.History == nil {
+			t.Fatalf("%s: untouched b: %+v", when, tr)
+		}
+		docs, _, err := s.List(ctx, api.DetectionQuery{Status: api.StatusAcknowledged})
+		if err != nil || ids(t, docs) != "a" || !strings.Contains(string(docs[0]), `"status":"acknowledged"`) || !strings.Contains(string(docs[0]), `"assignee":"bob"`) {
+			t.Fatalf("%s: listed %s %v", when, docs, err)
+		}
+		if k, ok, _ := s.Lookup(ctx, "k"); !ok || k.Role != api.RoleSensor || k.SensorID != "s1" {
+			t.Fatalf("%s: key %+v", when, k)
+		}
+	}
+	check(s, "before a restart")
+	s.Close()
+	s = open(t, dir)
+	check(s, "after a restart")
+	if err := s.compact(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, dir)
+	defer s.Close()
+	check(s, "after compaction")
+}

@@ -143,7 +143,7 @@ func (a *App) ensureKey(ctx context.Context) error {
 		return nil
 	}
 	key := api.NewKey()
-	if err := a.store.PutKey(ctx, key, api.Key{Org: Org, Name: keyName}); err != nil {
+	if err := a.store.PutKey(ctx, key, api.Key{Org: Org, Name: keyName, Role: api.RoleAdmin}); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
 	a.apiKey = key
