@@ -389,4 +389,7 @@ func TestLiveRuleUpdate(t *testing.T) {
 	if st.Drops() != 0 {
 		t.Errorf("dropped events across the update: %+v", st)
 	}
+	if t.Failed() {
+		t.Logf("at the stop: collector %+v; shipper %+v; edge %+v", st.Collector, st.Shipper, st.Edge)
+	}
 }
