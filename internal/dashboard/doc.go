@@ -24,9 +24,14 @@
 //
 // Every /dashboard/ endpoint but login, and through API every /v1/ route the
 // page calls, accepts either an Authorization: Bearer key (checked as the API
-// checks it) or the session cookie. API maps a valid session to its org with
-// api.WithOrg, so the API's handlers and org checks are the same for both; a
-// request carrying an Authorization header is always judged by its key.
+// checks it) or the session cookie. A session acts as the key it was opened
+// with: API admits its requests with that key's name and role
+// (api.WithIdentity), so a viewer's session reads but cannot change a
+// detection's status, and changes are recorded under the key's name. A login
+// link's session acts as the owner of vigil local (api.WithOrg: admin, recorded
+// as "local"). A sensor key cannot sign in, and a session stored by an earlier
+// version without its key's role is refused (sign in again). A request carrying
+// an Authorization header is always judged by its key.
 //
 // # CSRF
 //
