@@ -55,12 +55,17 @@ func serveContextFixture(t *testing.T, olderBackend *atomic.Bool) func(http.Hand
 }
 
 // saveScreenshot writes the page's screenshot as name in the directory
-// VIGIL_SCREENSHOTS names (the docs' images: docs/img); without it, nothing.
-func saveScreenshot(t *testing.T, p *cdpPage, name string) {
+// VIGIL_SCREENSHOTS names (the docs' images: docs/img), scrolled to the element
+// scrollTo selects ("" for the top); without VIGIL_SCREENSHOTS, nothing.
+func saveScreenshot(t *testing.T, p *cdpPage, name, scrollTo string) {
 	t.Helper()
 	dir := os.Getenv("VIGIL_SCREENSHOTS")
 	if dir == "" {
 		return
+	}
+	if scrollTo != "" {
+		p.evalString(t, `document.querySelector('`+scrollTo+`').scrollIntoView({block: 'start'}), ''`)
+		defer p.evalString(t, `window.scrollTo(0, 0), ''`)
 	}
 	if err := os.WriteFile(filepath.Join(dir, name), p.screenshot(t), 0o644); err != nil {
 		t.Fatal(err)
@@ -113,12 +118,17 @@ func TestDashboardConsole(t *testing.T) {
 	}
 	base := "http://" + a.Addr()
 	var id string
+	var detTime time.Time
 	waitFor(t, "the detection in the API", func() bool {
 		var p detectionsPage
 		apiGet(t, base, "/v1/orgs/local/detections?limit=200", a.apiKey, &p)
 		for _, d := range p.Detections {
 			if d["rule"] == "privileged_docker_container" {
 				id = d["id"].(string)
+				var err error
+				if detTime, err = time.Parse(time.RFC3339Nano, d["time"].(string)); err != nil {
+					t.Fatal(err)
+				}
 				return true
 			}
 		}
@@ -177,7 +187,9 @@ func TestDashboardConsole(t *testing.T) {
 	page.evalString(t, `document.querySelectorAll('#d-context table.ctx-events tbody tr')[2].click(), ''`)
 	page.waitJS(t, "the selected event", `document.querySelector('#d-context tr.selected') && document.querySelector('#d-context pre.ctx-event').textContent.includes('"PORT": 443')`)
 	checkText("#d-context .proc.sel", "/usr/bin/curl")
-	saveScreenshot(t, page, "console-detection.png")
+	saveScreenshot(t, page, "console-list.png", "")
+	saveScreenshot(t, page, "console-detection.png", "#d-keys")
+	saveScreenshot(t, page, "console-context.png", "#d-context")
 
 	// back to the list, forward to the detection
 	page.evalString(t, `history.back(), ''`)
@@ -202,13 +214,32 @@ func TestDashboardConsole(t *testing.T) {
 	page.waitJS(t, "the status after a reload", `document.querySelector('#d-status').textContent.startsWith('acknowledged')`)
 	page.waitJS(t, "the list without it (status=new)", `!`+row)
 
+	// a comment, stored under the session's actor
+	page.evalString(t, `document.querySelector('#t-comment').value = 'looking at it', document.querySelector('#t-comment-form').requestSubmit(), ''`)
+	page.waitJS(t, "the comment", `document.querySelector('#t-history li.comment') && document.querySelector('#t-history').innerText.includes('looking at it')`)
+	var withComments struct{ Comments []struct{ Author, Text string } }
+	if apiGet(t, base, "/v1/orgs/local/detections/"+id, a.apiKey, &withComments); len(withComments.Comments) != 1 ||
+		withComments.Comments[0].Author != "local" || withComments.Comments[0].Text != "looking at it" {
+		t.Errorf("comments in the API: %+v", withComments.Comments)
+	}
+
+	// the timeline: a click on the detection's minute lists that minute
+	minute := detTime.UTC().Truncate(time.Minute).Format(time.RFC3339)
+	page.call(t, "Page.navigate", map[string]any{"url": base + "/?detection=" + id})
+	page.waitJS(t, "the timeline's minute", `!!document.querySelector('#timeline rect.hit[data-t="`+minute+`"]')`)
+	page.evalString(t, `document.querySelector('#timeline rect.hit[data-t="`+minute+`"]').dispatchEvent(new MouseEvent('click', {bubbles: true})), ''`)
+	page.waitJS(t, "the minute's detections", `new URLSearchParams(location.search).get('since') === new Date('`+minute+`').toISOString() && !!`+row+
+		` && [...document.querySelectorAll('li.det')].every(li => li.querySelector('time').dateTime.slice(0, 16) === '`+minute[:16]+`')`)
+
 	// a false positive comes with its tuning entry, to copy
+	page.evalString(t, row+`.click(), ''`)
+	page.waitJS(t, "the detection again", `document.querySelector('#d-status').textContent.startsWith('acknowledged')`)
 	page.evalString(t, `document.querySelector('#triage [data-status="false_positive"]').click(), ''`)
 	page.waitJS(t, "the tuning entry", `!document.querySelector('#t-tuning').hidden && document.querySelector('#t-tuning-text').textContent.includes('rules: [privileged_docker_container]')`)
 	if v, _ := page.eval(`getComputedStyle(document.querySelector('#t-copy')).display !== 'none'`); string(v) != "true" {
 		t.Error("no copy button beside the tuning entry")
 	}
-	saveScreenshot(t, page, "console-false-positive.png")
+	saveScreenshot(t, page, "console-false-positive.png", "#triage")
 
 	// an API without the context route
 	olderBackend.Store(true)
@@ -228,7 +259,7 @@ func TestDashboardConsole(t *testing.T) {
 	if v, _ := page.eval(`!document.querySelector('#app').hidden && document.querySelector('#d-status').textContent.startsWith('false positive')`); string(v) != "true" {
 		t.Error("after the 403 the page signed out or shows another status")
 	}
-	saveScreenshot(t, page, "console-viewer-refused.png")
+	saveScreenshot(t, page, "console-viewer-refused.png", "#d-status")
 	if apiGet(t, base, "/v1/orgs/local/detections/"+id, a.apiKey, &got); got.Status != "false_positive" {
 		t.Errorf("status after the viewer's attempt: %q, want false_positive", got.Status)
 	}

@@ -427,6 +427,10 @@ async function openDetection(id) {
 }
 
 function renderDetail(d) {
+  if (!state.detail || state.detail.id !== d.id) { // what was said about the one shown before
+    $('#t-error').textContent = '';
+    $('#t-tuning').hidden = true;
+  }
   state.detail = d;
   const e = ev(d);
   const type = routing(d).event_type || '';
@@ -574,7 +578,7 @@ function condition(c) {
   if (c.path) text = c.path + ' ' + c.op;
   if (c.compare) text += ' ' + c.compare;
   if (c.list) text += ' ' + c.list;
-  if (c.value) text += ' ' + JSON.stringify(c.value);
+  if (c.value) text += ' ' + (c.op === 'matches' ? '/' + c.value + '/' : JSON.stringify(c.value));
   if (c.values && c.values.length) text += ' [' + c.values.join(', ') + (c.values_left_out ? `, … ${c.values_left_out} more` : '') + ']';
   if (c.ignore_case) text += ' (ignoring case)';
   const li = el('li', { class: c.matched ? 'yes' : 'no' },
