@@ -1,8 +1,17 @@
 // Package dashboard is the web dashboard `vigil local` serves next to the API: one
 // page (HTML, JavaScript and CSS embedded with go:embed; no build step, nothing
-// fetched from elsewhere) showing live detections, the sensors, a timeline of
-// events and detections per minute and, for a detection, its event and process
-// ancestry.
+// fetched from elsewhere) for triage: live detections, filtered by severity,
+// status, rule, host, tag and time; the sensors; a clickable timeline of events
+// and detections per minute; and, for a detection, its rule's description, MITRE
+// techniques and maturity, its event's key fields, its status, assignee and
+// comments (changed through the API), why it fired, the process tree and events
+// around it, and its event.
+//
+// The page's state is its address: the filters and the open detection are query
+// parameters (?status=new&rule=...&detection=<id>), pushed to the history, so
+// views and detections are links and back and forward work. Which key fields an
+// event shows first is decided by its type in one place, KEY_FIELDS in app.js.
+// docs/triage.md ("The dashboard as a console") describes it for users.
 //
 // The page holds no data: it reads detections and sensors from the API
 // (/v1/orgs/{org}/...) and the live stream and timeline from this package's
