@@ -131,6 +131,9 @@ function showLogin(msg) {
   $('#det-count').textContent = '0';
   $('#timeline').replaceChildren();
   $('#sensors tbody').replaceChildren();
+  $('#rule-names').replaceChildren();
+  state.rules = new Map();
+  state.filters = null;
   clearDetail();
   $('#app').hidden = true;
   $('#logout').hidden = true;
