@@ -313,21 +313,30 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 	return time.Time{}, badRequest("since %q: want an RFC 3339 time (2026-11-22T10:00:00Z) or a duration (15m)", v)
 }
 
+// ruleInfo is a rule as GET .../rules shows it: what it reports and, from its
+// report's metadata, what a person triaging its detections reads first.
 type ruleInfo struct {
-	Name     string   `json:"name"`
-	Events   []string `json:"events"`
-	Report   string   `json:"report,omitempty"`
-	Severity string   `json:"severity"`
-	Category string   `json:"category,omitempty"`
-	Actions  []string `json:"actions"`
+	Name        string   `json:"name"`
+	Events      []string `json:"events"`
+	Report      string   `json:"report,omitempty"`
+	Severity    string   `json:"severity"`
+	Category    string   `json:"category,omitempty"`
+	Description string   `json:"description,omitempty"`
+	MITRE       []string `json:"mitre"`
+	Maturity    string   `json:"maturity,omitempty"`
+	Actions     []string `json:"actions"`
 }
 
 func (s *Server) listRules(w http.ResponseWriter, _ *http.Request) {
 	out := make([]ruleInfo, 0, len(s.Rules))
 	for _, r := range s.Rules {
-		ri := ruleInfo{Name: r.Name, Events: r.Events, Severity: "info", Actions: []string{}}
+		ri := ruleInfo{Name: r.Name, Events: r.Events, Severity: "info", MITRE: []string{}, Actions: []string{}}
 		if rep := r.Report(); rep != nil {
 			ri.Report, ri.Severity, ri.Category = rep.Name, rep.Severity(), rep.Metadata["category"]
+			ri.Description, ri.Maturity = rep.Metadata["description"], rep.Metadata["maturity"]
+			if rep.MITRE != nil {
+				ri.MITRE = rep.MITRE
+			}
 		}
 		for _, a := range r.Response {
 			ri.Actions = append(ri.Actions, a.Action)

@@ -115,7 +115,8 @@ func (s *Server) takeToken(tok string) bool {
 //	POST /dashboard/login          {"token": "..."} (once per token) or {"key": "vk_..."}
 //	                               → a session cookie and {"org": "...", "csrf": "...", "expires": "..."}
 //	POST /dashboard/logout         ends the session (server-side) and clears its cookie
-//	GET  /dashboard/whoami         {"org": "...", "csrf": "..."} (csrf only for a session)
+//	GET  /dashboard/whoami         {"org": "...", "name": "...", "role": "...", "csrf": "..."}
+//	                               (the key's name and role; csrf only for a session)
 //	GET  /dashboard/stream         text/event-stream of "detection" events
 //	GET  /dashboard/timeline       events and detections per minute (?minutes=60)
 //
@@ -169,7 +170,10 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := map[string]string{"org": id.org}
+	out := map[string]string{"org": id.org, "name": id.name, "role": string(id.role)}
+	if id.role == "" { // a login link's session: the owner of vigil local
+		out["name"], out["role"] = api.AdmittedName, string(api.RoleAdmin)
+	}
 	if id.sessionID != "" {
 		out["csrf"] = csrfToken(id.sessionID)
 	}
@@ -193,7 +197,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `body: want {"token": "..."} (a login link's) or {"key": "vk_..."}`})
 		return
 	}
-	keyID := ""
+	var key api.Key
 	if req.Token != "" {
 		if !s.takeToken(req.Token) {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "login link unknown or already used: restart vigil local for a new one, or paste the API key"})
@@ -215,10 +219,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		case k.Org != s.Org:
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key is not valid for org " + s.Org})
 			return
+		case k.Role == api.RoleSensor:
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key " + k.Name + " has role sensor: sign in with a viewer, responder or admin key"})
+			return
 		}
-		keyID = k.ID
+		key = k
 	}
-	csrf, expires, err := s.openSession(w, r, keyID)
+	csrf, expires, err := s.openSession(w, r, key)
 	if err != nil {
 		s.log().Error("dashboard: sign in", "error", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})

@@ -1,8 +1,17 @@
 // Package dashboard is the web dashboard `vigil local` serves next to the API: one
 // page (HTML, JavaScript and CSS embedded with go:embed; no build step, nothing
-// fetched from elsewhere) showing live detections, the sensors, a timeline of
-// events and detections per minute and, for a detection, its event and process
-// ancestry.
+// fetched from elsewhere) for triage: live detections, filtered by severity,
+// status, rule, host, tag and time; the sensors; a clickable timeline of events
+// and detections per minute; and, for a detection, its rule's description, MITRE
+// techniques and maturity, its event's key fields, its status, assignee and
+// comments (changed through the API), why it fired, the process tree and events
+// around it, and its event.
+//
+// The page's state is its address: the filters and the open detection are query
+// parameters (?status=new&rule=...&detection=<id>), pushed to the history, so
+// views and detections are links and back and forward work. Which key fields an
+// event shows first is decided by its type in one place, KEY_FIELDS in app.js.
+// docs/triage.md ("The dashboard as a console") describes it for users.
 //
 // The page holds no data: it reads detections and sensors from the API
 // (/v1/orgs/{org}/...) and the live stream and timeline from this package's
@@ -24,9 +33,14 @@
 //
 // Every /dashboard/ endpoint but login, and through API every /v1/ route the
 // page calls, accepts either an Authorization: Bearer key (checked as the API
-// checks it) or the session cookie. API maps a valid session to its org with
-// api.WithOrg, so the API's handlers and org checks are the same for both; a
-// request carrying an Authorization header is always judged by its key.
+// checks it) or the session cookie. A session acts as the key it was opened
+// with: API admits its requests with that key's name and role
+// (api.WithIdentity), so a viewer's session reads but cannot change a
+// detection's status, and changes are recorded under the key's name. A login
+// link's session acts as the owner of vigil local (api.WithOrg: admin, recorded
+// as "local"). A sensor key cannot sign in, and a session stored by an earlier
+// version without its key's role is refused (sign in again). A request carrying
+// an Authorization header is always judged by its key.
 //
 // # CSRF
 //

@@ -23,7 +23,13 @@ type Session struct {
 	Org string `json:"org,omitempty"`
 	// KeyID is the API key the session was opened with (api.KeyID), "" for a
 	// login link; stores end a key's sessions when they revoke it.
-	KeyID   string    `json:"key_id,omitempty"`
+	KeyID string `json:"key_id,omitempty"`
+	// KeyName and Role are the key's name and role at sign-in: the session acts
+	// as that key does in the API (changes recorded under its name, routes its
+	// role does not allow refused). A login link's session has neither and acts
+	// as the owner of vigil local (api.WithOrg).
+	KeyName string   `json:"key_name,omitempty"`
+	Role    api.Role `json:"role,omitempty"`
 	Created time.Time `json:"created,omitzero"`
 	// Seen is when the session was last used, written at most every TouchEvery.
 	Seen    time.Time `json:"seen,omitzero"`
@@ -94,12 +100,15 @@ func (s *Server) touchEvery() time.Duration {
 	return DefaultTouchEvery
 }
 
-// openSession stores a new session for keyID ("" for a login link) and sets its
-// cookie on w; it returns the session's CSRF token.
-func (s *Server) openSession(w http.ResponseWriter, r *http.Request, keyID string) (string, time.Time, error) {
+// openSession stores a new session for key (the zero Key for a login link) and
+// sets its cookie on w; it returns the session's CSRF token.
+func (s *Server) openSession(w http.ResponseWriter, r *http.Request, key api.Key) (string, time.Time, error) {
 	id := newSessionID()
 	now := s.now().UTC()
-	rec := Session{Org: s.Org, KeyID: keyID, Created: now, Seen: now, Expires: now.Add(s.maxAge())}
+	rec := Session{Org: s.Org, KeyID: key.ID, Created: now, Seen: now, Expires: now.Add(s.maxAge())}
+	if key.ID != "" {
+		rec.KeyName, rec.Role = key.Name, api.EffectiveRole(key.Role)
+	}
 	if err := s.Sessions.PutSession(r.Context(), SessionHash(id), rec); err != nil {
 		return "", time.Time{}, fmt.Errorf("dashboard: open session: %w", err)
 	}
@@ -140,6 +149,9 @@ func (s *Server) session(r *http.Request) (Session, string, error) {
 		return Session{}, "", fmt.Errorf("%w: the session was idle for %s", errNoSession, s.idle())
 	case rec.Org != s.Org:
 		return Session{}, "", fmt.Errorf("%w: the session is for another org", errNoSession)
+	case rec.KeyID != "" && rec.Role == "":
+		// opened before sessions carried their key's role: it would act as an admin
+		return Session{}, "", fmt.Errorf("%w: the session was opened before sessions carried their key's role: sign in again", errNoSession)
 	}
 	if now.Sub(rec.Seen) >= s.touchEvery() {
 		if err := s.Sessions.TouchSession(r.Context(), hash, now.UTC()); err != nil {
@@ -202,6 +214,19 @@ func checkCSRF(r *http.Request, id string) error {
 type who struct {
 	org       string
 	sessionID string // "" for a Bearer key
+	// name and role are the key's (a Bearer key's or the one a session was
+	// opened with); both "" for a login link's session.
+	name string
+	role api.Role
+}
+
+// identity is who the API admits a session's request as: its key's name and
+// role, or for a login link's session the owner of vigil local (api.WithOrg).
+func (id who) identity(ctx context.Context) context.Context {
+	if id.role == "" {
+		return api.WithOrg(ctx, id.org)
+	}
+	return api.WithIdentity(ctx, api.Identity{Org: id.org, Name: id.name, Role: id.role})
 }
 
 // authenticate admits a request by its Bearer key (checked like the API does, for
@@ -228,11 +253,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (who, bool
 		case k.Org != s.Org:
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "API key is not valid for org " + s.Org})
 		default:
-			return who{org: k.Org}, true
+			return who{org: k.Org, name: k.Name, role: api.EffectiveRole(k.Role)}, true
 		}
 		return who{}, false
 	}
-	_, id, err := s.session(r)
+	rec, id, err := s.session(r)
 	if err != nil {
 		if !errors.Is(err, errNoSession) {
 			s.log().Error("dashboard: session", "error", err)
@@ -253,7 +278,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (who, bool
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": err.Error()})
 		return who{}, false
 	}
-	return who{org: s.Org, sessionID: id}, true
+	return who{org: s.Org, sessionID: id, name: rec.KeyName, role: rec.Role}, true
 }
 
 // auth wraps the dashboard's own endpoints with authenticate.
@@ -269,8 +294,9 @@ func (s *Server) auth(next http.Handler) http.Handler {
 // session cookie: a request with an Authorization header goes to the API as it
 // is (the API checks the key); one without it but with the session cookie is
 // checked here (a valid session; for POST, PUT, DELETE, PATCH the CSRF token and
-// the same origin) and reaches the API admitted for the session's org
-// (api.WithOrg). A request with neither goes on to be refused by the API.
+// the same origin) and reaches the API admitted as the key the session was
+// opened with (its name and role; a login link's session as the owner, with
+// api.WithOrg). A request with neither goes on to be refused by the API.
 func (s *Server) API(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "" {
@@ -285,6 +311,6 @@ func (s *Server) API(next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(api.WithOrg(r.Context(), id.org)))
+		next.ServeHTTP(w, r.WithContext(id.identity(r.Context())))
 	})
 }

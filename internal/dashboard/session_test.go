@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/dashboard"
+	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/local"
 )
@@ -368,5 +369,98 @@ func TestSessionStream(t *testing.T) {
 	line, err := bufio.NewReader(resp.Body).ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "retry:") {
 		t.Fatalf("first line %q, %v", line, err)
+	}
+}
+
+// TestSessionActsAsItsKey signs in with keys of each role and with a login
+// link: a session acts in the API as the key it was opened with (a viewer's
+// status change refused with 403 naming key and role, a responder's recorded
+// under the key's name), a login link's as the owner ("local"), and whoami says
+// which; a sensor key cannot sign in at all.
+func TestSessionActsAsItsKey(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	keys := map[api.Role]string{}
+	for _, role := range []api.Role{api.RoleViewer, api.RoleResponder} {
+		keys[role] = api.NewKey()
+		if err := f.store.PutKey(ctx, keys[role], api.Key{Org: "local", Name: "dash-" + string(role), Role: role}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sensorKey := api.NewKey()
+	if err := f.store.PutKey(ctx, sensorKey, api.Key{Org: "local", Name: "s1", Role: api.RoleSensor, SensorID: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Claim(ctx, []detect.Detection{{ID: "d1", Rule: "r", Name: "r", Severity: "high", Time: t0,
+		Event: event.Event{SensorID: "s1", Type: event.NewProcess, TimeNanos: t0.UnixNano()}}}); err != nil {
+		t.Fatal(err)
+	}
+	if resp, out := f.do(t, req{method: "POST", path: "/dashboard/login", body: `{"key":"` + sensorKey + `"}`, origin: "self"}); resp.StatusCode != 403 ||
+		!strings.Contains(out["error"].(string), "role sensor") {
+		t.Errorf("sign-in with a sensor key: %d %v, want 403 naming the role", resp.StatusCode, out)
+	}
+	signIn := func(body string) (*http.Cookie, string) {
+		resp, out := f.do(t, req{method: "POST", path: "/dashboard/login", body: body, origin: "self", fetchSite: "same-origin"})
+		if resp.StatusCode != 200 {
+			t.Fatalf("sign in: %d %v", resp.StatusCode, out)
+		}
+		return resp.Cookies()[0], out["csrf"].(string)
+	}
+	tests := []struct {
+		name, body         string
+		whoName, whoRole   string
+		status             int
+		wantErr, wantActor string
+	}{
+		{"viewer key", `{"key":"` + keys[api.RoleViewer] + `"}`, "dash-viewer", "viewer", 403,
+			"API key dash-viewer has role viewer: PATCH /v1/orgs/{org}/detections/{id} needs a responder key", ""},
+		{"responder key", `{"key":"` + keys[api.RoleResponder] + `"}`, "dash-responder", "responder", 200, "", "dash-responder"},
+		{"login link", `{"token":"` + f.dash.LoginToken() + `"}`, "local", "admin", 200, "", "local"},
+	}
+	status := []string{"acknowledged", "resolved", "acknowledged"}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, csrf := signIn(tc.body)
+			if _, who := f.do(t, req{method: "GET", path: "/dashboard/whoami", cookie: c}); who["name"] != tc.whoName || who["role"] != tc.whoRole {
+				t.Errorf("whoami = %v, want name %s role %s", who, tc.whoName, tc.whoRole)
+			}
+			if resp, _ := f.do(t, req{method: "GET", path: "/v1/orgs/local/detections/d1", cookie: c}); resp.StatusCode != 200 {
+				t.Errorf("GET detection: %d", resp.StatusCode)
+			}
+			resp, out := f.do(t, req{method: "PATCH", path: "/v1/orgs/local/detections/d1", body: `{"status":"` + status[i] + `"}`,
+				cookie: c, csrf: csrf, origin: "self", fetchSite: "same-origin"})
+			if resp.StatusCode != tc.status {
+				t.Fatalf("PATCH: %d %v, want %d", resp.StatusCode, out, tc.status)
+			}
+			if msg, _ := out["error"].(string); msg != tc.wantErr {
+				t.Errorf("PATCH error %q, want %q", msg, tc.wantErr)
+			}
+			if tc.wantActor == "" {
+				return
+			}
+			hist, _ := out["history"].([]any)
+			if len(hist) == 0 {
+				t.Fatalf("no history in %v", out)
+			}
+			last := hist[len(hist)-1].(map[string]any)
+			if last["by"] != tc.wantActor || last["to"] != status[i] {
+				t.Errorf("last change %v, want to %s by %s", last, status[i], tc.wantActor)
+			}
+		})
+	}
+}
+
+// TestSessionOpenedBeforeRoles refuses a stored session that names its key but
+// not the key's role (opened by an earlier version): it would act as an admin.
+func TestSessionOpenedBeforeRoles(t *testing.T) {
+	f := newFixture(t, false)
+	id := "old-session-id"
+	if err := f.store.PutSession(context.Background(), dashboard.SessionHash(id),
+		dashboard.Session{Org: "local", KeyID: "0123456789abcdef", Created: t0, Seen: t0, Expires: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	resp, out := f.do(t, req{method: "GET", path: "/v1/orgs/local/detections", cookie: &http.Cookie{Name: dashboard.CookieName, Value: id}})
+	if msg, _ := out["error"].(string); resp.StatusCode != 401 || !strings.Contains(msg, "sign in again") {
+		t.Errorf("%d %v, want 401 asking to sign in again", resp.StatusCode, out)
 	}
 }

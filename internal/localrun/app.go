@@ -95,6 +95,10 @@ type App struct {
 	apiKey    string       // set only when made by this start
 	control   *http.Server // the control socket
 	closed    bool
+
+	// wrapAPI, when set (by tests), wraps the API's handler before the
+	// dashboard's session layer: a test serves routes of a newer API through it.
+	wrapAPI func(http.Handler) http.Handler
 }
 
 // Run runs `vigil local` until ctx ends (live) or the replay is done: it checks

@@ -94,6 +94,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	page.waitJS(t, "the detection in the page", `!!document.querySelector('li.det[data-rule="privileged_docker_container"]')`)
 	page.evalString(t, `document.querySelector('li.det[data-rule="privileged_docker_container"]').click(), ''`)
+	page.waitJS(t, "the detection's detail", `document.querySelector('#d-ancestry').innerText.includes('docker run --privileged')`)
 	ancestry := page.evalString(t, `document.querySelector('#d-ancestry').innerText`)
 	for _, want := range []string{"/usr/sbin/sshd", "/usr/bin/bash", "/usr/bin/docker", "docker run --privileged"} {
 		if !strings.Contains(ancestry, want) {
@@ -139,15 +140,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the JSON pane does not show event_time %s exactly:\n%s", nanos, pane)
 	}
 
-	res := page.call(t, "Page.captureScreenshot", map[string]any{"format": "png"})
-	var shot struct{ Data string }
-	if err := json.Unmarshal(res, &shot); err != nil {
-		t.Fatal(err)
-	}
-	png, err := base64.StdEncoding.DecodeString(shot.Data)
-	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
-		t.Fatalf("screenshot is not a PNG (%v)", err)
-	}
+	png := page.screenshot(t)
 	out := filepath.Join(t.ArtifactDir(), "dashboard.png")
 	if err := os.WriteFile(out, png, 0o644); err != nil {
 		t.Fatal(err)
@@ -179,6 +172,21 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	page.call(t, "Page.reload", nil)
 	page.waitJS(t, "the sign-in box after a reload", `document.readyState === 'complete' && document.querySelector('#status').textContent === 'signed out'`)
+}
+
+// screenshot captures the page as a PNG.
+func (p *cdpPage) screenshot(t *testing.T) []byte {
+	t.Helper()
+	res := p.call(t, "Page.captureScreenshot", map[string]any{"format": "png"})
+	var shot struct{ Data string }
+	if err := json.Unmarshal(res, &shot); err != nil {
+		t.Fatal(err)
+	}
+	png, err := base64.StdEncoding.DecodeString(shot.Data)
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("screenshot is not a PNG (%v)", err)
+	}
+	return png
 }
 
 // cdp speaks the Chrome DevTools Protocol over --remote-debugging-pipe: JSON

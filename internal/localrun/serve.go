@@ -28,8 +28,12 @@ const legacyDashboardKeyName = "dashboard"
 func (a *App) Serve(ctx context.Context) error {
 	apiSrv := &api.Server{Keys: a.store, KeyAdmin: a.store, Sensors: a.store.SensorStore(), Detections: a.store, Tasks: a.store.TaskStore(),
 		Rules: a.eng.Rules(), Log: a.log}
+	var apiHandler http.Handler = apiSrv.Handler()
+	if a.wrapAPI != nil {
+		apiHandler = a.wrapAPI(apiHandler)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", a.dash.API(apiSrv.Handler())) // the dashboard's session cookie works there too
+	mux.Handle("/v1/", a.dash.API(apiHandler)) // the dashboard's session cookie works there too
 	mux.Handle("/", a.dash.Handler())
 	ln, err := net.Listen("tcp", a.o.Listen)
 	if err != nil {
