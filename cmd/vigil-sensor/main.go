@@ -27,6 +27,7 @@ import (
 	"github.com/vigil-sec/vigil/sensor/config"
 	"github.com/vigil-sec/vigil/sensor/edge"
 	"github.com/vigil-sec/vigil/sensor/identity"
+	"github.com/vigil-sec/vigil/sensor/kube"
 	"github.com/vigil-sec/vigil/sensor/metrics"
 	"github.com/vigil-sec/vigil/sensor/respond"
 	"github.com/vigil-sec/vigil/sensor/shipper"
@@ -100,6 +101,9 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		Version: version.String(), FilePathPrefixes: cfg.FilePathPrefixes, RingBuffer: int(cfg.RingBuffer), ReadDelay: cfg.ReadDelay,
 		AncestryDepth: ancestryDepth(cfg.AncestryDepth), Environment: cfg.Environment,
 		FileChangePrefixes: cfg.FileChangePrefixes, PackageOwnership: cfg.PackageOwnership}
+	if o.Pods, err = podCache(cfg, lookup, log); err != nil {
+		return fail(2, err)
+	}
 	if cfg.Stream != "" || cfg.LakeBucket != "" {
 		awsCfg, err := awsConfig(ctx, cfg, id)
 		if err != nil {
@@ -353,4 +357,27 @@ func ancestryDepth(n int) int {
 		return -1
 	}
 	return n
+}
+
+// podCache returns the kubelet pod cache when kubernetes.enabled says so
+// (auto: in a pod with a service account on a node named by NODE_NAME), or
+// nil.
+func podCache(cfg config.Config, lookup func(string) (string, bool), log *slog.Logger) (*kube.Cache, error) {
+	node, _ := lookup("NODE_NAME")
+	if !kube.Enabled(string(cfg.Kubernetes), cfg.KubeTokenFile, cfg.KubeCAFile, node) {
+		return nil, nil
+	}
+	url := cfg.KubeletURL
+	if url == "" {
+		if node == "" {
+			return nil, errors.New("kubernetes.enabled: set NODE_NAME (from spec.nodeName) or kubernetes.kubelet_url")
+		}
+		url = kube.DefaultURL(node)
+	}
+	client, err := kube.NewClient(kube.ClientOptions{URL: url, TokenFile: cfg.KubeTokenFile, CAFile: cfg.KubeCAFile})
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes.enabled: %w", err)
+	}
+	log.Info("pod context from the kubelet", "url", url)
+	return kube.NewCache(client, kube.CacheOptions{MaxPods: cfg.KubeMaxPods, MinInterval: cfg.KubeListInterval, Log: log}), nil
 }

@@ -173,3 +173,21 @@ func TestCheckLoadsEdgeRules(t *testing.T) {
 		})
 	}
 }
+
+// TestKubernetesNeedsItsFiles: kubernetes.enabled true without the CA, or
+// without a node name or URL, stops the sensor before it starts, saying why.
+func TestKubernetesNeedsItsFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ yaml, node, want string }{
+		{"kubernetes:\n  enabled: true\n  ca_file: " + filepath.Join(dir, "none.crt") + "\n", "node-1", "kubelet CA"},
+		{"kubernetes: true\n", "", "NODE_NAME"},
+	} {
+		path := filepath.Join(dir, "sensor.yaml")
+		_ = os.WriteFile(path, []byte("local_dir: "+dir+"\nimds: false\n"+tc.yaml), 0o600)
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"--config", path}, env(map[string]string{"NODE_NAME": tc.node}), &out, &errb)
+		if code != 2 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%q: exit %d: %s", tc.yaml, code, errb.String())
+		}
+	}
+}

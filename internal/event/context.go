@@ -37,7 +37,7 @@ var DynamicPaths = []string{
 	"event/ANCESTORS/<N>/FILE_PATH", "event/ANCESTORS/<N>/FILE_NAME", "event/ANCESTORS/<N>/COMMAND_LINE",
 	"event/ANCESTORS/<N>/USER", "event/ANCESTORS/<N>/PROCESS_ID",
 	"event/ANCESTORS/*/FILE_PATH", "event/ANCESTORS/*/COMMAND_LINE", "event/ANCESTORS/*/USER",
-	"event/ARGS/<N>", "event/ENV/<NAME>",
+	"event/ARGS/<N>", "event/ENV/<NAME>", "event/K8S/POD_LABEL/<KEY>",
 }
 
 // dynamicField returns the field of a path matching one of DynamicPaths, nil
@@ -84,6 +84,8 @@ func dynamicField(path string) (*Field, error) {
 			return nil, err
 		}
 		return &Field{Path: path, Kind: String, For: processTypes, Str: func(e *Event) string { return at(e.Args, i) }}, nil
+	case strings.HasPrefix(path, podLabelPrefix):
+		return podLabelField(path)
 	case strings.HasPrefix(path, envPrefix):
 		name := path[len(envPrefix):]
 		if name == "" || strings.ContainsAny(name, "=/") {

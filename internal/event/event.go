@@ -92,6 +92,21 @@ type Event struct {
 	CgroupID          uint64 `parquet:"cgroup_id"`
 	ContainerID       string `parquet:"container_id,dict"`
 
+	// Kubernetes pod context of a process in a pod's container (empty
+	// elsewhere; see docs/kubernetes-pod-context.md). PodUID comes from the
+	// cgroup path; the rest from the kubelet's pod list, once the sensor's
+	// cache holds the pod. PodLabels are "key=value", sorted by key.
+	// ContainerImage is the image as the pod spec names it; its repository
+	// and tag are derived rule paths.
+	PodUID            string   `parquet:"k8s_pod_uid,dict"`
+	PodName           string   `parquet:"k8s_pod_name,dict"`
+	PodNamespace      string   `parquet:"k8s_namespace,dict"`
+	PodLabels         []string `parquet:"k8s_pod_labels,list" parquet-element:",dict"`
+	PodServiceAccount string   `parquet:"k8s_service_account,dict"`
+	NodeName          string   `parquet:"k8s_node_name,dict"`
+	ContainerName     string   `parquet:"container_name,dict"`
+	ContainerImage    string   `parquet:"container_image,dict"`
+
 	// Process context, read by the kernel at exec and carried by every event of
 	// the process (Environment: NEW_PROCESS only). See docs/sensor.md.
 	//

@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-sec/vigil/sensor/edge"
 	"github.com/vigil-sec/vigil/sensor/enrich"
 	"github.com/vigil-sec/vigil/sensor/hoststats"
+	"github.com/vigil-sec/vigil/sensor/kube"
 	"github.com/vigil-sec/vigil/sensor/metrics"
 	"github.com/vigil-sec/vigil/sensor/pkgdb"
 	"github.com/vigil-sec/vigil/sensor/shipper"
@@ -78,6 +79,9 @@ type Options struct {
 	// package database under PackageRoot (default "/"; see package pkgdb).
 	PackageOwnership bool
 	PackageRoot      string
+	// Pods, if set, gives events of processes in Kubernetes pods their pod's
+	// context; the run keeps it listing the node's pods (kube.Cache.Run).
+	Pods *kube.Cache
 	// Edge, if set, evaluates the rules on each captured event before it is
 	// batched and puts its detections on the Stream at once (package edge);
 	// SensorID, Sink and a nil Log are the run's.
@@ -145,7 +149,11 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 	if log == nil {
 		log = slog.Default()
 	}
-	enr, err := enrich.New(enrich.Options{AncestryDepth: o.AncestryDepth})
+	eo := enrich.Options{AncestryDepth: o.AncestryDepth}
+	if o.Pods != nil {
+		eo.Pods = o.Pods
+	}
+	enr, err := enrich.New(eo)
 	if err != nil {
 		return Stats{}, fmt.Errorf("sensor: %w", err)
 	}
@@ -212,6 +220,9 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 	runCtx, stopRun := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { sweep(runCtx, enr) })
+	if o.Pods != nil {
+		wg.Go(func() { o.Pods.Run(runCtx) })
+	}
 	wg.Go(func() {
 		gen.Run(runCtx, func(ev *event.Event) {
 			o.Metrics.Event(ev.Type)

@@ -73,6 +73,16 @@ type Config struct {
 	EdgeRules    bool
 	EnforceEdge  bool
 
+	// Kubernetes pod context (package kube): Kubernetes is auto, true or
+	// false (auto: when the service account files exist and NODE_NAME is
+	// set); KubeletURL empty means https://$NODE_NAME:10250.
+	Kubernetes       IMDSMode
+	KubeletURL       string
+	KubeTokenFile    string
+	KubeCAFile       string
+	KubeMaxPods      int
+	KubeListInterval time.Duration
+
 	// sources records where each field was last set, for error messages.
 	sources map[string]string
 }
@@ -95,6 +105,11 @@ func Default() Config {
 		RespondStateFile: "/var/lib/vigil/respond.json",
 		RespondAllow:     []string{"169.254.169.254"},
 		BuiltinRules:     true,
+		Kubernetes:       IMDSAuto,
+		KubeTokenFile:    "/var/run/secrets/kubernetes.io/serviceaccount/token",
+		KubeCAFile:       "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+		KubeMaxPods:      1024,
+		KubeListInterval: 10 * time.Second,
 		sources:          map[string]string{},
 	}
 }
@@ -242,6 +257,34 @@ func (c *Config) Fields() []Field {
 		{Path: "rules.builtin", isBool: true, Usage: "include the built-in rule pack in the rule set", set: boolean(&c.BuiltinRules)},
 		{Path: "rules.enforce", isBool: true, Usage: "carry out the rules' edge actions (kill, isolate, snapshot with edge: true); otherwise they are dry runs",
 			set: boolean(&c.EnforceEdge)},
+		{Path: "kubernetes.enabled", isBool: true, Usage: "give events of processes in pods their pod's context from the kubelet: auto (when the service account token and CA files exist and NODE_NAME is set), true or false; the file may say kubernetes: VALUE",
+			set: func(c *Config, v string) error {
+				m, err := ParseIMDSMode(v)
+				if err != nil {
+					return err
+				}
+				c.Kubernetes = m
+				return nil
+			}},
+		{Path: "kubernetes.kubelet_url", Usage: "the kubelet's pod list endpoint base (default https://$NODE_NAME:10250; http://HOST:10255 for the read-only port)",
+			set: func(c *Config, v string) error {
+				if v != "" && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+					return fmt.Errorf("%q is not an https:// or http:// URL", v)
+				}
+				c.KubeletURL = v
+				return nil
+			}},
+		{Path: "kubernetes.token_file", Usage: "service account token sent to the kubelet", set: str(&c.KubeTokenFile)},
+		{Path: "kubernetes.ca_file", Usage: "CA the kubelet's serving certificate is verified against", set: str(&c.KubeCAFile)},
+		{Path: "kubernetes.max_pods", Usage: "pods kept in memory, 1 to 65536", set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 65536 {
+				return fmt.Errorf("%q is not a number from 1 to 65536", v)
+			}
+			c.KubeMaxPods = n
+			return nil
+		}},
+		{Path: "kubernetes.list_interval", Usage: "least time between two pod lists (an event of an unknown pod asks for one)", set: duration(&c.KubeListInterval)},
 	}
 	for i := range fs {
 		f := &fs[i]

@@ -65,17 +65,40 @@ func isID(s string) bool {
 // FromProcCgroup returns the container id found in any hierarchy of a
 // /proc/<pid>/cgroup file ("hierarchy-id:controllers:path" lines), or "".
 func FromProcCgroup(data []byte) string {
+	return InfoFromProcCgroup(data).ContainerID
+}
+
+// Info is what a cgroup path tells of the container a process runs in.
+type Info struct {
+	ContainerID string // "" outside a container
+	PodUID      string // the Kubernetes pod's UID, "" outside a pod
+}
+
+// PathInfo returns the container id and pod UID in a cgroup path.
+func PathInfo(cgroupPath string) Info {
+	return Info{ContainerID: ID(cgroupPath), PodUID: PodUID(cgroupPath)}
+}
+
+// InfoFromProcCgroup returns the container id and pod UID of the first
+// hierarchy of a /proc/<pid>/cgroup file whose path names a container (or,
+// without one, a pod), or the zero Info.
+func InfoFromProcCgroup(data []byte) Info {
+	var pod Info
 	s := bufio.NewScanner(bytes.NewReader(data))
 	for s.Scan() {
 		parts := strings.SplitN(s.Text(), ":", 3)
 		if len(parts) != 3 {
 			continue
 		}
-		if id := ID(parts[2]); id != "" {
-			return id
+		info := PathInfo(parts[2])
+		if info.ContainerID != "" {
+			return info
+		}
+		if pod.PodUID == "" {
+			pod = info
 		}
 	}
-	return ""
+	return pod
 }
 
 // Options configures a Resolver; the zero value inspects this host.
@@ -98,14 +121,14 @@ type Resolver struct {
 
 	mu       sync.Mutex
 	paths    map[uint64]string // cgroup id → path relative to root
-	ids      map[uint64]string // cgroup id → container id ("" for none)
+	ids      map[uint64]Info   // cgroup id → container and pod ("" for none)
 	lastScan time.Time
 }
 
 // NewResolver finds the cgroup2 mount. Without one it returns ErrNoCgroup2 (and
 // a usable Resolver for FromPID).
 func NewResolver(opts Options) (*Resolver, error) {
-	r := &Resolver{root: opts.Root, proc: opts.ProcRoot, paths: map[uint64]string{}, ids: map[uint64]string{}}
+	r := &Resolver{root: opts.Root, proc: opts.ProcRoot, paths: map[uint64]string{}, ids: map[uint64]Info{}}
 	if r.proc == "" {
 		r.proc = "/proc"
 	}
@@ -235,29 +258,43 @@ func (r *Resolver) scanLocked() {
 // ContainerID returns the container id of the cgroup with the given id, or ""
 // (the host, or a cgroup that is not a container's, or an unknown id).
 func (r *Resolver) ContainerID(cgroupID uint64) string {
+	return r.Info(cgroupID).ContainerID
+}
+
+// Info returns the container id and pod UID of the cgroup with the given id
+// (the zero Info for the host, a cgroup that is not a container's or a pod's,
+// or an unknown id).
+func (r *Resolver) Info(cgroupID uint64) Info {
 	if cgroupID == 0 {
-		return ""
+		return Info{}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if id, ok := r.ids[cgroupID]; ok {
-		return id
+	if info, ok := r.ids[cgroupID]; ok {
+		return info
 	}
 	p, ok := r.pathLocked(cgroupID)
 	if !ok {
-		return ""
+		return Info{}
 	}
-	id := ID(p)
-	r.ids[cgroupID] = id
-	return id
+	info := PathInfo(p)
+	r.ids[cgroupID] = info
+	return info
 }
 
 // FromPID returns the container id found in /proc/<pid>/cgroup ("" for none),
 // and false if that file cannot be read (the process is gone).
 func (r *Resolver) FromPID(pid uint32) (string, bool) {
+	info, ok := r.InfoFromPID(pid)
+	return info.ContainerID, ok
+}
+
+// InfoFromPID returns the container id and pod UID found in
+// /proc/<pid>/cgroup, and false if that file cannot be read.
+func (r *Resolver) InfoFromPID(pid uint32) (Info, bool) {
 	data, err := os.ReadFile(filepath.Join(r.proc, strconv.FormatUint(uint64(pid), 10), "cgroup"))
 	if err != nil {
-		return "", false
+		return Info{}, false
 	}
-	return FromProcCgroup(data), true
+	return InfoFromProcCgroup(data), true
 }

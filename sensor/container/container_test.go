@@ -10,30 +10,45 @@ import (
 	"testing"
 )
 
-// TestID runs every case of testdata/cgroups.txt: one cgroup path per runtime
-// layout, with the id it must give.
-func TestID(t *testing.T) {
-	f, err := os.Open("testdata/cgroups.txt")
+// readCases reads a tab-separated fixture of cols columns, skipping blank
+// lines and # comments; "-" stands for an empty value.
+func readCases(t *testing.T, file string, cols int) [][]string {
+	t.Helper()
+	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	var out [][]string
 	s := bufio.NewScanner(f)
-	n := 0
-	for s.Scan() {
-		line := s.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
+	for line := 1; s.Scan(); line++ {
+		text := s.Text()
+		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		parts := strings.Split(line, "\t")
-		if len(parts) != 3 {
-			t.Fatalf("bad testdata line %q", line)
+		parts := strings.Split(text, "\t")
+		if len(parts) != cols {
+			t.Fatalf("%s:%d: %d columns, want %d", file, line, len(parts), cols)
 		}
-		name, path, want := parts[0], parts[1], parts[2]
-		if want == "-" {
-			want = ""
+		for i, p := range parts {
+			if p == "-" {
+				parts[i] = ""
+			}
 		}
-		n++
+		out = append(out, parts)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestID runs every case of testdata/cgroups.txt: one cgroup path per runtime
+// layout, with the id it must give.
+func TestID(t *testing.T) {
+	cases := readCases(t, "testdata/cgroups.txt", 3)
+	for _, c := range cases {
+		name, path, want := c[0], c[1], c[2]
 		t.Run(name, func(t *testing.T) {
 			if got := ID(path); got != want {
 				t.Errorf("ID(%q) = %q, want %q", path, got, want)
@@ -44,8 +59,8 @@ func TestID(t *testing.T) {
 			}
 		})
 	}
-	if n < 10 {
-		t.Fatalf("only %d cases read", n)
+	if len(cases) < 10 {
+		t.Fatalf("only %d cases read", len(cases))
 	}
 }
 

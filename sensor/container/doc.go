@@ -19,4 +19,9 @@
 // On hybrid hosts a runtime may use only the v1 hierarchies, leaving every
 // process in the v2 root; FromProcCgroup reads any hierarchy of
 // /proc/<pid>/cgroup for that case.
+//
+// PodUID reads the Kubernetes pod's UID from the same path (the kubelet's
+// kubepods hierarchy, systemd and cgroupfs drivers, every QoS class); Info
+// and PathInfo give the container id and pod UID together, and the Resolver
+// caches both per cgroup id.
 package container

@@ -25,6 +25,11 @@
 // program. It is rebuilt when the event names another parent (the process was
 // re-parented).
 //
+// An event of a process in a Kubernetes pod (its cgroup names the pod: see
+// sensor/container.PodUID) gets the pod's and its container's context from
+// Options.Pods (sensor/kube's Cache), which answers from memory; the pod UID
+// is kept in the table with the container id.
+//
 // User names come from /etc/passwd, parsed once and re-read when the file changes
 // (checked at most once a second); a uid without an entry is shown as its number.
 //

@@ -32,10 +32,19 @@ type Options struct {
 	// Containers resolves cgroup ids to container ids; nil means one for this
 	// host (container.NewResolver with the proc root).
 	Containers *container.Resolver
+	// Pods, if set, fills the pod and container context of events of
+	// processes in Kubernetes pods (sensor/kube's Cache).
+	Pods Pods
 	// AncestryDepth is how many ancestors every process event lists
 	// (event/ANCESTORS): 0 means DefaultAncestryDepth, a negative value none;
 	// at most 64.
 	AncestryDepth int
+}
+
+// Pods gives an event of a process in a Kubernetes pod its pod's and its
+// container's context, from memory: it must not wait.
+type Pods interface {
+	Fill(ev *event.Event, podUID, containerID string)
 }
 
 // Process is what the table knows about one process.
@@ -45,6 +54,7 @@ type Process struct {
 	StartNanos  int64  // Unix nanoseconds of its exec (or its start, if seeded)
 	PPID        uint32 // parent process id (0 if unknown)
 	ContainerID string // from /proc/<pid>/cgroup, any hierarchy ("" on the host)
+	PodUID      string // likewise, the Kubernetes pod's ("" outside a pod)
 	UID         uint32 // real user id (at exec, or when read from /proc)
 	Context     *Context
 
@@ -58,6 +68,7 @@ type Enricher struct {
 	proc       string
 	users      *Users
 	containers *container.Resolver
+	pods       Pods
 
 	mu    sync.Mutex
 	table map[uint32]Process
@@ -78,6 +89,7 @@ func New(opts Options) (*Enricher, error) {
 		proc:       opts.ProcRoot,
 		users:      NewUsers(opts.PasswdPath),
 		containers: opts.Containers,
+		pods:       opts.Pods,
 		table:      make(map[uint32]Process),
 		btime:      bootTime(opts.ProcRoot),
 		depth:      min(opts.AncestryDepth, maxAncestryDepth),
@@ -106,12 +118,14 @@ func (e *Enricher) Users() *Users { return e.users }
 //   - every other event (file, network, DNS, privilege, ptrace): fills FILE_PATH
 //     and COMMAND_LINE, the acting process's, from the table.
 //
-// The container id comes from the event's cgroup v2 id; on a hybrid host where
+// The container id and the pod UID come from the event's cgroup v2 id; on a hybrid host where
 // the runtime uses only cgroup v1 it comes from /proc/<pid>/cgroup, read once
 // per process, and only for a NEW_PROCESS that may have changed cgroups:
 // sharesParentCgroups (the kernel saw the process in its parent's set of
 // cgroups at exec, every hierarchy included) lets it take its parent's
 // container instead. Pass false when unknown, and for other event types.
+// Events of processes in a Kubernetes pod then get the pod's context from
+// Options.Pods.
 func (e *Enricher) Enrich(ev *event.Event, sharesParentCgroups bool) {
 	ev.User = e.users.Name(ev.UID)
 
@@ -158,8 +172,10 @@ func (e *Enricher) Enrich(ev *event.Event, sharesParentCgroups bool) {
 			ev.GrandparentPath, ev.GrandparentCmd = g.Path, g.CommandLine
 		}
 	}
+	var cg container.Info
 	if e.containers != nil {
-		ev.ContainerID = e.containers.ContainerID(ev.CgroupID)
+		cg = e.containers.Info(ev.CgroupID)
+		ev.ContainerID = cg.ContainerID
 	}
 	if ev.Type == event.NewProcess {
 		p := Process{Path: ev.FilePath, CommandLine: ev.CommandLine, StartNanos: ev.TimeNanos, PPID: ev.PPID,
@@ -167,19 +183,23 @@ func (e *Enricher) Enrich(ev *event.Event, sharesParentCgroups bool) {
 		switch {
 		case ev.ContainerID != "" || e.containers == nil:
 		case sharesParentCgroups && haveParent:
-			p.ContainerID = parent.ContainerID
+			p.ContainerID, p.PodUID = parent.ContainerID, parent.PodUID
 		default:
-			var ok bool
-			if p.ContainerID, ok = e.containers.FromPID(ev.PID); !ok {
-				p.ContainerID = parent.ContainerID // exited already: it ran where its parent runs
+			info, ok := e.containers.InfoFromPID(ev.PID)
+			if !ok {
+				info = container.Info{ContainerID: parent.ContainerID, PodUID: parent.PodUID} // exited already: it ran where its parent runs
 			}
+			p.ContainerID, p.PodUID = info.ContainerID, info.PodUID
 		}
 		e.table[ev.PID] = p
 	}
 	if ev.ContainerID == "" {
 		if p, ok := e.table[ev.PID]; ok {
-			ev.ContainerID = p.ContainerID
+			ev.ContainerID, cg.PodUID = p.ContainerID, p.PodUID
 		}
+	}
+	if e.pods != nil && cg.PodUID != "" {
+		e.pods.Fill(ev, cg.PodUID, ev.ContainerID)
 	}
 	if ev.PID != 0 && ev.Type != event.SensorHeartbeat && ev.Type != event.HostStats {
 		e.ancestryLocked(ev.PID, ev.PPID).apply(ev)
@@ -247,7 +267,7 @@ func (e *Enricher) actingLocked(pid, ppid, uid uint32) (Process, bool) {
 		return e.lookupLocked(pid)
 	}
 	p := Process{Path: parent.Path, CommandLine: parent.CommandLine, PPID: ppid, UID: uid,
-		ContainerID: parent.ContainerID}
+		ContainerID: parent.ContainerID, PodUID: parent.PodUID}
 	if parent.Context != nil {
 		c := *parent.Context
 		c.VPID, c.ProcessStartTime = 0, 0
@@ -316,7 +336,8 @@ func (e *Enricher) readProc(pid uint32) (Process, error) {
 		}
 	}
 	if e.containers != nil {
-		p.ContainerID, _ = e.containers.FromPID(pid)
+		info, _ := e.containers.InfoFromPID(pid)
+		p.ContainerID, p.PodUID = info.ContainerID, info.PodUID
 	}
 	return p, nil
 }

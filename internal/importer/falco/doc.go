@@ -112,7 +112,12 @@
 //	thread.cap_effective         event/CAPABILITIES (contains a name); cap_permitted reads it too
 //	container.id                 CONTAINER_ID (host is none; exists is always true)
 //	container.privileged         in a container with CAP_SYS_ADMIN effective
-//	container.name, image*, k8s.*   not carried: read as empty (container.name host on the host)
+//	container.name               CONTAINER/NAME (host is no container id)
+//	container.image, .repository, .tag   CONTAINER/IMAGE, IMAGE_REPOSITORY, IMAGE_TAG
+//	k8s.ns.name, k8s.pod.name    K8S/NAMESPACE, K8S/POD_NAME
+//	k8s.pod.uid, k8s.pod.id      K8S/POD_UID
+//	k8s.pod.label[KEY]           K8S/POD_LABEL/KEY
+//	container.image.id, digest, type, k8s.pod.labels, ip, sandbox_id   not carried: read as empty
 //	fd.name, fs.path.name        TARGET/FILE_PATH on file events (none on execs)
 //	fd.filename, fd.directory    the file name, the directory (a match on TARGET/FILE_PATH)
 //	fd.nameraw                   event/RAW_PATH on FILE_OPEN, kept by the sensor only for a path

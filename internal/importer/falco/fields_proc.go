@@ -87,7 +87,7 @@ func init() {
 		return k.caps()
 	}
 
-	handlers["container.id"] = func(k *cmpCtx) (*importer.Node, error) { return k.container() }
+	handlers["container.id"] = func(k *cmpCtx) (*importer.Node, error) { return k.container("event/CONTAINER_ID") }
 	handlers["container.privileged"] = func(k *cmpCtx) (*importer.Node, error) {
 		if _, err := k.on("event/CAPABILITIES"); err != nil {
 			return nil, err
@@ -97,14 +97,27 @@ func init() {
 			importer.Leaf(importer.OpExists, "event/CONTAINER_ID", nil),
 			inList("event/CAPABILITIES", []any{"CAP_SYS_ADMIN"}, false)))
 	}
-	handlers["container.name"] = func(k *cmpCtx) (*importer.Node, error) { return k.metadata("host") }
-	for _, f := range []string{"container.image", "container.image.repository", "container.image.tag",
-		"container.image.id", "container.image.digest", "container.type",
-		"k8s.ns.name", "k8s.pod.name", "k8s.pod.id", "k8s.pod.uid", "k8s.pod.sandbox_id",
-		"k8s.pod.full_sandbox_id", "k8s.pod.labels", "k8s.pod.ip"} {
+	handlers["container.name"] = func(k *cmpCtx) (*importer.Node, error) { return k.container("event/CONTAINER/NAME") }
+	// The pod context the sensor takes from the kubelet (docs/kubernetes-pod-context.md).
+	for f, p := range map[string]string{
+		"container.image": "event/CONTAINER/IMAGE", "container.image.repository": "event/CONTAINER/IMAGE_REPOSITORY",
+		"container.image.tag": "event/CONTAINER/IMAGE_TAG",
+		"k8s.ns.name":         "event/K8S/NAMESPACE", "k8s.pod.name": "event/K8S/POD_NAME",
+		"k8s.pod.uid": "event/K8S/POD_UID", "k8s.pod.id": "event/K8S/POD_UID",
+	} {
+		handlers[f] = func(k *cmpCtx) (*importer.Node, error) { return k.str(p) }
+	}
+	// Falco's k8s.pod.labels is one string, "k1:v1, k2:v2": its text is not carried.
+	for _, f := range []string{"container.image.id", "container.image.digest", "container.type",
+		"k8s.pod.sandbox_id", "k8s.pod.full_sandbox_id", "k8s.pod.labels", "k8s.pod.ip"} {
 		handlers[f] = func(k *cmpCtx) (*importer.Node, error) { return k.metadata("") }
 	}
-	indexed["k8s.pod.label"] = func(k *cmpCtx) (*importer.Node, error) { return k.metadata("") }
+	indexed["k8s.pod.label"] = func(k *cmpCtx) (*importer.Node, error) {
+		if k.arg == "" || strings.Contains(k.arg, "=") {
+			return nil, k.fail("k8s.pod.label[%s]: want a label key", k.arg)
+		}
+		return k.str("event/K8S/POD_LABEL/" + k.arg)
+	}
 
 	for f, why := range map[string]string{
 		"proc.sname":                              "sessions are not carried (event/SESSION_ID is the audit session)",
@@ -646,9 +659,9 @@ func (k *cmpCtx) envNote() {
 	k.note(approxNote, "proc.env reads the environment variables the sensor keeps (process.environment in its configuration): the variables the rule looks for must be among them")
 }
 
-// container compares container.id: Falco's "host" is an empty CONTAINER_ID.
-func (k *cmpCtx) container() (*importer.Node, error) {
-	const p = "event/CONTAINER_ID"
+// container compares container.id or container.name (p): Falco's "host" is
+// an event without a CONTAINER_ID.
+func (k *cmpCtx) container(p string) (*importer.Node, error) {
 	if _, err := k.on(p); err != nil {
 		return nil, err
 	}
@@ -660,7 +673,8 @@ func (k *cmpCtx) container() (*importer.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	onHost := importer.Negate(importer.Leaf(importer.OpExists, p, nil))
+	inContainer := importer.Leaf(importer.OpExists, "event/CONTAINER_ID", nil)
+	onHost := importer.Negate(inContainer)
 	switch k.x.op {
 	case "=", "==", "!=":
 		n := importer.Leaf(importer.OpIs, p, vals[0])
@@ -694,14 +708,14 @@ func (k *cmpCtx) container() (*importer.Node, error) {
 		return nil, err
 	}
 	return importer.Simplify(importer.Or(
-		importer.And(importer.Leaf(importer.OpExists, p, nil), n),
+		importer.And(inContainer, n),
 		importer.And(onHost, constant(host)))), nil
 }
 
-// metadata compares a field the container runtime gives Falco (the image, the
-// container's name, Kubernetes' names): Vigil events do not carry them, and they
-// read as Falco reads them when the runtime's metadata is missing: empty, and the
-// container name "host" for host processes (onHost).
+// metadata compares a field the container runtime gives Falco that Vigil
+// events do not carry (the image's id and digest, the sandbox, the pod's
+// address): they read as Falco reads them when the runtime's metadata is
+// missing, empty (or onHost for host processes).
 func (k *cmpCtx) metadata(onHost string) (*importer.Node, error) {
 	vals, err := k.onVals("event/CONTAINER_ID")
 	if err != nil {

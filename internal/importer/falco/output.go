@@ -81,8 +81,11 @@ var outputFields = map[string]string{
 	"user.name":               "event/USER", "user.uid": "event/USER_ID", "user.loginuid": "event/LOGIN_USER_ID",
 	"group.gid":            "event/GROUP_ID",
 	"thread.cap_effective": "event/CAPABILITIES", "thread.cap_permitted": "event/CAPABILITIES",
-	"container.id": "event/CONTAINER_ID",
-	"evt.type":     "routing/event_type", "evt.time": "routing/event_time", "evt.rawtime": "routing/event_time",
+	"container.id": "event/CONTAINER_ID", "container.name": "event/CONTAINER/NAME",
+	"container.image": "event/CONTAINER/IMAGE", "container.image.repository": "event/CONTAINER/IMAGE_REPOSITORY",
+	"container.image.tag": "event/CONTAINER/IMAGE_TAG", "k8s.ns.name": "event/K8S/NAMESPACE",
+	"k8s.pod.name": "event/K8S/POD_NAME", "k8s.pod.uid": "event/K8S/POD_UID", "k8s.pod.id": "event/K8S/POD_UID",
+	"evt.type": "routing/event_type", "evt.time": "routing/event_time", "evt.rawtime": "routing/event_time",
 	"evt.hostname": "routing/hostname",
 	"fd.l4proto":   "event/PROTOCOL",
 }
