@@ -27,7 +27,7 @@ const legacyDashboardKeyName = "dashboard"
 // this start made it, and a one-time login link. Close stops them.
 func (a *App) Serve(ctx context.Context) error {
 	apiSrv := &api.Server{Keys: a.store, KeyAdmin: a.store, Sensors: a.store.SensorStore(), Detections: a.store, Tasks: a.store.TaskStore(),
-		Rules: a.eng.Rules(), Log: a.log}
+		Rules: a.eng.Rules(), Log: a.log, Stream: auditStream{a}}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", a.dash.API(apiSrv.Handler())) // the dashboard's session cookie works there too
 	mux.Handle("/", a.dash.Handler())
