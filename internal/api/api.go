@@ -102,8 +102,11 @@ type Server struct {
 	Detections DetectionStore
 	Tasks      TaskStore
 	Rules      []*engine.Rule
-	Now        func() time.Time
-	Log        *slog.Logger
+	// Stream takes the Kubernetes audit events POSTed to the API; nil, the
+	// route answers 501.
+	Stream EventStream
+	Now    func() time.Time
+	Log    *slog.Logger
 }
 
 // Handler returns the API's http.Handler.
@@ -127,6 +130,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/orgs/{org}/keys", admin(s.listKeys))
 	mux.HandleFunc("POST /v1/orgs/{org}/keys", admin(s.createKey))
 	mux.HandleFunc("DELETE /v1/orgs/{org}/keys/{id}", admin(s.revokeKey))
+	mux.HandleFunc("POST /v1/orgs/{org}/k8s/audit", s.postAudit) // k8s-audit or admin keys: see postAudit
 	return s.auth(mux)
 }
 

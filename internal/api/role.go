@@ -15,15 +15,18 @@ type Role string
 //	responder  also starts tasks and changes a detection's status, assignee and comments
 //	admin      also manages keys (and rules, where a route changes them)
 //	sensor     only fetches its own sensor's tasks and reports their results
+//	k8s-audit  only posts its cluster's Kubernetes audit events (the API
+//	           server's audit webhook); its sensor_id names the cluster
 const (
 	RoleViewer    Role = "viewer"
 	RoleResponder Role = "responder"
 	RoleAdmin     Role = "admin"
 	RoleSensor    Role = "sensor"
+	RoleK8sAudit  Role = "k8s-audit"
 )
 
 // Roles lists the roles a key may have.
-var Roles = []Role{RoleViewer, RoleResponder, RoleAdmin, RoleSensor}
+var Roles = []Role{RoleViewer, RoleResponder, RoleAdmin, RoleSensor, RoleK8sAudit}
 
 // DefaultRole is the role of a key created without one: the least that works.
 const DefaultRole = RoleViewer
@@ -53,6 +56,10 @@ func CheckRole(r Role, sensorID string) error {
 		return badRequest("role %q: want one of %s", r, strings.Join(names, ", "))
 	case r == RoleSensor && sensorID == "":
 		return badRequest("sensor_id is required for role sensor: the one sensor the key fetches tasks for")
+	case r == RoleK8sAudit:
+		if err := CheckCluster(sensorID); err != nil {
+			return badRequest("sensor_id of a k8s-audit key names its cluster: %v", err)
+		}
 	case r != RoleSensor && sensorID != "":
 		return badRequest("sensor_id %q: only a key of role sensor is bound to a sensor", sensorID)
 	}

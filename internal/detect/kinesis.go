@@ -81,9 +81,12 @@ func (h *KinesisHandler) Handle(ctx context.Context, in events.KinesisEvent) (ev
 		var err error
 		start := time.Now()
 		edge := IsEdgeRecord(rec.Kinesis.Data)
-		if edge {
+		switch {
+		case edge:
 			ds, err = h.edge(ctx, ds[:0], rec.Kinesis.PartitionKey, rec.Kinesis.Data, log)
-		} else {
+		case IsLogsRecord(rec.Kinesis.Data):
+			ds, n, err = h.Detector.LogsRecord(ds[:0], rec.Kinesis.Data)
+		default:
 			ds, n, err = h.Detector.Batch(ds[:0], rec.Kinesis.Data)
 		}
 		if err == nil && !edge && h.Anomalies != nil {
@@ -115,7 +118,7 @@ func (h *KinesisHandler) Handle(ctx context.Context, in events.KinesisEvent) (ev
 
 // poison reports whether err is a record that can never be read.
 func poison(err error) bool {
-	return errors.Is(err, event.ErrNotParquet) || errors.Is(err, ErrNotEdgeRecord)
+	return errors.Is(err, event.ErrNotParquet) || errors.Is(err, ErrNotEdgeRecord) || errors.Is(err, ErrBadLogsPayload)
 }
 
 // edge appends an edge record's detections to dst, as the sensor with id

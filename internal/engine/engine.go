@@ -29,7 +29,7 @@ type Engine struct {
 }
 
 // numSlots is how many event types typeSlot knows.
-const numSlots = 29
+const numSlots = 30
 
 // typeSlot numbers the event types without hashing, -1 for others.
 func typeSlot(t event.Type) int {
@@ -92,6 +92,8 @@ func typeSlot(t event.Type) int {
 		return 27
 	case event.FDDup:
 		return 28
+	case event.K8sAudit:
+		return 29
 	}
 	return -1
 }

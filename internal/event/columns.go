@@ -27,7 +27,7 @@ import (
 // closed.
 
 // maxFields bounds the top-level fields of Event a columnSet can hold.
-const maxFields = 128
+const maxFields = 192
 
 // columnSet is a set of Event's top-level fields, by index: each is one
 // column, or for a list the one column of its elements.

@@ -35,6 +35,9 @@ const (
 	FileTruncate     Type = "FILE_TRUNCATE"
 	SocketCreate     Type = "SOCKET_CREATE"
 	FDDup            Type = "FD_DUP"
+	// K8sAudit is one Kubernetes API server audit event (audit.k8s.io/v1): a
+	// second event source beside the sensor, see docs/kubernetes-audit.md.
+	K8sAudit Type = "K8S_AUDIT"
 )
 
 // Types lists every event type Vigil knows, in a stable order.
@@ -46,6 +49,7 @@ var Types = []Type{
 	NamespaceChange, Mount, Unmount, BPFLoad, MemfdCreate, Userfaultfd,
 	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate,
 	SocketCreate, FDDup,
+	K8sAudit,
 }
 
 // KnownType reports whether t is one of Types.
@@ -277,4 +281,49 @@ type Event struct {
 	// destination (peer) fields, as a NETWORK_CONNECT's, and the call is
 	// Operation (dup, dup2, dup3, fcntl, fixed_fd_install).
 	FDNumber uint32 `parquet:"fd_number"`
+
+	// ---- K8S_AUDIT: the Kubernetes audit log (begin) ----
+	// One audit.k8s.io/v1 Event of the API server (internal/k8saudit decodes
+	// them). SensorID is "k8s-<cluster>", Hostname the cluster, ID the
+	// audit id and stage. The user is the authenticated one; ImpersonatedUser
+	// the one it acted as (Falco's ka.impuser.name). Decision and Reason are
+	// the authorizer's annotations (authorization.k8s.io/decision: allow or
+	// forbid). The fields after ResponseCode are read from the request object:
+	// for a pod, or the pod template of a Deployment, DaemonSet, StatefulSet,
+	// ReplicaSet, Job, CronJob or ReplicationController, whether any of its
+	// containers (init and ephemeral ones too) is privileged, its hostPath
+	// volumes, whether it shares the host's network, pid or ipc namespace,
+	// the capabilities its containers add and their images; for a Service its
+	// type; for a Role or ClusterRole the verbs and resources of its rules; for
+	// a RoleBinding or ClusterRoleBinding the role it binds ("ClusterRole/
+	// cluster-admin") and its subjects' names.
+	K8sVerb             string   `parquet:"k8s_verb,dict"`
+	K8sUser             string   `parquet:"k8s_user,dict"`
+	K8sGroups           []string `parquet:"k8s_groups,list" parquet-element:",dict"`
+	K8sImpersonatedUser string   `parquet:"k8s_impersonated_user,dict"`
+	K8sStage            string   `parquet:"k8s_stage,dict"`
+	K8sAPIGroup         string   `parquet:"k8s_api_group,dict"`
+	K8sResource         string   `parquet:"k8s_resource,dict"`
+	K8sSubresource      string   `parquet:"k8s_subresource,dict"`
+	K8sNamespace        string   `parquet:"k8s_target_namespace,dict"`
+	K8sName             string   `parquet:"k8s_target_name,dict"`
+	K8sRequestURI       string   `parquet:"k8s_request_uri"`
+	K8sSourceIPs        []string `parquet:"k8s_source_ips,list" parquet-element:",dict"`
+	K8sUserAgent        string   `parquet:"k8s_user_agent,dict"`
+	K8sResponseCode     int32    `parquet:"k8s_response_code"`
+	K8sDecision         string   `parquet:"k8s_decision,dict"`
+	K8sReason           string   `parquet:"k8s_reason,dict"`
+	K8sPrivileged       uint32   `parquet:"k8s_privileged"`
+	K8sHostPaths        []string `parquet:"k8s_host_paths,list" parquet-element:",dict"`
+	K8sHostNetwork      uint32   `parquet:"k8s_host_network"`
+	K8sHostPID          uint32   `parquet:"k8s_host_pid"`
+	K8sHostIPC          uint32   `parquet:"k8s_host_ipc"`
+	K8sCapabilities     []string `parquet:"k8s_capabilities,list" parquet-element:",dict"`
+	K8sImages           []string `parquet:"k8s_images,list" parquet-element:",dict"`
+	K8sServiceType      string   `parquet:"k8s_service_type,dict"`
+	K8sRuleVerbs        []string `parquet:"k8s_rule_verbs,list" parquet-element:",dict"`
+	K8sRuleResources    []string `parquet:"k8s_rule_resources,list" parquet-element:",dict"`
+	K8sRoleRef          string   `parquet:"k8s_role_ref,dict"`
+	K8sSubjects         []string `parquet:"k8s_subjects,list" parquet-element:",dict"`
+	// ---- K8S_AUDIT (end) ----
 }

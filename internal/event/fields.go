@@ -249,6 +249,66 @@ var Fields = []Field{
 	str("event/SOCKET_TYPE", func(e *Event) *string { return &e.SocketType }, SocketCreate),
 	num("event/SOCKET_PROTOCOL", func(e *Event) *uint32 { return &e.SocketProtocol }, SocketCreate),
 	num("event/FD_NUMBER", func(e *Event) *uint32 { return &e.FDNumber }, FDDup),
+
+	// ---- K8S_AUDIT (begin) ----
+	str("event/K8S_AUDIT/VERB", func(e *Event) *string { return &e.K8sVerb }, K8sAudit),
+	str("event/K8S_AUDIT/USER", func(e *Event) *string { return &e.K8sUser }, K8sAudit),
+	strList("event/K8S_AUDIT/GROUPS", func(e *Event) *[]string { return &e.K8sGroups }, K8sAudit),
+	str("event/K8S_AUDIT/IMPERSONATED_USER", func(e *Event) *string { return &e.K8sImpersonatedUser }, K8sAudit),
+	str("event/K8S_AUDIT/STAGE", func(e *Event) *string { return &e.K8sStage }, K8sAudit),
+	str("event/K8S_AUDIT/API_GROUP", func(e *Event) *string { return &e.K8sAPIGroup }, K8sAudit),
+	str("event/K8S_AUDIT/RESOURCE", func(e *Event) *string { return &e.K8sResource }, K8sAudit),
+	str("event/K8S_AUDIT/SUBRESOURCE", func(e *Event) *string { return &e.K8sSubresource }, K8sAudit),
+	str("event/K8S_AUDIT/NAMESPACE", func(e *Event) *string { return &e.K8sNamespace }, K8sAudit),
+	str("event/K8S_AUDIT/NAME", func(e *Event) *string { return &e.K8sName }, K8sAudit),
+	str("event/K8S_AUDIT/REQUEST_URI", func(e *Event) *string { return &e.K8sRequestURI }, K8sAudit),
+	strList("event/K8S_AUDIT/SOURCE_IPS", func(e *Event) *[]string { return &e.K8sSourceIPs }, K8sAudit),
+	str("event/K8S_AUDIT/USER_AGENT", func(e *Event) *string { return &e.K8sUserAgent }, K8sAudit),
+	num("event/K8S_AUDIT/RESPONSE_CODE", func(e *Event) *int32 { return &e.K8sResponseCode }, K8sAudit),
+	str("event/K8S_AUDIT/DECISION", func(e *Event) *string { return &e.K8sDecision }, K8sAudit),
+	str("event/K8S_AUDIT/REASON", func(e *Event) *string { return &e.K8sReason }, K8sAudit),
+	num("event/K8S_AUDIT/PRIVILEGED", func(e *Event) *uint32 { return &e.K8sPrivileged }, K8sAudit),
+	strList("event/K8S_AUDIT/HOST_PATHS", func(e *Event) *[]string { return &e.K8sHostPaths }, K8sAudit),
+	num("event/K8S_AUDIT/HOST_NETWORK", func(e *Event) *uint32 { return &e.K8sHostNetwork }, K8sAudit),
+	num("event/K8S_AUDIT/HOST_PID", func(e *Event) *uint32 { return &e.K8sHostPID }, K8sAudit),
+	num("event/K8S_AUDIT/HOST_IPC", func(e *Event) *uint32 { return &e.K8sHostIPC }, K8sAudit),
+	strList("event/K8S_AUDIT/CAPABILITIES", func(e *Event) *[]string { return &e.K8sCapabilities }, K8sAudit),
+	strList("event/K8S_AUDIT/IMAGES", func(e *Event) *[]string { return &e.K8sImages }, K8sAudit),
+	{Path: "event/K8S_AUDIT/IMAGE_REPOSITORIES", Kind: StringList, For: []Type{K8sAudit}, Derived: "event/K8S_AUDIT/IMAGES",
+		List: func(e *Event) []string { return ImageRepositories(e.K8sImages) }},
+	str("event/K8S_AUDIT/SERVICE_TYPE", func(e *Event) *string { return &e.K8sServiceType }, K8sAudit),
+	strList("event/K8S_AUDIT/RULE_VERBS", func(e *Event) *[]string { return &e.K8sRuleVerbs }, K8sAudit),
+	strList("event/K8S_AUDIT/RULE_RESOURCES", func(e *Event) *[]string { return &e.K8sRuleResources }, K8sAudit),
+	str("event/K8S_AUDIT/ROLE_REF", func(e *Event) *string { return &e.K8sRoleRef }, K8sAudit),
+	strList("event/K8S_AUDIT/SUBJECTS", func(e *Event) *[]string { return &e.K8sSubjects }, K8sAudit),
+	// ---- K8S_AUDIT (end) ----
+}
+
+func strList(path string, get func(*Event) *[]string, forTypes ...Type) Field {
+	return Field{Path: path, Kind: StringList, For: forTypes,
+		List:    func(e *Event) []string { return *get(e) },
+		setList: func(e *Event, v []string) { *get(e) = v }}
+}
+
+// ImageRepositories returns the repositories of container images: each image
+// without its tag or digest (docker.io/calico/node:v3.27 → docker.io/calico/node),
+// as Falco's ka.req.pod.containers.image.repository reads them.
+func ImageRepositories(images []string) []string {
+	if len(images) == 0 {
+		return nil
+	}
+	out := make([]string, len(images))
+	for i, im := range images {
+		if at := strings.IndexByte(im, '@'); at >= 0 {
+			im = im[:at]
+		}
+		// A tag follows the last ':' after the last '/' (a registry may have a port).
+		if c := strings.LastIndexByte(im, ':'); c > strings.LastIndexByte(im, '/') {
+			im = im[:c]
+		}
+		out[i] = im
+	}
+	return out
 }
 
 var byPath = func() map[string]*Field {

@@ -27,7 +27,7 @@ const legacyDashboardKeyName = "dashboard"
 // this start made it, and a one-time login link. Close stops them.
 func (a *App) Serve(ctx context.Context) error {
 	apiSrv := &api.Server{Keys: a.store, KeyAdmin: a.store, Sensors: a.store.SensorStore(), Detections: a.store, Tasks: a.store.TaskStore(),
-		Rules: a.eng.Rules(), Log: a.log}
+		Rules: a.eng.Rules(), Log: a.log, Stream: auditStream{a}}
 	var apiHandler http.Handler = apiSrv.Handler()
 	if a.wrapAPI != nil {
 		apiHandler = a.wrapAPI(apiHandler)
