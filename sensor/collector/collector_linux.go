@@ -591,12 +591,13 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 	c.reader.SetDeadline(time.Unix(1, 0))
 
 	var (
-		rec     ringbuf.Record
-		queued  drained
-		r       record
-		ev      event.Event
-		scratch = make([]byte, 0, argsMax)
-		clock   bootClock
+		rec      ringbuf.Record
+		queued   drained
+		r        record
+		ev       event.Event
+		scratch  = make([]byte, 0, argsMax)
+		clock    bootClock
+		stopping bool // ctx is done: the last read of the queue
 	)
 	for {
 		// Read everything queued, then wait for the next batch. The records
@@ -614,8 +615,14 @@ func (c *Collector) Run(ctx context.Context, emit func(*event.Event)) error {
 				}
 			}
 		}
-		if ctx.Err() != nil || c.closed.Load() {
+		if stopping {
 			return nil
+		}
+		if ctx.Err() != nil || c.closed.Load() {
+			// Records queued after the read above (the reader may have
+			// been descheduled since) are read once more before Run returns.
+			stopping = true
+			continue
 		}
 		if err := w.wait(timeout, ready); err != nil {
 			return fmt.Errorf("collector: wait for the ring buffer: %w", err)
