@@ -70,7 +70,7 @@ func (l *LakeFile) Rows(i int) int64 { return l.f.RowGroups()[i].NumRows() }
 // none (a stream batch, a list column, a column the file lacks).
 func (l *LakeFile) Bounds(i int, column string) (lo, hi parquet.Value, ok bool) {
 	leaf, found := l.f.Schema().Lookup(column)
-	if !found {
+	if !found || !leaf.Node.Leaf() {
 		return lo, hi, false
 	}
 	chunks := l.f.RowGroups()[i].ColumnChunks()
