@@ -12,10 +12,10 @@ import (
 // compiler walk.
 type cond struct {
 	op, path, value, re, compare, tag string
-	values                             []string // in list values:, cidr: prefixes
-	not, fold                          bool
-	rules                              []*cond
-	line                               int
+	values                            []string // in list values:, cidr: prefixes
+	not, fold                         bool
+	rules                             []*cond
+	line                              int
 }
 
 // condOf reads the top node of a compiled condition.

@@ -121,3 +121,9 @@ func (r *Results) SearchPage(_ context.Context, id, cursor string) (Page, error)
 	}
 	return p, nil
 }
+
+// Search runs q on the Searcher (Searcher), for callers that read all of a
+// search at once.
+func (r *Results) Search(ctx context.Context, q Query, fn func(*event.Event) error) (Stats, error) {
+	return r.Searcher.Search(ctx, q, fn)
+}

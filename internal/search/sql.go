@@ -1,6 +1,7 @@
 package search
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -8,6 +9,9 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 )
+
+// ErrUnsupported is returned (wrapped) for a query SQL cannot express.
+var ErrUnsupported = errors.New("athena search")
 
 // SQL compiles q to one Athena (Trino) statement over table (database.table,
 // the lake's Glue table, partitioned by dt, hr and sensor). It selects every
@@ -20,7 +24,7 @@ import (
 // have no SQL form are errors naming them.
 func SQL(q Query, table string, now time.Time) (string, error) {
 	if len(q.Sensors) == 0 {
-		return "", fmt.Errorf("sensor: the lake table's sensor partition is injected: a query names its sensors")
+		return "", fmt.Errorf("%w: sensor: the lake table's sensor partition is injected: a query names its sensors", ErrUnsupported)
 	}
 	until := q.Until
 	if until.IsZero() {
@@ -118,7 +122,7 @@ func likeQuote(pre, s, post string) string {
 
 // sqlErr is the error of a node without a SQL form.
 func (c *cond) sqlErr(format string, args ...any) error {
-	return fmt.Errorf("where line %d: "+format+" has no SQL form", append([]any{c.line}, args...)...)
+	return fmt.Errorf("%w: where line %d: "+format+" has no SQL form", append([]any{ErrUnsupported, c.line}, args...)...)
 }
 
 func (c *cond) sql() (string, error) {
