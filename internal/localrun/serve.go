@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/search"
 )
 
 // ControlSocket is the Unix socket, in the store's directory, on which a running
@@ -27,7 +28,7 @@ const legacyDashboardKeyName = "dashboard"
 // this start made it, and a one-time login link. Close stops them.
 func (a *App) Serve(ctx context.Context) error {
 	apiSrv := &api.Server{Keys: a.store, KeyAdmin: a.store, Sensors: a.store.SensorStore(), Detections: a.store, Tasks: a.store.TaskStore(),
-		Rules: a.eng.Rules(), Log: a.log}
+		Rules: a.eng.Rules(), Log: a.log, Events: &search.Results{Searcher: &search.Lake{Dir: a.o.Lake}}}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", a.dash.API(apiSrv.Handler())) // the dashboard's session cookie works there too
 	mux.Handle("/", a.dash.Handler())
