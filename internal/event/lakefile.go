@@ -3,9 +3,12 @@ package event
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -94,15 +97,106 @@ func (l *LakeFile) ReadRowGroup(dst []Event, i int, columns []string) (out []Eve
 		}
 	}()
 	rg := l.f.RowGroups()[i]
+	target := l.f.Schema()
 	if columns != nil {
-		target := projection(l.f.Schema(), columns)
+		target = projection(target, columns)
 		conv, err := parquet.Convert(target, rg.Schema())
 		if err != nil {
 			return dst, fmt.Errorf("%w: row group %d: %w", ErrNotParquet, i, err)
 		}
 		rg = parquet.ConvertRowGroup(rg, conv)
 	}
-	return readRowGroup(dst, rg)
+	byCol, ok := columnLeaves(target)
+	if !ok {
+		// columns laid out otherwise than Event's (another writer's lists)
+		return readRowGroup(dst, rg)
+	}
+	return readProjected(dst, rg, byCol)
+}
+
+// columnLeaves maps the columns of schema s to Event's leaf columns; ok is
+// false when one has no leaf of the same path.
+func columnLeaves(s *parquet.Schema) (byCol []*leafColumn, ok bool) {
+	byCol = make([]*leafColumn, len(s.Columns()))
+	for ci, path := range s.Columns() {
+		for li := range leaves {
+			if slices.Equal(leaves[li].path, path) {
+				byCol[ci] = &leaves[li]
+			}
+		}
+		if byCol[ci] == nil {
+			return nil, false
+		}
+	}
+	return byCol, true
+}
+
+// readProjected appends the rows of rg, whose columns are the leaves byCol,
+// to dst: the values of each row are stored straight into the fields of an
+// Event, by the leaf columns' offsets, without building the whole struct
+// through the generic reader (which converts every one of the 90-odd
+// columns of every row, missing ones included).
+func readProjected(dst []Event, rg parquet.RowGroup, byCol []*leafColumn) ([]Event, error) {
+	n := int(rg.NumRows())
+	// rows are added as they are read, not as many as the footer declares
+	// (an untrusted count)
+	start := len(dst)
+	rows := rg.Rows()
+	defer rows.Close()
+	buf := make([]parquet.Row, 128)
+	got := 0
+	for got < n {
+		k, err := rows.ReadRows(buf[:min(len(buf), n-got)])
+		for _, row := range buf[:k] {
+			dst = append(dst, Event{})
+			e := &dst[start+got]
+			for _, v := range row {
+				c := v.Column()
+				if c < 0 || c >= len(byCol) {
+					return dst[:start+got], fmt.Errorf("%w: row %d: value of column %d", ErrNotParquet, got, c)
+				}
+				setLeaf(e, byCol[c], v)
+			}
+			got++
+		}
+		if err == io.EOF || k == 0 {
+			break
+		}
+		if err != nil {
+			return dst[:start+got], fmt.Errorf("%w: row %d: %w", ErrNotParquet, got, err)
+		}
+	}
+	if got != n {
+		return dst[:start+got], fmt.Errorf("%w: row group declares %d rows, holds %d", ErrNotParquet, n, got)
+	}
+	return dst, nil
+}
+
+// setLeaf stores value v of leaf column c in e (a list value is appended).
+func setLeaf(e *Event, c *leafColumn, v parquet.Value) {
+	if v.IsNull() || int(v.DefinitionLevel()) < int(c.maxDef) {
+		return // null, or an empty list
+	}
+	p := unsafe.Add(unsafe.Pointer(e), c.offset)
+	switch c.kind {
+	case kindBytes:
+		*(*string)(p) = string(v.ByteArray())
+	case kindBytesList:
+		l := (*[]string)(p)
+		*l = append(*l, string(v.ByteArray()))
+	case kindInt32List:
+		l := (*[]uint32)(p)
+		*l = append(*l, uint32(v.Int32()))
+	case kindInt32:
+		switch c.size {
+		case 2:
+			*(*uint16)(p) = uint16(v.Int32())
+		default:
+			*(*int32)(p) = v.Int32()
+		}
+	default:
+		*(*int64)(p) = v.Int64()
+	}
 }
 
 // projection is the schema of the columns of file schema s named in columns.
@@ -136,6 +230,18 @@ func columnName(i int) string {
 // change. nil means the columns could not be told apart (a variable of
 // event/ENV/<NAME>, whose name no probe holds): read every column.
 func (f *Field) Columns() []string {
+	if c, ok := fieldColumns.Load(f.Path); ok {
+		return slices.Clone(c.([]string))
+	}
+	out := f.probeColumns()
+	fieldColumns.Store(f.Path, out)
+	return slices.Clone(out)
+}
+
+// fieldColumns caches Columns by path (the probes cost milliseconds).
+var fieldColumns sync.Map
+
+func (f *Field) probeColumns() []string {
 	var out []string
 	t := reflect.TypeFor[Event]()
 	for _, base := range []func(reflect.Value){func(reflect.Value) {}, probeFill} {

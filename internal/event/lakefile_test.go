@@ -2,6 +2,7 @@ package event
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -41,7 +42,8 @@ func TestLakeFileProjection(t *testing.T) {
 	w := NewFileWriter()
 	evs := []Event{
 		{Type: NewProcess, TimeNanos: at.UnixNano(), PID: 4, User: "root", CommandLine: "curl x"},
-		{Type: FileOpen, TimeNanos: at.Add(time.Minute).UnixNano(), PID: 5, User: "bob", TargetPath: "/etc/shadow"},
+		{Type: FileOpen, TimeNanos: at.Add(time.Minute).UnixNano(), PID: 5, User: "bob", TargetPath: "/etc/shadow",
+			Tags: []string{"a:b", "c:d"}, AncestorPIDs: []uint32{1, 4}, ProcessStartTime: at.UnixNano(), VPID: 3, DestPort: 65535, CgroupID: 1 << 63},
 	}
 	if err := w.Write(evs); err != nil {
 		t.Fatal(err)
@@ -77,6 +79,15 @@ func TestLakeFileProjection(t *testing.T) {
 		got[0].CommandLine != "" || got[0].Type != "" || got[1].TargetPath != "" {
 		t.Errorf("projected rows %+v", got)
 	}
+	some, err := lf.ReadRowGroup(nil, 0, []string{"tags", "ancestor_pids", "process_start_time", "vpid", "dest_port", "cgroup_id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSome := Event{Tags: evs[1].Tags, AncestorPIDs: evs[1].AncestorPIDs, ProcessStartTime: evs[1].ProcessStartTime,
+		VPID: 3, DestPort: 65535, CgroupID: 1 << 63}
+	if !reflect.DeepEqual(some[1], wantSome) || !reflect.DeepEqual(some[0], Event{}) {
+		t.Errorf("projected lists and optionals:\n%+v\n%+v", some[0], some[1])
+	}
 	all, err := lf.ReadRowGroup(nil, 0, nil)
 	if err != nil || len(all) != 2 || all[1].TargetPath != "/etc/shadow" || all[0].CommandLine != "curl x" {
 		t.Errorf("all columns: %v %+v", err, all)
@@ -89,4 +100,27 @@ func TestOpenLakeFileRefusesGarbage(t *testing.T) {
 			t.Errorf("%q: error %v, want ErrNotParquet", data, err)
 		}
 	}
+}
+
+// FuzzLakeFile reads untrusted bytes as a lake file: errors, never a panic.
+func FuzzLakeFile(f *testing.F) {
+	w := NewFileWriter()
+	_ = w.Write([]Event{{Type: NewProcess, PID: 1, Tags: []string{"a:b"}, AncestorPIDs: []uint32{1}, ProcessStartTime: 5}})
+	data, _ := w.Close()
+	f.Add(data)
+	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lf, err := OpenLakeFile(data, 1000)
+		if err != nil {
+			return
+		}
+		for g := range lf.RowGroups() {
+			lf.Bounds(g, "event_time")
+			lf.Bounds(g, "tags")
+			if _, err := lf.ReadRowGroup(nil, g, []string{"pid", "tags", "process_start_time"}); err != nil {
+				continue
+			}
+			_, _ = lf.ReadRowGroup(nil, g, nil)
+		}
+	})
 }
