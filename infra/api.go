@@ -25,6 +25,9 @@ var apiRoutes = []struct {
 	{awsapigatewayv2.HttpMethod_PATCH, "/v1/orgs/{org}/detections/{id}"},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/orgs/{org}/detections/{id}/comments"},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/rules"},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/orgs/{org}/events/search"},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/events/search/{id}"},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/detections/{id}/context"},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/orgs/{org}/sensors/{id}/tasks"},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/tasks/{id}"},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/sensors/{id}/tasks"},
@@ -70,7 +73,8 @@ func newAPI(scope constructs.Construct, store *Store, apiDir, authorizerDir stri
 		name:        fnAPI,
 		description: "Vigil api: sensors, detections, tasks and rules over HTTP",
 		memoryMB:    256,
-		timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
+		// a detection's context waits for its Athena query: up to API Gateway's 30 s
+		timeout: awscdk.Duration_Seconds(jsii.Number(29)),
 		env: map[string]*string{
 			"VIGIL_DETECTIONS_TABLE": store.Detections.TableName(),
 			"VIGIL_SENSORS_TABLE":    store.Sensors.TableName(),

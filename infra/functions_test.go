@@ -12,6 +12,7 @@ import (
 type stackIDs struct {
 	stream, key, lake, bus, stateMachine, secret   string
 	detections, sensors, tasks, apiKeys, ruleState string
+	workGroup                                      string
 }
 
 func idsOf(t *testing.T, s *synthed) stackIDs {
@@ -26,6 +27,7 @@ func idsOf(t *testing.T, s *synthed) stackIDs {
 		ids.secret = sortedKeys(secrets)[0]
 	}
 	ids.lake = resourceIDs(t, s.tmpl).lake
+	ids.workGroup, _ = onlyResource(t, s.json, "AWS::Athena::WorkGroup")
 	ids.detections, ids.sensors, ids.tasks = tables["id"], tables["sensor_id"], tables["task_id"]
 	ids.apiKeys, ids.ruleState = tables["key_hash"], tables["key"]
 	return ids
@@ -78,9 +80,12 @@ func TestFunctions(t *testing.T) {
 			},
 		},
 		{
-			name: fnAPI, memory: 256, timeout: 10,
+			name: fnAPI, memory: 256, timeout: 29,
 			env: map[string]any{
 				"VIGIL_FUNCTION":         "api",
+				"VIGIL_ATHENA_WORKGROUP": ref(ids.workGroup),
+				"VIGIL_GLUE_DATABASE":    "vigil",
+				"VIGIL_GLUE_TABLE":       "events",
 				"VIGIL_DETECTIONS_TABLE": ref(ids.detections),
 				"VIGIL_SENSORS_TABLE":    ref(ids.sensors),
 				"VIGIL_TASKS_TABLE":      ref(ids.tasks),

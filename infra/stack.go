@@ -64,6 +64,7 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 	api := newAPI(stack, store, codeDirs[fnAPI], codeDirs[fnAuthorizer])
 	rulesLayer.attach(stack, det.Function, api.Function) // the rules detect runs and the API lists
 	hunting := newHunting(stack, in)
+	grantSearch(api, hunting, in) // the API's event search runs in the hunting workgroup
 	sensors := newSensors(stack, in)
 	train := newTrain(stack, cfg, in, codeDirs[fnTrain])
 	forward := newForward(stack, cfg, route, codeDirs[fnForward]) // nil without a SIEM

@@ -167,6 +167,7 @@ func newDetectionsCmd() *cobra.Command {
 	watch.Flags().DurationVar(&wo.interval, "interval", 5*time.Second, "how often to ask the API")
 	cmd.AddCommand(list, watch)
 	cmd.AddCommand(newDetectionsGetCmd(&api))
+	cmd.AddCommand(newDetectionsContextCmd(&api))
 	cmd.AddCommand(detectionStatusCmds(&api)...)
 	return cmd
 }

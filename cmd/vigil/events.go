@@ -35,6 +35,7 @@ JSON object per line in the shape rules see ({"routing": {...}, "event": {...}})
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each event as one JSON object per line, in rule-path shape")
 	cmd.Flags().IntVar(&limit, "limit", 0, "stop after this many events (0: all)")
+	cmd.AddCommand(newEventsSearchCmd())
 	return cmd
 }
 
@@ -82,8 +83,7 @@ func printEvents(stdout io.Writer, args []string, asJSON bool, limit int) error 
 	defer w.Flush()
 	var tw *tabwriter.Writer
 	if !asJSON {
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "TIME\tTYPE\tSENSOR\tPID\tUSER\tFILE_PATH\tDETAIL")
+		tw = eventTable(w)
 	}
 	enc := json.NewEncoder(w)
 	var evs []event.Event
@@ -108,14 +108,26 @@ func printEvents(stdout io.Writer, args []string, asJSON bool, limit int) error 
 				}
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", time.Unix(0, e.TimeNanos).UTC().Format("2006-01-02T15:04:05.000Z"),
-				e.Type, e.SensorID, e.PID, e.User, e.FilePath, detail(e))
+			eventRow(tw, e)
 		}
 	}
 	if tw != nil {
 		return tw.Flush()
 	}
 	return nil
+}
+
+// eventTable starts the table of events on w, with its header.
+func eventTable(w io.Writer) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tTYPE\tSENSOR\tPID\tUSER\tFILE_PATH\tDETAIL")
+	return tw
+}
+
+// eventRow is an event's line in the table of events.
+func eventRow(tw io.Writer, e *event.Event) {
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", time.Unix(0, e.TimeNanos).UTC().Format("2006-01-02T15:04:05.000Z"),
+		e.Type, e.SensorID, e.PID, e.User, e.FilePath, detail(e))
 }
 
 // detail is the type-specific part of an event, in a few words.

@@ -105,6 +105,8 @@ type Server struct {
 	// Stream takes the Kubernetes audit events POSTed to the API; nil, the
 	// route answers 501.
 	Stream EventStream
+	// Events searches the event lake (search.go); nil: the search routes answer 501.
+	Events EventSearch
 	Now    func() time.Time
 	Log    *slog.Logger
 }
@@ -122,6 +124,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PATCH /v1/orgs/{org}/detections/{id}", respond(s.patchDetection))
 	mux.HandleFunc("POST /v1/orgs/{org}/detections/{id}/comments", respond(s.commentDetection))
 	mux.HandleFunc("GET /v1/orgs/{org}/rules", read(s.listRules))
+	mux.HandleFunc("POST /v1/orgs/{org}/events/search", read(s.startSearch))
+	mux.HandleFunc("GET /v1/orgs/{org}/events/search/{id}", read(s.searchPage))
+	mux.HandleFunc("GET /v1/orgs/{org}/detections/{id}/context", read(s.detectionContext))
 	mux.HandleFunc("POST /v1/orgs/{org}/sensors/{id}/tasks", respond(s.createTask))
 	mux.HandleFunc("GET /v1/orgs/{org}/sensors/{id}/tasks", sensor(s.sensorTasks))
 	mux.HandleFunc("GET /v1/orgs/{org}/tasks/{id}", sensor(s.getTask))

@@ -6,7 +6,10 @@
 //	GET  /v1/orgs/{org}/detections/{id}                     with status, assignee, comments, history
 //	PATCH /v1/orgs/{org}/detections/{id}                    {"status": "resolved", "assignee": "alice"}
 //	POST /v1/orgs/{org}/detections/{id}/comments            {"text": "..."}
+//	GET  /v1/orgs/{org}/detections/{id}/context[?minutes=]  its process tree and their events (search.go)
 //	GET  /v1/orgs/{org}/rules                               the rules in force
+//	POST /v1/orgs/{org}/events/search                       {"where": "<detection node>", "since": "1h", ...} → {"id"}
+//	GET  /v1/orgs/{org}/events/search/{id}[?cursor=]        its state and a page of events
 //	POST /v1/orgs/{org}/sensors/{id}/tasks                  {"action": "isolate", ...}
 //	GET  /v1/orgs/{org}/sensors/{id}/tasks[?since=]         a sensor polls its tasks
 //	GET  /v1/orgs/{org}/tasks/{id}

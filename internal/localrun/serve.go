@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/search"
 )
 
 // ControlSocket is the Unix socket, in the store's directory, on which a running
@@ -27,7 +28,8 @@ const legacyDashboardKeyName = "dashboard"
 // this start made it, and a one-time login link. Close stops them.
 func (a *App) Serve(ctx context.Context) error {
 	apiSrv := &api.Server{Keys: a.store, KeyAdmin: a.store, Sensors: a.store.SensorStore(), Detections: a.store, Tasks: a.store.TaskStore(),
-		Rules: a.eng.Rules(), Log: a.log, Stream: auditStream{a}}
+		Rules: a.eng.Rules(), Log: a.log, Stream: auditStream{a},
+		Events: &search.Results{Searcher: &search.Lake{Dir: a.o.Lake}}}
 	var apiHandler http.Handler = apiSrv.Handler()
 	if a.wrapAPI != nil {
 		apiHandler = a.wrapAPI(apiHandler)
