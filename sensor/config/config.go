@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -73,6 +74,12 @@ type Config struct {
 	EdgeRules    bool
 	EnforceEdge  bool
 
+	// Health probes: HealthListen (host:port) serves /livez and /healthz when
+	// set; a shipping path failing longer than HealthFailureThreshold makes
+	// /healthz fail.
+	HealthListen           string
+	HealthFailureThreshold time.Duration
+
 	// sources records where each field was last set, for error messages.
 	sources map[string]string
 }
@@ -80,22 +87,23 @@ type Config struct {
 // Default returns the configuration before any file, variable or flag.
 func Default() Config {
 	return Config{
-		SpoolDir:         "/var/lib/vigil/spool",
-		SpoolMaxBytes:    1 << 30,
-		BatchInterval:    time.Second,
-		RollInterval:     5 * time.Minute,
-		RollBytes:        64 << 20,
-		Grace:            10 * time.Second,
-		RingBuffer:       16 << 20,
-		ReadDelay:        250 * time.Millisecond,
-		AncestryDepth:    8,
-		IMDS:             IMDSAuto,
-		RespondOrg:       "default",
-		RespondKeyFile:   "/etc/vigil/api-key",
-		RespondStateFile: "/var/lib/vigil/respond.json",
-		RespondAllow:     []string{"169.254.169.254"},
-		BuiltinRules:     true,
-		sources:          map[string]string{},
+		SpoolDir:               "/var/lib/vigil/spool",
+		SpoolMaxBytes:          1 << 30,
+		BatchInterval:          time.Second,
+		RollInterval:           5 * time.Minute,
+		RollBytes:              64 << 20,
+		Grace:                  10 * time.Second,
+		RingBuffer:             16 << 20,
+		ReadDelay:              250 * time.Millisecond,
+		AncestryDepth:          8,
+		IMDS:                   IMDSAuto,
+		RespondOrg:             "default",
+		RespondKeyFile:         "/etc/vigil/api-key",
+		RespondStateFile:       "/var/lib/vigil/respond.json",
+		RespondAllow:           []string{"169.254.169.254"},
+		BuiltinRules:           true,
+		HealthFailureThreshold: 5 * time.Minute,
+		sources:                map[string]string{},
 	}
 }
 
@@ -242,6 +250,16 @@ func (c *Config) Fields() []Field {
 		{Path: "rules.builtin", isBool: true, Usage: "include the built-in rule pack in the rule set", set: boolean(&c.BuiltinRules)},
 		{Path: "rules.enforce", isBool: true, Usage: "carry out the rules' edge actions (kill, isolate, snapshot with edge: true); otherwise they are dry runs",
 			set: boolean(&c.EnforceEdge)},
+		{Path: "health.listen", Usage: "address (host:port) serving the health probes /livez and /healthz (empty: none)", set: func(c *Config, v string) error {
+			if v != "" {
+				if err := checkListen(v); err != nil {
+					return err
+				}
+			}
+			c.HealthListen = v
+			return nil
+		}},
+		{Path: "health.failure_threshold", Usage: "how long a shipping path may fail with no success before /healthz fails", set: duration(&c.HealthFailureThreshold)},
 	}
 	for i := range fs {
 		f := &fs[i]
@@ -634,6 +652,19 @@ func Load(path string, lookup func(string) (string, bool), fs *flag.FlagSet) (Co
 	}
 	c.settle()
 	return c, c.Validate()
+}
+
+// checkListen accepts host:port with a numeric port (an empty host: every
+// address).
+func checkListen(v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (like 127.0.0.1:9808)", v)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", v, port)
+	}
+	return nil
 }
 
 // checkFilePrefixes accepts path prefixes the kernel filter takes: absolute,
