@@ -49,10 +49,11 @@ synth: tools lambdas ## synthesize the CDK stack into cdk.out
 deploy: tools lambdas ## deploy the stack to the AWS account of the current credentials
 	$(CDK) deploy --app "$(GO) run ./infra" -c lambdaDir=bin --no-notices
 
-generate: ## regenerate the eBPF objects with bpf2go (installs clang-14, libbpf-dev, bpftool from apt)
+generate: ## regenerate the eBPF objects with bpf2go (installs clang-14, libbpf-dev, bpftool from apt) and the Kubernetes manifests
 	@command -v clang-14 >/dev/null && test -f /usr/include/bpf/bpf_helpers.h || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq clang-14 llvm-14 libbpf-dev bpftool linux-libc-dev >/dev/null; }
 	$(GO) generate ./sensor/bpf/... ./sensor/agent/... ./sensor/isolate/... ./rules/...
+	$(GO) run ./scripts/k8smanifest -o deploy/kubernetes/vigil-sensor.yaml # the plain manifests: the Helm chart rendered with its defaults
 
 bench: ## run the benchmarks and write docs/BENCHMARKS.md (medians of BENCH_COUNT runs)
 	bash scripts/bench.sh

@@ -155,9 +155,14 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 			o.Edge.Executor = runner
 		}
 	}
+	probes, err := startHealth(ctx, cfg, &o, log)
+	if err != nil {
+		return fail(2, err)
+	}
 	log.Info("sensor starting", "version", version.String(), "sensor", id.SensorID, "id_from", id.Source, "tags", strings.Join(id.Tags, ","),
 		"stream", cfg.Stream, "lake_bucket", cfg.LakeBucket, "local_dir", cfg.LocalDir, "spool", spoolDir)
 	st, err := agent.Run(ctx, o)
+	probes.Stopped()
 	log.Info("sensor stopped", "events", st.Shipper.Events, "records", st.Shipper.Records, "lake_files", st.Shipper.LakeFiles,
 		"kernel_drops", st.Collector.Dropped, "spool_evicted", st.Shipper.DroppedRecords+st.Shipper.DroppedFiles,
 		"left_in_spool", st.Shipper.SpoolRecords+st.Shipper.SpoolFiles)
@@ -336,6 +341,8 @@ func printConfig(w io.Writer, c config.Config, id identity.Identity) {
 	row("rules.builtin", fmt.Sprint(c.BuiltinRules), "("+c.Source("rules.builtin")+")")
 	row("rules.sources", strings.Join(c.RuleSources, ","), "("+c.Source("rules.sources")+")")
 	row("rules.enforce", fmt.Sprint(c.EnforceEdge), "("+c.Source("rules.enforce")+")")
+	row("health.listen", c.HealthListen, "("+c.Source("health.listen")+")")
+	row("health.failure_threshold", c.HealthFailureThreshold.String(), "("+c.Source("health.failure_threshold")+")")
 }
 
 // prefixesValue shows the file path prefixes as --check prints them: the

@@ -20,7 +20,7 @@ import (
 // check the stream is writable, which holds nothing). The detect function reads
 // the EKS control plane's audit log so: the log group /aws/eks/<cluster>/cluster,
 // streams kube-apiserver-audit-*, each message one audit event
-// (docs/kubernetes-audit.md). Messages of the group's other streams (the
+// (docs/kubernetes.md#kubernetes-audit-log). Messages of the group's other streams (the
 // authenticator's, the scheduler's) are skipped.
 
 // ErrBadLogsPayload is returned (wrapped) for a CloudWatch Logs record that

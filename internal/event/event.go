@@ -36,7 +36,7 @@ const (
 	SocketCreate     Type = "SOCKET_CREATE"
 	FDDup            Type = "FD_DUP"
 	// K8sAudit is one Kubernetes API server audit event (audit.k8s.io/v1): a
-	// second event source beside the sensor, see docs/kubernetes-audit.md.
+	// second event source beside the sensor, see docs/kubernetes.md, Kubernetes audit log.
 	K8sAudit Type = "K8S_AUDIT"
 )
 
@@ -97,7 +97,7 @@ type Event struct {
 	ContainerID       string `parquet:"container_id,dict"`
 
 	// Kubernetes pod context of a process in a pod's container (empty
-	// elsewhere; see docs/kubernetes-pod-context.md). PodUID comes from the
+	// elsewhere; see docs/kubernetes.md, Pod context). PodUID comes from the
 	// cgroup path; the rest from the kubelet's pod list, once the sensor's
 	// cache holds the pod. PodLabels are "key=value", sorted by key.
 	// ContainerImage is the image as the pod spec names it; its repository

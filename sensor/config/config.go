@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -82,6 +83,11 @@ type Config struct {
 	KubeCAFile       string
 	KubeMaxPods      int
 	KubeListInterval time.Duration
+	// Health probes: HealthListen (host:port) serves /livez and /healthz when
+	// set; a shipping path failing longer than HealthFailureThreshold makes
+	// /healthz fail.
+	HealthListen           string
+	HealthFailureThreshold time.Duration
 
 	// sources records where each field was last set, for error messages.
 	sources map[string]string
@@ -90,27 +96,28 @@ type Config struct {
 // Default returns the configuration before any file, variable or flag.
 func Default() Config {
 	return Config{
-		SpoolDir:         "/var/lib/vigil/spool",
-		SpoolMaxBytes:    1 << 30,
-		BatchInterval:    time.Second,
-		RollInterval:     5 * time.Minute,
-		RollBytes:        64 << 20,
-		Grace:            10 * time.Second,
-		RingBuffer:       16 << 20,
-		ReadDelay:        250 * time.Millisecond,
-		AncestryDepth:    8,
-		IMDS:             IMDSAuto,
-		RespondOrg:       "default",
-		RespondKeyFile:   "/etc/vigil/api-key",
-		RespondStateFile: "/var/lib/vigil/respond.json",
-		RespondAllow:     []string{"169.254.169.254"},
-		BuiltinRules:     true,
-		Kubernetes:       IMDSAuto,
-		KubeTokenFile:    "/var/run/secrets/kubernetes.io/serviceaccount/token",
-		KubeCAFile:       "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
-		KubeMaxPods:      1024,
-		KubeListInterval: 10 * time.Second,
-		sources:          map[string]string{},
+		SpoolDir:               "/var/lib/vigil/spool",
+		SpoolMaxBytes:          1 << 30,
+		BatchInterval:          time.Second,
+		RollInterval:           5 * time.Minute,
+		RollBytes:              64 << 20,
+		Grace:                  10 * time.Second,
+		RingBuffer:             16 << 20,
+		ReadDelay:              250 * time.Millisecond,
+		AncestryDepth:          8,
+		IMDS:                   IMDSAuto,
+		RespondOrg:             "default",
+		RespondKeyFile:         "/etc/vigil/api-key",
+		RespondStateFile:       "/var/lib/vigil/respond.json",
+		RespondAllow:           []string{"169.254.169.254"},
+		BuiltinRules:           true,
+		HealthFailureThreshold: 5 * time.Minute,
+		Kubernetes:             IMDSAuto,
+		KubeTokenFile:          "/var/run/secrets/kubernetes.io/serviceaccount/token",
+		KubeCAFile:             "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+		KubeMaxPods:            1024,
+		KubeListInterval:       10 * time.Second,
+		sources:                map[string]string{},
 	}
 }
 
@@ -285,6 +292,16 @@ func (c *Config) Fields() []Field {
 			return nil
 		}},
 		{Path: "kubernetes.list_interval", Usage: "least time between two pod lists (an event of an unknown pod asks for one)", set: duration(&c.KubeListInterval)},
+		{Path: "health.listen", Usage: "address (host:port) serving the health probes /livez and /healthz (empty: none)", set: func(c *Config, v string) error {
+			if v != "" {
+				if err := checkListen(v); err != nil {
+					return err
+				}
+			}
+			c.HealthListen = v
+			return nil
+		}},
+		{Path: "health.failure_threshold", Usage: "how long a shipping path may fail with no success before /healthz fails", set: duration(&c.HealthFailureThreshold)},
 	}
 	for i := range fs {
 		f := &fs[i]
@@ -677,6 +694,19 @@ func Load(path string, lookup func(string) (string, bool), fs *flag.FlagSet) (Co
 	}
 	c.settle()
 	return c, c.Validate()
+}
+
+// checkListen accepts host:port with a numeric port (an empty host: every
+// address).
+func checkListen(v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (like 127.0.0.1:9808)", v)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", v, port)
+	}
+	return nil
 }
 
 // checkFilePrefixes accepts path prefixes the kernel filter takes: absolute,

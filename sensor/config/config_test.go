@@ -134,6 +134,10 @@ func TestErrorsNameWhere(t *testing.T) {
 		{"empty rule set", "stream: s\nrules:\n  edge: true\n  builtin: false\n", nil, `sensor.yaml:4: rules.builtin: false, and no rules.sources`},
 		{"enforce without backend", "stream: s\nrules: {edge: true, enforce: true}\n", nil, `respond.backend: empty: an edge isolate would cut the host off`},
 		{"bad edge", "stream: s\nrules:\n  edge: often\n", nil, `sensor.yaml:3: rules.edge: "often" is not true or false`},
+		{"health listen without port", "stream: s\nhealth:\n  listen: 127.0.0.1\n", nil, `sensor.yaml:3: health.listen: "127.0.0.1" is not host:port`},
+		{"health listen bad port", "stream: s\nhealth:\n  listen: \":http\"\n", nil, `sensor.yaml:3: health.listen: ":http": port "http" is not a number`},
+		{"health port out of range", "stream: s\n", map[string]string{"VIGIL_HEALTH_LISTEN": "127.0.0.1:70000"}, `environment VIGIL_HEALTH_LISTEN (health.listen): "127.0.0.1:70000": port "70000"`},
+		{"health threshold", "stream: s\nhealth:\n  failure_threshold: 0s\n", nil, `sensor.yaml:3: health.failure_threshold: "0s" is not a positive duration`},
 		{"two lakes", "lake_bucket: b\n", map[string]string{"VIGIL_LOCAL_DIR": "/tmp/l"}, `environment VIGIL_LOCAL_DIR: local_dir: local_dir and lake_bucket (`},
 	}
 	for _, tc := range tests {
@@ -143,6 +147,23 @@ func TestErrorsNameWhere(t *testing.T) {
 				t.Fatalf("err = %v\nwant it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestHealth: the health probes are off by default; the section sets the
+// address and the threshold.
+func TestHealth(t *testing.T) {
+	c, err := Load(write(t, "stream: s\n"), env(nil), nil)
+	if err != nil || c.HealthListen != "" || c.HealthFailureThreshold != 5*time.Minute {
+		t.Fatalf("defaults: %q %v (%v)", c.HealthListen, c.HealthFailureThreshold, err)
+	}
+	c, err = Load(write(t, "stream: s\nhealth:\n  listen: 127.0.0.1:9808\n  failure_threshold: 2m\n"), env(nil), nil)
+	if err != nil || c.HealthListen != "127.0.0.1:9808" || c.HealthFailureThreshold != 2*time.Minute || !strings.HasSuffix(c.Source("health.listen"), ":3") {
+		t.Fatalf("file: %q %v %s (%v)", c.HealthListen, c.HealthFailureThreshold, c.Source("health.listen"), err)
+	}
+	c, err = Load(write(t, "stream: s\n"), env(map[string]string{"VIGIL_HEALTH_LISTEN": ":9808"}), nil)
+	if err != nil || c.HealthListen != ":9808" {
+		t.Fatalf("env: %q (%v)", c.HealthListen, err)
 	}
 }
 

@@ -98,7 +98,7 @@ func init() {
 			inList("event/CAPABILITIES", []any{"CAP_SYS_ADMIN"}, false)))
 	}
 	handlers["container.name"] = func(k *cmpCtx) (*importer.Node, error) { return k.container("event/CONTAINER/NAME") }
-	// The pod context the sensor takes from the kubelet (docs/kubernetes-pod-context.md).
+	// The pod context the sensor takes from the kubelet (docs/kubernetes.md#pod-context).
 	for f, p := range map[string]string{
 		"container.image": "event/CONTAINER/IMAGE", "container.image.repository": "event/CONTAINER/IMAGE_REPOSITORY",
 		"container.image.tag": "event/CONTAINER/IMAGE_TAG",
