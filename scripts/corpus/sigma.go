@@ -128,6 +128,7 @@ func convertSigmaTree(root, dir, key string, sources map[string]*sigmaSource, by
 	}
 	return nil
 }
+
 // sigmaLogsource names a rule's log source: its category, its service, or product
 // only.
 func sigmaLogsource(data []byte) string {
