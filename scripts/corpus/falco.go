@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/importer/convert"
@@ -19,7 +18,8 @@ func init() {
 // falcoSyscallFiles are Falco's syscall rules files, in the order Falco loads them.
 var falcoSyscallFiles = []string{"falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"}
 
-// falcoOtherSources are rules files of other sources, reported as refused.
+// falcoOtherSources are rules files of other sources, each loaded as a set of its
+// own and reported after the syscall files.
 var falcoOtherSources = []string{"k8s_audit_rules.yaml"}
 
 // falcoReport loads DIR/falco's syscall rules files as one set and prints, per
@@ -128,11 +128,18 @@ func writeFalcoReport(w io.Writer, order []string, res *falco.Result, refused []
 	fmt.Fprintf(w, "All rules of the three files: %d of %d convert (%.1f %%); of the %d that can match in Falco, %.1f %%.\n",
 		ok(all), all.rules, pct(ok(all), all.rules), all.rules-all.neverInFalco, pct(ok(all), all.rules-all.neverInFalco))
 	for _, r := range refused {
-		reasons := map[string]int{}
+		var c falcoCounts
 		for _, o := range r.res.Outcomes {
-			reasons[shortReason(o.Reason)]++
+			c.add(o)
 		}
-		fmt.Fprintf(w, "\nRefused: %s, %d rules: %s.\n", r.name, len(r.res.Outcomes), strings.Join(sortedCounts(reasons), "; "))
+		fmt.Fprintf(w, "\n%s, loaded alone: %d of %d rules convert (%.1f %%); of the %d that can match in Falco, %.1f %%.\n",
+			r.name, ok(c), c.rules, pct(ok(c), c.rules), c.rules-c.neverInFalco, pct(ok(c), c.rules-c.neverInFalco))
+		fmt.Fprintf(w, "converted %d, narrowed %d, skipped %d (%d never match in Falco either).\n", c.converted, c.narrowed, c.skipped, c.neverInFalco)
+		for _, o := range r.res.Outcomes {
+			if o.Status == falco.Skipped {
+				fmt.Fprintf(w, "- skipped %s%s\n", o.Reason, disabledMark(o))
+			}
+		}
 	}
 	if len(res.Warnings) > 0 {
 		fmt.Fprintln(w, "\nWarnings:")
@@ -162,21 +169,4 @@ func disabledMark(o falco.Outcome) string {
 		return " (disabled by the file)"
 	}
 	return ""
-}
-
-// shortReason is a reason without its file, line and rule.
-func shortReason(reason string) string {
-	if i := strings.Index(reason, `": `); i >= 0 {
-		return reason[i+3:]
-	}
-	return reason
-}
-
-func sortedCounts(m map[string]int) []string {
-	var out []string
-	for k, n := range m {
-		out = append(out, fmt.Sprintf("%d × %s", n, k))
-	}
-	sort.Strings(out)
-	return out
 }

@@ -24,61 +24,30 @@ func init() {
 
 // sigmaReport converts every Sigma rule under dir/sigma/rules/linux and writes, as
 // Markdown, a table per log source (category or service) of the rules converted
-// and refused, then the refused rules grouped by reason. The Kubernetes rules
-// (dir/sigma/rules/application/kubernetes) are counted on a line of their own.
+// and refused, then the refused rules grouped by reason. The Kubernetes audit
+// rules (dir/sigma/rules/application/kubernetes) are counted on a row of their own.
 func sigmaReport(dir string, w io.Writer) error {
 	root := filepath.Join(dir, "sigma", "rules")
 	linux := filepath.Join(root, "linux")
 	if st, err := os.Stat(linux); err != nil || !st.IsDir() {
 		return fmt.Errorf("%s is not a directory of Sigma rules: %w", linux, err)
 	}
-	type source struct{ total, converted, outputs int }
-	sources := map[string]*source{}
+	sources := map[string]*sigmaSource{}
 	byReason := map[string][]string{}
-	err := filepath.WalkDir(linux, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
+	if err := convertSigmaTree(root, linux, "", sources, byReason); err != nil {
+		return err
+	}
+	k8s := filepath.Join(root, "application", "kubernetes")
+	if st, err := os.Stat(k8s); err == nil && st.IsDir() {
+		if err := convertSigmaTree(root, k8s, "application/kubernetes", sources, byReason); err != nil {
 			return err
 		}
-		if d.IsDir() || !isSigmaFile(path) {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("read rule: %w", err)
-		}
-		rel, err := filepath.Rel(root, path)
-		if err != nil {
-			return fmt.Errorf("rule path: %w", err)
-		}
-		name := filepath.ToSlash(rel)
-		key := sigmaLogsource(data)
-		s := sources[key]
-		if s == nil {
-			s = &source{}
-			sources[key] = s
-		}
-		s.total++
-		rules, skipped, _, err := convert.File(name, data, importer.Sigma)
-		switch {
-		case err != nil:
-			byReason[sigmaReason(err.Error())] = append(byReason[sigmaReason(err.Error())], name)
-		case len(skipped) > 0:
-			r := sigmaReason(skipped[0].Reason)
-			byReason[r] = append(byReason[r], name)
-		default:
-			s.converted++
-			s.outputs += len(rules)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("walk %s: %w", linux, err)
 	}
 
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "## Sigma: %s\n\n", filepath.ToSlash(filepath.Join("sigma", "rules", "linux")))
+	fmt.Fprintf(&b, "## Sigma: sigma/rules/linux and sigma/rules/application/kubernetes\n\n")
 	b.WriteString("| log source | rules | converted | refused | D&R rules written |\n|---|--:|--:|--:|--:|\n")
-	var total source
+	var total sigmaSource
 	for _, k := range slices.Sorted(maps.Keys(sources)) {
 		s := sources[k]
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", k, s.total, s.converted, s.total-s.converted, s.outputs)
@@ -87,10 +56,6 @@ func sigmaReport(dir string, w io.Writer) error {
 		total.outputs += s.outputs
 	}
 	fmt.Fprintf(&b, "| **all** | **%d** | **%d** | **%d** | **%d** |\n", total.total, total.converted, total.total-total.converted, total.outputs)
-	k8s := filepath.Join(root, "application", "kubernetes")
-	if n, err := countSigma(k8s); err == nil {
-		fmt.Fprintf(&b, "\napplication/kubernetes: %d rules, not supported yet\n", n)
-	}
 	if len(byReason) > 0 {
 		b.WriteString("\n### Refused, by reason\n")
 		reasons := slices.Sorted(maps.Keys(byReason))
@@ -114,18 +79,54 @@ func isSigmaFile(path string) bool {
 	return strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".yaml")
 }
 
-func countSigma(dir string) (int, error) {
-	n := 0
+type sigmaSource struct{ total, converted, outputs int }
+
+// convertSigmaTree converts every rule under dir, counting it under its log source
+// (or under key, when given) in sources, or under its reason in byReason.
+func convertSigmaTree(root, dir, key string, sources map[string]*sigmaSource, byReason map[string][]string) error {
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && isSigmaFile(path) {
-			n++
+		if d.IsDir() || !isSigmaFile(path) {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("read rule: %w", err)
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return fmt.Errorf("rule path: %w", err)
+		}
+		name := filepath.ToSlash(rel)
+		k := key
+		if k == "" {
+			k = sigmaLogsource(data)
+		}
+		s := sources[k]
+		if s == nil {
+			s = &sigmaSource{}
+			sources[k] = s
+		}
+		s.total++
+		rules, skipped, _, err := convert.File(name, data, importer.Sigma)
+		switch {
+		case err != nil:
+			byReason[sigmaReason(err.Error())] = append(byReason[sigmaReason(err.Error())], name)
+		case len(skipped) > 0:
+			r := sigmaReason(skipped[0].Reason)
+			byReason[r] = append(byReason[r], name)
+		default:
+			s.converted++
+			s.outputs += len(rules)
 		}
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return fmt.Errorf("walk %s: %w", dir, err)
+	}
+	return nil
 }
 
 // sigmaLogsource names a rule's log source: its category, its service, or product

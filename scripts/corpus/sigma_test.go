@@ -32,7 +32,10 @@ func TestSigmaReport(t *testing.T) {
 	write("linux/builtin/d.yml", rule("More Log Words", "", "    keywords:\n        - 'oom-killer'\n    condition: keywords\n"))
 	write("linux/auditd/e.yml", rule("Path Named", "    service: auditd\n",
 		"    sel:\n        type: PATH\n        name: '/etc/shadow'\n    condition: sel\n"))
-	write("application/kubernetes/f.yml", rule("Pod Exec", "    service: kubernetes\n", "    sel:\n        verb: create\n    condition: sel\n"))
+	write("application/kubernetes/audit/f.yml", "title: Pod Exec\nstatus: test\nlogsource:\n    product: kubernetes\n    service: audit\n"+
+		"detection:\n    sel:\n        verb: create\n        objectRef.subresource: exec\n    condition: sel\nlevel: low\n")
+	write("application/kubernetes/audit/g.yml", "title: Allowed\nstatus: test\nlogsource:\n    product: kubernetes\n    service: audit\n"+
+		"detection:\n    sel:\n        responseStatus.code: 'ALLOW'\n    condition: sel\nlevel: low\n")
 
 	var b bytes.Buffer
 	if err := sigmaReport(dir, &b); err != nil {
@@ -43,8 +46,9 @@ func TestSigmaReport(t *testing.T) {
 		"| category process_creation | 2 | 1 | 1 | 1 |",
 		"| product linux only | 2 | 0 | 2 | 0 |",
 		"| service auditd | 1 | 1 | 0 | 4 |",
-		"| **all** | **5** | **2** | **3** | **5** |",
-		"application/kubernetes: 1 rules, not supported yet",
+		"| application/kubernetes | 2 | 1 | 1 | 1 |",
+		"| **all** | **7** | **3** | **4** | **6** |",
+		"1 × responseStatus.code: \"ALLOW\" is not a number\n\n- application/kubernetes/audit/g.yml\n",
 		"2 × logsource names product linux only: keyword search over log text: Vigil's events carry no log messages\n\n- linux/builtin/c.yml\n- linux/builtin/d.yml\n",
 		"1 × field Hashes is not supported: Vigil's process events carry no hashes\n\n- linux/process_creation/b.yml\n",
 	} {

@@ -24,8 +24,10 @@
 //     container plugin is Vigil's own container fields, any other plugin is noted
 //     on its file's rules, which are skipped with it when they depend on it (its
 //     source, a field Vigil does not know).
-//   - Rules of another source than syscall are skipped: the source is not
-//     supported yet.
+//   - Rules of source k8s_audit match K8S_AUDIT events (fields_ka.go: ka.* and
+//     jevt.value[/stage], list fields compared as the k8saudit plugin compares
+//     them); rules of another source than syscall and k8s_audit are skipped: the
+//     source is not supported yet.
 //   - Macros are looked up in the set first; Vigil's standard macros
 //     (spawned_process, open_read, open_write, outbound, inbound, container,
 //     never_true, always_true) stand in only for a macro the set does not define.

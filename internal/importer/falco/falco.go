@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/importer"
 )
 
@@ -175,8 +176,8 @@ func (st *set) translate(r *rule, names importer.Names) ([]importer.Rule, []note
 	switch {
 	case r.problem != "":
 		return nil, nil, fail("%s", r.problem)
-	case r.source != "syscall":
-		msg := fmt.Sprintf("source %s is not supported yet (Vigil's events are the sensor's syscalls)", r.source)
+	case r.source != "syscall" && r.source != "k8s_audit":
+		msg := fmt.Sprintf("source %s is not supported yet (Vigil's events are the sensor's syscalls and the Kubernetes audit log)", r.source)
 		if len(r.plugins) > 0 {
 			msg += fmt.Sprintf("; its file requires the Falco plugin %s, which Vigil does not have", strings.Join(r.plugins, ", "))
 		}
@@ -203,6 +204,10 @@ func (st *set) translate(r *rule, names importer.Names) ([]importer.Rule, []note
 	types, err := c.types(root, top)
 	if err != nil {
 		return nil, nil, c.withPlugins(err)
+	}
+	if r.source == "k8s_audit" {
+		// the audit log's events are of one type; evt.type is the syscall's
+		types = typeSet{event.K8sAudit: true}
 	}
 	if types == nil {
 		return nil, nil, fail("cannot determine the event type: the condition does not restrict evt.type (use evt.type = …, evt.type in (…) or a macro such as spawned_process, open_read or outbound)")

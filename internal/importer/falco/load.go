@@ -89,8 +89,10 @@ type fileInfo struct {
 }
 
 // vigilPlugins are the Falco plugins whose fields Vigil's own events carry: the
-// container plugin's container.* fields come from the sensor's container ids.
-var vigilPlugins = map[string]bool{"container": true}
+// container plugin's container.* fields come from the sensor's container ids, the
+// k8saudit plugins' ka.* fields from the K8S_AUDIT events of the audit log.
+var vigilPlugins = map[string]bool{"container": true, "k8saudit": true, "k8saudit-eks": true,
+	"k8saudit-gke": true, "k8saudit-aks": true, "k8saudit-ovh": true}
 
 // ruleKeys are the keys of a rule item.
 var ruleKeys = map[string]bool{

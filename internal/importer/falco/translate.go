@@ -509,6 +509,9 @@ func (k *cmpCtx) noteConst(v bool, anyValue bool) {
 func (c *conv) cmp(x *cmpExpr, t event.Type, neg bool, s *src) (*importer.Node, error) {
 	k := &cmpCtx{conv: c, x: x, t: t, neg: neg, s: s}
 	if isTypeField(x.field) {
+		if t == event.K8sAudit {
+			return nil, k.fail("%s is the syscall of a syscall event: rules of source k8s_audit match K8S_AUDIT events (compare ka.verb, ka.target.resource, …)", x.field)
+		}
 		return k.evtType()
 	}
 	switch x.op {

@@ -18,6 +18,9 @@
 //     uid, euid, gid, auid, ses, pid, ppid, success; key through the audit rules
 //     of the logsource's definition that watch executions). A search that names
 //     no type applies to these three records, where it has the fields.
+//   - product kubernetes, service audit: one event of the API server's audit
+//     log as K8S_AUDIT (kubernetes.go: verb, user.username, objectRef.*,
+//     requestURI, responseStatus.code, …; '*' on a list field is a non-empty list).
 //   - product linux alone, and the other services: log text, refused.
 //
 // Contexts also stand for what Vigil has no events for: other record types and

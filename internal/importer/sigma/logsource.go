@@ -12,8 +12,10 @@ import (
 func (c *ruleConv) contexts(ls *yaml.Node, keys map[string]string, searches map[string]*yaml.Node) ([]*context, error) {
 	product, service, cat := keys["product"], keys["service"], keys["category"]
 	switch {
+	case product == "kubernetes" && service == "audit":
+		return categoryContexts("kubernetes audit", k8sAudit), nil
 	case product != "linux":
-		return nil, c.errf(ls.Line, "logsource product %q is not supported (only linux)", product)
+		return nil, c.errf(ls.Line, "logsource product %q is not supported (only linux, and kubernetes with service audit)", product)
 	case service == "auditd":
 		var def string
 		for i := 0; i+1 < len(ls.Content); i += 2 {

@@ -67,6 +67,13 @@ func (t pathTarget) value(m mods, v *yaml.Node) (*importer.Node, error) {
 		}
 		return numberNode(t.path, m, n)
 	}
+	if f.Kind == event.StringList && v.Value != "" && strings.Trim(v.Value, "*") == "" && !m["re"] && !m["cidr"] {
+		// any value: a list with at least one element (hostPath: '*')
+		return importer.Leaf(importer.OpExists, t.path, nil), nil
+	}
+	if f.Kind == event.StringList && m["cidr"] {
+		return nil, fmt.Errorf("modifier cidr does not apply to the list %s (compare its addresses with values)", t.path)
+	}
 	return stringNode(t.path, m, v.Value)
 }
 
