@@ -77,6 +77,7 @@ func TestHTTPAPI(t *testing.T) {
 			"GET /v1/orgs/{org}/tasks/{id}",
 			"PATCH /v1/orgs/{org}/detections/{id}",
 			"POST /v1/orgs/{org}/detections/{id}/comments",
+			"POST /v1/orgs/{org}/k8s/audit",
 			"POST /v1/orgs/{org}/keys",
 			"POST /v1/orgs/{org}/sensors/{id}/tasks",
 			"POST /v1/orgs/{org}/tasks/{id}/result",
