@@ -180,7 +180,7 @@ func TestFunctionGrants(t *testing.T) {
 				{append(readTable, writeTable...), arn(ids.tasks)},
 				{[]string{"dynamodb:Query"}, index(ids.tasks)},
 				{append(readTable, writeTable...), arn(ids.apiKeys)}, // the keys routes
-				{[]string{"kinesis:PutRecords"}, arn(ids.stream)},      // the audit webhook
+				{[]string{"kinesis:PutRecords"}, arn(ids.stream)},    // the audit webhook
 				{[]string{"kms:GenerateDataKey"}, arn(ids.key)},
 			},
 			not: []grant{

@@ -62,7 +62,7 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 	}
 	det := newDetect(stack, detectDeps{ingest: in, store: store, route: route, respond: respond}, codeDirs[fnDetect])
 	api := newAPI(stack, store, in, codeDirs[fnAPI], codeDirs[fnAuthorizer])
-	newEKSAudit(stack, cfg, in) // nil without EKS log groups
+	newEKSAudit(stack, cfg, in)                          // EKS audit logs to the stream, when configured
 	rulesLayer.attach(stack, det.Function, api.Function) // the rules detect runs and the API lists
 	hunting := newHunting(stack, in)
 	sensors := newSensors(stack, in)
