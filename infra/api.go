@@ -35,6 +35,7 @@ var apiRoutes = []struct {
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orgs/{org}/keys"},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/orgs/{org}/keys"},
 	{awsapigatewayv2.HttpMethod_DELETE, "/v1/orgs/{org}/keys/{id}"},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/orgs/{org}/k8s/audit"},
 }
 
 // Settings of the Lambda authorizer.
@@ -66,7 +67,9 @@ type API struct {
 	AccessLogs awslogs.LogGroup
 }
 
-func newAPI(scope constructs.Construct, store *Store, apiDir, authorizerDir string) *API {
+// newAPI adds the api function, its authorizer and the HTTP API. The api
+// function puts the Kubernetes audit webhook's events on the ingest stream.
+func newAPI(scope constructs.Construct, store *Store, in *Ingest, apiDir, authorizerDir string) *API {
 	var a API
 
 	a.Function = newGoFunction(scope, functionSpec{
@@ -80,8 +83,10 @@ func newAPI(scope constructs.Construct, store *Store, apiDir, authorizerDir stri
 			"VIGIL_SENSORS_TABLE":    store.Sensors.TableName(),
 			"VIGIL_TASKS_TABLE":      store.Tasks.TableName(),
 			"VIGIL_API_KEYS_TABLE":   store.APIKeys.TableName(),
+			"VIGIL_INGEST_STREAM":    in.Stream.StreamName(),
 		},
 	}, apiDir)
+	grantStreamPut(a.Function.GrantPrincipal(), in, "PutAuditEventBatches") // the audit webhook
 	// Read on a table with indexes includes its indexes.
 	store.Detections.GrantReadData(a.Function)
 	// a detection's triage: conditional updates of its items, never a new or deleted item

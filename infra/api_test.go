@@ -80,6 +80,7 @@ func TestHTTPAPI(t *testing.T) {
 			"PATCH /v1/orgs/{org}/detections/{id}",
 			"POST /v1/orgs/{org}/detections/{id}/comments",
 			"POST /v1/orgs/{org}/events/search",
+			"POST /v1/orgs/{org}/k8s/audit",
 			"POST /v1/orgs/{org}/keys",
 			"POST /v1/orgs/{org}/sensors/{id}/tasks",
 			"POST /v1/orgs/{org}/tasks/{id}/result",

@@ -35,6 +35,8 @@ const (
 	ctxSplunkTokenSecretArn   = "splunkTokenSecretArn"
 	ctxElasticURL             = "elasticUrl"
 	ctxElasticAPIKeySecretArn = "elasticApiKeySecretArn"
+
+	ctxEKSAuditLogGroups = "eksAuditLogGroups"
 )
 
 // Defaults used when a context key is not set.
@@ -106,6 +108,11 @@ type Config struct {
 	// ElasticAPIKeySecretArn is the complete ARN of the secret holding the Elasticsearch
 	// API key; required with ElasticURL.
 	ElasticAPIKeySecretArn string
+
+	// EKSAuditLogGroups are existing EKS control-plane log groups
+	// (/aws/eks/<cluster>/cluster) whose audit events a CloudWatch Logs
+	// subscription filter puts on the ingest stream; empty: none.
+	EKSAuditLogGroups []string
 }
 
 // Forward reports whether detections are forwarded to a SIEM (the forward function
@@ -269,6 +276,14 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 		cfg.NoBuiltinRules = !on
 	}
 
+	if v := lookup(ctxEKSAuditLogGroups); v != nil {
+		groups, err := parseEKSLogGroups(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("context %q: %w", ctxEKSAuditLogGroups, err)
+		}
+		cfg.EKSAuditLogGroups = groups
+	}
+
 	// A SIEM endpoint and the secret holding its credential come together.
 	for _, c := range []struct {
 		urlKey, secretKey string
@@ -371,6 +386,16 @@ func parsePositiveInt(v any) (int, error) {
 // parsePaths reads a list of paths: comma-separated on the command line, a list of
 // strings in cdk.json.
 func parsePaths(v any) ([]string, error) {
+	out, err := parseList(v, "paths")
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("want at least one directory or file of rules, got %q", v)
+	}
+	return out, err
+}
+
+// parseList reads a list of what: comma-separated on the command line, a list of
+// strings in cdk.json; blank items are dropped.
+func parseList(v any, what string) ([]string, error) {
 	var raw []string
 	switch x := v.(type) {
 	case string:
@@ -379,12 +404,12 @@ func parsePaths(v any) ([]string, error) {
 		for _, it := range x {
 			s, ok := it.(string)
 			if !ok {
-				return nil, fmt.Errorf("want paths, got %v (%T) in the list", it, it)
+				return nil, fmt.Errorf("want %s, got %v (%T) in the list", what, it, it)
 			}
 			raw = append(raw, s)
 		}
 	default:
-		return nil, fmt.Errorf("want comma-separated paths or a list of paths, got %v (%T)", v, v)
+		return nil, fmt.Errorf("want comma-separated %s or a list of %s, got %v (%T)", what, what, v, v)
 	}
 	var out []string
 	for _, p := range raw {
@@ -392,10 +417,36 @@ func parsePaths(v any) ([]string, error) {
 			out = append(out, p)
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("want at least one directory or file of rules, got %q", v)
-	}
 	return out, nil
+}
+
+// eksLogGroupRE matches the log group of an EKS cluster's control plane,
+// /aws/eks/<cluster>/cluster (cluster names: 1-100 letters, digits, - and _,
+// beginning with a letter or digit).
+var eksLogGroupRE = regexp.MustCompile(`^/aws/eks/[A-Za-z0-9][A-Za-z0-9_-]{0,99}/cluster$`)
+
+// parseEKSLogGroups reads the EKS control-plane log groups whose audit logs
+// are subscribed to the ingest stream, each named once.
+func parseEKSLogGroups(v any) ([]string, error) {
+	groups, err := parseList(v, "log group names")
+	if err != nil {
+		return nil, err
+	}
+	if len(groups) == 0 {
+		return nil, fmt.Errorf("want at least one log group, /aws/eks/<cluster>/cluster, got %q", v)
+	}
+	seen := map[string]bool{}
+	for _, g := range groups {
+		if !eksLogGroupRE.MatchString(g) {
+			return nil, fmt.Errorf("log group %q is not an EKS cluster's: want /aws/eks/<cluster>/cluster, "+
+				"where EKS writes the control plane's logs (the detect function reads the cluster's name there)", g)
+		}
+		if seen[g] {
+			return nil, fmt.Errorf("log group %q named twice", g)
+		}
+		seen[g] = true
+	}
+	return groups, nil
 }
 
 func parseBool(v any) (bool, error) {

@@ -193,6 +193,20 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "empty rule sources", ctx: map[string]any{"ruleSources": " , "}, wantErr: `context "ruleSources": want at least one directory or file of rules`},
 		{name: "rule sources not paths", ctx: map[string]any{"ruleSources": []any{"a", float64(3)}}, wantErr: `context "ruleSources": want paths, got 3`},
 		{name: "builtinRules not a boolean", ctx: map[string]any{"builtinRules": "nope"}, wantErr: `context "builtinRules": want true or false, got "nope"`},
+		{name: "EKS log groups on the command line", ctx: map[string]any{"eksAuditLogGroups": "/aws/eks/prod-eu/cluster, /aws/eks/staging_2/cluster"},
+			want: withDefaults(Config{EKSAuditLogGroups: []string{"/aws/eks/prod-eu/cluster", "/aws/eks/staging_2/cluster"}})},
+		{name: "EKS log groups in cdk.json", ctx: map[string]any{"eksAuditLogGroups": []any{"/aws/eks/prod/cluster"}},
+			want: withDefaults(Config{EKSAuditLogGroups: []string{"/aws/eks/prod/cluster"}})},
+		{name: "a log group of no EKS cluster", ctx: map[string]any{"eksAuditLogGroups": "/aws/eks/prod/cluster,/app/logs"},
+			wantErr: `context "eksAuditLogGroups": log group "/app/logs" is not an EKS cluster's: want /aws/eks/<cluster>/cluster`},
+		{name: "a cluster name EKS refuses", ctx: map[string]any{"eksAuditLogGroups": "/aws/eks/-prod/cluster"},
+			wantErr: `log group "/aws/eks/-prod/cluster" is not an EKS cluster's`},
+		{name: "a log group twice", ctx: map[string]any{"eksAuditLogGroups": []any{"/aws/eks/a/cluster", "/aws/eks/a/cluster"}},
+			wantErr: `context "eksAuditLogGroups": log group "/aws/eks/a/cluster" named twice`},
+		{name: "no log group", ctx: map[string]any{"eksAuditLogGroups": " "},
+			wantErr: `context "eksAuditLogGroups": want at least one log group, /aws/eks/<cluster>/cluster, got " "`},
+		{name: "log groups not names", ctx: map[string]any{"eksAuditLogGroups": float64(1)},
+			wantErr: `context "eksAuditLogGroups": want comma-separated log group names or a list of log group names, got 1 (float64)`},
 	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,18 +91,29 @@
 //     function ("expired").
 //   - api.go: the api function (256 MB, 10 s; reads detections and sensors with their
 //     indexes and updates detection items (their triage: UpdateItem only), reads and
-//     writes tasks and api_keys; the org, name and role of a request's API key are
-//     handed over by the authorizer) behind an HTTP API with
+//     writes tasks and api_keys, puts the Kubernetes audit webhook's events on the
+//     stream named in VIGIL_INGEST_STREAM (kinesis:PutRecord(s), kms:GenerateDataKey
+//     through Kinesis: the only function writing to the stream); the org, name and
+//     role of a request's API key are handed over by the authorizer) behind an HTTP API with
 //     the routes GET /v1/orgs/{org}/sensors, GET /v1/orgs/{org}/detections,
 //     GET and PATCH /v1/orgs/{org}/detections/{id},
 //     POST /v1/orgs/{org}/detections/{id}/comments, GET /v1/orgs/{org}/rules, POST and GET /v1/orgs/{org}/sensors/{id}/tasks,
 //     GET /v1/orgs/{org}/tasks/{id}, POST /v1/orgs/{org}/tasks/{id}/result, GET and
-//     POST /v1/orgs/{org}/keys and DELETE /v1/orgs/{org}/keys/{id} (Lambda
+//     POST /v1/orgs/{org}/keys, DELETE /v1/orgs/{org}/keys/{id} and
+//     POST /v1/orgs/{org}/k8s/audit (Lambda
 //     proxy, payload format 2.0), every one behind
 //     the authorizer function (128 MB, 5 s; reads api_keys): a REQUEST authorizer with
 //     payload 2.0, simple responses, identity source $request.header.Authorization and
 //     results cached 300 s (so a revoked key is refused within 5 minutes). The $default stage writes one JSON access-log line per
 //     request to a log group kept 3 months.
+//   - eksaudit.go (with eksAuditLogGroups): a CloudWatch Logs subscription filter
+//     "vigil-eks-audit" ({ $.kind = "Event" }: the JSON audit events, not the group's
+//     text logs) from each EKS control-plane log group to the stream, and the role
+//     CloudWatch Logs assumes for it: trusted by logs.<region>.amazonaws.com with
+//     aws:SourceArn arn:<partition>:logs:<region>:<account>:* (the documented form),
+//     allowed kinesis:PutRecord(s) on the stream and kms:GenerateDataKey on the ingest
+//     key through Kinesis only. Each filter depends on the role and its policy:
+//     CloudWatch Logs tries the destination when the filter is created.
 //   - lake.go: the Glue database "vigil" and its table "events" over
 //     s3://<lake>/events/ (Parquet, columns from event.Columns() — the Event schema,
 //     never a second copy — partitions dt, hr, sensor as strings) with partition

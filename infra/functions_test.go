@@ -90,6 +90,7 @@ func TestFunctions(t *testing.T) {
 				"VIGIL_SENSORS_TABLE":    ref(ids.sensors),
 				"VIGIL_TASKS_TABLE":      ref(ids.tasks),
 				"VIGIL_API_KEYS_TABLE":   ref(ids.apiKeys),
+				"VIGIL_INGEST_STREAM":    ref(ids.stream),
 			},
 		},
 		{
@@ -184,8 +185,12 @@ func TestFunctionGrants(t *testing.T) {
 				{append(readTable, writeTable...), arn(ids.tasks)},
 				{[]string{"dynamodb:Query"}, index(ids.tasks)},
 				{append(readTable, writeTable...), arn(ids.apiKeys)}, // the keys routes
+				{[]string{"kinesis:PutRecords"}, arn(ids.stream)},    // the audit webhook
+				{[]string{"kms:GenerateDataKey"}, arn(ids.key)},
 			},
 			not: []grant{
+				{[]string{"kinesis:GetRecords", "kinesis:GetShardIterator"}, arn(ids.stream)},
+				{[]string{"kms:Decrypt"}, arn(ids.key)},
 				{[]string{"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, arn(ids.detections)},
 				{writeTable, arn(ids.sensors)},
 				{[]string{"events:PutEvents"}, arn(ids.bus)},

@@ -17,6 +17,7 @@ func TestNag(t *testing.T) {
 		{"defaults", nil},
 		{"custom", customContext},
 		{"splunk only", splunkContext},
+		{"eks audit", eksContext},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := synthApp(t, tc.ctx)

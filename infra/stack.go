@@ -61,7 +61,8 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 		return nil, err
 	}
 	det := newDetect(stack, detectDeps{ingest: in, store: store, route: route, respond: respond}, codeDirs[fnDetect])
-	api := newAPI(stack, store, codeDirs[fnAPI], codeDirs[fnAuthorizer])
+	api := newAPI(stack, store, in, codeDirs[fnAPI], codeDirs[fnAuthorizer])
+	newEKSAudit(stack, cfg, in)                          // EKS audit logs to the stream, when configured
 	rulesLayer.attach(stack, det.Function, api.Function) // the rules detect runs and the API lists
 	hunting := newHunting(stack, in)
 	grantSearch(api, hunting, in) // the API's event search runs in the hunting workgroup

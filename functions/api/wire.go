@@ -7,14 +7,17 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/vigil-sec/vigil/internal/api"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/rulesource"
 	"github.com/vigil-sec/vigil/rules"
 )
 
-// newServer wires the API from the environment: the tables, and the rule set the
-// detect function runs (the same VIGIL_BUILTIN_RULES and VIGIL_RULE_SOURCES).
+// newServer wires the API from the environment: the tables, the rule set the
+// detect function runs (the same VIGIL_BUILTIN_RULES and VIGIL_RULE_SOURCES),
+// and the ingest stream the Kubernetes audit webhook puts its events on
+// (VIGIL_INGEST_STREAM; without it the route answers 501).
 func newServer(ctx context.Context) (*api.Server, error) {
 	env, err := vaws.Env("VIGIL_SENSORS_TABLE", "VIGIL_DETECTIONS_TABLE", "VIGIL_TASKS_TABLE")
 	cfg, cerr := vaws.Config(ctx)
@@ -34,6 +37,9 @@ func newServer(ctx context.Context) (*api.Server, error) {
 	}
 	if t := os.Getenv("VIGIL_API_KEYS_TABLE"); t != "" { // the keys routes; without it they answer 501
 		s.KeyAdmin = &vaws.APIKeys{Client: db, Table: t}
+	}
+	if name := os.Getenv("VIGIL_INGEST_STREAM"); name != "" {
+		s.Stream = &vaws.Kinesis{Client: kinesis.NewFromConfig(cfg), StreamName: name}
 	}
 	return s, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"os"
 	"slices"
 	"strings"
@@ -12,36 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/testenv"
 )
-
-// logsRecord builds what a CloudWatch Logs subscription filter puts on the
-// stream: the gzip-compressed JSON of messages of one log stream.
-func logsRecord(t testing.TB, messageType, group, stream string, messages []string) []byte {
-	t.Helper()
-	type logEvent struct {
-		ID        string `json:"id"`
-		Timestamp int64  `json:"timestamp"`
-		Message   string `json:"message"`
-	}
-	p := map[string]any{"messageType": messageType, "owner": "123456789012", "logGroup": group, "logStream": stream,
-		"subscriptionFilters": []string{"vigil-eks-audit"}, "logEvents": []logEvent{}}
-	var les []logEvent
-	for i, m := range messages {
-		les = append(les, logEvent{ID: strings.Repeat("3", 50) + string(rune('0'+i%10)), Timestamp: 1748942042000, Message: m})
-	}
-	if les != nil {
-		p["logEvents"] = les
-	}
-	raw, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	zw.Write(raw)
-	zw.Close()
-	return b.Bytes()
-}
 
 func auditLines(t testing.TB) []string {
 	t.Helper()
@@ -65,13 +36,13 @@ func TestLogsRecordDetects(t *testing.T) {
 	good = bytes.Clone(good)
 	lines := auditLines(t)
 	recs := []events.KinesisEventRecord{
-		record("1", logsRecord(t, "CONTROL_MESSAGE", "", "", []string{"CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."})),
-		record("2", logsRecord(t, "DATA_MESSAGE", eksGroup, eksStream, lines)),
+		record("1", testenv.LogsRecord(t, "CONTROL_MESSAGE", "", "", []string{"CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."})),
+		record("2", testenv.LogsRecord(t, "DATA_MESSAGE", eksGroup, eksStream, lines)),
 		record("3", good),
-		record("4", logsRecord(t, "DATA_MESSAGE", eksGroup, "authenticator-4c6f1e0e2b7a8e9d3f1a", []string{`time="2025-06-03T09:14:02Z" level=info msg="access granted"`})),
-		record("5", logsRecord(t, "DATA_MESSAGE", eksGroup, eksStream, []string{lines[0], `{"kind":"Event","auditID":"x"}`})),
+		record("4", testenv.LogsRecord(t, "DATA_MESSAGE", eksGroup, "authenticator-4c6f1e0e2b7a8e9d3f1a", []string{`time="2025-06-03T09:14:02Z" level=info msg="access granted"`})),
+		record("5", testenv.LogsRecord(t, "DATA_MESSAGE", eksGroup, eksStream, []string{lines[0], `{"kind":"Event","auditID":"x"}`})),
 		record("6", []byte{0x1f, 0x8b, 0, 1, 2}),
-		record("7", logsRecord(t, "DATA_MESSAGE", "/app/logs", eksStream, lines[:1])),
+		record("7", testenv.LogsRecord(t, "DATA_MESSAGE", "/app/logs", eksStream, lines[:1])),
 	}
 	rec := &recorder{}
 	h := &KinesisHandler{Detector: NewDetector(packEngine(t)), Publisher: rec}
@@ -111,9 +82,9 @@ func TestDecodeLogsRecordErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"unknown message type", logsRecord(t, "OTHER", eksGroup, eksStream, nil), `messageType "OTHER"`},
-		{"bad line", logsRecord(t, "DATA_MESSAGE", eksGroup, eksStream, []string{`{"auditID":"a","stage":"x","verb":"get","stageTimestamp":"then"}`}),
-			`logEvents[0] (id 33333333333333333333333333333333333333333333333333` + "0): line 1: stageTimestamp"},
+		{"unknown message type", testenv.LogsRecord(t, "OTHER", eksGroup, eksStream, nil), `messageType "OTHER"`},
+		{"bad line", testenv.LogsRecord(t, "DATA_MESSAGE", eksGroup, eksStream, []string{`{"auditID":"a","stage":"x","verb":"get","stageTimestamp":"then"}`}),
+			`logEvents[0] (id 00000000000000000000000000000000000000000003748942042000): line 1: stageTimestamp`},
 		{"not JSON", func() []byte {
 			var b bytes.Buffer
 			zw := gzip.NewWriter(&b)
@@ -133,8 +104,8 @@ func TestDecodeLogsRecordErrors(t *testing.T) {
 }
 
 func FuzzDecodeLogsRecord(f *testing.F) {
-	f.Add(logsRecord(f, "DATA_MESSAGE", eksGroup, eksStream, auditLines(f)[:2]))
-	f.Add(logsRecord(f, "CONTROL_MESSAGE", "", "", nil))
+	f.Add(testenv.LogsRecord(f, "DATA_MESSAGE", eksGroup, eksStream, auditLines(f)[:2]))
+	f.Add(testenv.LogsRecord(f, "CONTROL_MESSAGE", "", "", nil))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		evs, err := DecodeLogsRecord(data)
 		if err != nil && !poison(err) {

@@ -11,7 +11,7 @@ import (
 )
 
 // Fields of Falco's k8s_audit source (the k8saudit plugin's ka.* and jevt.*
-// fields), read on K8S_AUDIT events (docs/kubernetes-audit.md). A rule of source
+// fields), read on K8S_AUDIT events (docs/kubernetes.md). A rule of source
 // k8s_audit matches K8S_AUDIT events only.
 
 const kaPrefix = "event/K8S_AUDIT/"
@@ -64,7 +64,7 @@ var kaPointers = map[string]string{
 	"/annotations/authorization.k8s.io~1decision": "DECISION", "/annotations/authorization.k8s.io~1reason": "REASON",
 }
 
-const kaNotKept = "Vigil's K8S_AUDIT events carry the audit event's fields of docs/kubernetes-audit.md, not its whole JSON"
+const kaNotKept = "Vigil's K8S_AUDIT events carry the audit event's fields of docs/kubernetes.md, not its whole JSON"
 
 func init() {
 	for f, p := range kaStrings {

@@ -4,7 +4,7 @@ import "github.com/vigil-sec/vigil/internal/event"
 
 // k8sAuditFields are the fields of Sigma's Kubernetes audit rules (logsource
 // product kubernetes, service audit): the audit event's JSON keys, dotted, as
-// K8S_AUDIT events carry them (docs/kubernetes-audit.md). apiGroup, hostPath and
+// K8S_AUDIT events carry them (docs/kubernetes.md). apiGroup, hostPath and
 // capabilities are the bare names SigmaHQ's rules use for objectRef.apiGroup, the
 // pod's hostPath volumes and the capabilities its containers add.
 var k8sAuditFields = map[string]target{
