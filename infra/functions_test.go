@@ -186,11 +186,11 @@ func TestFunctionGrants(t *testing.T) {
 				{[]string{"dynamodb:Query"}, index(ids.tasks)},
 				{append(readTable, writeTable...), arn(ids.apiKeys)}, // the keys routes
 				{[]string{"kinesis:PutRecords"}, arn(ids.stream)},    // the audit webhook
-				{[]string{"kms:GenerateDataKey"}, arn(ids.key)},
+				// the audit webhook's records; the lake's events and the search results (events/search)
+				{[]string{"kms:GenerateDataKey", "kms:Decrypt"}, arn(ids.key)},
 			},
 			not: []grant{
 				{[]string{"kinesis:GetRecords", "kinesis:GetShardIterator"}, arn(ids.stream)},
-				{[]string{"kms:Decrypt"}, arn(ids.key)},
 				{[]string{"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, arn(ids.detections)},
 				{writeTable, arn(ids.sensors)},
 				{[]string{"events:PutEvents"}, arn(ids.bus)},
