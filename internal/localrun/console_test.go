@@ -233,7 +233,7 @@ func TestDashboardConsole(t *testing.T) {
 
 	// a false positive comes with its tuning entry, to copy
 	page.evalString(t, row+`.click(), ''`)
-	page.waitJS(t, "the detection again", `document.querySelector('#d-status').textContent.startsWith('acknowledged')`)
+	page.waitJS(t, "the detection again", `!document.querySelector('#detail-body').hidden && document.querySelector('#d-status').textContent.startsWith('acknowledged')`)
 	page.evalString(t, `document.querySelector('#triage [data-status="false_positive"]').click(), ''`)
 	page.waitJS(t, "the tuning entry", `!document.querySelector('#t-tuning').hidden && document.querySelector('#t-tuning-text').textContent.includes('rules: [privileged_docker_container]')`)
 	if v, _ := page.eval(`getComputedStyle(document.querySelector('#t-copy')).display !== 'none'`); string(v) != "true" {

@@ -114,7 +114,7 @@ function clearDetail() {
   state.selected = '';
   state.detail = null;
   for (const id of ['#d-meta', '#d-ancestry', '#d-keys', '#d-explain', '#d-context', '#t-history']) $(id).replaceChildren();
-  for (const id of ['#d-event', '#d-desc', '#d-rulemeta', '#t-error', '#detail-error', '#t-tuning-text']) $(id).textContent = '';
+  for (const id of ['#d-event', '#d-status', '#d-desc', '#d-rulemeta', '#t-error', '#detail-error', '#t-tuning-text']) $(id).textContent = '';
   $('#t-tuning').hidden = true;
   $('#detail-body').hidden = true;
   $('#detail-empty').hidden = false;
