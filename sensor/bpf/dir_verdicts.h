@@ -22,12 +22,13 @@
 // through (the walked path is a function of the two), and holds what tells a
 // dentry or mount freed and allocated again at the same address for another
 // directory: the mount's id, the directory's inode number, super block, inode
-// generation and name hash. An entry is current while dir_gen has not moved
-// since it was made: dir_gen is bumped after every call that can change the
-// path of a directory already in the dentry cache (rename, rmdir, mount,
-// umount, move_mount, pivot_root, and io_uring's renameat and unlinkat of a
-// directory). Such a call bumps it at its exit, after the change: an open
-// that runs between the two may use the verdict of the directory's old path.
+// generation and name hash (which the kernel salts with the parent dentry's
+// address). An entry is current while dir_gen has not moved since it was
+// made: dir_gen is bumped after every call that can change the path of a
+// directory already in the dentry cache (rename, mount, umount, move_mount,
+// pivot_root, and io_uring's renameat). Such a call bumps it at its exit,
+// after the change: an open that runs between the two may use the verdict of
+// the directory's old path.
 
 // Set by user space before loading when every syscall that dir_paths_moved
 // watches is hooked; else nothing is cached.

@@ -1713,24 +1713,17 @@ static __always_inline void ptraced(struct sys_args *a, long ret)
 
 /* ---- syscall dispatch --------------------------------------------------- */
 
-// dir_paths_moved bumps dir_gen after a syscall (nr, returning ret, its third
-// argument a2) that can have changed the path of a directory.
-static __always_inline void dir_paths_moved(long nr, long ret, __u64 a2)
+// dir_paths_moved bumps dir_gen after a syscall (nr, returning ret) that can
+// have changed the path of a directory.
+static __always_inline void dir_paths_moved(long nr, long ret)
 {
 	if (ret != 0)
 		return;
 	switch (nr) {
-	case NR_unlinkat:
-		if (!(a2 & 0x200)) // AT_REMOVEDIR: a directory
-			return;
-		break;
-	case NR_rename: case NR_renameat: case NR_renameat2: case NR_rmdir:
+	case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_mount: case NR_umount: case NR_move_mount: case NR_pivot_root:
-		break;
-	default:
-		return;
+		dir_paths_changed();
 	}
-	dir_paths_changed();
 }
 
 // syscall_exited reports syscall id's exit with return value ret; regs holds the
@@ -1739,7 +1732,7 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 {
 	struct sys_args a;
 
-	dir_paths_moved(id, ret, regs->dx);
+	dir_paths_moved(id, ret);
 	// The saved argument registers still hold what the caller passed.
 	switch (id) {
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat: case NR_open_by_handle_at: {
@@ -2033,12 +2026,6 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 	res = cqe->res;
 	if (res == 0 && op == IORING_OP_RENAMEAT)
 		dir_paths_changed();
-	if (res == 0 && op == IORING_OP_UNLINKAT) {
-		struct io_unlink *u = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_unlink));
-
-		if (u && (u->flags & AT_REMOVEDIR))
-			dir_paths_changed();
-	}
 	if (uring_file_op_completed(r, key, op, res))
 		return 0;
 	if (op == IORING_OP_UNLINKAT || op == IORING_OP_RENAMEAT) {

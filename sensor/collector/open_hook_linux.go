@@ -15,7 +15,7 @@ import (
 // dirMovers are the syscalls after whose exit the kernel makes the cached
 // directory verdicts stale (dir_paths_moved in sensor/bpf/sensor.bpf.c): the
 // cache is used only when all of them that the kernel has are hooked.
-var dirMovers = []string{"rename", "renameat", "renameat2", "rmdir", "unlinkat", "mount", "umount", "move_mount", "pivot_root"}
+var dirMovers = []string{"rename", "renameat", "renameat2", "mount", "umount", "move_mount", "pivot_root"}
 
 // trampolineProbes are the hooks that would hand the collector each opened
 // file directly, run for opens only: an fentry program on the function every
