@@ -19,8 +19,10 @@
 //   FILE_OPEN       tp_btf/sys_exit of open, openat, openat2, creat,
 //                   open_by_handle_at: the new descriptor's file, its path walked
 //                   from the dentry up through the mounts, filtered in the kernel
-//                   by the `file_prefixes` LPM trie; with the path argument as
-//                   passed, read from the saved registers, when it holds ".."
+//                   by the `file_prefixes` LPM trie, or decided before any
+//                   walk by the verdict cached for the file's directory
+//                   (dir_verdicts.h); with the path argument as passed, read
+//                   from the saved registers, when it holds ".."
 //   FILE_DELETE,    sys_exit of unlink(at), rename(at)(2), chmod, fchmod(at)(2)
 //   FILE_RENAME,    reports the call if it succeeded, its arguments read from the
 //   FILE_CHMOD      registers, the path made absolute against the directory
