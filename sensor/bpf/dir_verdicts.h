@@ -15,7 +15,7 @@
 //
 // A file open whose directory's verdict is cached and current, and says that
 // the open is not reported, returns before its path is walked (counted in
-// COUNTER_FILE_FILTERED and COUNTER_FILE_CACHED). Otherwise its path is walked
+// COUNTER_FILE_CACHED alone: user space adds it to the filtered ones). Otherwise its path is walked
 // and matched as before, and the verdict of its directory, if uniform, cached.
 //
 // An entry is keyed by the directory's dentry and the mount it was reached

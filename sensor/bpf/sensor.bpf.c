@@ -114,10 +114,10 @@ enum event_kind {
 
 enum counter {
 	COUNTER_DROPS = 0,         // records lost: ring buffer full
-	COUNTER_FILE_FILTERED = 1, // file events dropped by the path filter
+	COUNTER_FILE_FILTERED = 1, // file events dropped by the path filter, walked
 	COUNTER_FILE_MATCHED = 2,  // file events that passed the path filter
-	COUNTER_FILE_CACHED = 3,   // file opens of COUNTER_FILE_FILTERED decided by
-	                           // their directory's cached verdict, unwalked
+	COUNTER_FILE_CACHED = 3,   // file opens dropped by their directory's cached
+	                           // verdict, unwalked (not in COUNTER_FILE_FILTERED)
 	COUNTER_MAX = 4,
 };
 
@@ -964,7 +964,6 @@ static __always_inline void file_opened(struct file *f, __u32 oflags, const char
 		id.gen = dir_gen_now(); // before the walk: a change meanwhile makes what it finds stale
 		verdict = dir_cached(&id, dir, mnt, id.gen);
 		if (verdict >= 0 && !verdict_reports(verdict, f->f_mode)) {
-			count(COUNTER_FILE_FILTERED);
 			count(COUNTER_FILE_CACHED);
 			return;
 		}

@@ -666,7 +666,7 @@ func (c *Collector) Stats() Stats {
 	user := c.userFiltered.Load()
 	matched := c.matched.Load()
 	return Stats{Received: c.received.Load(), Dropped: c.dropped.Load(), Invalid: c.invalid.Load(),
-		FileFiltered: c.filtered.Load() + user, FileMatched: matched - min(user, matched), FileCached: c.cached.Load(),
+		FileFiltered: c.filtered.Load() + c.cached.Load() + user, FileMatched: matched - min(user, matched), FileCached: c.cached.Load(),
 		KernelTime: time.Duration(c.kernelNs.Load())}
 }
 
