@@ -110,6 +110,7 @@ type capture interface {
 	Stats() collector.Stats
 	Close() error
 	SyscallHook() string
+	OpenHook() string
 	Unavailable() []string
 	Missing() []string
 }
@@ -162,7 +163,7 @@ func run(ctx context.Context, o Options, newCapture func(collector.Options) (cap
 		return Stats{}, fmt.Errorf("sensor: %w", err)
 	}
 	defer col.Close()
-	log.Info("kernel hooks attached", "syscall_exits", col.SyscallHook())
+	log.Info("kernel hooks attached", "syscall_exits", col.SyscallHook(), "file_opens", col.OpenHook())
 	for _, u := range col.Unavailable() {
 		log.Warn("kernel hook not attached: its events are not captured", "hook", u)
 	}

@@ -57,6 +57,7 @@ func (f failingCapture) Run(ctx context.Context, _ func(*event.Event)) error {
 func (failingCapture) Stats() collector.Stats { return collector.Stats{} }
 func (failingCapture) Close() error           { return nil }
 func (failingCapture) SyscallHook() string    { return "test" }
+func (failingCapture) OpenHook() string       { return "test" }
 func (failingCapture) Unavailable() []string  { return nil }
 func (failingCapture) Missing() []string      { return nil }
 

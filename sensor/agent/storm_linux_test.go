@@ -1,5 +1,8 @@
 package agent
 
+//go:generate clang-14 -O2 -g -Wall -Werror -target bpf -mcpu=v3 -I/usr/include/x86_64-linux-gnu -c testdata/empty_hook.bpf.c -o testdata/empty_hook.o
+//go:generate llvm-strip-14 -g testdata/empty_hook.o
+
 import (
 	"context"
 	"fmt"
@@ -16,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/sensor/collector"
@@ -206,14 +211,53 @@ func withSensor(b *testing.B, warm func(), run func() time.Duration) stormResult
 		lakeBytes: lake.bytes.Load(), lakeEvents: st.Shipper.Events}
 }
 
+// openSyscalls are the syscalls whose exits the sensor watches for file
+// opens (syscallHooks in sensor/collector).
+var openSyscalls = []string{"open", "openat", "openat2", "creat", "open_by_handle_at"}
+
+// emptyHook is testdata/empty_hook.o's program attached to the exit
+// tracepoints of syscalls.
+type emptyHook struct {
+	coll  *ebpf.Collection
+	links []link.Link
+}
+
+func attachEmptyHook(b *testing.B, syscalls []string) *emptyHook {
+	coll, err := ebpf.LoadCollection(filepath.Join("testdata", "empty_hook.o"))
+	if err != nil {
+		b.Fatalf("empty hook: %v", err)
+	}
+	h := &emptyHook{coll: coll}
+	for _, name := range syscalls {
+		l, err := link.Tracepoint("syscalls", "sys_exit_"+name, coll.Programs["empty_exit"], nil)
+		if err != nil {
+			h.Close()
+			b.Fatalf("empty hook: attach sys_exit_%s: %v", name, err)
+		}
+		h.links = append(h.links, l)
+	}
+	return h
+}
+
+func (h *emptyHook) Close() {
+	for _, l := range h.links {
+		l.Close()
+	}
+	h.coll.Close()
+}
+
 // alternate runs the storm spec (ops operations) without and with the sensor,
 // stormRounds times per b.N, and reports the median over the rounds of: the
 // sensor's CPU time (its process plus its eBPF programs) per 1,000 events and
 // per operation, the storm's own CPU time with the sensor over without, and
-// the bytes per event on the wire and in the lake; drops are summed. It
-// returns the medians of the sensor's CPU time per operation, and of its eBPF
+// the bytes per event on the wire and in the lake; drops are summed. With
+// emptyHooks, each round also runs the storm with an empty program attached
+// to the exit tracepoints of those syscalls, between the two, and reports its
+// CPU time over without ("empty-hook-ratio") and the sensor's ratio less that
+// one ("storm-over-empty", the median of the rounds' differences). It returns
+// the medians of the sensor's CPU time per operation, and of its eBPF
 // programs' part.
-func alternate(b *testing.B, spec func(ops int) string, ops int, unit string) (sensorPerOp, kernelPerOp time.Duration) {
+func alternate(b *testing.B, spec func(ops int) string, ops int, unit string, emptyHooks []string) (sensorPerOp, kernelPerOp time.Duration) {
 	if err := collector.Supported(); err != nil {
 		b.Skipf("skipping: %v", err)
 	}
@@ -222,11 +266,17 @@ func alternate(b *testing.B, spec func(ops int) string, ops int, unit string) (s
 		b.Skipf("skipping: %v", err)
 	}
 	defer kt.Close()
-	var sensorK, bpfK, userK, perOp, kernelPerOps, evPerOp, ratio, wire, lake []float64
+	var sensorK, bpfK, userK, perOp, kernelPerOps, evPerOp, ratio, emptyRatio, overEmpty, wire, lake []float64
 	var drops uint64
 	b.ResetTimer()
 	for range b.N * stormRounds {
 		without := runStorm(b, spec(ops))
+		var empty time.Duration
+		if emptyHooks != nil {
+			h := attachEmptyHook(b, emptyHooks)
+			empty = runStorm(b, spec(ops))
+			h.Close()
+		}
 		r := withSensor(b, func() { runStorm(b, spec(ops/4)) }, func() time.Duration { return runStorm(b, spec(ops)) })
 		events := float64(max(r.events, 1))
 		sensor := r.sensorCPU + r.kernelCPU
@@ -238,6 +288,11 @@ func alternate(b *testing.B, spec func(ops int) string, ops int, unit string) (s
 		kernelPerOps = append(kernelPerOps, r.kernelCPU.Seconds()*1e6/float64(ops))
 		evPerOp = append(evPerOp, events/float64(ops))
 		ratio = append(ratio, float64(r.stormCPU)/float64(max(without, 1)))
+		if emptyHooks != nil {
+			e := float64(empty) / float64(max(without, 1))
+			emptyRatio = append(emptyRatio, e)
+			overEmpty = append(overEmpty, ratio[len(ratio)-1]-e)
+		}
 		wire = append(wire, float64(r.wireBytes)/events)
 		lake = append(lake, float64(r.lakeBytes)/float64(max(r.lakeEvents, 1)))
 		drops += r.drops
@@ -250,6 +305,10 @@ func alternate(b *testing.B, spec func(ops int) string, ops int, unit string) (s
 	b.ReportMetric(median(perOp), "sensor-µs/"+unit)
 	// The storm's own CPU with the sensor (eBPF programs included) over without.
 	b.ReportMetric(median(ratio), "storm-cpu-ratio")
+	if emptyHooks != nil {
+		b.ReportMetric(median(emptyRatio), "empty-hook-ratio")
+		b.ReportMetric(median(overEmpty), "storm-over-empty")
+	}
 	b.ReportMetric(float64(drops), "drops")
 	b.ReportMetric(median(wire), "wire-B/event")
 	b.ReportMetric(median(lake), "lake-B/event")
@@ -285,7 +344,7 @@ func median(xs []float64) float64 {
 // eBPF programs' cost per real exec (from the storm) times 20,000.
 func BenchmarkSensorExecStorm(b *testing.B) {
 	const execs = 2000
-	_, kernelPerExec := alternate(b, func(n int) string { return "exec " + strconv.Itoa(n) }, execs, "exec")
+	_, kernelPerExec := alternate(b, func(n int) string { return "exec " + strconv.Itoa(n) }, execs, "exec", nil)
 
 	const rate, seconds = 20000, 3
 	var user []float64
@@ -314,7 +373,10 @@ func BenchmarkSensorExecStorm(b *testing.B) {
 // BenchmarkSensorOpenStorm opens and closes a file from every CPU in a separate
 // process. "unwatched" opens a file outside the default prefixes (what most
 // opens on a host are: the kernel filters them out); "watched" opens one under
-// /tmp/, which is reported.
+// /tmp/, which is reported. Each round runs the storm bare, with an empty
+// program at the opens' exit tracepoints, and with the sensor:
+// "storm-over-empty" is what the sensor's open filter costs the storm beyond
+// any program there.
 func BenchmarkSensorOpenStorm(b *testing.B) {
 	for _, c := range []struct{ name, dir string }{{"unwatched", "/var/tmp"}, {"watched", "/tmp"}} {
 		b.Run(c.name, func(b *testing.B) {
@@ -328,7 +390,7 @@ func BenchmarkSensorOpenStorm(b *testing.B) {
 				b.Fatal(err)
 			}
 			const opens = 200000
-			_, _ = alternate(b, func(n int) string { return "open " + strconv.Itoa(n) + " " + path }, opens, "open")
+			_, _ = alternate(b, func(n int) string { return "open " + strconv.Itoa(n) + " " + path }, opens, "open", openSyscalls)
 		})
 	}
 }

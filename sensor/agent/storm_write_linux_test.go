@@ -73,7 +73,7 @@ func BenchmarkSensorWriteStorm(b *testing.B) {
 			if err := os.Truncate(file, 0); err != nil {
 				b.Fatal(err)
 			}
-			_, _ = alternate(b, func(n int) string { return "write " + strconv.Itoa(n) + " " + c.target }, writes, "write")
+			_, _ = alternate(b, func(n int) string { return "write " + strconv.Itoa(n) + " " + c.target }, writes, "write", nil)
 		})
 	}
 }

@@ -11,11 +11,18 @@
 #define FMODE_WRITE_BIT 0x2    // FMODE_WRITE
 #define FMODE_CREATED_BIT 0x100000 // FMODE_CREATED
 
-// wanted_open is wanted for an open of f_mode fmode: a prefix of value
-// PREFIX_CHANGES passes only an open for writing or one that created the file.
+// verdict_reports applies a file_prefixes value to an open of f_mode fmode: a
+// prefix of value PREFIX_CHANGES passes only an open for writing or one that
+// created the file.
+static __always_inline bool verdict_reports(__u8 v, __u32 fmode)
+{
+	return v && (v != PREFIX_CHANGES || (fmode & (FMODE_WRITE_BIT | FMODE_CREATED_BIT)));
+}
+
+// wanted_open is wanted for an open of f_mode fmode (see verdict_reports).
 static __always_inline bool wanted_open(struct walk_buf *w, __u32 off, __u32 len, __u32 fmode)
 {
-	__u8 *v;
+	struct prefix_val *v;
 	__u32 *key_len;
 
 	if (len > PREFIX_MAX)
@@ -29,7 +36,5 @@ static __always_inline bool wanted_open(struct walk_buf *w, __u32 off, __u32 len
 		return true;
 	*key_len = len * 8;
 	v = bpf_map_lookup_elem(&file_prefixes, key_len);
-	if (!v || !*v)
-		return false;
-	return *v != PREFIX_CHANGES || (fmode & (FMODE_WRITE_BIT | FMODE_CREATED_BIT));
+	return v && verdict_reports(v->verdict, fmode);
 }

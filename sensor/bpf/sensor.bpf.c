@@ -19,8 +19,10 @@
 //   FILE_OPEN       tp_btf/sys_exit of open, openat, openat2, creat,
 //                   open_by_handle_at: the new descriptor's file, its path walked
 //                   from the dentry up through the mounts, filtered in the kernel
-//                   by the `file_prefixes` LPM trie; with the path argument as
-//                   passed, read from the saved registers, when it holds ".."
+//                   by the `file_prefixes` LPM trie, or decided before any
+//                   walk by the verdict cached for the file's directory
+//                   (dir_verdicts.h); with the path argument as passed, read
+//                   from the saved registers, when it holds ".."
 //   FILE_DELETE,    sys_exit of unlink(at), rename(at)(2), chmod, fchmod(at)(2)
 //   FILE_RENAME,    reports the call if it succeeded, its arguments read from the
 //   FILE_CHMOD      registers, the path made absolute against the directory
@@ -112,9 +114,11 @@ enum event_kind {
 
 enum counter {
 	COUNTER_DROPS = 0,         // records lost: ring buffer full
-	COUNTER_FILE_FILTERED = 1, // file events dropped by the path filter
+	COUNTER_FILE_FILTERED = 1, // file events dropped by the path filter, walked
 	COUNTER_FILE_MATCHED = 2,  // file events that passed the path filter
-	COUNTER_MAX = 3,
+	COUNTER_FILE_CACHED = 3,   // file opens dropped by their directory's cached
+	                           // verdict, unwalked (not in COUNTER_FILE_FILTERED)
+	COUNTER_MAX = 4,
 };
 
 enum priv_op {
@@ -225,6 +229,16 @@ struct prefix_key {
 	char data[PREFIX_MAX];
 };
 
+// prefix_val.flags: the entry ends in '/' and a longer entry starts with it
+// (dir_verdicts.h).
+#define PREFIX_SPLIT 1
+
+struct prefix_val {
+	__u8 verdict; // 0 leave out, 1 report, PREFIX_CHANGES (file_watch.h)
+	__u8 flags;   // PREFIX_SPLIT
+	__u16 bits;   // the entry's own prefix length, in bits
+};
+
 // Referenced only so that the record types land in BTF, from which bpf2go
 // generates their Go mirrors (SensorExecEvent, ...). Never read or written.
 const struct exec_event *unused_exec_event __attribute__((unused));
@@ -237,6 +251,7 @@ const struct module_event *unused_module_event __attribute__((unused));
 const struct priv_event *unused_priv_event __attribute__((unused));
 const struct ptrace_event *unused_ptrace_event __attribute__((unused));
 const struct prefix_key *unused_prefix_key __attribute__((unused));
+const struct prefix_val *unused_prefix_val __attribute__((unused));
 const enum event_kind *unused_event_kind __attribute__((unused));
 const enum counter *unused_counter __attribute__((unused));
 const enum priv_op *unused_priv_op __attribute__((unused));
@@ -254,15 +269,17 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-// Path prefixes of the file events to report, set from user space. The value
-// is 1 for a prefix to report and 0 for one to leave out; the longest matching
-// prefix decides.
+// Path prefixes of the file events to report, set from user space. The
+// verdict is 1 for a prefix to report and 0 for one to leave out; the longest
+// matching prefix decides. Entries user space adds to mark the directories
+// that longer entries split (PREFIX_SPLIT) have the verdict of their own
+// longest prefix: room for every '/'-terminated prefix of 256 entries.
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 256);
+	__uint(max_entries, 256 * (PREFIX_MAX / 2));
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(key_size, sizeof(struct prefix_key));
-	__uint(value_size, sizeof(__u8));
+	__uint(value_size, sizeof(struct prefix_val));
 } file_prefixes SEC(".maps");
 
 // Per-CPU space for building a file record.
@@ -390,6 +407,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 struct walk_buf {
 	char b[WALK_BUF];
+	__u32 first; // bytes of the last walk's first component, its '/' included (0: none)
 };
 
 // Per-CPU buffer in which paths are built, right to left, ending at WALK_END.
@@ -444,10 +462,12 @@ static long walk_step(__u64 i, struct walk_ctx *c)
 		c->trunc = 1;
 		return 1;
 	}
-	len += n + 1;
 	w = walk_buf();
 	if (!w)
 		return 1;
+	if (len == 0)
+		w->first = n + 1;
+	len += n + 1;
 	off = WALK_END - len;
 	barrier_var(off);
 	if (off > WALK_END - 1 || n > NAME_MAX)
@@ -481,6 +501,9 @@ static __noinline __u64 walk_path(struct dentry *dentry, struct vfsmount *vfsmnt
 
 	if (!vm)
 		return 0;
+	w = walk_buf();
+	if (w)
+		w->first = 0;
 	c.dentry = (__u64)dentry;
 	c.mnt = (__u64)vfsmnt - bpf_core_field_offset(struct mount, mnt);
 	c.root = (__u64)vm->mnt_root;
@@ -798,7 +821,7 @@ static __always_inline struct file *fd_file(__u64 fd)
 // if the longest matching prefix is one to report.
 static __always_inline bool wanted(struct walk_buf *w, __u32 off, __u32 len)
 {
-	__u8 *v;
+	struct prefix_val *v;
 	__u32 *key_len;
 
 	if (len > PREFIX_MAX)
@@ -812,7 +835,7 @@ static __always_inline bool wanted(struct walk_buf *w, __u32 off, __u32 len)
 		return true;
 	*key_len = len * 8;
 	v = bpf_map_lookup_elem(&file_prefixes, key_len);
-	return v && *v;
+	return v && v->verdict;
 }
 
 static __always_inline struct file_event *file_rec(void)
@@ -834,6 +857,7 @@ static __always_inline void file_emit(struct file_event *e)
 }
 
 #include "file_watch.h"
+#include "dir_verdicts.h"
 
 struct pair_ctx {
 	__u32 off;
@@ -917,23 +941,45 @@ static __always_inline __u32 raw_path(struct file_event *e, __u32 at, const char
 // or not known: see raw_path).
 static __always_inline void file_opened(struct file *f, __u32 oflags, const char *raw)
 {
+	struct dir_verdict id;
 	struct file_event *e;
+	struct dentry *d, *dir;
+	struct vfsmount *mnt;
 	struct walk_buf *w;
 	__u64 len, off;
+	bool cacheable;
+	int verdict = -1;
 
 	if (!f)
 		return;
 	// Regular files only: directories, devices, pipes and sockets are left out.
 	if ((f->f_inode->i_mode & S_IFMT) != S_IFREG)
 		return;
-	len = walk_path(f->f_path.dentry, f->f_path.mnt);
+	d = f->f_path.dentry;
+	mnt = f->f_path.mnt;
+	dir = d->d_parent;
+	// A file that is a mount's root, or in no directory, is walked whole.
+	cacheable = dir_cache && dir && dir != d && d != mnt->mnt_root;
+	if (cacheable) {
+		id.gen = dir_gen_now(); // before the walk: a change meanwhile makes what it finds stale
+		verdict = dir_cached(&id, dir, mnt, id.gen);
+		if (verdict >= 0 && !verdict_reports(verdict, f->f_mode)) {
+			count(COUNTER_FILE_CACHED);
+			return;
+		}
+	}
+	len = walk_path(d, mnt);
 	w = walk_buf();
 	if (!w || len == 0 || len > FPATH_MAX - 1)
 		return;
 	off = WALK_END - len;
-	if (!wanted_open(w, off, len, f->f_mode)) {
-		count(COUNTER_FILE_FILTERED);
-		return;
+	if (verdict < 0) {
+		if (cacheable)
+			dir_learn(&id, dir, mnt, w, off, len);
+		if (!wanted_open(w, off, len, f->f_mode)) {
+			count(COUNTER_FILE_FILTERED);
+			return;
+		}
 	}
 	count(COUNTER_FILE_MATCHED);
 	e = file_rec();
@@ -1668,12 +1714,26 @@ static __always_inline void ptraced(struct sys_args *a, long ret)
 
 /* ---- syscall dispatch --------------------------------------------------- */
 
+// dir_paths_moved bumps dir_gen after a syscall (nr, returning ret) that can
+// have changed the path of a directory.
+static __always_inline void dir_paths_moved(long nr, long ret)
+{
+	if (ret != 0)
+		return;
+	switch (nr) {
+	case NR_rename: case NR_renameat: case NR_renameat2:
+	case NR_mount: case NR_umount: case NR_move_mount: case NR_pivot_root:
+		dir_paths_changed();
+	}
+}
+
 // syscall_exited reports syscall id's exit with return value ret; regs holds the
 // registers the caller passed its arguments in.
 static __always_inline void syscall_exited(struct pt_regs *regs, long id, long ret)
 {
 	struct sys_args a;
 
+	dir_paths_moved(id, ret);
 	// The saved argument registers still hold what the caller passed.
 	switch (id) {
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat: case NR_open_by_handle_at: {
@@ -1725,6 +1785,8 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 		a.a[3] = regs->r10;
 		a.a[4] = regs->r8;
 		mounted(&a, ret);
+		return;
+	case NR_pivot_root: // dir_paths_moved's only
 		return;
 	case NR_bpf:
 		bpf_loaded(regs->di, ret);
@@ -1963,6 +2025,8 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 		return 0;
 	op = r->opcode;
 	res = cqe->res;
+	if (res == 0 && op == IORING_OP_RENAMEAT)
+		dir_paths_changed();
 	if (uring_file_op_completed(r, key, op, res))
 		return 0;
 	if (op == IORING_OP_UNLINKAT || op == IORING_OP_RENAMEAT) {

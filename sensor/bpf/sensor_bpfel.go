@@ -35,7 +35,8 @@ const (
 	SensorCounterCOUNTER_DROPS         SensorCounter = 0
 	SensorCounterCOUNTER_FILE_FILTERED SensorCounter = 1
 	SensorCounterCOUNTER_FILE_MATCHED  SensorCounter = 2
-	SensorCounterCOUNTER_MAX           SensorCounter = 3
+	SensorCounterCOUNTER_FILE_CACHED   SensorCounter = 3
+	SensorCounterCOUNTER_MAX           SensorCounter = 4
 )
 
 type SensorCredsBefore struct {
@@ -45,6 +46,24 @@ type SensorCredsBefore struct {
 	Gid  uint32
 	Pad  uint32
 	Caps uint64
+}
+
+type SensorDirKey struct {
+	_      structs.HostLayout
+	Dentry uint64
+	Mnt    uint64
+}
+
+type SensorDirVerdict struct {
+	_       structs.HostLayout
+	Gen     uint64
+	MntId   uint64
+	Ino     uint64
+	Sb      uint64
+	Igen    uint32
+	Hash    uint32
+	Verdict uint8
+	Pad     [7]uint8
 }
 
 type SensorDnsEvent struct {
@@ -283,6 +302,13 @@ type SensorPrefixKey struct {
 	Data      [128]int8
 }
 
+type SensorPrefixVal struct {
+	_       structs.HostLayout
+	Verdict uint8
+	Flags   uint8
+	Bits    uint16
+}
+
 type SensorPrivEvent struct {
 	_       structs.HostLayout
 	Hdr     SensorEventHdr
@@ -376,8 +402,9 @@ const (
 )
 
 type SensorWalkBuf struct {
-	_ structs.HostLayout
-	B [4096]int8
+	_     structs.HostLayout
+	B     [4096]int8
+	First uint32
 }
 
 // Names of all BPF objects in the ELF.
@@ -386,6 +413,8 @@ type SensorWalkBuf struct {
 const (
 	SensorMapCounters               = "counters"
 	SensorMapCredsEntry             = "creds_entry"
+	SensorMapDirGen                 = "dir_gen"
+	SensorMapDirVerdicts            = "dir_verdicts"
 	SensorMapDnsLenSent             = "dns_len_sent"
 	SensorMapEvents                 = "events"
 	SensorMapExecScratch            = "exec_scratch"
@@ -416,9 +445,11 @@ const (
 	SensorVarBpfSelfTgid            = "bpf_self_tgid"
 	SensorVarCaptureEnv             = "capture_env"
 	SensorVarCheckExeLayer          = "check_exe_layer"
+	SensorVarDirCache               = "dir_cache"
 	SensorVarUnusedBpfLoadEvent     = "unused_bpf_load_event"
 	SensorVarUnusedBpfLoadKind      = "unused_bpf_load_kind"
 	SensorVarUnusedCounter          = "unused_counter"
+	SensorVarUnusedDirVerdict       = "unused_dir_verdict"
 	SensorVarUnusedDnsEvent         = "unused_dns_event"
 	SensorVarUnusedDupOp            = "unused_dup_op"
 	SensorVarUnusedEventKind        = "unused_event_kind"
@@ -442,6 +473,7 @@ const (
 	SensorVarUnusedNsKind           = "unused_ns_kind"
 	SensorVarUnusedNsOp             = "unused_ns_op"
 	SensorVarUnusedPrefixKey        = "unused_prefix_key"
+	SensorVarUnusedPrefixVal        = "unused_prefix_val"
 	SensorVarUnusedPrivEvent        = "unused_priv_event"
 	SensorVarUnusedPrivOp           = "unused_priv_op"
 	SensorVarUnusedPtraceEvent      = "unused_ptrace_event"
@@ -513,6 +545,8 @@ type SensorProgramSpecs struct {
 type SensorMapSpecs struct {
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	CredsEntry   *ebpf.MapSpec `ebpf:"creds_entry"`
+	DirGen       *ebpf.MapSpec `ebpf:"dir_gen"`
+	DirVerdicts  *ebpf.MapSpec `ebpf:"dir_verdicts"`
 	DnsLenSent   *ebpf.MapSpec `ebpf:"dns_len_sent"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	ExecScratch  *ebpf.MapSpec `ebpf:"exec_scratch"`
@@ -538,9 +572,11 @@ type SensorVariableSpecs struct {
 	BpfSelfTgid            *ebpf.VariableSpec `ebpf:"bpf_self_tgid"`
 	CaptureEnv             *ebpf.VariableSpec `ebpf:"capture_env"`
 	CheckExeLayer          *ebpf.VariableSpec `ebpf:"check_exe_layer"`
+	DirCache               *ebpf.VariableSpec `ebpf:"dir_cache"`
 	UnusedBpfLoadEvent     *ebpf.VariableSpec `ebpf:"unused_bpf_load_event"`
 	UnusedBpfLoadKind      *ebpf.VariableSpec `ebpf:"unused_bpf_load_kind"`
 	UnusedCounter          *ebpf.VariableSpec `ebpf:"unused_counter"`
+	UnusedDirVerdict       *ebpf.VariableSpec `ebpf:"unused_dir_verdict"`
 	UnusedDnsEvent         *ebpf.VariableSpec `ebpf:"unused_dns_event"`
 	UnusedDupOp            *ebpf.VariableSpec `ebpf:"unused_dup_op"`
 	UnusedEventKind        *ebpf.VariableSpec `ebpf:"unused_event_kind"`
@@ -564,6 +600,7 @@ type SensorVariableSpecs struct {
 	UnusedNsKind           *ebpf.VariableSpec `ebpf:"unused_ns_kind"`
 	UnusedNsOp             *ebpf.VariableSpec `ebpf:"unused_ns_op"`
 	UnusedPrefixKey        *ebpf.VariableSpec `ebpf:"unused_prefix_key"`
+	UnusedPrefixVal        *ebpf.VariableSpec `ebpf:"unused_prefix_val"`
 	UnusedPrivEvent        *ebpf.VariableSpec `ebpf:"unused_priv_event"`
 	UnusedPrivOp           *ebpf.VariableSpec `ebpf:"unused_priv_op"`
 	UnusedPtraceEvent      *ebpf.VariableSpec `ebpf:"unused_ptrace_event"`
@@ -596,6 +633,8 @@ func (o *SensorObjects) Close() error {
 type SensorMaps struct {
 	Counters     *ebpf.Map `ebpf:"counters"`
 	CredsEntry   *ebpf.Map `ebpf:"creds_entry"`
+	DirGen       *ebpf.Map `ebpf:"dir_gen"`
+	DirVerdicts  *ebpf.Map `ebpf:"dir_verdicts"`
 	DnsLenSent   *ebpf.Map `ebpf:"dns_len_sent"`
 	Events       *ebpf.Map `ebpf:"events"`
 	ExecScratch  *ebpf.Map `ebpf:"exec_scratch"`
@@ -618,6 +657,8 @@ func (m *SensorMaps) Close() error {
 	return _SensorClose(
 		m.Counters,
 		m.CredsEntry,
+		m.DirGen,
+		m.DirVerdicts,
 		m.DnsLenSent,
 		m.Events,
 		m.ExecScratch,
@@ -644,9 +685,11 @@ type SensorVariables struct {
 	BpfSelfTgid            *ebpf.Variable `ebpf:"bpf_self_tgid"`
 	CaptureEnv             *ebpf.Variable `ebpf:"capture_env"`
 	CheckExeLayer          *ebpf.Variable `ebpf:"check_exe_layer"`
+	DirCache               *ebpf.Variable `ebpf:"dir_cache"`
 	UnusedBpfLoadEvent     *ebpf.Variable `ebpf:"unused_bpf_load_event"`
 	UnusedBpfLoadKind      *ebpf.Variable `ebpf:"unused_bpf_load_kind"`
 	UnusedCounter          *ebpf.Variable `ebpf:"unused_counter"`
+	UnusedDirVerdict       *ebpf.Variable `ebpf:"unused_dir_verdict"`
 	UnusedDnsEvent         *ebpf.Variable `ebpf:"unused_dns_event"`
 	UnusedDupOp            *ebpf.Variable `ebpf:"unused_dup_op"`
 	UnusedEventKind        *ebpf.Variable `ebpf:"unused_event_kind"`
@@ -670,6 +713,7 @@ type SensorVariables struct {
 	UnusedNsKind           *ebpf.Variable `ebpf:"unused_ns_kind"`
 	UnusedNsOp             *ebpf.Variable `ebpf:"unused_ns_op"`
 	UnusedPrefixKey        *ebpf.Variable `ebpf:"unused_prefix_key"`
+	UnusedPrefixVal        *ebpf.Variable `ebpf:"unused_prefix_val"`
 	UnusedPrivEvent        *ebpf.Variable `ebpf:"unused_priv_event"`
 	UnusedPrivOp           *ebpf.Variable `ebpf:"unused_priv_op"`
 	UnusedPtraceEvent      *ebpf.Variable `ebpf:"unused_ptrace_event"`

@@ -176,6 +176,7 @@ struct linux_binprm {
 /* Files. */
 
 struct qstr {
+	__u32 hash;
 	__u32 len;
 	const unsigned char *name;
 };
@@ -188,6 +189,7 @@ struct inode {
 	umode_t i_mode;
 	struct super_block *i_sb;
 	unsigned long i_ino;
+	__u32 i_generation;
 };
 
 struct hlist_bl_node {
@@ -222,6 +224,8 @@ struct mount {
 	struct mount *mnt_parent;
 	struct dentry *mnt_mountpoint;
 	struct vfsmount mnt;
+	int mnt_id;
+	__u64 mnt_id_unique; // Linux 6.8 and later
 };
 
 struct fdtable {

@@ -40,6 +40,7 @@ var (
 		"capset": "privilege",
 		"setns":  "namespace", "unshare": "namespace", "clone": "namespace", "clone3": "namespace",
 		"mount": "mount", "umount": "mount", "move_mount": "mount",
+		"pivot_root":   "file_open", // only to keep the open filter's cache current
 		"bpf":          "bpf_load",
 		"memfd_create": "memfd",
 		"userfaultfd":  "userfaultfd",

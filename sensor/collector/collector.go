@@ -129,6 +129,10 @@ type Stats struct {
 	// FileMatched the number that matched and were passed on.
 	FileFiltered uint64
 	FileMatched  uint64
+	// FileCached is the number of file opens of FileFiltered that the kernel
+	// decided by their directory's cached verdict, without building their
+	// paths (see docs/sensor.md).
+	FileCached uint64
 	// KernelTime is the CPU time the collector's eBPF programs have run, in the
 	// context of the processes they observe: the sensor's cost that the
 	// sensor's own process does not show. Zero unless the kernel keeps BPF run

@@ -3,7 +3,6 @@ package collector
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -99,6 +98,7 @@ type Collector struct {
 	// per-syscall tracepoints are not used, if they are not.
 	syscallHook, syscallHookNote string
 	exitProg                     string // the exit program loaded (see exitProgram)
+	openHook                     string // what OpenHook reports
 
 	runMu     sync.Mutex
 	runDone   chan struct{} // set while Run runs, closed when it returns
@@ -112,6 +112,7 @@ type Collector struct {
 	dropped  atomic.Uint64
 	filtered atomic.Uint64
 	matched  atomic.Uint64
+	cached   atomic.Uint64
 	kernelNs atomic.Int64
 	// File events the kernel passed (counted as matched) that user space
 	// then filtered out, once their paths were cleaned.
@@ -273,6 +274,15 @@ func New(opts Options) (*Collector, error) {
 		}
 	}
 
+	hooked := c.hookedSyscalls()
+	if c.opts.fallbackHooks {
+		hooked = syscallHooks // raw_syscalls:sys_exit sees them all
+	}
+	if err := c.enableDirCache(spec, hooked); err != nil {
+		return nil, err
+	}
+	c.openHook = c.openHookNote(hooked)
+
 	c.coll, err = ebpf.NewCollection(spec)
 	if err != nil {
 		var verr *ebpf.VerifierError
@@ -282,8 +292,8 @@ func New(opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("collector: load eBPF programs: %w", err)
 	}
 	prefixMap := c.coll.Maps[bpf.SensorMapFilePrefixes]
-	for _, e := range prefixes {
-		if err := prefixMap.Put(e.key, e.val); err != nil {
+	for _, e := range trieEntries(prefixes) {
+		if err := prefixMap.Put(e.key(), e.value()); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("collector: set file prefix %q: %w", e.prefix, err)
 		}
@@ -332,7 +342,7 @@ var syscallHooks = []string{
 	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
 	"setfsuid", "setfsgid", "capset",
 	"listen",
-	"setns", "unshare", "clone", "clone3", "mount", "umount", "move_mount", "bpf", "memfd_create", "userfaultfd",
+	"setns", "unshare", "clone", "clone3", "mount", "umount", "move_mount", "pivot_root", "bpf", "memfd_create", "userfaultfd",
 	"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir",
 	"mknod", "mknodat", "chown", "fchown", "lchown", "fchownat", "truncate", "ftruncate",
 	"socket", "dup", "dup2", "dup3", "fcntl",
@@ -495,12 +505,11 @@ func (c *Collector) wantPath(p string) bool {
 
 type prefixEntry struct {
 	prefix string
-	key    []byte
 	val    uint8
 }
 
-// prefixEntries builds the LPM trie entries for the configured prefixes: the
-// key is the prefix length in bits followed by the prefix bytes.
+// prefixEntries checks the configured prefixes and returns them with their
+// verdicts (see trieEntries for the kernel's entries).
 func prefixEntries(opts Options) ([]prefixEntry, error) {
 	incl, excl, changes := opts.FilePrefixes, opts.FileExcludes, opts.FileChangePrefixes
 	if excl == nil {
@@ -520,10 +529,7 @@ func prefixEntries(opts Options) ([]prefixEntry, error) {
 		if p == "" || len(p) > MaxFilePrefix || strings.IndexByte(p, 0) >= 0 {
 			return fmt.Errorf("collector: file prefix %q: want 1 to %d bytes without NUL", p, MaxFilePrefix)
 		}
-		key := make([]byte, 4+MaxFilePrefix)
-		binary.LittleEndian.PutUint32(key, uint32(len(p)*8))
-		copy(key[4:], p)
-		out = append(out, prefixEntry{prefix: p, key: key, val: val})
+		out = append(out, prefixEntry{prefix: p, val: val})
 		return nil
 	}
 	for _, p := range incl {
@@ -667,7 +673,7 @@ func (c *Collector) Stats() Stats {
 	user := c.userFiltered.Load()
 	matched := c.matched.Load()
 	return Stats{Received: c.received.Load(), Dropped: c.dropped.Load(), Invalid: c.invalid.Load(),
-		FileFiltered: c.filtered.Load() + user, FileMatched: matched - min(user, matched),
+		FileFiltered: c.filtered.Load() + c.cached.Load() + user, FileMatched: matched - min(user, matched), FileCached: c.cached.Load(),
 		KernelTime: time.Duration(c.kernelNs.Load())}
 }
 
@@ -696,6 +702,7 @@ func (c *Collector) readCounters() {
 		{bpf.SensorCounterCOUNTER_DROPS, &c.dropped},
 		{bpf.SensorCounterCOUNTER_FILE_FILTERED, &c.filtered},
 		{bpf.SensorCounterCOUNTER_FILE_MATCHED, &c.matched},
+		{bpf.SensorCounterCOUNTER_FILE_CACHED, &c.cached},
 	} {
 		var perCPU []uint64
 		if err := m.Lookup(uint32(x.idx), &perCPU); err != nil {

@@ -42,3 +42,6 @@ func (*Collector) Missing() []string { return nil }
 
 // SyscallHook returns "".
 func (*Collector) SyscallHook() string { return "" }
+
+// OpenHook returns "".
+func (*Collector) OpenHook() string { return "" }

@@ -2,9 +2,11 @@ package collector
 
 import (
 	"bufio"
+	"encoding/binary"
 	"io"
 	"os"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -109,4 +111,76 @@ const prefixChanges = 2
 // its users' commands through it, so their keys open nothing.
 func noLogin(shell string) bool {
 	return strings.HasSuffix(shell, "/nologin") || strings.HasSuffix(shell, "/false")
+}
+
+// prefixSplit is the flag of a trie entry that ends in '/' and that a longer
+// entry starts with (PREFIX_SPLIT in sensor/bpf/sensor.bpf.c): the files of
+// that directory are not all decided alike, so the kernel does not cache its
+// verdict (sensor/bpf/dir_verdicts.h).
+const prefixSplit = 1
+
+// trieEntry is one entry of the kernel's prefix trie.
+type trieEntry struct {
+	prefix  string
+	verdict uint8 // 0 leave out, 1 report, prefixChanges
+	split   bool
+}
+
+// trieEntries returns the kernel trie's entries for the configured prefixes
+// (of a prefix given twice, the last): those prefixes, and one for each
+// '/'-terminated proper prefix of one of them, flagged split, with the verdict
+// its longest configured prefix gives it (0 if none), so that every path's
+// longest match decides as before. Sorted by prefix.
+func trieEntries(prefixes []prefixEntry) []trieEntry {
+	verdicts := make(map[string]uint8, len(prefixes))
+	for _, p := range prefixes {
+		verdicts[p.prefix] = p.val
+	}
+	split := map[string]bool{}
+	for p := range verdicts {
+		for i := 0; i < len(p)-1; i++ {
+			if p[i] == '/' {
+				split[p[:i+1]] = true
+			}
+		}
+	}
+	out := make([]trieEntry, 0, len(verdicts)+len(split))
+	for p, v := range verdicts {
+		out = append(out, trieEntry{prefix: p, verdict: v, split: split[p]})
+	}
+	for d := range split {
+		if _, real := verdicts[d]; real {
+			continue
+		}
+		e := trieEntry{prefix: d, split: true}
+		for n := len(d) - 1; n > 0; n-- {
+			if v, ok := verdicts[d[:n]]; ok {
+				e.verdict = v
+				break
+			}
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b trieEntry) int { return strings.Compare(a.prefix, b.prefix) })
+	return out
+}
+
+// key is the entry's LPM trie key (struct prefix_key): the prefix length in
+// bits, then the prefix's bytes.
+func (e trieEntry) key() []byte {
+	key := make([]byte, 4+MaxFilePrefix)
+	binary.LittleEndian.PutUint32(key, uint32(len(e.prefix)*8))
+	copy(key[4:], e.prefix)
+	return key
+}
+
+// value is the entry's value (struct prefix_val): verdict, flags, and the
+// prefix length in bits.
+func (e trieEntry) value() []byte {
+	v := []byte{e.verdict, 0, 0, 0}
+	if e.split {
+		v[1] = prefixSplit
+	}
+	binary.LittleEndian.PutUint16(v[2:], uint16(len(e.prefix)*8))
+	return v
 }
