@@ -253,7 +253,7 @@ func TestDashboardConsole(t *testing.T) {
 
 	// an API without the context route
 	olderBackend.Store(true)
-	page.call(t, "Page.reload", nil)
+	page.call(t, "Page.navigate", map[string]any{"url": base + "/?detection=" + id})
 	page.waitJS(t, "context not available", `document.querySelector('#d-context').innerText.includes('Context not available') && document.querySelector('#d-keys').innerText.includes('command line')`)
 	olderBackend.Store(false)
 

@@ -503,11 +503,6 @@ func (c *Collector) wantPath(p string) bool {
 	return want
 }
 
-type prefixEntry struct {
-	prefix string
-	val    uint8
-}
-
 // prefixEntries checks the configured prefixes and returns them with their
 // verdicts (see trieEntries for the kernel's entries).
 func prefixEntries(opts Options) ([]prefixEntry, error) {

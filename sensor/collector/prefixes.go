@@ -10,6 +10,12 @@ import (
 	"strings"
 )
 
+// prefixEntry is a configured path prefix and its file_prefixes verdict.
+type prefixEntry struct {
+	prefix string
+	val    uint8
+}
+
 // DefaultFileChangePrefixes are the path prefixes whose files are reported when
 // changed (created, written, deleted, renamed, linked, their mode or owner
 // changed, truncated), but not when only read, when Options.FilePrefixes and
