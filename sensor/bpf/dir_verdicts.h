@@ -68,6 +68,21 @@ struct {
 	__type(value, struct dir_verdict);
 } dir_verdicts SEC(".maps");
 
+// The verdict this CPU used last, and its directory: opens come in runs in one
+// directory (a build, a scan, a storm), and this slot answers them before the
+// hash map is asked.
+struct dir_last {
+	struct dir_key k;
+	struct dir_verdict v;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dir_last);
+} dir_last SEC(".maps");
+
 // A directory's path, with its '/', of more bytes than this may have files
 // whose paths are cut (see walk_path): their verdicts are not uniform.
 #define DIR_PATH_MAX (FPATH_MAX - 1 - NAME_MAX)
@@ -115,16 +130,30 @@ static __always_inline void dir_ident(struct dir_verdict *id, struct dentry *d, 
 
 // dir_cached fills id for directory d reached through mnt and returns the
 // verdict cached for it at generation gen, or -1 if none is.
+static __always_inline bool dir_same(const struct dir_verdict *v, const struct dir_verdict *id, __u64 gen)
+{
+	return v->gen == gen && v->mnt_id == id->mnt_id && v->ino == id->ino && v->sb == id->sb &&
+	       v->igen == id->igen && v->hash == id->hash;
+}
+
 static __always_inline int dir_cached(struct dir_verdict *id, struct dentry *d, struct vfsmount *mnt, __u64 gen)
 {
 	struct dir_key k = {.dentry = (__u64)d, .mnt = (__u64)mnt};
 	struct dir_verdict *v;
+	struct dir_last *last;
+	__u32 zero = 0;
 
 	dir_ident(id, d, mnt);
+	last = bpf_map_lookup_elem(&dir_last, &zero);
+	if (last && last->k.dentry == k.dentry && last->k.mnt == k.mnt && dir_same(&last->v, id, gen))
+		return last->v.verdict;
 	v = bpf_map_lookup_elem(&dir_verdicts, &k);
-	if (!v || v->gen != gen || v->mnt_id != id->mnt_id || v->ino != id->ino || v->sb != id->sb ||
-	    v->igen != id->igen || v->hash != id->hash)
+	if (!v || !dir_same(v, id, gen))
 		return -1;
+	if (last) {
+		last->k = k;
+		last->v = *v;
+	}
 	return v->verdict;
 }
 

@@ -54,6 +54,12 @@ type SensorDirKey struct {
 	Mnt    uint64
 }
 
+type SensorDirLast struct {
+	_ structs.HostLayout
+	K SensorDirKey
+	V SensorDirVerdict
+}
+
 type SensorDirVerdict struct {
 	_       structs.HostLayout
 	Gen     uint64
@@ -414,6 +420,7 @@ const (
 	SensorMapCounters               = "counters"
 	SensorMapCredsEntry             = "creds_entry"
 	SensorMapDirGen                 = "dir_gen"
+	SensorMapDirLast                = "dir_last"
 	SensorMapDirVerdicts            = "dir_verdicts"
 	SensorMapDnsLenSent             = "dns_len_sent"
 	SensorMapEvents                 = "events"
@@ -546,6 +553,7 @@ type SensorMapSpecs struct {
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	CredsEntry   *ebpf.MapSpec `ebpf:"creds_entry"`
 	DirGen       *ebpf.MapSpec `ebpf:"dir_gen"`
+	DirLast      *ebpf.MapSpec `ebpf:"dir_last"`
 	DirVerdicts  *ebpf.MapSpec `ebpf:"dir_verdicts"`
 	DnsLenSent   *ebpf.MapSpec `ebpf:"dns_len_sent"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
@@ -634,6 +642,7 @@ type SensorMaps struct {
 	Counters     *ebpf.Map `ebpf:"counters"`
 	CredsEntry   *ebpf.Map `ebpf:"creds_entry"`
 	DirGen       *ebpf.Map `ebpf:"dir_gen"`
+	DirLast      *ebpf.Map `ebpf:"dir_last"`
 	DirVerdicts  *ebpf.Map `ebpf:"dir_verdicts"`
 	DnsLenSent   *ebpf.Map `ebpf:"dns_len_sent"`
 	Events       *ebpf.Map `ebpf:"events"`
@@ -658,6 +667,7 @@ func (m *SensorMaps) Close() error {
 		m.Counters,
 		m.CredsEntry,
 		m.DirGen,
+		m.DirLast,
 		m.DirVerdicts,
 		m.DnsLenSent,
 		m.Events,
