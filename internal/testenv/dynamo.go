@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -21,10 +22,10 @@ func DynamoDB(t testing.TB) string {
 	if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
 		return ep
 	}
-	port := freePort(t)
-	cmd := nodeCommand(t, "dynalite", filepath.Join("node_modules", "dynalite", "cli.js"),
-		"--host", "127.0.0.1", "--port", strconv.Itoa(port), "--createTableMs", "20", "--deleteTableMs", "20", "--updateTableMs", "20")
-	return start(t, "dynalite", cmd, port)
+	return start(t, "dynalite", func(port int) *exec.Cmd {
+		return nodeCommand(t, "dynalite", filepath.Join("node_modules", "dynalite", "cli.js"),
+			"--host", "127.0.0.1", "--port", strconv.Itoa(port), "--createTableMs", "20", "--deleteTableMs", "20", "--updateTableMs", "20")
+	})
 }
 
 // Table describes a table to create: its key and global secondary indexes. Every

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -63,13 +64,14 @@ func StepFunctions(t testing.TB, lambdaEndpoint string) string {
 	if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
 		return ep
 	}
-	port := freePort(t)
-	// The server listens on every address; bind it to loopback instead.
-	script := fmt.Sprintf(`const http = require('http');
+	return start(t, "stepfunctions-local", func(port int) *exec.Cmd {
+		// The server listens on every address; bind it to loopback instead.
+		script := fmt.Sprintf(`const http = require('http');
 const listen = http.Server.prototype.listen;
 http.Server.prototype.listen = function (port, cb) { return listen.call(this, port, '127.0.0.1', cb); };
 require('stepfunctions-local').start({port: %d, region: 'us-east-1', lambdaEndpoint: %q, lambdaRegion: 'us-east-1'});`, port, lambdaEndpoint)
-	cmd := nodeCommand(t, "stepfunctions-local", "-e", script)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
-	return start(t, "stepfunctions-local", cmd, port)
+		cmd := nodeCommand(t, "stepfunctions-local", "-e", script)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
+		return cmd
+	})
 }

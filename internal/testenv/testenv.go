@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,9 +60,30 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// start runs cmd until the test ends and waits for it to accept connections on port.
-func start(t testing.TB, name string, cmd *exec.Cmd, port int) string {
+// start runs the emulator mk makes for a free port until the test ends and
+// waits for it to accept connections there. The port is free when chosen, but
+// another process (a test of another package running meanwhile) may take it
+// before the emulator listens: then the emulator exits, or a listener that is
+// not its own answers, and start tries again on another port.
+func start(t testing.TB, name string, mk func(port int) *exec.Cmd) string {
 	t.Helper()
+	for attempt := 1; ; attempt++ {
+		addr, taken := startOnce(t, name, mk)
+		if !taken {
+			return addr
+		}
+		if attempt == 5 {
+			t.Fatalf("%s: its port was taken by another process 5 times", name)
+		}
+	}
+}
+
+// startOnce starts mk's emulator on a free port; taken reports that another
+// process holds the port (the emulator is stopped then).
+func startOnce(t testing.TB, name string, mk func(port int) *exec.Cmd) (addr string, taken bool) {
+	t.Helper()
+	port := freePort(t)
+	cmd := mk(port)
 	logf, err := os.CreateTemp(t.TempDir(), name+"-*.log")
 	if err != nil {
 		t.Fatal(err)
@@ -71,29 +94,70 @@ func start(t testing.TB, name string, cmd *exec.Cmd, port int) string {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
+	stop := func() {
 		_ = cmd.Process.Kill()
 		<-done
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	}
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return "http://" + addr
+			switch owns, known := listens(cmd.Process.Pid, port); {
+			case owns || !known:
+				t.Cleanup(stop)
+				return "http://" + addr, false
+			}
 		}
 		select {
 		case err := <-done:
 			out, _ := os.ReadFile(logf.Name())
+			if bytes.Contains(out, []byte("EADDRINUSE")) {
+				return "", true
+			}
 			t.Fatalf("%s exited before listening (%v): %s", name, err, out)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
+			stop()
+			if owns, known := listens(cmd.Process.Pid, port); known && !owns {
+				return "", true
+			}
 			out, _ := os.ReadFile(logf.Name())
 			t.Fatalf("%s did not listen on %s within 30s: %s", name, addr, out)
 		}
 	}
+}
+
+// listens reports whether process pid holds the socket listening on
+// 127.0.0.1:port; known is false where /proc cannot tell.
+func listens(pid, port int) (owns, known bool) {
+	tcp, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return false, false
+	}
+	want := fmt.Sprintf("0100007F:%04X", port)
+	inode := ""
+	for _, line := range strings.Split(string(tcp), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 9 && f[1] == want && f[3] == "0A" { // LISTEN
+			inode = f[9]
+		}
+	}
+	if inode == "" {
+		return false, false
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return false, false
+	}
+	for _, fd := range fds {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && l == "socket:["+inode+"]" {
+			return true, true
+		}
+	}
+	return false, true
 }
 
 // nodeCommand returns a command running node with args in tools/, after checking
@@ -117,9 +181,10 @@ func Kinesis(t testing.TB) string {
 	if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
 		return ep
 	}
-	port := freePort(t)
-	script := fmt.Sprintf("require('kinesalite')({createStreamMs: 50, deleteStreamMs: 50, updateStreamMs: 50}).listen(%d, '127.0.0.1')", port)
-	return start(t, "kinesalite", nodeCommand(t, "kinesalite", "-e", script), port)
+	return start(t, "kinesalite", func(port int) *exec.Cmd {
+		script := fmt.Sprintf("require('kinesalite')({createStreamMs: 50, deleteStreamMs: 50, updateStreamMs: 50}).listen(%d, '127.0.0.1')", port)
+		return nodeCommand(t, "kinesalite", "-e", script)
+	})
 }
 
 // AWSConfig returns an SDK configuration for endpoint: static dummy credentials and
