@@ -3,13 +3,13 @@ package aws
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"strconv"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -147,7 +147,7 @@ func TestEventSearchAthena(t *testing.T) {
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
 			s := &EventSearch{Client: athena.NewFromConfig(testenv.AWSConfig(t, srv.URL)), WorkGroup: "vigil", Database: "vigil", Table: "events",
-				Sensors: func(context.Context) ([]string, error) { return []string{"s-1", "web'2"}, nil },
+				Sensors:  func(context.Context) ([]string, error) { return []string{"s-1", "web'2"}, nil },
 				PageSize: 2, Poll: time.Millisecond, Now: func() time.Time { return tc.until }}
 			q, err := search.NewQuery(tc.where, tc.since, tc.until, tc.sensors, tc.limit)
 			if err != nil {

@@ -28,8 +28,8 @@ type Session struct {
 	// as that key does in the API (changes recorded under its name, routes its
 	// role does not allow refused). A login link's session has neither and acts
 	// as the owner of vigil local (api.WithOrg).
-	KeyName string   `json:"key_name,omitempty"`
-	Role    api.Role `json:"role,omitempty"`
+	KeyName string    `json:"key_name,omitempty"`
+	Role    api.Role  `json:"role,omitempty"`
 	Created time.Time `json:"created,omitzero"`
 	// Seen is when the session was last used, written at most every TouchEvery.
 	Seen    time.Time `json:"seen,omitzero"`

@@ -30,7 +30,7 @@ func benchLake(b *testing.B) string {
 				evs = append(evs, event.Event{SensorID: fmt.Sprint("s-", s), Type: types[i%4], TimeNanos: at.UnixNano(),
 					ID: event.NewID(at), PID: uint32(1000 + i%300), PPID: 1, User: user, FilePath: fmt.Sprint("/usr/bin/tool", i%50),
 					CommandLine: fmt.Sprintf("tool%d --run %d --target host-%d.example.com", i%50, i, i%17),
-					TargetPath: fmt.Sprint("/var/lib/data/", i%1000), DestIP: "10.0.0.1", DestPort: 443, DomainName: "example.com"})
+					TargetPath:  fmt.Sprint("/var/lib/data/", i%1000), DestIP: "10.0.0.1", DestPort: 443, DomainName: "example.com"})
 			}
 		}
 	}
