@@ -104,8 +104,7 @@ func startOnce(t testing.TB, name string, mk func(port int) *exec.Cmd) (addr str
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			switch owns, known := listens(cmd.Process.Pid, port); {
-			case owns || !known:
+			if owns, known := listens(cmd.Process.Pid, port); owns || !known {
 				t.Cleanup(stop)
 				return "http://" + addr, false
 			}
