@@ -1,20 +1,14 @@
 package anomaly
 
 import (
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/testcheck"
 )
 
-// cpuSeconds is the process's user + system CPU time: on a shared, loaded
-// machine rows per CPU second is steadier than rows per wall second.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
+// cpuSeconds is the process's CPU time in seconds.
+func cpuSeconds() float64 { return testcheck.ProcessCPU().Seconds() }
 
 // BenchmarkTrain fits 100 trees (ψ = 256) on 100 000 rows of 10 features and
 // sets the threshold from all training scores, as training does.

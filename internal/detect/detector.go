@@ -29,6 +29,7 @@ type Detector struct {
 	// time.Now when nil.
 	Clock func() time.Time
 
+	decoder *event.Decoder
 	events  []event.Event
 	matches []engine.Match
 	byName  map[string]*engine.Rule // the engine's rules by name, made when first needed
@@ -123,8 +124,11 @@ func nextAction(acts []engine.Action, i int, verb string) int {
 // Batch decodes one Parquet batch and returns its detections and how many events it
 // held. Undecodable input is an error wrapping event.ErrNotParquet.
 func (d *Detector) Batch(dst []Detection, data []byte) ([]Detection, int, error) {
+	if d.decoder == nil {
+		d.decoder = event.NewDecoder()
+	}
 	var err error
-	d.events, err = event.Decode(d.events[:0], data, MaxBatchRows)
+	d.events, err = d.decoder.Decode(data, MaxBatchRows)
 	if err != nil {
 		return dst, 0, fmt.Errorf("decode batch: %w", err)
 	}

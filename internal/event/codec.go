@@ -125,59 +125,6 @@ func (f *FileWriter) reset() {
 // ErrNotParquet is returned (wrapped) for input that is not a Parquet file of events.
 var ErrNotParquet = errors.New("not a Vigil Parquet batch")
 
-// Decode reads a Parquet batch produced by an Encoder (or any Parquet file with a
-// compatible schema) and appends its rows to dst. Input is untrusted: malformed bytes
-// give an error wrapping ErrNotParquet, never a panic. Files declaring more than
-// maxRows rows (maxRows ≤ 0 means no limit), footers longer than the file and row
-// groups whose row counts do not add up to the file's are refused before any row
-// is read.
-func Decode(dst []Event, data []byte, maxRows int64) (out []Event, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = dst, fmt.Errorf("%w: malformed file: %v", ErrNotParquet, r)
-		}
-	}()
-	if err := checkFooter(data); err != nil {
-		return dst, err
-	}
-	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)),
-		parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
-	if err != nil {
-		return dst, fmt.Errorf("%w: %w", ErrNotParquet, err)
-	}
-	if err := checkSchema(f.Schema()); err != nil {
-		return dst, err
-	}
-	if err := checkPages(f.Metadata(), data); err != nil {
-		return dst, err
-	}
-	if maxRows > 0 && f.NumRows() > maxRows {
-		return dst, fmt.Errorf("%w: %d rows exceeds the limit of %d", ErrNotParquet, f.NumRows(), maxRows)
-	}
-	// The row groups are read by their own counts: they must add up to the
-	// file's, which the limit bounds.
-	var rows int64
-	for i, rg := range f.RowGroups() {
-		n := rg.NumRows()
-		if n < 0 {
-			return dst, fmt.Errorf("%w: row group %d declares %d rows", ErrNotParquet, i, n)
-		}
-		if n > f.NumRows()-rows {
-			return dst, fmt.Errorf("%w: row groups 0..%d declare more than the file's %d rows", ErrNotParquet, i, f.NumRows())
-		}
-		rows += n
-	}
-	if rows != f.NumRows() {
-		return dst, fmt.Errorf("%w: row groups declare %d rows, the file %d", ErrNotParquet, rows, f.NumRows())
-	}
-	for _, rg := range f.RowGroups() {
-		if dst, err = readRowGroup(dst, rg); err != nil {
-			return dst, err
-		}
-	}
-	return dst, nil
-}
-
 func readRowGroup(dst []Event, rg parquet.RowGroup) ([]Event, error) {
 	r := parquet.NewGenericRowGroupReader[Event](rg)
 	defer r.Close()

@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"reflect"
@@ -31,33 +30,9 @@ func OpenLakeFile(data []byte, maxRows int64) (lf *LakeFile, err error) {
 			lf, err = nil, fmt.Errorf("%w: malformed file: %v", ErrNotParquet, r)
 		}
 	}()
-	if err := checkFooter(data); err != nil {
-		return nil, err
-	}
-	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)),
-		parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	f, err := openChecked(data, maxRows)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotParquet, err)
-	}
-	if err := checkSchema(f.Schema()); err != nil {
 		return nil, err
-	}
-	if err := checkPages(f.Metadata(), data); err != nil {
-		return nil, err
-	}
-	if maxRows > 0 && f.NumRows() > maxRows {
-		return nil, fmt.Errorf("%w: %d rows exceeds the limit of %d", ErrNotParquet, f.NumRows(), maxRows)
-	}
-	var rows int64
-	for i, rg := range f.RowGroups() {
-		n := rg.NumRows()
-		if n < 0 || n > f.NumRows()-rows {
-			return nil, fmt.Errorf("%w: row group %d declares %d rows, beyond the file's %d", ErrNotParquet, i, n, f.NumRows())
-		}
-		rows += n
-	}
-	if rows != f.NumRows() {
-		return nil, fmt.Errorf("%w: row groups declare %d rows, the file %d", ErrNotParquet, rows, f.NumRows())
 	}
 	return &LakeFile{f: f}, nil
 }
