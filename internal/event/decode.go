@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"unsafe"
 
@@ -555,63 +554,116 @@ func (r *chunkReader) sparse(base unsafe.Pointer, defs []byte, v *values) {
 
 // list gathers the elements of a page of a list column; finish stores them in
 // the rows. A row whose list is the previous row's (the sensor's rows share
-// their ancestries) keeps no elements of its own: it ends where the previous
-// one does.
+// their ancestries) keeps no elements of its own: it is given the previous
+// row's.
 func (r *chunkReader) list(reps, defs []byte, v *values) error {
-	c := r.c
-	vi := 0
-	for i := range reps {
-		if reps[i] == 0 {
-			r.endRow()
-			r.row++
-			if r.row >= len(r.rows) {
-				return fmt.Errorf("pages hold more than the row group's %d rows", len(r.rows))
-			}
-			r.s.starts = append(r.s.starts, int32(len(r.strs)+len(r.nums)))
-			r.s.ends = append(r.s.ends, int32(len(r.strs)+len(r.nums)))
-		} else if r.row < 0 {
+	n := len(reps)
+	i, vi := 0, 0
+	if n > 0 && reps[0] != 0 {
+		// the rest of the last page's last row (version 1 pages may split a row)
+		if r.row < 0 {
 			return fmt.Errorf("the first value continues a row")
 		}
-		if defs[i] != r.maxDef {
-			continue // an empty list
+		r.ownLastRow()
+		for ; i < n && reps[i] != 0; i++ {
+			if defs[i] != r.maxDef {
+				continue
+			}
+			if vi >= v.n {
+				return fmt.Errorf("page holds %d values, fewer than its definition levels say", v.n)
+			}
+			r.appendElem(v, vi)
+			vi++
 		}
-		if vi >= v.n {
+		r.s.ends[len(r.s.ends)-1] = int32(r.elems())
+	}
+	for i < n {
+		r.row++
+		if r.row >= len(r.rows) {
+			return fmt.Errorf("pages hold more than the row group's %d rows", len(r.rows))
+		}
+		j, k := i, 0 // the row's levels end at j; k of them are elements
+		for j < n && (j == i || reps[j] != 0) {
+			if defs[j] == r.maxDef {
+				k++
+			}
+			j++
+		}
+		if vi+k > v.n {
 			return fmt.Errorf("page holds %d values, fewer than its definition levels say", v.n)
 		}
-		if c.kind == kindBytesList {
-			r.strs = append(r.strs, r.str(v, vi))
-		} else {
-			r.nums = append(r.nums, uint32(r.num(v, vi)))
+		at := int32(r.elems())
+		switch {
+		case k == 0:
+			r.s.starts, r.s.ends = append(r.s.starts, at), append(r.s.ends, at)
+		case r.sameAsLast(v, vi, k):
+			last := len(r.s.ends) - 1
+			r.s.starts, r.s.ends = append(r.s.starts, r.s.starts[last]), append(r.s.ends, r.s.ends[last])
+		default:
+			for t := range k {
+				r.appendElem(v, vi+t)
+			}
+			r.s.starts, r.s.ends = append(r.s.starts, at), append(r.s.ends, at+int32(k))
 		}
-		r.s.ends[len(r.s.ends)-1]++
-		vi++
+		vi += k
+		i = j
 	}
 	return nil
 }
 
-// endRow ends the list row being read: one equal to the previous row's
-// becomes the previous row's.
-func (r *chunkReader) endRow() {
-	k := len(r.s.ends) - 1
-	if k < 1 {
-		return
-	}
-	s0, e0, s1, e1 := r.s.starts[k-1], r.s.ends[k-1], r.s.starts[k], r.s.ends[k]
-	if e1-s1 != e0-s0 || e1 == s1 {
-		return
-	}
+// elems is the number of elements gathered.
+func (r *chunkReader) elems() int { return len(r.strs) + len(r.nums) }
+
+// appendElem gathers value vi of v as an element.
+func (r *chunkReader) appendElem(v *values, vi int) {
 	if r.c.kind == kindBytesList {
-		if !slices.Equal(r.strs[s0:e0], r.strs[s1:e1]) {
-			return
-		}
-		r.strs = r.strs[:s1]
+		r.strs = append(r.strs, r.str(v, vi))
 	} else {
-		if !slices.Equal(r.nums[s0:e0], r.nums[s1:e1]) {
-			return
-		}
-		r.nums = r.nums[:s1]
+		r.nums = append(r.nums, uint32(r.num(v, vi)))
 	}
-	r.s.starts[k], r.s.ends[k] = s0, e0
+}
+
+// sameAsLast reports whether the k values of v from vi are the elements of
+// the last row read.
+func (r *chunkReader) sameAsLast(v *values, vi, k int) bool {
+	last := len(r.s.ends) - 1
+	if last < 0 || int(r.s.ends[last]-r.s.starts[last]) != k {
+		return false
+	}
+	s := int(r.s.starts[last])
+	if r.c.kind == kindBytesList {
+		prev := r.strs[s : s+k]
+		for t := range prev {
+			if prev[t] != r.str(v, vi+t) {
+				return false
+			}
+		}
+		return true
+	}
+	prev := r.nums[s : s+k]
+	for t := range prev {
+		if prev[t] != uint32(r.num(v, vi+t)) {
+			return false
+		}
+	}
+	return true
+}
+
+// ownLastRow gives the last row read elements of its own at the end of those
+// gathered (it may share the row before it's), for more to be added.
+func (r *chunkReader) ownLastRow() {
+	last := len(r.s.ends) - 1
+	s, e := int(r.s.starts[last]), int(r.s.ends[last])
+	if e == r.elems() {
+		return
+	}
+	at := int32(r.elems())
+	if r.c.kind == kindBytesList {
+		r.strs = append(r.strs, r.strs[s:e]...)
+	} else {
+		r.nums = append(r.nums, r.nums[s:e]...)
+	}
+	r.s.starts[last], r.s.ends[last] = at, at+int32(e-s)
 }
 
 // finish checks the chunk held every row, and stores a list column's lists.
@@ -623,7 +675,6 @@ func (r *chunkReader) finish() error {
 	if c.maxRep == 0 {
 		return nil
 	}
-	r.endRow()
 	stride := unsafe.Sizeof(Event{})
 	base := unsafe.Add(unsafe.Pointer(unsafe.SliceData(r.rows)), c.offset)
 	for i, end := range r.s.ends {
