@@ -115,7 +115,8 @@ func kinesisLines(p Params, pr Prices, s Stream, mode Mode, shards int) []Line {
 	if mode == Provisioned {
 		units := math.Ceil(s.RecordBytes/putPayloadUnit) * records
 		return []Line{
-			line(svc, fmt.Sprintf("%d shards, provisioned", shards), float64(shards)*HoursPerMonth, pr.KinesisShardHour),
+			line(svc, fmt.Sprintf("provisioned, %d shard%s", shards, map[bool]string{true: "s"}[shards != 1]),
+				float64(shards)*HoursPerMonth, pr.KinesisShardHour),
 			line(svc, fmt.Sprintf("PUT payload units (%.0f B records, 25 KB units)", s.RecordBytes), units, pr.KinesisPutUnits),
 		}
 	}
