@@ -19,7 +19,7 @@ func newCostCmd() *cobra.Command {
 		rate               float64
 		retention, region  string
 		fromLake           string
-		taskPoll           time.Duration
+		taskPoll, roll     time.Duration
 		detectEventsPerSec float64
 		detectionsPerDay   float64
 		asJSON             bool
@@ -51,6 +51,10 @@ vigil local or vigil-sensor --local. docs/cost.md explains the model.`,
 			} else {
 				p.TaskPollSec = taskPoll.Seconds()
 			}
+			if roll <= 0 {
+				return usageError(fmt.Errorf("cost: --roll-interval: want a positive duration, got %s", roll))
+			}
+			p.RollIntervalSec = roll.Seconds()
 			out := c.OutOrStdout()
 			if fromLake != "" {
 				s, err := cost.MeasureLake(fromLake)
@@ -99,6 +103,7 @@ vigil local or vigil-sensor --local. docs/cost.md explains the model.`,
 	f.StringVar(&region, "region", cost.DefaultRegion, "AWS region whose list prices apply ("+strings.Join(cost.Regions(), ", ")+")")
 	f.StringVar(&fromLake, "from-lake", "", "measure bytes per event (and the event rate) from the lake files under `DIR`")
 	f.DurationVar(&taskPoll, "task-poll", 5*time.Second, "how often each sensor polls the API for tasks (0: response tasks off)")
+	f.DurationVar(&roll, "roll-interval", 5*time.Minute, "the sensors' roll_interval: how long a lake file collects events")
 	f.Float64Var(&detectEventsPerSec, "detect-events-per-sec", cost.DefaultDetectEventsPerSec,
 		"events the detect function decodes and evaluates per second of its duration")
 	f.Float64Var(&detectionsPerDay, "detections-per-host-per-day", cost.DefaultParams().DetectionsPerHostPerDay,

@@ -43,7 +43,7 @@ func TestCostTable(t *testing.T) {
 	for _, want := range []string{
 		"1000 hosts × 100 events/s, lake kept 365 days, us-east-1",
 		"Kinesis: provisioned, 8 shards",
-		"lifecycle transitions to Glacier Instant Retrieval",
+		"Standard: all 365 days (files under the lifecycle's 128 KB minimum stay)",
 		"steady state: the lake holds a full 365 days",
 	} {
 		if !strings.Contains(out, want) {
@@ -62,7 +62,8 @@ func TestCostTable(t *testing.T) {
 }
 
 func TestCostJSON(t *testing.T) {
-	out, err := runCost(t, "--hosts", "10", "--events-per-host", "50", "--retention", "90", "--region", "eu-west-1", "--task-poll", "0", "--json")
+	out, err := runCost(t, "--hosts", "10", "--events-per-host", "50", "--retention", "90", "--region", "eu-west-1", "--task-poll", "0",
+		"--roll-interval", "15m", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,8 @@ func TestCostJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &e); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	if e.Region != "eu-west-1" || e.Params.RetentionDays != 90 || !e.Params.NoTaskPolling || e.Params.Hosts != 10 {
+	if e.Region != "eu-west-1" || e.Params.RetentionDays != 90 || !e.Params.NoTaskPolling || e.Params.Hosts != 10 ||
+		e.Params.RollIntervalSec != 900 || e.Lake.EventsPerFile != 45000 {
 		t.Errorf("estimate of %+v", e.Params)
 	}
 	var sum float64
@@ -156,6 +158,7 @@ func TestCostBadInput(t *testing.T) {
 		{"no rate", []string{"--hosts", "10"}, []string{"--events-per-host is required"}},
 		{"unknown region", []string{"--hosts", "10", "--events-per-host", "1", "--region", "xx-1"}, []string{`"xx-1"`, "us-east-1"}},
 		{"bad retention", []string{"--hosts", "10", "--events-per-host", "1", "--retention", "1y"}, []string{"--retention", `"1y"`}},
+		{"zero roll", []string{"--hosts", "10", "--events-per-host", "1", "--roll-interval", "0s"}, []string{"--roll-interval"}},
 		{"missing lake", []string{"--hosts", "10", "--from-lake", "/nonexistent/lake"}, []string{"--from-lake", "/nonexistent/lake"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -134,10 +134,14 @@ func Run(p Params) (Estimate, error) {
 	filesPerDay := lake.FilesPerMonth / daysPerMonth
 	gets := filesPerDay * p.TrainDays * daysPerMonth // the training reads TrainDays of files, daily
 	gets += p.HuntsPerMonth * p.HuntScanHostDays * filesPerDay / hosts
-	add(line(s3, fmt.Sprintf("Standard: the last %.0f days of the lake", math.Min(p.LakeStandardDays, float64(p.RetentionDays))),
-		lake.StandardGB, pr.S3Standard))
+	standard := fmt.Sprintf("Standard: the last %.0f days of the lake", math.Min(p.LakeStandardDays, float64(p.RetentionDays)))
+	if lake.GlacierIRGB == 0 && float64(p.RetentionDays) > p.LakeStandardDays {
+		standard = fmt.Sprintf("Standard: all %d days (files under the lifecycle's %.0f KB minimum stay)",
+			p.RetentionDays, p.LifecycleMinBytes/kib)
+	}
+	add(line(s3, standard, lake.StandardGB, pr.S3Standard))
 	if lake.GlacierIRGB > 0 {
-		add(line(s3, fmt.Sprintf("Glacier Instant Retrieval: the rest of %d days (objects billed at ≥ 128 KB)", p.RetentionDays),
+		add(line(s3, fmt.Sprintf("Glacier Instant Retrieval: the rest of %d days", p.RetentionDays),
 			lake.GlacierIRGB, pr.S3GlacierIR))
 		add(line(s3, "lifecycle transitions to Glacier Instant Retrieval", lake.FilesPerMonth, pr.S3GlacierIRTransition))
 	}
@@ -204,6 +208,9 @@ func lakeOf(p Params, pr Prices) Lake {
 	l.GBPerDay = l.FilesPerMonth / daysPerMonth * l.FileBytes / gib
 	retention := float64(p.RetentionDays)
 	standardDays := math.Min(p.LakeStandardDays, retention)
+	if l.FileBytes < p.LifecycleMinBytes {
+		standardDays = retention // too small for the lifecycle to transition
+	}
 	l.StandardGB = l.GBPerDay * standardDays
 	if glacierDays := retention - standardDays; glacierDays > 0 {
 		billedBytes := math.Max(l.FileBytes, pr.S3GlacierIRMinBytes)

@@ -114,48 +114,93 @@ func TestChooseCapacity(t *testing.T) {
 	}
 }
 
-// TestLakeLines checks the lake's lines for 10 hosts at 100 events/s, a year kept,
-// by hand: a 5-minute file holds 30,000 events, 36,000 + 60,000 = 96,000 B; 12
-// files an hour a host: 87,600 files a month, 2,880 a day (730/24 = 30.4167 days).
-// A day is 2,880 × 96,000 B = 0.257492 GiB: Standard 30 days = 7.72476 GB-month ×
-// 0.023 = 0.177669. Glacier IR bills 131,072 B an object: 2,880 × 131,072 B =
-// 0.3515625 GiB a day × 335 days = 117.7734 GB-month × 0.004 = 0.471094.
-// Transitions 87,600 × 0.02/1000 = 1.752; PUTs 87,600 × 0.005/1000 = 0.438.
+// TestLakeLines checks the lake's lines for 10 hosts, a year kept, by hand. At 100
+// events/s a 5-minute file holds 30,000 events, 36,000 + 60,000 = 96,000 B; 12
+// files an hour a host: 87,600 files a month, 2,880 a day (730/24 = 30.4167
+// days). A day is 2,880 × 96,000 B = 0.257492 GiB. At 200 events/s a file is
+// 36,000 + 120,000 = 156,000 B, a day 2,880 × 156,000 B = 0.418424 GiB.
 func TestLakeLines(t *testing.T) {
-	e, err := Run(fleet(10, 100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	day := 2880 * 96000.0 / (1 << 30)
-	for _, c := range []struct {
-		prefix           string
-		service          string
+	day100 := 2880 * 96000.0 / (1 << 30)
+	day200 := 2880 * 156000.0 / (1 << 30)
+	type want struct {
+		service, prefix  string
 		quantity, amount float64
+	}
+	tests := []struct {
+		name  string
+		p     Params
+		want  []want
+		never string // no line's item starts with it
 	}{
-		{"Standard", "S3", 30 * day, 30 * day * 0.023},
-		{"Glacier Instant Retrieval", "S3", 0.3515625 * 335, 0.3515625 * 335 * 0.004},
-		{"lifecycle transitions", "S3", 87600, 1.752},
-		{"PUT", "S3", 87600, 0.438},
-		// heartbeats 10 × 2,628,000 / 30 = 876,000; detections 10 × 30.4167 × 7 =
-		// 2129.17; tasks 30.4167 × 4 = 121.67: 878,250.83 units × 0.625/1e6.
-		{"writes", "DynamoDB", 876000 + 10*730/24.0*7 + 730/24.0*4, (876000 + 10*730/24.0*7 + 730/24.0*4) * 0.625 / 1e6},
-		// 10 × 2,628,000 / 5 = 5,256,000 polls × $1.00 per million.
-		{"HTTP API", "API Gateway", 5256000, 5.256},
-	} {
-		l := findLine(t, e, c.service, c.prefix)
-		if !near(l.Quantity, c.quantity) || !near(l.Monthly, c.amount) {
-			t.Errorf("%s %s: %v units for %.6f, want %v for %.6f", c.service, c.prefix, l.Quantity, l.Monthly, c.quantity, c.amount)
-		}
+		{
+			// 96,000 B files are under the lifecycle's 128 KB: all 365 days in
+			// Standard, 93.9846 GB-month × 0.023 = 2.161646; no transitions.
+			name: "100/s: files too small to transition", p: fleet(10, 100),
+			want: []want{
+				{"S3", "Standard: all 365 days", 365 * day100, 365 * day100 * 0.023},
+				{"S3", "PUT", 87600, 0.438}, // 87,600 × 0.005/1000
+				// heartbeats 10 × 2,628,000 / 30 = 876,000; detections 10 × 30.4167 × 7
+				// = 2129.17; tasks 30.4167 × 4 = 121.67: 878,250.83 units × 0.625/1e6.
+				{"DynamoDB", "writes", 876000 + 10*730/24.0*7 + 730/24.0*4, (876000 + 10*730/24.0*7 + 730/24.0*4) * 0.625 / 1e6},
+				// 10 × 2,628,000 / 5 = 5,256,000 polls × $1.00 per million.
+				{"API Gateway", "HTTP API", 5256000, 5.256},
+			},
+			never: "lifecycle transitions",
+		},
+		{
+			// Standard 30 days: 12.55271 GB-month × 0.023 = 0.288712; Glacier IR 335
+			// days: 140.1719 GB-month × 0.004 = 0.560688; 87,600 transitions ×
+			// 0.02/1000 = 1.752.
+			name: "200/s: files transitioned after 30 days", p: fleet(10, 200),
+			want: []want{
+				{"S3", "Standard: the last 30 days", 30 * day200, 30 * day200 * 0.023},
+				{"S3", "Glacier Instant Retrieval", 335 * day200, 335 * day200 * 0.004},
+				{"S3", "lifecycle transitions", 87600, 1.752},
+			},
+		},
+		{
+			// A lifecycle that transitions every size: 96,000 B objects billed as
+			// 131,072 B in Glacier IR: 2,880 × 131,072 B = 0.3515625 GiB a day × 335 =
+			// 117.7734 GB-month × 0.004 = 0.471094.
+			name: "100/s: every size transitioned, billed at 128 KB",
+			p: func() Params {
+				p := fleet(10, 100)
+				p.LifecycleMinBytes = 0
+				return p
+			}(),
+			want: []want{
+				{"S3", "Standard: the last 30 days", 30 * day100, 30 * day100 * 0.023},
+				{"S3", "Glacier Instant Retrieval", 0.3515625 * 335, 0.3515625 * 335 * 0.004},
+				{"S3", "lifecycle transitions", 87600, 1.752},
+			},
+		},
 	}
-	var sum float64
-	for _, l := range e.Lines {
-		sum += l.Monthly
-	}
-	if !near(e.Total, sum) || !near(e.PerHost, sum/10) {
-		t.Errorf("total %v and per host %v, the lines add up to %v", e.Total, e.PerHost, sum)
-	}
-	if !strings.Contains(e.SteadyState, "365 days") {
-		t.Errorf("steady state %q does not say the lake holds its retention", e.SteadyState)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := Run(tt.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				l := findLine(t, e, w.service, w.prefix)
+				if !near(l.Quantity, w.quantity) || !near(l.Monthly, w.amount) {
+					t.Errorf("%s %s: %v units for %.6f, want %v for %.6f", w.service, w.prefix, l.Quantity, l.Monthly, w.quantity, w.amount)
+				}
+			}
+			var sum float64
+			for _, l := range e.Lines {
+				sum += l.Monthly
+				if tt.never != "" && strings.HasPrefix(l.Item, tt.never) {
+					t.Errorf("unexpected line %+v", l)
+				}
+			}
+			if !near(e.Total, sum) || !near(e.PerHost, sum/10) {
+				t.Errorf("total %v and per host %v, the lines add up to %v", e.Total, e.PerHost, sum)
+			}
+			if !strings.Contains(e.SteadyState, "365 days") {
+				t.Errorf("steady state %q does not say the lake holds its retention", e.SteadyState)
+			}
+		})
 	}
 }
 

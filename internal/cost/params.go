@@ -109,8 +109,12 @@ type Params struct {
 	Alarms float64
 
 	// LakeStandardDays is how long lake files stay in S3 Standard before the
-	// lifecycle moves them to Glacier Instant Retrieval.
-	LakeStandardDays float64
+	// lifecycle moves them to Glacier Instant Retrieval. LifecycleMinBytes is the
+	// smallest object a lifecycle rule transitions: S3's default
+	// (TransitionDefaultMinimumObjectSize all_storage_classes_128K) leaves smaller
+	// objects in Standard for good.
+	LakeStandardDays  float64
+	LifecycleMinBytes float64
 }
 
 // Defaults, with where each comes from.
@@ -194,7 +198,8 @@ func DefaultParams() Params {
 		StepLogMonths:         3,
 		Alarms:                9, // iterator age, 2 DLQs, failed responses, 5 function error alarms
 
-		LakeStandardDays: 30,
+		LakeStandardDays:  30,
+		LifecycleMinBytes: 128 * kib,
 	}
 }
 
@@ -244,7 +249,8 @@ func (p Params) Validate() error {
 	}{
 		{"stream record overhead", p.StreamRecordOverheadBytes}, {"lake file overhead", p.LakeFileOverheadBytes},
 		{"detections per host per day", p.DetectionsPerHostPerDay}, {"hunts per month", p.HuntsPerMonth},
-		{"lake standard days", p.LakeStandardDays}, {"detect invocation time", p.DetectInvocationSec},
+		{"lake standard days", p.LakeStandardDays}, {"lifecycle minimum object size", p.LifecycleMinBytes},
+		{"detect invocation time", p.DetectInvocationSec},
 		{"DynamoDB call time", p.DynamoCallSec}, {"train time", p.TrainSec},
 	}
 	for _, f := range nonNegative {
