@@ -9,11 +9,12 @@
 // records, the sensors' heartbeats in DynamoDB, the sensors' task polling through
 // the HTTP API, detections through DynamoDB, EventBridge and Step Functions, and the
 // lake kept 30 days in S3 Standard and the rest of its retention in S3 Glacier
-// Instant Retrieval. Prices are the AWS list prices embedded in prices.go, each with
+// Instant Retrieval (files under S3 Lifecycle's 128 KB default minimum stay in
+// Standard). Prices are the AWS list prices embedded in prices.go, each with
 // its unit, the date it was taken and the pricing page it comes from.
 //
-// Estimate gives one line per billed quantity (the quantity, the unit price and
-// their product), the total and the cost per host, at steady state: the lake holds
+// Run returns an Estimate: one line per billed quantity (the quantity, the unit
+// price and their product), the total and the cost per host, at steady state: the lake holds
 // a full retention of events. ChooseCapacity picks the Kinesis capacity mode
 // (on-demand, or provisioned with a shard count) that costs less for the fleet;
 // the estimate prices that choice, and the CDK app deploys it when it is given the

@@ -33,10 +33,10 @@ const (
 
 // Stream is the traffic the fleet puts on the stream.
 type Stream struct {
-	EventsPerRecord float64 // events in one record
-	RecordBytes     float64 // bytes of one record
-	RecordsPerSec   float64 // records a second, the whole fleet
-	BytesPerSec     float64 // bytes a second, the whole fleet
+	EventsPerRecord float64 `json:"events_per_record"`
+	RecordBytes     float64 `json:"record_bytes"`
+	RecordsPerSec   float64 `json:"records_per_sec"` // the whole fleet
+	BytesPerSec     float64 `json:"bytes_per_sec"`   // the whole fleet
 }
 
 // Records is the records a month.
@@ -59,13 +59,14 @@ func stream(p Params) Stream {
 
 // Capacity is the Kinesis capacity chosen for a fleet, with what each mode costs.
 type Capacity struct {
-	Mode Mode
+	Mode Mode `json:"mode"`
 	// Shards is the shard count of a provisioned stream; for on-demand, the shards
 	// the stream scales to (at least 4), which the detect function's polling follows.
-	Shards int
+	Shards int `json:"shards"`
 	// Monthly cost of the stream in each mode.
-	OnDemandMonthly, ProvisionedMonthly float64
-	Stream                              Stream
+	OnDemandMonthly    float64 `json:"on_demand_monthly_usd"`
+	ProvisionedMonthly float64 `json:"provisioned_monthly_usd"`
+	Stream             Stream  `json:"stream"`
 }
 
 // ChooseCapacity returns the cheaper capacity mode for the fleet: on-demand, or

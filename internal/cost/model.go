@@ -28,14 +28,15 @@ func line(service, item string, quantity float64, p Price) Line {
 
 // Lake is the lake the fleet writes.
 type Lake struct {
-	EventsPerFile  float64 // events in one lake file
-	FileBytes      float64 // bytes of one lake file
-	FilesPerMonth  float64 // the whole fleet
-	GBPerDay       float64 // the whole fleet
-	StandardGB     float64 // held in S3 Standard at steady state
-	GlacierIRGB    float64 // held in Glacier Instant Retrieval, as billed (128 KB minimum per object)
-	BytesPerEvent  float64 // file bytes per event
-	EventsPerMonth float64 // the whole fleet
+	EventsPerFile float64 `json:"events_per_file"`
+	FileBytes     float64 `json:"file_bytes"`
+	FilesPerMonth float64 `json:"files_per_month"` // the whole fleet
+	GBPerDay      float64 `json:"gb_per_day"`      // the whole fleet
+	StandardGB    float64 `json:"standard_gb"`     // held in S3 Standard at steady state
+	// GlacierIRGB is held in Glacier Instant Retrieval, as billed (128 KB minimum per object).
+	GlacierIRGB    float64 `json:"glacier_ir_gb"`
+	BytesPerEvent  float64 `json:"bytes_per_event"`  // file bytes per event
+	EventsPerMonth float64 `json:"events_per_month"` // the whole fleet
 }
 
 // Estimate is the monthly cost of a fleet.
