@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+
+	"github.com/vigil-sec/vigil/internal/cost"
 )
 
 // Context keys read by the app (cdk.json "context" or `cdk synth -c key=value`).
@@ -37,6 +39,12 @@ const (
 	ctxElasticAPIKeySecretArn = "elasticApiKeySecretArn"
 
 	ctxEKSAuditLogGroups = "eksAuditLogGroups"
+
+	// The fleet's size: with both, and streamMode not set, the stream's capacity
+	// mode and shard count are internal/cost's choice for the fleet.
+	ctxFleetHosts    = "fleetHosts"
+	ctxEventsPerHost = "eventsPerHost"
+	ctxFleetRegion   = "fleetRegion"
 )
 
 // Defaults used when a context key is not set.
@@ -113,6 +121,15 @@ type Config struct {
 	// (/aws/eks/<cluster>/cluster) whose audit events a CloudWatch Logs
 	// subscription filter puts on the ingest stream; empty: none.
 	EKSAuditLogGroups []string
+
+	// FleetHosts and EventsPerHost are the fleet's size (0: not given);
+	// FleetRegion the region whose prices the capacity choice compares.
+	FleetHosts    int
+	EventsPerHost float64
+	FleetRegion   string
+	// StreamFromFleet is true when StreamMode and ShardCount are internal/cost's
+	// choice for the fleet rather than the defaults or streamMode.
+	StreamFromFleet bool
 }
 
 // Forward reports whether detections are forwarded to a SIEM (the forward function
@@ -168,6 +185,10 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 		cfg.ShardCount = n
 	} else if cfg.StreamMode == awskinesis.StreamMode_PROVISIONED {
 		cfg.ShardCount = defaultShardCount
+	}
+
+	if err := cfg.fleet(lookup); err != nil {
+		return Config{}, err
 	}
 
 	if v := lookup(ctxLakeGlacierDays); v != nil {
@@ -461,4 +482,71 @@ func parseBool(v any) (bool, error) {
 		return b, nil
 	}
 	return false, fmt.Errorf("want true or false, got %v (%T)", v, v)
+}
+
+// fleet reads the fleet's size and, when streamMode was not given, takes the
+// stream's capacity from internal/cost's choice for that fleet.
+func (cfg *Config) fleet(lookup func(key string) any) error {
+	hosts, rate, region := lookup(ctxFleetHosts), lookup(ctxEventsPerHost), lookup(ctxFleetRegion)
+	if hosts == nil && rate == nil {
+		if region != nil {
+			return fmt.Errorf("context %q is set but %q and %q are not", ctxFleetRegion, ctxFleetHosts, ctxEventsPerHost)
+		}
+		return nil
+	}
+	if hosts == nil || rate == nil {
+		return fmt.Errorf("contexts %q and %q go together: give both or neither", ctxFleetHosts, ctxEventsPerHost)
+	}
+	n, err := parsePositiveInt(hosts)
+	if err != nil {
+		return fmt.Errorf("context %q: %w", ctxFleetHosts, err)
+	}
+	r, err := parsePositiveFloat(rate)
+	if err != nil {
+		return fmt.Errorf("context %q: %w", ctxEventsPerHost, err)
+	}
+	p := cost.DefaultParams()
+	p.Hosts, p.EventsPerHostPerSec = n, r
+	if region != nil {
+		s, ok := region.(string)
+		if !ok {
+			return fmt.Errorf("context %q: want a region name, got %v", ctxFleetRegion, region)
+		}
+		p.Region = s
+	}
+	c, err := cost.ChooseCapacity(p)
+	if err != nil {
+		return fmt.Errorf("contexts %q, %q: %w", ctxFleetHosts, ctxEventsPerHost, err)
+	}
+	cfg.FleetHosts, cfg.EventsPerHost, cfg.FleetRegion = n, r, p.Region
+	if lookup(ctxStreamMode) != nil {
+		return nil // the mode given explicitly wins
+	}
+	cfg.StreamFromFleet = true
+	cfg.StreamMode, cfg.ShardCount = awskinesis.StreamMode_ON_DEMAND, 0
+	if c.Mode == cost.Provisioned {
+		cfg.StreamMode, cfg.ShardCount = awskinesis.StreamMode_PROVISIONED, c.Shards
+	}
+	return nil
+}
+
+func parsePositiveFloat(v any) (float64, error) {
+	var f float64
+	switch x := v.(type) {
+	case string:
+		var err error
+		if f, err = strconv.ParseFloat(strings.TrimSpace(x), 64); err != nil {
+			return 0, fmt.Errorf("want a positive number: %w", err)
+		}
+	case float64:
+		f = x
+	case int:
+		f = float64(x)
+	default:
+		return 0, fmt.Errorf("want a positive number, got %v (%T)", v, v)
+	}
+	if !(f > 0) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("want a positive number, got %v", f)
+	}
+	return f, nil
 }

@@ -86,6 +86,36 @@ func TestConfigFromContext(t *testing.T) {
 				ElasticAPIKeySecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-DeF456",
 			}),
 		},
+		{
+			// 10 hosts × 100 events/s: 10 records/s of 5450 B, 0.07 of a shard planned
+			// at 70 %: provisioned, 1 shard ($11.32 a month against $46.57 on-demand).
+			name: "small fleet",
+			ctx:  map[string]any{"fleetHosts": "10", "eventsPerHost": "100"},
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 1,
+				FleetHosts: 10, EventsPerHost: 100, FleetRegion: "us-east-1", StreamFromFleet: true}),
+		},
+		{
+			// 10,000 hosts × 100 events/s: 54,500,000 B/s / 734,003.2 B/s a shard = 74.3 → 75.
+			name: "large fleet from cdk.json numbers",
+			ctx:  map[string]any{"fleetHosts": float64(10000), "eventsPerHost": float64(100), "fleetRegion": "eu-central-1"},
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 75,
+				FleetHosts: 10000, EventsPerHost: 100, FleetRegion: "eu-central-1", StreamFromFleet: true}),
+		},
+		{
+			name: "streamMode given wins over the fleet",
+			ctx:  map[string]any{"fleetHosts": "10000", "eventsPerHost": "100", "streamMode": "on-demand"},
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_ON_DEMAND,
+				FleetHosts: 10000, EventsPerHost: 100, FleetRegion: "us-east-1"}),
+		},
+		{name: "fleet hosts alone", ctx: map[string]any{"fleetHosts": "10"}, wantErr: `"fleetHosts" and "eventsPerHost" go together`},
+		{name: "fleet region alone", ctx: map[string]any{"fleetRegion": "us-east-1"}, wantErr: `"fleetRegion" is set`},
+		{name: "zero fleet", ctx: map[string]any{"fleetHosts": "0", "eventsPerHost": "100"}, wantErr: `"fleetHosts": want a positive integer`},
+		{name: "negative rate", ctx: map[string]any{"fleetHosts": "10", "eventsPerHost": "-1"}, wantErr: `"eventsPerHost": want a positive number`},
+		{
+			name:    "unknown fleet region",
+			ctx:     map[string]any{"fleetHosts": "10", "eventsPerHost": "1", "fleetRegion": "xx-1"},
+			wantErr: `no prices for region "xx-1": known regions are eu-central-1, eu-west-1, us-east-1, us-west-2`,
+		},
 		{name: "zero train days", ctx: map[string]any{"trainDays": "0"}, wantErr: `"trainDays"`},
 		{name: "train days beyond 90", ctx: map[string]any{"trainDays": "91"}, wantErr: "at most 90"},
 		{name: "group by with a space", ctx: map[string]any{"anomalyGroupBy": "a b"}, wantErr: `"anomalyGroupBy"`},

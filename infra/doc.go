@@ -194,6 +194,9 @@
 //
 //	streamMode               "on-demand" (default) or "provisioned"
 //	shardCount               shards of a provisioned stream (default 1; only with provisioned)
+//	fleetHosts, eventsPerHost  the fleet's size: without streamMode, the capacity mode
+//	                         and shard count internal/cost chooses for it
+//	fleetRegion              region of the prices that choice compares (default us-east-1)
 //	lakeGlacierDays          days before lake objects under events/ move to Glacier (default 90)
 //	lambdaDir                directory holding <function>/bootstrap (default "bin")
 //	busName                  name of the event bus (default "vigil")

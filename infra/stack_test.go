@@ -564,6 +564,28 @@ func TestContextSettings(t *testing.T) {
 				},
 			},
 		},
+		{
+			// 10 hosts at 100 events/s: internal/cost chooses 1 provisioned shard.
+			name: "small fleet",
+			ctx:  map[string]any{"fleetHosts": "10", "eventsPerHost": "100"},
+			want: []resourceCase{{
+				name:  "one provisioned shard",
+				typ:   "AWS::Kinesis::Stream",
+				props: map[string]any{"StreamModeDetails": map[string]any{"StreamMode": "PROVISIONED"}, "ShardCount": 1},
+				count: 1,
+			}},
+		},
+		{
+			// 10,000 hosts at 100 events/s: 75 provisioned shards.
+			name: "large fleet",
+			ctx:  map[string]any{"fleetHosts": "10000", "eventsPerHost": "100"},
+			want: []resourceCase{{
+				name:  "75 provisioned shards",
+				typ:   "AWS::Kinesis::Stream",
+				props: map[string]any{"StreamModeDetails": map[string]any{"StreamMode": "PROVISIONED"}, "ShardCount": 75},
+				count: 1,
+			}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,8 @@
 //	vigil local keys list|create|revoke [--data DIR]   its API keys, on the store
 //	    or, while vigil local runs, through its control socket DIR/api.sock
 //	vigil events DIR|FILE [--json]          what a lake or Parquet file holds
+//	vigil cost --hosts N --events-per-host R [--retention 365d] [--region R] [--from-lake DIR] [--json]
+//	    what the deployed stack costs a month for a fleet, per AWS service and per host
 //
 // Rules as code:
 //

@@ -42,6 +42,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newCompletionCmd())
 	root.AddCommand(newAnomalyCmd())
 	root.AddCommand(newKeysCmd())
+	root.AddCommand(newCostCmd())
 	root.AddCommand(newVersionCmd())
 	root.SetHelpCommand(newHelpCmd())
 	strictUsage(root)

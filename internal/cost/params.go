@@ -1,0 +1,265 @@
+package cost
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Params are the inputs of the model. DefaultParams gives every default; set
+// Hosts and EventsPerHostPerSec, and override what you measured.
+type Params struct {
+	// Hosts is the number of hosts running the sensor.
+	Hosts int
+	// EventsPerHostPerSec is the mean event rate of one host.
+	EventsPerHostPerSec float64
+	// RetentionDays is how long the lake keeps events.
+	RetentionDays int
+	// Region is the AWS region whose prices apply.
+	Region string
+
+	// Shipping, as the sensor does it (docs/sensor.md): a stream batch every
+	// BatchIntervalSec of at most BatchMaxEvents events and MaxRecordBytes, and a
+	// lake file every RollIntervalSec, at most RollMaxBytes, never across an hour.
+	BatchIntervalSec float64
+	BatchMaxEvents   float64
+	MaxRecordBytes   float64
+	RollIntervalSec  float64
+	RollMaxBytes     float64
+	// MultipartAboveBytes: lake files above it are uploaded in parts of that size.
+	MultipartAboveBytes float64
+
+	// Encoded sizes: a stream record is StreamRecordOverheadBytes plus
+	// StreamBytesPerEvent per event, a lake file LakeFileOverheadBytes plus
+	// LakeBytesPerEvent per event. The defaults are fitted to what the project's
+	// encoders write for a realistic mix (TestEncodedSizeDefaults); a lake measured
+	// with MeasureLake gives a flat LakeBytesPerEvent (overhead 0).
+	StreamRecordOverheadBytes float64
+	StreamBytesPerEvent       float64
+	LakeFileOverheadBytes     float64
+	LakeBytesPerEvent         float64
+
+	// Kinesis capacity: a provisioned shard takes 1 MiB/s and 1000 records/s;
+	// ShardUtilization is the share of that the choice plans to use (room for
+	// bursts and for the uneven hashing of sensor ids over shards).
+	ShardUtilization float64
+
+	// The detect function (infra/detect.go): DetectMemoryMB, batches of up to
+	// DetectBatchSize records. DetectEventsPerSec is how many events one invocation
+	// decodes and evaluates per second of its duration at that memory size;
+	// DetectInvocationSec the fixed time of an invocation; HeartbeatSec the
+	// sensors' heartbeat interval, each heartbeat one DynamoDB update taking
+	// DynamoCallSec of the function's time.
+	DetectMemoryMB      float64
+	DetectBatchSize     float64
+	DetectEventsPerSec  float64
+	DetectInvocationSec float64
+	HeartbeatSec        float64
+	DynamoCallSec       float64
+
+	// Task polling: each sensor with response tasks on polls the API every
+	// TaskPollSec (docs/sensor.md); NoTaskPolling leaves it out (no respond.api_url).
+	// Each poll is one HTTP API request, one api function invocation of APIPollSec at
+	// APIMemoryMB and one query of the tasks table. The authorizer caches a key's
+	// answer AuthorizerCacheSec.
+	TaskPollSec        float64
+	NoTaskPolling      bool
+	APIMemoryMB        float64
+	APIPollSec         float64
+	AuthorizerCacheSec float64
+	AuthorizerMemoryMB float64
+	AuthorizerSec      float64
+
+	// Detections: DetectionsPerHostPerDay reach the backend; ResponseShare of them
+	// run the response workflow (StepTransitionsPerResponse transitions,
+	// RespondInvocationsPerResponse respond invocations of RespondSec at
+	// RespondMemoryMB). DetectionWrites is the write request units one detection
+	// costs (claim, index items, published mark).
+	DetectionsPerHostPerDay       float64
+	ResponseShare                 float64
+	StepTransitionsPerResponse    float64
+	RespondInvocationsPerResponse float64
+	RespondMemoryMB               float64
+	RespondSec                    float64
+	DetectionWrites               float64
+	DetectionItemBytes            float64
+
+	// Training (infra/train.go): one run a day of TrainSec at TrainMemoryMB, reading
+	// TrainDays of the lake.
+	TrainSec      float64
+	TrainMemoryMB float64
+	TrainDays     float64
+
+	// Hunting: HuntsPerMonth Athena queries, each scanning HuntScanHostDays days of
+	// one host's lake.
+	HuntsPerMonth    float64
+	HuntScanHostDays float64
+
+	// Logs: every Lambda invocation writes LogBytesPerInvocation (the runtime's
+	// START, END and REPORT lines and the function's own), every HTTP API request an
+	// access-log line of AccessLogBytes, every response transition StepLogBytes.
+	// Kept LambdaLogMonths, AccessLogMonths and StepLogMonths (infra/).
+	LogBytesPerInvocation float64
+	AccessLogBytes        float64
+	StepLogBytes          float64
+	LambdaLogMonths       float64
+	AccessLogMonths       float64
+	StepLogMonths         float64
+	// Alarms is the number of CloudWatch alarms the stack creates (infra/observability.go).
+	Alarms float64
+
+	// LakeStandardDays is how long lake files stay in S3 Standard before the
+	// lifecycle moves them to Glacier Instant Retrieval. LifecycleMinBytes is the
+	// smallest object a lifecycle rule transitions: S3's default
+	// (TransitionDefaultMinimumObjectSize all_storage_classes_128K) leaves smaller
+	// objects in Standard for good.
+	LakeStandardDays  float64
+	LifecycleMinBytes float64
+}
+
+// Defaults, with where each comes from.
+const (
+	DefaultRetentionDays = 365
+	DefaultRegion        = "us-east-1"
+
+	// DefaultDetectEventsPerSec is the detect function's decode + evaluate
+	// throughput per second of duration at its memory size, from docs/BENCHMARKS.md
+	// BenchmarkHandle*; updated when that benchmark is measured again.
+	DefaultDetectEventsPerSec = 1_500_000
+)
+
+// DefaultParams returns the model's defaults; Hosts and EventsPerHostPerSec are
+// left for the caller.
+func DefaultParams() Params {
+	return Params{
+		RetentionDays: DefaultRetentionDays,
+		Region:        DefaultRegion,
+
+		// docs/sensor.md: batch_interval 1s, ≤ 2000 events, ≤ 1 MiB a record;
+		// roll_interval 5m, roll_bytes 64MiB; internal/aws S3 multipart above 16 MiB.
+		BatchIntervalSec:    1,
+		BatchMaxEvents:      2000,
+		MaxRecordBytes:      mib,
+		RollIntervalSec:     300,
+		RollMaxBytes:        64 * mib,
+		MultipartAboveBytes: 16 * mib,
+
+		// Fitted to the project's encoders on a realistic mix (TestEncodedSizeDefaults):
+		// a one-second batch of 100 events is about 5.4 KB, of 2,000 about 12–17 KB;
+		// a five-minute lake file (zstd default level) of 30,000 events about 82–110 KB.
+		StreamRecordOverheadBytes: 5000,
+		StreamBytesPerEvent:       4.5,
+		LakeFileOverheadBytes:     36000,
+		LakeBytesPerEvent:         2.0,
+
+		ShardUtilization: 0.7,
+
+		// infra/detect.go: 512 MB, batches of 100 records.
+		DetectMemoryMB:      512,
+		DetectBatchSize:     100,
+		DetectEventsPerSec:  DefaultDetectEventsPerSec,
+		DetectInvocationSec: 0.005,
+		HeartbeatSec:        30, // docs/sensor.md: SENSOR_HEARTBEAT every 30 s
+		DynamoCallSec:       0.008,
+
+		// docs/sensor.md: the sensor polls its tasks every 5 s; infra/api.go: api
+		// 256 MB, authorizer 128 MB with results cached 300 s.
+		TaskPollSec:        5,
+		APIMemoryMB:        256,
+		APIPollSec:         0.015,
+		AuthorizerCacheSec: 300,
+		AuthorizerMemoryMB: 128,
+		AuthorizerSec:      0.010,
+
+		// Assumptions (docs/cost.md): one detection per host per day, one in ten
+		// with response actions.
+		DetectionsPerHostPerDay:       1,
+		ResponseShare:                 0.1,
+		StepTransitionsPerResponse:    15,
+		RespondInvocationsPerResponse: 5,
+		RespondMemoryMB:               256, // infra/respond.go
+		RespondSec:                    0.05,
+		DetectionWrites:               7,
+		DetectionItemBytes:            2048,
+
+		// infra/train.go: 1024 MB, 15 min timeout (counted in full), trainDays 7.
+		TrainSec:      900,
+		TrainMemoryMB: 1024,
+		TrainDays:     7,
+
+		HuntsPerMonth:    100,
+		HuntScanHostDays: 1,
+
+		LogBytesPerInvocation: 350,
+		AccessLogBytes:        350,
+		StepLogBytes:          1024,
+		LambdaLogMonths:       24, // 731 days
+		AccessLogMonths:       3,
+		StepLogMonths:         3,
+		Alarms:                9, // iterator age, 2 DLQs, failed responses, 5 function error alarms
+
+		LakeStandardDays:  30,
+		LifecycleMinBytes: 128 * kib,
+	}
+}
+
+// Validate reports the first parameter that cannot be modelled, by name.
+func (p Params) Validate() error {
+	if p.Hosts < 1 {
+		return fmt.Errorf("hosts: want at least 1, got %d", p.Hosts)
+	}
+	if !(p.EventsPerHostPerSec > 0) || math.IsInf(p.EventsPerHostPerSec, 0) {
+		return fmt.Errorf("events per host per second: want a positive number, got %v", p.EventsPerHostPerSec)
+	}
+	if p.RetentionDays < 1 {
+		return fmt.Errorf("retention: want at least 1 day, got %d", p.RetentionDays)
+	}
+	if _, err := PricesFor(p.Region); err != nil {
+		return err
+	}
+	positive := []struct {
+		name string
+		v    float64
+	}{
+		{"batch interval", p.BatchIntervalSec}, {"batch max events", p.BatchMaxEvents},
+		{"max record bytes", p.MaxRecordBytes}, {"roll interval", p.RollIntervalSec},
+		{"roll max bytes", p.RollMaxBytes}, {"multipart threshold", p.MultipartAboveBytes},
+		{"stream bytes per event", p.StreamBytesPerEvent}, {"lake bytes per event", p.LakeBytesPerEvent},
+		{"detect events per second", p.DetectEventsPerSec}, {"detect memory", p.DetectMemoryMB},
+		{"detect batch size", p.DetectBatchSize}, {"heartbeat interval", p.HeartbeatSec},
+		{"authorizer cache", p.AuthorizerCacheSec},
+	}
+	for _, f := range positive {
+		if !(f.v > 0) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("%s: want a positive number, got %v", f.name, f.v)
+		}
+	}
+	if !p.NoTaskPolling && !(p.TaskPollSec > 0) {
+		return fmt.Errorf("task poll interval: want a positive number of seconds (or no task polling), got %v", p.TaskPollSec)
+	}
+	if !(p.ShardUtilization > 0 && p.ShardUtilization <= 1) {
+		return fmt.Errorf("shard utilization: want a share in (0, 1], got %v", p.ShardUtilization)
+	}
+	if !(p.ResponseShare >= 0 && p.ResponseShare <= 1) {
+		return fmt.Errorf("response share: want a share in [0, 1], got %v", p.ResponseShare)
+	}
+	nonNegative := []struct {
+		name string
+		v    float64
+	}{
+		{"stream record overhead", p.StreamRecordOverheadBytes}, {"lake file overhead", p.LakeFileOverheadBytes},
+		{"detections per host per day", p.DetectionsPerHostPerDay}, {"hunts per month", p.HuntsPerMonth},
+		{"lake standard days", p.LakeStandardDays}, {"lifecycle minimum object size", p.LifecycleMinBytes},
+		{"detect invocation time", p.DetectInvocationSec},
+		{"DynamoDB call time", p.DynamoCallSec}, {"train time", p.TrainSec},
+	}
+	for _, f := range nonNegative {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("%s: want zero or more, got %v", f.name, f.v)
+		}
+	}
+	if p.StreamRecordOverheadBytes+p.StreamBytesPerEvent > p.MaxRecordBytes {
+		return errors.New("stream record overhead: a record of one event would exceed the largest Kinesis record")
+	}
+	return nil
+}
