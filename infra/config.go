@@ -18,6 +18,7 @@ const (
 	ctxStreamMode      = "streamMode"
 	ctxShardCount      = "shardCount"
 	ctxLakeGlacierDays = "lakeGlacierDays"
+	ctxLakeRetention   = "lakeRetentionDays"
 	ctxLambdaDir       = "lambdaDir"
 
 	ctxBusName                 = "busName"
@@ -50,7 +51,8 @@ const (
 // Defaults used when a context key is not set.
 const (
 	defaultShardCount      = 1
-	defaultLakeGlacierDays = 90
+	defaultLakeGlacierDays = 30
+	defaultLakeRetention   = 365
 	defaultLambdaDir       = "bin"
 
 	defaultBusName                 = "vigil"
@@ -70,8 +72,12 @@ type Config struct {
 	StreamMode awskinesis.StreamMode
 	// ShardCount is the number of shards of a provisioned stream; 0 when on-demand.
 	ShardCount int
-	// LakeGlacierDays is the age after which lake objects under events/ move to Glacier.
+	// LakeGlacierDays is the age after which lake objects under events/ and
+	// artifacts/ move to S3 Glacier Instant Retrieval.
 	LakeGlacierDays int
+	// LakeRetention is the age in days at which lake objects under events/
+	// expire, and the oldest day the Glue table projects.
+	LakeRetention int
 	// LambdaDir holds one directory per function, each with a linux/arm64 `bootstrap`.
 	LambdaDir string
 
@@ -156,6 +162,7 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 	cfg := Config{
 		StreamMode:      awskinesis.StreamMode_ON_DEMAND,
 		LakeGlacierDays: defaultLakeGlacierDays,
+		LakeRetention:   defaultLakeRetention,
 		LambdaDir:       defaultLambdaDir,
 
 		BusName:                 defaultBusName,
@@ -197,6 +204,17 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 			return Config{}, fmt.Errorf("context %q: %w", ctxLakeGlacierDays, err)
 		}
 		cfg.LakeGlacierDays = n
+	}
+	if v := lookup(ctxLakeRetention); v != nil {
+		n, err := parsePositiveInt(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("context %q: %w", ctxLakeRetention, err)
+		}
+		cfg.LakeRetention = n
+	}
+	if cfg.LakeGlacierDays >= cfg.LakeRetention {
+		return Config{}, fmt.Errorf("context %q (%d) must be greater than %q (%d): lake events would expire before they move to Glacier Instant Retrieval",
+			ctxLakeRetention, cfg.LakeRetention, ctxLakeGlacierDays, cfg.LakeGlacierDays)
 	}
 
 	if v := lookup(ctxLambdaDir); v != nil {

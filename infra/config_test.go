@@ -19,27 +19,27 @@ func TestConfigFromContext(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_ON_DEMAND, LakeGlacierDays: 90, LambdaDir: "bin"}),
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_ON_DEMAND, LakeGlacierDays: 30, LakeRetention: 365, LambdaDir: "bin"}),
 		},
 		{
 			name: "command line strings",
-			ctx:  map[string]any{"streamMode": "provisioned", "shardCount": "4", "lakeGlacierDays": "30", "lambdaDir": "out/lambdas"},
-			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 4, LakeGlacierDays: 30, LambdaDir: "out/lambdas"}),
+			ctx:  map[string]any{"streamMode": "provisioned", "shardCount": "4", "lakeGlacierDays": "60", "lakeRetentionDays": "730", "lambdaDir": "out/lambdas"},
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 4, LakeGlacierDays: 60, LakeRetention: 730, LambdaDir: "out/lambdas"}),
 		},
 		{
 			name: "cdk.json numbers",
-			ctx:  map[string]any{"streamMode": "PROVISIONED", "shardCount": float64(2), "lakeGlacierDays": float64(180)},
-			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 2, LakeGlacierDays: 180, LambdaDir: "bin"}),
+			ctx:  map[string]any{"streamMode": "PROVISIONED", "shardCount": float64(2), "lakeGlacierDays": float64(180), "lakeRetentionDays": float64(400)},
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 2, LakeGlacierDays: 180, LakeRetention: 400, LambdaDir: "bin"}),
 		},
 		{
 			name: "provisioned defaults to one shard",
 			ctx:  map[string]any{"streamMode": "provisioned"},
-			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 1, LakeGlacierDays: 90, LambdaDir: "bin"}),
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 1, LambdaDir: "bin"}),
 		},
 		{
 			name: "enum spelling of on-demand",
 			ctx:  map[string]any{"streamMode": "ON_DEMAND"},
-			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_ON_DEMAND, LakeGlacierDays: 90, LambdaDir: "bin"}),
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_ON_DEMAND, LambdaDir: "bin"}),
 		},
 		{
 			name: "every key",
@@ -205,6 +205,15 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "fractional shard count", ctx: map[string]any{"streamMode": "provisioned", "shardCount": 2.5}, wantErr: `"shardCount"`},
 		{name: "negative glacier days", ctx: map[string]any{"lakeGlacierDays": "-1"}, wantErr: `"lakeGlacierDays"`},
 		{name: "glacier days of the wrong type", ctx: map[string]any{"lakeGlacierDays": true}, wantErr: `"lakeGlacierDays"`},
+		{name: "zero retention", ctx: map[string]any{"lakeRetentionDays": "0"}, wantErr: `context "lakeRetentionDays": want a positive integer, got 0`},
+		{name: "retention not a number", ctx: map[string]any{"lakeRetentionDays": "1y"}, wantErr: `context "lakeRetentionDays": want a positive integer`},
+		{name: "fractional retention", ctx: map[string]any{"lakeRetentionDays": 36.5}, wantErr: `context "lakeRetentionDays": want a positive integer, got 36.5`},
+		{name: "retention shorter than the move to Glacier", ctx: map[string]any{"lakeRetentionDays": "20"},
+			wantErr: `context "lakeRetentionDays" (20) must be greater than "lakeGlacierDays" (30): lake events would expire before they move`},
+		{name: "retention equal to the move to Glacier", ctx: map[string]any{"lakeRetentionDays": float64(90), "lakeGlacierDays": "90"},
+			wantErr: `context "lakeRetentionDays" (90) must be greater than "lakeGlacierDays" (90)`},
+		{name: "short retention with an earlier move", ctx: map[string]any{"lakeRetentionDays": "14", "lakeGlacierDays": "7"},
+			want: withDefaults(Config{LakeGlacierDays: 7, LakeRetention: 14})},
 		{name: "empty lambda dir", ctx: map[string]any{"lambdaDir": " "}, wantErr: `"lambdaDir"`},
 		{name: "lambda dir not a string", ctx: map[string]any{"lambdaDir": float64(3)}, wantErr: `"lambdaDir"`},
 	}
@@ -263,7 +272,10 @@ func withDefaults(want Config) Config {
 		want.LambdaDir = "bin"
 	}
 	if want.LakeGlacierDays == 0 {
-		want.LakeGlacierDays = 90
+		want.LakeGlacierDays = 30
+	}
+	if want.LakeRetention == 0 {
+		want.LakeRetention = 365
 	}
 	if want.StreamMode == "" {
 		want.StreamMode = awskinesis.StreamMode_ON_DEMAND

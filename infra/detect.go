@@ -105,7 +105,7 @@ func newDetect(scope constructs.Construct, deps detectDeps, codeDir string) *Det
 	// decrypts them).
 	d.Function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("s3:GetObject"),
-		Resources: jsii.Strings(*in.Lake.ArnForObjects(jsii.String("models/*"))),
+		Resources: jsii.Strings(*in.Lake.ArnForObjects(jsii.String(lakeModelsPrefix + "*"))),
 	}))
 	in.Key.GrantDecrypt(d.Function)
 

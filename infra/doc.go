@@ -11,9 +11,9 @@
 //   - ingest.go: the customer-managed KMS key (rotation on) that encrypts both the
 //     Kinesis stream and the lake; the stream sensors put one Parquet batch per record
 //     on (partition key = sensor id); the lake bucket (SSE-KMS with a bucket key,
-//     public access blocked, TLS ≥ 1.2 only, versioned, objects under events/ move to
-//     Glacier after lakeGlacierDays) and its server-access-log bucket (SSE-S3, which is
-//     all S3 log delivery supports; public access blocked, TLS only).
+//     public access blocked, TLS ≥ 1.2 only, versioned, with lake.go's lifecycle rules)
+//     and its server-access-log bucket (SSE-S3, which is all S3 log delivery
+//     supports; public access blocked, TLS only).
 //   - store.go: the DynamoDB tables, all on-demand (PAY_PER_REQUEST), with
 //     point-in-time recovery, encrypted with the AWS-managed key and retained when the
 //     stack is deleted: detections (id; GSIs by_sensor = sensor_id + time_id and
@@ -114,14 +114,24 @@
 //     allowed kinesis:PutRecord(s) on the stream and kms:GenerateDataKey on the ingest
 //     key through Kinesis only. Each filter depends on the role and its policy:
 //     CloudWatch Logs tries the destination when the filter is created.
-//   - lake.go: the Glue database "vigil" and its table "events" over
-//     s3://<lake>/events/ (Parquet, columns from event.Columns() — the Event schema,
-//     never a second copy — partitions dt, hr, sensor as strings) with partition
-//     projection: dt a date (yyyy-MM-dd) from a year ago to now, hr 00-23, sensor
-//     injected, so a query names its sensor(s) in the WHERE clause
-//     (… WHERE sensor = 'i-0abc' AND dt >= '2025-01-01'); no crawler or MSCK REPAIR is
-//     needed. The Athena workgroup "vigil" enforces its configuration: results under
-//     s3://<lake>/athena-results/, encrypted with the ingest key (SSE-KMS).
+//   - lake.go: the lake bucket's lifecycle, one rule per prefix: events/ to Glacier
+//     Instant Retrieval after lakeGlacierDays (only when they then stay there the 90
+//     days it bills at least) and expired after lakeRetentionDays, noncurrent versions
+//     a day later; artifacts/ (memory snapshots) to Glacier Instant Retrieval after
+//     lakeGlacierDays and never expired, noncurrent versions after 30 days; models/
+//     kept, the models replaced (noncurrent) after 30 days; athena-results/ expired
+//     after 7 days; every rule aborts incomplete multipart uploads after 3 days. The
+//     Glue database "vigil" and two tables over s3://<lake>/events/ (Parquet,
+//     columns from event.Columns() — the Event schema, never a second copy —
+//     partitions as strings) with partition projection, so no crawler, MSCK REPAIR
+//     or glue:GetPartitions is needed: dt a date (yyyy-MM-dd) of the last
+//     lakeRetentionDays, hr 00-23; "events" also has the partition sensor, injected,
+//     so a query of it names its sensor(s) in the WHERE clause
+//     (… WHERE sensor = 'i-0abc' AND dt >= '2025-01-01'), and "events_all_sensors"
+//     has dt and hr only, for queries naming no sensor (Athena reads the sensor=
+//     directories under each hour). The Athena workgroup "vigil" enforces its
+//     configuration: results under s3://<lake>/athena-results/, encrypted with the
+//     ingest key (SSE-KMS).
 //   - sensors.go: the sensor role (trusted by EC2 only) and its instance profile; see
 //     "Scoping of the sensor role" below.
 //   - observability.go: alarms (no actions: subscribe them to what pages you) — detect
@@ -197,7 +207,10 @@
 //	fleetHosts, eventsPerHost  the fleet's size: without streamMode, the capacity mode
 //	                         and shard count internal/cost chooses for it
 //	fleetRegion              region of the prices that choice compares (default us-east-1)
-//	lakeGlacierDays          days before lake objects under events/ move to Glacier (default 90)
+//	lakeGlacierDays          days before lake objects under events/ and artifacts/ move to
+//	                         Glacier Instant Retrieval (default 30)
+//	lakeRetentionDays        days before lake objects under events/ expire (default 365;
+//	                         greater than lakeGlacierDays)
 //	lambdaDir                directory holding <function>/bootstrap (default "bin")
 //	busName                  name of the event bus (default "vigil")
 //	taskPollSeconds          seconds the response workflow waits between task checks (default 5)

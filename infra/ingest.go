@@ -65,15 +65,7 @@ func newIngest(scope constructs.Construct, cfg Config) *Ingest {
 		ServerAccessLogsBucket: in.AccessLogs,
 		ServerAccessLogsPrefix: jsii.String("lake/"),
 		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:     jsii.String("events-to-glacier"),
-			Prefix: jsii.String(lakeEventsPrefix),
-			Transitions: &[]*awss3.Transition{{
-				StorageClass:    awss3.StorageClass_GLACIER(),
-				TransitionAfter: awscdk.Duration_Days(jsii.Number(cfg.LakeGlacierDays)),
-			}},
-			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
-		}},
+		LifecycleRules:         lakeLifecycleRules(cfg), // lake.go: one rule per prefix
 	})
 
 	return &in

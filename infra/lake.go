@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -12,11 +15,100 @@ import (
 
 // Names of the hunting catalog.
 const (
-	glueDatabaseName    = "vigil"
-	glueTableName       = "events"
-	athenaWorkGroupName = "vigil"
-	athenaResultsPrefix = "athena-results/"
+	glueDatabaseName = "vigil"
+	// glueTableName is the table partitioned by dt, hr and sensor: a query names
+	// its sensors and reads only their files.
+	glueTableName = "events"
+	// glueAllSensorsTableName is the table over the same files partitioned by dt
+	// and hr only: a query that names no sensor reads every sensor's files of its
+	// hours.
+	glueAllSensorsTableName = "events_all_sensors"
+	athenaWorkGroupName     = "vigil"
+	athenaResultsPrefix     = "athena-results/"
 )
+
+// Prefixes of the lake bucket besides events/ and athena-results/.
+const (
+	// lakeArtifactsPrefix holds the memory snapshots sensors upload
+	// (artifacts/<sensor>/<task>/snapshot.tar).
+	lakeArtifactsPrefix = "artifacts/"
+	// lakeModelsPrefix holds the anomaly models the train function writes and
+	// the detect function reads.
+	lakeModelsPrefix = "models/"
+)
+
+// The lifecycle of the lake bucket (docs/deploy.md, "The lake's cost settings").
+const (
+	// glacierIRMinDays is the least storage Glacier Instant Retrieval bills an
+	// object for: a move that leaves an object there fewer days costs more
+	// than it saves.
+	glacierIRMinDays = 90
+	// athenaResultsDays is how long query results are kept: a search's pages
+	// can be read that long.
+	athenaResultsDays = 7
+	// lakeUndoDays is how long a deleted or replaced snapshot or model stays
+	// as a noncurrent version (the bucket is versioned), to be restored.
+	lakeUndoDays = 30
+	// lakeMultipartDays is the age of an incomplete multipart upload (a sensor
+	// or Athena that died mid-upload) at which its parts are deleted.
+	lakeMultipartDays = 3
+)
+
+// lakeLifecycleRules are the lake bucket's lifecycle rules, one per prefix so
+// that none reaches what another prefix must keep:
+//
+//   - events/: to Glacier Instant Retrieval after LakeGlacierDays (when the
+//     objects then stay there at least glacierIRMinDays), expired after
+//     LakeRetention; versions made noncurrent (by the expiry's delete marker)
+//     go a day later;
+//   - artifacts/: to Glacier Instant Retrieval after LakeGlacierDays, never
+//     expired (evidence is deleted by hand), noncurrent versions after
+//     lakeUndoDays;
+//   - models/: the current model stays, the models it replaced go after
+//     lakeUndoDays;
+//   - athena-results/: expired after athenaResultsDays.
+//
+// Every rule aborts incomplete multipart uploads after lakeMultipartDays.
+func lakeLifecycleRules(cfg Config) *[]*awss3.LifecycleRule {
+	days := func(n int) awscdk.Duration { return awscdk.Duration_Days(jsii.Number(n)) }
+	toGlacierIR := &[]*awss3.Transition{{
+		StorageClass:    awss3.StorageClass_GLACIER_INSTANT_RETRIEVAL(),
+		TransitionAfter: days(cfg.LakeGlacierDays),
+	}}
+	events := &awss3.LifecycleRule{
+		Id:                          jsii.String("events"),
+		Prefix:                      jsii.String(lakeEventsPrefix),
+		Expiration:                  days(cfg.LakeRetention),
+		NoncurrentVersionExpiration: days(1),
+	}
+	if cfg.LakeRetention-cfg.LakeGlacierDays >= glacierIRMinDays {
+		events.Transitions = toGlacierIR
+	}
+	rules := []*awss3.LifecycleRule{
+		events,
+		{
+			Id:                          jsii.String("artifacts"),
+			Prefix:                      jsii.String(lakeArtifactsPrefix),
+			Transitions:                 toGlacierIR,
+			NoncurrentVersionExpiration: days(lakeUndoDays),
+		},
+		{
+			Id:                          jsii.String("models"),
+			Prefix:                      jsii.String(lakeModelsPrefix),
+			NoncurrentVersionExpiration: days(lakeUndoDays),
+		},
+		{
+			Id:                          jsii.String("athena-results"),
+			Prefix:                      jsii.String(athenaResultsPrefix),
+			Expiration:                  days(athenaResultsDays),
+			NoncurrentVersionExpiration: days(1),
+		},
+	}
+	for _, r := range rules {
+		r.AbortIncompleteMultipartUploadAfter = days(lakeMultipartDays)
+	}
+	return &rules
+}
 
 // lakePartitionKeys are the partitions of the lake layout
 // events/dt=YYYY-MM-DD/hr=HH/sensor=<id>/<ulid>.parquet, all strings.
@@ -29,34 +121,50 @@ const (
 	parquetSerDe        = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 )
 
-// Hunting is the catalog over the lake: a Glue table Athena queries in its workgroup.
+// Hunting is the catalog over the lake: two Glue tables over the same files,
+// which Athena queries in its workgroup.
 type Hunting struct {
-	Database  awsglue.CfnDatabase
-	Table     awsglue.CfnTable
-	WorkGroup awsathena.CfnWorkGroup
+	Database awsglue.CfnDatabase
+	// Table is partitioned by dt, hr and sensor (glueTableName).
+	Table awsglue.CfnTable
+	// AllSensorsTable is partitioned by dt and hr (glueAllSensorsTableName).
+	AllSensorsTable awsglue.CfnTable
+	WorkGroup       awsathena.CfnWorkGroup
 }
 
-// lakeTableParameters are the table parameters: Parquet, and partition projection so
-// Athena needs no crawler or MSCK REPAIR. dt is a date within the last year, hr an
-// hour 00-23, and sensor is injected: a query names its sensor(s) in the WHERE clause.
-func lakeTableParameters(bucketName string) map[string]*string {
-	return map[string]*string{
+// lakeTableParameters are the parameters of a table over the lake with the
+// first n of lakePartitionKeys: Parquet, and partition projection, so that
+// Athena computes the partitions from the query and needs no crawler, MSCK
+// REPAIR or partition in the catalog. dt is a date of the last retentionDays
+// (what the lake keeps), hr an hour 00-23, and sensor is injected: a query of
+// the table names its sensor(s) with equalities in the WHERE clause, and fails
+// without one. Athena reads every file under a partition's location, in
+// subdirectories too: a table without the sensor partition reads all of an
+// hour's sensors.
+func lakeTableParameters(bucketName string, retentionDays, n int) map[string]*string {
+	p := map[string]*string{
 		"classification":              jsii.String("parquet"),
 		"EXTERNAL":                    jsii.String("TRUE"),
 		"parquet.compression":         jsii.String("ZSTD"),
 		"projection.enabled":          jsii.String("true"),
 		"projection.dt.type":          jsii.String("date"),
 		"projection.dt.format":        jsii.String("yyyy-MM-dd"),
-		"projection.dt.range":         jsii.String("NOW-1YEARS,NOW"),
+		"projection.dt.range":         jsii.String(fmt.Sprintf("NOW-%dDAYS,NOW", retentionDays)),
 		"projection.dt.interval":      jsii.String("1"),
 		"projection.dt.interval.unit": jsii.String("DAYS"),
 		"projection.hr.type":          jsii.String("integer"),
 		"projection.hr.range":         jsii.String("0,23"),
 		"projection.hr.digits":        jsii.String("2"),
-		"projection.sensor.type":      jsii.String("injected"),
-		"storage.location.template": jsii.String("s3://" + bucketName + "/" + lakeEventsPrefix +
-			"dt=${dt}/hr=${hr}/sensor=${sensor}/"),
 	}
+	template := "s3://" + bucketName + "/" + lakeEventsPrefix
+	for _, k := range lakePartitionKeys[:n] {
+		template += k + "=${" + k + "}/"
+	}
+	p["storage.location.template"] = jsii.String(template)
+	if n == len(lakePartitionKeys) {
+		p["projection.sensor.type"] = jsii.String("injected")
+	}
+	return p
 }
 
 // lakeColumns are the table's columns: event.Columns(), the one schema of an event.
@@ -68,7 +176,7 @@ func lakeColumns() []any {
 	return cols
 }
 
-func newHunting(scope constructs.Construct, in *Ingest) *Hunting {
+func newHunting(scope constructs.Construct, cfg Config, in *Ingest) *Hunting {
 	var h Hunting
 	account := awscdk.Stack_Of(scope).Account()
 
@@ -80,32 +188,40 @@ func newHunting(scope constructs.Construct, in *Ingest) *Hunting {
 		},
 	})
 
-	var partitions []any
-	for _, k := range lakePartitionKeys {
-		partitions = append(partitions, &awsglue.CfnTable_ColumnProperty{Name: jsii.String(k), Type: jsii.String("string")})
-	}
 	bucket := *in.Lake.BucketName()
-	h.Table = awsglue.NewCfnTable(scope, jsii.String("GlueEventsTable"), &awsglue.CfnTableProps{
-		CatalogId:    account,
-		DatabaseName: jsii.String(glueDatabaseName),
-		TableInput: &awsglue.CfnTable_TableInputProperty{
-			Name:          jsii.String(glueTableName),
-			Description:   jsii.String("Sensor events (Parquet, one row per event), columns from the Event schema"),
-			TableType:     jsii.String("EXTERNAL_TABLE"),
-			Parameters:    lakeTableParameters(bucket),
-			PartitionKeys: partitions,
-			StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
-				Columns:      lakeColumns(),
-				Location:     jsii.String("s3://" + bucket + "/" + lakeEventsPrefix),
-				InputFormat:  jsii.String(parquetInputFormat),
-				OutputFormat: jsii.String(parquetOutputFormat),
-				SerdeInfo: &awsglue.CfnTable_SerdeInfoProperty{
-					SerializationLibrary: jsii.String(parquetSerDe),
+	table := func(id, name, description string, n int) awsglue.CfnTable {
+		var partitions []any
+		for _, k := range lakePartitionKeys[:n] {
+			partitions = append(partitions, &awsglue.CfnTable_ColumnProperty{Name: jsii.String(k), Type: jsii.String("string")})
+		}
+		t := awsglue.NewCfnTable(scope, jsii.String(id), &awsglue.CfnTableProps{
+			CatalogId:    account,
+			DatabaseName: jsii.String(glueDatabaseName),
+			TableInput: &awsglue.CfnTable_TableInputProperty{
+				Name:          jsii.String(name),
+				Description:   jsii.String(description),
+				TableType:     jsii.String("EXTERNAL_TABLE"),
+				Parameters:    lakeTableParameters(bucket, cfg.LakeRetention, n),
+				PartitionKeys: partitions,
+				StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
+					Columns:      lakeColumns(),
+					Location:     jsii.String("s3://" + bucket + "/" + lakeEventsPrefix),
+					InputFormat:  jsii.String(parquetInputFormat),
+					OutputFormat: jsii.String(parquetOutputFormat),
+					SerdeInfo: &awsglue.CfnTable_SerdeInfoProperty{
+						SerializationLibrary: jsii.String(parquetSerDe),
+					},
 				},
 			},
-		},
-	})
-	h.Table.AddDependency(h.Database)
+		})
+		t.AddDependency(h.Database)
+		return t
+	}
+	h.Table = table("GlueEventsTable", glueTableName,
+		"Sensor events (Parquet, one row per event), columns from the Event schema; "+
+			"partitions dt, hr and sensor (injected: a query names its sensors)", len(lakePartitionKeys))
+	h.AllSensorsTable = table("GlueEventsAllSensorsTable", glueAllSensorsTableName,
+		"The events table's files, partitioned by dt and hr only: for queries that name no sensor", 2)
 
 	h.WorkGroup = awsathena.NewCfnWorkGroup(scope, jsii.String("HuntingWorkGroup"), &awsathena.CfnWorkGroupProps{
 		Name:        jsii.String(athenaWorkGroupName),

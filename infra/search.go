@@ -11,18 +11,22 @@ const (
 	envAthenaWorkGroup = "VIGIL_ATHENA_WORKGROUP"
 	envGlueDatabase    = "VIGIL_GLUE_DATABASE"
 	envGlueTable       = "VIGIL_GLUE_TABLE"
+	// envGlueAllSensorsTable is the table a search naming no sensor runs on.
+	envGlueAllSensorsTable = "VIGIL_GLUE_ALL_SENSORS_TABLE"
 )
 
 // grantSearch lets the api function search the lake through Athena (the
 // events/search and detections/{id}/context routes): run queries in the
-// hunting workgroup, read the Glue table, read the lake's events and write
-// the query results under the workgroup's results prefix (Athena reads and
-// writes S3 with the caller's credentials), with the lake key for both.
+// hunting workgroup, read the two Glue tables (their partitions are projected:
+// no glue:GetPartitions), read the lake's events and write the query results
+// under the workgroup's results prefix (Athena reads and writes S3 with the
+// caller's credentials), with the lake key for both.
 func grantSearch(a *API, h *Hunting, in *Ingest) {
 	fn := a.Function
 	fn.AddEnvironment(jsii.String(envAthenaWorkGroup), h.WorkGroup.Ref(), nil)
 	fn.AddEnvironment(jsii.String(envGlueDatabase), jsii.String(glueDatabaseName), nil)
 	fn.AddEnvironment(jsii.String(envGlueTable), jsii.String(glueTableName), nil)
+	fn.AddEnvironment(jsii.String(envGlueAllSensorsTable), jsii.String(glueAllSensorsTableName), nil)
 	stack := awscdk.Stack_Of(fn)
 	arn := func(service, resource string) *string {
 		return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String(service), Resource: jsii.String(resource)})
@@ -32,9 +36,10 @@ func grantSearch(a *API, h *Hunting, in *Ingest) {
 		Resources: &[]*string{arn("athena", "workgroup/"+athenaWorkGroupName)},
 	}))
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("glue:GetTable", "glue:GetDatabase", "glue:GetPartitions"),
+		Actions: jsii.Strings("glue:GetTable", "glue:GetDatabase"),
 		Resources: &[]*string{arn("glue", "catalog"), arn("glue", "database/"+glueDatabaseName),
-			arn("glue", "table/"+glueDatabaseName+"/"+glueTableName)},
+			arn("glue", "table/"+glueDatabaseName+"/"+glueTableName),
+			arn("glue", "table/"+glueDatabaseName+"/"+glueAllSensorsTableName)},
 	}))
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("s3:GetBucketLocation", "s3:ListBucket"),

@@ -11,7 +11,7 @@ import (
 
 // sensorLakePrefixes are the lake prefixes sensors write: rolled event files and the
 // artifacts of response tasks (memory snapshots).
-var sensorLakePrefixes = []string{lakeEventsPrefix, "artifacts/"}
+var sensorLakePrefixes = []string{lakeEventsPrefix, lakeArtifactsPrefix}
 
 // sensorParameterPath is the SSM Parameter Store path sensors read at boot: the
 // sensor.yaml of install-sensor.sh --ssm-parameter (/vigil/sensor.yaml in the docs)

@@ -64,7 +64,7 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 	api := newAPI(stack, store, in, codeDirs[fnAPI], codeDirs[fnAuthorizer])
 	newEKSAudit(stack, cfg, in)                          // EKS audit logs to the stream, when configured
 	rulesLayer.attach(stack, det.Function, api.Function) // the rules detect runs and the API lists
-	hunting := newHunting(stack, in)
+	hunting := newHunting(stack, cfg, in)
 	grantSearch(api, hunting, in) // the API's event search runs in the hunting workgroup
 	sensors := newSensors(stack, in)
 	train := newTrain(stack, cfg, in, codeDirs[fnTrain])

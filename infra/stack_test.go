@@ -23,7 +23,8 @@ import (
 var customContext = map[string]any{
 	"streamMode":              "provisioned",
 	"shardCount":              "4",
-	"lakeGlacierDays":         "30",
+	"lakeGlacierDays":         "60",
+	"lakeRetentionDays":       "730",
 	"busName":                 "vigil-test",
 	"taskPollSeconds":         "1",
 	"pagerDutySecretArn":      testPagerDutySecretArn,
@@ -368,13 +369,13 @@ func TestIngest(t *testing.T) {
 			props: map[string]any{"VersioningConfiguration": map[string]any{"Status": "Enabled"}},
 		},
 		{
-			name: "lake events move to Glacier after 90 days",
+			name: "lake events move to Glacier Instant Retrieval after 30 days",
 			typ:  "AWS::S3::Bucket",
 			props: map[string]any{"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
 				assertions.Match_ObjectLike(&map[string]any{
 					"Prefix":      "events/",
 					"Status":      "Enabled",
-					"Transitions": []any{map[string]any{"StorageClass": "GLACIER", "TransitionInDays": 90}},
+					"Transitions": []any{map[string]any{"StorageClass": "GLACIER_IR", "TransitionInDays": 30}},
 				}),
 			})}},
 		},
@@ -525,12 +526,12 @@ func TestContextSettings(t *testing.T) {
 					count: 1,
 				},
 				{
-					name: "glacier after 90 days",
+					name: "glacier instant retrieval after 30 days",
 					typ:  "AWS::S3::Bucket",
 					props: map[string]any{"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
 						assertions.Match_ObjectLike(&map[string]any{
 							"Prefix":      "events/",
-							"Transitions": []any{map[string]any{"StorageClass": "GLACIER", "TransitionInDays": 90}},
+							"Transitions": []any{map[string]any{"StorageClass": "GLACIER_IR", "TransitionInDays": 30}},
 						}),
 					})}},
 					count: 1,
@@ -539,7 +540,7 @@ func TestContextSettings(t *testing.T) {
 		},
 		{
 			// As given on the command line: -c streamMode=provisioned -c shardCount=4 ...
-			name: "provisioned stream and earlier glacier",
+			name: "provisioned stream, later glacier, longer retention",
 			ctx:  customContext,
 			want: []resourceCase{
 				{
@@ -552,12 +553,13 @@ func TestContextSettings(t *testing.T) {
 					count: 1,
 				},
 				{
-					name: "glacier after 30 days",
+					name: "glacier instant retrieval after 60 days, expiry after 730",
 					typ:  "AWS::S3::Bucket",
 					props: map[string]any{"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
 						assertions.Match_ObjectLike(&map[string]any{
-							"Prefix":      "events/",
-							"Transitions": []any{map[string]any{"StorageClass": "GLACIER", "TransitionInDays": 30}},
+							"Prefix":           "events/",
+							"ExpirationInDays": 730,
+							"Transitions":      []any{map[string]any{"StorageClass": "GLACIER_IR", "TransitionInDays": 60}},
 						}),
 					})}},
 					count: 1,
@@ -629,6 +631,11 @@ func TestStackConfigErrors(t *testing.T) {
 			name:    "elastic secret without its URL",
 			ctx:     map[string]any{"elasticApiKeySecretArn": testElasticSecretArn},
 			wantErr: []string{"elasticApiKeySecretArn", "elasticUrl"},
+		},
+		{
+			name:    "retention before the move to Glacier",
+			ctx:     map[string]any{"lakeRetentionDays": "10"},
+			wantErr: []string{"lakeRetentionDays", "lakeGlacierDays"},
 		},
 		{
 			name:    "shard count on an on-demand stream",

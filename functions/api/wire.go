@@ -30,10 +30,9 @@ func newServer(ctx context.Context) (*api.Server, error) {
 		Detections: &vaws.Detections{Client: db, Table: env["VIGIL_DETECTIONS_TABLE"]},
 		Tasks:      &vaws.Tasks{Client: db, Table: env["VIGIL_TASKS_TABLE"]}, Rules: set.Rules}
 	if wg := os.Getenv("VIGIL_ATHENA_WORKGROUP"); wg != "" { // the search routes; without it they answer 501
-		sensors := s.Sensors
 		s.Events = &vaws.EventSearch{Client: athena.NewFromConfig(cfg), WorkGroup: wg,
 			Database: os.Getenv("VIGIL_GLUE_DATABASE"), Table: os.Getenv("VIGIL_GLUE_TABLE"),
-			Sensors: func(ctx context.Context) ([]string, error) { return sensorIDs(ctx, sensors) }}
+			AllSensorsTable: os.Getenv("VIGIL_GLUE_ALL_SENSORS_TABLE")}
 	}
 	if t := os.Getenv("VIGIL_API_KEYS_TABLE"); t != "" { // the keys routes; without it they answer 501
 		s.KeyAdmin = &vaws.APIKeys{Client: db, Table: t}
@@ -42,15 +41,4 @@ func newServer(ctx context.Context) (*api.Server, error) {
 		s.Stream = &vaws.Kinesis{Client: kinesis.NewFromConfig(cfg), StreamName: name}
 	}
 	return s, nil
-}
-
-// sensorIDs lists every registered sensor's id: a search naming no sensor
-// searches them all.
-func sensorIDs(ctx context.Context, sensors api.SensorStore) ([]string, error) {
-	list, err := sensors.List(ctx, nil)
-	ids := make([]string, len(list))
-	for i, s := range list {
-		ids[i] = s.SensorID
-	}
-	return ids, err
 }

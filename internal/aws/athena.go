@@ -21,17 +21,19 @@ type AthenaAPI interface {
 	GetQueryResults(ctx context.Context, in *athena.GetQueryResultsInput, opts ...func(*athena.Options)) (*athena.GetQueryResultsOutput, error)
 }
 
-// EventSearch searches the S3 lake through Athena, on the Glue table of the
+// EventSearch searches the S3 lake through Athena, on the Glue tables of the
 // lake in its workgroup (whose configuration sets where results go). A
 // search is one query execution: its id is the execution id.
 type EventSearch struct {
 	Client    AthenaAPI
 	WorkGroup string
 	Database  string
-	Table     string
-	// Sensors lists every sensor's id, for a query that names none: the
-	// table's sensor partition is injected, so each query names its sensors.
-	Sensors func(ctx context.Context) ([]string, error)
+	// Table is partitioned by dt, hr and sensor (injected): the table of a
+	// search that names its sensors.
+	Table string
+	// AllSensorsTable is partitioned by dt and hr: the table of a search that
+	// names no sensor, which reads every sensor's files of its hours.
+	AllSensorsTable string
 	// PageSize is the rows of a page (0: 100; Athena allows up to 1000).
 	PageSize int32
 	// Poll is how often Search asks whether a query finished (0: 500 ms).
@@ -41,21 +43,12 @@ type EventSearch struct {
 
 // StartSearch compiles q to SQL (search.SQL) and starts it.
 func (s *EventSearch) StartSearch(ctx context.Context, q search.Query) (string, error) {
-	if len(q.Sensors) == 0 && s.Sensors != nil {
-		ids, err := s.Sensors(ctx)
-		if err != nil {
-			return "", fmt.Errorf("search: list sensors: %w", err)
-		}
-		if len(ids) == 0 {
-			return "", errors.New("search: no sensor has registered: there is nothing to search")
-		}
-		q.Sensors = ids
-	}
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
 	}
-	sql, err := search.SQL(q, fmt.Sprintf("%q.%q", s.Database, s.Table), now())
+	tables := search.Tables{BySensor: s.qualified(s.Table), AllSensors: s.qualified(s.AllSensorsTable)}
+	sql, err := search.SQL(q, tables, now())
 	if err != nil {
 		return "", err
 	}
@@ -68,6 +61,14 @@ func (s *EventSearch) StartSearch(ctx context.Context, q search.Query) (string, 
 		return "", fmt.Errorf("search: start query: %w", err)
 	}
 	return aws.ToString(out.QueryExecutionId), nil
+}
+
+// qualified is table in the search's database, quoted; "" when table is.
+func (s *EventSearch) qualified(table string) string {
+	if table == "" {
+		return ""
+	}
+	return fmt.Sprintf("%q.%q", s.Database, table)
 }
 
 // SearchPage returns the state of search id and, once it succeeded, the page

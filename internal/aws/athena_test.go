@@ -146,8 +146,8 @@ func TestEventSearchAthena(t *testing.T) {
 			}
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
-			s := &EventSearch{Client: athena.NewFromConfig(testenv.AWSConfig(t, srv.URL)), WorkGroup: "vigil", Database: "vigil", Table: "events",
-				Sensors:  func(context.Context) ([]string, error) { return []string{"s-1", "web'2"}, nil },
+			s := &EventSearch{Client: athena.NewFromConfig(testenv.AWSConfig(t, srv.URL)), WorkGroup: "vigil", Database: "vigil",
+				Table: "events", AllSensorsTable: "events_all_sensors",
 				PageSize: 2, Poll: time.Millisecond, Now: func() time.Time { return tc.until }}
 			q, err := search.NewQuery(tc.where, tc.since, tc.until, tc.sensors, tc.limit)
 			if err != nil {
@@ -206,8 +206,12 @@ func TestEventSearchAthenaErrors(t *testing.T) {
 	if _, err := s.StartSearch(context.Background(), q); err == nil || !strings.Contains(err.Error(), "event/PROCESS_AGE has no SQL form") {
 		t.Errorf("no SQL form: %v", err)
 	}
+	q, _ = search.NewQuery("", time.Now().Add(-time.Hour), time.Time{}, nil, 0)
+	if _, err := s.StartSearch(context.Background(), q); err == nil || !strings.Contains(err.Error(), "no table for a query naming 0 sensors") {
+		t.Errorf("no sensor named, no all-sensors table: %v", err)
+	}
 	if len(fake.started) != 0 {
-		t.Error("a query without a SQL form was started")
+		t.Error("a query without a SQL form or a table was started")
 	}
 }
 

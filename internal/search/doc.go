@@ -10,9 +10,11 @@
 // names); and columns: a row group is first read with only the columns the
 // condition needs, and again in full only when one of its rows matched.
 //
-// SQL compiles a query to one Athena (Trino) statement over the lake's Glue
-// table, with the partition predicates that let Athena prune, and values as
-// escaped literals; paths and operators without a SQL form are errors naming
+// SQL compiles a query to one Athena (Trino) statement over one of the
+// lake's two Glue tables (partitioned by dt, hr and sensor when the query
+// names sensors, by dt and hr when it names none), with the partition
+// predicates that let Athena read only the hours and sensors asked for, and
+// values as escaped literals; paths and operators without a SQL form are errors naming
 // them. EventFromRow maps a result row back to an event.
 //
 // Context gathers the events around a detection: the detection's process, its

@@ -50,6 +50,13 @@ type Lake struct {
 // order at the boundary go into the open file.
 const partitionSkew = 15 * time.Minute
 
+// mayHold reports whether the partition of the hour from start may hold
+// events of the query's time range: it holds events of [start-partitionSkew,
+// start+1h).
+func (q *Query) mayHold(start time.Time) bool {
+	return start.Add(time.Hour).After(q.Since) && (q.Until.IsZero() || start.Add(-partitionSkew).Before(q.Until))
+}
+
 // ErrStop, returned by a search's callback, ends the search without error.
 var ErrStop = errors.New("stop the search")
 
@@ -117,10 +124,8 @@ func (l *Lake) partitionFiles(q *Query) (files []string, pruned int, err error) 
 			var hr int
 			_, herr := fmt.Sscanf(strings.TrimPrefix(h, "hr="), "%d", &hr)
 			start := day.Add(time.Duration(hr) * time.Hour)
-			// a partition holds events of [start-skew, start+1h); one whose name
-			// is not a date and hour is read
-			keep := derr != nil || herr != nil ||
-				(start.Add(time.Hour).After(q.Since) && (q.Until.IsZero() || start.Add(-partitionSkew).Before(q.Until)))
+			// one whose name is not a date and hour is read
+			keep := derr != nil || herr != nil || q.mayHold(start)
 			sensors, err := subdirs(filepath.Join(root, d, h), "sensor=")
 			if err != nil {
 				return nil, 0, err

@@ -13,36 +13,57 @@ import (
 // ErrUnsupported is returned (wrapped) for a query SQL cannot express.
 var ErrUnsupported = errors.New("athena search")
 
-// SQL compiles q to one Athena (Trino) statement over table (database.table,
-// the lake's Glue table, partitioned by dt, hr and sensor). It selects every
-// column of the table in the shape EventFromRow reads (times as milliseconds
-// since the epoch, lists as JSON), in time order. The WHERE clause holds the
-// partition predicates first: the table's sensor partition is injected, so a
-// query names its sensors (q.Sensors must not be empty); dt and hr cover the
-// time range, from partitionSkew before q.Since to q.Until (now when zero).
-// Every value is a literal with its quotes escaped. Paths and operators that
-// have no SQL form are errors naming them.
-func SQL(q Query, table string, now time.Time) (string, error) {
+// Tables names the lake's two Glue tables over the same files, each as
+// database.table (quoted as needed).
+type Tables struct {
+	// BySensor is partitioned by dt, hr and sensor; its sensor partition is
+	// injected (Athena takes its values from the query), so a query of it
+	// names its sensors and reads only their files.
+	BySensor string
+	// AllSensors is partitioned by dt and hr only: a query that names no
+	// sensor reads every sensor's files of its hours there.
+	AllSensors string
+}
+
+// SQL compiles q to one Athena (Trino) statement over the lake's Glue tables:
+// t.BySensor when q names sensors, t.AllSensors when it names none. It
+// selects every column of the table in the shape EventFromRow reads (times as
+// milliseconds since the epoch, lists as JSON), in time order. The WHERE
+// clause holds the partition predicates first: dt and hr select the hours
+// whose partitions may hold events of the time range (partitionHours), from
+// q.Since to q.Until (now when zero), and sensor the sensors named. Every
+// value is a literal with its quotes escaped. Paths and operators that have
+// no SQL form are errors naming them.
+func SQL(q Query, t Tables, now time.Time) (string, error) {
+	table := t.BySensor
 	if len(q.Sensors) == 0 {
-		return "", fmt.Errorf("%w: sensor: the lake table's sensor partition is injected: a query names its sensors", ErrUnsupported)
+		table = t.AllSensors
+	}
+	if table == "" {
+		return "", fmt.Errorf("%w: no table for a query naming %d sensors (by sensor %q, all sensors %q)",
+			ErrUnsupported, len(q.Sensors), t.BySensor, t.AllSensors)
 	}
 	until := q.Until
 	if until.IsZero() {
 		until = now
 	}
 	var where []string
-	where = append(where, partitionSQL(q.Since.Add(-partitionSkew), until))
-	sensors := make([]string, len(q.Sensors))
-	for i, s := range q.Sensors {
-		sensors[i] = quote(strings.TrimPrefix(sensorDir(s), "sensor="))
+	where = append(where, partitionSQL(partitionHours(q.Since, until)))
+	if len(q.Sensors) > 0 {
+		sensors := make([]string, len(q.Sensors))
+		for i, s := range q.Sensors {
+			sensors[i] = quote(strings.TrimPrefix(sensorDir(s), "sensor="))
+		}
+		where = append(where, `"sensor" IN (`+strings.Join(sensors, ", ")+")")
 	}
-	where = append(where, `"sensor" IN (`+strings.Join(sensors, ", ")+")")
 	where = append(where, `"event_time" >= `+timestampSQL(q.Since), `"event_time" < `+timestampSQL(until))
-	ids := make([]string, len(q.Sensors))
-	for i, s := range q.Sensors {
-		ids[i] = quote(s)
+	if len(q.Sensors) > 0 {
+		ids := make([]string, len(q.Sensors))
+		for i, s := range q.Sensors {
+			ids[i] = quote(s)
+		}
+		where = append(where, `"sensor_id" IN (`+strings.Join(ids, ", ")+")")
 	}
-	where = append(where, `"sensor_id" IN (`+strings.Join(ids, ", ")+")")
 	if q.Where != nil {
 		if q.Where.Events != nil {
 			types := make([]string, len(q.Where.Events))
@@ -85,6 +106,14 @@ func selectSQL(c event.Column) string {
 		return fmt.Sprintf("json_format(CAST(%s AS JSON)) AS %s", ident(c.Name), ident(c.Name))
 	}
 	return ident(c.Name)
+}
+
+// partitionHours returns the first and last hour whose partitions may hold
+// events of [since, until): a partition holds events of [hour-partitionSkew,
+// hour+1h) (Query.mayHold), so the range starts at the hour of since and ends
+// at the last hour that starts less than partitionSkew after until.
+func partitionHours(since, until time.Time) (first, last time.Time) {
+	return since.UTC().Truncate(time.Hour), until.UTC().Add(partitionSkew - time.Nanosecond).Truncate(time.Hour)
 }
 
 // partitionSQL selects the dt and hr partitions of the hours from..until.

@@ -44,10 +44,17 @@ rules:
   - {op: is, path: event/HAS_TTY, value: 1}
   - {op: exists, path: event/ENVIRONMENT}`,
 		t0, time.Time{}, []string{"s-1"}, 0},
+	// no sensor named: the table without the sensor partition; until 10 minutes
+	// before an hour also reads that hour, whose file may hold them
+	{"every_sensor_across_midnight", `{op: is, path: event/USER, value: root}`,
+		time.Date(2026, 11, 21, 23, 5, 0, 0, time.UTC), time.Date(2026, 11, 22, 0, 50, 0, 0, time.UTC), nil, 20},
 }
 
 // sqlNow is the end of a query without until.
 var sqlNow = t0.Add(90 * time.Minute)
+
+// sqlTables are the lake's tables as the stack names them.
+var sqlTables = Tables{BySensor: "vigil.events", AllSensors: "vigil.events_all_sensors"}
 
 func TestSQLGolden(t *testing.T) {
 	for _, tc := range sqlCases {
@@ -56,7 +63,7 @@ func TestSQLGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := SQL(q, "vigil.events", sqlNow)
+			got, err := SQL(q, sqlTables, sqlNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,13 +96,60 @@ func TestSQLErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := SQL(q, "vigil.events", sqlNow); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := SQL(q, sqlTables, sqlNow); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s:\nerror %v\nwant  %s", tc.where, err, tc.want)
 		}
 	}
 	q, _ := NewQuery("", t0, t0.Add(time.Hour), nil, 0)
-	if _, err := SQL(q, "vigil.events", sqlNow); err == nil || !strings.Contains(err.Error(), "names its sensors") {
-		t.Errorf("no sensors: %v", err)
+	if _, err := SQL(q, Tables{BySensor: "vigil.events"}, sqlNow); err == nil || !strings.Contains(err.Error(), "no table for a query naming 0 sensors") {
+		t.Errorf("no sensors, no all-sensors table: %v", err)
+	}
+	q, _ = NewQuery("", t0, t0.Add(time.Hour), []string{"s-1"}, 0)
+	if _, err := SQL(q, Tables{AllSensors: "vigil.events_all_sensors"}, sqlNow); err == nil || !strings.Contains(err.Error(), "no table for a query naming 1 sensors") {
+		t.Errorf("a sensor, no by-sensor table: %v", err)
+	}
+}
+
+// TestPartitionHours: the hours a query's SQL reads are those the lake
+// reader reads, and only those: every hour whose partition may hold an event
+// of the time range, from the hour of since to the last hour starting less
+// than partitionSkew after until.
+func TestPartitionHours(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 22, h, m, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		name               string
+		since, until       time.Time
+		wantFirst, wantEnd time.Time
+	}{
+		{"within an hour", at(10, 5), at(10, 30), at(10, 0), at(10, 0)},
+		{"since on the hour", at(10, 0), at(10, 30), at(10, 0), at(10, 0)},
+		{"since just after the hour: not the hour before", at(10, 1), at(10, 30), at(10, 0), at(10, 0)},
+		{"until on the hour: that hour's file may hold the last 15 minutes", at(9, 0), at(10, 0), at(9, 0), at(10, 0)},
+		{"until 15 minutes before the hour: not the next", at(10, 0), at(10, 45), at(10, 0), at(10, 0)},
+		{"until 14 minutes before the hour: the next", at(10, 0), at(10, 46), at(10, 0), at(11, 0)},
+		{"across midnight", at(23, 30), at(23, 50).Add(time.Hour), at(23, 0), at(1, 0).Add(24 * time.Hour)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first, last := partitionHours(tc.since, tc.until)
+			if !first.Equal(tc.wantFirst) || !last.Equal(tc.wantEnd) {
+				t.Errorf("hours %s..%s, want %s..%s", first, last, tc.wantFirst, tc.wantEnd)
+			}
+		})
+	}
+
+	// against the lake reader, at every minute of two days
+	base := at(0, 0)
+	for since := base; since.Before(base.Add(48 * time.Hour)); since = since.Add(7 * time.Minute) {
+		for _, d := range []time.Duration{time.Minute, 14 * time.Minute, 45 * time.Minute, 59 * time.Minute, time.Hour, 3*time.Hour + 16*time.Minute} {
+			q := Query{Since: since, Until: since.Add(d)}
+			first, last := partitionHours(q.Since, q.Until)
+			for h := first.Add(-2 * time.Hour); !h.After(last.Add(2 * time.Hour)); h = h.Add(time.Hour) {
+				in := !h.Before(first) && !h.After(last)
+				if in != q.mayHold(h) {
+					t.Fatalf("since %s until %s: hour %s read by SQL %v, by the lake reader %v", q.Since, q.Until, h, in, !in)
+				}
+			}
+		}
 	}
 }
 
@@ -111,9 +165,9 @@ func FuzzSQL(f *testing.F) {
 		if err != nil {
 			return
 		}
-		s, err := SQL(q, "vigil.events", sqlNow)
+		s, err := SQL(q, sqlTables, sqlNow)
 		if err != nil {
-			if !strings.Contains(err.Error(), "has no SQL form") && !strings.Contains(err.Error(), "names its sensors") {
+			if !strings.Contains(err.Error(), "has no SQL form") {
 				t.Fatalf("unexpected error: %v", err)
 			}
 			return
