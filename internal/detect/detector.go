@@ -48,13 +48,16 @@ func NewDetectorState(eng *engine.Engine, st engine.State) *Detector {
 // EvaluateContext appends the detections for events to dst. An error comes from the state
 // store; the detections of the events before it are returned.
 func (d *Detector) EvaluateContext(ctx context.Context, dst []Detection, events []event.Event) ([]Detection, error) {
+	// one time for the batch: its events arrived together, and windows and
+	// suppression periods are minutes long
 	now := time.Now
 	if d.Clock != nil {
 		now = d.Clock
 	}
+	at := now()
 	for i := range events {
 		var err error
-		d.matches, err = d.eng.Process(ctx, &events[i], d.state, now(), d.matches[:0])
+		d.matches, err = d.eng.Process(ctx, &events[i], d.state, at, d.matches[:0])
 		for j := range d.matches {
 			m := &d.matches[j]
 			if len(m.Actions) == 0 {
