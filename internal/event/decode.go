@@ -122,6 +122,9 @@ func openChecked(data []byte, maxRows int64) (*parquet.File, error) {
 	if err := checkFooter(data); err != nil {
 		return nil, err
 	}
+	if err := checkFooterThrift(data); err != nil {
+		return nil, err
+	}
 	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)),
 		parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {

@@ -194,6 +194,8 @@ func TestDecoderRefuses(t *testing.T) {
 		want string
 	}{
 		{"truncated", good[:len(good)/2], "not a Vigil Parquet batch"},
+		// parquet-go's Thrift decoder takes seconds over this footer
+		{"list bomb in the footer", []byte("PAR1" + "9\xfd\x9e\x9d\xedL" + "\x06\x00\x00\x00PAR1"), "footer at byte"},
 		{"too many rows", good, "rows exceeds the limit of 10"},
 		{"damaged page", func() []byte {
 			d := bytes.Clone(good)

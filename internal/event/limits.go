@@ -1,11 +1,10 @@
 package event
 
 import (
-	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
-	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -47,7 +46,6 @@ func checkFooter(data []byte) error {
 // allocate gigabytes.
 func checkPages(md *format.FileMetaData, data []byte) error {
 	var total int64
-	var proto thrift.CompactProtocol
 	for g, rg := range md.RowGroups {
 		for c, cc := range rg.Columns {
 			m := &cc.MetaData
@@ -63,22 +61,241 @@ func checkPages(md *format.FileMetaData, data []byte) error {
 				return fmt.Errorf("%w: row group %d column %d: chunk [%d, %d) lies outside the %d-byte file", ErrNotParquet, g, c, start, end, len(data))
 			}
 			for pos := start; pos < end; {
-				r := bytes.NewReader(data[pos:end])
-				var h format.PageHeader
-				if err := thrift.NewDecoder(proto.NewReader(r)).Decode(&h); err != nil {
+				h, err := readPageSizes(data[pos:end])
+				if err != nil {
 					return fmt.Errorf("%w: row group %d column %d: page header at %d: %w", ErrNotParquet, g, c, pos, err)
 				}
-				if h.CompressedPageSize < 0 || h.UncompressedPageSize < 0 || h.UncompressedPageSize > maxPageBytes {
+				if h.compressed < 0 || h.uncompressed < 0 || h.uncompressed > maxPageBytes {
 					return fmt.Errorf("%w: row group %d column %d: page at %d declares %d bytes (%d compressed); the limit is %d",
-						ErrNotParquet, g, c, pos, h.UncompressedPageSize, h.CompressedPageSize, maxPageBytes)
+						ErrNotParquet, g, c, pos, h.uncompressed, h.compressed, maxPageBytes)
 				}
-				total += int64(h.UncompressedPageSize)
+				total += int64(h.uncompressed)
 				if total > maxTotalBytes {
 					return fmt.Errorf("%w: pages declare more than %d bytes in all", ErrNotParquet, maxTotalBytes)
 				}
-				pos = end - int64(r.Len()) + int64(h.CompressedPageSize)
+				pos += int64(h.headerLen) + int64(h.compressed)
 			}
 		}
 	}
+	return nil
+}
+
+// checkFooterThrift walks the file's footer, a Thrift struct in the compact
+// protocol, before parquet-go decodes it: a list declaring more elements than
+// the bytes left could hold, a type that does not exist, nesting beyond
+// maxDepth or a struct running past the footer's end is refused. parquet-go's
+// decoder takes seconds over a few such bytes. checkFooter has checked the
+// footer's length.
+func checkFooterThrift(data []byte) error {
+	n := int(binary.LittleEndian.Uint32(data[len(data)-8:]))
+	footer := data[len(data)-8-n : len(data)-8]
+	r := compactReader{b: footer}
+	if err := r.skip(ctStruct, 0); err != nil {
+		return fmt.Errorf("%w: footer at byte %d of %d: %w", ErrNotParquet, r.pos, n, err)
+	}
+	if r.pos != n {
+		return fmt.Errorf("%w: footer of %d bytes ends after %d", ErrNotParquet, n, r.pos)
+	}
+	return nil
+}
+
+// pageSizes are what checkPages reads of a page header.
+type pageSizes struct {
+	uncompressed, compressed int32
+	headerLen                int
+}
+
+// readPageSizes reads the page header (a Thrift struct in the compact
+// protocol) at the start of b for its sizes (fields 2 and 3) and its length,
+// skipping every other field without decoding it.
+func readPageSizes(b []byte) (pageSizes, error) {
+	r := compactReader{b: b}
+	var h pageSizes
+	var sizes int
+	id := int16(0)
+	for {
+		fid, typ, err := r.fieldHeader(id)
+		if err != nil {
+			return h, err
+		}
+		if typ == ctStop {
+			break
+		}
+		id = fid
+		if (id == 2 || id == 3) && typ == ctI32 {
+			v, err := r.varint()
+			if err != nil {
+				return h, err
+			}
+			n := int32(uint32(v>>1) ^ -uint32(v&1))
+			if id == 2 {
+				h.uncompressed = n
+			} else {
+				h.compressed = n
+			}
+			sizes |= int(id - 1)
+			continue
+		}
+		if err := r.skip(typ, 0); err != nil {
+			return h, err
+		}
+	}
+	if sizes != 3 {
+		return h, errors.New("no page sizes")
+	}
+	h.headerLen = r.pos
+	return h, nil
+}
+
+// Thrift compact protocol types.
+const (
+	ctStop   = 0
+	ctTrue   = 1
+	ctFalse  = 2
+	ctByte   = 3
+	ctI16    = 4
+	ctI32    = 5
+	ctI64    = 6
+	ctDouble = 7
+	ctBinary = 8
+	ctList   = 9
+	ctSet    = 10
+	ctMap    = 11
+	ctStruct = 12
+)
+
+// compactReader reads the Thrift compact protocol from b.
+type compactReader struct {
+	b   []byte
+	pos int
+}
+
+var errHeaderEnd = errors.New("header ends early")
+
+func (r *compactReader) byte() (byte, error) {
+	if r.pos >= len(r.b) {
+		return 0, errHeaderEnd
+	}
+	c := r.b[r.pos]
+	r.pos++
+	return c, nil
+}
+
+func (r *compactReader) varint() (uint64, error) {
+	v, n := binary.Uvarint(r.b[r.pos:])
+	if n <= 0 {
+		return 0, errors.New("bad varint")
+	}
+	r.pos += n
+	return v, nil
+}
+
+// fieldHeader reads a field's header: its id (last is the previous field's)
+// and type.
+func (r *compactReader) fieldHeader(last int16) (int16, byte, error) {
+	c, err := r.byte()
+	if err != nil || c == ctStop {
+		return 0, ctStop, err
+	}
+	typ := c & 0x0f
+	if d := c >> 4; d != 0 {
+		return last + int16(d), typ, nil
+	}
+	v, err := r.varint()
+	return int16(uint16(v>>1) ^ -uint16(v&1)), typ, err
+}
+
+// maxDepth bounds the nesting of what skip skips.
+const maxDepth = 16
+
+// skip skips a value of type typ.
+func (r *compactReader) skip(typ byte, depth int) error {
+	if depth > maxDepth {
+		return errors.New("nested too deep")
+	}
+	switch typ {
+	case ctTrue, ctFalse:
+		return nil
+	case ctByte:
+		_, err := r.byte()
+		return err
+	case ctI16, ctI32, ctI64:
+		_, err := r.varint()
+		return err
+	case ctDouble:
+		return r.advance(8)
+	case ctBinary:
+		n, err := r.varint()
+		if err != nil {
+			return err
+		}
+		return r.advance(n)
+	case ctList, ctSet:
+		c, err := r.byte()
+		if err != nil {
+			return err
+		}
+		n, elem := uint64(c>>4), c&0x0f
+		if n == 15 {
+			if n, err = r.varint(); err != nil {
+				return err
+			}
+		}
+		return r.skipN(n, depth, elem)
+	case ctMap:
+		n, err := r.varint()
+		if err != nil || n == 0 {
+			return err
+		}
+		c, err := r.byte()
+		if err != nil {
+			return err
+		}
+		return r.skipN(n, depth, c>>4, c&0x0f)
+	case ctStruct:
+		id := int16(0)
+		for {
+			fid, t, err := r.fieldHeader(id)
+			if err != nil {
+				return err
+			}
+			if t == ctStop {
+				return nil
+			}
+			id = fid
+			if err := r.skip(t, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return fmt.Errorf("unknown type %d", typ)
+}
+
+// skipN skips n elements of a list or set (one type) or n key and value pairs
+// of a map (two types).
+func (r *compactReader) skipN(n uint64, depth int, types ...byte) error {
+	if n > uint64(len(r.b)-r.pos) {
+		return errHeaderEnd // each element takes a byte at least
+	}
+	for range n {
+		for _, t := range types {
+			if t == ctTrue || t == ctFalse {
+				// a boolean element is a byte
+				if err := r.advance(1); err != nil {
+					return err
+				}
+			} else if err := r.skip(t, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *compactReader) advance(n uint64) error {
+	if n > uint64(len(r.b)-r.pos) {
+		return errHeaderEnd
+	}
+	r.pos += int(n)
 	return nil
 }
