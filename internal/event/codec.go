@@ -171,7 +171,7 @@ func Schema() *parquet.Schema { return eventSchema }
 // mistyped columns are refused with their name.
 func checkSchema(s *parquet.Schema) error {
 	for _, col := range s.Fields() {
-		want, ok := fieldByName(eventSchema, col.Name())
+		want, ok := schemaFields[col.Name()]
 		if !ok {
 			return fmt.Errorf("%w: unknown column %q", ErrNotParquet, col.Name())
 		}
@@ -182,11 +182,11 @@ func checkSchema(s *parquet.Schema) error {
 	return nil
 }
 
-func fieldByName(s *parquet.Schema, name string) (parquet.Field, bool) {
-	for _, f := range s.Fields() {
-		if f.Name() == name {
-			return f, true
-		}
+// schemaFields are the top-level fields of Event's schema by name.
+var schemaFields = func() map[string]parquet.Field {
+	m := make(map[string]parquet.Field)
+	for _, f := range eventSchema.Fields() {
+		m[f.Name()] = f
 	}
-	return nil, false
-}
+	return m
+}()
