@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // Batches are read column by column (this file): each column chunk's pages are
@@ -77,7 +79,7 @@ func (d *Decoder) Decode(data []byte, maxRows int64) (out []Event, err error) {
 		}
 		d.dirty[l] = present[l]
 	}
-	if err := d.cols.readFile(evs, f, byCol); err != nil {
+	if err := d.cols.readFile(evs, data, f, byCol); err != nil {
 		return nil, err
 	}
 	return evs, nil
@@ -107,7 +109,7 @@ func Decode(dst []Event, data []byte, maxRows int64) (out []Event, err error) {
 	dst = grow(dst, int(f.NumRows()))
 	clear(dst[start:])
 	var cols columnScratch
-	if err := cols.readFile(dst[start:], f, byCol); err != nil {
+	if err := cols.readFile(dst[start:], data, f, byCol); err != nil {
 		return dst[:start], err
 	}
 	return dst, nil
@@ -235,6 +237,8 @@ func (c *leafColumn) zero(evs []Event) {
 // reader reuses it from one chunk to the next.
 type columnScratch struct {
 	dict     parquet.Dictionary // whose values dictStrs/dictNums hold
+	fastDict bool               // or they are a dictionary page's read by readFastChunk
+	pages    pageScratchBuffers
 	dictStrs []string
 	dictNums []int64
 	// of each row's elements in the list being read
@@ -243,13 +247,14 @@ type columnScratch struct {
 
 // readFile reads every row group of f into evs, which has room for all of
 // its rows; byCol maps the file's columns to leaves.
-func (s *columnScratch) readFile(evs []Event, f *parquet.File, byCol []fileColumn) error {
+func (s *columnScratch) readFile(evs []Event, data []byte, f *parquet.File, byCol []fileColumn) error {
 	at := 0
 	for g, rg := range f.RowGroups() {
 		n := int(rg.NumRows())
 		rows := evs[at : at+n]
+		mds := f.Metadata().RowGroups[g].Columns
 		for ci, cc := range rg.ColumnChunks() {
-			if err := s.readChunk(rows, cc, byCol[ci]); err != nil {
+			if err := s.readChunk(rows, data, cc, &mds[ci].MetaData, byCol[ci]); err != nil {
 				return fmt.Errorf("%w: row group %d column %s: %w", ErrNotParquet, g, strings.Join(leaves[byCol[ci].leaf].path, "."), err)
 			}
 		}
@@ -258,11 +263,10 @@ func (s *columnScratch) readFile(evs []Event, f *parquet.File, byCol []fileColum
 	return nil
 }
 
-// readChunk stores the values of column chunk cc, of column fc, in rows.
-func (s *columnScratch) readChunk(rows []Event, cc parquet.ColumnChunk, fc fileColumn) error {
-	pages := cc.Pages()
-	defer pages.Close()
-	s.dict = nil
+// readChunk stores the values of column chunk cc of file data, of column fc
+// and metadata md, in rows.
+func (s *columnScratch) readChunk(rows []Event, data []byte, cc parquet.ColumnChunk, md *format.ColumnMetaData, fc fileColumn) error {
+	s.dict, s.fastDict = nil, false
 	var r chunkReader
 	r.rows, r.c, r.s, r.maxDef = rows, &leaves[fc.leaf], s, fc.maxDef
 	r.row = -1
@@ -276,6 +280,25 @@ func (s *columnScratch) readChunk(rows []Event, cc parquet.ColumnChunk, fc fileC
 			r.nums = make([]uint32, 0, n)
 		}
 	}
+	if fastChunk(md) {
+		start := md.DataPageOffset
+		if md.DictionaryPageOffset != 0 {
+			start = md.DictionaryPageOffset
+		}
+		// checkPages checked the chunk lies within the file
+		err := r.readFastChunk(data, start, start+md.TotalCompressedSize, md.Codec)
+		if err == nil {
+			return r.finish()
+		}
+		if !errors.Is(err, errOtherPage) {
+			return err
+		}
+		// read again, all of it, through parquet-go's pages
+		s.dict, s.fastDict, s.starts, s.ends = nil, false, s.starts[:0], s.ends[:0]
+		r = chunkReader{rows: rows, c: r.c, s: s, maxDef: fc.maxDef, row: -1, strs: r.strs[:0], nums: r.nums[:0]}
+	}
+	pages := cc.Pages()
+	defer pages.Close()
 	for {
 		p, err := pages.ReadPage()
 		if err == io.EOF {
@@ -317,13 +340,17 @@ type values struct {
 }
 
 func (r *chunkReader) page(p parquet.Page) error {
-	c := r.c
 	var v values
 	if err := r.values(p, &v); err != nil {
 		return err
 	}
-	defs, reps := p.DefinitionLevels(), p.RepetitionLevels()
-	nv := int(p.NumValues())
+	return r.pageValues(p.DefinitionLevels(), p.RepetitionLevels(), int(p.NumValues()), &v)
+}
+
+// pageValues stores the values v of a page of nv values (nulls and empty
+// lists included), whose levels are defs and reps.
+func (r *chunkReader) pageValues(defs, reps []byte, nv int, v *values) error {
+	c := r.c
 	if c.maxRep == 0 {
 		if r.maxDef == 0 && len(defs) == 0 {
 			if nv != v.n {
@@ -332,12 +359,12 @@ func (r *chunkReader) page(p parquet.Page) error {
 		} else if len(defs) != nv {
 			return fmt.Errorf("page holds %d definition levels for %d values", len(defs), nv)
 		}
-		return r.flat(defs, nv, &v)
+		return r.flat(defs, nv, v)
 	}
 	if len(reps) != nv || len(defs) != nv {
 		return fmt.Errorf("page holds %d repetition and %d definition levels for %d values", len(reps), len(defs), nv)
 	}
-	return r.list(reps, defs, &v)
+	return r.list(reps, defs, v)
 }
 
 // values sets v to the values of page p.
