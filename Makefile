@@ -14,7 +14,7 @@ export GOFLAGS ?= -mod=readonly
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/vigil-sec/vigil/internal/version.Version=$(VERSION)
 
-.PHONY: help run test build lambdas synth deploy generate bench corpus lint tools tracefs browser \
+.PHONY: help run test build lambdas synth deploy generate bench fuzz corpus lint tools tracefs browser \
 	localstack-up localstack-deploy localstack-test localstack-down
 
 help: ## list the targets
@@ -57,6 +57,9 @@ generate: ## regenerate the eBPF objects with bpf2go (installs clang-14, libbpf-
 
 bench: ## run the benchmarks and write docs/BENCHMARKS.md (medians of BENCH_COUNT runs)
 	bash scripts/bench.sh
+
+fuzz: ## run the fuzz targets of the front door (FUZZ_PKGS), each for FUZZTIME (default 30s)
+	bash scripts/fuzz.sh
 
 corpus: ## measure the Falco and Sigma importers on real rule files: make corpus CORPUS=DIR (DIR/falco, DIR/sigma; not part of test)
 	@test -n "$(CORPUS)" || { echo "usage: make corpus CORPUS=DIR"; exit 2; }
