@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -273,6 +274,7 @@ func (s *columnScratch) readChunk(rows []Event, data []byte, cc parquet.ColumnCh
 	if r.c.maxRep > 0 {
 		// room for the first elements: the lists of a batch's rows are most
 		// often the previous row's, which takes no room
+		s.starts, s.ends = slices.Grow(s.starts[:0], len(rows)), slices.Grow(s.ends[:0], len(rows))
 		n := int(min(max(cc.NumValues(), 0), 256))
 		if r.c.kind == kindBytesList {
 			r.strs = make([]string, 0, n)
@@ -323,9 +325,12 @@ type chunkReader struct {
 	maxDef byte // of the file's column
 	s      *columnScratch
 	row    int // the row being filled; -1 before the first
-	// elements of a list column, in order; s.ends[r] ends row r's
+	// elements of a list column, in order; s.starts[r] and s.ends[r] bound row r's
 	strs []string
 	nums []uint32
+	// lastIdx are the dictionary indexes of the last row read, when it lies
+	// in the page being read
+	lastIdx []int32
 }
 
 // values is a page's values in a form the column's kind reads.
@@ -630,15 +635,32 @@ func (r *chunkReader) list(reps, defs []byte, v *values) error {
 			last := len(r.s.ends) - 1
 			r.s.starts, r.s.ends = append(r.s.starts, r.s.starts[last]), append(r.s.ends, r.s.ends[last])
 		default:
-			for t := range k {
-				r.appendElem(v, vi+t)
-			}
+			r.appendElems(v, vi, k)
 			r.s.starts, r.s.ends = append(r.s.starts, at), append(r.s.ends, at+int32(k))
+		}
+		if v.idx != nil {
+			r.lastIdx = v.idx[vi : vi+k]
 		}
 		vi += k
 		i = j
 	}
+	r.lastIdx = nil // the page's indexes are not kept
 	return nil
+}
+
+// appendElems gathers the k values of v from vi as elements.
+func (r *chunkReader) appendElems(v *values, vi, k int) {
+	switch {
+	case r.c.kind == kindBytesList && v.idx != nil:
+		dict := r.s.dictStrs
+		for _, x := range v.idx[vi : vi+k] {
+			r.strs = append(r.strs, dict[x])
+		}
+	default:
+		for t := range k {
+			r.appendElem(v, vi+t)
+		}
+	}
 }
 
 // elems is the number of elements gathered.
@@ -659,6 +681,10 @@ func (r *chunkReader) sameAsLast(v *values, vi, k int) bool {
 	last := len(r.s.ends) - 1
 	if last < 0 || int(r.s.ends[last]-r.s.starts[last]) != k {
 		return false
+	}
+	if v.idx != nil && r.lastIdx != nil {
+		// the last row's dictionary indexes, in the same page
+		return slices.Equal(r.lastIdx, v.idx[vi:vi+k])
 	}
 	s := int(r.s.starts[last])
 	if r.c.kind == kindBytesList {
