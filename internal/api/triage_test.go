@@ -31,10 +31,19 @@ var localKeys = map[string]api.Key{
 	"sensor":    {Org: "acme", Name: "s0-key", Role: api.RoleSensor, SensorID: "s0"},
 }
 
-// localServer serves the API as vigil local does: over the embedded store, on
-// loopback, with the keys of localKeys, two registered sensors (s0, s1) and two
-// detections of rule miner (d0 on s0, d1 on s1).
+// localServer serves the API as vigil local does (localAPI), on loopback.
 func localServer(t *testing.T) (*httptest.Server, *local.Store) {
+	t.Helper()
+	s, st := localAPI(t)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv, st
+}
+
+// localAPI is the API as vigil local builds it: over the embedded store, with
+// the keys of localKeys, two registered sensors (s0, s1) and two detections of
+// rule miner (d0 on s0, d1 on s1).
+func localAPI(t testing.TB) (*api.Server, *local.Store) {
 	t.Helper()
 	st, err := local.OpenStore(t.TempDir())
 	if err != nil {
@@ -67,9 +76,7 @@ func localServer(t *testing.T) (*httptest.Server, *local.Store) {
 	}
 	s := &api.Server{Keys: st, KeyAdmin: st, Sensors: st.SensorStore(), Detections: st, Tasks: st.TaskStore(),
 		Rules: []*engine.Rule{rule}, Now: func() time.Time { return t0.Add(time.Hour) }}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return srv, st
+	return s, st
 }
 
 func history(v any) string {
