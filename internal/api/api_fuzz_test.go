@@ -364,11 +364,12 @@ func FuzzAuditWebhook(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(b, "", false)
-		f.Add(b, "staging", true)
+		f.Add(uint8(0), "", b)
+		f.Add(uint8(1), "staging", b)
 	}
 	fx := newFuzzAPI(f)
-	f.Fuzz(func(t *testing.T, body []byte, cluster string, admin bool) {
+	f.Fuzz(func(t *testing.T, who uint8, cluster string, body []byte) {
+		admin := who%2 == 1
 		key, target, want := "audit", "/v1/orgs/acme/k8s/audit", "prod"
 		if admin {
 			key, target, want = "admin", target+"?cluster="+url.QueryEscape(cluster), cluster
