@@ -146,7 +146,7 @@ func (s *Server) Handler() http.Handler {
 	var paths []string
 	allow := map[string][]string{}
 	for _, r := range routes {
-		mux.HandleFunc(r.method+" "+r.path, r.h)
+		mux.HandleFunc(r.method+" "+r.path, sameOrg(r.h))
 		if allow[r.path] == nil {
 			paths = append(paths, r.path)
 		}
@@ -163,7 +163,7 @@ func (s *Server) Handler() http.Handler {
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no route %s %s (the routes are /v1/orgs/{org}/...: see the API's documentation)", r.Method, r.URL.Path)})
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)})
 	})
 	return s.auth(mux)
 }
@@ -261,6 +261,20 @@ func (s *Server) auth(next http.Handler) http.Handler {
 		id := Identity{Org: k.Org, Name: k.Name, Role: k.Role, SensorID: k.SensorID}
 		next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id)))
 	})
+}
+
+// sameOrg refuses a request routed to another org than the one admitted. auth
+// checks the org of the decoded path; the route's {org} is matched on the path
+// as sent, one segment at a time, so that an org holding an escaped slash
+// ("acme%2Fx") is the admitted org's only as auth saw it ("acme").
+func sameOrg(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if id, _ := IdentityFrom(r.Context()); r.PathValue("org") != id.Org {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": fmt.Sprintf("API key is not valid for org %q", r.PathValue("org"))})
+			return
+		}
+		h(w, r)
+	}
 }
 
 func orgOf(path string) string {

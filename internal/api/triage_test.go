@@ -464,3 +464,31 @@ func concurrentChanges(t *testing.T, srv *httptest.Server, key, id string) {
 func taskFor(sensor string, now time.Time) task.Task {
 	return task.Task{ID: "t-" + sensor, SensorID: sensor, Action: "isolate", Status: task.Pending, Created: now, Updated: now, Deadline: now.Add(time.Hour)}
 }
+
+// TestRoutingErrors: a path no route has, a method a route does not take and
+// an org that is the key's only once its escaped slash is decoded are JSON
+// errors, and the last stores nothing.
+func TestRoutingErrors(t *testing.T) {
+	srv, st := localServer(t)
+	tests := []struct {
+		method, path string
+		status       int
+		want         string
+	}{
+		{"GET", "/v1/orgs/acme/nothing", 404, "no route GET /v1/orgs/acme/nothing"},
+		{"GET", "/", 404, "no route GET /"},
+		{"DELETE", "/v1/orgs/acme/detections/d0", 405, "method DELETE: /v1/orgs/{org}/detections/{id} takes GET, HEAD, PATCH"},
+		{"POST", "/v1/orgs/acme%2Fx/keys", 403, `API key is not valid for org "acme/x"`},
+		{"GET", "/v1/orgs/acme%2Fx/keys", 403, `API key is not valid for org "acme/x"`},
+		{"GET", "/v1/orgs/ac%6De/keys", 200, ""},
+	}
+	for _, tc := range tests {
+		status, got := do(t, srv, tc.method, tc.path, "Bearer admin", `{"name":"x"}`)
+		if msg, _ := got["error"].(string); status != tc.status || msg != tc.want {
+			t.Errorf("%s %s: %d %q, want %d %q", tc.method, tc.path, status, msg, tc.status, tc.want)
+		}
+	}
+	if keys, err := st.ListKeys(context.Background(), "acme/x"); err != nil || len(keys) != 0 {
+		t.Errorf("keys of org acme/x: %v %v", keys, err)
+	}
+}
