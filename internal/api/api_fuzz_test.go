@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -577,9 +578,9 @@ func anys(v any) []any {
 }
 
 // FuzzLambda feeds the api function's adapter fuzzed API Gateway (HTTP API,
-// payload 2.0) events, with or without the authorizer's context: it answers
-// every one, as a 2xx or 4xx with a JSON body, and refused requests store
-// nothing.
+// payload 2.0) events as JSON, with or without the authorizer's context: it
+// answers every one, as a 2xx or 4xx with a JSON body, and refused requests
+// store nothing.
 func FuzzLambda(f *testing.F) {
 	for _, b := range readSeeds(f, "lambda") {
 		f.Add(b)
@@ -591,20 +592,76 @@ func FuzzLambda(f *testing.F) {
 		if json.Unmarshal(raw, &in) != nil {
 			return // API Gateway sends JSON
 		}
-		before := fx.state(t)
-		out, err := h(context.Background(), in)
-		what := fmt.Sprintf("%s %s?%s %q", in.RequestContext.HTTP.Method, in.RawPath, in.RawQueryString, in.Body)
-		if err != nil {
-			t.Fatalf("%s: %v: API Gateway answers 500 for an event the function fails", what, err)
-		}
-		header := http.Header{}
-		for k, v := range out.Headers {
-			header.Set(k, v)
-		}
-		checkAnswer(t, what, out.StatusCode, header, []byte(out.Body), nil)
-		recs := fx.drain()
-		if (out.StatusCode >= 300 || in.RequestContext.HTTP.Method == "GET") && (fx.state(t) != before || len(recs) != 0) {
-			t.Fatalf("%s: %d, yet the store changed or %d records reached the stream", what, out.StatusCode, len(recs))
-		}
+		checkLambda(t, fx, h, in)
 	})
+}
+
+// FuzzLambdaRequest is FuzzLambda with the event's fields fuzzed rather than
+// its JSON: the method, path, query, body (base64 or not) and the
+// authorizer's context (org, role, sensor), so that fuzzed requests reach the
+// routes.
+func FuzzLambdaRequest(f *testing.F) {
+	for _, b := range readSeeds(f, "lambda") {
+		var in events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(b, &in); err != nil {
+			f.Fatal(err)
+		}
+		var org, role, sensor string
+		if a := in.RequestContext.Authorizer; a != nil {
+			org, role, sensor = str(a.Lambda["org"]), str(a.Lambda["role"]), str(a.Lambda["sensor_id"])
+		}
+		body := in.Body
+		if in.IsBase64Encoded {
+			b, err := base64.StdEncoding.DecodeString(in.Body)
+			if err != nil {
+				f.Fatal(err)
+			}
+			body = string(b)
+		}
+		f.Add(in.RequestContext.HTTP.Method, in.RawPath, in.RawQueryString, body, in.IsBase64Encoded, org, role, sensor)
+	}
+	fx := newFuzzAPI(f)
+	h := api.Lambda(fx.h)
+	f.Fuzz(func(t *testing.T, method, rawPath, query, body string, b64 bool, org, role, sensor string) {
+		in := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: rawPath, RawQueryString: query, Body: body, IsBase64Encoded: b64}
+		if b64 {
+			in.Body = base64.StdEncoding.EncodeToString([]byte(body))
+		}
+		in.RequestContext.HTTP.Method, in.RequestContext.HTTP.Path = method, rawPath
+		if org != "" {
+			in.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				Lambda: map[string]any{"org": org, "key": "fuzz", "role": role, "sensor_id": sensor}}
+		}
+		// through JSON, as API Gateway hands it over
+		raw, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = events.APIGatewayV2HTTPRequest{}
+		if err := json.Unmarshal(raw, &in); err != nil {
+			t.Fatal(err)
+		}
+		checkLambda(t, fx, h, in)
+	})
+}
+
+// checkLambda answers in and checks the answer as checkAnswer does, and that a
+// refused request (or any GET) changed nothing.
+func checkLambda(t *testing.T, fx *fuzzAPI, h func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), in events.APIGatewayV2HTTPRequest) {
+	t.Helper()
+	before := fx.state(t)
+	out, err := h(context.Background(), in)
+	what := fmt.Sprintf("%s %s?%s %q", in.RequestContext.HTTP.Method, in.RawPath, in.RawQueryString, in.Body)
+	if err != nil {
+		t.Fatalf("%s: %v: API Gateway answers 500 for an event the function fails", what, err)
+	}
+	header := http.Header{}
+	for k, v := range out.Headers {
+		header.Set(k, v)
+	}
+	checkAnswer(t, what, out.StatusCode, header, []byte(out.Body), nil)
+	recs := fx.drain()
+	if (out.StatusCode >= 300 || in.RequestContext.HTTP.Method == "GET") && (fx.state(t) != before || len(recs) != 0) {
+		t.Fatalf("%s: %d, yet the store changed or %d records reached the stream", what, out.StatusCode, len(recs))
+	}
 }
