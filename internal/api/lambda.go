@@ -17,8 +17,8 @@ import (
 // function runs the very handler `vigil local` serves. The event's rawPath is
 // the path as the client sent it, percent-encoded, and is read as net/http's
 // server reads a request line's; an event no server would take (a path that
-// does not parse, a method that is no HTTP token, a body that is not base64
-// where it says it is) is answered 400 with a JSON error.
+// does not parse or holds a space, a method that is no HTTP token, a body that
+// is not base64 where it says it is) is answered 400 with a JSON error.
 func Lambda(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return func(ctx context.Context, in events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		body := in.Body
@@ -34,7 +34,7 @@ func Lambda(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest
 			return lambdaError(http.StatusBadRequest, fmt.Sprintf("method %q: not an HTTP method", in.RequestContext.HTTP.Method)), nil
 		}
 		u, err := url.ParseRequestURI(in.RawPath)
-		if err != nil || !strings.HasPrefix(in.RawPath, "/") {
+		if err != nil || !strings.HasPrefix(in.RawPath, "/") || strings.Contains(in.RawPath, " ") {
 			return lambdaError(http.StatusBadRequest, fmt.Sprintf("path %q: not an absolute path", in.RawPath)), nil
 		}
 		u.RawQuery = in.RawQueryString
