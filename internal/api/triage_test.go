@@ -492,3 +492,38 @@ func TestRoutingErrors(t *testing.T) {
 		t.Errorf("keys of org acme/x: %v %v", keys, err)
 	}
 }
+
+// TestTriageSizeDynamoDB: comments of the largest size are kept until the
+// detection's triage reaches api.MaxTriage, then refused with 409 naming the
+// limit, on the detections table as in vigil local's store: never a 5xx from an
+// item over DynamoDB's 400 KB.
+func TestTriageSizeDynamoDB(t *testing.T) {
+	srv := newServer(t)
+	local, _ := localServer(t)
+	text := strings.Repeat("x", api.MaxComment)
+	for name, s := range map[string]struct {
+		srv       *httptest.Server
+		key, path string
+	}{"dynamodb": {srv, "Bearer good", "/v1/orgs/acme/detections/d3"}, "local": {local, "Bearer responder", "/v1/orgs/acme/detections/d0"}} {
+		kept := 0
+		for ; kept < api.MaxComments; kept++ {
+			status, got := do(t, s.srv, "POST", s.path+"/comments", s.key, `{"text":"`+text+`"}`)
+			if status == http.StatusConflict {
+				if msg, _ := got["error"].(string); !strings.Contains(msg, fmt.Sprintf("more than the %d bytes", api.MaxTriage)) {
+					t.Errorf("%s: %q", name, msg)
+				}
+				break
+			}
+			if status != http.StatusCreated {
+				t.Fatalf("%s: comment %d: %d %v", name, kept, status, got)
+			}
+		}
+		if kept == 0 || kept == api.MaxComments {
+			t.Errorf("%s: kept %d comments of %d bytes", name, kept, len(text))
+		}
+		status, got := do(t, s.srv, "GET", s.path, s.key, "")
+		if status != 200 || len(got["comments"].([]any)) != kept {
+			t.Errorf("%s: %d with %d comments, want %d", name, status, len(got["comments"].([]any)), kept)
+		}
+	}
+}
