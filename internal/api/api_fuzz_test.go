@@ -227,6 +227,9 @@ func checkDetection(t *testing.T, what string, d map[string]any) {
 			t.Fatalf("%s: a comment of %d bytes", what, len(text))
 		}
 	}
+	if b, _ := json.Marshal(map[string]any{"comments": d["comments"], "history": d["history"]}); len(b) > api.MaxTriage {
+		t.Fatalf("%s: comments and history of %d bytes, more than %d", what, len(b), api.MaxTriage)
+	}
 }
 
 func isStatus(s string) bool {
