@@ -111,31 +111,60 @@ type Server struct {
 	Log    *slog.Logger
 }
 
-// Handler returns the API's http.Handler.
+// Handler returns the API's http.Handler. A path no route has is 404 and a
+// method a path's routes do not take is 405 (with Allow), both JSON errors like
+// every other.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
 	read := func(h http.HandlerFunc) http.HandlerFunc { return s.need(RoleViewer, false, h) }
 	respond := func(h http.HandlerFunc) http.HandlerFunc { return s.need(RoleResponder, false, h) }
 	admin := func(h http.HandlerFunc) http.HandlerFunc { return s.need(RoleAdmin, false, h) }
 	sensor := func(h http.HandlerFunc) http.HandlerFunc { return s.need(RoleViewer, true, h) }
-	mux.HandleFunc("GET /v1/orgs/{org}/sensors", read(s.listSensors))
-	mux.HandleFunc("GET /v1/orgs/{org}/detections", read(s.listDetections))
-	mux.HandleFunc("GET /v1/orgs/{org}/detections/{id}", read(s.getDetection))
-	mux.HandleFunc("PATCH /v1/orgs/{org}/detections/{id}", respond(s.patchDetection))
-	mux.HandleFunc("POST /v1/orgs/{org}/detections/{id}/comments", respond(s.commentDetection))
-	mux.HandleFunc("GET /v1/orgs/{org}/rules", read(s.listRules))
-	mux.HandleFunc("POST /v1/orgs/{org}/events/search", read(s.startSearch))
-	mux.HandleFunc("GET /v1/orgs/{org}/events/search/{id}", read(s.searchPage))
-	mux.HandleFunc("GET /v1/orgs/{org}/detections/{id}/context", read(s.detectionContext))
-	mux.HandleFunc("POST /v1/orgs/{org}/sensors/{id}/tasks", respond(s.createTask))
-	mux.HandleFunc("GET /v1/orgs/{org}/sensors/{id}/tasks", sensor(s.sensorTasks))
-	mux.HandleFunc("GET /v1/orgs/{org}/tasks/{id}", sensor(s.getTask))
-	// a task's result is the sensor's word: its own sensor's key, or an admin's
-	mux.HandleFunc("POST /v1/orgs/{org}/tasks/{id}/result", s.need(RoleAdmin, true, s.taskResult))
-	mux.HandleFunc("GET /v1/orgs/{org}/keys", admin(s.listKeys))
-	mux.HandleFunc("POST /v1/orgs/{org}/keys", admin(s.createKey))
-	mux.HandleFunc("DELETE /v1/orgs/{org}/keys/{id}", admin(s.revokeKey))
-	mux.HandleFunc("POST /v1/orgs/{org}/k8s/audit", s.postAudit) // k8s-audit or admin keys: see postAudit
+	routes := []struct {
+		method, path string
+		h            http.HandlerFunc
+	}{
+		{"GET", "/v1/orgs/{org}/sensors", read(s.listSensors)},
+		{"GET", "/v1/orgs/{org}/detections", read(s.listDetections)},
+		{"GET", "/v1/orgs/{org}/detections/{id}", read(s.getDetection)},
+		{"PATCH", "/v1/orgs/{org}/detections/{id}", respond(s.patchDetection)},
+		{"POST", "/v1/orgs/{org}/detections/{id}/comments", respond(s.commentDetection)},
+		{"GET", "/v1/orgs/{org}/rules", read(s.listRules)},
+		{"POST", "/v1/orgs/{org}/events/search", read(s.startSearch)},
+		{"GET", "/v1/orgs/{org}/events/search/{id}", read(s.searchPage)},
+		{"GET", "/v1/orgs/{org}/detections/{id}/context", read(s.detectionContext)},
+		{"POST", "/v1/orgs/{org}/sensors/{id}/tasks", respond(s.createTask)},
+		{"GET", "/v1/orgs/{org}/sensors/{id}/tasks", sensor(s.sensorTasks)},
+		{"GET", "/v1/orgs/{org}/tasks/{id}", sensor(s.getTask)},
+		// a task's result is the sensor's word: its own sensor's key, or an admin's
+		{"POST", "/v1/orgs/{org}/tasks/{id}/result", s.need(RoleAdmin, true, s.taskResult)},
+		{"GET", "/v1/orgs/{org}/keys", admin(s.listKeys)},
+		{"POST", "/v1/orgs/{org}/keys", admin(s.createKey)},
+		{"DELETE", "/v1/orgs/{org}/keys/{id}", admin(s.revokeKey)},
+		{"POST", "/v1/orgs/{org}/k8s/audit", s.postAudit}, // k8s-audit or admin keys: see postAudit
+	}
+	mux := http.NewServeMux()
+	var paths []string
+	allow := map[string][]string{}
+	for _, r := range routes {
+		mux.HandleFunc(r.method+" "+r.path, sameOrg(r.h))
+		if allow[r.path] == nil {
+			paths = append(paths, r.path)
+		}
+		allow[r.path] = append(allow[r.path], r.method)
+		if r.method == "GET" {
+			allow[r.path] = append(allow[r.path], "HEAD")
+		}
+	}
+	for _, p := range paths {
+		methods := strings.Join(allow[p], ", ")
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", methods)
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": fmt.Sprintf("method %s: %s takes %s", r.Method, p, methods)})
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)})
+	})
 	return s.auth(mux)
 }
 
@@ -232,6 +261,20 @@ func (s *Server) auth(next http.Handler) http.Handler {
 		id := Identity{Org: k.Org, Name: k.Name, Role: k.Role, SensorID: k.SensorID}
 		next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id)))
 	})
+}
+
+// sameOrg refuses a request routed to another org than the one admitted. auth
+// checks the org of the decoded path; the route's {org} is matched on the path
+// as sent, one segment at a time, so that an org holding an escaped slash
+// ("acme%2Fx") is the admitted org's only as auth saw it ("acme").
+func sameOrg(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if id, _ := IdentityFrom(r.Context()); r.PathValue("org") != id.Org {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": fmt.Sprintf("API key is not valid for org %q", r.PathValue("org"))})
+			return
+		}
+		h(w, r)
+	}
 }
 
 func orgOf(path string) string {

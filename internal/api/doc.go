@@ -22,8 +22,11 @@
 // (HashKey), listed by an id (KeyID, the hash's first 16 hex digits) and a prefix
 // (KeyPrefix) that tell them apart without revealing them. A missing, malformed
 // or unknown key is 401, a revoked key, a key of another org or one whose Role
-// does not allow the route 403. Errors are JSON objects {"error": "..."} with a
-// 4xx status naming what is wrong; a body over MaxBody is 413. Lists page with an
+// does not allow the route 403; so is a path whose {org}, as routed, is not the
+// key's (an escaped slash, "acme%2Fx", is org "acme/x"). Errors are JSON objects
+// {"error": "..."} with a 4xx status naming what is wrong, a path no route has
+// (404) and a method its routes do not take (405, with Allow) too; a body over
+// MaxBody is 413. Lists page with an
 // opaque `cursor` returned as `next_cursor`. The keys routes need a KeyManager
 // (Server.KeyAdmin) and answer 501 without one; only admin keys may use them.
 //

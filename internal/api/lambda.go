@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,22 +14,31 @@ import (
 )
 
 // Lambda serves h to API Gateway HTTP API (payload format 2.0) requests, so the api
-// function runs the very handler `vigil local` serves.
+// function runs the very handler `vigil local` serves. The event's rawPath is
+// the path as the client sent it, percent-encoded, and is read as net/http's
+// server reads a request line's; an event no server would take (a path that
+// does not parse or holds a space, a method that is no HTTP token, a body that
+// is not base64 where it says it is) is answered 400 with a JSON error.
 func Lambda(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return func(ctx context.Context, in events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		body := in.Body
 		if in.IsBase64Encoded {
 			b, err := base64.StdEncoding.DecodeString(in.Body)
 			if err != nil {
-				return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusBadRequest, Body: `{"error":"body: invalid base64"}`}, nil
+				return lambdaError(http.StatusBadRequest, "body: invalid base64"), nil
 			}
 			body = string(b)
 		}
-		u := url.URL{Path: in.RawPath, RawQuery: in.RawQueryString}
-		req, err := http.NewRequestWithContext(ctx, in.RequestContext.HTTP.Method, u.String(), strings.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, in.RequestContext.HTTP.Method, "/", strings.NewReader(body))
 		if err != nil {
-			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("api: build request: %w", err)
+			return lambdaError(http.StatusBadRequest, fmt.Sprintf("method %q: not an HTTP method", in.RequestContext.HTTP.Method)), nil
 		}
+		u, err := url.ParseRequestURI(in.RawPath)
+		if err != nil || !strings.HasPrefix(in.RawPath, "/") || strings.Contains(in.RawPath, " ") {
+			return lambdaError(http.StatusBadRequest, fmt.Sprintf("path %q: not an absolute path", in.RawPath)), nil
+		}
+		u.RawQuery = in.RawQueryString
+		req.URL, req.RequestURI = u, u.RequestURI()
 		for k, v := range in.Headers {
 			req.Header.Set(k, v)
 		}
@@ -53,6 +63,13 @@ func Lambda(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest
 		}
 		return out, nil
 	}
+}
+
+// lambdaError is an error answered without reaching the handler, as the
+// handler answers its own.
+func lambdaError(status int, msg string) events.APIGatewayV2HTTPResponse {
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: string(b) + "\n", Headers: map[string]string{"Content-Type": "application/json"}}
 }
 
 // Authorizer is the HTTP API's Lambda authorizer (simple responses): it admits a

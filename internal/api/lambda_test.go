@@ -157,3 +157,38 @@ func (noSensors) List(context.Context, []string) ([]Sensor, error) { return nil,
 func (noSensors) Get(_ context.Context, id string) (Sensor, error) {
 	return Sensor{}, fmt.Errorf("sensor %s: %w", id, ErrNotFound)
 }
+
+// TestLambdaBadEvents: an event no server would take as a request is answered
+// 400 with a JSON error, never an invocation error (API Gateway's 500); a
+// percent-encoded path is read as the client sent it.
+func TestLambdaBadEvents(t *testing.T) {
+	h := Lambda((&Server{}).Handler())
+	tests := []struct {
+		name, method, path, body string
+		b64                      bool
+		status                   int
+		want                     string
+	}{
+		{"bad base64", "POST", "/v1/orgs/acme/rules", "!!", true, 400, "body: invalid base64"},
+		{"bad method", "GE T", "/v1/orgs/acme/rules", "", false, 400, `method "GE T": not an HTTP method`},
+		{"relative path", "GET", "v1/orgs/acme/rules", "", false, 400, `path "v1/orgs/acme/rules": not an absolute path`},
+		{"bad escape", "GET", "/v1/orgs/acme/%zz", "", false, 400, `path "/v1/orgs/acme/%zz": not an absolute path`},
+		{"space", "GET", "// ", "", false, 400, `path "// ": not an absolute path`},
+		{"escaped org", "GET", "/v1/orgs/ac%6De/rules", "", false, 200, ""},
+		{"escaped slash in the org", "GET", "/v1/orgs/acme%2Fx/rules", "", false, 403, `API key is not valid for org "acme/x"`},
+	}
+	for _, tc := range tests {
+		in := events.APIGatewayV2HTTPRequest{RawPath: tc.path, Body: tc.body, IsBase64Encoded: tc.b64}
+		in.RequestContext.HTTP.Method = tc.method
+		in.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{"org": "acme", "role": "viewer"}}
+		out, err := h(context.Background(), in)
+		var body map[string]any
+		if err != nil || json.Unmarshal([]byte(out.Body), &body) != nil || out.Headers["Content-Type"] != "application/json" {
+			t.Errorf("%s: %v %d %v %s", tc.name, err, out.StatusCode, out.Headers, out.Body)
+			continue
+		}
+		if msg, _ := body["error"].(string); out.StatusCode != tc.status || msg != tc.want {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, out.StatusCode, msg, tc.status, tc.want)
+		}
+	}
+}

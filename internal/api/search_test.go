@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
@@ -17,22 +16,33 @@ import (
 	"github.com/vigil-sec/vigil/internal/search"
 )
 
-// searchServer serves the API as vigil local does, with a lake of one
-// sensor's processes: bash (pid 20) runs curl (30), which runs sh (40); a
-// detection d-curl names curl's exec.
+// searchServer serves the API as vigil local does (localAPI), with a lake of
+// one sensor's processes (searchLake); a detection d-curl names curl's exec.
 func searchServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	st, err := local.OpenStore(t.TempDir())
+	s, st := localAPI(t)
+	dir, curl := searchLake(t)
+	rule, err := engine.Parse("curl_pipe.yaml", []byte("detection:\n  event: NEW_PROCESS\n  op: contains\n  path: event/COMMAND_LINE\n  value: curl\nresponse:\n  - action: report\n    name: curl_pipe\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	ctx := context.Background()
-	for key, rec := range localKeys {
-		if err := st.PutKey(ctx, key, rec); err != nil {
-			t.Fatal(err)
-		}
+	d := detect.New(rule, &curl)
+	d.ID = "d-curl"
+	if _, err := st.Claim(context.Background(), []detect.Detection{d}); err != nil {
+		t.Fatal(err)
 	}
+	s.Events = &search.Results{Searcher: &search.Lake{Dir: dir}, PageSize: 2}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// searchLake writes a lake of one sensor's (s0) processes, from 10:00 on
+// 2026-11-22: bash (pid 20) runs curl (30), which runs sh (40), and top (50)
+// runs beside them. It returns the lake's directory and curl's exec.
+func searchLake(t testing.TB) (string, event.Event) {
+	t.Helper()
+	ctx := context.Background()
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) int64 { return t0.Add(d).UnixNano() }
 	proc := func(id string, d time.Duration, pid, ppid uint32, path, cmd string) event.Event {
@@ -57,21 +67,7 @@ func searchServer(t *testing.T) *httptest.Server {
 	if err := (&local.Lake{Dir: dir}).Put(ctx, event.LakeKey("s0", t0, event.NewID(t0)), data); err != nil {
 		t.Fatal(err)
 	}
-	rule, err := engine.Parse("curl_pipe.yaml", []byte("detection:\n  event: NEW_PROCESS\n  op: contains\n  path: event/COMMAND_LINE\n  value: curl\nresponse:\n  - action: report\n    name: curl_pipe\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := detect.New(rule, &curl)
-	d.ID = "d-curl"
-	if _, err := st.Claim(ctx, []detect.Detection{d}); err != nil {
-		t.Fatal(err)
-	}
-	s := &api.Server{Keys: st, KeyAdmin: st, Sensors: st.SensorStore(), Detections: st, Tasks: st.TaskStore(),
-		Events: &search.Results{Searcher: &search.Lake{Dir: dir}, PageSize: 2},
-		Now:    func() time.Time { return t0.Add(time.Hour) }}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return srv
+	return dir, curl
 }
 
 func eventIDs(t *testing.T, v any) []string {

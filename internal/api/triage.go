@@ -89,9 +89,12 @@ func (t *Triage) Normalize() {
 const (
 	MaxAssignee = 128
 	MaxComment  = 8 << 10
-	// MaxComments bounds a detection's comments, so that its stored item stays
-	// well within DynamoDB's 400 KB.
+	// MaxComments bounds a detection's comments.
 	MaxComments = 200
+	// MaxTriage bounds a detection's triage as JSON (its comments and history),
+	// so that its stored item, the detection's document with it, stays within
+	// DynamoDB's 400 KB: a change that would make it larger is refused (409).
+	MaxTriage = 256 << 10
 )
 
 // patch is the body of PATCH .../detections/{id}.
@@ -210,7 +213,7 @@ func (s *Server) patchDetection(w http.ResponseWriter, r *http.Request) {
 	now := s.now().UTC()
 	doc, t, err := s.Detections.UpdateTriage(r.Context(), r.PathValue("id"), func(t *Triage) error {
 		p.apply(t, who.Name, now)
-		return nil
+		return t.fits()
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -259,13 +262,25 @@ func (s *Server) commentDetection(w http.ResponseWriter, r *http.Request) {
 		t.Comments = append(t.Comments, Comment{Author: who.Name, Time: now, Text: text})
 		t.History = append(t.History, Change{Time: now, By: who.Name, Field: "comment", To: text})
 		t.Version++
-		return nil
+		return t.fits()
 	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.writeDetection(w, r, http.StatusCreated, doc, t, nil)
+}
+
+// fits refuses a triage larger than MaxTriage as JSON.
+func (t *Triage) fits() error {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	if len(b) > MaxTriage {
+		return fmt.Errorf("detection's comments and history would take %d bytes, more than the %d bytes a detection keeps: %w", len(b), MaxTriage, ErrConflict)
+	}
+	return nil
 }
 
 // storedDetection is what the tuning entry needs of a stored document.

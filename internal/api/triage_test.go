@@ -31,10 +31,19 @@ var localKeys = map[string]api.Key{
 	"sensor":    {Org: "acme", Name: "s0-key", Role: api.RoleSensor, SensorID: "s0"},
 }
 
-// localServer serves the API as vigil local does: over the embedded store, on
-// loopback, with the keys of localKeys, two registered sensors (s0, s1) and two
-// detections of rule miner (d0 on s0, d1 on s1).
+// localServer serves the API as vigil local does (localAPI), on loopback.
 func localServer(t *testing.T) (*httptest.Server, *local.Store) {
+	t.Helper()
+	s, st := localAPI(t)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv, st
+}
+
+// localAPI is the API as vigil local builds it: over the embedded store, with
+// the keys of localKeys, two registered sensors (s0, s1) and two detections of
+// rule miner (d0 on s0, d1 on s1).
+func localAPI(t testing.TB) (*api.Server, *local.Store) {
 	t.Helper()
 	st, err := local.OpenStore(t.TempDir())
 	if err != nil {
@@ -67,9 +76,7 @@ func localServer(t *testing.T) (*httptest.Server, *local.Store) {
 	}
 	s := &api.Server{Keys: st, KeyAdmin: st, Sensors: st.SensorStore(), Detections: st, Tasks: st.TaskStore(),
 		Rules: []*engine.Rule{rule}, Now: func() time.Time { return t0.Add(time.Hour) }}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return srv, st
+	return s, st
 }
 
 func history(v any) string {
@@ -456,4 +463,67 @@ func concurrentChanges(t *testing.T, srv *httptest.Server, key, id string) {
 
 func taskFor(sensor string, now time.Time) task.Task {
 	return task.Task{ID: "t-" + sensor, SensorID: sensor, Action: "isolate", Status: task.Pending, Created: now, Updated: now, Deadline: now.Add(time.Hour)}
+}
+
+// TestRoutingErrors: a path no route has, a method a route does not take and
+// an org that is the key's only once its escaped slash is decoded are JSON
+// errors, and the last stores nothing.
+func TestRoutingErrors(t *testing.T) {
+	srv, st := localServer(t)
+	tests := []struct {
+		method, path string
+		status       int
+		want         string
+	}{
+		{"GET", "/v1/orgs/acme/nothing", 404, "no route GET /v1/orgs/acme/nothing"},
+		{"GET", "/", 404, "no route GET /"},
+		{"DELETE", "/v1/orgs/acme/detections/d0", 405, "method DELETE: /v1/orgs/{org}/detections/{id} takes GET, HEAD, PATCH"},
+		{"POST", "/v1/orgs/acme%2Fx/keys", 403, `API key is not valid for org "acme/x"`},
+		{"GET", "/v1/orgs/acme%2Fx/keys", 403, `API key is not valid for org "acme/x"`},
+		{"GET", "/v1/orgs/ac%6De/keys", 200, ""},
+	}
+	for _, tc := range tests {
+		status, got := do(t, srv, tc.method, tc.path, "Bearer admin", `{"name":"x"}`)
+		if msg, _ := got["error"].(string); status != tc.status || msg != tc.want {
+			t.Errorf("%s %s: %d %q, want %d %q", tc.method, tc.path, status, msg, tc.status, tc.want)
+		}
+	}
+	if keys, err := st.ListKeys(context.Background(), "acme/x"); err != nil || len(keys) != 0 {
+		t.Errorf("keys of org acme/x: %v %v", keys, err)
+	}
+}
+
+// TestTriageSizeDynamoDB: comments of the largest size are kept until the
+// detection's triage reaches api.MaxTriage, then refused with 409 naming the
+// limit, on the detections table as in vigil local's store: never a 5xx from an
+// item over DynamoDB's 400 KB.
+func TestTriageSizeDynamoDB(t *testing.T) {
+	srv := newServer(t)
+	local, _ := localServer(t)
+	text := strings.Repeat("x", api.MaxComment)
+	for name, s := range map[string]struct {
+		srv       *httptest.Server
+		key, path string
+	}{"dynamodb": {srv, "Bearer good", "/v1/orgs/acme/detections/d3"}, "local": {local, "Bearer responder", "/v1/orgs/acme/detections/d0"}} {
+		kept := 0
+		for ; kept < api.MaxComments; kept++ {
+			status, got := do(t, s.srv, "POST", s.path+"/comments", s.key, `{"text":"`+text+`"}`)
+			if status == http.StatusConflict {
+				if msg, _ := got["error"].(string); !strings.Contains(msg, fmt.Sprintf("more than the %d bytes", api.MaxTriage)) {
+					t.Errorf("%s: %q", name, msg)
+				}
+				break
+			}
+			if status != http.StatusCreated {
+				t.Fatalf("%s: comment %d: %d %v", name, kept, status, got)
+			}
+		}
+		if kept == 0 || kept == api.MaxComments {
+			t.Errorf("%s: kept %d comments of %d bytes", name, kept, len(text))
+		}
+		status, got := do(t, s.srv, "GET", s.path, s.key, "")
+		if status != 200 || len(got["comments"].([]any)) != kept {
+			t.Errorf("%s: %d with %d comments, want %d", name, status, len(got["comments"].([]any)), kept)
+		}
+	}
 }
