@@ -2,12 +2,16 @@ package event
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // decodeCases are files of events as Vigil's writers and parquet-go's write
@@ -218,5 +222,60 @@ func TestDecoderRefuses(t *testing.T) {
 				t.Fatalf("%d events with the error", len(evs))
 			}
 		})
+	}
+}
+
+// listFirst is a file whose first column is a list.
+type listFirst struct {
+	Tags     []string `parquet:"tags,list"`
+	SensorID string   `parquet:"sensor_id"`
+}
+
+// withRows returns data with its footer declaring rows rows, in its one row
+// group and in all.
+func withRows(t *testing.T, data []byte, rows int64) []byte {
+	t.Helper()
+	n := int(binary.LittleEndian.Uint32(data[len(data)-8:]))
+	var md format.FileMetaData
+	if err := thrift.Unmarshal(&thrift.CompactProtocol{}, data[len(data)-8-n:len(data)-8], &md); err != nil {
+		t.Fatal(err)
+	}
+	md.NumRows, md.RowGroups[0].NumRows = rows, rows
+	footer, err := thrift.Marshal(&thrift.CompactProtocol{}, &md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append(bytes.Clone(data[:len(data)-8-n]), footer...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(footer)))
+	return append(out, "PAR1"...)
+}
+
+// TestDecoderAfterErrors decodes with one Decoder files that fail part way
+// through a column, then good files: what a failed file left behind must not
+// show in the next.
+func TestDecoderAfterErrors(t *testing.T) {
+	var buf bytes.Buffer
+	rows := []listFirst{{Tags: []string{"a", "b"}, SensorID: "s"}, {Tags: []string{"c"}, SensorID: "s"}, {SensorID: "s"}}
+	if err := parquet.Write(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	short := withRows(t, buf.Bytes(), 1) // the list column holds 3 rows of 1
+	cases := decodeCases(t)
+	dec := NewDecoder()
+	for _, name := range []string{"batch/sample", "batch/mixed", "parquet-go/v2 pages"} {
+		if _, err := dec.Decode(short, 0); err == nil || !strings.Contains(err.Error(), "more than the row group's 1 rows") {
+			t.Fatalf("a file of more rows than it declares: %v", err)
+		}
+		want, err := Decode(nil, cases[name], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := dec.Decode(cases[name], 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if d := diffEvents(got, want); d != "" {
+			t.Fatalf("%s after a failed file: %s", name, d)
+		}
 	}
 }
