@@ -11,8 +11,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/rulesource"
 	"github.com/vigil-sec/vigil/internal/testcheck"
+	"github.com/vigil-sec/vigil/rules"
 )
 
 // recordedBatches returns the recorded lake (testdata/recorded-lake.parquet:
@@ -41,13 +44,33 @@ func recordedBatches(tb testing.TB, perBatch int) ([][]byte, int) {
 }
 
 // BenchmarkHandleRecorded measures the detect function's core, decode plus
-// evaluation against the whole rule pack, on the recorded lake cut into
-// stream batches as a host sends them: 100 events (a host at 100 events/s
-// sends one batch a second) and 2,000 (a batch's most), each batch one
-// Kinesis record, 100 records an invocation. The decode and evaluate
-// sub-benchmarks time each half alone.
+// evaluation, on the recorded lake cut into stream batches as a host sends
+// them: 100 events (a host at 100 events/s sends one batch a second) and 2,000
+// (a batch's most), each batch one Kinesis record, 100 records an invocation.
+// The decode and evaluate sub-benchmarks time each half alone. The rules are
+// the shipped pack; with VIGIL_RULE_SOURCES set (as the function reads it: rule
+// directories and files, Falco and Sigma ones included, separated by colons)
+// the pack and those sources as well, rules=sources.
 func BenchmarkHandleRecorded(b *testing.B) {
-	eng := packEngine(b)
+	engines := []struct {
+		name string
+		eng  *engine.Engine
+	}{{"pack", packEngine(b)}}
+	if os.Getenv(rulesource.EnvSources) != "" {
+		set, err := rulesource.FromEnv(os.Getenv, rules.FS)
+		if err != nil {
+			b.Fatal(err)
+		}
+		eng, err := set.Engine()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("rules=sources: %d rules", len(eng.Rules()))
+		engines = append(engines, struct {
+			name string
+			eng  *engine.Engine
+		}{"sources", eng})
+	}
 	for _, per := range []int{100, 2000} {
 		batches, n := recordedBatches(b, per)
 		size := 0
@@ -76,19 +99,6 @@ func BenchmarkHandleRecorded(b *testing.B) {
 			}
 			b.ReportMetric(float64(size)/float64(n), "bytes/event")
 		}
-		b.Run(fmt.Sprintf("events=%d/handle", per), func(b *testing.B) {
-			h := &KinesisHandler{Detector: NewDetector(eng), Publisher: &Printer{W: io.Discard, JSON: true}}
-			start(b)
-			for b.Loop() {
-				for _, ev := range in {
-					resp, err := h.Handle(context.Background(), ev)
-					if err != nil || len(resp.BatchItemFailures) != 0 {
-						b.Fatal(err, resp)
-					}
-				}
-			}
-			report(b)
-		})
 		b.Run(fmt.Sprintf("events=%d/decode", per), func(b *testing.B) {
 			dec := event.NewDecoder()
 			start(b)
@@ -101,24 +111,40 @@ func BenchmarkHandleRecorded(b *testing.B) {
 			}
 			report(b)
 		})
-		b.Run(fmt.Sprintf("events=%d/evaluate", per), func(b *testing.B) {
-			var evs [][]event.Event
-			for _, data := range batches {
-				e, err := event.Decode(nil, data, MaxBatchRows)
-				if err != nil {
-					b.Fatal(err)
+		for _, e := range engines {
+			eng := e.eng
+			b.Run(fmt.Sprintf("events=%d/rules=%s/handle", per, e.name), func(b *testing.B) {
+				h := &KinesisHandler{Detector: NewDetector(eng), Publisher: &Printer{W: io.Discard, JSON: true}}
+				start(b)
+				for b.Loop() {
+					for _, ev := range in {
+						resp, err := h.Handle(context.Background(), ev)
+						if err != nil || len(resp.BatchItemFailures) != 0 {
+							b.Fatal(err, resp)
+						}
+					}
 				}
-				evs = append(evs, e)
-			}
-			d := NewDetector(eng)
-			var ds []Detection
-			start(b)
-			for b.Loop() {
-				for _, e := range evs {
-					ds = d.Evaluate(ds[:0], e)
+				report(b)
+			})
+			b.Run(fmt.Sprintf("events=%d/rules=%s/evaluate", per, e.name), func(b *testing.B) {
+				var evs [][]event.Event
+				for _, data := range batches {
+					e, err := event.Decode(nil, data, MaxBatchRows)
+					if err != nil {
+						b.Fatal(err)
+					}
+					evs = append(evs, e)
 				}
-			}
-			report(b)
-		})
+				d := NewDetector(eng)
+				var ds []Detection
+				start(b)
+				for b.Loop() {
+					for _, e := range evs {
+						ds = d.Evaluate(ds[:0], e)
+					}
+				}
+				report(b)
+			})
+		}
 	}
 }
