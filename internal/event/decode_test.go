@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
@@ -277,5 +278,20 @@ func TestDecoderAfterErrors(t *testing.T) {
 		if d := diffEvents(got, want); d != "" {
 			t.Fatalf("%s after a failed file: %s", name, d)
 		}
+	}
+}
+
+// TestDecoderRefusesZstdBomb gives a page a zstd frame of a few bytes that
+// decompresses to far more than a page may hold.
+func TestDecoderRefusesZstdBomb(t *testing.T) {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bomb := enc.EncodeAll(make([]byte, maxPageBytes+1<<20), nil)
+	t.Logf("%d bytes of zstd decompress to %d", len(bomb), maxPageBytes+1<<20)
+	var raw []byte
+	if _, err := zstdDecoder.DecodeAll(bomb, raw); err == nil {
+		t.Fatal("a frame beyond the page limit decompressed")
 	}
 }

@@ -27,7 +27,10 @@ const zstdWindow = 256 << 10
 // time, so more are only needed briefly.
 const maxFreeEncoders = 4
 
-var zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+// zstdDecoder decompresses pages, which hold at most maxPageBytes: a frame
+// that would decompress to more (a few bytes can say gigabytes) is refused
+// as it is decoded, before it takes the memory.
+var zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxPageBytes))
 
 func (c *zstdCodec) String() string { return "ZSTD" }
 
