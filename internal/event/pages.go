@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math/bits"
 	"unsafe"
 
@@ -58,6 +59,8 @@ type pageHeader struct {
 	numValues                int32
 	encoding                 int32
 	defEncoding, repEncoding int32
+	crc                      int32 // of the page's bytes as stored, when hasCRC
+	hasCRC                   bool
 	headerLen                int
 }
 
@@ -74,6 +77,9 @@ func readPageHeader(b []byte) (pageHeader, error) {
 			return true, r.i32(&h.uncompressed)
 		case id == 3 && typ == ctI32:
 			return true, r.i32(&h.compressed)
+		case id == 4 && typ == ctI32:
+			h.hasCRC = true
+			return true, r.i32(&h.crc)
 		case (id == 5 || id == 7) && typ == ctStruct: // data_page_header, dictionary_page_header
 			return true, r.fields(func(id int16, typ byte) (bool, error) {
 				if typ != ctI32 {
@@ -158,6 +164,9 @@ func (r *chunkReader) readFastChunk(data []byte, start, end int64, codec format.
 		}
 		payload := data[at : at+int64(h.compressed)]
 		pos = at + int64(h.compressed)
+		if h.hasCRC && crc32.ChecksumIEEE(payload) != uint32(h.crc) {
+			return fmt.Errorf("page at %d: its checksum does not match", at)
+		}
 		if codec == format.Zstd {
 			if s.pages.raw, err = zstdDecoder.DecodeAll(payload, s.pages.raw[:0]); err != nil {
 				return fmt.Errorf("page at %d: %w", at, err)
@@ -231,6 +240,9 @@ func (r *chunkReader) fastData(payload []byte, h pageHeader) error {
 		}
 		s.pages.defs = defs
 	}
+	if err := checkValues(payload, format.Encoding(h.encoding).String(), nv); err != nil {
+		return err
+	}
 	var v values
 	if err := r.decodeValues(payload, format.Encoding(h.encoding), &v, false); err != nil {
 		return err
@@ -251,6 +263,9 @@ func decodeLevelsV1(dst, payload []byte, enc format.Encoding, max byte, n int) (
 	l := int(uint32(payload[0]) | uint32(payload[1])<<8 | uint32(payload[2])<<16 | uint32(payload[3])<<24)
 	if l < 0 || l > len(payload)-4 {
 		return nil, nil, fmt.Errorf("%d bytes of levels in %d", l, len(payload)-4)
+	}
+	if _, err := hybridValues(payload[4:4+l], bits.Len8(max), n); err != nil {
+		return nil, nil, err
 	}
 	e := rle.Encoding{BitWidth: bits.Len8(max)}
 	levels, err := e.DecodeLevels(dst, payload[4:4+l])
