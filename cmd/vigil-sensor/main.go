@@ -278,7 +278,7 @@ func startResponder(ctx context.Context, cfg config.Config, sensorID string, lak
 		return nil, fmt.Errorf("respond: restore: %w", err)
 	}
 	go func() {
-		if err := r.Run(ctx, 5*time.Second, 5*time.Minute); err != nil && ctx.Err() == nil {
+		if err := r.Run(ctx, cfg.RespondPollInterval, 5*time.Minute); err != nil && ctx.Err() == nil {
 			log.Error("response tasks stopped", "error", err)
 		}
 	}()

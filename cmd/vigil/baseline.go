@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vigil-sec/vigil/internal/cadence"
 	"github.com/vigil-sec/vigil/internal/client"
 )
 
@@ -189,7 +190,7 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration erro
 	f.StringVar(&o.deployment, "deployment", "", "deployment id (sensors carry the tag deployment:ID)")
 	f.StringVar(&o.version, "version", "", "sensor version every sensor must run")
 	f.StringVar(&o.rulesFile, "require-rules", "", "file of rule names that must be in force, one per line")
-	f.DurationVar(&o.maxAge, "max-heartbeat-age", 2*time.Minute, "oldest acceptable last heartbeat")
+	f.DurationVar(&o.maxAge, "max-heartbeat-age", cadence.Stale, "oldest acceptable last heartbeat")
 	f.IntVar(&o.count, "count", 1, "how many sensors the deployment must have")
 	f.StringVarP(&o.output, "output", "o", "table", "table or json")
 	return cmd

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vigil-sec/vigil/internal/cadence"
 	"github.com/vigil-sec/vigil/internal/client"
 )
 
@@ -94,7 +95,7 @@ configuration error, 3 the API could not be reached.`,
 	f.StringArrayVar(&o.tags, "tag", nil, "only sensors with this tag K:V (repeatable: all must match; default every sensor)")
 	f.StringVar(&o.rulesFile, "require-rules", "", "file of rule names that must be in force, one per line")
 	f.StringVar(&o.version, "version", "", "sensor version every sensor must run")
-	f.DurationVar(&o.maxAge, "max-heartbeat-age", 5*time.Minute, "a sensor is logging when its last heartbeat is at most this old")
+	f.DurationVar(&o.maxAge, "max-heartbeat-age", cadence.Stale, "a sensor is logging when its last heartbeat is at most this old")
 	f.StringVarP(&o.output, "output", "o", "table", "table, json or junit")
 	return cmd
 }

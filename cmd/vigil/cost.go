@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vigil-sec/vigil/internal/cadence"
 	"github.com/vigil-sec/vigil/internal/cost"
 )
 
@@ -20,6 +21,8 @@ func newCostCmd() *cobra.Command {
 		retention, region  string
 		fromLake           string
 		taskPoll, roll     time.Duration
+		registryWrite      time.Duration
+		batch              time.Duration
 		detectEventsPerSec float64
 		detectionsPerDay   float64
 		asJSON             bool
@@ -55,6 +58,14 @@ vigil local or vigil-sensor --local. docs/cost.md explains the model.`,
 				return usageError(fmt.Errorf("cost: --roll-interval: want a positive duration, got %s", roll))
 			}
 			p.RollIntervalSec = roll.Seconds()
+			if registryWrite < 0 {
+				return usageError(fmt.Errorf("cost: --registry-write: want zero or a positive duration, got %s", registryWrite))
+			}
+			p.RegistryWriteSec = registryWrite.Seconds()
+			if batch <= 0 || batch > time.Minute {
+				return usageError(fmt.Errorf("cost: --batch-interval: want a duration from 1ms to 1m (the sensor's batch_interval), got %s", batch))
+			}
+			p.BatchIntervalSec = batch.Seconds()
 			out := c.OutOrStdout()
 			if fromLake != "" {
 				s, err := cost.MeasureLake(fromLake)
@@ -102,8 +113,11 @@ vigil local or vigil-sensor --local. docs/cost.md explains the model.`,
 	f.StringVar(&retention, "retention", strconv.Itoa(cost.DefaultRetentionDays)+"d", "how long the lake keeps events, in days (365d, or 365)")
 	f.StringVar(&region, "region", cost.DefaultRegion, "AWS region whose list prices apply ("+strings.Join(cost.Regions(), ", ")+")")
 	f.StringVar(&fromLake, "from-lake", "", "measure bytes per event (and the event rate) from the lake files under `DIR`")
-	f.DurationVar(&taskPoll, "task-poll", 5*time.Second, "how often each sensor polls the API for tasks (0: response tasks off)")
-	f.DurationVar(&roll, "roll-interval", 5*time.Minute, "the sensors' roll_interval: how long a lake file collects events")
+	f.DurationVar(&taskPoll, "task-poll", cadence.TaskPoll, "the sensors' respond.poll_interval: how often each polls the API for tasks (0: response tasks off)")
+	f.DurationVar(&roll, "roll-interval", cadence.LakeRoll, "the sensors' roll_interval: how long a lake file collects events")
+	f.DurationVar(&batch, "batch-interval", time.Duration(cost.DefaultParams().BatchIntervalSec*float64(time.Second)),
+		"the sensors' batch_interval: how long a stream record collects events")
+	f.DurationVar(&registryWrite, "registry-write", cadence.RegistryWrite, "the most often the detect function writes a sensor's entry (0: every heartbeat)")
 	f.Float64Var(&detectEventsPerSec, "detect-events-per-sec", cost.DefaultDetectEventsPerSec,
 		"events the detect function decodes and evaluates per second of its duration")
 	f.Float64Var(&detectionsPerDay, "detections-per-host-per-day", cost.DefaultParams().DetectionsPerHostPerDay,

@@ -42,8 +42,12 @@ func TestCostTable(t *testing.T) {
 	}
 	for _, want := range []string{
 		"1000 hosts × 100 events/s, lake kept 365 days, us-east-1",
-		"Kinesis: provisioned, 8 shards",
-		"Standard: all 365 days (files under the lifecycle's 128 KB minimum stay)",
+		"Kinesis: provisioned, 15 shards",
+		"records of 100 events, 10290 bytes",
+		"api: a task poll every 30s per host",
+		"writes: sensors' entries every 300s",
+		"lake: files of 90000 events, 1162200 bytes",
+		"Standard: the last 30 days of the lake",
 		"steady state: the lake holds a full 365 days",
 	} {
 		if !strings.Contains(out, want) {
@@ -63,7 +67,7 @@ func TestCostTable(t *testing.T) {
 
 func TestCostJSON(t *testing.T) {
 	out, err := runCost(t, "--hosts", "10", "--events-per-host", "50", "--retention", "90", "--region", "eu-west-1", "--task-poll", "0",
-		"--roll-interval", "15m", "--json")
+		"--roll-interval", "60m", "--batch-interval", "2s", "--registry-write", "0s", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +76,8 @@ func TestCostJSON(t *testing.T) {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
 	if e.Region != "eu-west-1" || e.Params.RetentionDays != 90 || !e.Params.NoTaskPolling || e.Params.Hosts != 10 ||
-		e.Params.RollIntervalSec != 900 || e.Lake.EventsPerFile != 45000 {
+		e.Params.RollIntervalSec != 3600 || e.Lake.EventsPerFile != 180000 || e.Params.BatchIntervalSec != 2 ||
+		e.Capacity.Stream.EventsPerRecord != 100 || e.Params.RegistryWriteSec != 0 {
 		t.Errorf("estimate of %+v", e.Params)
 	}
 	var sum float64
@@ -159,6 +164,9 @@ func TestCostBadInput(t *testing.T) {
 		{"unknown region", []string{"--hosts", "10", "--events-per-host", "1", "--region", "xx-1"}, []string{`"xx-1"`, "us-east-1"}},
 		{"bad retention", []string{"--hosts", "10", "--events-per-host", "1", "--retention", "1y"}, []string{"--retention", `"1y"`}},
 		{"zero roll", []string{"--hosts", "10", "--events-per-host", "1", "--roll-interval", "0s"}, []string{"--roll-interval"}},
+		{"zero batch", []string{"--hosts", "10", "--events-per-host", "1", "--batch-interval", "0s"}, []string{"--batch-interval", "0s"}},
+		{"batch over a minute", []string{"--hosts", "10", "--events-per-host", "1", "--batch-interval", "2m"}, []string{"--batch-interval", "2m0s"}},
+		{"negative registry write", []string{"--hosts", "10", "--events-per-host", "1", "--registry-write", "-1s"}, []string{"--registry-write", "-1s"}},
 		{"missing lake", []string{"--hosts", "10", "--from-lake", "/nonexistent/lake"}, []string{"--from-lake", "/nonexistent/lake"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vigil-sec/vigil/internal/cadence"
 	"github.com/vigil-sec/vigil/internal/client"
 	"github.com/vigil-sec/vigil/internal/engine"
 )
@@ -88,8 +89,9 @@ marked during the window: each poll counts the detections as they stand then.
 No detections prove nothing when no sensor is watching: at the end of the window
 the gate also requires at least --min-sensors sensors carrying --tag to have sent
 a heartbeat during it (since the gate started, or since --since). Sensors send
-one a minute, so a window shorter than that may find none; start it earlier
-with --since. --allow-unmonitored skips this check.
+one every 30 s, and the sensor registry records one at most every 5 minutes, so
+a sensor counts when its last recorded heartbeat is at most 5 minutes older than
+the window's start. --allow-unmonitored skips this check.
 
 Exit codes: 0 passed, 1 threshold exceeded (roll back), 2 usage or configuration
 error, 3 the API could not be reached (the gate could not decide), 4 unmonitored:
@@ -184,10 +186,14 @@ func runGate(ctx context.Context, cl *client.Client, o gateOptions, stdout, stde
 					if err != nil {
 						return apiFailure(fmt.Errorf("gate could not decide: %w", err))
 					}
-					res.Sensors = monitoring(ss, since, o.minSensors)
+					// the registry records a live sensor's heartbeat at most every
+					// cadence.RegistryWrite: one written that long before the window
+					// may be of a sensor heartbeating through it
+					heard := since.Add(-cadence.RegistryWrite)
+					res.Sensors = monitoring(ss, heard, o.minSensors)
 					if !res.Sensors.Monitored {
 						res.Passed, res.Failure = false, "unmonitored"
-						res.Reason = unmonitoredReason(o.tag, since, now, res.Sensors)
+						res.Reason = unmonitoredReason(o.tag, heard, now, res.Sensors)
 					} else {
 						res.Reason += fmt.Sprintf("; %d sensors sent a heartbeat during the window", res.Sensors.Heartbeating)
 					}
@@ -247,8 +253,8 @@ func gateCounts(d *client.Detection) bool {
 	return d.Status != client.StatusResolved && d.Status != client.StatusFalsePositive
 }
 
-// monitoring counts the sensors (all carrying the gate's tag) whose last heartbeat
-// is at or after since.
+// monitoring counts the sensors (all carrying the gate's tag) whose last recorded
+// heartbeat is at or after since.
 func monitoring(ss []client.Sensor, since time.Time, minSensors int) *gateSensors {
 	m := &gateSensors{Registered: len(ss), MinSensors: minSensors}
 	for _, s := range ss {

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/cadence"
 	"github.com/vigil-sec/vigil/internal/client"
 	"github.com/vigil-sec/vigil/internal/local"
 	"github.com/vigil-sec/vigil/internal/task"
@@ -463,6 +464,50 @@ func TestDetectionsWatch(t *testing.T) {
 	}
 }
 
+// TestRegistryResolution: the registry records a live sensor's heartbeat at most
+// every 5 minutes, so its last_seen is up to 5 minutes and a heartbeat interval
+// old; every command that asks whether a sensor is live takes it as live then,
+// and not once it is older than the stale age.
+func TestRegistryResolution(t *testing.T) {
+	e := newAPIEnv(t)
+	now := time.Now()
+	lastWrite := now.Add(-cadence.RegistryWrite - cadence.Heartbeat)
+	e.heartbeat(t, "live", "1.2.0", lastWrite, "deployment:d1", "env:production")
+	e.heartbeat(t, "gone", "1.2.0", now.Add(-cadence.Stale-time.Minute), "deployment:d2", "env:staging")
+	rules := rulesFile(t, "miner\n")
+	for _, c := range []struct {
+		name     string
+		args     []string
+		wantCode int
+	}{
+		{"sensors wait", []string{"sensors", "wait", "--tag", "deployment:d1", "--interval", "20ms", "--timeout", "2s"}, 0},
+		{"baseline", []string{"baseline", "--deployment", "d1", "--version", "1.2.0", "--require-rules", rules}, 0},
+		{"compliance", []string{"compliance", "--tag", "env:production", "--require-rules", rules}, 0},
+		// a gate of one minute: the last write is 5.5 minutes old at its end
+		{"gate", []string{"gate", "--tag", "deployment:d1", "--since", now.Add(-time.Minute).Format(time.RFC3339Nano),
+			"--duration", "50ms", "--interval", "20ms"}, 0},
+		{"sensors wait, stale", []string{"sensors", "wait", "--tag", "deployment:d2", "--interval", "20ms", "--timeout", "200ms"}, 1},
+		{"baseline, stale", []string{"baseline", "--deployment", "d2", "--version", "1.2.0", "--require-rules", rules}, 1},
+		{"compliance, stale", []string{"compliance", "--tag", "env:staging", "--require-rules", rules}, 1},
+		{"gate, stale", []string{"gate", "--tag", "deployment:d2", "--since", now.Add(-time.Minute).Format(time.RFC3339Nano),
+			"--duration", "50ms", "--interval", "20ms"}, exitUnmonitored},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, stderr, code := e.run(t, c.args...)
+			if code != c.wantCode {
+				t.Fatalf("code %d, want %d\n%s%s", code, c.wantCode, out, stderr)
+			}
+		})
+	}
+	// metrics push: coverage counts the live sensor, not the stale one
+	for tag, want := range map[string]string{"deployment:d1": "1 sensors (1 online)", "deployment:d2": "1 sensors (0 online)"} {
+		out, stderr, code := e.run(t, "metrics", "push", "--tag", tag, "--dry-run")
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("metrics push --tag %s: code %d, want %q\n%s%s", tag, code, want, out, stderr)
+		}
+	}
+}
+
 // TestGateMonitoring: no detections pass the gate only when sensors carrying the
 // tag sent a heartbeat during its window (or --allow-unmonitored says not to care).
 func TestGateMonitoring(t *testing.T) {
@@ -474,7 +519,7 @@ func TestGateMonitoring(t *testing.T) {
 	e.heartbeat(t, "live1", "1.2.0", now, "deployment:live")
 	e.heartbeat(t, "live2", "1.2.0", now.Add(-30*time.Second), "deployment:live")
 	e.heartbeat(t, "half1", "1.2.0", now, "deployment:half")
-	e.heartbeat(t, "half2", "1.2.0", now.Add(-2*time.Minute), "deployment:half")
+	e.heartbeat(t, "half2", "1.2.0", since.Add(-cadence.RegistryWrite-time.Second), "deployment:half")
 
 	tests := []struct {
 		name        string

@@ -15,6 +15,7 @@ import (
 
 	"github.com/DataDog/datadog-go/v5/statsd"
 	"github.com/spf13/cobra"
+	"github.com/vigil-sec/vigil/internal/cadence"
 	"github.com/vigil-sec/vigil/internal/client"
 	"github.com/vigil-sec/vigil/internal/task"
 )
@@ -123,7 +124,7 @@ without sending. See docs/devops.md for each metric's definition.`,
 	f.StringVar(&o.deployment, "deployment", "", "only the deployment's sensors (tag deployment:ID)")
 	f.StringArrayVar(&o.tags, "tag", nil, "only sensors with this tag K:V (repeatable)")
 	f.DurationVar(&o.window, "window", 24*time.Hour, "detections and tasks of this last period count")
-	f.DurationVar(&o.maxAge, "max-heartbeat-age", 5*time.Minute, "a sensor covers its host when its last heartbeat is at most this old")
+	f.DurationVar(&o.maxAge, "max-heartbeat-age", cadence.Stale, "a sensor covers its host when its last heartbeat is at most this old")
 	f.IntVar(&o.expected, "expected", 0, "hosts that should have a sensor (coverage's denominator; default the sensors registered)")
 	f.StringVar(&o.statsd, "statsd-addr", "", "DogStatsD address HOST:PORT (default $DD_AGENT_HOST:$DD_DOGSTATSD_PORT, 127.0.0.1:8125)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "compute and print, do not send")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vigil-sec/vigil/internal/cadence"
 	"github.com/vigil-sec/vigil/internal/client"
 )
 
@@ -245,7 +246,7 @@ Exit codes: 0 the sensors are online, 1 timed out, 2 usage or configuration erro
 	wf.IntVar(&w.count, "count", 1, "how many sensors must be online")
 	wf.DurationVar(&w.timeout, "timeout", 10*time.Minute, "give up after this long (exit 1)")
 	wf.DurationVar(&w.interval, "interval", 5*time.Second, "how often to ask the API")
-	wf.DurationVar(&w.maxAge, "max-heartbeat-age", 2*time.Minute, "a sensor is online when its last heartbeat is at most this old")
+	wf.DurationVar(&w.maxAge, "max-heartbeat-age", cadence.Stale, "a sensor is online when its last heartbeat is at most this old")
 
 	cmd.AddCommand(list, wait)
 	return cmd

@@ -4,7 +4,7 @@
 //
 // The model follows what the stack deploys (infra/) and what the sensor ships
 // (docs/sensor.md): one Kinesis record per sensor per batch interval (≤ 1 s, ≤ 2000
-// events, ≤ 1 MiB), one lake file per sensor per roll interval (≤ 5 min, ≤ 64 MiB,
+// events, ≤ 1 MiB), one lake file per sensor per roll interval (15 min, ≤ 64 MiB,
 // never across an hour), the detect function at 512 MB on arm64 fed batches of 100
 // records, the sensors' heartbeats in DynamoDB, the sensors' task polling through
 // the HTTP API, detections through DynamoDB, EventBridge and Step Functions, and the

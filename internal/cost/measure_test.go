@@ -13,6 +13,23 @@ import (
 	"github.com/vigil-sec/vigil/internal/local"
 )
 
+// retimed returns the first n events of the recorded lake, 1/rate s apart from
+// start, with ids of those times.
+func retimed(t *testing.T, n int, rate float64, start time.Time) []event.Event {
+	t.Helper()
+	evs := recordedEvents(t)
+	if n > len(evs) {
+		t.Fatalf("%d events asked of the recorded lake's %d", n, len(evs))
+	}
+	evs = evs[:n]
+	step := time.Duration(float64(time.Second) / rate)
+	for i := range evs {
+		at := start.Add(time.Duration(i+1) * step)
+		evs[i].TimeNanos, evs[i].ID = at.UnixNano(), event.NewID(at)
+	}
+	return evs
+}
+
 // writeLakeFiles writes, for each sensor, hours of 5-minute lake files at rate
 // events a second with the project's file writer, into a lake directory as
 // vigil-sensor --local does, and returns the bytes written.
@@ -22,7 +39,7 @@ func writeLakeFiles(t *testing.T, dir string, sensors []string, rate float64, fi
 	start := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	var total int64
 	for _, id := range sensors {
-		events := hostEvents(int(rate*300)*files, rate, start)
+		events := retimed(t, int(rate*300)*files, rate, start)
 		for f := range files {
 			part := events[f*int(rate*300) : (f+1)*int(rate*300)]
 			for i := range part {

@@ -95,8 +95,9 @@ func Run(p Params) (Estimate, error) {
 	// arrived, up to DetectBatchSize: at least once per record batch of a shard.
 	records := s.Records()
 	detectInv := math.Min(records, math.Max(records/p.DetectBatchSize, float64(capacity.Shards)*secondsPerMonth))
-	heartbeats := hosts * secondsPerMonth / p.HeartbeatSec
-	detectSec := lake.EventsPerMonth/p.DetectEventsPerSec + detectInv*p.DetectInvocationSec + heartbeats*p.DynamoCallSec
+	// The registry takes a sensor's heartbeat at most every RegistryWriteSec.
+	registryWrites := hosts * secondsPerMonth / math.Max(p.HeartbeatSec, p.RegistryWriteSec)
+	detectSec := lake.EventsPerMonth/p.DetectEventsPerSec + detectInv*p.DetectInvocationSec + registryWrites*p.DynamoCallSec
 	polls := 0.0
 	authInv := 0.0
 	if !p.NoTaskPolling {
@@ -151,8 +152,9 @@ func Run(p Params) (Estimate, error) {
 
 	// DynamoDB.
 	const ddb = "DynamoDB"
-	add(line(ddb, fmt.Sprintf("writes: heartbeats every %gs, detections (%g units each), tasks", p.HeartbeatSec, p.DetectionWrites),
-		heartbeats+detections*p.DetectionWrites+responses*4, pr.DynamoWrite))
+	add(line(ddb, fmt.Sprintf("writes: sensors' entries every %gs, detections (%g units each), tasks",
+		math.Max(p.HeartbeatSec, p.RegistryWriteSec), p.DetectionWrites),
+		registryWrites+detections*p.DetectionWrites+responses*4, pr.DynamoWrite))
 	reads := polls*0.5 + authInv*0.5 + responses*p.RespondInvocationsPerResponse
 	add(line(ddb, "reads: task polls, key checks, response steps (eventually consistent: half a unit)", reads, pr.DynamoRead))
 	storedGB := detections * float64(p.RetentionDays) / daysPerMonth * p.DetectionWrites * p.DetectionItemBytes / gib

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/vigil-sec/vigil/internal/cadence"
 )
 
 func fleet(hosts int, rate float64) Params {
@@ -28,9 +30,11 @@ func findLine(t *testing.T, e Estimate, service, prefix string) Line {
 
 // TestChooseCapacity checks the stream and the choice against arithmetic done by
 // hand with the us-east-1 prices (shard-hour $0.015, $0.014 per million PUT
-// payload units; on-demand $0.04 per stream-hour, $0.08 per GB in, $0.04 per GB
-// out; 730 hours, 2,628,000 seconds a month).
+// payload units of 25 KiB; on-demand $0.04 per stream-hour, $0.08 per GB in, each
+// record rounded up to 1 KiB, $0.04 per GB out; 730 hours, 2,628,000 seconds a
+// month) and the default sizes (a record is 8,670 B + 16.2 B an event).
 func TestChooseCapacity(t *testing.T) {
+	const gib = 1 << 30
 	tests := []struct {
 		name        string
 		p           Params
@@ -41,42 +45,43 @@ func TestChooseCapacity(t *testing.T) {
 		odMonthly   float64
 	}{
 		{
-			// 100 events a record: 5000 + 100×4.5 = 5450 B; 10 records/s, 54,500 B/s:
-			// 54,500 / (1,048,576 × 0.7) = 0.07 shard → 1.
+			// 100 events a record: 8,670 + 100×16.2 = 10,290 B; 10 records/s, 102,900 B/s:
+			// 102,900 / (1,048,576 × 0.7) = 0.14 shard → 1.
 			// provisioned: 730 × 0.015 = 10.95; 26,280,000 records × 1 unit × 0.014/1e6 = 0.36792.
-			// on-demand: 29.20; in 26,280,000 × 6 KiB = 150.375366 GiB × 0.08 = 12.030029;
-			// out 26,280,000 × 5450 B = 133.3913 GiB × 0.04 = 5.335652.
-			name: "10 hosts at 100/s", p: fleet(10, 100), wantMode: Provisioned, wantShards: 1, wantRecord: 5450,
-			provMonthly: 10.95 + 0.36792, odMonthly: 29.2 + 12.030029296875 + 26280000*5450.0/(1<<30)*0.04,
+			// on-demand: 29.20; in 26,280,000 × 11 KiB = 275.688 GiB × 0.08 = 22.055;
+			// out 26,280,000 × 10,290 B = 251.85 GiB × 0.04 = 10.074.
+			name: "10 hosts at 100/s", p: fleet(10, 100), wantMode: Provisioned, wantShards: 1, wantRecord: 10290,
+			provMonthly: 10.95 + 0.36792, odMonthly: 29.2 + 26280000*11*1024.0/gib*0.08 + 26280000*10290.0/gib*0.04,
 		},
 		{
-			// 1000 records/s of 5450 B = 5,450,000 B/s: by bytes 5,450,000 / 734,003.2 =
-			// 7.43 → 8 shards (by records 1000/700 = 1.43). 8 × 730 × 0.015 = 87.6;
+			// 1000 records/s of 10,290 B = 10,290,000 B/s: by bytes 10,290,000 / 734,003.2 =
+			// 14.02 → 15 shards (by records 1000/700 = 1.43). 15 × 730 × 0.015 = 164.25;
 			// 2,628,000,000 units × 0.014/1e6 = 36.792.
-			name: "1000 hosts at 100/s", p: fleet(1000, 100), wantMode: Provisioned, wantShards: 8, wantRecord: 5450,
-			provMonthly: 87.6 + 36.792, odMonthly: 29.2 + 1000*(12.030029296875+26280000*5450.0/(1<<30)*0.04)/10,
+			name: "1000 hosts at 100/s", p: fleet(1000, 100), wantMode: Provisioned, wantShards: 15, wantRecord: 10290,
+			provMonthly: 164.25 + 36.792, odMonthly: 29.2 + 100*(26280000*11*1024.0/gib*0.08+26280000*10290.0/gib*0.04),
 		},
 		{
-			// A full batch: 2000 events, 5000 + 9000 = 14,000 B; 2.5 records/s a host,
-			// 100 hosts: 250 records/s, 3,500,000 B/s / 734,003.2 = 4.77 → 5 shards.
-			// 5 × 730 × 0.015 = 54.75; 657,000,000 records × 1 unit × 0.014/1e6 = 9.198.
-			name: "100 hosts at 5000/s", p: fleet(100, 5000), wantMode: Provisioned, wantShards: 5, wantRecord: 14000,
-			provMonthly: 54.75 + 9.198,
-			// 657,000,000 × 14 KiB = 8,771.97 GiB × 0.08; out 657e6 × 14,000 B × 0.04.
-			odMonthly: 29.2 + 657e6*14*1024/(1<<30)*0.08 + 657e6*14000/(1<<30)*0.04,
+			// A full batch: 2000 events, 8,670 + 32,400 = 41,070 B (2 PUT payload units);
+			// 2.5 records/s a host, 100 hosts: 250 records/s, 10,267,500 B/s / 734,003.2
+			// = 13.99 → 14 shards. 14 × 730 × 0.015 = 153.3; 657,000,000 records × 2
+			// units × 0.014/1e6 = 18.396.
+			name: "100 hosts at 5000/s", p: fleet(100, 5000), wantMode: Provisioned, wantShards: 14, wantRecord: 41070,
+			provMonthly: 153.3 + 18.396,
+			// 657,000,000 × 41 KiB × 0.08; out 657e6 × 41,070 B × 0.04.
+			odMonthly: 29.2 + 657e6*41*1024/gib*0.08 + 657e6*41070/gib*0.04,
 		},
 		{
-			// Planning shards at 0.1 % of their limits makes provisioned dear: 5450 B/s /
-			// 1048.576 = 5.2 → 6 shards, 6 × 10.95 = 65.7 + 2,628,000 × 0.014/1e6;
-			// on-demand: 29.2 + 15.0375366 GiB × 0.08 + 13.3391 GiB × 0.04 ≈ 30.94.
+			// Planning shards at 0.1 % of their limits makes provisioned dear: 10,290 B/s /
+			// 1048.576 = 9.8 → 10 shards, 10 × 10.95 = 109.5 + 2,628,000 × 0.014/1e6;
+			// on-demand: 29.2 + 27.5688 GiB × 0.08 + 25.185 GiB × 0.04 ≈ 32.41, on 4 shards.
 			name: "on-demand when shards are planned nearly empty",
 			p: func() Params {
 				p := fleet(1, 100)
 				p.ShardUtilization = 0.001
 				return p
 			}(),
-			wantMode: OnDemand, wantShards: 4, wantRecord: 5450,
-			provMonthly: 65.7 + 2.628*0.014, odMonthly: 29.2 + 1.2030029296875 + 2628000*5450.0/(1<<30)*0.04,
+			wantMode: OnDemand, wantShards: 4, wantRecord: 10290,
+			provMonthly: 109.5 + 2.628*0.014, odMonthly: 29.2 + 2628000*11*1024.0/gib*0.08 + 2628000*10290.0/gib*0.04,
 		},
 	}
 	for _, tt := range tests {
@@ -114,14 +119,15 @@ func TestChooseCapacity(t *testing.T) {
 	}
 }
 
-// TestLakeLines checks the lake's lines for 10 hosts, a year kept, by hand. At 100
-// events/s a 5-minute file holds 30,000 events, 36,000 + 60,000 = 96,000 B; 12
-// files an hour a host: 87,600 files a month, 2,880 a day (730/24 = 30.4167
-// days). A day is 2,880 × 96,000 B = 0.257492 GiB. At 200 events/s a file is
-// 36,000 + 120,000 = 156,000 B, a day 2,880 × 156,000 B = 0.418424 GiB.
+// TestLakeLines checks the lake's lines for 10 hosts, a year kept, by hand, with
+// the default 15-minute files (37,200 B + 12.5 B an event): 4 files an hour a
+// host, 29,200 files a month, 960 a day (730/24 = 30.4167 days). At 5 events/s a
+// file holds 4,500 events, 37,200 + 56,250 = 93,450 B, a day 960 × 93,450 B =
+// 0.083551 GiB; at 100 events/s 90,000 events, 37,200 + 1,125,000 = 1,162,200 B,
+// a day 960 × 1,162,200 B = 1.039076 GiB.
 func TestLakeLines(t *testing.T) {
-	day100 := 2880 * 96000.0 / (1 << 30)
-	day200 := 2880 * 156000.0 / (1 << 30)
+	day5 := 960 * 93450.0 / (1 << 30)
+	day100 := 960 * 1162200.0 / (1 << 30)
 	type want struct {
 		service, prefix  string
 		quantity, amount float64
@@ -133,45 +139,70 @@ func TestLakeLines(t *testing.T) {
 		never string // no line's item starts with it
 	}{
 		{
-			// 96,000 B files are under the lifecycle's 128 KB: all 365 days in
-			// Standard, 93.9846 GB-month × 0.023 = 2.161646; no transitions.
-			name: "100/s: files too small to transition", p: fleet(10, 100),
+			// 93,450 B files are under the lifecycle's 128 KB: all 365 days in
+			// Standard, 30.496 GB-month × 0.023; no transitions.
+			name: "5/s: files too small to transition", p: fleet(10, 5),
 			want: []want{
-				{"S3", "Standard: all 365 days", 365 * day100, 365 * day100 * 0.023},
-				{"S3", "PUT", 87600, 0.438}, // 87,600 × 0.005/1000
-				// heartbeats 10 × 2,628,000 / 30 = 876,000; detections 10 × 30.4167 × 7
-				// = 2129.17; tasks 30.4167 × 4 = 121.67: 878,250.83 units × 0.625/1e6.
-				{"DynamoDB", "writes", 876000 + 10*730/24.0*7 + 730/24.0*4, (876000 + 10*730/24.0*7 + 730/24.0*4) * 0.625 / 1e6},
-				// 10 × 2,628,000 / 5 = 5,256,000 polls × $1.00 per million.
-				{"API Gateway", "HTTP API", 5256000, 5.256},
+				{"S3", "Standard: all 365 days", 365 * day5, 365 * day5 * 0.023},
+				{"S3", "PUT", 29200, 0.146}, // 29,200 × 0.005/1000
+				// sensors' entries every 300 s: 10 × 2,628,000 / 300 = 87,600; detections
+				// 10 × 30.4167 × 7 = 2129.17; tasks 30.4167 × 4 = 121.67: × 0.625/1e6.
+				{"DynamoDB", "writes", 87600 + 10*730/24.0*7 + 730/24.0*4, (87600 + 10*730/24.0*7 + 730/24.0*4) * 0.625 / 1e6},
+				// 10 × 2,628,000 / 30 = 876,000 polls × $1.00 per million.
+				{"API Gateway", "HTTP API", 876000, 0.876},
 			},
 			never: "lifecycle transitions",
 		},
 		{
-			// Standard 30 days: 12.55271 GB-month × 0.023 = 0.288712; Glacier IR 335
-			// days: 140.1719 GB-month × 0.004 = 0.560688; 87,600 transitions ×
-			// 0.02/1000 = 1.752.
-			name: "200/s: files transitioned after 30 days", p: fleet(10, 200),
+			// Standard 30 days: 31.17228 GB-month × 0.023; Glacier IR 335 days:
+			// 348.0905 GB-month × 0.004; 29,200 transitions × 0.02/1000 = 0.584.
+			name: "100/s: files transitioned after 30 days", p: fleet(10, 100),
 			want: []want{
-				{"S3", "Standard: the last 30 days", 30 * day200, 30 * day200 * 0.023},
-				{"S3", "Glacier Instant Retrieval", 335 * day200, 335 * day200 * 0.004},
-				{"S3", "lifecycle transitions", 87600, 1.752},
+				{"S3", "Standard: the last 30 days", 30 * day100, 30 * day100 * 0.023},
+				{"S3", "Glacier Instant Retrieval", 335 * day100, 335 * day100 * 0.004},
+				{"S3", "lifecycle transitions", 29200, 0.584},
 			},
 		},
 		{
-			// A lifecycle that transitions every size: 96,000 B objects billed as
-			// 131,072 B in Glacier IR: 2,880 × 131,072 B = 0.3515625 GiB a day × 335 =
-			// 117.7734 GB-month × 0.004 = 0.471094.
-			name: "100/s: every size transitioned, billed at 128 KB",
+			// A lifecycle that transitions every size: 93,450 B objects billed as
+			// 131,072 B in Glacier IR: 960 × 131,072 B = 0.1171875 GiB a day × 335 =
+			// 39.2578 GB-month × 0.004.
+			name: "5/s: every size transitioned, billed at 128 KB",
 			p: func() Params {
-				p := fleet(10, 100)
+				p := fleet(10, 5)
 				p.LifecycleMinBytes = 0
 				return p
 			}(),
 			want: []want{
-				{"S3", "Standard: the last 30 days", 30 * day100, 30 * day100 * 0.023},
-				{"S3", "Glacier Instant Retrieval", 0.3515625 * 335, 0.3515625 * 335 * 0.004},
-				{"S3", "lifecycle transitions", 87600, 1.752},
+				{"S3", "Standard: the last 30 days", 30 * day5, 30 * day5 * 0.023},
+				{"S3", "Glacier Instant Retrieval", 0.1171875 * 335, 0.1171875 * 335 * 0.004},
+				{"S3", "lifecycle transitions", 29200, 0.584},
+			},
+		},
+		{
+			// 5-minute files at 5 events/s: 1,500 events, 37,200 + 18,750 = 55,950 B,
+			// 12 an hour a host: 87,600 files a month, 87,600 × 0.005/1000 = 0.438.
+			name: "5-minute files: three times the PUTs",
+			p: func() Params {
+				p := fleet(10, 5)
+				p.RollIntervalSec = 300
+				return p
+			}(),
+			want: []want{
+				{"S3", "PUT", 87600, 0.438},
+				{"S3", "Standard: all 365 days", 365 * 2880 * 55950.0 / (1 << 30), 365 * 2880 * 55950.0 / (1 << 30) * 0.023},
+			},
+		},
+		{
+			// Every heartbeat written (every 30 s): 10 × 2,628,000 / 30 = 876,000 units.
+			name: "registry written on every heartbeat",
+			p: func() Params {
+				p := fleet(10, 5)
+				p.RegistryWriteSec = 0
+				return p
+			}(),
+			want: []want{
+				{"DynamoDB", "writes: sensors' entries every 30s", 876000 + 10*730/24.0*7 + 730/24.0*4, (876000 + 10*730/24.0*7 + 730/24.0*4) * 0.625 / 1e6},
 			},
 		},
 	}
@@ -204,6 +235,18 @@ func TestLakeLines(t *testing.T) {
 	}
 }
 
+// TestDefaultsFollowTheSensor: the model's poll, roll and registry intervals
+// are the sensor's and the detect function's defaults.
+func TestDefaultsFollowTheSensor(t *testing.T) {
+	d := DefaultParams()
+	if d.TaskPollSec != cadence.TaskPoll.Seconds() || d.RollIntervalSec != cadence.LakeRoll.Seconds() ||
+		d.RegistryWriteSec != cadence.RegistryWrite.Seconds() || d.HeartbeatSec != cadence.Heartbeat.Seconds() {
+		t.Errorf("poll %vs, roll %vs, registry %vs, heartbeat %vs; want internal/cadence's %v, %v, %v, %v",
+			d.TaskPollSec, d.RollIntervalSec, d.RegistryWriteSec, d.HeartbeatSec,
+			cadence.TaskPoll, cadence.LakeRoll, cadence.RegistryWrite, cadence.Heartbeat)
+	}
+}
+
 func TestShortRetentionStaysStandard(t *testing.T) {
 	p := fleet(10, 100)
 	p.RetentionDays = 20
@@ -216,8 +259,8 @@ func TestShortRetentionStaysStandard(t *testing.T) {
 			t.Errorf("a 20-day lake has no Glacier line, got %+v", l)
 		}
 	}
-	// 20 days in Standard: 20 × 0.257492 GiB.
-	if l := findLine(t, e, "S3", "Standard"); !near(l.Quantity, 20*2880*96000.0/(1<<30)) {
+	// 20 days in Standard: 20 × 1.039076 GiB.
+	if l := findLine(t, e, "S3", "Standard"); !near(l.Quantity, 20*960*1162200.0/(1<<30)) {
 		t.Errorf("Standard holds %v GB, want 20 days of the lake", l.Quantity)
 	}
 }
@@ -238,9 +281,9 @@ func TestNoTaskPolling(t *testing.T) {
 			t.Errorf("without task polling, line %+v", l)
 		}
 	}
-	// 100 × 2,628,000 / 5 polls × $1.00 per million is the API's part alone.
-	if d := with.Total - without.Total; d < 52.56 {
-		t.Errorf("task polling adds %.2f a month, less than its API requests alone (52.56)", d)
+	// 100 × 2,628,000 / 30 polls × $1.00 per million is the API's part alone.
+	if d := with.Total - without.Total; d < 8.76 {
+		t.Errorf("task polling adds %.2f a month, less than its API requests alone (8.76)", d)
 	}
 }
 
@@ -298,6 +341,7 @@ func TestBadInput(t *testing.T) {
 		{"negative detections", func(p *Params) { p.DetectionsPerHostPerDay = -2 }, []string{"detections per host per day"}},
 		{"utilization over 1", func(p *Params) { p.ShardUtilization = 1.5 }, []string{"shard utilization"}},
 		{"zero poll", func(p *Params) { p.TaskPollSec = 0 }, []string{"task poll interval"}},
+		{"negative registry interval", func(p *Params) { p.RegistryWriteSec = -1 }, []string{"registry write interval", "-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/vigil-sec/vigil/internal/cadence"
 )
 
 // Params are the inputs of the model. DefaultParams gives every default; set
@@ -32,8 +34,8 @@ type Params struct {
 	// Encoded sizes: a stream record is StreamRecordOverheadBytes plus
 	// StreamBytesPerEvent per event, a lake file LakeFileOverheadBytes plus
 	// LakeBytesPerEvent per event. The defaults are fitted to what the project's
-	// encoders write for a realistic mix (TestEncodedSizeDefaults); a lake measured
-	// with MeasureLake gives a flat LakeBytesPerEvent (overhead 0).
+	// encoders write for a minute recorded on a real host (TestEncodedSizeDefaults);
+	// a lake measured with MeasureLake gives a flat LakeBytesPerEvent (overhead 0).
 	StreamRecordOverheadBytes float64
 	StreamBytesPerEvent       float64
 	LakeFileOverheadBytes     float64
@@ -48,13 +50,15 @@ type Params struct {
 	// DetectBatchSize records. DetectEventsPerSec is how many events one invocation
 	// decodes and evaluates per second of its duration at that memory size;
 	// DetectInvocationSec the fixed time of an invocation; HeartbeatSec the
-	// sensors' heartbeat interval, each heartbeat one DynamoDB update taking
-	// DynamoCallSec of the function's time.
+	// sensors' heartbeat interval. The function writes a sensor's entry in the
+	// sensors table at most every RegistryWriteSec (0: every heartbeat), each write
+	// one DynamoDB update taking DynamoCallSec of the function's time.
 	DetectMemoryMB      float64
 	DetectBatchSize     float64
 	DetectEventsPerSec  float64
 	DetectInvocationSec float64
 	HeartbeatSec        float64
+	RegistryWriteSec    float64
 	DynamoCallSec       float64
 
 	// Task polling: each sensor with response tasks on polls the API every
@@ -136,21 +140,29 @@ func DefaultParams() Params {
 		Region:        DefaultRegion,
 
 		// docs/sensor.md: batch_interval 1s, ≤ 2000 events, ≤ 1 MiB a record;
-		// roll_interval 5m, roll_bytes 64MiB; internal/aws S3 multipart above 16 MiB.
+		// roll_interval (the sensor's default, internal/cadence), roll_bytes 64MiB;
+		// internal/aws S3 multipart above 16 MiB.
 		BatchIntervalSec:    1,
 		BatchMaxEvents:      2000,
 		MaxRecordBytes:      mib,
-		RollIntervalSec:     300,
+		RollIntervalSec:     cadence.LakeRoll.Seconds(),
 		RollMaxBytes:        64 * mib,
 		MultipartAboveBytes: 16 * mib,
 
-		// Fitted to the project's encoders on a realistic mix (TestEncodedSizeDefaults):
-		// a one-second batch of 100 events is about 5.4 KB, of 2,000 about 12–17 KB;
-		// a five-minute lake file (zstd default level) of 30,000 events about 82–110 KB.
-		StreamRecordOverheadBytes: 5000,
-		StreamBytesPerEvent:       4.5,
-		LakeFileOverheadBytes:     36000,
-		LakeBytesPerEvent:         2.0,
+		// Measured on internal/detect/testdata/recorded-lake.parquet, a minute of a
+		// real host as its sensor captured it (56,502 events), by
+		// TestEncodedSizeDefaults: the fixture cut into consecutive stream batches
+		// of 100, 200, 500, 1,000 and 2,000 events (the stream encoder) and lake
+		// files of 3,000 to 56,502 events (the file writer, zstd default level),
+		// and a line fitted through the mean sizes (least relative squares):
+		// 8,666 B + 16.17 B an event for a batch (100 events: 9.9 KB, 99 B an
+		// event; 2,000: 39 KB, 19.6 B an event), 37,221 B + 12.47 B an event for a
+		// file (the whole minute: 733 KB, 13.0 B an event). Measure again, and
+		// update these, when the encoders change.
+		StreamRecordOverheadBytes: 8670,
+		StreamBytesPerEvent:       16.2,
+		LakeFileOverheadBytes:     37200,
+		LakeBytesPerEvent:         12.5,
 
 		ShardUtilization: 0.7,
 
@@ -159,12 +171,14 @@ func DefaultParams() Params {
 		DetectBatchSize:     100,
 		DetectEventsPerSec:  DefaultDetectEventsPerSec,
 		DetectInvocationSec: 0.005,
-		HeartbeatSec:        30, // docs/sensor.md: SENSOR_HEARTBEAT every 30 s
+		HeartbeatSec:        cadence.Heartbeat.Seconds(),     // docs/sensor.md: SENSOR_HEARTBEAT every 30 s
+		RegistryWriteSec:    cadence.RegistryWrite.Seconds(), // internal/detect: a sensor's entry at most every 5 min
 		DynamoCallSec:       0.008,
 
-		// docs/sensor.md: the sensor polls its tasks every 5 s; infra/api.go: api
-		// 256 MB, authorizer 128 MB with results cached 300 s.
-		TaskPollSec:        5,
+		// docs/sensor.md: the sensor polls its tasks every respond.poll_interval
+		// (its default, internal/cadence); infra/api.go: api 256 MB, authorizer
+		// 128 MB with results cached 300 s.
+		TaskPollSec:        cadence.TaskPoll.Seconds(),
 		APIMemoryMB:        256,
 		APIPollSec:         0.015,
 		AuthorizerCacheSec: 300,
@@ -252,6 +266,7 @@ func (p Params) Validate() error {
 		{"lake standard days", p.LakeStandardDays}, {"lifecycle minimum object size", p.LifecycleMinBytes},
 		{"detect invocation time", p.DetectInvocationSec},
 		{"DynamoDB call time", p.DynamoCallSec}, {"train time", p.TrainSec},
+		{"registry write interval", p.RegistryWriteSec},
 	}
 	for _, f := range nonNegative {
 		if !(f.v >= 0) || math.IsInf(f.v, 0) {

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/vigil-sec/vigil/internal/cadence"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/task"
 )
@@ -18,12 +21,51 @@ type KinesisHandler struct {
 	Detector  *Detector
 	Publisher Publisher
 	Sensors   SensorRegistry // may be nil
-	Anomalies *Anomalies     // may be nil: rules only
+	// SensorWriteInterval is the least time, by the heartbeats' own clock,
+	// between two writes of a sensor's entry to Sensors: a heartbeat sooner than
+	// that after the one last written is skipped unless the entry would change
+	// otherwise (hostname, version, tags, drops, or a restart: the uptime went
+	// back). Zero means cadence.RegistryWrite; negative, every heartbeat. The
+	// last writes are remembered per handler, so per function instance: a new
+	// instance writes each sensor's next heartbeat.
+	SensorWriteInterval time.Duration
+	Anomalies           *Anomalies // may be nil: rules only
 	// Tasks keeps the tasks sensors carried out for their edge actions; nil
 	// leaves them out (logged).
 	Tasks   TaskRecorder
 	Metrics Metrics // may be nil
 	Log     *slog.Logger
+
+	mu      sync.Mutex
+	written map[string]sensorEntry // sensor id → the heartbeat last written
+}
+
+// sensorEntry is what a sensor's registry entry holds, from its heartbeat.
+type sensorEntry struct {
+	timeNanos int64
+	hostname  string
+	version   string
+	tags      []string
+	uptime    uint64
+	drops     uint64
+}
+
+func entryOf(ev *event.Event) sensorEntry {
+	return sensorEntry{timeNanos: ev.TimeNanos, hostname: ev.Hostname, version: ev.SensorVersion,
+		tags: slices.Clone(ev.Tags), uptime: ev.UptimeSeconds, drops: ev.Drops}
+}
+
+// due reports whether next must be written after last: it is newer by at
+// least every, or it says more than the time did.
+func (last sensorEntry) due(next sensorEntry, every time.Duration) bool {
+	switch {
+	case next.timeNanos <= last.timeNanos:
+		return false // the registry keeps the newest heartbeat: nothing to write
+	case next.hostname != last.hostname || next.version != last.version || next.drops != last.drops ||
+		!slices.Equal(next.tags, last.tags) || next.uptime < last.uptime:
+		return true
+	}
+	return time.Duration(next.timeNanos-last.timeNanos) >= every
 }
 
 // TaskRecorder keeps sensor tasks: the tasks store (internal/aws.Tasks) takes
@@ -136,15 +178,36 @@ func (h *KinesisHandler) edge(ctx context.Context, dst []Detection, sensorID str
 	return append(dst, r.Detections...), nil
 }
 
-// heartbeats records the sensors of the batch's SENSOR_HEARTBEAT events.
+// heartbeats records the sensors of the batch's SENSOR_HEARTBEAT events, each
+// sensor at most once per SensorWriteInterval unless its entry changes.
 func (h *KinesisHandler) heartbeats(ctx context.Context) error {
+	every := h.SensorWriteInterval
+	if every == 0 {
+		every = cadence.RegistryWrite
+	}
 	evs := h.Detector.Events()
 	for i := range evs {
-		if evs[i].Type == event.SensorHeartbeat {
-			if err := h.Sensors.Heartbeat(ctx, &evs[i]); err != nil {
-				return fmt.Errorf("record heartbeat: %w", err)
-			}
+		if evs[i].Type != event.SensorHeartbeat {
+			continue
 		}
+		next := entryOf(&evs[i])
+		h.mu.Lock()
+		last, seen := h.written[evs[i].SensorID]
+		h.mu.Unlock()
+		if seen && every > 0 && !last.due(next, every) {
+			continue
+		}
+		if err := h.Sensors.Heartbeat(ctx, &evs[i]); err != nil {
+			return fmt.Errorf("record heartbeat: %w", err)
+		}
+		h.mu.Lock()
+		if h.written == nil {
+			h.written = map[string]sensorEntry{}
+		}
+		if cur, ok := h.written[evs[i].SensorID]; !ok || next.timeNanos > cur.timeNanos {
+			h.written[evs[i].SensorID] = next
+		}
+		h.mu.Unlock()
 	}
 	return nil
 }

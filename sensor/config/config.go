@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/cadence"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -54,13 +55,14 @@ type Config struct {
 	IMDSInstanceTags bool
 
 	// Response tasks: polled from the API when RespondAPIURL is set.
-	RespondAPIURL     string
-	RespondOrg        string
-	RespondKeyFile    string
-	RespondStateFile  string
-	RespondBackend    []string
-	RespondAllow      []string
-	IsolationDisabled bool
+	RespondAPIURL       string
+	RespondPollInterval time.Duration // how often the tasks are polled
+	RespondOrg          string
+	RespondKeyFile      string
+	RespondStateFile    string
+	RespondBackend      []string
+	RespondAllow        []string
+	IsolationDisabled   bool
 
 	// FileChangePrefixes are watched for changes only (reads not reported);
 	// nil: the collector's defaults when FilePathPrefixes is nil too, else none.
@@ -99,13 +101,14 @@ func Default() Config {
 		SpoolDir:               "/var/lib/vigil/spool",
 		SpoolMaxBytes:          1 << 30,
 		BatchInterval:          time.Second,
-		RollInterval:           5 * time.Minute,
+		RollInterval:           cadence.LakeRoll,
 		RollBytes:              64 << 20,
 		Grace:                  10 * time.Second,
 		RingBuffer:             16 << 20,
 		ReadDelay:              250 * time.Millisecond,
 		AncestryDepth:          8,
 		IMDS:                   IMDSAuto,
+		RespondPollInterval:    cadence.TaskPoll,
 		RespondOrg:             "default",
 		RespondKeyFile:         "/etc/vigil/api-key",
 		RespondStateFile:       "/var/lib/vigil/respond.json",
@@ -249,6 +252,14 @@ func (c *Config) Fields() []Field {
 			}},
 		{Path: "imds.instance_tags", Flag: "imds-instance-tags", isBool: true, Usage: "add the instance's EC2 tags", set: boolean(&c.IMDSInstanceTags)},
 		{Path: "respond.api_url", Usage: "Vigil API the sensor polls its tasks from (empty: no response tasks)", set: str(&c.RespondAPIURL)},
+		{Path: "respond.poll_interval", Usage: "how often the sensor asks the API for its tasks (at least 1s): a task reaches the host within one interval", set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < cadence.MinTaskPoll {
+				return fmt.Errorf("%q is not a duration of at least %s (like 5s, 30s, 1m)", v, cadence.MinTaskPoll)
+			}
+			c.RespondPollInterval = d
+			return nil
+		}},
 		{Path: "respond.org", Usage: "organisation of the API", set: str(&c.RespondOrg)},
 		{Path: "respond.api_key_file", Usage: "file holding the sensor's API key", set: str(&c.RespondKeyFile)},
 		{Path: "respond.state_file", Usage: "tasks run and isolation state, kept across restarts", set: str(&c.RespondStateFile)},

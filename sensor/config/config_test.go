@@ -129,6 +129,9 @@ func TestErrorsNameWhere(t *testing.T) {
 		{"env", "stream: s\n", map[string]string{"VIGIL_BATCH_INTERVAL": "-1s"}, `environment VIGIL_BATCH_INTERVAL (batch_interval): "-1s" is not a positive duration`},
 		{"respond url", "stream: s\nrespond:\n  api_url: ftp://x\n  backend: [a]\n", nil, `sensor.yaml:3: respond.api_url: "ftp://x" is not an http(s) URL`},
 		{"respond without backend", "stream: s\nrespond:\n  api_url: https://api\n", nil, `respond.backend: empty: an isolated host would lose the backend`},
+		{"poll under a second", "stream: s\nrespond:\n  poll_interval: 500ms\n", nil, `sensor.yaml:3: respond.poll_interval: "500ms" is not a duration of at least 1s`},
+		{"poll not a duration", "stream: s\nrespond:\n  poll_interval: often\n", nil, `sensor.yaml:3: respond.poll_interval: "often" is not a duration of at least 1s`},
+		{"poll env", "stream: s\n", map[string]string{"VIGIL_RESPOND_POLL_INTERVAL": "0s"}, `environment VIGIL_RESPOND_POLL_INTERVAL (respond.poll_interval): "0s" is not a duration of at least 1s`},
 		{"rules without edge", "stream: s\nrules:\n  sources: [/etc/vigil/rules]\n", nil, `sensor.yaml:3: rules.sources: set, but rules.edge is not true`},
 		{"enforce without edge", "stream: s\nrules:\n  enforce: true\n", nil, `sensor.yaml:3: rules.enforce: set, but rules.edge is not true`},
 		{"empty rule set", "stream: s\nrules:\n  edge: true\n  builtin: false\n", nil, `sensor.yaml:4: rules.builtin: false, and no rules.sources`},
@@ -216,6 +219,61 @@ func TestFlagErrors(t *testing.T) {
 	err = c.ApplyFlags(fs)
 	if err == nil || !strings.Contains(err.Error(), `flag --roll-bytes (roll_bytes): "12 bananas" is not a size`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestRespondPollInterval: 30 s unless the file, the environment or the flag
+// says otherwise (each overriding the one before); a bad flag names the key.
+func TestRespondPollInterval(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		env        map[string]string
+		flags      []string
+		want       time.Duration
+		source     string
+	}{
+		{"default", "stream: s\n", nil, nil, 30 * time.Second, "default"},
+		{"file", "stream: s\nrespond:\n  poll_interval: 5s\n", nil, nil, 5 * time.Second, ":3"},
+		{"environment", "stream: s\nrespond:\n  poll_interval: 5s\n", map[string]string{"VIGIL_RESPOND_POLL_INTERVAL": "1m"}, nil,
+			time.Minute, "environment VIGIL_RESPOND_POLL_INTERVAL"},
+		{"flag", "stream: s\n", map[string]string{"VIGIL_RESPOND_POLL_INTERVAL": "1m"}, []string{"--respond-poll-interval", "1s"},
+			time.Second, "flag --respond-poll-interval"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("vigil-sensor", flag.ContinueOnError)
+			c := Default()
+			c.Flags(fs)
+			if err := fs.Parse(tc.flags); err != nil {
+				t.Fatal(err)
+			}
+			got, err := Load(write(t, tc.yaml), env(tc.env), fs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.RespondPollInterval != tc.want || !strings.HasSuffix(got.Source("respond.poll_interval"), tc.source) {
+				t.Errorf("poll interval %v from %s, want %v from …%s", got.RespondPollInterval, got.Source("respond.poll_interval"), tc.want, tc.source)
+			}
+		})
+	}
+	fs := flag.NewFlagSet("vigil-sensor", flag.ContinueOnError)
+	c := Default()
+	c.Flags(fs)
+	if err := fs.Parse([]string{"--respond-poll-interval", "100ms"}); err != nil {
+		t.Fatal(err)
+	}
+	err := c.ApplyFlags(fs)
+	if err == nil || !strings.Contains(err.Error(), `flag --respond-poll-interval (respond.poll_interval): "100ms" is not a duration of at least 1s`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestShippingDefaults: a lake file every 15 minutes, tasks every 30 s.
+func TestShippingDefaults(t *testing.T) {
+	c := Default()
+	if c.RollInterval != 15*time.Minute || c.RespondPollInterval != 30*time.Second || c.BatchInterval != time.Second {
+		t.Errorf("roll_interval %v, respond.poll_interval %v, batch_interval %v; want 15m, 30s, 1s",
+			c.RollInterval, c.RespondPollInterval, c.BatchInterval)
 	}
 }
 

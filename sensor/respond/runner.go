@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/cadence"
 	"github.com/vigil-sec/vigil/internal/task"
 )
 
@@ -339,12 +340,12 @@ func (r *Runner) run(ctx context.Context, t task.Task) (out string, err error) {
 }
 
 // Run restores the isolation the state file records, then polls every poll
-// interval (and re-resolves the isolation's allow list every refresh interval)
+// interval (cadence.TaskPoll when not positive) (and re-resolves the isolation's allow list every refresh interval)
 // until ctx ends. Without a Source (a runner of edge actions only, see
 // Execute) it only refreshes.
 func (r *Runner) Run(ctx context.Context, poll, refresh time.Duration) error {
 	if poll <= 0 {
-		poll = 5 * time.Second
+		poll = cadence.TaskPoll
 	}
 	if refresh <= 0 {
 		refresh = 5 * time.Minute

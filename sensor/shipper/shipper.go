@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/cadence"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/sensor/spool"
 )
@@ -42,7 +43,7 @@ type Options struct {
 
 	BatchInterval time.Duration // default DefaultBatchInterval
 	BatchEvents   int           // default 2000
-	RollInterval  time.Duration // default 5m
+	RollInterval  time.Duration // default cadence.LakeRoll (15m)
 	RollEvents    int           // default 500000
 	RollBytes     int           // largest lake file; default 64 MiB
 
@@ -129,7 +130,7 @@ func New(opts Options) *Shipper {
 		opts.BatchEvents = 2000
 	}
 	if opts.RollInterval <= 0 {
-		opts.RollInterval = 5 * time.Minute
+		opts.RollInterval = cadence.LakeRoll
 	}
 	if opts.RollEvents <= 0 {
 		opts.RollEvents = 500000
