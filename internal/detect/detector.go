@@ -128,7 +128,7 @@ func nextAction(acts []engine.Action, i int, verb string) int {
 // held. Undecodable input is an error wrapping event.ErrNotParquet.
 func (d *Detector) Batch(dst []Detection, data []byte) ([]Detection, int, error) {
 	if d.decoder == nil {
-		d.decoder = event.NewDecoder()
+		d.decoder = event.NewStreamDecoder()
 	}
 	var err error
 	d.events, err = d.decoder.Decode(data, MaxBatchRows)

@@ -41,6 +41,19 @@ type Decoder struct {
 // NewDecoder returns a Decoder with no events.
 func NewDecoder() *Decoder { return &Decoder{dirty: make([]bool, len(leaves))} }
 
+// NewStreamDecoder returns a Decoder for batches from hosts an attacker may
+// own (the detect function's): it reads only files laid out as Vigil's
+// writers lay them out — version 1 data pages and dictionary pages,
+// uncompressed or zstd, in the encodings of Event's columns — whose levels
+// and values it checks before they are decoded (bounds.go), and refuses
+// others. parquet-go's page and row readers, which read the others, size
+// what they allocate by counts a few crafted bytes can set to billions.
+func NewStreamDecoder() *Decoder {
+	d := NewDecoder()
+	d.cols.strict = true
+	return d
+}
+
 // Decode reads the Parquet batch data as the package's Decode does and
 // returns its events, which stay valid until the next call: their strings
 // and lists are not reused, the events themselves are.
@@ -63,6 +76,9 @@ func (d *Decoder) Decode(data []byte, maxRows int64) (out []Event, err error) {
 	evs := d.events[:n]
 	d.hw = max(d.hw, n)
 	byCol, columnar := fileLeaves(f.Schema())
+	if !columnar && d.cols.strict {
+		return nil, fmt.Errorf("%w: lists laid out otherwise than Vigil's writers lay them out", ErrNotParquet)
+	}
 	if !columnar {
 		clear(d.events[:d.hw])
 		for l := range d.dirty {
@@ -237,6 +253,7 @@ func (c *leafColumn) zero(evs []Event) {
 // columnScratch holds what reading a column chunk needs between its pages; a
 // reader reuses it from one chunk to the next.
 type columnScratch struct {
+	strict   bool               // refuse chunks readFastChunk does not read
 	dict     parquet.Dictionary // whose values dictStrs/dictNums hold
 	fastDict bool               // or they are a dictionary page's read by readFastChunk
 	pages    pageScratchBuffers
@@ -295,9 +312,15 @@ func (s *columnScratch) readChunk(rows []Event, data []byte, cc parquet.ColumnCh
 		if !errors.Is(err, errOtherPage) {
 			return err
 		}
+		if s.strict {
+			return errors.New("version 2 data pages, which Vigil's writers do not write")
+		}
 		// read again, all of it, through parquet-go's pages
 		s.dict, s.fastDict, s.starts, s.ends = nil, false, s.starts[:0], s.ends[:0]
 		r = chunkReader{rows: rows, c: r.c, s: s, maxDef: fc.maxDef, row: -1, strs: r.strs[:0], nums: r.nums[:0]}
+	}
+	if s.strict {
+		return fmt.Errorf("compression %s and encodings %v, which Vigil's writers do not use together", md.Codec, md.Encoding)
 	}
 	pages := cc.Pages()
 	defer pages.Close()

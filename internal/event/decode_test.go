@@ -295,3 +295,31 @@ func TestDecoderRefusesZstdBomb(t *testing.T) {
 		t.Fatal("a frame beyond the page limit decompressed")
 	}
 }
+
+// TestStreamDecoder reads the files laid out as Vigil's writers lay them out
+// (parquet-go's version 1 pages, uncompressed, are) and refuses those only
+// parquet-go's readers read.
+func TestStreamDecoder(t *testing.T) {
+	for name, data := range decodeCases(t) {
+		t.Run(name, func(t *testing.T) {
+			got, err := NewStreamDecoder().Decode(data, 0)
+			vigil := strings.HasPrefix(name, "batch/") || strings.HasPrefix(name, "lake/") || strings.Contains(name, "v1")
+			if !vigil {
+				if err == nil || !errors.Is(err, ErrNotParquet) {
+					t.Fatalf("a file of another writer's layout: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := Decode(nil, data, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := diffEvents(got, want); d != "" {
+				t.Fatal(d)
+			}
+		})
+	}
+}
