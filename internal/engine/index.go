@@ -1,0 +1,596 @@
+package engine
+
+import (
+	"math/bits"
+	"regexp/syntax"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// The literal index. Most rules require some field to hold one of a few literal
+// values: FILE_NAME in a list of shells, TARGET/FILE_PATH starting with /etc/,
+// FILE_PATH ending with /nc, DESTINATION/PORT in a list of ports, COMMAND_LINE
+// containing "stratum+tcp". A rule is a candidate for an event only when the event
+// holds one of the literals the rule requires; a ruleSet finds the candidates of
+// all its rules at once, with one lookup per field (a hash lookup for equality, a
+// walk of a trie for prefixes and suffixes, one pass over the value for contained
+// literals), and evaluates only those, in the order of the rules. A rule requiring
+// no literal (only negations, numbers compared, addresses in ranges) is evaluated
+// on every event.
+
+// key kinds
+const (
+	kExact = iota
+	kPrefix
+	kSuffix
+	kContains
+	kNum
+)
+
+// litKey is one literal a rule may require of a field: the field's value equals,
+// starts with, ends with or contains s (ASCII case ignored with fold), or the
+// number equals n.
+type litKey struct {
+	path string
+	str  func(*event.Event) string
+	num  func(*event.Event) int64
+	kind int
+	fold bool
+	s    string
+	n    int64
+}
+
+// need is a necessary condition of a detection node: the node may match an event
+// only when one of keys holds. cost ranks needs, the most selective lowest.
+type need struct {
+	keys []litKey
+	cost int
+}
+
+// noNeed is the cost beyond which a need is not worth indexing.
+const noNeed = 20
+
+// strCost ranks a string key by kind and literal length: short literals are found
+// in many values.
+func strCost(kind int, s string) int {
+	c := [...]int{kExact: 1, kSuffix: 2, kPrefix: 3, kContains: 4}[kind]
+	switch {
+	case kind == kExact && s == "":
+		c += 10 // fields that do not apply are empty
+	case len(s) <= 2:
+		c += 4
+	case len(s) <= 4:
+		c++
+	}
+	return c
+}
+
+// needOf derives a necessary condition of m from its literals; ok is false when
+// m has none the index can use.
+func needOf(m matcher) (need, bool) {
+	switch n := m.(type) {
+	case *strNode:
+		kind := [...]int{sIs: kExact, sContains: kContains, sPrefix: kPrefix, sSuffix: kSuffix}[n.kind]
+		if !indexable(kind, n.fold, n.v) {
+			return need{}, false
+		}
+		k := litKey{path: n.d.Path, str: n.get, kind: kind, fold: n.fold, s: n.v}
+		if n.fold {
+			k.s = asciiLower(n.v)
+		}
+		return need{keys: []litKey{k}, cost: strCost(kind, n.v)}, true
+	case *setNode:
+		nd := need{cost: 1}
+		for s := range n.set {
+			if !indexable(kExact, n.fold, s) {
+				return need{}, false
+			}
+			nd.keys = append(nd.keys, litKey{path: n.d.Path, str: n.get, kind: kExact, fold: n.fold, s: s})
+			nd.cost = max(nd.cost, strCost(kExact, s))
+		}
+		for _, s := range n.items { // the original spellings of a case-insensitive set
+			if !indexable(kExact, true, s) {
+				return need{}, false
+			}
+		}
+		return nd, true
+	case *numNode:
+		if n.kind != nEq {
+			return need{}, false
+		}
+		return need{keys: []litKey{{path: n.d.Path, num: n.get, kind: kNum, n: n.v}}, cost: numCost(n.v)}, true
+	case *numSetNode:
+		nd := need{cost: 2}
+		for v := range n.set {
+			nd.keys = append(nd.keys, litKey{path: n.d.Path, num: n.get, kind: kNum, n: v})
+			nd.cost = max(nd.cost, numCost(v))
+		}
+		return nd, true
+	case *reNode:
+		if nd, ok := anchoredNeed(n); ok {
+			return nd, true
+		}
+		if n.pre == nil {
+			return need{}, false
+		}
+		nd := need{cost: 5}
+		for _, l := range n.pre.lits {
+			nd.keys = append(nd.keys, litKey{path: n.d.Path, str: n.get, kind: kContains, s: l})
+			nd.cost = max(nd.cost, strCost(kContains, l)+1)
+		}
+		for _, l := range n.pre.fold {
+			if !indexable(kContains, true, l) {
+				return need{}, false
+			}
+			nd.keys = append(nd.keys, litKey{path: n.d.Path, str: n.get, kind: kContains, fold: true, s: asciiLower(l)})
+			nd.cost = max(nd.cost, strCost(kContains, l)+1)
+		}
+		return nd, true
+	case andNode:
+		var best need
+		found := false
+		for _, c := range n {
+			if nd, ok := needOf(c); ok && (!found || nd.cost < best.cost) {
+				best, found = nd, true
+			}
+		}
+		return best, found
+	case orNode:
+		var all need
+		for _, c := range n {
+			nd, ok := needOf(c)
+			if !ok {
+				return need{}, false
+			}
+			all.keys = append(all.keys, nd.keys...)
+			all.cost = max(all.cost, nd.cost)
+		}
+		all.cost += len(n) / 8
+		return all, true
+	}
+	return need{}, false
+}
+
+// anchoredNeed is the need of an anchored expression: the literals its matches
+// start with (^/usr/bin/), end with (\.sh$) or are (^(a|b)$).
+func anchoredNeed(n *reNode) (need, bool) {
+	re, err := syntax.Parse(n.re.String(), syntax.Perl)
+	if err != nil {
+		return need{}, false
+	}
+	lits, ok := anchored(re.Simplify())
+	if !ok {
+		return need{}, false
+	}
+	var nd need
+	for _, l := range lits {
+		if l.s == "" || !indexable(l.kind, l.fold, l.s) {
+			return need{}, false
+		}
+		k := litKey{path: n.d.Path, str: n.get, kind: l.kind, fold: l.fold, s: l.s}
+		if l.fold {
+			k.s = asciiLower(l.s)
+		}
+		nd.keys = append(nd.keys, k)
+		nd.cost = max(nd.cost, strCost(l.kind, l.s))
+	}
+	return nd, true
+}
+
+type anchoredLit struct {
+	kind int
+	reLit
+}
+
+// anchored returns the literals every match of re starts with, ends with or is,
+// when re is anchored at the start or the end of the text by literals.
+func anchored(re *syntax.Regexp) ([]anchoredLit, bool) {
+	switch re.Op {
+	case syntax.OpCapture:
+		return anchored(re.Sub[0])
+	case syntax.OpAlternate:
+		var out []anchoredLit
+		for _, sub := range re.Sub {
+			l, ok := anchored(sub)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, l...)
+		}
+		return out, true
+	case syntax.OpConcat:
+	default:
+		return nil, false
+	}
+	subs := re.Sub
+	last := len(subs) - 1
+	kind := kPrefix
+	var run []reLit
+	switch {
+	case subs[0].Op == syntax.OpBeginText:
+		run = []reLit{{}}
+		i := 1
+		for ; i <= last; i++ {
+			e := exact(subs[i])
+			if e == nil || len(run)*len(e) > maxExact {
+				break
+			}
+			run = cross(run, e)
+		}
+		if i == last && subs[last].Op == syntax.OpEndText {
+			kind = kExact
+		}
+	case subs[last].Op == syntax.OpEndText:
+		kind = kSuffix
+		run = []reLit{{}}
+		for i := last - 1; i >= 0; i-- {
+			e := exact(subs[i])
+			if e == nil || len(run)*len(e) > maxExact {
+				break
+			}
+			run = cross(e, run)
+		}
+	default:
+		return nil, false
+	}
+	out := make([]anchoredLit, 0, len(run))
+	for _, l := range run {
+		out = append(out, anchoredLit{kind, l})
+	}
+	return out, true
+}
+
+func numCost(v int64) int {
+	if v <= 0 {
+		return noNeed // error codes and ids of 0 hold on most events
+	}
+	return 2
+}
+
+// indexable reports whether a literal can be indexed: a contained literal needs two
+// bytes (the index looks up pairs), and one compared ignoring case must be ASCII
+// (Unicode folding may match other bytes).
+func indexable(kind int, fold bool, s string) bool {
+	if kind == kContains && len(s) < 2 {
+		return false
+	}
+	return !fold || isASCII(s)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// ruleSet is rules of one event type evaluated with one of their nodes (the root,
+// or the child node of with child rules), with the literal index of that node.
+type ruleSet struct {
+	rules  []*Rule
+	nodes  []matcher
+	words  int
+	always []uint64 // rules evaluated on every event
+	fields []*fieldIndex
+	// unindexed makes every rule a candidate (the reference the index is tested
+	// against)
+	unindexed bool
+}
+
+// maskWords is how many words of candidates are kept on the stack: rule sets of
+// more rules than 64 times that allocate their candidates.
+const maskWords = 64
+
+func newRuleSet(rules []*Rule, node func(*Rule) matcher, unindexed bool) *ruleSet {
+	s := &ruleSet{rules: rules, words: (len(rules) + 63) / 64, unindexed: unindexed}
+	s.always = make([]uint64, s.words)
+	byPath := map[string]*fieldIndex{}
+	for i, r := range rules {
+		m := node(r)
+		s.nodes = append(s.nodes, m)
+		nd, ok := needOf(m)
+		if !ok || nd.cost >= noNeed || unindexed {
+			s.always[i>>6] |= 1 << (i & 63)
+			continue
+		}
+		for _, k := range nd.keys {
+			f := byPath[k.path]
+			if f == nil {
+				f = &fieldIndex{str: k.str, num: k.num}
+				byPath[k.path] = f
+				s.fields = append(s.fields, f)
+			}
+			f.add(k, int32(i))
+		}
+	}
+	for _, f := range s.fields {
+		f.build()
+	}
+	return s
+}
+
+// candidates returns the rules that may match ev as a bit mask over s.rules, in
+// scratch when it is large enough.
+func (s *ruleSet) candidates(ev *event.Event, scratch []uint64) []uint64 {
+	var mask []uint64
+	if s.words <= len(scratch) {
+		mask = scratch[:s.words]
+	} else {
+		mask = make([]uint64, s.words)
+	}
+	copy(mask, s.always)
+	for _, f := range s.fields {
+		f.mark(ev, mask)
+	}
+	return mask
+}
+
+// next returns the index of the first candidate of mask and clears it, -1 when
+// there is none left from word w on.
+func next(mask []uint64, w *int) int {
+	for ; *w < len(mask); *w++ {
+		if x := mask[*w]; x != 0 {
+			mask[*w] = x & (x - 1)
+			return *w<<6 | bits.TrailingZeros64(x)
+		}
+	}
+	return -1
+}
+
+func setAll(mask []uint64, post []int32) {
+	for _, i := range post {
+		mask[i>>6] |= 1 << (i & 63)
+	}
+}
+
+// fieldIndex finds the rules whose literals one field's value holds.
+type fieldIndex struct {
+	str func(*event.Event) string
+	num func(*event.Event) int64
+
+	nums                       map[int64][]int32
+	exact, exactFold           map[string][]int32
+	prefix, prefixFold         *trie
+	suffix, suffixFold         *trie
+	contains, containsFold     *multiLit
+	foldAll                    []int32 // rules with a key ignoring case on this field
+}
+
+func (f *fieldIndex) add(k litKey, rule int32) {
+	if k.kind == kNum {
+		if f.nums == nil {
+			f.nums = map[int64][]int32{}
+		}
+		f.nums[k.n] = appendOnce(f.nums[k.n], rule)
+		return
+	}
+	if k.fold {
+		f.foldAll = appendOnce(f.foldAll, rule)
+	}
+	switch k.kind {
+	case kExact:
+		m := &f.exact
+		if k.fold {
+			m = &f.exactFold
+		}
+		if *m == nil {
+			*m = map[string][]int32{}
+		}
+		(*m)[k.s] = appendOnce((*m)[k.s], rule)
+	case kPrefix:
+		t := &f.prefix
+		if k.fold {
+			t = &f.prefixFold
+		}
+		if *t == nil {
+			*t = &trie{}
+		}
+		(*t).add(k.s, false, rule)
+	case kSuffix:
+		t := &f.suffix
+		if k.fold {
+			t = &f.suffixFold
+		}
+		if *t == nil {
+			*t = &trie{}
+		}
+		(*t).add(k.s, true, rule)
+	case kContains:
+		c := &f.contains
+		if k.fold {
+			c = &f.containsFold
+		}
+		if *c == nil {
+			*c = &multiLit{}
+		}
+		(*c).add(k.s, rule)
+	}
+}
+
+func appendOnce(post []int32, rule int32) []int32 {
+	if n := len(post); n > 0 && post[n-1] == rule {
+		return post
+	}
+	return append(post, rule)
+}
+
+func (f *fieldIndex) build() {
+	if f.contains != nil {
+		f.contains.build()
+	}
+	if f.containsFold != nil {
+		f.containsFold.build()
+	}
+}
+
+// foldBuf bounds the values looked up lower-cased on the stack; a longer value
+// makes every case-insensitive key of the field hold.
+const foldBuf = 256
+
+func (f *fieldIndex) mark(ev *event.Event, mask []uint64) {
+	if f.num != nil {
+		setAll(mask, f.nums[f.num(ev)])
+		return
+	}
+	s := f.str(ev)
+	if f.exact != nil {
+		setAll(mask, f.exact[s])
+	}
+	if f.prefix != nil {
+		f.prefix.mark(s, mask)
+	}
+	if f.suffix != nil {
+		f.suffix.mark(s, mask)
+	}
+	if f.contains != nil {
+		f.contains.mark(s, mask)
+	}
+	if len(f.foldAll) == 0 {
+		return
+	}
+	if len(s) > foldBuf || !isASCII(s) {
+		setAll(mask, f.foldAll) // Unicode folding: let the rules decide
+		return
+	}
+	var buf [foldBuf]byte
+	low := buf[:len(s)]
+	for i := 0; i < len(s); i++ {
+		low[i] = lowerASCII(s[i])
+	}
+	if f.exactFold != nil {
+		setAll(mask, f.exactFold[string(low)])
+	}
+	if f.prefixFold != nil || f.suffixFold != nil || f.containsFold != nil {
+		ls := unsafe.String(unsafe.SliceData(low), len(low)) // low is not kept: no copy
+		if f.prefixFold != nil {
+			f.prefixFold.mark(ls, mask)
+		}
+		if f.suffixFold != nil {
+			f.suffixFold.mark(ls, mask)
+		}
+		if f.containsFold != nil {
+			f.containsFold.mark(ls, mask)
+		}
+	}
+}
+
+// trie finds the literals a value starts with (or, reversed, ends with).
+type trie struct {
+	rev   bool
+	nodes []trieNode
+}
+
+type trieNode struct {
+	edges []byte  // bytes leading to the children
+	to    []int32 // the children
+	out   []int32 // rules whose literal ends here
+}
+
+func (t *trie) add(s string, rev bool, rule int32) {
+	t.rev = rev
+	if len(t.nodes) == 0 {
+		t.nodes = append(t.nodes, trieNode{})
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if rev {
+			c = s[len(s)-1-i]
+		}
+		j := strings.IndexByte(string(t.nodes[n].edges), c)
+		if j < 0 {
+			t.nodes = append(t.nodes, trieNode{})
+			t.nodes[n].edges = append(t.nodes[n].edges, c)
+			t.nodes[n].to = append(t.nodes[n].to, int32(len(t.nodes)-1))
+			j = len(t.nodes[n].edges) - 1
+		}
+		n = int(t.nodes[n].to[j])
+	}
+	t.nodes[n].out = appendOnce(t.nodes[n].out, rule)
+}
+
+// mark sets the rules of every literal s starts with (ends with for a reversed
+// trie).
+func (t *trie) mark(s string, mask []uint64) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if t.rev {
+			c = s[len(s)-1-i]
+		}
+		nd := &t.nodes[n]
+		j := strings.IndexByte(string(nd.edges), c)
+		if j < 0 {
+			return
+		}
+		n = int(nd.to[j])
+		setAll(mask, t.nodes[n].out)
+	}
+}
+
+// multiLit finds the literals (each at least 2 bytes) a value contains, in one
+// pass: the byte pair at each position selects the few literals that may start
+// there.
+type multiLit struct {
+	slot   [4096]uint16 // pair hash → 1 + index in groups, 0 for none
+	groups [][]postLit
+	lits   map[string]int
+	all    []postLit
+	minLen int
+}
+
+type postLit struct {
+	s    string
+	post []int32
+}
+
+func multiHash(a, b byte) uint16 { return (uint16(a)*131 + uint16(b)) & 4095 }
+
+func (m *multiLit) add(s string, rule int32) {
+	if m.lits == nil {
+		m.lits = map[string]int{}
+	}
+	i, ok := m.lits[s]
+	if !ok {
+		i = len(m.all)
+		m.lits[s] = i
+		m.all = append(m.all, postLit{s: s})
+	}
+	m.all[i].post = appendOnce(m.all[i].post, rule)
+}
+
+func (m *multiLit) build() {
+	m.minLen = -1
+	for _, l := range m.all {
+		if m.minLen < 0 || len(l.s) < m.minLen {
+			m.minLen = len(l.s)
+		}
+		h := multiHash(l.s[0], l.s[1])
+		if m.slot[h] == 0 {
+			m.groups = append(m.groups, nil)
+			m.slot[h] = uint16(len(m.groups))
+		}
+		m.groups[m.slot[h]-1] = append(m.groups[m.slot[h]-1], l)
+	}
+	m.lits, m.all = nil, nil
+}
+
+func (m *multiLit) mark(s string, mask []uint64) {
+	for i := 0; i+m.minLen <= len(s); i++ {
+		g := m.slot[multiHash(s[i], s[i+1])]
+		if g == 0 {
+			continue
+		}
+		rest := s[i:]
+		for _, l := range m.groups[g-1] {
+			if len(l.s) <= len(rest) && rest[:len(l.s)] == l.s {
+				setAll(mask, l.post)
+			}
+		}
+	}
+}
