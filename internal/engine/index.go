@@ -353,12 +353,12 @@ type fieldIndex struct {
 	str func(*event.Event) string
 	num func(*event.Event) int64
 
-	nums                       map[int64][]int32
-	exact, exactFold           map[string][]int32
-	prefix, prefixFold         *trie
-	suffix, suffixFold         *trie
-	contains, containsFold     *multiLit
-	foldAll                    []int32 // rules with a key ignoring case on this field
+	nums                   map[int64][]int32
+	exact, exactFold       map[string][]int32
+	prefix, prefixFold     *trie
+	suffix, suffixFold     *trie
+	contains, containsFold *multiLit
+	foldAll                []int32 // rules with a key ignoring case on this field
 }
 
 func (f *fieldIndex) add(k litKey, rule int32) {
