@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,10 +31,13 @@ type Engine struct {
 
 // typeIndex is what the engine does with an event of one type.
 type typeIndex struct {
-	stateless *ruleSet // rules that fire when their root node matches
-	roots     *ruleSet // stateful rules whose root node applies: mark or count
-	children  *ruleSet // with child / with descendant rules whose second node applies
-	propagate []*Rule  // with descendant rules: carry markers down the process tree
+	// rules are, in this order, the stateless rules (they fire when their root
+	// node matches), the stateful rules whose root node applies (mark or count),
+	// and the with child / with descendant rules whose second node applies
+	// (evaluated with that node): one literal index finds the candidates of all.
+	rules           *ruleSet
+	roots, children int     // where the stateful roots and the children begin
+	propagate       []*Rule // with descendant rules: carry markers down the process tree
 }
 
 // typeRules are the rules of one event type, before they are indexed.
@@ -169,16 +173,20 @@ func newEngine(rules []*Rule, unindexed bool) (*Engine, error) {
 			ix(t).stateless = append(ix(t).stateless, r)
 		}
 	}
-	root := func(r *Rule) matcher { return r.root }
-	child := func(r *Rule) matcher { return r.child }
 	for _, t := range types {
 		x := byType[t]
+		rules := slices.Concat(x.stateless, x.roots, x.children)
 		ti := &typeIndex{
-			stateless: newRuleSet(x.stateless, root, unindexed),
-			roots:     newRuleSet(x.roots, root, unindexed),
-			children:  newRuleSet(x.children, child, unindexed),
+			roots:     len(x.stateless),
+			children:  len(x.stateless) + len(x.roots),
 			propagate: x.propagate,
 		}
+		ti.rules = newRuleSet(rules, func(i int, r *Rule) matcher {
+			if i >= ti.children {
+				return r.child
+			}
+			return r.root
+		}, unindexed)
 		e.byType[t] = ti
 		if i := typeSlot(t); i >= 0 {
 			e.slots[i] = ti
@@ -204,10 +212,9 @@ func (e *Engine) Eval(ev *event.Event, dst []*Rule) []*Rule {
 		return dst
 	}
 	var scratch [maskWords]uint64
-	set := ix.stateless
+	set := ix.rules
 	mask := set.candidates(ev, scratch[:])
-	w := 0
-	for i := next(mask, &w); i >= 0; i = next(mask, &w) {
+	for i := nextBit(mask, 0, ix.roots); i >= 0; i = nextBit(mask, i+1, ix.roots) {
 		if set.nodes[i].match(ev) {
 			dst = append(dst, set.rules[i])
 		}
@@ -288,27 +295,24 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 		err     error
 		scratch [maskWords]uint64
 	)
-	set := ix.stateless
+	set := ix.rules
 	mask := set.candidates(ev, scratch[:])
-	w := 0
-	for i := next(mask, &w); i >= 0; i = next(mask, &w) {
+	for i := nextBit(mask, 0, ix.roots); i >= 0; i = nextBit(mask, i+1, ix.roots) {
 		if set.nodes[i].match(ev) {
 			if dst, err = fire(ctx, set.rules[i], ev, st, now, nil, dst); err != nil {
 				return dst, err
 			}
 		}
 	}
-	if len(ix.children.rules)+len(ix.propagate)+len(ix.roots.rules) == 0 {
+	all := len(set.rules)
+	if all == ix.roots && len(ix.propagate) == 0 {
 		return dst, nil
 	}
 	if st == nil {
 		return dst, ErrNoState
 	}
 	if ev.PPID != 0 {
-		set = ix.children
-		mask = set.candidates(ev, scratch[:])
-		w = 0
-		for i := next(mask, &w); i >= 0; i = next(mask, &w) {
+		for i := nextBit(mask, ix.children, all); i >= 0; i = nextBit(mask, i+1, all) {
 			r := set.rules[i]
 			if !set.nodes[i].match(ev) {
 				continue
@@ -355,10 +359,7 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 			}
 		}
 	}
-	set = ix.roots
-	mask = set.candidates(ev, scratch[:])
-	w = 0
-	for i := next(mask, &w); i >= 0; i = next(mask, &w) {
+	for i := nextBit(mask, ix.roots, ix.children); i >= 0; i = nextBit(mask, i+1, ix.children) {
 		r := set.rules[i]
 		if !set.nodes[i].match(ev) {
 			continue

@@ -16,25 +16,23 @@ func ThreadCPU() time.Duration { return threadCPU() }
 // evaluated on it, the reference the index is tested against.
 func NewUnindexed(rules []*Rule) (*Engine, error) { return newEngine(rules, true) }
 
-// Candidates returns the rules of each rule set of ev's type the literal
-// index makes candidates for ev (stateless, stateful roots, children) and the
-// names of the rules evaluated on every event of the type.
+// Candidates returns the rules the literal index makes candidates for ev (stateless
+// rules, stateful roots and children) and the rules of ev's type evaluated on every
+// event.
 func (e *Engine) Candidates(ev *event.Event) (names, always []string) {
 	ix := e.index(ev.Type)
 	if ix == nil {
 		return nil, nil
 	}
 	var scratch [maskWords]uint64
-	for _, set := range []*ruleSet{ix.stateless, ix.roots, ix.children} {
-		mask := set.candidates(ev, scratch[:])
-		w := 0
-		for i := next(mask, &w); i >= 0; i = next(mask, &w) {
-			names = append(names, set.rules[i].Name)
-		}
-		for i, r := range set.rules {
-			if set.always[i>>6]&(1<<(i&63)) != 0 {
-				always = append(always, r.Name)
-			}
+	set := ix.rules
+	mask := set.candidates(ev, scratch[:])
+	for i := nextBit(mask, 0, len(set.rules)); i >= 0; i = nextBit(mask, i+1, len(set.rules)) {
+		names = append(names, set.rules[i].Name)
+	}
+	for i, r := range set.rules {
+		if set.always[i>>6]&(1<<(i&63)) != 0 {
+			always = append(always, r.Name)
 		}
 	}
 	return names, always

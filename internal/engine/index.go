@@ -3,6 +3,7 @@ package engine
 import (
 	"math/bits"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -286,12 +287,15 @@ type ruleSet struct {
 // more rules than 64 times that allocate their candidates.
 const maskWords = 64
 
-func newRuleSet(rules []*Rule, node func(*Rule) matcher, unindexed bool) *ruleSet {
+func newRuleSet(rules []*Rule, node func(int, *Rule) matcher, unindexed bool) *ruleSet {
 	s := &ruleSet{rules: rules, words: (len(rules) + 63) / 64, unindexed: unindexed}
 	s.always = make([]uint64, s.words)
 	byPath := map[string]*fieldIndex{}
 	for i, r := range rules {
-		m := node(r)
+		m := node(i, r)
+		if !unindexed {
+			m = evalOrder(m)
+		}
 		s.nodes = append(s.nodes, m)
 		nd, ok := needOf(m)
 		if !ok || nd.cost >= noNeed || unindexed {
@@ -330,14 +334,18 @@ func (s *ruleSet) candidates(ev *event.Event, scratch []uint64) []uint64 {
 	return mask
 }
 
-// next returns the index of the first candidate of mask and clears it, -1 when
-// there is none left from word w on.
-func next(mask []uint64, w *int) int {
-	for ; *w < len(mask); *w++ {
-		if x := mask[*w]; x != 0 {
-			mask[*w] = x & (x - 1)
-			return *w<<6 | bits.TrailingZeros64(x)
+// nextBit returns the first candidate of mask at or after i and before end, -1
+// when there is none.
+func nextBit(mask []uint64, i, end int) int {
+	for i < end {
+		w := i >> 6
+		if x := mask[w] >> (i & 63); x != 0 {
+			if j := i + bits.TrailingZeros64(x); j < end {
+				return j
+			}
+			return -1
 		}
+		i = (w + 1) << 6
 	}
 	return -1
 }
@@ -489,7 +497,12 @@ type trieNode struct {
 	edges []byte  // bytes leading to the children
 	to    []int32 // the children
 	out   []int32 // rules whose literal ends here
+	// dense maps every byte to 1 + its child, for nodes of many children
+	dense *[256]int32
 }
+
+// denseEdges is how many children make a node look them up in a table.
+const denseEdges = 6
 
 func (t *trie) add(s string, rev bool, rule int32) {
 	t.rev = rev
@@ -505,9 +518,19 @@ func (t *trie) add(s string, rev bool, rule int32) {
 		j := strings.IndexByte(string(t.nodes[n].edges), c)
 		if j < 0 {
 			t.nodes = append(t.nodes, trieNode{})
-			t.nodes[n].edges = append(t.nodes[n].edges, c)
-			t.nodes[n].to = append(t.nodes[n].to, int32(len(t.nodes)-1))
-			j = len(t.nodes[n].edges) - 1
+			nd := &t.nodes[n]
+			nd.edges = append(nd.edges, c)
+			nd.to = append(nd.to, int32(len(t.nodes)-1))
+			j = len(nd.edges) - 1
+			if len(nd.edges) > denseEdges {
+				if nd.dense == nil {
+					nd.dense = new([256]int32)
+					for k, e := range nd.edges {
+						nd.dense[e] = nd.to[k] + 1
+					}
+				}
+				nd.dense[c] = nd.to[j] + 1
+			}
 		}
 		n = int(t.nodes[n].to[j])
 	}
@@ -517,19 +540,30 @@ func (t *trie) add(s string, rev bool, rule int32) {
 // mark sets the rules of every literal s starts with (ends with for a reversed
 // trie).
 func (t *trie) mark(s string, mask []uint64) {
-	n := 0
+	n := int32(0)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if t.rev {
 			c = s[len(s)-1-i]
 		}
 		nd := &t.nodes[n]
-		j := strings.IndexByte(string(nd.edges), c)
-		if j < 0 {
-			return
+		if nd.dense != nil {
+			if n = nd.dense[c] - 1; n < 0 {
+				return
+			}
+		} else {
+			k := 0
+			for k < len(nd.edges) && nd.edges[k] != c {
+				k++
+			}
+			if k == len(nd.edges) {
+				return
+			}
+			n = nd.to[k]
 		}
-		n = int(nd.to[j])
-		setAll(mask, t.nodes[n].out)
+		if out := t.nodes[n].out; len(out) > 0 {
+			setAll(mask, out)
+		}
 	}
 }
 
@@ -593,4 +627,62 @@ func (m *multiLit) mark(s string, mask []uint64) {
 			}
 		}
 	}
+}
+
+// evalOrder returns m with the children of its and/or nodes in the order of their
+// cost, cheapest first: a rule that does not match is then left at its cheapest
+// failing test (a name compared) rather than its first (often a regular
+// expression). The nodes are pure, so the order does not change the result; the
+// rule's own tree, which explanations walk, keeps the order of its file.
+func evalOrder(m matcher) matcher {
+	switch n := m.(type) {
+	case andNode:
+		return andNode(sortedByCost(n))
+	case orNode:
+		return orNode(sortedByCost(n))
+	case notNode:
+		return notNode{evalOrder(n.m)}
+	}
+	return m
+}
+
+func sortedByCost(ms []matcher) []matcher {
+	out := make([]matcher, len(ms))
+	for i, c := range ms {
+		out[i] = evalOrder(c)
+	}
+	slices.SortStableFunc(out, func(a, b matcher) int { return evalCost(a) - evalCost(b) })
+	return out
+}
+
+// evalCost estimates what evaluating m costs, in units of a string comparison.
+func evalCost(m matcher) int {
+	switch n := m.(type) {
+	case andNode:
+		c := 0
+		for _, x := range n {
+			c += evalCost(x)
+		}
+		return c
+	case orNode:
+		c := 0
+		for _, x := range n {
+			c += evalCost(x)
+		}
+		return c
+	case notNode:
+		return evalCost(n.m)
+	case *strNode:
+		if n.kind == sContains {
+			return 3
+		}
+		return 1
+	case *reNode, *reListNode:
+		return 10
+	case *cidrNode:
+		return 4
+	case *listNode, *setListNode:
+		return 3
+	}
+	return 1
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -70,5 +71,23 @@ func TestLiteralIndex(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCommaItem checks the test of (^|,)item(,|$) without the expression against
+// the expression itself.
+func TestCommaItem(t *testing.T) {
+	for _, src := range []string{`(^|,)write(,|$)`, `(^|,)O_CREAT(,|$)`, `(^|,)a.b(,|$)`, `(?i)(^|,)write(,|$)`} {
+		re := regexp.MustCompile(src)
+		rt := newReTest(re, src)
+		if wantItem := !strings.Contains(src, ".") && !strings.HasPrefix(src, "(?i)"); (rt.item != "") != wantItem {
+			t.Errorf("%s: item %q, want one: %v", src, rt.item, wantItem)
+		}
+		for _, s := range []string{"", "write", "read,write", "write,read", "writer", "rewrite", ",write", "write,",
+			"read,", "a,,write", "WRITE", "O_CREAT", "O_RDWR,O_CREAT,O_EXCL", "axb", "a.b", "x,a.b", "write\n", "\nwrite"} {
+			if got, want := rt.test(s), re.MatchString(s); got != want {
+				t.Errorf("%s on %q: %v, the expression says %v", src, s, got, want)
+			}
+		}
 	}
 }
