@@ -37,6 +37,7 @@ const (
 type litKey struct {
 	path string
 	str  func(*event.Event) string
+	list func(*event.Event) []string // a list field: a key holds when it holds of an item
 	num  func(*event.Event) int64
 	kind int
 	fold bool
@@ -74,30 +75,13 @@ func strCost(kind int, s string) int {
 func needOf(m matcher) (need, bool) {
 	switch n := m.(type) {
 	case *strNode:
-		kind := [...]int{sIs: kExact, sContains: kContains, sPrefix: kPrefix, sSuffix: kSuffix}[n.kind]
-		if !indexable(kind, n.fold, n.v) {
-			return need{}, false
-		}
-		k := litKey{path: n.d.Path, str: n.get, kind: kind, fold: n.fold, s: n.v}
-		if n.fold {
-			k.s = asciiLower(n.v)
-		}
-		return need{keys: []litKey{k}, cost: strCost(kind, n.v)}, true
+		return strNeed(&n.strTest, litKey{path: n.d.Path, str: n.get})
+	case *listNode:
+		return strNeed(&n.strTest, litKey{path: n.d.Path, list: n.get})
 	case *setNode:
-		nd := need{cost: 1}
-		for s := range n.set {
-			if !indexable(kExact, n.fold, s) {
-				return need{}, false
-			}
-			nd.keys = append(nd.keys, litKey{path: n.d.Path, str: n.get, kind: kExact, fold: n.fold, s: s})
-			nd.cost = max(nd.cost, strCost(kExact, s))
-		}
-		for _, s := range n.items { // the original spellings of a case-insensitive set
-			if !indexable(kExact, true, s) {
-				return need{}, false
-			}
-		}
-		return nd, true
+		return setNeed(n, litKey{path: n.d.Path, str: n.get})
+	case *setListNode:
+		return setNeed(&n.setNode, litKey{path: n.d.Path, list: n.getList})
 	case *numNode:
 		if n.kind != nEq {
 			return need{}, false
@@ -111,25 +95,9 @@ func needOf(m matcher) (need, bool) {
 		}
 		return nd, true
 	case *reNode:
-		if nd, ok := anchoredNeed(n); ok {
-			return nd, true
-		}
-		if n.pre == nil {
-			return need{}, false
-		}
-		nd := need{cost: 5}
-		for _, l := range n.pre.lits {
-			nd.keys = append(nd.keys, litKey{path: n.d.Path, str: n.get, kind: kContains, s: l})
-			nd.cost = max(nd.cost, strCost(kContains, l)+1)
-		}
-		for _, l := range n.pre.fold {
-			if !indexable(kContains, true, l) {
-				return need{}, false
-			}
-			nd.keys = append(nd.keys, litKey{path: n.d.Path, str: n.get, kind: kContains, fold: true, s: asciiLower(l)})
-			nd.cost = max(nd.cost, strCost(kContains, l)+1)
-		}
-		return nd, true
+		return reNeed(&n.reTest, litKey{path: n.d.Path, str: n.get})
+	case *reListNode:
+		return reNeed(&n.reTest, litKey{path: n.d.Path, list: n.get})
 	case andNode:
 		var best need
 		found := false
@@ -157,8 +125,8 @@ func needOf(m matcher) (need, bool) {
 
 // anchoredNeed is the need of an anchored expression: the literals its matches
 // start with (^/usr/bin/), end with (\.sh$) or are (^(a|b)$).
-func anchoredNeed(n *reNode) (need, bool) {
-	re, err := syntax.Parse(n.re.String(), syntax.Perl)
+func anchoredNeed(t *reTest, field litKey) (need, bool) {
+	re, err := syntax.Parse(t.re.String(), syntax.Perl)
 	if err != nil {
 		return need{}, false
 	}
@@ -171,7 +139,8 @@ func anchoredNeed(n *reNode) (need, bool) {
 		if l.s == "" || !indexable(l.kind, l.fold, l.s) {
 			return need{}, false
 		}
-		k := litKey{path: n.d.Path, str: n.get, kind: l.kind, fold: l.fold, s: l.s}
+		k := field
+		k.kind, k.fold, k.s = l.kind, l.fold, l.s
 		if l.fold {
 			k.s = asciiLower(l.s)
 		}
@@ -244,6 +213,68 @@ func anchored(re *syntax.Regexp) ([]anchoredLit, bool) {
 	return out, true
 }
 
+// strNeed is the need of a string comparison; field is the key's field.
+func strNeed(t *strTest, field litKey) (need, bool) {
+	kind := [...]int{sIs: kExact, sContains: kContains, sPrefix: kPrefix, sSuffix: kSuffix}[t.kind]
+	if !indexable(kind, t.fold, t.v) {
+		return need{}, false
+	}
+	k := field
+	k.kind, k.fold, k.s = kind, t.fold, t.v
+	if t.fold {
+		k.s = asciiLower(t.v)
+	}
+	return need{keys: []litKey{k}, cost: strCost(kind, t.v)}, true
+}
+
+// setNeed is the need of in list over strings.
+func setNeed(n *setNode, field litKey) (need, bool) {
+	nd := need{cost: 1}
+	for s := range n.set {
+		if !indexable(kExact, n.fold, s) {
+			return need{}, false
+		}
+		k := field
+		k.kind, k.fold, k.s = kExact, n.fold, s
+		nd.keys = append(nd.keys, k)
+		nd.cost = max(nd.cost, strCost(kExact, s))
+	}
+	for _, s := range n.items { // the original spellings of a case-insensitive set
+		if !indexable(kExact, true, s) {
+			return need{}, false
+		}
+	}
+	return nd, true
+}
+
+// reNeed is the need of a regular expression: its anchored literals, or else the
+// literals of its prefilter (contained).
+func reNeed(t *reTest, field litKey) (need, bool) {
+	if nd, ok := anchoredNeed(t, field); ok {
+		return nd, true
+	}
+	if t.pre == nil {
+		return need{}, false
+	}
+	nd := need{cost: 5}
+	for _, l := range t.pre.lits {
+		k := field
+		k.kind, k.s = kContains, l
+		nd.keys = append(nd.keys, k)
+		nd.cost = max(nd.cost, strCost(kContains, l)+1)
+	}
+	for _, l := range t.pre.fold {
+		if !indexable(kContains, true, l) {
+			return need{}, false
+		}
+		k := field
+		k.kind, k.fold, k.s = kContains, true, asciiLower(l)
+		nd.keys = append(nd.keys, k)
+		nd.cost = max(nd.cost, strCost(kContains, l)+1)
+	}
+	return nd, true
+}
+
 func numCost(v int64) int {
 	if v <= 0 {
 		return noNeed // error codes and ids of 0 hold on most events
@@ -305,7 +336,7 @@ func newRuleSet(rules []*Rule, node func(int, *Rule) matcher, unindexed bool) *r
 		for _, k := range nd.keys {
 			f := byPath[k.path]
 			if f == nil {
-				f = &fieldIndex{str: k.str, num: k.num}
+				f = &fieldIndex{str: k.str, list: k.list, num: k.num}
 				byPath[k.path] = f
 				s.fields = append(s.fields, f)
 			}
@@ -358,8 +389,9 @@ func setAll(mask []uint64, post []int32) {
 
 // fieldIndex finds the rules whose literals one field's value holds.
 type fieldIndex struct {
-	str func(*event.Event) string
-	num func(*event.Event) int64
+	str  func(*event.Event) string
+	list func(*event.Event) []string
+	num  func(*event.Event) int64
 
 	nums                   map[int64][]int32
 	exact, exactFold       map[string][]int32
@@ -440,12 +472,22 @@ func (f *fieldIndex) build() {
 // makes every case-insensitive key of the field hold.
 const foldBuf = 256
 
+// mark sets the rules whose keys the event's value of the field holds.
 func (f *fieldIndex) mark(ev *event.Event, mask []uint64) {
-	if f.num != nil {
+	switch {
+	case f.num != nil:
 		setAll(mask, f.nums[f.num(ev)])
-		return
+	case f.list != nil:
+		for _, s := range f.list(ev) {
+			f.markStr(s, mask)
+		}
+	default:
+		f.markStr(f.str(ev), mask)
 	}
-	s := f.str(ev)
+}
+
+// markStr sets the rules whose keys the value s holds.
+func (f *fieldIndex) markStr(s string, mask []uint64) {
 	if f.exact != nil {
 		setAll(mask, f.exact[s])
 	}

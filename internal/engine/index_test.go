@@ -13,12 +13,16 @@ import (
 // need) exactly when the case says so.
 func TestLiteralIndex(t *testing.T) {
 	proc := func(path, cmd string) event.Event {
-		return event.Event{Type: event.NewProcess, FilePath: path, CommandLine: cmd, User: "root"}
+		return event.Event{Type: event.NewProcess, FilePath: path, CommandLine: cmd, User: "root", Tags: []string{"role:web", "env:prod"}}
 	}
 	open := func(target string) event.Event {
 		return event.Event{Type: event.FileOpen, FilePath: "/usr/bin/cat", TargetPath: target}
 	}
 	long := strings.Repeat("x", 300)
+	withList := func(e event.Event, items ...string) event.Event {
+		e.Environment, e.Args = items, items
+		return e
+	}
 	tests := []struct {
 		name    string
 		typ     string
@@ -46,6 +50,11 @@ func TestLiteralIndex(t *testing.T) {
 		{"or of fields", "NEW_PROCESS", "  op: or\n  rules:\n    - op: is\n      path: event/FILE_NAME\n      value: nc\n    - op: contains\n      path: event/COMMAND_LINE\n      value: '-e /bin/sh'", proc("/usr/bin/ncat", "ncat -e /bin/sh x"), true, true},
 		{"or with a negation", "NEW_PROCESS", "  op: or\n  rules:\n    - op: is\n      path: event/FILE_NAME\n      value: nc\n    - op: is\n      not: true\n      path: event/USER\n      value: root", proc("/usr/bin/ls", ""), false, false},
 		{"and picks a literal", "NEW_PROCESS", "  op: and\n  rules:\n    - op: exists\n      path: event/USER\n    - op: ends with\n      path: event/FILE_PATH\n      value: /nc", proc("/usr/bin/nc", ""), true, true},
+		{"list contains, fold", "NEW_PROCESS", "  op: contains\n  path: event/ENVIRONMENT\n  value: glibc_tunables\n  case sensitive: false", withList(proc("/bin/su", ""), "PATH=/bin", "GLIBC_TUNABLES=glibc.malloc"), true, true},
+		{"list contains miss", "NEW_PROCESS", "  op: contains\n  path: event/ENVIRONMENT\n  value: GLIBC_TUNABLES", withList(proc("/bin/su", ""), "PATH=/bin"), false, true},
+		{"list in list", "NEW_PROCESS", "  op: in list\n  path: event/ARGS\n  values: [-e, --exec]", withList(proc("/bin/nc", ""), "nc", "--exec", "/bin/sh"), true, true},
+		{"list anchored", "NEW_PROCESS", "  op: matches\n  path: event/ARGS\n  re: '^/dev/(tcp|udp)/'", withList(proc("/bin/bash", ""), "bash", "/dev/tcp/10.0.0.1/4444"), true, true},
+		{"is tagged", "NEW_PROCESS", "  op: is tagged\n  tag: env:prod", proc("/bin/ls", ""), true, true},
 		{"negation only", "NEW_PROCESS", "  op: is\n  not: true\n  path: event/FILE_NAME\n  value: sh", proc("/bin/bash", ""), true, false},
 		{"empty value", "NEW_PROCESS", "  op: is\n  path: event/COMMAND_LINE\n  value: ''", proc("/bin/bash", ""), true, true},
 		{"error code 0", "NETWORK_CONNECT", "  op: is\n  path: event/ERROR_CODE\n  value: 0", event.Event{Type: event.NetworkConnect}, true, false},
