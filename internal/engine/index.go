@@ -177,11 +177,21 @@ func anchored(re *syntax.Regexp) ([]anchoredLit, bool) {
 	}
 	subs := re.Sub
 	last := len(subs) - 1
-	kind := kPrefix
-	var run []reLit
-	switch {
-	case subs[0].Op == syntax.OpBeginText:
-		run = []reLit{{}}
+	var best []anchoredLit
+	consider := func(kind int, run []reLit) {
+		if minLen(run) <= 0 {
+			return
+		}
+		lits := make([]anchoredLit, 0, len(run))
+		for _, l := range run {
+			lits = append(lits, anchoredLit{kind, l})
+		}
+		if best == nil || litsCost(lits) < litsCost(best) {
+			best = lits
+		}
+	}
+	if subs[0].Op == syntax.OpBeginText {
+		run := []reLit{{}}
 		i := 1
 		for ; i <= last; i++ {
 			e := exact(subs[i])
@@ -191,11 +201,13 @@ func anchored(re *syntax.Regexp) ([]anchoredLit, bool) {
 			run = cross(run, e)
 		}
 		if i == last && subs[last].Op == syntax.OpEndText {
-			kind = kExact
+			consider(kExact, run)
+		} else {
+			consider(kPrefix, run)
 		}
-	case subs[last].Op == syntax.OpEndText:
-		kind = kSuffix
-		run = []reLit{{}}
+	}
+	if subs[last].Op == syntax.OpEndText && (best == nil || best[0].kind != kExact) {
+		run := []reLit{{}}
 		for i := last - 1; i >= 0; i-- {
 			e := exact(subs[i])
 			if e == nil || len(run)*len(e) > maxExact {
@@ -203,14 +215,17 @@ func anchored(re *syntax.Regexp) ([]anchoredLit, bool) {
 			}
 			run = cross(e, run)
 		}
-	default:
-		return nil, false
+		consider(kSuffix, run)
 	}
-	out := make([]anchoredLit, 0, len(run))
-	for _, l := range run {
-		out = append(out, anchoredLit{kind, l})
+	return best, best != nil
+}
+
+func litsCost(lits []anchoredLit) int {
+	c := 0
+	for _, l := range lits {
+		c = max(c, strCost(l.kind, l.s))
 	}
-	return out, true
+	return c
 }
 
 // strNeed is the need of a string comparison; field is the key's field.
