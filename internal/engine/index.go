@@ -686,29 +686,42 @@ func (m *multiLit) mark(s string, mask []uint64) {
 	}
 }
 
-// evalOrder returns m with the children of its and/or nodes in the order of their
-// cost, cheapest first: a rule that does not match is then left at its cheapest
-// failing test (a name compared) rather than its first (often a regular
-// expression). The nodes are pure, so the order does not change the result; the
-// rule's own tree, which explanations walk, keeps the order of its file.
+// evalOrder returns m with the children of its and/or nodes in the order in which
+// they decide soonest: for and, the positive conditions cheapest first, then the
+// negated ones (exceptions, which hold on most events) cheapest first; for or,
+// cheapest first. A rule that does not match is then left at its cheapest failing
+// test (a name compared) rather than at its first (often a regular expression,
+// or a long list of exceptions). The nodes are pure, so the order does not change
+// the result; the rule's own tree, which explanations walk, keeps the order of its
+// file.
 func evalOrder(m matcher) matcher {
 	switch n := m.(type) {
 	case andNode:
-		return andNode(sortedByCost(n))
+		return andNode(ordered(n, true))
 	case orNode:
-		return orNode(sortedByCost(n))
+		return orNode(ordered(n, false))
 	case notNode:
 		return notNode{evalOrder(n.m)}
 	}
 	return m
 }
 
-func sortedByCost(ms []matcher) []matcher {
+// negatedLast is added to the cost of a negated child of and.
+const negatedLast = 1 << 20
+
+func ordered(ms []matcher, and bool) []matcher {
 	out := make([]matcher, len(ms))
 	for i, c := range ms {
 		out[i] = evalOrder(c)
 	}
-	slices.SortStableFunc(out, func(a, b matcher) int { return evalCost(a) - evalCost(b) })
+	key := func(m matcher) int {
+		c := evalCost(m)
+		if _, neg := m.(notNode); neg && and {
+			c += negatedLast
+		}
+		return c
+	}
+	slices.SortStableFunc(out, func(a, b matcher) int { return key(a) - key(b) })
 	return out
 }
 
@@ -734,7 +747,12 @@ func evalCost(m matcher) int {
 			return 3
 		}
 		return 1
-	case *reNode, *reListNode:
+	case *reNode:
+		if n.item != "" {
+			return 1 // a comparison of the items of a short list
+		}
+		return 10
+	case *reListNode:
 		return 10
 	case *cidrNode:
 		return 4
