@@ -141,9 +141,6 @@ func anchoredNeed(t *reTest, field litKey) (need, bool) {
 		}
 		k := field
 		k.kind, k.fold, k.s = l.kind, l.fold, l.s
-		if l.fold {
-			k.s = asciiLower(l.s)
-		}
 		nd.keys = append(nd.keys, k)
 		nd.cost = max(nd.cost, strCost(l.kind, l.s))
 	}
@@ -236,9 +233,6 @@ func strNeed(t *strTest, field litKey) (need, bool) {
 	}
 	k := field
 	k.kind, k.fold, k.s = kind, t.fold, t.v
-	if t.fold {
-		k.s = asciiLower(t.v)
-	}
 	return need{keys: []litKey{k}, cost: strCost(kind, t.v)}, true
 }
 
@@ -283,7 +277,7 @@ func reNeed(t *reTest, field litKey) (need, bool) {
 			return need{}, false
 		}
 		k := field
-		k.kind, k.fold, k.s = kContains, true, asciiLower(l)
+		k.kind, k.fold, k.s = kContains, true, l
 		nd.keys = append(nd.keys, k)
 		nd.cost = max(nd.cost, strCost(kContains, l)+1)
 	}
@@ -402,21 +396,51 @@ func setAll(mask []uint64, post []int32) {
 	}
 }
 
-// fieldIndex finds the rules whose literals one field's value holds.
+// fieldIndex finds the rules whose literals one field's value holds. When some of
+// them ignore case, all are kept lower-cased (ASCII) and looked up with the value
+// lower-cased: a value that holds a case-sensitive literal holds it lower-cased
+// too, so the lookup finds every rule that may match (and a few that differ from
+// the value only in case, which their evaluation then rejects), with one structure
+// per kind for the literals of both cases. Otherwise the value is looked up as it
+// is.
 type fieldIndex struct {
 	str  func(*event.Event) string
 	list func(*event.Event) []string
 	num  func(*event.Event) int64
 
-	nums                   map[int64][]int32
-	exact, exactFold       map[string][]int32
-	prefix, prefixFold     *trie
-	suffix, suffixFold     *trie
-	contains, containsFold *multiLit
-	foldAll                []int32 // rules with a key ignoring case on this field
+	keys     []litKey // until build
+	posts    []int32
+	fold     bool // the literals are lower-cased
+	nums     map[int64][]int32
+	exact    map[string][]int32
+	prefix   *trie
+	suffix   *trie
+	contains *multiLit
+	foldAll  []int32 // rules with a key ignoring case: candidates for values with non-ASCII bytes
+	all      []int32 // every rule with a key on the field: candidates for very long values
 }
 
 func (f *fieldIndex) add(k litKey, rule int32) {
+	f.keys = append(f.keys, k)
+	f.posts = append(f.posts, rule)
+	f.all = appendOnce(f.all, rule)
+	if k.fold {
+		f.foldAll = appendOnce(f.foldAll, rule)
+	}
+}
+
+func (f *fieldIndex) build() {
+	f.fold = len(f.foldAll) > 0
+	for i, k := range f.keys {
+		f.insert(k, f.posts[i])
+	}
+	f.keys, f.posts = nil, nil
+	if f.contains != nil {
+		f.contains.build()
+	}
+}
+
+func (f *fieldIndex) insert(k litKey, rule int32) {
 	if k.kind == kNum {
 		if f.nums == nil {
 			f.nums = map[int64][]int32{}
@@ -424,46 +448,30 @@ func (f *fieldIndex) add(k litKey, rule int32) {
 		f.nums[k.n] = appendOnce(f.nums[k.n], rule)
 		return
 	}
-	if k.fold {
-		f.foldAll = appendOnce(f.foldAll, rule)
+	lit := k.s
+	if f.fold {
+		lit = asciiLower(lit)
 	}
 	switch k.kind {
 	case kExact:
-		m := &f.exact
-		if k.fold {
-			m = &f.exactFold
+		if f.exact == nil {
+			f.exact = map[string][]int32{}
 		}
-		if *m == nil {
-			*m = map[string][]int32{}
-		}
-		(*m)[k.s] = appendOnce((*m)[k.s], rule)
-	case kPrefix:
+		f.exact[lit] = appendOnce(f.exact[lit], rule)
+	case kPrefix, kSuffix:
 		t := &f.prefix
-		if k.fold {
-			t = &f.prefixFold
+		if k.kind == kSuffix {
+			t = &f.suffix
 		}
 		if *t == nil {
 			*t = &trie{}
 		}
-		(*t).add(k.s, false, rule)
-	case kSuffix:
-		t := &f.suffix
-		if k.fold {
-			t = &f.suffixFold
-		}
-		if *t == nil {
-			*t = &trie{}
-		}
-		(*t).add(k.s, true, rule)
+		(*t).add(lit, k.kind == kSuffix, rule)
 	case kContains:
-		c := &f.contains
-		if k.fold {
-			c = &f.containsFold
+		if f.contains == nil {
+			f.contains = &multiLit{}
 		}
-		if *c == nil {
-			*c = &multiLit{}
-		}
-		(*c).add(k.s, rule)
+		f.contains.add(lit, rule)
 	}
 }
 
@@ -474,18 +482,9 @@ func appendOnce(post []int32, rule int32) []int32 {
 	return append(post, rule)
 }
 
-func (f *fieldIndex) build() {
-	if f.contains != nil {
-		f.contains.build()
-	}
-	if f.containsFold != nil {
-		f.containsFold.build()
-	}
-}
-
-// foldBuf bounds the values looked up lower-cased on the stack; a longer value
-// makes every case-insensitive key of the field hold.
-const foldBuf = 256
+// lowerBuf bounds the values with upper-case letters lower-cased on the stack; a
+// longer one makes every rule of the field a candidate.
+const lowerBuf = 256
 
 // mark sets the rules whose keys the event's value of the field holds.
 func (f *fieldIndex) mark(ev *event.Event, mask []uint64) {
@@ -503,6 +502,38 @@ func (f *fieldIndex) mark(ev *event.Event, mask []uint64) {
 
 // markStr sets the rules whose keys the value s holds.
 func (f *fieldIndex) markStr(s string, mask []uint64) {
+	if !f.fold {
+		f.markLower(s, mask)
+		return
+	}
+	upper, ascii := false, true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		upper = upper || 'A' <= c && c <= 'Z'
+		ascii = ascii && c < utf8.RuneSelf
+	}
+	if !ascii {
+		setAll(mask, f.foldAll) // Unicode folding: let the rules decide
+	}
+	if upper {
+		if len(s) > lowerBuf {
+			setAll(mask, f.all)
+			return
+		}
+		var buf [lowerBuf]byte
+		low := buf[:len(s)]
+		for i := 0; i < len(s); i++ {
+			low[i] = lowerASCII(s[i])
+		}
+		f.markLower(unsafe.String(unsafe.SliceData(low), len(low)), mask) // low is not kept
+		return
+	}
+	f.markLower(s, mask)
+}
+
+// markLower is markStr of a value as the literals are kept: without upper-case
+// ASCII letters when they are lower-cased.
+func (f *fieldIndex) markLower(s string, mask []uint64) {
 	if f.exact != nil {
 		setAll(mask, f.exact[s])
 	}
@@ -514,33 +545,6 @@ func (f *fieldIndex) markStr(s string, mask []uint64) {
 	}
 	if f.contains != nil {
 		f.contains.mark(s, mask)
-	}
-	if len(f.foldAll) == 0 {
-		return
-	}
-	if len(s) > foldBuf || !isASCII(s) {
-		setAll(mask, f.foldAll) // Unicode folding: let the rules decide
-		return
-	}
-	var buf [foldBuf]byte
-	low := buf[:len(s)]
-	for i := 0; i < len(s); i++ {
-		low[i] = lowerASCII(s[i])
-	}
-	if f.exactFold != nil {
-		setAll(mask, f.exactFold[string(low)])
-	}
-	if f.prefixFold != nil || f.suffixFold != nil || f.containsFold != nil {
-		ls := unsafe.String(unsafe.SliceData(low), len(low)) // low is not kept: no copy
-		if f.prefixFold != nil {
-			f.prefixFold.mark(ls, mask)
-		}
-		if f.suffixFold != nil {
-			f.suffixFold.mark(ls, mask)
-		}
-		if f.containsFold != nil {
-			f.containsFold.mark(ls, mask)
-		}
 	}
 }
 
