@@ -34,9 +34,10 @@ func BenchmarkEvalRuleCount(b *testing.B) {
 
 // BenchmarkEvalRuleCorpus is BenchmarkEvalRuleCount with the pack and every rule
 // converted from the Falco and Sigma files named by VIGIL_BENCH_RULES (skipped
-// when it is unset), e.g. real rule corpora:
+// when it is unset), e.g. real rule corpora (relative paths are read from the
+// package directory):
 //
-//	VIGIL_BENCH_RULES=../shared/corpora/falco,../shared/corpora/sigma \
+//	VIGIL_BENCH_RULES=$PWD/../shared/corpora/falco,$PWD/../shared/corpora/sigma \
 //	  go test -run '^$' -bench EvalRuleCorpus ./internal/engine/
 func BenchmarkEvalRuleCorpus(b *testing.B) {
 	rules, ok := corpusRules(b)
