@@ -310,25 +310,26 @@ func isASCII(s string) bool {
 	return true
 }
 
-// ruleSet is rules of one event type evaluated with one of their nodes (the root,
-// or the child node of with child rules), with the literal index of that node.
+// ruleSet is rules of one event type, each evaluated with one of its nodes (the
+// root, or the second node of a with child or with descendant rule), with the
+// literal index of those nodes.
 type ruleSet struct {
 	rules  []*Rule
 	nodes  []matcher
 	words  int
 	always []uint64 // rules evaluated on every event
 	fields []*fieldIndex
-	// unindexed makes every rule a candidate (the reference the index is tested
-	// against)
-	unindexed bool
 }
 
 // maskWords is how many words of candidates are kept on the stack: rule sets of
 // more rules than 64 times that allocate their candidates.
 const maskWords = 64
 
+// newRuleSet indexes rules evaluated with the node node returns for each;
+// unindexed leaves the index out (every rule is a candidate for every event) and
+// keeps the nodes in the order of their files.
 func newRuleSet(rules []*Rule, node func(int, *Rule) matcher, unindexed bool) *ruleSet {
-	s := &ruleSet{rules: rules, words: (len(rules) + 63) / 64, unindexed: unindexed}
+	s := &ruleSet{rules: rules, words: (len(rules) + 63) / 64}
 	s.always = make([]uint64, s.words)
 	byPath := map[string]*fieldIndex{}
 	for i, r := range rules {
