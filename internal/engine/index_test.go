@@ -102,3 +102,42 @@ func TestCommaItem(t *testing.T) {
 		}
 	}
 }
+
+// FuzzIndex compares the evaluation of a rule with and without the literal index
+// on an event whose strings are fuzzed: the index may never drop a match.
+func FuzzIndex(f *testing.F) {
+	bodies := []string{
+		"  op: ends with\n  path: event/FILE_PATH\n  value: /nc",
+		"  op: in list\n  path: event/FILE_NAME\n  values: [kill, ksh]\n  case sensitive: false",
+		"  op: contains\n  path: event/COMMAND_LINE\n  value: stratum+tcp\n  case sensitive: false",
+		"  op: matches\n  path: event/FILE_PATH\n  re: '(?i)^/etc/(?s:.*)version$'",
+		"  op: matches\n  path: event/ARGS\n  re: '^/dev/(tcp|udp)/'",
+		"  op: or\n  rules:\n    - op: is\n      path: event/FILE_NAME\n      value: nc\n    - op: starts with\n      path: event/COMMAND_LINE\n      value: 'ncat -e'\n      case sensitive: false",
+	}
+	for _, b := range bodies {
+		f.Add([]byte(detRule("NEW_PROCESS", b)), "/usr/bin/nc", "NC -e /bin/sh", "/dev/tcp/10.0.0.1/1")
+	}
+	f.Add([]byte(detRule("NEW_PROCESS", bodies[1])), "/bin/\u212ash", "x", "y")
+	f.Add([]byte(detRule("FILE_OPEN", "  op: matches\n  path: event/TARGET/FILE_PATH\n  re: '(^|,)write(,|$)'")), "/bin/\u017fh", "\u212aill", "read,write")
+	f.Fuzz(func(t *testing.T, rule []byte, path, cmd, other string) {
+		r, err := Parse("fuzz.yaml", rule)
+		if err != nil {
+			return
+		}
+		indexed, err := newEngine([]*Rule{r}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reference, err := newEngine([]*Rule{r}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := event.Event{Type: r.Events[0], FilePath: path, CommandLine: cmd, TargetPath: other, ParentFilePath: other,
+			FileFlags: other, DomainName: other, Args: []string{path, cmd, other}, Environment: []string{other},
+			Tags: []string{cmd}, DestPort: uint16(len(other)), User: cmd}
+		got, want := len(indexed.Eval(&ev, nil)), len(reference.Eval(&ev, nil))
+		if got != want {
+			t.Fatalf("rule:\n%s\nevent %+v: %d matches with the index, %d without", rule, ev, got, want)
+		}
+	})
+}
