@@ -57,6 +57,8 @@ func TestLiteralIndex(t *testing.T) {
 		{"list in list", "NEW_PROCESS", "  op: in list\n  path: event/ARGS\n  values: [-e, --exec]", withList(proc("/bin/nc", ""), "nc", "--exec", "/bin/sh"), true, true},
 		{"list anchored", "NEW_PROCESS", "  op: matches\n  path: event/ARGS\n  re: '^/dev/(tcp|udp)/'", withList(proc("/bin/bash", ""), "bash", "/dev/tcp/10.0.0.1/4444"), true, true},
 		{"is tagged", "NEW_PROCESS", "  op: is tagged\n  tag: env:prod", proc("/bin/ls", ""), true, true},
+		{"two needs", "NEW_PROCESS", "  op: and\n  rules:\n    - op: ends with\n      path: event/FILE_PATH\n      value: /nc\n    - op: contains\n      path: event/COMMAND_LINE\n      value: ' -e '", proc("/usr/bin/nc", "nc -e /bin/sh x"), true, true},
+		{"two needs, second misses", "NEW_PROCESS", "  op: and\n  rules:\n    - op: ends with\n      path: event/FILE_PATH\n      value: /nc\n    - op: contains\n      path: event/COMMAND_LINE\n      value: ' -e '", proc("/usr/bin/nc", "nc -l 4444"), false, true},
 		{"negation only", "NEW_PROCESS", "  op: is\n  not: true\n  path: event/FILE_NAME\n  value: sh", proc("/bin/bash", ""), true, false},
 		{"empty value", "NEW_PROCESS", "  op: is\n  path: event/COMMAND_LINE\n  value: ''", proc("/bin/bash", ""), true, true},
 		{"error code 0", "NETWORK_CONNECT", "  op: is\n  path: event/ERROR_CODE\n  value: 0", event.Event{Type: event.NetworkConnect}, true, false},
