@@ -11,6 +11,9 @@
 #   BENCH_PKGS   packages to run (e.g. "./internal/event/"), default: every package
 #                with a Benchmark function
 #   BENCH_OUT    page to write, default docs/BENCHMARKS.md
+#   VIGIL_BENCH_RULES  Falco and Sigma rule files or directories, comma-separated,
+#                that BenchmarkEvalRuleCorpus (internal/engine) converts and loads
+#                with the pack; unset (the default), it is skipped
 #
 # Benchmarks that need root (they load eBPF programs) are left out when not run as
 # root, and the page says which command was run for each package. A failing package

@@ -2,7 +2,9 @@
 // the D&R YAML format (a `detection:` tree of operators over rule paths and a
 // `response:` list of actions), validates them with errors that name the file, line
 // and rule, compiles every path to an accessor from package event, and evaluates
-// events against the rules indexed by event type.
+// events against the rules indexed by event type and by the literal values they
+// require (index.go: an event is evaluated only against the rules whose required
+// values it holds).
 //
 // A rule file holds one rule; its name is the file name without extension:
 //

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +27,22 @@ type Engine struct {
 	byType   map[event.Type]*typeIndex
 	slots    [numSlots]*typeIndex // byType for the types typeSlot knows
 	stateful bool
+}
+
+// typeIndex is what the engine does with an event of one type.
+type typeIndex struct {
+	// rules are, in this order, the stateless rules (they fire when their root
+	// node matches), the stateful rules whose root node applies (mark or count),
+	// and the with child / with descendant rules whose second node applies
+	// (evaluated with that node): one literal index finds the candidates of all.
+	rules           *ruleSet
+	roots, children int     // where the stateful roots and the children begin
+	propagate       []*Rule // with descendant rules: carry markers down the process tree
+}
+
+// typeRules are the rules of one event type, before they are indexed.
+type typeRules struct {
+	stateless, roots, children, propagate []*Rule
 }
 
 // numSlots is how many event types typeSlot knows.
@@ -106,22 +123,22 @@ func (e *Engine) index(t event.Type) *typeIndex {
 	return e.byType[t]
 }
 
-// typeIndex is what the engine does with an event of one type.
-type typeIndex struct {
-	stateless []*Rule // rules that fire when their root node matches
-	roots     []*Rule // stateful rules whose root node applies: mark or count
-	children  []*Rule // with child / with descendant rules whose second node applies
-	propagate []*Rule // with descendant rules: carry markers down the process tree
-}
+// New indexes rules for evaluation, by event type and by the literal values they
+// require (index.go). Rule names must be unique.
+func New(rules []*Rule) (*Engine, error) { return newEngine(rules, false) }
 
-// New indexes rules for evaluation. Rule names must be unique.
-func New(rules []*Rule) (*Engine, error) {
+// newEngine is New; unindexed leaves out the literal index, so that every rule of
+// an event's type is evaluated on it.
+func newEngine(rules []*Rule, unindexed bool) (*Engine, error) {
 	e := &Engine{byType: map[event.Type]*typeIndex{}}
-	ix := func(t event.Type) *typeIndex {
-		x := e.byType[t]
+	byType := map[event.Type]*typeRules{}
+	var types []event.Type
+	ix := func(t event.Type) *typeRules {
+		x := byType[t]
 		if x == nil {
-			x = &typeIndex{}
-			e.byType[t] = x
+			x = &typeRules{}
+			byType[t] = x
+			types = append(types, t)
 		}
 		return x
 	}
@@ -156,9 +173,23 @@ func New(rules []*Rule) (*Engine, error) {
 			ix(t).stateless = append(ix(t).stateless, r)
 		}
 	}
-	for t, x := range e.byType {
+	for _, t := range types {
+		x := byType[t]
+		rules := slices.Concat(x.stateless, x.roots, x.children)
+		ti := &typeIndex{
+			roots:     len(x.stateless),
+			children:  len(x.stateless) + len(x.roots),
+			propagate: x.propagate,
+		}
+		ti.rules = newRuleSet(rules, func(i int, r *Rule) matcher {
+			if i >= ti.children {
+				return r.child
+			}
+			return r.root
+		}, unindexed)
+		e.byType[t] = ti
 		if i := typeSlot(t); i >= 0 {
-			e.slots[i] = x
+			e.slots[i] = ti
 		}
 	}
 	return e, nil
@@ -180,9 +211,12 @@ func (e *Engine) Eval(ev *event.Event, dst []*Rule) []*Rule {
 	if ix == nil {
 		return dst
 	}
-	for _, r := range ix.stateless {
-		if r.root.match(ev) {
-			dst = append(dst, r)
+	var scratch [maskWords]uint64
+	set := ix.rules
+	mask := set.candidates(ev, scratch[:])
+	for i := nextBit(mask, 0, ix.roots); i >= 0; i = nextBit(mask, i+1, ix.roots) {
+		if set.nodes[i].match(ev) {
+			dst = append(dst, set.rules[i])
 		}
 	}
 	return dst
@@ -257,37 +291,46 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 	if ix == nil {
 		return dst, nil
 	}
-	var err error
-	for _, r := range ix.stateless {
-		if r.root.match(ev) {
-			if dst, err = fire(ctx, r, ev, st, now, nil, dst); err != nil {
+	var (
+		err     error
+		scratch [maskWords]uint64
+	)
+	set := ix.rules
+	mask := set.candidates(ev, scratch[:])
+	for i := nextBit(mask, 0, ix.roots); i >= 0; i = nextBit(mask, i+1, ix.roots) {
+		if set.nodes[i].match(ev) {
+			if dst, err = fire(ctx, set.rules[i], ev, st, now, nil, dst); err != nil {
 				return dst, err
 			}
 		}
 	}
-	if len(ix.children)+len(ix.propagate)+len(ix.roots) == 0 {
+	all := len(set.rules)
+	if all == ix.roots && len(ix.propagate) == 0 {
 		return dst, nil
 	}
 	if st == nil {
 		return dst, ErrNoState
 	}
-	for _, r := range ix.children {
-		if ev.PPID == 0 || !r.child.match(ev) {
-			continue
-		}
-		_, ok, err := marker(ctx, st, r, ev.SensorID, ev.PPID, now)
-		if err != nil {
-			return dst, fmt.Errorf("rule %s: %w", r.Name, err)
-		}
-		if ok {
-			var earlier []explain.EventRef
-			if keeper, ok := st.(EventKeeper); ok {
-				if earlier, err = keeper.KeptEvents(ctx, string(markerKey(nil, r, ev.SensorID, ev.PPID)), now); err != nil {
-					return dst, fmt.Errorf("rule %s: %w", r.Name, err)
-				}
+	if ev.PPID != 0 {
+		for i := nextBit(mask, ix.children, all); i >= 0; i = nextBit(mask, i+1, all) {
+			r := set.rules[i]
+			if !set.nodes[i].match(ev) {
+				continue
 			}
-			if dst, err = fire(ctx, r, ev, st, now, earlier, dst); err != nil {
-				return dst, err
+			_, ok, err := marker(ctx, st, r, ev.SensorID, ev.PPID, now)
+			if err != nil {
+				return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+			}
+			if ok {
+				var earlier []explain.EventRef
+				if keeper, ok := st.(EventKeeper); ok {
+					if earlier, err = keeper.KeptEvents(ctx, string(markerKey(nil, r, ev.SensorID, ev.PPID)), now); err != nil {
+						return dst, fmt.Errorf("rule %s: %w", r.Name, err)
+					}
+				}
+				if dst, err = fire(ctx, r, ev, st, now, earlier, dst); err != nil {
+					return dst, err
+				}
 			}
 		}
 	}
@@ -316,8 +359,9 @@ func (e *Engine) Process(ctx context.Context, ev *event.Event, st State, now tim
 			}
 		}
 	}
-	for _, r := range ix.roots {
-		if !r.root.match(ev) {
+	for i := nextBit(mask, ix.roots, ix.children); i >= 0; i = nextBit(mask, i+1, ix.children) {
+		r := set.rules[i]
+		if !set.nodes[i].match(ev) {
 			continue
 		}
 		if r.With != "" {

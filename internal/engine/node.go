@@ -188,13 +188,45 @@ func (n *numNode) match(e *event.Event) bool { return cmp(n.kind, n.get(e), n.v)
 type reTest struct {
 	re  *regexp.Regexp
 	pre *prefilter
+	// item is set for an expression (^|,)item(,|$): one item of a comma-separated
+	// list (file flags), tested without the expression
+	item string
+}
+
+func newReTest(re *regexp.Regexp, src string) reTest {
+	t := reTest{re: re, pre: newPrefilter(src)}
+	const head, tail = "(^|,)", "(,|$)"
+	if lit, ok := strings.CutPrefix(src, head); ok {
+		if lit, ok = strings.CutSuffix(lit, tail); ok && lit != "" && regexp.QuoteMeta(lit) == lit && !strings.ContainsAny(lit, ",\n") {
+			t.item = lit
+		}
+	}
+	return t
 }
 
 func (t *reTest) test(s string) bool {
+	if t.item != "" {
+		return hasItem(s, t.item)
+	}
 	if t.pre != nil && !t.pre.may(s) {
 		return false
 	}
 	return t.re.MatchString(s)
+}
+
+// hasItem reports whether item is one of the comma-separated items of s.
+func hasItem(s, item string) bool {
+	for s != "" {
+		i := strings.IndexByte(s, ',')
+		if i < 0 {
+			return s == item
+		}
+		if s[:i] == item {
+			return true
+		}
+		s = s[i+1:]
+	}
+	return false
 }
 
 type reNode struct {
@@ -538,7 +570,7 @@ func (p *parser) opNode(n *yaml.Node, keys map[string]*yaml.Node, sc scope) (mat
 		if err != nil {
 			return nil, p.errf(rn.Line, "re: invalid RE2 expression: %v", err)
 		}
-		rt := reTest{re: re, pre: newPrefilter(src)}
+		rt := newReTest(re, src)
 		switch f.Kind {
 		case event.String:
 			return &reNode{get: f.Str, reTest: rt, described: ds}, nil

@@ -1,0 +1,145 @@
+package engine
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// TestLiteralIndex evaluates one rule per case with and without the literal index:
+// both must agree with the expected result, and the rule must be indexed (have a
+// need) exactly when the case says so.
+func TestLiteralIndex(t *testing.T) {
+	proc := func(path, cmd string) event.Event {
+		return event.Event{Type: event.NewProcess, FilePath: path, CommandLine: cmd, User: "root", Tags: []string{"role:web", "env:prod"}}
+	}
+	open := func(target string) event.Event {
+		return event.Event{Type: event.FileOpen, FilePath: "/usr/bin/cat", TargetPath: target}
+	}
+	long := strings.Repeat("x", 300)
+	withList := func(e event.Event, items ...string) event.Event {
+		e.Environment, e.Args = items, items
+		return e
+	}
+	tests := []struct {
+		name    string
+		typ     string
+		body    string
+		ev      event.Event
+		match   bool
+		indexed bool
+	}{
+		{"suffix", "NEW_PROCESS", "  op: ends with\n  path: event/FILE_PATH\n  value: /nc", proc("/usr/bin/nc", ""), true, true},
+		{"suffix miss", "NEW_PROCESS", "  op: ends with\n  path: event/FILE_PATH\n  value: /nc", proc("/usr/bin/ncat", ""), false, true},
+		{"prefix", "FILE_OPEN", "  op: starts with\n  path: event/TARGET/FILE_PATH\n  value: /etc/", open("/etc/passwd"), true, true},
+		{"prefix miss", "FILE_OPEN", "  op: starts with\n  path: event/TARGET/FILE_PATH\n  value: /etc/", open("/var/etc/passwd"), false, true},
+		{"fold exact, long s", "NEW_PROCESS", "  op: is\n  path: event/FILE_NAME\n  value: sh\n  case sensitive: false", proc("/bin/\u017fh", ""), true, true},
+		{"fold list, Kelvin sign", "NEW_PROCESS", "  op: in list\n  path: event/FILE_NAME\n  values: [kill, ksh]\n  case sensitive: false", proc("/bin/\u212ash", ""), true, true},
+		{"fold list, upper case", "NEW_PROCESS", "  op: in list\n  path: event/FILE_NAME\n  values: [kill, ksh]\n  case sensitive: false", proc("/bin/KSH", ""), true, true},
+		{"fold contains", "NEW_PROCESS", "  op: contains\n  path: event/COMMAND_LINE\n  value: stratum+tcp\n  case sensitive: false", proc("/tmp/x", "XMRIG -o STRATUM+TCP://pool:3333"), true, true},
+		{"fold contains, long value", "NEW_PROCESS", "  op: contains\n  path: event/COMMAND_LINE\n  value: abc\n  case sensitive: false", proc("/tmp/x", long+"ABC"), true, true},
+		{"contains miss", "NEW_PROCESS", "  op: contains\n  path: event/COMMAND_LINE\n  value: stratum+tcp", proc("/tmp/x", "xmrig -o STRATUM+TCP://pool"), false, true},
+		{"anchored prefix", "NEW_PROCESS", "  op: matches\n  path: event/FILE_PATH\n  re: '^/(usr/)?s?bin/[^/]+$'", proc("/usr/sbin/iptables", ""), true, true},
+		{"anchored suffix", "NEW_PROCESS", "  op: matches\n  path: event/FILE_PATH\n  re: '\\.(sh|py)$'", proc("/tmp/run.py", ""), true, true},
+		{"anchored exact", "NEW_PROCESS", "  op: matches\n  path: event/FILE_NAME\n  re: '^(nc|ncat)$'", proc("/usr/bin/ncat", ""), true, true},
+		{"anchored, fold", "NEW_PROCESS", "  op: matches\n  path: event/FILE_PATH\n  re: '^/TMP/'\n  case sensitive: false", proc("/tmp/x", ""), true, true},
+		{"anchored both ends", "FILE_OPEN", "  op: matches\n  path: event/TARGET/FILE_PATH\n  re: '(?i)^/etc/(?s:.*)version$'", open("/ETC/debian_VERSION"), true, true},
+		{"anchored both ends, miss", "FILE_OPEN", "  op: matches\n  path: event/TARGET/FILE_PATH\n  re: '(?i)^/etc/(?s:.*)version$'", open("/etc/passwd"), false, true},
+		{"regex literals", "NEW_PROCESS", "  op: matches\n  path: event/COMMAND_LINE\n  re: '(wget|curl) .*\\| *sh'", proc("/bin/sh", "curl http://x | sh"), true, true},
+		{"port", "NETWORK_CONNECT", "  op: in list\n  path: event/DESTINATION/PORT\n  values: [4444, 1337]", event.Event{Type: event.NetworkConnect, DestPort: 1337}, true, true},
+		{"or of fields", "NEW_PROCESS", "  op: or\n  rules:\n    - op: is\n      path: event/FILE_NAME\n      value: nc\n    - op: contains\n      path: event/COMMAND_LINE\n      value: '-e /bin/sh'", proc("/usr/bin/ncat", "ncat -e /bin/sh x"), true, true},
+		{"or with a negation", "NEW_PROCESS", "  op: or\n  rules:\n    - op: is\n      path: event/FILE_NAME\n      value: nc\n    - op: is\n      not: true\n      path: event/USER\n      value: root", proc("/usr/bin/ls", ""), false, false},
+		{"and picks a literal", "NEW_PROCESS", "  op: and\n  rules:\n    - op: exists\n      path: event/USER\n    - op: ends with\n      path: event/FILE_PATH\n      value: /nc", proc("/usr/bin/nc", ""), true, true},
+		{"list contains, fold", "NEW_PROCESS", "  op: contains\n  path: event/ENVIRONMENT\n  value: glibc_tunables\n  case sensitive: false", withList(proc("/bin/su", ""), "PATH=/bin", "GLIBC_TUNABLES=glibc.malloc"), true, true},
+		{"list contains miss", "NEW_PROCESS", "  op: contains\n  path: event/ENVIRONMENT\n  value: GLIBC_TUNABLES", withList(proc("/bin/su", ""), "PATH=/bin"), false, true},
+		{"list in list", "NEW_PROCESS", "  op: in list\n  path: event/ARGS\n  values: [-e, --exec]", withList(proc("/bin/nc", ""), "nc", "--exec", "/bin/sh"), true, true},
+		{"list anchored", "NEW_PROCESS", "  op: matches\n  path: event/ARGS\n  re: '^/dev/(tcp|udp)/'", withList(proc("/bin/bash", ""), "bash", "/dev/tcp/10.0.0.1/4444"), true, true},
+		{"is tagged", "NEW_PROCESS", "  op: is tagged\n  tag: env:prod", proc("/bin/ls", ""), true, true},
+		{"two needs", "NEW_PROCESS", "  op: and\n  rules:\n    - op: ends with\n      path: event/FILE_PATH\n      value: /nc\n    - op: contains\n      path: event/COMMAND_LINE\n      value: ' -e '", proc("/usr/bin/nc", "nc -e /bin/sh x"), true, true},
+		{"two needs, second misses", "NEW_PROCESS", "  op: and\n  rules:\n    - op: ends with\n      path: event/FILE_PATH\n      value: /nc\n    - op: contains\n      path: event/COMMAND_LINE\n      value: ' -e '", proc("/usr/bin/nc", "nc -l 4444"), false, true},
+		{"negation only", "NEW_PROCESS", "  op: is\n  not: true\n  path: event/FILE_NAME\n  value: sh", proc("/bin/bash", ""), true, false},
+		{"empty value", "NEW_PROCESS", "  op: is\n  path: event/COMMAND_LINE\n  value: ''", proc("/bin/bash", ""), true, true},
+		{"error code 0", "NETWORK_CONNECT", "  op: is\n  path: event/ERROR_CODE\n  value: 0", event.Event{Type: event.NetworkConnect}, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Parse("r.yaml", []byte(detRule(tc.typ, tc.body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			nd, ok := needOf(r.root)
+			if indexed := ok && nd.cost < noNeed; indexed != tc.indexed {
+				t.Errorf("indexed = %v (need %+v), want %v", indexed, nd, tc.indexed)
+			}
+			for _, unindexed := range []bool{false, true} {
+				eng, err := newEngine([]*Rule{r}, unindexed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ev := tc.ev
+				if got := len(eng.Eval(&ev, nil)) == 1; got != tc.match {
+					t.Errorf("unindexed=%v: match = %v, want %v", unindexed, got, tc.match)
+				}
+			}
+		})
+	}
+}
+
+// TestCommaItem checks the test of (^|,)item(,|$) without the expression against
+// the expression itself.
+func TestCommaItem(t *testing.T) {
+	for _, src := range []string{`(^|,)write(,|$)`, `(^|,)O_CREAT(,|$)`, `(^|,)a.b(,|$)`, `(?i)(^|,)write(,|$)`} {
+		re := regexp.MustCompile(src)
+		rt := newReTest(re, src)
+		if wantItem := !strings.Contains(src, ".") && !strings.HasPrefix(src, "(?i)"); (rt.item != "") != wantItem {
+			t.Errorf("%s: item %q, want one: %v", src, rt.item, wantItem)
+		}
+		for _, s := range []string{"", "write", "read,write", "write,read", "writer", "rewrite", ",write", "write,",
+			"read,", "a,,write", "WRITE", "O_CREAT", "O_RDWR,O_CREAT,O_EXCL", "axb", "a.b", "x,a.b", "write\n", "\nwrite"} {
+			if got, want := rt.test(s), re.MatchString(s); got != want {
+				t.Errorf("%s on %q: %v, the expression says %v", src, s, got, want)
+			}
+		}
+	}
+}
+
+// FuzzIndex compares the evaluation of a rule with and without the literal index
+// on an event whose strings are fuzzed: the index may never drop a match.
+func FuzzIndex(f *testing.F) {
+	bodies := []string{
+		"  op: ends with\n  path: event/FILE_PATH\n  value: /nc",
+		"  op: in list\n  path: event/FILE_NAME\n  values: [kill, ksh]\n  case sensitive: false",
+		"  op: contains\n  path: event/COMMAND_LINE\n  value: stratum+tcp\n  case sensitive: false",
+		"  op: matches\n  path: event/FILE_PATH\n  re: '(?i)^/etc/(?s:.*)version$'",
+		"  op: matches\n  path: event/ARGS\n  re: '^/dev/(tcp|udp)/'",
+		"  op: or\n  rules:\n    - op: is\n      path: event/FILE_NAME\n      value: nc\n    - op: starts with\n      path: event/COMMAND_LINE\n      value: 'ncat -e'\n      case sensitive: false",
+	}
+	for _, b := range bodies {
+		f.Add([]byte(detRule("NEW_PROCESS", b)), "/usr/bin/nc", "NC -e /bin/sh", "/dev/tcp/10.0.0.1/1")
+	}
+	f.Add([]byte(detRule("NEW_PROCESS", bodies[1])), "/bin/\u212ash", "x", "y")
+	f.Add([]byte(detRule("FILE_OPEN", "  op: matches\n  path: event/TARGET/FILE_PATH\n  re: '(^|,)write(,|$)'")), "/bin/\u017fh", "\u212aill", "read,write")
+	f.Fuzz(func(t *testing.T, rule []byte, path, cmd, other string) {
+		r, err := Parse("fuzz.yaml", rule)
+		if err != nil {
+			return
+		}
+		indexed, err := newEngine([]*Rule{r}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reference, err := newEngine([]*Rule{r}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := event.Event{Type: r.Events[0], FilePath: path, CommandLine: cmd, TargetPath: other, ParentFilePath: other,
+			FileFlags: other, DomainName: other, Args: []string{path, cmd, other}, Environment: []string{other},
+			Tags: []string{cmd}, DestPort: uint16(len(other)), User: cmd}
+		got, want := len(indexed.Eval(&ev, nil)), len(reference.Eval(&ev, nil))
+		if got != want {
+			t.Fatalf("rule:\n%s\nevent %+v: %d matches with the index, %d without", rule, ev, got, want)
+		}
+	})
+}
