@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"errors"
 	"reflect"
 	"strconv"
@@ -83,8 +84,14 @@ func optionalFile(t testing.TB, evs []Event) []byte {
 	return buf.Bytes()
 }
 
-// genericDecode reads data with parquet-go's generic row reader.
-func genericDecode(data []byte, maxRows int64) ([]Event, error) {
+// genericDecode reads data with parquet-go's generic row reader; a panic of
+// its own (it has some on damaged pages) is an error.
+func genericDecode(data []byte, maxRows int64) (evs []Event, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			evs, err = nil, fmt.Errorf("parquet-go's row reader panicked: %v", r)
+		}
+	}()
 	f, err := openChecked(data, maxRows)
 	if err != nil {
 		return nil, err
