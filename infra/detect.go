@@ -17,10 +17,18 @@ import (
 	"github.com/vigil-sec/vigil/internal/anomaly"
 )
 
-// Settings of the Kinesis → detect event source mapping.
+// Settings of the detect function and its Kinesis event source mapping,
+// chosen from BenchmarkHandleRecorded (docs/cost.md, "Sizing the detect
+// function"): a whole shard of one-second records of 100 events takes about a
+// fifth of a vCPU; 1,024 MB gives an invocation 0.58 of one, and two batches
+// of a shard run at once (each sensor's records still in order), so a shard
+// that fell behind is caught up at several times its rate. Batches of 1,000
+// records make one invocation a second of a busy shard, not ten.
 const (
-	detectBatchSize     = 100
-	detectRetryAttempts = 3
+	detectMemoryMB        = 1024
+	detectBatchSize       = 1000
+	detectParallelBatches = 2
+	detectRetryAttempts   = 3
 	// detectMaxRecordAgeHours bounds how far behind the function may fall before a
 	// batch is skipped (its shard position goes to the DLQ). It is well inside the
 	// stream's 24 h retention, so skipped batches can still be replayed from the stream.
@@ -80,7 +88,7 @@ func newDetect(scope constructs.Construct, deps detectDeps, codeDir string) *Det
 	d.Function = newGoFunction(scope, functionSpec{
 		name:        fnDetect,
 		description: "Vigil detect: Kinesis Parquet batches → rules and anomaly scoring → detections",
-		memoryMB:    512,
+		memoryMB:    detectMemoryMB,
 		timeout:     awscdk.Duration_Seconds(jsii.Number(60)),
 		env: map[string]*string{
 			"VIGIL_DETECTIONS_TABLE":  deps.store.Detections.TableName(),
@@ -91,6 +99,12 @@ func newDetect(scope constructs.Construct, deps detectDeps, codeDir string) *Det
 			"VIGIL_LAKE_BUCKET":       in.Lake.BucketName(),
 			"VIGIL_MODEL_KEY":         jsii.String(modelKey),
 			"VIGIL_TASKS_TABLE":       deps.store.Tasks.TableName(),
+			// the garbage collector runs when the heap nears three quarters
+			// of the function's memory, not each time it doubles: decoding
+			// allocates a batch's strings, and collecting them as often
+			// as the default would costs a third of the decode's time
+			"GOGC":       jsii.String("off"),
+			"GOMEMLIMIT": jsii.String(fmt.Sprintf("%dMiB", detectMemoryMB*3/4)),
 		},
 	}, codeDir)
 
@@ -116,6 +130,7 @@ func newDetect(scope constructs.Construct, deps detectDeps, codeDir string) *Det
 		&awslambdaeventsources.KinesisEventSourceProps{
 			StartingPosition:        awslambda.StartingPosition_LATEST,
 			BatchSize:               jsii.Number(detectBatchSize),
+			ParallelizationFactor:   jsii.Number(detectParallelBatches),
 			ReportBatchItemFailures: jsii.Bool(true),
 			BisectBatchOnError:      jsii.Bool(true),
 			RetryAttempts:           jsii.Number(detectRetryAttempts),

@@ -48,7 +48,7 @@ func TestFunctions(t *testing.T) {
 		env     map[string]any // exactly these variables
 	}{
 		{
-			name: fnDetect, memory: 512, timeout: 60,
+			name: fnDetect, memory: 1024, timeout: 60,
 			env: map[string]any{
 				"VIGIL_FUNCTION":          "detect",
 				"VIGIL_DETECTIONS_TABLE":  ref(ids.detections),
@@ -59,6 +59,8 @@ func TestFunctions(t *testing.T) {
 				"VIGIL_LAKE_BUCKET":       ref(ids.lake),
 				"VIGIL_MODEL_KEY":         anomaly.DefaultModelKey,
 				"VIGIL_TASKS_TABLE":       ref(ids.tasks),
+				"GOGC":                    "off",
+				"GOMEMLIMIT":              "768MiB",
 			},
 		},
 		{

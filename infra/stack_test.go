@@ -420,7 +420,7 @@ func TestDetect(t *testing.T) {
 				"Runtime":       "provided.al2023",
 				"Architectures": []any{"arm64"},
 				"Handler":       "bootstrap",
-				"MemorySize":    512,
+				"MemorySize":    1024,
 				"Timeout":       60,
 				"Environment":   map[string]any{"Variables": map[string]any{"VIGIL_FUNCTION": fnDetect}},
 			},
@@ -432,7 +432,8 @@ func TestDetect(t *testing.T) {
 			props: map[string]any{
 				"EventSourceArn":             arn(id.stream),
 				"StartingPosition":           "LATEST",
-				"BatchSize":                  100,
+				"BatchSize":                  1000,
+				"ParallelizationFactor":      2,
 				"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
 				"BisectBatchOnFunctionError": true,
 				"MaximumRetryAttempts":       3,

@@ -43,7 +43,7 @@ vigil local or vigil-sensor --local. docs/cost.md explains the model.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			p := cost.DefaultParams()
 			p.Hosts, p.EventsPerHostPerSec, p.Region = hosts, rate, region
-			p.DetectEventsPerSec, p.DetectionsPerHostPerDay = detectEventsPerSec, detectionsPerDay
+			p.DetectEventsPerCPUSec, p.DetectionsPerHostPerDay = detectEventsPerSec, detectionsPerDay
 			days, err := parseDays(retention)
 			if err != nil {
 				return usageError(fmt.Errorf("cost: --retention: %w", err))
@@ -118,8 +118,8 @@ vigil local or vigil-sensor --local. docs/cost.md explains the model.`,
 	f.DurationVar(&batch, "batch-interval", time.Duration(cost.DefaultParams().BatchIntervalSec*float64(time.Second)),
 		"the sensors' batch_interval: how long a stream record collects events")
 	f.DurationVar(&registryWrite, "registry-write", cadence.RegistryWrite, "the most often the detect function writes a sensor's entry (0: every heartbeat)")
-	f.Float64Var(&detectEventsPerSec, "detect-events-per-sec", cost.DefaultDetectEventsPerSec,
-		"events the detect function decodes and evaluates per second of its duration")
+	f.Float64Var(&detectEventsPerSec, "detect-events-per-cpu-sec", cost.DefaultDetectEventsPerCPUSec,
+		"events the detect function decodes and evaluates per second of one core (beside its cost per record)")
 	f.Float64Var(&detectionsPerDay, "detections-per-host-per-day", cost.DefaultParams().DetectionsPerHostPerDay,
 		"detections a host raises a day")
 	f.BoolVar(&asJSON, "json", false, "print the estimate as JSON")

@@ -97,7 +97,9 @@ func Run(p Params) (Estimate, error) {
 	detectInv := math.Min(records, math.Max(records/p.DetectBatchSize, float64(capacity.Shards)*secondsPerMonth))
 	// The registry takes a sensor's heartbeat at most every RegistryWriteSec.
 	registryWrites := hosts * secondsPerMonth / math.Max(p.HeartbeatSec, p.RegistryWriteSec)
-	detectSec := lake.EventsPerMonth/p.DetectEventsPerSec + detectInv*p.DetectInvocationSec + registryWrites*p.DynamoCallSec
+	cpuShare := math.Min(1, p.DetectMemoryMB/LambdaMBPerVCPU)
+	detectCPU := lake.EventsPerMonth/p.DetectEventsPerCPUSec + records*p.DetectRecordCPUSec
+	detectSec := detectCPU/cpuShare + detectInv*p.DetectInvocationSec + registryWrites*p.DynamoCallSec
 	polls := 0.0
 	authInv := 0.0
 	if !p.NoTaskPolling {
@@ -110,7 +112,8 @@ func Run(p Params) (Estimate, error) {
 	trainInv := daysPerMonth
 	gbs := func(sec, memMB float64) float64 { return sec * memMB / 1024 }
 	const lambda = "Lambda"
-	add(line(lambda, fmt.Sprintf("detect: %.0f MB, %.0f events/s of duration", p.DetectMemoryMB, p.DetectEventsPerSec),
+	add(line(lambda, fmt.Sprintf("detect: %.0f MB (%.2f vCPU), %.0f events/CPU-s, %.2f ms/record", p.DetectMemoryMB, cpuShare,
+		p.DetectEventsPerCPUSec, p.DetectRecordCPUSec*1000),
 		gbs(detectSec, p.DetectMemoryMB), pr.LambdaArmGBSecond))
 	if polls > 0 {
 		add(line(lambda, fmt.Sprintf("api: a task poll every %gs per host, %.0f ms each", p.TaskPollSec, p.APIPollSec*1000),

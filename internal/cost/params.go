@@ -47,19 +47,22 @@ type Params struct {
 	ShardUtilization float64
 
 	// The detect function (infra/detect.go): DetectMemoryMB, batches of up to
-	// DetectBatchSize records. DetectEventsPerSec is how many events one invocation
-	// decodes and evaluates per second of its duration at that memory size;
-	// DetectInvocationSec the fixed time of an invocation; HeartbeatSec the
+	// DetectBatchSize records. Decoding and evaluating a record of n events
+	// takes DetectRecordCPUSec + n/DetectEventsPerCPUSec of one core's time;
+	// the function has a share of a core in proportion to its memory (a whole
+	// one at LambdaMBPerVCPU), so its duration is that time over the share.
+	// DetectInvocationSec is the fixed time of an invocation; HeartbeatSec the
 	// sensors' heartbeat interval. The function writes a sensor's entry in the
 	// sensors table at most every RegistryWriteSec (0: every heartbeat), each write
 	// one DynamoDB update taking DynamoCallSec of the function's time.
-	DetectMemoryMB      float64
-	DetectBatchSize     float64
-	DetectEventsPerSec  float64
-	DetectInvocationSec float64
-	HeartbeatSec        float64
-	RegistryWriteSec    float64
-	DynamoCallSec       float64
+	DetectMemoryMB        float64
+	DetectBatchSize       float64
+	DetectEventsPerCPUSec float64
+	DetectRecordCPUSec    float64
+	DetectInvocationSec   float64
+	HeartbeatSec          float64
+	RegistryWriteSec      float64
+	DynamoCallSec         float64
 
 	// Task polling: each sensor with response tasks on polls the API every
 	// TaskPollSec (docs/sensor.md); NoTaskPolling leaves it out (no respond.api_url).
@@ -126,10 +129,18 @@ const (
 	DefaultRetentionDays = 365
 	DefaultRegion        = "us-east-1"
 
-	// DefaultDetectEventsPerSec is the detect function's decode + evaluate
-	// throughput per second of duration at its memory size, from docs/BENCHMARKS.md
-	// BenchmarkHandle*; updated when that benchmark is measured again.
-	DefaultDetectEventsPerSec = 1_500_000
+	// DefaultDetectEventsPerCPUSec and DefaultDetectRecordCPUSec are the
+	// detect function's decode + evaluate cost (the pack, one core): a record
+	// of n events takes DefaultDetectRecordCPUSec + n/DefaultDetectEventsPerCPUSec
+	// of CPU. They are fitted to BenchmarkHandleRecorded's events/cpu-s on
+	// records of 100 and of 2,000 events of the recorded lake
+	// (docs/BENCHMARKS.md, "The detect function on a recorded host").
+	DefaultDetectEventsPerCPUSec = 1_230_000
+	DefaultDetectRecordCPUSec    = 0.000_29
+
+	// LambdaMBPerVCPU is the memory at which a Lambda function has one whole
+	// vCPU; below it, a share in proportion (AWS Lambda's documentation).
+	LambdaMBPerVCPU = 1769
 )
 
 // DefaultParams returns the model's defaults; Hosts and EventsPerHostPerSec are
@@ -167,13 +178,14 @@ func DefaultParams() Params {
 		ShardUtilization: 0.7,
 
 		// infra/detect.go: 512 MB, batches of 100 records.
-		DetectMemoryMB:      512,
-		DetectBatchSize:     100,
-		DetectEventsPerSec:  DefaultDetectEventsPerSec,
-		DetectInvocationSec: 0.005,
-		HeartbeatSec:        cadence.Heartbeat.Seconds(),     // docs/sensor.md: SENSOR_HEARTBEAT every 30 s
-		RegistryWriteSec:    cadence.RegistryWrite.Seconds(), // internal/detect: a sensor's entry at most every 5 min
-		DynamoCallSec:       0.008,
+		DetectMemoryMB:        1024,
+		DetectBatchSize:       1000,
+		DetectEventsPerCPUSec: DefaultDetectEventsPerCPUSec,
+		DetectRecordCPUSec:    DefaultDetectRecordCPUSec,
+		DetectInvocationSec:   0.005,
+		HeartbeatSec:          cadence.Heartbeat.Seconds(),     // docs/sensor.md: SENSOR_HEARTBEAT every 30 s
+		RegistryWriteSec:      cadence.RegistryWrite.Seconds(), // internal/detect: a sensor's entry at most every 5 min
+		DynamoCallSec:         0.008,
 
 		// docs/sensor.md: the sensor polls its tasks every respond.poll_interval
 		// (its default, internal/cadence); infra/api.go: api 256 MB, authorizer
@@ -239,7 +251,7 @@ func (p Params) Validate() error {
 		{"max record bytes", p.MaxRecordBytes}, {"roll interval", p.RollIntervalSec},
 		{"roll max bytes", p.RollMaxBytes}, {"multipart threshold", p.MultipartAboveBytes},
 		{"stream bytes per event", p.StreamBytesPerEvent}, {"lake bytes per event", p.LakeBytesPerEvent},
-		{"detect events per second", p.DetectEventsPerSec}, {"detect memory", p.DetectMemoryMB},
+		{"detect events per CPU second", p.DetectEventsPerCPUSec}, {"detect CPU seconds per record", p.DetectRecordCPUSec}, {"detect memory", p.DetectMemoryMB},
 		{"detect batch size", p.DetectBatchSize}, {"heartbeat interval", p.HeartbeatSec},
 		{"authorizer cache", p.AuthorizerCacheSec},
 	}
