@@ -3,8 +3,8 @@ package event
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
