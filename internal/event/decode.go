@@ -410,16 +410,7 @@ func (r *chunkReader) values(p parquet.Page, v *values) error {
 				return err
 			}
 		}
-		limit := len(r.s.dictNums)
-		if r.c.kind == kindBytes || r.c.kind == kindBytesList {
-			limit = len(r.s.dictStrs)
-		}
-		for _, i := range v.idx {
-			if uint(i) >= uint(limit) {
-				return fmt.Errorf("dictionary index %d beyond its %d values", i, limit)
-			}
-		}
-		return nil
+		return r.checkIndexes(v.idx)
 	}
 	switch r.c.kind {
 	case kindBytes, kindBytesList:
@@ -447,6 +438,21 @@ func (r *chunkReader) values(p parquet.Page, v *values) error {
 		}
 		v.i64 = data.Int64()
 		v.n = len(v.i64)
+	}
+	return nil
+}
+
+// checkIndexes checks that the dictionary indexes idx are within the
+// current dictionary.
+func (r *chunkReader) checkIndexes(idx []int32) error {
+	limit := len(r.s.dictNums)
+	if r.c.kind == kindBytes || r.c.kind == kindBytesList {
+		limit = len(r.s.dictStrs)
+	}
+	for _, i := range idx {
+		if uint(i) >= uint(limit) {
+			return fmt.Errorf("dictionary index %d beyond its %d values", i, limit)
+		}
 	}
 	return nil
 }

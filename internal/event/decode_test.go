@@ -175,17 +175,24 @@ func TestDecoderReuse(t *testing.T) {
 		"batch/empty", "batch/mixed", "parquet-go/v1 small pages", "batch/sample", "parquet-go/v2 pages", "batch/filled"}
 	dec := NewDecoder()
 	for _, name := range order {
-		want, err := Decode(nil, cases[name], 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := dec.Decode(cases[name], 0)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if d := diffEvents(got, want); d != "" {
-			t.Fatalf("%s after the files before it: %s", name, d)
-		}
+		sameAsFresh(t, dec, name, cases[name])
+	}
+}
+
+// sameAsFresh decodes the file name with dec and checks it reads what a
+// fresh decoder does.
+func sameAsFresh(t *testing.T, dec *Decoder, name string, data []byte) {
+	t.Helper()
+	want, err := Decode(nil, data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := dec.Decode(data, 0)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if d := diffEvents(got, want); d != "" {
+		t.Fatalf("%s after the files before it: %s", name, d)
 	}
 }
 
@@ -274,17 +281,7 @@ func TestDecoderAfterErrors(t *testing.T) {
 		if _, err := dec.Decode(short, 0); err == nil || !strings.Contains(err.Error(), "more than the row group's 1 rows") {
 			t.Fatalf("a file of more rows than it declares: %v", err)
 		}
-		want, err := Decode(nil, cases[name], 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := dec.Decode(cases[name], 0)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if d := diffEvents(got, want); d != "" {
-			t.Fatalf("%s after a failed file: %s", name, d)
-		}
+		sameAsFresh(t, dec, name, cases[name])
 	}
 }
 

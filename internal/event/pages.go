@@ -299,16 +299,7 @@ func (r *chunkReader) decodeValues(payload []byte, enc format.Encoding, v *value
 			return err
 		}
 		v.idx, v.n = s.i32, len(s.i32)
-		limit := len(r.s.dictNums)
-		if r.c.kind == kindBytes || r.c.kind == kindBytesList {
-			limit = len(r.s.dictStrs)
-		}
-		for _, i := range v.idx {
-			if uint(i) >= uint(limit) {
-				return fmt.Errorf("dictionary index %d beyond its %d values", i, limit)
-			}
-		}
-		return nil
+		return r.checkIndexes(v.idx)
 	}
 	switch r.c.kind {
 	case kindBytes, kindBytesList:
