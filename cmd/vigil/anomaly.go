@@ -147,7 +147,7 @@ func scoreFiles(stdout, stderr io.Writer, sc *anomaly.Scorer, files []string, al
 		if err != nil {
 			return fmt.Errorf("anomaly score: %w", err)
 		}
-		if evs, err = event.Decode(evs[:0], data, 0); err != nil {
+		if evs, err = event.DecodeRecord(evs[:0], data, 0); err != nil {
 			return fmt.Errorf("anomaly score: %s: %w", f, err)
 		}
 		for i := range evs {

@@ -26,7 +26,8 @@ func newEventsCmd() *cobra.Command {
 		Short: "Print the events a lake directory or Parquet file holds (a table, or JSON lines with --json)",
 		Long: `Reads lake files — a directory written by vigil-sensor --local or vigil local (every
 .parquet file under it, in key order: by day, hour, sensor, then file), or single
-Parquet files — and prints their events: a table by default, or with --json one
+Parquet files or saved stream records (a batch in a zstd frame, as the sensor puts
+it on the stream) — and prints their events: a table by default, or with --json one
 JSON object per line in the shape rules see ({"routing": {...}, "event": {...}}).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -93,7 +94,7 @@ func printEvents(stdout io.Writer, args []string, asJSON bool, limit int) error 
 		if err != nil {
 			return fmt.Errorf("events: %w", err)
 		}
-		if evs, err = event.Decode(evs[:0], data, 0); err != nil {
+		if evs, err = event.DecodeRecord(evs[:0], data, 0); err != nil {
 			return fmt.Errorf("events: %s: %w", f, err)
 		}
 		for i := range evs {

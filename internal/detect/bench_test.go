@@ -148,3 +148,63 @@ func BenchmarkHandleRecorded(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRecordBytes measures the stream records of the recorded lake cut
+// into batches of 100, 200, 500 and 2,000 events (a host at 100, 200, 500
+// and 2,000 events/s sends one batch a second), in both forms: bare Parquet
+// batches (form=parquet, what sensors sent before stream records were
+// framed) and Parquet batches in a zstd frame (form=framed, what the sensor
+// sends). Each op encodes every batch, as the sensor does, and reports the
+// bytes per event on the wire; the records are then read back through one
+// RecordDecoder, as the detect function reads them, and must hold every event.
+func BenchmarkRecordBytes(b *testing.B) {
+	data, err := os.ReadFile("testdata/recorded-lake.parquet")
+	if err != nil {
+		b.Fatal(err)
+	}
+	evs, err := event.Decode(nil, data, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	forms := []struct {
+		name string
+		enc  interface {
+			Encode([]event.Event) ([]byte, error)
+		}
+	}{
+		{"parquet", event.NewEncoder()},
+		{"framed", event.NewRecordEncoder()},
+	}
+	for _, per := range []int{100, 200, 500, 2000} {
+		for _, f := range forms {
+			b.Run(fmt.Sprintf("events=%d/form=%s", per, f.name), func(b *testing.B) {
+				var records [][]byte
+				size := 0
+				for b.Loop() {
+					records, size = records[:0], 0
+					for i := 0; i < len(evs); i += per {
+						rec, err := f.enc.Encode(evs[i:min(i+per, len(evs))])
+						if err != nil {
+							b.Fatal(err)
+						}
+						size += len(rec)
+						records = append(records, bytes.Clone(rec))
+					}
+				}
+				b.ReportMetric(float64(size)/float64(len(evs)), "bytes/event")
+				dec := event.NewRecordDecoder(nil)
+				n := 0
+				for _, rec := range records {
+					got, err := dec.Decode(rec, MaxBatchRows)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += len(got)
+				}
+				if n != len(evs) {
+					b.Fatalf("read back %d events of %d", n, len(evs))
+				}
+			})
+		}
+	}
+}

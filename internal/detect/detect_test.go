@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/klauspost/compress/zstd"
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/event"
 )
@@ -144,6 +145,16 @@ func TestKinesisHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	good = bytes.Clone(good)
+	framed, err := event.NewRecordEncoder().Encode([]event.Event{privileged()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	framed = bytes.Clone(framed)
+	zenc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bomb := zenc.EncodeAll(make([]byte, 32<<20), nil)
 	tests := []struct {
 		name       string
 		records    []events.KinesisEventRecord
@@ -152,6 +163,10 @@ func TestKinesisHandler(t *testing.T) {
 		published  int
 	}{
 		{"good", []events.KinesisEventRecord{record("1", good)}, nil, nil, 1},
+		{"framed", []events.KinesisEventRecord{record("1", framed)}, nil, nil, 1},
+		{"framed and bare", []events.KinesisEventRecord{record("1", framed), record("2", good), record("3", framed)}, nil, nil, 3},
+		{"zstd bomb in the middle", []events.KinesisEventRecord{record("1", framed), record("2", bomb), record("3", good)}, nil, []string{"2"}, 2},
+		{"truncated frame", []events.KinesisEventRecord{record("1", framed[:len(framed)-8]), record("2", framed)}, nil, []string{"1"}, 1},
 		{"poison in the middle", []events.KinesisEventRecord{record("1", good), record("2", []byte("garbage")), record("3", good)}, nil, []string{"2"}, 2},
 		{"publisher down", []events.KinesisEventRecord{record("1", good)}, errors.New("down"), []string{"1"}, 0},
 	}
@@ -176,7 +191,8 @@ func TestKinesisHandler(t *testing.T) {
 			}
 			ok := m.counts[MetricRecords+"|result:ok"] + m.counts[MetricRecords+"|result:poison"] + m.counts[MetricRecords+"|result:failed"]
 			if ok != int64(len(tc.records)) || m.counts[MetricBatchTime] != int64(len(tc.records)) ||
-				m.counts[MetricRecords+"|result:poison"]+m.counts[MetricRecords+"|result:failed"] != int64(len(tc.failures)) {
+				m.counts[MetricRecords+"|result:poison"]+m.counts[MetricRecords+"|result:failed"] != int64(len(tc.failures)) ||
+				tc.publishErr == nil && m.counts[MetricRecords+"|result:poison"] != int64(len(tc.failures)) {
 				t.Errorf("metrics %v for %d records with %d failures", m.counts, len(tc.records), len(tc.failures))
 			}
 			if tc.publishErr == nil && m.counts[MetricDetections+"|rule:privileged_docker_container,severity:medium"] != int64(tc.published) {

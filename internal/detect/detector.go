@@ -30,6 +30,7 @@ type Detector struct {
 	Clock func() time.Time
 
 	decoder *event.Decoder
+	records *event.RecordDecoder // reads stream records through decoder
 	events  []event.Event
 	matches []engine.Match
 	byName  map[string]*engine.Rule // the engine's rules by name, made when first needed
@@ -124,14 +125,16 @@ func nextAction(acts []engine.Action, i int, verb string) int {
 	return -1
 }
 
-// Batch decodes one Parquet batch and returns its detections and how many events it
-// held. Undecodable input is an error wrapping event.ErrNotParquet.
+// Batch decodes one stream record — a Parquet batch, zstd-framed as the sensor
+// ships it or bare — and returns its detections and how many events it held.
+// Undecodable input is an error wrapping event.ErrNotParquet.
 func (d *Detector) Batch(dst []Detection, data []byte) ([]Detection, int, error) {
 	if d.decoder == nil {
 		d.decoder = event.NewStreamDecoder()
+		d.records = event.NewRecordDecoder(d.decoder)
 	}
 	var err error
-	d.events, err = d.decoder.Decode(data, MaxBatchRows)
+	d.events, err = d.records.Decode(data, MaxBatchRows)
 	if err != nil {
 		return dst, 0, fmt.Errorf("decode batch: %w", err)
 	}

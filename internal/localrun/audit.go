@@ -18,7 +18,7 @@ type auditStream struct{ a *App }
 
 func (s auditStream) Put(ctx context.Context, partitionKey string, records [][]byte) error {
 	for i, rec := range records {
-		evs, err := event.Decode(nil, rec, detect.MaxBatchRows)
+		evs, err := event.DecodeRecord(nil, rec, detect.MaxBatchRows)
 		if err != nil {
 			return fmt.Errorf("local: audit batch %d: %w", i, err)
 		}

@@ -80,7 +80,7 @@ func (a *App) consume(ctx context.Context, s *local.Stream) error {
 			}
 			continue
 		}
-		evs, err = event.Decode(evs[:0], rec.Data, detect.MaxBatchRows)
+		evs, err = event.DecodeRecord(evs[:0], rec.Data, detect.MaxBatchRows)
 		if err != nil {
 			a.log.Error("batch refused", "sequence", rec.SequenceNumber, "error", err)
 			continue

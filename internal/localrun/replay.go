@@ -95,7 +95,7 @@ func replayFiles(path string) ([]string, error) {
 }
 
 // Replay processes the recorded events in path (a lake directory or one Parquet
-// file) file by file, each on its events' own clock, as fast as it can. A file
+// file or stream record, framed or bare) file by file, each on its events' own clock, as fast as it can. A file
 // that does not decode is logged, counted as refused and skipped. Every
 // detection is counted by rule, the ones stored by an earlier run too; only new
 // ones are published.
@@ -116,7 +116,7 @@ func (a *App) Replay(ctx context.Context, path string) (Summary, error) {
 		if err != nil {
 			return sum, fmt.Errorf("replay: %w", err)
 		}
-		evs, err = event.Decode(evs[:0], data, 0)
+		evs, err = event.DecodeRecord(evs[:0], data, 0)
 		if err != nil {
 			a.log.Error("replay: file refused", "file", f, "error", err)
 			sum.Refused++

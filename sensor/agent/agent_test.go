@@ -53,7 +53,7 @@ func TestRunEmitsHeartbeatAndHostStats(t *testing.T) {
 	var hb, hs *event.Event
 	var outbound uint64
 	for rec := range stream.Records() {
-		evs, err := event.Decode(nil, rec.Data, 0)
+		evs, err := event.DecodeRecord(nil, rec.Data, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

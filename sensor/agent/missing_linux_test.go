@@ -27,7 +27,7 @@ func TestHeartbeatMissingCapabilities(t *testing.T) {
 	stream.Close()
 	beats := 0
 	for rec := range stream.Records() {
-		evs, err := event.Decode(nil, rec.Data, 0)
+		evs, err := event.DecodeRecord(nil, rec.Data, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

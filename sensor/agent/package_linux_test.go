@@ -68,7 +68,7 @@ func TestPackageOwnership(t *testing.T) {
 			got := map[string]*event.Event{}
 			missing := false
 			for rec := range stream.Records() {
-				evs, err := event.Decode(nil, rec.Data, 0)
+				evs, err := event.DecodeRecord(nil, rec.Data, 0)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -112,7 +112,7 @@ func TestRunStopsWhenCaptureFails(t *testing.T) {
 	stream.Close()
 	shipped := uint64(0)
 	for rec := range stream.Records() {
-		evs, err := event.Decode(nil, rec.Data, 0)
+		evs, err := event.DecodeRecord(nil, rec.Data, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

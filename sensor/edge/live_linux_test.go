@@ -158,7 +158,7 @@ func readStream(tb testing.TB, kc *kinesis.Client, stream string, want int) []st
 			out = append(out, streamRecord{edge: &rec})
 			continue
 		}
-		evs, err := event.Decode(nil, r.Data, 0)
+		evs, err := event.DecodeRecord(nil, r.Data, 0)
 		if err != nil {
 			tb.Fatal(err)
 		}

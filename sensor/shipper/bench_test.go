@@ -55,12 +55,13 @@ func mix(n int) []event.Event {
 }
 
 // BenchmarkBytesPerEvent measures the wire size of hot-path records (batches of
-// BatchEvents, one second of a busy host) and of lake files, per event.
+// BatchEvents, one second of a busy host, as framed stream records), per
+// event.
 func BenchmarkBytesPerEvent(b *testing.B) {
 	events := mix(20000)
 	for _, size := range []int{500, 2000, 20000} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
-			enc := event.NewEncoder()
+			enc := event.NewRecordEncoder()
 			var bytes, n int
 			for b.Loop() {
 				bytes, n = 0, 0

@@ -2,9 +2,10 @@
 // zstd Parquet written by package event:
 //
 //   - the hot path: every BatchInterval (≤ 1 s) or BatchEvents events, a batch is
-//     encoded — split in halves until each part fits a Kinesis record (≤ 1 MiB) — and
-//     put on the Stream with the sensor id as partition key, so one sensor's events
-//     stay ordered in one shard;
+//     encoded as a stream record (event.RecordEncoder: the Parquet batch in a zstd
+//     frame) — split in halves until each part fits a Kinesis record (≤ 1 MiB
+//     framed, and ≤ 1 MiB of Parquet inside) — and put on the Stream with the
+//     sensor id as partition key, so one sensor's events stay ordered in one shard;
 //   - the cold path: events are rolled into lake files (≤ RollInterval, ≤ RollEvents,
 //     ≤ RollBytes, never across an hour) and put in the Lake under the Hive layout of
 //     event.LakeKey.

@@ -154,7 +154,7 @@ func TestOutageLosesNothing(t *testing.T) {
 	var out []event.Event
 	for _, rec := range recs {
 		var err error
-		if out, err = event.Decode(out[:0], rec.Data, 0); err != nil {
+		if out, err = event.DecodeRecord(out[:0], rec.Data, 0); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range out {

@@ -94,7 +94,7 @@ func TestSendAtOnceAndInOrder(t *testing.T) {
 			order = append(order, string(name))
 			continue
 		}
-		evs, err := event.Decode(nil, r.Data, 0)
+		evs, err := event.DecodeRecord(nil, r.Data, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -62,7 +62,7 @@ type Options struct {
 type Stats struct {
 	Events         uint64 // accepted by Add
 	Sent           uint64 // records given to Send
-	Records        uint64 // records put on the stream: Parquet batches and those given to Send
+	Records        uint64 // records put on the stream: framed batches and those given to Send
 	LakeFiles      uint64 // files put in the lake
 	StreamBytes    uint64 // bytes of the records put
 	LakeBytes      uint64
@@ -101,7 +101,7 @@ type Shipper struct {
 	// owned by the flushing goroutine (flushMu)
 	flushMu sync.Mutex
 	taken   [][]event.Event // the other list of chunks, empty: pending after the next flush
-	hotEnc  *event.Encoder
+	hotEnc  *event.RecordEncoder
 	lake    *event.FileWriter // the open lake file; nil without a Lake
 	file    lakeFile
 	ratio   float64 // encoded/raw of the last lake file
@@ -153,7 +153,7 @@ func New(opts Options) *Shipper {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Shipper{opts: opts, log: log, spool: sp, now: now, ratio: 1, hotEnc: event.NewEncoder(),
+	s := &Shipper{opts: opts, log: log, spool: sp, now: now, ratio: 1, hotEnc: event.NewRecordEncoder(),
 		full: make(chan struct{}, 1), urgent: make(chan struct{}, 1)}
 	if opts.Lake != nil {
 		s.lake = event.NewFileWriter()
@@ -521,11 +521,18 @@ func (s *Shipper) rollLake(out []batch, errs *[]error) []batch {
 	return append(out, batch{key: event.LakeKey(s.opts.SensorID, first, event.NewID(first)), created: s.now(), data: data})
 }
 
-// encodeSplit appends events to out as batches of at most limit bytes, split in
-// halves until each part fits; lake batches get a lake key. An event that cannot
-// be encoded (over limit on its own, or refused by the encoder) is left out: it
-// returns how many were, with the first one's reason.
-func (s *Shipper) encodeSplit(out []batch, enc *event.Encoder, events []event.Event, limit int, lake bool) ([]batch, int, error) {
+// batchEncoder encodes a batch of events: an *event.RecordEncoder for the
+// stream's framed records, an *event.Encoder for the lake's Parquet files.
+type batchEncoder interface {
+	Encode(events []event.Event) ([]byte, error)
+}
+
+// encodeSplit appends events to out as batches of at most limit bytes (as
+// enc encodes them: a stream record's limit applies to its framed bytes),
+// split in halves until each part fits; lake batches get a lake key. An event
+// that cannot be encoded (over limit on its own, or refused by the encoder) is
+// left out: it returns how many were, with the first one's reason.
+func (s *Shipper) encodeSplit(out []batch, enc batchEncoder, events []event.Event, limit int, lake bool) ([]batch, int, error) {
 	if len(events) == 0 {
 		return out, 0, nil
 	}

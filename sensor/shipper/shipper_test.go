@@ -50,7 +50,7 @@ func decodeAll(t *testing.T, records [][]byte) []event.Event {
 			t.Errorf("record of %d bytes exceeds %d", len(r), event.MaxRecordBytes)
 		}
 		var err error
-		if out, err = event.Decode(out, r, 0); err != nil {
+		if out, err = event.DecodeRecord(out, r, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -87,6 +87,11 @@ func TestHotPath(t *testing.T) {
 			}
 			if err := s.Flush(context.Background()); err != nil {
 				t.Fatal(err)
+			}
+			for i, r := range st.records {
+				if !event.IsFramedRecord(r) {
+					t.Errorf("record %d is not zstd-framed: starts %q", i, r[:min(4, len(r))])
+				}
 			}
 			got := decodeAll(t, st.records)
 			if len(got) != tc.n {

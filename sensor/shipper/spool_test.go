@@ -1,6 +1,7 @@
 package shipper
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -279,4 +280,48 @@ func TestPartialPutIsNotSentAgain(t *testing.T) {
 	if stats := s.Stats(); stats.Records != 3 || stats.SpoolRecords != 0 {
 		t.Fatalf("stats %+v, want 3 records shipped and none left", stats)
 	}
+}
+
+// TestSpoolOfBareRecords checks that records an older sensor left in the
+// spool as bare Parquet batches are shipped first and as they are, then the
+// new run's framed records, and that both read back in order.
+func TestSpoolOfBareRecords(t *testing.T) {
+	dir := t.TempDir()
+	sp, err := spool.Open(dir, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := event.NewEncoder()
+	for i := range 2 {
+		batch := []event.Event{ev(2*i, time.Now(), 5), ev(2*i+1, time.Now(), 5)}
+		data, err := enc.Encode(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sp.Append(spool.Record, "", time.Now(), bytes.Clone(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sp2, err := spool.Open(dir, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := &switchStream{}
+	s := New(Options{SensorID: "s-1", Stream: up, Spool: sp2})
+	for i := 4; i < 10; i++ {
+		e := ev(i, time.Now(), 5)
+		s.Add(&e)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(up.records) != 3 {
+		t.Fatalf("%d records put, want the 2 spooled and 1 new", len(up.records))
+	}
+	for i, r := range up.records {
+		if framed := event.IsFramedRecord(r); framed != (i == 2) {
+			t.Errorf("record %d: framed %v, want %v", i, framed, i == 2)
+		}
+	}
+	checkOrder(t, decodeAll(t, up.records), 10)
 }
