@@ -95,10 +95,11 @@ func TestConfigFromContext(t *testing.T) {
 				FleetHosts: 10, EventsPerHost: 100, FleetRegion: "us-east-1", StreamFromFleet: true}),
 		},
 		{
-			// 10,000 hosts × 100 events/s: 54,500,000 B/s / 734,003.2 B/s a shard = 74.3 → 75.
+			// 10,000 hosts × one record a second of 5,400 + 100 × 17.62 = 7,162 B:
+			// 71,620,000 B/s / 734,003.2 B/s a shard = 97.6 → 98.
 			name: "large fleet from cdk.json numbers",
 			ctx:  map[string]any{"fleetHosts": float64(10000), "eventsPerHost": float64(100), "fleetRegion": "eu-central-1"},
-			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 75,
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 98,
 				FleetHosts: 10000, EventsPerHost: 100, FleetRegion: "eu-central-1", StreamFromFleet: true}),
 		},
 		{

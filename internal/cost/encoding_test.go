@@ -63,7 +63,7 @@ func fitLine(ns, sizes []float64) (overhead, perEvent float64) {
 }
 
 // TestEncodedSizeDefaults re-measures the model's encoded sizes on the recorded
-// lake: stream batches of 100 to 2,000 events (the stream encoder; a one-second
+// lake: stream records of 100 to 2,000 events (the stream's record encoder; a one-second
 // batch of a host at 100 to 2,000 events a second) and lake files of 3,000 to
 // 56,502 events (the file writer, zstd default level; hosts at 10 to 100
 // events a second over 5 to 15 minutes), each size the mean of the fixture's
@@ -72,7 +72,7 @@ func fitLine(ns, sizes []float64) (overhead, perEvent float64) {
 func TestEncodedSizeDefaults(t *testing.T) {
 	evs := recordedEvents(t)
 	d := DefaultParams()
-	enc := event.NewEncoder()
+	enc := event.NewRecordEncoder() // what the sensor ships: the batch in a zstd frame
 	lakeFile := func(events []event.Event) ([]byte, error) {
 		fw := event.NewFileWriter()
 		if err := fw.Write(events); err != nil {

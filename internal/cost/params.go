@@ -163,15 +163,16 @@ func DefaultParams() Params {
 		// Measured on internal/detect/testdata/recorded-lake.parquet, a minute of a
 		// real host as its sensor captured it (56,502 events), by
 		// TestEncodedSizeDefaults: the fixture cut into consecutive stream batches
-		// of 100, 200, 500, 1,000 and 2,000 events (the stream encoder) and lake
-		// files of 3,000 to 56,502 events (the file writer, zstd default level),
-		// and a line fitted through the mean sizes (least relative squares):
-		// 8,666 B + 16.17 B an event for a batch (100 events: 9.9 KB, 99 B an
-		// event; 2,000: 39 KB, 19.6 B an event), 37,221 B + 12.47 B an event for a
+		// records of 100, 200, 500, 1,000 and 2,000 events (the stream's record
+		// encoder: each batch in a zstd frame) and lake files of 3,000 to 56,502
+		// events (the file writer, zstd default level), and a line fitted through
+		// the mean sizes (least relative squares): 5,400 B + 17.62 B an event for
+		// a record (100 events: 6.9 KB, 69 B an event; 2,000: 38 KB, 19.2 B an
+		// event), 37,221 B + 12.47 B an event for a
 		// file (the whole minute: 733 KB, 13.0 B an event). Measure again, and
 		// update these, when the encoders change.
-		StreamRecordOverheadBytes: 8670,
-		StreamBytesPerEvent:       16.2,
+		StreamRecordOverheadBytes: 5400,
+		StreamBytesPerEvent:       17.62,
 		LakeFileOverheadBytes:     37200,
 		LakeBytesPerEvent:         12.5,
 
