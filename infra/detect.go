@@ -20,7 +20,7 @@ import (
 // Settings of the detect function and its Kinesis event source mapping,
 // chosen from BenchmarkHandleRecorded (docs/cost.md, "Sizing the detect
 // function"): a whole shard of one-second records of 100 events takes about a
-// fifth of a vCPU; 1,024 MB gives an invocation 0.58 of one, and two batches
+// half a vCPU; 1,024 MB gives an invocation 0.58 of one, and two batches
 // of a shard run at once (each sensor's records still in order), so a shard
 // that fell behind is caught up at several times its rate. Batches of 1,000
 // records make one invocation a second of a busy shard, not ten.

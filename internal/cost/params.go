@@ -135,8 +135,8 @@ const (
 	// of CPU. They are fitted to BenchmarkHandleRecorded's events/cpu-s on
 	// records of 100 and of 2,000 events of the recorded lake
 	// (docs/BENCHMARKS.md, "The detect function on a recorded host").
-	DefaultDetectEventsPerCPUSec = 1_230_000
-	DefaultDetectRecordCPUSec    = 0.000_29
+	DefaultDetectEventsPerCPUSec = 785_000
+	DefaultDetectRecordCPUSec    = 0.000_32
 
 	// LambdaMBPerVCPU is the memory at which a Lambda function has one whole
 	// vCPU; below it, a share in proportion (AWS Lambda's documentation).
