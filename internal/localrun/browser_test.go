@@ -228,6 +228,13 @@ func startChromium(t *testing.T) *cdp {
 	c.cmd = exec.Command(chromiumPath, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
 		"--disable-default-apps", "--mute-audio", "--hide-scrollbars", "--no-default-browser-check",
+		// nothing beyond loopback: no name resolves (the pages are
+		// 127.0.0.1's), whatever else Chromium would fetch goes to a closed
+		// port of loopback, and its other services stay off. Without these
+		// it asks the system's resolver for names at start.
+		"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1", "--proxy-server=http://127.0.0.1:9",
+		"--disable-features=DnsOverHttps,AsyncDns,MediaRouter,OptimizationHints,Translate,NetworkTimeServiceQuerying,CertificateTransparencyComponentUpdater",
+		"--no-pings", "--disable-domain-reliability", "--disable-client-side-phishing-detection", "--disable-breakpad",
 		"--user-data-dir="+t.TempDir(), "--remote-debugging-pipe", "about:blank")
 	c.cmd.ExtraFiles = []*os.File{toChrome, fromChrome}
 	c.cmd.Stderr = c.stderr
