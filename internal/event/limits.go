@@ -61,7 +61,7 @@ func checkPages(md *format.FileMetaData, data []byte) error {
 				return fmt.Errorf("%w: row group %d column %d: chunk [%d, %d) lies outside the %d-byte file", ErrNotParquet, g, c, start, end, len(data))
 			}
 			for pos := start; pos < end; {
-				h, err := readPageSizes(data[pos:end])
+				h, err := readPageHeader(data[pos:end])
 				if err != nil {
 					return fmt.Errorf("%w: row group %d column %d: page header at %d: %w", ErrNotParquet, g, c, pos, err)
 				}
@@ -97,54 +97,6 @@ func checkFooterThrift(data []byte) error {
 		return fmt.Errorf("%w: footer of %d bytes ends after %d", ErrNotParquet, n, r.pos)
 	}
 	return nil
-}
-
-// pageSizes are what checkPages reads of a page header.
-type pageSizes struct {
-	uncompressed, compressed int32
-	headerLen                int
-}
-
-// readPageSizes reads the page header (a Thrift struct in the compact
-// protocol) at the start of b for its sizes (fields 2 and 3) and its length,
-// skipping every other field without decoding it.
-func readPageSizes(b []byte) (pageSizes, error) {
-	r := compactReader{b: b}
-	var h pageSizes
-	var sizes int
-	id := int16(0)
-	for {
-		fid, typ, err := r.fieldHeader(id)
-		if err != nil {
-			return h, err
-		}
-		if typ == ctStop {
-			break
-		}
-		id = fid
-		if (id == 2 || id == 3) && typ == ctI32 {
-			v, err := r.varint()
-			if err != nil {
-				return h, err
-			}
-			n := int32(uint32(v>>1) ^ -uint32(v&1))
-			if id == 2 {
-				h.uncompressed = n
-			} else {
-				h.compressed = n
-			}
-			sizes |= int(id - 1)
-			continue
-		}
-		if err := r.skip(typ, 0); err != nil {
-			return h, err
-		}
-	}
-	if sizes != 3 {
-		return h, errors.New("no page sizes")
-	}
-	h.headerLen = r.pos
-	return h, nil
 }
 
 // Thrift compact protocol types.

@@ -48,14 +48,15 @@ func thriftPageHeader(b []byte) (h format.PageHeader, n int) {
 	return h, len(b) - r.Len()
 }
 
-// TestReadPageSizes reads every page header of files of every layout, version
+// TestReadPageHeader reads every page header of files of every layout, version
 // 2 pages and statistics included, and compares with the Thrift decoder.
-func TestReadPageSizes(t *testing.T) {
+func TestReadPageHeader(t *testing.T) {
 	for name, data := range decodeCases(t) {
 		for i, b := range pageHeaders(t, data) {
 			want, n := thriftPageHeader(b)
-			got, err := readPageSizes(b)
-			if err != nil || got.uncompressed != want.UncompressedPageSize || got.compressed != want.CompressedPageSize || got.headerLen != n {
+			got, err := readPageHeader(b)
+			if err != nil || got.uncompressed != want.UncompressedPageSize || got.compressed != want.CompressedPageSize || got.headerLen != n ||
+				got.typ != int32(want.Type) || got.crc != want.CRC {
 				t.Fatalf("%s page %d: got %+v, %v; want sizes %d, %d and length %d", name, i, got, err,
 					want.UncompressedPageSize, want.CompressedPageSize, n)
 			}
@@ -63,9 +64,9 @@ func TestReadPageSizes(t *testing.T) {
 	}
 }
 
-// FuzzReadPageSizes checks that whatever a page header holds, readPageSizes
+// FuzzReadPageHeader checks that whatever a page header holds, readPageHeader
 // does not panic and agrees with the Thrift decoder on what both read.
-func FuzzReadPageSizes(f *testing.F) {
+func FuzzReadPageHeader(f *testing.F) {
 	for name, data := range decodeCases(f) {
 		if name == "batch/mixed" || name == "parquet-go/v2 pages" {
 			for _, b := range pageHeaders(f, data) {
@@ -75,14 +76,14 @@ func FuzzReadPageSizes(f *testing.F) {
 	}
 	f.Add([]byte("9\xfd\x9e\x9d\xedL")) // a list of 160 million elements in 6 bytes
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := readPageSizes(b)
+		got, err := readPageHeader(b)
 		if err != nil {
 			return
 		}
 		if got.headerLen <= 0 || got.headerLen > len(b) {
 			t.Fatalf("header length %d of %d bytes", got.headerLen, len(b))
 		}
-		// what readPageSizes reads whole, the Thrift decoder (which parquet-go
+		// what readPageHeader reads whole, the Thrift decoder (which parquet-go
 		// reads page headers with, and which takes seconds over some
 		// malformed ones) reads too, quickly, with the same sizes
 		want, n := thriftPageHeader(b)

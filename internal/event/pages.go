@@ -64,18 +64,23 @@ type pageHeader struct {
 	headerLen                int
 }
 
-// readPageHeader reads the page header at the start of b. Fields it does not
-// need are skipped, and checked as they are (see compactReader).
+// readPageHeader reads the page header at the start of b (checkPages and
+// readFastChunk both read headers with it). Fields it does not need are
+// skipped, and checked as they are (see compactReader); a header without
+// its two sizes is refused.
 func readPageHeader(b []byte) (pageHeader, error) {
 	h := pageHeader{typ: -1}
 	r := compactReader{b: b}
+	sizes := 0
 	err := r.fields(func(id int16, typ byte) (bool, error) {
 		switch {
 		case id == 1 && typ == ctI32:
 			return true, r.i32(&h.typ)
 		case id == 2 && typ == ctI32:
+			sizes |= 1
 			return true, r.i32(&h.uncompressed)
 		case id == 3 && typ == ctI32:
+			sizes |= 2
 			return true, r.i32(&h.compressed)
 		case id == 4 && typ == ctI32:
 			h.hasCRC = true
@@ -100,6 +105,9 @@ func readPageHeader(b []byte) (pageHeader, error) {
 		}
 		return false, nil
 	}, 0)
+	if err == nil && sizes != 3 {
+		err = errors.New("no page sizes")
+	}
 	h.headerLen = r.pos
 	return h, err
 }
