@@ -361,9 +361,8 @@ type values struct {
 	str  string   // a plain page's byte arrays, one string
 	offs []uint32 // of each value in str, and the end
 	idx  []int32  // of each value in the dictionary
-	nums []int64  // a plain page's numbers (widened)
-	n    int
-	i32  []int32
+	n    int      // how many values
+	i32  []int32  // a plain page's numbers, by the column's width
 	i64  []int64
 }
 
