@@ -284,27 +284,10 @@ func (s *columnScratch) readFile(evs []Event, data []byte, f *parquet.File, byCo
 // readChunk stores the values of column chunk cc of file data, of column fc
 // and metadata md, in rows.
 func (s *columnScratch) readChunk(rows []Event, data []byte, cc parquet.ColumnChunk, md *format.ColumnMetaData, fc fileColumn) error {
-	s.dict, s.fastDict = nil, false
-	var r chunkReader
-	r.rows, r.c, r.s, r.maxDef = rows, &leaves[fc.leaf], s, fc.maxDef
-	r.row = -1
-	if r.c.maxRep > 0 {
-		// room for the first elements: the lists of a batch's rows are most
-		// often the previous row's, which takes no room
-		s.starts, s.ends = slices.Grow(s.starts[:0], len(rows)), slices.Grow(s.ends[:0], len(rows))
-		n := int(min(max(cc.NumValues(), 0), 256))
-		if r.c.kind == kindBytesList {
-			r.strs = make([]string, 0, n)
-		} else {
-			r.nums = make([]uint32, 0, n)
-		}
-	}
+	r := s.startChunk(rows, fc, cc.NumValues())
 	if fastChunk(md) {
-		start := md.DataPageOffset
-		if md.DictionaryPageOffset != 0 {
-			start = md.DictionaryPageOffset
-		}
 		// checkPages checked the chunk lies within the file
+		start := chunkStart(md)
 		err := r.readFastChunk(data, start, start+md.TotalCompressedSize, md.Codec)
 		if err == nil {
 			return r.finish()
@@ -316,8 +299,7 @@ func (s *columnScratch) readChunk(rows []Event, data []byte, cc parquet.ColumnCh
 			return errors.New("version 2 data pages, which Vigil's writers do not write")
 		}
 		// read again, all of it, through parquet-go's pages
-		s.dict, s.fastDict, s.starts, s.ends = nil, false, s.starts[:0], s.ends[:0]
-		r = chunkReader{rows: rows, c: r.c, s: s, maxDef: fc.maxDef, row: -1, strs: r.strs[:0], nums: r.nums[:0]}
+		r = s.startChunk(rows, fc, cc.NumValues())
 	}
 	if s.strict {
 		return fmt.Errorf("compression %s and encodings %v, which Vigil's writers do not use together", md.Codec, md.Encoding)
@@ -339,6 +321,25 @@ func (s *columnScratch) readChunk(rows []Event, data []byte, cc parquet.ColumnCh
 		}
 	}
 	return r.finish()
+}
+
+// startChunk returns the reader of a column chunk of column fc, of values
+// values, into rows, with the scratch's state of the last chunk cleared.
+func (s *columnScratch) startChunk(rows []Event, fc fileColumn, values int64) chunkReader {
+	s.dict, s.fastDict = nil, false
+	r := chunkReader{rows: rows, c: &leaves[fc.leaf], s: s, maxDef: fc.maxDef, row: -1}
+	if r.c.maxRep > 0 {
+		// room for the first elements: the lists of a batch's rows are most
+		// often the previous row's, which takes no room
+		s.starts, s.ends = slices.Grow(s.starts[:0], len(rows)), slices.Grow(s.ends[:0], len(rows))
+		n := int(min(max(values, 0), 256))
+		if r.c.kind == kindBytesList {
+			r.strs = make([]string, 0, n)
+		} else {
+			r.nums = make([]uint32, 0, n)
+		}
+	}
+	return r
 }
 
 // chunkReader is the state of one column chunk being read.

@@ -52,10 +52,7 @@ func checkPages(md *format.FileMetaData, data []byte) error {
 			if !acceptedCodecs[m.Codec] {
 				return fmt.Errorf("%w: row group %d column %d: compression %s is not accepted", ErrNotParquet, g, c, m.Codec)
 			}
-			start := m.DataPageOffset
-			if m.DictionaryPageOffset != 0 {
-				start = m.DictionaryPageOffset
-			}
+			start := chunkStart(m)
 			end := start + m.TotalCompressedSize
 			if start < 0 || m.TotalCompressedSize < 0 || end > int64(len(data)) || end < start {
 				return fmt.Errorf("%w: row group %d column %d: chunk [%d, %d) lies outside the %d-byte file", ErrNotParquet, g, c, start, end, len(data))
@@ -78,6 +75,15 @@ func checkPages(md *format.FileMetaData, data []byte) error {
 		}
 	}
 	return nil
+}
+
+// chunkStart is where the column chunk of metadata m starts: its dictionary
+// page, or its first data page.
+func chunkStart(m *format.ColumnMetaData) int64 {
+	if m.DictionaryPageOffset != 0 {
+		return m.DictionaryPageOffset
+	}
+	return m.DataPageOffset
 }
 
 // checkFooterThrift walks the file's footer, a Thrift struct in the compact

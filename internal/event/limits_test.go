@@ -19,10 +19,7 @@ func pageHeaders(t testing.TB, data []byte) [][]byte {
 	for _, rg := range f.Metadata().RowGroups {
 		for _, cc := range rg.Columns {
 			m := cc.MetaData
-			pos := m.DataPageOffset
-			if m.DictionaryPageOffset != 0 {
-				pos = m.DictionaryPageOffset
-			}
+			pos := chunkStart(&m)
 			end := pos + m.TotalCompressedSize
 			for pos < end {
 				h, n := thriftPageHeader(data[pos:end])
