@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // parquet-go's decoders of the RLE/bit-packed hybrid and of the DELTA
@@ -109,19 +111,19 @@ func deltaStream(src []byte, limit int) (count, end int, err error) {
 
 // checkValues walks a page's encoded values, of encoding enc, before they are
 // decoded: what they declare must fit the page's limit values.
-func checkValues(src []byte, enc string, limit int) error {
+func checkValues(src []byte, enc format.Encoding, limit int) error {
 	switch enc {
-	case "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY":
+	case format.DeltaBinaryPacked, format.DeltaLengthByteArray:
 		_, _, err := deltaStream(src, limit)
 		return err
-	case "DELTA_BYTE_ARRAY":
+	case format.DeltaByteArray:
 		_, end, err := deltaStream(src, limit) // the prefix lengths
 		if err != nil {
 			return err
 		}
 		_, _, err = deltaStream(src[end:], limit) // the suffixes' lengths
 		return err
-	case "RLE_DICTIONARY", "PLAIN_DICTIONARY":
+	case format.RLEDictionary, format.PlainDictionary:
 		if len(src) == 0 {
 			return nil
 		}

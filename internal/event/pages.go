@@ -248,7 +248,7 @@ func (r *chunkReader) fastData(payload []byte, h pageHeader) error {
 		}
 		s.pages.defs = defs
 	}
-	if err := checkValues(payload, format.Encoding(h.encoding).String(), nv); err != nil {
+	if err := checkValues(payload, format.Encoding(h.encoding), nv); err != nil {
 		return err
 	}
 	var v values
