@@ -41,37 +41,28 @@ func harvest(docs [][]byte) (strs []string, nums []int64) {
 		}
 	}
 	word := regexp.MustCompile(`[A-Za-z0-9/._ -]{2,}`)
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				key, v := n.Content[i].Value, n.Content[i+1]
-				switch {
-				case key == "value" && v.Kind == yaml.ScalarNode:
-					keep(v.Value)
-				case (key == "values" || key == "items") && v.Kind == yaml.SequenceNode:
-					for _, it := range v.Content {
-						keep(it.Value)
-					}
-				case key == "re" && v.Kind == yaml.ScalarNode:
-					for _, w := range word.FindAllString(v.Value, -1) {
-						keep(w)
-					}
-				default:
-					walk(v)
-				}
-			}
-			return
-		}
-		for _, c := range n.Content {
-			walk(c)
-		}
-	}
 	for _, d := range docs {
 		var n yaml.Node
-		if yaml.Unmarshal(d, &n) == nil {
-			walk(&n)
+		if yaml.Unmarshal(d, &n) != nil {
+			continue
 		}
+		walkKeys(&n, func(key string, v *yaml.Node) bool {
+			switch {
+			case key == "value" && v.Kind == yaml.ScalarNode:
+				keep(v.Value)
+			case (key == "values" || key == "items") && v.Kind == yaml.SequenceNode:
+				for _, it := range v.Content {
+					keep(it.Value)
+				}
+			case key == "re" && v.Kind == yaml.ScalarNode:
+				for _, w := range word.FindAllString(v.Value, -1) {
+					keep(w)
+				}
+			default:
+				return false
+			}
+			return true
+		})
 	}
 	return strs, nums
 }

@@ -147,30 +147,36 @@ func variant(doc []byte, k int) ([]byte, error) {
 	if err := yaml.Unmarshal(doc, &n); err != nil {
 		return nil, err
 	}
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				key, v := n.Content[i].Value, n.Content[i+1]
-				switch {
-				case key == "value" && v.Kind == yaml.ScalarNode:
-					v.Value = varyLiteral(v.Value, k)
-				case key == "values" && v.Kind == yaml.SequenceNode:
-					for _, it := range v.Content {
-						it.Value = varyLiteral(it.Value, k)
-					}
-				default:
-					walk(v)
-				}
+	walkKeys(&n, func(key string, v *yaml.Node) bool {
+		switch {
+		case key == "value" && v.Kind == yaml.ScalarNode:
+			v.Value = varyLiteral(v.Value, k)
+		case key == "values" && v.Kind == yaml.SequenceNode:
+			for _, it := range v.Content {
+				it.Value = varyLiteral(it.Value, k)
 			}
-			return
+		default:
+			return false
 		}
-		for _, c := range n.Content {
-			walk(c)
-		}
-	}
-	walk(&n)
+		return true
+	})
 	return yaml.Marshal(&n)
+}
+
+// walkKeys calls visit with each key of the mappings below n and its value,
+// and walks on into a value visit did not take (returned false).
+func walkKeys(n *yaml.Node, visit func(key string, v *yaml.Node) bool) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if v := n.Content[i+1]; !visit(n.Content[i].Value, v) {
+				walkKeys(v, visit)
+			}
+		}
+		return
+	}
+	for _, c := range n.Content {
+		walkKeys(c, visit)
+	}
 }
 
 func varyLiteral(s string, k int) string {
