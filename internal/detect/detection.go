@@ -81,14 +81,25 @@ func New(r *engine.Rule, ev *event.Event) Detection {
 		d.Name = rep.Name
 		d.Severity = rep.Severity()
 		d.Category = rep.Metadata["category"]
-		d.Output = rep.Metadata["output"]
-		if text := rep.Metadata[OutputKey]; text != "" {
-			if out, err := Output(text, ev); err == nil {
-				d.Output = out
-			}
-		}
+		d.Output = output(r, ev)
 	}
 	return d
+}
+
+// output is the output of a detection of rule r on ev: its report's output
+// template rendered for ev, or its plain output when it has no template (or
+// the template fails).
+func output(r *engine.Rule, ev *event.Event) string {
+	rep := r.Report()
+	if rep == nil {
+		return ""
+	}
+	if text := rep.Metadata[OutputKey]; text != "" {
+		if out, err := Output(text, ev); err == nil {
+			return out
+		}
+	}
+	return rep.Metadata["output"]
 }
 
 // jsonDetection is the wire form of a Detection: flat routing fields for

@@ -32,6 +32,7 @@ type Detector struct {
 	decoder *event.Decoder
 	records *event.RecordDecoder // reads stream records through decoder
 	events  []event.Event
+	rows    []int // of each detection of the last batch, its event's index in events
 	matches []engine.Match
 	byName  map[string]*engine.Rule // the engine's rules by name, made when first needed
 }
@@ -49,6 +50,12 @@ func NewDetectorState(eng *engine.Engine, st engine.State) *Detector {
 // EvaluateContext appends the detections for events to dst. An error comes from the state
 // store; the detections of the events before it are returned.
 func (d *Detector) EvaluateContext(ctx context.Context, dst []Detection, events []event.Event) ([]Detection, error) {
+	return d.evaluate(ctx, dst, events, nil)
+}
+
+// evaluate is EvaluateContext; rows, when not nil, gets the index in events
+// of each detection's event appended.
+func (d *Detector) evaluate(ctx context.Context, dst []Detection, events []event.Event, rows *[]int) ([]Detection, error) {
 	// one time for the batch: its events arrived together, and windows and
 	// suppression periods are minutes long
 	now := time.Now
@@ -65,6 +72,9 @@ func (d *Detector) EvaluateContext(ctx context.Context, dst []Detection, events 
 				continue // every action held back by suppression or its condition
 			}
 			dst = append(dst, FromMatch(m))
+			if rows != nil {
+				*rows = append(*rows, i)
+			}
 		}
 		if err != nil {
 			return dst, fmt.Errorf("evaluate event %s: %w", events[i].ID, err)
@@ -85,13 +95,7 @@ func (d *Detector) Evaluate(dst []Detection, events []event.Event) []Detection {
 // (with their parameters: kill's descendants, notify's webhook), its report
 // first; verbs of a rule the rule set does not have stay bare.
 func (d *Detector) actions(rule string, verbs []engine.Action) []engine.Action {
-	if d.byName == nil {
-		d.byName = make(map[string]*engine.Rule, len(d.eng.Rules()))
-		for _, r := range d.eng.Rules() {
-			d.byName[r.Name] = r
-		}
-	}
-	r := d.byName[rule]
+	r := d.rule(rule)
 	if r == nil {
 		return verbs
 	}
@@ -115,6 +119,17 @@ func (d *Detector) actions(rule string, verbs []engine.Action) []engine.Action {
 	return out
 }
 
+// rule returns the engine's rule of name, nil if it has none.
+func (d *Detector) rule(name string) *engine.Rule {
+	if d.byName == nil {
+		d.byName = make(map[string]*engine.Rule, len(d.eng.Rules()))
+		for _, r := range d.eng.Rules() {
+			d.byName[r.Name] = r
+		}
+	}
+	return d.byName[name]
+}
+
 // nextAction returns the index of the next action of verb after i, -1 for none.
 func nextAction(acts []engine.Action, i int, verb string) int {
 	for j := i + 1; j < len(acts); j++ {
@@ -128,16 +143,55 @@ func nextAction(acts []engine.Action, i int, verb string) int {
 // Batch decodes one stream record — a Parquet batch, zstd-framed as the sensor
 // ships it or bare — and returns its detections and how many events it held.
 // Undecodable input is an error wrapping event.ErrNotParquet.
+//
+// The record is read in two steps. First only the columns the rules read
+// (engine.Engine.Columns) and those of HOST_STATS and SENSOR_HEARTBEAT events
+// (for the anomaly model and the sensor registry, see Events): most batches
+// match nothing, and the rest of their columns are never read. When an event
+// matched, the rest of the batch is read, and the detections carry their
+// events whole.
 func (d *Detector) Batch(dst []Detection, data []byte) ([]Detection, int, error) {
 	if d.decoder == nil {
 		d.decoder = event.NewStreamDecoder()
 		d.records = event.NewRecordDecoder(d.decoder)
+		if cols := d.eng.Columns(); cols != nil {
+			cols = append(cols, event.TypeColumns(event.HostStats)...)
+			cols = append(cols, event.TypeColumns(event.SensorHeartbeat)...)
+			if err := d.decoder.Project(cols); err != nil {
+				return dst, 0, fmt.Errorf("decode batch: %w", err)
+			}
+		}
 	}
 	var err error
 	d.events, err = d.records.Decode(data, MaxBatchRows)
 	if err != nil {
 		return dst, 0, fmt.Errorf("decode batch: %w", err)
 	}
-	dst, err = d.EvaluateContext(context.Background(), dst, d.events)
+	start := len(dst)
+	d.rows = d.rows[:0]
+	dst, err = d.evaluate(context.Background(), dst, d.events, &d.rows)
+	if len(dst) > start {
+		if cerr := d.complete(dst[start:]); cerr != nil {
+			return dst[:start], len(d.events), cerr
+		}
+	}
 	return dst, len(d.events), err
+}
+
+// complete reads the columns of the last batch its first read left out and
+// puts the whole events in ds, the batch's detections, rendering their
+// outputs again.
+func (d *Detector) complete(ds []Detection) error {
+	evs, err := d.records.Complete()
+	if err != nil {
+		return fmt.Errorf("decode batch: %w", err)
+	}
+	d.events = evs
+	for k := range ds {
+		ds[k].Event = evs[d.rows[k]]
+		if r := d.rule(ds[k].Rule); r != nil {
+			ds[k].Output = output(r, &ds[k].Event)
+		}
+	}
+	return nil
 }

@@ -27,6 +27,9 @@ type Engine struct {
 	byType   map[event.Type]*typeIndex
 	slots    [numSlots]*typeIndex // byType for the types typeSlot knows
 	stateful bool
+
+	columnsOnce sync.Once
+	columns     []string // Columns'
 }
 
 // typeIndex is what the engine does with an event of one type.

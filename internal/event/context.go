@@ -91,10 +91,16 @@ func dynamicField(path string) (*Field, error) {
 		if name == "" || strings.ContainsAny(name, "=/") {
 			return nil, fmt.Errorf("path %q: want %s<NAME>, a variable name without = or /", path, envPrefix)
 		}
-		return &Field{Path: path, Kind: String, For: []Type{NewProcess}, Str: func(e *Event) string { return EnvValue(e.Environment, name) }}, nil
+		return &Field{Path: path, Kind: String, For: []Type{NewProcess}, source: "event/ENVIRONMENT",
+			Str: func(e *Event) string { return EnvValue(e.Environment, name) }}, nil
 	}
 	return nil, nil
 }
+
+// Keyed reports whether the field's value is looked up by a name in another
+// field's list of NAME=value (event/ENV/<NAME> in event/ENVIRONMENT): its
+// column holds that list, not the field's value.
+func (f *Field) Keyed() bool { return f.source != "" }
 
 func position(path, s string) (int, error) {
 	i, err := strconv.Atoi(s)

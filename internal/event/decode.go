@@ -36,6 +36,19 @@ type Decoder struct {
 	dirty []bool
 	hw    int
 	cols  columnScratch
+	// the projection (Project): the columns Decode reads when projected
+	only      columnSet
+	projected bool
+	last      lastBatch // for Complete
+}
+
+// lastBatch is what Complete needs of the last batch Decode read.
+type lastBatch struct {
+	data  []byte
+	f     *parquet.File
+	byCol []fileColumn
+	evs   []Event
+	done  bool // every column is read
 }
 
 // NewDecoder returns a Decoder with no events.
@@ -63,6 +76,7 @@ func (d *Decoder) Decode(data []byte, maxRows int64) (out []Event, err error) {
 			out, err = nil, fmt.Errorf("%w: malformed file: %v", ErrNotParquet, r)
 		}
 	}()
+	d.last = lastBatch{done: true}
 	f, err := openChecked(data, maxRows)
 	if err != nil {
 		return nil, err
@@ -88,7 +102,7 @@ func (d *Decoder) Decode(data []byte, maxRows int64) (out []Event, err error) {
 	}
 	present := make([]bool, len(leaves))
 	for _, m := range byCol {
-		present[m.leaf] = true
+		present[m.leaf] = d.wants(m.leaf)
 	}
 	for l := range leaves {
 		if d.dirty[l] && !present[l] {
@@ -96,9 +110,10 @@ func (d *Decoder) Decode(data []byte, maxRows int64) (out []Event, err error) {
 		}
 		d.dirty[l] = present[l]
 	}
-	if err := d.cols.readFile(evs, data, f, byCol); err != nil {
+	if err := d.cols.readFile(evs, data, f, byCol, d.wants); err != nil {
 		return nil, err
 	}
+	d.last = lastBatch{data: data, f: f, byCol: byCol, evs: evs, done: !d.projected}
 	return evs, nil
 }
 
@@ -126,7 +141,7 @@ func Decode(dst []Event, data []byte, maxRows int64) (out []Event, err error) {
 	dst = grow(dst, int(f.NumRows()))
 	clear(dst[start:])
 	var cols columnScratch
-	if err := cols.readFile(dst[start:], data, f, byCol); err != nil {
+	if err := cols.readFile(dst[start:], data, f, byCol, nil); err != nil {
 		return dst[:start], err
 	}
 	return dst, nil
@@ -264,14 +279,18 @@ type columnScratch struct {
 }
 
 // readFile reads every row group of f into evs, which has room for all of
-// its rows; byCol maps the file's columns to leaves.
-func (s *columnScratch) readFile(evs []Event, data []byte, f *parquet.File, byCol []fileColumn) error {
+// its rows; byCol maps the file's columns to leaves, and read, when not nil,
+// says which leaves to read.
+func (s *columnScratch) readFile(evs []Event, data []byte, f *parquet.File, byCol []fileColumn, read func(leaf int) bool) error {
 	at := 0
 	for g, rg := range f.RowGroups() {
 		n := int(rg.NumRows())
 		rows := evs[at : at+n]
 		mds := f.Metadata().RowGroups[g].Columns
 		for ci, cc := range rg.ColumnChunks() {
+			if read != nil && !read(byCol[ci].leaf) {
+				continue
+			}
 			if err := s.readChunk(rows, data, cc, &mds[ci].MetaData, byCol[ci]); err != nil {
 				return fmt.Errorf("%w: row group %d column %s: %w", ErrNotParquet, g, strings.Join(leaves[byCol[ci].leaf].path, "."), err)
 			}

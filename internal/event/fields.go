@@ -48,6 +48,10 @@ type Field struct {
 	Num     func(*Event) int64
 	List    func(*Event) []string
 
+	// source is the field whose value a dynamic field looks a name up in
+	// (event/ENV/<NAME> in event/ENVIRONMENT): Columns reads its columns,
+	// which probe values do not find, holding no such name
+	source string
 	setStr func(*Event, string)
 	// setNum stores n (above math.MaxInt64 when big, n its two's complement
 	// image) and reports whether the field's type holds it; see FromTree.

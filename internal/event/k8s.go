@@ -16,7 +16,7 @@ func podLabelField(path string) (*Field, error) {
 	if key == "" || strings.Contains(key, "=") {
 		return nil, fmt.Errorf("path %q: want %s<KEY>, a label key without =", path, podLabelPrefix)
 	}
-	return &Field{Path: path, Kind: String, For: processTypes,
+	return &Field{Path: path, Kind: String, For: processTypes, source: "event/K8S/POD_LABELS",
 		Str: func(e *Event) string { return EnvValue(e.PodLabels, key) }}, nil
 }
 

@@ -202,9 +202,17 @@ func columnName(i int) string {
 
 // Columns returns the top-level lake columns field's value is read from, found
 // by setting each column of probe events and watching the field's value
-// change. nil means the columns could not be told apart (a variable of
-// event/ENV/<NAME>, whose name no probe holds): read every column.
+// change; a variable of event/ENV/<NAME>, whose name no probe holds, is read
+// from event/ENVIRONMENT's. nil means the columns could not be told apart:
+// read every column.
 func (f *Field) Columns() []string {
+	if f.source != "" {
+		src, err := Lookup(f.source)
+		if err != nil {
+			return nil
+		}
+		return src.Columns()
+	}
 	if c, ok := fieldColumns.Load(f.Path); ok {
 		return slices.Clone(c.([]string))
 	}

@@ -22,7 +22,8 @@ func TestFieldColumns(t *testing.T) {
 		{"event/ANCESTORS/3/FILE_NAME", []string{"ancestor_file_paths"}},
 		{"event/ANCESTORS/*/USER", []string{"ancestor_users"}},
 		{"event/ARGS/1", []string{"args"}},
-		{"event/ENV/LD_PRELOAD", nil},
+		{"event/ENV/LD_PRELOAD", []string{"environment"}},
+		{"event/K8S/POD_LABEL/app", []string{"k8s_pod_labels"}},
 	}
 	for _, tt := range tests {
 		f, err := Lookup(tt.path)

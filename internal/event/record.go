@@ -148,3 +148,6 @@ func (r *RecordDecoder) Decode(data []byte, maxRows int64) ([]Event, error) {
 	out, err := r.d.Decode(plain, maxRows)
 	return out, framedErr(data, err)
 }
+
+// Complete reads the columns the last Decode left out (Decoder.Complete).
+func (r *RecordDecoder) Complete() ([]Event, error) { return r.d.Complete() }

@@ -330,7 +330,7 @@ func (c *cond) column() (string, event.Kind, error) {
 		return fmt.Sprintf("coalesce(element_at(%s, %d), '')", ident("args"), n+1), event.String, nil
 	}
 	cols := f.Columns()
-	if len(cols) != 1 {
+	if len(cols) != 1 || f.Keyed() {
 		return "", 0, c.sqlErr("path %s", c.path)
 	}
 	col := ident(cols[0])
