@@ -40,12 +40,15 @@ type Decoder struct {
 	only      columnSet
 	projected bool
 	last      lastBatch // for Complete
+	foot      footerReader
+	present   []bool // of each leaf, whether the last batch's column is read
 }
 
 // lastBatch is what Complete needs of the last batch Decode read.
 type lastBatch struct {
 	data  []byte
-	f     *parquet.File
+	md    *format.FileMetaData
+	f     *parquet.File // nil: read by the stream decoder
 	byCol []fileColumn
 	evs   []Event
 	done  bool // every column is read
@@ -77,22 +80,15 @@ func (d *Decoder) Decode(data []byte, maxRows int64) (out []Event, err error) {
 		}
 	}()
 	d.last = lastBatch{done: true}
+	if d.cols.strict {
+		return d.decodeStream(data, maxRows)
+	}
 	f, err := openChecked(data, maxRows)
 	if err != nil {
 		return nil, err
 	}
-	n := int(f.NumRows())
-	if cap(d.events) < n {
-		d.events = make([]Event, n)
-		clear(d.dirty)
-		d.hw = 0
-	}
-	evs := d.events[:n]
-	d.hw = max(d.hw, n)
+	evs := d.rows(int(f.NumRows()))
 	byCol, columnar := fileLeaves(f.Schema())
-	if !columnar && d.cols.strict {
-		return nil, fmt.Errorf("%w: lists laid out otherwise than Vigil's writers lay them out", ErrNotParquet)
-	}
 	if !columnar {
 		clear(d.events[:d.hw])
 		for l := range d.dirty {
@@ -100,7 +96,43 @@ func (d *Decoder) Decode(data []byte, maxRows int64) (out []Event, err error) {
 		}
 		return readRowGroups(evs[:0], f)
 	}
-	present := make([]bool, len(leaves))
+	return d.read(evs, data, f.Metadata(), f, byCol)
+}
+
+// decodeStream is Decode of a stream decoder: the footer is read by its
+// footerReader, and only Vigil's layouts are read.
+func (d *Decoder) decodeStream(data []byte, maxRows int64) ([]Event, error) {
+	if err := d.foot.read(data); err != nil {
+		return nil, err
+	}
+	md := &d.foot.md
+	if err := checkPages(md, data); err != nil {
+		return nil, err
+	}
+	if err := checkRows(md, maxRows); err != nil {
+		return nil, err
+	}
+	return d.read(d.rows(int(md.NumRows)), data, md, nil, d.foot.byCol)
+}
+
+// rows returns the decoder's first n events, made anew when it has fewer.
+func (d *Decoder) rows(n int) []Event {
+	if cap(d.events) < n {
+		d.events = make([]Event, n)
+		clear(d.dirty)
+		d.hw = 0
+	}
+	d.hw = max(d.hw, n)
+	return d.events[:n]
+}
+
+// read reads the columns the decoder wants of the file data, of footer md,
+// into evs, clearing the fields of the columns it does not read; f, when
+// not nil, reads the pages the decoder's own reader does not.
+func (d *Decoder) read(evs []Event, data []byte, md *format.FileMetaData, f *parquet.File, byCol []fileColumn) ([]Event, error) {
+	present := d.present[:0]
+	present = append(present, make([]bool, len(leaves))...)
+	d.present = present
 	for _, m := range byCol {
 		present[m.leaf] = d.wants(m.leaf)
 	}
@@ -110,10 +142,10 @@ func (d *Decoder) Decode(data []byte, maxRows int64) (out []Event, err error) {
 		}
 		d.dirty[l] = present[l]
 	}
-	if err := d.cols.readFile(evs, data, f, byCol, d.wants); err != nil {
+	if err := d.cols.readFile(evs, data, md, f, byCol, d.wants); err != nil {
 		return nil, err
 	}
-	d.last = lastBatch{data: data, f: f, byCol: byCol, evs: evs, done: !d.projected}
+	d.last = lastBatch{data: data, md: md, f: f, byCol: byCol, evs: evs, done: !d.projected}
 	return evs, nil
 }
 
@@ -141,7 +173,7 @@ func Decode(dst []Event, data []byte, maxRows int64) (out []Event, err error) {
 	dst = grow(dst, int(f.NumRows()))
 	clear(dst[start:])
 	var cols columnScratch
-	if err := cols.readFile(dst[start:], data, f, byCol, nil); err != nil {
+	if err := cols.readFile(dst[start:], data, f.Metadata(), f, byCol, nil); err != nil {
 		return dst[:start], err
 	}
 	return dst, nil
@@ -170,21 +202,30 @@ func openChecked(data []byte, maxRows int64) (*parquet.File, error) {
 	if err := checkPages(f.Metadata(), data); err != nil {
 		return nil, err
 	}
-	if maxRows > 0 && f.NumRows() > maxRows {
-		return nil, fmt.Errorf("%w: %d rows exceeds the limit of %d", ErrNotParquet, f.NumRows(), maxRows)
+	if err := checkRows(f.Metadata(), maxRows); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// checkRows refuses a file of footer md of more than maxRows rows (maxRows ≤
+// 0: no limit), or whose row groups' counts do not add up to the file's.
+func checkRows(md *format.FileMetaData, maxRows int64) error {
+	if maxRows > 0 && md.NumRows > maxRows {
+		return fmt.Errorf("%w: %d rows exceeds the limit of %d", ErrNotParquet, md.NumRows, maxRows)
 	}
 	var rows int64
-	for i, rg := range f.RowGroups() {
-		n := rg.NumRows()
-		if n < 0 || n > f.NumRows()-rows {
-			return nil, fmt.Errorf("%w: row group %d declares %d rows, beyond the file's %d", ErrNotParquet, i, n, f.NumRows())
+	for i := range md.RowGroups {
+		n := md.RowGroups[i].NumRows
+		if n < 0 || n > md.NumRows-rows {
+			return fmt.Errorf("%w: row group %d declares %d rows, beyond the file's %d", ErrNotParquet, i, n, md.NumRows)
 		}
 		rows += n
 	}
-	if rows != f.NumRows() {
-		return nil, fmt.Errorf("%w: row groups declare %d rows, the file %d", ErrNotParquet, rows, f.NumRows())
+	if rows != md.NumRows {
+		return fmt.Errorf("%w: row groups declare %d rows, the file %d", ErrNotParquet, rows, md.NumRows)
 	}
-	return f, nil
+	return nil
 }
 
 // readRowGroups appends the rows of every row group of f to dst with the
@@ -278,20 +319,25 @@ type columnScratch struct {
 	starts, ends []int32
 }
 
-// readFile reads every row group of f into evs, which has room for all of
-// its rows; byCol maps the file's columns to leaves, and read, when not nil,
-// says which leaves to read.
-func (s *columnScratch) readFile(evs []Event, data []byte, f *parquet.File, byCol []fileColumn, read func(leaf int) bool) error {
+// readFile reads every row group of the file data, of footer md, into evs,
+// which has room for all of its rows; byCol maps the file's columns to
+// leaves, and read, when not nil, says which leaves to read. f, when not nil,
+// reads the pages readFastChunk does not.
+func (s *columnScratch) readFile(evs []Event, data []byte, md *format.FileMetaData, f *parquet.File, byCol []fileColumn, read func(leaf int) bool) error {
 	at := 0
-	for g, rg := range f.RowGroups() {
-		n := int(rg.NumRows())
+	for g := range md.RowGroups {
+		rg := &md.RowGroups[g]
+		n := int(rg.NumRows)
 		rows := evs[at : at+n]
-		mds := f.Metadata().RowGroups[g].Columns
-		for ci, cc := range rg.ColumnChunks() {
+		for ci := range rg.Columns {
 			if read != nil && !read(byCol[ci].leaf) {
 				continue
 			}
-			if err := s.readChunk(rows, data, cc, &mds[ci].MetaData, byCol[ci]); err != nil {
+			var pages func() parquet.Pages
+			if f != nil {
+				pages = f.RowGroups()[g].ColumnChunks()[ci].Pages
+			}
+			if err := s.readChunk(rows, data, &rg.Columns[ci].MetaData, pages, byCol[ci]); err != nil {
 				return fmt.Errorf("%w: row group %d column %s: %w", ErrNotParquet, g, strings.Join(leaves[byCol[ci].leaf].path, "."), err)
 			}
 		}
@@ -300,10 +346,11 @@ func (s *columnScratch) readFile(evs []Event, data []byte, f *parquet.File, byCo
 	return nil
 }
 
-// readChunk stores the values of column chunk cc of file data, of column fc
-// and metadata md, in rows.
-func (s *columnScratch) readChunk(rows []Event, data []byte, cc parquet.ColumnChunk, md *format.ColumnMetaData, fc fileColumn) error {
-	r := s.startChunk(rows, fc, cc.NumValues())
+// readChunk stores the values of the column chunk of file data, of column fc
+// and metadata md, in rows; pages, when not nil, reads the chunk's pages
+// through parquet-go when readFastChunk does not read them.
+func (s *columnScratch) readChunk(rows []Event, data []byte, md *format.ColumnMetaData, pages func() parquet.Pages, fc fileColumn) error {
+	r := s.startChunk(rows, fc, md.NumValues)
 	if fastChunk(md) {
 		// checkPages checked the chunk lies within the file
 		start := chunkStart(md)
@@ -314,19 +361,19 @@ func (s *columnScratch) readChunk(rows []Event, data []byte, cc parquet.ColumnCh
 		if !errors.Is(err, errOtherPage) {
 			return err
 		}
-		if s.strict {
+		if s.strict || pages == nil {
 			return errors.New("version 2 data pages, which Vigil's writers do not write")
 		}
 		// read again, all of it, through parquet-go's pages
-		r = s.startChunk(rows, fc, cc.NumValues())
+		r = s.startChunk(rows, fc, md.NumValues)
 	}
-	if s.strict {
+	if s.strict || pages == nil {
 		return fmt.Errorf("compression %s and encodings %v, which Vigil's writers do not use together", md.Codec, md.Encoding)
 	}
-	pages := cc.Pages()
-	defer pages.Close()
+	ps := pages()
+	defer ps.Close()
 	for {
-		p, err := pages.ReadPage()
+		p, err := ps.ReadPage()
 		if err == io.EOF {
 			break
 		}

@@ -250,12 +250,18 @@ type listFirst struct {
 // group and in all.
 func withRows(t *testing.T, data []byte, rows int64) []byte {
 	t.Helper()
+	return withFooter(t, data, func(md *format.FileMetaData) { md.NumRows, md.RowGroups[0].NumRows = rows, rows })
+}
+
+// withFooter returns data with its footer changed by edit.
+func withFooter(t *testing.T, data []byte, edit func(md *format.FileMetaData)) []byte {
+	t.Helper()
 	n := int(binary.LittleEndian.Uint32(data[len(data)-8:]))
 	var md format.FileMetaData
 	if err := thrift.Unmarshal(&thrift.CompactProtocol{}, data[len(data)-8-n:len(data)-8], &md); err != nil {
 		t.Fatal(err)
 	}
-	md.NumRows, md.RowGroups[0].NumRows = rows, rows
+	edit(&md)
 	footer, err := thrift.Marshal(&thrift.CompactProtocol{}, &md)
 	if err != nil {
 		t.Fatal(err)

@@ -41,9 +41,10 @@ func checkFooter(data []byte) error {
 }
 
 // checkPages walks the page headers of every column chunk before any page is read,
-// refusing codecs outside acceptedCodecs, chunks outside the file and pages whose
+// refusing codecs outside acceptedCodecs, chunks outside the file, pages whose
 // declared sizes exceed the limits, so that a hostile header cannot make the reader
-// allocate gigabytes.
+// allocate gigabytes, and data page offsets that are not the chunk's first data
+// page.
 func checkPages(md *format.FileMetaData, data []byte) error {
 	var total int64
 	for g, rg := range md.RowGroups {
@@ -57,10 +58,14 @@ func checkPages(md *format.FileMetaData, data []byte) error {
 			if start < 0 || m.TotalCompressedSize < 0 || end > int64(len(data)) || end < start {
 				return fmt.Errorf("%w: row group %d column %d: chunk [%d, %d) lies outside the %d-byte file", ErrNotParquet, g, c, start, end, len(data))
 			}
+			firstData := int64(-1)
 			for pos := start; pos < end; {
 				h, err := readPageHeader(data[pos:end])
 				if err != nil {
 					return fmt.Errorf("%w: row group %d column %d: page header at %d: %w", ErrNotParquet, g, c, pos, err)
+				}
+				if h.typ != pageDictionary && firstData < 0 {
+					firstData = pos
 				}
 				if h.compressed < 0 || h.uncompressed < 0 || h.uncompressed > maxPageBytes {
 					return fmt.Errorf("%w: row group %d column %d: page at %d declares %d bytes (%d compressed); the limit is %d",
@@ -71,6 +76,12 @@ func checkPages(md *format.FileMetaData, data []byte) error {
 					return fmt.Errorf("%w: pages declare more than %d bytes in all", ErrNotParquet, maxTotalBytes)
 				}
 				pos += int64(h.headerLen) + int64(h.compressed)
+			}
+			// readers differ in where they start a chunk: its data page
+			// offset must be where its pages say its data starts
+			if firstData >= 0 && m.DataPageOffset != firstData {
+				return fmt.Errorf("%w: row group %d column %d: data page offset %d, but its first data page is at %d",
+					ErrNotParquet, g, c, m.DataPageOffset, firstData)
 			}
 		}
 	}

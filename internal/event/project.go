@@ -102,7 +102,7 @@ func (d *Decoder) Complete() (out []Event, err error) {
 			d.dirty[m.leaf] = true
 		}
 	}
-	if err := d.cols.readFile(last.evs, last.data, last.f, last.byCol, rest); err != nil {
+	if err := d.cols.readFile(last.evs, last.data, last.md, last.f, last.byCol, rest); err != nil {
 		return nil, err
 	}
 	return last.evs, nil
