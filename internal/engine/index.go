@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"regexp/syntax"
 	"slices"
@@ -507,12 +508,7 @@ func (f *fieldIndex) markStr(s string, mask []uint64) {
 		f.markLower(s, mask)
 		return
 	}
-	upper, ascii := false, true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		upper = upper || 'A' <= c && c <= 'Z'
-		ascii = ascii && c < utf8.RuneSelf
-	}
+	upper, ascii := scanCase(s)
 	if !ascii {
 		setAll(mask, f.foldAll) // Unicode folding: let the rules decide
 	}
@@ -522,14 +518,77 @@ func (f *fieldIndex) markStr(s string, mask []uint64) {
 			return
 		}
 		var buf [lowerBuf]byte
-		low := buf[:len(s)]
-		for i := 0; i < len(s); i++ {
-			low[i] = lowerASCII(s[i])
-		}
+		low := lowerInto(buf[:len(s)], s)
 		f.markLower(unsafe.String(unsafe.SliceData(low), len(low)), mask) // low is not kept
 		return
 	}
 	f.markLower(s, mask)
+}
+
+// Eight bytes at a time: a word of ASCII bytes (no high bit) has an
+// upper-case letter at each byte where adding 0x80-'A' sets the high bit and
+// adding 0x80-('Z'+1) does not; neither sum carries into the next byte.
+const (
+	lsb       = 0x0101010101010101
+	msb       = 0x8080808080808080
+	fromUpper = (0x80 - 'A') * lsb
+	pastUpper = (0x80 - 'Z' - 1) * lsb
+)
+
+// word is the 8 bytes of s at i, little-endian.
+func word(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+}
+
+// scanCase reports whether s has an upper-case ASCII letter and whether all
+// of its bytes are ASCII.
+func scanCase(s string) (upper, ascii bool) {
+	var up, hi uint64
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := word(s, i)
+		if w&msb != 0 {
+			hi = msb
+			for _, c := range []byte(s[i : i+8]) {
+				if 'A' <= c && c <= 'Z' {
+					up = msb
+				}
+			}
+			continue
+		}
+		up |= (w + fromUpper) &^ (w + pastUpper) & msb
+	}
+	for ; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			up = msb
+		}
+		if c >= utf8.RuneSelf {
+			hi = msb
+		}
+	}
+	return up != 0, hi == 0
+}
+
+// lowerInto writes s with its upper-case ASCII letters lower-cased to dst, of
+// s's length, and returns it.
+func lowerInto(dst []byte, s string) []byte {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := word(s, i)
+		if w&msb == 0 {
+			w |= ((w + fromUpper) &^ (w + pastUpper) & msb) >> 2 // 0x80 >> 2 is 'a' - 'A'
+			binary.LittleEndian.PutUint64(dst[i:], w)
+			continue
+		}
+		for j := i; j < i+8; j++ {
+			dst[j] = lowerASCII(s[j])
+		}
+	}
+	for ; i < len(s); i++ {
+		dst[i] = lowerASCII(s[i])
+	}
+	return dst
 }
 
 // markLower is markStr of a value as the literals are kept: without upper-case

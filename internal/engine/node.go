@@ -186,15 +186,16 @@ func (n *numNode) match(e *event.Event) bool { return cmp(n.kind, n.get(e), n.v)
 
 // reTest runs a regular expression behind its prefilter.
 type reTest struct {
-	re  *regexp.Regexp
-	pre *prefilter
+	re    *regexp.Regexp
+	pre   *prefilter
+	shape *shape
 	// item is set for an expression (^|,)item(,|$): one item of a comma-separated
 	// list (file flags), tested without the expression
 	item string
 }
 
 func newReTest(re *regexp.Regexp, src string) reTest {
-	t := reTest{re: re, pre: newPrefilter(src)}
+	t := reTest{re: re, pre: newPrefilter(src), shape: newShape(src)}
 	const head, tail = "(^|,)", "(,|$)"
 	if lit, ok := strings.CutPrefix(src, head); ok {
 		if lit, ok = strings.CutSuffix(lit, tail); ok && lit != "" && regexp.QuoteMeta(lit) == lit && !strings.ContainsAny(lit, ",\n") {
@@ -209,6 +210,9 @@ func (t *reTest) test(s string) bool {
 		return hasItem(s, t.item)
 	}
 	if t.pre != nil && !t.pre.may(s) {
+		return false
+	}
+	if t.shape != nil && !t.shape.may(s) {
 		return false
 	}
 	return t.re.MatchString(s)

@@ -309,3 +309,127 @@ func (p *prefilter) may(s string) bool {
 	}
 	return false
 }
+
+// shape is a second cheap necessary condition of an expression: the fewest
+// bytes a match takes, and an ASCII byte every match holds at least need
+// times (need ≥ 2), which strings.Count finds fast. A string shorter than a
+// match, or with fewer of the byte, cannot hold one: a domain of ten labels
+// has nine dots.
+type shape struct {
+	minLen int
+	b      string // the byte
+	need   int
+}
+
+// newShape derives the shape of an expression, nil when it says nothing
+// (no byte needed twice and a minimum length of at most 1).
+func newShape(expr string) *shape {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	sh := &shape{minLen: minBytes(re)}
+	counts := byteCounts(re)
+	for b, n := range counts {
+		if n > sh.need {
+			sh.b, sh.need = string(rune(b)), n
+		}
+	}
+	if sh.need < 2 {
+		sh.b, sh.need = "", 0
+	}
+	if sh.need == 0 && sh.minLen <= 1 {
+		return nil
+	}
+	return sh
+}
+
+// maxShapeCount bounds the counts of minBytes and byteCounts.
+const maxShapeCount = 1 << 20
+
+// minBytes is the fewest bytes a match of re takes (a lower bound).
+func minBytes(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		n := 0
+		for _, r := range re.Rune {
+			if re.Flags&syntax.FoldCase != 0 {
+				n++ // a case variant may be shorter
+			} else {
+				n += utf8.RuneLen(r)
+			}
+		}
+		return n
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpPlus:
+		return minBytes(re.Sub[0])
+	case syntax.OpRepeat:
+		return min(re.Min*minBytes(re.Sub[0]), maxShapeCount)
+	case syntax.OpConcat:
+		n := 0
+		for _, s := range re.Sub {
+			n = min(n+minBytes(s), maxShapeCount)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := -1
+		for _, s := range re.Sub {
+			if m := minBytes(s); n < 0 || m < n {
+				n = m
+			}
+		}
+		return max(n, 0)
+	}
+	return 0
+}
+
+// byteCounts returns, for each ASCII byte, how many of it every match of re
+// holds at least.
+func byteCounts(re *syntax.Regexp) (c [utf8.RuneSelf]int) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if r >= utf8.RuneSelf {
+				continue
+			}
+			if re.Flags&syntax.FoldCase != 0 && ('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+				continue // either case
+			}
+			c[r]++
+		}
+	case syntax.OpCapture, syntax.OpPlus:
+		c = byteCounts(re.Sub[0])
+	case syntax.OpRepeat:
+		sub := byteCounts(re.Sub[0])
+		for b, n := range sub {
+			c[b] = min(n*re.Min, maxShapeCount)
+		}
+	case syntax.OpConcat:
+		for _, s := range re.Sub {
+			sub := byteCounts(s)
+			for b, n := range sub {
+				c[b] = min(c[b]+n, maxShapeCount)
+			}
+		}
+	case syntax.OpAlternate:
+		for i, s := range re.Sub {
+			sub := byteCounts(s)
+			for b, n := range sub {
+				if i == 0 || n < c[b] {
+					c[b] = n
+				}
+			}
+		}
+	}
+	return c
+}
+
+// may reports whether s may hold a match.
+func (sh *shape) may(s string) bool {
+	if len(s) < sh.minLen {
+		return false
+	}
+	return sh.need == 0 || strings.Count(s, sh.b) >= sh.need
+}
