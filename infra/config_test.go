@@ -87,7 +87,7 @@ func TestConfigFromContext(t *testing.T) {
 			}),
 		},
 		{
-			// 10 hosts × 100 events/s: 10 records/s of 5450 B, 0.07 of a shard planned
+			// 10 hosts × 100 events/s: 10 records/s of 6,285 B, 0.07 of a shard planned
 			// at 70 %: provisioned, 1 shard ($11.32 a month against $46.57 on-demand).
 			name: "small fleet",
 			ctx:  map[string]any{"fleetHosts": "10", "eventsPerHost": "100"},
@@ -95,11 +95,11 @@ func TestConfigFromContext(t *testing.T) {
 				FleetHosts: 10, EventsPerHost: 100, FleetRegion: "us-east-1", StreamFromFleet: true}),
 		},
 		{
-			// 10,000 hosts × one record a second of 5,400 + 100 × 17.62 = 7,162 B:
-			// 71,620,000 B/s / 734,003.2 B/s a shard = 97.6 → 98.
+			// 10,000 hosts × one record a second of 4,540 + 100 × 17.45 = 6,285 B:
+			// 62,850,000 B/s / 734,003.2 B/s a shard = 85.6 → 86.
 			name: "large fleet from cdk.json numbers",
 			ctx:  map[string]any{"fleetHosts": float64(10000), "eventsPerHost": float64(100), "fleetRegion": "eu-central-1"},
-			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 98,
+			want: withDefaults(Config{StreamMode: awskinesis.StreamMode_PROVISIONED, ShardCount: 86,
 				FleetHosts: 10000, EventsPerHost: 100, FleetRegion: "eu-central-1", StreamFromFleet: true}),
 		},
 		{

@@ -579,13 +579,13 @@ func TestContextSettings(t *testing.T) {
 			}},
 		},
 		{
-			// 10,000 hosts at 100 events/s: 98 provisioned shards.
+			// 10,000 hosts at 100 events/s: 86 provisioned shards.
 			name: "large fleet",
 			ctx:  map[string]any{"fleetHosts": "10000", "eventsPerHost": "100"},
 			want: []resourceCase{{
-				name:  "98 provisioned shards",
+				name:  "86 provisioned shards",
 				typ:   "AWS::Kinesis::Stream",
-				props: map[string]any{"StreamModeDetails": map[string]any{"StreamMode": "PROVISIONED"}, "ShardCount": 98},
+				props: map[string]any{"StreamModeDetails": map[string]any{"StreamMode": "PROVISIONED"}, "ShardCount": 86},
 				count: 1,
 			}},
 		},

@@ -42,8 +42,8 @@ func TestCostTable(t *testing.T) {
 	}
 	for _, want := range []string{
 		"1000 hosts × 100 events/s, lake kept 365 days, us-east-1",
-		"Kinesis: provisioned, 10 shards",
-		"records of 100 events, 7162 bytes",
+		"Kinesis: provisioned, 9 shards",
+		"records of 100 events, 6285 bytes",
 		"api: a task poll every 30s per host",
 		"writes: sensors' entries every 300s",
 		"lake: files of 90000 events, 1162200 bytes",

@@ -133,10 +133,11 @@ const (
 	// detect function's decode + evaluate cost (the pack, one core): a record
 	// of n events takes DefaultDetectRecordCPUSec + n/DefaultDetectEventsPerCPUSec
 	// of CPU. They are fitted to BenchmarkHandleRecorded's events/cpu-s on
-	// records of 100 and of 2,000 events of the recorded lake
-	// (docs/BENCHMARKS.md, "The detect function on a recorded host").
-	DefaultDetectEventsPerCPUSec = 785_000
-	DefaultDetectRecordCPUSec    = 0.000_32
+	// records of 100 and of 2,000 events of the recorded lake, medians of
+	// alternated runs (docs/BENCHMARKS.md, "decode and evaluate a recorded
+	// host"): 0.88 M and 1.51 M events a CPU-second.
+	DefaultDetectEventsPerCPUSec = 1_568_000
+	DefaultDetectRecordCPUSec    = 0.000_049
 
 	// LambdaMBPerVCPU is the memory at which a Lambda function has one whole
 	// vCPU; below it, a share in proportion (AWS Lambda's documentation).
@@ -166,13 +167,13 @@ func DefaultParams() Params {
 		// records of 100, 200, 500, 1,000 and 2,000 events (the stream's record
 		// encoder: each batch in a zstd frame) and lake files of 3,000 to 56,502
 		// events (the file writer, zstd default level), and a line fitted through
-		// the mean sizes (least relative squares): 5,400 B + 17.62 B an event for
-		// a record (100 events: 6.9 KB, 69 B an event; 2,000: 38 KB, 19.2 B an
+		// the mean sizes (least relative squares): 4,540 B + 17.45 B an event for
+		// a record (100 events: 6.1 KB, 61 B an event; 2,000: 37 KB, 18.7 B an
 		// event), 37,221 B + 12.47 B an event for a
 		// file (the whole minute: 733 KB, 13.0 B an event). Measure again, and
 		// update these, when the encoders change.
-		StreamRecordOverheadBytes: 5400,
-		StreamBytesPerEvent:       17.62,
+		StreamRecordOverheadBytes: 4540,
+		StreamBytesPerEvent:       17.45,
 		LakeFileOverheadBytes:     37200,
 		LakeBytesPerEvent:         12.5,
 

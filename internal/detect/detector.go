@@ -152,15 +152,11 @@ func nextAction(acts []engine.Action, i int, verb string) int {
 // events whole.
 func (d *Detector) Batch(dst []Detection, data []byte) ([]Detection, int, error) {
 	if d.decoder == nil {
-		d.decoder = event.NewStreamDecoder()
-		d.records = event.NewRecordDecoder(d.decoder)
-		if cols := d.eng.Columns(); cols != nil {
-			cols = append(cols, event.TypeColumns(event.HostStats)...)
-			cols = append(cols, event.TypeColumns(event.SensorHeartbeat)...)
-			if err := d.decoder.Project(cols); err != nil {
-				return dst, 0, fmt.Errorf("decode batch: %w", err)
-			}
+		dec, err := batchDecoder(d.eng)
+		if err != nil {
+			return dst, 0, fmt.Errorf("decode batch: %w", err)
 		}
+		d.decoder, d.records = dec, event.NewRecordDecoder(dec)
 	}
 	var err error
 	d.events, err = d.records.Decode(data, MaxBatchRows)
@@ -176,6 +172,21 @@ func (d *Detector) Batch(dst []Detection, data []byte) ([]Detection, int, error)
 		}
 	}
 	return dst, len(d.events), err
+}
+
+// batchDecoder returns the stream decoder of Batch for the rules of eng: it
+// reads the columns they read, and those of HOST_STATS and SENSOR_HEARTBEAT
+// events.
+func batchDecoder(eng *engine.Engine) (*event.Decoder, error) {
+	dec := event.NewStreamDecoder()
+	if cols := eng.Columns(); cols != nil {
+		cols = append(cols, event.TypeColumns(event.HostStats)...)
+		cols = append(cols, event.TypeColumns(event.SensorHeartbeat)...)
+		if err := dec.Project(cols); err != nil {
+			return nil, err
+		}
+	}
+	return dec, nil
 }
 
 // complete reads the columns of the last batch its first read left out and

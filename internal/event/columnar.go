@@ -639,7 +639,9 @@ func (c *columnChunk) flushPage(codec *zstdCodec, s *pageScratch) error {
 // header: a data page of numValues values, or the dictionary page.
 func (c *columnChunk) appendPage(codec *zstdCodec, s *pageScratch, typ format.PageType, numValues int) error {
 	var err error
-	if s.zipped, err = codec.Encode(s.zipped, s.body); err != nil {
+	if codec == nil {
+		s.zipped = append(s.zipped[:0], s.body...)
+	} else if s.zipped, err = codec.Encode(s.zipped, s.body); err != nil {
 		return fmt.Errorf("column %s: compress page: %w", c.name(), err)
 	}
 	s.hdr = format.PageHeader{Type: typ, UncompressedPageSize: int32(len(s.body)),
@@ -852,7 +854,8 @@ type rowGroupWriter struct {
 }
 
 // newRowGroupWriter returns a writer of files that keep statistics (stats)
-// or leave out the columns of zeros (prune), compressed with codec.
+// or leave out the columns of zeros (prune), compressed with codec (nil:
+// not compressed).
 func newRowGroupWriter(codec *zstdCodec, stats, prune bool) *rowGroupWriter {
 	w := &rowGroupWriter{stats: stats, prune: prune, codec: codec, scratch: newPageScratch(),
 		skeletons: map[columnSet]*format.FileMetaData{}}
@@ -1032,6 +1035,9 @@ func (w *rowGroupWriter) close(out *bytes.Buffer) error {
 			}
 			dict, data := c.chunkPages()
 			cc := c.metadata(int64(out.Len()), w.stats)
+			if w.codec == nil {
+				cc.MetaData.Codec = format.Uncompressed
+			}
 			out.Write(dict)
 			out.Write(data)
 			rg.TotalByteSize += cc.MetaData.TotalUncompressedSize

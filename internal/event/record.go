@@ -9,12 +9,14 @@ import (
 )
 
 // Stream records. The sensor puts each batch on the stream as one zstd frame
-// holding the batch's Parquet file, compressed once more as a whole at zstd's
-// fastest level. A Parquet file of a hundred events pays for each of its
-// columns a page header, a small zstd frame of its own and footer entries,
-// which one compression over the whole file mostly takes back: about a third
-// of the bytes of a host's one-second batch (docs/sensor.md gives the
-// figures). Lake files stay bare Parquet: query engines read them.
+// (zstd's fastest level) holding the batch's Parquet file, whose pages are
+// not compressed on their own. A Parquet file of a hundred events whose pages
+// are compressed pays for each of its columns a zstd frame of its own, and
+// for the page headers and footer entries, which one compression over the
+// whole file takes back; compressing once costs the sensor half as much, and
+// the detect function reads a page without setting up a zstd frame for it
+// (docs/sensor.md gives the figures). Lake files stay bare Parquet with zstd
+// pages: query engines read them.
 //
 // Readers of stream records accept both forms, told apart by their first four
 // bytes: a zstd frame's magic number, or Parquet's "PAR1" (older sensors,
@@ -24,8 +26,9 @@ import (
 var zstdMagic = []byte{0x28, 0xB5, 0x2F, 0xFD}
 
 // MaxRecordPlainBytes bounds what a framed record may decompress to: the
-// sensor frames batches of at most MaxRecordBytes, so a frame declaring or
-// decompressing to more is refused before it grows further.
+// sensor frames Parquet batches (whose pages are not compressed) of at most
+// that, so a frame declaring or decompressing to more is refused before it
+// grows further.
 const MaxRecordPlainBytes = 4 * MaxRecordBytes
 
 // recordDecoder decompresses framed records. Its memory bound stops a frame at
@@ -45,28 +48,33 @@ var recordDecoder = func() *zstd.Decoder {
 func IsFramedRecord(data []byte) bool { return bytes.HasPrefix(data, zstdMagic) }
 
 // RecordEncoder writes batches of events as stream records: a zstd frame
-// (fastest level) holding the batch an Encoder made by NewEncoder writes. It
-// reuses its buffers across batches; it is not safe for concurrent use.
+// (fastest level) holding the batch an Encoder made by NewEncoder writes, but
+// for its pages, which are not compressed. It reuses its buffers across
+// batches; it is not safe for concurrent use.
 type RecordEncoder struct {
 	enc   *Encoder
 	frame []byte
 }
 
 // NewRecordEncoder returns a RecordEncoder of stream records.
-func NewRecordEncoder() *RecordEncoder { return &RecordEncoder{enc: NewEncoder()} }
+func NewRecordEncoder() *RecordEncoder {
+	return &RecordEncoder{enc: &Encoder{w: newRowGroupWriter(nil, false, true)}}
+}
 
 // Encode returns one stream record holding events. A batch whose Parquet
-// file is over MaxRecordBytes before framing is refused, so that every record
-// decompresses within the readers' bound. The returned slice is owned by the
-// RecordEncoder and valid until the next call; copy it to keep it.
+// file is over MaxRecordPlainBytes before framing is refused, so that every
+// record decompresses within the readers' bound; the record itself may be
+// over MaxRecordBytes (the shipper splits such batches). The returned slice
+// is owned by the RecordEncoder and valid until the next call; copy it to
+// keep it.
 func (e *RecordEncoder) Encode(events []Event) ([]byte, error) {
 	data, err := e.enc.Encode(events)
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxRecordBytes {
+	if len(data) > MaxRecordPlainBytes {
 		return nil, fmt.Errorf("encode stream record: the Parquet batch of %d events is %d bytes, over the %d-byte limit",
-			len(events), len(data), MaxRecordBytes)
+			len(events), len(data), MaxRecordPlainBytes)
 	}
 	if e.frame, err = batchCodec.Encode(e.frame, data); err != nil {
 		return nil, fmt.Errorf("encode stream record: zstd: %w", err)

@@ -2,7 +2,6 @@ package event
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"runtime"
 	"strings"
@@ -103,15 +102,24 @@ func mustEncode(t testing.TB, evs []Event) []byte {
 }
 
 // TestRecordEncoderLimit checks that a batch whose Parquet file is over
-// MaxRecordBytes is refused before framing, however well it compresses.
+// MaxRecordPlainBytes is refused before framing, however well it compresses,
+// and that one under it is framed, even when over MaxRecordBytes: the
+// shipper splits records by their framed size.
 func TestRecordEncoderLimit(t *testing.T) {
-	noise := make([]byte, MaxRecordBytes*3/2)
-	rand.Read(noise)
 	ev := sampleEvents()[0]
-	ev.CommandLine = string(noise)
+	ev.CommandLine = strings.Repeat("a", MaxRecordPlainBytes+1)
 	_, err := NewRecordEncoder().Encode([]Event{ev})
-	if err == nil || !strings.Contains(err.Error(), "over the 1048576-byte limit") {
-		t.Fatalf("err = %v, want the batch refused over the 1048576-byte limit", err)
+	if err == nil || !strings.Contains(err.Error(), "over the 4194304-byte limit") {
+		t.Fatalf("err = %v, want the batch refused over the 4194304-byte limit", err)
+	}
+	ev.CommandLine = strings.Repeat("a", 2*MaxRecordBytes)
+	rec, err := NewRecordEncoder().Encode([]Event{ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeRecord(nil, rec, 0)
+	if err != nil || len(got) != 1 || got[0].CommandLine != ev.CommandLine {
+		t.Fatalf("a record of a %d-byte command line framed in %d bytes: %d events, %v", len(ev.CommandLine), len(rec), len(got), err)
 	}
 }
 
