@@ -18,7 +18,7 @@ import (
 // hybridValues walks RLE/bit-packed hybrid data of values of bitWidth bits
 // and returns how many values it holds, refusing data that declares more
 // than limit (a bit-packed run's last group may hold up to 7 values of
-// padding beyond).
+// padding beyond; a repeated run none).
 func hybridValues(src []byte, bitWidth, limit int) (int, error) {
 	if bitWidth < 0 || bitWidth > 32 {
 		return 0, fmt.Errorf("bit width %d", bitWidth)
@@ -30,15 +30,17 @@ func hybridValues(src []byte, bitWidth, limit int) (int, error) {
 			return 0, errors.New("bad run header")
 		}
 		pos += k
+		padding := 0
 		if h&1 == 0 { // a run of one value repeated
 			n += int(min(h>>1, uint64(limit)+1))
 			pos += (bitWidth + 7) / 8
-		} else { // groups of 8 bit-packed values
+		} else { // groups of 8 bit-packed values, the last padded
 			groups := min(h>>1, uint64(len(src)))
 			n += int(groups) * 8
 			pos += int(groups) * bitWidth
+			padding = 7
 		}
-		if n > limit+7 {
+		if n > limit+padding {
 			return 0, fmt.Errorf("runs declare more than %d values", limit)
 		}
 		if pos > len(src) {
