@@ -337,29 +337,28 @@ func (r *chunkReader) decodeValues(payload []byte, enc format.Encoding, v *value
 		}
 		v.str = unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
 	case kindInt32, kindInt32List:
-		switch enc {
-		case format.Plain:
-			var pe plain.Encoding
-			s.i32, err = pe.DecodeInt32(s.i32[:0], payload)
-		case format.DeltaBinaryPacked:
-			var de delta.BinaryPackedEncoding
-			s.i32, err = de.DecodeInt32(s.i32[:0], payload)
-		default:
-			return fmt.Errorf("encoding %s of int32 values", enc)
-		}
+		var pe plain.Encoding
+		var de delta.BinaryPackedEncoding
+		s.i32, err = decodeNums(s.i32[:0], payload, enc, pe.DecodeInt32, de.DecodeInt32)
 		v.i32, v.n = s.i32, len(s.i32)
 	default:
-		switch enc {
-		case format.Plain:
-			var pe plain.Encoding
-			s.i64, err = pe.DecodeInt64(s.i64[:0], payload)
-		case format.DeltaBinaryPacked:
-			var de delta.BinaryPackedEncoding
-			s.i64, err = de.DecodeInt64(s.i64[:0], payload)
-		default:
-			return fmt.Errorf("encoding %s of int64 values", enc)
-		}
+		var pe plain.Encoding
+		var de delta.BinaryPackedEncoding
+		s.i64, err = decodeNums(s.i64[:0], payload, enc, pe.DecodeInt64, de.DecodeInt64)
 		v.i64, v.n = s.i64, len(s.i64)
 	}
 	return err
+}
+
+// decodeNums appends the numbers of payload, of encoding enc (PLAIN or
+// DELTA_BINARY_PACKED, decoded by plainDec and deltaDec), to dst.
+func decodeNums[T int32 | int64](dst []T, payload []byte, enc format.Encoding, plainDec, deltaDec func([]T, []byte) ([]T, error)) ([]T, error) {
+	switch enc {
+	case format.Plain:
+		return plainDec(dst, payload)
+	case format.DeltaBinaryPacked:
+		return deltaDec(dst, payload)
+	}
+	var zero T
+	return dst, fmt.Errorf("encoding %s of %T values", enc, zero)
 }
