@@ -19,7 +19,13 @@ import (
 
 func packEngine(t testing.TB) *engine.Engine {
 	t.Helper()
-	rs, err := engine.Load(os.DirFS("../../rules"), ".")
+	return loadEngine(t, "../../rules")
+}
+
+// loadEngine returns an engine of the rules of the directory dir.
+func loadEngine(t testing.TB, dir string) *engine.Engine {
+	t.Helper()
+	rs, err := engine.Load(os.DirFS(dir), ".")
 	if err != nil {
 		t.Fatal(err)
 	}

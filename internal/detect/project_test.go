@@ -33,14 +33,7 @@ func projectionCases(t *testing.T) []batchCase {
 		}
 		out = append(out, batchCase{r.Name, pack, evs})
 	}
-	own, err := engine.Load(os.DirFS("testdata/projection"), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(own)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := loadEngine(t, "testdata/projection")
 	nc := event.Event{Type: event.NewProcess, ID: "e1", SensorID: "s1", TimeNanos: 1e18, PID: 7, PPID: 1,
 		FilePath: "/usr/bin/nc", CommandLine: "nc -l 4444", CWD: "/srv/www", SessionID: 99}
 	out = append(out, batchCase{"output template", eng, []event.Event{{Type: event.NewProcess, ID: "e0", SensorID: "s1"}, nc}})

@@ -55,12 +55,8 @@ func (e *Engine) readColumns() []string {
 		}
 	}
 	want := map[string]bool{}
-	seen := map[string]bool{}
-	for _, p := range paths {
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
+	slices.Sort(paths)
+	for _, p := range slices.Compact(paths) {
 		f, err := event.Lookup(p)
 		if err != nil {
 			return nil

@@ -152,6 +152,24 @@ func (fr *footerReader) list(elem byte) (int, error) {
 	return int(n), nil
 }
 
+// each reads a list field (id, of type typ) of elements of type elem,
+// calling read for each element.
+func (fr *footerReader) each(id int16, typ, elem byte, read func() error) error {
+	if err := want(id, typ, ctList); err != nil {
+		return err
+	}
+	n, err := fr.list(elem)
+	if err != nil {
+		return err
+	}
+	for range n {
+		if err := read(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (fr *footerReader) fileMetaData() error {
 	return fr.fields(0, func(id int16, typ byte) error {
 		switch id {
@@ -170,19 +188,7 @@ func (fr *footerReader) fileMetaData() error {
 			}
 			return err
 		case fmdRowGroups:
-			if err := want(id, typ, ctList); err != nil {
-				return err
-			}
-			n, err := fr.list(ctStruct)
-			if err != nil {
-				return err
-			}
-			for range n {
-				if err := fr.rowGroup(); err != nil {
-					return err
-				}
-			}
-			return nil
+			return fr.each(id, typ, ctStruct, fr.rowGroup)
 		}
 		return fr.r.skip(typ, 1)
 	})
@@ -355,21 +361,10 @@ func (fr *footerReader) rowGroup() error {
 	err := fr.fields(1, func(id int16, typ byte) error {
 		switch id {
 		case rgColumns:
-			if err := want(id, typ, ctList); err != nil {
-				return err
-			}
-			n, err := fr.list(ctStruct)
-			if err != nil {
-				return err
-			}
-			for range n {
+			return fr.each(id, typ, ctStruct, func() error {
 				rg.Columns = reuseOne(rg.Columns)
-				m := &rg.Columns[len(rg.Columns)-1].MetaData
-				if err := fr.columnChunk(m); err != nil {
-					return err
-				}
-			}
-			return nil
+				return fr.columnChunk(&rg.Columns[len(rg.Columns)-1].MetaData)
+			})
 		case rgNumRows:
 			if err := want(id, typ, ctI64); err != nil {
 				return err
@@ -400,21 +395,11 @@ func (fr *footerReader) columnChunk(m *format.ColumnMetaData) error {
 		return fr.fields(3, func(id int16, typ byte) error {
 			switch id {
 			case cmdEncodings:
-				if err := want(id, typ, ctList); err != nil {
-					return err
-				}
-				n, err := fr.list(ctI32)
-				if err != nil {
-					return err
-				}
-				for range n {
+				return fr.each(id, typ, ctI32, func() error {
 					v, err := fr.int()
-					if err != nil {
-						return err
-					}
 					m.Encoding = append(m.Encoding, format.Encoding(v))
-				}
-				return nil
+					return err
+				})
 			case cmdCodec, cmdNumValues, cmdCompressedSize, cmdDataPageOffset, cmdDictionaryPageOffs:
 				declared := byte(ctI64)
 				if id == cmdCodec {
