@@ -226,24 +226,41 @@ var fieldColumns sync.Map
 
 func (f *Field) probeColumns() []string {
 	var out []string
+	for _, p := range probes() {
+		if !f.same(&p.base, &p.set) {
+			if name := columnName(p.field); !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
+// probe is a pair of events that differ in one top-level field.
+type probe struct {
+	base, set Event
+	field     int
+}
+
+// probes are the pairs probeColumns compares, made once: from a zero event
+// and from one of middling values, each field set to a small and to a large
+// value.
+var probes = sync.OnceValue(func() []probe {
+	var out []probe
 	t := reflect.TypeFor[Event]()
 	for _, base := range []func(reflect.Value){func(reflect.Value) {}, probeFill} {
 		var e0 Event
 		base(reflect.ValueOf(&e0).Elem())
 		for i := range t.NumField() {
 			for _, alt := range []int{0, 1} {
-				e1 := e0
-				probeSet(reflect.ValueOf(&e1).Elem().Field(i), alt)
-				if !f.same(&e0, &e1) {
-					if name := columnName(i); !slices.Contains(out, name) {
-						out = append(out, name)
-					}
-				}
+				p := probe{base: e0, set: e0, field: i}
+				probeSet(reflect.ValueOf(&p.set).Elem().Field(i), alt)
+				out = append(out, p)
 			}
 		}
 	}
 	return out
-}
+})
 
 // probeFill sets every field of the event at v to a middling probe value.
 func probeFill(v reflect.Value) {
