@@ -184,7 +184,7 @@ func newEngine(rules []*Rule, unindexed bool) (*Engine, error) {
 			children:  len(x.stateless) + len(x.roots),
 			propagate: x.propagate,
 		}
-		ti.rules = newRuleSet(rules, func(i int, r *Rule) matcher {
+		ti.rules = newRuleSet(t, rules, func(i int, r *Rule) matcher {
 			if i >= ti.children {
 				return r.child
 			}

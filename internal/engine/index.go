@@ -71,9 +71,29 @@ func strCost(kind int, s string) int {
 	return c
 }
 
+// rank orders the needs of the children of an and node: their cost, plus one
+// for a need on the fields of the process that acted when the events are not
+// processes' own (actor): one process does many things, so its name or command
+// line is on many of its events, where the file it opens or the address it
+// connects to is on few.
+func (nd need) rank(actor bool) int {
+	if actor && slices.ContainsFunc(nd.keys, actorKey) {
+		return nd.cost + 1
+	}
+	return nd.cost
+}
+
+// actorKey reports whether k is on a field of the acting process (one that
+// process starts have).
+func actorKey(k litKey) bool {
+	f, err := event.Lookup(k.path)
+	return err == nil && f.For != nil && f.AppliesTo(event.NewProcess)
+}
+
 // needOf derives a necessary condition of m from its literals; ok is false when
-// m has none the index can use.
-func needOf(m matcher) (need, bool) {
+// m has none the index can use. actor says the events are not processes' own
+// (see need.rank).
+func needOf(m matcher, actor bool) (need, bool) {
 	switch n := m.(type) {
 	case *strNode:
 		return strNeed(&n.strTest, litKey{path: n.d.Path, str: n.get})
@@ -103,7 +123,7 @@ func needOf(m matcher) (need, bool) {
 		var best need
 		found := false
 		for _, c := range n {
-			if nd, ok := needOf(c); ok && (!found || nd.cost < best.cost) {
+			if nd, ok := needOf(c, actor); ok && (!found || nd.rank(actor) < best.rank(actor)) {
 				best, found = nd, true
 			}
 		}
@@ -111,7 +131,7 @@ func needOf(m matcher) (need, bool) {
 	case orNode:
 		var all need
 		for _, c := range n {
-			nd, ok := needOf(c)
+			nd, ok := needOf(c, actor)
 			if !ok {
 				return need{}, false
 			}
@@ -329,7 +349,8 @@ const maskWords = 64
 // newRuleSet indexes rules evaluated with the node node returns for each;
 // unindexed leaves the index out (every rule is a candidate for every event) and
 // keeps the nodes in the order of their files.
-func newRuleSet(rules []*Rule, node func(int, *Rule) matcher, unindexed bool) *ruleSet {
+func newRuleSet(t event.Type, rules []*Rule, node func(int, *Rule) matcher, unindexed bool) *ruleSet {
+	actor := t != event.NewProcess && t != event.TerminateProcess
 	s := &ruleSet{rules: rules, words: (len(rules) + 63) / 64}
 	s.always = make([]uint64, s.words)
 	byPath := map[string]*fieldIndex{}
@@ -339,7 +360,7 @@ func newRuleSet(rules []*Rule, node func(int, *Rule) matcher, unindexed bool) *r
 			m = evalOrder(m)
 		}
 		s.nodes = append(s.nodes, m)
-		nd, ok := needOf(m)
+		nd, ok := needOf(m, actor)
 		if !ok || nd.cost >= noNeed || unindexed {
 			s.always[i>>6] |= 1 << (i & 63)
 			continue

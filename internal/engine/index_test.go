@@ -69,7 +69,7 @@ func TestLiteralIndex(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			nd, ok := needOf(r.root)
+			nd, ok := needOf(r.root, false)
 			if indexed := ok && nd.cost < noNeed; indexed != tc.indexed {
 				t.Errorf("indexed = %v (need %+v), want %v", indexed, nd, tc.indexed)
 			}
