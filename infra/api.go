@@ -78,6 +78,7 @@ func newAPI(scope constructs.Construct, store *Store, in *Ingest, apiDir, author
 		memoryMB:    256,
 		// a detection's context waits for its Athena query: up to API Gateway's 30 s
 		timeout: awscdk.Duration_Seconds(jsii.Number(29)),
+		quiet:   true, // a task poll per sensor every 30 s
 		env: map[string]*string{
 			"VIGIL_DETECTIONS_TABLE": store.Detections.TableName(),
 			"VIGIL_SENSORS_TABLE":    store.Sensors.TableName(),

@@ -89,7 +89,8 @@
 //     attempts) and catches everything into $.error → "Response failed". No Map, no
 //     TimeoutSeconds, no service integrations: deadlines are answered by the respond
 //     function ("expired").
-//   - api.go: the api function (256 MB, 10 s; reads detections and sensors with their
+//   - api.go: the api function (256 MB, 29 s, JSON logs at system log level WARN:
+//     no START and REPORT line per task poll; reads detections and sensors with their
 //     indexes and updates detection items (their triage: UpdateItem only), reads and
 //     writes tasks and api_keys, puts the Kubernetes audit webhook's events on the
 //     stream named in VIGIL_INGEST_STREAM (kinesis:PutRecord(s), kms:GenerateDataKey

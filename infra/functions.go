@@ -33,6 +33,11 @@ type functionSpec struct {
 	memoryMB    float64
 	timeout     awscdk.Duration
 	env         map[string]*string
+	// quiet keeps the runtime's START and REPORT lines out of the function's log
+	// (JSON log format, system log level WARN): for a function invoked for
+	// every task poll of every sensor, those lines are most of the stack's
+	// log bytes. Its own lines at INFO and above are kept.
+	quiet bool
 }
 
 // functionID is the construct id of a function: "DetectFunction", "ApiFunction", …;
@@ -51,7 +56,7 @@ func newGoFunction(scope constructs.Construct, spec functionSpec, codeDir string
 	for k, v := range spec.env {
 		env[k] = v
 	}
-	return awslambda.NewFunction(scope, jsii.String(functionID(spec.name)), &awslambda.FunctionProps{
+	props := &awslambda.FunctionProps{
 		Description:  jsii.String(spec.description),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
@@ -60,5 +65,11 @@ func newGoFunction(scope constructs.Construct, spec functionSpec, codeDir string
 		MemorySize:   jsii.Number(spec.memoryMB),
 		Timeout:      spec.timeout,
 		Environment:  &env,
-	})
+	}
+	if spec.quiet {
+		props.LoggingFormat = awslambda.LoggingFormat_JSON
+		props.SystemLogLevelV2 = awslambda.SystemLogLevel_WARN
+		props.ApplicationLogLevelV2 = awslambda.ApplicationLogLevel_INFO
+	}
+	return awslambda.NewFunction(scope, jsii.String(functionID(spec.name)), props)
 }

@@ -125,6 +125,15 @@ func TestFunctions(t *testing.T) {
 			if f.props["Layers"] != nil {
 				t.Errorf("layers %v without Datadog context", f.props["Layers"])
 			}
+			// the api function, invoked for every task poll, leaves the
+			// runtime's START and REPORT lines out of its log
+			var logging any
+			if tt.name == fnAPI {
+				logging = map[string]any{"LogFormat": "JSON", "SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO"}
+			}
+			if !reflect.DeepEqual(f.props["LoggingConfig"], logging) {
+				t.Errorf("LoggingConfig = %v, want %v", f.props["LoggingConfig"], logging)
+			}
 		})
 	}
 }

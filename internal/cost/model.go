@@ -179,7 +179,7 @@ func Run(p Params) (Estimate, error) {
 
 	// CloudWatch.
 	const cw = "CloudWatch"
-	lambdaLogs := invocations * p.LogBytesPerInvocation / gib
+	lambdaLogs := ((invocations-polls)*p.LogBytesPerInvocation + polls*p.PollLogBytes) / gib
 	accessLogs := polls * p.AccessLogBytes / gib
 	stepLogs := responses * p.StepTransitionsPerResponse * p.StepLogBytes / gib
 	add(line(cw, "logs ingested: functions, API access log, response workflow", lambdaLogs+accessLogs+stepLogs, pr.LogsIngested))

@@ -103,10 +103,14 @@ type Params struct {
 	HuntScanHostDays float64
 
 	// Logs: every Lambda invocation writes LogBytesPerInvocation (the runtime's
-	// START, END and REPORT lines and the function's own), every HTTP API request an
-	// access-log line of AccessLogBytes, every response transition StepLogBytes.
-	// Kept LambdaLogMonths, AccessLogMonths and StepLogMonths (infra/).
+	// START, END and REPORT lines and the function's own) but a task poll's,
+	// which writes PollLogBytes (the api function's system log level leaves the
+	// runtime's lines out, and a poll that succeeds logs nothing), every HTTP API
+	// request an access-log line of AccessLogBytes, every response transition
+	// StepLogBytes. Kept LambdaLogMonths, AccessLogMonths and StepLogMonths
+	// (infra/).
 	LogBytesPerInvocation float64
+	PollLogBytes          float64
 	AccessLogBytes        float64
 	StepLogBytes          float64
 	LambdaLogMonths       float64
@@ -219,6 +223,7 @@ func DefaultParams() Params {
 		HuntScanHostDays: 1,
 
 		LogBytesPerInvocation: 350,
+		PollLogBytes:          0,
 		AccessLogBytes:        350,
 		StepLogBytes:          1024,
 		LambdaLogMonths:       24, // 731 days
