@@ -40,7 +40,9 @@ func TestRecordRoundTrip(t *testing.T) {
 			if !IsFramedRecord(framed) || IsFramedRecord(bare) {
 				t.Fatalf("IsFramedRecord: framed %v, bare %v", IsFramedRecord(framed), IsFramedRecord(bare))
 			}
-			for form, data := range map[string][]byte{"framed": framed, "bare": bare} {
+			// older sensors framed batches whose pages were zstd-compressed too
+			older := zstdFrame(t, bare, true)
+			for form, data := range map[string][]byte{"framed": framed, "bare": bare, "framed, zstd pages": older} {
 				got, err := DecodeRecord(nil, data, 0)
 				if err != nil {
 					t.Fatalf("%s: DecodeRecord: %v", form, err)
