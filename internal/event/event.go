@@ -260,7 +260,8 @@ type Event struct {
 	// existing file's absolute path) and LinkType "hard" or "symbolic".
 	LinkTarget string `parquet:"link_target"`
 	LinkType   string `parquet:"link_type,dict"`
-	// FILE_MKNOD: the type of the node made (fifo, char, block, socket, file);
+	// FILE_MKNOD: the type of the node made (fifo, char, block, socket, file),
+	// and the call in Operation (mknod, mknodat);
 	// its permission bits are in FileMode.
 	FileType string `parquet:"file_type,dict"`
 	// FILE_CHOWN: the new owner and group as the call gave them; -1 leaves

@@ -202,7 +202,7 @@ var Fields = []Field{
 	str("event/MODULE_NAME", func(e *Event) *string { return &e.ModuleName }, ModuleLoad),
 	num("event/NEW_USER_ID", func(e *Event) *uint32 { return &e.NewUID }, PrivilegeChange),
 	num("event/NEW_GROUP_ID", func(e *Event) *uint32 { return &e.NewGID }, PrivilegeChange),
-	str("event/OPERATION", func(e *Event) *string { return &e.Operation }, PrivilegeChange, NamespaceChange, Mount, Unmount, FDDup),
+	str("event/OPERATION", func(e *Event) *string { return &e.Operation }, PrivilegeChange, NamespaceChange, Mount, Unmount, FDDup, FileMknod),
 
 	num("event/TARGET/PROCESS_ID", func(e *Event) *uint32 { return &e.TargetPID }, Ptrace, NamespaceChange),
 	num("event/PTRACE_REQUEST", func(e *Event) *int64 { return &e.PtraceRequest }, Ptrace),

@@ -13,8 +13,9 @@
 //                  the target (absolute) passes the filter. flags: enum link_type
 //   DIR_CREATE     mkdir, mkdirat. flags: the mode asked for (before the umask)
 //   DIR_DELETE     rmdir, unlinkat with AT_REMOVEDIR
-//   FILE_MKNOD     mknod, mknodat. flags: the mode with its type bits; fmode:
-//                  the device number as the call gave it
+//   FILE_MKNOD     mknod, mknodat. flags: the mode with its type bits, and
+//                  MKNOD_AT for mknodat; fmode: the device number as the call
+//                  gave it
 //   FILE_CHOWN     chown, lchown, fchown, fchownat. flags, fmode: the new owner
 //                  and group as given (0xffffffff: left as they were)
 //   FILE_TRUNCATE  truncate, ftruncate. flags, fmode: the new length's low and
@@ -39,6 +40,10 @@
 #define NR_symlinkat 266
 
 #define AT_REMOVEDIR 0x200
+
+// MKNOD_AT in a FILE_MKNOD's flags: made by mknodat (a mode's bits end at
+// 0xffff)
+#define MKNOD_AT 0x10000
 #define AT_EMPTY_PATH 0x1000
 
 enum file_op_kind {
@@ -203,13 +208,13 @@ static __noinline void file_op_changed(struct sys_args *a, long ret)
 		break;
 	case NR_mknod:
 		kind = EVENT_FILE_MKNOD;
-		flags = a->a[1];
+		flags = a->a[1] & 0xffff;
 		extra = a->a[2];
 		len = change_path(e, 0, AT_FDCWD, (const char *)a->a[0], &want, false);
 		break;
 	case NR_mknodat:
 		kind = EVENT_FILE_MKNOD;
-		flags = a->a[2];
+		flags = (a->a[2] & 0xffff) | MKNOD_AT;
 		extra = a->a[3];
 		len = change_path(e, 0, (int)a->a[0], (const char *)a->a[1], &want, false);
 		break;

@@ -45,10 +45,10 @@ func rawSys(t *testing.T, nr uintptr, args ...any) {
 
 // fileOpWant is the part of an event a file operation test checks.
 type fileOpWant struct {
-	typ, target, linkTarget, linkType, fileType string
-	mode                                        uint32
-	uid, gid                                    int64
-	size                                        uint64
+	typ, target, linkTarget, linkType, fileType, op string
+	mode                                            uint32
+	uid, gid                                        int64
+	size                                            uint64
 }
 
 func checkFileOp(t *testing.T, events <-chan event.Event, what string, want fileOpWant) {
@@ -59,7 +59,7 @@ func checkFileOp(t *testing.T, events <-chan event.Event, what string, want file
 	})
 	checkSelf(t, ev)
 	got := fileOpWant{typ: ev.Type, target: ev.TargetPath, linkTarget: ev.LinkTarget, linkType: ev.LinkType,
-		fileType: ev.FileType, mode: ev.FileMode, uid: ev.OwnerUID, gid: ev.OwnerGID, size: ev.FileSize}
+		fileType: ev.FileType, op: ev.Operation, mode: ev.FileMode, uid: ev.OwnerUID, gid: ev.OwnerGID, size: ev.FileSize}
 	if got != want {
 		t.Errorf("%s: got %+v, want %+v", what, got, want)
 	}
@@ -122,9 +122,9 @@ func TestFileOps(t *testing.T) {
 		{"unlinkat of a directory", unix.SYS_UNLINKAT, []any{dfd, "d2", unix.AT_REMOVEDIR},
 			fileOpWant{typ: event.DirDelete, target: p("d2")}},
 		{"mknod of a FIFO", unix.SYS_MKNOD, []any{p("fifo"), unix.S_IFIFO | 0o640, 0},
-			fileOpWant{typ: event.FileMknod, target: p("fifo"), fileType: "fifo", mode: 0o640}},
+			fileOpWant{typ: event.FileMknod, target: p("fifo"), fileType: "fifo", op: "mknod", mode: 0o640}},
 		{"mknodat of a character device", unix.SYS_MKNODAT, []any{dfd, "null", unix.S_IFCHR | 0o666, int(unix.Mkdev(1, 3))},
-			fileOpWant{typ: event.FileMknod, target: p("null"), fileType: "char", mode: 0o666}},
+			fileOpWant{typ: event.FileMknod, target: p("null"), fileType: "char", op: "mknodat", mode: 0o666}},
 		{"chown", unix.SYS_CHOWN, []any{f, 1234, 5678},
 			fileOpWant{typ: event.FileChown, target: f, uid: 1234, gid: 5678}},
 		{"lchown, group unchanged", unix.SYS_LCHOWN, []any{p("s1"), 0, unchanged},

@@ -20,6 +20,9 @@ const (
 	// FILE_LINK flags (enum link_type)
 	linkHard     = 1
 	linkSymbolic = 2
+
+	// mknodAt in a FILE_MKNOD's flags: made by mknodat (MKNOD_AT)
+	mknodAt = 0x10000
 )
 
 // Node types of a mknod mode (S_IFMT bits).
@@ -76,6 +79,10 @@ func (r *record) fillFileOp(ev *event.Event) {
 		ev.Type = event.FileMknod
 		ev.FileMode = r.flags & 0o7777
 		ev.FileType = nodeType(r.flags)
+		ev.Operation = "mknod"
+		if r.flags&mknodAt != 0 {
+			ev.Operation = "mknodat"
+		}
 	case kindFileChown:
 		ev.Type = event.FileChown
 		ev.OwnerUID = int64(int32(r.flags)) // -1: left as it was

@@ -61,11 +61,11 @@ func TestDecodeFileOps(t *testing.T) {
 		{"rmdir", fileRec(kindDirDelete, 0, 0, "/var/log/x", ""), event.Event{
 			Type: event.DirDelete, TargetPath: "/var/log/x"}, nil},
 		{"mknod fifo", fileRec(kindFileMknod, sIFIFO|0o600, 0, "/dev/f", ""), event.Event{
-			Type: event.FileMknod, TargetPath: "/dev/f", FileMode: 0o600, FileType: "fifo"}, nil},
-		{"mknod block", fileRec(kindFileMknod, sIFBLK|0o660, 0x803, "/dev/sda3", ""), event.Event{
-			Type: event.FileMknod, TargetPath: "/dev/sda3", FileMode: 0o660, FileType: "block"}, nil},
+			Type: event.FileMknod, TargetPath: "/dev/f", FileMode: 0o600, FileType: "fifo", Operation: "mknod"}, nil},
+		{"mknodat block", fileRec(kindFileMknod, mknodAt|sIFBLK|0o660, 0x803, "/dev/sda3", ""), event.Event{
+			Type: event.FileMknod, TargetPath: "/dev/sda3", FileMode: 0o660, FileType: "block", Operation: "mknodat"}, nil},
 		{"mknod regular", fileRec(kindFileMknod, 0o644, 0, "/dev/r", ""), event.Event{
-			Type: event.FileMknod, TargetPath: "/dev/r", FileMode: 0o644, FileType: "file"}, nil},
+			Type: event.FileMknod, TargetPath: "/dev/r", FileMode: 0o644, FileType: "file", Operation: "mknod"}, nil},
 		{"chown", fileRec(kindFileChown, 0, 0xffffffff, "/etc/sudoers", ""), event.Event{
 			Type: event.FileChown, TargetPath: "/etc/sudoers", OwnerUID: 0, OwnerGID: -1}, nil},
 		{"truncate", fileRec(kindFileTruncate, 5, 1, "/var/log/auth.log", ""), event.Event{
@@ -89,7 +89,7 @@ func TestDecodeFileOps(t *testing.T) {
 			var ev event.Event
 			r.fill(&ev, 0, nil)
 			got := event.Event{Type: ev.Type, TargetPath: ev.TargetPath, LinkTarget: ev.LinkTarget, LinkType: ev.LinkType,
-				FileMode: ev.FileMode, FileType: ev.FileType, OwnerUID: ev.OwnerUID, OwnerGID: ev.OwnerGID, FileSize: ev.FileSize}
+				FileMode: ev.FileMode, FileType: ev.FileType, Operation: ev.Operation, OwnerUID: ev.OwnerUID, OwnerGID: ev.OwnerGID, FileSize: ev.FileSize}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v\nwant %+v", got, tt.want)
 			}

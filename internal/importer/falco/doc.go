@@ -65,7 +65,7 @@
 // accept, accept4 → NETWORK_ACCEPT; listen → NETWORK_LISTEN; unlink, unlinkat →
 // FILE_DELETE; rmdir, unlinkat → DIR_DELETE; rename* → FILE_RENAME; chmod* →
 // FILE_CHMOD; link, linkat, symlink, symlinkat → FILE_LINK; mkdir, mkdirat →
-// DIR_CREATE; mknod* → FILE_MKNOD; *chown* → FILE_CHOWN; truncate, ftruncate →
+// DIR_CREATE; mknod* → FILE_MKNOD (told apart by event/OPERATION); *chown* → FILE_CHOWN; truncate, ftruncate →
 // FILE_TRUNCATE; ptrace → PTRACE; init_module, finit_module → MODULE_LOAD; the
 // set*id family and capset → PRIVILEGE_CHANGE; setns, unshare, clone, clone3 →
 // NAMESPACE_CHANGE; mount, move_mount → MOUNT; umount, umount2 → UNMOUNT; bpf →

@@ -30,7 +30,7 @@ var reported = map[event.Type][]callGroup{
 	event.FileLink: {{calls: []string{"link", "linkat"}, linkType: "hard"},
 		{calls: []string{"symlink", "symlinkat"}, linkType: "symbolic"}},
 	event.DirCreate:    {{calls: []string{"mkdir", "mkdirat"}}},
-	event.FileMknod:    {{calls: []string{"mknod", "mknodat"}}},
+	event.FileMknod:    opGroups("mknod", "mknodat"),
 	event.FileChown:    {{calls: []string{"chown", "fchown", "lchown", "fchownat"}}},
 	event.FileTruncate: {{calls: []string{"truncate", "ftruncate"}}},
 	// A UDP socket's first datagram to each destination is reported as a connect.
