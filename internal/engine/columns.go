@@ -16,7 +16,7 @@ var engineKeyPaths = []string{
 }
 
 // Columns returns the top-level lake columns (event.Field.Columns) Process
-// reads of an event with the engine's rules, in the order of event.Columns:
+// reads of an event with the engine's rules, in the order of Event's fields:
 // every path its detection nodes, group bys and suppression keys read, what a
 // stateful rule keeps of an event for explanations, and engineKeyPaths. A decoder
 // reading only these columns (event.Decoder.Project) gives Process the same
@@ -54,28 +54,20 @@ func (e *Engine) readColumns() []string {
 			}
 		}
 	}
-	want := map[string]bool{}
 	slices.Sort(paths)
+	var fs []*event.Field
 	for _, p := range slices.Compact(paths) {
 		f, err := event.Lookup(p)
 		if err != nil {
 			return nil
 		}
-		cols := f.Columns()
-		if cols == nil {
-			return nil
-		}
-		for _, c := range cols {
-			want[c] = true
-		}
+		fs = append(fs, f)
 	}
-	var out []string
-	for _, c := range event.Columns() {
-		if want[c.Name] {
-			out = append(out, c.Name)
-		}
+	cols, ok := event.ColumnsOf(fs...)
+	if !ok {
+		return nil
 	}
-	return out
+	return cols
 }
 
 // templatePaths returns the rule paths a template of field references reads

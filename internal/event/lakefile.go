@@ -202,9 +202,11 @@ func columnName(i int) string {
 
 // Columns returns the top-level lake columns field's value is read from, found
 // by setting each column of probe events and watching the field's value
-// change; a variable of event/ENV/<NAME>, whose name no probe holds, is read
-// from event/ENVIRONMENT's. nil means the columns could not be told apart:
-// read every column.
+// change, and those of the field it is derived from (an image's tag, which no
+// probe value holds, is read from the image's); a variable of
+// event/ENV/<NAME>, whose name no probe holds, is read from
+// event/ENVIRONMENT's. nil means the columns could not be told apart: read
+// every column.
 func (f *Field) Columns() []string {
 	if f.source != "" {
 		src, err := Lookup(f.source)
@@ -217,8 +219,40 @@ func (f *Field) Columns() []string {
 		return slices.Clone(c.([]string))
 	}
 	out := f.probeColumns()
+	if f.Derived != "" {
+		if src, err := Lookup(f.Derived); err == nil {
+			for _, c := range src.Columns() {
+				if !slices.Contains(out, c) {
+					out = append(out, c)
+				}
+			}
+		}
+	}
 	fieldColumns.Store(f.Path, out)
 	return slices.Clone(out)
+}
+
+// ColumnsOf returns the top-level lake columns the fields fs are read from
+// (Columns of each), each once, in the order of Event's fields; ok is false
+// when the columns of one of them cannot be told apart: read every column.
+func ColumnsOf(fs ...*Field) (cols []string, ok bool) {
+	var want columnSet
+	for _, f := range fs {
+		fc := f.Columns()
+		if fc == nil {
+			return nil, false
+		}
+		for _, c := range fc {
+			i, _ := columnIndex(c)
+			want.add(i)
+		}
+	}
+	for i := range fields {
+		if want.has(i) {
+			cols = append(cols, columnName(i))
+		}
+	}
+	return cols, true
 }
 
 // fieldColumns caches Columns by path (the probes cost milliseconds).

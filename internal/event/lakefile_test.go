@@ -19,6 +19,7 @@ func TestFieldColumns(t *testing.T) {
 		{"event/PROCESS_AGE", []string{"event_time", "process_start_time"}},
 		{"event/VPID", []string{"pid", "vpid"}},
 		{"event/HAS_TTY", []string{"tty"}},
+		{"event/CONTAINER/IMAGE_TAG", []string{"container_image"}},
 		{"event/ANCESTORS/3/FILE_NAME", []string{"ancestor_file_paths"}},
 		{"event/ANCESTORS/*/USER", []string{"ancestor_users"}},
 		{"event/ARGS/1", []string{"args"}},

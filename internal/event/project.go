@@ -109,21 +109,15 @@ func (d *Decoder) Complete() (out []Event, err error) {
 }
 
 // TypeColumns returns the top-level lake columns of every field of events of
-// type t (every one of Fields that applies to it), in the order of Columns.
+// type t (every one of Fields that applies to it), in the order of Event's
+// fields.
 func TypeColumns(t Type) []string {
-	want := map[string]bool{}
+	var fs []*Field
 	for i := range Fields {
 		if f := &Fields[i]; f.AppliesTo(t) {
-			for _, c := range f.Columns() {
-				want[c] = true
-			}
+			fs = append(fs, f)
 		}
 	}
-	var out []string
-	for _, c := range Columns() {
-		if want[c.Name] {
-			out = append(out, c.Name)
-		}
-	}
-	return out
+	cols, _ := ColumnsOf(fs...) // Fields' columns are all told apart (TestFieldColumns)
+	return cols
 }

@@ -30,7 +30,7 @@ func newPlan(q *Query) (*plan, error) {
 		return nil, err
 	}
 	p.root = root
-	cols := slices.Clone(alwaysRead)
+	var fs []*event.Field
 	all := false
 	root.walk(func(c *cond) {
 		path := c.path
@@ -45,18 +45,15 @@ func newPlan(q *Query) (*plan, error) {
 			all = true // the engine compiled it: cannot happen
 			return
 		}
-		fc := f.Columns()
-		if fc == nil {
-			all = true
-		}
-		for _, c := range fc {
-			if !slices.Contains(cols, c) {
-				cols = append(cols, c)
+		fs = append(fs, f)
+	})
+	if cols, ok := event.ColumnsOf(fs...); ok && !all {
+		p.columns = slices.Clone(alwaysRead)
+		for _, c := range cols {
+			if !slices.Contains(p.columns, c) {
+				p.columns = append(p.columns, c)
 			}
 		}
-	})
-	if !all {
-		p.columns = cols
 	}
 	return p, nil
 }
