@@ -83,6 +83,7 @@ func newAPI(scope constructs.Construct, store *Store, in *Ingest, apiDir, author
 			"VIGIL_DETECTIONS_TABLE": store.Detections.TableName(),
 			"VIGIL_SENSORS_TABLE":    store.Sensors.TableName(),
 			"VIGIL_TASKS_TABLE":      store.Tasks.TableName(),
+			"VIGIL_TASK_BELLS_TABLE": store.TaskBells.TableName(),
 			"VIGIL_API_KEYS_TABLE":   store.APIKeys.TableName(),
 			"VIGIL_INGEST_STREAM":    in.Stream.StreamName(),
 		},
@@ -94,6 +95,7 @@ func newAPI(scope constructs.Construct, store *Store, in *Ingest, apiDir, author
 	store.Detections.Grant(a.Function, jsii.String("dynamodb:UpdateItem"))
 	store.Sensors.GrantReadData(a.Function)
 	store.Tasks.GrantReadWriteData(a.Function)
+	store.grantRing(a.Function)                  // tasks created through the API
 	store.APIKeys.GrantReadWriteData(a.Function) // the keys routes: list, create, revoke
 
 	a.Authorizer = newGoFunction(scope, functionSpec{

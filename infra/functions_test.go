@@ -12,7 +12,7 @@ import (
 type stackIDs struct {
 	stream, key, lake, bus, stateMachine, secret   string
 	detections, sensors, tasks, apiKeys, ruleState string
-	workGroup                                      string
+	bells, workGroup                               string
 }
 
 func idsOf(t *testing.T, s *synthed) stackIDs {
@@ -28,8 +28,8 @@ func idsOf(t *testing.T, s *synthed) stackIDs {
 	}
 	ids.lake = resourceIDs(t, s.tmpl).lake
 	ids.workGroup, _ = onlyResource(t, s.json, "AWS::Athena::WorkGroup")
-	ids.detections, ids.sensors, ids.tasks = tables["id"], tables["sensor_id"], tables["task_id"]
-	ids.apiKeys, ids.ruleState = tables["key_hash"], tables["key"]
+	ids.detections, ids.sensors, ids.tasks = tables["DetectionsTable"], tables["SensorsTable"], tables["TasksTable"]
+	ids.apiKeys, ids.ruleState, ids.bells = tables["ApiKeysTable"], tables["RuleStateTable"], tables["TaskBellsTable"]
 	return ids
 }
 
@@ -78,6 +78,7 @@ func TestFunctions(t *testing.T) {
 			env: map[string]any{
 				"VIGIL_FUNCTION":             "respond",
 				"VIGIL_TASKS_TABLE":          ref(ids.tasks),
+				"VIGIL_TASK_BELLS_TABLE":     ref(ids.bells),
 				"VIGIL_PAGERDUTY_SECRET_ARN": ref(ids.secret),
 			},
 		},
@@ -92,6 +93,7 @@ func TestFunctions(t *testing.T) {
 				"VIGIL_DETECTIONS_TABLE":       ref(ids.detections),
 				"VIGIL_SENSORS_TABLE":          ref(ids.sensors),
 				"VIGIL_TASKS_TABLE":            ref(ids.tasks),
+				"VIGIL_TASK_BELLS_TABLE":       ref(ids.bells),
 				"VIGIL_API_KEYS_TABLE":         ref(ids.apiKeys),
 				"VIGIL_INGEST_STREAM":          ref(ids.stream),
 			},
@@ -172,6 +174,7 @@ func TestFunctionGrants(t *testing.T) {
 			not: []grant{
 				{append(readTable, writeTable...), arn(ids.apiKeys)},
 				{[]string{"s3:GetObject"}, join(arn(ids.lake), "/*")},
+				{append(readTable, writeTable...), arn(ids.bells)}, // it stores ended tasks only
 			},
 		},
 		{
@@ -180,8 +183,10 @@ func TestFunctionGrants(t *testing.T) {
 				{append(readTable, writeTable...), arn(ids.tasks)},
 				{[]string{"dynamodb:Query"}, index(ids.tasks)},
 				{[]string{"secretsmanager:GetSecretValue"}, ref(ids.secret)},
+				{[]string{"dynamodb:UpdateItem"}, arn(ids.bells)}, // rings a task's bell
 			},
 			not: []grant{
+				{[]string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:DeleteItem"}, arn(ids.bells)},
 				{append(readTable, writeTable...), arn(ids.detections)},
 				{append(readTable, writeTable...), arn(ids.apiKeys)},
 				{[]string{"events:PutEvents"}, arn(ids.bus)},
@@ -200,8 +205,10 @@ func TestFunctionGrants(t *testing.T) {
 				{[]string{"kinesis:PutRecords"}, arn(ids.stream)},    // the audit webhook
 				// the audit webhook's records; the lake's events and the search results (events/search)
 				{[]string{"kms:GenerateDataKey", "kms:Decrypt"}, arn(ids.key)},
+				{[]string{"dynamodb:UpdateItem"}, arn(ids.bells)}, // rings a task's bell
 			},
 			not: []grant{
+				{[]string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:DeleteItem"}, arn(ids.bells)},
 				{[]string{"kinesis:GetRecords", "kinesis:GetShardIterator"}, arn(ids.stream)},
 				{[]string{"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, arn(ids.detections)},
 				{writeTable, arn(ids.sensors)},

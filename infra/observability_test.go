@@ -118,7 +118,7 @@ func TestOutputsForUserData(t *testing.T) {
 	s := synthApp(t, nil)
 	outputs, _ := s.json["Outputs"].(map[string]any)
 	want := []string{"ApiUrl", "AthenaWorkGroup", "BusName", "DetectDeadLetterQueueUrl", "LakeBucketName",
-		"PagerDutySecretArn", "SensorInstanceProfileName", "StateMachineArn", "StreamName"}
+		"PagerDutySecretArn", "SensorInstanceProfileName", "StateMachineArn", "StreamName", "TaskBellsTableName"}
 	if got := sortedKeys(outputs); !slices.Equal(got, want) {
 		t.Errorf("outputs %v, want %v", got, want)
 	}

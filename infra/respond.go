@@ -158,10 +158,12 @@ func newRespond(scope constructs.Construct, cfg Config, deps respondDeps, codeDi
 		timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
 		env: map[string]*string{
 			"VIGIL_TASKS_TABLE":          deps.store.Tasks.TableName(),
+			"VIGIL_TASK_BELLS_TABLE":     deps.store.TaskBells.TableName(),
 			"VIGIL_PAGERDUTY_SECRET_ARN": deps.route.PagerDutySecret.SecretArn(),
 		},
 	}, codeDir)
 	deps.store.Tasks.GrantReadWriteData(r.Function)
+	deps.store.grantRing(r.Function)
 	r.Function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
 		Resources: jsii.Strings(*deps.route.PagerDutySecret.SecretArn()),

@@ -26,10 +26,11 @@ type Sensors struct {
 
 // newSensors adds the sensor role: put records on the stream, put objects under the
 // lake's events/ and artifacts/ prefixes, use the ingest key only through Kinesis
-// and S3, and read the SSM parameters under sensorParameterPath (the configuration
-// and the API key, at boot). Nothing else: sensors read their tasks through the API
-// with that API key. The scoping choices are described in doc.go.
-func newSensors(scope constructs.Construct, in *Ingest) *Sensors {
+// and S3, read the SSM parameters under sensorParameterPath (the configuration
+// and the API key, at boot) and read the seq of an item of the task bells table
+// (respond.task_bell_table). Nothing else: sensors read their tasks through the
+// API with that API key. The scoping choices are described in doc.go.
+func newSensors(scope constructs.Construct, in *Ingest, store *Store) *Sensors {
 	var s Sensors
 	stack := awscdk.Stack_Of(scope)
 
@@ -82,6 +83,18 @@ func newSensors(scope constructs.Construct, in *Ingest) *Sensors {
 			ResourceName: jsii.String(strings.TrimPrefix(sensorParameterPath, "/") + "*"),
 			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 		})),
+	}))
+
+	// A bell holds a number: reading one, even another sensor's, tells when
+	// tasks were created, not what they are. Only seq (and the key) may be read.
+	s.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadTaskBells"),
+		Actions:   jsii.Strings("dynamodb:GetItem"),
+		Resources: jsii.Strings(*store.TaskBells.TableArn()),
+		Conditions: &map[string]any{
+			"ForAllValues:StringEquals": map[string]any{"dynamodb:Attributes": []string{"sensor_id", "seq"}},
+			"StringEqualsIfExists":      map[string]any{"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+		},
 	}))
 
 	s.InstanceProfile = awsiam.NewInstanceProfile(scope, jsii.String("SensorInstanceProfile"), &awsiam.InstanceProfileProps{

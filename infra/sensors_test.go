@@ -45,6 +45,12 @@ func TestSensorRole(t *testing.T) {
 		// user-data's VIGIL_API_KEY_PARAMETER and install-sensor.sh --ssm-parameter
 		{Sid: "ReadSensorParameters", Effect: "Allow", Actions: []string{"ssm:GetParameter"},
 			Resources: []any{join("arn:", ref("AWS::Partition"), ":ssm:", region, ":", ref("AWS::AccountId"), ":parameter/vigil/*")}},
+		// respond.task_bell_table: a bell's number, nothing else of the table
+		{Sid: "ReadTaskBells", Effect: "Allow", Actions: []string{"dynamodb:GetItem"}, Resources: []any{arn(ids.bells)},
+			Condition: map[string]any{
+				"ForAllValues:StringEquals": map[string]any{"dynamodb:Attributes": []any{"sensor_id", "seq"}},
+				"StringEqualsIfExists":      map[string]any{"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+			}},
 	}
 	got := statementsOf(s.json, role)
 	for i := range got {

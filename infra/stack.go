@@ -21,6 +21,7 @@ const (
 	outStateMachineArn    = "StateMachineArn"
 	outPagerDutySecretArn = "PagerDutySecretArn"
 	outAthenaWorkGroup    = "AthenaWorkGroup"
+	outTaskBellsTable     = "TaskBellsTableName"
 )
 
 // NewVigilStack reads the configuration from scope's context, checks it, and adds the
@@ -66,7 +67,7 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 	rulesLayer.attach(stack, det.Function, api.Function) // the rules detect runs and the API lists
 	hunting := newHunting(stack, cfg, in)
 	grantSearch(api, hunting, in) // the API's event search runs in the hunting workgroup
-	sensors := newSensors(stack, in)
+	sensors := newSensors(stack, in, store)
 	train := newTrain(stack, cfg, in, codeDirs[fnTrain])
 	forward := newForward(stack, cfg, route, codeDirs[fnForward]) // nil without a SIEM
 	functions := map[string]awslambda.Function{
@@ -102,6 +103,7 @@ func NewVigilStack(scope constructs.Construct, id string, props *awscdk.StackPro
 		{outStateMachineArn, "Step Functions state machine of the response workflow", respond.StateMachine.StateMachineArn()},
 		{outPagerDutySecretArn, `Secrets Manager secret holding {"routing_key": "..."} of the PagerDuty integration`, route.PagerDutySecret.SecretArn()},
 		{outAthenaWorkGroup, "Athena workgroup for hunting in the lake (database vigil, table events)", hunting.WorkGroup.Ref()},
+		{outTaskBellsTable, "DynamoDB table of task bells the sensors read (respond.task_bell_table)", store.TaskBells.TableName()},
 	}
 	for _, o := range outputs {
 		awscdk.NewCfnOutput(stack, jsii.String(o.id), &awscdk.CfnOutputProps{

@@ -496,6 +496,7 @@ func TestOutputs(t *testing.T) {
 		{outStateMachineArn, ref(all.stateMachine)},
 		{outPagerDutySecretArn, ref(all.secret)},
 		{outAthenaWorkGroup, ref(workgroup)},
+		{outTaskBellsTable, ref(all.bells)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.output, func(t *testing.T) {

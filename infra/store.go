@@ -2,9 +2,15 @@ package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
+
+// grantRing lets fn ring the task bells: add to an item's seq, nothing else.
+func (s *Store) grantRing(fn awsiam.IGrantable) {
+	s.TaskBells.Grant(fn, jsii.String("dynamodb:UpdateItem"))
+}
 
 // Attribute names shared by the tables and the Go code that reads them.
 const (
@@ -26,6 +32,9 @@ type Store struct {
 	APIKeys awsdynamodb.Table
 	// RuleState: state of stateful rules that outlives one batch (key); expires at expires_at.
 	RuleState awsdynamodb.Table
+	// TaskBells: one item per sensor (sensor_id) whose seq grows with each task
+	// created for it; sensors read their own to know when to ask for tasks.
+	TaskBells awsdynamodb.Table
 }
 
 func stringAttr(name string) *awsdynamodb.Attribute {
@@ -71,6 +80,8 @@ func newStore(scope constructs.Construct) *Store {
 	s.APIKeys = newTable(scope, "ApiKeysTable", "key_hash", "")
 
 	s.RuleState = newTable(scope, "RuleStateTable", "key", ttlAttribute)
+
+	s.TaskBells = newTable(scope, "TaskBellsTable", "sensor_id", "")
 
 	return &s
 }

@@ -6,17 +6,16 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 )
 
-// tableIDs returns the logical id of each table by its partition key.
+// tableIDs returns the logical id of each table by its construct id (the
+// logical id without CDK's hash: "TasksTable").
 func tableIDs(t *testing.T, tmpl map[string]any) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for id, res := range resourcesOf(tmpl, "AWS::DynamoDB::Table") {
-		keys, _ := props(res)["KeySchema"].([]any)
-		for _, k := range keys {
-			if m := k.(map[string]any); m["KeyType"] == "HASH" {
-				out[m["AttributeName"].(string)] = id
-			}
+	for id := range resourcesOf(tmpl, "AWS::DynamoDB::Table") {
+		if len(id) <= 8 {
+			t.Fatalf("table %q: no construct id before the hash", id)
 		}
+		out[id[:len(id)-8]] = id
 	}
 	return out
 }
@@ -34,8 +33,8 @@ func gsi(name, partition, sort string) map[string]any {
 
 func TestStore(t *testing.T) {
 	s := synthApp(t, nil)
-	if got := len(resourcesOf(s.json, "AWS::DynamoDB::Table")); got != 5 {
-		t.Fatalf("%d tables, want 5", got)
+	if got := len(resourcesOf(s.json, "AWS::DynamoDB::Table")); got != 6 {
+		t.Fatalf("%d tables, want 6", got)
 	}
 	ids := tableIDs(t, s.json)
 
@@ -56,7 +55,7 @@ func TestStore(t *testing.T) {
 	}{
 		{
 			name: "detections",
-			key:  "id",
+			key:  "DetectionsTable",
 			props: map[string]any{
 				"KeySchema":            hash("id"),
 				"AttributeDefinitions": attrs("id", "sensor_id", "time_id", "tag"),
@@ -69,7 +68,7 @@ func TestStore(t *testing.T) {
 		},
 		{
 			name: "sensors",
-			key:  "sensor_id",
+			key:  "SensorsTable",
 			props: map[string]any{
 				"KeySchema":              hash("sensor_id"),
 				"AttributeDefinitions":   attrs("sensor_id"),
@@ -78,7 +77,7 @@ func TestStore(t *testing.T) {
 		},
 		{
 			name: "tasks",
-			key:  "task_id",
+			key:  "TasksTable",
 			props: map[string]any{
 				"KeySchema":               hash("task_id"),
 				"AttributeDefinitions":    attrs("task_id", "sensor_id", "created"),
@@ -88,7 +87,7 @@ func TestStore(t *testing.T) {
 		},
 		{
 			name: "api keys",
-			key:  "key_hash",
+			key:  "ApiKeysTable",
 			props: map[string]any{
 				"KeySchema":              hash("key_hash"),
 				"AttributeDefinitions":   attrs("key_hash"),
@@ -96,8 +95,18 @@ func TestStore(t *testing.T) {
 			},
 		},
 		{
+			name: "task bells",
+			key:  "TaskBellsTable",
+			props: map[string]any{
+				"KeySchema":               hash("sensor_id"),
+				"AttributeDefinitions":    attrs("sensor_id"),
+				"GlobalSecondaryIndexes":  assertions.Match_Absent(),
+				"TimeToLiveSpecification": assertions.Match_Absent(),
+			},
+		},
+		{
 			name: "rule state",
-			key:  "key",
+			key:  "RuleStateTable",
 			props: map[string]any{
 				"KeySchema":               hash("key"),
 				"AttributeDefinitions":    attrs("key"),
@@ -115,7 +124,7 @@ func TestStore(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			id, ok := ids[tt.key]
 			if !ok {
-				t.Fatalf("no table with partition key %q (tables by key: %v)", tt.key, ids)
+				t.Fatalf("no table %q (tables: %v)", tt.key, ids)
 			}
 			want := map[string]any{}
 			for k, v := range common {

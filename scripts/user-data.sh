@@ -19,7 +19,8 @@
 # sensor.yaml), and VIGIL_API_KEY_PARAMETER, the SSM SecureString holding the
 # sensor's API key (vigil keys create). The key is written to /etc/vigil/api-key
 # (mode 0600), never into user-data, which any process on the instance can read
-# from IMDS.
+# from IMDS. VIGIL_TASK_BELL_TABLE (the stack's TaskBellsTableName output) makes
+# the sensor ask the API only when a task was created for it.
 set -euo pipefail
 
 # --- settings ----------------------------------------------------------------
@@ -33,8 +34,10 @@ VIGIL_DEPLOYMENT="${VIGIL_DEPLOYMENT:-default}"
 VIGIL_API_URL="${VIGIL_API_URL:-}"
 VIGIL_ORG="${VIGIL_ORG:-default}"
 VIGIL_API_KEY_PARAMETER="${VIGIL_API_KEY_PARAMETER:-}"
+# the task bells table: read every poll interval, the API asked when it rang
+VIGIL_TASK_BELL_TABLE="${VIGIL_TASK_BELL_TABLE:-}"
 # endpoints kept reachable while isolated, comma-separated (default: the API and
-# the region's Kinesis and S3 endpoints)
+# the region's Kinesis, S3 and DynamoDB endpoints)
 VIGIL_RESPOND_BACKEND="${VIGIL_RESPOND_BACKEND:-}"
 # -----------------------------------------------------------------------------
 
@@ -49,13 +52,17 @@ imds_region() {
 
 # respond_backend REGION prints the endpoints an isolated host keeps reaching:
 # VIGIL_RESPOND_BACKEND, else the API and the region's Kinesis and S3 endpoints
-# (the lake bucket's own name included).
+# (the lake bucket's own name included), and DynamoDB's with a task bell table.
 respond_backend() {
 	if [ -n "$VIGIL_RESPOND_BACKEND" ]; then
 		echo "$VIGIL_RESPOND_BACKEND"
 		return
 	fi
-	echo "$VIGIL_API_URL,kinesis.$1.amazonaws.com,s3.$1.amazonaws.com,$VIGIL_LAKE_BUCKET.s3.$1.amazonaws.com"
+	local backend="$VIGIL_API_URL,kinesis.$1.amazonaws.com,s3.$1.amazonaws.com,$VIGIL_LAKE_BUCKET.s3.$1.amazonaws.com"
+	if [ -n "$VIGIL_TASK_BELL_TABLE" ]; then
+		backend="$backend,dynamodb.$1.amazonaws.com"
+	fi
+	echo "$backend"
 }
 
 # write_config FILE BACKEND writes the inline sensor.yaml; BACKEND (from
@@ -84,6 +91,9 @@ respond:
   api_key_file: ${api_key_file}
   backend: "$2"
 YAML
+		if [ -n "$VIGIL_TASK_BELL_TABLE" ]; then
+			echo "  task_bell_table: \"${VIGIL_TASK_BELL_TABLE}\"" >>"$1"
+		fi
 	fi
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	vaws "github.com/vigil-sec/vigil/internal/aws"
 	"github.com/vigil-sec/vigil/internal/engine"
@@ -104,7 +105,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if o.Pods, err = podCache(cfg, lookup, log); err != nil {
 		return fail(2, err)
 	}
-	if cfg.Stream != "" || cfg.LakeBucket != "" {
+	var bell respond.Bell
+	if cfg.Stream != "" || cfg.LakeBucket != "" || cfg.RespondBellTable != "" {
 		awsCfg, err := awsConfig(ctx, cfg, id)
 		if err != nil {
 			return fail(2, err)
@@ -120,6 +122,9 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		}
 		if cfg.LakeBucket != "" {
 			o.Lake = vaws.NewS3(awsCfg, vaws.S3Options{Bucket: cfg.LakeBucket, Prefix: cfg.LakePrefix, PathStyle: cfg.S3PathStyle})
+		}
+		if cfg.RespondBellTable != "" {
+			bell = &vaws.TaskBells{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.RespondBellTable}
 		}
 	}
 	if cfg.LocalDir != "" {
@@ -139,7 +144,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	defer o.Metrics.Close()
 
-	runner, err := startResponder(ctx, cfg, id.SensorID, o.Lake, log)
+	runner, err := startResponder(ctx, cfg, id.SensorID, o.Lake, bell, log)
 	if err != nil {
 		return fail(2, err)
 	}
@@ -252,9 +257,10 @@ func ruleUpdates(ctx context.Context, sig <-chan os.Signal, load func() (*ruleso
 // startResponder builds the runner of response tasks when respond.api_url is
 // set or rules.enforce has edge actions carried out, and re-applies the
 // isolation its state file records (after a reboot cleared bpffs). With
-// respond.api_url it polls the API for tasks (isolate, rejoin, kill, snapshot);
-// without, it only re-resolves an isolation's allow list.
-func startResponder(ctx context.Context, cfg config.Config, sensorID string, lake shipper.Lake, log *slog.Logger) (*respond.Runner, error) {
+// respond.api_url it polls the API for tasks (isolate, rejoin, kill, snapshot),
+// when bell rang if there is one; without, it only re-resolves an isolation's
+// allow list.
+func startResponder(ctx context.Context, cfg config.Config, sensorID string, lake shipper.Lake, bell respond.Bell, log *slog.Logger) (*respond.Runner, error) {
 	if cfg.RespondAPIURL == "" && !(cfg.EdgeRules && cfg.EnforceEdge) {
 		return nil, nil
 	}
@@ -273,6 +279,7 @@ func startResponder(ctx context.Context, cfg config.Config, sensorID string, lak
 			return nil, err
 		}
 		r.Source = &respond.HTTPSource{Endpoint: cfg.RespondAPIURL, Org: cfg.RespondOrg, SensorID: sensorID, APIKey: key}
+		r.Bell, r.FullPoll = bell, cfg.RespondFullPoll
 	}
 	if err := r.Restore(ctx); err != nil {
 		return nil, fmt.Errorf("respond: restore: %w", err)
@@ -331,6 +338,9 @@ func printConfig(w io.Writer, c config.Config, id identity.Identity) {
 	row("  instance metadata", asked, "")
 	row("imds.instance_tags", fmt.Sprint(c.IMDSInstanceTags), "("+c.Source("imds.instance_tags")+")")
 	row("respond.api_url", c.RespondAPIURL, "("+c.Source("respond.api_url")+")")
+	row("respond.poll_interval", c.RespondPollInterval.String(), "("+c.Source("respond.poll_interval")+")")
+	row("respond.task_bell_table", c.RespondBellTable, "("+c.Source("respond.task_bell_table")+")")
+	row("respond.full_poll_interval", c.RespondFullPoll.String(), "("+c.Source("respond.full_poll_interval")+")")
 	row("respond.org", c.RespondOrg, "("+c.Source("respond.org")+")")
 	row("respond.api_key_file", c.RespondKeyFile, "("+c.Source("respond.api_key_file")+")")
 	row("respond.state_file", c.RespondStateFile, "("+c.Source("respond.state_file")+")")

@@ -75,13 +75,18 @@ func TestUserDataConfig(t *testing.T) {
 		wantURL     string
 		wantOrg     string
 		wantBackend []string
+		wantBell    string
 	}{
-		{"response tasks off", map[string]string{"VIGIL_LAKE_BUCKET": "lake-1"}, "", "default", nil},
+		{"response tasks off", map[string]string{"VIGIL_LAKE_BUCKET": "lake-1", "VIGIL_TASK_BELL_TABLE": "bells"}, "", "default", nil, ""},
 		{"backend from the region", map[string]string{"VIGIL_LAKE_BUCKET": "lake-1", "VIGIL_API_URL": "https://abc.execute-api.eu-west-1.amazonaws.com", "VIGIL_ORG": "acme"},
 			"https://abc.execute-api.eu-west-1.amazonaws.com", "acme",
-			[]string{"https://abc.execute-api.eu-west-1.amazonaws.com", "kinesis.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com", "lake-1.s3.eu-west-1.amazonaws.com"}},
+			[]string{"https://abc.execute-api.eu-west-1.amazonaws.com", "kinesis.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com", "lake-1.s3.eu-west-1.amazonaws.com"}, ""},
 		{"backend given", map[string]string{"VIGIL_LAKE_BUCKET": "lake-1", "VIGIL_API_URL": "https://vigil.example.com/", "VIGIL_RESPOND_BACKEND": "vigil.example.com, 10.0.0.0/16"},
-			"https://vigil.example.com/", "default", []string{"vigil.example.com", "10.0.0.0/16"}},
+			"https://vigil.example.com/", "default", []string{"vigil.example.com", "10.0.0.0/16"}, ""},
+		{"task bells", map[string]string{"VIGIL_LAKE_BUCKET": "lake-1", "VIGIL_API_URL": "https://abc.execute-api.eu-west-1.amazonaws.com", "VIGIL_TASK_BELL_TABLE": "Vigil-TaskBellsTable6C260415-1X2Y"},
+			"https://abc.execute-api.eu-west-1.amazonaws.com", "default",
+			[]string{"https://abc.execute-api.eu-west-1.amazonaws.com", "kinesis.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com", "lake-1.s3.eu-west-1.amazonaws.com", "dynamodb.eu-west-1.amazonaws.com"},
+			"Vigil-TaskBellsTable6C260415-1X2Y"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,6 +105,9 @@ func TestUserDataConfig(t *testing.T) {
 			}
 			if cfg.RespondAPIURL != tc.wantURL || cfg.RespondOrg != tc.wantOrg || strings.Join(cfg.RespondBackend, " ") != strings.Join(tc.wantBackend, " ") {
 				t.Errorf("respond: api_url %q org %q backend %q", cfg.RespondAPIURL, cfg.RespondOrg, cfg.RespondBackend)
+			}
+			if cfg.RespondBellTable != tc.wantBell {
+				t.Errorf("respond.task_bell_table %q, want %q", cfg.RespondBellTable, tc.wantBell)
 			}
 			if tc.wantURL != "" && cfg.RespondKeyFile != "/etc/vigil/api-key" {
 				t.Errorf("respond.api_key_file %q", cfg.RespondKeyFile)

@@ -28,7 +28,7 @@ func newServer(ctx context.Context) (*api.Server, error) {
 	db := dynamodb.NewFromConfig(cfg)
 	s := &api.Server{Sensors: &vaws.Sensors{Client: db, Table: env["VIGIL_SENSORS_TABLE"]},
 		Detections: &vaws.Detections{Client: db, Table: env["VIGIL_DETECTIONS_TABLE"]},
-		Tasks:      &vaws.Tasks{Client: db, Table: env["VIGIL_TASKS_TABLE"]}, Rules: set.Rules}
+		Tasks:      vaws.NewTasks(db, env["VIGIL_TASKS_TABLE"], os.Getenv("VIGIL_TASK_BELLS_TABLE")), Rules: set.Rules}
 	if wg := os.Getenv("VIGIL_ATHENA_WORKGROUP"); wg != "" { // the search routes; without it they answer 501
 		s.Events = &vaws.EventSearch{Client: athena.NewFromConfig(cfg), WorkGroup: wg,
 			Database: os.Getenv("VIGIL_GLUE_DATABASE"), Table: os.Getenv("VIGIL_GLUE_TABLE"),

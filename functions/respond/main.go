@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -21,6 +22,6 @@ func main() {
 		log.Fatal(err)
 	}
 	pd := &respond.PagerDuty{RoutingKey: vaws.SecretField(secretsmanager.NewFromConfig(cfg), env["VIGIL_PAGERDUTY_SECRET_ARN"], "routing_key")}
-	h := &respond.Handler{Tasks: &vaws.Tasks{Client: dynamodb.NewFromConfig(cfg), Table: env["VIGIL_TASKS_TABLE"]}, Notify: pd}
+	h := &respond.Handler{Tasks: vaws.NewTasks(dynamodb.NewFromConfig(cfg), env["VIGIL_TASKS_TABLE"], os.Getenv("VIGIL_TASK_BELLS_TABLE")), Notify: pd}
 	lambda.Start(h.Handle)
 }

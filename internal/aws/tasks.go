@@ -25,6 +25,9 @@ var (
 type Tasks struct {
 	Client DynamoAPI
 	Table  string
+	// Bells, when set, is rung for a task's sensor whenever Create stores or
+	// finds its task, so that a sensor reading its bell asks for its tasks.
+	Bells *TaskBells
 }
 
 const taskTTL = 7 * 24 * time.Hour
@@ -36,6 +39,8 @@ func createdKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05
 
 // Create stores t unless a task with its id exists; either way it returns the
 // stored task, so creating the same task twice (a retried workflow step) is safe.
+// It then rings the sensor's bell (Bells); a bell that could not be rung is an
+// error, so that the step is retried and rings it again.
 func (s *Tasks) Create(ctx context.Context, t task.Task) (task.Task, error) {
 	if err := t.Validate(); err != nil {
 		return t, err
@@ -53,11 +58,18 @@ func (s *Tasks) Create(ctx context.Context, t task.Task) (task.Task, error) {
 		ConditionExpression: aws.String("attribute_not_exists(task_id)"),
 	})
 	var cfe *types.ConditionalCheckFailedException
-	if errors.As(err, &cfe) {
-		return s.Get(ctx, t.ID)
-	}
-	if err != nil {
+	switch {
+	case errors.As(err, &cfe):
+		if t, err = s.Get(ctx, t.ID); err != nil {
+			return t, err
+		}
+	case err != nil:
 		return t, fmt.Errorf("create task %s: %w", t.ID, err)
+	}
+	if s.Bells != nil && !t.Status.Final() {
+		if err := s.Bells.Ring(ctx, t.SensorID, t.Created); err != nil {
+			return t, fmt.Errorf("create task %s: %w", t.ID, err)
+		}
 	}
 	return t, nil
 }

@@ -7,6 +7,11 @@ const (
 	// the API for its response tasks. A task created in the cloud reaches the
 	// host within one interval; edge actions do not wait for it.
 	TaskPoll = 30 * time.Second
+	// TaskFullPoll is the sensor's default respond.full_poll_interval: with a
+	// task bell (respond.task_bell_table) the sensor reads the bell every
+	// TaskPoll and asks the API for its tasks when it rang, and at least this
+	// often.
+	TaskFullPoll = time.Hour
 	// MinTaskPoll is the shortest respond.poll_interval the sensor accepts.
 	MinTaskPoll = time.Second
 

@@ -90,4 +90,5 @@ var (
 	TasksTable     = Table{Name: "tasks", Key: "task_id", Indexes: []Index{{Name: "by_sensor", Key: "sensor_id", SortKey: "created"}}}
 	APIKeysTable   = Table{Name: "api_keys", Key: "key_hash"}
 	RuleStateTable = Table{Name: "rule_state", Key: "key"}
+	TaskBellsTable = Table{Name: "task_bells", Key: "sensor_id"}
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,7 +57,9 @@ type Config struct {
 
 	// Response tasks: polled from the API when RespondAPIURL is set.
 	RespondAPIURL       string
-	RespondPollInterval time.Duration // how often the tasks are polled
+	RespondPollInterval time.Duration // how often the tasks are polled (with a bell: the bell is read)
+	RespondBellTable    string        // DynamoDB table of task bells (empty: the API is asked every interval)
+	RespondFullPoll     time.Duration // with a bell, the API is asked at least this often
 	RespondOrg          string
 	RespondKeyFile      string
 	RespondStateFile    string
@@ -109,6 +112,7 @@ func Default() Config {
 		AncestryDepth:          8,
 		IMDS:                   IMDSAuto,
 		RespondPollInterval:    cadence.TaskPoll,
+		RespondFullPoll:        cadence.TaskFullPoll,
 		RespondOrg:             "default",
 		RespondKeyFile:         "/etc/vigil/api-key",
 		RespondStateFile:       "/var/lib/vigil/respond.json",
@@ -258,6 +262,15 @@ func (c *Config) Fields() []Field {
 				return fmt.Errorf("%q is not a duration of at least %s (like 5s, 30s, 1m)", v, cadence.MinTaskPoll)
 			}
 			c.RespondPollInterval = d
+			return nil
+		}},
+		{Path: "respond.task_bell_table", Usage: "DynamoDB table of task bells (the stack's TaskBellsTable output): read every poll_interval, the API asked only when it rang (empty: the API is asked every poll_interval)", set: str(&c.RespondBellTable)},
+		{Path: "respond.full_poll_interval", Usage: "with respond.task_bell_table, the API is asked at least this often", set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < cadence.MinTaskPoll {
+				return fmt.Errorf("%q is not a duration of at least %s (like 15m, 1h)", v, cadence.MinTaskPoll)
+			}
+			c.RespondFullPoll = d
 			return nil
 		}},
 		{Path: "respond.org", Usage: "organisation of the API", set: str(&c.RespondOrg)},
@@ -653,6 +666,14 @@ func (c *Config) Validate() error {
 		if len(c.RespondBackend) == 0 && !c.IsolationDisabled {
 			bad("respond.backend", "empty: an isolated host would lose the backend (list the stream, lake and API endpoints, or set respond.isolation_disabled)")
 		}
+		if c.RespondBellTable != "" && !bellTable.MatchString(c.RespondBellTable) {
+			bad("respond.task_bell_table", "%q is not a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -) or table ARN", c.RespondBellTable)
+		}
+		if c.RespondFullPoll < c.RespondPollInterval {
+			bad("respond.full_poll_interval", "%s is shorter than respond.poll_interval (%s)", c.RespondFullPoll, c.RespondPollInterval)
+		}
+	} else if c.RespondBellTable != "" {
+		bad("respond.task_bell_table", "set, but respond.api_url is empty: the bell only says when to ask the API")
 	}
 	if !c.EdgeRules {
 		for _, f := range []string{"rules.sources", "rules.enforce"} {
@@ -674,6 +695,9 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// bellTable is a DynamoDB table name or table ARN.
+var bellTable = regexp.MustCompile(`^([A-Za-z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255})$`)
 
 // EdgeReadDelay is read_delay's default with rules.edge: a captured event
 // waits at most this long in the ring buffer before the rules see it.

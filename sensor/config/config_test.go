@@ -132,6 +132,10 @@ func TestErrorsNameWhere(t *testing.T) {
 		{"poll under a second", "stream: s\nrespond:\n  poll_interval: 500ms\n", nil, `sensor.yaml:3: respond.poll_interval: "500ms" is not a duration of at least 1s`},
 		{"poll not a duration", "stream: s\nrespond:\n  poll_interval: often\n", nil, `sensor.yaml:3: respond.poll_interval: "often" is not a duration of at least 1s`},
 		{"poll env", "stream: s\n", map[string]string{"VIGIL_RESPOND_POLL_INTERVAL": "0s"}, `environment VIGIL_RESPOND_POLL_INTERVAL (respond.poll_interval): "0s" is not a duration of at least 1s`},
+		{"bell without api", "stream: s\nrespond:\n  task_bell_table: vigil-bells\n", nil, `sensor.yaml:3: respond.task_bell_table: set, but respond.api_url is empty`},
+		{"bell not a table", "stream: s\nrespond:\n  api_url: https://api\n  backend: [a]\n  task_bell_table: \"a b\"\n", nil, `sensor.yaml:5: respond.task_bell_table: "a b" is not a DynamoDB table name`},
+		{"full poll not a duration", "stream: s\nrespond:\n  full_poll_interval: hourly\n", nil, `sensor.yaml:3: respond.full_poll_interval: "hourly" is not a duration of at least 1s`},
+		{"full poll under poll", "stream: s\nrespond:\n  api_url: https://api\n  backend: [a]\n  poll_interval: 1m\n  full_poll_interval: 30s\n", nil, `sensor.yaml:6: respond.full_poll_interval: 30s is shorter than respond.poll_interval (1m0s)`},
 		{"rules without edge", "stream: s\nrules:\n  sources: [/etc/vigil/rules]\n", nil, `sensor.yaml:3: rules.sources: set, but rules.edge is not true`},
 		{"enforce without edge", "stream: s\nrules:\n  enforce: true\n", nil, `sensor.yaml:3: rules.enforce: set, but rules.edge is not true`},
 		{"empty rule set", "stream: s\nrules:\n  edge: true\n  builtin: false\n", nil, `sensor.yaml:4: rules.builtin: false, and no rules.sources`},
@@ -387,5 +391,34 @@ func TestParseIMDSMode(t *testing.T) {
 		if _, err := ParseIMDSMode(in); err == nil || !strings.Contains(err.Error(), "is not auto, true or false") {
 			t.Errorf("ParseIMDSMode(%q): %v", in, err)
 		}
+	}
+}
+
+// TestRespondBell: the bell table by name or ARN, from the file or the
+// environment, and the full poll interval's default.
+func TestRespondBell(t *testing.T) {
+	const base = "stream: s\nrespond:\n  api_url: https://api\n  backend: [a]\n"
+	tests := []struct {
+		name, yaml string
+		env        map[string]string
+		table      string
+		full       time.Duration
+	}{
+		{"no bell", base, nil, "", time.Hour},
+		{"name", base + "  task_bell_table: vigil-TaskBellsTable-1AB2\n", nil, "vigil-TaskBellsTable-1AB2", time.Hour},
+		{"arn", base + "  task_bell_table: arn:aws:dynamodb:eu-west-1:123456789012:table/bells\n  full_poll_interval: 15m\n", nil,
+			"arn:aws:dynamodb:eu-west-1:123456789012:table/bells", 15 * time.Minute},
+		{"environment", base, map[string]string{"VIGIL_RESPOND_TASK_BELL_TABLE": "bells", "VIGIL_RESPOND_FULL_POLL_INTERVAL": "2h"}, "bells", 2 * time.Hour},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Load(write(t, tc.yaml), env(tc.env), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.RespondBellTable != tc.table || got.RespondFullPoll != tc.full {
+				t.Errorf("bell %q, full poll %v; want %q, %v", got.RespondBellTable, got.RespondFullPoll, tc.table, tc.full)
+			}
+		})
 	}
 }

@@ -23,6 +23,10 @@ type Action func(ctx context.Context, t task.Task) (string, error)
 // Runner polls a sensor's tasks, runs each at most once and reports the result.
 type Runner struct {
 	Source TaskSource
+	// Bell, when set, is read at every poll interval and Source asked only
+	// when it rang (and at least every FullPoll: cadence.TaskFullPoll when 0).
+	Bell     Bell
+	FullPoll time.Duration
 	// SensorID names artifacts (artifacts/<sensor>/<task>/snapshot.tar).
 	SensorID string
 	// StatePath is the state file: the tasks already run (so none runs twice,
@@ -340,8 +344,9 @@ func (r *Runner) run(ctx context.Context, t task.Task) (out string, err error) {
 }
 
 // Run restores the isolation the state file records, then polls every poll
-// interval (cadence.TaskPoll when not positive) (and re-resolves the isolation's allow list every refresh interval)
-// until ctx ends. Without a Source (a runner of edge actions only, see
+// interval (cadence.TaskPoll when not positive; with a Bell, only when it rang)
+// and re-resolves the isolation's allow list every refresh interval, until ctx
+// ends. Without a Source (a runner of edge actions only, see
 // Execute) it only refreshes.
 func (r *Runner) Run(ctx context.Context, poll, refresh time.Duration) error {
 	if poll <= 0 {
@@ -356,11 +361,10 @@ func (r *Runner) Run(ctx context.Context, poll, refresh time.Duration) error {
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	last := r.now()
+	var w bellWatch
 	for {
 		if r.Source != nil {
-			if _, err := r.Poll(ctx); err != nil && ctx.Err() == nil {
-				r.log().Warn("tasks", "err", err)
-			}
+			r.round(ctx, &w)
 		}
 		if r.now().Sub(last) >= refresh {
 			last = r.now()
