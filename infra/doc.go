@@ -182,11 +182,14 @@
 //   - kms:GenerateDataKey and kms:Decrypt on the ingest key, only when the request comes
 //     through Kinesis or S3 of the stack's region (kms:ViaService): encrypting a record
 //     or an object takes a data key, and completing a multipart upload decrypts it;
-//   - nothing on DynamoDB: a sensor reads its tasks and reports results through the HTTP
-//     API with an API key, where the api function decides what a key may see. IAM could
-//     not scope that per sensor itself: dynamodb:LeadingKeys applies to the table's partition key
-//     (task_id), not to the sensor_id of the by_sensor index, so a per-sensor condition
-//     is impossible for the tasks table;
+//   - on DynamoDB, only dynamodb:GetItem on the task bells table, of the seq attribute
+//     (dynamodb:Attributes sensor_id and seq, dynamodb:Select SPECIFIC_ATTRIBUTES): a
+//     bell is a number raised when a task is created for its sensor, so reading another
+//     sensor's tells when it got tasks, not what they are. A sensor reads its tasks and
+//     reports results through the HTTP API with an API key, where the api function
+//     decides what a key may see. IAM could not scope the tasks table per sensor itself:
+//     dynamodb:LeadingKeys applies to the table's partition key (task_id), not to the
+//     sensor_id of the by_sensor index;
 //   - ssm:GetParameter on the parameters under /vigil/ of the stack's account and
 //     region (sensorParameterPath), read at boot: the sensor.yaml of
 //     install-sensor.sh --ssm-parameter (/vigil/sensor.yaml) and the API key of

@@ -18,8 +18,8 @@ const (
 )
 
 // Store holds the DynamoDB tables of the backend. All are on-demand (PAY_PER_REQUEST),
-// with point-in-time recovery and encryption at rest (AWS-managed key), and are kept
-// when the stack is deleted.
+// with point-in-time recovery and encryption at rest (AWS-managed key; the task
+// bells DynamoDB's own key), and are kept when the stack is deleted.
 type Store struct {
 	// Detections: one item per detection (id) plus sparse tag index items; GSIs
 	// by_sensor (sensor_id, time_id) and by_tag (tag, time_id).
@@ -42,10 +42,14 @@ func stringAttr(name string) *awsdynamodb.Attribute {
 }
 
 func newTable(scope constructs.Construct, id, partitionKey, ttl string) awsdynamodb.Table {
+	return newTableEncrypted(scope, id, partitionKey, ttl, awsdynamodb.TableEncryption_AWS_MANAGED)
+}
+
+func newTableEncrypted(scope constructs.Construct, id, partitionKey, ttl string, enc awsdynamodb.TableEncryption) awsdynamodb.Table {
 	props := &awsdynamodb.TableProps{
 		PartitionKey: stringAttr(partitionKey),
 		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		Encryption:   awsdynamodb.TableEncryption_AWS_MANAGED,
+		Encryption:   enc,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
@@ -81,7 +85,9 @@ func newStore(scope constructs.Construct) *Store {
 
 	s.RuleState = newTable(scope, "RuleStateTable", "key", ttlAttribute)
 
-	s.TaskBells = newTable(scope, "TaskBellsTable", "sensor_id", "")
+	// A bell holds a number and is read by every sensor every poll interval:
+	// encrypted with DynamoDB's own key, whose use costs no KMS requests.
+	s.TaskBells = newTableEncrypted(scope, "TaskBellsTable", "sensor_id", "", awsdynamodb.TableEncryption_DEFAULT)
 
 	return &s
 }

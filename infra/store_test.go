@@ -102,6 +102,9 @@ func TestStore(t *testing.T) {
 				"AttributeDefinitions":    attrs("sensor_id"),
 				"GlobalSecondaryIndexes":  assertions.Match_Absent(),
 				"TimeToLiveSpecification": assertions.Match_Absent(),
+				// DynamoDB's own key (SSEEnabled false: encrypted at rest,
+				// not with KMS): no KMS request for a sensor's read
+				"SSESpecification": map[string]any{"SSEEnabled": false},
 			},
 		},
 		{

@@ -21,6 +21,8 @@ func newCostCmd() *cobra.Command {
 		retention, region  string
 		fromLake           string
 		taskPoll, roll     time.Duration
+		taskFullPoll       time.Duration
+		taskBell           bool
 		registryWrite      time.Duration
 		batch              time.Duration
 		detectEventsPerSec float64
@@ -54,6 +56,7 @@ vigil local or vigil-sensor --local. docs/cost.md explains the model.`,
 			} else {
 				p.TaskPollSec = taskPoll.Seconds()
 			}
+			p.NoTaskBell, p.TaskFullPollSec = !taskBell, taskFullPoll.Seconds()
 			if roll <= 0 {
 				return usageError(fmt.Errorf("cost: --roll-interval: want a positive duration, got %s", roll))
 			}
@@ -113,7 +116,9 @@ vigil local or vigil-sensor --local. docs/cost.md explains the model.`,
 	f.StringVar(&retention, "retention", strconv.Itoa(cost.DefaultRetentionDays)+"d", "how long the lake keeps events, in days (365d, or 365)")
 	f.StringVar(&region, "region", cost.DefaultRegion, "AWS region whose list prices apply ("+strings.Join(cost.Regions(), ", ")+")")
 	f.StringVar(&fromLake, "from-lake", "", "measure bytes per event (and the event rate) from the lake files under `DIR`")
-	f.DurationVar(&taskPoll, "task-poll", cadence.TaskPoll, "the sensors' respond.poll_interval: how often each polls the API for tasks (0: response tasks off)")
+	f.DurationVar(&taskPoll, "task-poll", cadence.TaskPoll, "the sensors' respond.poll_interval: how often each reads its task bell, or asks the API for tasks without one (0: response tasks off)")
+	f.BoolVar(&taskBell, "task-bell", true, "the sensors read a task bell (respond.task_bell_table) and ask the API only when it rang; false: they ask the API every --task-poll")
+	f.DurationVar(&taskFullPoll, "task-full-poll", cadence.TaskFullPoll, "the sensors' respond.full_poll_interval: with a task bell, how often each asks the API anyway")
 	f.DurationVar(&roll, "roll-interval", cadence.LakeRoll, "the sensors' roll_interval: how long a lake file collects events")
 	f.DurationVar(&batch, "batch-interval", time.Duration(cost.DefaultParams().BatchIntervalSec*float64(time.Second)),
 		"the sensors' batch_interval: how long a stream record collects events")

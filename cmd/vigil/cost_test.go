@@ -44,7 +44,8 @@ func TestCostTable(t *testing.T) {
 		"1000 hosts × 100 events/s, lake kept 365 days, us-east-1",
 		"Kinesis: provisioned, 9 shards",
 		"records of 100 events, 6285 bytes",
-		"api: a task poll every 30s per host",
+		"api: sensors' task polls, when their bell rang and every 3600s per host",
+		"reads: sensors' task bells, every 30s per host",
 		"writes: sensors' entries every 300s",
 		"lake: files of 90000 events, 1162200 bytes",
 		"Standard: the last 30 days of the lake",
@@ -89,6 +90,43 @@ func TestCostJSON(t *testing.T) {
 	}
 	if math.Abs(sum-e.Total) > 1e-9 || math.Abs(e.PerHost-sum/10) > 1e-9 {
 		t.Errorf("total %v per host %v, lines add up to %v", e.Total, e.PerHost, sum)
+	}
+}
+
+// TestCostTaskBell: the task polling flags reach the model, and a bad pair is
+// refused naming what is wrong.
+func TestCostTaskBell(t *testing.T) {
+	tests := []struct {
+		args    []string
+		noBell  bool
+		full    float64
+		wantErr string
+	}{
+		{nil, false, 3600, ""},
+		{[]string{"--task-bell=false"}, true, 3600, ""},
+		{[]string{"--task-full-poll", "15m"}, false, 900, ""},
+		{[]string{"--task-poll", "1m", "--task-full-poll", "30s"}, false, 0, "task full poll interval"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, err := runCost(t, append([]string{"--hosts", "10", "--events-per-host", "50", "--json"}, tc.args...)...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e cost.Estimate
+			if err := json.Unmarshal([]byte(out), &e); err != nil {
+				t.Fatal(err)
+			}
+			if e.Params.NoTaskBell != tc.noBell || e.Params.TaskFullPollSec != tc.full {
+				t.Errorf("no bell %v, full poll %vs; want %v, %vs", e.Params.NoTaskBell, e.Params.TaskFullPollSec, tc.noBell, tc.full)
+			}
+		})
 	}
 }
 

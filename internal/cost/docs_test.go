@@ -79,6 +79,11 @@ func TestDocsTable(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s:%s: %v", path, at, err)
 		}
+		p.NoTaskBell = true
+		noBell, err := Run(p)
+		if err != nil {
+			t.Fatal(err)
+		}
 		p.NoTaskPolling = true
 		off, err := Run(p)
 		if err != nil {
@@ -96,6 +101,7 @@ func TestDocsTable(t *testing.T) {
 			{"total a month", "$" + thousands(fmt.Sprintf("%.2f", e.Total))},
 			{"per host a month", fmt.Sprintf("$%.4f", e.PerHost)},
 			{"per host, task polling off", fmt.Sprintf("$%.4f", off.PerHost)},
+			{"per host, no task bell", fmt.Sprintf("$%.4f", noBell.PerHost)},
 		} {
 			if row[c.col] != c.want {
 				t.Errorf("%s:%s: %q is %s, the model gives %s", path, at, c.col, row[c.col], c.want)

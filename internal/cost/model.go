@@ -100,14 +100,22 @@ func Run(p Params) (Estimate, error) {
 	cpuShare := math.Min(1, p.DetectMemoryMB/LambdaMBPerVCPU)
 	detectCPU := lake.EventsPerMonth/p.DetectEventsPerCPUSec + records*p.DetectRecordCPUSec
 	detectSec := detectCPU/cpuShare + detectInv*p.DetectInvocationSec + registryWrites*p.DynamoCallSec
-	polls := 0.0
-	authInv := 0.0
-	if !p.NoTaskPolling {
-		polls = hosts * secondsPerMonth / p.TaskPollSec
-		authInv = math.Min(polls, hosts*secondsPerMonth/p.AuthorizerCacheSec)
-	}
 	detections := hosts * p.DetectionsPerHostPerDay * daysPerMonth
 	responses := detections * p.ResponseShare
+	// polls: the sensors' requests for their tasks; bellReads: their reads of
+	// their task bells, which make a request only when a task was created
+	polls, bellReads, authInv := 0.0, 0.0, 0.0
+	switch {
+	case p.NoTaskPolling:
+	case p.NoTaskBell:
+		polls = hosts * secondsPerMonth / p.TaskPollSec
+	default:
+		bellReads = hosts * secondsPerMonth / p.TaskPollSec
+		polls = hosts*secondsPerMonth/p.TaskFullPollSec + responses
+	}
+	if polls > 0 {
+		authInv = math.Min(polls, hosts*secondsPerMonth/p.AuthorizerCacheSec)
+	}
 	respondInv := responses * p.RespondInvocationsPerResponse
 	trainInv := daysPerMonth
 	gbs := func(sec, memMB float64) float64 { return sec * memMB / 1024 }
@@ -116,7 +124,7 @@ func Run(p Params) (Estimate, error) {
 		p.DetectEventsPerCPUSec, p.DetectRecordCPUSec*1000),
 		gbs(detectSec, p.DetectMemoryMB), pr.LambdaArmGBSecond))
 	if polls > 0 {
-		add(line(lambda, fmt.Sprintf("api: a task poll every %gs per host, %.0f ms each", p.TaskPollSec, p.APIPollSec*1000),
+		add(line(lambda, fmt.Sprintf("api: %s, %.0f ms each", pollsWhat(p), p.APIPollSec*1000),
 			gbs(polls*p.APIPollSec, p.APIMemoryMB), pr.LambdaArmGBSecond))
 		add(line(lambda, "authorizer: once per key per cache period", gbs(authInv*p.AuthorizerSec, p.AuthorizerMemoryMB), pr.LambdaArmGBSecond))
 	}
@@ -127,7 +135,7 @@ func Run(p Params) (Estimate, error) {
 	add(line(lambda, "requests, every function", invocations, pr.LambdaRequests))
 
 	if polls > 0 {
-		add(line("API Gateway", "HTTP API requests: sensors' task polls", polls, pr.HTTPAPIRequests))
+		add(line("API Gateway", "HTTP API requests: "+pollsWhat(p), polls, pr.HTTPAPIRequests))
 	}
 
 	// S3: the lake.
@@ -160,6 +168,9 @@ func Run(p Params) (Estimate, error) {
 		registryWrites+detections*p.DetectionWrites+responses*4, pr.DynamoWrite))
 	reads := polls*0.5 + authInv*0.5 + responses*p.RespondInvocationsPerResponse
 	add(line(ddb, "reads: task polls, key checks, response steps (eventually consistent: half a unit)", reads, pr.DynamoRead))
+	if bellReads > 0 {
+		add(line(ddb, fmt.Sprintf("reads: sensors' task bells, every %gs per host (half a unit)", p.TaskPollSec), bellReads*0.5, pr.DynamoRead))
+	}
 	storedGB := detections * float64(p.RetentionDays) / daysPerMonth * p.DetectionWrites * p.DetectionItemBytes / gib
 	add(line(ddb, "storage: detections kept over the retention", storedGB, pr.DynamoStorage))
 	add(line(ddb, "point-in-time recovery", storedGB, pr.DynamoPITR))
@@ -193,6 +204,14 @@ func Run(p Params) (Estimate, error) {
 	}
 	e.PerHost = e.Total / hosts
 	return e, nil
+}
+
+// pollsWhat says what the sensors' requests for their tasks are.
+func pollsWhat(p Params) string {
+	if p.NoTaskBell {
+		return fmt.Sprintf("sensors' task polls, every %gs per host", p.TaskPollSec)
+	}
+	return fmt.Sprintf("sensors' task polls, when their bell rang and every %gs per host", p.TaskFullPollSec)
 }
 
 // lakeOf models the cold path: each sensor rolls a file every RollIntervalSec

@@ -157,10 +157,30 @@ func TestLakeLines(t *testing.T) {
 				// sensors' entries every 300 s: 10 × 2,628,000 / 300 = 87,600; detections
 				// 10 × 30.4167 × 7 = 2129.17; tasks 30.4167 × 4 = 121.67: × 0.625/1e6.
 				{"DynamoDB", "writes", 87600 + 10*730/24.0*7 + 730/24.0*4, (87600 + 10*730/24.0*7 + 730/24.0*4) * 0.625 / 1e6},
-				// 10 × 2,628,000 / 30 = 876,000 polls × $1.00 per million.
-				{"API Gateway", "HTTP API", 876000, 0.876},
+				// the sensors ask the API every hour, 10 × 2,628,000 / 3,600 = 7,300,
+				// and once per response, 10 × 30.4167 × 0.1 = 30.4167: × $1.00 per million
+				{"API Gateway", "HTTP API", 7300 + 730/24.0, (7300 + 730/24.0) / 1e6},
+				// they read their bells every 30 s: 10 × 2,628,000 / 30 = 876,000
+				// reads of half a unit × $0.125 per million units
+				{"DynamoDB", "reads: sensors' task bells", 438000, 438000 * 0.125 / 1e6},
 			},
 			never: "lifecycle transitions",
+		},
+		{
+			// Without a bell: 10 × 2,628,000 / 30 = 876,000 polls × $1.00 per
+			// million, each a query of half a unit, as is each authorizer call
+			// (10 × 2,628,000 / 300 = 87,600), and the response steps' 5 a response.
+			name: "tasks asked every interval without a bell",
+			p: func() Params {
+				p := fleet(10, 5)
+				p.NoTaskBell = true
+				return p
+			}(),
+			want: []want{
+				{"API Gateway", "HTTP API", 876000, 0.876},
+				{"DynamoDB", "reads: task polls", 438000 + 43800 + 730/24.0*5, (438000 + 43800 + 730/24.0*5) * 0.125 / 1e6},
+			},
+			never: "reads: sensors' task bells",
 		},
 		{
 			// Standard 30 days: 31.17228 GB-month × 0.023; Glacier IR 335 days:
@@ -248,6 +268,9 @@ func TestLakeLines(t *testing.T) {
 // are the sensor's and the detect function's defaults.
 func TestDefaultsFollowTheSensor(t *testing.T) {
 	d := DefaultParams()
+	if d.TaskFullPollSec != cadence.TaskFullPoll.Seconds() {
+		t.Errorf("full poll %vs, want internal/cadence's %v", d.TaskFullPollSec, cadence.TaskFullPoll)
+	}
 	if d.TaskPollSec != cadence.TaskPoll.Seconds() || d.RollIntervalSec != cadence.LakeRoll.Seconds() ||
 		d.RegistryWriteSec != cadence.RegistryWrite.Seconds() || d.HeartbeatSec != cadence.Heartbeat.Seconds() {
 		t.Errorf("poll %vs, roll %vs, registry %vs, heartbeat %vs; want internal/cadence's %v, %v, %v, %v",
@@ -274,25 +297,35 @@ func TestShortRetentionStaysStandard(t *testing.T) {
 	}
 }
 
+// TestNoTaskPolling compares the fleet's bill with task bells (the default),
+// with the API asked every interval and with no response tasks.
 func TestNoTaskPolling(t *testing.T) {
-	p := fleet(100, 100)
-	with, err := Run(p)
-	if err != nil {
-		t.Fatal(err)
+	run := func(edit func(*Params)) Estimate {
+		t.Helper()
+		p := fleet(100, 100)
+		edit(&p)
+		e, err := Run(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
 	}
-	p.NoTaskPolling = true
-	without, err := Run(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bell := run(func(*Params) {})
+	polling := run(func(p *Params) { p.NoTaskBell = true })
+	without := run(func(p *Params) { p.NoTaskPolling = true })
 	for _, l := range without.Lines {
-		if l.Service == "API Gateway" || strings.HasPrefix(l.Item, "api:") {
+		if l.Service == "API Gateway" || strings.HasPrefix(l.Item, "api:") || strings.Contains(l.Item, "task bells") {
 			t.Errorf("without task polling, line %+v", l)
 		}
 	}
 	// 100 × 2,628,000 / 30 polls × $1.00 per million is the API's part alone.
-	if d := with.Total - without.Total; d < 8.76 {
+	if d := polling.Total - without.Total; d < 8.76 {
 		t.Errorf("task polling adds %.2f a month, less than its API requests alone (8.76)", d)
+	}
+	// the bells: 100 × 2,628,000 / 30 reads of half a unit × $0.125 per
+	// million units (0.5475), then an hourly poll and one per response
+	if d := bell.Total - without.Total; d < 0.5475 || d > 1.5 {
+		t.Errorf("task bells add %.4f a month, want their reads (0.5475) and less than 1.5", d)
 	}
 }
 
@@ -350,6 +383,7 @@ func TestBadInput(t *testing.T) {
 		{"negative detections", func(p *Params) { p.DetectionsPerHostPerDay = -2 }, []string{"detections per host per day"}},
 		{"utilization over 1", func(p *Params) { p.ShardUtilization = 1.5 }, []string{"shard utilization"}},
 		{"zero poll", func(p *Params) { p.TaskPollSec = 0 }, []string{"task poll interval"}},
+		{"full poll under poll", func(p *Params) { p.TaskFullPollSec = 10 }, []string{"task full poll interval", "at least the task poll interval"}},
 		{"negative registry interval", func(p *Params) { p.RegistryWriteSec = -1 }, []string{"registry write interval", "-1"}},
 	}
 	for _, tt := range tests {

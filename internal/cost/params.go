@@ -64,12 +64,18 @@ type Params struct {
 	RegistryWriteSec      float64
 	DynamoCallSec         float64
 
-	// Task polling: each sensor with response tasks on polls the API every
-	// TaskPollSec (docs/sensor.md); NoTaskPolling leaves it out (no respond.api_url).
-	// Each poll is one HTTP API request, one api function invocation of APIPollSec at
-	// APIMemoryMB and one query of the tasks table. The authorizer caches a key's
-	// answer AuthorizerCacheSec.
+	// Task polling: each sensor with response tasks on reads its task bell
+	// every TaskPollSec (docs/sensor.md: respond.task_bell_table), half a read
+	// unit of DynamoDB, and asks the API for its tasks when it rang (once per
+	// response) and every TaskFullPollSec. NoTaskBell: the sensors ask the API
+	// every TaskPollSec instead (no respond.task_bell_table). NoTaskPolling
+	// leaves both out (no respond.api_url). Each time the API is asked is one
+	// HTTP API request, one api function invocation of APIPollSec at
+	// APIMemoryMB and one query of the tasks table. The authorizer caches a
+	// key's answer AuthorizerCacheSec.
 	TaskPollSec        float64
+	TaskFullPollSec    float64
+	NoTaskBell         bool
 	NoTaskPolling      bool
 	APIMemoryMB        float64
 	APIPollSec         float64
@@ -193,10 +199,12 @@ func DefaultParams() Params {
 		RegistryWriteSec:      cadence.RegistryWrite.Seconds(), // internal/detect: a sensor's entry at most every 5 min
 		DynamoCallSec:         0.008,
 
-		// docs/sensor.md: the sensor polls its tasks every respond.poll_interval
-		// (its default, internal/cadence); infra/api.go: api 256 MB, authorizer
-		// 128 MB with results cached 300 s.
+		// docs/sensor.md: the sensor reads its task bell every
+		// respond.poll_interval and asks the API at least every
+		// respond.full_poll_interval (their defaults, internal/cadence);
+		// infra/api.go: api 256 MB, authorizer 128 MB with results cached 300 s.
 		TaskPollSec:        cadence.TaskPoll.Seconds(),
+		TaskFullPollSec:    cadence.TaskFullPoll.Seconds(),
 		APIMemoryMB:        256,
 		APIPollSec:         0.015,
 		AuthorizerCacheSec: 300,
@@ -269,6 +277,9 @@ func (p Params) Validate() error {
 	}
 	if !p.NoTaskPolling && !(p.TaskPollSec > 0) {
 		return fmt.Errorf("task poll interval: want a positive number of seconds (or no task polling), got %v", p.TaskPollSec)
+	}
+	if !p.NoTaskPolling && !p.NoTaskBell && !(p.TaskFullPollSec >= p.TaskPollSec) {
+		return fmt.Errorf("task full poll interval: want at least the task poll interval (%v s), got %v", p.TaskPollSec, p.TaskFullPollSec)
 	}
 	if !(p.ShardUtilization > 0 && p.ShardUtilization <= 1) {
 		return fmt.Errorf("shard utilization: want a share in (0, 1], got %v", p.ShardUtilization)

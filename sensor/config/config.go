@@ -264,7 +264,7 @@ func (c *Config) Fields() []Field {
 			c.RespondPollInterval = d
 			return nil
 		}},
-		{Path: "respond.task_bell_table", Usage: "DynamoDB table of task bells (the stack's TaskBellsTable output): read every poll_interval, the API asked only when it rang (empty: the API is asked every poll_interval)", set: str(&c.RespondBellTable)},
+		{Path: "respond.task_bell_table", Usage: "DynamoDB table of task bells (the stack's TaskBellsTableName output): read every poll_interval, the API asked only when it rang (empty: the API is asked every poll_interval)", set: str(&c.RespondBellTable)},
 		{Path: "respond.full_poll_interval", Usage: "with respond.task_bell_table, the API is asked at least this often", set: func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < cadence.MinTaskPoll {

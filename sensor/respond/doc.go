@@ -3,6 +3,12 @@
 // each at most once and reports its status and result, so the response workflow
 // waiting on the task continues.
 //
+// With a Bell (the sensor's item in the task bells table, a number the backend
+// raises when it creates a task for the sensor) the runner reads the bell at
+// every poll interval and asks the Source only when it changed, at start, while
+// a result waits to be reported, when the bell cannot be read, and every
+// FullPoll: a bell read costs a fraction of asking the API.
+//
 // At most once: a task is written to the state file as running before it runs,
 // and a task found running there after a restart is reported failed, not run
 // again. Results that could not be reported are kept and reported on a later
