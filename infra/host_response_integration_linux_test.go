@@ -42,8 +42,9 @@ func (s *memStream) Put(_ context.Context, _ string, records [][]byte) error {
 // TestHostResponseChain runs the whole response to one detection with a real
 // sensor at the end: a miner exec → the detect handler → the response workflow
 // (the CDK app's definition on stepfunctions-local, its tasks running the respond
-// handler against dynalite) → an isolate task → the sensor's task runner polls
-// the tasks table, isolates its "host" in the kernel and reports → SUCCEEDED.
+// handler against dynalite) → an isolate task, which rings the sensor's task
+// bell → the sensor's task runner, reading its bell, asks the tasks table,
+// isolates its "host" in the kernel and reports → SUCCEEDED.
 //
 // The "host" is a cgroup of the test's own (the programs attach there, never to
 // the root) and a network namespace holding a "backend" address and another
@@ -75,9 +76,11 @@ func TestHostResponseChain(t *testing.T) {
 	cb := newCloud(t)
 	tasks, handler, sf, sm, pagerduty := cb.tasks, cb.handler, cb.sf, cb.sm, &cb.pagerduty
 
-	// the sensor's task runner, polling the tasks table as its own sensor id
+	// the sensor's task runner, reading its bell and asking the tasks table as
+	// its own sensor id when it rang (else only at start and once an hour)
 	runner := &sensorrespond.Runner{
 		Source:    &sensorrespond.StoreSource{Store: tasks, SensorID: "i-0abc"},
+		Bell:      cb.bells,
 		SensorID:  "i-0abc",
 		StatePath: filepath.Join(t.TempDir(), "respond.json"),
 		Isolation: sensorrespond.Isolation{Backend: []string{"10.232.0.2"}, Resolvers: []string{}, Options: host.opts},

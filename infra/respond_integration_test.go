@@ -240,6 +240,7 @@ type cloud struct {
 	template       map[string]any
 	dets           *vaws.Detections
 	tasks          *vaws.Tasks
+	bells          *vaws.TaskBells
 	sensors        *vaws.Sensors
 	pagerduty, bus recorder
 	sf             *sfn.Client
@@ -261,7 +262,8 @@ func newCloud(t *testing.T) *cloud {
 	}
 	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.DynamoDB(t)))
 	c.dets = &vaws.Detections{Client: db, Table: testenv.CreateTable(t, db, testenv.DetectionsTable)}
-	c.tasks = &vaws.Tasks{Client: db, Table: testenv.CreateTable(t, db, testenv.TasksTable)}
+	c.bells = &vaws.TaskBells{Client: db, Table: testenv.CreateTable(t, db, testenv.TaskBellsTable)}
+	c.tasks = &vaws.Tasks{Client: db, Table: testenv.CreateTable(t, db, testenv.TasksTable), Bells: c.bells}
 	c.sensors = &vaws.Sensors{Client: db, Table: testenv.CreateTable(t, db, testenv.SensorsTable)}
 
 	pdURL := c.pagerduty.serve(t, http.StatusAccepted, func(map[string]any) any { return map[string]string{"status": "success"} })
