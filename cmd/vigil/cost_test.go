@@ -47,7 +47,7 @@ func TestCostTable(t *testing.T) {
 		"api: sensors' task polls, when their bell rang and every 3600s per host",
 		"reads: sensors' task bells, every 30s per host",
 		"writes: sensors' entries every 300s",
-		"lake: files of 90000 events, 1162200 bytes",
+		"lake: files of 90000 events, 1099200 bytes",
 		"Standard: the last 30 days of the lake",
 		"steady state: the lake holds a full 365 days",
 	} {

@@ -129,14 +129,14 @@ func TestChooseCapacity(t *testing.T) {
 }
 
 // TestLakeLines checks the lake's lines for 10 hosts, a year kept, by hand, with
-// the default 15-minute files (37,200 B + 12.5 B an event): 4 files an hour a
+// the default 15-minute files (37,200 B + 11.8 B an event): 4 files an hour a
 // host, 29,200 files a month, 960 a day (730/24 = 30.4167 days). At 5 events/s a
-// file holds 4,500 events, 37,200 + 56,250 = 93,450 B, a day 960 × 93,450 B =
-// 0.083551 GiB; at 100 events/s 90,000 events, 37,200 + 1,125,000 = 1,162,200 B,
-// a day 960 × 1,162,200 B = 1.039076 GiB.
+// file holds 4,500 events, 37,200 + 53,100 = 90,300 B, a day 960 × 90,300 B =
+// 0.080734 GiB; at 100 events/s 90,000 events, 37,200 + 1,062,000 = 1,099,200 B,
+// a day 960 × 1,099,200 B = 0.982761 GiB.
 func TestLakeLines(t *testing.T) {
-	day5 := 960 * 93450.0 / (1 << 30)
-	day100 := 960 * 1162200.0 / (1 << 30)
+	day5 := 960 * 90300.0 / (1 << 30)
+	day100 := 960 * 1099200.0 / (1 << 30)
 	type want struct {
 		service, prefix  string
 		quantity, amount float64
@@ -148,7 +148,7 @@ func TestLakeLines(t *testing.T) {
 		never string // no line's item starts with it
 	}{
 		{
-			// 93,450 B files are under the lifecycle's 128 KB: all 365 days in
+			// 90,300 B files are under the lifecycle's 128 KB: all 365 days in
 			// Standard, 30.496 GB-month × 0.023; no transitions.
 			name: "5/s: files too small to transition", p: fleet(10, 5),
 			want: []want{
@@ -193,7 +193,7 @@ func TestLakeLines(t *testing.T) {
 			},
 		},
 		{
-			// A lifecycle that transitions every size: 93,450 B objects billed as
+			// A lifecycle that transitions every size: 90,300 B objects billed as
 			// 131,072 B in Glacier IR: 960 × 131,072 B = 0.1171875 GiB a day × 335 =
 			// 39.2578 GB-month × 0.004.
 			name: "5/s: every size transitioned, billed at 128 KB",
@@ -209,7 +209,7 @@ func TestLakeLines(t *testing.T) {
 			},
 		},
 		{
-			// 5-minute files at 5 events/s: 1,500 events, 37,200 + 18,750 = 55,950 B,
+			// 5-minute files at 5 events/s: 1,500 events, 37,200 + 17,700 = 54,900 B,
 			// 12 an hour a host: 87,600 files a month, 87,600 × 0.005/1000 = 0.438.
 			name: "5-minute files: three times the PUTs",
 			p: func() Params {
@@ -219,7 +219,7 @@ func TestLakeLines(t *testing.T) {
 			}(),
 			want: []want{
 				{"S3", "PUT", 87600, 0.438},
-				{"S3", "Standard: all 365 days", 365 * 2880 * 55950.0 / (1 << 30), 365 * 2880 * 55950.0 / (1 << 30) * 0.023},
+				{"S3", "Standard: all 365 days", 365 * 2880 * 54900.0 / (1 << 30), 365 * 2880 * 54900.0 / (1 << 30) * 0.023},
 			},
 		},
 		{
@@ -291,8 +291,8 @@ func TestShortRetentionStaysStandard(t *testing.T) {
 			t.Errorf("a 20-day lake has no Glacier line, got %+v", l)
 		}
 	}
-	// 20 days in Standard: 20 × 1.039076 GiB.
-	if l := findLine(t, e, "S3", "Standard"); !near(l.Quantity, 20*960*1162200.0/(1<<30)) {
+	// 20 days in Standard: 20 × 0.982761 GiB.
+	if l := findLine(t, e, "S3", "Standard"); !near(l.Quantity, 20*960*1099200.0/(1<<30)) {
 		t.Errorf("Standard holds %v GB, want 20 days of the lake", l.Quantity)
 	}
 }

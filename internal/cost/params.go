@@ -176,16 +176,16 @@ func DefaultParams() Params {
 		// TestEncodedSizeDefaults: the fixture cut into consecutive stream batches
 		// records of 100, 200, 500, 1,000 and 2,000 events (the stream's record
 		// encoder: each batch in a zstd frame) and lake files of 3,000 to 56,502
-		// events (the file writer, zstd default level), and a line fitted through
+		// events (the file writer, zstd's "better" level), and a line fitted through
 		// the mean sizes (least relative squares): 4,540 B + 17.45 B an event for
 		// a record (100 events: 6.1 KB, 61 B an event; 2,000: 37 KB, 18.7 B an
-		// event), 37,221 B + 12.47 B an event for a
-		// file (the whole minute: 733 KB, 13.0 B an event). Measure again, and
+		// event), 37,162 B + 11.82 B an event for a
+		// file (the whole minute: 696 KB, 12.3 B an event). Measure again, and
 		// update these, when the encoders change.
 		StreamRecordOverheadBytes: 4540,
 		StreamBytesPerEvent:       17.45,
 		LakeFileOverheadBytes:     37200,
-		LakeBytesPerEvent:         12.5,
+		LakeBytesPerEvent:         11.8,
 
 		ShardUtilization: 0.7,
 
