@@ -49,7 +49,7 @@ type typeRules struct {
 }
 
 // numSlots is how many event types typeSlot knows.
-const numSlots = 30
+const numSlots = 31
 
 // typeSlot numbers the event types without hashing, -1 for others.
 func typeSlot(t event.Type) int {
@@ -114,6 +114,8 @@ func typeSlot(t event.Type) int {
 		return 28
 	case event.K8sAudit:
 		return 29
+	case event.KernelLogControl:
+		return 30
 	}
 	return -1
 }

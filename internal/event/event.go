@@ -35,6 +35,10 @@ const (
 	FileTruncate     Type = "FILE_TRUNCATE"
 	SocketCreate     Type = "SOCKET_CREATE"
 	FDDup            Type = "FD_DUP"
+	// KernelLogControl is a syslog(2) call that clears the kernel's log or
+	// turns its console output off or on (OPERATION), with its result
+	// (ERROR_CODE).
+	KernelLogControl Type = "KERNEL_LOG_CONTROL"
 	// K8sAudit is one Kubernetes API server audit event (audit.k8s.io/v1): a
 	// second event source beside the sensor, see docs/kubernetes.md, Kubernetes audit log.
 	K8sAudit Type = "K8S_AUDIT"
@@ -48,7 +52,7 @@ var Types = []Type{
 	NetworkListen,
 	NamespaceChange, Mount, Unmount, BPFLoad, MemfdCreate, Userfaultfd,
 	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate,
-	SocketCreate, FDDup,
+	SocketCreate, FDDup, KernelLogControl,
 	K8sAudit,
 }
 
@@ -184,7 +188,8 @@ type Event struct {
 	ModuleName string `parquet:"module_name"`
 
 	// PRIVILEGE_CHANGE: the ids the process changes to, and the syscall (setuid,
-	// setgid, setresuid, capset, ...).
+	// setgid, setresuid, capset, ...). KERNEL_LOG_CONTROL: syslog(2)'s action
+	// (read_clear, clear, console_off, console_on, console_level).
 	NewUID    uint32 `parquet:"new_uid"`
 	NewGID    uint32 `parquet:"new_gid"`
 	Operation string `parquet:"operation,dict"`

@@ -110,7 +110,7 @@ func num[T ~uint16 | ~uint32 | ~uint64 | ~int32 | ~int64](path string, get func(
 var processTypes = []Type{NewProcess, TerminateProcess, FileOpen, FileDelete, FileRename, FileChmod,
 	NetworkConnect, NetworkAccept, DNSRequest, ModuleLoad, PrivilegeChange, Ptrace, NetworkListen,
 	NamespaceChange, Mount, Unmount, BPFLoad, MemfdCreate, Userfaultfd,
-	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate, SocketCreate, FDDup}
+	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate, SocketCreate, FDDup, KernelLogControl}
 
 var fileTypes = []Type{FileOpen, FileDelete, FileRename, FileChmod,
 	FileLink, DirCreate, DirDelete, FileMknod, FileChown, FileTruncate}
@@ -194,7 +194,7 @@ var Fields = []Field{
 	num("event/SOURCE/PORT", func(e *Event) *uint16 { return &e.SourcePort }, netTypes...),
 	str("event/DESTINATION/IP_ADDRESS", func(e *Event) *string { return &e.DestIP }, netTypes...),
 	num("event/DESTINATION/PORT", func(e *Event) *uint16 { return &e.DestPort }, netTypes...),
-	num("event/ERROR_CODE", func(e *Event) *int32 { return &e.ErrorCode }, NetworkConnect, NetworkAccept, Ptrace),
+	num("event/ERROR_CODE", func(e *Event) *int32 { return &e.ErrorCode }, NetworkConnect, NetworkAccept, Ptrace, KernelLogControl),
 
 	str("event/DOMAIN_NAME", func(e *Event) *string { return &e.DomainName }, DNSRequest),
 	str("event/DNS_TYPE", func(e *Event) *string { return &e.DNSType }, DNSRequest),
@@ -202,7 +202,7 @@ var Fields = []Field{
 	str("event/MODULE_NAME", func(e *Event) *string { return &e.ModuleName }, ModuleLoad),
 	num("event/NEW_USER_ID", func(e *Event) *uint32 { return &e.NewUID }, PrivilegeChange),
 	num("event/NEW_GROUP_ID", func(e *Event) *uint32 { return &e.NewGID }, PrivilegeChange),
-	str("event/OPERATION", func(e *Event) *string { return &e.Operation }, PrivilegeChange, NamespaceChange, Mount, Unmount, FDDup, FileMknod),
+	str("event/OPERATION", func(e *Event) *string { return &e.Operation }, PrivilegeChange, NamespaceChange, Mount, Unmount, FDDup, FileMknod, KernelLogControl),
 
 	num("event/TARGET/PROCESS_ID", func(e *Event) *uint32 { return &e.TargetPID }, Ptrace, NamespaceChange),
 	num("event/PTRACE_REQUEST", func(e *Event) *int64 { return &e.PtraceRequest }, Ptrace),

@@ -1710,6 +1710,7 @@ static __always_inline void ptraced(struct sys_args *a, long ret)
 #include "bpf_load.h"
 #include "memfd.h"
 #include "userfaultfd.h"
+#include "kernel_log.h"
 #include "sockets.h"
 
 /* ---- syscall dispatch --------------------------------------------------- */
@@ -1796,6 +1797,9 @@ static __always_inline void syscall_exited(struct pt_regs *regs, long id, long r
 		return;
 	case NR_userfaultfd:
 		userfaultfd_created(ret, regs->di);
+		return;
+	case NR_syslog:
+		kernel_log_controlled(regs->di, ret);
 		return;
 	case NR_socket:
 		socket_created(ret, regs->di, regs->si, regs->dx);

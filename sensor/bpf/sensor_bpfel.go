@@ -197,6 +197,19 @@ const (
 	SensorFileOpKindEVENT_FILE_TRUNCATE SensorFileOpKind = 45
 )
 
+type SensorKernelLogEvent struct {
+	_      structs.HostLayout
+	Hdr    SensorEventHdr
+	Action uint32
+	Err    int32
+}
+
+type SensorKernelLogKind uint32
+
+const (
+	SensorKernelLogKindEVENT_KERNEL_LOG_CONTROL SensorKernelLogKind = 52
+)
+
 type SensorLinkType uint32
 
 const (
@@ -467,6 +480,8 @@ const (
 	SensorVarUnusedFdDupEvent       = "unused_fd_dup_event"
 	SensorVarUnusedFileEvent        = "unused_file_event"
 	SensorVarUnusedFileOpKind       = "unused_file_op_kind"
+	SensorVarUnusedKernelLogEvent   = "unused_kernel_log_event"
+	SensorVarUnusedKernelLogKind    = "unused_kernel_log_kind"
 	SensorVarUnusedLinkType         = "unused_link_type"
 	SensorVarUnusedListenEvent      = "unused_listen_event"
 	SensorVarUnusedMemfdEvent       = "unused_memfd_event"
@@ -595,6 +610,8 @@ type SensorVariableSpecs struct {
 	UnusedFdDupEvent       *ebpf.VariableSpec `ebpf:"unused_fd_dup_event"`
 	UnusedFileEvent        *ebpf.VariableSpec `ebpf:"unused_file_event"`
 	UnusedFileOpKind       *ebpf.VariableSpec `ebpf:"unused_file_op_kind"`
+	UnusedKernelLogEvent   *ebpf.VariableSpec `ebpf:"unused_kernel_log_event"`
+	UnusedKernelLogKind    *ebpf.VariableSpec `ebpf:"unused_kernel_log_kind"`
 	UnusedLinkType         *ebpf.VariableSpec `ebpf:"unused_link_type"`
 	UnusedListenEvent      *ebpf.VariableSpec `ebpf:"unused_listen_event"`
 	UnusedMemfdEvent       *ebpf.VariableSpec `ebpf:"unused_memfd_event"`
@@ -710,6 +727,8 @@ type SensorVariables struct {
 	UnusedFdDupEvent       *ebpf.Variable `ebpf:"unused_fd_dup_event"`
 	UnusedFileEvent        *ebpf.Variable `ebpf:"unused_file_event"`
 	UnusedFileOpKind       *ebpf.Variable `ebpf:"unused_file_op_kind"`
+	UnusedKernelLogEvent   *ebpf.Variable `ebpf:"unused_kernel_log_event"`
+	UnusedKernelLogKind    *ebpf.Variable `ebpf:"unused_kernel_log_kind"`
 	UnusedLinkType         *ebpf.Variable `ebpf:"unused_link_type"`
 	UnusedListenEvent      *ebpf.Variable `ebpf:"unused_listen_event"`
 	UnusedMemfdEvent       *ebpf.Variable `ebpf:"unused_memfd_event"`

@@ -44,6 +44,7 @@ var (
 		"bpf":          "bpf_load",
 		"memfd_create": "memfd",
 		"userfaultfd":  "userfaultfd",
+		"syslog":       "kernel_log",
 		"socket":       "socket_create",
 		"dup":          "fd_dup", "dup2": "fd_dup", "dup3": "fd_dup", "fcntl": "fd_dup",
 	}

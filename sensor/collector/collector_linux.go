@@ -346,6 +346,7 @@ var syscallHooks = []string{
 	"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir",
 	"mknod", "mknodat", "chown", "fchown", "lchown", "fchownat", "truncate", "ftruncate",
 	"socket", "dup", "dup2", "dup3", "fcntl",
+	"syslog",
 }
 
 // credSyscalls are the syscalls of syscallHooks that change a thread's

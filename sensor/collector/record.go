@@ -147,7 +147,7 @@ type record struct {
 
 	backlog uint32 // listen
 	// namespaces, mounts, BPF loads, memfd, userfaultfd (record_<concern>.go)
-	sysOp    uint32 // ns_op, mount_op, dup_op
+	sysOp    uint32 // ns_op, mount_op, dup_op, syslog action
 	sysFlags uint32 // CLONE_NEW*, MS_*, MFD_*, userfaultfd flags
 	nsIno    uint64
 	fsType   []byte // mount: file system type; BPF load: program name
@@ -301,6 +301,8 @@ func decodeRecord(raw []byte, r *record) error {
 		return decodeMemfd(raw, r, pathLen)
 	case kindUserfaultfd:
 		return decodeUserfaultfd(raw, r)
+	case kindKernelLog:
+		return decodeKernelLog(raw, r)
 	case kindFileLink, kindDirCreate, kindDirDelete, kindFileMknod, kindFileChown, kindFileTruncate:
 		return r.decodeFileOp(raw, pathLen, argsLen)
 	case kindSocketCreate:
@@ -449,6 +451,8 @@ func (r *record) fill(ev *event.Event, bootToWall int64, scratch []byte) []byte 
 		r.fillMemfd(ev)
 	case kindUserfaultfd:
 		r.fillUserfaultfd(ev)
+	case kindKernelLog:
+		r.fillKernelLog(ev)
 	case kindFileLink, kindDirCreate, kindDirDelete, kindFileMknod, kindFileChown, kindFileTruncate:
 		r.fillFileOp(ev)
 	case kindSocketCreate:

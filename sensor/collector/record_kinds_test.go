@@ -377,6 +377,7 @@ func TestRecordKindsDistinct(t *testing.T) {
 		{"EVENT_FILE_TRUNCATE", uint32(bpf.SensorFileOpKindEVENT_FILE_TRUNCATE)},
 		{"EVENT_SOCKET_CREATE", uint32(bpf.SensorSocketKindEVENT_SOCKET_CREATE)},
 		{"EVENT_FD_DUP", uint32(bpf.SensorSocketKindEVENT_FD_DUP)},
+		{"EVENT_KERNEL_LOG_CONTROL", uint32(bpf.SensorKernelLogKindEVENT_KERNEL_LOG_CONTROL)},
 	}
 	seen := map[uint32]string{}
 	for _, k := range kinds {

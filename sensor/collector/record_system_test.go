@@ -18,6 +18,7 @@ func TestRecordLayoutSystem(t *testing.T) {
 	var b bpf.SensorBpfLoadEvent
 	var f bpf.SensorMemfdEvent
 	var u bpf.SensorUserfaultfdEvent
+	var k bpf.SensorKernelLogEvent
 	for _, c := range []struct {
 		name      string
 		got, want uintptr
@@ -44,6 +45,10 @@ func TestRecordLayoutSystem(t *testing.T) {
 		{"userfaultfd flags", unsafe.Offsetof(u.Flags), uffdFlagsOff},
 		{"userfaultfd unprivileged", unsafe.Offsetof(u.Unprivileged), uffdUnprivOff},
 		{"userfaultfd size", unsafe.Sizeof(u), uffdSize},
+		{"kernel log action", unsafe.Offsetof(k.Action), klogActionOff},
+		{"kernel log err", unsafe.Offsetof(k.Err), klogErrOff},
+		{"kernel log size", unsafe.Sizeof(k), klogSize},
+		{"kind kernel log", uintptr(bpf.SensorKernelLogKindEVENT_KERNEL_LOG_CONTROL), kindKernelLog},
 		{"kind namespace", uintptr(bpf.SensorNsKindEVENT_NAMESPACE), kindNamespace},
 		{"kind mount", uintptr(bpf.SensorMountKindEVENT_MOUNT), kindMount},
 		{"kind bpf load", uintptr(bpf.SensorBpfLoadKindEVENT_BPF_LOAD), kindBPFLoad},
@@ -109,6 +114,14 @@ func uffdRec(flags, unpriv uint32) []byte {
 	return b
 }
 
+func klogRec(action uint32, errno int32) []byte {
+	b := make([]byte, klogSize)
+	putHdr(b, hdr{kind: kindKernelLog, pid: 7, bootNs: 10})
+	binary.LittleEndian.PutUint32(b[klogActionOff:], action)
+	binary.LittleEndian.PutUint32(b[klogErrOff:], uint32(errno))
+	return b
+}
+
 func TestDecodeSystem(t *testing.T) {
 	long := string(make([]byte, mountPathMax))
 	tests := []struct {
@@ -148,6 +161,12 @@ func TestDecodeSystem(t *testing.T) {
 		{"userfaultfd root", uffdRec(0o4000, 0), event.Event{Type: event.Userfaultfd, Flags: "nonblock"}, nil},
 		{"userfaultfd bad unprivileged", uffdRec(0, 2), event.Event{}, errBadField},
 		{"userfaultfd cut short", uffdRec(0, 0)[:uffdSize-1], event.Event{}, errShortRecord},
+		{"syslog clear", klogRec(5, 0), event.Event{Type: event.KernelLogControl, Operation: "clear"}, nil},
+		{"syslog read and clear refused", klogRec(4, 22), event.Event{Type: event.KernelLogControl, Operation: "read_clear", ErrorCode: 22}, nil},
+		{"syslog console off", klogRec(6, 0), event.Event{Type: event.KernelLogControl, Operation: "console_off"}, nil},
+		{"syslog console level", klogRec(8, 0), event.Event{Type: event.KernelLogControl, Operation: "console_level"}, nil},
+		{"syslog read is not reported", klogRec(3, 0), event.Event{}, errBadField},
+		{"syslog cut short", klogRec(5, 0)[:klogSize-1], event.Event{}, errShortRecord},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,7 +177,7 @@ func TestDecodeSystem(t *testing.T) {
 			got := event.Event{Type: ev.Type, Operation: ev.Operation, Namespaces: ev.Namespaces, TargetPID: ev.TargetPID,
 				NamespaceInode: ev.NamespaceInode, MountPath: ev.MountPath, MountSource: ev.MountSource, FSType: ev.FSType,
 				Flags: ev.Flags, BPFProgType: ev.BPFProgType, BPFProgName: ev.BPFProgName, BPFProgID: ev.BPFProgID,
-				MemfdName: ev.MemfdName, Unprivileged: ev.Unprivileged}
+				MemfdName: ev.MemfdName, Unprivileged: ev.Unprivileged, ErrorCode: ev.ErrorCode}
 			if !reflect.DeepEqual(got, tt.want) || ev.PID != 7 {
 				t.Errorf("event\n got %+v\nwant %+v", got, tt.want)
 			}
@@ -170,7 +189,7 @@ func TestDecodeSystem(t *testing.T) {
 func TestDecodeSystemAllocs(t *testing.T) {
 	for _, raw := range [][]byte{
 		nsRec(2, 0x20000, 0, 0), mountRec(1, 0, "tmpfs", "/mnt", "none"), bpfRec(1, 1, "x"),
-		memfdRec(1, "memfd:x"), uffdRec(1, 1),
+		memfdRec(1, "memfd:x"), uffdRec(1, 1), klogRec(5, 0),
 	} {
 		var r record
 		if n := testing.AllocsPerRun(100, func() { _ = decodeRecord(raw, &r) }); n != 0 {
@@ -228,4 +247,8 @@ func FuzzDecodeMemfd(f *testing.F) {
 
 func FuzzDecodeUserfaultfd(f *testing.F) {
 	fuzzSystem(f, uffdRec(1, 1), uffdRec(0, 0))
+}
+
+func FuzzDecodeKernelLog(f *testing.F) {
+	fuzzSystem(f, klogRec(5, 0), klogRec(4, 22), klogRec(3, 0))
 }

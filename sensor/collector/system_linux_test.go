@@ -121,11 +121,64 @@ func systemHelper(what string) error {
 		_, _, e := syscall.RawSyscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC, 0, 0)
 		fmt.Println(e == 0)
 		return nil
+	case "syslog":
+		return syslogHelper()
 	}
 	return socketHelper(what)
 }
 
 const uffdUserModeOnly = 1
+
+// syslog(2)'s actions (linux/syslog.h).
+const (
+	syslogReadClear    = 4
+	syslogClear        = 5
+	syslogConsoleLevel = 8
+	syslogSizeBuffer   = 10
+)
+
+// syslogHelper calls syslog(2) in ways that leave the kernel's log as it
+// was: the size of the buffer (a reading action, not reported); a read and
+// clear without a buffer, which the kernel refuses (EINVAL) before it reads
+// or clears; the console level set to the level it has (printed when done);
+// then, as nobody, a clear, which the kernel refuses (EPERM: no CAP_SYSLOG).
+func syslogHelper() error {
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SYSLOG, syslogSizeBuffer, 0, 0); e != 0 {
+		return fmt.Errorf("syslog(SIZE_BUFFER): %w", e)
+	}
+	minusOne := -1
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SYSLOG, syslogReadClear, 0, uintptr(minusOne)); e != unix.EINVAL {
+		return fmt.Errorf("syslog(READ_CLEAR, NULL, -1): %v, want EINVAL", e)
+	}
+	if level, ok := consoleLevel(); ok {
+		if _, _, e := syscall.RawSyscall(syscall.SYS_SYSLOG, syslogConsoleLevel, 0, uintptr(level)); e != 0 {
+			return fmt.Errorf("syslog(CONSOLE_LEVEL, %d): %w", level, e)
+		}
+		fmt.Println("console_level")
+	}
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SETRESUID, 65534, 65534, 65534); e != 0 {
+		return fmt.Errorf("setresuid: %w", e)
+	}
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SYSLOG, syslogClear, 0, 0); e != unix.EPERM {
+		return fmt.Errorf("syslog(CLEAR) as nobody: %v, want EPERM", e)
+	}
+	return nil
+}
+
+// consoleLevel returns the console's log level (the first field of
+// /proc/sys/kernel/printk) when syslog(2) can set it to that (1 to 8).
+func consoleLevel() (int, bool) {
+	raw, err := os.ReadFile("/proc/sys/kernel/printk")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(raw))
+	if len(f) == 0 {
+		return 0, false
+	}
+	level, err := strconv.Atoi(f[0])
+	return level, err == nil && level >= 1 && level <= 8
+}
 
 // runSystemHelper runs the test binary as the helper what, with env added,
 // and returns its pid and standard output.
@@ -454,4 +507,38 @@ func TestMissingCapabilities(t *testing.T) {
 		}
 		return ev.Type == event.MemfdCreate && ev.PID == me && ev.MemfdName == name
 	})
+}
+
+// TestKernelLogControl runs syslog(2) in a helper (syslogHelper), none of
+// whose calls changes the kernel's log, and checks what is reported: the
+// refused read and clear, the console level set, the clear refused to
+// nobody; not the read of the buffer's size.
+func TestKernelLogControl(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("skipping: changing uids needs root")
+	}
+	before, _ := os.ReadFile("/proc/sys/kernel/printk")
+	_, events := startCollector(t)
+	pid, out := runSystemHelper(t, "syslog")
+	type call struct {
+		op   string
+		err  int32
+		uid  uint32
+		user string
+	}
+	var got []call
+	for _, ev := range ofType(untilExit(t, events, pid), event.KernelLogControl) {
+		got = append(got, call{ev.Operation, ev.ErrorCode, ev.UID, ev.User})
+	}
+	want := []call{{"read_clear", int32(unix.EINVAL), 0, "root"}}
+	if strings.Contains(out, "console_level") {
+		want = append(want, call{"console_level", 0, 0, "root"})
+	}
+	want = append(want, call{"clear", int32(unix.EPERM), 65534, "nobody"})
+	if !slices.Equal(got, want) {
+		t.Errorf("KERNEL_LOG_CONTROL events %+v, want %+v", got, want)
+	}
+	if after, _ := os.ReadFile("/proc/sys/kernel/printk"); !bytes.Equal(before, after) {
+		t.Errorf("the console's log levels changed: %q, then %q", before, after)
+	}
 }

@@ -48,7 +48,8 @@ var processTypes = func() []string {
 }()
 
 // syscallEvents are the syscalls whose every successful call the sensor reports,
-// and the event types it reports them as.
+// and the event types it reports them as; syslog's calls are reported for the
+// actions that change the kernel's log only, refused ones too (syslogActions).
 var syscallEvents = map[string][]string{
 	"execve": {event.NewProcess}, "execveat": {event.NewProcess},
 	"open": {event.FileOpen}, "openat": {event.FileOpen}, "openat2": {event.FileOpen},
@@ -68,6 +69,58 @@ var syscallEvents = map[string][]string{
 	"mount": {event.Mount}, "move_mount": {event.Mount}, "umount2": {event.Unmount},
 	"memfd_create": {event.MemfdCreate}, "userfaultfd": {event.Userfaultfd},
 	"init_module": {event.ModuleLoad}, "finit_module": {event.ModuleLoad},
+	"syslog": {event.KernelLogControl},
+}
+
+// syslogActions are the actions of syslog(2) (its a0, which audit logs in
+// hexadecimal) the sensor reports, by the name KERNEL_LOG_CONTROL's
+// event/OPERATION gives them.
+var syslogActions = []choice{
+	{"4", importer.Leaf(importer.OpIs, "event/OPERATION", "read_clear")},
+	{"5", importer.Leaf(importer.OpIs, "event/OPERATION", "clear")},
+	{"6", importer.Leaf(importer.OpIs, "event/OPERATION", "console_off")},
+	{"7", importer.Leaf(importer.OpIs, "event/OPERATION", "console_on")},
+	{"8", importer.Leaf(importer.OpIs, "event/OPERATION", "console_level")},
+}
+
+// syslogAction is a0 of a syslog SYSCALL record: on the calls the sensor
+// reports (reported), the action's name; on the others, a match of any action
+// but those.
+type syslogAction struct{ reported bool }
+
+func (syslogAction) exists() (*importer.Node, error) { return importer.True(), nil }
+
+func (a syslogAction) value(m mods, v *yaml.Node) (*importer.Node, error) {
+	if err := exactValue(m, v.Value); err != nil {
+		return nil, refuse("field a0 of syslog: %v", err)
+	}
+	n, err := strconv.ParseUint(v.Value, 16, 64)
+	if err != nil {
+		return importer.False(), nil // audit logs a0 in hexadecimal
+	}
+	reported := n >= 4 && n <= 8
+	switch {
+	case a.reported && reported:
+		return syslogActions[n-4].when, nil
+	case !a.reported && !reported:
+		return unknownTarget{}.value(m, v)
+	}
+	return importer.False(), nil
+}
+
+// syslogUnreportedContext stands for the syslog calls the sensor does not
+// report: those that read the kernel's log or its size.
+func syslogUnreportedContext() *context {
+	c := unsupportedContext(recSyscall, "syslog", "syscall syslog: the sensor reports it only for the actions that "+
+		"clear the kernel's log or switch its console (a0 4 to 8), not for those that read it")
+	field := c.field
+	c.field = func(f string) target {
+		if f == "a0" {
+			return syslogAction{}
+		}
+		return field(f)
+	}
+	return c
 }
 
 // partialSyscalls are syscalls the sensor reports only some calls of, the event
@@ -271,6 +324,16 @@ func syscallContext(t, s string, keys keyTarget) *context {
 			// the call is refused; one that names no syscall is about the
 			// process, whichever calls it made, and compares the ids Vigil has.
 			ids := t == event.PrivilegeChange && s != "*"
+			if s == "syslog" {
+				switch f {
+				case "a0":
+					return syslogAction{reported: true}
+				case "success":
+					// KERNEL_LOG_CONTROL reports refused calls too.
+					ok := importer.Leaf(importer.OpIs, "event/ERROR_CODE", 0)
+					return enumTarget{choices: []choice{{"yes", ok}, {"no", importer.Negate(ok)}}}
+				}
+			}
 			switch f {
 			case "type":
 				return recordType(recSyscall)
@@ -529,6 +592,9 @@ func auditdContexts(searches map[string]*yaml.Node, definition string) []*contex
 		}
 		for _, s := range slices.Sorted(maps.Keys(named["SYSCALL"])) {
 			s = strings.ToLower(s)
+			if s == "syslog" {
+				ctxs = append(ctxs, syslogUnreportedContext())
+			}
 			if _, ok := syscallEvents[s]; ok {
 				continue
 			}
