@@ -368,7 +368,7 @@ func newRuleSet(t event.Type, rules []*Rule, node func(int, *Rule) matcher, unin
 		for _, k := range nd.keys {
 			f := byPath[k.path]
 			if f == nil {
-				f = &fieldIndex{str: k.str, list: k.list, num: k.num}
+				f = &fieldIndex{path: k.path, str: k.str, list: k.list, num: k.num}
 				byPath[k.path] = f
 				s.fields = append(s.fields, f)
 			}
@@ -427,6 +427,7 @@ func setAll(mask []uint64, post []int32) {
 // per kind for the literals of both cases. Otherwise the value is looked up as it
 // is.
 type fieldIndex struct {
+	path string
 	str  func(*event.Event) string
 	list func(*event.Event) []string
 	num  func(*event.Event) int64
@@ -458,6 +459,12 @@ func (f *fieldIndex) build() {
 		f.insert(k, f.posts[i])
 	}
 	f.keys, f.posts = nil, nil
+	if f.prefix != nil {
+		f.prefix.finish()
+	}
+	if f.suffix != nil {
+		f.suffix.finish()
+	}
 	if f.contains != nil {
 		f.contains.build()
 	}
@@ -629,18 +636,31 @@ func (f *fieldIndex) markLower(s string, mask []uint64) {
 	}
 }
 
-// trie finds the literals a value starts with (or, reversed, ends with).
+// trie finds the literals a value starts with (or, reversed, ends with). It is
+// built with add and then laid out flat by build: a node's edges are a run of
+// edges and to, and a step of the walk reads one node of 16 bytes, whose
+// outputs, if any, are marked when the step reaches it.
 type trie struct {
 	rev   bool
 	nodes []trieNode
+	edges []byte       // the bytes of the edges, a run per node
+	to    []int32      // the children of the edges
+	outs  [][]int32    // rules whose literal ends at a node
+	dense [][256]int32 // 1 + the child by byte, for nodes of many children
+
+	build []trieBuild // until build
 }
 
 type trieNode struct {
-	edges []byte  // bytes leading to the children
-	to    []int32 // the children
-	out   []int32 // rules whose literal ends here
-	// dense maps every byte to 1 + its child, for nodes of many children
-	dense *[256]int32
+	lo, hi int32 // the node's edges: edges[lo:hi], to[lo:hi]
+	out    int32 // 1 + the node's index in outs, 0 for none
+	dense  int32 // 1 + the node's index in dense, 0 for none
+}
+
+type trieBuild struct {
+	edges []byte
+	to    []int32
+	out   []int32
 }
 
 // denseEdges is how many children make a node look them up in a table.
@@ -648,8 +668,8 @@ const denseEdges = 6
 
 func (t *trie) add(s string, rev bool, rule int32) {
 	t.rev = rev
-	if len(t.nodes) == 0 {
-		t.nodes = append(t.nodes, trieNode{})
+	if len(t.build) == 0 {
+		t.build = append(t.build, trieBuild{})
 	}
 	n := 0
 	for i := 0; i < len(s); i++ {
@@ -657,54 +677,71 @@ func (t *trie) add(s string, rev bool, rule int32) {
 		if rev {
 			c = s[len(s)-1-i]
 		}
-		j := strings.IndexByte(string(t.nodes[n].edges), c)
+		j := strings.IndexByte(string(t.build[n].edges), c)
 		if j < 0 {
-			t.nodes = append(t.nodes, trieNode{})
-			nd := &t.nodes[n]
+			t.build = append(t.build, trieBuild{})
+			nd := &t.build[n]
 			nd.edges = append(nd.edges, c)
-			nd.to = append(nd.to, int32(len(t.nodes)-1))
+			nd.to = append(nd.to, int32(len(t.build)-1))
 			j = len(nd.edges) - 1
-			if len(nd.edges) > denseEdges {
-				if nd.dense == nil {
-					nd.dense = new([256]int32)
-					for k, e := range nd.edges {
-						nd.dense[e] = nd.to[k] + 1
-					}
-				}
-				nd.dense[c] = nd.to[j] + 1
-			}
 		}
-		n = int(t.nodes[n].to[j])
+		n = int(t.build[n].to[j])
 	}
-	t.nodes[n].out = appendOnce(t.nodes[n].out, rule)
+	t.build[n].out = appendOnce(t.build[n].out, rule)
+}
+
+// finish lays out the trie built by add.
+func (t *trie) finish() {
+	t.nodes = make([]trieNode, len(t.build))
+	for i, b := range t.build {
+		nd := &t.nodes[i]
+		nd.lo = int32(len(t.edges))
+		t.edges = append(t.edges, b.edges...)
+		t.to = append(t.to, b.to...)
+		nd.hi = int32(len(t.edges))
+		if len(b.out) > 0 {
+			t.outs = append(t.outs, b.out)
+			nd.out = int32(len(t.outs))
+		}
+		if len(b.edges) > denseEdges {
+			var d [256]int32
+			for k, e := range b.edges {
+				d[e] = b.to[k] + 1
+			}
+			t.dense = append(t.dense, d)
+			nd.dense = int32(len(t.dense))
+		}
+	}
+	t.build = nil
 }
 
 // mark sets the rules of every literal s starts with (ends with for a reversed
 // trie).
 func (t *trie) mark(s string, mask []uint64) {
-	n := int32(0)
+	nd := &t.nodes[0]
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if t.rev {
 			c = s[len(s)-1-i]
 		}
-		nd := &t.nodes[n]
-		if nd.dense != nil {
-			if n = nd.dense[c] - 1; n < 0 {
+		var n int32
+		if nd.dense != 0 {
+			if n = t.dense[nd.dense-1][c] - 1; n < 0 {
 				return
 			}
 		} else {
-			k := 0
-			for k < len(nd.edges) && nd.edges[k] != c {
+			k := nd.lo
+			for k < nd.hi && t.edges[k] != c {
 				k++
 			}
-			if k == len(nd.edges) {
+			if k == nd.hi {
 				return
 			}
-			n = nd.to[k]
+			n = t.to[k]
 		}
-		if out := t.nodes[n].out; len(out) > 0 {
-			setAll(mask, out)
+		nd = &t.nodes[n]
+		if nd.out != 0 {
+			setAll(mask, t.outs[nd.out-1])
 		}
 	}
 }
