@@ -436,7 +436,7 @@ type fieldIndex struct {
 	posts    []int32
 	fold     bool // the literals are lower-cased
 	nums     map[int64][]int32
-	exact    map[string][]int32
+	exact    *exactTable
 	prefix   *trie
 	suffix   *trie
 	contains *multiLit
@@ -459,6 +459,9 @@ func (f *fieldIndex) build() {
 		f.insert(k, f.posts[i])
 	}
 	f.keys, f.posts = nil, nil
+	if f.exact != nil {
+		f.exact.finish()
+	}
 	if f.prefix != nil {
 		f.prefix.finish()
 	}
@@ -485,9 +488,9 @@ func (f *fieldIndex) insert(k litKey, rule int32) {
 	switch k.kind {
 	case kExact:
 		if f.exact == nil {
-			f.exact = map[string][]int32{}
+			f.exact = &exactTable{}
 		}
-		f.exact[lit] = appendOnce(f.exact[lit], rule)
+		f.exact.add(lit, rule)
 	case kPrefix, kSuffix:
 		t := &f.prefix
 		if k.kind == kSuffix {
@@ -623,7 +626,7 @@ func lowerInto(dst []byte, s string) []byte {
 // ASCII letters when they are lower-cased.
 func (f *fieldIndex) markLower(s string, mask []uint64) {
 	if f.exact != nil {
-		setAll(mask, f.exact[s])
+		setAll(mask, f.exact.get(s))
 	}
 	if f.prefix != nil {
 		f.prefix.mark(s, mask)
@@ -634,6 +637,80 @@ func (f *fieldIndex) markLower(s string, mask []uint64) {
 	if f.contains != nil {
 		f.contains.mark(s, mask)
 	}
+}
+
+// exactTable finds the rules of the literal a value equals: an open-addressed
+// table of the literals' indexes, hashed by strHash. A lookup reads a few words
+// of the value, where a map hashes all of it.
+type exactTable struct {
+	keys  []string
+	posts [][]int32
+	table []int32 // 1 + the index in keys, 0 for an empty slot
+	mask  uint64
+}
+
+func (x *exactTable) add(s string, rule int32) {
+	for i, k := range x.keys {
+		if k == s {
+			x.posts[i] = appendOnce(x.posts[i], rule)
+			return
+		}
+	}
+	x.keys = append(x.keys, s)
+	x.posts = append(x.posts, []int32{rule})
+}
+
+// finish builds the table once every literal is added: at most half full.
+func (x *exactTable) finish() {
+	size := 4
+	for size < 2*len(x.keys) {
+		size *= 2
+	}
+	x.table = make([]int32, size)
+	x.mask = uint64(size - 1)
+	for i, k := range x.keys {
+		j := strHash(k) & x.mask
+		for x.table[j] != 0 {
+			j = (j + 1) & x.mask
+		}
+		x.table[j] = int32(i + 1)
+	}
+}
+
+// get returns the rules of the literal s equals, nil for none.
+func (x *exactTable) get(s string) []int32 {
+	for j := strHash(s) & x.mask; ; j = (j + 1) & x.mask {
+		i := x.table[j]
+		if i == 0 {
+			return nil
+		}
+		if x.keys[i-1] == s {
+			return x.posts[i-1]
+		}
+	}
+}
+
+// strHash hashes s by its length and at most three of its words: the first,
+// the last and, for more than 16 bytes, the middle one. Values that differ
+// only elsewhere collide, and a lookup then compares them with the literals of
+// one run of the table.
+func strHash(s string) uint64 {
+	n := len(s)
+	var a, b, c uint64
+	switch {
+	case n >= 8:
+		a, b = word(s, 0), word(s, n-8)
+		if n > 16 {
+			c = word(s, n/2-4)
+		}
+	case n >= 4:
+		a = uint64(binary.LittleEndian.Uint32(unsafe.Slice(unsafe.StringData(s), 4)))
+		b = uint64(binary.LittleEndian.Uint32(unsafe.Slice(unsafe.StringData(s[n-4:]), 4)))
+	case n > 0:
+		a = uint64(s[0])<<16 | uint64(s[n>>1])<<8 | uint64(s[n-1])
+	}
+	h := (a^0x9e3779b97f4a7c15)*0xbf58476d1ce4e5b9 ^ bits.RotateLeft64((b^uint64(n))*0x94d049bb133111eb, 29) ^ c*0xff51afd7ed558ccd
+	return h ^ h>>31
 }
 
 // trie finds the literals a value starts with (or, reversed, ends with). It is

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,4 +143,75 @@ func FuzzIndex(f *testing.F) {
 			t.Fatalf("rule:\n%s\nevent %+v: %d matches with the index, %d without", rule, ev, got, want)
 		}
 	})
+}
+
+// TestExactTable looks values up in tables of literals, among them literals the
+// hash does not tell apart (equal length, first, middle and last words).
+func TestExactTable(t *testing.T) {
+	same := func(mid string) string { return "/usr/lib/" + mid + "/x86_64-linux-gnu/lib.so" }
+	tests := []struct {
+		name string
+		keys []string
+		look map[string][]int32
+	}{
+		{"empty", nil, map[string][]int32{"": nil, "a": nil}},
+		{"empty literal", []string{"", "a"}, map[string][]int32{"": {0}, "a": {1}, "b": nil}},
+		{"short", []string{"a", "ab", "abc", "abcd", "abcde"}, map[string][]int32{"a": {0}, "abc": {2}, "abcde": {4}, "abd": nil, "abcdef": nil}},
+		{"long", []string{"/usr/bin/python3", "/usr/bin/python3.12", "/usr/sbin/sshd"}, map[string][]int32{"/usr/bin/python3.12": {1}, "/usr/bin/python3.13": nil, "/usr/sbin/sshd": {2}}},
+		{"collisions", []string{same("aa"), same("ab"), same("ba"), same("bb")}, map[string][]int32{same("ab"): {1}, same("bb"): {3}, same("cc"): nil}},
+		{"one literal, two rules", []string{"sh", "bash", "sh"}, map[string][]int32{"sh": {0, 2}, "bash": {1}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := &exactTable{}
+			for i, k := range tc.keys {
+				x.add(k, int32(i))
+			}
+			x.finish()
+			for s, want := range tc.look {
+				if got := x.get(s); !slices.Equal(got, want) {
+					t.Errorf("get(%q) = %v, want %v", s, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestTrie marks the literals values start or end with, through nodes whose
+// children are scanned and nodes whose children are in a table.
+func TestTrie(t *testing.T) {
+	many := []string{"/a", "/b", "/c", "/d", "/e", "/f", "/g", "/h"} // the node of / is dense
+	tests := []struct {
+		name string
+		rev  bool
+		lits []string
+		look map[string][]int32
+	}{
+		{"prefix", false, []string{"/etc/", "/etc/ssh/", "/usr/"}, map[string][]int32{"/etc/ssh/sshd_config": {0, 1}, "/etc/passwd": {0}, "/et": nil, "/var/etc/": nil, "": nil}},
+		{"suffix", true, []string{"/nc", ".sh", "/bin/sh", "sh"}, map[string][]int32{"/bin/sh": {2, 3}, "x.sh": {1, 3}, "/usr/bin/nc": {0}, "/nc/x": nil}},
+		{"dense", false, many, map[string][]int32{"/h/x": {7}, "/a": {0}, "/z": nil, "a": nil}},
+		{"dense suffix", true, many, map[string][]int32{"x/g": {6}, "/b": {1}, "b": nil}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &trie{}
+			for i, l := range tc.lits {
+				tr.add(l, tc.rev, int32(i))
+			}
+			tr.finish()
+			for s, want := range tc.look {
+				mask := make([]uint64, 1)
+				tr.mark(s, mask)
+				var got []int32
+				for i := range int32(64) {
+					if mask[0]&(1<<i) != 0 {
+						got = append(got, i)
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("mark(%q) = %v, want %v", s, got, want)
+				}
+			}
+		})
+	}
 }
