@@ -189,13 +189,16 @@ type reTest struct {
 	re    *regexp.Regexp
 	pre   *prefilter
 	shape *shape
+	// simple matches ASCII strings without the expression when it is of a
+	// simple form (minire.go)
+	simple *simpleRe
 	// item is set for an expression (^|,)item(,|$): one item of a comma-separated
 	// list (file flags), tested without the expression
 	item string
 }
 
 func newReTest(re *regexp.Regexp, src string) reTest {
-	t := reTest{re: re, pre: newPrefilter(src), shape: newShape(src)}
+	t := reTest{re: re, pre: newPrefilter(src), shape: newShape(src), simple: newSimpleRe(src)}
 	const head, tail = "(^|,)", "(,|$)"
 	if lit, ok := strings.CutPrefix(src, head); ok {
 		if lit, ok = strings.CutSuffix(lit, tail); ok && lit != "" && regexp.QuoteMeta(lit) == lit && !strings.ContainsAny(lit, ",\n") {
@@ -214,6 +217,9 @@ func (t *reTest) test(s string) bool {
 	}
 	if t.shape != nil && !t.shape.may(s) {
 		return false
+	}
+	if t.simple != nil && asciiOnly(s) {
+		return t.simple.match(s)
 	}
 	return t.re.MatchString(s)
 }
