@@ -714,24 +714,26 @@ func strHash(s string) uint64 {
 }
 
 // trie finds the literals a value starts with (or, reversed, ends with). It is
-// built with add and then laid out flat by build: a node's edges are a run of
-// edges and to, and a step of the walk reads one node of 16 bytes, whose
-// outputs, if any, are marked when the step reaches it.
+// built with add and then laid out flat by finish: a node holds up to
+// inlineEdges edges itself, so that a step of the walk reads one node (a chain
+// of one load, not three), and a node of more children looks them up in a table.
 type trie struct {
 	rev   bool
 	nodes []trieNode
-	edges []byte       // the bytes of the edges, a run per node
-	to    []int32      // the children of the edges
 	outs  [][]int32    // rules whose literal ends at a node
 	dense [][256]int32 // 1 + the child by byte, for nodes of many children
 
-	build []trieBuild // until build
+	build []trieBuild // until finish
 }
 
+// inlineEdges is how many edges a node holds itself.
+const inlineEdges = 4
+
 type trieNode struct {
-	lo, hi int32 // the node's edges: edges[lo:hi], to[lo:hi]
-	out    int32 // 1 + the node's index in outs, 0 for none
-	dense  int32 // 1 + the node's index in dense, 0 for none
+	label [inlineEdges]byte  // the bytes of the edges
+	n     int32              // how many; -1: the children are in dense[to[0]]
+	out   int32              // 1 + the node's index in outs, 0 for none
+	to    [inlineEdges]int32 // the children
 }
 
 type trieBuild struct {
@@ -772,49 +774,63 @@ func (t *trie) finish() {
 	t.nodes = make([]trieNode, len(t.build))
 	for i, b := range t.build {
 		nd := &t.nodes[i]
-		nd.lo = int32(len(t.edges))
-		t.edges = append(t.edges, b.edges...)
-		t.to = append(t.to, b.to...)
-		nd.hi = int32(len(t.edges))
 		if len(b.out) > 0 {
 			t.outs = append(t.outs, b.out)
 			nd.out = int32(len(t.outs))
 		}
-		if len(b.edges) > denseEdges {
+		if len(b.edges) > inlineEdges {
 			var d [256]int32
 			for k, e := range b.edges {
 				d[e] = b.to[k] + 1
 			}
 			t.dense = append(t.dense, d)
-			nd.dense = int32(len(t.dense))
+			nd.n, nd.to[0] = -1, int32(len(t.dense)-1)
+			continue
 		}
+		nd.n = int32(len(b.edges))
+		copy(nd.label[:], b.edges)
+		copy(nd.to[:], b.to)
 	}
 	t.build = nil
+}
+
+// step returns the child of nd by c, -1 for none.
+func (t *trie) step(nd *trieNode, c byte) int32 {
+	if nd.n < 0 {
+		return t.dense[nd.to[0]][c] - 1
+	}
+	for k := range inlineEdges {
+		if int32(k) == nd.n {
+			break
+		}
+		if nd.label[k] == c {
+			return nd.to[k]
+		}
+	}
+	return -1
 }
 
 // mark sets the rules of every literal s starts with (ends with for a reversed
 // trie).
 func (t *trie) mark(s string, mask []uint64) {
 	nd := &t.nodes[0]
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if t.rev {
-			c = s[len(s)-1-i]
+	if t.rev {
+		for i := len(s) - 1; i >= 0; i-- {
+			n := t.step(nd, s[i])
+			if n < 0 {
+				return
+			}
+			nd = &t.nodes[n]
+			if nd.out != 0 {
+				setAll(mask, t.outs[nd.out-1])
+			}
 		}
-		var n int32
-		if nd.dense != 0 {
-			if n = t.dense[nd.dense-1][c] - 1; n < 0 {
-				return
-			}
-		} else {
-			k := nd.lo
-			for k < nd.hi && t.edges[k] != c {
-				k++
-			}
-			if k == nd.hi {
-				return
-			}
-			n = t.to[k]
+		return
+	}
+	for i := 0; i < len(s); i++ {
+		n := t.step(nd, s[i])
+		if n < 0 {
+			return
 		}
 		nd = &t.nodes[n]
 		if nd.out != 0 {

@@ -191,6 +191,8 @@ func TestTrie(t *testing.T) {
 		{"suffix", true, []string{"/nc", ".sh", "/bin/sh", "sh"}, map[string][]int32{"/bin/sh": {2, 3}, "x.sh": {1, 3}, "/usr/bin/nc": {0}, "/nc/x": nil}},
 		{"dense", false, many, map[string][]int32{"/h/x": {7}, "/a": {0}, "/z": nil, "a": nil}},
 		{"dense suffix", true, many, map[string][]int32{"x/g": {6}, "/b": {1}, "b": nil}},
+		{"four children", false, many[:4], map[string][]int32{"/d/x": {3}, "/a": {0}, "/e": nil}},
+		{"five children", false, many[:5], map[string][]int32{"/e/x": {4}, "/a": {0}, "/f": nil}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
