@@ -153,7 +153,9 @@ func anchoredNeed(t *reTest, field litKey) (need, bool) {
 	}
 	lits, ok := anchored(re.Simplify())
 	if !ok {
-		return need{}, false
+		if lits, ok = simpleAnchored(t.re.String()); !ok {
+			return need{}, false
+		}
 	}
 	var nd need
 	for _, l := range lits {

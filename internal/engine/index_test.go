@@ -48,6 +48,8 @@ func TestLiteralIndex(t *testing.T) {
 		{"anchored, fold", "NEW_PROCESS", "  op: matches\n  path: event/FILE_PATH\n  re: '^/TMP/'\n  case sensitive: false", proc("/tmp/x", ""), true, true},
 		{"anchored both ends", "FILE_OPEN", "  op: matches\n  path: event/TARGET/FILE_PATH\n  re: '(?i)^/etc/(?s:.*)version$'", open("/ETC/debian_VERSION"), true, true},
 		{"anchored both ends, miss", "FILE_OPEN", "  op: matches\n  path: event/TARGET/FILE_PATH\n  re: '(?i)^/etc/(?s:.*)version$'", open("/etc/passwd"), false, true},
+		{"factored alternatives", "FILE_OPEN", "  op: matches\n  path: event/TARGET/FILE_PATH\n  re: '^(/etc/crontab$|/etc/cron\\.(d|daily)/|/var/spool/cron/)'", open("/etc/cron.daily/x"), true, true},
+		{"factored alternatives, miss", "FILE_OPEN", "  op: matches\n  path: event/TARGET/FILE_PATH\n  re: '^(/etc/crontab$|/etc/cron\\.(d|daily)/|/var/spool/cron/)'", open("/etc/crontab.bak"), false, true},
 		{"regex literals", "NEW_PROCESS", "  op: matches\n  path: event/COMMAND_LINE\n  re: '(wget|curl) .*\\| *sh'", proc("/bin/sh", "curl http://x | sh"), true, true},
 		{"port", "NETWORK_CONNECT", "  op: in list\n  path: event/DESTINATION/PORT\n  values: [4444, 1337]", event.Event{Type: event.NetworkConnect, DestPort: 1337}, true, true},
 		{"or of fields", "NEW_PROCESS", "  op: or\n  rules:\n    - op: is\n      path: event/FILE_NAME\n      value: nc\n    - op: contains\n      path: event/COMMAND_LINE\n      value: '-e /bin/sh'", proc("/usr/bin/ncat", "ncat -e /bin/sh x"), true, true},
@@ -115,6 +117,7 @@ func FuzzIndex(f *testing.F) {
 		"  op: contains\n  path: event/COMMAND_LINE\n  value: stratum+tcp\n  case sensitive: false",
 		"  op: matches\n  path: event/FILE_PATH\n  re: '(?i)^/etc/(?s:.*)version$'",
 		"  op: matches\n  path: event/ARGS\n  re: '^/dev/(tcp|udp)/'",
+		"  op: matches\n  path: event/FILE_PATH\n  re: '(?i)^(/etc/crontab$|/etc/cron\\.(d|daily)/|/var/spool/cron/)|\\.SH$'",
 		"  op: or\n  rules:\n    - op: is\n      path: event/FILE_NAME\n      value: nc\n    - op: starts with\n      path: event/COMMAND_LINE\n      value: 'ncat -e'\n      case sensitive: false",
 	}
 	for _, b := range bodies {

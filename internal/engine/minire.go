@@ -93,6 +93,10 @@ type piece struct {
 	kind     int
 	c        byteClass
 	min, max int
+	// lit is set for a byte of a literal (an ASCII rune, either case of it
+	// with fold), which the index may look for
+	lit  byte
+	fold bool
 }
 
 // simpleAlts expands re into its alternatives, each a list of pieces; ok is false
@@ -118,7 +122,12 @@ func simpleAlts(re *syntax.Regexp) (alts [][]piece, ok bool) {
 		}
 		seq := make([]piece, 0, len(re.Rune))
 		for _, r := range re.Rune {
-			seq = append(seq, piece{kind: pByte, c: runeClass(r, re.Flags&syntax.FoldCase != 0)})
+			fold := re.Flags&syntax.FoldCase != 0
+			p := piece{kind: pByte, c: runeClass(r, fold)}
+			if r < utf8.RuneSelf {
+				p.lit, p.fold = byte(r), fold && lowerASCII(byte(r)) != upperASCII(byte(r))
+			}
+			seq = append(seq, p)
 		}
 		return [][]piece{seq}, true
 	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
@@ -292,4 +301,88 @@ func asciiOnly(s string) bool {
 		}
 	}
 	return true
+}
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
+
+// simpleAnchored returns the literals every match of expr starts with, ends
+// with or is, one per alternative, when expr is of simpleRe's form and each
+// alternative is anchored by literal bytes: the need of expressions whose
+// alternatives the parser factored into a tree (^/etc/(crontab$|cron\.d/)),
+// which anchored does not take apart.
+func simpleAnchored(expr string) ([]anchoredLit, bool) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil, false
+	}
+	alts, ok := simpleAlts(re.Simplify())
+	if !ok || len(alts) == 0 {
+		return nil, false
+	}
+	var out []anchoredLit
+	for _, a := range alts {
+		begin := len(a) > 0 && a[0].kind == pBegin
+		end := len(a) > 0 && a[len(a)-1].kind == pEnd
+		body := a
+		if begin {
+			body = body[1:]
+		}
+		if end && len(body) > 0 {
+			body = body[:len(body)-1]
+		}
+		for _, p := range body {
+			if p.kind == pBegin || p.kind == pEnd {
+				return nil, false
+			}
+		}
+		var best []anchoredLit
+		consider := func(kind int, run []piece) {
+			if len(run) == 0 {
+				return
+			}
+			l := anchoredLit{kind: kind}
+			b := make([]byte, len(run))
+			for i, p := range run {
+				b[i] = p.lit
+				if p.fold {
+					l.fold = true
+				}
+			}
+			l.s = string(b)
+			if l.fold {
+				l.s = asciiLower(l.s)
+			}
+			if best == nil || strCost(kind, l.s) < litsCost(best) {
+				best = []anchoredLit{l}
+			}
+		}
+		n := 0
+		for n < len(body) && body[n].kind == pByte && body[n].lit != 0 {
+			n++
+		}
+		if begin {
+			if n == len(body) && end {
+				consider(kExact, body)
+			} else {
+				consider(kPrefix, body[:n])
+			}
+		}
+		if end && (best == nil || best[0].kind != kExact) {
+			m := len(body)
+			for m > 0 && body[m-1].kind == pByte && body[m-1].lit != 0 {
+				m--
+			}
+			consider(kSuffix, body[m:])
+		}
+		if best == nil {
+			return nil, false
+		}
+		out = append(out, best...)
+	}
+	return out, true
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"regexp"
+	"slices"
 	"testing"
 )
 
@@ -82,6 +83,37 @@ func TestASCIIOnly(t *testing.T) {
 		}
 		if got := asciiOnly(s); got != want {
 			t.Errorf("asciiOnly(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestSimpleAnchored checks the literals derived from the alternatives of
+// expressions of simpleRe's form, and that the index finds their matches.
+func TestSimpleAnchored(t *testing.T) {
+	tests := []struct {
+		expr string
+		want []anchoredLit // nil: none
+	}{
+		{`^(/etc/crontab$|/etc/cron\.(d|daily)/|/var/spool/cron/)`, []anchoredLit{
+			{kExact, reLit{"/etc/crontab", false}}, {kPrefix, reLit{"/etc/cron.d/", false}},
+			{kPrefix, reLit{"/etc/cron.daily/", false}}, {kPrefix, reLit{"/var/spool/cron/", false}}}},
+		{`^/(root/|[^/]+$)`, []anchoredLit{{kPrefix, reLit{"/root/", false}}, {kPrefix, reLit{"/", false}}}},
+		{`(?i)^/TMP/x|\.SH$`, []anchoredLit{{kPrefix, reLit{"/tmp/x", true}}, {kSuffix, reLit{".sh", true}}}},
+		{`^[a-z]+\.conf$`, []anchoredLit{{kSuffix, reLit{".conf", false}}}},
+		{`^/(1|2)/`, []anchoredLit{{kPrefix, reLit{"/", false}}}},   // the parser makes a class of 1|2
+		{`^[/]etc`, []anchoredLit{{kPrefix, reLit{"/etc", false}}}}, // and a literal of [/]
+		{`^[/a]etc`, nil},     // a class is not a literal
+		{`^é/`, nil},          // nor a rune beyond ASCII
+		{`/etc/|^/var/`, nil}, // an alternative anchored nowhere
+		{`^x*$`, nil},
+	}
+	for _, tc := range tests {
+		got, ok := simpleAnchored(tc.expr)
+		if !ok {
+			got = nil
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.expr, got, tc.want)
 		}
 	}
 }
