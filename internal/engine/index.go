@@ -442,6 +442,7 @@ type fieldIndex struct {
 	prefix   *trie
 	suffix   *trie
 	contains *multiLit
+	empty    []int32 // rules of the empty literal: the only ones an empty value may hold
 	foldAll  []int32 // rules with a key ignoring case: candidates for values with non-ASCII bytes
 	all      []int32 // every rule with a key on the field: candidates for very long values
 }
@@ -463,6 +464,7 @@ func (f *fieldIndex) build() {
 	f.keys, f.posts = nil, nil
 	if f.exact != nil {
 		f.exact.finish()
+		f.empty = f.exact.get("")
 	}
 	if f.prefix != nil {
 		f.prefix.finish()
@@ -537,6 +539,10 @@ func (f *fieldIndex) mark(ev *event.Event, mask []uint64) {
 
 // markStr sets the rules whose keys the value s holds.
 func (f *fieldIndex) markStr(s string, mask []uint64) {
+	if s == "" { // absent: no prefix, suffix or contained literal (none is empty)
+		setAll(mask, f.empty)
+		return
+	}
 	if !f.fold {
 		f.markLower(s, mask)
 		return

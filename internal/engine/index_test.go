@@ -63,6 +63,8 @@ func TestLiteralIndex(t *testing.T) {
 		{"two needs", "NEW_PROCESS", "  op: and\n  rules:\n    - op: ends with\n      path: event/FILE_PATH\n      value: /nc\n    - op: contains\n      path: event/COMMAND_LINE\n      value: ' -e '", proc("/usr/bin/nc", "nc -e /bin/sh x"), true, true},
 		{"two needs, second misses", "NEW_PROCESS", "  op: and\n  rules:\n    - op: ends with\n      path: event/FILE_PATH\n      value: /nc\n    - op: contains\n      path: event/COMMAND_LINE\n      value: ' -e '", proc("/usr/bin/nc", "nc -l 4444"), false, true},
 		{"negation only", "NEW_PROCESS", "  op: is\n  not: true\n  path: event/FILE_NAME\n  value: sh", proc("/bin/bash", ""), true, false},
+		{"prefix, absent value", "FILE_OPEN", "  op: starts with\n  path: event/TARGET/FILE_PATH\n  value: /etc/", open(""), false, true},
+		{"empty or prefix, absent value", "NEW_PROCESS", "  op: or\n  rules:\n    - op: is\n      path: event/COMMAND_LINE\n      value: ''\n    - op: starts with\n      path: event/COMMAND_LINE\n      value: bash\n      case sensitive: false", proc("/bin/bash", ""), true, true},
 		{"empty value", "NEW_PROCESS", "  op: is\n  path: event/COMMAND_LINE\n  value: ''", proc("/bin/bash", ""), true, true},
 		{"error code 0", "NETWORK_CONNECT", "  op: is\n  path: event/ERROR_CODE\n  value: 0", event.Event{Type: event.NetworkConnect}, true, false},
 	}
