@@ -370,7 +370,7 @@ func newRuleSet(t event.Type, rules []*Rule, node func(int, *Rule) matcher, unin
 		for _, k := range nd.keys {
 			f := byPath[k.path]
 			if f == nil {
-				f = &fieldIndex{path: k.path, str: k.str, list: k.list, num: k.num}
+				f = &fieldIndex{str: k.str, list: k.list, num: k.num}
 				byPath[k.path] = f
 				s.fields = append(s.fields, f)
 			}
@@ -429,7 +429,6 @@ func setAll(mask []uint64, post []int32) {
 // per kind for the literals of both cases. Otherwise the value is looked up as it
 // is.
 type fieldIndex struct {
-	path string
 	str  func(*event.Event) string
 	list func(*event.Event) []string
 	num  func(*event.Event) int64
