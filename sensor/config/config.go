@@ -256,23 +256,11 @@ func (c *Config) Fields() []Field {
 			}},
 		{Path: "imds.instance_tags", Flag: "imds-instance-tags", isBool: true, Usage: "add the instance's EC2 tags", set: boolean(&c.IMDSInstanceTags)},
 		{Path: "respond.api_url", Usage: "Vigil API the sensor polls its tasks from (empty: no response tasks)", set: str(&c.RespondAPIURL)},
-		{Path: "respond.poll_interval", Usage: "how often the sensor asks the API for its tasks (at least 1s): a task reaches the host within one interval", set: func(c *Config, v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < cadence.MinTaskPoll {
-				return fmt.Errorf("%q is not a duration of at least %s (like 5s, 30s, 1m)", v, cadence.MinTaskPoll)
-			}
-			c.RespondPollInterval = d
-			return nil
-		}},
+		{Path: "respond.poll_interval", Usage: "how often the sensor asks the API for its tasks, or reads its task bell (at least 1s): a task reaches the host within one interval",
+			set: atLeast(&c.RespondPollInterval, cadence.MinTaskPoll, "5s, 30s, 1m")},
 		{Path: "respond.task_bell_table", Usage: "DynamoDB table of task bells (the stack's TaskBellsTableName output): read every poll_interval, the API asked only when it rang (empty: the API is asked every poll_interval)", set: str(&c.RespondBellTable)},
-		{Path: "respond.full_poll_interval", Usage: "with respond.task_bell_table, the API is asked at least this often", set: func(c *Config, v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < cadence.MinTaskPoll {
-				return fmt.Errorf("%q is not a duration of at least %s (like 15m, 1h)", v, cadence.MinTaskPoll)
-			}
-			c.RespondFullPoll = d
-			return nil
-		}},
+		{Path: "respond.full_poll_interval", Usage: "with respond.task_bell_table, the API is asked at least this often",
+			set: atLeast(&c.RespondFullPoll, cadence.MinTaskPoll, "15m, 1h")},
 		{Path: "respond.org", Usage: "organisation of the API", set: str(&c.RespondOrg)},
 		{Path: "respond.api_key_file", Usage: "file holding the sensor's API key", set: str(&c.RespondKeyFile)},
 		{Path: "respond.state_file", Usage: "tasks run and isolation state, kept across restarts", set: str(&c.RespondStateFile)},
@@ -343,6 +331,19 @@ func checkTag(v string) error {
 		return fmt.Errorf("tag %q is not K:V", v)
 	}
 	return nil
+}
+
+// atLeast sets *p to a duration of at least min; examples are given in the
+// error.
+func atLeast(p *time.Duration, min time.Duration, examples string) func(*Config, string) error {
+	return func(_ *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < min {
+			return fmt.Errorf("%q is not a duration of at least %s (like %s)", v, min, examples)
+		}
+		*p = d
+		return nil
+	}
 }
 
 func boolean(p *bool) func(*Config, string) error {
