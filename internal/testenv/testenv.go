@@ -92,11 +92,12 @@ func startOnce(t testing.TB, name string, mk func(port int) *exec.Cmd) (addr str
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	stop := func() {
 		_ = cmd.Process.Kill()
-		<-done
+		<-exited
 	}
 	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	deadline := time.Now().Add(30 * time.Second)
@@ -106,16 +107,19 @@ func startOnce(t testing.TB, name string, mk func(port int) *exec.Cmd) (addr str
 			c.Close()
 			if owns, known := listens(cmd.Process.Pid, port); owns || !known {
 				t.Cleanup(stop)
+				// runs before stop: a test that failed says whether the
+				// emulator had stopped, and what it wrote
+				t.Cleanup(func() { reportEmulator(t, name, logf.Name(), exited, &waitErr) })
 				return "http://" + addr, false
 			}
 		}
 		select {
-		case err := <-done:
+		case <-exited:
 			out, _ := os.ReadFile(logf.Name())
 			if bytes.Contains(out, []byte("EADDRINUSE")) {
 				return "", true
 			}
-			t.Fatalf("%s exited before listening (%v): %s", name, err, out)
+			t.Fatalf("%s exited before listening (%v): %s", name, waitErr, out)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -127,6 +131,31 @@ func startOnce(t testing.TB, name string, mk func(port int) *exec.Cmd) (addr str
 			t.Fatalf("%s did not listen on %s within 30s: %s", name, addr, out)
 		}
 	}
+}
+
+// emulatorLogTail bounds what a failed test prints of an emulator's log.
+const emulatorLogTail = 4 << 10
+
+// reportEmulator logs, for a test that failed, whether the emulator name had
+// exited (and how) and the end of its log.
+func reportEmulator(t testing.TB, name, logPath string, exited <-chan struct{}, waitErr *error) {
+	if !t.Failed() {
+		return
+	}
+	select {
+	case <-exited:
+		t.Logf("%s exited during the test: %v", name, *waitErr)
+	default:
+		t.Logf("%s was still running", name)
+	}
+	out, err := os.ReadFile(logPath)
+	if err != nil || len(out) == 0 {
+		return
+	}
+	if len(out) > emulatorLogTail {
+		out = out[len(out)-emulatorLogTail:]
+	}
+	t.Logf("%s's log, its last %d bytes:\n%s", name, len(out), out)
 }
 
 // listens reports whether process pid holds the socket listening on
