@@ -58,7 +58,7 @@ func (r *Runner) unreported() bool {
 		return false
 	}
 	for _, rec := range r.state.Tasks {
-		if !rec.Reported && rec.Status.Final() {
+		if rec.waiting() {
 			return true
 		}
 	}

@@ -311,10 +311,13 @@ func (r *Runner) report(ctx context.Context, id string, rec *taskRecord) error {
 	return r.save()
 }
 
+// waiting says whether the task ended and its result is not reported yet.
+func (rec *taskRecord) waiting() bool { return !rec.Reported && rec.Status.Final() }
+
 func (r *Runner) reportAll(ctx context.Context) error {
 	var errs []error
 	for id, rec := range r.state.Tasks {
-		if !rec.Reported && rec.Status.Final() {
+		if rec.waiting() {
 			errs = append(errs, r.report(ctx, id, rec))
 		}
 	}
