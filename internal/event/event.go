@@ -44,6 +44,10 @@ const (
 	K8sAudit Type = "K8S_AUDIT"
 )
 
+// KernelLogActions names the actions of syslog(2) a KERNEL_LOG_CONTROL reports,
+// by number (SYSLOG_ACTION_READ_CLEAR is 4): its event/OPERATION.
+var KernelLogActions = map[uint32]string{4: "read_clear", 5: "clear", 6: "console_off", 7: "console_on", 8: "console_level"}
+
 // Types lists every event type Vigil knows, in a stable order.
 var Types = []Type{
 	NewProcess, TerminateProcess, FileOpen, FileDelete, FileRename, FileChmod,

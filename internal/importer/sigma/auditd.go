@@ -3,6 +3,7 @@ package sigma
 import (
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -72,20 +73,9 @@ var syscallEvents = map[string][]string{
 	"syslog": {event.KernelLogControl},
 }
 
-// syslogActions are the actions of syslog(2) (its a0, which audit logs in
-// hexadecimal) the sensor reports, by the name KERNEL_LOG_CONTROL's
-// event/OPERATION gives them.
-var syslogActions = []choice{
-	{"4", importer.Leaf(importer.OpIs, "event/OPERATION", "read_clear")},
-	{"5", importer.Leaf(importer.OpIs, "event/OPERATION", "clear")},
-	{"6", importer.Leaf(importer.OpIs, "event/OPERATION", "console_off")},
-	{"7", importer.Leaf(importer.OpIs, "event/OPERATION", "console_on")},
-	{"8", importer.Leaf(importer.OpIs, "event/OPERATION", "console_level")},
-}
-
-// syslogAction is a0 of a syslog SYSCALL record: on the calls the sensor
-// reports (reported), the action's name; on the others, a match of any action
-// but those.
+// syslogAction is a0 of a syslog SYSCALL record (audit logs it in
+// hexadecimal): on the calls the sensor reports (reported), the action's name
+// (event.KernelLogActions); on the others, a match of any action but those.
 type syslogAction struct{ reported bool }
 
 func (syslogAction) exists() (*importer.Node, error) { return importer.True(), nil }
@@ -98,10 +88,13 @@ func (a syslogAction) value(m mods, v *yaml.Node) (*importer.Node, error) {
 	if err != nil {
 		return importer.False(), nil // audit logs a0 in hexadecimal
 	}
-	reported := n >= 4 && n <= 8
+	op, reported := "", false
+	if n <= math.MaxUint32 {
+		op, reported = event.KernelLogActions[uint32(n)]
+	}
 	switch {
 	case a.reported && reported:
-		return syslogActions[n-4].when, nil
+		return importer.Leaf(importer.OpIs, "event/OPERATION", op), nil
 	case !a.reported && !reported:
 		return unknownTarget{}.value(m, v)
 	}
